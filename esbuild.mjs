@@ -1,0 +1,70 @@
+// Builds every bundle of the project. `--production` minifies; `--watch` rebuilds on change.
+// Entries whose source does not exist yet are skipped, so the file can name them all.
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const root = path.dirname(new URL(import.meta.url).pathname);
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minify: production,
+  external: ['vscode'],
+  logLevel: 'warning',
+  // gpt-tokenizer's encodings are loaded lazily through dynamic import; keep them in the bundle.
+  mainFields: ['module', 'main'],
+};
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  {
+    ...nodeCommon,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: production ? false : 'inline',
+    minify: production,
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'media/dist/webview.js',
+    logLevel: 'warning',
+  },
+  // Integration tests run inside the real extension host (mocha), built as one bundle.
+  {
+    ...nodeCommon,
+    minify: false,
+    entryPoints: ['test/integration/index.ts'],
+    outfile: 'dist/test/integration.js',
+    external: ['vscode', 'mocha'],
+  },
+].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
+
+function copyStaticAssets() {
+  const out = path.join(root, 'media/dist');
+  mkdirSync(out, { recursive: true });
+  const codicons = path.join(root, 'node_modules/@vscode/codicons/dist');
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(path.join(codicons, f), path.join(out, f));
+}
+
+copyStaticAssets();
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log(`[esbuild] watching ${builds.length} bundles`);
+} else {
+  const started = Date.now();
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  console.log(`[esbuild] built ${builds.length} bundles in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+}

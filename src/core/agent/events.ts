@@ -1,0 +1,53 @@
+/**
+ * What goes into the agent (AgentInput) and what comes out of it (AgentEvent).
+ * Every front end (sidebar chat, command line, extension API, tests) speaks these.
+ */
+
+export type AgentInput =
+  | { type: 'user_message'; text: string }
+  | { type: 'login'; lastLogin: string | null }
+  | { type: 'system_alert'; text: string }
+  | { type: 'file_opened'; path: string }
+  | { type: 'file_saved'; path: string }
+  | { type: 'selection_remembered'; path: string; startLine: number; endLine: number; memoryId: string }
+  | { type: 'core_memory_edited_by_user'; label: string }
+  | { type: 'heartbeat'; reason: string }
+  | { type: 'timer'; text: string };
+
+export interface ContextUsage {
+  windowTokens: number;
+  systemTokens: number;
+  coreMemoryTokens: number;
+  functionsTokens: number;
+  summaryTokens: number;
+  messagesTokens: number;
+  usedTokens: number;
+  /** 'ok' below the pressure threshold, 'warned' after the alert, 'flushing' while summarising. */
+  pressure: 'ok' | 'warned' | 'flushing';
+  recallCount: number;
+  archivalCount: number;
+}
+
+export type AgentEvent =
+  | { type: 'step_started'; stepId: string; step: number }
+  | { type: 'monologue'; stepId: string; text: string }
+  | { type: 'monologue_delta'; stepId: string; delta: string }
+  | { type: 'function_call_started'; stepId: string; callId: string; name: string; arguments: string }
+  | {
+      type: 'function_call_finished';
+      stepId: string;
+      callId: string;
+      name: string;
+      arguments: string;
+      status: 'OK' | 'Failed';
+      result: string;
+    }
+  | { type: 'message_delta'; stepId: string; callId: string; delta: string }
+  | { type: 'message_complete'; stepId: string; callId: string; text: string; recallId?: string; partial?: boolean }
+  | { type: 'system_event'; kind: AgentInput['type'] | 'memory_pressure' | 'summary'; text: string }
+  | { type: 'memory_changed'; what: 'core' | 'recall' | 'archival' | 'summary' }
+  | { type: 'context_usage'; usage: ContextUsage }
+  | { type: 'error'; message: string; recoverable: boolean }
+  | { type: 'turn_finished'; reason: 'done' | 'step_limit' | 'cancelled' | 'error' | 'paused' };
+
+export type AgentEventListener = (event: AgentEvent) => void;

@@ -1,0 +1,45 @@
+/**
+ * Archival memory: an unbounded store searched by meaning and by words. It holds
+ * two sources: the indexed workspace (chunks of files) and what the agent chose to
+ * remember (`archival_memory_insert`, "Remember selection").
+ */
+
+export type ArchivalSource = 'workspace' | 'memory';
+
+export interface ArchivalHit {
+  id: string;
+  source: ArchivalSource;
+  text: string;
+  score: number;
+  /** Workspace-relative path (forward slashes) for workspace chunks and remembered selections. */
+  path?: string;
+  startLine?: number;
+  endLine?: number;
+  /** ISO time the memory was inserted (memories only). */
+  time?: string;
+}
+
+export interface ArchivalSearchOptions {
+  /** Zero-based page; page size is SEARCH_PAGE_SIZE unless `pageSize` is set. */
+  page?: number;
+  pageSize?: number;
+  source?: ArchivalSource;
+  /** Glob over workspace-relative paths, e.g. `src/**\/*.ts`. */
+  pathGlob?: string;
+  signal?: AbortSignal;
+}
+
+export interface ArchivalSearchResult {
+  hits: ArchivalHit[];
+  total: number;
+  page: number;
+  pageCount: number;
+}
+
+export interface ArchivalStore {
+  /** Stores a memory the agent (or the user) chose to keep. Returns its id. */
+  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string>;
+  search(query: string, options?: ArchivalSearchOptions): Promise<ArchivalSearchResult>;
+  count(source?: ArchivalSource): number;
+  close(): Promise<void>;
+}

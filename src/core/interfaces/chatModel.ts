@@ -1,0 +1,97 @@
+/**
+ * The model boundary. One OpenAI-shaped message format is used everywhere in the
+ * core (context window, recall, requests), so nothing is translated twice.
+ */
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
+  | { role: 'tool'; content: string; tool_call_id: string };
+
+/** JSON schema of one callable function, as sent in `tools`. */
+export interface ToolSchema {
+  type: 'function';
+  function: {
+    name: string;
+    description: string;
+    parameters: {
+      type: 'object';
+      properties: Record<string, JsonSchema>;
+      required: string[];
+      additionalProperties?: boolean;
+    };
+  };
+}
+
+export interface JsonSchema {
+  type?: 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+  description?: string;
+  enum?: readonly (string | number)[];
+  items?: JsonSchema;
+  minimum?: number;
+  maximum?: number;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  tools: ToolSchema[];
+  signal?: AbortSignal;
+}
+
+/** Streamed pieces of one model call, as they arrive. */
+export interface ChatStreamListener {
+  /** Plain assistant content: the private inner monologue. */
+  onContentDelta?(text: string): void;
+  /** The `message` argument of a `send_message` call, decoded incrementally. */
+  onSendMessageDelta?(toolCallId: string, text: string): void;
+  /** A tool call whose name is known (arguments may still be streaming). */
+  onToolCallStart?(toolCallId: string, name: string): void;
+}
+
+export interface ChatResponse {
+  content: string | null;
+  toolCalls: ToolCall[];
+  finishReason: string | null;
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+export interface ChatModel {
+  /** The model name sent to the server. */
+  readonly model: string;
+  /**
+   * One streamed chat completion. Rejects with a `ChatModelError` whose `kind`
+   * tells the caller what to do (flush on `context_length`, stop on `aborted`).
+   */
+  complete(request: ChatRequest, listener?: ChatStreamListener): Promise<ChatResponse>;
+  /** Model ids the server offers (for "Select model"). */
+  listModels(signal?: AbortSignal): Promise<string[]>;
+}
+
+export type ChatModelErrorKind =
+  | 'context_length'
+  | 'auth'
+  | 'not_found'
+  | 'rate_limited'
+  | 'server'
+  | 'network'
+  | 'timeout'
+  | 'aborted'
+  | 'bad_response';
+
+export class ChatModelError extends Error {
+  constructor(
+    readonly kind: ChatModelErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ChatModelError';
+  }
+}

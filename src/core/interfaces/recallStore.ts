@@ -1,0 +1,40 @@
+import type { ChatMessage } from './chatModel';
+
+/**
+ * Recall memory: every message ever, in order, persisted per workspace
+ * (append-only, crash-safe). Evicted messages stay here.
+ */
+
+export type RecallKind = 'user' | 'assistant' | 'tool' | 'system_event' | 'summary' | 'system_alert';
+
+export interface RecallRecord {
+  /** Unique, monotonically increasing within one store. */
+  id: string;
+  seq: number;
+  /** ISO 8601 time of the message. */
+  time: string;
+  agentId: string;
+  kind: RecallKind;
+  message: ChatMessage;
+}
+
+export interface RecallSearchResult {
+  records: RecallRecord[];
+  total: number;
+  page: number;
+  pageCount: number;
+}
+
+export interface RecallStore {
+  /** Appends and persists (durable before the promise resolves). */
+  append(records: Omit<RecallRecord, 'id' | 'seq'>[]): Promise<RecallRecord[]>;
+  get(ids: string[]): RecallRecord[];
+  /** Case-insensitive, code-aware text search, newest first. */
+  search(agentId: string, query: string, page: number, pageSize?: number): RecallSearchResult;
+  /** Inclusive ISO dates (YYYY-MM-DD or full timestamps), oldest first. */
+  searchDate(agentId: string, start: string, end: string, page: number, pageSize?: number): RecallSearchResult;
+  /** Newest-last slice for history display: records with seq < beforeSeq. */
+  page(agentId: string, beforeSeq: number | undefined, limit: number): RecallRecord[];
+  count(agentId?: string): number;
+  close(): Promise<void>;
+}
