@@ -156,3 +156,9 @@ export function tokenizerEncodingFor(model: string): TokenizerEncoding {
 export function isExactTokenizer(model: string): boolean {
   return familyOf(model)?.exactTokenizer ?? false;
 }
+
+/** Reasoning models (o-series, gpt-5) reject any temperature but the default. */
+export function acceptsTemperature(model: string): boolean {
+  const name = normaliseModelName(model);
+  return !/^(o1|o3|o4|gpt-5)/.test(name);
+}
