@@ -57,3 +57,41 @@ export const DEFAULT_TEMPERATURE = 0.2;
 export const LLM_SERVER_MESSAGE_MAX_CHARS = 300;
 /** Distinct texts whose token counts are remembered (content-keyed LRU). */
 export const TOKEN_COUNT_CACHE_ENTRIES = 2048;
+
+// --- Workspace index and archival store (INDEX engineer) ---
+/** Files larger than this are not indexed (they are almost always generated or data). */
+export const INDEX_MAX_FILE_BYTES = 1_000_000;
+/** Bytes sniffed for a NUL byte to tell binary files from text. */
+export const BINARY_SNIFF_BYTES = 8192;
+/** Target size of one chunk in (approximate) tokens. */
+export const CHUNK_TARGET_TOKENS = 300;
+/** A chunk may grow to this size while looking for a blank line or declaration to cut at. */
+export const CHUNK_MAX_TOKENS = 400;
+/** Below this size a chunk is never cut, even at a good boundary. */
+export const CHUNK_MIN_TOKENS = 120;
+/** Tokens repeated from the end of one chunk at the start of the next. */
+export const CHUNK_OVERLAP_TOKENS = 40;
+/** Dimension of the local model-free embedder. */
+export const LOCAL_EMBEDDER_DIMENSIONS = 384;
+/** Texts per request to an embeddings endpoint. */
+export const EMBED_BATCH_SIZE = 64;
+/** Characters of one text sent to an embeddings endpoint (about 2k tokens: under every model's input limit). */
+export const EMBED_MAX_INPUT_CHARS = 8000;
+/** Chunks per Vectra shard: one shard rewrite (protobuf) stays around 30 ms. */
+export const SHARD_MAX_CHUNKS = 2048;
+/** A shard with more than this fraction of deleted chunks is compacted at the next flush. */
+export const SHARD_COMPACT_DEAD_FRACTION = 0.5;
+/** Candidates each retriever (lexical, vector) contributes before fusion. */
+export const SEARCH_CANDIDATES_PER_RETRIEVER = 60;
+/** Merged results a search keeps at most (the pages the agent can walk). */
+export const SEARCH_MAX_RESULTS = 50;
+/** Adjacent chunks of one file merged into one hit at most (more would bury the match). */
+export const SEARCH_MERGE_MAX_CHUNKS = 3;
+/** Reciprocal-rank-fusion constant (Cormack et al.: 60). */
+export const RRF_K = 60;
+/** Characters of one search hit's text; longer merged ranges are cut with a note. */
+export const SEARCH_HIT_MAX_CHARS = 2000;
+/** Work slice of indexing between yields to the event loop. */
+export const INDEX_YIELD_EVERY_MS = 20;
+/** The catalog of content hashes is saved at least this often while indexing. */
+export const CATALOG_SAVE_INTERVAL_MS = 2000;

@@ -1,0 +1,368 @@
+/**
+ * Archival memory: the indexed workspace and what the agent chose to remember,
+ * in one store searched by words (BM25) and by meaning (vectors), fused.
+ *
+ * One index folder per embedder id under `dir`, so changing the embedding model
+ * builds a new index and never mixes vector sizes. Memories are also kept in a
+ * small text log beside those folders (`memories.jsonl`), from which a new or
+ * repaired index re-embeds them: switching models does not forget them.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import type { Embedder } from '../interfaces/embedder';
+import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import { RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+import { JournalWriter, readJournal } from './atomicFile';
+import { ChunkStore, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+
+/** How candidates are ranked: fused (default), or one retriever alone (for measurement). */
+export type SearchMode = 'rrf' | 'blend' | 'lexical' | 'vector';
+
+export interface ArchivalIndexSearchOptions extends ArchivalSearchOptions {
+  mode?: SearchMode;
+}
+
+export interface ArchivalIndexOptions {
+  /** Parent folder; the index lives in a sub-folder named after the embedder. */
+  dir: string;
+  embedder: Embedder;
+  /** Notices for the user (a repaired shard, restored memories). */
+  log?: Notice;
+  /** Default ranking; 'rrf' unless measured otherwise (bench/retrieval.bench.ts). */
+  mode?: SearchMode;
+}
+
+/** One chunk of a file, as the indexer hands it over. */
+export interface FileChunk {
+  startLine: number;
+  endLine: number;
+  language: string;
+  text: string;
+  hash: string;
+}
+
+interface MemoryLogEntry {
+  id: string;
+  text: string;
+  path?: string;
+  startLine?: number;
+  endLine?: number;
+  time: string;
+}
+
+/** A filesystem-safe folder name for an embedder id, unique per id. */
+export function indexFolderName(embedderId: string): string {
+  const safe = embedderId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  return `${safe}-${createHash('sha1').update(embedderId).digest('hex').slice(0, 8)}`;
+}
+
+/** What the embedder sees of a chunk: the path gives the text its context. */
+function embeddingText(filePath: string, text: string): string {
+  return filePath === '' ? text : `${filePath}\n${text}`;
+}
+
+interface MergedHit {
+  refs: ChunkRef[];
+  record: ChunkRecord;
+  startLine: number;
+  endLine: number;
+  score: number;
+}
+
+export class ArchivalIndex implements ArchivalStore {
+  private readonly memoryLog: JournalWriter;
+  private mode: SearchMode;
+
+  private constructor(
+    readonly folder: string,
+    private readonly store: ChunkStore,
+    readonly embedder: Embedder,
+    memoryLogPath: string,
+    mode: SearchMode,
+  ) {
+    this.memoryLog = new JournalWriter(memoryLogPath);
+    this.mode = mode;
+  }
+
+  static async open(options: ArchivalIndexOptions): Promise<ArchivalIndex> {
+    const { dir, embedder } = options;
+    const log = options.log ?? (() => undefined);
+    if (!Number.isInteger(embedder.dimensions) || embedder.dimensions <= 0) {
+      throw new Error(`The embedder "${embedder.id}" reports ${embedder.dimensions} dimensions; an index needs a positive whole number.`);
+    }
+    await fs.mkdir(dir, { recursive: true });
+    const folder = path.join(dir, indexFolderName(embedder.id));
+    const store = await ChunkStore.open({ dir: folder, embedderId: embedder.id, dimensions: embedder.dimensions, notice: log });
+    const memoryLogPath = path.join(dir, 'memories.jsonl');
+    const index = new ArchivalIndex(folder, store, embedder, memoryLogPath, options.mode ?? 'rrf');
+    await index.restoreMemories(memoryLogPath, log);
+    return index;
+  }
+
+  /** Memories in the log but not in this index (new embedder, dropped shard) are embedded again. */
+  private async restoreMemories(logPath: string, log: Notice): Promise<void> {
+    const { entries, tornBytes } = await readJournal<MemoryLogEntry>(logPath);
+    if (tornBytes > 0) log(`Archival memory: the last ${tornBytes} bytes of memories.jsonl were a torn write and were dropped.`);
+    const missing = entries.filter((e) => typeof e.id === 'string' && typeof e.text === 'string' && !this.store.get(e.id));
+    if (missing.length === 0) return;
+    const vectors = await this.embedder.embed(missing.map((m) => embeddingText(m.path ?? '', m.text)));
+    await this.store.add(missing.map((m, i) => this.memoryChunk(m, vectors[i]!)));
+    log(`Archival memory: ${missing.length} remembered item(s) were embedded into the index for "${this.embedder.id}".`);
+  }
+
+  private memoryChunk(m: MemoryLogEntry, vector: Float32Array): NewChunk {
+    return {
+      record: { id: m.id, source: 'memory', path: m.path ?? '', startLine: m.startLine ?? 0, endLine: m.endLine ?? 0, language: '', hash: '', fileHash: '', time: m.time },
+      text: m.text,
+      vector,
+    };
+  }
+
+  async insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string> {
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new Error('Nothing to remember: the text is empty. Pass the fact or code to store as `content`.');
+    }
+    const entry: MemoryLogEntry = { id: `mem-${randomUUID()}`, text, time: new Date().toISOString() };
+    if (provenance?.path) entry.path = provenance.path;
+    if (provenance?.startLine !== undefined) entry.startLine = provenance.startLine;
+    if (provenance?.endLine !== undefined) entry.endLine = provenance.endLine;
+    const [vector] = await this.embedder.embed([embeddingText(entry.path ?? '', text)]);
+    // the log first: if the index write fails, the next open restores the memory from it
+    await this.memoryLog.append([entry]);
+    await this.store.add([this.memoryChunk(entry, vector!)]);
+    return entry.id;
+  }
+
+  count(source?: ArchivalSource): number {
+    return this.store.count(source);
+  }
+
+  /** Workspace paths that have chunks in the index. */
+  indexedPaths(): string[] {
+    return this.store.paths().filter((p) => this.workspaceIds(p).length > 0);
+  }
+
+  hasPath(filePath: string): boolean {
+    return this.workspaceIds(filePath).length > 0;
+  }
+
+  /** The file hash the chunks of `filePath` were made from, if indexed. */
+  fileHashOf(filePath: string): string | undefined {
+    const id = this.workspaceIds(filePath)[0];
+    const ref = id ? this.store.get(id) : undefined;
+    return ref ? this.store.record(ref).fileHash : undefined;
+  }
+
+  private workspaceIds(filePath: string): string[] {
+    return this.store.idsOfPath(filePath).filter((id) => {
+      const ref = this.store.get(id);
+      return ref !== undefined && this.store.record(ref).source === 'workspace';
+    });
+  }
+
+  /** Replaces every chunk of `filePath` with `chunks` (embedded here) in one durable step. */
+  async replaceFile(filePath: string, fileHash: string, chunks: readonly FileChunk[], signal?: AbortSignal): Promise<void> {
+    const vectors = chunks.length > 0 ? await this.embedder.embed(chunks.map((c) => embeddingText(filePath, c.text)), signal) : [];
+    signal?.throwIfAborted();
+    const time = new Date().toISOString();
+    const news: NewChunk[] = chunks.map((c, i) => ({
+      record: { id: randomUUID(), source: 'workspace', path: filePath, startLine: c.startLine, endLine: c.endLine, language: c.language, hash: c.hash, fileHash, time },
+      text: c.text,
+      vector: vectors[i]!,
+    }));
+    await this.store.replace(this.workspaceIds(filePath), news);
+  }
+
+  /** Removes the chunks of a file, or of every file under a folder. Returns the chunks removed. */
+  async removePath(fileOrFolder: string): Promise<number> {
+    const ids = this.pathsUnder(fileOrFolder).flatMap((p) => this.workspaceIds(p));
+    return this.store.remove(ids);
+  }
+
+  /**
+   * Moves the chunks of a renamed file (or of every file under a renamed folder)
+   * to the new path without embedding them again. Returns the chunks moved.
+   */
+  async renamePath(oldPath: string, newPath: string): Promise<number> {
+    let moved = 0;
+    for (const p of this.pathsUnder(oldPath)) {
+      const target = p === oldPath ? newPath : newPath + p.slice(oldPath.length);
+      const ids = this.workspaceIds(p);
+      const refs = ids.map((id) => this.store.get(id)!);
+      const texts = await this.store.texts(refs);
+      const news: NewChunk[] = refs.map((ref, i) => {
+        const r = this.store.record(ref);
+        return {
+          record: { id: randomUUID(), source: 'workspace', path: target, startLine: r.startLine, endLine: r.endLine, language: r.language, hash: r.hash, fileHash: r.fileHash, time: r.time },
+          text: texts[i]!,
+          vector: Float32Array.from(this.store.vector(ref)),
+        };
+      });
+      await this.store.replace([...ids, ...this.workspaceIds(target)], news);
+      moved += news.length;
+    }
+    return moved;
+  }
+
+  private pathsUnder(fileOrFolder: string): string[] {
+    const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : fileOrFolder + '/';
+    return this.store.paths().filter((p) => p === fileOrFolder || p.startsWith(prefix));
+  }
+
+  async search(query: string, options: ArchivalIndexSearchOptions = {}): Promise<ArchivalSearchResult> {
+    const pageSize = Math.max(1, Math.floor(options.pageSize ?? SEARCH_PAGE_SIZE));
+    const page = Math.max(0, Math.floor(options.page ?? 0));
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new Error('The search query is empty. Pass a few words describing what to find.');
+    }
+    const mode = options.mode ?? this.mode;
+    const accept = this.filterFor(options);
+    const k = SEARCH_CANDIDATES_PER_RETRIEVER;
+    const lexical = mode === 'vector' ? [] : this.store.lexicalSearch(query, k, accept);
+    let vector: ScoredRef[] = [];
+    if (mode !== 'lexical') {
+      const [qv] = await this.embedder.embed([query], options.signal);
+      vector = this.store.vectorSearch(qv!, k, accept);
+    }
+    options.signal?.throwIfAborted();
+    const fused = fuse(mode, lexical, vector);
+    const merged = this.merge(fused).slice(0, SEARCH_MAX_RESULTS);
+    const total = merged.length;
+    const pageCount = Math.max(1, Math.ceil(total / pageSize));
+    const slice = merged.slice(page * pageSize, (page + 1) * pageSize);
+    const hits: ArchivalHit[] = [];
+    for (const m of slice) hits.push(await this.toHit(m));
+    return { hits, total, page, pageCount };
+  }
+
+  /** Sets the default ranking (the retrieval bench compares them). */
+  setMode(mode: SearchMode): void {
+    this.mode = mode;
+  }
+
+  private filterFor(options: ArchivalSearchOptions): ((r: ChunkRecord) => boolean) | undefined {
+    const source = options.source;
+    let glob: ((p: string) => boolean) | undefined;
+    if (options.pathGlob && options.pathGlob.trim() !== '') {
+      const matcher = picomatch(options.pathGlob.trim(), { dot: true });
+      const cache = new Map<string, boolean>();
+      glob = (p) => {
+        let v = cache.get(p);
+        if (v === undefined) cache.set(p, (v = p !== '' && matcher(p)));
+        return v;
+      };
+    }
+    if (!source && !glob) return undefined;
+    return (r) => (!source || r.source === source) && (!glob || glob(r.path));
+  }
+
+  /** Overlapping or adjacent chunks of one file become one hit spanning them. */
+  private merge(fused: { ref: ChunkRef; score: number }[]): MergedHit[] {
+    const groups = new Map<string, MergedHit[]>();
+    const order: MergedHit[] = [];
+    for (const { ref, score } of fused) {
+      const r = this.store.record(ref);
+      const key = r.path === '' || r.source === 'memory' ? `id:${r.id}` : `${r.source}:${r.path}`;
+      const list = groups.get(key) ?? [];
+      groups.set(key, list);
+      const touching = list.find((h) => h.refs.length < SEARCH_MERGE_MAX_CHUNKS && r.startLine <= h.endLine + 1 && r.endLine >= h.startLine - 1);
+      if (touching) {
+        touching.refs.push(ref);
+        touching.startLine = Math.min(touching.startLine, r.startLine);
+        touching.endLine = Math.max(touching.endLine, r.endLine);
+        touching.score = Math.max(touching.score, score);
+        continue;
+      }
+      const hit: MergedHit = { refs: [ref], record: r, startLine: r.startLine, endLine: r.endLine, score };
+      list.push(hit);
+      order.push(hit);
+    }
+    // A merge can make two earlier hits touch; one more pass joins them.
+    for (const list of groups.values()) {
+      list.sort((a, b) => a.startLine - b.startLine);
+      for (let i = 1; i < list.length; i++) {
+        const a = list[i - 1]!;
+        const b = list[i]!;
+        if (b.startLine <= a.endLine + 1 && b.refs.length > 0 && a.refs.length > 0 && a.refs.length + b.refs.length <= SEARCH_MERGE_MAX_CHUNKS) {
+          a.refs.push(...b.refs);
+          a.endLine = Math.max(a.endLine, b.endLine);
+          a.score = Math.max(a.score, b.score);
+          b.refs = [];
+          list[i] = a;
+        }
+      }
+    }
+    return order.filter((h) => h.refs.length > 0).sort((a, b) => b.score - a.score);
+  }
+
+  private async toHit(m: MergedHit): Promise<ArchivalHit> {
+    const refs = [...m.refs].sort((a, b) => this.store.record(a).startLine - this.store.record(b).startLine);
+    const texts = await this.store.texts(refs);
+    let text = texts[0]!;
+    let end = this.store.record(refs[0]!).endLine;
+    for (let i = 1; i < refs.length; i++) {
+      const r = this.store.record(refs[i]!);
+      if (r.endLine <= end) continue;
+      const lines = texts[i]!.split('\n');
+      text += '\n' + lines.slice(Math.max(0, end - r.startLine + 1)).join('\n');
+      end = r.endLine;
+    }
+    if (text.length > SEARCH_HIT_MAX_CHARS) {
+      text = `${text.slice(0, SEARCH_HIT_MAX_CHARS)}\n[… ${text.length - SEARCH_HIT_MAX_CHARS} more characters; read the file for the rest]`;
+    }
+    const r = m.record;
+    const hit: ArchivalHit = { id: r.id, source: r.source, text, score: Math.round(m.score * 1000) / 1000 };
+    if (r.path !== '') hit.path = r.path;
+    if (m.startLine > 0) {
+      hit.startLine = m.startLine;
+      hit.endLine = m.endLine;
+    }
+    if (r.source === 'memory') hit.time = r.time;
+    return hit;
+  }
+
+  /** Writes pending chunks as shards now (normally done in the background). */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.memoryLog.close();
+    await this.store.close();
+  }
+}
+
+/**
+ * Ranks the union of both candidate lists. RRF sums 1/(k + rank) per list,
+ * scaled so that a chunk first in both lists scores 1; 'blend' averages each
+ * list's scores divided by that list's best.
+ */
+function fuse(mode: SearchMode, lexical: ScoredRef[], vector: ScoredRef[]): { ref: ChunkRef; score: number }[] {
+  const scores = new Map<string, { ref: ChunkRef; score: number }>();
+  const key = (r: ChunkRef): string => r.segment.records[r.index]!.id;
+  const add = (list: ScoredRef[], weight: (rank: number, s: ScoredRef) => number): void => {
+    list.forEach((s, rank) => {
+      const k = key(s);
+      const cur = scores.get(k) ?? { ref: s, score: 0 };
+      cur.score += weight(rank, s);
+      scores.set(k, cur);
+    });
+  };
+  if (mode === 'lexical' || mode === 'vector') {
+    const list = mode === 'lexical' ? lexical : vector;
+    const best = list[0]?.score ?? 1;
+    add(list, (_, s) => s.score / (best || 1));
+  } else if (mode === 'rrf') {
+    const scale = (RRF_K + 1) / 2;
+    add(lexical, (rank) => scale / (RRF_K + rank + 1));
+    add(vector, (rank) => scale / (RRF_K + rank + 1));
+  } else {
+    const bestL = lexical[0]?.score || 1;
+    const bestV = vector[0]?.score || 1;
+    add(lexical, (_, s) => (0.5 * s.score) / bestL);
+    add(vector, (_, s) => (0.5 * Math.max(0, s.score)) / bestV);
+  }
+  return [...scores.values()].sort((a, b) => b.score - a.score);
+}

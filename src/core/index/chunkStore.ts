@@ -1,0 +1,640 @@
+/**
+ * The durable chunk store behind archival memory, built around Vectra's measured
+ * limits (a single write rewrites the whole file; bulk insert is O(N²); the JSON
+ * codec fails near 100k×384; BM25 is rebuilt per query):
+ *
+ * - Writes go to a memtable, made durable by an append-only journal (one small
+ *   append per file saved: a saved file is searchable in milliseconds).
+ * - When the memtable holds SHARD_MAX_CHUNKS chunks it is written, in the
+ *   background, as a new immutable shard: a Vectra LocalIndex with the protobuf
+ *   codec written in one batched update, plus a cache file for a fast open
+ *   (shardFiles.ts). Shards are never rewritten item by item.
+ * - Deletes are tombstones (journal, then the manifest); a shard that is mostly
+ *   tombstones is compacted into the next flush.
+ * - Search scans in-memory Float32 matrices and our own BM25 postings.
+ *
+ * Layout of `dir`: manifest.json, journal-<gen>.log, shard-<n>/{index.pb,cache.bin}.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ArchivalSource } from '../interfaces/archivalStore';
+import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS } from '../limits';
+import { JournalWriter, readJournal, readJsonFile, writeFileAtomic } from './atomicFile';
+import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, TermDictionary, type Postings } from './lexical';
+import {
+  CorruptShardError, readShardCache, readShardTexts, readVectraShard, shardIndexPath, writeShardCache, writeVectraShard,
+  type ChunkRecord, type LoadedShard, type ShardContent,
+} from './shardFiles';
+import { searchTerms } from './codeTokens';
+
+export type { ChunkRecord } from './shardFiles';
+
+const SCHEMA_VERSION = 1;
+
+interface ShardEntry {
+  name: string;
+  count: number;
+  indexBytes: number;
+  cacheBytes: number;
+  /** Ids deleted since the shard was written (tombstones). */
+  deleted: string[];
+}
+
+interface Manifest {
+  schema: number;
+  embedderId: string;
+  dimensions: number;
+  nextShard: number;
+  /** Journals with a lower generation are folded into shards. */
+  journalGen: number;
+  shards: ShardEntry[];
+}
+
+type JournalEntry =
+  | { op: 'put'; r: ChunkRecord; text: string; v: string }
+  | { op: 'del'; id: string };
+
+export interface NewChunk {
+  record: Omit<ChunkRecord, 'length'>;
+  text: string;
+  vector: Float32Array;
+}
+
+class Segment {
+  records: ChunkRecord[] = [];
+  vectors: Float32Array;
+  dead: Uint8Array;
+  deadCount = 0;
+  /** Texts in memory (memtables) or on disk (shards). */
+  memTexts: string[] | undefined;
+  disk: LoadedShard | undefined;
+  postings: Postings;
+  /** Per-document term counts, kept only by memtables (to build postings when flushed). */
+  termCounts: Map<number, number>[] | undefined;
+
+  constructor(readonly name: string | undefined, readonly dimensions: number, init?: { loaded: LoadedShard; dict: TermDictionary }) {
+    if (init) {
+      this.records = init.loaded.records;
+      this.vectors = init.loaded.vectors;
+      this.dead = new Uint8Array(this.records.length);
+      this.disk = init.loaded;
+      this.postings = new FrozenPostings(init.loaded.postings, init.dict);
+    } else {
+      this.vectors = new Float32Array(64 * dimensions);
+      this.dead = new Uint8Array(64);
+      this.memTexts = [];
+      this.termCounts = [];
+      this.postings = new MutablePostings();
+    }
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  get isMemtable(): boolean {
+    return this.memTexts !== undefined && this.name === undefined;
+  }
+
+  append(record: ChunkRecord, text: string, vector: Float32Array, counts: Map<number, number>): number {
+    const i = this.records.length;
+    if ((i + 1) * this.dimensions > this.vectors.length) {
+      const grown = new Float32Array(this.vectors.length * 2);
+      grown.set(this.vectors);
+      this.vectors = grown;
+      const dead = new Uint8Array(this.dead.length * 2);
+      dead.set(this.dead);
+      this.dead = dead;
+    }
+    this.vectors.set(vector, i * this.dimensions);
+    this.records.push(record);
+    this.memTexts!.push(text);
+    this.termCounts!.push(counts);
+    (this.postings as MutablePostings).add(i, counts);
+    return i;
+  }
+
+  async texts(indices: number[]): Promise<string[]> {
+    if (this.memTexts) return indices.map((i) => this.memTexts![i]!);
+    return readShardTexts(this.disk!, indices);
+  }
+}
+
+export interface ChunkRef {
+  segment: Segment;
+  index: number;
+}
+
+export interface ScoredRef extends ChunkRef {
+  score: number;
+}
+
+export type Notice = (message: string) => void;
+
+/** Keeps the k best (score, ref) pairs seen. */
+class TopK {
+  readonly items: ScoredRef[] = [];
+  private minAt = -1;
+  constructor(private readonly k: number) {}
+  get threshold(): number {
+    return this.items.length < this.k ? -Infinity : this.items[this.minAt]!.score;
+  }
+  offer(segment: Segment, index: number, score: number): void {
+    if (this.k <= 0) return;
+    if (this.items.length < this.k) {
+      this.items.push({ segment, index, score });
+      if (this.items.length === this.k) this.findMin();
+      return;
+    }
+    if (score <= this.items[this.minAt]!.score) return;
+    this.items[this.minAt] = { segment, index, score };
+    this.findMin();
+  }
+  private findMin(): void {
+    let m = 0;
+    for (let i = 1; i < this.items.length; i++) if (this.items[i]!.score < this.items[m]!.score) m = i;
+    this.minAt = m;
+  }
+  sorted(): ScoredRef[] {
+    return [...this.items].sort((a, b) => b.score - a.score);
+  }
+}
+
+function encodeVector(v: Float32Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+}
+function decodeVector(s: string, dimensions: number): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  if (b.length !== dimensions * 4) throw new Error(`journal vector has ${b.length / 4} dimensions, expected ${dimensions}`);
+  const out = new Float32Array(dimensions);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+/** What BM25 sees of a chunk: its path too, so a question naming a module finds its files. */
+function lexicalText(record: Pick<ChunkRecord, 'path'>, text: string): string {
+  return record.path === '' ? text : `${record.path}\n${text}`;
+}
+
+export class DimensionMismatchError extends Error {}
+
+export class ChunkStore {
+  readonly dict = new TermDictionary();
+  private segments: Segment[] = [];
+  private memtable: Segment;
+  private readonly byId = new Map<string, ChunkRef>();
+  private readonly byPath = new Map<string, Set<string>>();
+  private readonly liveBySource: Record<ArchivalSource, number> = { workspace: 0, memory: 0 };
+  private totalLength = 0;
+  private journal: JournalWriter;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private manifest: Manifest,
+    private journalGen: number,
+    private readonly notice: Notice,
+  ) {
+    this.memtable = new Segment(undefined, manifest.dimensions);
+    this.segments.push(this.memtable);
+    this.journal = new JournalWriter(this.journalPath(journalGen));
+  }
+
+  get dimensions(): number {
+    return this.manifest.dimensions;
+  }
+
+  /**
+   * Opens (or creates) the store in `dir`. Refuses a store built for another
+   * embedder or dimension; repairs or drops corrupt shards with a notice.
+   */
+  static async open(options: { dir: string; embedderId: string; dimensions: number; notice?: Notice }): Promise<ChunkStore> {
+    const { dir, embedderId, dimensions } = options;
+    const notice = options.notice ?? (() => undefined);
+    await fs.mkdir(dir, { recursive: true });
+    const manifestPath = path.join(dir, 'manifest.json');
+    let manifest: Manifest | undefined;
+    try {
+      manifest = await readJsonFile<Manifest>(manifestPath);
+    } catch (err) {
+      const aside = `${manifestPath}.corrupt-${Date.now()}`;
+      await fs.rename(manifestPath, aside).catch(() => undefined);
+      notice(`The archival index manifest at ${manifestPath} was unreadable (${(err as Error).message}); it was moved to ${aside} and the index starts empty. The workspace will be re-indexed.`);
+      await removeLeftovers(dir);
+    }
+    if (manifest) {
+      if (typeof manifest.schema !== 'number' || manifest.schema > SCHEMA_VERSION) {
+        throw new Error(`The archival index at ${dir} has schema ${String(manifest.schema)}, newer than this version understands (${SCHEMA_VERSION}). Update the extension, or delete that folder to rebuild the index.`);
+      }
+      if (manifest.dimensions !== dimensions || manifest.embedderId !== embedderId) {
+        throw new DimensionMismatchError(
+          `The archival index at ${dir} holds ${manifest.dimensions}-dimensional vectors from "${manifest.embedderId}", but the embedder "${embedderId}" produces ${dimensions}-dimensional ones. ` +
+            'Vectors of different models cannot be mixed; open the index folder named for this embedder (ArchivalIndex does this), or delete this folder to rebuild it.',
+        );
+      }
+    } else {
+      manifest = { schema: SCHEMA_VERSION, embedderId, dimensions, nextShard: 1, journalGen: 1, shards: [] };
+      await writeFileAtomic(manifestPath, JSON.stringify(manifest));
+    }
+    const journals = (await fs.readdir(dir))
+      .map((f) => /^journal-(\d+)\.log$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .filter((g) => g >= manifest!.journalGen)
+      .sort((a, b) => a - b);
+    const gen = journals.length > 0 ? journals[journals.length - 1]! : manifest.journalGen;
+    const store = new ChunkStore(dir, manifest, gen, notice);
+    await store.loadShards();
+    for (const g of journals) await store.replayJournal(g);
+    store.maybeFlush();
+    return store;
+  }
+
+  private journalPath(gen: number): string {
+    return path.join(this.dir, `journal-${gen}.log`);
+  }
+
+  private async loadShards(): Promise<void> {
+    const dims = this.manifest.dimensions;
+    const kept: ShardEntry[] = [];
+    let changed = false;
+    for (const entry of this.manifest.shards) {
+      const shardDir = path.join(this.dir, entry.name);
+      let loaded: LoadedShard | undefined;
+      try {
+        loaded = await readShardCache(shardDir, dims, entry.cacheBytes);
+      } catch (err) {
+        if (!(err instanceof CorruptShardError)) throw err;
+        try {
+          const content = await readVectraShard(shardDir, dims);
+          const full: ShardContent = { ...content, postings: this.postingsFor(content.records, content.texts) };
+          entry.cacheBytes = await writeShardCache(shardDir, full, dims);
+          loaded = await readShardCache(shardDir, dims, entry.cacheBytes);
+          changed = true;
+          this.notice(`Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`);
+        } catch (err2) {
+          this.notice(
+            `Archival index: shard ${entry.name} is damaged beyond repair (${err.message}; ${(err2 as Error).message}); its ${entry.count} chunks were dropped. ` +
+              'The workspace files they came from are re-indexed by the next reconcile; remembered items are restored from the memory log.',
+          );
+          await fs.rm(shardDir, { recursive: true, force: true });
+          changed = true;
+          continue;
+        }
+      }
+      const seg = new Segment(entry.name, dims, { loaded, dict: this.dict });
+      this.addSegment(seg);
+      const deleted = new Set(entry.deleted);
+      if (deleted.size > 0) for (let i = 0; i < seg.size; i++) if (deleted.has(seg.records[i]!.id)) this.markDead(seg, i);
+      kept.push(entry);
+      void this.checkVectraCopy(entry, seg);
+    }
+    if (changed) {
+      this.manifest = { ...this.manifest, shards: kept };
+      await this.saveManifest();
+    }
+  }
+
+  /** A missing or truncated Vectra copy is rewritten from the cache, in the background. */
+  private async checkVectraCopy(entry: ShardEntry, seg: Segment): Promise<void> {
+    const shardDir = path.join(this.dir, entry.name);
+    let size = -1;
+    try {
+      size = (await fs.stat(shardIndexPath(shardDir))).size;
+    } catch {
+      // missing
+    }
+    if (size === entry.indexBytes) return;
+    try {
+      const all = Array.from({ length: seg.size }, (_, i) => i);
+      const texts = await seg.texts(all);
+      entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions), texts, postings: seg.disk!.postings }, seg.dimensions);
+      await this.saveManifest();
+      this.notice(`Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`);
+    } catch (err) {
+      this.notice(`Archival index: could not repair the Vectra copy of shard ${entry.name}: ${(err as Error).message}`);
+    }
+  }
+
+  private async replayJournal(gen: number): Promise<void> {
+    const { entries, tornBytes } = await readJournal<JournalEntry>(this.journalPath(gen));
+    if (tornBytes > 0) this.notice(`Archival index: the last ${tornBytes} bytes of journal-${gen}.log were a torn write (the editor stopped mid-save); they were dropped.`);
+    for (const e of entries) {
+      if (e.op === 'put') {
+        try {
+          this.insertInMemory(e.r, e.text, decodeVector(e.v, this.dimensions));
+        } catch (err) {
+          this.notice(`Archival index: skipped a damaged journal entry: ${(err as Error).message}`);
+        }
+      } else if (e.op === 'del') this.deleteInMemory(e.id);
+    }
+  }
+
+  private postingsFor(records: ChunkRecord[], texts: string[]) {
+    return buildStoredPostings(texts.map((t, i) => countTerms(lexicalText(records[i]!, t), this.dict).counts), this.dict);
+  }
+
+  private addSegment(seg: Segment): void {
+    // shards go before the memtables so that scans see old data first (order does not matter for scores)
+    this.segments.splice(this.segments.length - 1, 0, seg);
+    for (let i = 0; i < seg.size; i++) this.indexRecord(seg, i);
+  }
+
+  private indexRecord(seg: Segment, i: number): void {
+    const r = seg.records[i]!;
+    const old = this.byId.get(r.id);
+    if (old) this.markDead(old.segment, old.index);
+    this.byId.set(r.id, { segment: seg, index: i });
+    if (r.path !== '') {
+      let ids = this.byPath.get(r.path);
+      if (!ids) this.byPath.set(r.path, (ids = new Set()));
+      ids.add(r.id);
+    }
+    this.liveBySource[r.source]++;
+    this.totalLength += r.length;
+  }
+
+  private markDead(seg: Segment, i: number): void {
+    if (seg.dead[i]) return;
+    seg.dead[i] = 1;
+    seg.deadCount++;
+    const r = seg.records[i]!;
+    this.liveBySource[r.source]--;
+    this.totalLength -= r.length;
+    const ref = this.byId.get(r.id);
+    if (ref && ref.segment === seg && ref.index === i) {
+      this.byId.delete(r.id);
+      const ids = this.byPath.get(r.path);
+      if (ids) {
+        ids.delete(r.id);
+        if (ids.size === 0) this.byPath.delete(r.path);
+      }
+    }
+  }
+
+  private insertInMemory(record: ChunkRecord, text: string, vector: Float32Array): void {
+    const { counts, length } = countTerms(lexicalText(record, text), this.dict);
+    const r: ChunkRecord = { ...record, length };
+    const i = this.memtable.append(r, text, vector, counts);
+    this.indexRecord(this.memtable, i);
+  }
+
+  private deleteInMemory(id: string): boolean {
+    const ref = this.byId.get(id);
+    if (!ref) return false;
+    this.markDead(ref.segment, ref.index);
+    return true;
+  }
+
+  /** Adds chunks (replacing any with the same id); durable when the promise resolves. */
+  add(chunks: readonly NewChunk[]): Promise<void> {
+    return this.replace([], chunks);
+  }
+
+  /** Deletes `removeIds` and adds `chunks` in one journal write, so a crash keeps both or neither. */
+  async replace(removeIds: Iterable<string>, chunks: readonly NewChunk[]): Promise<void> {
+    this.assertOpen();
+    const entries: JournalEntry[] = [];
+    for (const c of chunks) {
+      if (c.vector.length !== this.dimensions) {
+        throw new DimensionMismatchError(`A ${c.vector.length}-dimensional vector cannot go into an index of ${this.dimensions}-dimensional vectors.`);
+      }
+    }
+    for (const id of removeIds) if (this.deleteInMemory(id)) entries.push({ op: 'del', id });
+    for (const c of chunks) {
+      const record = { ...c.record, length: 0 };
+      this.insertInMemory(record, c.text, c.vector);
+      const stored = this.memtable.records[this.memtable.size - 1]!;
+      entries.push({ op: 'put', r: stored, text: c.text, v: encodeVector(c.vector) });
+    }
+    await this.journal.append(entries);
+    this.maybeFlush();
+  }
+
+  /** Deletes chunks by id; unknown ids are ignored. Returns how many were deleted. */
+  async remove(ids: Iterable<string>): Promise<number> {
+    this.assertOpen();
+    const entries: JournalEntry[] = [];
+    for (const id of ids) if (this.deleteInMemory(id)) entries.push({ op: 'del', id });
+    await this.journal.append(entries);
+    this.maybeFlush();
+    return entries.length;
+  }
+
+  idsOfPath(p: string): string[] {
+    return [...(this.byPath.get(p) ?? [])];
+  }
+
+  paths(): string[] {
+    return [...this.byPath.keys()];
+  }
+
+  get(id: string): ChunkRef | undefined {
+    return this.byId.get(id);
+  }
+
+  count(source?: ArchivalSource): number {
+    return source ? this.liveBySource[source] : this.liveBySource.workspace + this.liveBySource.memory;
+  }
+
+  /** Every live record (for the memory log restore and for tests). */
+  *live(): Generator<{ ref: ChunkRef; record: ChunkRecord }> {
+    for (const seg of this.segments) for (let i = 0; i < seg.size; i++) if (!seg.dead[i]) yield { ref: { segment: seg, index: i }, record: seg.records[i]! };
+  }
+
+  record(ref: ChunkRef): ChunkRecord {
+    return ref.segment.records[ref.index]!;
+  }
+
+  vector(ref: ChunkRef): Float32Array {
+    return ref.segment.vectors.subarray(ref.index * this.dimensions, (ref.index + 1) * this.dimensions);
+  }
+
+  async texts(refs: readonly ChunkRef[]): Promise<string[]> {
+    const out = new Array<string>(refs.length);
+    const bySeg = new Map<Segment, number[]>();
+    refs.forEach((r, k) => {
+      let list = bySeg.get(r.segment);
+      if (!list) bySeg.set(r.segment, (list = []));
+      list.push(k);
+    });
+    for (const [seg, ks] of bySeg) {
+      const texts = await seg.texts(ks.map((k) => refs[k]!.index));
+      ks.forEach((k, j) => (out[k] = texts[j]!));
+    }
+    return out;
+  }
+
+  /** Cosine top-k over live chunks (vectors are unit length, so a dot product). */
+  vectorSearch(query: Float32Array, k: number, accept?: (r: ChunkRecord) => boolean): ScoredRef[] {
+    const dim = this.dimensions;
+    const top = new TopK(k);
+    for (const seg of this.segments) {
+      const { vectors, dead, records } = seg;
+      const n = seg.size;
+      for (let i = 0; i < n; i++) {
+        if (dead[i]) continue;
+        if (accept && !accept(records[i]!)) continue;
+        let s = 0;
+        const o = i * dim;
+        for (let d = 0; d < dim; d++) s += query[d]! * vectors[o + d]!;
+        if (s > top.threshold) top.offer(seg, i, s);
+      }
+    }
+    return top.sorted();
+  }
+
+  /** BM25 top-k over live chunks. */
+  lexicalSearch(query: string, k: number, accept?: (r: ChunkRecord) => boolean): ScoredRef[] {
+    const N = this.count();
+    if (N === 0) return [];
+    const avgdl = Math.max(1, this.totalLength / N);
+    const termIds = [...new Set(searchTerms(query))].map((t) => this.dict.lookup(t)).filter((t): t is number => t !== undefined);
+    if (termIds.length === 0) return [];
+    const top = new TopK(k);
+    const idf = termIds.map((t) => {
+      let df = 0;
+      for (const seg of this.segments) df += seg.postings.documentFrequency(t);
+      return bm25Idf(N, df);
+    });
+    for (const seg of this.segments) {
+      const n = seg.size;
+      if (n === 0) continue;
+      const scores = new Float32Array(n);
+      const { records, dead } = seg;
+      termIds.forEach((t, qi) => {
+        const w = idf[qi]!;
+        seg.postings.forEach(t, (doc, tf) => {
+          const dl = records[doc]!.length;
+          scores[doc]! += (w * (tf * (BM25_K1 + 1))) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * dl) / avgdl));
+        });
+      });
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!;
+        if (s <= 0 || s <= top.threshold || dead[i]) continue;
+        if (accept && !accept(records[i]!)) continue;
+        top.offer(seg, i, s);
+      }
+    }
+    return top.sorted();
+  }
+
+  private maybeFlush(): void {
+    if (this.memtable.size - this.memtable.deadCount >= SHARD_MAX_CHUNKS && !this.flushing) {
+      this.flush().catch((err: unknown) => this.notice(`Archival index: writing a shard failed (${(err as Error).message}); the data stays in the journal and is retried later.`));
+    }
+  }
+
+  /** Waits for any background flush. */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Writes the memtable (and shards that are mostly tombstones) as new shards,
+   * then drops the journal they came from. Single-flight.
+   */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    const run = this.runFlush().finally(() => {
+      this.flushing = undefined;
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  private async runFlush(): Promise<void> {
+    const frozen = this.memtable;
+    const compact = this.segments.filter((s) => !s.isMemtable && s.name !== undefined && s.size > 0 && s.deadCount / s.size > SHARD_COMPACT_DEAD_FRACTION);
+    if (frozen.size === 0 && compact.length === 0) return;
+    // New writes go to a fresh memtable and journal while the old ones are folded.
+    this.memtable = new Segment(undefined, this.dimensions);
+    this.segments.push(this.memtable);
+    const oldWriter = this.journal;
+    const newGen = this.journalGen + 1;
+    this.journalGen = newGen;
+    this.journal = new JournalWriter(this.journalPath(newGen));
+    await oldWriter.close();
+
+    const sources: { seg: Segment; index: number }[] = [];
+    for (const seg of [...compact, frozen]) for (let i = 0; i < seg.size; i++) if (!seg.dead[i]) sources.push({ seg, index: i });
+    const newSegments: { seg: Segment; from: { seg: Segment; index: number }[]; entry: ShardEntry }[] = [];
+    for (let at = 0; at < sources.length; at += SHARD_MAX_CHUNKS) {
+      const group = sources.slice(at, at + SHARD_MAX_CHUNKS);
+      const records = group.map((g) => g.seg.records[g.index]!);
+      const texts = await this.texts(group.map((g) => ({ segment: g.seg, index: g.index })));
+      const vectors = new Float32Array(group.length * this.dimensions);
+      group.forEach((g, j) => vectors.set(g.seg.vectors.subarray(g.index * this.dimensions, (g.index + 1) * this.dimensions), j * this.dimensions));
+      const postings = buildStoredPostings(
+        group.map((g, j) => g.seg.termCounts?.[g.index] ?? countTerms(lexicalText(records[j]!, texts[j]!), this.dict).counts),
+        this.dict,
+      );
+      const name = `shard-${String(this.manifest.nextShard++).padStart(5, '0')}`;
+      const shardDir = path.join(this.dir, name);
+      await fs.rm(shardDir, { recursive: true, force: true });
+      const content: ShardContent = { records, vectors, texts, postings };
+      const indexBytes = await writeVectraShard(shardDir, content, this.dimensions);
+      const cacheBytes = await writeShardCache(shardDir, content, this.dimensions);
+      const loaded = await readShardCache(shardDir, this.dimensions, cacheBytes);
+      newSegments.push({ seg: new Segment(name, this.dimensions, { loaded, dict: this.dict }), from: group, entry: { name, count: records.length, indexBytes, cacheBytes, deleted: [] } });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+
+    // Swap: the new shards replace the frozen memtable and the compacted shards.
+    const replaced = new Set<Segment>([frozen, ...compact]);
+    for (const { seg, from } of newSegments) {
+      this.segments.splice(this.segments.indexOf(this.memtable), 0, seg);
+      from.forEach((src, j) => {
+        const r = src.seg.records[src.index]!;
+        const ref = this.byId.get(r.id);
+        if (ref && ref.segment === src.seg && ref.index === src.index) this.byId.set(r.id, { segment: seg, index: j });
+        else {
+          // deleted or replaced while the shard was being written
+          seg.dead[j] = 1;
+          seg.deadCount++;
+        }
+      });
+    }
+    this.segments = this.segments.filter((s) => !replaced.has(s));
+    const shardEntries = this.manifest.shards.filter((e) => !compact.some((c) => c.name === e.name)).concat(newSegments.map((n) => n.entry));
+    this.manifest = { ...this.manifest, journalGen: newGen, shards: shardEntries };
+    await this.saveManifest();
+    for (let g = newGen - 1; g >= 1; g--) {
+      try {
+        await fs.rm(this.journalPath(g));
+      } catch {
+        break; // older generations were removed by earlier flushes
+      }
+    }
+    for (const c of compact) await fs.rm(path.join(this.dir, c.name!), { recursive: true, force: true });
+  }
+
+  private async saveManifest(): Promise<void> {
+    const bySeg = new Map(this.segments.filter((s) => s.name).map((s) => [s.name!, s]));
+    for (const e of this.manifest.shards) {
+      const seg = bySeg.get(e.name);
+      if (seg) e.deleted = seg.records.filter((_, i) => seg.dead[i]).map((r) => r.id);
+    }
+    await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest));
+  }
+
+  /** Waits for background work and closes the journal; the memtable stays in the journal for the next open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.idle();
+    this.closed = true;
+    await this.journal.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The archival index is closed.');
+  }
+}
+
+/** Shards and journals of a store whose manifest was lost are unreachable: clear them. */
+async function removeLeftovers(dir: string): Promise<void> {
+  for (const f of await fs.readdir(dir)) {
+    if (/^(shard-\d+|journal-\d+\.log)$/.test(f)) await fs.rm(path.join(dir, f), { recursive: true, force: true });
+  }
+}

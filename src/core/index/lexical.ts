@@ -1,0 +1,164 @@
+/**
+ * The lexical half of hybrid search: BM25 over code-aware terms (codeTokens.ts),
+ * kept per segment as postings so that a query touches only its terms' lists,
+ * never rebuilds anything (Vectra's built-in BM25 re-indexes on every query).
+ *
+ * Term ids are process-local (one dictionary shared by all segments); on disk a
+ * shard stores its own vocabulary as strings, mapped to ids when it is loaded.
+ */
+import { forEachTerm } from './codeTokens';
+
+export class TermDictionary {
+  private readonly ids = new Map<string, number>();
+  readonly terms: string[] = [];
+
+  id(term: string): number {
+    let id = this.ids.get(term);
+    if (id === undefined) {
+      id = this.terms.length;
+      this.ids.set(term, id);
+      this.terms.push(term);
+    }
+    return id;
+  }
+
+  lookup(term: string): number | undefined {
+    return this.ids.get(term);
+  }
+}
+
+/** Term counts of one document, and its length in terms. */
+export function countTerms(text: string, dict: TermDictionary): { counts: Map<number, number>; length: number } {
+  const counts = new Map<number, number>();
+  let length = 0;
+  const add = (t: string): void => {
+    const id = dict.id(t);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+    length++;
+  };
+  forEachTerm(text, { part: add, compound: add });
+  return { counts, length };
+}
+
+/** Read access to one segment's postings. */
+export interface Postings {
+  /** Calls `visit(doc, tf)` for each document containing the term; returns the document frequency. */
+  forEach(termId: number, visit: (doc: number, tf: number) => void): number;
+  documentFrequency(termId: number): number;
+}
+
+/** Postings of the growing segment (the memtable). */
+export class MutablePostings implements Postings {
+  private readonly lists = new Map<number, { docs: number[]; tfs: number[] }>();
+
+  add(doc: number, counts: Map<number, number>): void {
+    for (const [term, tf] of counts) {
+      let list = this.lists.get(term);
+      if (!list) {
+        list = { docs: [], tfs: [] };
+        this.lists.set(term, list);
+      }
+      list.docs.push(doc);
+      list.tfs.push(Math.min(tf, 0xffff));
+    }
+  }
+
+  forEach(termId: number, visit: (doc: number, tf: number) => void): number {
+    const list = this.lists.get(termId);
+    if (!list) return 0;
+    for (let i = 0; i < list.docs.length; i++) visit(list.docs[i]!, list.tfs[i]!);
+    return list.docs.length;
+  }
+
+  documentFrequency(termId: number): number {
+    return this.lists.get(termId)?.docs.length ?? 0;
+  }
+}
+
+/** Serialised postings: a shard's vocabulary and compressed-row lists. */
+export interface StoredPostings {
+  terms: string[];
+  /** terms.length + 1 entries; postings of term i are [offsets[i], offsets[i+1]). */
+  offsets: Uint32Array;
+  docs: Uint32Array;
+  tfs: Uint16Array;
+}
+
+/** Builds the stored form from per-document counts (documents numbered in order). */
+export function buildStoredPostings(perDoc: readonly Map<number, number>[], dict: TermDictionary): StoredPostings {
+  const df = new Map<number, number>();
+  let total = 0;
+  for (const counts of perDoc) for (const term of counts.keys()) { df.set(term, (df.get(term) ?? 0) + 1); total++; }
+  const termIds = [...df.keys()].sort((a, b) => a - b);
+  const slot = new Map<number, number>();
+  const offsets = new Uint32Array(termIds.length + 1);
+  termIds.forEach((t, i) => { slot.set(t, i); offsets[i + 1] = offsets[i]! + df.get(t)!; });
+  const fill = offsets.slice(0, termIds.length);
+  const docs = new Uint32Array(total);
+  const tfs = new Uint16Array(total);
+  perDoc.forEach((counts, doc) => {
+    for (const [term, tf] of counts) {
+      const at = fill[slot.get(term)!]!++;
+      docs[at] = doc;
+      tfs[at] = Math.min(tf, 0xffff);
+    }
+  });
+  return { terms: termIds.map((t) => dict.terms[t]!), offsets, docs, tfs };
+}
+
+/** Postings of an immutable shard, looked up by binary search over sorted term ids. */
+export class FrozenPostings implements Postings {
+  private readonly sortedIds: Uint32Array;
+  private readonly localOf: Uint32Array;
+
+  constructor(private readonly stored: StoredPostings, dict: TermDictionary) {
+    const n = stored.terms.length;
+    const ids = new Uint32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = dict.id(stored.terms[i]!);
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => ids[a]! - ids[b]!);
+    this.sortedIds = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.sortedIds[i] = ids[order[i]!]!;
+    this.localOf = order;
+  }
+
+  get storedForm(): StoredPostings {
+    return this.stored;
+  }
+
+  private local(termId: number): number {
+    let lo = 0;
+    let hi = this.sortedIds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.sortedIds[mid]!;
+      if (v === termId) return this.localOf[mid]!;
+      if (v < termId) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  forEach(termId: number, visit: (doc: number, tf: number) => void): number {
+    const l = this.local(termId);
+    if (l < 0) return 0;
+    const { offsets, docs, tfs } = this.stored;
+    const end = offsets[l + 1]!;
+    for (let i = offsets[l]!; i < end; i++) visit(docs[i]!, tfs[i]!);
+    return end - offsets[l]!;
+  }
+
+  documentFrequency(termId: number): number {
+    const l = this.local(termId);
+    return l < 0 ? 0 : this.stored.offsets[l + 1]! - this.stored.offsets[l]!;
+  }
+}
+
+/** BM25 parameters (Robertson/Zaragoza defaults). */
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+
+export function bm25Idf(totalDocs: number, df: number): number {
+  return Math.log(1 + (totalDocs - df + 0.5) / (df + 0.5));
+}

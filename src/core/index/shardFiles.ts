@@ -1,0 +1,270 @@
+/**
+ * One shard on disk: a folder holding
+ *   index.pb   a Vectra LocalIndex (protobuf codec): the durable copy of every
+ *              chunk (vector, metadata and text), written once in one batched update;
+ *   cache.bin  the same chunks laid out for a fast open: records, a Float32 matrix,
+ *              BM25 postings, then the texts (read on demand, never held in memory).
+ * Each file can rebuild the other, so a corrupt or missing one is repaired, not fatal.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LocalFileStorage, LocalIndex, ProtobufCodec, type MetadataTypes } from 'vectra';
+import type { ArchivalSource } from '../interfaces/archivalStore';
+import type { StoredPostings } from './lexical';
+import { writeFileAtomic } from './atomicFile';
+
+export interface ChunkRecord {
+  id: string;
+  source: ArchivalSource;
+  /** Workspace-relative path; '' for memories without provenance. */
+  path: string;
+  /** 1-based inclusive; 0 when unknown. */
+  startLine: number;
+  endLine: number;
+  language: string;
+  /** Hash of the chunk text. */
+  hash: string;
+  /** Hash of the whole file the chunk came from ('' for memories). */
+  fileHash: string;
+  /** ISO time of insertion (memories) or of indexing. */
+  time: string;
+  /** Length in lexical terms (BM25 document length). */
+  length: number;
+}
+
+export interface ShardContent {
+  records: ChunkRecord[];
+  /** records.length × dimensions, row-major. */
+  vectors: Float32Array;
+  texts: string[];
+  postings: StoredPostings;
+}
+
+export interface LoadedShard {
+  records: ChunkRecord[];
+  vectors: Float32Array;
+  postings: StoredPostings;
+  /** records.length + 1 byte offsets into the text section of cache.bin. */
+  textOffsets: Uint32Array;
+  textStart: number;
+  cachePath: string;
+}
+
+export class CorruptShardError extends Error {}
+
+const MAGIC = 'MGPTSHD1';
+const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, textBytes, checksumLen, reserved
+
+type RecordRow = [string, number, string, number, number, string, string, string, string, number];
+
+function toRow(r: ChunkRecord): RecordRow {
+  return [r.id, r.source === 'memory' ? 1 : 0, r.path, r.startLine, r.endLine, r.language, r.hash, r.fileHash, r.time, r.length];
+}
+
+function fromRow(row: RecordRow): ChunkRecord {
+  return {
+    id: row[0], source: row[1] === 1 ? 'memory' : 'workspace', path: row[2], startLine: row[3], endLine: row[4],
+    language: row[5], hash: row[6], fileHash: row[7], time: row[8], length: row[9],
+  };
+}
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+
+/** The vectra store whose writes land atomically (temp file + rename), so a crash never leaves half a shard. */
+class AtomicFileStorage extends LocalFileStorage {
+  override async upsertFile(filePath: string, content: Buffer | string): Promise<void> {
+    await writeFileAtomic(filePath, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+  }
+}
+
+export function shardIndexPath(shardDir: string): string {
+  return path.join(shardDir, 'index.pb');
+}
+export function shardCachePath(shardDir: string): string {
+  return path.join(shardDir, 'cache.bin');
+}
+
+/** Writes the Vectra copy in one batched update (never item by item: each endUpdate rewrites the file). */
+export async function writeVectraShard(shardDir: string, content: ShardContent, dimensions: number): Promise<number> {
+  await fs.mkdir(shardDir, { recursive: true });
+  const index = new LocalIndex(shardDir, 'index.pb', new AtomicFileStorage(), new ProtobufCodec());
+  await index.createIndex({ version: 1, deleteIfExists: true });
+  await index.beginUpdate();
+  try {
+    const n = content.records.length;
+    for (let i = 0; i < n; i++) {
+      const r = content.records[i]!;
+      const metadata: Record<string, MetadataTypes> = {
+        source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language,
+        hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length, text: content.texts[i]!,
+      };
+      await index.insertItem({ id: r.id, vector: Array.from(content.vectors.subarray(i * dimensions, (i + 1) * dimensions)), metadata });
+      // vectra's insert is a chain of microtasks; let the event loop breathe
+      if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await index.endUpdate();
+  } catch (err) {
+    index.cancelUpdate();
+    throw err;
+  }
+  return (await fs.stat(shardIndexPath(shardDir))).size;
+}
+
+/** Reads every chunk back from the Vectra copy (slow path: repairs only). */
+export async function readVectraShard(shardDir: string, dimensions: number): Promise<{ records: ChunkRecord[]; vectors: Float32Array; texts: string[] }> {
+  let data;
+  try {
+    const buf = await fs.readFile(shardIndexPath(shardDir));
+    data = new ProtobufCodec().deserializeIndex(buf);
+  } catch (err) {
+    throw new CorruptShardError(`cannot decode ${shardIndexPath(shardDir)}: ${(err as Error).message}`);
+  }
+  const n = data.items.length;
+  const vectors = new Float32Array(n * dimensions);
+  const records: ChunkRecord[] = [];
+  const texts: string[] = [];
+  data.items.forEach((item, i) => {
+    if (item.vector.length !== dimensions) throw new CorruptShardError(`item ${item.id} has ${item.vector.length} dimensions, expected ${dimensions}`);
+    vectors.set(item.vector, i * dimensions);
+    const m = item.metadata;
+    const str = (k: string): string => (typeof m[k] === 'string' ? (m[k] as string) : '');
+    const num = (k: string): number => (typeof m[k] === 'number' ? (m[k] as number) : 0);
+    records.push({
+      id: item.id, source: str('source') === 'memory' ? 'memory' : 'workspace', path: str('path'),
+      startLine: num('startLine'), endLine: num('endLine'), language: str('language'), hash: str('hash'),
+      fileHash: str('fileHash'), time: str('time'), length: num('length'),
+    });
+    texts.push(str('text'));
+  });
+  return { records, vectors, texts };
+}
+
+/** Writes cache.bin atomically; returns its size. */
+export async function writeShardCache(shardDir: string, content: ShardContent, dimensions: number): Promise<number> {
+  const header = Buffer.from(JSON.stringify(content.records.map(toRow)), 'utf8');
+  const terms = Buffer.from(JSON.stringify(content.postings.terms), 'utf8');
+  const textBuffers = content.texts.map((t) => Buffer.from(t, 'utf8'));
+  const textOffsets = new Uint32Array(content.records.length + 1);
+  textBuffers.forEach((b, i) => (textOffsets[i + 1] = textOffsets[i]! + b.length));
+  const n = content.records.length;
+  const p = content.postings;
+  const checksum = createHash('sha1').update(header).update(terms).digest();
+
+  const parts: Buffer[] = [];
+  const push = (b: Buffer | Uint8Array, align = true): void => {
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    parts.push(buf);
+    if (align && buf.length % 4 !== 0) parts.push(Buffer.alloc(pad4(buf.length) - buf.length));
+  };
+  const head = Buffer.alloc(8 + HEADER_WORDS * 4);
+  head.write(MAGIC, 0, 'ascii');
+  [header.length, n, dimensions, terms.length, p.docs.length, textOffsets[n]!, checksum.length, 0].forEach((v, i) => head.writeUInt32LE(v, 8 + i * 4));
+  push(head);
+  push(checksum);
+  push(header);
+  push(new Uint8Array(content.vectors.buffer, content.vectors.byteOffset, n * dimensions * 4));
+  push(terms);
+  push(new Uint8Array(p.offsets.buffer, p.offsets.byteOffset, p.offsets.byteLength));
+  push(new Uint8Array(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength));
+  push(new Uint8Array(p.tfs.buffer, p.tfs.byteOffset, p.tfs.byteLength));
+  push(new Uint8Array(textOffsets.buffer));
+  for (const b of textBuffers) push(b, false);
+  const file = Buffer.concat(parts);
+  await writeFileAtomic(shardCachePath(shardDir), file);
+  return file.length;
+}
+
+/**
+ * Loads cache.bin except its texts. Throws CorruptShardError when anything is off:
+ * magic, sizes, checksum of records and vocabulary, posting bounds, vector norms.
+ */
+export async function readShardCache(shardDir: string, dimensions: number, expectedBytes?: number): Promise<LoadedShard> {
+  const cachePath = shardCachePath(shardDir);
+  const fail = (why: string): never => {
+    throw new CorruptShardError(`${cachePath}: ${why}`);
+  };
+  let handle;
+  try {
+    handle = await fs.open(cachePath, 'r');
+  } catch {
+    return fail('missing');
+  }
+  try {
+    const { size } = await handle.stat();
+    if (expectedBytes !== undefined && size !== expectedBytes) fail(`size ${size}, expected ${expectedBytes}`);
+    const head = Buffer.alloc(8 + HEADER_WORDS * 4);
+    if ((await handle.read(head, 0, head.length, 0)).bytesRead !== head.length) fail('truncated header');
+    if (head.toString('ascii', 0, 8) !== MAGIC) fail('not a shard cache');
+    const [headerLen, n, dim, termsLen, postingCount, textBytes, checksumLen] = Array.from({ length: 7 }, (_, i) => head.readUInt32LE(8 + i * 4)) as [number, number, number, number, number, number, number];
+    if (dim !== dimensions) fail(`holds ${dim}-dimensional vectors, expected ${dimensions}`);
+    let at = head.length;
+    const layout = (bytes: number): number => {
+      const start = at;
+      at += pad4(bytes);
+      return start;
+    };
+    const checksumAt = layout(checksumLen);
+    const headerAt = layout(headerLen);
+    const vectorsAt = layout(n * dim * 4);
+    const termsAt = layout(termsLen);
+    const nTermsPlaceholder = at; // offsets length is known only after parsing the vocabulary
+    const bodyEnd = (termCount: number): { offsetsAt: number; docsAt: number; tfsAt: number; textOffsetsAt: number; textStart: number } => {
+      let p = nTermsPlaceholder;
+      const offsetsAt = p; p += pad4((termCount + 1) * 4);
+      const docsAt = p; p += pad4(postingCount * 4);
+      const tfsAt = p; p += pad4(postingCount * 2);
+      const textOffsetsAt = p; p += pad4((n + 1) * 4);
+      return { offsetsAt, docsAt, tfsAt, textOffsetsAt, textStart: p };
+    };
+    const pre = Buffer.allocUnsafeSlow(termsAt + pad4(termsLen));
+    if (size < pre.length) fail('truncated');
+    await handle.read(pre, 0, pre.length, 0);
+    const terms = JSON.parse(pre.toString('utf8', termsAt, termsAt + termsLen)) as string[];
+    const checksum = createHash('sha1').update(pre.subarray(headerAt, headerAt + headerLen)).update(pre.subarray(termsAt, termsAt + termsLen)).digest();
+    if (!checksum.equals(pre.subarray(checksumAt, checksumAt + checksumLen))) fail('checksum mismatch');
+    const L = bodyEnd(terms.length);
+    if (size !== L.textStart + textBytes) fail(`size ${size}, layout says ${L.textStart + textBytes}`);
+    const body = Buffer.allocUnsafeSlow(L.textStart - nTermsPlaceholder);
+    await handle.read(body, 0, body.length, nTermsPlaceholder);
+    const view = <T>(Ctor: { new (b: ArrayBuffer, o: number, l: number): T }, at2: number, count: number): T =>
+      new Ctor(body.buffer, body.byteOffset + at2 - nTermsPlaceholder, count);
+    const records = (JSON.parse(pre.toString('utf8', headerAt, headerAt + headerLen)) as RecordRow[]).map(fromRow);
+    if (records.length !== n) fail('record count mismatch');
+    const vectors = new Float32Array(pre.buffer, pre.byteOffset + vectorsAt, n * dim);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let d = i * dim, e = d + dim; d < e; d++) s += vectors[d]! * vectors[d]!;
+      if (!(Math.abs(s - 1) < 1e-3 || s === 0)) fail(`vector ${i} is not unit length`);
+    }
+    const offsets = view(Uint32Array, L.offsetsAt, terms.length + 1);
+    const docs = view(Uint32Array, L.docsAt, postingCount);
+    const tfs = view(Uint16Array, L.tfsAt, postingCount);
+    const textOffsets = view(Uint32Array, L.textOffsetsAt, n + 1);
+    if (offsets[terms.length] !== postingCount) fail('postings offsets do not add up');
+    for (let i = 0; i < postingCount; i++) if (docs[i]! >= n) fail('posting points past the last record');
+    if (textOffsets[n] !== textBytes) fail('text offsets do not add up');
+    return { records, vectors, postings: { terms, offsets, docs, tfs }, textOffsets, textStart: L.textStart, cachePath };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads the texts of some records of a loaded shard (one open, one read per text). */
+export async function readShardTexts(shard: { cachePath: string; textOffsets: Uint32Array; textStart: number }, indices: number[]): Promise<string[]> {
+  if (indices.length === 0) return [];
+  const handle = await fs.open(shard.cachePath, 'r');
+  try {
+    const out: string[] = [];
+    for (const i of indices) {
+      const from = shard.textOffsets[i]!;
+      const len = shard.textOffsets[i + 1]! - from;
+      const buf = Buffer.alloc(len);
+      await handle.read(buf, 0, len, shard.textStart + from);
+      out.push(buf.toString('utf8'));
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
