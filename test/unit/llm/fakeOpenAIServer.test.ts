@@ -11,6 +11,7 @@ import {
   contextLengthError,
   errorStep,
   fakeEmbedding,
+  loadScript,
   rateLimited,
   reply,
   sendMessage,
@@ -249,4 +250,32 @@ test('CLI rejects a bad script file with a clear message', async () => {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.notEqual(code, 0);
   assert.match(err, /no valid "kind"/);
+});
+
+test('rules answer a heartbeat follow-up with followUp, never the same call again', async () => {
+  const file = path.resolve(__dirname, '../../fixtures/fakeOpenAI/demo-script.json');
+  const script = loadScript(file);
+  const server = await startFakeOpenAIServer({ steps: script.steps, ...(script.responder ? { responder: script.responder } : {}) });
+  try {
+    const c = client(server.url);
+    const first = await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Please REMEMBER that I use tabs' }] });
+    const call = first.choices[0]?.message.tool_calls?.[0];
+    assert.ok(call && call.type === 'function');
+    assert.equal(call.function.name, 'core_memory_append');
+    const second = await c.chat.completions.create({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'Please REMEMBER that I use tabs' },
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', content: '{"status": "OK"}', tool_call_id: call.id },
+      ],
+    });
+    const follow = second.choices[0]?.message.tool_calls?.[0];
+    assert.ok(follow && follow.type === 'function');
+    assert.equal(follow.function.name, 'send_message');
+    const fallback = await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'zzz' }] });
+    assert.match(JSON.stringify(fallback.choices[0]?.message), /demo server/);
+  } finally {
+    await server.close();
+  }
 });
