@@ -1,38 +1,273 @@
 /**
  * The one contract between the extension host and the chat webview.
- * Each direction is a map from message type to payload; `isWebviewToHost` checks
- * untrusted input from the webview at the boundary.
+ *
+ * Each direction is a map from message type to payload (a misspelt type or a wrong payload is a
+ * compile error). Request/response pairs (`WebviewRequests`) travel as a `request` message with an
+ * id and come back as a `response` with the same id. The webview is untrusted input for the host:
+ * `isWebviewToHost` checks every message at the boundary and rejects unknown types, wrong shapes,
+ * extra keys and oversize strings. Imported by both sides, so it stays free of `vscode` and DOM.
  */
+import type { AgentEvent, ContextUsage } from './core/agent/events';
+import type { RecallRecord } from './core/interfaces/recallStore';
+import {
+  CHAT_AGENT_ID_MAX_CHARS,
+  CHAT_CITATION_MAX_LINE,
+  CHAT_HISTORY_MAX_PAGE,
+  CHAT_MESSAGE_MAX_CHARS,
+  CHAT_PATH_MAX_CHARS,
+  CHAT_SETUP_FIELD_MAX_CHARS,
+  CHAT_SNIPPET_MAX_CHARS,
+  CHAT_URL_MAX_CHARS,
+} from './core/limits';
+
+export type Empty = Record<string, never>;
+
+// ---------------------------------------------------------------------------------------------
+// Shared payload types
+// ---------------------------------------------------------------------------------------------
+
+export interface AgentSummary {
+  id: string;
+  /** Shown in the picker. */
+  name: string;
+}
+
+export interface SetupStatus {
+  /** False until a model server is configured and answered; the view then shows the setup card. */
+  configured: boolean;
+  hasApiKey: boolean;
+  baseUrl?: string;
+  model?: string;
+  /** Why the current configuration does not work, in words a user can act on. */
+  problem?: string;
+}
+
+export interface LocalServer {
+  /** "Ollama", "LM Studio", ... */
+  name: string;
+  /** OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1 */
+  baseUrl: string;
+  models: string[];
+}
+
+export interface SetupResult {
+  ok: boolean;
+  /** On failure: what happened, why, what to do. On success: what is now used. */
+  message: string;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  records: RecallRecord[];
+  /** True when records older than the first one exist. */
+  hasMore: boolean;
+}
+
+/** Everything the view needs to draw its chrome; sent on `ready` and whenever it changes. */
+export interface ViewState {
+  /** 'none' when the host has no agent (not started, failed to start): the view says so. */
+  backend: 'ready' | 'none';
+  /** Why there is no backend, shown to the user. */
+  notice?: string;
+  agents: AgentSummary[];
+  activeAgentId: string | null;
+  setup: SetupStatus;
+  /** A turn is running (Stop is offered). */
+  busy: boolean;
+  usage: ContextUsage | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+/** Requests the webview makes and the host answers: method → [params, result]. */
+export interface WebviewRequests {
+  history: [{ beforeSeq: number | null; limit: number }, HistoryPage];
+  probeLocalServers: [Empty, LocalServer[]];
+  saveApiKey: [{ key: string }, SetupResult];
+  useServer: [{ baseUrl: string; model?: string }, SetupResult];
+}
+export type RequestMethod = keyof WebviewRequests;
+export type RequestParams<K extends RequestMethod> = WebviewRequests[K][0];
+export type RequestResult<K extends RequestMethod> = WebviewRequests[K][1];
+
+export type RequestPayload = {
+  [K in RequestMethod]: { id: number; method: K; params: RequestParams<K> };
+}[RequestMethod];
+
+export type ResponsePayload =
+  | { id: number; ok: true; result: RequestResult<RequestMethod> }
+  | { id: number; ok: false; error: string };
 
 export interface WebviewToHostMessages {
-  ready: Record<string, never>;
+  /** The webview loaded (or reloaded): the host answers with `state`. */
+  ready: Empty;
   send: { text: string };
+  stop: Empty;
+  retry: Empty;
+  /** Clear the view; memory is kept. */
+  clearView: Empty;
+  switchAgent: { agentId: string };
+  /** Lines are 1-based; `endLine` inclusive. */
+  openCitation: { path: string; startLine: number; endLine?: number };
+  insertAtCursor: { code: string };
+  copyToClipboard: { text: string };
+  showCoreMemory: Empty;
+  /** The host asks the user before opening anything outside the editor. */
+  openExternal: { url: string };
+  request: RequestPayload;
 }
 
 export interface HostToWebviewMessages {
-  reply: { text: string };
+  state: ViewState;
+  agentEvent: { event: AgentEvent };
+  response: ResponsePayload;
+  /** The visible conversation changed under the view (agent switched, cleared elsewhere): reload history. */
+  historyReset: Empty;
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];
 export type WebviewToHost = Envelope<WebviewToHostMessages>;
 export type HostToWebview = Envelope<HostToWebviewMessages>;
+export type WebviewToHostOf<K extends keyof WebviewToHostMessages> = Extract<WebviewToHost, { type: K }>;
 
-const MAX_TEXT_CHARS = 200_000;
+// ---------------------------------------------------------------------------------------------
+// Transcript items: what the view renders (built from AgentEvents and from recall records)
+// ---------------------------------------------------------------------------------------------
+
+export type SystemEventKind = Extract<AgentEvent, { type: 'system_event' }>['kind'] | 'summary' | 'system_alert';
+
+export type TranscriptItem =
+  | { kind: 'user'; id: string; text: string; time?: string }
+  | {
+      kind: 'assistant';
+      id: string;
+      text: string;
+      /** 'partial': the turn was stopped (or failed) mid-stream; the text is what arrived. */
+      state: 'streaming' | 'complete' | 'partial';
+      time?: string;
+    }
+  | { kind: 'monologue'; id: string; text: string; streaming: boolean }
+  | {
+      kind: 'function';
+      id: string;
+      name: string;
+      /** The raw JSON argument string, as the model produced it. */
+      arguments: string;
+      status: 'running' | 'OK' | 'Failed' | 'cancelled';
+      result: string | null;
+    }
+  | { kind: 'event'; id: string; event: SystemEventKind; text: string }
+  | { kind: 'error'; id: string; message: string; recoverable: boolean; retried: boolean };
+
+// ---------------------------------------------------------------------------------------------
+// Boundary check of untrusted input from the webview
+// ---------------------------------------------------------------------------------------------
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Runtime check of a message from the webview; anything else is rejected. */
-export function isWebviewToHost(v: unknown): v is WebviewToHost {
-  if (!isRecord(v) || typeof v.type !== 'string' || !isRecord(v.payload)) return false;
-  const p = v.payload;
-  switch (v.type) {
-    case 'ready':
-      return Object.keys(p).length === 0;
-    case 'send':
-      return typeof p.text === 'string' && p.text.length <= MAX_TEXT_CHARS;
+/** Exactly these keys (optional ones may be absent), nothing else. */
+function hasKeys(v: Record<string, unknown>, required: readonly string[], optional: readonly string[] = []): boolean {
+  for (const k of required) if (!(k in v)) return false;
+  for (const k of Object.keys(v)) if (!required.includes(k) && !optional.includes(k)) return false;
+  return true;
+}
+
+function isText(v: unknown, max: number, allowEmpty = true): v is string {
+  return typeof v === 'string' && v.length <= max && (allowEmpty || v.length > 0);
+}
+
+function isLine(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= CHAT_CITATION_MAX_LINE;
+}
+
+function isEmpty(v: Record<string, unknown>): boolean {
+  return Object.keys(v).length === 0;
+}
+
+function isRequest(p: Record<string, unknown>): boolean {
+  if (!hasKeys(p, ['id', 'method', 'params'])) return false;
+  if (typeof p.id !== 'number' || !Number.isSafeInteger(p.id) || p.id < 0) return false;
+  const params = p.params;
+  if (!isRecord(params)) return false;
+  switch (p.method) {
+    case 'history':
+      return (
+        hasKeys(params, ['beforeSeq', 'limit']) &&
+        (params.beforeSeq === null || (typeof params.beforeSeq === 'number' && Number.isSafeInteger(params.beforeSeq))) &&
+        typeof params.limit === 'number' &&
+        Number.isInteger(params.limit) &&
+        params.limit >= 1 &&
+        params.limit <= CHAT_HISTORY_MAX_PAGE
+      );
+    case 'probeLocalServers':
+      return isEmpty(params);
+    case 'saveApiKey':
+      return hasKeys(params, ['key']) && isText(params.key, CHAT_SETUP_FIELD_MAX_CHARS, false);
+    case 'useServer':
+      return (
+        hasKeys(params, ['baseUrl'], ['model']) &&
+        isText(params.baseUrl, CHAT_SETUP_FIELD_MAX_CHARS, false) &&
+        (params.model === undefined || isText(params.model, CHAT_SETUP_FIELD_MAX_CHARS))
+      );
     default:
       return false;
   }
+}
+
+/** Runtime check of a message from the webview; anything else is rejected. */
+export function isWebviewToHost(v: unknown): v is WebviewToHost {
+  if (!isRecord(v) || !hasKeys(v, ['type', 'payload']) || typeof v.type !== 'string' || !isRecord(v.payload)) return false;
+  const p = v.payload;
+  switch (v.type as keyof WebviewToHostMessages) {
+    case 'ready':
+    case 'stop':
+    case 'retry':
+    case 'clearView':
+    case 'showCoreMemory':
+      return isEmpty(p);
+    case 'send':
+      return hasKeys(p, ['text']) && isText(p.text, CHAT_MESSAGE_MAX_CHARS) && p.text.trim().length > 0;
+    case 'switchAgent':
+      return hasKeys(p, ['agentId']) && isText(p.agentId, CHAT_AGENT_ID_MAX_CHARS, false);
+    case 'openCitation':
+      return (
+        hasKeys(p, ['path', 'startLine'], ['endLine']) &&
+        isText(p.path, CHAT_PATH_MAX_CHARS, false) &&
+        !p.path.includes('\0') &&
+        isLine(p.startLine) &&
+        (p.endLine === undefined || (isLine(p.endLine) && p.endLine >= p.startLine))
+      );
+    case 'insertAtCursor':
+      return hasKeys(p, ['code']) && isText(p.code, CHAT_SNIPPET_MAX_CHARS);
+    case 'copyToClipboard':
+      return hasKeys(p, ['text']) && isText(p.text, CHAT_SNIPPET_MAX_CHARS);
+    case 'openExternal':
+      return hasKeys(p, ['url']) && isText(p.url, CHAT_URL_MAX_CHARS, false) && isSafeExternalUrl(p.url);
+    case 'request':
+      return isRequest(p);
+    default:
+      return false;
+  }
+}
+
+/** Only web and mail links leave the editor; everything else (javascript:, data:, file:, command:) never does. */
+export function isSafeExternalUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.protocol === 'https:' || parsed.protocol === 'http:' || parsed.protocol === 'mailto:';
+}
+
+/** Why a message was rejected, for the host's log (never echoes the content). */
+export function describeRejected(v: unknown): string {
+  if (!isRecord(v)) return `not an object (${v === null ? 'null' : typeof v})`;
+  const type = typeof v.type === 'string' ? v.type.slice(0, 40) : typeof v.type;
+  return `type "${type}" is unknown or its payload has the wrong shape or size`;
 }

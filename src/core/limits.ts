@@ -95,3 +95,53 @@ export const SEARCH_HIT_MAX_CHARS = 2000;
 export const INDEX_YIELD_EVERY_MS = 20;
 /** The catalog of content hashes is saved at least this often while indexing. */
 export const CATALOG_SAVE_INTERVAL_MS = 2000;
+
+// --- Chat view and webview protocol (UI engineer) ---
+/** Longest user message the chat view accepts from the webview. */
+export const CHAT_MESSAGE_MAX_CHARS = 100_000;
+/** Longest code snippet the webview may ask to insert at the cursor or copy. */
+export const CHAT_SNIPPET_MAX_CHARS = 1_000_000;
+/** Longest workspace path a citation may name. */
+export const CHAT_PATH_MAX_CHARS = 1024;
+/** Highest line number a citation may name. */
+export const CHAT_CITATION_MAX_LINE = 10_000_000;
+/** Longest external URL the webview may ask the host to open. */
+export const CHAT_URL_MAX_CHARS = 2048;
+/** Longest API key, base URL or model name the setup card accepts. */
+export const CHAT_SETUP_FIELD_MAX_CHARS = 512;
+/** Longest agent id the picker may send. */
+export const CHAT_AGENT_ID_MAX_CHARS = 200;
+/** Recall records per history page (on load and on scroll to the top). */
+export const CHAT_HISTORY_PAGE_SIZE = 40;
+/** Largest history page the webview may ask for. */
+export const CHAT_HISTORY_MAX_PAGE = 200;
+/** Characters of a function result a card shows; the rest is cut with a visible note. */
+export const CHAT_CARD_RESULT_MAX_CHARS = 8000;
+/** Above this size a message is shown as plain text: markdown and highlighting cost too much. */
+export const CHAT_MARKDOWN_MAX_CHARS = 100_000;
+/** Pixels from the top of the conversation at which older history starts loading. */
+export const CHAT_LOAD_OLDER_THRESHOLD_PX = 48;
+/** How long the webview waits for the host to answer a request before showing an error. */
+export const CHAT_REQUEST_TIMEOUT_MS = 60_000;
+/** How long a probe of a local model server (Ollama, LM Studio) may take. */
+export const CHAT_LOCAL_PROBE_TIMEOUT_MS = 1500;
+
+// --- LLM client and token counting (owner: LLM engineer) ---
+/** Characters of a server's own error text quoted inside our error messages. */
+export const LLM_SERVER_MESSAGE_MAX_CHARS = 300;
+/** Distinct texts whose token counts are remembered (content-keyed LRU). */
+export const TOKEN_COUNT_CACHE_ENTRIES = 2048;
+
+// --- Storage and memory (STORAGE+MEMORY engineer) ---
+/** A lock holder rewrites its timestamp this often, proving it is alive. */
+export const LOCK_REFRESH_INTERVAL_MS = 30_000;
+/** A lock not refreshed for this long is stale even if its pid exists (pid reuse, other hosts). */
+export const LOCK_STALE_AFTER_MS = 5 * 60_000;
+/** A takeover guard or unreadable lock file older than this was left by a crashed process. */
+export const LOCK_TAKEOVER_GUARD_STALE_MS = 10_000;
+/** Characters of the workspace-folder hash naming a storage folder. */
+export const WORKSPACE_KEY_HEX_CHARS = 16;
+/** Recall search: a query word this long or longer also matches longer words it starts (config → configuration). */
+export const RECALL_PREFIX_MATCH_MIN_CHARS = 3;
+/** Recall search: largest page a caller may ask for. */
+export const RECALL_MAX_PAGE_SIZE = 100;

@@ -1,28 +1,56 @@
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../protocol';
+import { renderChatHtml } from '../webview/html';
+import { ChatRelay, type ChatBackend } from './chatBackend';
 
-/** The sidebar chat: renders the webview shell and relays protocol messages. */
-export class ChatViewProvider implements vscode.WebviewViewProvider {
+/**
+ * The sidebar chat. Renders the webview shell and hands every message to a `ChatRelay`.
+ * Without a backend the view says the agent is not running (it never fakes a reply).
+ */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'memgpt.chat';
   private view: vscode.WebviewView | undefined;
+  private relay: ChatRelay | undefined;
+  private viewSubscriptions: vscode.Disposable[] = [];
   private readonly received = new vscode.EventEmitter<WebviewToHost>();
+  private readonly output: vscode.LogOutputChannel | undefined;
   /** Fires for every valid message from the webview (tests and the host listen). */
   readonly onDidReceive = this.received.event;
 
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private backend?: ChatBackend,
+    output?: vscode.LogOutputChannel,
+  ) {
+    this.output = output;
+  }
+
+  /** Connects (or replaces) the agent backend; an open view reloads its state and history. */
+  setBackend(backend: ChatBackend | undefined): void {
+    this.backend = backend;
+    if (this.view) {
+      this.connect(this.view);
+      void this.post({ type: 'historyReset', payload: {} });
+    }
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     const mediaRoot = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [mediaRoot] };
-    view.webview.html = renderChatHtml(view.webview, mediaRoot);
-    view.webview.onDidReceiveMessage((raw: unknown) => {
-      if (!isWebviewToHost(raw)) {
-        console.warn('[memgpt] rejected a malformed message from the chat webview');
-        return;
-      }
-      this.received.fire(raw);
-      if (raw.type === 'send') void this.post({ type: 'reply', payload: { text: raw.payload.text } });
+    const uri = (...parts: string[]) => view.webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, ...parts)).toString();
+    view.webview.html = renderChatHtml({
+      cspSource: view.webview.cspSource,
+      nonce: randomBytes(18).toString('hex'),
+      scriptUri: uri('dist', 'webview.js'),
+      styleUri: uri('chat.css'),
+      codiconUri: uri('dist', 'codicon.css'),
+    });
+    this.connect(view);
+    view.onDidDispose(() => {
+      this.disconnect();
+      this.view = undefined;
     });
   }
 
@@ -33,35 +61,36 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
   post(message: HostToWebview): Thenable<boolean> {
     return this.view ? this.view.webview.postMessage(message) : Promise.resolve(false);
   }
-}
 
-export function renderChatHtml(webview: vscode.Webview, mediaRoot: vscode.Uri): string {
-  const nonce = createNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'dist', 'webview.js'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>MemGPT</title>
-</head>
-<body>
-<main id="app" aria-label="MemGPT chat"></main>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
-}
+  private connect(view: vscode.WebviewView): void {
+    this.disconnect();
+    const relay = new ChatRelay(
+      this.backend,
+      (message) => this.post(message),
+      (problem) => this.log(problem),
+    );
+    this.relay = relay;
+    this.viewSubscriptions.push(
+      view.webview.onDidReceiveMessage((raw: unknown) => {
+        if (isWebviewToHost(raw)) this.received.fire(raw);
+        void relay.receive(raw);
+      }),
+    );
+  }
 
-function createNonce(): string {
-  const bytes = new Uint8Array(24);
-  globalThis.crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  private disconnect(): void {
+    this.relay?.dispose();
+    this.relay = undefined;
+    for (const d of this.viewSubscriptions.splice(0)) d.dispose();
+  }
+
+  private log(problem: string): void {
+    if (this.output) this.output.warn(problem);
+    else console.warn(`[memgpt] ${problem}`);
+  }
+
+  dispose(): void {
+    this.disconnect();
+    this.received.dispose();
+  }
 }

@@ -1,0 +1,238 @@
+/**
+ * What the sidebar chat needs from the host, and the relay between that and the webview.
+ *
+ * `ChatBackend` is implemented by the lead's wiring (agent runtime, recall store, settings,
+ * SecretStorage, editor commands). `ChatRelay` turns validated webview messages into backend calls
+ * and backend events into webview messages; it knows no `vscode` API, so it is unit-tested in Node.
+ */
+import type { AgentEvent, ContextUsage } from '../core/agent/events';
+import type { RecallRecord } from '../core/interfaces/recallStore';
+import {
+  describeRejected,
+  isWebviewToHost,
+  type AgentSummary,
+  type HostToWebview,
+  type LocalServer,
+  type RequestPayload,
+  type ResponsePayload,
+  type SetupResult,
+  type SetupStatus,
+  type ViewState,
+} from '../protocol';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface ChatBackend {
+  /** Every AgentEvent of the active agent, live. Returns an unsubscribe handle. */
+  onEvent(listener: (event: AgentEvent) => void): Disposable;
+  /**
+   * Fires when anything `viewState` reads changed outside an AgentEvent: agents added, agent
+   * switched, setup completed, busy toggled. Optional: without it the relay refreshes state on
+   * `turn_finished`, `context_usage` and after its own calls.
+   */
+  onDidChangeState?(listener: () => void): Disposable;
+
+  /** Queues a user message for the active agent. Rejects with a user-facing message if impossible. */
+  send(text: string): Promise<void>;
+  /** Cancels the running model call at once; the agent emits the partial message and `turn_finished: cancelled`. */
+  stop(): void;
+  /** Re-runs the last failed turn. */
+  retry(): Promise<void>;
+  /**
+   * Hides everything so far from the view; memory (core, recall, archival) is untouched.
+   * `history` then returns only records newer than the cut, also after a reload.
+   */
+  clearView(): Promise<void>;
+  /** Recall records of the active agent with seq < beforeSeq (undefined: newest), oldest first, at most `limit`. */
+  history(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]>;
+  /** True when older records than `seq` exist (and are not hidden by `clearView`). */
+  hasHistoryBefore(seq: number): Promise<boolean>;
+  /** Last measured usage of the context window, or undefined before the first step. */
+  contextUsage(): ContextUsage | undefined;
+  /** A turn is running. */
+  isBusy(): boolean;
+
+  agents(): AgentSummary[];
+  activeAgentId(): string | undefined;
+  /** Makes `id` the active agent; the relay then reloads the view's history. */
+  switchAgent(id: string): Promise<void>;
+
+  /** Whether a model server is configured and usable; the view shows the setup card otherwise. */
+  setupStatus(): Promise<SetupStatus>;
+  /** Looks for OpenAI-compatible servers on 127.0.0.1 (Ollama :11434, LM Studio :1234) and their models. */
+  probeLocalServers(): Promise<LocalServer[]>;
+  /** Validates the key with a real request, then stores it in SecretStorage. Never throws: failures come back as `{ok:false}`. */
+  saveApiKey(key: string): Promise<SetupResult>;
+  /** Validates the server with a real request (lists models, optionally checks `model`), then saves the settings. */
+  useServer(baseUrl: string, model?: string): Promise<SetupResult>;
+
+  /** Opens a workspace-relative (or absolute, inside the workspace) path at 1-based lines. */
+  openCitation(path: string, startLine: number, endLine?: number): Promise<void>;
+  insertAtCursor(code: string): Promise<void>;
+  copyToClipboard(text: string): Promise<void>;
+  /** Opens the core-memory view (read and edit the blocks). */
+  showCoreMemory(): Promise<void>;
+  /** Asks the user before opening an http(s)/mailto link outside the editor. */
+  confirmExternalLink(url: string): Promise<void>;
+}
+
+export type PostToWebview = (message: HostToWebview) => unknown;
+
+/** Something the relay could not do, reported to the user through the host's own UI. */
+export type RelayErrorReporter = (message: string) => void;
+
+const NO_BACKEND_NOTICE =
+  'The MemGPT agent is not running in this window, so there is nothing to chat with yet. ' +
+  'Check the "MemGPT" output channel for why it did not start, then run "Developer: Reload Window".';
+
+/**
+ * Connects one webview to one backend (or to none: the view then says the agent is not running).
+ * Call `receive` with every raw message from the webview; call `dispose` when the view goes away.
+ */
+export class ChatRelay implements Disposable {
+  private readonly subscriptions: Disposable[] = [];
+
+  constructor(
+    private readonly backend: ChatBackend | undefined,
+    private readonly post: PostToWebview,
+    private readonly reportError: RelayErrorReporter,
+  ) {
+    if (backend) {
+      this.subscriptions.push(
+        backend.onEvent((event) => {
+          this.post({ type: 'agentEvent', payload: { event } });
+          if (event.type === 'turn_finished' || event.type === 'step_started') void this.pushState();
+        }),
+      );
+      if (backend.onDidChangeState) this.subscriptions.push(backend.onDidChangeState(() => void this.pushState()));
+    }
+  }
+
+  /** Handles one raw (untrusted) message from the webview. Malformed messages are rejected and logged. */
+  async receive(raw: unknown): Promise<void> {
+    if (!isWebviewToHost(raw)) {
+      this.reportError(`Ignored a message from the chat view: ${describeRejected(raw)}.`);
+      return;
+    }
+    const backend = this.backend;
+    if (raw.type === 'ready') return this.pushState();
+    if (!backend) {
+      if (raw.type === 'request') this.respondError(raw.payload.id, NO_BACKEND_NOTICE);
+      return;
+    }
+    try {
+      switch (raw.type) {
+        case 'send':
+          await backend.send(raw.payload.text);
+          break;
+        case 'stop':
+          backend.stop();
+          break;
+        case 'retry':
+          await backend.retry();
+          break;
+        case 'clearView':
+          await backend.clearView();
+          break;
+        case 'switchAgent':
+          await backend.switchAgent(raw.payload.agentId);
+          this.post({ type: 'historyReset', payload: {} });
+          await this.pushState();
+          break;
+        case 'openCitation':
+          await backend.openCitation(raw.payload.path, raw.payload.startLine, raw.payload.endLine);
+          break;
+        case 'insertAtCursor':
+          await backend.insertAtCursor(raw.payload.code);
+          break;
+        case 'copyToClipboard':
+          await backend.copyToClipboard(raw.payload.text);
+          break;
+        case 'showCoreMemory':
+          await backend.showCoreMemory();
+          break;
+        case 'openExternal':
+          await backend.confirmExternalLink(raw.payload.url);
+          break;
+        case 'request':
+          await this.answer(backend, raw.payload);
+          break;
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (raw.type === 'request') this.respondError(raw.payload.id, message);
+      else if (raw.type === 'send' || raw.type === 'retry') {
+        // The view shows it in the conversation, where the user is looking.
+        this.post({ type: 'agentEvent', payload: { event: { type: 'error', message, recoverable: false } } });
+      } else this.reportError(message);
+    }
+  }
+
+  /** Sends the current chrome state (agents, setup, busy, usage). */
+  async pushState(): Promise<void> {
+    this.post({ type: 'state', payload: await this.viewState() });
+  }
+
+  private async viewState(): Promise<ViewState> {
+    const backend = this.backend;
+    if (!backend) {
+      return {
+        backend: 'none',
+        notice: NO_BACKEND_NOTICE,
+        agents: [],
+        activeAgentId: null,
+        setup: { configured: false, hasApiKey: false },
+        busy: false,
+        usage: null,
+      };
+    }
+    return {
+      backend: 'ready',
+      agents: backend.agents(),
+      activeAgentId: backend.activeAgentId() ?? null,
+      setup: await backend.setupStatus(),
+      busy: backend.isBusy(),
+      usage: backend.contextUsage() ?? null,
+    };
+  }
+
+  private async answer(backend: ChatBackend, request: RequestPayload): Promise<void> {
+    switch (request.method) {
+      case 'history': {
+        const before = request.params.beforeSeq ?? undefined;
+        const records = await backend.history(before, request.params.limit);
+        const first = records[0];
+        const hasMore = first !== undefined && (await backend.hasHistoryBefore(first.seq));
+        return this.respond({ id: request.id, ok: true, result: { records, hasMore } });
+      }
+      case 'probeLocalServers':
+        return this.respond({ id: request.id, ok: true, result: await backend.probeLocalServers() });
+      case 'saveApiKey': {
+        const result = await backend.saveApiKey(request.params.key);
+        this.respond({ id: request.id, ok: true, result });
+        if (result.ok) await this.pushState();
+        return;
+      }
+      case 'useServer': {
+        const result = await backend.useServer(request.params.baseUrl, request.params.model);
+        this.respond({ id: request.id, ok: true, result });
+        if (result.ok) await this.pushState();
+        return;
+      }
+    }
+  }
+
+  private respond(payload: ResponsePayload): void {
+    this.post({ type: 'response', payload });
+  }
+
+  private respondError(id: number, error: string): void {
+    this.respond({ id, ok: false, error });
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The chat view: toolbar (agent picker, context meter, clear), conversation log, setup card or
+ * "agent not running" notice, composer (Enter sends, Shift+Enter newline, Stop while busy).
+ * Speaks only the protocol; every string from the host is rendered as text or sanitised markdown.
+ */
+import type { AgentEvent } from '../core/agent/events';
+import { CHAT_HISTORY_PAGE_SIZE, CHAT_LOAD_OLDER_THRESHOLD_PX, CHAT_MESSAGE_MAX_CHARS } from '../core/limits';
+import type { HostToWebview, ViewState, WebviewToHost } from '../protocol';
+import { h, icon, iconButton } from './dom';
+import { createMeter } from './meter';
+import { RequestClient } from './messenger';
+import { TranscriptView } from './render';
+import { createSetupCard } from './setup';
+import { Transcript } from './transcript';
+
+export interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+interface SavedState {
+  draft?: string;
+}
+
+export class ChatApp {
+  private readonly client: RequestClient;
+  private readonly transcript = new Transcript();
+  private readonly view: TranscriptView;
+  private state: ViewState | null = null;
+  private busy = false;
+  private loadingOlder = false;
+  private historyLoaded = false;
+  private setupShownFor = '';
+  /** Follow new output only while the user is at the bottom; reading older messages is not interrupted. */
+  private nearBottom = true;
+
+  private readonly agentPicker = h('select', { class: 'select agent-picker', attrs: { 'aria-label': 'Agent' } });
+  private readonly meter = createMeter(() => this.post({ type: 'showCoreMemory', payload: {} }));
+  private readonly clearButton = iconButton('clear-all', 'Clear view (memory is kept)');
+  private readonly notice = h('div', { class: 'notice', attrs: { role: 'status' } });
+  private readonly setup = h('div', { class: 'setup-host' });
+  private readonly loadOlder = h('button', { class: 'text-button load-older', attrs: { type: 'button' } }, icon('fold-up'), ' Load older messages');
+  private readonly items = h('div', { class: 'items' });
+  private readonly empty = h(
+    'div',
+    { class: 'empty-state' },
+    icon('hubot'),
+    h('p', { text: 'Ask about your code. MemGPT keeps what matters in its memory, across sessions.' }),
+  );
+  private readonly log = h('div', {
+    class: 'log',
+    attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' },
+  });
+  private readonly status = h('div', { class: 'sr-only', attrs: { role: 'status', 'aria-live': 'polite' } });
+  private readonly input = h('textarea', {
+    class: 'composer-input',
+    attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT… (Enter to send, Shift+Enter for a new line)' },
+  });
+  private readonly sendButton = iconButton('send', 'Send (Enter)', 'send-button');
+  private readonly stopButton = iconButton('debug-stop', 'Stop', 'stop-button');
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly api: VsCodeApi,
+  ) {
+    this.client = new RequestClient((m) => api.postMessage(m));
+    this.view = new TranscriptView(
+      this.items,
+      {
+        copy: (text) => this.post({ type: 'copyToClipboard', payload: { text } }),
+        insert: (code) => this.post({ type: 'insertAtCursor', payload: { code } }),
+        retry: (id) => {
+          this.view.apply(this.transcript.markRetried(id));
+          this.setBusy(true);
+          this.post({ type: 'retry', payload: {} });
+        },
+      },
+      () => this.afterRender(),
+    );
+    this.build();
+    const saved = api.getState() as SavedState | undefined;
+    if (saved && typeof saved.draft === 'string') this.input.value = saved.draft;
+  }
+
+  start(): void {
+    window.addEventListener('message', (e: MessageEvent<HostToWebview>) => this.receive(e.data));
+    this.post({ type: 'ready', payload: {} });
+  }
+
+  private post(message: WebviewToHost): void {
+    this.api.postMessage(message);
+  }
+
+  private build(): void {
+    this.agentPicker.hidden = true;
+    this.agentPicker.addEventListener('change', () => this.post({ type: 'switchAgent', payload: { agentId: this.agentPicker.value } }));
+    this.clearButton.addEventListener('click', () => this.clearView());
+    const toolbar = h('header', { class: 'toolbar' }, this.agentPicker, this.meter.element, h('span', { class: 'spacer' }), this.clearButton);
+
+    this.notice.hidden = true;
+    this.loadOlder.hidden = true;
+    this.loadOlder.addEventListener('click', () => void this.loadOlderHistory());
+    this.log.append(this.loadOlder, this.items, this.empty);
+    this.log.addEventListener('scroll', () => {
+      this.nearBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < CHAT_LOAD_OLDER_THRESHOLD_PX;
+      if (this.log.scrollTop < CHAT_LOAD_OLDER_THRESHOLD_PX) void this.loadOlderHistory();
+    });
+    this.log.addEventListener('click', (e) => this.onLinkClick(e));
+    this.log.addEventListener('auxclick', (e) => this.onLinkClick(e));
+
+    this.input.maxLength = CHAT_MESSAGE_MAX_CHARS;
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.send();
+      } else if (e.key === 'Escape' && this.busy) {
+        e.preventDefault();
+        this.stop();
+      }
+    });
+    this.input.addEventListener('input', () => {
+      this.autosize();
+      this.api.setState({ draft: this.input.value } satisfies SavedState);
+    });
+    this.sendButton.addEventListener('click', () => this.send());
+    this.stopButton.addEventListener('click', () => this.stop());
+    this.stopButton.hidden = true;
+    const composer = h('footer', { class: 'composer' }, this.input, this.sendButton, this.stopButton);
+
+    this.root.replaceChildren(toolbar, this.notice, this.setup, this.log, this.status, composer);
+    this.autosize();
+  }
+
+  private receive(message: HostToWebview): void {
+    if (typeof message !== 'object' || message === null) return;
+    switch (message.type) {
+      case 'state':
+        return this.applyState(message.payload);
+      case 'agentEvent':
+        return this.onAgentEvent(message.payload.event);
+      case 'response':
+        return this.client.settle(message.payload);
+      case 'historyReset':
+        this.resetConversation();
+        void this.loadHistory();
+        return;
+    }
+  }
+
+  private applyState(state: ViewState): void {
+    const first = this.state === null;
+    this.state = state;
+    // Agent picker, only when there is a choice.
+    this.agentPicker.hidden = state.agents.length < 2;
+    this.agentPicker.replaceChildren(
+      ...state.agents.map((a) => {
+        const o = h('option', { text: a.name, attrs: { value: a.id } });
+        o.selected = a.id === state.activeAgentId;
+        return o;
+      }),
+    );
+    this.meter.update(state.usage);
+    this.setBusy(state.busy);
+
+    const ready = state.backend === 'ready';
+    this.notice.hidden = ready;
+    if (!ready) this.notice.replaceChildren(icon('warning'), ' ', h('span', { text: state.notice ?? 'The MemGPT agent is not running.' }));
+
+    const needsSetup = ready && !state.setup.configured;
+    const setupKey = needsSetup ? JSON.stringify(state.setup) : '';
+    if (setupKey !== this.setupShownFor) {
+      // Rebuilt only when the status changes, so typing in the card is not lost on busy/usage updates.
+      this.setupShownFor = setupKey;
+      this.setup.replaceChildren(needsSetup ? createSetupCard(state.setup, this.client) : '');
+    }
+    this.setup.hidden = !needsSetup;
+    this.input.disabled = !ready || needsSetup;
+    this.sendButton.disabled = this.input.disabled;
+    this.clearButton.disabled = !ready;
+    this.updateEmpty();
+    if (ready && (first || !this.historyLoaded)) void this.loadHistory();
+  }
+
+  private onAgentEvent(event: AgentEvent): void {
+    if (event.type === 'context_usage') {
+      if (this.state) this.state.usage = event.usage;
+      this.meter.update(event.usage);
+      return;
+    }
+    if (event.type === 'step_started') this.setBusy(true);
+    this.view.apply(this.transcript.apply(event));
+    if (event.type === 'message_complete') this.announce(event.partial ? 'MemGPT stopped; the answer is incomplete.' : 'MemGPT answered.');
+    if (event.type === 'turn_finished') {
+      this.setBusy(false);
+      if (event.reason === 'step_limit') this.announce('MemGPT stopped after too many steps in a row.');
+    }
+    if (event.type === 'error') this.announce(`Error: ${event.message}`);
+    this.updateEmpty();
+  }
+
+  private send(): void {
+    const text = this.input.value;
+    if (!text.trim() || this.input.disabled) return;
+    this.view.apply(this.transcript.addUser(text));
+    this.post({ type: 'send', payload: { text } });
+    this.input.value = '';
+    this.api.setState({ draft: '' } satisfies SavedState);
+    this.autosize();
+    this.setBusy(true);
+    this.updateEmpty();
+    this.scrollToBottom();
+  }
+
+  private stop(): void {
+    this.post({ type: 'stop', payload: {} });
+    // The partial answer stays as it is now; later deltas of the cancelled call do not grow it.
+    this.view.apply(this.transcript.stopStreaming('partial'));
+    this.view.flush();
+    this.setBusy(false);
+    this.announce('Stopped.');
+    this.input.focus();
+  }
+
+  private clearView(): void {
+    this.resetConversation();
+    this.historyLoaded = true;
+    this.post({ type: 'clearView', payload: {} });
+    this.announce('View cleared. MemGPT’s memory is kept.');
+  }
+
+  private resetConversation(): void {
+    this.transcript.clear();
+    this.view.clear();
+    this.loadOlder.hidden = true;
+    this.historyLoaded = false;
+    this.updateEmpty();
+  }
+
+  private async loadHistory(): Promise<void> {
+    this.historyLoaded = true;
+    try {
+      const page = await this.client.request('history', { beforeSeq: null, limit: CHAT_HISTORY_PAGE_SIZE });
+      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore);
+      this.view.prepend(prepended);
+      this.loadOlder.hidden = !page.hasMore;
+      this.updateEmpty();
+      this.scrollToBottom();
+    } catch (e) {
+      this.historyLoaded = false;
+      this.showLogError(`Could not load the conversation history: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async loadOlderHistory(): Promise<void> {
+    if (this.loadingOlder || !this.transcript.hasOlder || this.transcript.oldestSeq === null) return;
+    this.loadingOlder = true;
+    this.loadOlder.disabled = true;
+    try {
+      const page = await this.client.request('history', { beforeSeq: this.transcript.oldestSeq, limit: CHAT_HISTORY_PAGE_SIZE });
+      // Keep what the user is looking at in place while older items appear above it.
+      const fromBottom = this.log.scrollHeight - this.log.scrollTop;
+      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore);
+      this.view.prepend(prepended);
+      this.log.scrollTop = this.log.scrollHeight - fromBottom;
+      this.loadOlder.hidden = !page.hasMore;
+      if (prepended.length > 0) this.announce(`Loaded ${prepended.length} older items.`);
+    } catch (e) {
+      this.showLogError(`Could not load older messages: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.loadingOlder = false;
+      this.loadOlder.disabled = false;
+    }
+  }
+
+  private showLogError(message: string): void {
+    this.view.apply(this.transcript.apply({ type: 'error', message, recoverable: false }));
+  }
+
+  private onLinkClick(e: MouseEvent): void {
+    const target = e.target instanceof Element ? e.target.closest('a') : null;
+    if (!target) return;
+    e.preventDefault();
+    if (e.type === 'auxclick' && e.button !== 1) return;
+    if (target.classList.contains('citation')) {
+      const path = target.dataset.path;
+      const startLine = Number(target.dataset.startLine);
+      const endLine = target.dataset.endLine === undefined ? undefined : Number(target.dataset.endLine);
+      if (!path || !Number.isInteger(startLine)) return;
+      this.post({ type: 'openCitation', payload: endLine === undefined ? { path, startLine } : { path, startLine, endLine } });
+    } else if (target.classList.contains('external-link') && target.dataset.url) {
+      this.post({ type: 'openExternal', payload: { url: target.dataset.url } });
+    }
+  }
+
+  private setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.stopButton.hidden = !busy;
+    this.sendButton.hidden = busy;
+  }
+
+  private autosize(): void {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
+  }
+
+  private afterRender(): void {
+    if (this.nearBottom) this.scrollToBottom();
+  }
+
+  private scrollToBottom(): void {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private updateEmpty(): void {
+    this.empty.hidden = this.transcript.items.length > 0 || this.state?.backend !== 'ready' || !this.setup.hidden;
+  }
+
+  private announce(text: string): void {
+    this.status.textContent = text;
+  }
+}

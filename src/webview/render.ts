@@ -1,0 +1,251 @@
+/**
+ * Draws transcript items into the conversation log and keeps them in sync as they change.
+ * Model text goes through `renderMarkdown`; everything else (names, arguments, results, file
+ * names) is set as text, never as HTML.
+ */
+import { CHAT_CARD_RESULT_MAX_CHARS } from '../core/limits';
+import type { SystemEventKind, TranscriptItem } from '../protocol';
+import { append, h, icon, iconButton } from './dom';
+import { parseArguments, parseResult, summarizeCall } from './functionSummary';
+import { citationLink, linkifyCitations, renderMarkdown } from './markdown';
+import type { TranscriptChange } from './transcript';
+
+type Item<K extends TranscriptItem['kind']> = Extract<TranscriptItem, { kind: K }>;
+
+export interface RenderActions {
+  copy(text: string): void;
+  insert(code: string): void;
+  retry(errorItemId: string): void;
+}
+
+const EVENT_ICONS: Record<SystemEventKind, string> = {
+  user_message: 'comment',
+  login: 'account',
+  system_alert: 'info',
+  file_opened: 'go-to-file',
+  file_saved: 'save',
+  selection_remembered: 'bookmark',
+  core_memory_edited_by_user: 'edit',
+  heartbeat: 'pulse',
+  timer: 'clock',
+  memory_pressure: 'warning',
+  summary: 'fold',
+};
+
+export class TranscriptView {
+  private readonly elements = new Map<string, HTMLElement>();
+  /** Cards and thoughts the user opened stay open when their item is redrawn. */
+  private readonly expanded = new Set<string>();
+  private readonly dirty = new Map<string, TranscriptItem>();
+  private frame: number | undefined;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly actions: RenderActions,
+    private readonly afterRender: () => void,
+  ) {}
+
+  apply(change: TranscriptChange): void {
+    for (const item of change.appended) {
+      const el = this.render(item);
+      this.elements.set(item.id, el);
+      this.container.append(el);
+    }
+    for (const item of change.updated) if (!change.appended.includes(item)) this.dirty.set(item.id, item);
+    if (this.dirty.size > 0) this.schedule();
+    if (change.appended.length > 0) this.afterRender();
+  }
+
+  /** Inserts older items above everything shown (history paging). */
+  prepend(items: readonly TranscriptItem[]): void {
+    const frag = document.createDocumentFragment();
+    for (const item of items) {
+      const el = this.render(item);
+      this.elements.set(item.id, el);
+      frag.append(el);
+    }
+    this.container.prepend(frag);
+  }
+
+  /** Redraws pending updates now (the next animation frame would do it otherwise). */
+  flush(): void {
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
+    for (const item of this.dirty.values()) {
+      const old = this.elements.get(item.id);
+      if (!old) continue;
+      const el = this.render(item);
+      old.replaceWith(el);
+      this.elements.set(item.id, el);
+    }
+    this.dirty.clear();
+    this.afterRender();
+  }
+
+  clear(): void {
+    if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+    this.frame = undefined;
+    this.dirty.clear();
+    this.elements.clear();
+    this.expanded.clear();
+    this.container.replaceChildren();
+  }
+
+  private schedule(): void {
+    // Streaming deltas arrive faster than frames: coalesce them into one redraw per frame.
+    if (this.frame === undefined) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private render(item: TranscriptItem): HTMLElement {
+    switch (item.kind) {
+      case 'user':
+        return this.renderUser(item);
+      case 'assistant':
+        return this.renderAssistant(item);
+      case 'monologue':
+        return this.renderMonologue(item);
+      case 'function':
+        return this.renderFunction(item);
+      case 'event':
+        return this.renderEvent(item);
+      case 'error':
+        return this.renderError(item);
+    }
+  }
+
+  private renderUser(item: Item<'user'>): HTMLElement {
+    const body = h('div', { class: 'msg-body plain', text: item.text });
+    linkifyCitations(body);
+    return h('article', { class: 'msg user', attrs: { 'aria-label': 'You said' } }, body);
+  }
+
+  private renderAssistant(item: Item<'assistant'>): HTMLElement {
+    const body = h('div', { class: 'msg-body markdown' });
+    body.append(renderMarkdown(item.text, { decorateCode: (pre, code, lang) => this.codeBlock(pre, code, lang) }));
+    const el = h('article', { class: `msg assistant ${item.state}`, attrs: { 'aria-label': 'MemGPT said' } }, body);
+    if (item.state === 'streaming') {
+      el.setAttribute('aria-busy', 'true');
+      if (!item.text) body.append(h('span', { class: 'typing', text: 'MemGPT is writing…' }));
+    }
+    if (item.state === 'partial') {
+      el.append(
+        h('div', { class: 'partial-note', attrs: { role: 'note' } }, icon('debug-stop'), ' Stopped: this answer is incomplete.'),
+      );
+    }
+    return el;
+  }
+
+  private codeBlock(pre: HTMLPreElement, code: string, lang: string | undefined): HTMLElement {
+    const copy = iconButton('copy', 'Copy code');
+    copy.addEventListener('click', () => {
+      this.actions.copy(code);
+      copy.replaceChildren(icon('check'));
+      copy.setAttribute('aria-label', 'Copied');
+      setTimeout(() => {
+        copy.replaceChildren(icon('copy'));
+        copy.setAttribute('aria-label', 'Copy code');
+      }, 1500);
+    });
+    const insert = iconButton('insert', 'Insert at cursor');
+    insert.addEventListener('click', () => this.actions.insert(code));
+    const bar = h('div', { class: 'code-toolbar' }, h('span', { class: 'code-lang', text: lang ?? '' }), copy, insert);
+    return h('div', { class: 'code-block' }, bar, pre);
+  }
+
+  private toggle(id: string, header: HTMLElement, body: HTMLElement): void {
+    const open = this.expanded.has(id);
+    header.setAttribute('aria-expanded', String(open));
+    body.hidden = !open;
+    header.addEventListener('click', () => {
+      const now = !this.expanded.has(id);
+      if (now) this.expanded.add(id);
+      else this.expanded.delete(id);
+      header.setAttribute('aria-expanded', String(now));
+      body.hidden = !now;
+      header.querySelector('.chevron')?.classList.toggle('codicon-chevron-down', now);
+      header.querySelector('.chevron')?.classList.toggle('codicon-chevron-right', !now);
+    });
+  }
+
+  private chevron(id: string): HTMLElement {
+    return icon(this.expanded.has(id) ? 'chevron-down' : 'chevron-right', 'chevron');
+  }
+
+  private renderMonologue(item: Item<'monologue'>): HTMLElement {
+    const bodyId = `body-${item.id}`;
+    const preview = item.text.replace(/\s+/g, ' ').trim();
+    const header = h(
+      'button',
+      { class: 'thinking-header', attrs: { type: 'button', 'aria-controls': bodyId } },
+      this.chevron(item.id),
+      icon(item.streaming ? 'loading' : 'lightbulb', item.streaming ? 'codicon-modifier-spin' : ''),
+      h('span', { class: 'thinking-label', text: item.streaming ? 'Thinking…' : 'Thought' }),
+      h('span', { class: 'thinking-preview', text: preview }),
+    );
+    const body = h('div', { class: 'thinking-body', text: item.text, attrs: { id: bodyId } });
+    this.toggle(item.id, header, body);
+    return h('div', { class: 'thinking' }, header, body);
+  }
+
+  private renderFunction(item: Item<'function'>): HTMLElement {
+    const summary = summarizeCall(item.name, item.arguments);
+    const bodyId = `body-${item.id}`;
+    const statusText = { running: 'running', OK: 'done', Failed: 'failed', cancelled: 'stopped' }[item.status];
+    const statusIcon = { running: 'loading', OK: 'check', Failed: 'error', cancelled: 'circle-slash' }[item.status];
+    const header = h(
+      'button',
+      { class: 'card-header', attrs: { type: 'button', 'aria-controls': bodyId } },
+      this.chevron(item.id),
+      icon(summary.icon),
+      h('span', { class: 'card-title', text: summary.title }),
+      h(
+        'span',
+        { class: `card-status status-${item.status}`, attrs: { 'aria-label': `status: ${statusText}` } },
+        icon(statusIcon, item.status === 'running' ? 'codicon-modifier-spin' : ''),
+      ),
+    );
+    const args = parseArguments(item.arguments);
+    const argsText = args ? JSON.stringify(args, null, 2) : item.arguments;
+    const body = h(
+      'div',
+      { class: 'card-body', attrs: { id: bodyId } },
+      h('div', { class: 'card-label', text: 'Function' }),
+      h('code', { class: 'card-name', text: item.name }),
+      summary.citation ? h('div', { class: 'card-citation' }, citationLink(summary.citation)) : null,
+      h('div', { class: 'card-label', text: 'Arguments' }),
+      h('pre', { class: 'card-pre', text: argsText }),
+    );
+    if (item.result !== null) {
+      const parsed = parseResult(item.result);
+      const shown =
+        parsed.message.length > CHAT_CARD_RESULT_MAX_CHARS
+          ? `${parsed.message.slice(0, CHAT_CARD_RESULT_MAX_CHARS)}\n… (${parsed.message.length - CHAT_CARD_RESULT_MAX_CHARS} more characters not shown)`
+          : parsed.message;
+      append(body, h('div', { class: 'card-label', text: 'Result' }), h('pre', { class: 'card-pre result', text: shown }));
+    }
+    this.toggle(item.id, header, body);
+    return h('div', { class: `card status-${item.status}`, attrs: { 'data-function': item.name } }, header, body);
+  }
+
+  private renderEvent(item: Item<'event'>): HTMLElement {
+    const text = h('span', { class: 'chip-text', text: item.text, attrs: { title: item.text } });
+    linkifyCitations(text);
+    const tone = item.event === 'memory_pressure' ? ' warning' : '';
+    return h('div', { class: `chip${tone}`, attrs: { role: 'note', 'data-event': item.event } }, icon(EVENT_ICONS[item.event] ?? 'info'), text);
+  }
+
+  private renderError(item: Item<'error'>): HTMLElement {
+    const el = h(
+      'div',
+      { class: 'error-item', attrs: { role: 'alert' } },
+      icon('error'),
+      h('span', { class: 'error-text', text: item.message }),
+    );
+    if (item.recoverable && !item.retried) {
+      const retry = h('button', { class: 'text-button', attrs: { type: 'button' } }, icon('refresh'), ' Retry');
+      retry.addEventListener('click', () => this.actions.retry(item.id));
+      el.append(retry);
+    }
+    return el;
+  }
+}

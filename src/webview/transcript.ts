@@ -1,0 +1,345 @@
+/**
+ * The conversation as a list of transcript items, built from live AgentEvents and from recall
+ * records (history). Pure: no DOM, so the rules (streaming, stop, pairing calls with results,
+ * paging older history) are unit-tested in Node. The renderer asks what changed and redraws that.
+ */
+import type { AgentEvent } from '../core/agent/events';
+import type { RecallRecord } from '../core/interfaces/recallStore';
+import type { SystemEventKind, TranscriptItem } from '../protocol';
+
+type Item<K extends TranscriptItem['kind']> = Extract<TranscriptItem, { kind: K }>;
+
+/** What one update did: items appended at the end, items changed in place. */
+export interface TranscriptChange {
+  appended: TranscriptItem[];
+  updated: TranscriptItem[];
+}
+
+const SEND_MESSAGE = 'send_message';
+
+export class Transcript {
+  private list: TranscriptItem[] = [];
+  private readonly byId = new Map<string, TranscriptItem>();
+  /** Tool results seen in history whose call is on an older page not loaded yet. */
+  private readonly orphanResults = new Map<string, { content: string }>();
+  private localCounter = 0;
+  /** Seq of the oldest history record loaded; older pages are asked for with it. */
+  oldestSeq: number | null = null;
+  hasOlder = false;
+
+  get items(): readonly TranscriptItem[] {
+    return this.list;
+  }
+
+  get(id: string): TranscriptItem | undefined {
+    return this.byId.get(id);
+  }
+
+  /** True while an assistant message or monologue is still streaming. */
+  get isStreaming(): boolean {
+    return this.list.some((i) => (i.kind === 'assistant' && i.state === 'streaming') || (i.kind === 'monologue' && i.streaming));
+  }
+
+  clear(): void {
+    this.list = [];
+    this.byId.clear();
+    this.orphanResults.clear();
+    this.oldestSeq = null;
+    this.hasOlder = false;
+  }
+
+  /** The user's own message, shown at once (the agent emits no event for it). */
+  addUser(text: string): TranscriptChange {
+    return this.append({ kind: 'user', id: this.localId('u'), text, time: new Date().toISOString() });
+  }
+
+  apply(event: AgentEvent): TranscriptChange {
+    const change: TranscriptChange = { appended: [], updated: [] };
+    switch (event.type) {
+      case 'monologue_delta':
+      case 'monologue': {
+        const id = `m-${event.stepId}`;
+        const existing = this.find(id, 'monologue');
+        if (existing) {
+          existing.text = event.type === 'monologue' ? event.text : existing.text + event.delta;
+          existing.streaming = event.type === 'monologue_delta';
+          change.updated.push(existing);
+        } else {
+          const text = event.type === 'monologue' ? event.text : event.delta;
+          merge(change, this.append({ kind: 'monologue', id, text, streaming: event.type === 'monologue_delta' }));
+        }
+        break;
+      }
+      case 'function_call_started':
+        if (event.name === SEND_MESSAGE) merge(change, this.ensureAssistant(event.callId));
+        else merge(change, this.ensureCard(event.callId, event.name, event.arguments));
+        break;
+      case 'message_delta': {
+        const { item, change: c } = this.assistant(event.callId);
+        merge(change, c);
+        // After Stop the shown text is the partial answer; late deltas do not grow it.
+        if (item.state === 'streaming') {
+          item.text += event.delta;
+          if (!change.appended.includes(item)) change.updated.push(item);
+        }
+        break;
+      }
+      case 'message_complete': {
+        const { item, change: c } = this.assistant(event.callId);
+        merge(change, c);
+        item.text = event.text;
+        item.state = event.partial ? 'partial' : 'complete';
+        if (!change.appended.includes(item)) change.updated.push(item);
+        break;
+      }
+      case 'function_call_finished': {
+        if (event.name === SEND_MESSAGE && event.status === 'OK') break;
+        const c = this.ensureCard(event.callId, event.name, event.arguments);
+        merge(change, c);
+        const card = this.find(`f-${event.callId}`, 'function')!;
+        card.status = event.status;
+        card.result = event.result;
+        card.arguments = event.arguments;
+        if (!change.appended.includes(card)) change.updated.push(card);
+        break;
+      }
+      case 'system_event':
+        merge(change, this.append({ kind: 'event', id: this.localId('s'), event: event.kind, text: event.text }));
+        break;
+      case 'error':
+        merge(change, this.stopStreaming('partial'));
+        merge(
+          change,
+          this.append({ kind: 'error', id: this.localId('e'), message: event.message, recoverable: event.recoverable, retried: false }),
+        );
+        break;
+      case 'turn_finished':
+        merge(change, this.stopStreaming(event.reason === 'done' || event.reason === 'paused' || event.reason === 'step_limit' ? 'complete' : 'partial'));
+        break;
+      case 'step_started':
+      case 'memory_changed':
+      case 'context_usage':
+        break;
+    }
+    return change;
+  }
+
+  /**
+   * Ends everything still streaming: assistant text becomes 'partial' (after Stop, an error or a
+   * cancelled turn) or 'complete'; running function cards become 'cancelled' when stopped.
+   */
+  stopStreaming(outcome: 'partial' | 'complete'): TranscriptChange {
+    const updated: TranscriptItem[] = [];
+    for (const item of this.list) {
+      if (item.kind === 'assistant' && item.state === 'streaming') {
+        item.state = outcome;
+        updated.push(item);
+      } else if (item.kind === 'monologue' && item.streaming) {
+        item.streaming = false;
+        updated.push(item);
+      } else if (item.kind === 'function' && item.status === 'running' && outcome === 'partial') {
+        item.status = 'cancelled';
+        updated.push(item);
+      }
+    }
+    return { appended: [], updated };
+  }
+
+  markRetried(id: string): TranscriptChange {
+    const item = this.find(id, 'error');
+    if (!item || item.retried) return { appended: [], updated: [] };
+    item.retried = true;
+    return { appended: [], updated: [item] };
+  }
+
+  /**
+   * Adds a page of history (oldest first) before everything shown. Returns the new items, in
+   * order, for the renderer to insert at the top, plus older cards that got their results.
+   */
+  prependHistory(records: readonly RecallRecord[], hasOlder: boolean): TranscriptChange & { prepended: TranscriptItem[] } {
+    const fresh = records.filter((r) => this.oldestSeq === null || r.seq < this.oldestSeq);
+    const converted = recallToTranscript(fresh, this.orphanResults).filter((i) => !this.byId.has(i.id));
+    for (const item of converted) this.byId.set(item.id, item);
+    this.list = [...converted, ...this.list];
+    const first = fresh[0];
+    if (first) this.oldestSeq = this.oldestSeq === null ? first.seq : Math.min(this.oldestSeq, first.seq);
+    this.hasOlder = hasOlder;
+    return { prepended: converted, appended: [], updated: [] };
+  }
+
+  private ensureAssistant(callId: string): TranscriptChange {
+    return this.assistant(callId).change;
+  }
+
+  private assistant(callId: string): { item: Item<'assistant'>; change: TranscriptChange } {
+    const id = `a-${callId}`;
+    const existing = this.find(id, 'assistant');
+    if (existing) return { item: existing, change: { appended: [], updated: [] } };
+    const item: Item<'assistant'> = { kind: 'assistant', id, text: '', state: 'streaming', time: new Date().toISOString() };
+    return { item, change: this.append(item) };
+  }
+
+  private ensureCard(callId: string, name: string, args: string): TranscriptChange {
+    const id = `f-${callId}`;
+    if (this.byId.has(id)) return { appended: [], updated: [] };
+    return this.append({ kind: 'function', id, name, arguments: args, status: 'running', result: null });
+  }
+
+  private find<K extends TranscriptItem['kind']>(id: string, kind: K): Item<K> | undefined {
+    const item = this.byId.get(id);
+    return item && item.kind === kind ? (item as Item<K>) : undefined;
+  }
+
+  private append(item: TranscriptItem): TranscriptChange {
+    this.list.push(item);
+    this.byId.set(item.id, item);
+    return { appended: [item], updated: [] };
+  }
+
+  private localId(prefix: string): string {
+    this.localCounter += 1;
+    return `${prefix}-${this.localCounter}`;
+  }
+}
+
+function merge(into: TranscriptChange, from: TranscriptChange): void {
+  into.appended.push(...from.appended);
+  for (const u of from.updated) if (!into.updated.includes(u)) into.updated.push(u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recall records → transcript items
+// ---------------------------------------------------------------------------------------------
+
+/** Messages are often stored as MemGPT-style JSON packets (`{"type": "user_message", "message": …}`). */
+function unpack(content: string): { type?: string; text: string } {
+  const trimmed = content.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const v: unknown = JSON.parse(trimmed);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        const text = [o.message, o.text, o.content].find((x): x is string => typeof x === 'string');
+        if (text !== undefined) return { ...(typeof o.type === 'string' ? { type: o.type } : {}), text };
+      }
+    } catch {
+      // Not a packet: plain text.
+    }
+  }
+  return { text: content };
+}
+
+const EVENT_KINDS: readonly SystemEventKind[] = [
+  'user_message',
+  'login',
+  'system_alert',
+  'file_opened',
+  'file_saved',
+  'selection_remembered',
+  'core_memory_edited_by_user',
+  'heartbeat',
+  'timer',
+  'memory_pressure',
+  'summary',
+];
+
+function eventKind(type: string | undefined, fallback: SystemEventKind): SystemEventKind {
+  return EVENT_KINDS.find((k) => k === type) ?? fallback;
+}
+
+function sendMessageText(args: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(args);
+    if (typeof v === 'object' && v !== null && typeof (v as { message?: unknown }).message === 'string') {
+      return (v as { message: string }).message;
+    }
+  } catch {
+    // A broken call: shown as a failed card instead.
+  }
+  return undefined;
+}
+
+/**
+ * Converts recall records (oldest first) into transcript items. A tool result pairs with the
+ * call it answers; results whose call is not in `records` are kept in `orphanResults` so a call
+ * on an older page still gets its result when that page arrives.
+ */
+export function recallToTranscript(
+  records: readonly RecallRecord[],
+  orphanResults: Map<string, { content: string }> = new Map(),
+): TranscriptItem[] {
+  const items: TranscriptItem[] = [];
+  const cards = new Map<string, Item<'function'>>();
+  const sendCalls = new Set<string>();
+  for (const r of records) {
+    const m = r.message;
+    const base = `r-${r.id}`;
+    switch (r.kind) {
+      case 'user': {
+        const { type, text } = unpack(m.content ?? '');
+        if (type && type !== 'user_message') items.push({ kind: 'event', id: base, event: eventKind(type, 'system_alert'), text });
+        else items.push({ kind: 'user', id: base, text, time: r.time });
+        break;
+      }
+      case 'assistant': {
+        if (m.role !== 'assistant') break;
+        if (m.content && m.content.trim()) items.push({ kind: 'monologue', id: `${base}-m`, text: m.content, streaming: false });
+        for (const call of m.tool_calls ?? []) {
+          const text = call.function.name === SEND_MESSAGE ? sendMessageText(call.function.arguments) : undefined;
+          if (text !== undefined) {
+            sendCalls.add(call.id);
+            items.push({ kind: 'assistant', id: `a-${call.id}`, text, state: 'complete', time: r.time });
+            continue;
+          }
+          const card: Item<'function'> = {
+            kind: 'function',
+            id: `f-${call.id}`,
+            name: call.function.name,
+            arguments: call.function.arguments,
+            status: 'running',
+            result: null,
+          };
+          const orphan = orphanResults.get(call.id);
+          if (orphan) {
+            applyResult(card, orphan.content);
+            orphanResults.delete(call.id);
+          }
+          cards.set(call.id, card);
+          items.push(card);
+        }
+        break;
+      }
+      case 'tool': {
+        if (m.role !== 'tool') break;
+        const card = cards.get(m.tool_call_id);
+        if (card) applyResult(card, m.content);
+        else if (!sendCalls.has(m.tool_call_id)) orphanResults.set(m.tool_call_id, { content: m.content });
+        break;
+      }
+      case 'system_event':
+      case 'system_alert': {
+        const { type, text } = unpack(typeof m.content === 'string' ? m.content : '');
+        items.push({ kind: 'event', id: base, event: eventKind(type, r.kind === 'system_alert' ? 'system_alert' : 'timer'), text });
+        break;
+      }
+      case 'summary':
+        items.push({ kind: 'event', id: base, event: 'summary', text: unpack(typeof m.content === 'string' ? m.content : '').text });
+        break;
+    }
+  }
+  // A call with no result in recall was interrupted (a stop, a crash): it will not finish now.
+  for (const card of cards.values()) if (card.status === 'running') card.status = 'cancelled';
+  return items;
+}
+
+function applyResult(card: Item<'function'>, content: string): void {
+  card.result = content;
+  let status: 'OK' | 'Failed' = 'OK';
+  try {
+    const v: unknown = JSON.parse(content);
+    if (typeof v === 'object' && v !== null && (v as { status?: unknown }).status === 'Failed') status = 'Failed';
+  } catch {
+    // Plain-text result: the call ran.
+  }
+  card.status = status;
+}
