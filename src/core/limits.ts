@@ -52,12 +52,6 @@ export const LLM_RETRY_MAX_DELAY_MS = 30_000;
 export const LLM_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_TEMPERATURE = 0.2;
 
-// --- LLM client and token counting (owner: LLM engineer) ---
-/** Characters of a server's own error text quoted inside our error messages. */
-export const LLM_SERVER_MESSAGE_MAX_CHARS = 300;
-/** Distinct texts whose token counts are remembered (content-keyed LRU). */
-export const TOKEN_COUNT_CACHE_ENTRIES = 2048;
-
 // --- Workspace index and archival store (INDEX engineer) ---
 /** Files larger than this are not indexed (they are almost always generated or data). */
 export const INDEX_MAX_FILE_BYTES = 1_000_000;
