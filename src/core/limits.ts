@@ -139,3 +139,5 @@ export const WORKSPACE_KEY_HEX_CHARS = 16;
 export const RECALL_PREFIX_MATCH_MIN_CHARS = 3;
 /** Recall search: largest page a caller may ask for. */
 export const RECALL_MAX_PAGE_SIZE = 100;
+/** Recall: milliseconds of text indexing per event-loop turn while the index catches up after open. */
+export const RECALL_INDEX_SLICE_MS = 12;

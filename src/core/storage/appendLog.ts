@@ -1,0 +1,245 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fsyncDirectory, type Validator } from './atomicFile';
+
+/**
+ * An append-only JSON-lines file that survives crashes.
+ *
+ * Line format: `<crc32 of the JSON as 8 hex digits> <JSON>\n`. An append is
+ * acknowledged only after write + fdatasync, so every acknowledged entry is on
+ * disk. A crash mid-write can only leave an unfinished (torn) tail; `open`
+ * detects it by checksum and truncates the file back to the last good line,
+ * reporting what it dropped. Complete lines that fail their checksum are
+ * corruption, not a torn write: those bytes are kept aside next to the log.
+ *
+ * One writer per file: the WorkspaceLock keeps a second process out.
+ */
+
+export interface AppendLogOpenReport {
+  /** Entries read and accepted. */
+  entries: number;
+  /** Bytes cut from the end of the file to get back to the last good line. */
+  droppedTailBytes: number;
+  /** Complete lines (ending in a newline) in the dropped tail: checksum or JSON failures. */
+  droppedTailLines: number;
+  /** The tail ended in an unfinished line: a write cut short by a crash (never acknowledged). */
+  tornPartialLine: boolean;
+  /** Where the dropped tail was kept when it held complete lines (possible data, not just a torn write). */
+  tailKeptAs?: string;
+  /** Bad lines followed by good ones: left in the file untouched and skipped. */
+  corruptLinesSkipped: number;
+  /** Lines with a good checksum that the validator rejected: left in the file and skipped. */
+  invalidEntriesSkipped: number;
+  /** A last line whose only damage was a missing newline: the newline was added. */
+  repairedMissingNewline: boolean;
+}
+
+export interface AppendLogOptions<T> {
+  /** Checks each parsed entry; a throw skips the entry (counted in the report). */
+  validate?: Validator<T>;
+}
+
+const CHECKSUM_HEX = 8;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+
+const crc32: (data: Uint8Array) => number =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
+    ? (data) => (zlib as unknown as { crc32(d: Uint8Array): number }).crc32(data)
+    : crc32Fallback;
+
+let crcTable: Uint32Array | undefined;
+function crc32Fallback(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Encodes one entry as a checksummed line. Exported for tests that forge damage. */
+export function encodeLogLine(entry: unknown): Buffer {
+  const json = JSON.stringify(entry);
+  if (json === undefined) throw new TypeError('AppendLog entries must be JSON values (got undefined or a function).');
+  const body = Buffer.from(json, 'utf8');
+  const head = Buffer.from(`${crc32(body).toString(16).padStart(CHECKSUM_HEX, '0')} `, 'latin1');
+  return Buffer.concat([head, body, Buffer.from('\n')]);
+}
+
+type LineVerdict<T> = { ok: true; entry: T; valid: true } | { ok: true; valid: false } | { ok: false };
+
+function decodeLine<T>(buf: Buffer, start: number, end: number, validate?: Validator<T>): LineVerdict<T> {
+  if (end - start < CHECKSUM_HEX + 2 || buf[start + CHECKSUM_HEX] !== SPACE) return { ok: false };
+  const expected = Number.parseInt(buf.toString('latin1', start, start + CHECKSUM_HEX), 16);
+  if (!Number.isFinite(expected)) return { ok: false };
+  const body = buf.subarray(start + CHECKSUM_HEX + 1, end);
+  if (crc32(body) !== expected) return { ok: false };
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false };
+  }
+  if (!validate) return { ok: true, entry: value as T, valid: true };
+  try {
+    return { ok: true, entry: validate(value), valid: true };
+  } catch {
+    return { ok: true, valid: false };
+  }
+}
+
+interface PendingBatch {
+  lines: Buffer[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class AppendLog<T> {
+  private queue: PendingBatch[] = [];
+  private writing: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: fsp.FileHandle,
+    private bytes: number,
+  ) {}
+
+  /** Opens (creating if needed) and reads the log, repairing a torn or corrupt tail. */
+  static async open<T>(
+    file: string,
+    options: AppendLogOptions<T> = {},
+  ): Promise<{ log: AppendLog<T>; entries: T[]; report: AppendLogOpenReport }> {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    let buf: Buffer;
+    let created = false;
+    try {
+      buf = await fsp.readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      buf = Buffer.alloc(0);
+      created = true;
+    }
+
+    const report: AppendLogOpenReport = {
+      entries: 0,
+      droppedTailBytes: 0,
+      droppedTailLines: 0,
+      tornPartialLine: false,
+      corruptLinesSkipped: 0,
+      invalidEntriesSkipped: 0,
+      repairedMissingNewline: false,
+    };
+    const entries: T[] = [];
+    let goodEnd = 0; // byte offset just after the last good line
+    let badSinceGood = 0; // bad complete lines after the last good one
+    let pos = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf(NEWLINE, pos);
+      const end = nl === -1 ? buf.length : nl;
+      const verdict = decodeLine(buf, pos, end, options.validate);
+      if (verdict.ok) {
+        if (verdict.valid) entries.push(verdict.entry);
+        else report.invalidEntriesSkipped++;
+        report.corruptLinesSkipped += badSinceGood;
+        badSinceGood = 0;
+        if (nl === -1) report.repairedMissingNewline = true;
+        goodEnd = nl === -1 ? buf.length : nl + 1;
+      } else if (nl === -1) {
+        report.tornPartialLine = true;
+      } else {
+        badSinceGood++;
+      }
+      pos = nl === -1 ? buf.length : nl + 1;
+    }
+    report.entries = entries.length;
+    report.droppedTailLines = badSinceGood;
+    report.droppedTailBytes = buf.length - goodEnd;
+
+    if (report.droppedTailBytes > 0) {
+      if (report.droppedTailLines > 0) {
+        // Complete lines that fail their checksum were once finished writes: keep the bytes.
+        const keptAs = `${file}.tail-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        await fsp.writeFile(keptAs, buf.subarray(goodEnd));
+        report.tailKeptAs = keptAs;
+      }
+      const h = await fsp.open(file, 'r+');
+      try {
+        await h.truncate(goodEnd);
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+    let bytes = goodEnd;
+    const handle = await fsp.open(file, 'a');
+    if (report.repairedMissingNewline && report.droppedTailBytes === 0) {
+      await handle.write(Buffer.from('\n'));
+      await handle.sync();
+      bytes += 1;
+    }
+    if (created) await fsyncDirectory(path.dirname(file));
+    return { log: new AppendLog<T>(file, handle, bytes), entries, report };
+  }
+
+  /** Size of the good part of the file in bytes. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Appends entries; resolves once they are durable (fdatasync). Appends made
+   * while a write is in flight are batched into the next write.
+   */
+  append(entries: readonly T[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`Cannot append to ${this.file}: the log is closed.`));
+    if (entries.length === 0) return Promise.resolve();
+    const lines = entries.map((e) => encodeLogLine(e));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ lines, resolve, reject });
+      if (!this.writing) this.writing = this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const data = Buffer.concat(batch.flatMap((b) => b.lines));
+      try {
+        let written = 0;
+        while (written < data.length) {
+          const r = await this.handle.write(data, written, data.length - written);
+          written += r.bytesWritten;
+        }
+        await this.handle.datasync();
+        this.bytes += data.length;
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        // Cut a half-written batch off again so later appends do not land after garbage.
+        await this.handle.truncate(this.bytes).catch(() => undefined);
+        const e = new Error(
+          `Could not save to ${this.file}: ${(err as Error).message}. The entries were not stored; ` +
+            `check free disk space and permissions, then try again.`,
+        );
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.writing = null;
+  }
+
+  /** Waits for pending appends, then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.writing) await this.writing;
+    await this.handle.close();
+  }
+}
