@@ -80,9 +80,9 @@ const SECRET_NAME_PATTERNS: readonly RegExp[] = [
   /^id_(rsa|dsa|ecdsa|ed25519)/i,
   /^\.(npmrc|pypirc|netrc|git-credentials|htpasswd|dockercfg|boto|s3cfg|pgpass|my\.cnf)$/i,
   /^_netrc$/i,
-  /^credentials?([._-]|$)/i,
-  /credentials\.(json|ya?ml|xml|ini|txt)$/i,
-  /^secrets?([._-]|$)/i,
+  /^credentials?(\.[a-z0-9]+)*$/i, // credentials, credentials.json (not credentials-guide.md)
+  /credentials?([-_.][\w-]*)?\.(json|ya?ml|xml|ini|txt|csv|env)$/i, // gcp-credentials.json, credentials_prod.yaml
+  /^secrets?(\.[a-z0-9]+)*$/i,
   /\.secrets?$/i,
   /^service[-_]?account.*\.json$/i,
   /^(known_hosts|authorized_keys)$/i,

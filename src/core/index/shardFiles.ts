@@ -89,7 +89,9 @@ export function shardCachePath(shardDir: string): string {
 export async function writeVectraShard(shardDir: string, content: ShardContent, dimensions: number): Promise<number> {
   await fs.mkdir(shardDir, { recursive: true });
   const index = new LocalIndex(shardDir, 'index.pb', new AtomicFileStorage(), new ProtobufCodec());
-  await index.createIndex({ version: 1, deleteIfExists: true });
+  // deleteIfExists would remove the whole folder, cache.bin included
+  await fs.rm(shardIndexPath(shardDir), { force: true });
+  await index.createIndex({ version: 1 });
   await index.beginUpdate();
   try {
     const n = content.records.length;
