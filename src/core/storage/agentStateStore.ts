@@ -1,0 +1,213 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { RecallRecord, RecallStore } from '../interfaces/recallStore';
+import { AGENT_STATE_SCHEMA_VERSION, createAgentState, validateAgentState, type AgentState } from '../agent/agentState';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from './atomicFile';
+
+/**
+ * The agents of one workspace: one `<id>.json` per agent (written atomically)
+ * and `active.json` naming the one the chat talks to. Export and import move
+ * an agent with its whole recall between workspaces or machines as one JSON
+ * object; secrets never go into it.
+ */
+
+export const AGENT_EXPORT_FORMAT = 'memgpt-vscode-agent';
+export const AGENT_EXPORT_FORMAT_VERSION = 1;
+const ACTIVE_FILE = 'active.json';
+const SAFE_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** Field names never exported, at any depth (an API key must not leave the machine in a file). */
+const SECRET_KEY = /api[_-]?key|secret|password|authorization|bearer/i;
+
+export interface AgentExport {
+  format: typeof AGENT_EXPORT_FORMAT;
+  formatVersion: number;
+  exportedAt: string;
+  agent: AgentState;
+  /** The agent's recall records, oldest first (ids as they were in the exporting store). */
+  recall: RecallRecord[];
+}
+
+export interface AgentListing {
+  id: string;
+  name: string;
+  createdAt: string;
+  personaPreset: string;
+  humanPreset: string;
+}
+
+export interface AgentList {
+  agents: AgentListing[];
+  /** Files that could not be read: moved aside (corrupt) or left alone (newer schema). */
+  unavailable: { file: string; reason: string }[];
+}
+
+export class AgentNotFoundError extends Error {
+  constructor(readonly agentId: string) {
+    super(`No agent with id ${agentId} in this workspace. It may have been deleted in another window; pick another agent or create one.`);
+    this.name = 'AgentNotFoundError';
+  }
+}
+
+function scrubSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => scrubSecrets(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (!SECRET_KEY.test(k)) out[k] = scrubSecrets(v);
+    return out as T;
+  }
+  return value;
+}
+
+export class AgentStateStore {
+  private constructor(readonly dir: string) {}
+
+  static async open(dir: string): Promise<AgentStateStore> {
+    await fsp.mkdir(dir, { recursive: true });
+    return new AgentStateStore(dir);
+  }
+
+  private fileOf(id: string): string {
+    if (!SAFE_ID.test(id)) throw new Error(`Invalid agent id ${JSON.stringify(id)}: ids are letters, digits, '-' and '_'.`);
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  async list(): Promise<AgentList> {
+    const result: AgentList = { agents: [], unavailable: [] };
+    for (const name of (await fsp.readdir(this.dir)).sort()) {
+      if (!name.endsWith('.json') || name === ACTIVE_FILE || name.startsWith('.')) continue;
+      const file = path.join(this.dir, name);
+      try {
+        const s = await readJsonFile(file, (v) => validateAgentState(v));
+        if (s) result.agents.push({ id: s.id, name: s.name, createdAt: s.createdAt, personaPreset: s.personaPreset, humanPreset: s.humanPreset });
+      } catch (err) {
+        if (err instanceof CorruptFileError || err instanceof UnsupportedFileError) result.unavailable.push({ file, reason: err.message });
+        else throw err;
+      }
+    }
+    result.agents.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return result;
+  }
+
+  /** Creates and saves a new agent; it becomes the active one if none is. */
+  async create(init: Parameters<typeof createAgentState>[0]): Promise<AgentState> {
+    const state = createAgentState(init);
+    await this.save(state);
+    if ((await this.activeAgentId()) === null) await this.setActive(state.id);
+    return state;
+  }
+
+  /** Throws AgentNotFoundError, CorruptFileError (file moved aside) or AgentStateTooNewError (file left alone). */
+  async load(id: string): Promise<AgentState> {
+    const state = await readJsonFile(this.fileOf(id), (v) => validateAgentState(v));
+    if (!state) throw new AgentNotFoundError(id);
+    if (state.id !== id) throw new Error(`${this.fileOf(id)} holds agent ${state.id}, not ${id}; rename the file to ${state.id}.json.`);
+    return state;
+  }
+
+  async save(state: AgentState): Promise<void> {
+    const checked = validateAgentState({ ...state, schemaVersion: state.schemaVersion ?? AGENT_STATE_SCHEMA_VERSION });
+    await atomicWriteJson(this.fileOf(checked.id), checked);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    try {
+      await fsp.access(this.fileOf(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deletes the agent's state file (its recall records stay in the recall log). */
+  async delete(id: string): Promise<void> {
+    await fsp.rm(this.fileOf(id), { force: true });
+    if ((await this.activeAgentId()) === id) {
+      const next = (await this.list()).agents[0];
+      await this.setActive(next ? next.id : null);
+    }
+  }
+
+  /** The active agent's id, or null when there is none (or it no longer exists). */
+  async activeAgentId(): Promise<string | null> {
+    const active = await readJsonFile(path.join(this.dir, ACTIVE_FILE), (v) => {
+      const id = (v as { agentId?: unknown } | null)?.agentId;
+      if (id !== null && (typeof id !== 'string' || !SAFE_ID.test(id))) throw new Error('"agentId" must be an agent id or null');
+      return id as string | null;
+    }).catch((err: unknown) => {
+      if (err instanceof CorruptFileError) return null;
+      throw err;
+    });
+    if (!active) return null;
+    return (await this.exists(active)) ? active : null;
+  }
+
+  async setActive(id: string | null): Promise<void> {
+    if (id !== null && !(await this.exists(id))) throw new AgentNotFoundError(id);
+    await atomicWriteJson(path.join(this.dir, ACTIVE_FILE), { agentId: id });
+  }
+
+  /** One agent as a single JSON object: its state and all its recall. No secrets. */
+  async exportAgent(id: string, recall: { records(agentId: string): RecallRecord[] }): Promise<AgentExport> {
+    const agent = await this.load(id);
+    return scrubSecrets({
+      format: AGENT_EXPORT_FORMAT,
+      formatVersion: AGENT_EXPORT_FORMAT_VERSION,
+      exportedAt: new Date().toISOString(),
+      agent,
+      recall: recall.records(id),
+    });
+  }
+
+  /**
+   * Imports an exported agent. It gets a new id when its id is taken (and a
+   * name suffix when its name is); its recall records are appended under that
+   * id and its in-context ids remapped to the new record ids.
+   */
+  async importAgent(data: unknown, recall: Pick<RecallStore, 'append'>): Promise<AgentState> {
+    const d = data as Partial<AgentExport> | null;
+    if (!d || typeof d !== 'object' || d.format !== AGENT_EXPORT_FORMAT) {
+      throw new Error(`This is not a MemGPT agent export (expected "format": "${AGENT_EXPORT_FORMAT}"). Nothing was imported.`);
+    }
+    if (typeof d.formatVersion !== 'number' || d.formatVersion > AGENT_EXPORT_FORMAT_VERSION) {
+      throw new Error(
+        `This agent export has format version ${String(d.formatVersion)}; this version of MemGPT reads up to ${AGENT_EXPORT_FORMAT_VERSION}. ` +
+          'Update the extension to import it. Nothing was imported.',
+      );
+    }
+    if (!Array.isArray(d.recall)) throw new Error('This agent export has no "recall" array. Nothing was imported.');
+    let agent: AgentState;
+    try {
+      agent = validateAgentState(d.agent);
+    } catch (err) {
+      throw new Error(`The agent in this export is invalid: ${(err as Error).message}. Nothing was imported.`);
+    }
+    const records = d.recall as Partial<RecallRecord>[];
+    records.forEach((r, i) => {
+      if (!r || typeof r.id !== 'string' || typeof r.time !== 'string' || typeof r.kind !== 'string' || !r.message) {
+        throw new Error(`Recall record ${i} of this export is malformed (needs id, time, kind, message). Nothing was imported.`);
+      }
+    });
+
+    const existing = await this.list();
+    const id = SAFE_ID.test(agent.id) && !(await this.exists(agent.id)) ? agent.id : randomUUID();
+    let name = agent.name;
+    const names = new Set(existing.agents.map((a) => a.name));
+    for (let n = 1; names.has(name); n++) name = n === 1 ? `${agent.name} (imported)` : `${agent.name} (imported ${n})`;
+
+    const appended = await recall.append(
+      records.map((r) => ({ agentId: id, time: r.time!, kind: r.kind!, message: r.message! }) as Omit<RecallRecord, 'id' | 'seq'>),
+    );
+    const idMap = new Map<string, string>();
+    records.forEach((r, i) => idMap.set(r.id!, appended[i]!.id));
+    const imported: AgentState = {
+      ...agent,
+      id,
+      name,
+      inContextIds: agent.inContextIds.map((old) => idMap.get(old)).filter((x): x is string => x !== undefined),
+    };
+    await this.save(imported);
+    if ((await this.activeAgentId()) === null) await this.setActive(id);
+    return imported;
+  }
+}
