@@ -81,6 +81,8 @@ export const SEARCH_CANDIDATES_PER_RETRIEVER = 60;
 export const SEARCH_MAX_RESULTS = 50;
 /** Adjacent chunks of one file merged into one hit at most (more would bury the match). */
 export const SEARCH_MERGE_MAX_CHUNKS = 3;
+/** Workspace prose (README, changelog) scores this fraction of code with the same match. */
+export const PROSE_SCORE_FACTOR = 0.85;
 /** Reciprocal-rank-fusion constant (Cormack et al.: 60). */
 export const RRF_K = 60;
 /** Characters of one search hit's text; longer merged ranges are cut with a note. */

@@ -23,7 +23,7 @@ const WEIGHT_CONCEPT = 0.8;
 
 /** Words a developer uses interchangeably; each group becomes one extra feature. */
 const CONCEPT_GROUPS: readonly string[] = [
-  'delete remove unlink destroy drop erase purge clear',
+  'delete remove unlink destroy drop erase purge clear evict',
   'create make build construct spawn instantiate generate',
   'error exception throw fail failure reject fault invalid',
   'config configuration setting settings option options preference preferences',
@@ -81,6 +81,12 @@ const CONCEPT_GROUPS: readonly string[] = [
   'color colour style theme',
   'exit quit',
   'indent indentation tab tabs spaces whitespace',
+  'throttle debounce ratelimit frequency often interval',
+  'speed rate throughput bandwidth speedometer',
+  'adapter transport driver backend provider',
+  'progress percent percentage loaded',
+  'origin domain host site',
+  'json object body payload',
   'prefer preference like favorite favourite want',
 ];
 

@@ -13,9 +13,11 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
-import { RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
 import { JournalWriter, readJournal } from './atomicFile';
 import { ChunkStore, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+
+const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
 
 /** How candidates are ranked: fused (default), or one retriever alone (for measurement). */
 export type SearchMode = 'rrf' | 'blend' | 'lexical' | 'vector';
@@ -228,6 +230,9 @@ export class ArchivalIndex implements ArchivalStore {
     }
     options.signal?.throwIfAborted();
     const fused = fuse(mode, lexical, vector);
+    // Prose about the code (READMEs, changelogs) mentions everything; the code answers.
+    for (const f of fused) if (PROSE_LANGUAGES.has(this.store.record(f.ref).language)) f.score *= PROSE_SCORE_FACTOR;
+    fused.sort((a, b) => b.score - a.score);
     const merged = this.merge(fused).slice(0, SEARCH_MAX_RESULTS);
     const total = merged.length;
     const pageCount = Math.max(1, Math.ceil(total / pageSize));
