@@ -143,3 +143,25 @@ export const RECALL_PREFIX_MATCH_MIN_CHARS = 3;
 export const RECALL_MAX_PAGE_SIZE = 100;
 /** Recall: milliseconds of text indexing per event-loop turn while the index catches up after open. */
 export const RECALL_INDEX_SLICE_MS = 12;
+
+// --- Agent loop, context window and functions (AGENT engineer) ---
+/** Windows this small get the short system instructions and short function descriptions. */
+export const COMPACT_PROMPT_MAX_WINDOW_TOKENS = 4096;
+/** A function result may use at most this fraction of the window (tiny windows get short results). */
+export const FUNCTION_RESULT_MAX_WINDOW_FRACTION = 0.2;
+/** Characters per token assumed when turning a token budget into a character budget (conservative for code). */
+export const CHARS_PER_TOKEN_ESTIMATE = 3;
+/** The recursive summary is asked for (and cut to) at most this many tokens... */
+export const SUMMARY_MAX_TOKENS = 600;
+/** ...and at most this fraction of the window. */
+export const SUMMARY_MAX_WINDOW_FRACTION = 0.1;
+/** Flush rounds per check before the last resort (cutting the in-context copy of an oversized message). */
+export const FLUSH_MAX_ROUNDS = 3;
+/** Files larger than this are not read by read_file (paging would still have to read them whole). */
+export const READ_FILE_MAX_BYTES = 5_000_000;
+/** search_text stops collecting after this many matches (and says so). */
+export const TEXT_SEARCH_MAX_MATCHES = 2000;
+/** A file listing is reused for this long, so paging through list_files does not re-walk the tree. */
+export const WORKSPACE_LISTING_CACHE_MS = 5000;
+/** Longest /regex/ accepted by search_text (long patterns are the usual source of catastrophic backtracking). */
+export const TEXT_SEARCH_MAX_REGEX_CHARS = 200;
