@@ -337,6 +337,8 @@ export class FileRecallStore implements RecallStore {
       const t = a.times[pos]!;
       if (t >= from && t <= to) hits.push(pos);
     }
+    // Oldest first by time; store order breaks ties (and is already time order unless a clock jumped).
+    hits.sort((x, y) => a.times[x]! - a.times[y]! || x - y);
     return this.paged(a, hits, page, pageSize);
   }
 
