@@ -121,8 +121,9 @@ export class AgentStateStore {
 
   /** Deletes the agent's state file (its recall records stay in the recall log). */
   async delete(id: string): Promise<void> {
+    const wasActive = (await this.activeAgentId()) === id;
     await fsp.rm(this.fileOf(id), { force: true });
-    if ((await this.activeAgentId()) === id) {
+    if (wasActive) {
       const next = (await this.list()).agents[0];
       await this.setActive(next ? next.id : null);
     }
