@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
-import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
+import { AppendLog, ReadOnlyLogError, type AppendLogOpenReport } from '../storage/appendLog';
 import { RECALL_INDEX_SLICE_MS, RECALL_MAX_PAGE_SIZE, SEARCH_PAGE_SIZE } from '../limits';
 import {
   allowPrefix,
@@ -41,6 +41,12 @@ const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant', 'tool
 export interface FileRecallStoreOptions {
   /** How bare dates in searchDate are read: the machine's local calendar (default) or UTC. */
   timeZone?: 'local' | 'utc';
+  /**
+   * For a window without the workspace lock: search and page, never write or
+   * repair; append() rejects with ReadOnlyLogError; refresh() picks up what the
+   * lock holder appended since.
+   */
+  readOnly?: boolean;
 }
 
 export type NewRecallRecord = Omit<RecallRecord, 'id' | 'seq'>;
@@ -212,7 +218,10 @@ export class FileRecallStore implements RecallStore {
   ) {}
 
   static async open(dir: string, options: FileRecallStoreOptions = {}): Promise<FileRecallStore> {
-    const { log, entries, report } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE), { validate: validateStored });
+    const { log, entries, report } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE), {
+      validate: validateStored,
+      readOnly: options.readOnly === true,
+    });
     const store = new FileRecallStore(log, report, options.timeZone ?? 'local');
     for (const r of entries) store.add(r);
     store.scheduleIndexing();
@@ -274,7 +283,20 @@ export class FileRecallStore implements RecallStore {
     this.total++;
   }
 
+  get readOnly(): boolean {
+    return this.log.readOnly;
+  }
+
+  /** Read-only stores: loads records the lock holder appended since; returns how many. */
+  async refresh(): Promise<number> {
+    const fresh = await this.log.readNew();
+    for (const r of fresh) this.add(r);
+    if (fresh.length > 0) this.scheduleIndexing();
+    return fresh.length;
+  }
+
   async append(records: NewRecallRecord[]): Promise<RecallRecord[]> {
+    if (this.log.readOnly) throw new ReadOnlyLogError(this.log.file);
     const stored: RecallRecord[] = records.map((r, i) => {
       if (!r || typeof r.agentId !== 'string' || r.agentId === '') throw new Error(`Recall record ${i}: "agentId" must be a non-empty string.`);
       if (!KINDS.has(r.kind)) throw new Error(`Recall record ${i}: unknown kind ${JSON.stringify(r.kind)}; expected one of ${[...KINDS].join(', ')}.`);

@@ -59,12 +59,27 @@ function scrubSecrets<T>(value: T): T {
   return value;
 }
 
-export class AgentStateStore {
-  private constructor(readonly dir: string) {}
+export class ReadOnlyAgentsError extends Error {
+  constructor() {
+    super("Agents cannot be changed in this window: another window holds this workspace's memory. Make the change there, or close it.");
+    this.name = 'ReadOnlyAgentsError';
+  }
+}
 
-  static async open(dir: string): Promise<AgentStateStore> {
-    await fsp.mkdir(dir, { recursive: true });
-    return new AgentStateStore(dir);
+export class AgentStateStore {
+  private constructor(
+    readonly dir: string,
+    /** Without the workspace lock: list and load only; every write throws ReadOnlyAgentsError. */
+    readonly readOnly: boolean,
+  ) {}
+
+  static async open(dir: string, options: { readOnly?: boolean } = {}): Promise<AgentStateStore> {
+    if (!options.readOnly) await fsp.mkdir(dir, { recursive: true });
+    return new AgentStateStore(dir, options.readOnly === true);
+  }
+
+  private writable(): void {
+    if (this.readOnly) throw new ReadOnlyAgentsError();
   }
 
   private fileOf(id: string): string {
@@ -74,14 +89,18 @@ export class AgentStateStore {
 
   async list(): Promise<AgentList> {
     const result: AgentList = { agents: [], unavailable: [] };
-    for (const name of (await fsp.readdir(this.dir)).sort()) {
+    const names = await fsp.readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    for (const name of names.sort()) {
       if (!name.endsWith('.json') || name === ACTIVE_FILE || name.startsWith('.')) continue;
       const file = path.join(this.dir, name);
       try {
-        const s = await readJsonFile(file, (v) => validateAgentState(v));
+        const s = await readJsonFile(file, (v) => validateAgentState(v), { readOnly: this.readOnly });
         if (s) result.agents.push({ id: s.id, name: s.name, createdAt: s.createdAt, personaPreset: s.personaPreset, humanPreset: s.humanPreset });
       } catch (err) {
-        if (err instanceof CorruptFileError || err instanceof UnsupportedFileError) result.unavailable.push({ file, reason: err.message });
+        if (err instanceof CorruptFileError || err instanceof UnsupportedFileError || this.readOnly) result.unavailable.push({ file, reason: (err as Error).message });
         else throw err;
       }
     }
@@ -91,6 +110,7 @@ export class AgentStateStore {
 
   /** Creates and saves a new agent; it becomes the active one if none is. */
   async create(init: Parameters<typeof createAgentState>[0]): Promise<AgentState> {
+    this.writable();
     const state = createAgentState(init);
     await this.save(state);
     if ((await this.activeAgentId()) === null) await this.setActive(state.id);
@@ -99,13 +119,14 @@ export class AgentStateStore {
 
   /** Throws AgentNotFoundError, CorruptFileError (file moved aside) or AgentStateTooNewError (file left alone). */
   async load(id: string): Promise<AgentState> {
-    const state = await readJsonFile(this.fileOf(id), (v) => validateAgentState(v));
+    const state = await readJsonFile(this.fileOf(id), (v) => validateAgentState(v), { readOnly: this.readOnly });
     if (!state) throw new AgentNotFoundError(id);
     if (state.id !== id) throw new Error(`${this.fileOf(id)} holds agent ${state.id}, not ${id}; rename the file to ${state.id}.json.`);
     return state;
   }
 
   async save(state: AgentState): Promise<void> {
+    this.writable();
     const checked = validateAgentState({ ...state, schemaVersion: state.schemaVersion ?? AGENT_STATE_SCHEMA_VERSION });
     await atomicWriteJson(this.fileOf(checked.id), checked);
   }
@@ -121,6 +142,7 @@ export class AgentStateStore {
 
   /** Deletes the agent's state file (its recall records stay in the recall log). */
   async delete(id: string): Promise<void> {
+    this.writable();
     const wasActive = (await this.activeAgentId()) === id;
     await fsp.rm(this.fileOf(id), { force: true });
     if (wasActive) {
@@ -131,12 +153,16 @@ export class AgentStateStore {
 
   /** The active agent's id, or null when there is none (or it no longer exists). */
   async activeAgentId(): Promise<string | null> {
-    const active = await readJsonFile(path.join(this.dir, ACTIVE_FILE), (v) => {
+    const active = await readJsonFile(
+      path.join(this.dir, ACTIVE_FILE),
+      (v) => {
       const id = (v as { agentId?: unknown } | null)?.agentId;
       if (id !== null && (typeof id !== 'string' || !SAFE_ID.test(id))) throw new Error('"agentId" must be an agent id or null');
-      return id as string | null;
-    }).catch((err: unknown) => {
-      if (err instanceof CorruptFileError) return null;
+        return id as string | null;
+      },
+      { readOnly: this.readOnly },
+    ).catch((err: unknown) => {
+      if (err instanceof CorruptFileError || this.readOnly) return null;
       throw err;
     });
     if (!active) return null;
@@ -144,6 +170,7 @@ export class AgentStateStore {
   }
 
   async setActive(id: string | null): Promise<void> {
+    this.writable();
     if (id !== null && !(await this.exists(id))) throw new AgentNotFoundError(id);
     await atomicWriteJson(path.join(this.dir, ACTIVE_FILE), { agentId: id });
   }
@@ -166,6 +193,7 @@ export class AgentStateStore {
    * id and its in-context ids remapped to the new record ids.
    */
   async importAgent(data: unknown, recall: Pick<RecallStore, 'append'>): Promise<AgentState> {
+    this.writable();
     const d = data as Partial<AgentExport> | null;
     if (!d || typeof d !== 'object' || d.format !== AGENT_EXPORT_FORMAT) {
       throw new Error(`This is not a MemGPT agent export (expected "format": "${AGENT_EXPORT_FORMAT}"). Nothing was imported.`);

@@ -38,6 +38,19 @@ export interface AppendLogOpenReport {
 export interface AppendLogOptions<T> {
   /** Checks each parsed entry; a throw skips the entry (counted in the report). */
   validate?: Validator<T>;
+  /**
+   * Read without repairing or appending: for a window that does not hold the
+   * workspace lock. The other window may be mid-write, so an unfinished tail is
+   * skipped, never cut. append() rejects.
+   */
+  readOnly?: boolean;
+}
+
+export class ReadOnlyLogError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} is open read-only: another window holds this workspace's memory. Close that window (or use it) to save new messages.`);
+    this.name = 'ReadOnlyLogError';
+  }
 }
 
 const CHECKSUM_HEX = 8;
@@ -108,7 +121,7 @@ export class AppendLog<T> {
 
   private constructor(
     readonly file: string,
-    private readonly handle: fsp.FileHandle,
+    private readonly handle: fsp.FileHandle | null,
     private bytes: number,
   ) {}
 
@@ -117,7 +130,7 @@ export class AppendLog<T> {
     file: string,
     options: AppendLogOptions<T> = {},
   ): Promise<{ log: AppendLog<T>; entries: T[]; report: AppendLogOpenReport }> {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    if (!options.readOnly) await fsp.mkdir(path.dirname(file), { recursive: true });
     let buf: Buffer;
     let created = false;
     try {
@@ -163,6 +176,11 @@ export class AppendLog<T> {
     report.droppedTailLines = badSinceGood;
     report.droppedTailBytes = buf.length - goodEnd;
 
+    if (options.readOnly) {
+      const log = new AppendLog<T>(file, null, goodEnd);
+      log.validate = options.validate;
+      return { log, entries, report };
+    }
     if (report.droppedTailBytes > 0) {
       if (report.droppedTailLines > 0) {
         // Complete lines that fail their checksum were once finished writes: keep the bytes.
@@ -189,6 +207,45 @@ export class AppendLog<T> {
     return { log: new AppendLog<T>(file, handle, bytes), entries, report };
   }
 
+  get readOnly(): boolean {
+    return this.handle === null;
+  }
+
+  private validate: Validator<T> | undefined;
+
+  /**
+   * Read-only logs: the entries another process appended since the last read.
+   * Stops before an unfinished or bad line (the writer may still be writing it).
+   */
+  async readNew(): Promise<T[]> {
+    if (this.handle) throw new Error('readNew() is for read-only logs; a writable log already holds every entry.');
+    let buf: Buffer;
+    try {
+      const h = await fsp.open(this.file, 'r');
+      try {
+        const { size } = await h.stat();
+        if (size <= this.bytes) return [];
+        buf = Buffer.alloc(size - this.bytes);
+        await h.read(buf, 0, buf.length, this.bytes);
+      } finally {
+        await h.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: T[] = [];
+    let pos = 0;
+    for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
+      const verdict = decodeLine(buf, pos, nl, this.validate);
+      if (!verdict.ok) break;
+      if (verdict.valid) out.push(verdict.entry);
+      pos = nl + 1;
+    }
+    this.bytes += pos;
+    return out;
+  }
+
   /** Size of the good part of the file in bytes. */
   get size(): number {
     return this.bytes;
@@ -200,6 +257,7 @@ export class AppendLog<T> {
    */
   append(entries: readonly T[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`Cannot append to ${this.file}: the log is closed.`));
+    if (!this.handle) return Promise.reject(new ReadOnlyLogError(this.file));
     if (entries.length === 0) return Promise.resolve();
     const lines = entries.map((e) => encodeLogLine(e));
     return new Promise<void>((resolve, reject) => {
@@ -209,6 +267,7 @@ export class AppendLog<T> {
   }
 
   private async drain(): Promise<void> {
+    const handle = this.handle!;
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
@@ -216,15 +275,15 @@ export class AppendLog<T> {
       try {
         let written = 0;
         while (written < data.length) {
-          const r = await this.handle.write(data, written, data.length - written);
+          const r = await handle.write(data, written, data.length - written);
           written += r.bytesWritten;
         }
-        await this.handle.datasync();
+        await handle.datasync();
         this.bytes += data.length;
         for (const b of batch) b.resolve();
       } catch (err) {
         // Cut a half-written batch off again so later appends do not land after garbage.
-        await this.handle.truncate(this.bytes).catch(() => undefined);
+        await handle.truncate(this.bytes).catch(() => undefined);
         const e = new Error(
           `Could not save to ${this.file}: ${(err as Error).message}. The entries were not stored; ` +
             `check free disk space and permissions, then try again.`,
@@ -240,6 +299,6 @@ export class AppendLog<T> {
     if (this.closed) return;
     this.closed = true;
     while (this.writing) await this.writing;
-    await this.handle.close();
+    await this.handle?.close();
   }
 }

@@ -143,9 +143,10 @@ async function exists(file: string): Promise<boolean> {
  * Reads and validates a JSON file. Returns `undefined` when the file does not
  * exist. A validator's `UnsupportedFileError` passes through untouched. A file that is not valid JSON, or fails `validate`, is moved aside as
  * `*.corrupt-<time>` and a `CorruptFileError` is thrown: the caller decides
- * whether to start fresh, and the user's data is still on disk.
+ * whether to start fresh, and the user's data is still on disk. With
+ * `readOnly` (a window without the workspace lock) nothing is moved.
  */
-export async function readJsonFile<T>(file: string, validate: Validator<T>): Promise<T | undefined> {
+export async function readJsonFile<T>(file: string, validate: Validator<T>, options: { readOnly?: boolean } = {}): Promise<T | undefined> {
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
@@ -159,6 +160,10 @@ export async function readJsonFile<T>(file: string, validate: Validator<T>): Pro
   } catch (err) {
     if (err instanceof UnsupportedFileError) throw err;
     reason = text.trim() === '' ? 'the file is empty' : (err as Error).message;
+  }
+  if (options.readOnly) {
+    // Not ours to move: the window holding the lock will keep it aside when it reads it.
+    throw new Error(`${file} is unreadable (${reason}). It was left in place because this window is read-only.`);
   }
   const keptAs = await keepAside(file);
   throw new CorruptFileError(file, keptAs, reason);
