@@ -1,0 +1,237 @@
+import type { ArchivalHit, ArchivalStore } from '../interfaces/archivalStore';
+import type { ToolSchema } from '../interfaces/chatModel';
+import type { RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
+import type { Workspace } from '../interfaces/workspace';
+import { CoreMemoryError, type CoreMemory } from '../memory/coreMemory';
+import { parseToolArguments } from '../llm/jsonRepair';
+import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, SEARCH_PAGE_SIZE } from '../limits';
+import { messageText } from './messageText';
+import { clipItem, packageResult, pageHeader, pageOutOfRange, truncateWithNote, type FunctionStatus } from './results';
+import { functionSchemas, isFunctionName, SEARCH_FUNCTION_NAMES, WORKSPACE_FUNCTION_NAMES, type FunctionName } from './schemas';
+import { validateArguments } from './validation';
+
+/**
+ * Runs the model's function calls: parse (with the LLM engineer's JSON
+ * repair), validate against the schema, execute, package the result the way
+ * MemGPT does. Never throws for anything the model did: every mistake becomes
+ * a Failed result whose text says what to do, so the loop can hand it back.
+ */
+
+export interface FunctionContext {
+  agentId: string;
+  coreMemory: CoreMemory;
+  recall: RecallStore;
+  archival: ArchivalStore;
+  workspace: Workspace;
+  now: () => Date;
+  /** Characters one result may take; derived from the context window by the agent. */
+  resultMaxChars: number;
+  signal?: AbortSignal;
+}
+
+export type FunctionEffect =
+  | { kind: 'message'; text: string }
+  | { kind: 'pause_heartbeats'; minutes: number }
+  | { kind: 'memory_changed'; what: 'core' | 'archival' };
+
+export interface FunctionOutcome {
+  name: string;
+  status: FunctionStatus;
+  /** The `message` field of the result. */
+  message: string;
+  /** The packaged result (`{"status", "message", "time"}`): the tool message content. */
+  content: string;
+  requestHeartbeat: boolean;
+  effects: FunctionEffect[];
+  /** Repairs applied to broken JSON arguments (for logs). */
+  repairs: string[];
+}
+
+class FunctionFailure extends Error {}
+
+export class FunctionSet {
+  readonly schemas: ToolSchema[];
+  private readonly byName: Map<string, ToolSchema>;
+
+  constructor(readonly options: { workspace: boolean; compact: boolean }) {
+    this.schemas = functionSchemas(options);
+    this.byName = new Map(this.schemas.map((s) => [s.function.name, s]));
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  async execute(call: { name: string; arguments: string }, ctx: FunctionContext): Promise<FunctionOutcome> {
+    const effects: FunctionEffect[] = [];
+    let repairs: string[] = [];
+    let requestHeartbeat = false;
+    const done = (status: FunctionStatus, message: string): FunctionOutcome => {
+      const limited = status === 'OK' && !SEARCH_FUNCTION_NAMES.has(call.name as FunctionName) ? truncateWithNote(message, ctx.resultMaxChars) : message;
+      const bounded = status === 'Failed' ? truncateWithNote(limited, ctx.resultMaxChars) : limited;
+      return { name: call.name, status, message: bounded, content: packageResult(status, bounded, ctx.now()), requestHeartbeat, effects, repairs };
+    };
+
+    const schema = this.byName.get(call.name);
+    if (!schema) {
+      if (isFunctionName(call.name) && (WORKSPACE_FUNCTION_NAMES as readonly string[]).includes(call.name)) {
+        return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Answer without reading files.`);
+      }
+      return done('Failed', `No function named "${call.name}". Available functions: ${this.names.join(', ')}.`);
+    }
+    if (call.arguments.length > FUNCTION_ARGUMENTS_MAX_CHARS) {
+      return done('Failed', `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}). Send less, e.g. split the content over several calls.`);
+    }
+    const parsed = parseToolArguments(call.arguments);
+    if (!parsed.ok) return done('Failed', `Could not read the arguments of ${call.name}: ${parsed.error}.`);
+    repairs = parsed.repairs;
+    // The heartbeat is honoured even if another argument is wrong: a failure continues the chain anyway.
+    requestHeartbeat = parsed.value.request_heartbeat === true || parsed.value.request_heartbeat === 'true';
+    const valid = validateArguments(schema, parsed.value);
+    if (!valid.ok) return done('Failed', valid.error);
+    const args = valid.args;
+    requestHeartbeat = args.request_heartbeat === true;
+    if (call.name === 'send_message' || call.name === 'pause_heartbeats') requestHeartbeat = false;
+
+    try {
+      const message = await this.run(call.name as FunctionName, args, ctx, effects);
+      return done('OK', message);
+    } catch (err) {
+      if (err instanceof CoreMemoryError || err instanceof FunctionFailure) return done('Failed', err.message);
+      if (ctx.signal?.aborted) return done('Failed', `${call.name} was cancelled by the user.`);
+      return done('Failed', `${call.name} failed: ${(err as Error).message ?? String(err)}`);
+    }
+  }
+
+  private async run(name: FunctionName, a: Record<string, unknown>, ctx: FunctionContext, effects: FunctionEffect[]): Promise<string> {
+    const str = (k: string) => a[k] as string;
+    const page = typeof a.page === 'number' ? a.page : 0;
+    switch (name) {
+      case 'send_message': {
+        if (str('message').trim() === '') throw new FunctionFailure('The message is empty. Write the text the user should see in "message".');
+        effects.push({ kind: 'message', text: str('message') });
+        return 'Sent message successfully.';
+      }
+      case 'pause_heartbeats': {
+        effects.push({ kind: 'pause_heartbeats', minutes: a.minutes as number });
+        return `Pausing timed heartbeats for ${a.minutes as number} min.`;
+      }
+      case 'core_memory_append':
+        ctx.coreMemory.append(str('label'), str('content'));
+        effects.push({ kind: 'memory_changed', what: 'core' });
+        return `Appended to core memory block "${str('label')}".`;
+      case 'core_memory_replace':
+        ctx.coreMemory.replace(str('label'), str('old_content'), str('new_content'));
+        effects.push({ kind: 'memory_changed', what: 'core' });
+        return `Replaced text in core memory block "${str('label')}".`;
+      case 'conversation_search':
+        return this.recallPage(ctx, page, () => ctx.recall.search(ctx.agentId, str('query'), page, SEARCH_PAGE_SIZE));
+      case 'conversation_search_date':
+        return this.recallPage(ctx, page, () => ctx.recall.searchDate(ctx.agentId, str('start_date'), str('end_date'), page, SEARCH_PAGE_SIZE));
+      case 'archival_memory_insert': {
+        if (str('content').trim() === '') throw new FunctionFailure('Nothing to store: "content" is empty.');
+        await ctx.archival.insertMemory(str('content'));
+        effects.push({ kind: 'memory_changed', what: 'archival' });
+        return 'Stored in archival memory.';
+      }
+      case 'archival_memory_search': {
+        const result = await ctx.archival.search(str('query'), { page, pageSize: SEARCH_PAGE_SIZE, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        if (result.total === 0) return 'No results found.';
+        if (result.hits.length === 0) throw new FunctionFailure(pageOutOfRange(page, result.total, result.pageCount));
+        const perItem = Math.floor(ctx.resultMaxChars / Math.max(1, result.hits.length));
+        const items = result.hits.map((h, i) => `${i + 1}. ${clipItem(archivalHitText(h), perItem)}`);
+        return [pageHeader(result.hits.length, result.total, result.page, result.pageCount), ...items].join('\n');
+      }
+      case 'read_file':
+        return this.readFile(ctx, str('path'), a.start_line as number | undefined, a.end_line as number | undefined);
+      case 'list_files': {
+        const glob = nonEmpty(a.glob);
+        const r = await ctx.workspace.listFiles(glob, page);
+        if (r.total === 0) return glob ? `No files match ${glob}.` : 'The workspace has no files (or all are ignored).';
+        if (r.paths.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
+        return fitList(pageHeader(r.paths.length, r.total, r.page, r.pageCount), r.paths, ctx.resultMaxChars);
+      }
+      case 'search_text': {
+        const r = await ctx.workspace.searchText(str('query'), nonEmpty(a.glob), page);
+        if (r.total === 0) return `No matches for ${str('query')}.`;
+        if (r.matches.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
+        const header = pageHeader(r.matches.length, r.total, r.page, r.pageCount) + (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
+        return fitList(header, r.matches.map((m) => `${m.path}:${m.line}: ${m.text}`), ctx.resultMaxChars);
+      }
+    }
+  }
+
+  private recallPage(ctx: FunctionContext, page: number, search: () => RecallSearchResult): string {
+    let result: RecallSearchResult;
+    try {
+      result = search();
+    } catch (err) {
+      throw new FunctionFailure((err as Error).message);
+    }
+    if (result.total === 0) return 'No results found.';
+    if (result.records.length === 0) throw new FunctionFailure(pageOutOfRange(page, result.total, result.pageCount));
+    const perItem = Math.floor(ctx.resultMaxChars / Math.max(1, result.records.length));
+    const items = result.records.map((r) => `- ${clipItem(recallRecordText(r), perItem)}`);
+    return [pageHeader(result.records.length, result.total, result.page, result.pageCount), ...items].join('\n');
+  }
+
+  private async readFile(ctx: FunctionContext, path: string, start: number | undefined, end: number | undefined): Promise<string> {
+    const startLine = start ?? 1;
+    const endLine = end ?? startLine + READ_FILE_PAGE_LINES - 1;
+    if (endLine < startLine) throw new FunctionFailure(`end_line (${endLine}) is before start_line (${startLine}). Give start_line <= end_line.`);
+    const slice = await ctx.workspace.readFile(path, startLine, endLine);
+    if (slice.totalLines === 0) return `${slice.path} is empty.`;
+    if (slice.startLine > slice.totalLines) {
+      throw new FunctionFailure(`${slice.path} has only ${slice.totalLines} lines; start_line ${startLine} is past the end.`);
+    }
+    const lines = slice.text.split('\n');
+    const width = String(slice.endLine).length;
+    const out: string[] = [];
+    let used = 200; // room for the header and the note
+    let last = slice.startLine - 1;
+    for (let i = 0; i < lines.length; i++) {
+      const numbered = `${String(slice.startLine + i).padStart(width)}| ${lines[i]}`;
+      if (used + numbered.length + 1 > ctx.resultMaxChars && out.length > 0) break;
+      out.push(numbered);
+      used += numbered.length + 1;
+      last = slice.startLine + i;
+    }
+    const header = `${slice.path}, lines ${slice.startLine}-${last} of ${slice.totalLines}:`;
+    const notes: string[] = [];
+    if (last < slice.totalLines) notes.push(`[${slice.totalLines - last} more lines; to read on, call read_file with start_line=${last + 1}.]`);
+    if (slice.truncated && lines.some((l) => l.includes('[line cut'))) notes.push('[Some long lines were cut.]');
+    return [header, ...out, ...notes].join('\n');
+  }
+}
+
+function nonEmpty(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/** Items of one page that fit the budget; the rest are announced, never dropped silently. */
+function fitList(header: string, items: string[], maxChars: number): string {
+  const out = [header];
+  let used = header.length + 120;
+  let shown = 0;
+  for (const item of items) {
+    if (used + item.length + 1 > maxChars && shown > 0) break;
+    out.push(item);
+    used += item.length + 1;
+    shown++;
+  }
+  if (shown < items.length) out.push(`[... ${items.length - shown} more on this page left out to fit the context window; narrow the glob or query.]`);
+  return out.join('\n');
+}
+
+export function archivalHitText(h: ArchivalHit): string {
+  if (h.source === 'workspace') {
+    const where = h.path ? `${h.path}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '(unknown file)';
+    return `[code] ${where}\n${h.text}`;
+  }
+  const from = h.path ? ` from ${h.path}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '';
+  return `[memory${h.time ? `, ${h.time}` : ''}${from}] ${h.text}`;
+}
+
+export function recallRecordText(r: RecallRecord): string {
+  return `[${r.time}] ${messageText(r.message)}`;
+}

@@ -1,0 +1,218 @@
+import type { JsonSchema, ToolSchema } from '../interfaces/chatModel';
+import { READ_FILE_PAGE_LINES } from '../limits';
+
+/**
+ * The functions the model can call, with the descriptions it learns the
+ * system from. Two wordings: full, and compact for tiny context windows where
+ * every schema token counts (COMPACT_PROMPT_MAX_WINDOW_TOKENS). The names and
+ * parameters are MemGPT's; the workspace functions are our read-only additions.
+ */
+
+export type FunctionName =
+  | 'send_message'
+  | 'pause_heartbeats'
+  | 'core_memory_append'
+  | 'core_memory_replace'
+  | 'conversation_search'
+  | 'conversation_search_date'
+  | 'archival_memory_insert'
+  | 'archival_memory_search'
+  | 'read_file'
+  | 'list_files'
+  | 'search_text';
+
+export const MEMORY_FUNCTION_NAMES: readonly FunctionName[] = [
+  'send_message',
+  'pause_heartbeats',
+  'core_memory_append',
+  'core_memory_replace',
+  'conversation_search',
+  'conversation_search_date',
+  'archival_memory_insert',
+  'archival_memory_search',
+];
+export const WORKSPACE_FUNCTION_NAMES: readonly FunctionName[] = ['read_file', 'list_files', 'search_text'];
+/** Results of these are paged lists: each item is clipped, the whole is never cut blindly. */
+export const SEARCH_FUNCTION_NAMES: ReadonlySet<FunctionName> = new Set([
+  'conversation_search',
+  'conversation_search_date',
+  'archival_memory_search',
+  'list_files',
+  'search_text',
+]);
+
+interface ParamSpec {
+  schema: JsonSchema;
+  required?: boolean;
+  /** Shorter description for compact schemas (omitted there when absent). */
+  brief?: string;
+}
+
+interface FunctionSpec {
+  description: string;
+  brief: string;
+  params: Record<string, ParamSpec>;
+  heartbeat: boolean;
+}
+
+const HEARTBEAT: ParamSpec = {
+  schema: {
+    type: 'boolean',
+    description:
+      'true to be called again right after this function returns (to read the result and continue, e.g. then call send_message); false or omitted ends your turn.',
+  },
+  brief: 'true to continue after the result',
+};
+
+const PAGE = (what: string): ParamSpec => ({
+  schema: { type: 'integer', minimum: 0, description: `Page of ${what} to show, starting at 0 (default 0). Ask for the next page to see more.` },
+  brief: 'page, from 0',
+});
+
+const LABEL: ParamSpec = {
+  schema: { type: 'string', description: 'Memory block to edit: "persona" (yourself), "human" (the user) or "project" (this codebase).' },
+  required: true,
+  brief: 'persona, human or project',
+};
+
+const SPECS: Record<FunctionName, FunctionSpec> = {
+  send_message: {
+    description:
+      'Sends a message to the user. This is the ONLY way the user sees anything from you: your plain replies are private thoughts. Markdown is rendered; cite code as `path:start-end`.',
+    brief: 'Send a message to the user (the only thing they see).',
+    params: {
+      message: { schema: { type: 'string', description: 'The message, in Markdown.' }, required: true, brief: 'Markdown text' },
+    },
+    heartbeat: false,
+  },
+  pause_heartbeats: {
+    description:
+      'Ignores automatic timer heartbeats for a while (they wake you up without a user message). Use when there is nothing to do on your own.',
+    brief: 'Ignore timer heartbeats for some minutes.',
+    params: {
+      minutes: { schema: { type: 'integer', minimum: 1, maximum: 360, description: 'How many minutes to pause (1-360).' }, required: true },
+    },
+    heartbeat: false,
+  },
+  core_memory_append: {
+    description:
+      'Adds a line to a core memory block. Core memory is always in view and limited in size: keep only what you need in every conversation (facts about the user, key facts about the project).',
+    brief: 'Add a line to a core memory block.',
+    params: {
+      label: LABEL,
+      content: { schema: { type: 'string', description: 'Text to add. Be concise.' }, required: true },
+    },
+    heartbeat: true,
+  },
+  core_memory_replace: {
+    description:
+      'Replaces text in a core memory block; every occurrence of old_content becomes new_content. Use an empty new_content to delete. old_content must be copied exactly from the block.',
+    brief: 'Replace exact text in a core memory block (empty new_content deletes).',
+    params: {
+      label: LABEL,
+      old_content: { schema: { type: 'string', description: 'Exact text currently in the block (not empty).' }, required: true },
+      new_content: { schema: { type: 'string', description: 'Replacement text; empty to delete old_content.' }, required: true },
+    },
+    heartbeat: true,
+  },
+  conversation_search: {
+    description:
+      'Searches everything you and the user ever said (recall memory), including messages no longer in view. Case-insensitive; every word must match; "quotes" for a phrase. Newest first.',
+    brief: 'Search past conversation (recall memory).',
+    params: {
+      query: { schema: { type: 'string', description: 'Words to find.' }, required: true },
+      page: PAGE('results'),
+    },
+    heartbeat: true,
+  },
+  conversation_search_date: {
+    description: 'Lists past messages in a date range (recall memory), oldest first. Dates are YYYY-MM-DD (inclusive) or full ISO times.',
+    brief: 'Past messages between two dates (YYYY-MM-DD).',
+    params: {
+      start_date: { schema: { type: 'string', description: 'First day, YYYY-MM-DD.' }, required: true },
+      end_date: { schema: { type: 'string', description: 'Last day, YYYY-MM-DD (inclusive).' }, required: true },
+      page: PAGE('results'),
+    },
+    heartbeat: true,
+  },
+  archival_memory_insert: {
+    description:
+      'Stores a memory in archival memory, an unlimited store searched by meaning. Use it for anything worth keeping that does not belong in core memory. Write self-contained text: it is read later without this conversation.',
+    brief: 'Store a memory in archival memory.',
+    params: {
+      content: { schema: { type: 'string', description: 'What to remember, self-contained.' }, required: true },
+    },
+    heartbeat: true,
+  },
+  archival_memory_search: {
+    description:
+      'Searches archival memory by meaning and words: the indexed workspace code (labelled with `path:start-end`) and the memories you stored. Use it to find where things are in the codebase.',
+    brief: 'Search archival memory: workspace code and stored memories.',
+    params: {
+      query: { schema: { type: 'string', description: 'What to look for, in words or identifiers.' }, required: true },
+      page: PAGE('results'),
+    },
+    heartbeat: true,
+  },
+  read_file: {
+    description: `Reads lines of a workspace file (read-only), numbered. Up to ${READ_FILE_PAGE_LINES} lines per call; the result says how to read on. Paths are relative to the workspace.`,
+    brief: 'Read lines of a workspace file.',
+    params: {
+      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' }, required: true, brief: 'relative path' },
+      start_line: { schema: { type: 'integer', minimum: 1, description: 'First line (1-based, default 1).' }, brief: 'from line (1-based)' },
+      end_line: { schema: { type: 'integer', minimum: 1, description: 'Last line, inclusive (default: one page).' }, brief: 'to line' },
+    },
+    heartbeat: true,
+  },
+  list_files: {
+    description: 'Lists workspace files (read-only), sorted, ignored files left out. Optionally filtered by a glob such as `src/**/*.ts`.',
+    brief: 'List workspace files, optionally by glob.',
+    params: {
+      glob: { schema: { type: 'string', description: 'Glob over workspace-relative paths (default: all files).' }, brief: 'glob' },
+      page: PAGE('files'),
+    },
+    heartbeat: true,
+  },
+  search_text: {
+    description:
+      'Finds lines containing text in workspace files (read-only): case-insensitive literal text, or a /regular expression/. Results are `path:line: text`.',
+    brief: 'Find text (or /regex/) in workspace files.',
+    params: {
+      query: { schema: { type: 'string', description: 'Literal text, or /regex/ with optional flags.' }, required: true, brief: 'text or /regex/' },
+      glob: { schema: { type: 'string', description: 'Only files matching this glob, e.g. `**/*.py`.' }, brief: 'glob' },
+      page: PAGE('matches'),
+    },
+    heartbeat: true,
+  },
+};
+
+function buildSchema(name: FunctionName, compact: boolean): ToolSchema {
+  const spec = SPECS[name];
+  const params: Record<string, ParamSpec> = spec.heartbeat ? { ...spec.params, request_heartbeat: HEARTBEAT } : spec.params;
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [key, p] of Object.entries(params)) {
+    const { description, ...rest } = p.schema;
+    const text = compact ? p.brief : description;
+    properties[key] = text ? { ...rest, description: text } : rest;
+    if (p.required) required.push(key);
+  }
+  return {
+    type: 'function',
+    function: {
+      name,
+      description: compact ? spec.brief : spec.description,
+      parameters: { type: 'object', properties, required, additionalProperties: false },
+    },
+  };
+}
+
+/** The schemas offered to the model: workspace functions only when a workspace is available. */
+export function functionSchemas(options: { workspace: boolean; compact: boolean }): ToolSchema[] {
+  const names = options.workspace ? [...MEMORY_FUNCTION_NAMES, ...WORKSPACE_FUNCTION_NAMES] : [...MEMORY_FUNCTION_NAMES];
+  return names.map((n) => buildSchema(n, options.compact));
+}
+
+export function isFunctionName(name: string): name is FunctionName {
+  return Object.prototype.hasOwnProperty.call(SPECS, name);
+}
