@@ -104,7 +104,10 @@ export function renderMarkdown(text: string, options: MarkdownOptions = {}): Doc
     for (const pre of Array.from(frag.querySelectorAll('pre'))) {
       const code = pre.querySelector('code');
       const lang = code?.className.match(/language-([^\s]+)/)?.[1];
-      pre.replaceWith(options.decorateCode(pre, code?.textContent ?? pre.textContent ?? '', lang));
+      // The decorated block adopts `pre`, so hold its place with a marker first.
+      const marker = document.createComment('');
+      pre.replaceWith(marker);
+      marker.replaceWith(options.decorateCode(pre, code?.textContent ?? pre.textContent ?? '', lang));
     }
   }
   return frag;

@@ -45,7 +45,7 @@ export function createMeter(onOpen: () => void): { element: HTMLButtonElement; u
       label.textContent = 'Memory';
       counts.replaceChildren();
       pressure.replaceChildren();
-      for (const p of parts) p.style.width = '0';
+      for (const p of parts) p.style.width = '0%';
       element.title = 'Context window: not measured yet (after the first message). Click to open core memory.';
       element.setAttribute('aria-label', element.title);
       return;
