@@ -71,7 +71,7 @@ export const LOCAL_EMBEDDER_DIMENSIONS = 384;
 export const EMBED_BATCH_SIZE = 64;
 /** Characters of one text sent to an embeddings endpoint (about 2k tokens: under every model's input limit). */
 export const EMBED_MAX_INPUT_CHARS = 8000;
-/** Chunks per Vectra shard: one shard rewrite (protobuf) stays around 30 ms. */
+/** Chunks per Vectra shard: writing one (protobuf, texts kept outside) holds the event loop ~10-30 ms. */
 export const SHARD_MAX_CHUNKS = 2048;
 /** A shard with more than this fraction of deleted chunks is compacted at the next flush. */
 export const SHARD_COMPACT_DEAD_FRACTION = 0.5;

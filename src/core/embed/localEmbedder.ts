@@ -120,6 +120,37 @@ function hashString(s: string, seed: number): number {
   return h >>> 0;
 }
 
+interface TermFeatures {
+  hash: number;
+  weight: number;
+  concept: number | undefined;
+  trigrams: readonly number[];
+}
+
+const featureCache = new Map<string, TermFeatures>();
+const FEATURE_CACHE_MAX = 200_000;
+
+/** The features of one normalised term, computed once per spelling. */
+function featuresOf(term: string): TermFeatures {
+  let f = featureCache.get(term);
+  if (f) return f;
+  const trigrams: number[] = [];
+  if (term.length >= 4) {
+    const padded = `^${term}$`;
+    for (let i = 0; i + 3 <= padded.length; i++) trigrams.push(hashString(padded.slice(i, i + 3), SEED_TRIGRAM));
+  }
+  f = { hash: hashString(term, SEED_PART), weight: CODE_KEYWORDS.has(term) ? WEIGHT_KEYWORD : WEIGHT_PART, concept: CONCEPT_OF.get(term), trigrams };
+  if (featureCache.size >= FEATURE_CACHE_MAX) featureCache.clear();
+  featureCache.set(term, f);
+  return f;
+}
+
+function mixHashes(a: number, b: number): number {
+  let h = Math.imul(a ^ SEED_BIGRAM, 0x9e3779b1) ^ b;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
 export interface LocalHashEmbedderOptions {
   dimensions?: number;
 }
@@ -153,29 +184,39 @@ export class LocalHashEmbedder implements Embedder {
 
   /** Synchronous form for callers that embed one short query. */
   embedOne(text: string): Float32Array {
-    const counts = new Map<number, number>(); // feature hash -> weighted count
+    // count first, weigh after: sub-linear tf needs the counts
+    const parts = new Map<string, number>();
+    const compounds = new Map<string, number>();
+    const bigrams = new Map<number, number>();
+    let previous = -1;
+    forEachTerm(text, {
+      part: (term) => {
+        parts.set(term, (parts.get(term) ?? 0) + 1);
+        const h = featuresOf(term).hash;
+        if (previous >= 0) {
+          const b = mixHashes(previous, h);
+          bigrams.set(b, (bigrams.get(b) ?? 0) + 1);
+        }
+        previous = h;
+      },
+      compound: (term) => compounds.set(term, (compounds.get(term) ?? 0) + 1),
+    });
+    const counts = new Map<number, number>(); // feature hash -> weight
     const bump = (h: number, w: number): void => {
       counts.set(h, (counts.get(h) ?? 0) + w);
     };
-    let previous: string | undefined;
-    forEachTerm(text, {
-      part: (term) => {
-        bump(hashString(term, SEED_PART), CODE_KEYWORDS.has(term) ? WEIGHT_KEYWORD : WEIGHT_PART);
-        if (previous !== undefined) bump(hashString(previous + ' ' + term, SEED_BIGRAM), WEIGHT_BIGRAM);
-        previous = term;
-        const concept = CONCEPT_OF.get(term);
-        if (concept !== undefined) bump(concept, WEIGHT_CONCEPT);
-        if (term.length >= 4) {
-          const padded = `^${term}$`;
-          for (let i = 0; i + 3 <= padded.length; i++) bump(hashString(padded.slice(i, i + 3), SEED_TRIGRAM), WEIGHT_TRIGRAM);
-        }
-      },
-      compound: (term) => bump(hashString(term, SEED_COMPOUND), WEIGHT_COMPOUND),
-    });
+    const sublinear = (tf: number): number => 1 + Math.log(tf);
+    for (const [term, tf] of parts) {
+      const f = featuresOf(term);
+      const w = sublinear(tf);
+      bump(f.hash, w * f.weight);
+      if (f.concept !== undefined) bump(f.concept, w * WEIGHT_CONCEPT);
+      for (const t of f.trigrams) bump(t, w * WEIGHT_TRIGRAM);
+    }
+    for (const [term, tf] of compounds) bump(hashString(term, SEED_COMPOUND), sublinear(tf) * WEIGHT_COMPOUND);
+    for (const [h, tf] of bigrams) bump(h, sublinear(tf) * WEIGHT_BIGRAM);
     const v = new Float32Array(this.dimensions);
-    for (const [h, w] of counts) {
-      // sub-linear: a word repeated 20 times is not 20 times as telling
-      const weight = w >= 1 ? 1 + Math.log(w) : w;
+    for (const [h, weight] of counts) {
       const dim = h % this.dimensions;
       v[dim]! += (h & 0x80000000) !== 0 ? -weight : weight;
     }

@@ -79,7 +79,8 @@ export class ArchivalIndex implements ArchivalStore {
 
   private constructor(
     readonly folder: string,
-    private readonly store: ChunkStore,
+    /** The underlying store (benchmarks and diagnostics read its vectors). */
+    readonly store: ChunkStore,
     readonly embedder: Embedder,
     memoryLogPath: string,
     mode: SearchMode,
@@ -174,7 +175,7 @@ export class ArchivalIndex implements ArchivalStore {
       text: c.text,
       vector: vectors[i]!,
     }));
-    await this.store.replace(this.workspaceIds(filePath), news);
+    await this.store.replace(() => this.workspaceIds(filePath), news);
   }
 
   /** Removes the chunks of a file, or of every file under a folder. Returns the chunks removed. */
@@ -202,13 +203,14 @@ export class ArchivalIndex implements ArchivalStore {
           vector: Float32Array.from(this.store.vector(ref)),
         };
       });
-      await this.store.replace([...ids, ...this.workspaceIds(target)], news);
+      await this.store.replace(() => [...ids, ...this.workspaceIds(target)], news);
       moved += news.length;
     }
     return moved;
   }
 
   private pathsUnder(fileOrFolder: string): string[] {
+    if (this.store.idsOfPath(fileOrFolder).length > 0) return [fileOrFolder]; // a file: no folder scan
     const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : fileOrFolder + '/';
     return this.store.paths().filter((p) => p === fileOrFolder || p.startsWith(prefix));
   }

@@ -18,11 +18,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
-import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS } from '../limits';
+import { INDEX_YIELD_EVERY_MS, SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS } from '../limits';
 import { JournalWriter, readJournal, readJsonFile, writeFileAtomic } from './atomicFile';
 import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, TermDictionary, type Postings } from './lexical';
 import {
-  CorruptShardError, readShardCache, readShardTexts, readVectraShard, shardIndexPath, writeShardCache, writeVectraShard,
+  CorruptShardError, readShardCache, readShardTextIndex, readShardTexts, readVectraShard, shardIndexPath, writeShardCache, writeShardTexts, writeVectraShard,
   type ChunkRecord, type LoadedShard, type ShardContent,
 } from './shardFiles';
 import { searchTerms } from './codeTokens';
@@ -36,6 +36,7 @@ interface ShardEntry {
   count: number;
   indexBytes: number;
   cacheBytes: number;
+  textBytes: number;
   /** Ids deleted since the shard was written (tombstones). */
   deleted: string[];
 }
@@ -116,7 +117,7 @@ class Segment {
 
   async texts(indices: number[]): Promise<string[]> {
     if (this.memTexts) return indices.map((i) => this.memTexts![i]!);
-    return readShardTexts(this.disk!, indices);
+    return readShardTexts(this.disk!.texts, indices);
   }
 }
 
@@ -263,25 +264,29 @@ export class ChunkStore {
       const shardDir = path.join(this.dir, entry.name);
       let loaded: LoadedShard | undefined;
       try {
-        loaded = await readShardCache(shardDir, dims, entry.cacheBytes);
-      } catch (err) {
-        if (!(err instanceof CorruptShardError)) throw err;
+        const texts = await readShardTextIndex(shardDir, entry.count, entry.textBytes);
         try {
+          loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
+        } catch (err) {
+          if (!(err instanceof CorruptShardError)) throw err;
           const content = await readVectraShard(shardDir, dims);
-          const full: ShardContent = { ...content, postings: this.postingsFor(content.records, content.texts) };
-          entry.cacheBytes = await writeShardCache(shardDir, full, dims);
-          loaded = await readShardCache(shardDir, dims, entry.cacheBytes);
+          if (content.records.length !== entry.count) throw new CorruptShardError(`${entry.name}/index.pb holds ${content.records.length} chunks, expected ${entry.count}`);
+          const all = await readShardTexts(texts, content.records.map((_, i) => i));
+          const postings = this.postingsFor(content.records, all);
+          entry.cacheBytes = await writeShardCache(shardDir, { ...content, postings }, dims);
+          loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
           changed = true;
           this.notice(`Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`);
-        } catch (err2) {
-          this.notice(
-            `Archival index: shard ${entry.name} is damaged beyond repair (${err.message}; ${(err2 as Error).message}); its ${entry.count} chunks were dropped. ` +
-              'The workspace files they came from are re-indexed by the next reconcile; remembered items are restored from the memory log.',
-          );
-          await fs.rm(shardDir, { recursive: true, force: true });
-          changed = true;
-          continue;
         }
+      } catch (err) {
+        if (!(err instanceof CorruptShardError)) throw err;
+        this.notice(
+          `Archival index: shard ${entry.name} is damaged beyond repair (${err.message}); its ${entry.count} chunks were dropped. ` +
+            'The workspace files they came from are re-indexed by the next reconcile; remembered items are restored from the memory log.',
+        );
+        await fs.rm(shardDir, { recursive: true, force: true });
+        changed = true;
+        continue;
       }
       const seg = new Segment(entry.name, dims, { loaded, dict: this.dict });
       this.addSegment(seg);
@@ -307,9 +312,7 @@ export class ChunkStore {
     }
     if (size === entry.indexBytes) return;
     try {
-      const all = Array.from({ length: seg.size }, (_, i) => i);
-      const texts = await seg.texts(all);
-      entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions), texts, postings: seg.disk!.postings }, seg.dimensions);
+      entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions) }, seg.dimensions);
       await this.saveManifest();
       this.notice(`Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`);
     } catch (err) {
@@ -392,22 +395,37 @@ export class ChunkStore {
     return this.replace([], chunks);
   }
 
-  /** Deletes `removeIds` and adds `chunks` in one journal write, so a crash keeps both or neither. */
-  async replace(removeIds: Iterable<string>, chunks: readonly NewChunk[]): Promise<void> {
+  /**
+   * Deletes `removeIds` and adds `chunks` in one journal write, so a crash keeps
+   * both or neither. Term counting is done first, in slices that yield to the
+   * event loop; the ids to remove are read only then (a function, so that a
+   * concurrent replace of the same file cannot leave duplicates).
+   */
+  async replace(removeIds: Iterable<string> | (() => Iterable<string>), chunks: readonly NewChunk[]): Promise<void> {
     this.assertOpen();
-    const entries: JournalEntry[] = [];
     for (const c of chunks) {
       if (c.vector.length !== this.dimensions) {
         throw new DimensionMismatchError(`A ${c.vector.length}-dimensional vector cannot go into an index of ${this.dimensions}-dimensional vectors.`);
       }
     }
-    for (const id of removeIds) if (this.deleteInMemory(id)) entries.push({ op: 'del', id });
+    const prepared: { counts: Map<number, number>; length: number }[] = [];
+    let slice = performance.now();
     for (const c of chunks) {
-      const record = { ...c.record, length: 0 };
-      this.insertInMemory(record, c.text, c.vector);
-      const stored = this.memtable.records[this.memtable.size - 1]!;
-      entries.push({ op: 'put', r: stored, text: c.text, v: encodeVector(c.vector) });
+      prepared.push(countTerms(lexicalText(c.record, c.text), this.dict));
+      if (performance.now() - slice > INDEX_YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
+    this.assertOpen();
+    const entries: JournalEntry[] = [];
+    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) entries.push({ op: 'del', id });
+    chunks.forEach((c, k) => {
+      const record: ChunkRecord = { ...c.record, length: prepared[k]!.length };
+      const i = this.memtable.append(record, c.text, c.vector, prepared[k]!.counts);
+      this.indexRecord(this.memtable, i);
+      entries.push({ op: 'put', r: record, text: c.text, v: encodeVector(c.vector) });
+    });
     await this.journal.append(entries);
     this.maybeFlush();
   }
@@ -576,8 +594,9 @@ export class ChunkStore {
       const content: ShardContent = { records, vectors, texts, postings };
       const indexBytes = await writeVectraShard(shardDir, content, this.dimensions);
       const cacheBytes = await writeShardCache(shardDir, content, this.dimensions);
-      const loaded = await readShardCache(shardDir, this.dimensions, cacheBytes);
-      newSegments.push({ seg: new Segment(name, this.dimensions, { loaded, dict: this.dict }), from: group, entry: { name, count: records.length, indexBytes, cacheBytes, deleted: [] } });
+      const textBytes = await writeShardTexts(shardDir, texts);
+      const loaded = { ...(await readShardCache(shardDir, this.dimensions, cacheBytes)), texts: await readShardTextIndex(shardDir, records.length, textBytes) };
+      newSegments.push({ seg: new Segment(name, this.dimensions, { loaded, dict: this.dict }), from: group, entry: { name, count: records.length, indexBytes, cacheBytes, textBytes, deleted: [] } });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
 

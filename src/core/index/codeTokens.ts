@@ -96,19 +96,40 @@ export interface TermSink {
   compound?(term: string): void;
 }
 
+interface AnalyzedWord {
+  compound: string | undefined;
+  parts: readonly string[];
+}
+
+/** Identifiers repeat endlessly in code: analyse each spelling once. */
+const wordCache = new Map<string, AnalyzedWord>();
+const WORD_CACHE_MAX = 200_000;
+
+function analyzeWord(word: string): AnalyzedWord {
+  let a = wordCache.get(word);
+  if (a) return a;
+  const raw = splitIdentifier(word);
+  const parts: string[] = [];
+  for (const p of raw) {
+    if (STOP_WORDS.has(p)) continue;
+    if (p.length === 1 && !(p >= '0' && p <= '9')) continue;
+    parts.push(normalizePart(p));
+  }
+  a = { compound: raw.length > 1 ? raw.join('') : undefined, parts };
+  if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
+  wordCache.set(word, a);
+  return a;
+}
+
 /** Feeds the terms of `text` to `sink` without building intermediate arrays. */
 export function forEachTerm(text: string, sink: TermSink): void {
   WORD.lastIndex = 0;
   for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
     const word = m[0];
     if (word.length > 64) continue; // base64 blobs and hashes are noise
-    const parts = splitIdentifier(word);
-    if (parts.length > 1 && sink.compound) sink.compound(parts.join(''));
-    for (const p of parts) {
-      if (STOP_WORDS.has(p)) continue;
-      if (p.length === 1 && !/\p{N}/u.test(p)) continue;
-      sink.part(normalizePart(p));
-    }
+    const a = analyzeWord(word);
+    if (a.compound !== undefined && sink.compound) sink.compound(a.compound);
+    for (const p of a.parts) sink.part(p);
   }
 }
 

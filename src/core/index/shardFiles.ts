@@ -1,10 +1,14 @@
 /**
  * One shard on disk: a folder holding
  *   index.pb   a Vectra LocalIndex (protobuf codec): the durable copy of every
- *              chunk (vector, metadata and text), written once in one batched update;
- *   cache.bin  the same chunks laid out for a fast open: records, a Float32 matrix,
- *              BM25 postings, then the texts (read on demand, never held in memory).
- * Each file can rebuild the other, so a corrupt or missing one is repaired, not fatal.
+ *              chunk's vector and metadata, written once in one batched update;
+ *   cache.bin  the same chunks laid out for a fast open: records, a Float32 matrix
+ *              and BM25 postings;
+ *   texts.bin  the chunk texts, read on demand (never all held in memory). They are
+ *              kept out of index.pb because protobufjs encodes strings slowly and
+ *              synchronously (50 ms per 1k chunks: a stalled event loop).
+ * index.pb and cache.bin can each rebuild the other (with texts.bin), so a corrupt
+ * or missing one is repaired, not fatal.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -41,19 +45,24 @@ export interface ShardContent {
   postings: StoredPostings;
 }
 
+export interface ShardTexts {
+  /** records.length + 1 byte offsets into the text section of texts.bin. */
+  textOffsets: Uint32Array;
+  textStart: number;
+  textsPath: string;
+}
+
 export interface LoadedShard {
   records: ChunkRecord[];
   vectors: Float32Array;
   postings: StoredPostings;
-  /** records.length + 1 byte offsets into the text section of cache.bin. */
-  textOffsets: Uint32Array;
-  textStart: number;
-  cachePath: string;
+  texts: ShardTexts;
 }
 
 export class CorruptShardError extends Error {}
 
-const MAGIC = 'MGPTSHD1';
+const MAGIC = 'MGPTSHD2';
+const TEXTS_MAGIC = 'MGPTTXT1';
 const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, textBytes, checksumLen, reserved
 
 type RecordRow = [string, number, string, number, number, string, string, string, string, number];
@@ -84,9 +93,49 @@ export function shardIndexPath(shardDir: string): string {
 export function shardCachePath(shardDir: string): string {
   return path.join(shardDir, 'cache.bin');
 }
+export function shardTextsPath(shardDir: string): string {
+  return path.join(shardDir, 'texts.bin');
+}
+
+/** Writes texts.bin atomically (magic, count, offsets, UTF-8 blob); returns its size. */
+export async function writeShardTexts(shardDir: string, texts: readonly string[]): Promise<number> {
+  const blobs = texts.map((t) => Buffer.from(t, 'utf8'));
+  const offsets = new Uint32Array(texts.length + 1);
+  blobs.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
+  const head = Buffer.alloc(12);
+  head.write(TEXTS_MAGIC, 0, 'ascii');
+  head.writeUInt32LE(texts.length, 8);
+  const file = Buffer.concat([head, Buffer.from(offsets.buffer), ...blobs]);
+  await writeFileAtomic(shardTextsPath(shardDir), file);
+  return file.length;
+}
+
+/** Reads the offsets of texts.bin; throws CorruptShardError if it does not fit `count` texts. */
+export async function readShardTextIndex(shardDir: string, count: number, expectedBytes?: number): Promise<ShardTexts> {
+  const textsPath = shardTextsPath(shardDir);
+  let handle;
+  try {
+    handle = await fs.open(textsPath, 'r');
+  } catch {
+    throw new CorruptShardError(`${textsPath}: missing`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const headLen = 12 + (count + 1) * 4;
+    const head = Buffer.alloc(headLen);
+    if (size < headLen || (await handle.read(head, 0, headLen, 0)).bytesRead !== headLen) throw new CorruptShardError(`${textsPath}: truncated`);
+    if (head.toString('ascii', 0, 8) !== TEXTS_MAGIC || head.readUInt32LE(8) !== count) throw new CorruptShardError(`${textsPath}: not the texts of this shard`);
+    const textOffsets = new Uint32Array(count + 1);
+    new Uint8Array(textOffsets.buffer).set(head.subarray(12));
+    if ((expectedBytes !== undefined && size !== expectedBytes) || size !== headLen + textOffsets[count]!) throw new CorruptShardError(`${textsPath}: size ${size} does not match its offsets`);
+    return { textOffsets, textStart: headLen, textsPath };
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Writes the Vectra copy in one batched update (never item by item: each endUpdate rewrites the file). */
-export async function writeVectraShard(shardDir: string, content: ShardContent, dimensions: number): Promise<number> {
+export async function writeVectraShard(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors'>, dimensions: number): Promise<number> {
   await fs.mkdir(shardDir, { recursive: true });
   const index = new LocalIndex(shardDir, 'index.pb', new AtomicFileStorage(), new ProtobufCodec());
   // deleteIfExists would remove the whole folder, cache.bin included
@@ -99,7 +148,7 @@ export async function writeVectraShard(shardDir: string, content: ShardContent, 
       const r = content.records[i]!;
       const metadata: Record<string, MetadataTypes> = {
         source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language,
-        hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length, text: content.texts[i]!,
+        hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length,
       };
       await index.insertItem({ id: r.id, vector: Array.from(content.vectors.subarray(i * dimensions, (i + 1) * dimensions)), metadata });
       // vectra's insert is a chain of microtasks; let the event loop breathe
@@ -114,7 +163,7 @@ export async function writeVectraShard(shardDir: string, content: ShardContent, 
 }
 
 /** Reads every chunk back from the Vectra copy (slow path: repairs only). */
-export async function readVectraShard(shardDir: string, dimensions: number): Promise<{ records: ChunkRecord[]; vectors: Float32Array; texts: string[] }> {
+export async function readVectraShard(shardDir: string, dimensions: number): Promise<{ records: ChunkRecord[]; vectors: Float32Array }> {
   let data;
   try {
     const buf = await fs.readFile(shardIndexPath(shardDir));
@@ -125,7 +174,6 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
   const n = data.items.length;
   const vectors = new Float32Array(n * dimensions);
   const records: ChunkRecord[] = [];
-  const texts: string[] = [];
   data.items.forEach((item, i) => {
     if (item.vector.length !== dimensions) throw new CorruptShardError(`item ${item.id} has ${item.vector.length} dimensions, expected ${dimensions}`);
     vectors.set(item.vector, i * dimensions);
@@ -137,18 +185,14 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
       startLine: num('startLine'), endLine: num('endLine'), language: str('language'), hash: str('hash'),
       fileHash: str('fileHash'), time: str('time'), length: num('length'),
     });
-    texts.push(str('text'));
   });
-  return { records, vectors, texts };
+  return { records, vectors };
 }
 
 /** Writes cache.bin atomically; returns its size. */
-export async function writeShardCache(shardDir: string, content: ShardContent, dimensions: number): Promise<number> {
+export async function writeShardCache(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors' | 'postings'>, dimensions: number): Promise<number> {
   const header = Buffer.from(JSON.stringify(content.records.map(toRow)), 'utf8');
   const terms = Buffer.from(JSON.stringify(content.postings.terms), 'utf8');
-  const textBuffers = content.texts.map((t) => Buffer.from(t, 'utf8'));
-  const textOffsets = new Uint32Array(content.records.length + 1);
-  textBuffers.forEach((b, i) => (textOffsets[i + 1] = textOffsets[i]! + b.length));
   const n = content.records.length;
   const p = content.postings;
   const checksum = createHash('sha1').update(header).update(terms).digest();
@@ -161,7 +205,7 @@ export async function writeShardCache(shardDir: string, content: ShardContent, d
   };
   const head = Buffer.alloc(8 + HEADER_WORDS * 4);
   head.write(MAGIC, 0, 'ascii');
-  [header.length, n, dimensions, terms.length, p.docs.length, textOffsets[n]!, checksum.length, 0].forEach((v, i) => head.writeUInt32LE(v, 8 + i * 4));
+  [header.length, n, dimensions, terms.length, p.docs.length, 0, checksum.length, 0].forEach((v, i) => head.writeUInt32LE(v, 8 + i * 4));
   push(head);
   push(checksum);
   push(header);
@@ -170,8 +214,6 @@ export async function writeShardCache(shardDir: string, content: ShardContent, d
   push(new Uint8Array(p.offsets.buffer, p.offsets.byteOffset, p.offsets.byteLength));
   push(new Uint8Array(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength));
   push(new Uint8Array(p.tfs.buffer, p.tfs.byteOffset, p.tfs.byteLength));
-  push(new Uint8Array(textOffsets.buffer));
-  for (const b of textBuffers) push(b, false);
   const file = Buffer.concat(parts);
   await writeFileAtomic(shardCachePath(shardDir), file);
   return file.length;
@@ -181,7 +223,7 @@ export async function writeShardCache(shardDir: string, content: ShardContent, d
  * Loads cache.bin except its texts. Throws CorruptShardError when anything is off:
  * magic, sizes, checksum of records and vocabulary, posting bounds, vector norms.
  */
-export async function readShardCache(shardDir: string, dimensions: number, expectedBytes?: number): Promise<LoadedShard> {
+export async function readShardCache(shardDir: string, dimensions: number, expectedBytes?: number): Promise<Omit<LoadedShard, 'texts'>> {
   const cachePath = shardCachePath(shardDir);
   const fail = (why: string): never => {
     throw new CorruptShardError(`${cachePath}: ${why}`);
@@ -198,7 +240,7 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const head = Buffer.alloc(8 + HEADER_WORDS * 4);
     if ((await handle.read(head, 0, head.length, 0)).bytesRead !== head.length) fail('truncated header');
     if (head.toString('ascii', 0, 8) !== MAGIC) fail('not a shard cache');
-    const [headerLen, n, dim, termsLen, postingCount, textBytes, checksumLen] = Array.from({ length: 7 }, (_, i) => head.readUInt32LE(8 + i * 4)) as [number, number, number, number, number, number, number];
+    const [headerLen, n, dim, termsLen, postingCount, , checksumLen] = Array.from({ length: 7 }, (_, i) => head.readUInt32LE(8 + i * 4)) as [number, number, number, number, number, number, number];
     if (dim !== dimensions) fail(`holds ${dim}-dimensional vectors, expected ${dimensions}`);
     let at = head.length;
     const layout = (bytes: number): number => {
@@ -211,13 +253,12 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const vectorsAt = layout(n * dim * 4);
     const termsAt = layout(termsLen);
     const nTermsPlaceholder = at; // offsets length is known only after parsing the vocabulary
-    const bodyEnd = (termCount: number): { offsetsAt: number; docsAt: number; tfsAt: number; textOffsetsAt: number; textStart: number } => {
+    const bodyEnd = (termCount: number): { offsetsAt: number; docsAt: number; tfsAt: number; end: number } => {
       let p = nTermsPlaceholder;
       const offsetsAt = p; p += pad4((termCount + 1) * 4);
       const docsAt = p; p += pad4(postingCount * 4);
       const tfsAt = p; p += pad4(postingCount * 2);
-      const textOffsetsAt = p; p += pad4((n + 1) * 4);
-      return { offsetsAt, docsAt, tfsAt, textOffsetsAt, textStart: p };
+      return { offsetsAt, docsAt, tfsAt, end: p };
     };
     const pre = Buffer.allocUnsafeSlow(termsAt + pad4(termsLen));
     if (size < pre.length) fail('truncated');
@@ -226,8 +267,8 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const checksum = createHash('sha1').update(pre.subarray(headerAt, headerAt + headerLen)).update(pre.subarray(termsAt, termsAt + termsLen)).digest();
     if (!checksum.equals(pre.subarray(checksumAt, checksumAt + checksumLen))) fail('checksum mismatch');
     const L = bodyEnd(terms.length);
-    if (size !== L.textStart + textBytes) fail(`size ${size}, layout says ${L.textStart + textBytes}`);
-    const body = Buffer.allocUnsafeSlow(L.textStart - nTermsPlaceholder);
+    if (size !== L.end) fail(`size ${size}, layout says ${L.end}`);
+    const body = Buffer.allocUnsafeSlow(L.end - nTermsPlaceholder);
     await handle.read(body, 0, body.length, nTermsPlaceholder);
     const view = <T>(Ctor: { new (b: ArrayBuffer, o: number, l: number): T }, at2: number, count: number): T =>
       new Ctor(body.buffer, body.byteOffset + at2 - nTermsPlaceholder, count);
@@ -242,20 +283,18 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const offsets = view(Uint32Array, L.offsetsAt, terms.length + 1);
     const docs = view(Uint32Array, L.docsAt, postingCount);
     const tfs = view(Uint16Array, L.tfsAt, postingCount);
-    const textOffsets = view(Uint32Array, L.textOffsetsAt, n + 1);
     if (offsets[terms.length] !== postingCount) fail('postings offsets do not add up');
     for (let i = 0; i < postingCount; i++) if (docs[i]! >= n) fail('posting points past the last record');
-    if (textOffsets[n] !== textBytes) fail('text offsets do not add up');
-    return { records, vectors, postings: { terms, offsets, docs, tfs }, textOffsets, textStart: L.textStart, cachePath };
+    return { records, vectors, postings: { terms, offsets, docs, tfs } };
   } finally {
     await handle.close();
   }
 }
 
 /** Reads the texts of some records of a loaded shard (one open, one read per text). */
-export async function readShardTexts(shard: { cachePath: string; textOffsets: Uint32Array; textStart: number }, indices: number[]): Promise<string[]> {
+export async function readShardTexts(shard: ShardTexts, indices: number[]): Promise<string[]> {
   if (indices.length === 0) return [];
-  const handle = await fs.open(shard.cachePath, 'r');
+  const handle = await fs.open(shard.textsPath, 'r');
   try {
     const out: string[] = [];
     for (const i of indices) {
