@@ -1,0 +1,604 @@
+/**
+ * The MemGPT agent loop, for the team.
+ *
+ * One `Agent` is one persisted MemGPT agent (core memory + FIFO queue + summary
+ * + counters, saved through the AgentStateStore; every message in recall).
+ *
+ * handle(input) runs one event to completion:
+ *   1. the input is rendered as a message (inputMessages.ts: a JSON envelope
+ *      `{"type", ..., "time"}` in a user-role message) and appended to recall
+ *      and to the queue; inputs given to enqueue() since the last step join too;
+ *   2. memory management: past the pressure threshold a one-time alert is
+ *      queued; past the limit the oldest messages are summarised (Summarizer)
+ *      and evicted, whole tool-call units only, bounded rounds, then a last
+ *      resort that cuts an oversized in-context message; never a loop;
+ *   3. the model is called (streamed: monologue_delta for private thoughts,
+ *      message_delta for send_message text as it is generated);
+ *   4. function calls run (FunctionSet); the assistant message and all its
+ *      tool results are appended together, so the queue never holds a call
+ *      without its result; state is saved;
+ *   5. repeat from 2 while a call asked for a heartbeat or failed (the failure
+ *      text is the tool result the model reads), up to the step limit.
+ *   A context-length error from the server forces a flush and one retry.
+ *   A turn where a user message got no send_message gets one reminder (the
+ *   user would otherwise see nothing); after that it just ends, as in MemGPT.
+ *   Cancelling (signal) keeps what was streamed: a partial send_message is
+ *   stored as a call whose result says it was cut off (partial: true).
+ * Turns are serialised: a second handle() waits for the first.
+ *
+ * Wiring (extension / CLI):
+ *   const agent = await Agent.open(deps, settings, agentId);
+ *   agent.onEvent((e) => ui.post(e));
+ *   await agent.handle({ type: 'user_message', text }, { signal });
+ */
+import type { ArchivalStore } from '../interfaces/archivalStore';
+import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from '../interfaces/chatModel';
+import type { RecallStore } from '../interfaces/recallStore';
+import type { Workspace } from '../interfaces/workspace';
+import type { TokenCounter } from '../tokens/tokenCounter';
+import { CoreMemory } from '../memory/coreMemory';
+import { FunctionSet, type FunctionOutcome } from '../functions/functionSet';
+import { packageResult } from '../functions/results';
+import {
+  CHARS_PER_TOKEN_ESTIMATE,
+  COMPACT_PROMPT_MAX_WINDOW_TOKENS,
+  DEFAULT_HEARTBEAT_STEP_LIMIT,
+  FLUSH_MAX_ROUNDS,
+  FUNCTION_RESULT_MAX_CHARS,
+  FUNCTION_RESULT_MAX_WINDOW_FRACTION,
+  MIN_CONTEXT_WINDOW_TOKENS,
+} from '../limits';
+import type { AgentState } from './agentState';
+import { ContextWindow, repairToolPairs, type QueueEntry } from './contextWindow';
+import type { AgentEvent, AgentEventListener, AgentInput, ContextUsage } from './events';
+import { memoryPressureAlert, noReplyNudge, renderInput, type RenderedInput } from './inputMessages';
+import { Summarizer } from './summarizer';
+import { memoryStatistics, systemInstructions } from './systemPrompt';
+
+export interface AgentDependencies {
+  model: ChatModel;
+  counter: TokenCounter;
+  recall: RecallStore;
+  archival: ArchivalStore;
+  workspace: Workspace;
+  /** Saves state after every step (the AgentStateStore). */
+  states: { save(state: AgentState): Promise<void>; load(id: string): Promise<AgentState> };
+  now?: () => Date;
+}
+
+export interface AgentSettings {
+  /** Tokens of the model's context window (contextWindowFor(model) or the user's override). */
+  contextWindow: number;
+  /** Fraction of the usable window at which the pressure alert fires (default DEFAULT_MEMORY_PRESSURE_FRACTION). */
+  pressureFraction?: number;
+  /** Model calls one event may chain (default DEFAULT_HEARTBEAT_STEP_LIMIT). */
+  stepLimit?: number;
+  /** Recorded in the state's settingsUsed. */
+  embedderId?: string;
+  /** Remind the model once per turn when a user message got no send_message (default true). */
+  replyNudge?: boolean;
+}
+
+export interface HandleOptions {
+  signal?: AbortSignal;
+  /** Events of this turn only (in addition to onEvent listeners). */
+  onEvent?: AgentEventListener;
+}
+
+export interface TurnResult {
+  reason: Extract<AgentEvent, { type: 'turn_finished' }>['reason'];
+  steps: number;
+  /** Texts passed to send_message in this turn (partial ones included). */
+  messages: string[];
+  error?: string;
+}
+
+/** The fixed part of the prompt alone does not fit the window: no flush can help. */
+export class ContextTooSmallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContextTooSmallError';
+  }
+}
+
+type PersistedState = AgentState & { pausedUntil?: string | null };
+
+const CUT_ROUNDS = 8;
+
+export class Agent {
+  private readonly core: CoreMemory;
+  private readonly window: ContextWindow;
+  private readonly functions: FunctionSet;
+  private readonly summarizer: Summarizer;
+  private readonly listeners = new Set<AgentEventListener>();
+  private readonly now: () => Date;
+  private readonly stepLimit: number;
+  private readonly resultMaxChars: number;
+  private readonly instructions: string;
+  private pending: QueueEntry[] = [];
+  private turnChain: Promise<unknown> = Promise.resolve();
+  private saveChain: Promise<void> = Promise.resolve();
+  private turnListener: AgentEventListener | undefined;
+  private state: PersistedState;
+
+  private constructor(
+    private readonly deps: AgentDependencies,
+    private readonly settings: AgentSettings,
+    state: AgentState,
+  ) {
+    if (!Number.isInteger(settings.contextWindow) || settings.contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
+      throw new RangeError(
+        `The context window is ${settings.contextWindow} tokens; MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS}. Set MemGPT: Context Window to the model's real size.`,
+      );
+    }
+    this.now = deps.now ?? (() => new Date());
+    this.state = { ...state };
+    this.stepLimit = Math.max(1, settings.stepLimit ?? DEFAULT_HEARTBEAT_STEP_LIMIT);
+    const compact = settings.contextWindow <= COMPACT_PROMPT_MAX_WINDOW_TOKENS;
+    this.resultMaxChars = Math.min(
+      FUNCTION_RESULT_MAX_CHARS,
+      Math.floor(settings.contextWindow * FUNCTION_RESULT_MAX_WINDOW_FRACTION * CHARS_PER_TOKEN_ESTIMATE),
+    );
+    this.core = CoreMemory.fromJSON(state.coreMemory, { now: this.now });
+    this.functions = new FunctionSet({ workspace: deps.workspace.available, compact });
+    this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
+    this.window = new ContextWindow({
+      windowTokens: settings.contextWindow,
+      counter: deps.counter,
+      tools: this.functions.schemas,
+      instructions: this.instructions,
+      ...(settings.pressureFraction !== undefined ? { pressureFraction: settings.pressureFraction } : {}),
+    });
+    this.summarizer = new Summarizer(deps.model, deps.counter, settings.contextWindow);
+    const records = deps.recall.get(state.inContextIds);
+    const entries: QueueEntry[] = records.map((r) => ({ id: r.id, kind: r.kind, message: r.message, time: r.time }));
+    this.window.entries = repairToolPairs(entries, this.now().toISOString());
+    this.window.summary = state.summary;
+    this.window.pressureWarned = state.pressureWarned;
+    this.state.settingsUsed = {
+      model: deps.model.model,
+      contextWindow: settings.contextWindow,
+      embedderId: settings.embedderId ?? state.settingsUsed.embedderId,
+    };
+    this.refreshSystem();
+  }
+
+  /** Restores a saved agent: core memory, queue (from recall), summary, counters. */
+  static async open(deps: AgentDependencies, settings: AgentSettings, agentId: string): Promise<Agent> {
+    return new Agent(deps, settings, await deps.states.load(agentId));
+  }
+
+  /** An agent from a state already loaded or just created (createAgentState / AgentStateStore.create). */
+  static fromState(deps: AgentDependencies, settings: AgentSettings, state: AgentState): Agent {
+    return new Agent(deps, settings, state);
+  }
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  get name(): string {
+    return this.state.name;
+  }
+
+  get coreMemory(): CoreMemory {
+    return this.core;
+  }
+
+  /** The tool schemas offered to the model (for display and tests). */
+  get toolSchemas(): FunctionSet['schemas'] {
+    return this.functions.schemas;
+  }
+
+  /** A copy of the state as it would be saved now. */
+  snapshot(): AgentState {
+    return this.buildState();
+  }
+
+  /** The exact messages of the next request (system, summary, queue). */
+  contextMessages(): ChatMessage[] {
+    this.refreshSystem();
+    return this.window.messages(this.totalMessages());
+  }
+
+  usage(): ContextUsage {
+    this.refreshSystem();
+    return this.window.usage({
+      totalMessages: this.totalMessages(),
+      recallCount: this.totalMessages(),
+      archivalCount: this.deps.archival.count(),
+    });
+  }
+
+  onEvent(listener: AgentEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs one event to completion (see the module comment). Never rejects for model or function errors. */
+  handle(input: AgentInput, options: HandleOptions = {}): Promise<TurnResult> {
+    const run = this.turnChain.then(() => this.runTurn(input, options));
+    this.turnChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Adds an event to the queue without calling the model; the model sees it
+   * at its next step (file events use this by default). Durable on return.
+   */
+  async enqueue(input: AgentInput): Promise<void> {
+    const rendered = renderInput(input, this.now());
+    const [entry] = await this.appendRecords([rendered]);
+    this.pending.push(entry!);
+    if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
+    this.emit({ type: 'system_event', kind: input.type, text: rendered.notice });
+    await this.save();
+  }
+
+  /** The user's own edit of a core memory block; the agent is told at its next step. */
+  async editCoreMemory(label: string, value: string): Promise<void> {
+    this.core.setBlock(label, value);
+    this.emit({ type: 'memory_changed', what: 'core' });
+    await this.enqueue({ type: 'core_memory_edited_by_user', label });
+  }
+
+  /** Waits for the running turn (if any) and the last save. */
+  async idle(): Promise<void> {
+    await this.turnChain;
+    await this.saveChain;
+  }
+
+  // ─── The turn ──────────────────────────────────────────────────────────────
+
+  private async runTurn(input: AgentInput, options: HandleOptions): Promise<TurnResult> {
+    this.turnListener = options.onEvent;
+    const signal = options.signal;
+    const result: TurnResult = { reason: 'done', steps: 0, messages: [] };
+    try {
+      if ((input.type === 'timer' || input.type === 'heartbeat') && this.pausedNow()) {
+        await this.enqueue(input);
+        result.reason = 'paused';
+        return result;
+      }
+      const rendered = renderInput(input, this.now());
+      const [entry] = await this.appendRecords([rendered]);
+      this.pending.push(entry!);
+      if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
+      if (input.type !== 'user_message') this.emit({ type: 'system_event', kind: input.type, text: rendered.notice });
+
+      let nudged = false;
+      let contextRetried = false;
+      for (;;) {
+        if (signal?.aborted) {
+          result.reason = 'cancelled';
+          break;
+        }
+        this.drainPending();
+        await this.manageMemory(signal);
+        if (result.steps >= this.stepLimit) {
+          this.emit({
+            type: 'system_event',
+            kind: 'system_alert',
+            text: `Stopped after ${this.stepLimit} steps in one turn (the step limit). Send a message to let the agent continue.`,
+          });
+          result.reason = 'step_limit';
+          break;
+        }
+        result.steps++;
+        this.state.counters.steps++;
+        const stepId = `s${this.state.counters.steps}`;
+        this.emit({ type: 'step_started', stepId, step: result.steps });
+        this.emit({ type: 'context_usage', usage: this.usage() });
+
+        const streamed = { content: '', sends: new Map<string, string>() };
+        let response;
+        try {
+          response = await this.deps.model.complete(
+            { messages: this.window.messages(this.totalMessages()), tools: this.functions.schemas, ...(signal ? { signal } : {}) },
+            {
+              onContentDelta: (delta) => {
+                streamed.content += delta;
+                this.emit({ type: 'monologue_delta', stepId, delta });
+              },
+              onSendMessageDelta: (callId, delta) => {
+                streamed.sends.set(callId, (streamed.sends.get(callId) ?? '') + delta);
+                this.emit({ type: 'message_delta', stepId, callId, delta });
+              },
+            },
+          );
+        } catch (err) {
+          if (signal?.aborted || (err instanceof ChatModelError && err.kind === 'aborted')) {
+            await this.keepPartial(stepId, streamed, result);
+            result.reason = 'cancelled';
+            break;
+          }
+          if (err instanceof ChatModelError && err.kind === 'context_length' && !contextRetried) {
+            contextRetried = true;
+            result.steps--; // the retry is the same step
+            this.emit({ type: 'system_event', kind: 'summary', text: 'The server said the context is too long: summarising older messages and retrying once.' });
+            await this.flush(signal, true);
+            continue;
+          }
+          throw err;
+        }
+
+        const content = response.content && response.content.trim() !== '' ? response.content : null;
+        if (content) this.emit({ type: 'monologue', stepId, text: content });
+        const calls = response.toolCalls;
+        if (calls.length === 0) {
+          if (content) await this.appendRecords([{ kind: 'assistant', notice: '', message: { role: 'assistant', content } }], true);
+          await this.save();
+          if (this.wantsNudge(input, result, nudged)) {
+            nudged = true;
+            await this.appendRecords([noReplyNudge(this.now())], true);
+            continue;
+          }
+          break;
+        }
+
+        const outcomes = await this.runCalls(stepId, calls, signal, result);
+        await this.appendRecords(
+          [
+            { kind: 'assistant', notice: '', message: { role: 'assistant', content, tool_calls: calls } },
+            ...outcomes.map((o, i): RenderedInput => ({ kind: 'tool', notice: '', message: { role: 'tool', tool_call_id: calls[i]!.id, content: o.content } })),
+          ],
+          true,
+        );
+        const sent = outcomes.some((o) => o.effects.some((e) => e.kind === 'message'));
+        for (const o of outcomes) {
+          const msg = o.effects.find((e) => e.kind === 'message');
+          if (msg && msg.kind === 'message') {
+            const idx = outcomes.indexOf(o);
+            const record = this.window.entries[this.window.entries.length - outcomes.length - 1];
+            this.emit({ type: 'message_complete', stepId, callId: calls[idx]!.id, text: msg.text, ...(record?.id ? { recallId: record.id } : {}) });
+          }
+        }
+        await this.save();
+        if (signal?.aborted) {
+          result.reason = 'cancelled';
+          break;
+        }
+        const paused = outcomes.some((o) => o.effects.some((e) => e.kind === 'pause_heartbeats'));
+        const heartbeat = outcomes.some((o) => o.requestHeartbeat || o.status === 'Failed');
+        if (!heartbeat) {
+          if (paused) {
+            result.reason = 'paused';
+            break;
+          }
+          if (!sent && this.wantsNudge(input, result, nudged)) {
+            nudged = true;
+            await this.appendRecords([noReplyNudge(this.now())], true);
+            continue;
+          }
+          break;
+        }
+      }
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      result.reason = 'error';
+      result.error = message;
+      const recoverable = !(err instanceof ContextTooSmallError) && !(err instanceof ChatModelError && (err.kind === 'auth' || err.kind === 'not_found'));
+      this.emit({ type: 'error', message, recoverable });
+    } finally {
+      this.window.flushing = false;
+      try {
+        await this.save();
+      } catch (err) {
+        this.emit({ type: 'error', message: `Could not save the agent's state: ${(err as Error).message}`, recoverable: true });
+      }
+      this.emit({ type: 'context_usage', usage: this.usage() });
+      this.emit({ type: 'turn_finished', reason: result.reason });
+      this.turnListener = undefined;
+    }
+    return result;
+  }
+
+  private wantsNudge(input: AgentInput, result: TurnResult, nudged: boolean): boolean {
+    return (
+      this.settings.replyNudge !== false &&
+      input.type === 'user_message' &&
+      !nudged &&
+      result.messages.length === 0 &&
+      result.steps < this.stepLimit
+    );
+  }
+
+  private async runCalls(stepId: string, calls: ToolCall[], signal: AbortSignal | undefined, result: TurnResult): Promise<FunctionOutcome[]> {
+    const outcomes: FunctionOutcome[] = [];
+    for (const call of calls) {
+      const { name, arguments: args } = call.function;
+      this.emit({ type: 'function_call_started', stepId, callId: call.id, name, arguments: args });
+      let outcome: FunctionOutcome;
+      if (signal?.aborted) {
+        const message = `${name} was not run: the user cancelled the turn.`;
+        outcome = { name, status: 'Failed', message, content: packageResult('Failed', message, this.now()), requestHeartbeat: false, effects: [], repairs: [] };
+      } else {
+        outcome = await this.functions.execute(call.function, {
+          agentId: this.state.id,
+          coreMemory: this.core,
+          recall: this.deps.recall,
+          archival: this.deps.archival,
+          workspace: this.deps.workspace,
+          now: this.now,
+          resultMaxChars: this.resultMaxChars,
+          ...(signal ? { signal } : {}),
+        });
+      }
+      for (const effect of outcome.effects) {
+        if (effect.kind === 'message') result.messages.push(effect.text);
+        else if (effect.kind === 'memory_changed') this.emit({ type: 'memory_changed', what: effect.what });
+        else if (effect.kind === 'pause_heartbeats') this.state.pausedUntil = new Date(this.now().getTime() + effect.minutes * 60_000).toISOString();
+      }
+      this.emit({ type: 'function_call_finished', stepId, callId: call.id, name, arguments: args, status: outcome.status, result: outcome.message });
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  /** After a cancel: keeps streamed thoughts and the partial send_message, as a complete call/result pair. */
+  private async keepPartial(stepId: string, streamed: { content: string; sends: Map<string, string> }, result: TurnResult): Promise<void> {
+    const content = streamed.content.trim() !== '' ? streamed.content : null;
+    const calls: ToolCall[] = [...streamed.sends.entries()].map(([id, text]) => ({
+      id,
+      type: 'function',
+      function: { name: 'send_message', arguments: JSON.stringify({ message: text }) },
+    }));
+    if (!content && calls.length === 0) return;
+    const note = 'Cancelled by the user while this message was being written; the user saw only this part.';
+    await this.appendRecords(
+      [
+        { kind: 'assistant', notice: '', message: { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) } },
+        ...calls.map((c): RenderedInput => ({ kind: 'tool', notice: '', message: { role: 'tool', tool_call_id: c.id, content: packageResult('Failed', note, this.now()) } })),
+      ],
+      true,
+    );
+    for (const c of calls) {
+      const text = streamed.sends.get(c.id)!;
+      result.messages.push(text);
+      this.emit({ type: 'message_complete', stepId, callId: c.id, text, partial: true });
+    }
+    if (content) this.emit({ type: 'monologue', stepId, text: content });
+  }
+
+  // ─── Memory management ─────────────────────────────────────────────────────
+
+  private async manageMemory(signal: AbortSignal | undefined): Promise<void> {
+    this.refreshSystem();
+    const total = this.totalMessages();
+    const used = this.window.effectiveTokens(total);
+    if (used > this.window.flushThreshold()) {
+      await this.flush(signal, false);
+    } else if (!this.window.pressureWarned && used > this.window.pressureThreshold()) {
+      this.window.pressureWarned = true;
+      const alert = memoryPressureAlert(this.now());
+      await this.appendRecords([alert], true);
+      this.emit({ type: 'system_event', kind: 'memory_pressure', text: alert.notice });
+      this.refreshSystem();
+      if (this.window.effectiveTokens(this.totalMessages()) > this.window.flushThreshold()) await this.flush(signal, false);
+    }
+  }
+
+  /**
+   * Summarises and evicts until the request fits: at most FLUSH_MAX_ROUNDS
+   * summaries (the first evicts about half, later ones all but the newest
+   * units), then at most CUT_ROUNDS cuts of oversized messages. `force` makes
+   * the first round run even when the count says it fits (the server disagreed).
+   */
+  private async flush(signal: AbortSignal | undefined, force: boolean): Promise<void> {
+    this.window.flushing = true;
+    this.emit({ type: 'context_usage', usage: this.usage() });
+    try {
+      const over = () => {
+        this.refreshSystem();
+        return this.window.effectiveTokens(this.totalMessages()) > this.window.flushThreshold();
+      };
+      for (let round = 0; round < FLUSH_MAX_ROUNDS && (over() || (force && round === 0)); round++) {
+        const count = this.window.planEviction(this.totalMessages(), round > 0);
+        if (count === 0) break;
+        const evicted = this.window.entries.slice(0, count);
+        const previous = this.window.summary;
+        const summary = await this.summarizer.summarize({
+          previous: previous?.text ?? null,
+          messages: evicted.map((e) => ({ time: e.time, message: e.message })),
+          ...(signal ? { signal } : {}),
+        });
+        const covered = (previous?.recallIdsCovered ?? 0) + evicted.filter((e) => e.id !== '').length;
+        this.window.evict(count, { text: summary.text, recallIdsCovered: covered, updatedAt: this.now().toISOString() });
+        this.state.counters.flushes++;
+        // Kept in recall for history and search; not in the queue (the summary has its own place at the head).
+        await this.deps.recall.append([
+          { agentId: this.state.id, time: this.now().toISOString(), kind: 'summary', message: { role: 'user', content: JSON.stringify({ type: 'summary', message: summary.text }) } },
+        ]);
+        this.emit({
+          type: 'system_event',
+          kind: 'summary',
+          text: `Summarised ${evicted.length} older messages${summary.method === 'mechanical' ? ` without the model (${summary.reason ?? 'fallback'})` : ''}; they remain searchable in recall memory.`,
+        });
+        this.emit({ type: 'memory_changed', what: 'summary' });
+        await this.save();
+      }
+      for (let i = 0; i < CUT_ROUNDS && over(); i++) {
+        if (!this.window.cutLargest(this.totalMessages())) break;
+      }
+      if (over()) {
+        const fixed = this.window.effective(this.window.fixedTokens(this.totalMessages()));
+        throw new ContextTooSmallError(
+          `The instructions, core memory and function list alone take about ${fixed} of the ${this.window.budgetTokens} usable tokens ` +
+            `(context window ${this.window.windowTokens}), so no conversation fits. Shorten core memory, or use a model with a larger context window.`,
+        );
+      }
+    } finally {
+      this.window.flushing = false;
+    }
+  }
+
+  // ─── Bookkeeping ───────────────────────────────────────────────────────────
+
+  private pausedNow(): boolean {
+    const until = this.state.pausedUntil;
+    return typeof until === 'string' && Date.parse(until) > this.now().getTime();
+  }
+
+  private totalMessages(): number {
+    return this.deps.recall.count(this.state.id);
+  }
+
+  private refreshSystem(): void {
+    const stats = memoryStatistics({
+      recallCount: this.totalMessages(),
+      archivalMemoryCount: this.deps.archival.count('memory'),
+      archivalCodeCount: this.deps.archival.count('workspace'),
+      coreLastModified: this.core.lastModified,
+    });
+    this.window.setSystem(this.instructions, `${stats}\n${this.core.render()}`);
+  }
+
+  private drainPending(): void {
+    if (this.pending.length === 0) return;
+    this.window.entries.push(...this.pending);
+    this.pending = [];
+  }
+
+  /** Appends to recall (durable) and returns queue entries; `toQueue` puts them in the queue at once. */
+  private async appendRecords(items: RenderedInput[], toQueue = false): Promise<QueueEntry[]> {
+    const time = this.now().toISOString();
+    const stored = await this.deps.recall.append(items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: i.message })));
+    this.state.counters.messages += stored.length;
+    const entries = stored.map((r) => ({ id: r.id, kind: r.kind, message: r.message, time: r.time }));
+    if (toQueue) {
+      this.drainPending();
+      this.window.entries.push(...entries);
+    }
+    this.emit({ type: 'memory_changed', what: 'recall' });
+    return entries;
+  }
+
+  private buildState(): PersistedState {
+    return {
+      ...this.state,
+      coreMemory: this.core.toJSON(),
+      inContextIds: [...this.window.entries, ...this.pending].map((e) => e.id).filter((id) => id !== ''),
+      summary: this.window.summary,
+      pressureWarned: this.window.pressureWarned,
+      counters: { ...this.state.counters },
+    };
+  }
+
+  /** Saves are serialised so an older snapshot never overwrites a newer one. */
+  private save(): Promise<void> {
+    const snapshot = this.buildState();
+    const next = this.saveChain.then(() => this.deps.states.save(snapshot));
+    this.saveChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private emit(event: AgentEvent): void {
+    for (const l of [...this.listeners, ...(this.turnListener ? [this.turnListener] : [])]) {
+      try {
+        l(event);
+      } catch {
+        // A broken UI listener must not break the agent's turn.
+      }
+    }
+  }
+}

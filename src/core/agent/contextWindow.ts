@@ -1,0 +1,308 @@
+import type { ChatMessage, ToolSchema } from '../interfaces/chatModel';
+import type { RecallKind } from '../interfaces/recallStore';
+import type { TokenCounter } from '../tokens/tokenCounter';
+import type { ContextUsage } from './events';
+import type { AgentSummary } from './agentState';
+import { CHARS_PER_TOKEN_ESTIMATE, DEFAULT_MEMORY_PRESSURE_FRACTION, FLUSH_EVICT_FRACTION, FLUSH_FRACTION, FLUSH_KEEP_NEWEST_MESSAGES, REPLY_RESERVE_TOKENS, TOKENIZER_HEADROOM_FRACTION } from '../limits';
+
+/**
+ * MemGPT's main context, assembled exactly as it is sent:
+ *   [system: instructions + memory statistics + core memory]
+ *   [user: summary of evicted messages]            (once there is one)
+ *   [FIFO queue: user/assistant/tool/event messages, oldest first]
+ * plus the tool schemas, which the server renders into the prompt too.
+ *
+ * Accounting: tokens are counted with the TokenCounter over that whole request.
+ * When the tokenizer is not the model's own, counts are scaled up by
+ * TOKENIZER_HEADROOM_FRACTION ("effective" tokens). The usable budget is the
+ * window minus REPLY_RESERVE_TOKENS; the pressure alert fires at
+ * `pressureFraction` of that budget, the flush at FLUSH_FRACTION of it.
+ *
+ * Eviction works on units: an assistant message with tool calls and the tool
+ * results that answer it are one unit, so a flush never separates them. The
+ * newest units holding at least FLUSH_KEEP_NEWEST_MESSAGES messages are kept.
+ * This module only plans and applies; asking the model for the summary is the
+ * Summarizer's job and the order of operations is the Agent's.
+ */
+
+export interface QueueEntry {
+  /** Recall id; '' for a message synthesised in memory (never persisted). */
+  id: string;
+  kind: RecallKind;
+  message: ChatMessage;
+  time: string;
+}
+
+export interface ContextWindowOptions {
+  windowTokens: number;
+  counter: TokenCounter;
+  tools: ToolSchema[];
+  instructions: string;
+  pressureFraction?: number;
+}
+
+export interface SystemParts {
+  /** Memory statistics and the rendered core memory. */
+  memory: string;
+}
+
+export class ContextWindow {
+  readonly windowTokens: number;
+  readonly pressureFraction: number;
+  entries: QueueEntry[] = [];
+  summary: AgentSummary | null = null;
+  /** Total recall messages evicted so far (the summary's coverage). */
+  pressureWarned = false;
+  flushing = false;
+  private system: ChatMessage;
+  private instructions: string;
+  private memoryText = '';
+  private summaryCache: { text: string; evicted: number; total: number; message: ChatMessage } | null = null;
+  private readonly counter: TokenCounter;
+  tools: ToolSchema[];
+
+  constructor(options: ContextWindowOptions) {
+    this.windowTokens = options.windowTokens;
+    this.pressureFraction = options.pressureFraction ?? DEFAULT_MEMORY_PRESSURE_FRACTION;
+    if (!(this.pressureFraction > 0 && this.pressureFraction <= 1)) {
+      throw new Error(`The memory-pressure fraction must be between 0 and 1 (got ${this.pressureFraction}).`);
+    }
+    this.counter = options.counter;
+    this.tools = options.tools;
+    this.instructions = options.instructions;
+    this.system = { role: 'system', content: options.instructions };
+  }
+
+  /** Rebuilds the system message (instructions + statistics + core memory); cheap when unchanged. */
+  setSystem(instructions: string, memory: string): void {
+    if (instructions === this.instructions && memory === this.memoryText) return;
+    this.instructions = instructions;
+    this.memoryText = memory;
+    this.system = { role: 'system', content: `${instructions}\n${memory}` };
+  }
+
+  systemMessage(): ChatMessage {
+    return this.system;
+  }
+
+  /** MemGPT's summary message at the head of the queue, or null before the first flush. */
+  summaryMessage(totalMessages: number): ChatMessage | null {
+    if (!this.summary) return null;
+    const evicted = this.summary.recallIdsCovered ?? 0;
+    const c = this.summaryCache;
+    if (c && c.text === this.summary.text && c.evicted === evicted && c.total === totalMessages) return c.message;
+    const message: ChatMessage = {
+      role: 'user',
+      content:
+        `Note: prior messages (${evicted} of ${totalMessages} total messages) have been hidden from view due to conversation memory constraints.\n` +
+        `The following is a summary of the previous messages:\n${this.summary.text}`,
+    };
+    this.summaryCache = { text: this.summary.text, evicted, total: totalMessages, message };
+    return message;
+  }
+
+  /** The messages of the next request, in order. */
+  messages(totalMessages: number): ChatMessage[] {
+    const summary = this.summaryMessage(totalMessages);
+    const out: ChatMessage[] = [this.system];
+    if (summary) out.push(summary);
+    for (const e of this.entries) out.push(e.message);
+    return out;
+  }
+
+  /** Usable tokens: the window minus the reply reserve. */
+  get budgetTokens(): number {
+    return this.windowTokens - REPLY_RESERVE_TOKENS;
+  }
+
+  effective(tokens: number): number {
+    return this.counter.exact ? tokens : Math.ceil(tokens * (1 + TOKENIZER_HEADROOM_FRACTION));
+  }
+
+  /** Raw token count of the whole request. */
+  requestTokens(totalMessages: number): number {
+    return this.counter.countRequest(this.messages(totalMessages), this.tools);
+  }
+
+  effectiveTokens(totalMessages: number): number {
+    return this.effective(this.requestTokens(totalMessages));
+  }
+
+  pressureThreshold(): number {
+    return Math.floor(this.budgetTokens * this.pressureFraction);
+  }
+
+  flushThreshold(): number {
+    return Math.floor(this.budgetTokens * FLUSH_FRACTION);
+  }
+
+  /** Tokens of everything but the queue (system, tools, summary): what no eviction can free. */
+  fixedTokens(totalMessages: number): number {
+    const summary = this.summaryMessage(totalMessages);
+    return this.counter.countRequest(summary ? [this.system, summary] : [this.system], this.tools);
+  }
+
+  usage(extra: { totalMessages: number; recallCount: number; archivalCount: number }): ContextUsage {
+    const c = this.counter;
+    const systemAll = c.countMessage(this.system);
+    const coreMemoryTokens = this.memoryText === '' ? 0 : c.countText(this.memoryText);
+    const summary = this.summaryMessage(extra.totalMessages);
+    const functionsTokens = c.countTools(this.tools);
+    const summaryTokens = summary ? c.countMessage(summary) : 0;
+    let messagesTokens = 0;
+    for (const e of this.entries) messagesTokens += c.countMessage(e.message);
+    const usedTokens = this.requestTokens(extra.totalMessages);
+    return {
+      windowTokens: this.windowTokens,
+      systemTokens: Math.max(0, systemAll - coreMemoryTokens),
+      coreMemoryTokens,
+      functionsTokens,
+      summaryTokens,
+      messagesTokens,
+      usedTokens,
+      pressure: this.flushing ? 'flushing' : this.pressureWarned ? 'warned' : 'ok',
+      recallCount: extra.recallCount,
+      archivalCount: extra.archivalCount,
+    };
+  }
+
+  /** Units of the queue: [start, end) index ranges; an assistant turn with its tool results is one unit. */
+  units(): [number, number][] {
+    const out: [number, number][] = [];
+    let i = 0;
+    while (i < this.entries.length) {
+      const m = this.entries[i]!.message;
+      let j = i + 1;
+      if (m.role === 'assistant' && m.tool_calls && m.tool_calls.length > 0) {
+        const ids = new Set(m.tool_calls.map((t) => t.id));
+        while (j < this.entries.length) {
+          const n = this.entries[j]!.message;
+          if (n.role !== 'tool' || !ids.has(n.tool_call_id)) break;
+          j++;
+        }
+      }
+      out.push([i, j]);
+      i = j;
+    }
+    return out;
+  }
+
+  /**
+   * How many leading entries to evict. `aggressive` evicts everything but the
+   * kept newest units; otherwise at least FLUSH_EVICT_FRACTION of the queue's
+   * tokens and enough to get under the pressure threshold, when possible.
+   * Returns 0 when nothing can be evicted.
+   */
+  planEviction(totalMessages: number, aggressive: boolean): number {
+    const units = this.units();
+    // Keep the newest units holding at least FLUSH_KEEP_NEWEST_MESSAGES messages.
+    let keepFrom = this.entries.length;
+    for (let u = units.length - 1; u >= 0 && this.entries.length - keepFrom < FLUSH_KEEP_NEWEST_MESSAGES; u--) keepFrom = units[u]![0];
+    const evictable = units.filter(([, end]) => end <= keepFrom);
+    if (evictable.length === 0) return 0;
+    if (aggressive) return evictable[evictable.length - 1]![1];
+
+    const tokensOf = (from: number, to: number) => {
+      let t = 0;
+      for (let k = from; k < to; k++) t += this.counter.countMessage(this.entries[k]!.message);
+      return t;
+    };
+    const queueTokens = tokensOf(0, this.entries.length);
+    const target = Math.ceil(queueTokens * FLUSH_EVICT_FRACTION);
+    // Evicting a message also frees its share once the summary replaces it; count effective tokens.
+    const over = this.effectiveTokens(totalMessages) - this.pressureThreshold();
+    let freed = 0;
+    let end = 0;
+    for (const [s, e] of evictable) {
+      if (freed >= target && this.effective(freed) >= over) break;
+      freed += tokensOf(s, e);
+      end = e;
+    }
+    return end;
+  }
+
+  /** Drops the first `count` entries (they stay in recall) and installs the new summary. */
+  evict(count: number, summary: AgentSummary): QueueEntry[] {
+    const evicted = this.entries.splice(0, count);
+    this.summary = summary;
+    this.pressureWarned = false;
+    return evicted;
+  }
+
+  /**
+   * Last resort when the kept messages alone overflow the window: cuts the
+   * in-context copy of the largest message (recall keeps it whole) so the
+   * request fits. Returns false when nothing is left to cut.
+   */
+  cutLargest(totalMessages: number): boolean {
+    let largest = -1;
+    let largestTokens = 0;
+    this.entries.forEach((e, i) => {
+      const t = this.counter.countMessage(e.message);
+      if (t > largestTokens) {
+        largest = i;
+        largestTokens = t;
+      }
+    });
+    if (largest < 0 || largestTokens < 64) return false;
+    const overBy = this.effectiveTokens(totalMessages) - this.flushThreshold();
+    const keepTokens = Math.max(16, largestTokens - Math.ceil(overBy * 1.2) - 32);
+    const keepChars = keepTokens * CHARS_PER_TOKEN_ESTIMATE - 120;
+    const e = this.entries[largest]!;
+    const note = (n: number) => `[... cut to fit the context window: ${n} characters in full; the whole message is in recall memory]`;
+    const m = e.message;
+    if (m.role === 'assistant') {
+      const calls = (m.tool_calls ?? []).map((c) =>
+        c.function.arguments.length > keepChars ? { ...c, function: { name: c.function.name, arguments: JSON.stringify({ note: note(c.function.arguments.length) }) } } : c,
+      );
+      const content = m.content && m.content.length > keepChars ? `${m.content.slice(0, Math.max(0, keepChars))} ${note(m.content.length)}` : m.content;
+      e.message = { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
+    } else {
+      if (m.content.length <= 200) return false;
+      const cut = `${m.content.slice(0, Math.max(0, keepChars))} ${note(m.content.length)}`;
+      e.message = m.role === 'tool' ? { role: 'tool', tool_call_id: m.tool_call_id, content: cut } : { role: m.role, content: cut };
+    }
+    return this.counter.countMessage(e.message) < largestTokens;
+  }
+}
+
+/**
+ * Makes a restored queue valid for the API: drops tool results whose call is
+ * not in the queue and answers calls whose results are missing (a crash
+ * between the two writes) with a Failed result kept only in memory.
+ */
+export function repairToolPairs(entries: QueueEntry[], now: string): QueueEntry[] {
+  const out: QueueEntry[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const m = e.message;
+    if (m.role === 'tool') continue; // results are re-attached below, right after their call
+    out.push(e);
+    if (m.role === 'assistant' && m.tool_calls && m.tool_calls.length > 0) {
+      let j = i + 1;
+      const results = new Map<string, QueueEntry>();
+      while (j < entries.length && entries[j]!.message.role === 'tool') {
+        const t = entries[j]!.message as Extract<ChatMessage, { role: 'tool' }>;
+        results.set(t.tool_call_id, entries[j]!);
+        j++;
+      }
+      for (const call of m.tool_calls) {
+        const r = results.get(call.id);
+        out.push(
+          r ?? {
+            id: '',
+            kind: 'tool',
+            time: now,
+            message: {
+              role: 'tool',
+              tool_call_id: call.id,
+              content: JSON.stringify({ status: 'Failed', message: 'This call was interrupted before it finished (the editor closed or the request was cancelled).', time: now }),
+            },
+          },
+        );
+      }
+      i = j - 1;
+    }
+  }
+  return out;
+}
