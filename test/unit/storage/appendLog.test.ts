@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AppendLog, encodeLogLine } from '../../../src/core/storage/appendLog';
@@ -161,4 +161,5 @@ test('SIGKILL at random moments never loses an acknowledged append (20 kills)', 
   assert.ok(acknowledged.size > 20, `the children acknowledged ${acknowledged.size} appends`);
   // Informational: how many kills landed mid-write.
   console.log(`# appendLog crash test: ${acknowledged.size} acknowledged appends, ${torn}/20 reopens repaired a torn tail, files: ${readdirSync(path.dirname(f)).join(' ')}`);
+  rmSync(path.dirname(f), { recursive: true, force: true }); // tens of MB of padding
 });

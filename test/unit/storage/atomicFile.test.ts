@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { atomicWriteFile, atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from '../../../src/core/storage/atomicFile';
@@ -104,4 +104,5 @@ test('SIGKILL during atomic rewrites never leaves a partial file (10 kills)', as
   }
   const leftovers = readdirSync(dir).filter((name) => name !== 'data.txt');
   assert.ok(leftovers.length <= 1, `at most the last killed writer's temp file remains (got ${leftovers.join(', ')})`);
+  rmSync(dir, { recursive: true, force: true });
 });
