@@ -32,8 +32,6 @@ export class ChatApp {
   private loadingOlder = false;
   private historyLoaded = false;
   private setupShownFor = '';
-  /** Follow new output only while the user is at the bottom; reading older messages is not interrupted. */
-  private nearBottom = true;
 
   private readonly agentPicker = h('select', { class: 'select agent-picker', attrs: { 'aria-label': 'Agent' } });
   private readonly meter = createMeter(() => this.post({ type: 'showCoreMemory', payload: {} }));
@@ -55,7 +53,7 @@ export class ChatApp {
   private readonly status = h('div', { class: 'sr-only', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly input = h('textarea', {
     class: 'composer-input',
-    attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT… (Enter to send, Shift+Enter for a new line)' },
+    attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT… (Shift+Enter: new line)' },
   });
   private readonly sendButton = iconButton('send', 'Send (Enter)', 'send-button');
   private readonly stopButton = iconButton('debug-stop', 'Stop', 'stop-button');
@@ -76,7 +74,12 @@ export class ChatApp {
           this.post({ type: 'retry', payload: {} });
         },
       },
-      () => this.afterRender(),
+      (change) => {
+        // Measured before the change: follow new output only if the user was already at the bottom.
+        const stick = this.atBottom();
+        change();
+        if (stick) this.scrollToBottom();
+      },
     );
     this.build();
     const saved = api.getState() as SavedState | undefined;
@@ -103,7 +106,6 @@ export class ChatApp {
     this.loadOlder.addEventListener('click', () => void this.loadOlderHistory());
     this.log.append(this.loadOlder, this.items, this.empty);
     this.log.addEventListener('scroll', () => {
-      this.nearBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < CHAT_LOAD_OLDER_THRESHOLD_PX;
       if (this.log.scrollTop < CHAT_LOAD_OLDER_THRESHOLD_PX) void this.loadOlderHistory();
     });
     this.log.addEventListener('click', (e) => this.onLinkClick(e));
@@ -304,8 +306,8 @@ export class ChatApp {
     this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
   }
 
-  private afterRender(): void {
-    if (this.nearBottom) this.scrollToBottom();
+  private atBottom(): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < CHAT_LOAD_OLDER_THRESHOLD_PX;
   }
 
   private scrollToBottom(): void {

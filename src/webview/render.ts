@@ -42,18 +42,22 @@ export class TranscriptView {
   constructor(
     private readonly container: HTMLElement,
     private readonly actions: RenderActions,
-    private readonly afterRender: () => void,
+    /** Wraps every DOM change, so the app can keep the log pinned to the bottom across it. */
+    private readonly mutate: (change: () => void) => void,
   ) {}
 
   apply(change: TranscriptChange): void {
-    for (const item of change.appended) {
-      const el = this.render(item);
-      this.elements.set(item.id, el);
-      this.container.append(el);
+    if (change.appended.length > 0) {
+      this.mutate(() => {
+        for (const item of change.appended) {
+          const el = this.render(item);
+          this.elements.set(item.id, el);
+          this.container.append(el);
+        }
+      });
     }
     for (const item of change.updated) if (!change.appended.includes(item)) this.dirty.set(item.id, item);
     if (this.dirty.size > 0) this.schedule();
-    if (change.appended.length > 0) this.afterRender();
   }
 
   /** Inserts older items above everything shown (history paging). */
@@ -71,15 +75,17 @@ export class TranscriptView {
   flush(): void {
     if (this.frame !== undefined) cancelAnimationFrame(this.frame);
     this.frame = undefined;
-    for (const item of this.dirty.values()) {
-      const old = this.elements.get(item.id);
-      if (!old) continue;
-      const el = this.render(item);
-      old.replaceWith(el);
-      this.elements.set(item.id, el);
-    }
+    if (this.dirty.size === 0) return;
+    this.mutate(() => {
+      for (const item of this.dirty.values()) {
+        const old = this.elements.get(item.id);
+        if (!old) continue;
+        const el = this.render(item);
+        old.replaceWith(el);
+        this.elements.set(item.id, el);
+      }
+    });
     this.dirty.clear();
-    this.afterRender();
   }
 
   clear(): void {
@@ -221,7 +227,10 @@ export class TranscriptView {
         parsed.message.length > CHAT_CARD_RESULT_MAX_CHARS
           ? `${parsed.message.slice(0, CHAT_CARD_RESULT_MAX_CHARS)}\n… (${parsed.message.length - CHAT_CARD_RESULT_MAX_CHARS} more characters not shown)`
           : parsed.message;
-      append(body, h('div', { class: 'card-label', text: 'Result' }), h('pre', { class: 'card-pre result', text: shown }));
+      // Not a <pre>: search results name files, and those citations should be links.
+      const resultEl = h('div', { class: 'card-pre result', text: shown });
+      linkifyCitations(resultEl);
+      append(body, h('div', { class: 'card-label', text: 'Result' }), resultEl);
     }
     this.toggle(item.id, header, body);
     return h('div', { class: `card status-${item.status}`, attrs: { 'data-function': item.name } }, header, body);
