@@ -44,6 +44,7 @@ import {
   COMPACT_PROMPT_MAX_WINDOW_TOKENS,
   DEFAULT_HEARTBEAT_STEP_LIMIT,
   FLUSH_MAX_ROUNDS,
+  FUNCTION_ARGUMENTS_MAX_CHARS,
   FUNCTION_RESULT_MAX_CHARS,
   FUNCTION_RESULT_MAX_WINDOW_FRACTION,
   MIN_CONTEXT_WINDOW_TOKENS,
@@ -102,6 +103,16 @@ export class ContextTooSmallError extends Error {
 }
 
 type PersistedState = AgentState & { pausedUntil?: string | null };
+
+/**
+ * Arguments rejected as too long are not kept: megabytes of them would fill
+ * the window (and recall) with text the model has already been told is refused.
+ */
+function withoutOversizedArguments(call: ToolCall): ToolCall {
+  const n = call.function.arguments.length;
+  if (n <= FUNCTION_ARGUMENTS_MAX_CHARS) return call;
+  return { ...call, function: { name: call.function.name, arguments: JSON.stringify({ note: `${n} characters of arguments, rejected as too long and not kept` }) } };
+}
 
 const CUT_ROUNDS = 8;
 
@@ -339,7 +350,7 @@ export class Agent {
         const outcomes = await this.runCalls(stepId, calls, signal, result);
         await this.appendRecords(
           [
-            { kind: 'assistant', notice: '', message: { role: 'assistant', content, tool_calls: calls } },
+            { kind: 'assistant', notice: '', message: { role: 'assistant', content, tool_calls: calls.map(withoutOversizedArguments) } },
             ...outcomes.map((o, i): RenderedInput => ({ kind: 'tool', notice: '', message: { role: 'tool', tool_call_id: calls[i]!.id, content: o.content } })),
           ],
           true,
