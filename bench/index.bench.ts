@@ -192,6 +192,7 @@ async function main(): Promise<void> {
     const target = path.join(tree, 'c0', 'lib', 'lib.es2015.core.d.ts'); // 22 KB of code
     const original = readFileSync(target, 'utf8');
     const saves: number[] = [];
+    const saveSearches: number[] = [];
     try {
       for (let i = 0; i < 8; i++) {
         const marker = `zqxmarker${i}word`;
@@ -199,8 +200,10 @@ async function main(): Promise<void> {
         const t = performance.now();
         const outcome = await saveIndexer.indexFile(target);
         if (typeof outcome !== 'number') throw new Error(`saving ${target}: ${outcome}`);
-        const r = await archival.search(marker, { pageSize: 1 });
         saves.push(ms(t));
+        const ts = performance.now();
+        const r = await archival.search(marker, { pageSize: 1 });
+        saveSearches.push(ms(ts));
         if (r.hits[0]?.path !== 'c0/lib/lib.es2015.core.d.ts') throw new Error(`saved marker ${marker} not found: ${JSON.stringify(r.hits[0])}`);
       }
     } finally {
@@ -214,14 +217,15 @@ async function main(): Promise<void> {
     const n = archival.count();
     writePlainVectra(vectraDir, n, embedder.dimensions, (await embedder.embed(QUERIES.concat(QUERIES.map((q) => q + ' x')))).reduce((acc, v, i) => (acc.set(v, i * embedder.dimensions), acc), new Float32Array(QUERIES.length * 2 * embedder.dimensions)));
     const vectraWrite = await plainVectraWriteMs(vectraDir, embedder.dimensions);
-    console.log(`saved file searchable again at ${n} chunks: p50 ${pct(saves, 50).toFixed(0)} ms, max ${Math.max(...saves).toFixed(0)} ms (target ≤ 150) | plain Vectra single write at ${n}: ${vectraWrite.writeMs.toFixed(0)} ms | ratio ${(vectraWrite.writeMs / pct(saves, 50)).toFixed(0)}× faster`);
+    console.log(`saved file (22 KB) searchable again at ${n} chunks: re-indexed in p50 ${pct(saves, 50).toFixed(0)} ms, max ${Math.max(...saves).toFixed(0)} ms (target ≤ 150); the search that finds it: p50 ${pct(saveSearches, 50).toFixed(0)} ms | plain Vectra single write at ${n}: ${vectraWrite.writeMs.toFixed(0)} ms | ratio ${(vectraWrite.writeMs / pct(saves, 50)).toFixed(0)}× faster`);
     const oursOpen = runChild('ours', dir);
     const vectraOpen = runChild('vectra', vectraDir);
     console.log(`open at ${oursOpen.count} chunks: ours ${oursOpen.openMs.toFixed(0)} ms (+ first search ${oursOpen.firstSearchMs!.toFixed(0)} ms) vs plain Vectra protobuf ${vectraOpen.openMs.toFixed(0)} ms (target ≤ 1500) | ratio ${(vectraOpen.openMs / oursOpen.openMs).toFixed(1)}× faster`);
     console.log(`memory added at ${oursOpen.count}×${embedder.dimensions}: ours rss +${mb(oursOpen.rss)} MB (heap+buffers +${mb(oursOpen.heap)} MB) vs plain Vectra rss +${mb(vectraOpen.rss)} MB (heap+buffers +${mb(vectraOpen.heap)} MB) (target ≤ 400 MB; plain Vectra holds no chunk text here)`);
     console.log(`total bench time ${(ms(started) / 1000).toFixed(0)} s`);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
