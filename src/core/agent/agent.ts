@@ -115,6 +115,8 @@ function withoutOversizedArguments(call: ToolCall): ToolCall {
 }
 
 const CUT_ROUNDS = 8;
+/** Smallest result budget: below this no function result is useful. */
+const MIN_RESULT_CHARS = 300;
 
 export class Agent {
   private readonly core: CoreMemory;
@@ -209,7 +211,7 @@ export class Agent {
   /** The exact messages of the next request (system, summary, queue). */
   contextMessages(): ChatMessage[] {
     this.refreshSystem();
-    return this.window.messages(this.totalMessages());
+    return [...this.window.messages(this.totalMessages()), ...this.pending.map((e) => e.message)];
   }
 
   usage(): ContextUsage {
@@ -431,7 +433,7 @@ export class Agent {
           archival: this.deps.archival,
           workspace: this.deps.workspace,
           now: this.now,
-          resultMaxChars: this.resultMaxChars,
+          resultMaxChars: this.resultBudget(),
           ...(signal ? { signal } : {}),
         });
       }
@@ -531,8 +533,11 @@ export class Agent {
       for (let i = 0; i < CUT_ROUNDS && over(); i++) {
         if (!this.window.cutLargest(this.totalMessages())) break;
       }
+      for (let i = 0; i < CUT_ROUNDS && over(); i++) {
+        if (!this.window.shrinkSummary()) break;
+      }
       if (over()) {
-        const fixed = this.window.effective(this.window.fixedTokens(this.totalMessages()));
+        const fixed = this.window.effective(this.deps.counter.countRequest([this.window.systemMessage()], this.functions.schemas));
         throw new ContextTooSmallError(
           `The instructions, core memory and function list alone take about ${fixed} of the ${this.window.budgetTokens} usable tokens ` +
             `(context window ${this.window.windowTokens}), so no conversation fits. Shorten core memory, or use a model with a larger context window.`,
@@ -544,6 +549,15 @@ export class Agent {
   }
 
   // ─── Bookkeeping ───────────────────────────────────────────────────────────
+
+  /**
+   * Characters one function result may take: the static cap, or half the room
+   * the queue has left in a small window, so a result never forces a flush by itself.
+   */
+  private resultBudget(): number {
+    const room = this.window.flushThreshold() - this.window.effective(this.window.fixedTokens(this.totalMessages()));
+    return Math.max(MIN_RESULT_CHARS, Math.min(this.resultMaxChars, Math.floor(room * 0.5 * CHARS_PER_TOKEN_ESTIMATE)));
+  }
 
   private pausedNow(): boolean {
     const until = this.state.pausedUntil;

@@ -3,7 +3,7 @@ import type { RecallKind } from '../interfaces/recallStore';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import type { ContextUsage } from './events';
 import type { AgentSummary } from './agentState';
-import { CHARS_PER_TOKEN_ESTIMATE, DEFAULT_MEMORY_PRESSURE_FRACTION, FLUSH_EVICT_FRACTION, FLUSH_FRACTION, FLUSH_KEEP_NEWEST_MESSAGES, REPLY_RESERVE_TOKENS, TOKENIZER_HEADROOM_FRACTION } from '../limits';
+import { DEFAULT_MEMORY_PRESSURE_FRACTION, FLUSH_EVICT_FRACTION, FLUSH_FRACTION, FLUSH_KEEP_NEWEST_MESSAGES, REPLY_RESERVE_TOKENS, TOKENIZER_HEADROOM_FRACTION } from '../limits';
 
 /**
  * MemGPT's main context, assembled exactly as it is sent:
@@ -231,8 +231,10 @@ export class ContextWindow {
 
   /**
    * Last resort when the kept messages alone overflow the window: cuts the
-   * in-context copy of the largest message (recall keeps it whole) so the
-   * request fits. Returns false when nothing is left to cut.
+   * in-context copy of the largest message (recall keeps it whole) to what
+   * fits, measured with its own characters-per-token ratio. Tool-call
+   * arguments stay valid JSON (their long strings are cut). Returns false
+   * when nothing is left to cut.
    */
   cutLargest(totalMessages: number): boolean {
     let largest = -1;
@@ -244,26 +246,70 @@ export class ContextWindow {
         largestTokens = t;
       }
     });
-    if (largest < 0 || largestTokens < 64) return false;
+    if (largest < 0 || largestTokens < MIN_CUTTABLE_TOKENS) return false;
     const overBy = this.effectiveTokens(totalMessages) - this.flushThreshold();
-    const keepTokens = Math.max(16, largestTokens - Math.ceil(overBy * 1.2) - 32);
-    const keepChars = keepTokens * CHARS_PER_TOKEN_ESTIMATE - 120;
+    const targetTokens = Math.max(MIN_CUTTABLE_TOKENS / 2, largestTokens - Math.ceil(overBy * 1.15) - 16);
     const e = this.entries[largest]!;
-    const note = (n: number) => `[... cut to fit the context window: ${n} characters in full; the whole message is in recall memory]`;
-    const m = e.message;
-    if (m.role === 'assistant') {
-      const calls = (m.tool_calls ?? []).map((c) =>
-        c.function.arguments.length > keepChars ? { ...c, function: { name: c.function.name, arguments: JSON.stringify({ note: note(c.function.arguments.length) }) } } : c,
-      );
-      const content = m.content && m.content.length > keepChars ? `${m.content.slice(0, Math.max(0, keepChars))} ${note(m.content.length)}` : m.content;
-      e.message = { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
-    } else {
-      if (m.content.length <= 200) return false;
-      const cut = `${m.content.slice(0, Math.max(0, keepChars))} ${note(m.content.length)}`;
-      e.message = m.role === 'tool' ? { role: 'tool', tool_call_id: m.tool_call_id, content: cut } : { role: m.role, content: cut };
-    }
+    const chars = messageChars(e.message);
+    const keepChars = Math.max(20, Math.floor((targetTokens / largestTokens) * chars));
+    e.message = shrinkMessage(e.message, keepChars);
     return this.counter.countMessage(e.message) < largestTokens;
   }
+
+  /** Final resort: halves the summary (the newest part is kept). Returns false when it is already short. */
+  shrinkSummary(): boolean {
+    if (!this.summary || this.summary.text.length < 80) return false;
+    const text = this.summary.text;
+    this.summary = { ...this.summary, text: `...${text.slice(Math.floor(text.length / 2))}` };
+    return true;
+  }
+}
+
+/** Messages whose in-context copy is never cut: too small to matter. */
+const MIN_CUTTABLE_TOKENS = 40;
+
+function cutNote(n: number): string {
+  return ` [...cut to fit the context window (${n} chars); full text in recall memory]`;
+}
+
+function cutText(text: string, keep: number): string {
+  return text.length <= keep ? text : `${text.slice(0, Math.max(0, keep))}${cutNote(text.length)}`;
+}
+
+function messageChars(m: ChatMessage): number {
+  let n = (m.content ?? '').length;
+  if (m.role === 'assistant') for (const c of m.tool_calls ?? []) n += c.function.arguments.length;
+  return n;
+}
+
+/** A copy of `m` with roughly `keepChars` characters of text, the cuts marked. */
+function shrinkMessage(m: ChatMessage, keepChars: number): ChatMessage {
+  const total = Math.max(1, messageChars(m));
+  const share = (len: number) => Math.max(10, Math.floor((len / total) * keepChars));
+  if (m.role !== 'assistant') {
+    const content = cutText(m.content, share(m.content.length));
+    return m.role === 'tool' ? { role: 'tool', tool_call_id: m.tool_call_id, content } : { role: m.role, content };
+  }
+  const calls = (m.tool_calls ?? []).map((c) => {
+    const args = c.function.arguments;
+    const room = share(args.length);
+    if (args.length <= room) return c;
+    let cut: string;
+    try {
+      const parsed = JSON.parse(args) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      const entries = Object.entries(parsed as Record<string, unknown>);
+      const stringChars = entries.reduce((n, [, v]) => n + (typeof v === 'string' ? v.length : 0), 0) || 1;
+      cut = JSON.stringify(
+        Object.fromEntries(entries.map(([k, v]) => [k, typeof v === 'string' ? cutText(v, Math.max(10, Math.floor((v.length / stringChars) * room) - 60)) : v])),
+      );
+    } catch {
+      cut = JSON.stringify({ note: cutNote(args.length).trim() });
+    }
+    return { ...c, function: { name: c.function.name, arguments: cut } };
+  });
+  const content = m.content === null ? null : cutText(m.content, share(m.content.length));
+  return { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
 }
 
 /**

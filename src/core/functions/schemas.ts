@@ -61,12 +61,11 @@ const HEARTBEAT: ParamSpec = {
     description:
       'true to be called again right after this function returns (to read the result and continue, e.g. then call send_message); false or omitted ends your turn.',
   },
-  brief: 'true to continue after the result',
+  // No brief: the compact instructions explain heartbeats once instead of in every schema.
 };
 
 const PAGE = (what: string): ParamSpec => ({
   schema: { type: 'integer', minimum: 0, description: `Page of ${what} to show, starting at 0 (default 0). Ask for the next page to see more.` },
-  brief: 'page, from 0',
 });
 
 const LABEL: ParamSpec = {
