@@ -165,3 +165,15 @@ export const TEXT_SEARCH_MAX_MATCHES = 2000;
 export const WORKSPACE_LISTING_CACHE_MS = 5000;
 /** Longest /regex/ accepted by search_text (long patterns are the usual source of catastrophic backtracking). */
 export const TEXT_SEARCH_MAX_REGEX_CHARS = 200;
+
+// --- Offline real-VS-Code test harness (HARNESS engineer; used by test/harness, not by the product) ---
+/** code-server must answer /healthz within this long after it was spawned. */
+export const HARNESS_SERVER_READY_TIMEOUT_MS = 60_000;
+/** The in-host mocha run must report back (codeAutomationExit) within this long, or the run fails as hung. */
+export const HARNESS_IN_HOST_RUN_TIMEOUT_MS = 180_000;
+/** One UI scenario (Playwright against the workbench) must finish within this long. */
+export const HARNESS_UI_SCENARIO_TIMEOUT_MS = 120_000;
+/** Waiting for one thing to appear in the workbench (activity-bar item, webview, reply). */
+export const HARNESS_UI_WAIT_MS = 45_000;
+/** After SIGTERM, the server's process group gets this long before SIGKILL. */
+export const HARNESS_STOP_GRACE_MS = 3_000;
