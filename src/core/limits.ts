@@ -177,3 +177,29 @@ export const HARNESS_UI_SCENARIO_TIMEOUT_MS = 120_000;
 export const HARNESS_UI_WAIT_MS = 45_000;
 /** After SIGTERM, the server's process group gets this long before SIGKILL. */
 export const HARNESS_STOP_GRACE_MS = 3_000;
+
+// --- Editor integration: file events, selections, memory search (EDITOR-INTEGRATION engineer) ---
+/** Quiet time after the last open/save before pending file events are handed to the agent. */
+export const FILE_EVENT_DEBOUNCE_MS = 1500;
+/** Longest a file event waits while the user keeps saving (debounce never starves delivery). */
+export const FILE_EVENT_MAX_DELAY_MS = 10_000;
+/** File events delivered one by one per flush; the rest are named in one combined system alert. */
+export const FILE_EVENT_MAX_INPUTS_PER_FLUSH = 5;
+/** Paths named in the combined alert at most; beyond that it says how many more. */
+export const FILE_EVENT_MAX_PATHS_LISTED = 20;
+/** Default idle time (no file events) before queued file events wake the agent ("wake" mode). */
+export const DEFAULT_FILE_EVENT_IDLE_DELAY_MS = 30_000;
+/** Wake-ups by file events per rolling hour; past it events only queue, so editing never floods the model. */
+export const FILE_EVENT_WAKES_PER_HOUR = 6;
+/** Quiet time after a save before that file is re-indexed (autosave fires on every pause in typing). */
+export const REINDEX_ON_SAVE_DEBOUNCE_MS = 750;
+/** Characters of a selection "Remember selection" stores; longer selections are cut with a message. */
+export const REMEMBER_SELECTION_MAX_CHARS = 8000;
+/** Characters of a selection "Ask about selection" quotes in the chat message. */
+export const ASK_SELECTION_MAX_CHARS = 12_000;
+/** Typing pause before "Search memory" runs a query. */
+export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
+/** Results per source (recall, archival) shown by "Search memory". */
+export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
+/** Characters of an exported agent file "Import agent" reads at most (a larger file is refused, not truncated). */
+export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
