@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
+import { integrationSuitesPlugin } from './test/integration/suitesPlugin.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -48,6 +49,7 @@ const builds = [
     entryPoints: ['test/integration/index.ts'],
     outfile: 'dist/test/integration.js',
     external: ['vscode', 'mocha'],
+    plugins: [integrationSuitesPlugin(root)],
   },
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 

@@ -1,0 +1,51 @@
+/**
+ * Builds the companion test extension (test/integration/support/echoExtension.ts) and installs it
+ * into a code-server extensions folder. (The web workbench honours only one extensionDevelopmentPath,
+ * MemGPT's, so the companion is installed the way a user's extension would be.)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { USE_ECHO_BACKEND_COMMAND } from '../integration/support/echoCommand';
+
+const PUBLISHER = 'memgpt-vscode';
+const NAME = 'memgpt-test-echo';
+const VERSION = '0.0.0';
+
+export async function installEchoExtension(repoRoot: string, extensionsDir: string): Promise<void> {
+  const folderName = `${PUBLISHER}.${NAME}-${VERSION}`;
+  const outDir = path.join(extensionsDir, folderName);
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [path.join(repoRoot, 'test/integration/support/echoExtension.ts')],
+    outfile: path.join(outDir, 'extension.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
+  const manifest = {
+    name: NAME,
+    displayName: 'MemGPT test: echo backend',
+    publisher: PUBLISHER,
+    version: VERSION,
+    engines: { vscode: '^1.90.0' },
+    main: './extension.js',
+    activationEvents: [],
+    contributes: {
+      commands: [{ command: USE_ECHO_BACKEND_COMMAND, title: 'Use Echo Backend', category: 'MemGPT Test' }],
+    },
+  };
+  writeFileSync(path.join(outDir, 'package.json'), JSON.stringify(manifest, null, 2));
+  // The profile's list of installed extensions: VS Code loads what is listed here, not every folder.
+  const entry = {
+    identifier: { id: `${PUBLISHER}.${NAME}` },
+    version: VERSION,
+    location: { $mid: 1, scheme: 'file', path: outDir },
+    relativeLocation: folderName,
+    metadata: { installedTimestamp: Date.now(), source: 'vsix' },
+  };
+  writeFileSync(path.join(extensionsDir, 'extensions.json'), JSON.stringify([entry]));
+}
