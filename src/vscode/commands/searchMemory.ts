@@ -1,0 +1,123 @@
+/**
+ * "Search memory": a QuickPick over recall (the conversation) and archival memory (memories and
+ * the indexed workspace), searched as the user types (debounced; a newer query aborts the older
+ * one). A workspace hit opens the file at its lines; a memory or a message opens read-only.
+ */
+import * as vscode from 'vscode';
+import { messageText } from '../../core/functions/messageText';
+import type { ArchivalHit } from '../../core/interfaces/archivalStore';
+import type { RecallRecord } from '../../core/interfaces/recallStore';
+import { MEMORY_SEARCH_DEBOUNCE_MS, MEMORY_SEARCH_RESULTS_PER_SOURCE } from '../../core/limits';
+import { resolveWorkspacePath, type CommandContext } from '../commandContext';
+import type { ReadOnlyDocuments } from '../readOnlyDocuments';
+
+type SearchItem = vscode.QuickPickItem & ({ recall: RecallRecord } | { hit: ArchivalHit } | { none: true });
+
+function oneLine(text: string, max = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function recallItem(record: RecallRecord): SearchItem {
+  const text = messageText(record.message);
+  return { label: `$(comment) ${oneLine(text)}`, description: new Date(record.time).toLocaleString(), detail: record.kind, recall: record };
+}
+
+function archivalItem(hit: ArchivalHit): SearchItem {
+  const where = hit.path ? `${hit.path}${hit.startLine ? `:${hit.startLine}${hit.endLine && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}` : ''}` : 'memory';
+  const icon = hit.source === 'workspace' ? '$(file-code)' : '$(bookmark)';
+  return { label: `${icon} ${where}`, description: hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '', detail: oneLine(hit.text, 200), hit };
+}
+
+export type SearchChoice = { kind: 'file'; uri: vscode.Uri; range: vscode.Range } | { kind: 'document'; uri: vscode.Uri };
+
+export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocuments, args?: { query?: string }): Promise<SearchChoice | undefined> {
+  const pick = vscode.window.createQuickPick<SearchItem>();
+  pick.title = 'MemGPT: search memory';
+  pick.placeholder = 'Search the conversation (recall) and archival memory (memories and workspace)';
+  pick.matchOnDescription = true;
+  pick.matchOnDetail = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: AbortController | undefined;
+  let generation = 0;
+
+  const runQuery = async (query: string): Promise<void> => {
+    inFlight?.abort();
+    const trimmed = query.trim();
+    if (!trimmed) {
+      pick.items = [];
+      pick.busy = false;
+      return;
+    }
+    const controller = new AbortController();
+    inFlight = controller;
+    const mine = ++generation;
+    pick.busy = true;
+    try {
+      const { recall, archival } = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
+      if (mine !== generation) return;
+      const items: SearchItem[] = [];
+      if (recall.length > 0) items.push({ label: 'Conversation (recall memory)', kind: vscode.QuickPickItemKind.Separator, none: true }, ...recall.map(recallItem));
+      if (archival.length > 0) items.push({ label: 'Archival memory', kind: vscode.QuickPickItemKind.Separator, none: true }, ...archival.map(archivalItem));
+      if (items.length === 0) items.push({ label: `No memory matches "${trimmed}"`, alwaysShow: true, none: true });
+      pick.items = items;
+    } catch (error) {
+      if (controller.signal.aborted || mine !== generation) return;
+      const message = error instanceof Error ? error.message : String(error);
+      pick.items = [{ label: '$(error) The search failed', detail: await ctx.keys.redact(message), alwaysShow: true, none: true }];
+    } finally {
+      if (mine === generation) pick.busy = false;
+    }
+  };
+
+  const chosen = new Promise<SearchItem | undefined>((resolve) => {
+    pick.onDidChangeValue((value) => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void runQuery(value), MEMORY_SEARCH_DEBOUNCE_MS);
+    });
+    pick.onDidAccept(() => {
+      const item = pick.selectedItems[0];
+      if (item && !('none' in item)) {
+        resolve(item);
+        pick.hide();
+      }
+    });
+    pick.onDidHide(() => resolve(undefined));
+  });
+  pick.show();
+  if (args?.query) {
+    pick.value = args.query;
+    await runQuery(args.query);
+  }
+  const item = await chosen;
+  if (timer) clearTimeout(timer);
+  inFlight?.abort();
+  pick.dispose();
+  if (!item) return undefined;
+  return openChoice(item, documents);
+}
+
+async function openChoice(item: SearchItem, documents: ReadOnlyDocuments): Promise<SearchChoice | undefined> {
+  if ('recall' in item) {
+    const r = item.recall;
+    const uri = documents.put(`message-${r.seq}.md`, `# ${r.kind} message, ${new Date(r.time).toLocaleString()}\n\n${messageText(r.message)}\n`);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+    return { kind: 'document', uri };
+  }
+  if ('hit' in item) {
+    const hit = item.hit;
+    const file = hit.source === 'workspace' && hit.path ? resolveWorkspacePath(hit.path) : undefined;
+    if (file) {
+      const start = Math.max(0, (hit.startLine ?? 1) - 1);
+      const end = Math.max(start, (hit.endLine ?? hit.startLine ?? 1) - 1);
+      const range = new vscode.Range(start, 0, end, Number.MAX_SAFE_INTEGER);
+      const editor = await vscode.window.showTextDocument(file, { selection: range, preview: true });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      return { kind: 'file', uri: file, range: editor.selection };
+    }
+    const uri = documents.put(`memory-${hit.id.replace(/[^A-Za-z0-9_-]/g, '_')}.md`, `# Archival memory${hit.path ? ` from ${hit.path}` : ''}\n\n${hit.text}\n`);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+    return { kind: 'document', uri };
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * Core memory as files: `memgpt-memory:/persona.md`, `/human.md`, `/project.md`. The user reads
+ * and edits a block in a normal editor; saving writes it back through the runtime, which enforces
+ * the block's character limit (an over-limit save fails with the reason and changes nothing) and
+ * tells the agent (`core_memory_edited_by_user`). Agent edits refresh open editors.
+ */
+import * as vscode from 'vscode';
+import { charCount } from '../core/memory/coreMemory';
+import type { AgentRuntimePort } from './runtimePort';
+
+export const CORE_MEMORY_SCHEME = 'memgpt-memory';
+
+export function coreMemoryUri(label: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: CORE_MEMORY_SCHEME, path: `/${label}.md` });
+}
+
+function labelOf(uri: vscode.Uri): string | undefined {
+  const m = /^\/([A-Za-z0-9_-]+)\.md$/.exec(uri.path);
+  return m?.[1];
+}
+
+export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  private readonly subscription: { dispose(): void };
+  private mtime = Date.now();
+  readonly onDidChangeFile = this.emitter.event;
+
+  constructor(private readonly runtime: AgentRuntimePort) {
+    this.subscription = runtime.onEvent((event) => {
+      if (event.type === 'memory_changed' && event.what === 'core') void this.announceAll();
+    });
+  }
+
+  /** Tells open editors every block changed (agent edit, agent switch or reset). */
+  async announceAll(): Promise<void> {
+    this.mtime = Date.now();
+    const blocks = await this.runtime.coreMemory().catch(() => []);
+    this.emitter.fire(blocks.map((b) => ({ type: vscode.FileChangeType.Changed, uri: coreMemoryUri(b.label) })));
+  }
+
+  watch(): vscode.Disposable {
+    return new vscode.Disposable(() => undefined);
+  }
+
+  private async block(uri: vscode.Uri) {
+    const label = labelOf(uri);
+    const block = label ? (await this.runtime.coreMemory()).find((b) => b.label === label) : undefined;
+    if (!block) throw vscode.FileSystemError.FileNotFound(uri);
+    return block;
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    if (uri.path === '/' || uri.path === '') return { type: vscode.FileType.Directory, ctime: 0, mtime: this.mtime, size: 0 };
+    const block = await this.block(uri);
+    return { type: vscode.FileType.File, ctime: 0, mtime: this.mtime, size: new TextEncoder().encode(block.value).length };
+  }
+
+  async readDirectory(): Promise<[string, vscode.FileType][]> {
+    return (await this.runtime.coreMemory()).map((b) => [`${b.label}.md`, vscode.FileType.File]);
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    return new TextEncoder().encode((await this.block(uri)).value);
+  }
+
+  async writeFile(uri: vscode.Uri, content: Uint8Array): Promise<void> {
+    const block = await this.block(uri);
+    // Editors add a final newline on save (files.insertFinalNewline); it is not part of the memory.
+    const value = new TextDecoder().decode(content).replace(/\r\n/g, '\n').replace(/\n$/, '');
+    const chars = charCount(value);
+    if (chars > block.limit) {
+      throw vscode.FileSystemError.NoPermissions(
+        `Core memory "${block.label}" holds at most ${block.limit} characters; this text has ${chars}. Shorten it by ${chars - block.limit} characters and save again (nothing was changed).`,
+      );
+    }
+    if (value === block.value) return;
+    await this.runtime.setCoreMemoryBlock(block.label, value);
+    this.mtime = Date.now();
+    this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
+  }
+
+  createDirectory(): void {
+    throw vscode.FileSystemError.NoPermissions('Core memory has a fixed set of blocks; folders cannot be created.');
+  }
+  delete(): void {
+    throw vscode.FileSystemError.NoPermissions('Core memory blocks cannot be deleted; clear the text and save instead.');
+  }
+  rename(): void {
+    throw vscode.FileSystemError.NoPermissions('Core memory blocks cannot be renamed.');
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.emitter.dispose();
+  }
+}
+
+/** "Show core memory": pick a block (with its size) and open it for reading and editing. */
+export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?: string }): Promise<vscode.Uri | undefined> {
+  const blocks = await runtime.coreMemory();
+  let label = args?.label;
+  if (label === undefined) {
+    const picked = await vscode.window.showQuickPick(
+      blocks.map((b) => ({ label: b.label, description: `${charCount(b.value)}/${b.limit} characters`, detail: b.value.split('\n')[0] ?? '' })),
+      { title: 'MemGPT: core memory (saving a block writes it back and tells the agent)', ignoreFocusOut: true },
+    );
+    label = picked?.label;
+  }
+  if (label === undefined) return undefined;
+  if (!blocks.some((b) => b.label === label)) throw new Error(`Core memory has no block "${label}". It has: ${blocks.map((b) => b.label).join(', ')}.`);
+  const uri = coreMemoryUri(label);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return uri;
+}

@@ -1,0 +1,135 @@
+/**
+ * A small working AgentRuntimePort for unit tests of the adapters: agents with core memory
+ * (CoreMemory, real limits), a scripted turn per user message, recorded calls. Not a fake of the
+ * agent loop: the loop is tested by the agent engineer; this checks what the adapters do with a port.
+ */
+import type { AgentEvent, AgentInput } from '../../../src/core/agent/events';
+import { CoreMemory } from '../../../src/core/memory/coreMemory';
+import type { AgentInfo, AgentRuntimePort, NewAgent, RuntimeActivity, TurnOutcome } from '../../../src/vscode/runtimePort';
+
+interface Agent {
+  info: AgentInfo;
+  memory: CoreMemory;
+  queue: AgentInput[];
+}
+
+export type TurnScript = (input: AgentInput, emit: (e: AgentEvent) => void) => TurnOutcome;
+
+export class InMemoryRuntime implements AgentRuntimePort {
+  readonly agents: Agent[] = [];
+  readonly calls: string[] = [];
+  private readonly listeners = new Set<(e: AgentEvent) => void>();
+  private state: RuntimeActivity = { kind: 'idle' };
+  private readonly activityListeners = new Set<(a: RuntimeActivity) => void>();
+  script: TurnScript = () => ({ reason: 'done', messages: [] });
+
+  constructor() {
+    this.add({ name: 'MemGPT' }, true);
+  }
+
+  private add(init: NewAgent, active: boolean): Agent {
+    const memory = CoreMemory.create({ ...(init.personaPreset ? { personaPreset: init.personaPreset } : {}), ...(init.humanPreset ? { humanPreset: init.humanPreset } : {}) });
+    if (init.persona !== undefined) memory.setBlock('persona', init.persona);
+    if (init.human !== undefined) memory.setBlock('human', init.human);
+    const agent: Agent = { info: { id: `agent-${this.agents.length + 1}`, name: init.name, active }, memory, queue: [] };
+    this.agents.push(agent);
+    return agent;
+  }
+
+  get active(): Agent {
+    return this.agents.find((a) => a.info.active)!;
+  }
+  private byId(id: string | undefined): Agent {
+    const a = id === undefined ? this.active : this.agents.find((x) => x.info.id === id);
+    if (!a) throw new Error(`no agent ${id}`);
+    return a;
+  }
+
+  async handle(input: AgentInput, options: { onEvent?: (e: AgentEvent) => void } = {}): Promise<TurnOutcome> {
+    this.calls.push(`handle:${input.type}`);
+    const emit = (e: AgentEvent) => {
+      options.onEvent?.(e);
+      for (const l of this.listeners) l(e);
+    };
+    return this.script(input, emit);
+  }
+  async enqueue(input: AgentInput): Promise<void> {
+    this.calls.push(`enqueue:${input.type}`);
+    this.active.queue.push(input);
+  }
+  onEvent(listener: (e: AgentEvent) => void) {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+  isBusy(): boolean {
+    return false;
+  }
+  async lastLogin(): Promise<string | null> {
+    return null;
+  }
+  async remember(): Promise<string> {
+    return 'mem-1';
+  }
+  async searchMemory() {
+    return { recall: [], archival: [] };
+  }
+  async coreMemory(agentId?: string) {
+    const m = this.byId(agentId).memory;
+    return m.labels.map((label) => ({ label, value: m.get(label), limit: m.limit(label) }));
+  }
+  async setCoreMemoryBlock(label: string, value: string): Promise<void> {
+    this.active.memory.setBlock(label, value);
+    await this.enqueue({ type: 'core_memory_edited_by_user', label });
+  }
+  async memoryStats(agentId?: string) {
+    this.byId(agentId);
+    return { recallCount: 3, archivalCount: 7 };
+  }
+  async listAgents(): Promise<AgentInfo[]> {
+    return this.agents.map((a) => ({ ...a.info }));
+  }
+  async createAgent(init: NewAgent) {
+    this.calls.push(`create:${init.name}:${init.personaPreset ?? '-'}:${init.persona === undefined ? '-' : 'text'}`);
+    const agent = this.add(init, false);
+    if (init.makeActive !== false) await this.switchAgent(agent.info.id);
+    return { id: agent.info.id, name: agent.info.name };
+  }
+  async switchAgent(id: string): Promise<void> {
+    this.calls.push(`switch:${id}`);
+    const target = this.byId(id);
+    for (const a of this.agents) a.info.active = a === target;
+  }
+  async resetAgent(id: string): Promise<void> {
+    this.calls.push(`reset:${id}`);
+  }
+  async exportAgent(id: string): Promise<unknown> {
+    return { id };
+  }
+  async importAgent(): Promise<{ id: string; name: string }> {
+    const a = this.add({ name: 'Imported' }, false);
+    return { id: a.info.id, name: a.info.name };
+  }
+  async indexWorkspace() {
+    return { indexed: 0, unchanged: 0, removed: 0, skipped: 0, chunks: 0, ms: 0, cancelled: false };
+  }
+  pauseIndexing(): void {}
+  resumeIndexing(): void {}
+  async reindexFile(): Promise<void> {}
+  onIndexProgress() {
+    return { dispose: () => undefined };
+  }
+  async listModels(): Promise<string[]> {
+    return ['m'];
+  }
+  activity(): RuntimeActivity {
+    return this.state;
+  }
+  onDidChangeActivity(listener: (a: RuntimeActivity) => void) {
+    this.activityListeners.add(listener);
+    return { dispose: () => this.activityListeners.delete(listener) };
+  }
+  async setWorkspaceTrusted(): Promise<void> {}
+  storageDirs(): string[] {
+    return [];
+  }
+}
