@@ -73,7 +73,7 @@ describe('contributes.json', () => {
 
   it('declares every command the integration registers (openChat stays in package.json), in category MemGPT', () => {
     const ids: string[] = contributes.commands.map((c) => c.command).sort();
-    assert.deepEqual(ids, Object.values(COMMANDS).filter((id) => id !== COMMANDS.openChat).sort());
+    assert.deepEqual(ids, Object.values(COMMANDS).filter((id: string) => id !== COMMANDS.openChat).sort());
     for (const c of contributes.commands) assert.equal(c.category, 'MemGPT');
     const menuIds = [...contributes.menus['editor/context'], ...contributes.menus['view/title']].map((m) => m.command);
     for (const id of menuIds) assert.ok(ids.includes(id), `menu names unknown command ${id}`);
