@@ -76,7 +76,7 @@ describe('contributes.json', () => {
     assert.deepEqual(ids, Object.values(COMMANDS).filter((id: string) => id !== COMMANDS.openChat).sort());
     for (const c of contributes.commands) assert.equal(c.category, 'MemGPT');
     const menuIds = [...contributes.menus['editor/context'], ...contributes.menus['view/title']].map((m) => m.command);
-    for (const id of menuIds) assert.ok(ids.includes(id), `menu names unknown command ${id}`);
+    for (const id of menuIds) assert.ok(new Set<string>(ids).has(id), `menu names unknown command ${id}`);
     const context = contributes.menus['editor/context'];
     assert.deepEqual(context.map((m) => m.command).sort(), [COMMANDS.askAboutSelection, COMMANDS.rememberSelection].sort());
     for (const m of context) assert.match(m.when, /editorHasSelection/);
