@@ -22,8 +22,10 @@ export interface CodeServerOptions {
   logFile: string;
   /** Preferred port; when taken (or absent) a free one is used. */
   port?: number;
-  /** Merged over the quiet defaults into User/settings.json (e.g. `memgpt.baseUrl`). */
+  /** Merged over the defaults and the existing User/settings.json (e.g. `memgpt.baseUrl`). */
   settings?: Record<string, unknown>;
+  /** Settings written only where the user has none. Default: QUIET_SETTINGS (tests). */
+  defaultSettings?: Readonly<Record<string, unknown>>;
   /** Extra environment of the server and so of its extension host (e.g. OPENAI_API_KEY). */
   env?: Record<string, string>;
   /** False keeps workspace trust on (for restricted-mode tests). Default true. */
@@ -53,8 +55,23 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
   'security.workspace.trust.startupPrompt': 'never',
 };
 
-/** Writes User/settings.json: quiet defaults, then what is already there, then `extra`. */
-export function writeUserSettings(userDataDir: string, extra: Record<string, unknown> = {}): string {
+/** For `npm start`: offline and private, but otherwise the VS Code a user knows (git, trust prompt). */
+export const PRODUCT_SETTINGS: Readonly<Record<string, unknown>> = {
+  'workbench.startupEditor': 'none',
+  'workbench.enableExperiments': false,
+  'chat.disableAIFeatures': true,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'update.mode': 'none',
+};
+
+/** Writes User/settings.json: `defaults`, then what is already there, then `extra`. */
+export function writeUserSettings(
+  userDataDir: string,
+  extra: Record<string, unknown> = {},
+  defaults: Readonly<Record<string, unknown>> = QUIET_SETTINGS,
+): string {
   const userDir = path.join(userDataDir, 'User');
   mkdirSync(userDir, { recursive: true });
   const file = path.join(userDir, 'settings.json');
@@ -65,7 +82,7 @@ export function writeUserSettings(userDataDir: string, extra: Record<string, unk
   } catch {
     // Absent, or hand-edited with comments: our keys are written over a fresh object.
   }
-  writeFileSync(file, JSON.stringify({ ...QUIET_SETTINGS, ...existing, ...extra }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ ...defaults, ...existing, ...extra }, null, 2) + '\n');
   return file;
 }
 
@@ -137,7 +154,7 @@ export async function startCodeServer(o: CodeServerOptions): Promise<CodeServer>
   for (const dir of [o.stateDir, o.userDataDir, o.extensionsDir, path.dirname(o.logFile)]) mkdirSync(dir, { recursive: true });
   const configFile = path.join(o.stateDir, 'config.yaml');
   writeFileSync(configFile, 'auth: none\ncert: false\n');
-  writeUserSettings(o.userDataDir, o.settings);
+  writeUserSettings(o.userDataDir, o.settings, o.defaultSettings);
   for (const ext of o.installExtensions ?? []) installExtension(o, ext, configFile);
 
   const port = o.port !== undefined && (await portIsFree(o.port)) ? o.port : await freePort();

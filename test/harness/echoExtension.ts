@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { USE_ECHO_BACKEND_COMMAND } from '../integration/support/echoCommand';
+import { listInstalledExtension } from './extensionsDir';
 
 const PUBLISHER = 'memgpt-vscode';
 const NAME = 'memgpt-test-echo';
@@ -39,13 +40,5 @@ export async function installEchoExtension(repoRoot: string, extensionsDir: stri
     },
   };
   writeFileSync(path.join(outDir, 'package.json'), JSON.stringify(manifest, null, 2));
-  // The profile's list of installed extensions: VS Code loads what is listed here, not every folder.
-  const entry = {
-    identifier: { id: `${PUBLISHER}.${NAME}` },
-    version: VERSION,
-    location: { $mid: 1, scheme: 'file', path: outDir },
-    relativeLocation: folderName,
-    metadata: { installedTimestamp: Date.now(), source: 'vsix' },
-  };
-  writeFileSync(path.join(extensionsDir, 'extensions.json'), JSON.stringify([entry]));
+  listInstalledExtension(extensionsDir, `${PUBLISHER}.${NAME}`, VERSION, folderName);
 }

@@ -3,6 +3,8 @@
  * its main process. Each server therefore runs in its own process group, and every group started
  * here is killed when this process ends, however it ends (normal exit, exception, Ctrl-C, SIGTERM).
  */
+import { HARNESS_STOP_GRACE_MS } from '../../src/core/limits';
+
 const liveGroups = new Set<number>();
 let hooksInstalled = false;
 
@@ -22,8 +24,10 @@ function installHooks(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      // Graceful first (code-server saves state on SIGTERM); the 'exit' hook above is the backstop.
+      void Promise.all([...liveGroups].map((pgid) => stopGroup(pgid, HARNESS_STOP_GRACE_MS))).finally(() =>
+        process.exit(signal === 'SIGINT' ? 130 : 143),
+      );
     });
   }
 }
