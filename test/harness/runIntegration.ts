@@ -52,6 +52,12 @@ const artifactsDir = path.join(repoRoot, 'artifacts');
 const logsDir = path.join(artifactsDir, 'logs');
 const testBundle = path.join(repoRoot, 'dist/test/integration.js');
 
+/** MEMGPT_IN_HOST_TIMEOUT_MS overrides the limit (debugging a slow host, or proving the time-out). */
+function inHostTimeoutMs(): number {
+  const override = Number(process.env.MEMGPT_IN_HOST_TIMEOUT_MS);
+  return Number.isFinite(override) && override > 0 ? override : HARNESS_IN_HOST_RUN_TIMEOUT_MS;
+}
+
 function matches(file: string, grep: string | undefined): boolean {
   return !grep || file.toLowerCase().includes(grep.toLowerCase());
 }
@@ -99,7 +105,7 @@ async function runInHost(browser: Browser, session: Session, resultFile: string)
     workbenchUrl(session.server.url, { folder: session.workspace, extensionDevelopmentPaths: [repoRoot], extensionTestsPath: testBundle }),
   );
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), HARNESS_IN_HOST_RUN_TIMEOUT_MS)));
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), inHostTimeoutMs())));
   const outcome = await Promise.race([exited, timedOut]);
   clearTimeout(timer);
   await page.screenshot({ path: path.join(artifactsDir, 'screenshots', 'in-host-end.png') }).catch(() => undefined);
@@ -115,7 +121,7 @@ async function runInHost(browser: Browser, session: Session, resultFile: string)
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (outcome === 'timeout') {
     report.errors.push(
-      `The in-host test run never reported back within ${HARNESS_IN_HOST_RUN_TIMEOUT_MS / 1000} s (hung test or extension host crash). ` +
+      `The in-host test run never reported back within ${inHostTimeoutMs() / 1000} s (hung test or extension host crash). ` +
         `See artifacts/logs/host-console.log and artifacts/screenshots/in-host-end.png.`,
     );
   } else if (outcome !== 0 && report.failed === 0) {
