@@ -25,6 +25,11 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   private mtime = Date.now();
   readonly onDidChangeFile = this.emitter.event;
 
+  /** Strictly increasing: VS Code decides "changed on disk" (reload, save conflicts) by mtime. */
+  private touch(): void {
+    this.mtime = Math.max(Date.now(), this.mtime + 1);
+  }
+
   constructor(private readonly runtime: AgentRuntimePort) {
     this.subscription = runtime.onEvent((event) => {
       if (event.type === 'memory_changed' && event.what === 'core') void this.announceAll();
@@ -33,7 +38,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
 
   /** Tells open editors every block changed (agent edit, agent switch or reset). */
   async announceAll(): Promise<void> {
-    this.mtime = Date.now();
+    this.touch();
     const blocks = await this.runtime.coreMemory().catch(() => []);
     this.emitter.fire(blocks.map((b) => ({ type: vscode.FileChangeType.Changed, uri: coreMemoryUri(b.label) })));
   }
@@ -75,7 +80,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
     }
     if (value === block.value) return;
     await this.runtime.setCoreMemoryBlock(block.label, value);
-    this.mtime = Date.now();
+    this.touch();
     this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
   }
 
