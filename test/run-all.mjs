@@ -92,7 +92,8 @@ async function nodeTests(name, files, env) {
   const passed = count('pass');
   let failed = count('fail') + count('cancelled');
   if (code !== 0 && failed === 0) failed = 1; // the runner itself failed (crash, bad flag)
-  return { passed, failed, note: `${files.length} files; details: ${path.relative(root, spec)}` };
+  const skipped = count('skipped') + count('todo');
+  return { passed, failed, note: `${files.length} files${skipped ? `, ${skipped} skipped` : ''}; details: ${path.relative(root, spec)}` };
 }
 
 async function integration(grep) {
@@ -103,10 +104,13 @@ async function integration(grep) {
   let passed = 0;
   let failed = 0;
   let errors = [];
-  if (existsSync(report)) ({ passed, failed, errors } = JSON.parse(readFileSync(report, 'utf8')));
+  let tests = [];
+  if (existsSync(report)) ({ passed, failed, errors, tests } = JSON.parse(readFileSync(report, 'utf8')));
+  const skipped = tests.filter((t) => t.state === 'pending').length;
   // A run that never reported back, or a harness that crashed, is a failure even with no failed test.
   if (code !== 0 && failed === 0) failed = 1;
-  return { passed, failed, note: errors.length ? errors[0].split('\n')[0] : 'logs: artifacts/logs/' };
+  const note = errors.length ? errors[0].split('\n')[0] : `${skipped ? `${skipped} skipped; ` : ''}logs: artifacts/logs/`;
+  return { passed, failed, note };
 }
 
 function seconds(ms) {

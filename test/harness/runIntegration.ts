@@ -88,6 +88,7 @@ async function openSession(host: HostPaths, scratch: string, name: string, needs
     logFile: path.join(logsDir, `code-server-${name}.log`),
     settings: { ...base.settings, ...needs.settings },
     env: { ...base.env, ...needs.env },
+    disableWorkspaceTrust: !needs.workspaceTrust,
   });
   return { server, userDataDir, workspace };
 }
@@ -282,7 +283,9 @@ function printReport(r: IntegrationReport): void {
     if (t.error) console.log(t.error.split('\n').slice(0, 12).map((l) => `         ${l}`).join('\n'));
   }
   for (const e of r.errors) console.log(`  ERROR ${e}`);
-  console.log(`integration: ${r.passed} passed, ${r.failed} failed${r.errors.length ? `, ${r.errors.length} run errors` : ''}`);
+  const skipped = r.tests.filter((t) => t.state === 'pending').length;
+  const extra = [skipped ? `${skipped} skipped` : '', r.errors.length ? `${r.errors.length} run errors` : ''].filter(Boolean);
+  console.log(`integration: ${r.passed} passed, ${r.failed} failed${extra.map((e) => `, ${e}`).join('')}`);
 }
 
 if (require.main === module) {

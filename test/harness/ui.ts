@@ -42,6 +42,8 @@ export interface ServerNeeds {
   settings?: Record<string, unknown>;
   /** Environment of the server and its extension host. */
   env?: Record<string, string>;
+  /** Keep workspace trust on (the folder opens in Restricted Mode), for restricted-mode scenarios. */
+  workspaceTrust?: boolean;
   /** Called after the scenario (stop a scripted model server, …). */
   dispose?: () => Promise<void> | void;
 }
