@@ -4,7 +4,7 @@ declare module 'virtual:integration-suites' {
     /** File name inside test/integration/suite/, e.g. "chatView.test.ts". */
     file: string;
     /** Evaluates the file, which registers its describe/it blocks with mocha. */
-    load(): Promise<unknown>;
+    load(): unknown;
   }
   export const integrationSuites: readonly IntegrationSuite[];
 }
