@@ -20,6 +20,8 @@ import { ensureDependencies, ensureHost } from './harness/bootstrap.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const logs = path.join(root, 'artifacts', 'logs');
 const STEPS = ['typecheck', 'build', 'unit', 'webview', 'integration'];
+/** src/core/limits.ts, loaded once dependencies are installed. */
+let limits;
 
 function usage(problem) {
   console.error(`${problem}\nUsage: npm test -- [--only ${STEPS.join('|')}[,…]] [--grep text]`);
@@ -79,6 +81,7 @@ async function nodeTests(name, files, env) {
       '--import', 'tsx', '--test',
       // Three reporters on one stream trip Node's default listener limit; the warning is noise.
       '--disable-warning=MaxListenersExceededWarning',
+      `--test-timeout=${limits.HARNESS_NODE_TEST_TIMEOUT_MS}`,
       '--test-reporter=dot', '--test-reporter-destination=stdout',
       '--test-reporter=tap', `--test-reporter-destination=${tap}`,
       '--test-reporter=spec', `--test-reporter-destination=${spec}`,
@@ -147,6 +150,9 @@ async function main() {
     return { passed: 0, failed: 0, note: did, host };
   });
   if (install.failed === 0) {
+    // Limits live in one TypeScript file; tsx (installed above) reads it.
+    const { tsImport } = await import('tsx/esm/api');
+    limits = await tsImport('../src/core/limits.ts', import.meta.url);
     if (selected('typecheck') && !opts.grep) {
       await step('typecheck', async () => check(await exec(path.join(root, 'node_modules/.bin/tsc'), ['-p', '.', '--noEmit'])));
     }

@@ -179,6 +179,8 @@ export const HARNESS_UI_WAIT_MS = 45_000;
 export const HARNESS_STOP_GRACE_MS = 3_000;
 /** Default mocha time-out of one in-host integration test (a suite may raise it with this.timeout). */
 export const HARNESS_IN_HOST_TEST_TIMEOUT_MS = 30_000;
+/** `npm test`: one unit or webview test (node --test) fails after this long instead of hanging the run. */
+export const HARNESS_NODE_TEST_TIMEOUT_MS = 120_000;
 
 // --- Editor integration: file events, selections, memory search (EDITOR-INTEGRATION engineer) ---
 /** Quiet time after the last open/save before pending file events are handed to the agent. */
