@@ -15,6 +15,7 @@ interface ProfileEntry {
 
 /** Adds (or replaces) `id` in extensions.json, keeping every other installed extension. */
 export function listInstalledExtension(extensionsDir: string, id: string, version: string, folderName: string): void {
+  mkdirSync(extensionsDir, { recursive: true });
   const file = path.join(extensionsDir, 'extensions.json');
   let entries: ProfileEntry[] = [];
   if (existsSync(file)) {
