@@ -207,3 +207,9 @@ export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
 export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
 /** Characters of an exported agent file "Import agent" reads at most (a larger file is refused, not truncated). */
 export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
+
+// --- Runtime (composition of agent, memory and index for one workspace; lead) ---
+/** Model used when none is configured and the server is OpenAI's own. */
+export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+/** How long listing a server's models may take when resolving an empty model setting. */
+export const MODEL_LIST_TIMEOUT_MS = 10_000;

@@ -1,0 +1,92 @@
+/**
+ * What a WorkspaceRuntime is configured with, the same for the extension (from VS Code settings
+ * and SecretStorage) and the command line (from flags and the environment), plus the rules both
+ * share: which folder URI names a workspace, and when an API key may travel with a request.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export interface RuntimeFolder {
+  /** Shown in multi-root paths (first path segment); unique. */
+  name: string;
+  /** Absolute path on disk. */
+  path: string;
+}
+
+export interface RuntimeConfig {
+  /** '' = OpenAI's default model, or the first model a non-OpenAI server lists. */
+  model: string;
+  /** '' = OpenAI. */
+  baseUrl: string;
+  apiKey?: string;
+  /** Tokens; 0 = from the known-model table. */
+  contextWindow: number;
+  temperature: number;
+  /** `baseUrl` '' = the local model-free embedder (nothing leaves the machine). */
+  embeddings: { baseUrl: string; model: string };
+  pressureFraction: number;
+  stepLimit: number;
+  index: { include: readonly string[]; exclude: readonly string[]; maxFileBytes: number };
+}
+
+/**
+ * The URI string that keys a folder's memory. VS Code's `Uri.file(p).toString()` and this agree
+ * for ordinary paths, so the CLI and the editor open the same storage folder; the extension
+ * uses this function too, so they agree for every path.
+ */
+export function folderKeyUri(absPath: string): string {
+  return pathToFileURL(path.resolve(absPath)).href.replace(/\/+$/, '');
+}
+
+export function effectiveBaseUrl(baseUrl: string): string {
+  return baseUrl.trim() === '' ? OPENAI_BASE_URL : baseUrl.trim().replace(/\/+$/, '');
+}
+
+/** True when requests go to OpenAI itself (an API key is then required). */
+export function isOpenAIEndpoint(baseUrl: string): boolean {
+  try {
+    return new URL(effectiveBaseUrl(baseUrl)).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The chat API key goes to the embeddings endpoint only when that is the same server: a key for
+ * one provider must never be sent to another host the user configured for something else.
+ */
+export function embeddingsApiKey(config: Pick<RuntimeConfig, 'baseUrl' | 'apiKey' | 'embeddings'>): string | undefined {
+  if (!config.apiKey) return undefined;
+  try {
+    const chat = new URL(effectiveBaseUrl(config.baseUrl));
+    const embeddings = new URL(effectiveBaseUrl(config.embeddings.baseUrl));
+    return chat.origin === embeddings.origin ? config.apiKey : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which parts of the runtime a configuration change invalidates. */
+export interface ConfigImpact {
+  chat: boolean;
+  embeddings: boolean;
+  index: boolean;
+}
+
+export function configImpact(before: RuntimeConfig, after: RuntimeConfig): ConfigImpact {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  return {
+    chat:
+      before.model !== after.model ||
+      before.baseUrl !== after.baseUrl ||
+      before.apiKey !== after.apiKey ||
+      before.contextWindow !== after.contextWindow ||
+      before.temperature !== after.temperature ||
+      before.pressureFraction !== after.pressureFraction ||
+      before.stepLimit !== after.stepLimit,
+    embeddings: !same(before.embeddings, after.embeddings) || (after.embeddings.baseUrl !== '' && before.apiKey !== after.apiKey),
+    index: !same(before.index, after.index),
+  };
+}

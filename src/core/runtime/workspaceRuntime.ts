@@ -1,0 +1,757 @@
+/**
+ * WorkspaceRuntime: the composition root of one workspace's agent, shared by the extension and
+ * the command line. It opens the memory in the safe order (storage lock, recall, agent states),
+ * the archival index with the configured embedder, the workspace indexer and the read-only
+ * workspace view, builds the model client, and keeps one AgentDirectory over all of it.
+ *
+ * Everything the model client, the embedder, trust or the index rules depend on is rebuilt when
+ * they change (`configure`, `setWorkspaceTrusted`), between turns, never under a running one.
+ * It implements AgentRuntimePort, so the editor adapters and the CLI drive the same object.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { Agent } from '../agent/agent';
+import { AgentDirectory } from '../agent/agentDirectory';
+import type { AgentEvent, AgentEventListener, AgentInput } from '../agent/events';
+import { LocalHashEmbedder } from '../embed/localEmbedder';
+import { OpenAIEmbedder } from '../embed/openaiEmbedder';
+import { ArchivalIndex } from '../index/archivalIndex';
+import { WorkspaceIndexer, type IndexProgress } from '../index/workspaceIndexer';
+import type { ArchivalHit } from '../interfaces/archivalStore';
+import type { Embedder } from '../interfaces/embedder';
+import type { RecallRecord } from '../interfaces/recallStore';
+import { contextWindowFor } from '../llm/knownModels';
+import { OpenAIChatModel } from '../llm/openaiChatModel';
+import { CoreMemory } from '../memory/coreMemory';
+import { readJsonFile, atomicWriteJson } from '../storage/atomicFile';
+import { openWorkspaceStorage, type WorkspaceStorage } from '../storage/workspaceStorage';
+import { createTokenCounter } from '../tokens/tokenCounter';
+import { NodeWorkspace } from '../workspace/nodeWorkspace';
+import { DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS } from '../limits';
+import {
+  configImpact,
+  effectiveBaseUrl,
+  embeddingsApiKey,
+  folderKeyUri,
+  isOpenAIEndpoint,
+  type RuntimeConfig,
+  type RuntimeFolder,
+} from './runtimeConfig';
+import type {
+  AgentInfo,
+  AgentRuntimePort,
+  CoreMemoryBlockView,
+  IndexProgressView,
+  IndexRunSummary,
+  MemoryStats,
+  NewAgent,
+  PortDisposable,
+  RuntimeActivity,
+  TurnOutcome,
+} from './runtimePort';
+
+export type RuntimeLogLevel = 'info' | 'warn' | 'error';
+export type RuntimeLog = (level: RuntimeLogLevel, message: string) => void;
+
+/** Where a user message came from: the chat echoes its own, every other source is shown by the view. */
+export type InputSource = 'chat' | 'editor' | 'api' | 'cli';
+
+/** A user message entering the runtime (the agent itself has no event for it). */
+export interface UserMessageNotice {
+  text: string;
+  source: InputSource;
+}
+
+export interface WorkspaceRuntimeOptions {
+  /** Global storage root: the extension's globalStorage folder, or the CLI's state folder. */
+  storageRoot: string;
+  folders: readonly RuntimeFolder[];
+  trusted: boolean;
+  config: RuntimeConfig;
+  /** Shown to a second window that finds the memory locked, e.g. "VS Code window" or "memgpt CLI". */
+  owner?: string;
+  /** Extra exclude globs from the editor (`files.exclude`, `search.exclude`). */
+  editorExcludes?: readonly string[];
+  log?: RuntimeLog;
+}
+
+/** View state kept per agent: the newest record the user hid with "Clear view". */
+interface ViewFile {
+  hiddenThroughSeq: Record<string, number>;
+}
+
+function validateViewFile(value: unknown): ViewFile {
+  const hidden = (value as Partial<ViewFile> | null)?.hiddenThroughSeq;
+  if (!hidden || typeof hidden !== 'object') throw new Error('hiddenThroughSeq is missing');
+  return { hiddenThroughSeq: Object.fromEntries(Object.entries(hidden).filter(([, v]) => typeof v === 'number')) };
+}
+
+class Emitter<T> {
+  private readonly listeners = new Set<(value: T) => void>();
+  on(listener: (value: T) => void): PortDisposable {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
+  fire(value: T): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(value);
+      } catch {
+        // A failing listener (a closed view) must not break the agent or other listeners.
+      }
+    }
+  }
+}
+
+export class RuntimeUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeUnavailableError';
+  }
+}
+
+export class WorkspaceRuntime implements AgentRuntimePort {
+  private config: RuntimeConfig;
+  private trusted: boolean;
+  private archival!: ArchivalIndex;
+  private embedder!: Embedder;
+  private indexer: WorkspaceIndexer | null = null;
+  private indexerProgress: { dispose(): void } | null = null;
+  private directory: AgentDirectory | null = null;
+  private directoryStale = true;
+  private resolvedModel: string | null = null;
+  private subscribedAgent: Agent | null = null;
+  private unsubscribeAgent: (() => void) | null = null;
+  private busyTurns = 0;
+  private indexing: { controller: AbortController; run: Promise<IndexRunSummary> } | null = null;
+  private lastIndexProgress: IndexProgress | null = null;
+  private currentActivity: RuntimeActivity = { kind: 'starting' };
+  /** Serialises rebuilds (config, trust, rebuild index) so two never interleave. */
+  private rebuildChain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private readonly agentEvents = new Emitter<AgentEvent>();
+  private readonly userMessages = new Emitter<UserMessageNotice>();
+  private readonly activityEvents = new Emitter<RuntimeActivity>();
+  private readonly indexEvents = new Emitter<IndexProgressView>();
+  private readonly stateEvents = new Emitter<void>();
+  private readonly log: RuntimeLog;
+
+  private constructor(
+    private readonly options: WorkspaceRuntimeOptions,
+    readonly storage: WorkspaceStorage,
+  ) {
+    this.config = options.config;
+    this.trusted = options.trusted;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Opens the workspace's memory and index. Fails only when the storage itself cannot be used. */
+  static async open(options: WorkspaceRuntimeOptions): Promise<WorkspaceRuntime> {
+    const storage = await openWorkspaceStorage(
+      options.storageRoot,
+      options.folders.map((f) => folderKeyUri(f.path)),
+      { owner: options.owner ?? 'VS Code window' },
+    );
+    const runtime = new WorkspaceRuntime(options, storage);
+    try {
+      await runtime.openArchival();
+      runtime.buildIndexer();
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+    runtime.setActivity(storage.readOnly ? { kind: 'read-only', reason: storage.readOnlyReason ?? 'Another window holds this memory.' } : { kind: 'idle' });
+    if (storage.readOnly) runtime.log('warn', storage.readOnlyReason ?? 'The memory of this workspace is read-only in this window.');
+    return runtime;
+  }
+
+  // ─── Building the parts ───────────────────────────────────────────────────
+
+  get folders(): readonly RuntimeFolder[] {
+    return this.options.folders;
+  }
+
+  get readOnly(): boolean {
+    return this.storage.readOnly;
+  }
+
+  get isTrusted(): boolean {
+    return this.trusted;
+  }
+
+  get embedderId(): string {
+    return this.embedder.id;
+  }
+
+  get currentConfig(): RuntimeConfig {
+    return this.config;
+  }
+
+  private async makeEmbedder(): Promise<Embedder> {
+    const e = this.config.embeddings;
+    if (e.baseUrl.trim() === '') return new LocalHashEmbedder();
+    try {
+      const apiKey = embeddingsApiKey(this.config);
+      return await OpenAIEmbedder.connect({ baseUrl: effectiveBaseUrl(e.baseUrl), model: e.model, ...(apiKey ? { apiKey } : {}) });
+    } catch (error) {
+      // Searching with the local embedder beats no archival memory at all; the user is told.
+      this.log('warn', `The embeddings endpoint ${e.baseUrl} could not be used (${message(error)}). Archival memory uses the local embedder until it can.`);
+      return new LocalHashEmbedder();
+    }
+  }
+
+  private async openArchival(): Promise<void> {
+    this.embedder = await this.makeEmbedder();
+    this.archival = await ArchivalIndex.open({
+      dir: this.storage.layout.archivalDir,
+      embedder: this.embedder,
+      log: (m: string) => this.log('info', m),
+    });
+  }
+
+  private buildIndexer(): void {
+    this.indexerProgress?.dispose();
+    this.indexer = null;
+    if (!this.trusted || this.options.folders.length === 0) return;
+    this.indexer = new WorkspaceIndexer({
+      roots: this.options.folders,
+      archival: this.archival,
+      excludeGlobs: [...this.config.index.exclude, ...(this.options.editorExcludes ?? [])],
+      includeGlobs: this.config.index.include,
+      maxFileBytes: this.config.index.maxFileBytes,
+      log: (m) => this.log('info', m),
+    });
+    this.indexerProgress = this.indexer.onProgress((p) => this.onIndexerProgress(p));
+  }
+
+  private workspaceView(): NodeWorkspace {
+    return new NodeWorkspace(this.options.folders, {
+      trusted: this.trusted,
+      excludeGlobs: [...this.config.index.exclude, ...(this.options.editorExcludes ?? [])],
+    });
+  }
+
+  /** The model name to use: the setting, else OpenAI's default, else the server's first model. */
+  private async modelName(): Promise<string> {
+    if (this.config.model.trim() !== '') return this.config.model.trim();
+    if (isOpenAIEndpoint(this.config.baseUrl)) return DEFAULT_OPENAI_MODEL;
+    if (this.resolvedModel) return this.resolvedModel;
+    const models = await this.listModels({ signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS) }).catch((error: unknown) => {
+      throw new RuntimeUnavailableError(
+        `No model is set and the server at ${effectiveBaseUrl(this.config.baseUrl)} did not list its models (${message(error)}). ` +
+          'Set MemGPT: Model (or --model), or check that the server is running.',
+      );
+    });
+    const first = models[0];
+    if (!first) {
+      throw new RuntimeUnavailableError(
+        `The server at ${effectiveBaseUrl(this.config.baseUrl)} lists no models. Load or pull a model there (e.g. \`ollama pull llama3.1\`), then try again.`,
+      );
+    }
+    this.resolvedModel = first;
+    this.log('info', `No model set; using "${first}", the first model the server lists.`);
+    return first;
+  }
+
+  private async agentDirectory(): Promise<AgentDirectory> {
+    if (this.directory && !this.directoryStale) return this.directory;
+    const old = this.directory;
+    if (old) await (await old.active()).idle();
+    const model = await this.modelName();
+    const contextWindow = contextWindowFor(model, this.config.contextWindow || undefined);
+    const chatModel = new OpenAIChatModel({
+      baseUrl: effectiveBaseUrl(this.config.baseUrl),
+      ...(this.config.apiKey ? { apiKey: this.config.apiKey } : {}),
+      model,
+      temperature: this.config.temperature,
+    });
+    this.directory = new AgentDirectory({
+      states: this.storage.agents,
+      recall: this.storage.recall,
+      deps: { model: chatModel, counter: await createTokenCounter(model), archival: this.archival, workspace: this.workspaceView() },
+      settings: {
+        contextWindow,
+        pressureFraction: this.config.pressureFraction,
+        stepLimit: this.config.stepLimit,
+        embedderId: this.embedder.id,
+      },
+    });
+    this.directoryStale = false;
+    this.subscribedAgent = null;
+    return this.directory;
+  }
+
+  /** The active agent, (re)built as needed, with its events forwarded to this runtime's listeners. */
+  async agent(): Promise<Agent> {
+    this.assertOpen();
+    const agent = await (await this.agentDirectory()).active();
+    if (agent !== this.subscribedAgent) {
+      this.unsubscribeAgent?.();
+      this.subscribedAgent = agent;
+      this.unsubscribeAgent = agent.onEvent((e) => this.agentEvents.fire(e));
+      this.stateEvents.fire();
+    }
+    return agent;
+  }
+
+  private rebuild<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.rebuildChain.then(work);
+    this.rebuildChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies new settings: what they invalidate is rebuilt before the next turn. */
+  configure(next: RuntimeConfig): Promise<void> {
+    return this.rebuild(async () => {
+      const impact = configImpact(this.config, next);
+      this.config = next;
+      if (impact.chat) this.resolvedModel = null;
+      if (impact.embeddings) {
+        await this.cancelIndexing();
+        await this.settleTurns();
+        await this.archival.close();
+        await this.openArchival();
+        this.buildIndexer();
+      } else if (impact.index) {
+        await this.cancelIndexing();
+        this.buildIndexer();
+      }
+      if (impact.chat || impact.embeddings || impact.index) this.directoryStale = true;
+      this.stateEvents.fire();
+    });
+  }
+
+  private async settleTurns(): Promise<void> {
+    if (this.directory) await (await this.directory.active()).idle();
+  }
+
+  // ─── AgentRuntimePort: the active agent ────────────────────────────────────
+
+  async handle(
+    input: AgentInput,
+    options: { signal?: AbortSignal; onEvent?: (event: AgentEvent) => void; source?: InputSource } = {},
+  ): Promise<TurnOutcome> {
+    this.assertWritable('chat');
+    await this.rebuildChain;
+    this.busyTurns++;
+    this.refreshActivity();
+    try {
+      if (input.type === 'user_message') this.userMessages.fire({ text: input.text, source: options.source ?? 'api' });
+      const agent = await this.agent();
+      const result = await agent.handle(input, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      });
+      return { reason: result.reason, messages: result.messages, ...(result.error !== undefined ? { error: result.error } : {}) };
+    } catch (error) {
+      // The agent never rejects for model errors; this is setup (no model, tiny window): tell the view too.
+      const text = message(error);
+      const event: AgentEvent = { type: 'error', message: text, recoverable: false };
+      options.onEvent?.(event);
+      this.agentEvents.fire(event);
+      this.agentEvents.fire({ type: 'turn_finished', reason: 'error' });
+      return { reason: 'error', messages: [], error: text };
+    } finally {
+      this.busyTurns--;
+      this.refreshActivity();
+    }
+  }
+
+  async enqueue(input: AgentInput): Promise<void> {
+    this.assertWritable('record editor events');
+    await (await this.agent()).enqueue(input);
+  }
+
+  onEvent(listener: AgentEventListener): PortDisposable {
+    return this.agentEvents.on(listener);
+  }
+
+  /** User messages entering the runtime, with where they came from. */
+  onUserMessage(listener: (notice: UserMessageNotice) => void): PortDisposable {
+    return this.userMessages.on(listener);
+  }
+
+  /** Agents added, switched, reset or rebuilt; settings applied. */
+  onDidChangeState(listener: () => void): PortDisposable {
+    return this.stateEvents.on(listener);
+  }
+
+  isBusy(): boolean {
+    return this.busyTurns > 0;
+  }
+
+  async lastLogin(): Promise<string | null> {
+    const id = await this.storage.agents.activeAgentId();
+    if (!id) return null;
+    return (await this.storage.agents.load(id)).lastLogin;
+  }
+
+  // ─── Memory ───────────────────────────────────────────────────────────────
+
+  async remember(text: string, provenance: { path: string; startLine: number; endLine: number }): Promise<string> {
+    this.assertWritable('remember anything');
+    const id = await this.archival.insertMemory(text, provenance);
+    await this.archival.flush();
+    this.agentEvents.fire({ type: 'memory_changed', what: 'archival' });
+    return id;
+  }
+
+  async searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
+    const agentId = await this.storage.agents.activeAgentId();
+    const recall = agentId ? this.storage.recall.search(agentId, query, 0, options.limit).records : [];
+    const archival = (await this.archival.search(query, { pageSize: options.limit, ...(options.signal ? { signal: options.signal } : {}) })).hits;
+    return { recall, archival };
+  }
+
+  private async coreMemoryOf(agentId?: string): Promise<{ core: CoreMemory; active: boolean }> {
+    const activeId = await this.storage.agents.activeAgentId();
+    if (agentId === undefined || agentId === activeId) {
+      if (this.subscribedAgent && !this.directoryStale && this.subscribedAgent.id === (agentId ?? activeId)) {
+        return { core: this.subscribedAgent.coreMemory, active: true };
+      }
+      if (!activeId) return { core: (await this.agent()).coreMemory, active: true };
+      agentId = activeId;
+    }
+    return { core: CoreMemory.fromJSON((await this.storage.agents.load(agentId)).coreMemory), active: false };
+  }
+
+  async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
+    const { core } = await this.coreMemoryOf(agentId);
+    return core.labels.map((label) => ({ label, value: core.get(label), limit: core.limit(label) }));
+  }
+
+  async setCoreMemoryBlock(label: string, value: string): Promise<void> {
+    this.assertWritable('change core memory');
+    await this.rebuildChain;
+    await (await this.agent()).editCoreMemory(label, value);
+  }
+
+  async memoryStats(agentId?: string): Promise<MemoryStats> {
+    const activeId = await this.storage.agents.activeAgentId();
+    const id = agentId ?? activeId ?? undefined;
+    const isActive = id !== undefined && id === activeId;
+    const agent = isActive && this.subscribedAgent?.id === id ? this.subscribedAgent : null;
+    return {
+      recallCount: id ? this.storage.recall.count(id) : 0,
+      archivalCount: this.archival.count(),
+      ...(agent ? { contextUsage: agent.usage() } : {}),
+    };
+  }
+
+  /** Archival counts by source (workspace chunks, memories). */
+  archivalCounts(): { workspace: number; memory: number } {
+    return { workspace: this.archival.count('workspace'), memory: this.archival.count('memory') };
+  }
+
+  // ─── Agents ───────────────────────────────────────────────────────────────
+
+  async listAgents(): Promise<AgentInfo[]> {
+    const list = await this.storage.agents.list();
+    let activeId = await this.storage.agents.activeAgentId();
+    if (list.agents.length === 0 && !this.readOnly) {
+      activeId = (await this.agent()).id;
+      return this.listAgents();
+    }
+    for (const u of list.unavailable) this.log('warn', `Agent file ${u.file} is unavailable: ${u.reason}`);
+    return list.agents.map((a) => ({
+      id: a.id,
+      name: a.name,
+      active: a.id === activeId,
+      personaPreset: a.personaPreset,
+      humanPreset: a.humanPreset,
+    }));
+  }
+
+  async createAgent(init: NewAgent): Promise<{ id: string; name: string }> {
+    this.assertWritable('create agents');
+    await this.rebuildChain;
+    const directory = await this.agentDirectory();
+    const state = await directory.create({
+      name: init.name,
+      ...(init.personaPreset ? { personaPreset: init.personaPreset } : {}),
+      ...(init.humanPreset ? { humanPreset: init.humanPreset } : {}),
+      makeActive: false,
+    });
+    if (init.persona !== undefined || init.human !== undefined) {
+      // Own texts (MemGPT's create_agent persona=/human=): validated against the block limits.
+      const core = CoreMemory.fromJSON(state.coreMemory);
+      if (init.persona !== undefined) core.setBlock('persona', init.persona);
+      if (init.human !== undefined) core.setBlock('human', init.human);
+      await this.storage.agents.save({ ...state, coreMemory: core.toJSON() });
+    }
+    if (init.makeActive !== false) await this.switchAgent(state.id);
+    this.stateEvents.fire();
+    return { id: state.id, name: state.name };
+  }
+
+  async switchAgent(id: string): Promise<void> {
+    this.assertWritable('switch agents');
+    await this.rebuildChain;
+    if (!(await this.storage.agents.exists(id))) throw new Error(`There is no agent with id "${id}" in this workspace.`);
+    await (await this.agentDirectory()).switchTo(id);
+    await this.agent();
+    this.stateEvents.fire();
+  }
+
+  async resetAgent(id: string): Promise<void> {
+    this.assertWritable('reset agents');
+    await this.rebuildChain;
+    await (await this.agentDirectory()).reset(id);
+    await this.clearView(id);
+    this.subscribedAgent = null;
+    await this.agent();
+    this.agentEvents.fire({ type: 'memory_changed', what: 'core' });
+    this.stateEvents.fire();
+  }
+
+  async exportAgent(id: string): Promise<unknown> {
+    await this.rebuildChain;
+    if (this.readOnly) return this.storage.agents.exportAgent(id, this.storage.recall);
+    return (await this.agentDirectory()).exportAgent(id);
+  }
+
+  async importAgent(data: unknown): Promise<{ id: string; name: string }> {
+    this.assertWritable('import agents');
+    await this.rebuildChain;
+    const state = await (await this.agentDirectory()).importAgent(data);
+    this.stateEvents.fire();
+    return { id: state.id, name: state.name };
+  }
+
+  // ─── The conversation as the chat shows it ─────────────────────────────────
+
+  private viewFile(): string {
+    return path.join(this.storage.dir, 'view.json');
+  }
+
+  private async hiddenThrough(agentId: string): Promise<number> {
+    const view = await readJsonFile(this.viewFile(), validateViewFile, { readOnly: this.readOnly }).catch(() => null);
+    const seq = view?.hiddenThroughSeq?.[agentId];
+    return typeof seq === 'number' ? seq : -1;
+  }
+
+  /** Hides the conversation so far from the chat (memory untouched), also after a reload. */
+  async clearView(agentId?: string): Promise<void> {
+    const id = agentId ?? (await this.agent()).id;
+    const newest = this.storage.recall.page(id, undefined, 1)[0];
+    if (!newest || this.readOnly) return;
+    const view = (await readJsonFile(this.viewFile(), validateViewFile, { readOnly: this.readOnly }).catch(() => null)) ?? { hiddenThroughSeq: {} };
+    await atomicWriteJson(this.viewFile(), { hiddenThroughSeq: { ...view.hiddenThroughSeq, [id]: newest.seq } } satisfies ViewFile);
+  }
+
+  /** Recall records of the active agent before `beforeSeq`, oldest first, not hidden by clearView. */
+  async conversation(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
+    const id = await this.storage.agents.activeAgentId();
+    if (!id) return [];
+    const hidden = await this.hiddenThrough(id);
+    return this.storage.recall.page(id, beforeSeq, limit).filter((r) => r.seq > hidden);
+  }
+
+  async hasConversationBefore(seq: number): Promise<boolean> {
+    return (await this.conversation(seq, 1)).length > 0;
+  }
+
+  /** Usage of the active agent's window, when it is open. */
+  contextUsage(): ReturnType<Agent['usage']> | undefined {
+    return this.subscribedAgent && !this.directoryStale ? this.subscribedAgent.usage() : undefined;
+  }
+
+  activeAgentIdNow(): string | undefined {
+    return this.subscribedAgent?.id;
+  }
+
+  // ─── Workspace index ──────────────────────────────────────────────────────
+
+  indexWorkspace(options: { rebuild?: boolean; signal?: AbortSignal } = {}): Promise<IndexRunSummary> {
+    if (this.indexing && !options.rebuild) return this.indexing.run;
+    const controller = new AbortController();
+    const relay = (): void => controller.abort();
+    options.signal?.addEventListener('abort', relay, { once: true });
+    const run = (async (): Promise<IndexRunSummary> => {
+      if (options.rebuild && this.indexing) await this.cancelIndexing();
+      this.assertWritable('index the workspace');
+      if (!this.trusted) {
+        throw new Error('This workspace is in Restricted Mode: MemGPT indexes no files until you trust it (Manage Workspace Trust).');
+      }
+      if (this.options.folders.length === 0) throw new Error('No folder is open, so there is nothing to index. Open a folder first.');
+      if (options.rebuild) await this.rebuild(() => this.dropWorkspaceIndex());
+      const indexer = this.indexer;
+      if (!indexer) throw new Error('The workspace index is not available in this window.');
+      const result = await indexer.indexAll({ signal: controller.signal });
+      await this.archival.flush();
+      this.agentEvents.fire({ type: 'memory_changed', what: 'archival' });
+      return result;
+    })();
+    const entry = { controller, run };
+    this.indexing = entry;
+    const done = (): void => {
+      options.signal?.removeEventListener('abort', relay);
+      if (this.indexing === entry) this.indexing = null;
+      this.lastIndexProgress = null;
+      this.refreshActivity();
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  /** Rebuild: the workspace chunks and catalog go; remembered items stay (they are re-embedded from their log). */
+  private async dropWorkspaceIndex(): Promise<void> {
+    await this.settleTurns();
+    const folder = this.archival.folder;
+    await this.archival.close();
+    await fsp.rm(folder, { recursive: true, force: true });
+    await this.openArchival();
+    this.buildIndexer();
+    this.directoryStale = true;
+  }
+
+  private async cancelIndexing(): Promise<void> {
+    const current = this.indexing;
+    if (!current) return;
+    current.controller.abort();
+    this.indexer?.resume();
+    await current.run.catch(() => undefined);
+  }
+
+  pauseIndexing(): void {
+    this.indexer?.pause();
+    this.refreshActivity();
+  }
+
+  resumeIndexing(): void {
+    this.indexer?.resume();
+    this.refreshActivity();
+  }
+
+  async reindexFile(absPath: string): Promise<void> {
+    if (!this.indexer || this.readOnly) return;
+    await this.indexer.indexFile(absPath);
+  }
+
+  /** A file was deleted (or a folder): its chunks leave the index. */
+  async removeFile(absPath: string): Promise<void> {
+    if (!this.indexer || this.readOnly) return;
+    await this.indexer.removeFile(absPath);
+  }
+
+  async renameFile(oldAbs: string, newAbs: string): Promise<void> {
+    if (!this.indexer || this.readOnly) return;
+    await this.indexer.renameFile(oldAbs, newAbs);
+  }
+
+  onIndexProgress(listener: (progress: IndexProgressView) => void): PortDisposable {
+    return this.indexEvents.on(listener);
+  }
+
+  private onIndexerProgress(p: IndexProgress): void {
+    this.lastIndexProgress = p.phase === 'discovering' || p.phase === 'indexing' ? p : null;
+    this.indexEvents.fire({
+      phase: p.phase,
+      filesDone: p.filesDone,
+      filesTotal: p.filesTotal,
+      ...(p.currentFile !== undefined ? { currentFile: p.currentFile } : {}),
+      ...(p.error !== undefined ? { error: p.error } : {}),
+    });
+    this.refreshActivity();
+  }
+
+  /** Archival search for the CLI and tests (hybrid, both sources unless filtered). */
+  searchArchival(query: string, options: { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string; signal?: AbortSignal }): Promise<ArchivalHit[]> {
+    return this.archival
+      .search(query, {
+        pageSize: options.limit,
+        ...(options.source ? { source: options.source } : {}),
+        ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      .then((r) => r.hits);
+  }
+
+  // ─── Model server ─────────────────────────────────────────────────────────
+
+  async listModels(options: { baseUrl?: string; apiKey?: string; signal?: AbortSignal } = {}): Promise<string[]> {
+    const baseUrl = effectiveBaseUrl(options.baseUrl ?? this.config.baseUrl);
+    const apiKey = options.apiKey ?? (options.baseUrl === undefined ? this.config.apiKey : undefined);
+    const client = new OpenAIChatModel({ baseUrl, ...(apiKey ? { apiKey } : {}), model: 'model-list', maxRetries: 0 });
+    return client.listModels(options.signal);
+  }
+
+  // ─── Window state ─────────────────────────────────────────────────────────
+
+  activity(): RuntimeActivity {
+    return this.currentActivity;
+  }
+
+  onDidChangeActivity(listener: (activity: RuntimeActivity) => void): PortDisposable {
+    return this.activityEvents.on(listener);
+  }
+
+  private setActivity(next: RuntimeActivity): void {
+    if (JSON.stringify(next) === JSON.stringify(this.currentActivity)) return;
+    this.currentActivity = next;
+    this.activityEvents.fire(next);
+  }
+
+  private refreshActivity(): void {
+    if (this.closed) return;
+    if (this.readOnly) {
+      this.setActivity({ kind: 'read-only', reason: this.storage.readOnlyReason ?? 'Another window holds this memory.' });
+    } else if (this.busyTurns > 0) {
+      this.setActivity({ kind: 'thinking' });
+    } else if (this.indexing) {
+      const p = this.lastIndexProgress;
+      this.setActivity({ kind: 'indexing', filesDone: p?.filesDone ?? 0, filesTotal: p?.filesTotal ?? 0, paused: this.indexer?.isPaused ?? false });
+    } else {
+      this.setActivity({ kind: 'idle' });
+    }
+  }
+
+  setWorkspaceTrusted(trusted: boolean): Promise<void> {
+    if (trusted === this.trusted) return Promise.resolve();
+    return this.rebuild(async () => {
+      this.trusted = trusted;
+      if (!trusted) await this.cancelIndexing();
+      this.buildIndexer();
+      this.directoryStale = true;
+      this.stateEvents.fire();
+    });
+  }
+
+  storageDirs(): string[] {
+    return [this.options.storageRoot, this.storage.dir];
+  }
+
+  // ─── Lifecycle ────────────────────────────────────────────────────────────
+
+  private assertOpen(): void {
+    if (this.closed) throw new RuntimeUnavailableError('The MemGPT runtime of this window was closed.');
+  }
+
+  private assertWritable(what: string): void {
+    this.assertOpen();
+    if (this.readOnly) {
+      throw new RuntimeUnavailableError(
+        `MemGPT cannot ${what} in this window: ${this.storage.readOnlyReason ?? 'another window holds this workspace’s memory'}`,
+      );
+    }
+  }
+
+  /** Waits for the running turn and indexing (cancelled), saves, closes the index and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.cancelIndexing();
+    await this.rebuildChain;
+    if (this.directory && this.subscribedAgent) await this.subscribedAgent.idle();
+    this.closed = true;
+    this.unsubscribeAgent?.();
+    this.indexerProgress?.dispose();
+    await this.indexer?.dispose();
+    await this.archival.close();
+    await this.storage.close();
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,269 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { WorkspaceRuntime, type UserMessageNotice } from '../../../src/core/runtime/workspaceRuntime';
+import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
+import type { AgentEvent } from '../../../src/core/agent/events';
+import type { RuntimeActivity } from '../../../src/core/runtime/runtimePort';
+
+interface Fixture {
+  root: string;
+  folder: string;
+  stateDir: string;
+  server: FakeOpenAIServer;
+  config: RuntimeConfig;
+  close(): Promise<void>;
+}
+
+async function fixture(): Promise<Fixture> {
+  const root = await mkdtemp(path.join(tmpdir(), 'memgpt-runtime-'));
+  const folder = path.join(root, 'project');
+  await mkdir(path.join(folder, 'src'), { recursive: true });
+  await writeFile(path.join(folder, 'src', 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
+  await writeFile(path.join(folder, 'README.md'), '# Project\n\nInvoices are totalled in src/billing.ts.\n');
+  await writeFile(path.join(folder, '.env'), 'OPENAI_API_KEY=sk-canary-should-never-be-indexed\n');
+  const server = await startFakeOpenAIServer({ models: ['local-model', 'other-model'] });
+  const config: RuntimeConfig = {
+    model: 'local-model',
+    baseUrl: server.url,
+    contextWindow: 8192,
+    temperature: 0,
+    embeddings: { baseUrl: '', model: '' },
+    pressureFraction: 0.75,
+    stepLimit: 8,
+    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
+  };
+  return {
+    root,
+    folder,
+    stateDir: path.join(root, 'state'),
+    server,
+    config,
+    async close() {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const open = (f: Fixture, extra: Partial<Parameters<typeof WorkspaceRuntime.open>[0]> = {}) =>
+  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config, ...extra });
+
+test('a user message runs through the real agent and model client, persisted and reported', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    const events: AgentEvent[] = [];
+    const users: UserMessageNotice[] = [];
+    const activities: RuntimeActivity['kind'][] = [];
+    runtime.onEvent((e) => events.push(e));
+    runtime.onUserMessage((u) => users.push(u));
+    runtime.onDidChangeActivity((a) => activities.push(a.kind));
+    f.server.enqueue(sendMessage('Hello from the model'));
+    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' }, { source: 'editor' });
+    assert.equal(outcome.reason, 'done');
+    assert.deepEqual(outcome.messages, ['Hello from the model']);
+    assert.deepEqual(users, [{ text: 'hi', source: 'editor' }]);
+    assert.ok(events.some((e) => e.type === 'message_complete' && e.text === 'Hello from the model'));
+    assert.deepEqual(activities, ['thinking', 'idle']);
+    const agents = await runtime.listAgents();
+    assert.equal(agents.length, 1);
+    const stats = await runtime.memoryStats();
+    assert.equal(stats.recallCount, 3);
+    assert.ok(stats.contextUsage && stats.contextUsage.usedTokens > 0);
+    const history = await runtime.conversation(undefined, 50);
+    assert.equal(history.length, 3);
+    await runtime.close();
+
+    // A new runtime (a reload) finds the same agent and conversation.
+    const again = await open(f);
+    assert.equal((await again.conversation(undefined, 50)).length, 3);
+    assert.equal((await again.listAgents())[0]!.id, agents[0]!.id);
+    await again.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('an empty model setting uses the first model the server lists', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f, { config: { ...f.config, model: '' } });
+    f.server.enqueue(sendMessage('ok'));
+    await runtime.handle({ type: 'user_message', text: 'hi' });
+    assert.equal(f.server.chatRequests()[0]!.body.model, 'local-model');
+    await runtime.configure({ ...f.config, model: 'other-model' });
+    f.server.enqueue(sendMessage('ok again'));
+    const outcome = await runtime.handle({ type: 'user_message', text: 'again' });
+    assert.deepEqual(outcome.messages, ['ok again']);
+    assert.equal(f.server.chatRequests()[1]!.body.model, 'other-model', 'a settings change rebuilds the model client');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('no server: the turn fails with a clear error event instead of throwing', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f, { config: { ...f.config, model: '', baseUrl: 'http://127.0.0.1:9/v1' } });
+    const events: AgentEvent[] = [];
+    runtime.onEvent((e) => events.push(e));
+    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });
+    assert.equal(outcome.reason, 'error');
+    assert.match(outcome.error ?? '', /did not list its models/);
+    assert.ok(events.some((e) => e.type === 'error'));
+    assert.equal(events[events.length - 1]!.type, 'turn_finished');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('index, search, remember: workspace chunks and memories, secrets never indexed', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    const progress: string[] = [];
+    runtime.onIndexProgress((p) => progress.push(p.phase));
+    const summary = await runtime.indexWorkspace({});
+    assert.equal(summary.indexed, 2, 'billing.ts and README.md; .env is a secret');
+    assert.ok(progress.includes('done'));
+    const hits = await runtime.searchArchival('computeInvoiceTotal', { limit: 5 });
+    assert.equal(hits[0]?.path, 'src/billing.ts');
+    const secret = await runtime.searchArchival('sk-canary-should-never-be-indexed', { limit: 5 });
+    assert.ok(secret.every((h) => !h.text.includes('sk-canary')));
+    const id = await runtime.remember('The invoice total ignores discounts.', { path: 'src/billing.ts', startLine: 1, endLine: 3 });
+    assert.ok(id);
+    const found = await runtime.searchMemory('discounts', { limit: 5 });
+    assert.ok(found.archival.some((h) => h.source === 'memory' && h.id === id));
+    assert.deepEqual(runtime.archivalCounts().memory, 1);
+
+    // Rebuild drops the workspace chunks and re-indexes; the memory stays.
+    const rebuilt = await runtime.indexWorkspace({ rebuild: true });
+    assert.equal(rebuilt.indexed, 2);
+    assert.equal(runtime.archivalCounts().memory, 1);
+    // Unchanged files are not re-indexed on the next run.
+    const again = await runtime.indexWorkspace({});
+    assert.equal(again.indexed, 0);
+    assert.equal(again.unchanged, 2);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('restricted mode: no indexing, no file functions offered; trust enables both live', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f, { trusted: false });
+    await assert.rejects(runtime.indexWorkspace({}), /Restricted Mode/);
+    f.server.enqueue(sendMessage('ok'));
+    await runtime.handle({ type: 'user_message', text: 'hi' });
+    const names = (f.server.chatRequests()[0]!.body.tools ?? []).map((t) => t.function.name);
+    assert.ok(!names.includes('read_file'), `no file functions when untrusted: ${names.join(', ')}`);
+    await runtime.setWorkspaceTrusted(true);
+    f.server.enqueue(sendMessage('ok'));
+    await runtime.handle({ type: 'user_message', text: 'again' });
+    const trustedNames = (f.server.chatRequests()[1]!.body.tools ?? []).map((t) => t.function.name);
+    assert.ok(trustedNames.includes('read_file'), 'file functions after trust');
+    assert.equal((await runtime.indexWorkspace({})).indexed, 2);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('agents: create with own persona text, switch, core memory edit reaches the agent, export and import', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    const first = (await runtime.listAgents())[0]!;
+    const created = await runtime.createAgent({ name: 'Reviewer', persona: 'I review pull requests strictly.', humanPreset: 'learner' });
+    const agents = await runtime.listAgents();
+    assert.equal(agents.length, 2);
+    assert.equal(agents.find((a) => a.active)!.id, created.id);
+    const blocks = await runtime.coreMemory();
+    assert.equal(blocks.find((b) => b.label === 'persona')!.value, 'I review pull requests strictly.');
+    await assert.rejects(runtime.setCoreMemoryBlock('human', 'x'.repeat(100_000)), /limit/);
+    await runtime.setCoreMemoryBlock('human', 'Name: Ada');
+    f.server.enqueue(sendMessage('Hi Ada'));
+    await runtime.handle({ type: 'user_message', text: 'hello' });
+    const request = f.server.chatRequests()[0]!.body.messages;
+    assert.match(request[0]!.content as string, /Name: Ada/);
+    assert.ok(request.some((m) => typeof m.content === 'string' && m.content.includes('"type":"core_memory_edited"') && m.content.includes('"label":"human"')));
+
+    const exported = (await runtime.exportAgent(created.id)) as { agent: { name: string } };
+    assert.equal(exported.agent.name, 'Reviewer');
+    const imported = await runtime.importAgent(exported);
+    assert.notEqual(imported.id, created.id);
+    await runtime.switchAgent(first.id);
+    assert.equal((await runtime.listAgents()).find((a) => a.active)!.id, first.id);
+    assert.equal((await runtime.coreMemory(created.id)).find((b) => b.label === 'human')!.value, 'Name: Ada');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('clear view hides the conversation (also after reopening) but keeps recall', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    f.server.enqueue(sendMessage('one'));
+    await runtime.handle({ type: 'user_message', text: 'first' });
+    await runtime.clearView();
+    assert.equal((await runtime.conversation(undefined, 50)).length, 0);
+    f.server.enqueue(sendMessage('two'));
+    await runtime.handle({ type: 'user_message', text: 'second' });
+    const visible = await runtime.conversation(undefined, 50);
+    assert.equal(visible.length, 3);
+    assert.equal(await runtime.hasConversationBefore(visible[0]!.seq), false);
+    assert.equal((await runtime.memoryStats()).recallCount, 6);
+    await runtime.close();
+    const again = await open(f);
+    assert.equal((await again.conversation(undefined, 50)).length, 3);
+    await again.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a second runtime on the same workspace is read-only and says why', async () => {
+  const f = await fixture();
+  try {
+    const first = await open(f);
+    f.server.enqueue(sendMessage('hello'));
+    await first.handle({ type: 'user_message', text: 'hi' });
+    const second = await open(f, { owner: 'memgpt CLI' });
+    assert.equal(second.readOnly, true);
+    assert.equal(second.activity().kind, 'read-only');
+    const outcome = await second.handle({ type: 'user_message', text: 'hi' }).catch((e: Error) => e);
+    assert.ok(outcome instanceof Error && /cannot chat in this window/.test(outcome.message), String(outcome));
+    assert.equal((await second.conversation(undefined, 10)).length, 3, 'the read-only window still shows the conversation');
+    await second.close();
+    await first.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a tool call to archival search finds workspace code through the runtime', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    await runtime.indexWorkspace({});
+    f.server.enqueue(toolCall('archival_memory_search', { query: 'invoice total', request_heartbeat: true }), sendMessage('It is in src/billing.ts:1-3'));
+    const outcome = await runtime.handle({ type: 'user_message', text: 'where are invoices totalled?' });
+    assert.deepEqual(outcome.messages, ['It is in src/billing.ts:1-3']);
+    const second = f.server.chatRequests()[1]!.body.messages;
+    const toolResult = second[second.length - 1]!.content as string;
+    assert.match(toolResult, /src\/billing\.ts:1-3/);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
