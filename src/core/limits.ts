@@ -213,3 +213,15 @@ export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 /** How long listing a server's models may take when resolving an empty model setting. */
 export const MODEL_LIST_TIMEOUT_MS = 10_000;
+
+// --- Command line (CLI engineer; src/cli) ---
+/** The terminal progress bar of `memgpt index` redraws at most this often. */
+export const CLI_PROGRESS_REDRAW_MS = 100;
+/** Results `memgpt search` prints when -k is not given. */
+export const CLI_SEARCH_DEFAULT_RESULTS = 5;
+/** Lines of each hit's text `memgpt search` prints (all of it with --json). */
+export const CLI_SEARCH_EXCERPT_LINES = 6;
+/** Characters of a function call's arguments or failure shown on stderr during `ask` and `chat`. */
+export const CLI_CALL_PREVIEW_CHARS = 120;
+/** Before a turn, the model server must answer `GET /models` within this long or it counts as unreachable (exit 4). */
+export const CLI_SERVER_PROBE_TIMEOUT_MS = 10_000;
