@@ -350,10 +350,18 @@ export type ReadResult = { ok: true; text: string; bytes: Buffer } | { ok: false
  */
 export async function readIndexableFile(absPath: string, maxBytes: number = INDEX_MAX_FILE_BYTES): Promise<ReadResult> {
   let bytes: Buffer;
+  let handle: fs.FileHandle | undefined;
   try {
-    bytes = await fs.readFile(absPath);
+    handle = await fs.open(absPath, 'r');
+    // Size first: a file that grew past the limit since discovery (a log being written) is not read into memory.
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { ok: false, reason: 'missing' };
+    if (stat.size > maxBytes) return { ok: false, reason: 'too-large' };
+    bytes = await handle.readFile();
   } catch {
     return { ok: false, reason: 'missing' };
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   if (bytes.length > maxBytes) return { ok: false, reason: 'too-large' };
   const sniff = bytes.subarray(0, BINARY_SNIFF_BYTES);
