@@ -220,6 +220,15 @@ export class WorkspaceFileFilter {
     }
     if (!stat.isFile()) return { ok: false, reason: 'missing' };
     if (stat.size > this.maxFileBytes) return { ok: false, reason: 'too-large' };
+    // The walker follows no link out of the workspace and no link to a secret; a single-file check must not either.
+    let inside: string;
+    try {
+      inside = path.relative(await fs.realpath(root.path), await fs.realpath(absPath));
+    } catch {
+      return { ok: false, reason: 'missing' };
+    }
+    if (inside.startsWith('..') || path.isAbsolute(inside)) return { ok: false, reason: 'outside' };
+    if (isSecretPath(toPosix(inside))) return { ok: false, reason: 'secret' };
     return { ok: true, file: { path: relPath, absPath: path.resolve(absPath), size: stat.size, mtimeMs: stat.mtimeMs } };
   }
 
@@ -304,6 +313,8 @@ export async function* discoverFiles(filter: WorkspaceFileFilter, signal?: Abort
             const inside = path.relative(rootReal, real);
             if (inside.startsWith('..') || path.isAbsolute(inside)) continue; // links out of the workspace are not followed
             const st = await fs.stat(real);
+            // A harmless name may point at a secret (notes.txt -> .env): the target's path decides too.
+            if (isSecretPath(st.isDirectory() ? `${toPosix(inside)}/x` : toPosix(inside))) continue;
             isDir = st.isDirectory();
             isFile = st.isFile();
             if (isDir) {
