@@ -32,6 +32,7 @@ import {
   LLM_RETRY_BASE_DELAY_MS,
   LLM_RETRY_MAX_DELAY_MS,
 } from '../limits';
+import { redactSecrets } from '../security/redact';
 import { classifyError, type ClassifiedError } from './chatModelErrors';
 import { acceptsTemperature } from './knownModels';
 import { StreamingStringArgument } from './streamingArgument';
@@ -101,6 +102,7 @@ export class OpenAIChatModel implements ChatModel {
   private readonly maxRetries: number;
   private readonly sleep: Sleep;
   private readonly random: () => number;
+  private readonly apiKey: string | undefined;
   private generatedIds = 0;
 
   constructor(options: OpenAIChatModelOptions) {
@@ -122,6 +124,7 @@ export class OpenAIChatModel implements ChatModel {
     this.maxRetries = Math.max(0, options.maxRetries ?? LLM_MAX_RETRIES);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
+    this.apiKey = options.apiKey?.trim() || undefined;
     this.client = new OpenAI({
       baseURL: this.baseUrl,
       apiKey: options.apiKey?.trim() || PLACEHOLDER_API_KEY,
@@ -143,9 +146,9 @@ export class OpenAIChatModel implements ChatModel {
         classified = err instanceof ClassifiedFailure ? err.classified : classifyError(err, this.context(signal));
       }
       const { error } = classified;
-      if (error.kind === 'aborted' || !classified.retryable || attempt >= this.maxRetries) throw error;
+      if (error.kind === 'aborted' || !classified.retryable || attempt >= this.maxRetries) throw this.redacted(error);
       if (progress.streamed) {
-        throw new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status);
+        throw this.redacted(new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status));
       }
       await this.sleep(retryDelayMs(attempt, classified.retryAfterMs, this.random), signal);
     }
@@ -158,8 +161,14 @@ export class OpenAIChatModel implements ChatModel {
       for (const m of page.data) if (typeof m.id === 'string') ids.push(m.id);
       return ids.sort((a, b) => a.localeCompare(b));
     } catch (err) {
-      throw classifyError(err, this.context(signal)).error;
+      throw this.redacted(classifyError(err, this.context(signal)).error);
     }
+  }
+
+  /** Servers and proxies sometimes echo the key in their errors; it must not reach the user, a log or a file. */
+  private redacted(error: ChatModelError): ChatModelError {
+    const message = redactSecrets(error.message, [this.apiKey]);
+    return message === error.message ? error : new ChatModelError(error.kind, message, error.status);
   }
 
   private context(signal: AbortSignal | undefined, timedOut = false) {
