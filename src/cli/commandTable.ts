@@ -1,0 +1,52 @@
+/**
+ * What `memgpt` accepts: every option once, every command with its positionals and the options
+ * it takes. The parser, the dispatcher and `--help` all read this table, so they cannot disagree.
+ */
+import type { OptionSpecs } from './args';
+
+export const OPTIONS = {
+  'state-dir': { kind: 'string', valueName: 'dir', description: 'Where memory is kept (default: per-user folder, or $MEMGPT_STATE_DIR).' },
+  'base-url': { kind: 'string', valueName: 'url', description: 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (default: $OPENAI_BASE_URL, else OpenAI).' },
+  model: { kind: 'string', valueName: 'name', description: 'Chat model (default: $MEMGPT_MODEL, $OPENAI_MODEL, else the server\'s first model; gpt-4o-mini on OpenAI).' },
+  'context-window': { kind: 'integer', valueName: 'tokens', description: 'Context window of the model (default: from the known-model table; at least 2048).' },
+  agent: { kind: 'string', valueName: 'id|name', description: 'Use this agent of the workspace (ask/chat make it the active one).' },
+  'embeddings-base-url': { kind: 'string', valueName: 'url', description: 'Embeddings endpoint for archival memory (default: the local model-free embedder).' },
+  'embeddings-model': { kind: 'string', valueName: 'name', description: 'Embeddings model (default: text-embedding-3-small).' },
+  json: { kind: 'flag', description: 'Print structured output as JSON on stdout.' },
+  k: { kind: 'integer', short: 'k', valueName: 'N', description: 'search: number of results (default 5, at most 50).' },
+  source: { kind: 'string', valueName: 'workspace|memory', description: 'search: only workspace chunks, or only remembered items.' },
+  path: { kind: 'string', valueName: 'glob', description: 'search: only hits whose path matches, e.g. "src/**/*.ts".' },
+  rebuild: { kind: 'flag', description: 'index: drop the workspace index and build it again (remembered items stay).' },
+  out: { kind: 'string', valueName: 'file', description: 'export: write to this file instead of stdout.' },
+  help: { kind: 'flag', short: 'h', description: 'Show help.' },
+  version: { kind: 'flag', description: 'Show the version.' },
+} as const satisfies OptionSpecs;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** Options every command takes. */
+const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
+
+export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import';
+
+export interface CommandSpec {
+  name: CommandName;
+  /** Positional names; all required. */
+  positionals: readonly string[];
+  options: readonly OptionName[];
+  summary: string;
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: 'index', positionals: ['folder'], options: [...COMMON, 'rebuild', 'json'], summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end).' },
+  { name: 'search', positionals: ['folder', 'query'], options: [...COMMON, 'k', 'json', 'source', 'path'], summary: 'Hybrid archival search: ranked hits with path, lines, score and source.' },
+  { name: 'ask', positionals: ['folder', 'message'], options: [...COMMON, 'json'], summary: 'One message through the full agent; the reply streams to stdout ("-" reads the message from stdin).' },
+  { name: 'chat', positionals: ['folder'], options: [...COMMON], summary: 'Interactive session with the same agent (/memory, /exit; Ctrl-C cancels a turn, twice or Ctrl-D quits).' },
+  { name: 'memory', positionals: ['folder'], options: [...COMMON, 'json'], summary: 'Core memory blocks, recall and archival counts, context-window breakdown.' },
+  { name: 'export', positionals: ['folder'], options: [...COMMON, 'out'], summary: 'The agent (state + recall) as one JSON file, to stdout or --out.' },
+  { name: 'import', positionals: ['folder', 'file'], options: [...COMMON, 'json'], summary: 'Import an exported agent into this folder\'s memory.' },
+];
+
+export function commandSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

@@ -1,0 +1,90 @@
+/** `memgpt memory <folder>`: core memory, recall and archival counts, context-window breakdown. */
+import type { ContextUsage } from '../../core/agent/events';
+import type { CoreMemoryBlockView } from '../../core/runtime/runtimePort';
+import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
+import { ExitCode } from '../exitCodes';
+import { chosenAgent } from '../session';
+import { withRuntime, type CommandRunner } from './context';
+
+export interface MemoryReport {
+  folder: string;
+  readOnly: boolean;
+  agent: { id: string; name: string; active: boolean } | null;
+  coreMemory: CoreMemoryBlockView[];
+  recall: { count: number };
+  archival: { total: number; workspace: number; memory: number };
+  /** The active agent's window; null for another agent, or when the model could not be resolved. */
+  context: ContextUsage | null;
+  contextUnavailable?: string;
+}
+
+export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
+  const agent = await chosenAgent(runtime, wantedAgent);
+  const counts = runtime.archivalCounts();
+  const archival = { total: counts.workspace + counts.memory, ...counts };
+  if (!agent) {
+    return { folder, readOnly: runtime.readOnly, agent: null, coreMemory: [], recall: { count: 0 }, archival, context: null, contextUnavailable: 'this workspace has no agent yet' };
+  }
+  const coreMemory = await runtime.coreMemory(agent.id);
+  const stats = await runtime.memoryStats(agent.id);
+  let context: ContextUsage | null = null;
+  let contextUnavailable: string | undefined;
+  if (agent.active) {
+    try {
+      // Loading the agent builds its window (no model call; a server is asked only to name an unset model).
+      await runtime.agent();
+      context = runtime.contextUsage() ?? null;
+    } catch (error) {
+      contextUnavailable = `the agent could not be loaded: ${(error as Error).message}`;
+    }
+  } else {
+    contextUnavailable = 'shown for the active agent only (ask or chat with --agent makes it active)';
+  }
+  return {
+    folder,
+    readOnly: runtime.readOnly,
+    agent: { id: agent.id, name: agent.name, active: agent.active },
+    coreMemory,
+    recall: { count: stats.recallCount },
+    archival,
+    context,
+    ...(contextUnavailable ? { contextUnavailable } : {}),
+  };
+}
+
+function indent(text: string, prefix: string): string {
+  return text === '' ? `${prefix}(empty)` : text.split('\n').map((l) => `${prefix}${l}`).join('\n');
+}
+
+export function renderMemoryReport(r: MemoryReport): string {
+  const lines: string[] = [];
+  lines.push(r.agent ? `Agent: ${r.agent.name} (${r.agent.id})${r.agent.active ? '' : ', not the active agent'}` : 'Agent: none yet');
+  if (r.readOnly) lines.push('(read-only: another process holds this memory)');
+  lines.push('', 'Core memory:');
+  for (const b of r.coreMemory) {
+    lines.push(`  ${b.label} (${Array.from(b.value).length}/${b.limit} chars)`, indent(b.value, '    '));
+  }
+  lines.push('', `Recall: ${r.recall.count} messages`);
+  lines.push(`Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered)`);
+  lines.push('');
+  const c = r.context;
+  if (!c) {
+    lines.push(`Context window: ${r.contextUnavailable ?? 'not available'}`);
+  } else {
+    const pct = (n: number): string => `${((100 * n) / c.windowTokens).toFixed(1)}%`;
+    const row = (label: string, n: number): string => `  ${label.padEnd(14)} ${String(n).padStart(8)}  ${pct(n).padStart(6)}`;
+    lines.push(`Context window: ${c.windowTokens} tokens, pressure ${c.pressure}`);
+    lines.push(row('system', c.systemTokens), row('core memory', c.coreMemoryTokens), row('functions', c.functionsTokens));
+    lines.push(row('summary', c.summaryTokens), row('messages', c.messagesTokens), row('used', c.usedTokens));
+    lines.push(row('free', Math.max(0, c.windowTokens - c.usedTokens)));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const runMemory: CommandRunner = (ctx) =>
+  withRuntime(ctx, async (runtime, folder) => {
+    const report = await memoryReport(runtime, folder, ctx.options.agent);
+    if (ctx.options.json === true) ctx.out.json(report);
+    else ctx.out.content(renderMemoryReport(report));
+    return ExitCode.ok;
+  });

@@ -1,0 +1,90 @@
+/** `memgpt export` and `memgpt import`: an agent (state + recall) as one JSON file, the extension's format. */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { AGENT_IMPORT_MAX_BYTES } from '../../core/limits';
+import { CliError, ExitCode, usageError } from '../exitCodes';
+import { assertWritable, chosenAgent } from '../session';
+import { withRuntime, type CommandRunner } from './context';
+
+/** Temp file + rename: an interrupted export never leaves half a file under the real name. */
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    await fsp.writeFile(temp, text, 'utf8');
+    await fsp.rename(temp, file);
+  } catch (error) {
+    await fsp.rm(temp, { force: true });
+    throw new CliError(`Could not write ${file}: ${(error as Error).message}. Check the folder exists and is writable.`, ExitCode.runtimeFailure);
+  }
+}
+
+export const runExport: CommandRunner = (ctx) =>
+  withRuntime(ctx, async (runtime) => {
+    const agent = await chosenAgent(runtime, ctx.options.agent);
+    if (!agent) throw new CliError('This workspace has no agent yet, so there is nothing to export. Chat once (memgpt ask) to create one.', ExitCode.runtimeFailure);
+    const data = await runtime.exportAgent(agent.id);
+    const text = `${JSON.stringify(data, null, 2)}\n`;
+    const recallCount = Array.isArray((data as { recall?: unknown }).recall) ? (data as { recall: unknown[] }).recall.length : 0;
+    const out = ctx.options.out;
+    if (out === undefined || out === '-') {
+      ctx.out.content(text);
+      if (!ctx.out.stdoutIsTTY) ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages).`);
+    } else {
+      const file = path.resolve(out);
+      await writeFileAtomic(file, text);
+      ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages) to ${file}.`);
+    }
+    return ExitCode.ok;
+  });
+
+async function readExport(fileArg: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
+  let text: string;
+  if (fileArg === '-') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stdin) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += buffer.length;
+      if (size > AGENT_IMPORT_MAX_BYTES) throw usageError(`The export on stdin is larger than ${AGENT_IMPORT_MAX_BYTES} bytes; nothing was imported.`);
+      chunks.push(buffer);
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    const file = path.resolve(fileArg);
+    let stat;
+    try {
+      stat = await fsp.stat(file);
+    } catch {
+      throw usageError(`The export file ${file} does not exist. Give the path of a file written by \`memgpt export\` or the extension's Export Agent.`);
+    }
+    if (!stat.isFile()) throw usageError(`${file} is not a file. Give the path of an exported agent (.json).`);
+    if (stat.size > AGENT_IMPORT_MAX_BYTES) throw usageError(`${file} is ${stat.size} bytes, more than the ${AGENT_IMPORT_MAX_BYTES} an agent export may have; nothing was imported.`);
+    text = await fsp.readFile(file, 'utf8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw usageError(`${fileArg === '-' ? 'stdin' : fileArg} is not JSON (${(error as Error).message}); nothing was imported. Give a file written by \`memgpt export\`.`);
+  }
+}
+
+export const runImport: CommandRunner = async (ctx) => {
+  // Read and parse before opening the memory: a bad file changes nothing and holds no lock.
+  const data = await readExport(ctx.args.file!, ctx.stdin);
+  return withRuntime(ctx, async (runtime) => {
+    assertWritable(runtime, 'import an agent');
+    const hadAgents = (await runtime.storage.agents.activeAgentId()) !== null;
+    const imported = await runtime.importAgent(data).catch((error: unknown) => {
+      throw new CliError((error as Error).message, ExitCode.runtimeFailure);
+    });
+    // A workspace without an agent adopts the imported one, so ask and chat continue its conversation.
+    if (!hadAgents) await runtime.switchAgent(imported.id);
+    const active = !hadAgents;
+    if (ctx.options.json === true) ctx.out.json({ ...imported, active });
+    else {
+      ctx.out.content(`Imported agent "${imported.name}" as ${imported.id}${active ? ' (now the active agent)' : ''}.\n`);
+      if (!active) ctx.out.message(`Use it with --agent ${imported.id} (ask and chat make it the active agent).`);
+    }
+    return ExitCode.ok;
+  });
+};

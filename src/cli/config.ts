@@ -1,0 +1,96 @@
+/**
+ * Flags + environment → the RuntimeConfig the extension would build from its settings, and the
+ * state folder. Defaults match the extension's, so an agent behaves the same in both.
+ * The API key comes only from OPENAI_API_KEY: a flag would leak it into shell history and `ps`.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DEFAULT_HEARTBEAT_STEP_LIMIT,
+  DEFAULT_MEMORY_PRESSURE_FRACTION,
+  DEFAULT_TEMPERATURE,
+  INDEX_MAX_FILE_BYTES,
+  MIN_CONTEXT_WINDOW_TOKENS,
+} from '../core/limits';
+import { isOpenAIEndpoint, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { usageError } from './exitCodes';
+
+/** The extension's default embeddings model (memgpt.embeddings.model), used when only a URL is given. */
+export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
+
+export interface ConfigFlags {
+  'state-dir'?: string;
+  'base-url'?: string;
+  model?: string;
+  'context-window'?: number;
+  'embeddings-base-url'?: string;
+  'embeddings-model'?: string;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The per-user state folder: XDG on Linux, Application Support on macOS, LOCALAPPDATA on Windows. */
+export function defaultStateDir(env: Environment, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+  const name = 'memgpt-vscode';
+  if (platform === 'win32') return path.win32.join(nonEmpty(env.LOCALAPPDATA) ?? path.win32.join(home, 'AppData', 'Local'), name);
+  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', name);
+  return path.posix.join(nonEmpty(env.XDG_STATE_HOME) ?? path.posix.join(home, '.local', 'state'), name);
+}
+
+export function resolveStateDir(flags: ConfigFlags, env: Environment): string {
+  const chosen = nonEmpty(flags['state-dir']) ?? nonEmpty(env.MEMGPT_STATE_DIR);
+  return path.resolve(chosen ?? defaultStateDir(env));
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function checkUrl(value: string, option: string): string {
+  if (!/^https?:\/\/[^\s/]+/i.test(value)) {
+    throw usageError(`--${option} "${value}" is not an http(s) URL. Give e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.`);
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw usageError(`--${option} "${value}" is not a valid URL. Give e.g. http://127.0.0.1:11434/v1.`);
+  }
+  return value;
+}
+
+export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): RuntimeConfig {
+  const baseUrlFlag = nonEmpty(flags['base-url']);
+  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : nonEmpty(env.OPENAI_BASE_URL) ?? '';
+  if (baseUrlFlag === undefined && baseUrl !== '' && !/^https?:\/\//i.test(baseUrl)) {
+    throw usageError(`OPENAI_BASE_URL "${baseUrl}" is not an http(s) URL. Fix the variable or pass --base-url.`);
+  }
+  const contextWindow = flags['context-window'] ?? 0;
+  if (contextWindow !== 0 && contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
+    throw usageError(`--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`);
+  }
+  const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
+  const apiKey = nonEmpty(env.OPENAI_API_KEY);
+  return {
+    model: nonEmpty(flags.model) ?? nonEmpty(env.MEMGPT_MODEL) ?? nonEmpty(env.OPENAI_MODEL) ?? '',
+    baseUrl,
+    ...(apiKey ? { apiKey } : {}),
+    contextWindow,
+    temperature: DEFAULT_TEMPERATURE,
+    embeddings: {
+      baseUrl: embeddingsUrl !== undefined ? checkUrl(embeddingsUrl, 'embeddings-base-url') : '',
+      model: nonEmpty(flags['embeddings-model']) ?? DEFAULT_EMBEDDINGS_MODEL,
+    },
+    pressureFraction: DEFAULT_MEMORY_PRESSURE_FRACTION,
+    stepLimit: DEFAULT_HEARTBEAT_STEP_LIMIT,
+    index: { include: [], exclude: [], maxFileBytes: INDEX_MAX_FILE_BYTES },
+  };
+}
+
+/** A chat model can be reached: OpenAI with a key, or any other server (local ones need no key). */
+export function modelConfigured(config: RuntimeConfig): boolean {
+  return !isOpenAIEndpoint(config.baseUrl) || config.apiKey !== undefined;
+}
+
+export const NO_MODEL_MESSAGE =
+  'No model is configured: OpenAI needs OPENAI_API_KEY, and no other server was given. ' +
+  'Export OPENAI_API_KEY, or pass --base-url (or set OPENAI_BASE_URL) to an OpenAI-compatible server such as Ollama (http://127.0.0.1:11434/v1).';

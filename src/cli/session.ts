@@ -1,0 +1,112 @@
+/**
+ * Opening one folder's memory for a command: the folder check (exit 5), the WorkspaceRuntime
+ * (the extension's composition root, same storage format), agent selection by id or name, the
+ * model checks before a turn (exit 3 and 4), and the guard for commands that write.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ChatModelError } from '../core/interfaces/chatModel';
+import { CLI_SERVER_PROBE_TIMEOUT_MS } from '../core/limits';
+import { effectiveBaseUrl, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import type { AgentInfo } from '../core/runtime/runtimePort';
+import { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import { NO_MODEL_MESSAGE, modelConfigured } from './config';
+import { CliError, ExitCode, usageError } from './exitCodes';
+import type { Output } from './output';
+
+/** The folder as an absolute path, or exit 5 saying what is wrong with it. */
+export async function checkFolder(folderArg: string): Promise<string> {
+  const abs = path.resolve(folderArg);
+  let stat;
+  try {
+    stat = await fsp.stat(abs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission was denied' : `it cannot be read (${code ?? String(error)})`;
+    throw new CliError(`Folder ${abs} cannot be used: ${why}. Give the path of an existing folder.`, ExitCode.folderMissing);
+  }
+  if (!stat.isDirectory()) {
+    throw new CliError(`${abs} is a file, not a folder. Give the folder that holds your code (e.g. its parent, ${path.dirname(abs)}).`, ExitCode.folderMissing);
+  }
+  return abs;
+}
+
+export interface OpenOptions {
+  folder: string;
+  stateDir: string;
+  config: RuntimeConfig;
+  command: string;
+  out: Output;
+}
+
+export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntime> {
+  const { out } = options;
+  try {
+    return await WorkspaceRuntime.open({
+      storageRoot: options.stateDir,
+      // The folder name is VS Code's default for a single-folder window, so multi-root paths match.
+      folders: [{ name: path.basename(options.folder) || options.folder, path: options.folder }],
+      // The user named this folder on the command line: that is the CLI's form of trusting it.
+      trusted: true,
+      config: options.config,
+      owner: `memgpt CLI (${options.command})`,
+      log: (level, message) => {
+        if (level === 'info' && !out.debug) return;
+        out.message(`${level === 'info' ? 'info' : level === 'warn' ? 'note' : 'error'}: ${message}`);
+      },
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new CliError(`The memory of ${options.folder} in ${options.stateDir} could not be opened: ${why}`, ExitCode.runtimeFailure);
+  }
+}
+
+/** ask, chat, index and import write memory: with another process holding the lock they stop here. */
+export function assertWritable(runtime: WorkspaceRuntime, what: string): void {
+  if (!runtime.readOnly) return;
+  const reason = runtime.storage.readOnlyReason ?? 'another process holds this workspace’s memory.';
+  throw new CliError(`Cannot ${what}: ${reason} Close it there (or wait until it exits) and try again; search, memory and export work meanwhile.`, ExitCode.runtimeFailure);
+}
+
+/** The agent named by `--agent` (id first, then exact name, then name ignoring case). */
+export async function findAgent(runtime: WorkspaceRuntime, wanted: string): Promise<AgentInfo> {
+  const agents = await runtime.listAgents();
+  const byId = agents.find((a) => a.id === wanted);
+  if (byId) return byId;
+  let byName = agents.filter((a) => a.name === wanted);
+  if (byName.length === 0) byName = agents.filter((a) => a.name.toLowerCase() === wanted.toLowerCase());
+  if (byName.length === 1) return byName[0]!;
+  const list = agents.map((a) => `"${a.name}" (${a.id})`).join(', ') || 'none yet';
+  if (byName.length > 1) throw usageError(`Several agents are named "${wanted}": ${list}. Pass --agent with the id.`);
+  throw usageError(`There is no agent "${wanted}" in this workspace. Agents: ${list}.`);
+}
+
+/** The agent to show: `--agent`, else the active one; null when the workspace has none (read-only). */
+export async function chosenAgent(runtime: WorkspaceRuntime, wanted: string | undefined): Promise<AgentInfo | null> {
+  if (wanted !== undefined) return findAgent(runtime, wanted);
+  const agents = await runtime.listAgents();
+  return agents.find((a) => a.active) ?? agents[0] ?? null;
+}
+
+/** Exit 3 before anything is opened when no chat model can be reached at all. */
+export function assertModelConfigured(config: RuntimeConfig): void {
+  if (!modelConfigured(config)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
+}
+
+/**
+ * Asks the server for its models before a turn: an unreachable server is reported in a second
+ * (exit 4) instead of after the model client's retries. Other answers (401, a server without
+ * /models) are left to the turn, which explains them.
+ */
+export async function probeServer(runtime: WorkspaceRuntime, config: RuntimeConfig, interrupt: AbortSignal): Promise<void> {
+  try {
+    await runtime.listModels({ signal: AbortSignal.any([interrupt, AbortSignal.timeout(CLI_SERVER_PROBE_TIMEOUT_MS)]) });
+  } catch (error) {
+    if (interrupt.aborted) return;
+    const unreachable = error instanceof ChatModelError && (error.kind === 'network' || error.kind === 'timeout' || error.kind === 'aborted');
+    if (!unreachable) return;
+    const where = effectiveBaseUrl(config.baseUrl);
+    const said = error.kind === 'aborted' ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.` : error.message.replace(/MemGPT: Base URL/g, '--base-url');
+    throw new CliError(`The model server at ${where} is unreachable: ${said}`, ExitCode.serverUnreachable);
+  }
+}
