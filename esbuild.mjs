@@ -9,6 +9,25 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const root = path.dirname(new URL(import.meta.url).pathname);
 
+/**
+ * `import('vectra')` resolves to only the three classes the archival index uses: vectra's entry
+ * re-exports its document index, web fetchers, gRPC server and more (about 3 MB we never run).
+ */
+const vectraSlim = {
+  name: 'vectra-slim',
+  setup(build) {
+    build.onResolve({ filter: /^vectra$/ }, () => ({ path: 'vectra-slim', namespace: 'vectra-slim' }));
+    build.onLoad({ filter: /.*/, namespace: 'vectra-slim' }, () => ({
+      resolveDir: path.join(root, 'node_modules/vectra/lib'),
+      contents: [
+        "export { LocalIndex } from './LocalIndex.js';",
+        "export { LocalFileStorage } from './storage/index.js';",
+        "export { ProtobufCodec } from './codecs/index.js';",
+      ].join('\n'),
+    }));
+  },
+};
+
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -16,10 +35,13 @@ const nodeCommon = {
   format: 'cjs',
   sourcemap: true,
   minify: production,
-  external: ['vscode'],
+  // vectra loads @huggingface/transformers lazily for its own local embeddings, which MemGPT never
+  // uses (it has its own embedders); bundling it would pull in onnxruntime.
+  external: ['vscode', '@huggingface/transformers'],
   logLevel: 'warning',
   // gpt-tokenizer's encodings are loaded lazily through dynamic import; keep them in the bundle.
   mainFields: ['module', 'main'],
+  plugins: [vectraSlim],
 };
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -48,8 +70,8 @@ const builds = [
     minify: false,
     entryPoints: ['test/integration/index.ts'],
     outfile: 'dist/test/integration.js',
-    external: ['vscode', 'mocha'],
-    plugins: [integrationSuitesPlugin(root)],
+    external: ['vscode', 'mocha', '@huggingface/transformers'],
+    plugins: [vectraSlim, integrationSuitesPlugin(root)],
   },
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 
@@ -58,6 +80,10 @@ function copyStaticAssets() {
   mkdirSync(out, { recursive: true });
   const codicons = path.join(root, 'node_modules/@vscode/codicons/dist');
   for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(path.join(codicons, f), path.join(out, f));
+  // vectra's protobuf codec reads its schema from `<__dirname>/schemas/index.proto`; bundled, __dirname is dist/.
+  const schemas = path.join(root, 'dist/schemas');
+  mkdirSync(schemas, { recursive: true });
+  copyFileSync(path.join(root, 'node_modules/vectra/lib/codecs/schemas/index.proto'), path.join(schemas, 'index.proto'));
 }
 
 copyStaticAssets();

@@ -20,9 +20,10 @@ const ALLOWED = [
   /^extension\/changelog\.md$/i,
   /^extension\/LICENSE(\.txt)?$/,
   /^extension\/dist\/(extension|cli)\.js(\.map)?$/,
+  /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/media\/.+/,
 ];
-const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/media/dist/webview.js'];
+const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js'];
 
 function fail(message) {
   console.error(`npm run package: ${message}`);

@@ -1,22 +1,99 @@
 import * as vscode from 'vscode';
+import { WorkspaceRuntime } from './core/runtime/workspaceRuntime';
+import { AgentChatBackend } from './vscode/agentChatBackend';
+import type { MemGptClientApi } from './vscode/api';
 import { ChatViewProvider } from './vscode/chatView';
+import { LiveSettings } from './vscode/config';
+import { registerEditorIntegration } from './vscode/editorIntegration';
+import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
+import { ApiKeyStore } from './vscode/secrets';
 
-export interface MemGptApi {
-  /** For tests and other extensions: the chat view provider. */
+/**
+ * What `activate` returns: MemGPT's client API (createAgent, userMessage, getMemory, ...) for
+ * other extensions and tests, plus the chat view provider. Without a runtime (its storage could
+ * not be opened) the client methods reject with the reason.
+ */
+export interface MemGptApi extends MemGptClientApi {
   readonly chatView: ChatViewProvider;
+  /** The agent's chat backend, so a test can put it back after swapping in its own. */
+  readonly chatBackend: AgentChatBackend | undefined;
 }
 
-export function activate(context: vscode.ExtensionContext): MemGptApi {
-  const chatView = new ChatViewProvider(context.extensionUri);
+let runtimeToClose: WorkspaceRuntime | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<MemGptApi> {
+  const log = vscode.window.createOutputChannel('MemGPT', { log: true });
+  const chatView = new ChatViewProvider(context.extensionUri, undefined, log);
   context.subscriptions.push(
+    log,
+    chatView,
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, {
       webviewOptions: { retainContextWhenHidden: true },
     }),
-    vscode.commands.registerCommand('memgpt.openChat', () =>
-      vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`),
-    ),
+    vscode.commands.registerCommand('memgpt.openChat', () => vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`)),
   );
-  return { chatView };
+
+  const settings = new LiveSettings(log);
+  const keys = new ApiKeyStore(context.secrets);
+  context.subscriptions.push(settings, keys);
+  const config = async () => runtimeConfig(settings.current, await keys.get());
+
+  let runtime: WorkspaceRuntime;
+  try {
+    runtime = await WorkspaceRuntime.open({
+      storageRoot: context.globalStorageUri.fsPath,
+      folders: runtimeFolders(),
+      trusted: vscode.workspace.isTrusted,
+      config: await config(),
+      owner: `VS Code window (pid ${process.pid})`,
+      editorExcludes: editorExcludeGlobs(),
+      log: (level, message) => log[level](message),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`MemGPT could not open this workspace's memory: ${message}`);
+    void vscode.window.showErrorMessage(`MemGPT could not open this workspace's memory: ${message}`);
+    // Commands still exist (the manifest promises them) but say why they cannot run.
+    return unavailableApi(chatView, message);
+  }
+  runtimeToClose = runtime;
+  context.subscriptions.push({ dispose: () => void runtime.close() });
+
+  const reconfigure = async (): Promise<void> => {
+    try {
+      await runtime.configure(await config());
+    } catch (error) {
+      log.error(`Applying the new settings failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  context.subscriptions.push(
+    settings.onDidChange(() => void reconfigure()),
+    keys.onDidChange(() => void reconfigure()),
+  );
+
+  const chatBackend = new AgentChatBackend(runtime, keys, settings, log);
+  context.subscriptions.push(chatBackend);
+  chatView.setBackend(chatBackend);
+
+  const integration = registerEditorIntegration(context, { runtime, settings, keys, log });
+  return { ...integration.api, chatView, chatBackend };
 }
 
-export function deactivate(): void {}
+function unavailableApi(chatView: ChatViewProvider, reason: string): MemGptApi {
+  const fail = (): Promise<never> => Promise.reject(new Error(`MemGPT is not running in this window: ${reason}`));
+  return {
+    chatView,
+    chatBackend: undefined,
+    createAgent: fail,
+    userMessage: fail,
+    getMemory: fail,
+    listAgents: fail,
+    onEvent: () => ({ dispose() {} }),
+  };
+}
+
+/** Saves the agent and releases the workspace lock before the host exits. */
+export async function deactivate(): Promise<void> {
+  await runtimeToClose?.close();
+  runtimeToClose = undefined;
+}

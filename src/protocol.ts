@@ -125,6 +125,8 @@ export interface HostToWebviewMessages {
   response: ResponsePayload;
   /** The visible conversation changed under the view (agent switched, cleared elsewhere): reload history. */
   historyReset: Empty;
+  /** A user message that did not come from this view (Ask About Selection, the extension API): show it. */
+  userMessage: { text: string };
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];

@@ -33,6 +33,8 @@ export interface ChatBackend {
    * `turn_finished`, `context_usage` and after its own calls.
    */
   onDidChangeState?(listener: () => void): Disposable;
+  /** User messages sent from elsewhere (editor commands, the extension API), for the view to show. */
+  onUserMessageElsewhere?(listener: (text: string) => void): Disposable;
 
   /** Queues a user message for the active agent. Rejects with a user-facing message if impossible. */
   send(text: string): Promise<void>;
@@ -107,6 +109,9 @@ export class ChatRelay implements Disposable {
         }),
       );
       if (backend.onDidChangeState) this.subscriptions.push(backend.onDidChangeState(() => void this.pushState()));
+      if (backend.onUserMessageElsewhere) {
+        this.subscriptions.push(backend.onUserMessageElsewhere((text) => this.post({ type: 'userMessage', payload: { text } })));
+      }
     }
   }
 

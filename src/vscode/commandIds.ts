@@ -1,4 +1,4 @@
-/** Command ids of the editor integration, named once (contributes.json lists the same ids). */
+/** Command ids of the editor integration, named once (package.json `contributes.commands` lists the same ids). */
 export const COMMANDS = {
   openChat: 'memgpt.openChat',
   rememberSelection: 'memgpt.rememberSelection',

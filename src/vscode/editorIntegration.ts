@@ -7,7 +7,7 @@
  *   const editor = registerEditorIntegration(context, { runtime, settings, keys, log });
  *   return { chatView, ...editor.api };                 // the MemGptClientApi for other extensions
  *
- * It registers every command of contributes.json (except memgpt.openChat, the chat view's),
+ * It registers every command of package.json (except memgpt.openChat, the chat view's),
  * the core-memory file system, read-only views, the status bar, file events, the login event,
  * indexing on startup, and workspace trust handling. Everything it creates is disposed with
  * `context.subscriptions`.

@@ -147,6 +147,12 @@ export class ChatApp {
         this.resetConversation();
         void this.loadHistory();
         return;
+      case 'userMessage':
+        this.view.apply(this.transcript.addUser(message.payload.text));
+        this.setBusy(true);
+        this.updateEmpty();
+        this.scrollToBottom();
+        return;
     }
   }
 

@@ -20,13 +20,14 @@ function oneLine(text: string, max = 120): string {
 
 function recallItem(record: RecallRecord): SearchItem {
   const text = messageText(record.message);
-  return { label: `$(comment) ${oneLine(text)}`, description: new Date(record.time).toLocaleString(), detail: record.kind, recall: record };
+  // alwaysShow: the search already ranked these; the quick pick's own word filter would hide semantic hits.
+  return { label: `$(comment) ${oneLine(text)}`, description: new Date(record.time).toLocaleString(), detail: record.kind, alwaysShow: true, recall: record };
 }
 
 function archivalItem(hit: ArchivalHit): SearchItem {
   const where = hit.path ? `${hit.path}${hit.startLine ? `:${hit.startLine}${hit.endLine && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}` : ''}` : 'memory';
   const icon = hit.source === 'workspace' ? '$(file-code)' : '$(bookmark)';
-  return { label: `${icon} ${where}`, description: hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '', detail: oneLine(hit.text, 200), hit };
+  return { label: `${icon} ${where}`, description: hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '', detail: oneLine(hit.text, 200), alwaysShow: true, hit };
 }
 
 export type SearchChoice = { kind: 'file'; uri: vscode.Uri; range: vscode.Range } | { kind: 'document'; uri: vscode.Uri };

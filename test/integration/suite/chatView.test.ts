@@ -6,7 +6,9 @@ import { activatedExtension, waitFor } from '../support/extensionApi';
 
 describe('chat view', () => {
   afterEach(async () => {
-    (await activatedExtension()).exports.chatView.setBackend(undefined);
+    const api = (await activatedExtension()).exports;
+    // Put the agent's own backend back for the suites that follow.
+    api.chatView.setBackend(api.chatBackend);
   });
 
   it('resolves when MemGPT: Open Chat runs', async () => {

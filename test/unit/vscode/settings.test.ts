@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import contributes from '../../../src/vscode/contributes.json';
+import manifest from '../../../package.json';
 import { COMMANDS } from '../../../src/vscode/commandIds';
 import { changedSections, parseSettings, SETTING_KEYS, type SettingKey } from '../../../src/vscode/settings';
 import { DEFAULT_MEMORY_PRESSURE_FRACTION, INDEX_MAX_FILE_BYTES } from '../../../src/core/limits';
@@ -59,7 +59,9 @@ describe('parseSettings', () => {
   });
 });
 
-describe('contributes.json', () => {
+const contributes = manifest.contributes;
+
+describe('package.json contributes', () => {
   it('declares every setting the code reads, keeps the four original names, and nothing else', () => {
     const declared = Object.keys(contributes.configuration.properties).sort();
     assert.deepEqual(declared, SETTING_KEYS.map((k) => `memgpt.${k}`).sort());
@@ -71,9 +73,9 @@ describe('contributes.json', () => {
     assert.ok(!declared.some((k) => /key|secret|token/i.test(k)), 'no setting holds a secret');
   });
 
-  it('declares every command the integration registers (openChat stays in package.json), in category MemGPT', () => {
+  it('declares every command the extension registers, in category MemGPT', () => {
     const ids: string[] = contributes.commands.map((c) => c.command).sort();
-    assert.deepEqual(ids, Object.values(COMMANDS).filter((id: string) => id !== COMMANDS.openChat).sort());
+    assert.deepEqual(ids, Object.values(COMMANDS).sort());
     for (const c of contributes.commands) assert.equal(c.category, 'MemGPT');
     const menuIds = [...contributes.menus['editor/context'], ...contributes.menus['view/title']].map((m) => m.command);
     for (const id of menuIds) assert.ok(new Set<string>(ids).has(id), `menu names unknown command ${id}`);

@@ -1,0 +1,277 @@
+/**
+ * The sidebar chat's backend: the WorkspaceRuntime for the agent and memory, SecretStorage and
+ * settings for setup, and the editor for citations, Insert at cursor and links. Thin on purpose:
+ * every decision about the agent is the runtime's.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AgentEvent, ContextUsage } from '../core/agent/events';
+import type { RecallRecord } from '../core/interfaces/recallStore';
+import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
+import { effectiveBaseUrl, isOpenAIEndpoint } from '../core/runtime/runtimeConfig';
+import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import type { AgentSummary, LocalServer, SetupResult, SetupStatus } from '../protocol';
+import type { ChatBackend, Disposable } from './chatBackend';
+import { resolveWorkspacePath } from './commandContext';
+import { COMMANDS } from './commandIds';
+import type { LiveSettings } from './config';
+import type { ApiKeyStore } from './secrets';
+
+/** OpenAI-compatible servers people run on their own machine, probed by the setup card. */
+const LOCAL_SERVERS: readonly { name: string; baseUrl: string }[] = [
+  { name: 'Ollama', baseUrl: 'http://127.0.0.1:11434/v1' },
+  { name: 'LM Studio', baseUrl: 'http://127.0.0.1:1234/v1' },
+];
+
+const RETRY_REASON = 'The user asked to try again after the last turn failed. Answer their most recent message.';
+
+export class AgentChatBackend implements ChatBackend, vscode.Disposable {
+  private running: AbortController | null = null;
+  private agentList: AgentSummary[] = [];
+  private activeId: string | undefined;
+  private readonly stateChanged = new vscode.EventEmitter<void>();
+  private readonly subscriptions: Disposable[] = [];
+  /** The last editor the user typed in: the chat has focus when Insert is clicked. */
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+
+  constructor(
+    private readonly runtime: WorkspaceRuntime,
+    private readonly keys: ApiKeyStore,
+    private readonly settings: LiveSettings,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const refresh = (): void => void this.refreshAgents();
+    this.subscriptions.push(
+      runtime.onDidChangeState(refresh),
+      runtime.onDidChangeActivity(() => this.stateChanged.fire()),
+      keys.onDidChange(() => this.stateChanged.fire()),
+      settings.onDidChange(() => this.stateChanged.fire()),
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e && e.document.uri.scheme !== 'output') this.lastEditor = e;
+      }),
+    );
+    refresh();
+  }
+
+  private async refreshAgents(): Promise<void> {
+    try {
+      const agents = await this.runtime.listAgents();
+      this.agentList = agents.map((a) => ({ id: a.id, name: a.name }));
+      this.activeId = agents.find((a) => a.active)?.id;
+    } catch (error) {
+      this.log.warn(`Could not list agents: ${messageOf(error)}`);
+    }
+    this.stateChanged.fire();
+  }
+
+  onEvent(listener: (event: AgentEvent) => void): Disposable {
+    return this.runtime.onEvent(listener);
+  }
+
+  onDidChangeState(listener: () => void): Disposable {
+    return this.stateChanged.event(listener);
+  }
+
+  onUserMessageElsewhere(listener: (text: string) => void): Disposable {
+    return this.runtime.onUserMessage((m) => {
+      if (m.source !== 'chat') listener(m.text);
+    });
+  }
+
+  async send(text: string): Promise<void> {
+    this.startTurn({ type: 'user_message', text });
+  }
+
+  async retry(): Promise<void> {
+    this.startTurn({ type: 'heartbeat', reason: RETRY_REASON });
+  }
+
+  private startTurn(input: Parameters<WorkspaceRuntime['handle']>[0]): void {
+    if (this.runtime.readOnly) {
+      throw new Error(`This window cannot chat: ${this.runtime.activity().kind === 'read-only' ? (this.runtime.activity() as { reason: string }).reason : 'the memory is read-only'}`);
+    }
+    const controller = new AbortController();
+    this.running = controller;
+    // The turn reports through events; send returns at once so Stop and other messages stay responsive.
+    void this.runtime
+      .handle(input, { signal: controller.signal, source: 'chat' })
+      .catch((error: unknown) => this.log.error(`The turn failed: ${messageOf(error)}`))
+      .finally(() => {
+        if (this.running === controller) this.running = null;
+        this.stateChanged.fire();
+      });
+  }
+
+  stop(): void {
+    this.running?.abort();
+  }
+
+  async clearView(): Promise<void> {
+    await this.runtime.clearView();
+  }
+
+  history(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
+    return this.runtime.conversation(beforeSeq, limit);
+  }
+
+  hasHistoryBefore(seq: number): Promise<boolean> {
+    return this.runtime.hasConversationBefore(seq);
+  }
+
+  contextUsage(): ContextUsage | undefined {
+    return this.runtime.contextUsage();
+  }
+
+  isBusy(): boolean {
+    return this.runtime.isBusy();
+  }
+
+  agents(): AgentSummary[] {
+    return this.agentList;
+  }
+
+  activeAgentId(): string | undefined {
+    return this.activeId;
+  }
+
+  async switchAgent(id: string): Promise<void> {
+    await this.runtime.switchAgent(id);
+    await this.refreshAgents();
+  }
+
+  async setupStatus(): Promise<SetupStatus> {
+    const s = this.settings.current;
+    const hasApiKey = (await this.keys.source()) !== 'none';
+    const openai = isOpenAIEndpoint(s.baseUrl);
+    const base: SetupStatus = {
+      configured: !openai || hasApiKey,
+      hasApiKey,
+      baseUrl: effectiveBaseUrl(s.baseUrl),
+      ...(s.model ? { model: s.model } : {}),
+    };
+    if (this.runtime.readOnly) {
+      const activity = this.runtime.activity();
+      return { ...base, problem: activity.kind === 'read-only' ? activity.reason : 'This window cannot write the memory.' };
+    }
+    return base;
+  }
+
+  async probeLocalServers(): Promise<LocalServer[]> {
+    const found = await Promise.all(
+      LOCAL_SERVERS.map(async (server) => {
+        try {
+          const models = await this.runtime.listModels({ baseUrl: server.baseUrl, signal: AbortSignal.timeout(CHAT_LOCAL_PROBE_TIMEOUT_MS) });
+          return { ...server, models };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return found.filter((s): s is LocalServer => s !== null);
+  }
+
+  async saveApiKey(key: string): Promise<SetupResult> {
+    const trimmed = key.trim();
+    if (!trimmed) return { ok: false, message: 'The key is empty. Paste the key from your provider.' };
+    const baseUrl = effectiveBaseUrl(this.settings.current.baseUrl);
+    try {
+      const models = await this.runtime.listModels({ baseUrl, apiKey: trimmed, signal: AbortSignal.timeout(15_000) });
+      await this.keys.store(trimmed);
+      return { ok: true, message: `Key saved in VS Code's secret storage; ${baseUrl} offers ${models.length} model(s).` };
+    } catch (error) {
+      return { ok: false, message: await this.keys.redact(`${baseUrl} did not accept the key: ${messageOf(error)}`) };
+    }
+  }
+
+  async useServer(baseUrl: string, model?: string): Promise<SetupResult> {
+    let url: URL;
+    try {
+      url = new URL(baseUrl.trim());
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      return { ok: false, message: `"${baseUrl}" is not an http(s) URL. Use a full URL such as http://127.0.0.1:11434/v1.` };
+    }
+    const normalised = url.toString().replace(/\/+$/, '');
+    let models: string[];
+    try {
+      models = await this.runtime.listModels({ baseUrl: normalised, signal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      return { ok: false, message: `${normalised} did not answer as an OpenAI-compatible server: ${messageOf(error)}. Is it running, and does the URL end in /v1?` };
+    }
+    const chosen = model?.trim() || models[0];
+    if (!chosen) return { ok: false, message: `${normalised} answers but lists no models. Load or pull one there (e.g. \`ollama pull llama3.1\`).` };
+    if (model && !models.includes(chosen)) {
+      return { ok: false, message: `${normalised} has no model "${chosen}". It offers: ${models.slice(0, 10).join(', ')}.` };
+    }
+    await this.settings.update('baseUrl', normalised);
+    await this.settings.update('model', chosen);
+    return { ok: true, message: `Using ${chosen} on ${normalised}.` };
+  }
+
+  async openCitation(citedPath: string, startLine: number, endLine?: number): Promise<void> {
+    const uri = this.citationUri(citedPath);
+    if (!uri) throw new Error(`"${citedPath}" is not a file in this workspace, so it was not opened.`);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const last = Math.max(0, document.lineCount - 1);
+    const start = Math.min(Math.max(0, startLine - 1), last);
+    const end = Math.min(Math.max(start, (endLine ?? startLine) - 1), last);
+    const range = new vscode.Range(start, 0, end, document.lineAt(end).text.length);
+    const editor = await vscode.window.showTextDocument(document, { selection: new vscode.Range(start, 0, start, 0), preview: true });
+    editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    editor.selection = new vscode.Selection(range.start, range.end);
+  }
+
+  private citationUri(citedPath: string): vscode.Uri | undefined {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (path.isAbsolute(citedPath)) {
+      const inside = folders.some((f) => {
+        const rel = path.relative(f.uri.fsPath, citedPath);
+        return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+      });
+      return inside ? vscode.Uri.file(citedPath) : undefined;
+    }
+    return resolveWorkspacePath(citedPath);
+  }
+
+  async insertAtCursor(code: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? this.lastEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) throw new Error('No editor is open to insert into. Open a file, place the cursor, and click Insert again.');
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+    const ok = await editor.edit((edit) => {
+      for (const selection of editor.selections) edit.replace(selection, code);
+    });
+    if (!ok) throw new Error('The editor refused the insertion (is the file read-only?).');
+  }
+
+  async copyToClipboard(text: string): Promise<void> {
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage('$(check) Copied', 2000);
+  }
+
+  async showCoreMemory(): Promise<void> {
+    await vscode.commands.executeCommand(COMMANDS.showCoreMemory);
+  }
+
+  async confirmExternalLink(url: string): Promise<void> {
+    let parsed: vscode.Uri;
+    try {
+      parsed = vscode.Uri.parse(url, true);
+    } catch {
+      throw new Error(`"${url}" is not a link that can be opened.`);
+    }
+    if (!['http', 'https', 'mailto'].includes(parsed.scheme)) throw new Error(`Links with "${parsed.scheme}:" are not opened from the chat.`);
+    const open = 'Open Link';
+    const choice = await vscode.window.showWarningMessage(`Open this link from the MemGPT chat in your browser?\n\n${url}`, { modal: true }, open);
+    if (choice === open) await vscode.env.openExternal(parsed);
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.stateChanged.dispose();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
