@@ -7,6 +7,7 @@ import { LiveSettings } from './vscode/config';
 import { registerEditorIntegration } from './vscode/editorIntegration';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
+import { WorkspaceFileWatcher } from './vscode/workspaceFileWatcher';
 
 /**
  * What `activate` returns: MemGPT's client API (createAgent, userMessage, getMemory, ...) for
@@ -76,6 +77,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   chatView.setBackend(chatBackend);
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log });
+  context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));
   return { ...integration.api, chatView, chatBackend };
 }
 

@@ -117,6 +117,8 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   private embedder!: Embedder;
   private indexer: WorkspaceIndexer | null = null;
   private indexerProgress: { dispose(): void } | null = null;
+  /** The agent's read-only view of the files; its cached listing is dropped when files come and go. */
+  private workspace: NodeWorkspace | null = null;
   private directory: AgentDirectory | null = null;
   private directoryStale = true;
   private resolvedModel: string | null = null;
@@ -226,10 +228,11 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   }
 
   private workspaceView(): NodeWorkspace {
-    return new NodeWorkspace(this.options.folders, {
+    this.workspace = new NodeWorkspace(this.options.folders, {
       trusted: this.trusted,
       excludeGlobs: [...this.config.index.exclude, ...(this.options.editorExcludes ?? [])],
     });
+    return this.workspace;
   }
 
   /** The model name to use: the setting, else OpenAI's default, else the server's first model. */
@@ -625,17 +628,20 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   }
 
   async reindexFile(absPath: string): Promise<void> {
+    this.workspace?.invalidate();
     if (!this.indexer || this.readOnly) return;
     await this.indexer.indexFile(absPath);
   }
 
   /** A file was deleted (or a folder): its chunks leave the index. */
   async removeFile(absPath: string): Promise<void> {
+    this.workspace?.invalidate();
     if (!this.indexer || this.readOnly) return;
     await this.indexer.removeFile(absPath);
   }
 
   async renameFile(oldAbs: string, newAbs: string): Promise<void> {
+    this.workspace?.invalidate();
     if (!this.indexer || this.readOnly) return;
     await this.indexer.renameFile(oldAbs, newAbs);
   }

@@ -1,7 +1,7 @@
 /**
  * Every editor-integration command in the real extension host, with the scripted model server
  * running inside the host. Needs the lead's wiring (registerEditorIntegration in extension.ts and
- * a runtime behind AgentRuntimePort); until then the suite is skipped with the reason.
+ * a runtime behind AgentRuntimePort); a missing wiring fails the suite.
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
@@ -50,8 +50,8 @@ describe('editor integration: commands', function () {
   before(async function () {
     const found = await wired();
     if (!found) {
-      console.warn(`[editorCommands] skipped: ${NOT_WIRED}`);
-      return this.skip();
+      // Wired since the runtime landed: a missing command or API is a failure, never a skip.
+      throw new Error(`[editorCommands] ${NOT_WIRED}`);
     }
     api = found;
     server = await startFakeOpenAIServer({ models: ['gpt-4o-mini', 'llama-fake'] });

@@ -1,7 +1,7 @@
 /**
  * File events and workspace trust in the real extension host: an opened and a saved file reach
  * the agent as queued events (seen at its next step), a secret file never does, and the agent is
- * offered file functions only in a trusted workspace. Needs the lead's wiring; skipped until then.
+ * offered file functions only in a trusted workspace. A missing wiring fails the suite.
  *
  * Trust: the harness's in-host session runs with --disable-workspace-trust (trusted). The
  * restricted branch runs when the suite is started in a session with trust enabled.
@@ -33,8 +33,8 @@ describe('editor integration: file events and trust', function () {
   before(async function () {
     const found = await wired();
     if (!found) {
-      console.warn(`[editorEvents] skipped: ${NOT_WIRED}`);
-      return this.skip();
+      // Wired since the runtime landed: a missing command or API is a failure, never a skip.
+      throw new Error(`[editorEvents] ${NOT_WIRED}`);
     }
     api = found;
     server = await startFakeOpenAIServer({ models: ['gpt-4o-mini'] });
