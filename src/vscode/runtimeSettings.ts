@@ -17,6 +17,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     embeddings: { baseUrl: settings.embeddings.baseUrl, model: settings.embeddings.model },
     pressureFraction: settings.memory.pressureThreshold,
     stepLimit: settings.agent.heartbeatStepLimit,
+    coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
   };
 }

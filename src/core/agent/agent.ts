@@ -36,7 +36,7 @@ import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from 
 import type { RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
 import type { TokenCounter } from '../tokens/tokenCounter';
-import { CoreMemory } from '../memory/coreMemory';
+import { CoreMemory, type CoreMemoryLimits } from '../memory/coreMemory';
 import { FunctionSet, type FunctionOutcome } from '../functions/functionSet';
 import { packageResult } from '../functions/results';
 import {
@@ -78,6 +78,8 @@ export interface AgentSettings {
   embedderId?: string;
   /** Remind the model once per turn when a user message got no send_message (default true). */
   replyNudge?: boolean;
+  /** Core memory character limits from the user's settings (default: limits.ts). */
+  coreMemoryLimits?: CoreMemoryLimits;
 }
 
 export interface HandleOptions {
@@ -152,7 +154,7 @@ export class Agent {
       FUNCTION_RESULT_MAX_CHARS,
       Math.floor(settings.contextWindow * FUNCTION_RESULT_MAX_WINDOW_FRACTION * CHARS_PER_TOKEN_ESTIMATE),
     );
-    this.core = CoreMemory.fromJSON(state.coreMemory, { now: this.now });
+    this.core = CoreMemory.fromJSON(state.coreMemory, { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
     this.functions = new FunctionSet({ workspace: deps.workspace.available, compact });
     this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
     this.window = new ContextWindow({

@@ -61,8 +61,14 @@ export function charCount(text: string): number {
   return n;
 }
 
-export function defaultLimit(label: string): number {
-  return label === 'project' ? CORE_MEMORY_PROJECT_LIMIT_CHARS : CORE_MEMORY_BLOCK_LIMIT_CHARS;
+/** Character limits chosen by the user (settings); absent ones are limits.ts defaults. */
+export interface CoreMemoryLimits {
+  block?: number;
+  project?: number;
+}
+
+export function defaultLimit(label: string, limits: CoreMemoryLimits = {}): number {
+  return label === 'project' ? (limits.project ?? CORE_MEMORY_PROJECT_LIMIT_CHARS) : (limits.block ?? CORE_MEMORY_BLOCK_LIMIT_CHARS);
 }
 
 export class CoreMemory {
@@ -82,7 +88,7 @@ export class CoreMemory {
   /** A new core memory from preset names (see presets.ts) or explicit texts. */
   static create(
     init: { persona?: string; human?: string; project?: string; personaPreset?: string; humanPreset?: string } = {},
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; limits?: CoreMemoryLimits } = {},
   ): CoreMemory {
     const now = options.now ?? (() => new Date());
     const values: Record<CoreMemoryLabel, string> = {
@@ -90,7 +96,7 @@ export class CoreMemory {
       human: init.human ?? humanPreset(init.humanPreset ?? DEFAULT_HUMAN_PRESET).text,
       project: init.project ?? INITIAL_PROJECT_TEXT,
     };
-    const blocks = CORE_MEMORY_LABELS.map((label) => ({ label, value: values[label], limit: defaultLimit(label) }));
+    const blocks = CORE_MEMORY_LABELS.map((label) => ({ label, value: values[label], limit: defaultLimit(label, options.limits) }));
     for (const b of blocks) {
       const n = charCount(b.value);
       if (n > b.limit) throw new CoreMemoryError(`Edit failed: Exceeds ${b.limit} character limit (requested ${n}).`);
@@ -99,11 +105,11 @@ export class CoreMemory {
   }
 
   /**
-   * Restores saved memory. Limits come from limits.ts, not the file, so a
+   * Restores saved memory. Limits come from `options.limits` or limits.ts, not the file, so a
    * changed limit applies; a saved value above its limit is kept as is (never
    * truncated) and can only shrink until it fits.
    */
-  static fromJSON(json: unknown, options: { now?: () => Date } = {}): CoreMemory {
+  static fromJSON(json: unknown, options: { now?: () => Date; limits?: CoreMemoryLimits } = {}): CoreMemory {
     const o = json as Partial<CoreMemoryJSON> | null;
     if (!o || typeof o !== 'object' || !Array.isArray(o.blocks)) {
       throw new Error('Core memory is malformed: expected an object with a "blocks" array.');
@@ -116,10 +122,10 @@ export class CoreMemory {
       }
       if (seen.has(blk.label)) throw new Error(`Core memory is malformed: block "${blk.label}" appears twice.`);
       seen.add(blk.label);
-      return { label: blk.label, value: blk.value, limit: defaultLimit(blk.label) };
+      return { label: blk.label, value: blk.value, limit: defaultLimit(blk.label, options.limits) };
     });
     for (const label of CORE_MEMORY_LABELS) {
-      if (!seen.has(label)) blocks.push({ label, value: '', limit: defaultLimit(label) });
+      if (!seen.has(label)) blocks.push({ label, value: '', limit: defaultLimit(label, options.limits) });
     }
     const now = options.now ?? (() => new Date());
     const lastModified = typeof o.lastModified === 'string' ? o.lastModified : now().toISOString();

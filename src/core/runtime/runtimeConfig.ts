@@ -28,6 +28,8 @@ export interface RuntimeConfig {
   embeddings: { baseUrl: string; model: string };
   pressureFraction: number;
   stepLimit: number;
+  /** Core memory character limits (persona/human, project); absent: MemGPT's defaults. */
+  coreMemoryLimits?: { block: number; project: number };
   index: { include: readonly string[]; exclude: readonly string[]; maxFileBytes: number };
 }
 
@@ -85,7 +87,8 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
       before.contextWindow !== after.contextWindow ||
       before.temperature !== after.temperature ||
       before.pressureFraction !== after.pressureFraction ||
-      before.stepLimit !== after.stepLimit,
+      before.stepLimit !== after.stepLimit ||
+      !same(before.coreMemoryLimits, after.coreMemoryLimits),
     embeddings: !same(before.embeddings, after.embeddings) || (after.embeddings.baseUrl !== '' && before.apiKey !== after.apiKey),
     index: !same(before.index, after.index),
   };

@@ -278,6 +278,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
         pressureFraction: this.config.pressureFraction,
         stepLimit: this.config.stepLimit,
         embedderId: this.embedder.id,
+        ...(this.config.coreMemoryLimits ? { coreMemoryLimits: this.config.coreMemoryLimits } : {}),
       },
     });
     this.directoryStale = false;
@@ -416,7 +417,11 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       if (!activeId) return { core: (await this.agent()).coreMemory, active: true };
       agentId = activeId;
     }
-    return { core: CoreMemory.fromJSON((await this.storage.agents.load(agentId)).coreMemory), active: false };
+    return { core: CoreMemory.fromJSON((await this.storage.agents.load(agentId)).coreMemory, this.coreMemoryOptions()), active: false };
+  }
+
+  private coreMemoryOptions(): { limits?: { block: number; project: number } } {
+    return this.config.coreMemoryLimits ? { limits: this.config.coreMemoryLimits } : {};
   }
 
   async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
@@ -478,7 +483,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     });
     if (init.persona !== undefined || init.human !== undefined) {
       // Own texts (MemGPT's create_agent persona=/human=): validated against the block limits.
-      const core = CoreMemory.fromJSON(state.coreMemory);
+      const core = CoreMemory.fromJSON(state.coreMemory, this.coreMemoryOptions());
       if (init.persona !== undefined) core.setBlock('persona', init.persona);
       if (init.human !== undefined) core.setBlock('human', init.human);
       await this.storage.agents.save({ ...state, coreMemory: core.toJSON() });

@@ -267,3 +267,21 @@ test('a tool call to archival search finds workspace code through the runtime', 
     await f.close();
   }
 });
+
+test('core memory limits from the settings apply live to edits and to the view of the blocks', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    const long = 'x'.repeat(2500);
+    await assert.rejects(runtime.setCoreMemoryBlock('human', long), /2000 character limit/);
+    await runtime.configure({ ...f.config, coreMemoryLimits: { block: 3000, project: 4000 } });
+    await runtime.setCoreMemoryBlock('human', long);
+    const blocks = await runtime.coreMemory();
+    assert.equal(blocks.find((b) => b.label === 'human')!.limit, 3000);
+    assert.equal(blocks.find((b) => b.label === 'project')!.limit, 4000);
+    assert.equal(blocks.find((b) => b.label === 'human')!.value, long);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
