@@ -7,6 +7,9 @@ import { makeFuzzRig } from '../../fixtures/reliability/fuzzContext';
 import { makeRig, conversationProblems } from '../../fixtures/reliability/agentRig';
 import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
 
+/** Fixed in `npm test` so a run is reproducible; MEMGPT_SEED explores others (`npm run stress` uses the clock). */
+const UNIT_SEED = 20_240_601;
+
 /*
  * The function dispatch under a storm of random tool calls. Replay a failure
  * with MEMGPT_SEED=<the printed seed>.
@@ -15,7 +18,7 @@ import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
 const FUZZ_PAYLOADS = 10_000;
 
 test(`fuzz: ${FUZZ_PAYLOADS} random tool-call payloads through dispatch and validation: no uncaught exception, every failure a function result`, async () => {
-  const seed = seedFromEnv();
+  const seed = seedFromEnv(UNIT_SEED);
   const rng = seededRandom(seed);
   const rig = await makeFuzzRig(rng);
   try {
@@ -37,7 +40,7 @@ test(`fuzz: ${FUZZ_PAYLOADS} random tool-call payloads through dispatch and vali
 });
 
 test('fuzz through the agent loop: every streamed call, however broken, gets exactly one result the model reads next', async () => {
-  const seed = seedFromEnv() + 1;
+  const seed = seedFromEnv(UNIT_SEED) + 1;
   const rng = seededRandom(seed);
   const sent: FuzzPayload[][] = [];
   const missing: string[] = [];
