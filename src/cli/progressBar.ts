@@ -16,7 +16,8 @@ export function renderProgress(progress: IndexProgressView, columns: number, ela
   const filled = Math.round(fraction * barWidth);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
   const line = `${bar} ${counts}`;
-  const room = columns - line.length - 2;
+  // One column stays free: writing the last column wraps on some terminals.
+  const room = columns - 1 - line.length - 2;
   const file = progress.currentFile && room > 8 ? `  ${shortenPath(progress.currentFile, room)}` : '';
   return fit(line + file, columns);
 }
