@@ -86,7 +86,8 @@ export async function runCli(argv: readonly string[], env: Environment, out: Out
       out,
       interrupts,
       stdin: process.stdin,
-      columns: () => process.stderr.columns ?? 80,
+      // 0 or undefined when the terminal does not report a size (e.g. under `script`).
+      columns: () => process.stderr.columns || 80,
     });
     return interrupts.interrupted ? ExitCode.interrupted : code;
   } catch (error) {

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -302,6 +303,31 @@ test('Ctrl-C during a hanging model call exits 130, saves the message and releas
     data.recall.some((rec) => rec.message.role === 'user' && JSON.stringify(rec.message.content).includes('the canary question about invoices')),
     'the user message is in recall',
   );
+});
+
+test('Ctrl-C during indexing exits 130 and keeps what was indexed; the next run continues', async () => {
+  const big = path.join(root, 'big');
+  await mkdir(big, { recursive: true });
+  const body = (i: number): string =>
+    Array.from({ length: 40 }, (_, line) => `export function handler${i}_${line}(input: string): string { return input.repeat(${line}) + 'module ${i}'; }`).join('\n');
+  for (let i = 0; i < 1200; i++) await writeFile(path.join(big, `m${i}.ts`), body(i));
+  const stateDir = newStateDir();
+  const env = envFor(stateDir);
+  const cli = startCli(['index', big], { env });
+  const workspaces = path.join(stateDir, 'workspaces');
+  await until(() => existsSync(workspaces) && readdirSync(workspaces).some((d) => existsSync(path.join(workspaces, d, 'memory.lock'))), 'the memory to be opened');
+  await new Promise((r) => setTimeout(r, 300));
+  cli.child.kill('SIGINT');
+  const r = await cli.done;
+  assert.equal(r.code, 130, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^Cancelled after .*: \d+ files indexed/);
+  assert.match(r.stderr, /What was indexed so far is saved/);
+  const done = Number(/: (\d+) files indexed/.exec(r.stdout)![1]);
+  // Zero is possible on a slow machine (Ctrl-C while files are still being found); all 1200 is not.
+  assert.ok(done < 1200, `stopped part-way (${done} files)`);
+  const next = JSON.parse((await runCli(['index', big, '--json'], { env })).stdout) as { indexed: number; unchanged: number };
+  assert.equal(next.unchanged, done, 'the files indexed before Ctrl-C are not indexed again');
+  assert.equal(next.indexed + next.unchanged, 1200);
 });
 
 test('chat: Ctrl-C cancels the running reply and the session goes on; Ctrl-C twice quits with 130', async () => {
