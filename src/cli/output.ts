@@ -106,6 +106,7 @@ export class StreamRedactor {
 
 /** The core's messages name the extension's settings and commands; on the command line the flags do that job. */
 const EDITOR_TO_CLI: readonly (readonly [RegExp, string])[] = [
+  [/MemGPT: Model \(or --model\)/g, '--model'],
   [/MemGPT: Base URL/g, '--base-url'],
   [/MemGPT: Select Model|MemGPT: Model/g, '--model'],
   [/MemGPT: Context Window/g, '--context-window'],

@@ -3,6 +3,7 @@ import type { ContextUsage } from '../../core/agent/events';
 import type { CoreMemoryBlockView } from '../../core/runtime/runtimePort';
 import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
 import { ExitCode } from '../exitCodes';
+import { cliWording } from '../output';
 import { chosenAgent } from '../session';
 import { withRuntime, type CommandRunner } from './context';
 
@@ -35,7 +36,7 @@ export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wa
       await runtime.agent();
       context = runtime.contextUsage() ?? null;
     } catch (error) {
-      contextUnavailable = `the agent could not be loaded: ${(error as Error).message}`;
+      contextUnavailable = cliWording(`the agent could not be loaded: ${(error as Error).message}`);
     }
   } else {
     contextUnavailable = 'shown for the active agent only (ask or chat with --agent makes it active)';

@@ -22,7 +22,9 @@ export const runExport: CommandRunner = (ctx) =>
   withRuntime(ctx, async (runtime) => {
     const agent = await chosenAgent(runtime, ctx.options.agent);
     if (!agent) throw new CliError('This workspace has no agent yet, so there is nothing to export. Chat once (memgpt ask) to create one.', ExitCode.runtimeFailure);
-    const data = await runtime.exportAgent(agent.id);
+    // No agent runs in this process, so the stored state is the whole state. runtime.exportAgent would
+    // first build the model client, which needs a reachable server when no model is set: export must not.
+    const data = await runtime.storage.agents.exportAgent(agent.id, runtime.storage.recall);
     const text = `${JSON.stringify(data, null, 2)}\n`;
     const recallCount = Array.isArray((data as { recall?: unknown }).recall) ? (data as { recall: unknown[] }).recall.length : 0;
     const out = ctx.options.out;

@@ -131,6 +131,17 @@ test('an unreachable server exits 4 quickly and names the URL', async () => {
     assert.doesNotMatch(r.stderr, /MemGPT: Base URL/, 'the CLI names its own flag, not the editor setting');
     assert.ok(Date.now() - started < 15_000, 'no long retry chain before saying so');
   }
+  // Reading memory needs no server, even when the model name would have to come from it.
+  server.enqueue(sendMessage('made an agent'));
+  assert.equal((await runCli(['ask', folder, 'hi'], { env })).code, 0);
+  const offline = cleanEnv({ MEMGPT_STATE_DIR: env.MEMGPT_STATE_DIR!, OPENAI_BASE_URL: deadUrl });
+  const exported = await runCli(['export', folder], { env: offline });
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal((JSON.parse(exported.stdout) as { recall: unknown[] }).recall.length, 3);
+  const memory = await runCli(['memory', folder], { env: offline });
+  assert.equal(memory.code, 0, memory.stderr);
+  assert.match(memory.stdout, /Recall: 3 messages\n/);
+  assert.match(memory.stdout, /Context window: the agent could not be loaded: .*refused.*Set --model, or check/);
 });
 
 test('index then search: summary, --json shapes, -k, --source, --path', async () => {
