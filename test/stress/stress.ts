@@ -62,6 +62,12 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
+  // The openai SDK prints every malformed SSE chunk it drops; the malformed-SSE fault makes hundreds.
+  const consoleError = console.error.bind(console);
+  console.error = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && /^(Could not parse message into JSON:|From chunk:)/.test(args[0])) return;
+    consoleError(...args);
+  };
   const seed = seedFromEnv();
   const started = performance.now();
   const fig: Figures = {
