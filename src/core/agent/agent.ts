@@ -334,6 +334,8 @@ export class Agent {
             await this.flush(signal, true);
             continue;
           }
+          // Retries happen only before any output; once text was shown, it is kept, then the error reported.
+          await this.keepPartial(stepId, streamed, result, 'failed');
           throw err;
         }
 
@@ -450,8 +452,16 @@ export class Agent {
     return outcomes;
   }
 
-  /** After a cancel: keeps streamed thoughts and the partial send_message, as a complete call/result pair. */
-  private async keepPartial(stepId: string, streamed: { content: string; sends: Map<string, string> }, result: TurnResult): Promise<void> {
+  /**
+   * After a cancel or a stream that broke off: keeps streamed thoughts and the partial
+   * send_message, as a complete call/result pair, so recall holds what the user saw.
+   */
+  private async keepPartial(
+    stepId: string,
+    streamed: { content: string; sends: Map<string, string> },
+    result: TurnResult,
+    why: 'cancelled' | 'failed' = 'cancelled',
+  ): Promise<void> {
     const content = streamed.content.trim() !== '' ? streamed.content : null;
     const calls: ToolCall[] = [...streamed.sends.entries()].map(([id, text]) => ({
       id,
@@ -459,7 +469,10 @@ export class Agent {
       function: { name: 'send_message', arguments: JSON.stringify({ message: text }) },
     }));
     if (!content && calls.length === 0) return;
-    const note = 'Cancelled by the user while this message was being written; the user saw only this part.';
+    const note =
+      why === 'cancelled'
+        ? 'Cancelled by the user while this message was being written; the user saw only this part.'
+        : 'The connection to the model broke while this message was being written; the user saw only this part.';
     await this.appendRecords(
       [
         { kind: 'assistant', notice: '', message: { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) } },

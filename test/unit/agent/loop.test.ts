@@ -222,3 +222,22 @@ test('several tool calls in one response all run and all get results', async () 
     await h.close();
   }
 });
+
+test('a stream that breaks off mid-message keeps what the user saw in recall, marked partial, then reports the error', async () => {
+  const h = await makeHarness();
+  try {
+    h.server.enqueue(sendMessage('The answer is in src/billing.ts and it is long enough to stream in many pieces.', { argumentChunkSize: 4, chunkDelayMs: 15, resetAfterChunks: 12 }));
+    const result = await h.agent.handle({ type: 'user_message', text: 'where?' });
+    assert.equal(result.reason, 'error');
+    const partial = h.events.find((e) => e.type === 'message_complete');
+    assert.ok(partial && partial.type === 'message_complete' && partial.partial === true, 'the partial message is completed as partial');
+    assert.ok(partial.text.length > 0 && 'The answer is in src/billing.ts'.startsWith(partial.text.slice(0, 10)));
+    const stored = h.recall.page(h.agentId, undefined, 10);
+    const tool = stored.find((r) => r.kind === 'tool');
+    assert.ok(tool, 'the call has its result');
+    assert.match(String(tool.message.content), /connection to the model broke/);
+    assert.ok(h.events.some((e) => e.type === 'error'));
+  } finally {
+    await h.close();
+  }
+});

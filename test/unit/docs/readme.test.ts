@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import manifest from '../../../package.json';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
 
 test('the README documents every contributed command by its palette title', () => {
   for (const c of manifest.contributes.commands) {
