@@ -3,6 +3,7 @@ import { WorkspaceRuntime } from './core/runtime/workspaceRuntime';
 import { AgentChatBackend } from './vscode/agentChatBackend';
 import type { MemGptClientApi } from './vscode/api';
 import { ChatViewProvider } from './vscode/chatView';
+import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
 import { registerEditorIntegration } from './vscode/editorIntegration';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
@@ -31,7 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chatView, {
       webviewOptions: { retainContextWhenHidden: true },
     }),
-    vscode.commands.registerCommand('memgpt.openChat', () => vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`)),
+    vscode.commands.registerCommand(COMMANDS.openChat, () => vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`)),
   );
 
   const settings = new LiveSettings(log);
@@ -55,6 +56,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     log.error(`MemGPT could not open this workspace's memory: ${message}`);
     void vscode.window.showErrorMessage(`MemGPT could not open this workspace's memory: ${message}`);
     // Commands still exist (the manifest promises them) but say why they cannot run.
+    for (const id of Object.values(COMMANDS)) {
+      if (id === COMMANDS.openChat) continue;
+      context.subscriptions.push(
+        vscode.commands.registerCommand(id, () => vscode.window.showErrorMessage(`MemGPT is not running in this window: ${message}`)),
+      );
+    }
     return unavailableApi(chatView, message);
   }
   runtimeToClose = runtime;

@@ -748,9 +748,15 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     }
   }
 
-  /** Waits for the running turn and indexing (cancelled), saves, closes the index and releases the lock. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  private closing: Promise<void> | null = null;
+
+  /** Waits for the running turn and indexing (cancelled), saves, closes the index and releases the lock. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     await this.cancelIndexing();
     await this.rebuildChain;
     if (this.directory && this.subscribedAgent) await this.subscribedAgent.idle();
