@@ -10,6 +10,7 @@
 import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
+import type { IndexRunResult } from '../index/workspaceIndexer';
 
 export interface PortDisposable {
   dispose(): void;
@@ -66,15 +67,8 @@ export interface NewAgent {
   makeActive?: boolean;
 }
 
-export interface IndexRunSummary {
-  indexed: number;
-  unchanged: number;
-  removed: number;
-  skipped: number;
-  chunks: number;
-  ms: number;
-  cancelled: boolean;
-}
+/** What one index pass did (the indexer's own result). */
+export type IndexRunSummary = IndexRunResult;
 
 export interface IndexProgressView {
   phase: 'discovering' | 'indexing' | 'done' | 'cancelled' | 'failed';
