@@ -198,7 +198,7 @@ test('ask streams the reply to stdout as it arrives and shows function calls on 
   const answer = 'Invoices are totalled by computeInvoiceTotal in src/billing.ts, lines 1 to 3.';
   server.enqueue(
     toolCall('archival_memory_search', { query: 'invoice total', request_heartbeat: true }),
-    sendMessage(answer, { chunkDelayMs: 40, argumentChunkSize: 4 }),
+    sendMessage(answer, { chunkDelayMs: 60, argumentChunkSize: 4 }),
   );
   const before = server.chatRequests().length;
   const cli = startCli(['ask', folder, 'Where are invoices totalled?'], { env });
@@ -351,8 +351,10 @@ test('chat: Ctrl-C cancels the running reply and the session goes on; Ctrl-C twi
   await until(() => server.chatRequests().length > before, 'the first model call');
   cli.child.kill('SIGINT');
   await cli.waitForStderr(/Cancelled\./);
-  cli.child.stdin!.write('second question\n');
-  await until(() => cli.stdout().includes('after the cancel'), 'the second reply');
+  // /memory runs only after the turn has finished, so the next Ctrl-C finds the session idle.
+  cli.child.stdin!.write('second question\n/memory\n');
+  await until(() => cli.stdout().includes('Core memory:'), 'the second reply and the memory report');
+  assert.match(cli.stdout(), /^after the cancel\n/);
   cli.child.kill('SIGINT');
   await cli.waitForStderr(/Ctrl-C again or Ctrl-D to quit/);
   cli.child.kill('SIGINT');
