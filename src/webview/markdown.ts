@@ -85,6 +85,8 @@ const purifyConfig = {
 };
 
 export interface MarkdownOptions {
+  /** Single newlines become line breaks, as the user typed them (Shift+Enter) in their own messages. */
+  breaks?: boolean;
   /** Adds the Copy / Insert toolbar to a code block. */
   decorateCode?(pre: HTMLPreElement, code: string, language: string | undefined): HTMLElement;
 }
@@ -96,7 +98,8 @@ export function renderMarkdown(text: string, options: MarkdownOptions = {}): Doc
     frag.append(h('pre', { class: 'plain-text', text }));
     return frag;
   }
-  const html = marked.parse(text) as string;
+  // trimEnd: marked ends every block with a newline, which would be a stray text node at the end.
+  const html = marked.parse(text, { async: false, breaks: options.breaks ?? false }).trimEnd();
   const frag = DOMPurify.sanitize(html, purifyConfig);
   rewireLinks(frag);
   linkifyCitations(frag);

@@ -120,8 +120,9 @@ export class TranscriptView {
   }
 
   private renderUser(item: Item<'user'>): HTMLElement {
-    const body = h('div', { class: 'msg-body plain', text: item.text });
-    linkifyCitations(body);
+    // Markdown too (sanitised like the model's): Ask About Selection quotes the code in a fence.
+    const body = h('div', { class: 'msg-body markdown' });
+    body.append(renderMarkdown(item.text, { breaks: true }));
     return h('article', { class: 'msg user', attrs: { 'aria-label': 'You said' } }, body);
   }
 

@@ -212,21 +212,52 @@ function merge(into: TranscriptChange, from: TranscriptChange): void {
 // ---------------------------------------------------------------------------------------------
 
 /** Messages are often stored as MemGPT-style JSON packets (`{"type": "user_message", "message": …}`). */
-function unpack(content: string): { type?: string; text: string } {
+function unpack(content: string): { type?: string; text: string; packet?: Record<string, unknown> } {
   const trimmed = content.trim();
   if (trimmed.startsWith('{')) {
     try {
       const v: unknown = JSON.parse(trimmed);
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
         const o = v as Record<string, unknown>;
-        const text = [o.message, o.text, o.content].find((x): x is string => typeof x === 'string');
-        if (text !== undefined) return { ...(typeof o.type === 'string' ? { type: o.type } : {}), text };
+        const text = [o.message, o.text, o.content, o.reason].find((x): x is string => typeof x === 'string');
+        if (text !== undefined) return { ...(typeof o.type === 'string' ? { type: o.type } : {}), text, packet: o };
       }
     } catch {
       // Not a packet: plain text.
     }
   }
   return { text: content };
+}
+
+/** The agent's marker on event texts meant for the model; the user is the one reading the chip. */
+const HIDDEN_NOTE = /^\s*\[This is an automated system message hidden from the user\]\s*/;
+
+/**
+ * The chip text for a stored system event: the same short line the live view showed (the agent's
+ * `notice`), rebuilt from the packet's fields, so a reload does not show the model's instructions.
+ */
+function storedEventText(type: string | undefined, text: string, packet: Record<string, unknown> | undefined): string {
+  const field = (k: string): string | undefined => (typeof packet?.[k] === 'string' ? (packet[k] as string) : undefined);
+  const path = field('path');
+  switch (type) {
+    case 'login':
+      return 'The user logged in.';
+    case 'file_opened':
+      if (path) return `Opened ${path}`;
+      break;
+    case 'file_saved':
+      if (path) return `Saved ${path}`;
+      break;
+    case 'selection_remembered':
+      if (path) return `Remembered ${path}${field('lines') ? `:${field('lines')}` : ''}`;
+      break;
+    case 'core_memory_edited':
+      if (field('label')) return `You edited core memory "${field('label')}"`;
+      break;
+    case 'heartbeat':
+      return `Heartbeat: ${text.replace(HIDDEN_NOTE, '')}`;
+  }
+  return text.replace(HIDDEN_NOTE, '');
 }
 
 const EVENT_KINDS: readonly SystemEventKind[] = [
@@ -244,6 +275,8 @@ const EVENT_KINDS: readonly SystemEventKind[] = [
 ];
 
 function eventKind(type: string | undefined, fallback: SystemEventKind): SystemEventKind {
+  // The agent's packet says "core_memory_edited" for the input "core_memory_edited_by_user".
+  if (type === 'core_memory_edited') return 'core_memory_edited_by_user';
   return EVENT_KINDS.find((k) => k === type) ?? fallback;
 }
 
@@ -276,9 +309,10 @@ export function recallToTranscript(
     const base = `r-${r.id}`;
     switch (r.kind) {
       case 'user': {
-        const { type, text } = unpack(m.content ?? '');
-        if (type && type !== 'user_message') items.push({ kind: 'event', id: base, event: eventKind(type, 'system_alert'), text });
-        else items.push({ kind: 'user', id: base, text, time: r.time });
+        const { type, text, packet } = unpack(m.content ?? '');
+        if (type && type !== 'user_message') {
+          items.push({ kind: 'event', id: base, event: eventKind(type, 'system_alert'), text: storedEventText(type, text, packet) });
+        } else items.push({ kind: 'user', id: base, text, time: r.time });
         break;
       }
       case 'assistant': {
@@ -318,8 +352,9 @@ export function recallToTranscript(
       }
       case 'system_event':
       case 'system_alert': {
-        const { type, text } = unpack(typeof m.content === 'string' ? m.content : '');
-        items.push({ kind: 'event', id: base, event: eventKind(type, r.kind === 'system_alert' ? 'system_alert' : 'timer'), text });
+        const { type, text, packet } = unpack(typeof m.content === 'string' ? m.content : '');
+        const event = eventKind(type, r.kind === 'system_alert' ? 'system_alert' : 'timer');
+        items.push({ kind: 'event', id: base, event, text: storedEventText(type, text, packet) });
         break;
       }
       case 'summary':

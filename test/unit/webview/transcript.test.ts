@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { AgentInput } from '../../../src/core/agent/events';
+import { renderInput } from '../../../src/core/agent/inputMessages';
 import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
 import { Transcript, recallToTranscript } from '../../../src/webview/transcript';
 
@@ -148,4 +150,29 @@ describe('recallToTranscript and history paging', () => {
     const card = t.get('f-t1');
     assert.equal(card?.kind === 'function' && card.status, 'cancelled');
   });
+});
+
+describe('stored system events read like the live ones', () => {
+  // The agent's own renderer makes the stored packets, so the view and the agent cannot drift apart.
+  const inputs: AgentInput[] = [
+    { type: 'login', lastLogin: null },
+    { type: 'file_opened', path: 'src/store/todoStore.ts' },
+    { type: 'file_saved', path: 'src/config.ts' },
+    { type: 'selection_remembered', path: 'src/a.ts', startLine: 3, endLine: 9, memoryId: 'm1' },
+    { type: 'core_memory_edited_by_user', label: 'project' },
+    { type: 'heartbeat', reason: 'The user asked to try again.' },
+    { type: 'timer', text: 'Files changed while you were idle.' },
+    { type: 'system_alert', text: 'The index was rebuilt.' },
+  ];
+  for (const input of inputs) {
+    test(`${input.type}: the chip after a reload says what the live chip said`, () => {
+      const rendered = renderInput(input, new Date('2026-11-20T10:00:00Z'));
+      const record: RecallRecord = { ...base, id: 'r1', seq: 1, kind: rendered.kind, message: rendered.message };
+      const [item] = recallToTranscript([record]);
+      assert.equal(item?.kind, 'event');
+      assert.equal((item as { event: string }).event, input.type);
+      assert.equal((item as { text: string }).text, rendered.notice);
+      assert.ok(!(item as { text: string }).text.includes('hidden from the user'));
+    });
+  }
 });
