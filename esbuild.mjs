@@ -1,7 +1,7 @@
 // Builds every bundle of the project. `--production` minifies; `--watch` rebuilds on change.
 // Entries whose source does not exist yet are skipped, so the file can name them all.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { integrationSuitesPlugin } from './test/integration/suitesPlugin.mjs';
 
@@ -94,5 +94,7 @@ if (watch) {
 } else {
   const started = Date.now();
   await Promise.all(builds.map((b) => esbuild.build(b)));
+  // `./dist/cli.js` runs straight from a checkout (npm sets the bit only when it installs a bin).
+  if (existsSync(path.join(root, 'dist/cli.js'))) chmodSync(path.join(root, 'dist/cli.js'), 0o755);
   console.log(`[esbuild] built ${builds.length} bundles in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
 }

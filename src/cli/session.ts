@@ -39,6 +39,8 @@ export interface OpenOptions {
   out: Output;
 }
 
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export']);
+
 export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntime> {
   const { out } = options;
   try {
@@ -50,6 +52,8 @@ export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntim
       trusted: true,
       config: options.config,
       owner: `memgpt CLI (${options.command})`,
+      // One-shot readers never take the lock: a window opening meanwhile must become the writer.
+      readOnly: READ_ONLY_COMMANDS.has(options.command),
       log: (level, message) => {
         if (level === 'info' && !out.debug) return;
         out.message(`${level === 'info' ? 'info' : level === 'warn' ? 'note' : 'error'}: ${message}`);

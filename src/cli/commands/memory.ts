@@ -24,7 +24,7 @@ export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wa
   const counts = runtime.archivalCounts();
   const archival = { total: counts.workspace + counts.memory, ...counts };
   if (!agent) {
-    return { folder, readOnly: runtime.readOnly, agent: null, coreMemory: [], recall: { count: 0 }, archival, context: null, contextUnavailable: 'this workspace has no agent yet' };
+    return { folder, readOnly: runtime.storage.lockHolder !== null, agent: null, coreMemory: [], recall: { count: 0 }, archival, context: null, contextUnavailable: 'this workspace has no agent yet' };
   }
   const coreMemory = await runtime.coreMemory(agent.id);
   const stats = await runtime.memoryStats(agent.id);
@@ -43,7 +43,7 @@ export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wa
   }
   return {
     folder,
-    readOnly: runtime.readOnly,
+    readOnly: runtime.storage.lockHolder !== null,
     agent: { id: agent.id, name: agent.name, active: agent.active },
     coreMemory,
     recall: { count: stats.recallCount },

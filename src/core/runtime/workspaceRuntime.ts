@@ -72,6 +72,8 @@ export interface WorkspaceRuntimeOptions {
   owner?: string;
   /** Extra exclude globs from the editor (`files.exclude`, `search.exclude`). */
   editorExcludes?: readonly string[];
+  /** Open for reading only, without taking the storage lock (one-shot readers: search, memory, export). */
+  readOnly?: boolean;
   log?: RuntimeLog;
 }
 
@@ -153,7 +155,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     const storage = await openWorkspaceStorage(
       options.storageRoot,
       options.folders.map((f) => folderKeyUri(f.path)),
-      { owner: options.owner ?? 'VS Code window' },
+      { owner: options.owner ?? 'VS Code window', ...(options.readOnly ? { lock: false } : {}) },
     );
     const runtime = new WorkspaceRuntime(options, storage);
     try {
@@ -164,7 +166,10 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       throw error;
     }
     runtime.setActivity(storage.readOnly ? { kind: 'read-only', reason: storage.readOnlyReason ?? 'Another window holds this memory.' } : { kind: 'idle' });
-    if (storage.readOnly) runtime.log('warn', storage.readOnlyReason ?? 'The memory of this workspace is read-only in this window.');
+    // A reader that chose read-only hears about it only when someone else really holds the memory.
+    if (storage.readOnly && (storage.lockHolder !== null || !options.readOnly)) {
+      runtime.log('warn', storage.readOnlyReason ?? 'The memory of this workspace is read-only in this window.');
+    }
     return runtime;
   }
 
@@ -513,10 +518,11 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     this.stateEvents.fire();
   }
 
+  /** Needs no model: a running turn of that agent is awaited, then its state and recall are read. */
   async exportAgent(id: string): Promise<unknown> {
     await this.rebuildChain;
-    if (this.readOnly) return this.storage.agents.exportAgent(id, this.storage.recall);
-    return (await this.agentDirectory()).exportAgent(id);
+    if (this.subscribedAgent?.id === id) await this.subscribedAgent.idle();
+    return this.storage.agents.exportAgent(id, this.storage.recall);
   }
 
   async importAgent(data: unknown): Promise<{ id: string; name: string }> {

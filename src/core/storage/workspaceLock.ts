@@ -87,6 +87,17 @@ export class WorkspaceLock {
     }
   }
 
+  /** Who holds the lock and is still alive, without taking it (for readers that never write). */
+  async liveHolder(): Promise<LockHolder | null> {
+    const current = await this.readHolder();
+    return current && !(await this.staleness(current)) ? current : null;
+  }
+
+  /** The sentence a read-only window shows about `holder`. */
+  static heldReason(holder: LockHolder | null): string {
+    return `${WorkspaceLock.describeHolder(holder)} holds this workspace's memory; this window is read-only until it closes.`;
+  }
+
   static describeHolder(holder: LockHolder | null): string {
     if (!holder) return 'another process';
     const who = holder.owner ? `${holder.owner} ` : '';
@@ -112,7 +123,7 @@ export class WorkspaceLock {
       return {
         acquired: false,
         holder: current,
-        reason: `${WorkspaceLock.describeHolder(current)} holds this workspace's memory; this window is read-only until it closes.`,
+        reason: WorkspaceLock.heldReason(current),
       };
     }
     // Stale: take over under the guard so only one contender removes it.
@@ -125,7 +136,7 @@ export class WorkspaceLock {
       if (!sameStale) {
         const fresh = await this.staleness(again);
         if (!fresh) {
-          return { acquired: false, holder: again, reason: `${WorkspaceLock.describeHolder(again)} holds this workspace's memory; this window is read-only until it closes.` };
+          return { acquired: false, holder: again, reason: WorkspaceLock.heldReason(again) };
         }
       }
       await fsp.rm(this.file, { force: true });

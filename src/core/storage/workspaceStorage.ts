@@ -4,7 +4,7 @@ import { FileRecallStore, type FileRecallStoreOptions } from '../memory/recallSt
 import { AgentStateStore } from './agentStateStore';
 import { STORAGE_MIGRATIONS, storageLayout, type StorageLayout } from './layout';
 import { migrate, readSchemaVersion, SchemaTooNewError } from './schemaVersion';
-import { WorkspaceLock, type HeldLock, type LockHolder } from './workspaceLock';
+import { WorkspaceLock, type HeldLock, type LockAttempt, type LockHolder } from './workspaceLock';
 import { workspaceStorageDir } from './workspaceStorageDir';
 
 /**
@@ -32,6 +32,11 @@ export interface OpenWorkspaceStorageOptions {
   /** Shown to a second window, e.g. "VS Code window". */
   owner?: string;
   recall?: Omit<FileRecallStoreOptions, 'readOnly'>;
+  /**
+   * False: open read-only without taking the lock (a one-shot reader such as `memgpt search`),
+   * so a window opening meanwhile still becomes the writer.
+   */
+  lock?: boolean;
 }
 
 export async function openWorkspaceStorage(
@@ -46,7 +51,8 @@ export async function openWorkspaceStorage(
 /** Same as openWorkspaceStorage for a known storage folder. */
 export async function openStorageDir(dir: string, options: OpenWorkspaceStorageOptions = {}): Promise<WorkspaceStorage> {
   const layout = storageLayout(dir);
-  const attempt = await new WorkspaceLock(dir, { owner: options.owner ?? 'VS Code window' }).tryAcquire();
+  const lock = new WorkspaceLock(dir, { owner: options.owner ?? 'VS Code window' });
+  const attempt: LockAttempt = options.lock === false ? await readerAttempt(lock) : await lock.tryAcquire();
   let held: HeldLock | null = attempt.acquired ? attempt : null;
   try {
     if (held) {
@@ -77,6 +83,12 @@ export async function openStorageDir(dir: string, options: OpenWorkspaceStorageO
   } finally {
     await held?.release();
   }
+}
+
+/** A reader that never takes the lock still says who holds it, if anyone. */
+async function readerAttempt(lock: WorkspaceLock): Promise<LockAttempt> {
+  const holder = await lock.liveHolder();
+  return { acquired: false, holder, reason: holder ? WorkspaceLock.heldReason(holder) : 'This memory was opened for reading only.' };
 }
 
 /** Whether a folder looks like workspace storage (has a schema file); for tools that list them. */

@@ -285,3 +285,27 @@ test('core memory limits from the settings apply live to edits and to the view o
     await f.close();
   }
 });
+
+test('a reader opened read-only never takes the lock: a window opening meanwhile becomes the writer', async () => {
+  const f = await fixture();
+  try {
+    const seed = await open(f);
+    f.server.enqueue(sendMessage('hello'));
+    await seed.handle({ type: 'user_message', text: 'hi' });
+    await seed.close();
+    const reader = await open(f, { readOnly: true, owner: 'memgpt CLI (search)' });
+    assert.equal(reader.readOnly, true);
+    assert.equal(reader.storage.lockHolder, null, 'nobody else holds it');
+    const writer = await open(f);
+    assert.equal(writer.readOnly, false, 'the window is the writer although a reader is open');
+    assert.equal((await reader.conversation(undefined, 10)).length, 3);
+    const exported = (await reader.exportAgent((await reader.listAgents())[0]!.id)) as { recall: unknown[] };
+    assert.equal(exported.recall.length, 3, 'export needs neither the lock nor a model');
+    // A reader opened while the writer holds the lock names it.
+    const second = await open(f, { readOnly: true });
+    assert.match(second.storage.readOnlyReason ?? '', /holds this workspace's memory/);
+    await Promise.all([reader.close(), writer.close(), second.close()]);
+  } finally {
+    await f.close();
+  }
+});
