@@ -12,11 +12,9 @@ import {
   INDEX_MAX_FILE_BYTES,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
-import { isOpenAIEndpoint, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { DEFAULT_EMBEDDINGS_MODEL, isOpenAIEndpoint, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
 
-/** The extension's default embeddings model (memgpt.embeddings.model), used when only a URL is given. */
-export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
 export interface ConfigFlags {
   'state-dir'?: string;

@@ -5,6 +5,7 @@
  * to the default and the problem is reported in `problems`, in words a user can act on.
  */
 import type { FileEventMode } from '../core/events/fileEventCoalescer';
+import { DEFAULT_EMBEDDINGS_MODEL } from '../core/runtime/runtimeConfig';
 import {
   CORE_MEMORY_BLOCK_LIMIT_CHARS,
   CORE_MEMORY_PROJECT_LIMIT_CHARS,
@@ -73,7 +74,6 @@ export const SETTING_KEYS = [
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
 export interface ParsedSettings {
   settings: MemGptSettings;

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+/** Embeddings model when an embeddings endpoint is set but no model (memgpt.embeddings.model, --embeddings-model). */
+export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
 export interface RuntimeFolder {
   /** Shown in multi-root paths (first path segment); unique. */
