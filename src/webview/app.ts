@@ -31,6 +31,11 @@ export class ChatApp {
   private busy = false;
   private loadingOlder = false;
   private historyLoaded = false;
+  /**
+   * Ids of live system-event items shown before the newest history page arrived: the page may hold
+   * them too. Collecting starts at once, as events can arrive before the first state does.
+   */
+  private liveDuringLoad: string[] | null = [];
   private setupShownFor = '';
 
   private readonly agentPicker = h('select', { class: 'select agent-picker', attrs: { 'aria-label': 'Agent' } });
@@ -197,7 +202,9 @@ export class ChatApp {
       return;
     }
     if (event.type === 'step_started') this.setBusy(true);
-    this.view.apply(this.transcript.apply(event));
+    const change = this.transcript.apply(event);
+    if (this.liveDuringLoad && event.type === 'system_event') this.liveDuringLoad.push(...change.appended.map((i) => i.id));
+    this.view.apply(change);
     if (event.type === 'message_complete') this.announce(event.partial ? 'MemGPT stopped; the answer is incomplete.' : 'MemGPT answered.');
     if (event.type === 'turn_finished') {
       this.setBusy(false);
@@ -247,9 +254,12 @@ export class ChatApp {
 
   private async loadHistory(): Promise<void> {
     this.historyLoaded = true;
+    const live = this.liveDuringLoad ?? [];
+    this.liveDuringLoad = live;
     try {
       const page = await this.client.request('history', { beforeSeq: null, limit: CHAT_HISTORY_PAGE_SIZE });
       const { prepended } = this.transcript.prependHistory(page.records, page.hasMore);
+      this.view.remove(this.transcript.dropEchoedEvents(live, prepended));
       this.view.prepend(prepended);
       this.loadOlder.hidden = !page.hasMore;
       this.updateEmpty();
@@ -257,6 +267,8 @@ export class ChatApp {
     } catch (e) {
       this.historyLoaded = false;
       this.showLogError(`Could not load the conversation history: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (this.liveDuringLoad === live) this.liveDuringLoad = null;
     }
   }
 

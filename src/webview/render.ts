@@ -71,6 +71,16 @@ export class TranscriptView {
     this.container.prepend(frag);
   }
 
+  /** Takes items off the log (duplicates the transcript dropped). */
+  remove(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.elements.get(id)?.remove();
+      this.elements.delete(id);
+      this.dirty.delete(id);
+      this.expanded.delete(id);
+    }
+  }
+
   /** Redraws pending updates now (the next animation frame would do it otherwise). */
   flush(): void {
     if (this.frame !== undefined) cancelAnimationFrame(this.frame);

@@ -167,6 +167,29 @@ export class Transcript {
     return { prepended: converted, appended: [], updated: [] };
   }
 
+  /**
+   * Removes live system-event items that the newest history page also holds. An event the agent
+   * records while the view waits for its first page (the window's login, a file opened at start)
+   * arrives twice: live, and in the page. Only the page's trailing events are compared (anything
+   * older was recorded before those live items fired). Returns the ids removed.
+   */
+  dropEchoedEvents(liveIds: readonly string[], page: readonly TranscriptItem[]): string[] {
+    const trailing: Item<'event'>[] = [];
+    for (let i = page.length - 1; i >= 0 && page[i]!.kind === 'event'; i--) trailing.push(page[i] as Item<'event'>);
+    const removed: string[] = [];
+    for (const id of liveIds) {
+      const live = this.find(id, 'event');
+      if (!live) continue;
+      const twin = trailing.findIndex((e) => e.event === live.event && e.text === live.text);
+      if (twin < 0) continue;
+      trailing.splice(twin, 1);
+      this.list = this.list.filter((i) => i !== live);
+      this.byId.delete(id);
+      removed.push(id);
+    }
+    return removed;
+  }
+
   private ensureAssistant(callId: string): TranscriptChange {
     return this.assistant(callId).change;
   }
@@ -303,7 +326,7 @@ export function recallToTranscript(
 ): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   const cards = new Map<string, Item<'function'>>();
-  const sendCalls = new Set<string>();
+  const sendCalls = new Map<string, Item<'assistant'>>();
   for (const r of records) {
     const m = r.message;
     const base = `r-${r.id}`;
@@ -321,8 +344,14 @@ export function recallToTranscript(
         for (const call of m.tool_calls ?? []) {
           const text = call.function.name === SEND_MESSAGE ? sendMessageText(call.function.arguments) : undefined;
           if (text !== undefined) {
-            sendCalls.add(call.id);
-            items.push({ kind: 'assistant', id: `a-${call.id}`, text, state: 'complete', time: r.time });
+            const reply: Item<'assistant'> = { kind: 'assistant', id: `a-${call.id}`, text, state: 'complete', time: r.time };
+            const orphan = orphanResults.get(call.id);
+            if (orphan) {
+              if (isFailedResult(orphan.content)) reply.state = 'partial';
+              orphanResults.delete(call.id);
+            }
+            sendCalls.set(call.id, reply);
+            items.push(reply);
             continue;
           }
           const card: Item<'function'> = {
@@ -346,8 +375,11 @@ export function recallToTranscript(
       case 'tool': {
         if (m.role !== 'tool') break;
         const card = cards.get(m.tool_call_id);
+        const reply = sendCalls.get(m.tool_call_id);
         if (card) applyResult(card, m.content);
-        else if (!sendCalls.has(m.tool_call_id)) orphanResults.set(m.tool_call_id, { content: m.content });
+        // A send_message that failed was cut off (Stop, a broken stream): the agent stored what the user saw.
+        else if (reply) reply.state = isFailedResult(m.content) ? 'partial' : reply.state;
+        else orphanResults.set(m.tool_call_id, { content: m.content });
         break;
       }
       case 'system_event':
@@ -369,12 +401,14 @@ export function recallToTranscript(
 
 function applyResult(card: Item<'function'>, content: string): void {
   card.result = content;
-  let status: 'OK' | 'Failed' = 'OK';
+  card.status = isFailedResult(content) ? 'Failed' : 'OK';
+}
+
+function isFailedResult(content: string): boolean {
   try {
     const v: unknown = JSON.parse(content);
-    if (typeof v === 'object' && v !== null && (v as { status?: unknown }).status === 'Failed') status = 'Failed';
+    return typeof v === 'object' && v !== null && (v as { status?: unknown }).status === 'Failed';
   } catch {
-    // Plain-text result: the call ran.
+    return false; // Plain-text result: the call ran.
   }
-  card.status = status;
 }

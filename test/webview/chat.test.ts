@@ -237,6 +237,25 @@ describe('chat webview', () => {
     await p.close();
   });
 
+  test('an event recorded while the history loads is shown once, not live and again from the page', async () => {
+    const chat = await harness.open();
+    const p = chat.page;
+    await chat.post({ type: 'state', payload: READY_STATE });
+    await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'history');
+    // The window's login: the agent records it and emits it live before the page arrives.
+    const login = JSON.stringify({ type: 'login', last_login: 'Never', message: '[This is an automated system message hidden from the user] hi', time: 'x' });
+    await chat.event({ type: 'system_event', kind: 'login', text: 'The user logged in.' });
+    await p.waitForSelector('.chip[data-event="login"]');
+    const loginRecord: RecallRecord = { ...userRecord(3, ''), kind: 'system_event', message: { role: 'user', content: login } };
+    await chat.answer('history', { records: [userRecord(1, 'hello'), replyRecord(2, 'hi'), loginRecord], hasMore: false });
+    await p.waitForSelector('.msg.user >> text=hello');
+    assert.deepEqual(await p.locator('.chip').allTextContents(), ['The user logged in.']);
+    // A later live event with the same text is a new one, and shows.
+    await chat.event({ type: 'system_event', kind: 'login', text: 'The user logged in.' });
+    await p.waitForFunction(() => document.querySelectorAll('.chip').length === 2);
+    await p.close();
+  });
+
   test('Clear view empties the conversation and tells the host; memory is not touched', async () => {
     const chat = await harness.open();
     await chat.boot([userRecord(1, 'hello'), replyRecord(2, 'hi')]);

@@ -160,3 +160,21 @@ export async function runCommandWithInput(ui: WorkbenchUi, title: string, boxTit
 export function assertThat(ok: boolean, message: string): asserts ok {
   if (!ok) throw new Error(message);
 }
+
+/**
+ * The chat after a reload. The workbench restores the open side bar by itself, and clicking the
+ * activity item then would close it (`openMemGptView` cannot tell it is open in this DOM), so only
+ * a closed side bar is opened.
+ */
+export async function chatAfterReload(ui: WorkbenchUi): Promise<FrameLocator> {
+  await ui.waitForMemGptActivityItem();
+  const sideBarTitle = ui.page.locator('.part.sidebar .title-label', { hasText: 'MemGPT' });
+  const restored = await sideBarTitle.waitFor({ state: 'visible', timeout: 5_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!restored) return ui.openMemGptView();
+  const chat = ui.chatFrame();
+  await chat.locator('textarea.composer-input').waitFor({ state: 'attached', timeout: HARNESS_UI_WAIT_MS });
+  return chat;
+}

@@ -152,6 +152,38 @@ describe('recallToTranscript and history paging', () => {
   });
 });
 
+describe('a stopped answer after a reload', () => {
+  // What the agent stores when the user stops a send_message mid-stream: the call and a Failed result.
+  const stopped: RecallRecord[] = [
+    { ...base, id: '1', seq: 1, kind: 'assistant', message: { role: 'assistant', content: null, tool_calls: [call('s1', 'send_message', { message: 'The store keeps' })] } },
+    {
+      ...base,
+      id: '2',
+      seq: 2,
+      kind: 'tool',
+      message: { role: 'tool', tool_call_id: 's1', content: '{"status":"Failed","message":"Cancelled by the user while this message was being written; the user saw only this part.","time":"x"}' },
+    },
+    { ...base, id: '3', seq: 3, kind: 'assistant', message: { role: 'assistant', content: null, tool_calls: [call('s2', 'send_message', { message: 'Done.' })] } },
+    { ...base, id: '4', seq: 4, kind: 'tool', message: { role: 'tool', tool_call_id: 's2', content: '{"status":"OK","message":"None","time":"x"}' } },
+  ];
+
+  test('is still marked partial; a delivered one is complete', () => {
+    const items = recallToTranscript(stopped);
+    assert.deepEqual(items.map((i) => i.kind === 'assistant' && [i.text, i.state]), [
+      ['The store keeps', 'partial'],
+      ['Done.', 'complete'],
+    ]);
+  });
+
+  test('is marked partial when its result came on the newer page', () => {
+    const t = new Transcript();
+    t.prependHistory(stopped.slice(1), true);
+    t.prependHistory(stopped.slice(0, 1), false);
+    const first = t.get('a-s1');
+    assert.equal(first?.kind === 'assistant' && first.state, 'partial');
+  });
+});
+
 describe('stored system events read like the live ones', () => {
   // The agent's own renderer makes the stored packets, so the view and the agent cannot drift apart.
   const inputs: AgentInput[] = [
