@@ -10,7 +10,8 @@
  */
 import type { Embedder } from '../interfaces/embedder';
 import { CODE_KEYWORDS, forEachTerm, normalizePart } from '../index/codeTokens';
-import { INDEX_YIELD_EVERY_MS, LOCAL_EMBEDDER_DIMENSIONS } from '../limits';
+import { TimeSlice } from '../index/slice';
+import { LOCAL_EMBEDDER_DIMENSIONS } from '../limits';
 
 const FEATURE_VERSION = 1;
 
@@ -170,14 +171,11 @@ export class LocalHashEmbedder implements Embedder {
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    let sliceStart = performance.now();
+    const slice = new TimeSlice();
     for (const text of texts) {
       signal?.throwIfAborted();
       out.push(this.embedOne(text));
-      if (performance.now() - sliceStart > INDEX_YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+      await slice.check();
     }
     return out;
   }

@@ -144,11 +144,11 @@ export class ArchivalIndex implements ArchivalStore {
 
   /** Workspace paths that have chunks in the index. */
   indexedPaths(): string[] {
-    return this.store.paths().filter((p) => this.workspaceIds(p).length > 0);
+    return this.store.paths().filter((p) => this.hasPath(p));
   }
 
   hasPath(filePath: string): boolean {
-    return this.workspaceIds(filePath).length > 0;
+    return this.store.pathHas(filePath, (r) => r.source === 'workspace');
   }
 
   /** The file hash the chunks of `filePath` were made from, if indexed. */
@@ -239,8 +239,10 @@ export class ArchivalIndex implements ArchivalStore {
     const total = merged.length;
     const pageCount = Math.max(1, Math.ceil(total / pageSize));
     const slice = merged.slice(page * pageSize, (page + 1) * pageSize);
-    const hits: ArchivalHit[] = [];
-    for (const m of slice) hits.push(await this.toHit(m));
+    const pageRefs = slice.flatMap((m) => m.refs);
+    const pageTexts = this.store.textsNow(pageRefs);
+    const textOf = new Map(pageRefs.map((ref, i) => [ref, pageTexts[i]!]));
+    const hits = slice.map((m) => this.toHit(m, textOf));
     return { hits, total, page, pageCount };
   }
 
@@ -304,9 +306,9 @@ export class ArchivalIndex implements ArchivalStore {
     return order.filter((h) => h.refs.length > 0).sort((a, b) => b.score - a.score);
   }
 
-  private async toHit(m: MergedHit): Promise<ArchivalHit> {
+  private toHit(m: MergedHit, textOf: ReadonlyMap<ChunkRef, string>): ArchivalHit {
     const refs = [...m.refs].sort((a, b) => this.store.record(a).startLine - this.store.record(b).startLine);
-    const texts = await this.store.texts(refs);
+    const texts = refs.map((ref) => textOf.get(ref)!);
     let text = texts[0]!;
     let end = this.store.record(refs[0]!).endLine;
     for (let i = 1; i < refs.length; i++) {

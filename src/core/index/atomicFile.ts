@@ -78,8 +78,13 @@ export class JournalWriter {
   constructor(readonly filePath: string) {}
 
   append(entries: readonly unknown[]): Promise<void> {
-    if (entries.length === 0) return this.chain;
-    const data = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    return this.appendEncoded(entries.map((e) => JSON.stringify(e)));
+  }
+
+  /** Appends lines already encoded as JSON (callers that encode big batches in slices). */
+  appendEncoded(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return this.chain;
+    const data = lines.join('\n') + '\n';
     const next = this.chain.then(async () => {
       this.handle ??= await fs.open(this.filePath, 'a');
       await this.handle.write(data);

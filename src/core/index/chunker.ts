@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CHUNK_MAX_TOKENS, CHUNK_MIN_TOKENS, CHUNK_OVERLAP_TOKENS, CHUNK_TARGET_TOKENS } from '../limits';
+import { TimeSlice } from './slice';
 
 export interface Chunk {
   /** Workspace-relative path. */
@@ -80,6 +81,31 @@ function contentHash(text: string): string {
  * longer than the maximum, which is cut into pieces sharing its line number.
  */
 export function chunkText(filePath: string, text: string, options: ChunkOptions = {}): Chunk[] {
+  const steps = chunkSteps(filePath, text, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same chunks as `chunkText`, computed in slices that yield to the event loop
+ * (a 1 MB file takes ~40 ms to chunk: too long to hold the extension host).
+ */
+export async function chunkTextSliced(filePath: string, text: string, options: ChunkOptions = {}, slice: TimeSlice = new TimeSlice()): Promise<Chunk[]> {
+  const steps = chunkSteps(filePath, text, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await slice.check();
+  }
+}
+
+/** Lines whose tokens are estimated between two pause points of `chunkSteps`. */
+const LINES_PER_STEP = 256;
+
+/** The chunker as a generator: it pauses (yields) every few hundred lines and after each chunk. */
+function* chunkSteps(filePath: string, text: string, options: ChunkOptions): Generator<void, Chunk[], void> {
   const target = options.targetTokens ?? CHUNK_TARGET_TOKENS;
   const max = Math.max(target, options.maxTokens ?? CHUNK_MAX_TOKENS);
   const min = Math.min(target, options.minTokens ?? CHUNK_MIN_TOKENS);
@@ -90,7 +116,11 @@ export function chunkText(filePath: string, text: string, options: ChunkOptions 
   const chunks: Chunk[] = [];
   if (lines.length === 0 || text.trim() === '') return chunks;
 
-  const tokens = lines.map((l) => estimateTokens(l) + 1); // +1: the newline
+  const tokens = new Float64Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    tokens[i] = estimateTokens(lines[i]!) + 1; // +1: the newline
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield;
+  }
   const emit = (start: number, end: number): void => {
     const body = lines.slice(start, end + 1).join('\n');
     if (body.trim() === '') return;
@@ -108,6 +138,7 @@ export function chunkText(filePath: string, text: string, options: ChunkOptions 
         if (piece.trim() !== '') {
           chunks.push({ path: filePath, startLine: start + 1, endLine: start + 1, language, text: piece, hash: contentHash(piece) });
         }
+        yield;
       }
       start++;
       continue;
@@ -140,6 +171,7 @@ export function chunkText(filePath: string, text: string, options: ChunkOptions 
     }
     const last = best >= start ? best : Math.max(start, end - 1);
     emit(start, last);
+    yield;
     // Overlap: none before a top-level declaration (nothing is cut there); otherwise
     // step back whole lines worth about `overlap` tokens, always moving forward.
     let next = last + 1;

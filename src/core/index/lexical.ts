@@ -7,6 +7,7 @@
  * shard stores its own vocabulary as strings, mapped to ids when it is loaded.
  */
 import { forEachTerm } from './codeTokens';
+import type { TimeSlice } from './slice';
 
 export class TermDictionary {
   private readonly ids = new Map<string, number>();
@@ -40,8 +41,18 @@ export function countTerms(text: string, dict: TermDictionary): { counts: Map<nu
   return { counts, length };
 }
 
+/** The postings of one term: documents docs[start..end) with their term frequencies. */
+export interface PostingList {
+  docs: ArrayLike<number>;
+  tfs: ArrayLike<number>;
+  start: number;
+  end: number;
+}
+
 /** Read access to one segment's postings. */
 export interface Postings {
+  /** The term's list, read directly by the scoring loop (no call per posting). */
+  list(termId: number): PostingList | undefined;
   /** Calls `visit(doc, tf)` for each document containing the term; returns the document frequency. */
   forEach(termId: number, visit: (doc: number, tf: number) => void): number;
   documentFrequency(termId: number): number;
@@ -61,6 +72,11 @@ export class MutablePostings implements Postings {
       list.docs.push(doc);
       list.tfs.push(Math.min(tf, 0xffff));
     }
+  }
+
+  list(termId: number): PostingList | undefined {
+    const list = this.lists.get(termId);
+    return list ? { docs: list.docs, tfs: list.tfs, start: 0, end: list.docs.length } : undefined;
   }
 
   forEach(termId: number, visit: (doc: number, tf: number) => void): number {
@@ -84,11 +100,17 @@ export interface StoredPostings {
   tfs: Uint16Array;
 }
 
-/** Builds the stored form from per-document counts (documents numbered in order). */
-export function buildStoredPostings(perDoc: readonly Map<number, number>[], dict: TermDictionary): StoredPostings {
+/**
+ * Builds the stored form from per-document counts (documents numbered in order),
+ * in time slices when given one (a shard's 2048 documents take ~20 ms).
+ */
+export async function buildStoredPostings(perDoc: readonly Map<number, number>[], dict: TermDictionary, slice?: TimeSlice): Promise<StoredPostings> {
   const df = new Map<number, number>();
   let total = 0;
-  for (const counts of perDoc) for (const term of counts.keys()) { df.set(term, (df.get(term) ?? 0) + 1); total++; }
+  for (let d = 0; d < perDoc.length; d++) {
+    for (const term of perDoc[d]!.keys()) { df.set(term, (df.get(term) ?? 0) + 1); total++; }
+    if (d % 64 === 63) await slice?.check();
+  }
   const termIds = [...df.keys()].sort((a, b) => a - b);
   const slot = new Map<number, number>();
   const offsets = new Uint32Array(termIds.length + 1);
@@ -96,13 +118,14 @@ export function buildStoredPostings(perDoc: readonly Map<number, number>[], dict
   const fill = offsets.slice(0, termIds.length);
   const docs = new Uint32Array(total);
   const tfs = new Uint16Array(total);
-  perDoc.forEach((counts, doc) => {
-    for (const [term, tf] of counts) {
+  for (let doc = 0; doc < perDoc.length; doc++) {
+    for (const [term, tf] of perDoc[doc]!) {
       const at = fill[slot.get(term)!]!++;
       docs[at] = doc;
       tfs[at] = Math.min(tf, 0xffff);
     }
-  });
+    if (doc % 64 === 63) await slice?.check();
+  }
   return { terms: termIds.map((t) => dict.terms[t]!), offsets, docs, tfs };
 }
 
@@ -138,6 +161,13 @@ export class FrozenPostings implements Postings {
       else hi = mid - 1;
     }
     return -1;
+  }
+
+  list(termId: number): PostingList | undefined {
+    const l = this.local(termId);
+    if (l < 0) return undefined;
+    const { offsets, docs, tfs } = this.stored;
+    return { docs, tfs, start: offsets[l]!, end: offsets[l + 1]! };
   }
 
   forEach(termId: number, visit: (doc: number, tf: number) => void): number {

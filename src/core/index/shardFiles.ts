@@ -11,12 +11,13 @@
  * or missing one is repaired, not fatal.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { MetadataTypes } from 'vectra';
 import type { ArchivalSource } from '../interfaces/archivalStore';
 import type { StoredPostings } from './lexical';
 import { writeFileAtomic } from './atomicFile';
+import type { TimeSlice } from './slice';
+import { encodeVectraIndex, type VectraMetadata } from './vectraShardEncoder';
 
 export interface ChunkRecord {
   id: string;
@@ -50,6 +51,8 @@ export interface ShardTexts {
   textOffsets: Uint32Array;
   textStart: number;
   textsPath: string;
+  /** Descriptor kept open by readShardTexts; closed by closeShardTexts. */
+  fd?: number | undefined;
 }
 
 export interface LoadedShard {
@@ -81,18 +84,11 @@ function fromRow(row: RecordRow): ChunkRecord {
 const pad4 = (n: number): number => (n + 3) & ~3;
 
 /**
- * Vectra is loaded on first use (writing or repairing a shard): it pulls in a
- * tokenizer, an NLP model and more, which an index open does not need.
+ * Vectra is loaded only to read a shard back (repairs): it pulls in a tokenizer,
+ * an NLP model and more, which neither an open nor a write needs.
  */
 async function loadVectra() {
-  const vectra = await import('vectra');
-  /** The vectra store whose writes land atomically (temp file + rename), so a crash never leaves half a shard. */
-  class AtomicFileStorage extends vectra.LocalFileStorage {
-    override async upsertFile(filePath: string, content: Buffer | string): Promise<void> {
-      await writeFileAtomic(filePath, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    }
-  }
-  return { vectra, AtomicFileStorage };
+  return import('vectra');
 }
 
 export function shardIndexPath(shardDir: string): string {
@@ -105,17 +101,22 @@ export function shardTextsPath(shardDir: string): string {
   return path.join(shardDir, 'texts.bin');
 }
 
-/** Writes texts.bin atomically (magic, count, offsets, UTF-8 blob); returns its size. */
-export async function writeShardTexts(shardDir: string, texts: readonly string[]): Promise<number> {
-  const blobs = texts.map((t) => Buffer.from(t, 'utf8'));
+/** Writes texts.bin atomically (magic, count, offsets, UTF-8 blob); returns its size and its offsets. */
+export async function writeShardTexts(shardDir: string, texts: readonly string[], slice?: TimeSlice): Promise<{ bytes: number; index: ShardTexts }> {
+  const blobs: Buffer[] = [];
   const offsets = new Uint32Array(texts.length + 1);
-  blobs.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
+  for (let i = 0; i < texts.length; i++) {
+    const b = Buffer.from(texts[i]!, 'utf8');
+    blobs.push(b);
+    offsets[i + 1] = offsets[i]! + b.length;
+    if (i % 256 === 255) await slice?.check();
+  }
   const head = Buffer.alloc(12);
   head.write(TEXTS_MAGIC, 0, 'ascii');
   head.writeUInt32LE(texts.length, 8);
   const file = Buffer.concat([head, Buffer.from(offsets.buffer), ...blobs]);
   await writeFileAtomic(shardTextsPath(shardDir), file);
-  return file.length;
+  return { bytes: file.length, index: { textOffsets: offsets, textStart: 12 + offsets.byteLength, textsPath: shardTextsPath(shardDir) } };
 }
 
 /** Reads the offsets of texts.bin; throws CorruptShardError if it does not fit `count` texts. */
@@ -142,33 +143,31 @@ export async function readShardTextIndex(shardDir: string, count: number, expect
   }
 }
 
-/** Writes the Vectra copy in one batched update (never item by item: each endUpdate rewrites the file). */
-export async function writeVectraShard(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors'>, dimensions: number): Promise<number> {
+/** Vectra metadata of a chunk (texts stay in texts.bin). */
+function vectraMetadata(r: ChunkRecord): VectraMetadata {
+  return {
+    source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language,
+    hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length,
+  };
+}
+
+/**
+ * Writes the Vectra copy atomically, encoded item by item in time slices
+ * (vectraShardEncoder.ts: Vectra's own encoder holds the event loop for the whole
+ * shard). Returns its size.
+ */
+export async function writeVectraShard(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors'>, dimensions: number, slice?: TimeSlice): Promise<number> {
   await fs.mkdir(shardDir, { recursive: true });
-  const { vectra, AtomicFileStorage } = await loadVectra();
-  const index = new vectra.LocalIndex(shardDir, 'index.pb', new AtomicFileStorage(), new vectra.ProtobufCodec());
-  // deleteIfExists would remove the whole folder, cache.bin included
-  await fs.rm(shardIndexPath(shardDir), { force: true });
-  await index.createIndex({ version: 1 });
-  await index.beginUpdate();
-  try {
-    const n = content.records.length;
-    for (let i = 0; i < n; i++) {
+  const file = await encodeVectraIndex(
+    content.records.length,
+    (i) => {
       const r = content.records[i]!;
-      const metadata: Record<string, MetadataTypes> = {
-        source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language,
-        hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length,
-      };
-      await index.insertItem({ id: r.id, vector: Array.from(content.vectors.subarray(i * dimensions, (i + 1) * dimensions)), metadata });
-      // vectra's insert is a chain of microtasks; let the event loop breathe
-      if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    await index.endUpdate();
-  } catch (err) {
-    index.cancelUpdate();
-    throw err;
-  }
-  return (await fs.stat(shardIndexPath(shardDir))).size;
+      return { id: r.id, metadata: vectraMetadata(r), vector: content.vectors.subarray(i * dimensions, (i + 1) * dimensions) };
+    },
+    slice,
+  );
+  await writeFileAtomic(shardIndexPath(shardDir), file);
+  return file.length;
 }
 
 /** Reads every chunk back from the Vectra copy (slow path: repairs only). */
@@ -176,7 +175,7 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
   let data;
   try {
     const buf = await fs.readFile(shardIndexPath(shardDir));
-    const { vectra } = await loadVectra();
+    const vectra = await loadVectra();
     data = new vectra.ProtobufCodec().deserializeIndex(buf);
   } catch (err) {
     throw new CorruptShardError(`cannot decode ${shardIndexPath(shardDir)}: ${(err as Error).message}`);
@@ -304,21 +303,52 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
   }
 }
 
-/** Reads the texts of some records of a loaded shard (one open, one read per text). */
-export async function readShardTexts(shard: ShardTexts, indices: number[]): Promise<string[]> {
+/**
+ * Reads the texts of some records of a loaded shard. A search needs at most a page
+ * of hits (~15 texts of ~1 KB), so they are read synchronously from a descriptor
+ * kept open: a few microseconds from the page cache, where an open and an async
+ * read per text cost a thread-pool round trip each (milliseconds on a busy host).
+ */
+export function readShardTexts(shard: ShardTexts, indices: readonly number[]): string[] {
   if (indices.length === 0) return [];
-  const handle = await fs.open(shard.textsPath, 'r');
-  try {
-    const out: string[] = [];
-    for (const i of indices) {
-      const from = shard.textOffsets[i]!;
-      const len = shard.textOffsets[i + 1]! - from;
-      const buf = Buffer.alloc(len);
-      await handle.read(buf, 0, len, shard.textStart + from);
-      out.push(buf.toString('utf8'));
+  shard.fd ??= fsSync.openSync(shard.textsPath, 'r');
+  const out: string[] = [];
+  for (const i of indices) {
+    const from = shard.textOffsets[i]!;
+    const len = shard.textOffsets[i + 1]! - from;
+    const buf = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const n = fsSync.readSync(shard.fd, buf, got, len - got, shard.textStart + from + got);
+      if (n === 0) throw new CorruptShardError(`${shard.textsPath}: ends before text ${i}`);
+      got += n;
     }
-    return out;
-  } finally {
-    await handle.close();
+    out.push(buf.toString('utf8'));
+  }
+  return out;
+}
+
+/** Every text of a shard (compaction, repairs): one asynchronous read of the file. */
+export async function readAllShardTexts(shard: ShardTexts, slice?: TimeSlice): Promise<string[]> {
+  const file = await fs.readFile(shard.textsPath);
+  const count = shard.textOffsets.length - 1;
+  if (file.length < shard.textStart + shard.textOffsets[count]!) throw new CorruptShardError(`${shard.textsPath}: truncated`);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(file.toString('utf8', shard.textStart + shard.textOffsets[i]!, shard.textStart + shard.textOffsets[i + 1]!));
+    if (i % 256 === 255) await slice?.check();
+  }
+  return out;
+}
+
+/** Closes the descriptor `readShardTexts` keeps (before the shard is deleted, and on close). */
+export function closeShardTexts(shard: ShardTexts): void {
+  if (shard.fd === undefined) return;
+  const fd = shard.fd;
+  shard.fd = undefined;
+  try {
+    fsSync.closeSync(fd);
+  } catch {
+    // already closed: nothing to release
   }
 }

@@ -11,10 +11,11 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CATALOG_SAVE_INTERVAL_MS, INDEX_YIELD_EVERY_MS } from '../limits';
+import { CATALOG_SAVE_INTERVAL_MS } from '../limits';
 import type { ArchivalIndex } from './archivalIndex';
 import { writeFileAtomic } from './atomicFile';
-import { chunkText } from './chunker';
+import { chunkTextSliced } from './chunker';
+import { TimeSlice, yieldToEventLoop } from './slice';
 import { discoverFiles, readIndexableFile, WorkspaceFileFilter, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery';
 
 export interface IndexProgress {
@@ -61,7 +62,6 @@ export interface WorkspaceIndexerOptions extends DiscoveryOptions {
 export type ProgressListener = (progress: IndexProgress) => void;
 
 const sha1 = (b: Buffer | string): string => createHash('sha1').update(b).digest('hex');
-const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class WorkspaceIndexer {
   readonly filter: WorkspaceFileFilter;
@@ -191,7 +191,7 @@ export class WorkspaceIndexer {
       this.emit({ phase: 'discovering', filesDone: 0, filesTotal: 0, chunksIndexed: 0 });
       const seen = new Set<string>();
       const toIndex: DiscoveredFile[] = [];
-      let slice = performance.now();
+      const slice = new TimeSlice();
       for await (const file of discoverFiles(this.filter, signal)) {
         seen.add(file.path);
         const known = this.catalog.get(file.path);
@@ -199,14 +199,12 @@ export class WorkspaceIndexer {
         if (known && known.size === file.size && known.mtimeMs === file.mtimeMs && (known.chunks === 0 || this.archival.hasPath(file.path))) {
           result.unchanged++;
         } else toIndex.push(file);
-        if (performance.now() - slice > INDEX_YIELD_EVERY_MS) {
-          await breathe();
-          slice = performance.now();
-        }
+        await slice.check();
       }
       // Gone while we were away (or no longer indexable): drop them.
       const gone = new Set([...this.catalog.keys(), ...this.archival.indexedPaths()].filter((p) => !seen.has(p)));
       for (const p of gone) {
+        await slice.check();
         await this.archival.removePath(p);
         this.catalog.delete(p);
         this.catalogDirty = true;
@@ -230,7 +228,7 @@ export class WorkspaceIndexer {
         filesDone++;
         bytesDone += file.size;
         await this.saveCatalog();
-        await breathe();
+        await yieldToEventLoop();
       }
       await this.saveCatalog(true);
       result.ms = Math.round(performance.now() - started);
@@ -268,7 +266,8 @@ export class WorkspaceIndexer {
       this.catalogDirty = true;
       return 'unchanged';
     }
-    const chunks = chunkText(file.path, read.text);
+    const chunks = await chunkTextSliced(file.path, read.text);
+    signal?.throwIfAborted();
     await this.archival.replaceFile(file.path, hash, chunks, signal);
     this.catalog.set(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs, chunks: chunks.length });
     this.catalogDirty = true;
