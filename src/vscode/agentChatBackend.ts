@@ -196,7 +196,9 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     try {
       models = await this.runtime.listModels({ baseUrl: normalised, signal: AbortSignal.timeout(15_000) });
     } catch (error) {
-      return { ok: false, message: `${normalised} did not answer as an OpenAI-compatible server: ${messageOf(error)}. Is it running, and does the URL end in /v1?` };
+      // The model client's error already says what to check; only the /v1 hint is added, when it applies.
+      const v1 = /\/v1$/.test(url.pathname.replace(/\/+$/, '')) ? '' : ' OpenAI-compatible servers usually answer under /v1 (e.g. http://127.0.0.1:11434/v1).';
+      return { ok: false, message: `${normalised} did not answer as an OpenAI-compatible server. ${messageOf(error)}${v1}` };
     }
     const chosen = model?.trim() || models[0];
     if (!chosen) return { ok: false, message: `${normalised} answers but lists no models. Load or pull one there (e.g. \`ollama pull llama3.1\`).` };

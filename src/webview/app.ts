@@ -185,7 +185,7 @@ export class ChatApp {
     if (setupKey !== this.setupShownFor) {
       // Rebuilt only when the status changes, so typing in the card is not lost on busy/usage updates.
       this.setupShownFor = setupKey;
-      this.setup.replaceChildren(needsSetup ? createSetupCard(state.setup, this.client) : '');
+      this.setup.replaceChildren(needsSetup ? createSetupCard(state.setup, this.client, (message) => this.connected(message)) : '');
     }
     this.setup.hidden = !needsSetup;
     this.input.disabled = !ready || needsSetup;
@@ -211,6 +211,13 @@ export class ChatApp {
       if (event.reason === 'step_limit') this.announce('MemGPT stopped after too many steps in a row.');
     }
     if (event.type === 'error') this.announce(`Error: ${event.message}`);
+    this.updateEmpty();
+  }
+
+  /** The setup card worked and is about to go: its confirmation stays in the conversation. */
+  private connected(message: string): void {
+    this.view.apply(this.transcript.apply({ type: 'system_event', kind: 'system_alert', text: message }));
+    this.announce(message);
     this.updateEmpty();
   }
 

@@ -18,6 +18,8 @@ function result(el: HTMLElement, r: SetupResult | { ok: false; message: string }
   el.className = `setup-result ${r.ok ? 'ok' : 'failed'}`;
   el.setAttribute('role', r.ok ? 'status' : 'alert');
   el.replaceChildren(icon(r.ok ? 'pass' : 'error'), ' ', h('span', { text: r.message }));
+  // In a short side bar the card scrolls: bring the verdict into view.
+  el.scrollIntoView({ block: 'nearest' });
 }
 
 function errorMessage(e: unknown): string {
@@ -38,7 +40,15 @@ export function checkBaseUrl(raw: string): string | undefined {
   return undefined;
 }
 
-export function createSetupCard(status: SetupStatus, client: RequestClient): HTMLElement {
+/**
+ * `onConnected` gets the host's confirmation ("Using llama3.1 on http://…"): the card goes away as
+ * soon as the setup works, so the chat shows it instead.
+ */
+export function createSetupCard(status: SetupStatus, client: RequestClient, onConnected: (message: string) => void = () => undefined): HTMLElement {
+  const settle = (el: HTMLElement, r: SetupResult): void => {
+    result(el, r);
+    if (r.ok) onConnected(r.message);
+  };
   const card = h('section', { class: 'setup-card', attrs: { 'aria-labelledby': 'setup-title' } });
   card.append(
     h('h2', { attrs: { id: 'setup-title' } }, icon('plug'), ' Connect a model'),
@@ -64,7 +74,7 @@ export function createSetupCard(status: SetupStatus, client: RequestClient): HTM
     result(keyResult, { pending: 'Checking the key with OpenAI…' });
     try {
       const r = await client.request('saveApiKey', { key });
-      result(keyResult, r);
+      settle(keyResult, r);
       if (r.ok) keyInput.value = '';
     } catch (e) {
       result(keyResult, { ok: false, message: errorMessage(e) });
@@ -98,7 +108,7 @@ export function createSetupCard(status: SetupStatus, client: RequestClient): HTM
     button.disabled = true;
     result(useResult, { pending: `Checking ${baseUrl}…` });
     try {
-      result(useResult, await client.request('useServer', model ? { baseUrl, model } : { baseUrl }));
+      settle(useResult, await client.request('useServer', model ? { baseUrl, model } : { baseUrl }));
     } catch (e) {
       result(useResult, { ok: false, message: errorMessage(e) });
     } finally {
@@ -161,7 +171,7 @@ export function createSetupCard(status: SetupStatus, client: RequestClient): HTM
     urlButton.disabled = true;
     result(urlResult, { pending: `Checking ${urlInput.value.trim()}…` });
     try {
-      result(urlResult, await client.request('useServer', model ? { baseUrl: urlInput.value.trim(), model } : { baseUrl: urlInput.value.trim() }));
+      settle(urlResult, await client.request('useServer', model ? { baseUrl: urlInput.value.trim(), model } : { baseUrl: urlInput.value.trim() }));
     } catch (e) {
       result(urlResult, { ok: false, message: errorMessage(e) });
     } finally {
