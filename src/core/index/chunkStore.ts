@@ -67,6 +67,8 @@ class Segment {
   vectors: Float32Array;
   dead: Uint8Array;
   deadCount = 0;
+  /** BM25 document lengths, beside the records: scoring reads them per posting (no object per read). */
+  lengths: Uint32Array;
   /** Texts in memory (memtables) or on disk (shards). */
   memTexts: string[] | undefined;
   disk: LoadedShard | undefined;
@@ -79,11 +81,13 @@ class Segment {
       this.records = init.loaded.records;
       this.vectors = init.loaded.vectors;
       this.dead = new Uint8Array(this.records.length);
+      this.lengths = Uint32Array.from(this.records, (r) => r.length);
       this.disk = init.loaded;
       this.postings = new FrozenPostings(init.loaded.postings, init.dict);
     } else {
       this.vectors = new Float32Array(64 * dimensions);
       this.dead = new Uint8Array(64);
+      this.lengths = new Uint32Array(64);
       this.memTexts = [];
       this.termCounts = [];
       this.postings = new MutablePostings();
@@ -107,7 +111,11 @@ class Segment {
       const dead = new Uint8Array(this.dead.length * 2);
       dead.set(this.dead);
       this.dead = dead;
+      const lengths = new Uint32Array(this.lengths.length * 2);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
     }
+    this.lengths[i] = record.length;
     this.vectors.set(vector, i * this.dimensions);
     this.records.push(record);
     this.memTexts!.push(text);
@@ -603,7 +611,7 @@ export class ChunkStore {
       const n = seg.size;
       if (n === 0) continue;
       const scores = new Float32Array(n);
-      const { records, dead } = seg;
+      const { records, dead, lengths } = seg;
       for (let qi = 0; qi < termIds.length; qi++) {
         const list = seg.postings.list(termIds[qi]!);
         if (!list) continue;
@@ -612,7 +620,7 @@ export class ChunkStore {
         for (let p = list.start; p < end; p++) {
           const doc = docs[p]!;
           const tf = tfs[p]!;
-          scores[doc]! += (w * tf) / (tf + BM25_K1 * (1 - BM25_B + bOverAvg * records[doc]!.length));
+          scores[doc]! += (w * tf) / (tf + BM25_K1 * (1 - BM25_B + bOverAvg * lengths[doc]!));
         }
       }
       for (let i = 0; i < n; i++) {
