@@ -48,19 +48,34 @@ interface LoopWatch {
   blocksOver50: number;
   /** perf_hooks monitorEventLoopDelay's max (its own 1 ms sampling timer). */
   histogramMaxMs: number;
+  /**
+   * Longest gap counting only the CPU time the process got during it (all its
+   * threads: an upper bound for the main thread). On a shared machine a gap can be
+   * mostly time spent waiting for a core, which no code of ours can shorten.
+   */
+  maxBlockCpuMs: number;
 }
 
 /** Runs `work` while watching how long the event loop is held. */
 async function watchLoop<T>(work: () => Promise<T>): Promise<{ result: T } & LoopWatch> {
+  const cpuMs = (): number => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
   let last = performance.now();
+  let lastCpu = cpuMs();
   let max = 0;
+  let maxCpu = 0;
   let over = 0;
   let running = true;
   const tick = (): void => {
     const now = performance.now();
+    const cpu = cpuMs();
     max = Math.max(max, now - last);
+    maxCpu = Math.max(maxCpu, Math.min(now - last, cpu - lastCpu));
     if (now - last > 50) over++;
     last = now;
+    lastCpu = cpu;
     if (running) setTimeout(tick, 1);
   };
   setTimeout(tick, 1);
@@ -69,7 +84,7 @@ async function watchLoop<T>(work: () => Promise<T>): Promise<{ result: T } & Loo
   const result = await work();
   histogram.disable();
   running = false;
-  return { result, maxBlockMs: max, blocksOver50: over, histogramMaxMs: histogram.max / 1e6 };
+  return { result, maxBlockMs: max, blocksOver50: over, histogramMaxMs: histogram.max / 1e6, maxBlockCpuMs: maxCpu };
 }
 
 const figures: Record<string, unknown> = {};
@@ -245,9 +260,9 @@ async function main(): Promise<void> {
     const indexedBytes = sumIndexedBytes(tree, archival.indexedPaths());
     console.log(`corpus typescript@5.6.3 (files ≤ 1 MB): ${run.indexed} files, ${(indexedBytes / 1024 / 1024).toFixed(1)} MB, ${chunksPerCopy} chunks`);
     const coldMBps = indexedBytes / 1024 / 1024 / (coldMs / 1000);
-    figures.cold = { files: run.indexed, mb: indexedBytes / 1024 / 1024, chunks: chunksPerCopy, ms: coldMs, mbPerS: coldMBps, chunksPerS: chunksPerCopy / (coldMs / 1000), maxBlockMs: cold.maxBlockMs, blocksOver50: cold.blocksOver50, histogramMaxMs: cold.histogramMaxMs };
+    figures.cold = { files: run.indexed, mb: indexedBytes / 1024 / 1024, chunks: chunksPerCopy, ms: coldMs, mbPerS: coldMBps, chunksPerS: chunksPerCopy / (coldMs / 1000), maxBlockMs: cold.maxBlockMs, blocksOver50: cold.blocksOver50, histogramMaxMs: cold.histogramMaxMs, maxBlockCpuMs: cold.maxBlockCpuMs };
     console.log(`cold index (local embedder): ${coldMBps.toFixed(2)} MB/s, ${(chunksPerCopy / (coldMs / 1000)).toFixed(0)} chunks/s`);
-    target('longest event-loop block during the cold index', cold.maxBlockMs, 50, 'ms', `${cold.blocksOver50} gaps over 50 ms; monitorEventLoopDelay max ${cold.histogramMaxMs.toFixed(0)} ms`);
+    target('longest event-loop block during the cold index', cold.maxBlockMs, 50, 'ms', `${cold.blocksOver50} gaps over 50 ms; monitorEventLoopDelay max ${cold.histogramMaxMs.toFixed(0)} ms; longest counting only CPU time the process got ${cold.maxBlockCpuMs.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 
     // 2. grow to ~10k chunks, measure search; then to the target, measure again
     const copies = Math.ceil(TARGET_CHUNKS / chunksPerCopy);
@@ -269,9 +284,10 @@ async function main(): Promise<void> {
     figures.grow = {
       chunks: archival.count(), added: grownChunks, chunksPerS: grownChunks / (ms(tg) / 1000), maxBlockMs: growBlock,
       blocksOver50: grow1.blocksOver50 + grow2.blocksOver50, histogramMaxMs: Math.max(grow1.histogramMaxMs, grow2.histogramMaxMs),
+      maxBlockCpuMs: Math.max(grow1.maxBlockCpuMs, grow2.maxBlockCpuMs),
     };
     console.log(`grown to ${archival.count()} chunks (${grownChunks} added at ${(grownChunks / (ms(tg) / 1000)).toFixed(0)} chunks/s, shards written in the background, flushes included)`);
-    target(`longest event-loop block while growing to ${archival.count()} chunks`, growBlock, 50, 'ms', `${grow1.blocksOver50 + grow2.blocksOver50} gaps over 50 ms; monitorEventLoopDelay max ${Math.max(grow1.histogramMaxMs, grow2.histogramMaxMs).toFixed(0)} ms`);
+    target(`longest event-loop block while growing to ${archival.count()} chunks`, growBlock, 50, 'ms', `${grow1.blocksOver50 + grow2.blocksOver50} gaps over 50 ms; monitorEventLoopDelay max ${Math.max(grow1.histogramMaxMs, grow2.histogramMaxMs).toFixed(0)} ms; longest counting only CPU time the process got ${Math.max(grow1.maxBlockCpuMs, grow2.maxBlockCpuMs).toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
     report('search100k', archival.count(), await searchLatency(archival, embedder));
 
     // 3. a saved file searchable again

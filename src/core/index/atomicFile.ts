@@ -70,6 +70,11 @@ export async function readJournal<T>(filePath: string): Promise<{ entries: T[]; 
   return { entries, tornBytes };
 }
 
+/** One journal line: the JSON of `entry` and its newline, as UTF-8 bytes. */
+export function encodeJournalLine(entry: unknown): Buffer {
+  return Buffer.from(JSON.stringify(entry) + '\n', 'utf8');
+}
+
 /** An append-only JSON-lines file; appends are serialised and each lands as one write. */
 export class JournalWriter {
   private handle: fs.FileHandle | undefined;
@@ -78,13 +83,17 @@ export class JournalWriter {
   constructor(readonly filePath: string) {}
 
   append(entries: readonly unknown[]): Promise<void> {
-    return this.appendEncoded(entries.map((e) => JSON.stringify(e)));
+    return this.appendEncoded(entries.map((e) => encodeJournalLine(e)));
   }
 
-  /** Appends lines already encoded as JSON (callers that encode big batches in slices). */
-  appendEncoded(lines: readonly string[]): Promise<void> {
+  /**
+   * Appends lines already encoded by `encodeJournalLine` (callers that encode big
+   * batches in slices; as bytes, the JSON strings die young instead of being
+   * copied by every garbage collection until the write).
+   */
+  appendEncoded(lines: readonly Buffer[]): Promise<void> {
     if (lines.length === 0) return this.chain;
-    const data = lines.join('\n') + '\n';
+    const data = Buffer.concat(lines);
     const next = this.chain.then(async () => {
       this.handle ??= await fs.open(this.filePath, 'a');
       await this.handle.write(data);

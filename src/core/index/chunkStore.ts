@@ -20,8 +20,8 @@ import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
 import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS, SPARSE_QUERY_MAX_FRACTION } from '../limits';
 import { TimeSlice } from './slice';
-import { JournalWriter, readJournal, readJsonFile, writeFileAtomic } from './atomicFile';
-import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, TermDictionary, type Postings } from './lexical';
+import { encodeJournalLine, JournalWriter, readJournal, readJsonFile, writeFileAtomic } from './atomicFile';
+import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, packCounts, TermDictionary, type PackedCounts, type Postings } from './lexical';
 import {
   closeShardTexts, CorruptShardError, readAllShardTexts, readShardCache, readShardTextIndex, readShardTexts, readVectraShard, shardIndexPath, writeShardCache,
   writeShardTexts, writeVectraShard, type ChunkRecord, type LoadedShard, type ShardContent,
@@ -74,7 +74,7 @@ class Segment {
   disk: LoadedShard | undefined;
   postings: Postings;
   /** Per-document term counts, kept only by memtables (to build postings when flushed). */
-  termCounts: Map<number, number>[] | undefined;
+  termCounts: PackedCounts[] | undefined;
 
   constructor(readonly name: string | undefined, readonly dimensions: number, init?: { loaded: LoadedShard; dict: TermDictionary }) {
     if (init) {
@@ -102,7 +102,7 @@ class Segment {
     return this.memTexts !== undefined && this.name === undefined;
   }
 
-  append(record: ChunkRecord, text: string, vector: Float32Array, counts: Map<number, number>): number {
+  append(record: ChunkRecord, text: string, vector: Float32Array, counts: PackedCounts): number {
     const i = this.records.length;
     if ((i + 1) * this.dimensions > this.vectors.length) {
       const grown = new Float32Array(this.vectors.length * 2);
@@ -397,7 +397,7 @@ export class ChunkStore {
   }
 
   private postingsFor(records: ChunkRecord[], texts: string[]) {
-    return buildStoredPostings(texts.map((t, i) => countTerms(lexicalText(records[i]!, t), this.dict).counts), this.dict, new TimeSlice());
+    return buildStoredPostings(texts.map((t, i) => packCounts(countTerms(lexicalText(records[i]!, t), this.dict).counts)), this.dict, new TimeSlice());
   }
 
   private addSegment(seg: Segment): void {
@@ -441,7 +441,7 @@ export class ChunkStore {
   private insertInMemory(record: ChunkRecord, text: string, vector: Float32Array): void {
     const { counts, length } = countTerms(lexicalText(record, text), this.dict);
     const r: ChunkRecord = { ...record, length };
-    const i = this.memtable.append(r, text, vector, counts);
+    const i = this.memtable.append(r, text, vector, packCounts(counts));
     this.indexRecord(this.memtable, i);
   }
 
@@ -472,18 +472,18 @@ export class ChunkStore {
     }
     // Everything that does not touch shared state is done first, in slices: term
     // counts and the journal lines (a 1 MB file makes ~4 MB of JSON).
-    const prepared: { record: ChunkRecord; counts: Map<number, number>; line: string }[] = [];
+    const prepared: { record: ChunkRecord; counts: PackedCounts; line: Buffer }[] = [];
     const slice = new TimeSlice();
     for (const c of chunks) {
       const { counts, length } = countTerms(lexicalText(c.record, c.text), this.dict);
       const record: ChunkRecord = { ...c.record, length };
       const entry: JournalEntry = { op: 'put', r: record, text: c.text, v: encodeVector(c.vector) };
-      prepared.push({ record, counts, line: JSON.stringify(entry) });
+      prepared.push({ record, counts: packCounts(counts), line: encodeJournalLine(entry) });
       await slice.check();
     }
     this.assertOpen();
-    const lines: string[] = [];
-    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) lines.push(JSON.stringify({ op: 'del', id } satisfies JournalEntry));
+    const lines: Buffer[] = [];
+    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) lines.push(encodeJournalLine({ op: 'del', id } satisfies JournalEntry));
     chunks.forEach((c, k) => {
       const p = prepared[k]!;
       const i = this.memtable.append(p.record, c.text, c.vector, p.counts);
@@ -682,7 +682,7 @@ export class ChunkStore {
       const dims = this.dimensions;
       const records: ChunkRecord[] = [];
       const texts: string[] = [];
-      const perDoc: Map<number, number>[] = [];
+      const perDoc: PackedCounts[] = [];
       const vectors = new Float32Array(group.length * dims);
       for (let j = 0; j < group.length; j++) {
         const { seg, index } = group[j]!;
@@ -691,7 +691,7 @@ export class ChunkStore {
         records.push(record);
         texts.push(text);
         vectors.set(seg.vectors.subarray(index * dims, (index + 1) * dims), j * dims);
-        perDoc.push(seg.termCounts?.[index] ?? countTerms(lexicalText(record, text), this.dict).counts);
+        perDoc.push(seg.termCounts?.[index] ?? packCounts(countTerms(lexicalText(record, text), this.dict).counts));
         await slice.check();
       }
       const postings = await buildStoredPostings(perDoc, this.dict, slice);

@@ -28,6 +28,23 @@ export class TermDictionary {
   }
 }
 
+/**
+ * A document's term counts, packed as [termId, tf, termId, tf, …]: the memtable
+ * keeps one per chunk until its shard is written, and a Map per chunk was most of
+ * what each garbage collection had to copy while indexing.
+ */
+export type PackedCounts = Uint32Array;
+
+export function packCounts(counts: ReadonlyMap<number, number>): PackedCounts {
+  const packed = new Uint32Array(counts.size * 2);
+  let at = 0;
+  for (const [term, tf] of counts) {
+    packed[at++] = term;
+    packed[at++] = tf;
+  }
+  return packed;
+}
+
 /** Term counts of one document, and its length in terms. */
 export function countTerms(text: string, dict: TermDictionary): { counts: Map<number, number>; length: number } {
   const counts = new Map<number, number>();
@@ -62,8 +79,10 @@ export interface Postings {
 export class MutablePostings implements Postings {
   private readonly lists = new Map<number, { docs: number[]; tfs: number[] }>();
 
-  add(doc: number, counts: Map<number, number>): void {
-    for (const [term, tf] of counts) {
+  add(doc: number, counts: PackedCounts): void {
+    for (let k = 0; k < counts.length; k += 2) {
+      const term = counts[k]!;
+      const tf = counts[k + 1]!;
       let list = this.lists.get(term);
       if (!list) {
         list = { docs: [], tfs: [] };
@@ -104,11 +123,16 @@ export interface StoredPostings {
  * Builds the stored form from per-document counts (documents numbered in order),
  * in time slices when given one (a shard's 2048 documents take ~20 ms).
  */
-export async function buildStoredPostings(perDoc: readonly Map<number, number>[], dict: TermDictionary, slice?: TimeSlice): Promise<StoredPostings> {
+export async function buildStoredPostings(perDoc: readonly PackedCounts[], dict: TermDictionary, slice?: TimeSlice): Promise<StoredPostings> {
   const df = new Map<number, number>();
   let total = 0;
   for (let d = 0; d < perDoc.length; d++) {
-    for (const term of perDoc[d]!.keys()) { df.set(term, (df.get(term) ?? 0) + 1); total++; }
+    const counts = perDoc[d]!;
+    for (let k = 0; k < counts.length; k += 2) {
+      const term = counts[k]!;
+      df.set(term, (df.get(term) ?? 0) + 1);
+      total++;
+    }
     if (d % 64 === 63) await slice?.check();
   }
   const termIds = [...df.keys()].sort((a, b) => a - b);
@@ -119,10 +143,11 @@ export async function buildStoredPostings(perDoc: readonly Map<number, number>[]
   const docs = new Uint32Array(total);
   const tfs = new Uint16Array(total);
   for (let doc = 0; doc < perDoc.length; doc++) {
-    for (const [term, tf] of perDoc[doc]!) {
-      const at = fill[slot.get(term)!]!++;
+    const counts = perDoc[doc]!;
+    for (let k = 0; k < counts.length; k += 2) {
+      const at = fill[slot.get(counts[k]!)!]!++;
       docs[at] = doc;
-      tfs[at] = Math.min(tf, 0xffff);
+      tfs[at] = Math.min(counts[k + 1]!, 0xffff);
     }
     if (doc % 64 === 63) await slice?.check();
   }

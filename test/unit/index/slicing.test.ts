@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chunkText, chunkTextSliced } from '../../../src/core/index/chunker';
-import { buildStoredPostings, countTerms, TermDictionary } from '../../../src/core/index/lexical';
+import { buildStoredPostings, countTerms, packCounts, TermDictionary } from '../../../src/core/index/lexical';
 import { TimeSlice } from '../../../src/core/index/slice';
 
 /** ~400 KB of varied source: declarations, blank lines, comments, one minified line. */
@@ -33,7 +33,7 @@ test('sliced chunking gives exactly the chunks of chunkText, and gives the event
 
 test('postings built in slices equal postings built at once', async () => {
   const dict = new TermDictionary();
-  const docs = Array.from({ length: 300 }, (_, i) => countTerms(`function parseHeader${i % 13}(req) { return retryWithBackoff(req, ${i}); }`, dict).counts);
+  const docs = Array.from({ length: 300 }, (_, i) => packCounts(countTerms(`function parseHeader${i % 13}(req) { return retryWithBackoff(req, ${i}); }`, dict).counts));
   const slice = new TimeSlice(-1);
   const sliced = await buildStoredPostings(docs, dict, slice);
   const whole = await buildStoredPostings(docs, dict);
