@@ -14,6 +14,7 @@ import {
   activeTabLabel,
   assertThat,
   completeReply,
+  composer,
   cursorStatus,
   ModelSlot,
   recordReplyGrowth,
@@ -195,6 +196,10 @@ async function themedScreenshots(ui: WorkbenchUi, chat: FrameLocator): Promise<v
   for (const theme of THEMES) {
     await pickColorTheme(ui, theme.name);
     await chat.locator(`body.${theme.bodyClass}`).waitFor({ state: 'attached' });
+    // The click on the picker's row left the mouse over the view's title buttons: move it off, so
+    // no hover tooltip covers the toolbar, and put the focus where a user would type.
+    await ui.page.mouse.move(1250, 700); // the empty secondary side bar
+    await composer(chat).focus();
     await ui.page.waitForTimeout(400); // the workbench repaints after the webview does
     await ui.screenshot(theme.file);
   }
