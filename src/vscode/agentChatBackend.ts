@@ -102,8 +102,10 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       });
   }
 
+  /** Stops the turn on screen even when a command or the API started it. */
   stop(): void {
     this.running?.abort();
+    this.runtime.cancelTurns();
   }
 
   async clearView(): Promise<void> {

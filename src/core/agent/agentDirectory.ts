@@ -21,6 +21,7 @@ export interface AgentDirectoryOptions {
 
 export class AgentDirectory {
   private activeAgent: Agent | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: AgentDirectoryOptions) {}
 
@@ -34,9 +35,21 @@ export class AgentDirectory {
 
   /**
    * The active agent, opened on first use. With no agent yet, one named
-   * "MemGPT" is created from the default presets.
+   * "MemGPT" is created from the default presets. Calls are serialised: two
+   * callers at once (the chat and the login event at activation) get the same
+   * agent, never two new ones.
    */
-  async active(): Promise<Agent> {
+  active(): Promise<Agent> {
+    return this.serial(() => this.activeNow());
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async activeNow(): Promise<Agent> {
     const id = await this.options.states.activeAgentId();
     if (this.activeAgent && this.activeAgent.id === id) return this.activeAgent;
     if (this.activeAgent) await this.activeAgent.idle();
@@ -57,10 +70,12 @@ export class AgentDirectory {
     return state;
   }
 
-  async switchTo(id: string): Promise<Agent> {
-    if (this.activeAgent) await this.activeAgent.idle();
-    await this.options.states.setActive(id);
-    return this.active();
+  switchTo(id: string): Promise<Agent> {
+    return this.serial(async () => {
+      if (this.activeAgent) await this.activeAgent.idle();
+      await this.options.states.setActive(id);
+      return this.activeNow();
+    });
   }
 
   /**

@@ -127,9 +127,11 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   private subscribedAgent: Agent | null = null;
   private unsubscribeAgent: (() => void) | null = null;
   private busyTurns = 0;
+  private readonly turnControllers = new Set<AbortController>();
   private indexing: { controller: AbortController; run: Promise<IndexRunSummary> } | null = null;
   private lastIndexProgress: IndexProgress | null = null;
   private currentActivity: RuntimeActivity = { kind: 'starting' };
+  private agentChain: Promise<unknown> = Promise.resolve();
   /** Serialises rebuilds (config, trust, rebuild index) so two never interleave. */
   private rebuildChain: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -291,8 +293,24 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     return this.directory;
   }
 
-  /** The active agent, (re)built as needed, with its events forwarded to this runtime's listeners. */
-  async agent(): Promise<Agent> {
+  /**
+   * The active agent, (re)built as needed, with its events forwarded to this runtime's listeners.
+   * Serialised, so callers at once (chat, login event, commands) never build two directories.
+   */
+  agent(): Promise<Agent> {
+    const run = this.agentChain.then(() => this.resolveAgent());
+    this.agentChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The directory for callers outside agent(): built in the same queue, so never twice. */
+  private sharedDirectory(): Promise<AgentDirectory> {
+    const run = this.agentChain.then(() => this.agentDirectory());
+    this.agentChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async resolveAgent(): Promise<Agent> {
     this.assertOpen();
     const agent = await (await this.agentDirectory()).active();
     if (agent !== this.subscribedAgent) {
@@ -345,11 +363,13 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     await this.rebuildChain;
     this.busyTurns++;
     this.refreshActivity();
+    const controller = new AbortController();
+    this.turnControllers.add(controller);
     try {
       if (input.type === 'user_message') this.userMessages.fire({ text: input.text, source: options.source ?? 'api' });
       const agent = await this.agent();
       const result = await agent.handle(input, {
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
       return { reason: result.reason, messages: result.messages, ...(result.error !== undefined ? { error: result.error } : {}) };
@@ -362,9 +382,15 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       this.agentEvents.fire({ type: 'turn_finished', reason: 'error' });
       return { reason: 'error', messages: [], error: text };
     } finally {
+      this.turnControllers.delete(controller);
       this.busyTurns--;
       this.refreshActivity();
     }
+  }
+
+  /** Stops every running or waiting turn, whoever started it (chat, a command, the API). */
+  cancelTurns(): void {
+    for (const c of this.turnControllers) c.abort();
   }
 
   async enqueue(input: AgentInput): Promise<void> {
@@ -479,7 +505,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   async createAgent(init: NewAgent): Promise<{ id: string; name: string }> {
     this.assertWritable('create agents');
     await this.rebuildChain;
-    const directory = await this.agentDirectory();
+    const directory = await this.sharedDirectory();
     const state = await directory.create({
       name: init.name,
       ...(init.personaPreset ? { personaPreset: init.personaPreset } : {}),
@@ -502,7 +528,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     this.assertWritable('switch agents');
     await this.rebuildChain;
     if (!(await this.storage.agents.exists(id))) throw new Error(`There is no agent with id "${id}" in this workspace.`);
-    await (await this.agentDirectory()).switchTo(id);
+    await (await this.sharedDirectory()).switchTo(id);
     await this.agent();
     this.stateEvents.fire();
   }
@@ -510,7 +536,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   async resetAgent(id: string): Promise<void> {
     this.assertWritable('reset agents');
     await this.rebuildChain;
-    await (await this.agentDirectory()).reset(id);
+    await (await this.sharedDirectory()).reset(id);
     await this.clearView(id);
     this.subscribedAgent = null;
     await this.agent();
@@ -528,7 +554,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   async importAgent(data: unknown): Promise<{ id: string; name: string }> {
     this.assertWritable('import agents');
     await this.rebuildChain;
-    const state = await (await this.agentDirectory()).importAgent(data);
+    const state = await (await this.sharedDirectory()).importAgent(data);
     this.stateEvents.fire();
     return { id: state.id, name: state.name };
   }

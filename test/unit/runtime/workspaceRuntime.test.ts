@@ -309,3 +309,48 @@ test('a reader opened read-only never takes the lock: a window opening meanwhile
     await f.close();
   }
 });
+
+test('callers at once on a fresh workspace (chat, login event, commands) share one new agent', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    const [agents, , other] = await Promise.all([
+      runtime.listAgents(),
+      runtime.enqueue({ type: 'login', lastLogin: null }),
+      runtime.agent(),
+      runtime.memoryStats(),
+      runtime.coreMemory(),
+    ]);
+    const after = await runtime.listAgents();
+    assert.equal(after.length, 1, `one agent, got ${after.map((a) => a.name).join(', ')}`);
+    assert.equal(agents.length, 1);
+    assert.equal(other.id, after[0]!.id);
+    f.server.enqueue(sendMessage('ok'));
+    await runtime.handle({ type: 'user_message', text: 'hi' });
+    const sent = JSON.stringify(f.server.chatRequests()[0]!.body.messages);
+    assert.match(sent, /"type\\":\\"login\\"|login/, 'the login event reached the active agent');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('cancelTurns stops a turn started by another caller, keeping the partial answer', async () => {
+  const f = await fixture();
+  try {
+    const runtime = await open(f);
+    f.server.enqueue(sendMessage('A long answer that streams slowly enough to be stopped half way through.', { argumentChunkSize: 3, chunkDelayMs: 40 }));
+    const events: AgentEvent[] = [];
+    const turn = runtime.handle({ type: 'user_message', text: 'explain' }, { source: 'editor', onEvent: (e) => events.push(e) });
+    while (!events.some((e) => e.type === 'message_delta')) await new Promise((r) => setTimeout(r, 10));
+    runtime.cancelTurns();
+    const outcome = await turn;
+    assert.equal(outcome.reason, 'cancelled');
+    const partial = events.find((e) => e.type === 'message_complete');
+    assert.ok(partial && partial.type === 'message_complete' && partial.partial === true);
+    assert.equal(runtime.isBusy(), false);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
