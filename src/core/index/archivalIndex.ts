@@ -85,7 +85,7 @@ export class ArchivalIndex implements ArchivalStore {
     memoryLogPath: string,
     mode: SearchMode,
   ) {
-    this.memoryLog = new JournalWriter(memoryLogPath);
+    this.memoryLog = new JournalWriter(memoryLogPath, { durable: true });
     this.mode = mode;
   }
 

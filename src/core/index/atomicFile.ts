@@ -80,7 +80,14 @@ export class JournalWriter {
   private handle: fs.FileHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(readonly filePath: string) {}
+  /**
+   * `durable`: every append is fsynced before it resolves (what the user or the agent chose to
+   * remember must survive a power loss; the index journal can be rebuilt from the files).
+   */
+  constructor(
+    readonly filePath: string,
+    private readonly options: { durable?: boolean } = {},
+  ) {}
 
   append(entries: readonly unknown[]): Promise<void> {
     return this.appendEncoded(entries.map((e) => encodeJournalLine(e)));
@@ -97,6 +104,7 @@ export class JournalWriter {
     const next = this.chain.then(async () => {
       this.handle ??= await fs.open(this.filePath, 'a');
       await this.handle.write(data);
+      if (this.options.durable) await this.handle.sync();
     });
     // a failed append must not wedge the ones after it; the caller sees its own error
     this.chain = next.catch(() => undefined);
