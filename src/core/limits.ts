@@ -174,6 +174,10 @@ export const TEXT_SEARCH_MAX_MATCHES = 2000;
 export const WORKSPACE_LISTING_CACHE_MS = 5000;
 /** Longest /regex/ accepted by search_text (long patterns are the usual source of catastrophic backtracking). */
 export const TEXT_SEARCH_MAX_REGEX_CHARS = 200;
+/** search_text yields to the event loop after this much work, so the editor stays responsive. */
+export const TEXT_SEARCH_SLICE_MS = 15;
+/** search_text stops (reporting truncated) after this long on a huge tree. */
+export const TEXT_SEARCH_MAX_MS = 10_000;
 
 // --- Offline real-VS-Code test harness (HARNESS engineer; used by test/harness, not by the product) ---
 /** code-server must answer /healthz within this long after it was spawned. */

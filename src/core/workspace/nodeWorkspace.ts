@@ -3,6 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { FileSlice, TextMatch, Workspace } from '../interfaces/workspace';
 import { discoverFiles, isSecretPath, WorkspaceFileFilter, type WorkspaceRoot } from '../index/discovery';
+import { checkRegexSafety } from './regexSafety';
 import {
   BINARY_SNIFF_BYTES,
   LIST_FILES_PAGE_SIZE,
@@ -11,7 +12,9 @@ import {
   READ_FILE_PAGE_LINES,
   TEXT_SEARCH_MAX_FILE_BYTES,
   TEXT_SEARCH_MAX_MATCHES,
+  TEXT_SEARCH_MAX_MS,
   TEXT_SEARCH_MAX_REGEX_CHARS,
+  TEXT_SEARCH_SLICE_MS,
   TEXT_SEARCH_PAGE_SIZE,
   WORKSPACE_LISTING_CACHE_MS,
 } from '../limits';
@@ -126,8 +129,20 @@ export class NodeWorkspace implements Workspace {
     const matcher = glob ? globMatcher(glob) : null;
     const matches: TextMatch[] = [];
     let truncated = false;
+    const started = Date.now();
+    let sliceStart = started;
     outer: for (const rel of await this.allFiles()) {
       if (matcher && !matcher(rel)) continue;
+      // The extension host's event loop is shared with the editor: yield between files, and stop
+      // (saying so) when a search over a huge tree runs too long.
+      if (Date.now() - sliceStart > TEXT_SEARCH_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = Date.now();
+      }
+      if (Date.now() - started > TEXT_SEARCH_MAX_MS) {
+        truncated = true;
+        break;
+      }
       if (isSecretPath(rel)) continue;
       const abs = this.absoluteOf(rel);
       if (!abs) continue;
@@ -275,6 +290,10 @@ function lineTester(query: string): (line: string) => boolean {
   if (m) {
     if (m[1]!.length > TEXT_SEARCH_MAX_REGEX_CHARS) {
       throw new WorkspaceAccessError(`The regular expression is too long (${m[1]!.length} characters, limit ${TEXT_SEARCH_MAX_REGEX_CHARS}).`);
+    }
+    const verdict = checkRegexSafety(m[1]!);
+    if (!verdict.safe) {
+      throw new WorkspaceAccessError(`The regular expression ${query} was refused: ${verdict.reason}. Simplify it, or search for literal text.`);
     }
     let re: RegExp;
     try {

@@ -91,6 +91,13 @@ test('searchText: literal case-insensitive, /regex/, glob, secrets skipped, bad 
   await assert.rejects(ws.searchText('/(unclosed/', undefined, 0), /Invalid regular expression/);
 });
 
+test('searchText refuses a catastrophic-backtracking pattern instead of freezing the host on a planted line', async () => {
+  const dir = tree({ 'src/trap.ts': `// ${'a'.repeat(40)}!\n` });
+  const ws = new NodeWorkspace([{ name: 'p', path: dir }]);
+  await assert.rejects(ws.searchText('/(a+)+$/', undefined, 0), /refused: a repeated group contains another repetition/);
+  assert.equal((await ws.searchText('/a+!/', undefined, 0)).total, 1, 'the simple rewrite works');
+});
+
 test('an untrusted or folder-less workspace is unavailable and refuses every call', async () => {
   const none = new NodeWorkspace([]);
   assert.equal(none.available, false);
