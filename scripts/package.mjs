@@ -22,6 +22,7 @@ const ALLOWED = [
   /^extension\/dist\/(extension|cli)\.js(\.map)?$/,
   /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/media\/.+/,
+  /^extension\/docs\/cli\.md$/,
 ];
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js'];
 
@@ -58,7 +59,9 @@ function zipEntries(file) {
 const host = ensureHost(root);
 mkdirSync(path.dirname(out), { recursive: true });
 const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
-const r = spawnSync(host.node24, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out], {
+const r = spawnSync(host.node24, [vsce, 'package', '--no-dependencies', '--allow-missing-repository',
+  // No public repository yet: README links stay relative (docs/cli.md ships inside the .vsix).
+  '--no-rewrite-relative-links', '--out', out], {
   cwd: root,
   stdio: ['ignore', 'inherit', 'inherit'],
 });
