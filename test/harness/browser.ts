@@ -22,7 +22,9 @@ export function launchChromium(executablePath: string): Promise<Browser> {
 
 export interface WorkbenchTarget {
   /** Absolute folder opened as the workspace. */
-  folder: string;
+  folder?: string;
+  /** Absolute `.code-workspace` file opened instead (multi-root). With neither, the window opens with no folder. */
+  workspaceFile?: string;
   /** Absolute extension folders loaded in development mode (this repo first). */
   extensionDevelopmentPaths: string[];
   /** Absolute path of a built test bundle exporting `run()`: runs it in the extension host. */
@@ -35,7 +37,10 @@ export function workbenchUrl(serverUrl: string, target: WorkbenchTarget): string
   const remote = (p: string) => `vscode-remote://${authority}${p}`;
   const payload: [string, string][] = target.extensionDevelopmentPaths.map((p) => ['extensionDevelopmentPath', remote(p)]);
   if (target.extensionTestsPath) payload.push(['extensionTestsPath', remote(target.extensionTestsPath)]);
-  const query = new URLSearchParams({ folder: target.folder, payload: JSON.stringify(payload) });
+  // `ew` (empty window) also stops code-server from redirecting to the folder it opened last.
+  const opened: [string, string] =
+    target.folder !== undefined ? ['folder', target.folder] : target.workspaceFile !== undefined ? ['workspace', target.workspaceFile] : ['ew', 'true'];
+  const query = new URLSearchParams([opened, ['payload', JSON.stringify(payload)]]);
   return `${serverUrl}/?${query.toString()}`;
 }
 

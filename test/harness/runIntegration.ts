@@ -22,6 +22,7 @@ import { startCodeServer, type CodeServer } from './codeServer';
 import { installEchoExtension } from './echoExtension';
 import { installHost, type HostPaths } from './hostInstall';
 import { WorkbenchUi, type ServerNeeds, type UiScenario } from './ui';
+import { prepareWindow, type PreparedWindow, type WindowContents } from './windowContents';
 
 export interface IntegrationOptions {
   grep?: string;
@@ -71,6 +72,10 @@ interface Session {
   server: CodeServer;
   userDataDir: string;
   workspace: string;
+  /** The session's scratch folder (windows with their own contents are laid out in it). */
+  dir: string;
+  /** Windows laid out so far (each gets a folder of its own). */
+  windows: number;
 }
 
 async function openSession(host: HostPaths, scratch: string, name: string, needs: ServerNeeds, base: IntegrationOptions): Promise<Session> {
@@ -90,7 +95,7 @@ async function openSession(host: HostPaths, scratch: string, name: string, needs
     env: { ...base.env, ...needs.env },
     disableWorkspaceTrust: !needs.workspaceTrust,
   });
-  return { server, userDataDir, workspace };
+  return { server, userDataDir, workspace, dir, windows: 0 };
 }
 
 async function runInHost(browser: Browser, session: Session, resultFile: string): Promise<IntegrationReport> {
@@ -151,12 +156,22 @@ async function runScenario(browser: Browser, session: Session, file: string, sce
   const page = await context.newPage();
   page.setDefaultTimeout(HARNESS_UI_WAIT_MS);
   recordConsole(page, path.join(logsDir, 'ui-console.log'), scenario.title);
-  const ui = new WorkbenchUi(page, session.workspace, session.userDataDir, artifactsDir);
+  const layout = (contents: WindowContents): PreparedWindow =>
+    prepareWindow(repoRoot, path.join(session.dir, `window-${++session.windows}`), contents);
+  const first: PreparedWindow = scenario.workspace
+    ? layout(scenario.workspace)
+    : { target: { folder: session.workspace }, folders: [{ name: path.basename(session.workspace), path: session.workspace }] };
+  const open = async (window: PreparedWindow): Promise<void> => {
+    await page.goto(workbenchUrl(session.server.url, { ...window.target, extensionDevelopmentPaths: [repoRoot] }));
+  };
+  const ui = new WorkbenchUi(page, first, session.userDataDir, artifactsDir, async (contents) => {
+    const next = layout(contents);
+    await open(next);
+    return next;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
-    await page.goto(
-      workbenchUrl(session.server.url, { folder: session.workspace, extensionDevelopmentPaths: [repoRoot] }),
-    );
+    await open(first);
     await Promise.race([
       scenario.run(ui),
       new Promise((_, reject) => {

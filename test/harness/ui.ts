@@ -22,8 +22,17 @@
  * `ui` (WorkbenchUi): `page` (Playwright Page, for anything else), `waitForMemGptActivityItem()`,
  * `openMemGptView()`, `chatFrame()`, `runCommand(title)`, `notifications()` (texts in the
  * Notification Center: toasts are suppressed by the smoke-test driver), `screenshot(name)`,
- * `expectText(locator, text)`, `updateSettings(obj)` (rewrites User/settings.json; VS Code applies
- * it live), `workspaceFolder` (absolute path of the opened copy).
+ * `expectText(locator, text)`, `updateSettings(obj)` (async: rewrites User/settings.json, then opens
+ * and saves it in the workbench, which does not watch the file), `workspaceFolder` (absolute path of
+ * the first folder of the window; '' with none), `workspaceFolders` ({name, path} of each),
+ * `openWindow(contents)` (loads other contents into the same page: File > Open).
+ *
+ * What the window opens: by default a copy of sample-workspace/ (shared by the scenarios of the
+ * shared server). A scenario sets `workspace` for its own (test/harness/windowContents.ts):
+ *   workspace: { files: { 'javascript:alert(1).md': '…' } }            // sample copy + extra files
+ *   workspace: { folders: [{ name: 'api', source: 'sample-workspace' },
+ *                          { name: 'web', source: 'test/fixtures/ui/web' }] } // multi-root .code-workspace
+ *   workspace: 'no-folder'                                               // an empty window
  *
  * A scenario that needs its own server configuration (e.g. `memgpt.baseUrl` pointing at a scripted
  * model server and OPENAI_API_KEY in the host's environment) sets `server`: the harness calls it
@@ -36,6 +45,7 @@ import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { HARNESS_UI_WAIT_MS } from '../../src/core/limits';
 import { writeUserSettings } from './codeServer';
+import type { OpenedFolder, PreparedWindow, WindowContents } from './windowContents';
 
 export interface ServerNeeds {
   /** Merged into User/settings.json before the server starts. */
@@ -52,6 +62,8 @@ export interface UiScenario {
   title: string;
   run(ui: WorkbenchUi): Promise<void>;
   server?: () => Promise<ServerNeeds>;
+  /** What the window opens (test/harness/windowContents.ts). Default: the session's copy of sample-workspace/. */
+  workspace?: WindowContents;
 }
 
 export const MEMGPT_EXTENSION_ID = 'memgpt-vscode.memgpt-vscode';
@@ -59,10 +71,29 @@ export const MEMGPT_EXTENSION_ID = 'memgpt-vscode.memgpt-vscode';
 export class WorkbenchUi {
   constructor(
     readonly page: Page,
-    readonly workspaceFolder: string,
+    private window: PreparedWindow,
     private readonly userDataDir: string,
     private readonly artifactsDir: string,
+    private readonly reopen: (contents: WindowContents) => Promise<PreparedWindow>,
   ) {}
+
+  /** Absolute path of the window's first workspace folder; '' in a window with no folder. */
+  get workspaceFolder(): string {
+    return this.window.folders[0]?.path ?? '';
+  }
+
+  /** The window's workspace folders (names as VS Code and the agent show them), in order. */
+  get workspaceFolders(): readonly OpenedFolder[] {
+    return this.window.folders;
+  }
+
+  /**
+   * Loads other contents into this page (fresh copies; `'no-folder'` for an empty window), as
+   * File > Open would: the old window's extension host goes, a new one starts on the same server.
+   */
+  async openWindow(contents: WindowContents): Promise<void> {
+    this.window = await this.reopen(contents);
+  }
 
   /** The activity-bar entry of MemGPT; contributions appear only after the remote host scanned the extension. */
   async waitForMemGptActivityItem(): Promise<Locator> {
@@ -78,13 +109,15 @@ export class WorkbenchUi {
       .frameLocator('#active-frame');
   }
 
-  /** Opens the MemGPT side bar (unless already open) and waits until the chat has rendered. */
+  /**
+   * Opens the MemGPT chat and waits until it has rendered. Through the command "MemGPT: Open Chat"
+   * (it focuses the view, never toggles it): clicking the activity-bar item closed a side bar the
+   * workbench had restored open after a reload, because the item is marked `checked` only some time
+   * after it appears.
+   */
   async openMemGptView(): Promise<FrameLocator> {
-    const item = await this.waitForMemGptActivityItem();
-    const checked = await item.getAttribute('aria-expanded').catch(() => null);
-    const container = item.locator('xpath=..');
-    const active = (await container.getAttribute('class'))?.includes('checked') || checked === 'true';
-    if (!active) await item.click();
+    await this.waitForMemGptActivityItem();
+    await this.runCommand('MemGPT: Open Chat');
     const chat = this.chatFrame();
     await chat.locator('textarea.composer-input').waitFor({ state: 'attached', timeout: HARNESS_UI_WAIT_MS });
     return chat;
@@ -132,8 +165,24 @@ export class WorkbenchUi {
     return file;
   }
 
-  /** Merges into the user settings; the workbench picks the change up live. */
-  updateSettings(settings: Record<string, unknown>): void {
+  /**
+   * Merges into User/settings.json and makes the workbench apply it. The web workbench does not
+   * watch that file for writes from outside (measured: no setting, the colour theme included,
+   * changed within 20 s), but it reads the file when "Preferences: Open User Settings (JSON)" opens
+   * it and reloads the configuration when that editor is saved; so: write, open, save, close.
+   * Callers wait for the effect they need (e.g. the chat's body class after a theme change); the
+   * theme picker ("Preferences: Color Theme", see agentChat.ui.ts) is the other route to a theme.
+   */
+  async updateSettings(settings: Record<string, unknown>): Promise<void> {
     writeUserSettings(this.userDataDir, settings);
+    await this.runCommand('Preferences: Open User Settings (JSON)');
+    const lastKey = Object.keys(settings).at(-1);
+    const editor = this.page.locator('.editor-group-container.active .monaco-editor').first();
+    if (lastKey !== undefined) {
+      await editor.locator('.view-lines', { hasText: `"${lastKey}"` }).waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+    }
+    await editor.click();
+    await this.page.keyboard.press('Control+S');
+    await this.runCommand('View: Close Editor');
   }
 }
