@@ -238,3 +238,11 @@ export const CLI_SEARCH_EXCERPT_LINES = 6;
 export const CLI_CALL_PREVIEW_CHARS = 120;
 /** Before a turn, the model server must answer `GET /models` within this long or it counts as unreachable (exit 4). */
 export const CLI_SERVER_PROBE_TIMEOUT_MS = 10_000;
+/**
+ * Ollama runs a model with 4096 tokens of context unless OLLAMA_CONTEXT_LENGTH or the Modelfile
+ * says otherwise (more only with ≥ 24 GiB VRAM), and silently drops the start of a longer prompt:
+ * the system message with core memory. With no window set, that is the window we plan for.
+ */
+export const OLLAMA_DEFAULT_CONTEXT_TOKENS = 4096;
+/** How long the one-time "is this Ollama?" probe (GET /api/version) may take. */
+export const OLLAMA_PROBE_TIMEOUT_MS = 1500;

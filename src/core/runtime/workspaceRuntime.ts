@@ -27,7 +27,7 @@ import { readJsonFile, atomicWriteJson } from '../storage/atomicFile';
 import { openWorkspaceStorage, type WorkspaceStorage } from '../storage/workspaceStorage';
 import { createTokenCounter } from '../tokens/tokenCounter';
 import { NodeWorkspace } from '../workspace/nodeWorkspace';
-import { DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS } from '../limits';
+import { DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
 import {
   configImpact,
   effectiveBaseUrl,
@@ -242,6 +242,24 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     return this.workspace;
   }
 
+  /**
+   * The window to plan for: the setting, else the known-model table, except on Ollama, which runs
+   * models with a smaller context than they were trained for unless told otherwise.
+   */
+  private async contextWindowOf(model: string): Promise<number> {
+    if (this.config.contextWindow > 0) return contextWindowFor(model, this.config.contextWindow);
+    const known = contextWindowFor(model);
+    if (isOpenAIEndpoint(this.config.baseUrl) || known <= OLLAMA_DEFAULT_CONTEXT_TOKENS) return known;
+    if (!(await isOllama(this.config.baseUrl))) return known;
+    this.log(
+      'warn',
+      `The server is Ollama, which runs "${model}" with ${OLLAMA_DEFAULT_CONTEXT_TOKENS} tokens of context by default and silently cuts longer prompts, ` +
+        `so MemGPT plans for ${OLLAMA_DEFAULT_CONTEXT_TOKENS} (the model was trained for ${known}). For more, start Ollama with OLLAMA_CONTEXT_LENGTH=<n> ` +
+        'and set MemGPT: Context Window (or --context-window) to the same n.',
+    );
+    return OLLAMA_DEFAULT_CONTEXT_TOKENS;
+  }
+
   /** The model name to use: the setting, else OpenAI's default, else the server's first model. */
   private async modelName(): Promise<string> {
     if (this.config.model.trim() !== '') return this.config.model.trim();
@@ -269,7 +287,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     const old = this.directory;
     if (old) await (await old.active()).idle();
     const model = await this.modelName();
-    const contextWindow = contextWindowFor(model, this.config.contextWindow || undefined);
+    const contextWindow = await this.contextWindowOf(model);
     const chatModel = new OpenAIChatModel({
       baseUrl: effectiveBaseUrl(this.config.baseUrl),
       ...(this.config.apiKey ? { apiKey: this.config.apiKey } : {}),
@@ -798,6 +816,19 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     await this.indexer?.dispose();
     await this.archival.close();
     await this.storage.close();
+  }
+}
+
+/** Ollama answers GET <origin>/api/version with {"version": ...}; other servers do not. */
+async function isOllama(baseUrl: string): Promise<boolean> {
+  try {
+    const origin = new URL(effectiveBaseUrl(baseUrl)).origin;
+    const response = await fetch(`${origin}/api/version`, { signal: AbortSignal.timeout(OLLAMA_PROBE_TIMEOUT_MS) });
+    if (!response.ok) return false;
+    const body = (await response.json()) as { version?: unknown };
+    return typeof body.version === 'string';
+  } catch {
+    return false;
   }
 }
 

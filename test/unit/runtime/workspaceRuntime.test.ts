@@ -354,3 +354,46 @@ test('cancelTurns stops a turn started by another caller, keeping the partial an
     await f.close();
   }
 });
+
+test("on Ollama with no window set, the runtime plans for Ollama's default context, not the model's trained one", async () => {
+  const f = await fixture();
+  const { createServer, request } = await import('node:http');
+  // Ollama's OpenAI-compatible API (forwarded to the scripted server) plus its native /api/version.
+  const upstream = new URL(f.server.url);
+  const ollama = createServer((req, res) => {
+    if (req.url === '/api/version') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"0.12.0"}');
+      return;
+    }
+    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((r) => ollama.listen(0, '127.0.0.1', r));
+  const port = (ollama.address() as { port: number }).port;
+  const logs: string[] = [];
+  try {
+    const config = { ...f.config, model: 'llama3.1', contextWindow: 0, baseUrl: `http://127.0.0.1:${port}/v1` };
+    const runtime = await open(f, { config, log: (_level, m) => logs.push(m) });
+    f.server.enqueue(sendMessage('hi'));
+    await runtime.handle({ type: 'user_message', text: 'hello' });
+    assert.equal(runtime.contextUsage()?.windowTokens, 4096);
+    assert.ok(logs.some((m) => /OLLAMA_CONTEXT_LENGTH/.test(m)), 'the user is told why and what to do');
+    await runtime.configure({ ...config, contextWindow: 32_768 });
+    f.server.enqueue(sendMessage('hi'));
+    await runtime.handle({ type: 'user_message', text: 'again' });
+    assert.equal(runtime.contextUsage()?.windowTokens, 32_768, 'an explicit window wins');
+    await runtime.close();
+    // The same model on a server that is not Ollama keeps the table's window.
+    const plain = await open(f, { config: { ...config, baseUrl: f.server.url } });
+    f.server.enqueue(sendMessage('hi'));
+    await plain.handle({ type: 'user_message', text: 'hello' });
+    assert.equal(plain.contextUsage()?.windowTokens, 131_072);
+    await plain.close();
+  } finally {
+    ollama.close();
+    await f.close();
+  }
+});
