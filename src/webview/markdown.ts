@@ -125,7 +125,9 @@ export function citationLink(c: Citation, label = formatCitation(c)): HTMLAnchor
 }
 
 export function externalLink(url: string, label: string): HTMLAnchorElement {
-  const a = h('a', { class: 'external-link', text: label, attrs: { href: url, title: `${url} (asks before opening)` } });
+  // href "#", never the URL: VS Code's webview host opens the href of any anchor a user really
+  // clicks (its 'did-click-link', whatever our handler's preventDefault), which skipped the confirmation.
+  const a = h('a', { class: 'external-link', text: label, attrs: { href: '#', title: `${url} (asks before opening)` } });
   a.dataset.url = url;
   return a;
 }
