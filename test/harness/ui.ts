@@ -40,7 +40,7 @@
  * Time-outs: HARNESS_UI_SCENARIO_TIMEOUT_MS per scenario, HARNESS_UI_WAIT_MS per wait (limits.ts).
  * On failure the harness saves artifacts/screenshots/failed-<scenario>.png.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { HARNESS_UI_WAIT_MS } from '../../src/core/limits';
@@ -169,20 +169,31 @@ export class WorkbenchUi {
    * Merges into User/settings.json and makes the workbench apply it. The web workbench does not
    * watch that file for writes from outside (measured: no setting, the colour theme included,
    * changed within 20 s), but it reads the file when "Preferences: Open User Settings (JSON)" opens
-   * it and reloads the configuration when that editor is saved; so: write, open, save, close.
+   * it and reloads the configuration when that editor saves a change; so: write, open, add a
+   * trailing space, save, close.
    * Callers wait for the effect they need (e.g. the chat's body class after a theme change); the
    * theme picker ("Preferences: Color Theme", see agentChat.ui.ts) is the other route to a theme.
    */
   async updateSettings(settings: Record<string, unknown>): Promise<void> {
-    writeUserSettings(this.userDataDir, settings);
+    const file = writeUserSettings(this.userDataDir, settings);
+    const written = readFileSync(file, 'utf8');
     await this.runCommand('Preferences: Open User Settings (JSON)');
     const lastKey = Object.keys(settings).at(-1);
     const editor = this.page.locator('.editor-group-container.active .monaco-editor').first();
     if (lastKey !== undefined) {
       await editor.locator('.view-lines', { hasText: `"${lastKey}"` }).waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
     }
+    // A real edit (a trailing space, harmless in JSON), so the workbench really writes the file:
+    // saving it unchanged did not always reload the configuration. Done when the write landed.
     await editor.click();
+    await this.page.keyboard.press('Control+End');
+    await this.page.keyboard.type(' ');
     await this.page.keyboard.press('Control+S');
+    const deadline = Date.now() + HARNESS_UI_WAIT_MS;
+    while (readFileSync(file, 'utf8') === written) {
+      if (Date.now() > deadline) throw new Error(`The workbench did not save ${file} within ${HARNESS_UI_WAIT_MS} ms, so the new settings may not apply.`);
+      await this.page.waitForTimeout(100);
+    }
     await this.runCommand('View: Close Editor');
   }
 }
