@@ -26,12 +26,16 @@
  * and saves it in the workbench, which does not watch the file), `workspaceFolder` (absolute path of
  * the first folder of the window; '' with none), `workspaceFolders` ({name, path} of each),
  * `openWindow(contents)` (loads other contents into the same page: File > Open).
+ * Themes: `await ui.updateSettings({ 'workbench.colorTheme': 'Dark 2026' })` (ids as in VS Code
+ * 1.139's theme-defaults: 'Light 2026', 'Dark 2026', 'Default High Contrast', …), or the picker.
+ * Modal dialogs are REAL in UI scenarios (the workbench skips them only when a test runner is
+ * loaded, i.e. in-host): a click that asks "Open this link?" shows `.monaco-dialog-box`; answer it.
  *
  * What the window opens: by default a copy of sample-workspace/ (shared by the scenarios of the
  * shared server). A scenario sets `workspace` for its own (test/harness/windowContents.ts):
  *   workspace: { files: { 'javascript:alert(1).md': '…' } }            // sample copy + extra files
  *   workspace: { folders: [{ name: 'api', source: 'sample-workspace' },
- *                          { name: 'web', source: 'test/fixtures/ui/web' }] } // multi-root .code-workspace
+ *                          { name: 'web', source: 'test/fixtures/ui/web-client' }] } // multi-root
  *   workspace: 'no-folder'                                               // an empty window
  *
  * A scenario that needs its own server configuration (e.g. `memgpt.baseUrl` pointing at a scripted
