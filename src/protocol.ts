@@ -67,7 +67,7 @@ export interface HistoryPage {
 export interface ViewState {
   /** 'none' when the host has no agent (not started, failed to start): the view says so. */
   backend: 'ready' | 'none';
-  /** Why there is no backend, shown to the user. */
+  /** Why there is no backend; with a backend, a standing condition (Restricted Mode, read-only window). */
   notice?: string;
   agents: AgentSummary[];
   activeAgentId: string | null;

@@ -128,6 +128,15 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     return this.runtime.isBusy();
   }
 
+  notice(): string | undefined {
+    const activity = this.runtime.activity();
+    if (activity.kind === 'read-only') return `Read-only: ${activity.reason}`;
+    if (!this.runtime.isTrusted && this.runtime.folders.length > 0) {
+      return 'Restricted Mode: MemGPT chats and remembers, but indexes no files and cannot read them until you trust this folder (Manage Workspace Trust).';
+    }
+    return undefined;
+  }
+
   agents(): AgentSummary[] {
     return this.agentList;
   }

@@ -55,6 +55,8 @@ export interface ChatBackend {
   contextUsage(): ContextUsage | undefined;
   /** A turn is running. */
   isBusy(): boolean;
+  /** A standing condition the view shows above the conversation (Restricted Mode, read-only window). */
+  notice?(): string | undefined;
 
   agents(): AgentSummary[];
   activeAgentId(): string | undefined;
@@ -193,8 +195,10 @@ export class ChatRelay implements Disposable {
         usage: null,
       };
     }
+    const notice = backend.notice?.();
     return {
       backend: 'ready',
+      ...(notice ? { notice } : {}),
       agents: backend.agents(),
       activeAgentId: backend.activeAgentId() ?? null,
       setup: await backend.setupStatus(),

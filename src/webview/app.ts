@@ -177,8 +177,9 @@ export class ChatApp {
     this.setBusy(state.busy);
 
     const ready = state.backend === 'ready';
-    this.notice.hidden = ready;
+    this.notice.hidden = ready && !state.notice;
     if (!ready) this.notice.replaceChildren(icon('warning'), ' ', h('span', { text: state.notice ?? 'The MemGPT agent is not running.' }));
+    else if (state.notice) this.notice.replaceChildren(icon('info'), ' ', h('span', { text: state.notice }));
 
     const needsSetup = ready && !state.setup.configured;
     const setupKey = needsSetup ? JSON.stringify(state.setup) : '';

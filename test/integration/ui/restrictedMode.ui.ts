@@ -54,6 +54,8 @@ async function restricted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   const page = ui.page;
   // The workbench itself is in Restricted Mode.
   await page.locator('.statusbar-item[id="status.workspaceTrust"]').waitFor({ state: 'visible' });
+  // The chat itself says so, above the conversation.
+  await chat.locator('.notice', { hasText: 'Restricted Mode' }).waitFor({ state: 'visible' });
 
   // The chat works; the request offered no file function.
   await say(chat, 'restricted: what is in the todo store?');
@@ -102,6 +104,7 @@ async function trustFolder(ui: WorkbenchUi): Promise<void> {
 async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   const page = ui.page;
   await until('the status bar to drop the Restricted Mode note', () => memgptStatus(page), (s) => !s.includes('Restricted Mode'));
+  await chat.locator('.notice', { hasText: 'Restricted Mode' }).waitFor({ state: 'hidden' });
 
   // The next request offers read_file, and reading works.
   const before = slot.model.chatRequests().length;

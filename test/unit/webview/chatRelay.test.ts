@@ -8,6 +8,10 @@ import { ChatRelay, type ChatBackend } from '../../../src/vscode/chatBackend';
 /** A backend that records calls and serves a fixed recall log (seq 1..n). */
 class RecordingBackend implements ChatBackend {
   calls: string[] = [];
+  standing: string | undefined;
+  notice(): string | undefined {
+    return this.standing;
+  }
   listeners: ((e: AgentEvent) => void)[] = [];
   busy = false;
   log: RecallRecord[] = Array.from({ length: 7 }, (_, i) => ({
@@ -100,6 +104,19 @@ function setup(backend?: RecordingBackend) {
 }
 
 describe('ChatRelay', () => {
+  test('a standing condition (Restricted Mode) reaches the view with a ready backend, and goes when it ends', async () => {
+    const backend = new RecordingBackend();
+    backend.standing = 'Restricted Mode: MemGPT indexes no files.';
+    const { relay, posted } = setup(backend);
+    await relay.receive({ type: 'ready', payload: {} });
+    const first = posted[0];
+    assert.ok(first?.type === 'state' && first.payload.backend === 'ready' && first.payload.notice === backend.standing);
+    backend.standing = undefined;
+    await relay.pushState();
+    const last = posted.at(-1);
+    assert.ok(last?.type === 'state' && last.payload.notice === undefined);
+  });
+
   test('ready answers with the state; events are forwarded live; dispose unsubscribes', async () => {
     const backend = new RecordingBackend();
     const { relay, posted } = setup(backend);
