@@ -246,3 +246,5 @@ export const CLI_SERVER_PROBE_TIMEOUT_MS = 10_000;
 export const OLLAMA_DEFAULT_CONTEXT_TOKENS = 4096;
 /** How long the one-time "is this Ollama?" probe (GET /api/version) may take. */
 export const OLLAMA_PROBE_TIMEOUT_MS = 1500;
+/** Runs of non-space characters longer than this are token-counted in slices of this size (BPE is quadratic in one word). */
+export const TOKEN_COUNT_RUN_SLICE_CHARS = 1000;

@@ -22,7 +22,7 @@
  * tokenises only what is new.
  */
 import type { ChatMessage, JsonSchema, ToolSchema } from '../interfaces/chatModel';
-import { TOKEN_COUNT_CACHE_ENTRIES, TOKENIZER_HEADROOM_FRACTION } from '../limits';
+import { TOKEN_COUNT_CACHE_ENTRIES, TOKEN_COUNT_RUN_SLICE_CHARS, TOKENIZER_HEADROOM_FRACTION } from '../limits';
 import { isExactTokenizer, tokenizerEncodingFor, type TokenizerEncoding } from '../llm/knownModels';
 
 export interface TokenCounter {
@@ -78,6 +78,26 @@ function loadEncoder(encoding: TokenizerEncoding): Promise<CountFn> {
   return pending;
 }
 
+const LONG_RUN = new RegExp(`\\S{${TOKEN_COUNT_RUN_SLICE_CHARS},}`, 'g');
+
+/**
+ * BPE merges are quadratic in the length of one pre-tokenised word, and a run of letters or of
+ * punctuation is one word: 50k "a"s take 1.6 s, 200k about 25 s, on the extension host's thread.
+ * Such runs are counted in slices (at most one token of error per slice boundary); ordinary text,
+ * code and base64 never contain them and are counted whole.
+ */
+function countWithoutLongRuns(text: string, count: CountFn): number {
+  if (text.length < TOKEN_COUNT_RUN_SLICE_CHARS) return count(text);
+  LONG_RUN.lastIndex = 0;
+  if (!LONG_RUN.test(text)) return count(text);
+  let total = 0;
+  const rest = text.replace(LONG_RUN, (run) => {
+    for (let i = 0; i < run.length; i += TOKEN_COUNT_RUN_SLICE_CHARS) total += count(run.slice(i, i + TOKEN_COUNT_RUN_SLICE_CHARS));
+    return ' ';
+  });
+  return total + count(rest);
+}
+
 export async function createTokenCounter(model: string): Promise<TokenCounter> {
   const encoding = tokenizerEncodingFor(model);
   let count: CountFn;
@@ -121,7 +141,7 @@ class MemoisedTokenCounter implements TokenCounter {
       this.texts.set(text, cached);
       return cached;
     }
-    const tokens = this.count(text);
+    const tokens = countWithoutLongRuns(text, this.count);
     this.tokenised++;
     this.texts.set(text, tokens);
     if (this.texts.size > TOKEN_COUNT_CACHE_ENTRIES) {

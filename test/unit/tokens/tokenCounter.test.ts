@@ -176,3 +176,19 @@ test('bundled as CJS by esbuild, the lazy import still works and loads only on d
   // Not a timing assertion: the tables are built in createTokenCounter, so it must be the larger share.
   assert.ok(out.ready > out.loaded, `require ${out.loaded.toFixed(0)} ms vs first counter ${out.ready.toFixed(0)} ms`);
 });
+
+test('a long run without spaces (one BPE word) is counted in slices, within one token per slice of the exact count', async () => {
+  const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+  const counter = await createTokenCounter('gpt-4o');
+  for (const text of ['a'.repeat(5_000), '='.repeat(4_321), `const x = 1;\n${'Z'.repeat(3_000)} tail`, Buffer.from(Array.from({ length: 6_000 }, (_, i) => (i * 7919) % 256)).toString('base64')]) {
+    const exact = countTokens(text);
+    const sliced = counter.countText(text);
+    const slices = Math.ceil(text.length / 1000) + 1;
+    assert.ok(Math.abs(sliced - exact) <= slices, `${text.slice(0, 12)}…: ${sliced} vs exact ${exact}`);
+  }
+  // 200k identical letters: exact BPE takes ~25 s on one thread; sliced, it is counted at all.
+  assert.ok(counter.countText('b'.repeat(200_000)) > 0);
+  // Ordinary text is counted whole, exactly.
+  const prose = 'The todo store keeps todos in memory only. '.repeat(100);
+  assert.equal(counter.countText(prose), countTokens(prose));
+});
