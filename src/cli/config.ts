@@ -12,7 +12,7 @@ import {
   INDEX_MAX_FILE_BYTES,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
-import { DEFAULT_EMBEDDINGS_MODEL, isOpenAIEndpoint, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { DEFAULT_EMBEDDINGS_MODEL, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
 
 
@@ -84,10 +84,6 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
   };
 }
 
-/** A chat model can be reached: OpenAI with a key, or any other server (local ones need no key). */
-export function modelConfigured(config: RuntimeConfig): boolean {
-  return !isOpenAIEndpoint(config.baseUrl) || config.apiKey !== undefined;
-}
 
 export const NO_MODEL_MESSAGE =
   'No model is configured: OpenAI needs OPENAI_API_KEY, and no other server was given. ' +

@@ -7,10 +7,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ChatModelError } from '../core/interfaces/chatModel';
 import { CLI_SERVER_PROBE_TIMEOUT_MS } from '../core/limits';
-import { effectiveBaseUrl, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { effectiveBaseUrl, modelConfigured, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import type { AgentInfo } from '../core/runtime/runtimePort';
 import { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
-import { NO_MODEL_MESSAGE, modelConfigured } from './config';
+import { NO_MODEL_MESSAGE } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
 import type { Output } from './output';
 
@@ -94,7 +94,7 @@ export async function chosenAgent(runtime: WorkspaceRuntime, wanted: string | un
 
 /** Exit 3 before anything is opened when no chat model can be reached at all. */
 export function assertModelConfigured(config: RuntimeConfig): void {
-  if (!modelConfigured(config)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
+  if (!modelConfigured(config.baseUrl, config.apiKey !== undefined)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
 }
 
 /**

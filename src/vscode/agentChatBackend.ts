@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { AgentEvent, ContextUsage } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
-import { effectiveBaseUrl, isOpenAIEndpoint } from '../core/runtime/runtimeConfig';
+import { effectiveBaseUrl, modelConfigured } from '../core/runtime/runtimeConfig';
 import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
 import type { AgentSummary, LocalServer, SetupResult, SetupStatus } from '../protocol';
 import type { ChatBackend, Disposable } from './chatBackend';
@@ -87,9 +87,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   private startTurn(input: Parameters<WorkspaceRuntime['handle']>[0]): void {
-    if (this.runtime.readOnly) {
-      throw new Error(`This window cannot chat: ${this.runtime.activity().kind === 'read-only' ? (this.runtime.activity() as { reason: string }).reason : 'the memory is read-only'}`);
-    }
+    if (this.runtime.readOnly) throw new Error(`This window cannot chat. ${this.notice() ?? ''}`.trim());
     const controller = new AbortController();
     this.running = controller;
     // The turn reports through events; send returns at once so Stop and other messages stay responsive.
@@ -153,9 +151,8 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   async setupStatus(): Promise<SetupStatus> {
     const s = this.settings.current;
     const hasApiKey = (await this.keys.source()) !== 'none';
-    const openai = isOpenAIEndpoint(s.baseUrl);
     const base: SetupStatus = {
-      configured: !openai || hasApiKey,
+      configured: modelConfigured(s.baseUrl, hasApiKey),
       hasApiKey,
       baseUrl: effectiveBaseUrl(s.baseUrl),
       ...(s.model ? { model: s.model } : {}),

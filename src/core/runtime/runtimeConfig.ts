@@ -57,6 +57,11 @@ export function isOpenAIEndpoint(baseUrl: string): boolean {
   }
 }
 
+/** A chat model can be reached: OpenAI with a key, or any other server (local ones need no key). */
+export function modelConfigured(baseUrl: string, hasApiKey: boolean): boolean {
+  return !isOpenAIEndpoint(baseUrl) || hasApiKey;
+}
+
 /**
  * The chat API key goes to the embeddings endpoint only when that is the same server: a key for
  * one provider must never be sent to another host the user configured for something else.

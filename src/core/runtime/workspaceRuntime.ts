@@ -453,20 +453,19 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   async searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
     const agentId = await this.storage.agents.activeAgentId();
     const recall = agentId ? this.storage.recall.search(agentId, query, 0, options.limit).records : [];
-    const archival = (await this.archival.search(query, { pageSize: options.limit, ...(options.signal ? { signal: options.signal } : {}) })).hits;
+    const archival = await this.searchArchival(query, options);
     return { recall, archival };
   }
 
-  private async coreMemoryOf(agentId?: string): Promise<{ core: CoreMemory; active: boolean }> {
+  /** The live core memory of the running agent, else the saved one. */
+  private async coreMemoryOf(agentId?: string): Promise<CoreMemory> {
     const activeId = await this.storage.agents.activeAgentId();
     if (agentId === undefined || agentId === activeId) {
-      if (this.subscribedAgent && !this.directoryStale && this.subscribedAgent.id === (agentId ?? activeId)) {
-        return { core: this.subscribedAgent.coreMemory, active: true };
-      }
-      if (!activeId) return { core: (await this.agent()).coreMemory, active: true };
+      if (this.subscribedAgent && !this.directoryStale && this.subscribedAgent.id === (agentId ?? activeId)) return this.subscribedAgent.coreMemory;
+      if (!activeId) return (await this.agent()).coreMemory;
       agentId = activeId;
     }
-    return { core: CoreMemory.fromJSON((await this.storage.agents.load(agentId)).coreMemory, this.coreMemoryOptions()), active: false };
+    return CoreMemory.fromJSON((await this.storage.agents.load(agentId)).coreMemory, this.coreMemoryOptions());
   }
 
   private coreMemoryOptions(): { limits?: { block: number; project: number } } {
@@ -474,7 +473,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   }
 
   async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
-    const { core } = await this.coreMemoryOf(agentId);
+    const core = await this.coreMemoryOf(agentId);
     return core.labels.map((label) => ({ label, value: core.get(label), limit: core.limit(label) }));
   }
 
@@ -505,11 +504,11 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   async listAgents(): Promise<AgentInfo[]> {
     const list = await this.storage.agents.list();
-    let activeId = await this.storage.agents.activeAgentId();
     if (list.agents.length === 0 && !this.readOnly) {
-      activeId = (await this.agent()).id;
+      await this.agent(); // creates the default agent
       return this.listAgents();
     }
+    const activeId = await this.storage.agents.activeAgentId();
     for (const u of list.unavailable) this.log('warn', `Agent file ${u.file} is unavailable: ${u.reason}`);
     return list.agents.map((a) => ({
       id: a.id,

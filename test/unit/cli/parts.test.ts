@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
 import { OPTIONS } from '../../../src/cli/commandTable';
-import { defaultStateDir, modelConfigured, resolveStateDir, runtimeConfigFrom } from '../../../src/cli/config';
+import { defaultStateDir, resolveStateDir, runtimeConfigFrom } from '../../../src/cli/config';
+import { modelConfigured as modelReachable, type RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
+
+const modelConfigured = (c: RuntimeConfig): boolean => modelReachable(c.baseUrl, c.apiKey !== undefined);
 import { CliError, ExitCode } from '../../../src/cli/exitCodes';
 import { Output, StreamRedactor, cliWording } from '../../../src/cli/output';
 import { renderProgress, shortenPath } from '../../../src/cli/progressBar';
