@@ -5,7 +5,7 @@
  */
 import type { AgentEvent } from '../core/agent/events';
 import { CHAT_HISTORY_PAGE_SIZE, CHAT_LOAD_OLDER_THRESHOLD_PX, CHAT_MESSAGE_MAX_CHARS } from '../core/limits';
-import type { HostToWebview, ViewState, WebviewToHost } from '../protocol';
+import type { HostToWebview, TranscriptItem, ViewState, WebviewToHost } from '../protocol';
 import { h, icon, iconButton } from './dom';
 import { createMeter } from './meter';
 import { RequestClient } from './messenger';
@@ -31,6 +31,8 @@ export class ChatApp {
   private busy = false;
   private loadingOlder = false;
   private historyLoaded = false;
+  /** The draft restored from saved webview state, until the first history page was checked against it. */
+  private restoredDraft = '';
   /**
    * Ids of live system-event items shown before the newest history page arrived: the page may hold
    * them too. Collecting starts at once, as events can arrive before the first state does.
@@ -89,6 +91,7 @@ export class ChatApp {
     this.build();
     const saved = api.getState() as SavedState | undefined;
     if (saved && typeof saved.draft === 'string') this.input.value = saved.draft;
+    this.restoredDraft = this.input.value.trim();
   }
 
   start(): void {
@@ -270,6 +273,7 @@ export class ChatApp {
       this.view.remove(this.transcript.dropEchoedEvents(live, prepended));
       this.view.prepend(prepended);
       this.loadOlder.hidden = !page.hasMore;
+      this.dropSentDraft(prepended);
       this.updateEmpty();
       this.scrollToBottom();
     } catch (e) {
@@ -278,6 +282,21 @@ export class ChatApp {
     } finally {
       if (this.liveDuringLoad === live) this.liveDuringLoad = null;
     }
+  }
+
+  /**
+   * VS Code persists webview state lazily, so a reload right after sending can restore the sent
+   * message as a draft (the clearing setState was not saved yet). A restored draft that is already
+   * in the conversation was sent: drop it.
+   */
+  private dropSentDraft(items: readonly TranscriptItem[]): void {
+    const draft = this.restoredDraft;
+    this.restoredDraft = '';
+    if (!draft || this.input.value.trim() !== draft) return;
+    if (!items.some((i) => i.kind === 'user' && i.text.trim() === draft)) return;
+    this.input.value = '';
+    this.api.setState({ draft: '' } satisfies SavedState);
+    this.autosize();
   }
 
   private async loadOlderHistory(): Promise<void> {

@@ -237,6 +237,23 @@ describe('chat webview', () => {
     await p.close();
   });
 
+  test('a restored draft that is already in the conversation was sent (state saved late): it is dropped; an unsent one stays', async () => {
+    const sent = await harness.open('dark', undefined, { draft: 'Tell me about the store' });
+    assert.equal(await sent.page.inputValue('textarea.composer-input'), 'Tell me about the store');
+    await sent.post({ type: 'state', payload: READY_STATE });
+    await sent.answer('history', { records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')], hasMore: false });
+    await sent.page.waitForSelector('.msg.user >> text=Tell me about the store');
+    await sent.page.waitForFunction(() => (document.querySelector('textarea.composer-input') as HTMLTextAreaElement).value === '');
+    await sent.page.close();
+
+    const unsent = await harness.open('dark', undefined, { draft: 'an idea I have not sent' });
+    await unsent.post({ type: 'state', payload: READY_STATE });
+    await unsent.answer('history', { records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')], hasMore: false });
+    await unsent.page.waitForSelector('.msg.user >> text=Tell me about the store');
+    assert.equal(await unsent.page.inputValue('textarea.composer-input'), 'an idea I have not sent');
+    await unsent.page.close();
+  });
+
   test('an event recorded while the history loads is shown once, not live and again from the page', async () => {
     const chat = await harness.open();
     const p = chat.page;

@@ -57,7 +57,8 @@ document.addEventListener('securitypolicyviolation', function (e) {
   window.__cspViolations.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
 });
 window.alert = window.confirm = window.prompt = function () { window.__pwned += 1; };
-var __state;
+// Saved webview state from a previous life of the view, as VS Code restores it (?state=<json>).
+var __state = (function () { try { var s = new URLSearchParams(location.search).get('state'); return s ? JSON.parse(s) : undefined; } catch (e) { return undefined; } })();
 window.acquireVsCodeApi = function () {
   return {
     postMessage: function (m) { window.__posted.push(JSON.parse(JSON.stringify(m))); },
@@ -71,7 +72,8 @@ export interface WebviewHarness {
   origin: string;
   context: BrowserContext;
   /** A fresh page with the chat loaded in `theme` (it has posted `ready`). */
-  open(theme?: ThemeName, viewport?: { width: number; height: number }): Promise<ChatPage>;
+  /** `savedState`: what the view saved with setState before (VS Code hands it back on reload). */
+  open(theme?: ThemeName, viewport?: { width: number; height: number }, savedState?: unknown): Promise<ChatPage>;
   close(): Promise<void>;
 }
 
@@ -131,10 +133,11 @@ export async function startWebviewHarness(): Promise<WebviewHarness> {
   return {
     origin,
     context,
-    async open(theme: ThemeName = 'dark', viewport = { width: 420, height: 760 }) {
+    async open(theme: ThemeName = 'dark', viewport = { width: 420, height: 760 }, savedState?: unknown) {
       const page = await context.newPage();
       await page.setViewportSize(viewport);
-      await page.goto(`${origin}/?theme=${theme}`);
+      const state = savedState === undefined ? '' : `&state=${encodeURIComponent(JSON.stringify(savedState))}`;
+      await page.goto(`${origin}/?theme=${theme}${state}`);
       const chat = new ChatPage(page);
       await chat.waitForPosted((m) => m.type === 'ready');
       return chat;
