@@ -188,6 +188,8 @@ export const HARNESS_IN_HOST_RUN_TIMEOUT_MS = 180_000;
 export const HARNESS_UI_SCENARIO_TIMEOUT_MS = 120_000;
 /** Waiting for one thing to appear in the workbench (activity-bar item, webview, reply). */
 export const HARNESS_UI_WAIT_MS = 45_000;
+/** The command palette is closed and opened again when a command's row has not shown within this long. */
+export const HARNESS_UI_PALETTE_RETRY_MS = 5_000;
 /** After SIGTERM, the server's process group gets this long before SIGKILL. */
 export const HARNESS_STOP_GRACE_MS = 3_000;
 /** Default mocha time-out of one in-host integration test (a suite may raise it with this.timeout). */
@@ -218,6 +220,10 @@ export const ASK_SELECTION_MAX_CHARS = 12_000;
 export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
 /** Results per source (recall, archival) shown by "Search memory". */
 export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
+/** Longest a command run before the workspace's memory is open waits for it; then it says so and returns. */
+export const COMMAND_HANDLER_WAIT_MS = 60_000;
+/** A command waiting that long for the memory to open shows a progress notification. */
+export const COMMAND_HANDLER_PROGRESS_AFTER_MS = 500;
 /** Characters of an exported agent file "Import agent" reads at most (a larger file is refused, not truncated). */
 export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
 
@@ -248,3 +254,50 @@ export const OLLAMA_DEFAULT_CONTEXT_TOKENS = 4096;
 export const OLLAMA_PROBE_TIMEOUT_MS = 1500;
 /** Runs of non-space characters longer than this are token-counted in slices of this size (BPE is quadratic in one word). */
 export const TOKEN_COUNT_RUN_SLICE_CHARS = 1000;
+
+// --- Acting: edits, commands, approval, checkpoints (ACTING engineer; src/core/acting) ---
+/** Files larger than this are not edited by edit_file or written by write_file (they are data, not code). */
+export const EDIT_MAX_FILE_BYTES = 10_000_000;
+/** Line numbers listed when old_string matches more than once (the count is always given). */
+export const EDIT_MAX_LISTED_MATCHES = 20;
+/** Closest candidate regions shown when old_string is not found. */
+export const EDIT_CLOSEST_CANDIDATES = 3;
+/** Lines of old_string compared when looking for the closest region (a longer old_string is judged by its start). */
+export const EDIT_CLOSEST_MAX_PATTERN_LINES = 30;
+/** File lines scanned for the closest region; past this the search stops and says so (a failure path must stay fast). */
+export const EDIT_CLOSEST_MAX_SCAN_LINES = 200_000;
+/** Characters of each line quoted in a not-found message. */
+export const EDIT_CLOSEST_LINE_CHARS = 200;
+/** Unchanged lines around each change in a unified diff (git's default). */
+export const DIFF_CONTEXT_LINES = 3;
+/**
+ * Work budget of one Myers diff, in (lines compared × edit distance): past it the changed
+ * region is shown as one replaced block. Keeps the diff of a huge rewrite under ~50 ms.
+ */
+export const DIFF_MAX_WORK = 20_000_000;
+/** Edit distance a Myers diff explores at most, whatever the budget (memory grows with its square). */
+export const DIFF_MAX_EDIT_COST = 4_000;
+/** Characters of a command run_command accepts. */
+export const COMMAND_MAX_CHARS = 8_000;
+/** Time-out of a command when the model gives none. */
+export const COMMAND_DEFAULT_TIMEOUT_S = 120;
+/** Longest time-out a command may ask for; a longer one is cut to this (and the result says so). */
+export const COMMAND_MAX_TIMEOUT_S = 1_800;
+/** After SIGTERM at a time-out or Stop, the command's process group gets this long before SIGKILL. */
+export const COMMAND_KILL_GRACE_MS = 2_000;
+/** After the command exits, how long its output pipes may stay open (a background child holding them) before we stop reading. */
+export const COMMAND_DRAIN_MS = 500;
+/** Bytes of output kept from the start of a command's output. */
+export const COMMAND_OUTPUT_HEAD_BYTES = 8_000;
+/** Bytes of output kept from the end of a command's output (errors and summaries are usually last). */
+export const COMMAND_OUTPUT_TAIL_BYTES = 8_000;
+/** Characters of a model-given path accepted at all. */
+export const ACTING_MAX_PATH_CHARS = 4_096;
+/** Bytes of all checkpoint blobs kept together; the oldest checkpoints are dropped to stay under it. */
+export const CHECKPOINT_MAX_TOTAL_BYTES = 200_000_000;
+/** Bytes of one file a checkpoint copies at most (larger files cannot be changed by the agent anyway). */
+export const CHECKPOINT_MAX_FILE_BYTES = EDIT_MAX_FILE_BYTES;
+/** Files one turn's checkpoint holds at most. */
+export const CHECKPOINT_MAX_FILES_PER_TURN = 500;
+/** Checkpoints kept; the oldest are dropped beyond this. */
+export const CHECKPOINT_MAX_COUNT = 200;
