@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../protocol';
 import { renderChatHtml } from '../webview/html';
@@ -42,7 +41,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const uri = (...parts: string[]) => view.webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, ...parts)).toString();
     view.webview.html = renderChatHtml({
       cspSource: view.webview.cspSource,
-      nonce: randomBytes(18).toString('hex'),
       scriptUri: uri('dist', 'webview.js'),
       styleUri: uri('chat.css'),
       codiconUri: uri('dist', 'codicon.css'),

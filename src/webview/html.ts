@@ -6,8 +6,6 @@
 export interface ChatHtmlResources {
   /** `webview.cspSource`: the origin our resources are served from. */
   cspSource: string;
-  /** Fresh per render. Only [A-Za-z0-9] so it cannot break out of the attribute. */
-  nonce: string;
   scriptUri: string;
   /** media/chat.css */
   styleUri: string;
@@ -27,13 +25,27 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
+/** 16 bytes: the 128 bits of randomness CSP nonces should have. */
+const NONCE_BYTES = 16;
+
+/**
+ * A new nonce, from the platform's CSPRNG (Web Crypto: in Node and in browsers), in hex so it
+ * cannot break out of an attribute. Made here and nowhere else, so no caller can reuse one:
+ * a nonce that repeats can be copied into injected markup.
+ */
+function freshNonce(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function attr(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** The page, with a fresh nonce each call (read it back from the CSP if a test page adds a script). */
 export function renderChatHtml(r: ChatHtmlResources): string {
-  if (!/^[A-Za-z0-9]{16,}$/.test(r.nonce)) throw new Error('renderChatHtml: the nonce must be 16+ letters and digits.');
-  const csp = contentSecurityPolicy(r.cspSource, r.nonce);
+  const nonce = freshNonce();
+  const csp = contentSecurityPolicy(r.cspSource, nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -46,7 +58,7 @@ export function renderChatHtml(r: ChatHtmlResources): string {
 </head>
 <body>
 <main id="app" aria-label="MemGPT chat"></main>
-<script nonce="${r.nonce}" src="${attr(r.scriptUri)}"></script>
+<script nonce="${nonce}" src="${attr(r.scriptUri)}"></script>
 </body>
 </html>`;
 }

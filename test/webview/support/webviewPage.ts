@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { AgentEvent } from '../../../src/core/agent/events';
@@ -96,14 +95,14 @@ export async function startWebviewHarness(): Promise<WebviewHarness> {
     };
     if (url.pathname === '/') {
       const theme = (url.searchParams.get('theme') ?? 'dark') as ThemeName;
-      const nonce = randomBytes(18).toString('hex');
       let html = renderChatHtml({
         cspSource: origin,
-        nonce,
         scriptUri: `${origin}/dist/webview.js`,
         styleUri: `${origin}/media/chat.css`,
         codiconUri: `${origin}/dist/codicon.css`,
       });
+      // The page makes its own nonce each render; the fake VS Code script borrows it.
+      const nonce = /script-src 'nonce-([0-9a-f]+)'/.exec(html)?.[1] ?? '';
       // VS Code injects the theme variables and the body class itself; we do it with a stylesheet
       // (allowed by style-src) and a nonce'd script placed before the bundle.
       html = html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme/${theme}.css">\n</head>`);
