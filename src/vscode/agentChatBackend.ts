@@ -87,7 +87,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   private startTurn(input: Parameters<WorkspaceRuntime['handle']>[0]): void {
-    if (this.runtime.readOnly) throw new Error(`This window cannot chat. ${this.notice() ?? ''}`.trim());
+    if (this.runtime.readOnly) throw new Error(`This window cannot chat. ${this.standingNotice() ?? ''}`.trim());
     const controller = new AbortController();
     this.running = controller;
     // The turn reports through events; send returns at once so Stop and other messages stay responsive.
@@ -127,6 +127,12 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   notice(): string | undefined {
+    // One line each: the window's standing condition, then what was found damaged in the memory.
+    const lines = [this.standingNotice(), ...this.runtime.notices()].filter((n): n is string => n !== undefined);
+    return lines.length > 0 ? lines.join('\n') : undefined;
+  }
+
+  private standingNotice(): string | undefined {
     const activity = this.runtime.activity();
     if (activity.kind === 'read-only') return `Read-only: ${activity.reason}`;
     if (!this.runtime.isTrusted && this.runtime.folders.length > 0) {

@@ -17,6 +17,8 @@ export interface MemoryReport {
   /** The active agent's window; null for another agent, or when the model could not be resolved. */
   context: ContextUsage | null;
   contextUnavailable?: string;
+  /** Damage found in this memory and what was done about it (files kept aside, a pointer recovered). */
+  notices: string[];
 }
 
 export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
@@ -24,7 +26,17 @@ export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wa
   const counts = runtime.archivalCounts();
   const archival = { total: counts.workspace + counts.memory, ...counts };
   if (!agent) {
-    return { folder, readOnly: runtime.storage.lockHolder !== null, agent: null, coreMemory: [], recall: { count: 0 }, archival, context: null, contextUnavailable: 'this workspace has no agent yet' };
+    return {
+      folder,
+      readOnly: runtime.storage.lockHolder !== null,
+      agent: null,
+      coreMemory: [],
+      recall: { count: 0 },
+      archival,
+      context: null,
+      contextUnavailable: 'this workspace has no agent yet',
+      notices: runtime.notices(),
+    };
   }
   const coreMemory = await runtime.coreMemory(agent.id);
   const stats = await runtime.memoryStats(agent.id);
@@ -50,6 +62,8 @@ export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wa
     archival,
     context,
     ...(contextUnavailable ? { contextUnavailable } : {}),
+    // Read last: loading the agent above is what finds (and recovers) a damaged agent file.
+    notices: runtime.notices(),
   };
 }
 
@@ -61,6 +75,10 @@ export function renderMemoryReport(r: MemoryReport): string {
   const lines: string[] = [];
   lines.push(r.agent ? `Agent: ${r.agent.name} (${r.agent.id})${r.agent.active ? '' : ', not the active agent'}` : 'Agent: none yet');
   if (r.readOnly) lines.push('(read-only: another process holds this memory)');
+  if (r.notices.length > 0) {
+    lines.push('', 'Notices:');
+    for (const n of r.notices) lines.push(`  ! ${n}`);
+  }
   lines.push('', 'Core memory:');
   for (const b of r.coreMemory) {
     lines.push(`  ${b.label} (${Array.from(b.value).length}/${b.limit} chars)`, indent(b.value, '    '));

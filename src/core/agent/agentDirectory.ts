@@ -53,8 +53,10 @@ export class AgentDirectory {
     const id = await this.options.states.activeAgentId();
     if (this.activeAgent && this.activeAgent.id === id) return this.activeAgent;
     if (this.activeAgent) await this.activeAgent.idle();
-    const state = id ? await this.options.states.load(id) : await this.options.states.create({ name: 'MemGPT', settingsUsed: this.settingsUsed() });
-    if (!id) await this.options.states.setActive(state.id);
+    // loadActive, not load(id): an active agent file found damaged now is recovered, not fatal.
+    const loaded = id ? await this.options.states.loadActive() : null;
+    const state = loaded ?? (await this.options.states.create({ name: 'MemGPT', settingsUsed: this.settingsUsed() }));
+    if (!loaded) await this.options.states.setActive(state.id);
     this.activeAgent = Agent.fromState(this.deps(), this.options.settings, state);
     return this.activeAgent;
   }

@@ -150,6 +150,22 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     this.config = options.config;
     this.trusted = options.trusted;
     this.log = options.log ?? (() => undefined);
+    // Damage found while opening was posted before this runtime existed: say it now, then as it comes.
+    for (const n of storage.notices.list()) this.log('warn', n);
+    this.stopNotices = storage.notices.onPost((n) => {
+      this.log('warn', n);
+      this.stateEvents.fire();
+    });
+  }
+
+  private readonly stopNotices: () => void;
+
+  /**
+   * What the user must know about this memory: damaged files kept aside, a pointer recovered, an
+   * index rebuilt. Shown by the chat (standing notice), the CLI (stderr) and `memgpt memory`.
+   */
+  notices(): string[] {
+    return this.storage.notices.list();
   }
 
   /** Opens the workspace's memory and index. Fails only when the storage itself cannot be used. */
@@ -435,9 +451,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   }
 
   async lastLogin(): Promise<string | null> {
-    const id = await this.storage.agents.activeAgentId();
-    if (!id) return null;
-    return (await this.storage.agents.load(id)).lastLogin;
+    return (await this.storage.agents.loadActive())?.lastLogin ?? null;
   }
 
   // ─── Memory ───────────────────────────────────────────────────────────────
@@ -811,6 +825,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     if (this.directory && this.subscribedAgent) await this.subscribedAgent.idle();
     this.closed = true;
     this.unsubscribeAgent?.();
+    this.stopNotices();
     this.indexerProgress?.dispose();
     await this.indexer?.dispose();
     await this.archival.close();

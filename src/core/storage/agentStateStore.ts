@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RecallRecord, RecallStore } from '../interfaces/recallStore';
 import { AGENT_STATE_SCHEMA_VERSION, createAgentState, validateAgentState, type AgentState } from '../agent/agentState';
-import { atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from './atomicFile';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from './atomicFile';
+import type { NoticeBoard } from './notices';
 
 /**
  * The agents of one workspace: one `<id>.json` per agent (written atomically)
@@ -66,16 +67,45 @@ export class ReadOnlyAgentsError extends Error {
   }
 }
 
+export interface AgentStateStoreOptions {
+  /** Without the workspace lock: list and load only; every write throws ReadOnlyAgentsError. */
+  readOnly?: boolean;
+  /** Where damage found and repaired is reported to the user. */
+  notices?: NoticeBoard;
+  /** How many recall records an agent has: an agent whose file is lost but whose recall is not can be restored. */
+  recallCount?: (agentId: string) => number;
+}
+
+/** What `active.json` says, or why it says nothing usable. */
+type ActivePointer =
+  | { kind: 'agent'; id: string }
+  | { kind: 'none' }
+  | { kind: 'missing' }
+  | { kind: 'damaged'; reason: string; keptAs: string | null };
+
 export class AgentStateStore {
+  /** Agent files found damaged by load(): where they were kept, so the recovery can say so. */
+  private readonly damaged = new Map<string, UnreadableFileError>();
+
   private constructor(
     readonly dir: string,
     /** Without the workspace lock: list and load only; every write throws ReadOnlyAgentsError. */
     readonly readOnly: boolean,
+    private readonly options: AgentStateStoreOptions,
   ) {}
 
-  static async open(dir: string, options: { readOnly?: boolean } = {}): Promise<AgentStateStore> {
+  static async open(dir: string, options: AgentStateStoreOptions = {}): Promise<AgentStateStore> {
     if (!options.readOnly) await fsp.mkdir(dir, { recursive: true });
-    return new AgentStateStore(dir, options.readOnly === true);
+    return new AgentStateStore(dir, options.readOnly === true, options);
+  }
+
+  private notice(key: string, message: string): void {
+    this.options.notices?.post(key, message);
+  }
+
+  /** A path the user can find: relative to the storage folder. */
+  private shown(file: string): string {
+    return path.join(path.basename(this.dir), path.relative(this.dir, file));
   }
 
   private writable(): void {
@@ -102,6 +132,7 @@ export class AgentStateStore {
       } catch (err) {
         if (err instanceof CorruptFileError || err instanceof UnsupportedFileError || this.readOnly) result.unavailable.push({ file, reason: (err as Error).message });
         else throw err;
+        if (err instanceof UnreadableFileError) this.noticeDamagedAgent(err);
       }
     }
     result.agents.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -111,15 +142,23 @@ export class AgentStateStore {
   /** Creates and saves a new agent; it becomes the active one if none is. */
   async create(init: Parameters<typeof createAgentState>[0]): Promise<AgentState> {
     this.writable();
+    // Asked before the save: afterwards the new file would look like an agent that lost its pointer.
+    const hadActive = (await this.activeAgentId()) !== null;
     const state = createAgentState(init);
     await this.save(state);
-    if ((await this.activeAgentId()) === null) await this.setActive(state.id);
+    if (!hadActive) await this.setActive(state.id);
     return state;
   }
 
   /** Throws AgentNotFoundError, CorruptFileError (file moved aside) or AgentStateTooNewError (file left alone). */
   async load(id: string): Promise<AgentState> {
-    const state = await readJsonFile(this.fileOf(id), (v) => validateAgentState(v), { readOnly: this.readOnly });
+    let state: AgentState | undefined;
+    try {
+      state = await readJsonFile(this.fileOf(id), (v) => validateAgentState(v), { readOnly: this.readOnly });
+    } catch (err) {
+      if (err instanceof UnreadableFileError) this.damaged.set(id, err);
+      throw err;
+    }
     if (!state) throw new AgentNotFoundError(id);
     if (state.id !== id) throw new Error(`${this.fileOf(id)} holds agent ${state.id}, not ${id}; rename the file to ${state.id}.json.`);
     return state;
@@ -151,22 +190,115 @@ export class AgentStateStore {
     }
   }
 
-  /** The active agent's id, or null when there is none (or it no longer exists). */
+  /**
+   * The active agent's id, or null when the workspace has no agent. A pointer that is damaged,
+   * missing while agents exist, or names an agent whose file is gone is recovered (see
+   * recoverActive) and the user is told; it never silently becomes "no agent".
+   */
   async activeAgentId(): Promise<string | null> {
-    const active = await readJsonFile(
-      path.join(this.dir, ACTIVE_FILE),
-      (v) => {
-      const id = (v as { agentId?: unknown } | null)?.agentId;
-      if (id !== null && (typeof id !== 'string' || !SAFE_ID.test(id))) throw new Error('"agentId" must be an agent id or null');
-        return id as string | null;
-      },
-      { readOnly: this.readOnly },
-    ).catch((err: unknown) => {
-      if (err instanceof CorruptFileError || this.readOnly) return null;
+    const pointer = await this.readPointer();
+    if (pointer.kind === 'agent' && (await this.exists(pointer.id))) return pointer.id;
+    if ((pointer.kind === 'none' || pointer.kind === 'missing') && !(await this.hasAgentFiles())) return null;
+    return this.recoverActive(pointer);
+  }
+
+  /**
+   * The active agent's state, or null when there is no agent. An active agent file found
+   * damaged here is kept aside and recovered like a missing one.
+   */
+  async loadActive(): Promise<AgentState | null> {
+    for (let attempt = 0; ; attempt++) {
+      const id = await this.activeAgentId();
+      if (!id) return null;
+      try {
+        return await this.load(id);
+      } catch (err) {
+        // Moved aside by load(): the next look at the pointer recovers. Read-only windows cannot move it.
+        if (!(err instanceof CorruptFileError) || attempt > 0) throw err;
+      }
+    }
+  }
+
+  private async readPointer(): Promise<ActivePointer> {
+    try {
+      const id = await readJsonFile(
+        path.join(this.dir, ACTIVE_FILE),
+        (v) => {
+          const value = (v as { agentId?: unknown } | null)?.agentId;
+          if (value !== null && (typeof value !== 'string' || !SAFE_ID.test(value))) throw new Error('"agentId" must be an agent id or null');
+          return value;
+        },
+        { readOnly: this.readOnly },
+      );
+      if (id === undefined) return { kind: 'missing' };
+      return id === null ? { kind: 'none' } : { kind: 'agent', id };
+    } catch (err) {
+      if (err instanceof UnreadableFileError) return { kind: 'damaged', reason: err.reason, keptAs: err instanceof CorruptFileError ? err.keptAs : null };
       throw err;
-    });
-    if (!active) return null;
-    return (await this.exists(active)) ? active : null;
+    }
+  }
+
+  private async hasAgentFiles(): Promise<boolean> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    return names.some((n) => n.endsWith('.json') && n !== ACTIVE_FILE && !n.startsWith('.'));
+  }
+
+  /**
+   * A broken pointer, in order of preference: the agent it names comes back under its id when
+   * only its file was lost (its messages are in recall); else the most recently used agent (the
+   * newest file: every turn saves it) becomes active; else there is none and a new one will be
+   * made. A read-only window decides the same in memory and writes nothing.
+   */
+  private async recoverActive(pointer: ActivePointer): Promise<string | null> {
+    const activeFile = this.shown(path.join(this.dir, ACTIVE_FILE));
+    const readOnlyNote = this.readOnly ? ' Nothing was changed on disk: this window is read-only; the window that holds the memory repairs it.' : '';
+    let what: string;
+    if (pointer.kind === 'damaged') {
+      what = `${activeFile}, which names the active agent, was damaged (${pointer.reason})` + (pointer.keptAs ? ` and was kept aside as ${path.basename(pointer.keptAs)}` : '');
+    } else if (pointer.kind === 'agent') {
+      const damage = this.damaged.get(pointer.id);
+      const file = this.shown(this.fileOf(pointer.id));
+      what = damage
+        ? `The active agent's file ${file} was damaged (${damage.reason})` + (damage instanceof CorruptFileError ? ` and was kept aside as ${path.basename(damage.keptAs)}` : '')
+        : `The active agent's file ${file} is missing`;
+      const messages = this.options.recallCount?.(pointer.id) ?? 0;
+      if (messages > 0 && !this.readOnly) {
+        await this.save({ ...createAgentState({ name: 'MemGPT (restored)' }), id: pointer.id });
+        this.notice(
+          `restored:${pointer.id}`,
+          `${what}. Its ${messages} messages are still in recall, so the agent was restored under the same id with its conversation, ` +
+            'named "MemGPT (restored)"; what it had written in core memory (persona, human) was lost and starts again from the presets.',
+        );
+        return pointer.id;
+      }
+    } else {
+      what = `${activeFile}, which names the active agent, is missing`;
+    }
+    const picked = await this.mostRecentlyUsed();
+    if (picked) {
+      if (!this.readOnly) await this.setActive(picked.id);
+      this.notice(`active:${pointer.kind}`, `${what}. MemGPT continues with "${picked.name}" (${picked.id}), the most recently used agent.${readOnlyNote}`);
+      return picked.id;
+    }
+    this.notice(`active:${pointer.kind}`, `${what}, and no other agent is left: a new agent will be started.${readOnlyNote}`);
+    return null;
+  }
+
+  private async mostRecentlyUsed(): Promise<AgentListing | undefined> {
+    let best: { listing: AgentListing; mtime: number } | undefined;
+    for (const listing of (await this.list()).agents) {
+      const mtime = await fsp
+        .stat(this.fileOf(listing.id))
+        .then((s) => s.mtimeMs)
+        .catch(() => -1);
+      if (!best || mtime > best.mtime) best = { listing, mtime };
+    }
+    return best?.listing;
+  }
+
+  private noticeDamagedAgent(err: UnreadableFileError): void {
+    const where = err instanceof CorruptFileError ? `it was kept aside as ${path.basename(err.keptAs)}` : 'it was left in place (this window is read-only)';
+    this.notice(`damaged:${err.file}`, `The agent file ${this.shown(err.file)} is unreadable (${err.reason}); ${where}. That agent is not listed until the file is repaired by hand.`);
   }
 
   async setActive(id: string | null): Promise<void> {
@@ -235,8 +367,9 @@ export class AgentStateStore {
       name,
       inContextIds: agent.inContextIds.map((old) => idMap.get(old)).filter((x): x is string => x !== undefined),
     };
+    const hadActive = (await this.activeAgentId()) !== null;
     await this.save(imported);
-    if ((await this.activeAgentId()) === null) await this.setActive(id);
+    if (!hadActive) await this.setActive(id);
     return imported;
   }
 }

@@ -182,7 +182,9 @@ export class AppendLog<T> {
       return { log, entries, report };
     }
     if (report.droppedTailBytes > 0) {
-      if (report.droppedTailLines > 0) {
+      // A torn write is one unfinished line after good ones; a file without a single good line
+      // (random bytes, another format) is not a torn write, and must not vanish either.
+      if (report.droppedTailLines > 0 || goodEnd === 0) {
         // Complete lines that fail their checksum were once finished writes: keep the bytes.
         const keptAs = `${file}.tail-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         await fsp.writeFile(keptAs, buf.subarray(goodEnd));

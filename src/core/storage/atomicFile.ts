@@ -85,14 +85,31 @@ export async function atomicWriteJson(target: string, value: unknown): Promise<v
   await atomicWriteFile(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** A file exists but cannot be used; it was moved aside to `keptAs` so nothing is lost. */
-export class CorruptFileError extends Error {
+/**
+ * A file exists but cannot be used. Thrown as is by a read-only reader (the file is left where
+ * it is: the window holding the lock moves it aside when it reads it).
+ */
+export class UnreadableFileError extends Error {
   constructor(
     readonly file: string,
-    readonly keptAs: string,
     readonly reason: string,
+    message = `${file} is unreadable (${reason}). It was left in place because this window is read-only.`,
+  ) {
+    super(message);
+    this.name = 'UnreadableFileError';
+  }
+}
+
+/** A file exists but cannot be used; it was moved aside to `keptAs` so nothing is lost. */
+export class CorruptFileError extends UnreadableFileError {
+  constructor(
+    file: string,
+    readonly keptAs: string,
+    reason: string,
   ) {
     super(
+      file,
+      reason,
       `${file} is unreadable (${reason}). It was moved aside to ${keptAs} so nothing is lost; ` +
         `a fresh file will be used instead. Inspect or delete the kept copy by hand.`,
     );
@@ -163,7 +180,7 @@ export async function readJsonFile<T>(file: string, validate: Validator<T>, opti
   }
   if (options.readOnly) {
     // Not ours to move: the window holding the lock will keep it aside when it reads it.
-    throw new Error(`${file} is unreadable (${reason}). It was left in place because this window is read-only.`);
+    throw new UnreadableFileError(file, reason);
   }
   const keptAs = await keepAside(file);
   throw new CorruptFileError(file, keptAs, reason);

@@ -1,8 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { FileRecallStore, type FileRecallStoreOptions } from '../memory/recallStore';
+import { FileRecallStore, RECALL_LOG_FILE, type FileRecallStoreOptions } from '../memory/recallStore';
 import { AgentStateStore } from './agentStateStore';
 import { STORAGE_MIGRATIONS, storageLayout, type StorageLayout } from './layout';
+import { NoticeBoard } from './notices';
 import { migrate, readSchemaVersion, SchemaTooNewError } from './schemaVersion';
 import { WorkspaceLock, type HeldLock, type LockAttempt, type LockHolder } from './workspaceLock';
 import { workspaceStorageDir } from './workspaceStorageDir';
@@ -24,6 +25,8 @@ export interface WorkspaceStorage {
   lockHolder: LockHolder | null;
   agents: AgentStateStore;
   recall: FileRecallStore;
+  /** Damage found in this memory and what was done about it, for the user (never silent). */
+  notices: NoticeBoard;
   /** Closes the recall log and releases the lock. */
   close(): Promise<void>;
 }
@@ -63,8 +66,12 @@ export async function openStorageDir(dir: string, options: OpenWorkspaceStorageO
       if (version > STORAGE_MIGRATIONS.length) throw new SchemaTooNewError(dir, version, STORAGE_MIGRATIONS.length);
     }
     const readOnly = held === null;
-    const agents = await AgentStateStore.open(layout.agentsDir, { readOnly });
+    const notices = new NoticeBoard();
+    // Recall first: an agent whose file is lost can be restored only if its messages are known.
     const recall = await FileRecallStore.open(layout.recallDir, { ...options.recall, readOnly });
+    const recallDamaged = noticeRecallDamage(recall, notices);
+    const agents = await AgentStateStore.open(layout.agentsDir, { readOnly, notices, recallCount: (id) => recall.count(id) });
+    if (!recallDamaged) await noticeLostRecall(agents, recall, notices).catch(() => undefined);
     const lockForClose = held;
     held = null; // ownership passes to the returned object
     return {
@@ -75,6 +82,7 @@ export async function openStorageDir(dir: string, options: OpenWorkspaceStorageO
       lockHolder: attempt.acquired ? null : attempt.holder,
       agents,
       recall,
+      notices,
       async close() {
         await recall.close();
         await lockForClose?.release();
@@ -82,6 +90,48 @@ export async function openStorageDir(dir: string, options: OpenWorkspaceStorageO
     };
   } finally {
     await held?.release();
+  }
+}
+
+/** What opening the recall log cut or skipped, said to the user; true when anything was lost. */
+function noticeRecallDamage(recall: FileRecallStore, notices: NoticeBoard): boolean {
+  const r = recall.openReport;
+  const file = path.join('recall', RECALL_LOG_FILE);
+  let damaged = false;
+  // A torn last line is an unacknowledged write (nothing lost); anything more is damage.
+  if (r.droppedTailLines > 0 || r.tailKeptAs !== undefined || (r.entries === 0 && r.droppedTailBytes > 0)) {
+    damaged = true;
+    notices.post(
+      'recall:tail',
+      r.tailKeptAs
+        ? `The recall log ${file} ended in ${r.droppedTailBytes} damaged bytes; they were cut off and kept as ${path.basename(r.tailKeptAs)}. ` +
+            `Messages stored there are missing from the conversation history and from conversation_search (${r.entries} messages remain).`
+        : `The recall log ${file} ends in ${r.droppedTailBytes} damaged bytes, skipped here (this window is read-only; the window that holds the memory keeps them aside).`,
+    );
+  }
+  const skipped = r.corruptLinesSkipped + r.invalidEntriesSkipped;
+  if (skipped > 0) {
+    damaged = true;
+    notices.post('recall:skipped', `The recall log ${file} has ${skipped} damaged lines between good ones; they are skipped and left in the file untouched.`);
+  }
+  return damaged;
+}
+
+/**
+ * A deleted or replaced recall log opens as an empty one. The agents know better: messages in
+ * their context window are recall records. If those are gone, say so instead of "0 messages".
+ */
+async function noticeLostRecall(agents: AgentStateStore, recall: FileRecallStore, notices: NoticeBoard): Promise<void> {
+  for (const listing of (await agents.list()).agents) {
+    const state = await agents.load(listing.id).catch(() => null);
+    if (!state || state.inContextIds.length === 0) continue;
+    const found = recall.get(state.inContextIds).length;
+    if (found > 0) continue;
+    notices.post(
+      `recall:lost:${state.id}`,
+      `The recall log ${path.join('recall', RECALL_LOG_FILE)} holds none of the ${state.inContextIds.length} messages agent "${state.name}" had in its context: ` +
+        'the log was deleted or replaced. That conversation history is gone from the chat and from conversation_search; core memory and archival memory are intact.',
+    );
   }
 }
 
