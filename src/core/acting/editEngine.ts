@@ -144,7 +144,7 @@ export function applyEdit(original: string, request: EditRequest): EditOutcome {
   for (const sp of spans) {
     const r = { aStart: lineStartOf(lines, sp.a), aEnd: lineEndAfter(lines, sp.aEnd), bStart: lineStartOf(next, sp.b), bEnd: lineEndAfter(next, sp.bEnd) };
     const prev = regions[regions.length - 1];
-    if (prev && r.aStart <= prev.aEnd) {
+    if (prev && r.aStart < prev.aEnd) {
       prev.aEnd = Math.max(prev.aEnd, r.aEnd);
       prev.bEnd = Math.max(prev.bEnd, r.bEnd);
     } else regions.push(r);

@@ -70,7 +70,8 @@ export function diffRegions(a: LineIndex, b: LineIndex, regions: readonly LineRe
     while (aStart < aEnd && bStart < bEnd && a.line(aStart) === b.line(bStart)) aStart++, bStart++;
     while (aEnd > aStart && bEnd > bStart && a.line(aEnd - 1) === b.line(bEnd - 1)) aEnd--, bEnd--;
     if (aStart === aEnd && bStart === bEnd) continue;
-    if (aStart === aEnd || bStart === bEnd) {
+    // Pure insertions and deletions, and one line for one line (the common edit), need no search.
+    if (aStart === aEnd || bStart === bEnd || (aEnd - aStart === 1 && bEnd - bStart === 1)) {
       out.push({ aStart, aEnd, bStart, bEnd });
       continue;
     }
