@@ -269,8 +269,8 @@ export const DIFF_CONTEXT_LINES = 3;
  * region is shown as one replaced block. Keeps the diff of a huge rewrite under ~50 ms.
  */
 export const DIFF_MAX_WORK = 20_000_000;
-/** Edit distance a Myers diff explores at most, whatever the budget (memory grows with its square). */
-export const DIFF_MAX_EDIT_COST = 4_000;
+/** Edit distance a Myers diff explores at most, whatever the budget (its memory grows with the square: 2000 → ~16 MB). */
+export const DIFF_MAX_EDIT_COST = 2_000;
 /** Characters of a command run_command accepts. */
 export const COMMAND_MAX_CHARS = 8_000;
 /** Time-out of a command when the model gives none. */
