@@ -36,9 +36,11 @@ import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from 
 import type { RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
 import type { TokenCounter } from '../tokens/tokenCounter';
+import { describeModelWait } from '../llm/modelWait';
 import { CoreMemory, type CoreMemoryLimits } from '../memory/coreMemory';
 import { FunctionSet, type FunctionOutcome } from '../functions/functionSet';
 import { packageResult } from '../functions/results';
+import { maskSecrets, maskSecretsDeep } from '../security/redact';
 import {
   CHARS_PER_TOKEN_ESTIMATE,
   COMPACT_PROMPT_MAX_WINDOW_TOKENS,
@@ -116,6 +118,23 @@ function withoutOversizedArguments(call: ToolCall): ToolCall {
   return { ...call, function: { name: call.function.name, arguments: JSON.stringify({ note: `${n} characters of arguments, rejected as too long and not kept` }) } };
 }
 
+/**
+ * A tool call with secrets masked in its arguments (the JSON text: the marker needs no escaping),
+ * so a key the model echoes is never executed into memory, stored or shown.
+ */
+function maskCall(call: ToolCall): ToolCall {
+  const args = maskSecrets(call.function.arguments);
+  return args === call.function.arguments ? call : { ...call, function: { ...call.function, arguments: args } };
+}
+
+/** A message with secrets masked in its text and tool-call arguments. */
+function maskMessage(m: ChatMessage): ChatMessage {
+  if (m.role === 'assistant') {
+    return { ...m, content: m.content === null ? null : maskSecrets(m.content), ...(m.tool_calls ? { tool_calls: m.tool_calls.map(maskCall) } : {}) };
+  }
+  return { ...m, content: maskSecrets(m.content) };
+}
+
 const CUT_ROUNDS = 8;
 /** Smallest result budget: below this no function result is useful. */
 const MIN_RESULT_CHARS = 300;
@@ -154,7 +173,8 @@ export class Agent {
       FUNCTION_RESULT_MAX_CHARS,
       Math.floor(settings.contextWindow * FUNCTION_RESULT_MAX_WINDOW_FRACTION * CHARS_PER_TOKEN_ESTIMATE),
     );
-    this.core = CoreMemory.fromJSON(state.coreMemory, { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
+    // Masked on the way in too: an agent saved by an older version may hold a key in plain text.
+    this.core = CoreMemory.fromJSON(maskSecretsDeep(state.coreMemory), { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
     this.functions = new FunctionSet({ workspace: deps.workspace.available, compact });
     this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
     this.window = new ContextWindow({
@@ -166,9 +186,9 @@ export class Agent {
     });
     this.summarizer = new Summarizer(deps.model, deps.counter, settings.contextWindow);
     const records = deps.recall.get(state.inContextIds);
-    const entries: QueueEntry[] = records.map((r) => ({ id: r.id, kind: r.kind, message: r.message, time: r.time }));
+    const entries: QueueEntry[] = records.map((r) => ({ id: r.id, kind: r.kind, message: maskMessage(r.message), time: r.time }));
     this.window.entries = repairToolPairs(entries, this.now().toISOString());
-    this.window.summary = state.summary;
+    this.window.summary = state.summary ? { ...state.summary, text: maskSecrets(state.summary.text) } : null;
     this.window.pressureWarned = state.pressureWarned;
     this.state.settingsUsed = {
       model: deps.model.model,
@@ -252,7 +272,7 @@ export class Agent {
 
   /** The user's own edit of a core memory block; the agent is told at its next step. */
   async editCoreMemory(label: string, value: string): Promise<void> {
-    this.core.setBlock(label, value);
+    this.core.setBlock(label, maskSecrets(value));
     this.emit({ type: 'memory_changed', what: 'core' });
     await this.enqueue({ type: 'core_memory_edited_by_user', label });
   }
@@ -319,6 +339,8 @@ export class Agent {
                 streamed.sends.set(callId, (streamed.sends.get(callId) ?? '') + delta);
                 this.emit({ type: 'message_delta', stepId, callId, delta });
               },
+              // A slow or failing server is shown as waiting or retrying, never as a silent hang.
+              onWait: (wait) => this.emit({ type: 'model_wait', stepId, kind: wait.kind, text: describeModelWait(wait) }),
             },
           );
         } catch (err) {
@@ -339,9 +361,10 @@ export class Agent {
           throw err;
         }
 
-        const content = response.content && response.content.trim() !== '' ? response.content : null;
+        // The one door for model output: secrets it echoes are masked before anything runs or is kept.
+        const content = response.content && response.content.trim() !== '' ? maskSecrets(response.content) : null;
         if (content) this.emit({ type: 'monologue', stepId, text: content });
-        const calls = response.toolCalls;
+        const calls = response.toolCalls.map(maskCall);
         if (calls.length === 0) {
           if (content) await this.appendRecords([{ kind: 'assistant', notice: '', message: { role: 'assistant', content } }], true);
           await this.save();
@@ -440,6 +463,8 @@ export class Agent {
           resultMaxChars: this.resultBudget(),
           ...(signal ? { signal } : {}),
         });
+        // Results go back to the model and into recall: a key read from a file or an old record is masked.
+        outcome = { ...outcome, content: maskSecrets(outcome.content), message: maskSecrets(outcome.message) };
       }
       for (const effect of outcome.effects) {
         if (effect.kind === 'message') result.messages.push(effect.text);
@@ -462,7 +487,8 @@ export class Agent {
     result: TurnResult,
     why: 'cancelled' | 'failed' = 'cancelled',
   ): Promise<void> {
-    const content = streamed.content.trim() !== '' ? streamed.content : null;
+    const content = streamed.content.trim() !== '' ? maskSecrets(streamed.content) : null;
+    for (const [id, text] of streamed.sends) streamed.sends.set(id, maskSecrets(text));
     const calls: ToolCall[] = [...streamed.sends.entries()].map(([id, text]) => ({
       id,
       type: 'function',
@@ -525,11 +551,12 @@ export class Agent {
         if (count === 0) break;
         const evicted = this.window.entries.slice(0, count);
         const previous = this.window.summary;
-        const summary = await this.summarizer.summarize({
+        const summarized = await this.summarizer.summarize({
           previous: previous?.text ?? null,
           messages: evicted.map((e) => ({ time: e.time, message: e.message })),
           ...(signal ? { signal } : {}),
         });
+        const summary = { ...summarized, text: maskSecrets(summarized.text) };
         const covered = (previous?.recallIdsCovered ?? 0) + evicted.filter((e) => e.id !== '').length;
         this.window.evict(count, { text: summary.text, recallIdsCovered: covered, updatedAt: this.now().toISOString() });
         this.state.counters.flushes++;
@@ -602,7 +629,8 @@ export class Agent {
   /** Appends to recall (durable) and returns queue entries; `toQueue` puts them in the queue at once. */
   private async appendRecords(items: RenderedInput[], toQueue = false): Promise<QueueEntry[]> {
     const time = this.now().toISOString();
-    const stored = await this.deps.recall.append(items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: i.message })));
+    // Every record passes here: whatever reached it unmasked (a pasted key in a user message) is masked now.
+    const stored = await this.deps.recall.append(items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: maskMessage(i.message) })));
     this.state.counters.messages += stored.length;
     const entries = stored.map((r) => ({ id: r.id, kind: r.kind, message: r.message, time: r.time }));
     if (toQueue) {

@@ -15,6 +15,7 @@ import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
 import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
 import { JournalWriter, readJournal } from './atomicFile';
+import { maskSecrets } from '../security/redact';
 import { ChunkStore, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
 
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
@@ -127,11 +128,13 @@ export class ArchivalIndex implements ArchivalStore {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new Error('Nothing to remember: the text is empty. Pass the fact or code to store as `content`.');
     }
-    const entry: MemoryLogEntry = { id: `mem-${randomUUID()}`, text, time: new Date().toISOString() };
+    // Defence behind the agent's own masking: "Remember selection" stores code as the user selected it,
+    // and neither the memory log nor the index may hold a key in plain text.
+    const entry: MemoryLogEntry = { id: `mem-${randomUUID()}`, text: maskSecrets(text), time: new Date().toISOString() };
     if (provenance?.path) entry.path = provenance.path;
     if (provenance?.startLine !== undefined) entry.startLine = provenance.startLine;
     if (provenance?.endLine !== undefined) entry.endLine = provenance.endLine;
-    const [vector] = await this.embedder.embed([embeddingText(entry.path ?? '', text)]);
+    const [vector] = await this.embedder.embed([embeddingText(entry.path ?? '', entry.text)]);
     // the log first: if the index write fails, the next open restores the memory from it
     await this.memoryLog.append([entry]);
     await this.store.add([this.memoryChunk(entry, vector!)]);

@@ -22,6 +22,7 @@ import type { Embedder } from '../interfaces/embedder';
 import type { RecallRecord } from '../interfaces/recallStore';
 import { contextWindowFor } from '../llm/knownModels';
 import { OpenAIChatModel } from '../llm/openaiChatModel';
+import { registerSecrets } from '../security/redact';
 import { CoreMemory } from '../memory/coreMemory';
 import { readJsonFile, atomicWriteJson } from '../storage/atomicFile';
 import { openWorkspaceStorage, type WorkspaceStorage } from '../storage/workspaceStorage';
@@ -148,6 +149,8 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     readonly storage: WorkspaceStorage,
   ) {
     this.config = options.config;
+    // The keys are masked in everything this process stores or exports, wherever that happens.
+    registerSecrets(options.config.apiKey);
     this.trusted = options.trusted;
     this.log = options.log ?? (() => undefined);
     // Damage found while opening was posted before this runtime existed: say it now, then as it comes.
@@ -367,6 +370,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     return this.rebuild(async () => {
       const impact = configImpact(this.config, next);
       this.config = next;
+      registerSecrets(next.apiKey);
       if (impact.chat) this.resolvedModel = null;
       if (impact.embeddings) {
         await this.cancelIndexing();

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RecallRecord, RecallStore } from '../interfaces/recallStore';
 import { AGENT_STATE_SCHEMA_VERSION, createAgentState, validateAgentState, type AgentState } from '../agent/agentState';
+import { maskSecretsDeep } from '../security/redact';
 import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from './atomicFile';
 import type { NoticeBoard } from './notices';
 
@@ -307,16 +308,20 @@ export class AgentStateStore {
     await atomicWriteJson(path.join(this.dir, ACTIVE_FILE), { agentId: id });
   }
 
-  /** One agent as a single JSON object: its state and all its recall. No secrets. */
+  /** One agent as a single JSON object: its state and all its recall. No secrets (fields or values). */
   async exportAgent(id: string, recall: { records(agentId: string): RecallRecord[] }): Promise<AgentExport> {
     const agent = await this.load(id);
-    return scrubSecrets({
-      format: AGENT_EXPORT_FORMAT,
-      formatVersion: AGENT_EXPORT_FORMAT_VERSION,
-      exportedAt: new Date().toISOString(),
-      agent,
-      recall: recall.records(id),
-    });
+    // Every string masked too: records written before keys were masked on the way in, or a key
+    // pasted by the user, must not leave in a file that gets shared.
+    return maskSecretsDeep(
+      scrubSecrets({
+        format: AGENT_EXPORT_FORMAT,
+        formatVersion: AGENT_EXPORT_FORMAT_VERSION,
+        exportedAt: new Date().toISOString(),
+        agent,
+        recall: recall.records(id),
+      }),
+    );
   }
 
   /**
