@@ -84,6 +84,30 @@ export interface CommandOutcome {
   withheldVariables: string[];
 }
 
+/**
+ * Process groups of commands still running. A group is detached from us (so a signal reaches all
+ * of it), which also means it would outlive us: when this process exits (the window closes, the
+ * CLI ends), every such group is killed.
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function trackGroup(pid: number): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const g of liveGroups) {
+        try {
+          process.kill(-g, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  liveGroups.add(pid);
+}
+
 /** Validates the request, confines the folder, runs the command; throws CommandError / ConfinementError before anything runs. */
 export async function runCommand(request: CommandRequest, options: RunCommandOptions): Promise<CommandOutcome> {
   const command = typeof request.command === 'string' ? request.command : '';
@@ -115,6 +139,7 @@ export async function runCommand(request: CommandRequest, options: RunCommandOpt
       reject(new CommandError('spawn-failed', `The command could not be started: ${(err as Error).message}`));
       return;
     }
+    if (!windows && child.pid !== undefined) trackGroup(child.pid);
     let timedOut = false;
     let stopped = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -167,6 +192,7 @@ export async function runCommand(request: CommandRequest, options: RunCommandOpt
       options.signal?.removeEventListener('abort', onAbort);
       // Nothing the command started may outlive it (see the module comment).
       killGroup('SIGKILL');
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       child.stdout?.destroy();
       child.stderr?.destroy();
       resolve({
@@ -189,6 +215,7 @@ export async function runCommand(request: CommandRequest, options: RunCommandOpt
     child.on('error', (err) => {
       if (exit) return;
       settled = true;
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       for (const t of timers) clearTimeout(t);
       options.signal?.removeEventListener('abort', onAbort);
       reject(new CommandError('spawn-failed', `The command could not be started with ${shell}: ${err.message}`));

@@ -190,3 +190,16 @@ test('writes the command makes stay where it ran', { skip: windows }, async () =
   writeFileSync(path.join(proj, 'src/in.txt'), 'content');
   assert.equal((await runCommand({ command: 'cat in.txt', cwd: 'proj/src' }, { roots })).output, 'content');
 });
+
+test('a command still running when our process exits is killed with it', { skip: windows }, async () => {
+  // A child Node process starts a long command through runCommand and exits without waiting.
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    const { runCommand } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/acting/commandRunner.ts'))});
+    runCommand({ command: 'sleep 30 & echo $! ; wait' }, { roots: [{ name: 'p', path: ${JSON.stringify(proj)} }], onOutput: (t) => { process.stdout.write(t); process.exit(0); } });
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const pid = Number(r.stdout.trim());
+  assert.ok(pid > 0, `child printed ${JSON.stringify(r.stdout)} ${r.stderr}`);
+  assert.ok(await waitUntil(() => !running(pid), 3000), 'the command died with the process that started it');
+});

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,6 +99,9 @@ test('.git and secret files are refused, by name and through links', async () =>
 test('a path through a file, and folders and special files as targets, are refused', async () => {
   await refused('not-a-folder', confineFile(roots, 'src/a.ts/child.ts'));
   await refused('not-a-file', confineFile(roots, 'src'));
+  // A named pipe: writing it would block on a reader, and it is no file to edit.
+  execFileSync('mkfifo', [path.join(proj, 'src/pipe')]);
+  await refused('not-a-file', confineFile(roots, 'src/pipe'), /not a regular file/);
 });
 
 test('multi-root paths start with the folder name', async () => {
