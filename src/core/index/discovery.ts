@@ -8,11 +8,14 @@
  *
  * A file is indexed when none of these exclude it, checked in this order:
  * secret-looking names (always, whatever the include globs say), default
- * excluded folders and files (dependencies, VCS, build output, lock files,
- * minified/generated files, binaries by extension), nested `.gitignore` and
- * `.memgptignore` files (git semantics, negation included), the caller's exclude
- * globs (VS Code's `files.exclude` and `search.exclude`), the caller's include
- * globs when given, then the size limit and a NUL byte in the first 8 KB.
+ * excluded folders and files (VCS folders, dependencies, build output, lock files,
+ * minified/generated files, binaries by extension), the caller's exclude globs
+ * (VS Code's `files.exclude` and `search.exclude`), the caller's include globs
+ * when given, nested `.gitignore` and `.memgptignore` files (git semantics,
+ * negation included), then the size limit, hard links (`statExclusion`) and a
+ * NUL byte in the first 8 KB. A symbolic link is judged by its own path and by
+ * its target's. This is the one rule of what the agent may see: list_files and
+ * search_text list through the walk, read_file asks `pathExclusion`.
  * Type declarations (`*.d.ts`) are kept: hand-written ones describe APIs well,
  * and generated ones live in excluded build folders.
  */
@@ -46,10 +49,29 @@ export interface DiscoveredFile {
   mtimeMs: number;
 }
 
-export type SkipReason = 'secret' | 'excluded' | 'ignored' | 'binary' | 'too-large' | 'missing' | 'outside';
+export type SkipReason = 'secret' | 'excluded' | 'ignored' | 'binary' | 'too-large' | 'missing' | 'outside' | 'hard-link';
+
+/**
+ * Why a path is left out: the coarse reason the indexer reports, and the rule that decided, so
+ * read_file can tell the model exactly why (inside .git/, ignored, a secret, a hard link).
+ */
+export interface Exclusion {
+  reason: SkipReason;
+  rule: 'secret' | 'vcs' | 'default-dir' | 'default-file' | 'exclude-setting' | 'include-setting' | 'ignore-file' | 'hard-link';
+  /** The folder or file name a default rule matched (`.git`, `node_modules`), when there is one. */
+  name?: string;
+  /** For a hard link: how many names the file has. */
+  links?: number;
+}
+
+/**
+ * Version-control folders: they hold the whole history and a config that can carry credentials
+ * (a token in a remote URL). In a worktree or submodule `.git` is a file pointing at one.
+ */
+const VCS_DIRS: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs']);
 
 const DEFAULT_EXCLUDED_DIRS: ReadonlySet<string> = new Set([
-  'node_modules', 'bower_components', 'jspm_packages', 'vendor', '.git', '.hg', '.svn', '.bzr', '_darcs',
+  ...VCS_DIRS, 'node_modules', 'bower_components', 'jspm_packages', 'vendor',
   'dist', 'build', 'out', 'target', 'coverage', '.nyc_output', '.next', '.nuxt', '.svelte-kit', '.turbo',
   '.cache', '.parcel-cache', '.angular', '.expo', '__pycache__', '.pytest_cache', '.mypy_cache', '.ruff_cache',
   '.tox', '.venv', 'venv', '.gradle', '.idea', '.dart_tool', '.terraform', 'Pods', 'DerivedData',
@@ -106,8 +128,23 @@ export function isDefaultExcludedFile(fileName: string): boolean {
   return dot > 0 && BINARY_EXTENSIONS.has(lower.slice(dot + 1));
 }
 
+/** Any case: on macOS and Windows `.GIT/config` opens `.git/config`. */
+function isVcsName(name: string): boolean {
+  return VCS_DIRS.has(name.toLowerCase());
+}
+
 export function isDefaultExcludedDir(dirName: string): boolean {
   return DEFAULT_EXCLUDED_DIRS.has(dirName);
+}
+
+/**
+ * The rule a path cannot show: a regular file with more than one hard link is left out. Every
+ * name of a hard-linked file is equally real, so one of them may be outside the workspace (a
+ * link to ~/.ssh/config made inside the project), and realpath cannot tell. Inside a working
+ * tree hard links are rare (package stores and git object folders are excluded anyway).
+ */
+export function statExclusion(stat: { isFile(): boolean; nlink: number }): Exclusion | undefined {
+  return stat.isFile() && stat.nlink > 1 ? { reason: 'hard-link', rule: 'hard-link', links: stat.nlink } : undefined;
 }
 
 function toPosix(p: string): string {
@@ -175,26 +212,54 @@ export class WorkspaceFileFilter {
   }
 
   /** Why a directory is not descended into, or undefined when it is walked. */
-  async dirSkipReason(root: WorkspaceRoot, relInRoot: string): Promise<SkipReason | undefined> {
+  async dirExclusion(root: WorkspaceRoot, relInRoot: string): Promise<Exclusion | undefined> {
     const name = relInRoot.slice(relInRoot.lastIndexOf('/') + 1);
-    if (isDefaultExcludedDir(name)) return 'excluded';
-    if (SECRET_DIRS.has(name.toLowerCase())) return 'secret';
-    if (this.excludeMatchers.some((m) => m(relInRoot) || m(relInRoot + '/'))) return 'excluded';
-    if (await this.ignoredByFiles(root, relInRoot, true)) return 'ignored';
+    if (isVcsName(name)) return { reason: 'excluded', rule: 'vcs', name };
+    if (isDefaultExcludedDir(name)) return { reason: 'excluded', rule: 'default-dir', name };
+    if (SECRET_DIRS.has(name.toLowerCase())) return { reason: 'secret', rule: 'secret' };
+    if (this.excludeMatchers.some((m) => m(relInRoot) || m(relInRoot + '/'))) return { reason: 'excluded', rule: 'exclude-setting' };
+    if (await this.ignoredByFiles(root, relInRoot, true)) return { reason: 'ignored', rule: 'ignore-file' };
     return undefined;
+  }
+
+  /** Why a file is left out judging by its own name and path (its folders are checked by the walk), or undefined. */
+  async fileExclusion(root: WorkspaceRoot, relInRoot: string): Promise<Exclusion | undefined> {
+    const segments = relInRoot.split('/');
+    const name = segments[segments.length - 1]!;
+    if (isSecretPath(relInRoot)) return { reason: 'secret', rule: 'secret' };
+    const vcs = segments.find((s) => isVcsName(s));
+    if (vcs) return { reason: 'excluded', rule: 'vcs', name: vcs };
+    const dir = segments.slice(0, -1).find((s) => isDefaultExcludedDir(s));
+    if (dir) return { reason: 'excluded', rule: 'default-dir', name: dir };
+    if (isDefaultExcludedFile(name)) return { reason: 'excluded', rule: 'default-file', name };
+    if (this.excludeMatchers.some((m) => m(relInRoot))) return { reason: 'excluded', rule: 'exclude-setting' };
+    if (this.includeMatcher && !this.includeMatcher(relInRoot)) return { reason: 'excluded', rule: 'include-setting' };
+    if (await this.ignoredByFiles(root, relInRoot, false)) return { reason: 'ignored', rule: 'ignore-file' };
+    return undefined;
+  }
+
+  /**
+   * The whole path rule for one file (or folder, with `isDir`): every folder on the way, as the walk
+   * judges it, then the file. Single-file checks, link targets and read_file decide through here.
+   */
+  async pathExclusion(root: WorkspaceRoot, relInRoot: string, isDir = false): Promise<Exclusion | undefined> {
+    if (relInRoot === '') return undefined; // the root itself
+    const segments = relInRoot.split('/');
+    for (let i = 1; i < segments.length + (isDir ? 1 : 0); i++) {
+      const excluded = await this.dirExclusion(root, segments.slice(0, i).join('/'));
+      if (excluded) return excluded;
+    }
+    return isDir ? undefined : this.fileExclusion(root, relInRoot);
+  }
+
+  /** Why a directory is not descended into, or undefined when it is walked. */
+  async dirSkipReason(root: WorkspaceRoot, relInRoot: string): Promise<SkipReason | undefined> {
+    return (await this.dirExclusion(root, relInRoot))?.reason;
   }
 
   /** Why a file is not indexed judging by its path alone, or undefined. */
   async fileSkipReason(root: WorkspaceRoot, relInRoot: string): Promise<SkipReason | undefined> {
-    const segments = relInRoot.split('/');
-    const name = segments[segments.length - 1]!;
-    if (isSecretPath(relInRoot)) return 'secret';
-    if (isDefaultExcludedFile(name)) return 'excluded';
-    if (segments.slice(0, -1).some((s) => isDefaultExcludedDir(s))) return 'excluded';
-    if (this.excludeMatchers.some((m) => m(relInRoot))) return 'excluded';
-    if (this.includeMatcher && !this.includeMatcher(relInRoot)) return 'excluded';
-    if (await this.ignoredByFiles(root, relInRoot, false)) return 'ignored';
-    return undefined;
+    return (await this.fileExclusion(root, relInRoot))?.reason;
   }
 
   /**
@@ -205,13 +270,8 @@ export class WorkspaceFileFilter {
     const located = this.locate(absPath);
     if (!located) return { ok: false, reason: 'outside' };
     const { root, relInRoot, relPath } = located;
-    const segments = relInRoot.split('/');
-    for (let i = 1; i < segments.length; i++) {
-      const reason = await this.dirSkipReason(root, segments.slice(0, i).join('/'));
-      if (reason) return { ok: false, reason };
-    }
-    const reason = await this.fileSkipReason(root, relInRoot);
-    if (reason) return { ok: false, reason };
+    const excluded = await this.pathExclusion(root, relInRoot);
+    if (excluded) return { ok: false, reason: excluded.reason };
     let stat;
     try {
       stat = await fs.stat(absPath);
@@ -220,7 +280,9 @@ export class WorkspaceFileFilter {
     }
     if (!stat.isFile()) return { ok: false, reason: 'missing' };
     if (stat.size > this.maxFileBytes) return { ok: false, reason: 'too-large' };
-    // The walker follows no link out of the workspace and no link to a secret; a single-file check must not either.
+    const linked = statExclusion(stat);
+    if (linked) return { ok: false, reason: linked.reason };
+    // The walker follows no link out of the workspace and none to a path the rules leave out; a single-file check must not either.
     let inside: string;
     try {
       inside = path.relative(await fs.realpath(root.path), await fs.realpath(absPath));
@@ -228,7 +290,10 @@ export class WorkspaceFileFilter {
       return { ok: false, reason: 'missing' };
     }
     if (inside.startsWith('..') || path.isAbsolute(inside)) return { ok: false, reason: 'outside' };
-    if (isSecretPath(toPosix(inside))) return { ok: false, reason: 'secret' };
+    if (toPosix(inside) !== relInRoot) {
+      const target = await this.pathExclusion(root, toPosix(inside));
+      if (target) return { ok: false, reason: target.reason };
+    }
     return { ok: true, file: { path: relPath, absPath: path.resolve(absPath), size: stat.size, mtimeMs: stat.mtimeMs } };
   }
 
@@ -313,8 +378,9 @@ export async function* discoverFiles(filter: WorkspaceFileFilter, signal?: Abort
             const inside = path.relative(rootReal, real);
             if (inside.startsWith('..') || path.isAbsolute(inside)) continue; // links out of the workspace are not followed
             const st = await fs.stat(real);
-            // A harmless name may point at a secret (notes.txt -> .env): the target's path decides too.
-            if (isSecretPath(st.isDirectory() ? `${toPosix(inside)}/x` : toPosix(inside))) continue;
+            // A harmless name may point at a path the rules leave out (notes.txt -> .env, cfg -> .git/config):
+            // the target's path decides too, by the same rule.
+            if (await filter.pathExclusion(root, toPosix(inside), st.isDirectory())) continue;
             isDir = st.isDirectory();
             isFile = st.isFile();
             if (isDir) {
@@ -343,7 +409,7 @@ export async function* discoverFiles(filter: WorkspaceFileFilter, signal?: Abort
           } catch {
             continue; // vanished
           }
-          if (st.size > filter.maxFileBytes) continue;
+          if (st.size > filter.maxFileBytes || statExclusion(st)) continue;
           yield { path: filter.roots.length > 1 ? `${root.name}/${rel}` : rel, absPath: abs, size: st.size, mtimeMs: st.mtimeMs };
         }
       }
@@ -368,6 +434,8 @@ export async function readIndexableFile(absPath: string, maxBytes: number = INDE
     const stat = await handle.stat();
     if (!stat.isFile()) return { ok: false, reason: 'missing' };
     if (stat.size > maxBytes) return { ok: false, reason: 'too-large' };
+    // A link made since discovery is refused here too (the open handle is the file that would be read).
+    if (statExclusion(stat)) return { ok: false, reason: 'hard-link' };
     bytes = await handle.readFile();
   } catch {
     return { ok: false, reason: 'missing' };

@@ -64,7 +64,7 @@ function badWorkspace() {
   const root = mkdtempSync(path.join(tmpdir(), 'memgpt-badfiles-'));
   const ws = buildHostileWorkspace(root);
   mkdirSync(path.join(ws.wsDir, 'logs'), { recursive: true });
-  const huge = path.join(ws.wsDir, 'logs', 'huge.log');
+  const huge = path.join(ws.wsDir, 'logs', 'huge.txt');
   writeFileSync(huge, 'the start of a huge log\n');
   truncateSync(huge, HUGE_BYTES); // sparse: 100 MB that costs no disk
   return { root, ws, huge };
@@ -112,7 +112,7 @@ test('the workspace functions on bad files: clear refusals, no hang on loops, th
   const { root, ws, huge } = badWorkspace();
   try {
     const w = new NodeWorkspace([{ name: 'ws', path: ws.wsDir }]);
-    await assert.rejects(w.readFile('logs/huge.log', 1, 10), /too large to read \(104857600 bytes, limit \d+\)\. Use search_text/);
+    await assert.rejects(w.readFile('logs/huge.txt', 1, 10), /too large to read \(104857600 bytes, limit \d+\)\. Use search_text/);
     await assert.rejects(w.readFile('assets/blob.bin', 1, 10), /binary file/);
     const latin1 = await w.readFile('data/latin1.txt', 1, 10);
     assert.match(latin1.text, /caf\uFFFD/);
