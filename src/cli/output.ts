@@ -5,6 +5,7 @@
  * mangle legitimate code such as `api_key = os.environ[...]`.
  */
 import { REDACTED, redactSecrets } from '../core/security/redact';
+import { escapeJsonForDisplay } from '../core/workspace/displayText';
 
 /** Shorter keys are not masked in content (as in redactSecrets): masking "abc" everywhere garbles text and protects nothing. */
 const MIN_SECRET_CHARS = 6;
@@ -42,7 +43,7 @@ export class Output {
   }
 
   json(value: unknown): void {
-    this.content(`${JSON.stringify(value, null, 2)}\n`);
+    this.content(`${escapeJsonForDisplay(JSON.stringify(value, null, 2))}\n`);
   }
 
   redactContent(text: string): string {
@@ -110,6 +111,7 @@ const EDITOR_TO_CLI: readonly (readonly [RegExp, string])[] = [
   [/MemGPT: Base URL/g, '--base-url'],
   [/MemGPT: Select Model|MemGPT: Model/g, '--model'],
   [/MemGPT: Context Window/g, '--context-window'],
+  [/MemGPT: Request Timeout/g, '--request-timeout'],
   [/MemGPT: Set API Key/g, 'the OPENAI_API_KEY variable'],
 ];
 

@@ -4,6 +4,7 @@
  */
 import type { IndexProgressView } from '../core/runtime/runtimePort';
 import { CLI_PROGRESS_REDRAW_MS } from '../core/limits';
+import { escapeForDisplay } from '../core/workspace/displayText';
 
 /** The bar for `progress`, fitted to `columns` characters. Pure, so it is tested without a terminal. */
 export function renderProgress(progress: IndexProgressView, columns: number, elapsedMs: number): string {
@@ -18,7 +19,8 @@ export function renderProgress(progress: IndexProgressView, columns: number, ela
   const line = `${bar} ${counts}`;
   // One column stays free: writing the last column wraps on some terminals.
   const room = columns - 1 - line.length - 2;
-  const file = progress.currentFile && room > 8 ? `  ${shortenPath(progress.currentFile, room)}` : '';
+  // A file name may hold escape sequences or a newline: escaped, it cannot move the cursor or break the bar.
+  const file = progress.currentFile && room > 8 ? `  ${shortenPath(escapeForDisplay(progress.currentFile), room)}` : '';
   return fit(line + file, columns);
 }
 

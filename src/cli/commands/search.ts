@@ -1,6 +1,7 @@
 /** `memgpt search <folder> "<query>"`: hybrid archival search (workspace chunks and memories). */
 import { CLI_SEARCH_DEFAULT_RESULTS, CLI_SEARCH_EXCERPT_LINES, SEARCH_MAX_RESULTS } from '../../core/limits';
 import type { ArchivalHit } from '../../core/interfaces/archivalStore';
+import { escapeForDisplay } from '../../core/workspace/displayText';
 import { ExitCode, usageError } from '../exitCodes';
 import { withRuntime, type CommandContext, type CommandRunner } from './context';
 
@@ -31,15 +32,18 @@ export function hitJson(hit: ArchivalHit, rank: number): Record<string, unknown>
   };
 }
 
+/** Where a hit is from; the name is escaped, so it can neither fake a second result line nor drive the terminal. */
 function location(hit: ArchivalHit): string {
-  if (!hit.path) return hit.source === 'memory' ? `memory ${hit.id}` : hit.id;
-  if (hit.startLine === undefined) return hit.path;
-  return `${hit.path}:${hit.startLine}${hit.endLine !== undefined && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}`;
+  if (!hit.path) return hit.source === 'memory' ? `memory ${escapeForDisplay(hit.id)}` : escapeForDisplay(hit.id);
+  const name = escapeForDisplay(hit.path);
+  if (hit.startLine === undefined) return name;
+  return `${name}:${hit.startLine}${hit.endLine !== undefined && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}`;
 }
 
 function excerpt(text: string): string {
   const lines = text.replace(/\s+$/, '').split('\n');
-  const shown = lines.slice(0, CLI_SEARCH_EXCERPT_LINES).map((l) => `    ${l}`);
+  // File text is printed to a terminal: escape sequences and bidi overrides in it are shown, not obeyed.
+  const shown = lines.slice(0, CLI_SEARCH_EXCERPT_LINES).map((l) => `    ${escapeForDisplay(l, { line: true })}`);
   if (lines.length > CLI_SEARCH_EXCERPT_LINES) shown.push(`    … ${lines.length - CLI_SEARCH_EXCERPT_LINES} more lines (--json prints all)`);
   return shown.join('\n');
 }

@@ -9,6 +9,7 @@ import { messageText } from './messageText';
 import { clipItem, packageResult, pageHeader, pageOutOfRange, truncateWithNote, type FunctionStatus } from './results';
 import { functionSchemas, isFunctionName, SEARCH_FUNCTION_NAMES, WORKSPACE_FUNCTION_NAMES, type FunctionName } from './schemas';
 import { validateArguments } from './validation';
+import { escapeForDisplay } from '../workspace/displayText';
 
 /**
  * Runs the model's function calls: parse (with the LLM engineer's JSON
@@ -147,16 +148,17 @@ export class FunctionSet {
       case 'list_files': {
         const glob = nonEmpty(a.glob);
         const r = await ctx.workspace.listFiles(glob, page);
-        if (r.total === 0) return glob ? `No files match ${glob}.` : 'The workspace has no files (or all are ignored).';
+        if (r.total === 0) return glob ? `No files match ${escapeForDisplay(glob)}.` : 'The workspace has no files (or all are ignored).';
         if (r.paths.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
-        return fitList(pageHeader(r.paths.length, r.total, r.page, r.pageCount), r.paths, ctx.resultMaxChars);
+        // One name per line, whatever the name holds: escaped, a newline cannot fake a second file.
+        return fitList(pageHeader(r.paths.length, r.total, r.page, r.pageCount), r.paths.map((p) => escapeForDisplay(p)), ctx.resultMaxChars);
       }
       case 'search_text': {
         const r = await ctx.workspace.searchText(str('query'), nonEmpty(a.glob), page);
         if (r.total === 0) return `No matches for ${str('query')}.`;
         if (r.matches.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
         const header = pageHeader(r.matches.length, r.total, r.page, r.pageCount) + (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
-        return fitList(header, r.matches.map((m) => `${m.path}:${m.line}: ${m.text}`), ctx.resultMaxChars);
+        return fitList(header, r.matches.map((m) => `${escapeForDisplay(m.path)}:${m.line}: ${m.text}`), ctx.resultMaxChars);
       }
     }
   }
@@ -180,9 +182,10 @@ export class FunctionSet {
     const endLine = end ?? startLine + READ_FILE_PAGE_LINES - 1;
     if (endLine < startLine) throw new FunctionFailure(`end_line (${endLine}) is before start_line (${startLine}). Give start_line <= end_line.`);
     const slice = await ctx.workspace.readFile(path, startLine, endLine);
-    if (slice.totalLines === 0) return `${slice.path} is empty.`;
+    const name = escapeForDisplay(slice.path);
+    if (slice.totalLines === 0) return `${name} is empty.`;
     if (slice.startLine > slice.totalLines) {
-      throw new FunctionFailure(`${slice.path} has only ${slice.totalLines} lines; start_line ${startLine} is past the end.`);
+      throw new FunctionFailure(`${name} has only ${slice.totalLines} lines; start_line ${startLine} is past the end.`);
     }
     const lines = slice.text.split('\n');
     const width = String(slice.endLine).length;
@@ -196,7 +199,7 @@ export class FunctionSet {
       used += numbered.length + 1;
       last = slice.startLine + i;
     }
-    const header = `${slice.path}, lines ${slice.startLine}-${last} of ${slice.totalLines}:`;
+    const header = `${name}, lines ${slice.startLine}-${last} of ${slice.totalLines}:`;
     const notes: string[] = [];
     if (last < slice.totalLines) notes.push(`[${slice.totalLines - last} more lines; to read on, call read_file with start_line=${last + 1}.]`);
     if (slice.truncated && lines.some((l) => l.includes('[line cut'))) notes.push('[Some long lines were cut.]');
@@ -225,10 +228,10 @@ function fitList(header: string, items: string[], maxChars: number): string {
 
 export function archivalHitText(h: ArchivalHit): string {
   if (h.source === 'workspace') {
-    const where = h.path ? `${h.path}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '(unknown file)';
+    const where = h.path ? `${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '(unknown file)';
     return `[code] ${where}\n${h.text}`;
   }
-  const from = h.path ? ` from ${h.path}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '';
+  const from = h.path ? ` from ${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '';
   return `[memory${h.time ? `, ${h.time}` : ''}${from}] ${h.text}`;
 }
 
