@@ -9,6 +9,11 @@ export const OPTIONS = {
   'base-url': { kind: 'string', valueName: 'url', description: 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (default: $OPENAI_BASE_URL, else OpenAI).' },
   model: { kind: 'string', valueName: 'name', description: 'Chat model (default: $MEMGPT_MODEL, $OPENAI_MODEL, else the server\'s first model; gpt-4o-mini on OpenAI).' },
   'context-window': { kind: 'integer', valueName: 'tokens', description: 'Context window of the model (default: from the known-model table; at least 2048).' },
+  'request-timeout': {
+    kind: 'integer',
+    valueName: 'seconds',
+    description: 'How long to wait for the model server to start answering (default 30); retries and pauses fit in twice this.',
+  },
   agent: { kind: 'string', valueName: 'id|name', description: 'Use this agent of the workspace (ask/chat make it the active one).' },
   'embeddings-base-url': { kind: 'string', valueName: 'url', description: 'Embeddings endpoint for archival memory (default: the local model-free embedder).' },
   'embeddings-model': { kind: 'string', valueName: 'name', description: 'Embeddings model (default: text-embedding-3-small).' },
@@ -17,7 +22,7 @@ export const OPTIONS = {
   source: { kind: 'string', valueName: 'workspace|memory', description: 'search: only workspace chunks, or only remembered items.' },
   path: { kind: 'string', valueName: 'glob', description: 'search: only hits whose path matches, e.g. "src/**/*.ts".' },
   rebuild: { kind: 'flag', description: 'index: drop the workspace index and build it again (remembered items stay).' },
-  out: { kind: 'string', valueName: 'file', description: 'export: write to this file instead of stdout.' },
+  out: { kind: 'string', valueName: 'file|dir', description: 'export: write to this file, or to <dir>/<agent>-<date>.json, instead of stdout.' },
   help: { kind: 'flag', short: 'h', description: 'Show help.' },
   version: { kind: 'flag', description: 'Show the version.' },
 } as const satisfies OptionSpecs;
@@ -25,7 +30,7 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** Options every command takes. */
-const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
+const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
 
 export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import';
 

@@ -10,6 +10,8 @@ import {
   DEFAULT_MEMORY_PRESSURE_FRACTION,
   DEFAULT_TEMPERATURE,
   INDEX_MAX_FILE_BYTES,
+  LLM_REQUEST_TIMEOUT_MAX_SECONDS,
+  LLM_REQUEST_TIMEOUT_MIN_SECONDS,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
 import { DEFAULT_EMBEDDINGS_MODEL, type RuntimeConfig } from '../core/runtime/runtimeConfig';
@@ -21,6 +23,7 @@ export interface ConfigFlags {
   'base-url'?: string;
   model?: string;
   'context-window'?: number;
+  'request-timeout'?: number;
   'embeddings-base-url'?: string;
   'embeddings-model'?: string;
 }
@@ -66,6 +69,10 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
   if (contextWindow !== 0 && contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
     throw usageError(`--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`);
   }
+  const timeout = flags['request-timeout'];
+  if (timeout !== undefined && (timeout < LLM_REQUEST_TIMEOUT_MIN_SECONDS || timeout > LLM_REQUEST_TIMEOUT_MAX_SECONDS)) {
+    throw usageError(`--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`);
+  }
   const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
   const apiKey = nonEmpty(env.OPENAI_API_KEY);
   return {
@@ -74,6 +81,7 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     ...(apiKey ? { apiKey } : {}),
     contextWindow,
     temperature: DEFAULT_TEMPERATURE,
+    ...(timeout !== undefined ? { requestTimeoutSeconds: timeout } : {}),
     embeddings: {
       baseUrl: embeddingsUrl !== undefined ? checkUrl(embeddingsUrl, 'embeddings-base-url') : '',
       model: nonEmpty(flags['embeddings-model']) ?? DEFAULT_EMBEDDINGS_MODEL,

@@ -44,6 +44,10 @@ export class TurnPrinter {
       case 'system_event':
         if (!this.json && (event.kind === 'memory_pressure' || event.kind === 'summary')) this.note(`· ${event.kind === 'summary' ? 'older messages summarised' : 'memory pressure: the agent was asked to save what matters'}`);
         break;
+      case 'model_wait':
+        // Printed with --json too: it goes to stderr, and a wait with nothing said looks like a hang.
+        this.note(event.text);
+        break;
       case 'error':
         this.errors.push(event.message);
         // Recoverable errors (a retry, a repaired call) are details; the final one is printed by the caller.

@@ -49,7 +49,27 @@ export const TEXT_SEARCH_MAX_FILE_BYTES = 1_000_000;
 export const LLM_MAX_RETRIES = 4;
 export const LLM_RETRY_BASE_DELAY_MS = 500;
 export const LLM_RETRY_MAX_DELAY_MS = 30_000;
-export const LLM_REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * Default of memgpt.requestTimeoutSeconds: how long a model or embeddings request waits for the
+ * server's first token, and, once a reply streams, for each next piece of it. Well under a
+ * minute, so a server that never answers is reported, not waited on.
+ */
+export const LLM_REQUEST_TIMEOUT_MS = 30_000;
+/** Bounds of memgpt.requestTimeoutSeconds (and --request-timeout). */
+export const LLM_REQUEST_TIMEOUT_MIN_SECONDS = 1;
+export const LLM_REQUEST_TIMEOUT_MAX_SECONDS = 3600;
+/**
+ * The step deadline is this many request time-outs (60 s by default): every try, back-off and
+ * Retry-After pause before the reply starts must fit in it. A server that asks to wait longer
+ * gets an immediate error that says so, not a sleep.
+ */
+export const LLM_DEADLINE_TIMEOUTS = 2;
+/** One streamed reply is cut off after this long even while it keeps arriving: every wait is bounded. */
+export const LLM_STREAM_MAX_MS = 10 * 60_000;
+/** While nothing has arrived, a "waiting for the model" notice this often (a third of the time-out when that is shorter)... */
+export const LLM_WAIT_NOTICE_INTERVAL_MS = 10_000;
+/** ...but not more often than this. */
+export const LLM_WAIT_NOTICE_MIN_INTERVAL_MS = 1_000;
 export const DEFAULT_TEMPERATURE = 0.2;
 
 // --- Workspace index and archival store (INDEX engineer) ---

@@ -14,6 +14,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     ...(apiKey ? { apiKey } : {}),
     contextWindow: settings.contextWindow,
     temperature: settings.temperature,
+    requestTimeoutSeconds: settings.requestTimeoutSeconds,
     embeddings: { baseUrl: settings.embeddings.baseUrl, model: settings.embeddings.model },
     pressureFraction: settings.memory.pressureThreshold,
     stepLimit: settings.agent.heartbeatStepLimit,

@@ -14,6 +14,9 @@ import {
   DEFAULT_MEMORY_PRESSURE_FRACTION,
   DEFAULT_TEMPERATURE,
   INDEX_MAX_FILE_BYTES,
+  LLM_REQUEST_TIMEOUT_MAX_SECONDS,
+  LLM_REQUEST_TIMEOUT_MIN_SECONDS,
+  LLM_REQUEST_TIMEOUT_MS,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
 
@@ -25,6 +28,8 @@ export interface MemGptSettings {
   /** Tokens; 0 = from the known-model table. */
   contextWindow: number;
   temperature: number;
+  /** How long a model or embeddings request waits for the server to start answering; retries fit in twice this. */
+  requestTimeoutSeconds: number;
   embeddings: {
     /** '' = the local model-free embedder (nothing leaves the machine). */
     baseUrl: string;
@@ -59,6 +64,7 @@ export const SETTING_KEYS = [
   'baseUrl',
   'contextWindow',
   'temperature',
+  'requestTimeoutSeconds',
   'embeddings.baseUrl',
   'embeddings.model',
   'memory.blockLimitChars',
@@ -150,6 +156,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
       baseUrl,
       contextWindow,
       temperature: num('temperature', DEFAULT_TEMPERATURE, 0, 2),
+      requestTimeoutSeconds: num('requestTimeoutSeconds', LLM_REQUEST_TIMEOUT_MS / 1000, LLM_REQUEST_TIMEOUT_MIN_SECONDS, LLM_REQUEST_TIMEOUT_MAX_SECONDS),
       embeddings: {
         baseUrl: text('embeddings.baseUrl', ''),
         model: text('embeddings.model', DEFAULT_EMBEDDINGS_MODEL) || DEFAULT_EMBEDDINGS_MODEL,

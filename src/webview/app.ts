@@ -58,6 +58,8 @@ export class ChatApp {
     attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' },
   });
   private readonly status = h('div', { class: 'sr-only', attrs: { role: 'status', 'aria-live': 'polite' } });
+  /** "Waiting for the model at …" / "Retrying in …": status text, gone once the reply starts. */
+  private readonly modelWait = h('div', { class: 'model-wait', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly input = h('textarea', {
     class: 'composer-input',
     attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT… (Shift+Enter: new line)' },
@@ -138,7 +140,8 @@ export class ChatApp {
     this.stopButton.hidden = true;
     const composer = h('footer', { class: 'composer' }, this.input, this.sendButton, this.stopButton);
 
-    this.root.replaceChildren(toolbar, this.notice, this.setup, this.log, this.status, composer);
+    this.modelWait.hidden = true;
+    this.root.replaceChildren(toolbar, this.notice, this.setup, this.log, this.modelWait, this.status, composer);
     this.autosize();
   }
 
@@ -200,6 +203,13 @@ export class ChatApp {
   }
 
   private onAgentEvent(event: AgentEvent): void {
+    if (event.type === 'model_wait') {
+      this.modelWait.replaceChildren(icon('loading', 'codicon-modifier-spin'), ' ', h('span', { text: event.text }));
+      this.modelWait.hidden = false;
+      return;
+    }
+    // Anything else of the turn (output, an error, the end) means the wait is over.
+    if (event.type !== 'step_started') this.modelWait.hidden = true;
     if (event.type === 'context_usage') {
       if (this.state) this.state.usage = event.usage;
       this.meter.update(event.usage);

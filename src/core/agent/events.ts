@@ -48,6 +48,8 @@ export type AgentEvent =
   | { type: 'memory_changed'; what: 'core' | 'recall' | 'archival' | 'summary' }
   | { type: 'context_usage'; usage: ContextUsage }
   | { type: 'error'; message: string; recoverable: boolean }
+  /** The model has not started answering: still waiting (every few seconds), or about to retry and why. Status text, not part of the conversation. */
+  | { type: 'model_wait'; stepId: string; kind: 'waiting' | 'retrying'; text: string }
   | { type: 'turn_finished'; reason: 'done' | 'step_limit' | 'cancelled' | 'error' | 'paused' };
 
 export type AgentEventListener = (event: AgentEvent) => void;

@@ -5,10 +5,22 @@
  * The vector dimension is part of the id (with the model and the server's host),
  * so an index is never fed vectors of another size or from another server.
  * `connect()` learns the dimension from one probe request unless it is configured.
+ *
+ * Requests follow the chat model's deadline rules: retries are ours (the SDK's are off), each try
+ * waits `timeoutMs`, all tries and pauses fit in the deadline, and a Retry-After longer than what
+ * is left fails at once with that cause. The SDK logs nothing; the error says what happened.
  */
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { Embedder } from '../interfaces/embedder';
-import { EMBED_BATCH_SIZE, EMBED_MAX_INPUT_CHARS, LLM_MAX_RETRIES, LLM_REQUEST_TIMEOUT_MS } from '../limits';
+import {
+  EMBED_BATCH_SIZE,
+  EMBED_MAX_INPUT_CHARS,
+  LLM_DEADLINE_TIMEOUTS,
+  LLM_MAX_RETRIES,
+  LLM_REQUEST_TIMEOUT_MS,
+} from '../limits';
+import { retryAfterMs, seconds, waitBeyondDeadlineMessage } from '../llm/chatModelErrors';
+import { retryDelayMs } from '../llm/openaiChatModel';
 
 export interface OpenAIEmbedderOptions {
   /** e.g. `http://127.0.0.1:11434/v1`; empty: `https://api.openai.com/v1`. */
@@ -20,7 +32,9 @@ export interface OpenAIEmbedderOptions {
   /** Send `dimensions` in each request (text-embedding-3 models shorten their vectors). */
   requestDimensions?: boolean;
   batchSize?: number;
+  /** Retries after the first try (default LLM_MAX_RETRIES). */
   maxRetries?: number;
+  /** How long one try waits for the answer (memgpt.requestTimeoutSeconds); the deadline is LLM_DEADLINE_TIMEOUTS of these. */
   timeoutMs?: number;
 }
 
@@ -34,6 +48,8 @@ export class OpenAIEmbedder implements Embedder {
   private readonly model: string;
   private readonly batchSize: number;
   private readonly requestDimensions: boolean;
+  private readonly maxRetries: number;
+  private readonly timeoutMs: number;
 
   private constructor(options: OpenAIEmbedderOptions, dimensions: number, client: OpenAI) {
     this.baseUrl = options.baseUrl || DEFAULT_BASE_URL;
@@ -42,6 +58,8 @@ export class OpenAIEmbedder implements Embedder {
     this.client = client;
     this.batchSize = Math.max(1, options.batchSize ?? EMBED_BATCH_SIZE);
     this.requestDimensions = options.requestDimensions ?? false;
+    this.maxRetries = Math.max(0, options.maxRetries ?? LLM_MAX_RETRIES);
+    this.timeoutMs = options.timeoutMs ?? LLM_REQUEST_TIMEOUT_MS;
     let host: string;
     try {
       host = new URL(this.baseUrl).host;
@@ -69,8 +87,11 @@ export class OpenAIEmbedder implements Embedder {
       baseURL: baseUrl,
       // Local servers need no key, but the client insists on one.
       apiKey: options.apiKey || 'no-key',
-      maxRetries: options.maxRetries ?? LLM_MAX_RETRIES,
+      // Our loop retries within the deadline; the SDK's own retries would wait past it.
+      maxRetries: 0,
       timeout: options.timeoutMs ?? LLM_REQUEST_TIMEOUT_MS,
+      // Its console lines would stand beside our error; the error says it all.
+      logLevel: 'off',
     });
     if (options.dimensions !== undefined) {
       if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
@@ -104,20 +125,19 @@ export class OpenAIEmbedder implements Embedder {
   private async request(batch: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     // Empty inputs are rejected by several servers; over-long ones by all.
     const input = batch.map((t) => (t.length === 0 ? ' ' : t.length > EMBED_MAX_INPUT_CHARS ? t.slice(0, EMBED_MAX_INPUT_CHARS) : t));
-    let response: OpenAI.Embeddings.CreateEmbeddingResponse;
-    try {
-      response = await this.client.embeddings.create(
-        {
-          model: this.model,
-          input,
-          encoding_format: 'float',
-          ...(this.requestDimensions && this.dimensions > 0 ? { dimensions: this.dimensions } : {}),
-        },
-        signal ? { signal } : undefined,
-      );
-    } catch (err) {
-      throw this.explain(err);
-    }
+    const response = await this.withRetries(
+      (timeout) =>
+        this.client.embeddings.create(
+          {
+            model: this.model,
+            input,
+            encoding_format: 'float',
+            ...(this.requestDimensions && this.dimensions > 0 ? { dimensions: this.dimensions } : {}),
+          },
+          { timeout, ...(signal ? { signal } : {}) },
+        ),
+      signal,
+    );
     const data = Array.isArray(response.data) ? response.data : [];
     if (data.length !== input.length) {
       throw new Error(
@@ -135,9 +155,39 @@ export class OpenAIEmbedder implements Embedder {
     });
   }
 
-  private explain(err: unknown): Error {
+  /** One request, retried on failures a retry can fix, all within the deadline. */
+  private async withRetries<T>(send: (timeoutMs: number) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const deadlineMs = this.timeoutMs * LLM_DEADLINE_TIMEOUTS;
+    const deadline = Date.now() + deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const tryMs = Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()));
+      try {
+        return await send(tryMs);
+      } catch (err) {
+        if (signal?.aborted || !retryable(err) || attempt >= this.maxRetries) throw this.explain(err, attempt + 1, tryMs);
+        const remaining = deadline - Date.now();
+        const after = err instanceof APIError ? retryAfterMs(err.headers) : undefined;
+        if (after !== undefined && after > remaining) {
+          throw new Error(waitBeyondDeadlineMessage(`The embeddings endpoint at ${this.baseUrl}`, after, err instanceof APIError ? err.status : undefined, deadlineMs), { cause: err });
+        }
+        const delay = retryDelayMs(attempt, after, Math.random);
+        // After a time-out only a whole new try is worth it: a shorter one would likely time out too.
+        if (delay + (err instanceof APIConnectionTimeoutError ? this.timeoutMs : 0) >= remaining) throw this.explain(err, attempt + 1, tryMs);
+        await pause(delay, signal);
+      }
+    }
+  }
+
+  private explain(err: unknown, tries: number, waitedMs: number): Error {
     if (err instanceof APIUserAbortError) return err;
     if (err instanceof Error && err.name === 'AbortError') return err;
+    if (err instanceof APIConnectionTimeoutError) {
+      return new Error(
+        `The embeddings endpoint at ${this.baseUrl} did not answer within ${seconds(waitedMs)}. It may be overloaded or still loading "${this.model}"; try again, or raise MemGPT: Request Timeout. Until then the local embedder is used.`,
+        { cause: err },
+      );
+    }
     if (err instanceof APIConnectionError) {
       return new Error(
         `Could not reach the embeddings endpoint at ${this.baseUrl} (${err.message}). Is the server running? Start it, or change the embeddings base URL; until then the local embedder is used.`,
@@ -155,10 +205,35 @@ export class OpenAIEmbedder implements Embedder {
           { cause: err },
         );
       }
-      return new Error(`The embeddings endpoint at ${this.baseUrl} failed with HTTP ${status ?? '?'}: ${err.message}. Retried ${LLM_MAX_RETRIES} times; try again later.`, { cause: err });
+      const tried = tries > 1 ? ` after ${tries} tries` : '';
+      return new Error(`The embeddings endpoint at ${this.baseUrl} failed with HTTP ${status ?? '?'}${tried}: ${err.message}. Try again later.`, { cause: err });
     }
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+/** Failures a later try may not meet: no connection, a time-out, rate limits, server errors. */
+function retryable(err: unknown): boolean {
+  if (err instanceof APIUserAbortError) return false;
+  if (err instanceof APIConnectionError) return true;
+  if (err instanceof APIError && err.status !== undefined) return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
+  return false;
+}
+
+/** A back-off that Stop ends at once (rejecting with an AbortError, as the SDK does). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException('The embeddings request was aborted.', 'AbortError'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DOMException('The embeddings request was aborted.', 'AbortError'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** L2-normalises in place (servers differ on whether they do). */

@@ -53,7 +53,23 @@ export interface ChatStreamListener {
   onSendMessageDelta?(toolCallId: string, text: string): void;
   /** A tool call whose name is known (arguments may still be streaming). */
   onToolCallStart?(toolCallId: string, name: string): void;
+  /** Nothing has arrived yet: a periodic "still waiting" notice, or a retry about to happen. */
+  onWait?(wait: ModelWait): void;
 }
+
+/** Why the user is still waiting for the model, so a front end can say so instead of looking hung. */
+export type ModelWait =
+  | { kind: 'waiting'; baseUrl: string; /** Since the step began, retries included. */ elapsedMs: number }
+  | {
+      kind: 'retrying';
+      baseUrl: string;
+      /** 1 for the first retry. */
+      retry: number;
+      /** The pause before it. */
+      delayMs: number;
+      /** The failure being retried, in the words of the final error. */
+      reason: string;
+    };
 
 export interface ChatResponse {
   content: string | null;

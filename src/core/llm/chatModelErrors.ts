@@ -128,6 +128,30 @@ function serverMessage(err: InstanceType<typeof OpenAI.APIError>): string {
   return clip(err.message.replace(/^\d{3}\s+/, ''));
 }
 
+/** "1.5 s", "30 s", "3600 s": whole seconds, except the fraction of a short time-out. */
+export function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 10 && !Number.isInteger(s) ? Number(s.toFixed(1)) : Math.round(s)} s`;
+}
+
+/** What a status that comes with Retry-After means, in a few words. */
+function pauseReason(status: number | undefined): string {
+  if (status === 429) return '429 rate limit';
+  if (status === 503) return '503 unavailable';
+  return status !== undefined ? `HTTP ${status}` : 'no reason given';
+}
+
+/**
+ * The server asked for a longer pause than the step deadline has left. Said at once: sleeping
+ * first would only delay the same failure, and "retrying" would not be true.
+ */
+export function waitBeyondDeadlineMessage(what: string, waitMs: number, status: number | undefined, deadlineMs: number): string {
+  return (
+    `${what} asked to wait ${seconds(waitMs)} (${pauseReason(status)}), longer than the ${seconds(deadlineMs)} deadline. ` +
+    'Try again later, or raise MemGPT: Request Timeout.'
+  );
+}
+
 /** Parses Retry-After (seconds or HTTP date) and OpenAI's retry-after-ms. */
 export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
   if (!headers) return undefined;
@@ -166,10 +190,10 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
   const where = ctx.baseUrl;
   if (ctx.aborted) return make('aborted', 'The request to the model was cancelled.', false);
   if (ctx.timedOut || err instanceof OpenAI.APIConnectionTimeoutError) {
-    const seconds = ctx.timeoutMs !== undefined ? ` within ${Math.round(ctx.timeoutMs / 1000)} s` : '';
+    const within = ctx.timeoutMs !== undefined ? ` within ${seconds(ctx.timeoutMs)}` : '';
     return make(
       'timeout',
-      `The model server at ${where} did not answer${seconds}. It may be overloaded or still loading the model '${ctx.model}'; try again in a moment.`,
+      `The model server at ${where} did not answer${within}. It may be overloaded or still loading the model '${ctx.model}'; try again in a moment, or raise MemGPT: Request Timeout if it needs longer.`,
       true,
     );
   }
@@ -211,7 +235,8 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
       if (/insufficient_quota|exceeded your current quota/i.test(text)) {
         return make('rate_limited', `The account behind the API key has no quota left (429: ${said}). Check the plan and billing of the provider.`, false, status);
       }
-      return make('rate_limited', `The model server at ${where} is rate-limiting requests (429: ${said}). Retrying after a pause.`, true, status, after);
+      // No promise of a retry here: whether one fits in the deadline is the retry loop's call.
+      return make('rate_limited', `The model server at ${where} is rate-limiting requests (429: ${said}). Try again in a moment.`, true, status, after);
     }
     if (status >= 500) {
       return make('server', `The model server at ${where} failed (${status}: ${said}). It may be overloaded; try again in a moment.`, true, status, after);

@@ -7,6 +7,14 @@
  * nothing of it reached the listener yet: the listener contract has no way to
  * take back text already shown, so restarting after partial output would show
  * the user the same words twice. A failure after output is reported as is.
+ *
+ * Every wait is bounded. Each try waits `requestTimeoutMs` for the first chunk
+ * (and as long again for each next one); all tries, back-offs and Retry-After
+ * pauses before the reply starts fit in the deadline (LLM_DEADLINE_TIMEOUTS
+ * time-outs); a streaming reply ends after LLM_STREAM_MAX_MS. A pause longer
+ * than what is left fails at once with that cause. While nothing arrives the
+ * listener hears `onWait`, so a front end can show that it is waiting and why.
+ * The SDK logs nothing (logLevel 'off'): our one error says what went wrong.
  */
 import OpenAI from 'openai';
 import type {
@@ -27,13 +35,17 @@ import {
 } from '../interfaces/chatModel';
 import {
   DEFAULT_TEMPERATURE,
+  LLM_DEADLINE_TIMEOUTS,
   LLM_MAX_RETRIES,
   LLM_REQUEST_TIMEOUT_MS,
   LLM_RETRY_BASE_DELAY_MS,
   LLM_RETRY_MAX_DELAY_MS,
+  LLM_STREAM_MAX_MS,
+  LLM_WAIT_NOTICE_INTERVAL_MS,
+  LLM_WAIT_NOTICE_MIN_INTERVAL_MS,
 } from '../limits';
 import { redactSecrets } from '../security/redact';
-import { classifyError, type ClassifiedError } from './chatModelErrors';
+import { classifyError, seconds, waitBeyondDeadlineMessage, type ClassifiedError } from './chatModelErrors';
 import { acceptsTemperature } from './knownModels';
 import { StreamingStringArgument } from './streamingArgument';
 
@@ -50,7 +62,10 @@ export interface OpenAIChatModelOptions {
   apiKey?: string;
   model: string;
   temperature?: number;
+  /** How long one try waits for the first chunk, and then for each next one (memgpt.requestTimeoutSeconds). */
   requestTimeoutMs?: number;
+  /** Tries, back-offs and pauses before the reply starts fit in this (default LLM_DEADLINE_TIMEOUTS × requestTimeoutMs). */
+  deadlineMs?: number;
   /** Retries after the first attempt (default LLM_MAX_RETRIES). */
   maxRetries?: number;
   /** Waits between retries; injectable so tests record delays instead of waiting. */
@@ -65,6 +80,11 @@ export function retryDelayMs(attempt: number, retryAfterMs: number | undefined, 
   const exponential = Math.min(LLM_RETRY_MAX_DELAY_MS, LLM_RETRY_BASE_DELAY_MS * 2 ** attempt);
   // "Equal jitter": at least half the back-off, so retries never bunch up at zero.
   return Math.round(exponential / 2 + (exponential / 2) * random());
+}
+
+/** How often to say "still waiting": a third of the time-out, between 1 and 10 s. */
+export function waitNoticeIntervalMs(timeoutMs: number): number {
+  return Math.min(LLM_WAIT_NOTICE_INTERVAL_MS, Math.max(LLM_WAIT_NOTICE_MIN_INTERVAL_MS, Math.round(timeoutMs / 3)));
 }
 
 export const abortableSleep: Sleep = (ms, signal) =>
@@ -99,6 +119,7 @@ export class OpenAIChatModel implements ChatModel {
   private readonly client: OpenAI;
   private readonly temperature: number;
   private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
   private readonly maxRetries: number;
   private readonly sleep: Sleep;
   private readonly random: () => number;
@@ -121,6 +142,7 @@ export class OpenAIChatModel implements ChatModel {
     }
     this.temperature = options.temperature ?? DEFAULT_TEMPERATURE;
     this.timeoutMs = options.requestTimeoutMs ?? LLM_REQUEST_TIMEOUT_MS;
+    this.deadlineMs = options.deadlineMs ?? this.timeoutMs * LLM_DEADLINE_TIMEOUTS;
     this.maxRetries = Math.max(0, options.maxRetries ?? LLM_MAX_RETRIES);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
@@ -129,35 +151,59 @@ export class OpenAIChatModel implements ChatModel {
       baseURL: this.baseUrl,
       apiKey: options.apiKey?.trim() || PLACEHOLDER_API_KEY,
       maxRetries: 0,
-      // Our own timer bounds the whole call; the SDK's is only a backstop.
-      timeout: this.timeoutMs * 2,
+      // Our own timers bound the call; the SDK's only backs them up, so it must never fire first.
+      timeout: LLM_STREAM_MAX_MS + this.timeoutMs,
+      // The SDK prints "Could not parse message into JSON" and the like to the console; the error we throw says it once.
+      logLevel: 'off',
     });
   }
 
   async complete(request: ChatRequest, listener: ChatStreamListener = {}): Promise<ChatResponse> {
     const signal = request.signal;
-    const progress = { streamed: false };
-    for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw abortedError();
-      let classified: ClassifiedError;
-      try {
-        return await this.attempt(request, listener, progress);
-      } catch (err) {
-        classified = err instanceof ClassifiedFailure ? err.classified : classifyError(err, this.context(signal));
+    const started = Date.now();
+    const deadline = started + this.deadlineMs;
+    const progress: Progress = { streamed: false, answered: false, stepEnd: started + LLM_STREAM_MAX_MS };
+    // Silence looks like a hang; a notice every few seconds says what is being waited for.
+    const notices = setInterval(() => {
+      if (!progress.answered) listener.onWait?.({ kind: 'waiting', baseUrl: this.baseUrl, elapsedMs: Date.now() - started });
+    }, waitNoticeIntervalMs(this.timeoutMs));
+    notices.unref?.();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (signal?.aborted) throw abortedError();
+        const left = deadline - Date.now();
+        let classified: ClassifiedError;
+        try {
+          return await this.attempt(request, listener, progress, Math.max(1, Math.min(this.timeoutMs, left)));
+        } catch (err) {
+          classified = err instanceof ClassifiedFailure ? err.classified : classifyError(err, this.context(signal));
+        }
+        const { error } = classified;
+        if (error.kind === 'aborted' || !classified.retryable || attempt >= this.maxRetries) throw this.redacted(error);
+        if (progress.streamed) {
+          throw this.redacted(new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status));
+        }
+        const remaining = deadline - Date.now();
+        if (classified.retryAfterMs !== undefined && classified.retryAfterMs > remaining) {
+          const what = `The model server at ${this.baseUrl}`;
+          throw this.redacted(new ChatModelError(error.kind, waitBeyondDeadlineMessage(what, classified.retryAfterMs, error.status, this.deadlineMs), error.status));
+        }
+        const delay = retryDelayMs(attempt, classified.retryAfterMs, this.random);
+        // A try that timed out is repeated only with a whole time-out left: a shorter one would likely time out too.
+        const needed = delay + (error.kind === 'timeout' ? this.timeoutMs : 0);
+        if (needed >= remaining) throw this.redacted(error);
+        listener.onWait?.({ kind: 'retrying', baseUrl: this.baseUrl, retry: attempt + 1, delayMs: delay, reason: this.redacted(error).message });
+        await this.sleep(delay, signal);
       }
-      const { error } = classified;
-      if (error.kind === 'aborted' || !classified.retryable || attempt >= this.maxRetries) throw this.redacted(error);
-      if (progress.streamed) {
-        throw this.redacted(new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status));
-      }
-      await this.sleep(retryDelayMs(attempt, classified.retryAfterMs, this.random), signal);
+    } finally {
+      clearInterval(notices);
     }
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {
     try {
       const ids: string[] = [];
-      const page = await this.client.models.list(signal ? { signal } : {});
+      const page = await this.client.models.list({ timeout: this.timeoutMs, ...(signal ? { signal } : {}) });
       for (const m of page.data) if (typeof m.id === 'string') ids.push(m.id);
       return ids.sort((a, b) => a.localeCompare(b));
     } catch (err) {
@@ -171,16 +217,21 @@ export class OpenAIChatModel implements ChatModel {
     return message === error.message ? error : new ChatModelError(error.kind, message, error.status);
   }
 
-  private context(signal: AbortSignal | undefined, timedOut = false) {
-    return { baseUrl: this.baseUrl, model: this.model, aborted: signal?.aborted ?? false, timedOut, timeoutMs: this.timeoutMs };
+  private context(signal: AbortSignal | undefined, timedOut = false, timeoutMs = this.timeoutMs) {
+    return { baseUrl: this.baseUrl, model: this.model, aborted: signal?.aborted ?? false, timedOut, timeoutMs };
   }
 
-  private async attempt(request: ChatRequest, listener: ChatStreamListener, progress: { streamed: boolean }): Promise<ChatResponse> {
+  /**
+   * One try. `firstChunkMs` bounds the wait for the first chunk (the time-out, or less when the
+   * deadline is nearer); then each next chunk gets a whole time-out, and the reply as a whole
+   * ends by `progress.stepEnd`.
+   */
+  private async attempt(request: ChatRequest, listener: ChatStreamListener, progress: Progress, firstChunkMs: number): Promise<ChatResponse> {
     const controller = new AbortController();
-    let timedOut = false;
+    let timeout: TimeoutFailure | null = null;
     const external = request.signal;
     let rejectEarly: (err: unknown) => void = () => undefined;
-    // Rejects the moment the caller aborts or the timer fires, whatever the SDK is awaiting.
+    // Rejects the moment the caller aborts or a timer fires, whatever the SDK is awaiting.
     const early = new Promise<never>((_, reject) => {
       rejectEarly = reject;
     });
@@ -189,31 +240,59 @@ export class OpenAIChatModel implements ChatModel {
       rejectEarly(abortedError());
     };
     external?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const fire = (make: () => TimeoutFailure) => () => {
+      const failure = make();
+      timeout = failure;
       controller.abort();
-      rejectEarly(new ClassifiedFailure(classifyError(new Error('timeout'), this.context(external, true))));
-    }, this.timeoutMs);
+      rejectEarly(failure);
+    };
+    progress.answered = false;
+    // Waiting for the first chunk: the whole attempt may be shorter than a time-out when the deadline is near.
+    let idle = setTimeout(fire(() => this.timeoutFailure(firstChunkMs)), firstChunkMs);
+    const whole = setTimeout(fire(() => this.streamTooLong()), Math.max(0, progress.stepEnd - Date.now()));
+    const nextChunkTimeout = fire(() => this.timeoutFailure(this.timeoutMs));
+    const onChunk = () => {
+      progress.answered = true;
+      clearTimeout(idle);
+      idle = setTimeout(nextChunkTimeout, this.timeoutMs);
+    };
     try {
-      return await Promise.race([this.stream(request, listener, progress, controller.signal, () => timedOut), early]);
+      return await Promise.race([this.stream(request, listener, progress, controller.signal, onChunk, () => timeout), early]);
     } catch (err) {
       if (external?.aborted) throw abortedError();
       if (err instanceof ClassifiedFailure || err instanceof ChatModelError) throw err;
-      throw new ClassifiedFailure(classifyError(err, this.context(external, timedOut)));
+      throw new ClassifiedFailure(classifyError(err, this.context(external)));
     } finally {
-      clearTimeout(timer);
+      clearTimeout(idle);
+      clearTimeout(whole);
       external?.removeEventListener('abort', onAbort);
       if (!controller.signal.aborted) controller.abort();
       early.catch(() => undefined);
     }
   }
 
+  private timeoutFailure(waitedMs: number): TimeoutFailure {
+    return new ClassifiedFailure(classifyError(new Error('timeout'), this.context(undefined, true, waitedMs)));
+  }
+
+  /** A reply that keeps streaming past LLM_STREAM_MAX_MS: cut off (never retried: text was shown). */
+  private streamTooLong(): TimeoutFailure {
+    return new ClassifiedFailure({
+      error: new ChatModelError(
+        'timeout',
+        `The reply from the model server at ${this.baseUrl} was still streaming after ${seconds(LLM_STREAM_MAX_MS)}, the longest one step may take, so it was cut off. Ask for a shorter answer.`,
+      ),
+      retryable: false,
+    });
+  }
+
   private async stream(
     request: ChatRequest,
     listener: ChatStreamListener,
-    progress: { streamed: boolean },
+    progress: Progress,
     signal: AbortSignal,
-    timedOut: () => boolean,
+    onChunk: () => void,
+    timedOut: () => TimeoutFailure | null,
   ): Promise<ChatResponse> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: this.model,
@@ -234,6 +313,7 @@ export class OpenAIChatModel implements ChatModel {
 
     for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
       chunks++;
+      onChunk();
       if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
       const choice = chunk.choices?.[0];
       if (!choice) continue;
@@ -268,7 +348,8 @@ export class OpenAIChatModel implements ChatModel {
     }
     // The SDK ends the iteration quietly when its request is aborted; tell why.
     if (signal.aborted) {
-      if (timedOut()) throw new ClassifiedFailure(classifyError(new Error('timeout'), this.context(undefined, true)));
+      const timeout = timedOut();
+      if (timeout) throw timeout;
       throw abortedError();
     }
     const toolCalls: ToolCall[] = slots
@@ -296,6 +377,19 @@ class ClassifiedFailure extends Error {
   constructor(readonly classified: ClassifiedError) {
     super(classified.error.message);
   }
+}
+
+/** A timer's verdict: the first chunk or the next one did not come in time, or the reply ran too long. */
+type TimeoutFailure = ClassifiedFailure;
+
+/** What one complete() call has seen so far, shared by its tries. */
+interface Progress {
+  /** Something reached the listener: a retry would show it twice. */
+  streamed: boolean;
+  /** The current try has received a chunk: no more "waiting" notices. */
+  answered: boolean;
+  /** When the step must end, however steadily the reply streams. */
+  stepEnd: number;
 }
 
 function toOpenAIMessage(m: ChatMessage): ChatCompletionMessageParam {

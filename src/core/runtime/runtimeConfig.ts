@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LLM_REQUEST_TIMEOUT_MS } from '../limits';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** Embeddings model when an embeddings endpoint is set but no model (memgpt.embeddings.model, --embeddings-model). */
@@ -26,6 +27,11 @@ export interface RuntimeConfig {
   /** Tokens; 0 = from the known-model table. */
   contextWindow: number;
   temperature: number;
+  /**
+   * memgpt.requestTimeoutSeconds / --request-timeout: how long a model or embeddings request waits
+   * for the server to start answering; retries and pauses fit in twice this. Absent: 30 s.
+   */
+  requestTimeoutSeconds?: number;
   /** `baseUrl` '' = the local model-free embedder (nothing leaves the machine). */
   embeddings: { baseUrl: string; model: string };
   pressureFraction: number;
@@ -77,6 +83,11 @@ export function embeddingsApiKey(config: Pick<RuntimeConfig, 'baseUrl' | 'apiKey
   }
 }
 
+/** The request time-out in ms (LLM_REQUEST_TIMEOUT_MS when not configured). */
+export function requestTimeoutMs(config: Pick<RuntimeConfig, 'requestTimeoutSeconds'>): number {
+  return config.requestTimeoutSeconds !== undefined ? config.requestTimeoutSeconds * 1000 : LLM_REQUEST_TIMEOUT_MS;
+}
+
 /** Which parts of the runtime a configuration change invalidates. */
 export interface ConfigImpact {
   chat: boolean;
@@ -93,10 +104,13 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
       before.apiKey !== after.apiKey ||
       before.contextWindow !== after.contextWindow ||
       before.temperature !== after.temperature ||
+      before.requestTimeoutSeconds !== after.requestTimeoutSeconds ||
       before.pressureFraction !== after.pressureFraction ||
       before.stepLimit !== after.stepLimit ||
       !same(before.coreMemoryLimits, after.coreMemoryLimits),
-    embeddings: !same(before.embeddings, after.embeddings) || (after.embeddings.baseUrl !== '' && before.apiKey !== after.apiKey),
+    embeddings:
+      !same(before.embeddings, after.embeddings) ||
+      (after.embeddings.baseUrl !== '' && (before.apiKey !== after.apiKey || before.requestTimeoutSeconds !== after.requestTimeoutSeconds)),
     index: !same(before.index, after.index),
   };
 }

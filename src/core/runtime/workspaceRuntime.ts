@@ -35,6 +35,7 @@ import {
   embeddingsApiKey,
   folderKeyUri,
   isOpenAIEndpoint,
+  requestTimeoutMs,
   type RuntimeConfig,
   type RuntimeFolder,
 } from './runtimeConfig';
@@ -221,7 +222,12 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     if (e.baseUrl.trim() === '') return new LocalHashEmbedder();
     try {
       const apiKey = embeddingsApiKey(this.config);
-      return await OpenAIEmbedder.connect({ baseUrl: effectiveBaseUrl(e.baseUrl), model: e.model, ...(apiKey ? { apiKey } : {}) });
+      return await OpenAIEmbedder.connect({
+        baseUrl: effectiveBaseUrl(e.baseUrl),
+        model: e.model,
+        timeoutMs: requestTimeoutMs(this.config),
+        ...(apiKey ? { apiKey } : {}),
+      });
     } catch (error) {
       // Searching with the local embedder beats no archival memory at all; the user is told.
       this.log('warn', `The embeddings endpoint ${e.baseUrl} could not be used (${message(error)}). Archival memory uses the local embedder until it can.`);
@@ -312,6 +318,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       ...(this.config.apiKey ? { apiKey: this.config.apiKey } : {}),
       model,
       temperature: this.config.temperature,
+      requestTimeoutMs: requestTimeoutMs(this.config),
     });
     this.directory = new AgentDirectory({
       states: this.storage.agents,
@@ -751,7 +758,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   async listModels(options: { baseUrl?: string; apiKey?: string; signal?: AbortSignal } = {}): Promise<string[]> {
     const baseUrl = effectiveBaseUrl(options.baseUrl ?? this.config.baseUrl);
     const apiKey = options.apiKey ?? (options.baseUrl === undefined ? this.config.apiKey : undefined);
-    const client = new OpenAIChatModel({ baseUrl, ...(apiKey ? { apiKey } : {}), model: 'model-list', maxRetries: 0 });
+    const client = new OpenAIChatModel({ baseUrl, ...(apiKey ? { apiKey } : {}), model: 'model-list', maxRetries: 0, requestTimeoutMs: requestTimeoutMs(this.config) });
     return client.listModels(options.signal);
   }
 

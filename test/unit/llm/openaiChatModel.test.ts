@@ -231,7 +231,7 @@ test('429 with Retry-After in seconds is honoured, then the call succeeds', asyn
   });
 });
 
-test('Retry-After as an HTTP date and retry-after-ms are honoured; long waits are capped', async () => {
+test('Retry-After as an HTTP date and retry-after-ms are honoured; long waits within the deadline are capped', async () => {
   await withServer(async (server) => {
     const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
     server.enqueue(
@@ -240,7 +240,8 @@ test('Retry-After as an HTTP date and retry-after-ms are honoured; long waits ar
       errorStep(429, { headers: { 'retry-after': '3600' } }),
       content('ok'),
     );
-    const { chat, sleeps } = model(server);
+    // A deadline longer than an hour, so the hour is waited (capped); past the deadline it fails at once (modelDeadline.test.ts).
+    const { chat, sleeps } = model(server, { deadlineMs: 2 * 3_600_000 });
     await chat.complete(REQUEST);
     assert.equal(sleeps.length, 3);
     assert.ok(sleeps[0]! > 7000 && sleeps[0]! <= 10_000, `date-based wait ${sleeps[0]}`);
