@@ -6,7 +6,10 @@ import { CliError, ExitCode, usageError } from '../exitCodes';
 import { assertWritable, chosenAgent } from '../session';
 import { withRuntime, type CommandRunner } from './context';
 
-/** Temp file + rename: an interrupted export never leaves half a file under the real name. */
+/**
+ * Temp file + rename: an interrupted export never leaves half a file under the real name. A
+ * failure names the file the user asked for and why, never the temporary name beside it.
+ */
 async function writeFileAtomic(file: string, text: string): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
@@ -14,7 +17,54 @@ async function writeFileAtomic(file: string, text: string): Promise<void> {
     await fsp.rename(temp, file);
   } catch (error) {
     await fsp.rm(temp, { force: true });
-    throw new CliError(`Could not write ${file}: ${(error as Error).message}. Check the folder exists and is writable.`, ExitCode.runtimeFailure);
+    throw new CliError(`Could not write ${file}: ${writeProblem(error, file)}.`, ExitCode.runtimeFailure);
+  }
+}
+
+/** Why a write failed, in words and without the paths Node puts in its messages. */
+function writeProblem(error: unknown, file: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return `the folder ${path.dirname(file)} does not exist. Create it, or give --out an existing folder`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `no permission to write in ${path.dirname(file)}. Give --out a folder you can write to`;
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ENOTDIR':
+      return 'part of the path is a file, not a folder';
+    default:
+      return `${code ?? 'the write failed'}. Check that the folder exists and is writable`;
+  }
+}
+
+/** The local date as YYYY-MM-DD, for export file names. */
+function today(now: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+/**
+ * Where `--out` writes: a file as given, or in an existing folder (or a path ending in a
+ * separator) `<agent-name>-<date>.json`, numbered when that name is taken, so an earlier
+ * export is never overwritten.
+ */
+async function exportTarget(out: string, agentName: string): Promise<string> {
+  const resolved = path.resolve(out);
+  const stat = await fsp.stat(resolved).catch(() => null);
+  const wantsFolder = /[\\/]$/.test(out);
+  if (!stat?.isDirectory()) {
+    if (wantsFolder) throw new CliError(`Could not write into ${resolved}: the folder does not exist. Create it first, or give --out a file name.`, ExitCode.runtimeFailure);
+    return resolved;
+  }
+  const base = `${agentName.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[-.]+|-+$/g, '') || 'agent'}-${today()}`;
+  for (let n = 1; ; n++) {
+    const file = path.join(resolved, n === 1 ? `${base}.json` : `${base}-${n}.json`);
+    if (!(await fsp.stat(file).catch(() => null))) return file;
   }
 }
 
@@ -32,7 +82,7 @@ export const runExport: CommandRunner = (ctx) =>
       ctx.out.content(text);
       if (!ctx.out.stdoutIsTTY) ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages).`);
     } else {
-      const file = path.resolve(out);
+      const file = await exportTarget(out, agent.name);
       await writeFileAtomic(file, text);
       ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages) to ${file}.`);
     }
