@@ -112,7 +112,6 @@ const EDITOR_TO_CLI: readonly (readonly [RegExp, string])[] = [
   [/MemGPT: Select Model|MemGPT: Model/g, '--model'],
   [/MemGPT: Context Window/g, '--context-window'],
   [/MemGPT: Request Timeout/g, '--request-timeout'],
-  [/MemGPT: Request Timeout/g, '--request-timeout'],
   [/MemGPT: Set API Key/g, 'the OPENAI_API_KEY variable'],
 ];
 
