@@ -5,6 +5,7 @@ import type { MemGptClientApi } from './vscode/api';
 import { ChatViewProvider } from './vscode/chatView';
 import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
+import { DeferredCommands } from './vscode/deferredCommands';
 import { registerEditorIntegration } from './vscode/editorIntegration';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
@@ -34,6 +35,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     }),
     vscode.commands.registerCommand(COMMANDS.openChat, () => vscode.commands.executeCommand(`${ChatViewProvider.viewId}.focus`)),
   );
+  // Every other command exists from this moment on and waits for the memory to open.
+  const commands = new DeferredCommands(Object.values(COMMANDS).filter((id) => id !== COMMANDS.openChat));
+  context.subscriptions.push(commands);
 
   const settings = new LiveSettings(log);
   const keys = new ApiKeyStore(context.secrets);
@@ -56,12 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     log.error(`MemGPT could not open this workspace's memory: ${message}`);
     void vscode.window.showErrorMessage(`MemGPT could not open this workspace's memory: ${message}`);
     // Commands still exist (the manifest promises them) but say why they cannot run.
-    for (const id of Object.values(COMMANDS)) {
-      if (id === COMMANDS.openChat) continue;
-      context.subscriptions.push(
-        vscode.commands.registerCommand(id, () => vscode.window.showErrorMessage(`MemGPT is not running in this window: ${message}`)),
-      );
-    }
+    commands.fail(message);
     return unavailableApi(chatView, message);
   }
   runtimeToClose = runtime;
@@ -83,7 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
 
-  const integration = registerEditorIntegration(context, { runtime, settings, keys, log });
+  const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
   context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));
   return { ...integration.api, chatView, chatBackend };
 }

@@ -208,6 +208,8 @@ export const HARNESS_IN_HOST_RUN_TIMEOUT_MS = 180_000;
 export const HARNESS_UI_SCENARIO_TIMEOUT_MS = 120_000;
 /** Waiting for one thing to appear in the workbench (activity-bar item, webview, reply). */
 export const HARNESS_UI_WAIT_MS = 45_000;
+/** The command palette is closed and opened again when a command's row has not shown within this long. */
+export const HARNESS_UI_PALETTE_RETRY_MS = 5_000;
 /** After SIGTERM, the server's process group gets this long before SIGKILL. */
 export const HARNESS_STOP_GRACE_MS = 3_000;
 /** Default mocha time-out of one in-host integration test (a suite may raise it with this.timeout). */
@@ -238,6 +240,10 @@ export const ASK_SELECTION_MAX_CHARS = 12_000;
 export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
 /** Results per source (recall, archival) shown by "Search memory". */
 export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
+/** Longest a command run before the workspace's memory is open waits for it; then it says so and returns. */
+export const COMMAND_HANDLER_WAIT_MS = 60_000;
+/** A command waiting that long for the memory to open shows a progress notification. */
+export const COMMAND_HANDLER_PROGRESS_AFTER_MS = 500;
 /** Characters of an exported agent file "Import agent" reads at most (a larger file is refused, not truncated). */
 export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
 

@@ -41,6 +41,11 @@ export interface EditorIntegrationDeps {
   openChat?: () => Thenable<unknown>;
   /** Default true: send the `login` event when the window opens. */
   sendLogin?: boolean;
+  /**
+   * Registers one command handler. Default `vscode.commands.registerCommand`; the extension passes
+   * its DeferredCommands, whose commands exist from activation on and wait for these handlers.
+   */
+  registerCommand?: (id: string, handler: (...args: unknown[]) => unknown) => vscode.Disposable;
 }
 
 export interface EditorIntegration {
@@ -82,8 +87,11 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
     };
   // Commands take one optional argument object so programs and tests skip the prompts.
   type Args<T> = [T?];
-  const register = <T, R>(id: string, what: string, run: (args?: T) => Promise<R> | R): vscode.Disposable =>
-    vscode.commands.registerCommand(id, guarded<Args<T>, R>(what, (args?: T) => run(args)));
+  const registerCommand = deps.registerCommand ?? ((id, handler) => vscode.commands.registerCommand(id, handler));
+  const register = <T, R>(id: string, what: string, run: (args?: T) => Promise<R> | R): vscode.Disposable => {
+    const handler = guarded<Args<T>, R>(what, (args?: T) => run(args));
+    return registerCommand(id, (...args: unknown[]) => handler(args[0] as T | undefined));
+  };
 
   context.subscriptions.push(
     documents,

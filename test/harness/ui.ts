@@ -47,7 +47,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { HARNESS_UI_WAIT_MS } from '../../src/core/limits';
+import { HARNESS_UI_PALETTE_RETRY_MS, HARNESS_UI_WAIT_MS } from '../../src/core/limits';
 import { writeUserSettings } from './codeServer';
 import type { OpenedFolder, PreparedWindow, WindowContents } from './windowContents';
 
@@ -71,6 +71,8 @@ export interface UiScenario {
 }
 
 export const MEMGPT_EXTENSION_ID = 'memgpt-vscode.memgpt-vscode';
+/** MemGPT's status-bar entry (src/vscode/statusBar.ts creates it with the id `memgpt.status`). */
+const MEMGPT_STATUS_ITEM = `.statusbar-item[id="${MEMGPT_EXTENSION_ID}.memgpt.status"]`;
 
 export class WorkbenchUi {
   constructor(
@@ -99,11 +101,25 @@ export class WorkbenchUi {
     this.window = await this.reopen(contents);
   }
 
-  /** The activity-bar entry of MemGPT; contributions appear only after the remote host scanned the extension. */
+  /**
+   * The activity-bar entry of MemGPT. It is not a readiness signal on its own: the workbench
+   * restores view containers it saw before (same browser profile) as placeholders, before the
+   * remote host has scanned the extension, so a second window shows the item early.
+   */
   async waitForMemGptActivityItem(): Promise<Locator> {
     const item = this.page.locator('.activitybar .action-item a[aria-label^="MemGPT"]').first();
     await item.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
     return item;
+  }
+
+  /**
+   * Waits until MemGPT has activated in this window: its status-bar entry exists only once
+   * `activate` ran, which needs the extension scanned (so its commands are in the palette) and
+   * registered its commands.
+   */
+  async waitForMemGptReady(): Promise<void> {
+    await this.waitForMemGptActivityItem();
+    await this.page.locator(MEMGPT_STATUS_ITEM).first().waitFor({ state: 'attached', timeout: HARNESS_UI_WAIT_MS });
   }
 
   /** The chat webview's content frame (two iframes deep; the outer one names our extension). */
@@ -120,23 +136,45 @@ export class WorkbenchUi {
    * after it appears.
    */
   async openMemGptView(): Promise<FrameLocator> {
-    await this.waitForMemGptActivityItem();
+    await this.waitForMemGptReady();
     await this.runCommand('MemGPT: Open Chat');
     const chat = this.chatFrame();
     await chat.locator('textarea.composer-input').waitFor({ state: 'attached', timeout: HARNESS_UI_WAIT_MS });
     return chat;
   }
 
-  /** Runs a command by its palette title ("Category: Title"), as a user would with F1. */
+  /**
+   * Runs a command by its palette title ("Category: Title"), as a user would with F1. The palette
+   * lists the commands known when it opened and never refreshes while open, so when the row does
+   * not show within HARNESS_UI_PALETTE_RETRY_MS it is closed and opened again, until
+   * HARNESS_UI_WAIT_MS has passed; the error then names what the palette offered.
+   */
   async runCommand(title: string): Promise<void> {
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
-    await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+    const deadline = Date.now() + HARNESS_UI_WAIT_MS;
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input.input');
+    const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
+      await input.fill(`>${title}`);
+      const wait = Math.max(1, Math.min(HARNESS_UI_PALETTE_RETRY_MS, deadline - Date.now()));
+      const found = await row.waitFor({ state: 'visible', timeout: wait }).then(
+        () => true,
+        () => false,
+      );
+      if (found) break;
+      const offered = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+      await this.page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `The command palette did not offer "${title}" within ${HARNESS_UI_WAIT_MS} ms (${attempt} openings); it offered: ${JSON.stringify(offered.slice(0, 5))}`,
+        );
+      }
+    }
     await input.press('Enter');
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });
+    await widget.waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });
   }
 
   /** Texts of the notifications in the Notification Center (opened, read, closed). */

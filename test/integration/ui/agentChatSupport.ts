@@ -167,7 +167,7 @@ export function assertThat(ok: boolean, message: string): asserts ok {
  * a closed side bar is opened.
  */
 export async function chatAfterReload(ui: WorkbenchUi): Promise<FrameLocator> {
-  await ui.waitForMemGptActivityItem();
+  await ui.waitForMemGptReady();
   const sideBarTitle = ui.page.locator('.part.sidebar .title-label', { hasText: 'MemGPT' });
   const restored = await sideBarTitle.waitFor({ state: 'visible', timeout: 5_000 }).then(
     () => true,
