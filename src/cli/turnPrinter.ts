@@ -43,6 +43,8 @@ export class TurnPrinter {
         break;
       case 'system_event':
         if (!this.json && (event.kind === 'memory_pressure' || event.kind === 'summary')) this.note(`· ${event.kind === 'summary' ? 'older messages summarised' : 'memory pressure: the agent was asked to save what matters'}`);
+        // With --json too (stderr): the answer may rest on part of the input, the user must know.
+        else if (event.kind === 'message_cut') this.note(`· ${event.text}`);
         break;
       case 'model_wait':
         // Printed with --json too: it goes to stderr, and a wait with nothing said looks like a hang.

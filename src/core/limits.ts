@@ -180,6 +180,14 @@ export const COMPACT_PROMPT_MAX_WINDOW_TOKENS = 4096;
 export const FUNCTION_RESULT_MAX_WINDOW_FRACTION = 0.2;
 /** Characters per token assumed when turning a token budget into a character budget (conservative for code). */
 export const CHARS_PER_TOKEN_ESTIMATE = 3;
+/**
+ * A user message may take at most this share of the room the queue has (the flush threshold minus
+ * the instructions and functions); a longer one reaches the model as its start and end with a note,
+ * and recall keeps it whole.
+ */
+export const USER_MESSAGE_MAX_ROOM_FRACTION = 0.5;
+/** Of what a cut user message shows, this share is its start (the request), the rest its end (the question). */
+export const USER_MESSAGE_CUT_HEAD_FRACTION = 0.75;
 /** The recursive summary is asked for (and cut to) at most this many tokens... */
 export const SUMMARY_MAX_TOKENS = 600;
 /** ...and at most this fraction of the window. */

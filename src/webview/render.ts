@@ -30,6 +30,7 @@ const EVENT_ICONS: Record<SystemEventKind, string> = {
   timer: 'clock',
   memory_pressure: 'warning',
   summary: 'fold',
+  message_cut: 'warning',
 };
 
 export class TranscriptView {

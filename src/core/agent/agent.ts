@@ -50,11 +50,23 @@ import {
   FUNCTION_RESULT_MAX_CHARS,
   FUNCTION_RESULT_MAX_WINDOW_FRACTION,
   MIN_CONTEXT_WINDOW_TOKENS,
+  USER_MESSAGE_CUT_HEAD_FRACTION,
+  USER_MESSAGE_MAX_ROOM_FRACTION,
 } from '../limits';
 import type { AgentState } from './agentState';
 import { ContextWindow, repairToolPairs, type QueueEntry } from './contextWindow';
 import type { AgentEvent, AgentEventListener, AgentInput, ContextUsage } from './events';
-import { memoryPressureAlert, noReplyNudge, renderInput, type RenderedInput } from './inputMessages';
+import {
+  cutUserText,
+  memoryPressureAlert,
+  messageCutNotice,
+  noReplyNudge,
+  renderInput,
+  userMessageText,
+  withUserMessageText,
+  type CutText,
+  type RenderedInput,
+} from './inputMessages';
 import { Summarizer } from './summarizer';
 import { memoryStatistics, systemInstructions } from './systemPrompt';
 
@@ -149,6 +161,8 @@ export class Agent {
   private readonly stepLimit: number;
   private readonly resultMaxChars: number;
   private readonly instructions: string;
+  /** Tokens one user message may take in the queue (see fitUserText). */
+  private readonly userMessageMaxTokens: number;
   private pending: QueueEntry[] = [];
   private turnChain: Promise<unknown> = Promise.resolve();
   private saveChain: Promise<void> = Promise.resolve();
@@ -189,6 +203,16 @@ export class Agent {
     const entries: QueueEntry[] = records.map((r) => ({ id: r.id, kind: r.kind, message: maskMessage(r.message), time: r.time }));
     this.window.entries = repairToolPairs(entries, this.now().toISOString());
     this.window.summary = state.summary ? { ...state.summary, text: maskSecrets(state.summary.text) } : null;
+    // From the parts that never change for this agent (instructions, functions), so a message is
+    // cut the same way every time it is restored and the prompt stays the same between runs.
+    const fixedTokens = this.window.effective(deps.counter.countRequest([{ role: 'system', content: this.instructions }], this.functions.schemas));
+    this.userMessageMaxTokens = Math.max(0, Math.floor((this.window.flushThreshold() - fixedTokens) * USER_MESSAGE_MAX_ROOM_FRACTION));
+    // Recall keeps long messages whole; their in-context copies are cut again, visibly.
+    this.window.entries = this.window.entries.map((e) => {
+      const text = e.kind === 'user' ? userMessageText(e.message) : null;
+      const cut = text === null ? null : this.fitUserText(text);
+      return cut ? { ...e, message: withUserMessageText(e.message, cut.text) } : e;
+    });
     this.window.pressureWarned = state.pressureWarned;
     this.state.settingsUsed = {
       model: deps.model.model,
@@ -262,9 +286,10 @@ export class Agent {
    * at its next step (file events use this by default). Durable on return.
    */
   async enqueue(input: AgentInput): Promise<void> {
-    const rendered = renderInput(input, this.now());
+    const rendered = this.render(input);
     const [entry] = await this.appendRecords([rendered]);
     this.pending.push(entry!);
+    this.tellCut(rendered);
     if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
     this.emit({ type: 'system_event', kind: input.type, text: rendered.notice });
     await this.save();
@@ -295,9 +320,10 @@ export class Agent {
         result.reason = 'paused';
         return result;
       }
-      const rendered = renderInput(input, this.now());
+      const rendered = this.render(input);
       const [entry] = await this.appendRecords([rendered]);
       this.pending.push(entry!);
+      this.tellCut(rendered);
       if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
       if (input.type !== 'user_message') this.emit({ type: 'system_event', kind: input.type, text: rendered.notice });
 
@@ -590,6 +616,46 @@ export class Agent {
     }
   }
 
+  // ─── Inputs ────────────────────────────────────────────────────────────────
+
+  /** An input as recall keeps it, with the queue's own copy when a user message is too long. */
+  private render(input: AgentInput): RenderedInput & { cut?: CutText } {
+    const rendered = renderInput(input, this.now());
+    const cut = input.type === 'user_message' ? this.fitUserText(input.text) : null;
+    if (!cut) return rendered;
+    return { ...rendered, inContext: renderInput({ type: 'user_message', text: cut.text }, this.now()).message, cut };
+  }
+
+  /** The user is told when the model reads only part of their message (the chat and the CLI show it). */
+  private tellCut(rendered: RenderedInput & { cut?: CutText }): void {
+    if (rendered.cut) this.emit({ type: 'system_event', kind: 'message_cut', text: messageCutNotice(rendered.cut) });
+  }
+
+  /**
+   * Null when `text` fits its share of the queue (USER_MESSAGE_MAX_ROOM_FRACTION); else its start
+   * and end with a note, measured with the message's own characters-per-token ratio. Without this
+   * the last-resort cut of the flush shrank a 1 MB message to a few characters of broken JSON.
+   */
+  private fitUserText(text: string): CutText | null {
+    const max = this.userMessageMaxTokens;
+    const tokensOf = (t: string) => this.window.effective(this.deps.counter.countText(t));
+    // No UTF-16 unit takes more than about three tokens (its UTF-8 bytes): short text needs no count.
+    if (text.length * 4 <= max) return null;
+    const tokens = tokensOf(text);
+    if (tokens <= max) return null;
+    const noteTokens = tokensOf(cutUserText(text, 0, 0).text);
+    let keep = Math.max(0, Math.floor(((max - noteTokens) / tokens) * text.length));
+    let cut = cutUserText(text, 0, 0);
+    // The ratio is an average: a few tries shrink the cut until it fits.
+    for (let i = 0; i < 6; i++) {
+      const head = Math.ceil(keep * USER_MESSAGE_CUT_HEAD_FRACTION);
+      cut = cutUserText(text, head, keep - head);
+      if (keep === 0 || tokensOf(cut.text) <= max) break;
+      keep = Math.floor(keep * 0.85);
+    }
+    return cut;
+  }
+
   // ─── Bookkeeping ───────────────────────────────────────────────────────────
 
   /**
@@ -632,7 +698,10 @@ export class Agent {
     // Every record passes here: whatever reached it unmasked (a pasted key in a user message) is masked now.
     const stored = await this.deps.recall.append(items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: maskMessage(i.message) })));
     this.state.counters.messages += stored.length;
-    const entries = stored.map((r) => ({ id: r.id, kind: r.kind, message: r.message, time: r.time }));
+    const entries = stored.map((r, i) => {
+      const inContext = items[i]!.inContext;
+      return { id: r.id, kind: r.kind, message: inContext ? maskMessage(inContext) : r.message, time: r.time };
+    });
     if (toQueue) {
       this.drainPending();
       this.window.entries.push(...entries);

@@ -44,7 +44,8 @@ export type AgentEvent =
     }
   | { type: 'message_delta'; stepId: string; callId: string; delta: string }
   | { type: 'message_complete'; stepId: string; callId: string; text: string; recallId?: string; partial?: boolean }
-  | { type: 'system_event'; kind: AgentInput['type'] | 'memory_pressure' | 'summary'; text: string }
+  /** `message_cut`: a user message too long for the context reaches the model cut (start, end, a note); recall keeps it whole. */
+  | { type: 'system_event'; kind: AgentInput['type'] | 'memory_pressure' | 'summary' | 'message_cut'; text: string }
   | { type: 'memory_changed'; what: 'core' | 'recall' | 'archival' | 'summary' }
   | { type: 'context_usage'; usage: ContextUsage }
   | { type: 'error'; message: string; recoverable: boolean }

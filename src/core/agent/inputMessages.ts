@@ -19,6 +19,68 @@ export interface RenderedInput {
   message: ChatMessage;
   /** Short text for the UI's system_event. */
   notice: string;
+  /** What the queue holds when it differs from what recall keeps (a user message cut to fit). */
+  inContext?: ChatMessage;
+}
+
+/** A user message's in-context copy: its start and end, and how long the whole was. */
+export interface CutText {
+  text: string;
+  total: number;
+  head: number;
+  tail: number;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Not ending on half of a surrogate pair: a cut must not leave a broken character. */
+function safeEnd(text: string, end: number): number {
+  const c = text.charCodeAt(end - 1);
+  return end > 0 && c >= 0xd800 && c <= 0xdbff ? end - 1 : end;
+}
+
+/**
+ * The start and end of `text` with a note between them saying how much was left out and where
+ * the rest is. The model reads the note in place, so it knows it has not seen everything.
+ */
+export function cutUserText(text: string, headChars: number, tailChars: number): CutText {
+  const headEnd = safeEnd(text, Math.max(0, Math.min(headChars, text.length)));
+  let tailStart = Math.max(headEnd, text.length - Math.max(0, tailChars));
+  // The same for the tail's first character: not the second half of a pair.
+  const c = text.charCodeAt(tailStart);
+  if (tailStart < text.length && c >= 0xdc00 && c <= 0xdfff) tailStart++;
+  const head = text.slice(0, headEnd);
+  const tail = text.slice(tailStart);
+  const note =
+    `[message cut: ${count(text.length)} characters, the first ${count(head.length)} and the last ${count(tail.length)} shown; ` +
+    `the ${count(text.length - head.length - tail.length)} between were left out to fit the context window. The whole message is kept in recall memory.]`;
+  return { text: `${head}\n\n${note}\n\n${tail}`, total: text.length, head: head.length, tail: tail.length };
+}
+
+/** What the user is told when their message reached the model cut. */
+export function messageCutNotice(cut: CutText): string {
+  return (
+    `Your message has ${count(cut.total)} characters, more than the model's context holds: it sees the first ${count(cut.head)} and the last ${count(cut.tail)}, ` +
+    'with a note that the rest was cut. The whole message is kept in recall memory.'
+  );
+}
+
+/** The user's words in a stored user-message envelope, or null for anything else. */
+export function userMessageText(message: ChatMessage): string | null {
+  if (message.role !== 'user' || !message.content.startsWith('{"type":"user_message"')) return null;
+  try {
+    const envelope = JSON.parse(message.content) as { type?: unknown; message?: unknown };
+    return envelope.type === 'user_message' && typeof envelope.message === 'string' ? envelope.message : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The same envelope (type, time) around other words: the in-context copy of a restored message. */
+export function withUserMessageText(message: ChatMessage, text: string): ChatMessage {
+  if (message.role !== 'user') return message;
+  const envelope = JSON.parse(message.content) as Record<string, unknown>;
+  return { role: 'user', content: JSON.stringify({ ...envelope, message: text }) };
 }
 
 const HIDDEN = '[This is an automated system message hidden from the user]';
