@@ -73,11 +73,30 @@ export function replies(chat: FrameLocator): Locator {
   return chat.locator('article.msg.assistant');
 }
 
-/** Waits for the n-th (0-based) reply to be complete and returns its text. */
+/**
+ * Waits for the n-th (0-based) reply to be complete and returns its text. A turn may chain many
+ * model calls, so the wait is for progress, not for a fixed time: it fails only when the
+ * conversation (its items and their text) has not changed for HARNESS_UI_WAIT_MS. The scenario's
+ * own time-out still bounds the whole.
+ */
 export async function completeReply(chat: FrameLocator, index: number): Promise<string> {
   const reply = replies(chat).nth(index);
-  await reply.and(chat.locator('article.msg.assistant.complete')).waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
-  return (await reply.innerText()).trim();
+  const done = reply.and(chat.locator('article.msg.assistant.complete'));
+  const items = chat.locator('.items');
+  let seen = '';
+  let changedAt = Date.now();
+  for (;;) {
+    if (await done.isVisible()) return (await reply.innerText()).trim();
+    const now = await items.textContent({ timeout: HARNESS_UI_WAIT_MS }).catch(() => '');
+    if (now !== seen) {
+      seen = now ?? '';
+      changedAt = Date.now();
+    } else if (Date.now() - changedAt > HARNESS_UI_WAIT_MS) {
+      const count = await replies(chat).count();
+      throw new Error(`Reply ${index + 1} was not complete and the conversation had not changed for ${HARNESS_UI_WAIT_MS} ms (${count} replies shown).`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Waits until `read` returns a value `accept` likes; fails with the last value seen. */
