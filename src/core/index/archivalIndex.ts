@@ -5,7 +5,11 @@
  * One index folder per embedder id under `dir`, so changing the embedding model
  * builds a new index and never mixes vector sizes. Memories are also kept in a
  * small text log beside those folders (`memories.jsonl`), from which a new or
- * repaired index re-embeds them: switching models does not forget them.
+ * repaired index re-embeds them: switching models does not forget them. That log is primary
+ * data (what the user asked to remember): a checksummed append log of src/core/storage, synced
+ * per item, migrated from its old plain-JSON format, never reset. The index folders are derived
+ * data: damaged ones are rebuilt, one written by a newer version is kept aside, and the user is
+ * told either way (`notice`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -14,9 +18,10 @@ import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
 import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
-import { JournalWriter, readJournal } from './atomicFile';
+import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
+import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
-import { ChunkStore, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+import { ChunkStore, IndexTooNewError, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
 
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
 
@@ -31,8 +36,12 @@ export interface ArchivalIndexOptions {
   /** Parent folder; the index lives in a sub-folder named after the embedder. */
   dir: string;
   embedder: Embedder;
-  /** Notices for the user (a repaired shard, restored memories). */
+  /** Everything worth a line in a log: routine repairs, restored memories, and every notice. */
   log?: Notice;
+  /** What the user must be told: damaged index data rebuilt or dropped, damaged lines in memories.jsonl. */
+  notice?: Notice;
+  /** A window without the workspace lock: nothing is written, moved or deleted; inserts throw. */
+  readOnly?: boolean;
   /** Default ranking; 'rrf' unless measured otherwise (bench/retrieval.bench.ts). */
   mode?: SearchMode;
 }
@@ -55,6 +64,20 @@ interface MemoryLogEntry {
   time: string;
 }
 
+export const MEMORY_LOG_FILE = 'memories.jsonl';
+
+function validateMemoryEntry(v: unknown): MemoryLogEntry {
+  const o = v as Partial<Record<keyof MemoryLogEntry, unknown>> | null;
+  if (!o || typeof o !== 'object' || typeof o.id !== 'string' || typeof o.text !== 'string' || typeof o.time !== 'string') {
+    throw new Error('not a remembered item (needs id, text, time)');
+  }
+  const entry: MemoryLogEntry = { id: o.id, text: o.text, time: o.time };
+  if (typeof o.path === 'string') entry.path = o.path;
+  if (Number.isInteger(o.startLine)) entry.startLine = o.startLine as number;
+  if (Number.isInteger(o.endLine)) entry.endLine = o.endLine as number;
+  return entry;
+}
+
 /** A filesystem-safe folder name for an embedder id, unique per id. */
 export function indexFolderName(embedderId: string): string {
   const safe = embedderId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
@@ -75,7 +98,6 @@ interface MergedHit {
 }
 
 export class ArchivalIndex implements ArchivalStore {
-  private readonly memoryLog: JournalWriter;
   private mode: SearchMode;
 
   private constructor(
@@ -83,36 +105,80 @@ export class ArchivalIndex implements ArchivalStore {
     /** The underlying store (benchmarks and diagnostics read its vectors). */
     readonly store: ChunkStore,
     readonly embedder: Embedder,
-    memoryLogPath: string,
+    private readonly memoryLog: AppendLog<MemoryLogEntry>,
     mode: SearchMode,
   ) {
-    this.memoryLog = new JournalWriter(memoryLogPath, { durable: true });
     this.mode = mode;
   }
 
   static async open(options: ArchivalIndexOptions): Promise<ArchivalIndex> {
     const { dir, embedder } = options;
     const log = options.log ?? (() => undefined);
+    const notice: Notice = (m) => {
+      log(m);
+      options.notice?.(m);
+    };
+    const readOnly = options.readOnly === true;
     if (!Number.isInteger(embedder.dimensions) || embedder.dimensions <= 0) {
       throw new Error(`The embedder "${embedder.id}" reports ${embedder.dimensions} dimensions; an index needs a positive whole number.`);
     }
-    await fs.mkdir(dir, { recursive: true });
+    if (!readOnly) await fs.mkdir(dir, { recursive: true });
+    // The memory log first: it is what a new or rebuilt index is filled from.
+    const memoryLogPath = path.join(dir, MEMORY_LOG_FILE);
+    const memories = await AppendLog.open<MemoryLogEntry>(memoryLogPath, { validate: validateMemoryEntry, legacyJsonLines: true, readOnly });
+    reportMemoryLog(memories.report, readOnly, log, notice);
     const folder = path.join(dir, indexFolderName(embedder.id));
-    const store = await ChunkStore.open({ dir: folder, embedderId: embedder.id, dimensions: embedder.dimensions, notice: log });
-    const memoryLogPath = path.join(dir, 'memories.jsonl');
-    const index = new ArchivalIndex(folder, store, embedder, memoryLogPath, options.mode ?? 'rrf');
-    await index.restoreMemories(memoryLogPath, log);
+    let store: ChunkStore;
+    try {
+      store = await ArchivalIndex.openStore(folder, embedder, readOnly, log, notice);
+    } catch (err) {
+      await memories.log.close();
+      throw err;
+    }
+    const index = new ArchivalIndex(folder, store, embedder, memories.log, options.mode ?? 'rrf');
+    try {
+      await index.restoreMemories(memories.entries, log);
+    } catch (err) {
+      await index.close();
+      throw err;
+    }
     return index;
   }
 
+  /**
+   * The chunk store in `folder`. One written by a newer version is derived data this version
+   * cannot read: it is kept aside (a downgrade must not destroy it) and a fresh one is built.
+   */
+  private static async openStore(folder: string, embedder: Embedder, readOnly: boolean, log: Notice, notice: Notice): Promise<ChunkStore> {
+    const open = (dir: string): Promise<ChunkStore> =>
+      ChunkStore.open({ dir, embedderId: embedder.id, dimensions: embedder.dimensions, notice, log, readOnly });
+    try {
+      return await open(folder);
+    } catch (err) {
+      if (!(err instanceof IndexTooNewError)) throw err;
+      if (readOnly) {
+        notice(`${err.message} This read-only window searches remembered items only; the window that holds the memory builds a fresh index.`);
+        // A folder that does not exist opens as an empty store and, read-only, is never created.
+        return open(`${folder}.unavailable`);
+      }
+      const keptAs = await keepAside(folder, 'newer');
+      notice(
+        `${err.message} It was kept aside as ${path.basename(keptAs)} (the newer version can still use it) and a fresh index is built: ` +
+          'remembered items are restored from memories.jsonl; the workspace files are re-indexed on the next index run (in VS Code when the window opens, on the command line with `memgpt index`).',
+      );
+      return open(folder);
+    }
+  }
+
   /** Memories in the log but not in this index (new embedder, dropped shard) are embedded again. */
-  private async restoreMemories(logPath: string, log: Notice): Promise<void> {
-    const { entries, tornBytes } = await readJournal<MemoryLogEntry>(logPath);
-    if (tornBytes > 0) log(`Archival memory: the last ${tornBytes} bytes of memories.jsonl were a torn write and were dropped.`);
-    const missing = entries.filter((e) => typeof e.id === 'string' && typeof e.text === 'string' && !this.store.get(e.id));
+  private async restoreMemories(entries: readonly MemoryLogEntry[], log: Notice): Promise<void> {
+    const missing = entries.filter((e) => !this.store.get(e.id));
     if (missing.length === 0) return;
     const vectors = await this.embedder.embed(missing.map((m) => embeddingText(m.path ?? '', m.text)));
-    await this.store.add(missing.map((m, i) => this.memoryChunk(m, vectors[i]!)));
+    const chunks = missing.map((m, i) => this.memoryChunk(m, vectors[i]!));
+    // Read-only: searchable here, written by the window that holds the lock when it opens.
+    if (this.store.readOnly) this.store.addInMemory(chunks);
+    else await this.store.add(chunks);
     log(`Archival memory: ${missing.length} remembered item(s) were embedded into the index for "${this.embedder.id}".`);
   }
 
@@ -344,6 +410,25 @@ export class ArchivalIndex implements ArchivalStore {
     await this.memoryLog.close();
     await this.store.close();
   }
+}
+
+/** What opening memories.jsonl found: damage is the user's business, a torn or migrated tail is routine. */
+function reportMemoryLog(report: AppendLogOpenReport, readOnly: boolean, log: Notice, notice: Notice): void {
+  if (report.tornPartialLine && report.droppedTailLines === 0 && report.entries > 0) {
+    log(`Archival memory: the last ${report.droppedTailBytes} bytes of ${MEMORY_LOG_FILE} were a torn write (never acknowledged) and were ${readOnly ? 'skipped' : 'dropped'}.`);
+  }
+  const damaged = report.droppedTailLines + report.corruptLinesSkipped + report.invalidEntriesSkipped;
+  if (damaged > 0 || (report.entries === 0 && report.droppedTailBytes > 0)) {
+    notice(
+      `Archival memory: ${MEMORY_LOG_FILE} (what you asked to remember) has ${damaged || 'only'} damaged line(s); ${report.entries} remembered item(s) were read. ` +
+        (report.tailKeptAs
+          ? `The damaged end was kept as ${path.basename(report.tailKeptAs)}.`
+          : readOnly
+            ? 'Nothing was changed: this window is read-only.'
+            : 'Damaged lines between good ones stay in the file untouched.'),
+    );
+  }
+  if (report.legacyLines > 0 && !readOnly) log(`Archival memory: ${MEMORY_LOG_FILE} was converted to checksummed lines (${report.legacyLines} items).`);
 }
 
 /**

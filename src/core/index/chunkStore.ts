@@ -13,14 +13,21 @@
  *   tombstones is compacted into the next flush.
  * - Search scans in-memory Float32 matrices and our own BM25 postings.
  *
- * Layout of `dir`: manifest.json, journal-<gen>.log, shard-<n>/{index.pb,cache.bin}.
+ * Layout of `dir`: manifest.json, journal-<gen>.log, shard-<n>/{index.pb,cache.bin,texts.bin}.
+ * Every file goes through src/core/storage: atomic whole-file writes, checksummed journals
+ * (a damaged line is skipped, not the rest of the file), validated reads.
+ *
+ * The store is derived data: whatever is damaged beyond repair is dropped and rebuilt from the
+ * workspace, and the user is told (`notice`). A read-only store (a window without the workspace
+ * lock) repairs in memory only and never writes, moves or deletes a file.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
 import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS, SPARSE_QUERY_MAX_FRACTION } from '../limits';
 import { TimeSlice } from './slice';
-import { encodeJournalLine, JournalWriter, readJournal, readJsonFile, writeFileAtomic } from './atomicFile';
+import { AppendLog, encodeLogLine, type AppendLogOpenReport } from '../storage/appendLog';
+import { atomicWriteFile, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
 import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, packCounts, TermDictionary, type PackedCounts, type Postings } from './lexical';
 import {
   closeShardTexts, CorruptShardError, readAllShardTexts, readShardCache, readShardTextIndex, readShardTexts, readVectraShard, shardIndexPath, writeShardCache,
@@ -55,6 +62,127 @@ interface Manifest {
 type JournalEntry =
   | { op: 'put'; r: ChunkRecord; text: string; v: string }
   | { op: 'del'; id: string };
+
+/** An index written by a newer version: left untouched (ArchivalIndex keeps it aside). */
+export class IndexTooNewError extends UnsupportedFileError {
+  constructor(
+    readonly dir: string,
+    readonly found: number,
+  ) {
+    super(`The archival index at ${dir} has schema ${found}, newer than this version understands (${SCHEMA_VERSION}).`);
+    this.name = 'IndexTooNewError';
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+function validateShardEntry(v: unknown, i: number): ShardEntry {
+  if (
+    !isObj(v) ||
+    typeof v.name !== 'string' ||
+    !/^shard-\d+$/.test(v.name) ||
+    !isCount(v.count) ||
+    !isCount(v.indexBytes) ||
+    !isCount(v.cacheBytes) ||
+    !isCount(v.textBytes) ||
+    !Array.isArray(v.deleted) ||
+    !v.deleted.every((d) => typeof d === 'string')
+  ) {
+    throw new Error(`"shards[${i}]" is not a shard entry`);
+  }
+  return { name: v.name, count: v.count, indexBytes: v.indexBytes, cacheBytes: v.cacheBytes, textBytes: v.textBytes, deleted: v.deleted as string[] };
+}
+
+/** A manifest of a newer schema is refused untouched; anything else that is not a manifest is damage. */
+function validateManifest(dir: string): (v: unknown) => Manifest {
+  return (v) => {
+    if (!isObj(v)) throw new Error('not a JSON object');
+    if (typeof v.schema === 'number' && Number.isInteger(v.schema) && v.schema > SCHEMA_VERSION) throw new IndexTooNewError(dir, v.schema);
+    if (v.schema !== SCHEMA_VERSION) throw new Error('"schema" is missing');
+    if (typeof v.embedderId !== 'string' || !isCount(v.dimensions) || v.dimensions === 0) throw new Error('"embedderId" or "dimensions" is missing');
+    if (!isCount(v.nextShard) || !isCount(v.journalGen) || !Array.isArray(v.shards)) throw new Error('"nextShard", "journalGen" or "shards" is missing');
+    return {
+      schema: SCHEMA_VERSION,
+      embedderId: v.embedderId,
+      dimensions: v.dimensions,
+      nextShard: v.nextShard,
+      journalGen: v.journalGen,
+      shards: v.shards.map(validateShardEntry),
+    };
+  };
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Journal lines are input like any file: checked field by field before they reach the store. */
+function validateJournalEntry(v: unknown): JournalEntry {
+  if (!isObj(v)) throw new Error('not an object');
+  if (v.op === 'del' && typeof v.id === 'string') return { op: 'del', id: v.id };
+  const r = v.r;
+  if (
+    v.op !== 'put' ||
+    typeof v.text !== 'string' ||
+    typeof v.v !== 'string' ||
+    !isObj(r) ||
+    typeof r.id !== 'string' ||
+    (r.source !== 'workspace' && r.source !== 'memory') ||
+    typeof r.path !== 'string' ||
+    !isNum(r.startLine) ||
+    !isNum(r.endLine) ||
+    !isNum(r.length) ||
+    ![r.language, r.hash, r.fileHash, r.time].every((x) => typeof x === 'string')
+  ) {
+    throw new Error('not a journal entry');
+  }
+  const record: ChunkRecord = {
+    id: r.id,
+    source: r.source,
+    path: r.path,
+    startLine: r.startLine,
+    endLine: r.endLine,
+    language: r.language as string,
+    hash: r.hash as string,
+    fileHash: r.fileHash as string,
+    time: r.time as string,
+    length: r.length,
+  };
+  return { op: 'put', r: record, text: v.text, v: v.v };
+}
+
+/**
+ * The journal being written. Opened in the background so that a flush can switch to a new
+ * generation synchronously: appends made meanwhile wait for the open, in the order they came.
+ */
+class Journal {
+  private readonly log: Promise<AppendLog<JournalEntry>>;
+
+  constructor(file: string, opened?: AppendLog<JournalEntry>) {
+    this.log = opened ? Promise.resolve(opened) : AppendLog.open(file, journalOptions(false)).then((r) => r.log);
+    // An open that fails is reported by the append that needs it.
+    this.log.catch(() => undefined);
+  }
+
+  async append(lines: readonly Buffer[]): Promise<void> {
+    if (lines.length > 0) await (await this.log).appendEncoded(lines);
+  }
+
+  async close(): Promise<void> {
+    await (await this.log.catch(() => null))?.close();
+  }
+}
+
+function journalOptions(readOnly: boolean) {
+  // Not synced per append: the index is rebuilt from the files if a power cut loses a tail.
+  return { validate: validateJournalEntry, durable: false, legacyJsonLines: true, readOnly };
+}
+
+export class ReadOnlyIndexError extends Error {
+  constructor() {
+    super("The archival index cannot be changed in this window: another window holds this workspace's memory.");
+    this.name = 'ReadOnlyIndexError';
+  }
+}
 
 export interface NewChunk {
   record: Omit<ChunkRecord, 'length'>;
@@ -244,7 +372,7 @@ export class ChunkStore {
   private readonly byPath = new Map<string, Set<string>>();
   private readonly liveBySource: Record<ArchivalSource, number> = { workspace: 0, memory: 0 };
   private totalLength = 0;
-  private journal: JournalWriter;
+  private journal: Journal | null;
   private flushing: Promise<void> | undefined;
   /**
    * Score sparse queries over their non-zero dimensions (see vectorSearch). Off
@@ -258,10 +386,13 @@ export class ChunkStore {
     private manifest: Manifest,
     private journalGen: number,
     private readonly notice: Notice,
+    /** Without the workspace lock: repairs stay in memory, writes throw ReadOnlyIndexError. */
+    readonly readOnly: boolean,
+    private readonly log: Notice,
   ) {
     this.memtable = new Segment(undefined, manifest.dimensions);
     this.segments.push(this.memtable);
-    this.journal = new JournalWriter(this.journalPath(journalGen));
+    this.journal = null;
   }
 
   get dimensions(): number {
@@ -269,27 +400,34 @@ export class ChunkStore {
   }
 
   /**
-   * Opens (or creates) the store in `dir`. Refuses a store built for another
-   * embedder or dimension; repairs or drops corrupt shards with a notice.
+   * Opens (or creates) the store in `dir`. Refuses a store built for another embedder or
+   * dimension, and one of a newer schema (IndexTooNewError, folder untouched). A damaged
+   * manifest is kept aside and the store starts empty; damaged shards are repaired or dropped.
+   * `notice` hears what the user must know (derived data rebuilt); `log` hears routine repairs.
    */
-  static async open(options: { dir: string; embedderId: string; dimensions: number; notice?: Notice }): Promise<ChunkStore> {
+  static async open(options: { dir: string; embedderId: string; dimensions: number; notice?: Notice; log?: Notice; readOnly?: boolean }): Promise<ChunkStore> {
     const { dir, embedderId, dimensions } = options;
     const notice = options.notice ?? (() => undefined);
-    await fs.mkdir(dir, { recursive: true });
+    const log = options.log ?? (() => undefined);
+    const readOnly = options.readOnly === true;
+    if (!readOnly) await fs.mkdir(dir, { recursive: true });
     const manifestPath = path.join(dir, 'manifest.json');
     let manifest: Manifest | undefined;
+    let lostManifest = false;
     try {
-      manifest = await readJsonFile<Manifest>(manifestPath);
+      manifest = await readJsonFile(manifestPath, validateManifest(dir), { readOnly });
     } catch (err) {
-      const aside = `${manifestPath}.corrupt-${Date.now()}`;
-      await fs.rename(manifestPath, aside).catch(() => undefined);
-      notice(`The archival index manifest at ${manifestPath} was unreadable (${(err as Error).message}); it was moved to ${aside} and the index starts empty. The workspace will be re-indexed.`);
-      await removeLeftovers(dir);
+      if (!(err instanceof UnreadableFileError)) throw err;
+      lostManifest = true;
+      const kept = err instanceof CorruptFileError ? `it was kept aside as ${path.basename(err.keptAs)} and ` : '';
+      notice(
+        `The archival index manifest ${path.join(path.basename(dir), 'manifest.json')} was damaged (${err.reason}); ${kept}the index of the workspace starts empty` +
+          (readOnly ? ' in this read-only window' : '') +
+          '. Remembered items are restored from memories.jsonl; the workspace files are re-indexed on the next index run (in VS Code when the window opens, on the command line with `memgpt index`).',
+      );
+      if (!readOnly) await removeLeftovers(dir);
     }
     if (manifest) {
-      if (typeof manifest.schema !== 'number' || manifest.schema > SCHEMA_VERSION) {
-        throw new Error(`The archival index at ${dir} has schema ${String(manifest.schema)}, newer than this version understands (${SCHEMA_VERSION}). Update the extension, or delete that folder to rebuild the index.`);
-      }
       if (manifest.dimensions !== dimensions || manifest.embedderId !== embedderId) {
         throw new DimensionMismatchError(
           `The archival index at ${dir} holds ${manifest.dimensions}-dimensional vectors from "${manifest.embedderId}", but the embedder "${embedderId}" produces ${dimensions}-dimensional ones. ` +
@@ -298,18 +436,26 @@ export class ChunkStore {
       }
     } else {
       manifest = { schema: SCHEMA_VERSION, embedderId, dimensions, nextShard: 1, journalGen: 1, shards: [] };
-      await writeFileAtomic(manifestPath, JSON.stringify(manifest));
+      if (!readOnly) await atomicWriteFile(manifestPath, JSON.stringify(manifest));
     }
-    const journals = (await fs.readdir(dir))
+    // Journals and shards of a lost manifest are unreachable: a read-only window leaves them to the writer.
+    const names = lostManifest && readOnly ? [] : await fs.readdir(dir).catch(() => [] as string[]);
+    const journals = names
       .map((f) => /^journal-(\d+)\.log$/.exec(f))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .filter((g) => g >= manifest!.journalGen)
       .sort((a, b) => a - b);
     const gen = journals.length > 0 ? journals[journals.length - 1]! : manifest.journalGen;
-    const store = new ChunkStore(dir, manifest, gen, notice);
-    await store.loadShards();
-    for (const g of journals) await store.replayJournal(g);
+    const store = new ChunkStore(dir, lostManifest && readOnly ? { ...manifest, shards: [] } : manifest, gen, notice, readOnly, log);
+    try {
+      await store.loadShards();
+      for (const g of journals) await store.replayJournal(g, g === gen);
+      if (!readOnly) store.journal ??= new Journal(store.journalPath(gen));
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
     store.maybeFlush();
     return store;
   }
@@ -335,19 +481,27 @@ export class ChunkStore {
           if (content.records.length !== entry.count) throw new CorruptShardError(`${entry.name}/index.pb holds ${content.records.length} chunks, expected ${entry.count}`);
           const all = await readAllShardTexts(texts);
           const postings = await this.postingsFor(content.records, all);
-          entry.cacheBytes = await writeShardCache(shardDir, { ...content, postings }, dims);
-          loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
-          changed = true;
-          this.notice(`Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`);
+          if (this.readOnly) {
+            // Served from the Vectra copy, in memory: the window holding the lock rewrites the cache.
+            loaded = { ...content, postings, texts };
+          } else {
+            entry.cacheBytes = await writeShardCache(shardDir, { ...content, postings }, dims);
+            loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
+            changed = true;
+          }
+          this.log(`Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`);
         }
       } catch (err) {
         if (!(err instanceof CorruptShardError)) throw err;
         this.notice(
-          `Archival index: shard ${entry.name} is damaged beyond repair (${err.message}); its ${entry.count} chunks were dropped. ` +
-            'The workspace files they came from are re-indexed by the next reconcile; remembered items are restored from the memory log.',
+          `Archival index: shard ${entry.name} is damaged beyond repair (${err.message}); its ${entry.count} chunks were dropped` +
+            (this.readOnly ? ' in this read-only window' : '') +
+            '. Remembered items are restored from memories.jsonl; the workspace files are re-indexed on the next index run (in VS Code when the window opens, on the command line with `memgpt index`).',
         );
-        await fs.rm(shardDir, { recursive: true, force: true });
-        changed = true;
+        if (!this.readOnly) {
+          await fs.rm(shardDir, { recursive: true, force: true });
+          changed = true;
+        }
         continue;
       }
       const seg = new Segment(entry.name, dims, { loaded, dict: this.dict });
@@ -355,7 +509,7 @@ export class ChunkStore {
       const deleted = new Set(entry.deleted);
       if (deleted.size > 0) for (let i = 0; i < seg.size; i++) if (deleted.has(seg.records[i]!.id)) this.markDead(seg, i);
       kept.push(entry);
-      void this.checkVectraCopy(entry, seg);
+      if (!this.readOnly) void this.checkVectraCopy(entry, seg);
     }
     if (changed) {
       this.manifest = { ...this.manifest, shards: kept };
@@ -376,15 +530,18 @@ export class ChunkStore {
     try {
       entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions) }, seg.dimensions);
       await this.saveManifest();
-      this.notice(`Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`);
+      this.log(`Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`);
     } catch (err) {
-      this.notice(`Archival index: could not repair the Vectra copy of shard ${entry.name}: ${(err as Error).message}`);
+      this.log(`Archival index: could not repair the Vectra copy of shard ${entry.name}: ${(err as Error).message}`);
     }
   }
 
-  private async replayJournal(gen: number): Promise<void> {
-    const { entries, tornBytes } = await readJournal<JournalEntry>(this.journalPath(gen));
-    if (tornBytes > 0) this.notice(`Archival index: the last ${tornBytes} bytes of journal-${gen}.log were a torn write (the editor stopped mid-save); they were dropped.`);
+  /** Replays one journal; the newest (`current`) stays open for appends. */
+  private async replayJournal(gen: number, current: boolean): Promise<void> {
+    const { log, entries, report } = await AppendLog.open<JournalEntry>(this.journalPath(gen), journalOptions(this.readOnly));
+    if (current && !this.readOnly) this.journal = new Journal(this.journalPath(gen), log);
+    else await log.close();
+    this.reportJournal(`journal-${gen}.log`, report);
     for (const e of entries) {
       if (e.op === 'put') {
         try {
@@ -394,6 +551,21 @@ export class ChunkStore {
         }
       } else if (e.op === 'del') this.deleteInMemory(e.id);
     }
+  }
+
+  private reportJournal(name: string, report: AppendLogOpenReport): void {
+    if (report.tornPartialLine && report.droppedTailLines === 0) {
+      this.log(`Archival index: the last ${report.droppedTailBytes} bytes of ${name} were a torn write (the editor stopped mid-save); they were ${this.readOnly ? 'skipped' : 'dropped'}.`);
+    }
+    const damaged = report.droppedTailLines + report.corruptLinesSkipped + report.invalidEntriesSkipped;
+    if (damaged > 0) {
+      this.notice(
+        `Archival index: ${damaged} damaged line(s) in ${name} were skipped` +
+          (report.tailKeptAs ? ` (the damaged end was kept as ${path.basename(report.tailKeptAs)})` : '') +
+          '; the workspace files they described are re-indexed on the next index run.',
+      );
+    }
+    if (report.legacyLines > 0 && !this.readOnly) this.log(`Archival index: ${name} was converted to checksummed lines (${report.legacyLines} entries).`);
   }
 
   private postingsFor(records: ChunkRecord[], texts: string[]) {
@@ -438,7 +610,7 @@ export class ChunkStore {
     }
   }
 
-  private insertInMemory(record: ChunkRecord, text: string, vector: Float32Array): void {
+  private insertInMemory(record: Omit<ChunkRecord, 'length'>, text: string, vector: Float32Array): void {
     const { counts, length } = countTerms(lexicalText(record, text), this.dict);
     const r: ChunkRecord = { ...record, length };
     const i = this.memtable.append(r, text, vector, packCounts(counts));
@@ -458,13 +630,22 @@ export class ChunkStore {
   }
 
   /**
+   * Read-only stores: adds chunks to memory only, so a read-only window can search what the
+   * window holding the lock has not indexed yet (remembered items missing from the index).
+   */
+  addInMemory(chunks: readonly NewChunk[]): void {
+    if (!this.readOnly) throw new Error('addInMemory is for read-only stores; use add, which is durable.');
+    for (const c of chunks) this.insertInMemory(c.record, c.text, c.vector);
+  }
+
+  /**
    * Deletes `removeIds` and adds `chunks` in one journal write, so a crash keeps
    * both or neither. Term counting is done first, in slices that yield to the
    * event loop; the ids to remove are read only then (a function, so that a
    * concurrent replace of the same file cannot leave duplicates).
    */
   async replace(removeIds: Iterable<string> | (() => Iterable<string>), chunks: readonly NewChunk[]): Promise<void> {
-    this.assertOpen();
+    this.assertWritable();
     for (const c of chunks) {
       if (c.vector.length !== this.dimensions) {
         throw new DimensionMismatchError(`A ${c.vector.length}-dimensional vector cannot go into an index of ${this.dimensions}-dimensional vectors.`);
@@ -478,28 +659,28 @@ export class ChunkStore {
       const { counts, length } = countTerms(lexicalText(c.record, c.text), this.dict);
       const record: ChunkRecord = { ...c.record, length };
       const entry: JournalEntry = { op: 'put', r: record, text: c.text, v: encodeVector(c.vector) };
-      prepared.push({ record, counts: packCounts(counts), line: encodeJournalLine(entry) });
+      prepared.push({ record, counts: packCounts(counts), line: encodeLogLine(entry) });
       await slice.check();
     }
     this.assertOpen();
     const lines: Buffer[] = [];
-    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) lines.push(encodeJournalLine({ op: 'del', id } satisfies JournalEntry));
+    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) lines.push(encodeLogLine({ op: 'del', id } satisfies JournalEntry));
     chunks.forEach((c, k) => {
       const p = prepared[k]!;
       const i = this.memtable.append(p.record, c.text, c.vector, p.counts);
       this.indexRecord(this.memtable, i);
       lines.push(p.line);
     });
-    await this.journal.appendEncoded(lines);
+    await this.journal!.append(lines);
     this.maybeFlush();
   }
 
   /** Deletes chunks by id; unknown ids are ignored. Returns how many were deleted. */
   async remove(ids: Iterable<string>): Promise<number> {
-    this.assertOpen();
+    this.assertWritable();
     const entries: JournalEntry[] = [];
     for (const id of ids) if (this.deleteInMemory(id)) entries.push({ op: 'del', id });
-    await this.journal.append(entries);
+    await this.journal!.append(entries.map((e) => encodeLogLine(e)));
     this.maybeFlush();
     return entries.length;
   }
@@ -634,6 +815,7 @@ export class ChunkStore {
   }
 
   private maybeFlush(): void {
+    if (this.readOnly) return;
     if (this.memtable.size - this.memtable.deadCount >= SHARD_MAX_CHUNKS && !this.flushing) {
       this.flush().catch((err: unknown) => this.notice(`Archival index: writing a shard failed (${(err as Error).message}); the data stays in the journal and is retried later.`));
     }
@@ -649,6 +831,7 @@ export class ChunkStore {
    * then drops the journal they came from. Single-flight.
    */
   flush(): Promise<void> {
+    if (this.readOnly) return Promise.resolve(); // the window holding the lock writes shards
     if (this.flushing) return this.flushing.then(() => this.flush());
     const run = this.runFlush().finally(() => {
       this.flushing = undefined;
@@ -667,8 +850,8 @@ export class ChunkStore {
     const oldWriter = this.journal;
     const newGen = this.journalGen + 1;
     this.journalGen = newGen;
-    this.journal = new JournalWriter(this.journalPath(newGen));
-    await oldWriter.close();
+    this.journal = new Journal(this.journalPath(newGen));
+    await oldWriter?.close();
 
     const sources: { seg: Segment; index: number }[] = [];
     for (const seg of [...compact, frozen]) for (let i = 0; i < seg.size; i++) if (!seg.dead[i]) sources.push({ seg, index: i });
@@ -750,7 +933,7 @@ export class ChunkStore {
       const seg = bySeg.get(e.name);
       if (seg) e.deleted = seg.records.filter((_, i) => seg.dead[i]).map((r) => r.id);
     }
-    await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest));
+    await atomicWriteFile(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest));
   }
 
   /** Waits for background work and closes the journal; the memtable stays in the journal for the next open. */
@@ -758,12 +941,17 @@ export class ChunkStore {
     if (this.closed) return;
     await this.idle();
     this.closed = true;
-    await this.journal.close();
+    await this.journal?.close();
     for (const seg of this.segments) seg.release();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new Error('The archival index is closed.');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readOnly) throw new ReadOnlyIndexError();
   }
 }
 

@@ -15,7 +15,7 @@ import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
 import type { StoredPostings } from './lexical';
-import { writeFileAtomic } from './atomicFile';
+import { atomicWriteFile } from '../storage/atomicFile';
 import type { TimeSlice } from './slice';
 import { encodeVectraIndex, type VectraMetadata } from './vectraShardEncoder';
 
@@ -115,7 +115,7 @@ export async function writeShardTexts(shardDir: string, texts: readonly string[]
   head.write(TEXTS_MAGIC, 0, 'ascii');
   head.writeUInt32LE(texts.length, 8);
   const file = Buffer.concat([head, Buffer.from(offsets.buffer), ...blobs]);
-  await writeFileAtomic(shardTextsPath(shardDir), file);
+  await atomicWriteFile(shardTextsPath(shardDir), file);
   return { bytes: file.length, index: { textOffsets: offsets, textStart: 12 + offsets.byteLength, textsPath: shardTextsPath(shardDir) } };
 }
 
@@ -166,7 +166,7 @@ export async function writeVectraShard(shardDir: string, content: Pick<ShardCont
     },
     slice,
   );
-  await writeFileAtomic(shardIndexPath(shardDir), file);
+  await atomicWriteFile(shardIndexPath(shardDir), file);
   return file.length;
 }
 
@@ -224,7 +224,7 @@ export async function writeShardCache(shardDir: string, content: Pick<ShardConte
   push(new Uint8Array(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength));
   push(new Uint8Array(p.tfs.buffer, p.tfs.byteOffset, p.tfs.byteLength));
   const file = Buffer.concat(parts);
-  await writeFileAtomic(shardCachePath(shardDir), file);
+  await atomicWriteFile(shardCachePath(shardDir), file);
   return file.length;
 }
 

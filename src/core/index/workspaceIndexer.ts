@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CATALOG_SAVE_INTERVAL_MS } from '../limits';
 import type { ArchivalIndex } from './archivalIndex';
-import { writeFileAtomic } from './atomicFile';
+import { atomicWriteFile } from '../storage/atomicFile';
 import { chunkTextSliced } from './chunker';
 import { TimeSlice, yieldToEventLoop } from './slice';
 import { discoverFiles, readIndexableFile, WorkspaceFileFilter, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery';
@@ -169,7 +169,7 @@ export class WorkspaceIndexer {
     this.lastCatalogSave = Date.now();
     const file: CatalogFile = { schema: 1, files: Object.fromEntries(this.catalog) };
     await fs.mkdir(path.dirname(this.catalogPath), { recursive: true });
-    await writeFileAtomic(this.catalogPath, JSON.stringify(file));
+    await atomicWriteFile(this.catalogPath, JSON.stringify(file));
   }
 
   private async waitIfPaused(signal?: AbortSignal): Promise<void> {

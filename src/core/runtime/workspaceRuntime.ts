@@ -241,6 +241,9 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       dir: this.storage.layout.archivalDir,
       embedder: this.embedder,
       log: (m: string) => this.log('info', m),
+      // Derived data rebuilt, or damaged lines in what the user asked to remember: said, never silent.
+      notice: (m: string) => this.storage.notices.post(m, m),
+      readOnly: this.storage.readOnly,
     });
   }
 

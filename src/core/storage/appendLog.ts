@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { fsyncDirectory, type Validator } from './atomicFile';
+import { atomicWriteFile, fsyncDirectory, type Validator } from './atomicFile';
 
 /**
  * An append-only JSON-lines file that survives crashes.
@@ -33,6 +33,8 @@ export interface AppendLogOpenReport {
   invalidEntriesSkipped: number;
   /** A last line whose only damage was a missing newline: the newline was added. */
   repairedMissingNewline: boolean;
+  /** Lines of the old unchecksummed format (plain JSON) accepted; rewritten with checksums unless read-only. */
+  legacyLines: number;
 }
 
 export interface AppendLogOptions<T> {
@@ -44,6 +46,16 @@ export interface AppendLogOptions<T> {
    * skipped, never cut. append() rejects.
    */
   readOnly?: boolean;
+  /**
+   * Default true: an append resolves once it is on disk (fdatasync). False for data that can be
+   * rebuilt (the workspace index journal), where a sync per saved file costs more than it saves.
+   */
+  durable?: boolean;
+  /**
+   * Also accept lines of the old format, plain JSON without a checksum (the index's former
+   * journal writer). A writable open migrates the file to checksummed lines in one atomic write.
+   */
+  legacyJsonLines?: boolean;
 }
 
 export class ReadOnlyLogError extends Error {
@@ -86,25 +98,40 @@ export function encodeLogLine(entry: unknown): Buffer {
   return Buffer.concat([head, body, Buffer.from('\n')]);
 }
 
-type LineVerdict<T> = { ok: true; entry: T; valid: true } | { ok: true; valid: false } | { ok: false };
+type LineVerdict<T> = ({ ok: true; entry: T; valid: true } | { ok: true; valid: false } | { ok: false }) & { legacy?: unknown };
 
-function decodeLine<T>(buf: Buffer, start: number, end: number, validate?: Validator<T>): LineVerdict<T> {
-  if (end - start < CHECKSUM_HEX + 2 || buf[start + CHECKSUM_HEX] !== SPACE) return { ok: false };
-  const expected = Number.parseInt(buf.toString('latin1', start, start + CHECKSUM_HEX), 16);
-  if (!Number.isFinite(expected)) return { ok: false };
-  const body = buf.subarray(start + CHECKSUM_HEX + 1, end);
-  if (crc32(body) !== expected) return { ok: false };
+const OPEN_BRACE = 0x7b;
+const HEX_DIGIT = /^[0-9a-f]{8}$/;
+
+function decodeLine<T>(buf: Buffer, start: number, end: number, validate?: Validator<T>, legacy = false): LineVerdict<T> {
+  const checksummed = end - start >= CHECKSUM_HEX + 2 && buf[start + CHECKSUM_HEX] === SPACE && HEX_DIGIT.test(buf.toString('latin1', start, start + CHECKSUM_HEX));
   let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
+  let legacyValue: unknown;
+  if (checksummed) {
+    const expected = Number.parseInt(buf.toString('latin1', start, start + CHECKSUM_HEX), 16);
+    const body = buf.subarray(start + CHECKSUM_HEX + 1, end);
+    if (crc32(body) !== expected) return { ok: false };
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { ok: false };
+    }
+  } else if (legacy && buf[start] === OPEN_BRACE) {
+    // The old format: one JSON object per line and nothing to check it against but JSON itself.
+    try {
+      value = legacyValue = JSON.parse(buf.toString('utf8', start, end));
+    } catch {
+      return { ok: false };
+    }
+  } else {
     return { ok: false };
   }
-  if (!validate) return { ok: true, entry: value as T, valid: true };
+  const mark = legacyValue === undefined ? {} : { legacy: legacyValue };
+  if (!validate) return { ok: true, entry: value as T, valid: true, ...mark };
   try {
-    return { ok: true, entry: validate(value), valid: true };
+    return { ok: true, entry: validate(value), valid: true, ...mark };
   } catch {
-    return { ok: true, valid: false };
+    return { ok: true, valid: false, ...mark };
   }
 }
 
@@ -123,6 +150,7 @@ export class AppendLog<T> {
     readonly file: string,
     private readonly handle: fsp.FileHandle | null,
     private bytes: number,
+    private readonly durable = true,
   ) {}
 
   /** Opens (creating if needed) and reads the log, repairing a torn or corrupt tail. */
@@ -149,6 +177,7 @@ export class AppendLog<T> {
       corruptLinesSkipped: 0,
       invalidEntriesSkipped: 0,
       repairedMissingNewline: false,
+      legacyLines: 0,
     };
     const entries: T[] = [];
     let goodEnd = 0; // byte offset just after the last good line
@@ -157,8 +186,9 @@ export class AppendLog<T> {
     while (pos < buf.length) {
       const nl = buf.indexOf(NEWLINE, pos);
       const end = nl === -1 ? buf.length : nl;
-      const verdict = decodeLine(buf, pos, end, options.validate);
+      const verdict = decodeLine(buf, pos, end, options.validate, options.legacyJsonLines === true);
       if (verdict.ok) {
+        if (verdict.legacy !== undefined) report.legacyLines++;
         if (verdict.valid) entries.push(verdict.entry);
         else report.invalidEntriesSkipped++;
         report.corruptLinesSkipped += badSinceGood;
@@ -180,6 +210,9 @@ export class AppendLog<T> {
       const log = new AppendLog<T>(file, null, goodEnd);
       log.validate = options.validate;
       return { log, entries, report };
+    }
+    if (report.legacyLines > 0) {
+      return AppendLog.migrateLegacy(file, buf, goodEnd, entries, report, options);
     }
     if (report.droppedTailBytes > 0) {
       // A torn write is one unfinished line after good ones; a file without a single good line
@@ -206,7 +239,41 @@ export class AppendLog<T> {
       bytes += 1;
     }
     if (created) await fsyncDirectory(path.dirname(file));
-    return { log: new AppendLog<T>(file, handle, bytes), entries, report };
+    return { log: new AppendLog<T>(file, handle, bytes, options.durable !== false), entries, report };
+  }
+
+  /**
+   * Rewrites a file holding old-format lines with checksums, in one atomic write: a crash leaves
+   * the old file or the new one. Bad lines between good ones stay as they were (skipped again on
+   * every open, never deleted); a damaged tail is kept aside as in `open`.
+   */
+  private static async migrateLegacy<T>(
+    file: string,
+    buf: Buffer,
+    goodEnd: number,
+    entries: T[],
+    report: AppendLogOpenReport,
+    options: AppendLogOptions<T>,
+  ): Promise<{ log: AppendLog<T>; entries: T[]; report: AppendLogOpenReport }> {
+    if (report.droppedTailLines > 0) {
+      const keptAs = `${file}.tail-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await fsp.writeFile(keptAs, buf.subarray(goodEnd));
+      report.tailKeptAs = keptAs;
+    }
+    const pieces: Buffer[] = [];
+    for (let pos = 0; pos < goodEnd; ) {
+      const nl = buf.indexOf(NEWLINE, pos);
+      const end = nl === -1 || nl >= goodEnd ? goodEnd : nl;
+      const verdict = decodeLine(buf, pos, end, undefined, true);
+      if (verdict.legacy !== undefined) pieces.push(encodeLogLine(verdict.legacy));
+      else if (end > pos) pieces.push(buf.subarray(pos, end), Buffer.from('\n'));
+      pos = end + 1;
+    }
+    const migrated = Buffer.concat(pieces);
+    await atomicWriteFile(file, migrated);
+    report.repairedMissingNewline = false;
+    const handle = await fsp.open(file, 'a');
+    return { log: new AppendLog<T>(file, handle, migrated.length, options.durable !== false), entries, report };
   }
 
   get readOnly(): boolean {
@@ -260,10 +327,19 @@ export class AppendLog<T> {
   append(entries: readonly T[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`Cannot append to ${this.file}: the log is closed.`));
     if (!this.handle) return Promise.reject(new ReadOnlyLogError(this.file));
-    if (entries.length === 0) return Promise.resolve();
-    const lines = entries.map((e) => encodeLogLine(e));
+    return this.appendEncoded(entries.map((e) => encodeLogLine(e)));
+  }
+
+  /**
+   * Appends lines already made by `encodeLogLine` (callers that encode big batches in time
+   * slices: as bytes, the JSON strings die young instead of waiting for the write).
+   */
+  appendEncoded(lines: readonly Buffer[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`Cannot append to ${this.file}: the log is closed.`));
+    if (!this.handle) return Promise.reject(new ReadOnlyLogError(this.file));
+    if (lines.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ lines, resolve, reject });
+      this.queue.push({ lines: [...lines], resolve, reject });
       if (!this.writing) this.writing = this.drain();
     });
   }
@@ -280,7 +356,7 @@ export class AppendLog<T> {
           const r = await handle.write(data, written, data.length - written);
           written += r.bytesWritten;
         }
-        await handle.datasync();
+        if (this.durable) await handle.datasync();
         this.bytes += data.length;
         for (const b of batch) b.resolve();
       } catch (err) {
