@@ -67,7 +67,11 @@ export interface HistoryPage {
 export interface ViewState {
   /** 'none' when the host has no agent (not started, failed to start): the view says so. */
   backend: 'ready' | 'none';
-  /** Why there is no backend; with a backend, a standing condition (Restricted Mode, read-only window). */
+  /**
+   * Why there is no backend; with a backend, standing conditions, one per line: Restricted Mode or
+   * a read-only window, then damage found in the memory and what was done (a file kept aside, an
+   * agent recovered, the index rebuilt).
+   */
   notice?: string;
   agents: AgentSummary[];
   activeAgentId: string | null;
