@@ -83,7 +83,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   async retry(): Promise<void> {
-    this.startTurn({ type: 'heartbeat', reason: RETRY_REASON });
+    this.startTurn({ type: 'manual_heartbeat', reason: RETRY_REASON });
   }
 
   private startTurn(input: Parameters<WorkspaceRuntime['handle']>[0]): void {

@@ -27,6 +27,7 @@ const EVENT_ICONS: Record<SystemEventKind, string> = {
   selection_remembered: 'bookmark',
   core_memory_edited_by_user: 'edit',
   heartbeat: 'pulse',
+  manual_heartbeat: 'refresh',
   timer: 'clock',
   memory_pressure: 'warning',
   summary: 'fold',

@@ -315,6 +315,7 @@ export class Agent {
     const signal = options.signal;
     const result: TurnResult = { reason: 'done', steps: 0, messages: [] };
     try {
+      // Pausing stops automatic wake-ups only; a heartbeat the user asked for (Retry) still runs.
       if ((input.type === 'timer' || input.type === 'heartbeat') && this.pausedNow()) {
         await this.enqueue(input);
         result.reason = 'paused';
@@ -334,8 +335,7 @@ export class Agent {
           result.reason = 'cancelled';
           break;
         }
-        this.drainPending();
-        await this.manageMemory(signal);
+        // The limit comes first: a turn that stops here must not pay for a summary it will not use.
         if (result.steps >= this.stepLimit) {
           this.emit({
             type: 'system_event',
@@ -345,6 +345,8 @@ export class Agent {
           result.reason = 'step_limit';
           break;
         }
+        this.drainPending();
+        await this.manageMemory(signal);
         result.steps++;
         this.state.counters.steps++;
         const stepId = `s${this.state.counters.steps}`;

@@ -256,11 +256,11 @@ export class ContextWindow {
     return this.counter.countMessage(e.message) < largestTokens;
   }
 
-  /** Final resort: halves the summary (the newest part is kept). Returns false when it is already short. */
+  /** Final resort: halves the summary, keeping its start (as Summarizer.clip does). Returns false when it is already short. */
   shrinkSummary(): boolean {
     if (!this.summary || this.summary.text.length < 80) return false;
     const text = this.summary.text;
-    this.summary = { ...this.summary, text: `...${text.slice(Math.floor(text.length / 2))}` };
+    this.summary = { ...this.summary, text: `${text.slice(0, Math.ceil(text.length / 2))}...` };
     return true;
   }
 }

@@ -11,7 +11,10 @@ export type AgentInput =
   | { type: 'file_saved'; path: string }
   | { type: 'selection_remembered'; path: string; startLine: number; endLine: number; memoryId: string }
   | { type: 'core_memory_edited_by_user'; label: string }
+  /** An automatic wake-up (file events, timers): not run while heartbeats are paused. */
   | { type: 'heartbeat'; reason: string }
+  /** A wake-up the user asked for (Retry): runs even while heartbeats are paused. */
+  | { type: 'manual_heartbeat'; reason: string }
   | { type: 'timer'; text: string };
 
 export interface ContextUsage {

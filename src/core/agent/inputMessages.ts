@@ -122,6 +122,8 @@ export function renderInput(input: AgentInput, now: Date): RenderedInput {
         message: `${HIDDEN} The user edited your core memory block "${input.label}" by hand; the system message shows the new text.`,
       });
     case 'heartbeat':
+    case 'manual_heartbeat':
+      // The model reads both the same way; only pausing tells them apart.
       return sys('heartbeat', `Heartbeat: ${input.reason}`, { reason: `${HIDDEN} ${input.reason}` });
     case 'timer':
       return sys('timer', input.text, { message: `${HIDDEN} ${input.text}` });

@@ -130,13 +130,16 @@ export class Summarizer {
     return this.clip(text);
   }
 
-  /** Cuts a summary to maxSummaryTokens, keeping its end (the newest facts) when it must cut. */
+  /**
+   * Cuts a summary to maxSummaryTokens, keeping its start: the summary is recursive, so facts
+   * cut from its start (the oldest) are lost for good, while its end is rewritten next flush.
+   */
   clip(text: string): string {
     if (this.counter.countText(text) <= this.maxSummaryTokens) return text;
     let chars = this.maxSummaryTokens * CHARS_PER_TOKEN_ESTIMATE;
     let out = text;
     for (let i = 0; i < 8; i++) {
-      out = `...${text.slice(Math.max(0, text.length - chars))}`;
+      out = `${text.slice(0, chars)}...`;
       if (this.counter.countText(out) <= this.maxSummaryTokens) return out;
       chars = Math.floor(chars * 0.8);
     }

@@ -213,7 +213,7 @@ export class CoreMemory {
     const requested = charCount(value);
     // A block already over its limit (limits lowered since it was saved) may still shrink.
     if (requested > block.limit && requested >= charCount(block.value)) {
-      throw new CoreMemoryError(`Edit failed: Exceeds ${block.limit} character limit (requested ${requested}).`);
+      throw new CoreMemoryError(`Edit failed: Exceeds ${block.limit} character limit (requested ${requested}).${overflowAdvice(block.label, source)}`);
     }
     block.value = value;
     this.modified = this.now().toISOString();
@@ -226,6 +226,15 @@ export class CoreMemory {
       }
     }
   }
+}
+
+/**
+ * MemGPT's advice after an over-limit edit: without it a model tends to retry the same edit.
+ * The user editing a block by hand gets a plain instruction instead (they have no archival tool).
+ */
+function overflowAdvice(label: string, source: CoreMemoryChange['source']): string {
+  if (source === 'user') return ' Shorten the text and save again.';
+  return ` Consider summarizing existing core memories in '${label}' and/or moving lower priority content to archival memory (archival_memory_insert) to free up space in core memory, then try again.`;
 }
 
 function requireText(value: unknown, name: string): asserts value is string {

@@ -10,6 +10,10 @@ function fresh(): CoreMemory {
 }
 
 /** Runs `edit`, expects a CoreMemoryError with exactly `message`, and checks nothing changed or fired. */
+/** MemGPT's advice after an over-limit edit by the agent. */
+const advice = (label: string) =>
+  ` Consider summarizing existing core memories in '${label}' and/or moving lower priority content to archival memory (archival_memory_insert) to free up space in core memory, then try again.`;
+
 function expectRefused(mem: CoreMemory, edit: () => void, message: string | RegExp): void {
   const before = JSON.stringify(mem.toJSON());
   const rendered = mem.render();
@@ -44,7 +48,7 @@ test('append over the limit: MemGPT error text, nothing applied', () => {
   const mem = fresh();
   const room = CORE_MEMORY_BLOCK_LIMIT_CHARS - charCount(mem.get('human')) - 1; // -1 for the newline
   const requested = charCount(mem.get('human')) + 1 + room + 1;
-  expectRefused(mem, () => mem.append('human', 'x'.repeat(room + 1)), `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${requested}).`);
+  expectRefused(mem, () => mem.append('human', 'x'.repeat(room + 1)), `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${requested}).${advice('human')}`);
   mem.append('human', 'x'.repeat(room));
   assert.equal(charCount(mem.get('human')), CORE_MEMORY_BLOCK_LIMIT_CHARS, 'exactly at the limit is allowed');
 });
@@ -53,7 +57,7 @@ test('the project block has its own, larger limit', () => {
   const mem = fresh();
   assert.equal(mem.limit('project'), CORE_MEMORY_PROJECT_LIMIT_CHARS);
   mem.append('project', 'p'.repeat(CORE_MEMORY_PROJECT_LIMIT_CHARS));
-  expectRefused(mem, () => mem.append('project', 'q'), `Edit failed: Exceeds ${CORE_MEMORY_PROJECT_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_PROJECT_LIMIT_CHARS + 2}).`);
+  expectRefused(mem, () => mem.append('project', 'q'), `Edit failed: Exceeds ${CORE_MEMORY_PROJECT_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_PROJECT_LIMIT_CHARS + 2}).${advice('project')}`);
 });
 
 test('characters are code points: an emoji counts once', () => {
@@ -92,7 +96,7 @@ test('replace swaps every occurrence, can delete, and respects the limit', () =>
   expectRefused(
     mem,
     () => mem.replace('human', 'tea', 't'.repeat(CORE_MEMORY_BLOCK_LIMIT_CHARS)),
-    `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_BLOCK_LIMIT_CHARS + 7}).`,
+    `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_BLOCK_LIMIT_CHARS + 7}).${advice('human')}`,
   );
 });
 

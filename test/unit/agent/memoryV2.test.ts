@@ -1,0 +1,98 @@
+/**
+ * Issue 14 (Memory v2), items 5–8, in the real loop: the real `openai` client against the
+ * scripted server, real recall on disk (agentHarness.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { content, sendMessage, toolCall, toolCalls, type FakeResponder, type RecordedRequest } from '../../fixtures/fakeOpenAIServer';
+import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
+import { makeHarness, lastToolResults, stepRequests, summaryRequests } from './agentHarness';
+
+function messagesOf(req: RecordedRequest): ChatMessage[] {
+  return (req.body as { messages: ChatMessage[] }).messages;
+}
+
+function hasTools(req: RecordedRequest): boolean {
+  return ((req.body as { tools?: unknown[] }).tools?.length ?? 0) > 0;
+}
+
+/** About `words` * 2 tokens of varied text. */
+function filler(i: number, words = 150): string {
+  return Array.from({ length: words }, (_, k) => `w${(k * 7 + i * 13) % 211}x`).join(' ');
+}
+
+function bigFile(lines: number): string {
+  return Array.from({ length: lines }, (_, i) => `line ${i}: ${filler(i, 12)}`).join('\n');
+}
+
+// ─── Item 8: smaller defects ─────────────────────────────────────────────────
+
+test('Retry (a manual heartbeat) runs a step while heartbeats are paused; an automatic one does not', async () => {
+  const h = await makeHarness();
+  try {
+    h.server.enqueue(toolCall('pause_heartbeats', { minutes: 30 }));
+    assert.equal((await h.agent.handle({ type: 'user_message', text: 'quiet please' })).reason, 'paused');
+    const before = h.server.chatRequests().length;
+    assert.equal((await h.agent.handle({ type: 'heartbeat', reason: 'files changed' })).reason, 'paused');
+    assert.equal(h.server.chatRequests().length, before, 'an automatic heartbeat waits for the pause to end');
+    h.server.enqueue(sendMessage('Trying again.'));
+    const r = await h.agent.handle({ type: 'manual_heartbeat', reason: 'The user asked to try again.' });
+    assert.equal(r.reason, 'done');
+    assert.equal(r.steps, 1);
+    assert.deepEqual(r.messages, ['Trying again.']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a core-memory overflow keeps MemGPT advice to move content to archival memory', async () => {
+  const h = await makeHarness();
+  try {
+    h.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'x'.repeat(2100), request_heartbeat: true }), sendMessage('ok'));
+    await h.agent.handle({ type: 'user_message', text: 'remember this' });
+    const result = lastToolResults(h.server)[0]!;
+    assert.equal(result.status, 'Failed');
+    assert.match(result.message, /Exceeds 2000 character limit[\s\S]*moving lower priority content to archival memory/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('an over-long summary keeps its start, not its end', async () => {
+  const responder: FakeResponder = (req) => {
+    if (!hasTools(req)) return content(`FIRST-FACT-START ${filler(1, 600)} LAST-FACT-END`);
+    return sendMessage('noted');
+  };
+  const h = await makeHarness({ server: { responder }, settings: { contextWindow: 2048 } });
+  try {
+    for (let i = 0; i < 30 && summaryRequests(h.server).length === 0; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 60)}` });
+    assert.ok(summaryRequests(h.server).length > 0, 'a flush happened');
+    await h.agent.handle({ type: 'user_message', text: 'next' });
+    const summary = messagesOf(stepRequests(h.server).at(-1)!)[1]!.content as string;
+    assert.match(summary, /hidden from view/);
+    assert.match(summary, /FIRST-FACT-START/);
+    assert.doesNotMatch(summary, /LAST-FACT-END/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('the step limit is checked before memory management: a stopped turn makes no summary request', async () => {
+  const h = await makeHarness({ settings: { contextWindow: 2048, stepLimit: 1 }, files: { 'big.txt': bigFile(400) } });
+  try {
+    h.server.enqueue(
+      toolCalls([
+        { name: 'read_file', arguments: { path: 'big.txt', request_heartbeat: true } },
+        { name: 'read_file', arguments: { path: 'big.txt', start_line: 100, request_heartbeat: true } },
+        { name: 'read_file', arguments: { path: 'big.txt', start_line: 200, request_heartbeat: true } },
+      ]),
+    );
+    const r = await h.agent.handle({ type: 'user_message', text: 'read it all' });
+    assert.equal(r.reason, 'step_limit');
+    assert.equal(summaryRequests(h.server).length, 0, 'no summary request after the last step');
+    const kinds = h.events.filter((e) => e.type === 'system_event').map((e) => (e.type === 'system_event' ? e.kind : ''));
+    assert.ok(!kinds.includes('memory_pressure') && !kinds.includes('summary'), `no memory management after the limit: ${kinds.join(', ')}`);
+  } finally {
+    await h.close();
+  }
+});
