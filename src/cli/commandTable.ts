@@ -32,7 +32,7 @@ export type OptionName = keyof typeof OPTIONS;
 /** Options every command takes. */
 const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
 
-export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import';
+export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp';
 
 export interface CommandSpec {
   name: CommandName;
@@ -50,6 +50,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'memory', positionals: ['folder'], options: [...COMMON, 'json'], summary: 'Core memory blocks, recall and archival counts, context-window breakdown.' },
   { name: 'export', positionals: ['folder'], options: [...COMMON, 'out'], summary: 'The agent (state + recall) as one JSON file, to stdout or --out.' },
   { name: 'import', positionals: ['folder', 'file'], options: [...COMMON, 'json'], summary: 'Import an exported agent into this folder\'s memory.' },
+  {
+    name: 'mcp',
+    positionals: ['folder'],
+    options: [...COMMON],
+    summary: 'Serve this folder\'s memory over MCP on stdin/stdout (archival search, conversation search, core memory, remember a note) for Claude Code, Cursor, Copilot.',
+  },
 ];
 
 export function commandSpec(name: string): CommandSpec | undefined {

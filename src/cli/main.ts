@@ -4,14 +4,13 @@
  * code from exitCodes.ts (0 ok, 1 runtime failure, 2 usage, 3 no model, 4 server unreachable,
  * 5 folder missing, 130 interrupted). Stack traces only with MEMGPT_DEBUG=1.
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from './args';
 import { COMMANDS, OPTIONS, commandSpec, type CommandName } from './commandTable';
 import { runAsk } from './commands/ask';
 import { runChat } from './commands/chat';
 import type { CommandRunner } from './commands/context';
 import { runIndex } from './commands/index';
+import { runMcp } from './commands/mcp';
 import { runMemory } from './commands/memory';
 import { runSearch } from './commands/search';
 import { runExport, runImport } from './commands/transfer';
@@ -20,6 +19,7 @@ import { CliError, ExitCode, usageError } from './exitCodes';
 import { commandHelp, generalHelp } from './help';
 import { Interrupts } from './interrupts';
 import { Output } from './output';
+import { cliVersion } from './version';
 
 const RUNNERS: Record<CommandName, CommandRunner> = {
   index: runIndex,
@@ -29,26 +29,14 @@ const RUNNERS: Record<CommandName, CommandRunner> = {
   memory: runMemory,
   export: runExport,
   import: runImport,
+  mcp: runMcp,
 };
-
-function version(): string {
-  // dist/cli.js → ../package.json; src/cli/main.ts (tsx) → ../../package.json.
-  for (const candidate of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
-    try {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'memgpt-vscode' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
-}
 
 export async function runCli(argv: readonly string[], env: Environment, out: Output, interrupts: Interrupts): Promise<ExitCode> {
   try {
     const parsed = parseArgs(argv, OPTIONS);
     if (parsed.options.version === true) {
-      out.content(`memgpt ${version()}\n`);
+      out.content(`memgpt ${cliVersion()}\n`);
       return ExitCode.ok;
     }
     const [name, ...rest] = parsed.positionals;

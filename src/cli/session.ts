@@ -37,6 +37,8 @@ export interface OpenOptions {
   config: RuntimeConfig;
   command: string;
   out: Output;
+  /** Overrides the command's own choice (the MCP server reads without the lock and writes with it). */
+  readOnly?: boolean;
 }
 
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export']);
@@ -53,7 +55,7 @@ export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntim
       config: options.config,
       owner: `memgpt CLI (${options.command})`,
       // One-shot readers never take the lock: a window opening meanwhile must become the writer.
-      readOnly: READ_ONLY_COMMANDS.has(options.command),
+      readOnly: options.readOnly ?? READ_ONLY_COMMANDS.has(options.command),
       log: (level, message) => {
         if (level === 'info' && !out.debug) return;
         out.message(`${level === 'info' ? 'info' : level === 'warn' ? 'note' : 'error'}: ${message}`);

@@ -287,6 +287,16 @@ export const OLLAMA_PROBE_TIMEOUT_MS = 1500;
 /** Runs of non-space characters longer than this are token-counted in slices of this size (BPE is quadratic in one word). */
 export const TOKEN_COUNT_RUN_SLICE_CHARS = 1000;
 
+// --- Memory tools for other assistants: MCP server and VS Code Language Model Tools (src/core/mcp) ---
+/** Hits archival_memory_search returns when `k` is not given (the same default as `memgpt search`). */
+export const MEMORY_TOOL_DEFAULT_RESULTS = 5;
+/** Characters of one memory tool's text result; hits beyond their share are cut with a visible note. */
+export const MEMORY_TOOL_RESULT_MAX_CHARS = 16_000;
+/** Characters of a search query a memory tool accepts (a longer one is refused, not cut). */
+export const MEMORY_TOOL_QUERY_MAX_CHARS = 2_000;
+/** Characters of a note archival_memory_insert stores (a longer one is refused: another assistant can split it). */
+export const MEMORY_TOOL_NOTE_MAX_CHARS = 8_000;
+
 // --- Acting: edits, commands, approval, checkpoints (ACTING engineer; src/core/acting) ---
 /** Files larger than this are not edited by edit_file or written by write_file (they are data, not code). */
 export const EDIT_MAX_FILE_BYTES = 10_000_000;

@@ -92,8 +92,8 @@ export interface AgentRuntimePort {
   lastLogin(): Promise<string | null>;
 
   // ─── Memory ───────────────────────────────────────────────────────────────
-  /** Inserts into archival memory with provenance; returns the memory id. */
-  remember(text: string, provenance: { path: string; startLine: number; endLine: number }): Promise<string>;
+  /** Inserts into archival memory, with provenance when the text came from a file; returns the memory id. */
+  remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string>;
   /** Recall (active agent's messages) and archival (memories + workspace) results for `query`. */
   searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }>;
   /** Core memory blocks of `agentId` (default: the active agent), in display order. */

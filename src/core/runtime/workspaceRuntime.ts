@@ -470,7 +470,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   // ─── Memory ───────────────────────────────────────────────────────────────
 
-  async remember(text: string, provenance: { path: string; startLine: number; endLine: number }): Promise<string> {
+  async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
     this.assertWritable('remember anything');
     const id = await this.archival.insertMemory(text, provenance);
     await this.archival.flush();
