@@ -343,3 +343,13 @@ export const CHECKPOINT_MAX_FILE_BYTES = EDIT_MAX_FILE_BYTES;
 export const CHECKPOINT_MAX_FILES_PER_TURN = 500;
 /** Checkpoints kept; the oldest are dropped beyond this. */
 export const CHECKPOINT_MAX_COUNT = 200;
+/** How long after the agent writes a file a save of it is taken as the agent's own (not told back to it as the user's save). */
+export const ACTING_OWN_SAVE_ECHO_MS = 5_000;
+/** Characters of the diff an applied edit's result (and so its recall record) quotes; the rest is counted, not shown. */
+export const ACTING_RESULT_DIFF_CHARS = 1_500;
+/** Characters of a command's live output the chat card keeps while it runs (the result keeps head and tail). */
+export const ACTING_CARD_OUTPUT_CHARS = 20_000;
+/** Characters of a diff or proposed file the approval card receives (a longer diff is cut; "Open diff" shows all). */
+export const ACTING_CARD_DIFF_CHARS = 100_000;
+/** Characters of a reason the user gives for a rejection. */
+export const ACTING_REASON_MAX_CHARS = 2_000;

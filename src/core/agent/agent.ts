@@ -31,14 +31,16 @@
  *   agent.onEvent((e) => ui.post(e));
  *   await agent.handle({ type: 'user_message', text }, { signal });
  */
+import type { Actor } from '../acting/actor';
 import type { ArchivalStore } from '../interfaces/archivalStore';
+import type { ApprovalRequester } from '../interfaces/approval';
 import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from '../interfaces/chatModel';
 import type { RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import { describeModelWait } from '../llm/modelWait';
 import { CoreMemory, type CoreMemoryLimits } from '../memory/coreMemory';
-import { FunctionSet, type FunctionOutcome } from '../functions/functionSet';
+import { FunctionSet, type FunctionContext, type FunctionOutcome } from '../functions/functionSet';
 import { packageResult } from '../functions/results';
 import { maskSecrets, maskSecretsDeep } from '../security/redact';
 import {
@@ -79,6 +81,8 @@ export interface AgentDependencies {
   /** Saves state after every step (the AgentStateStore). */
   states: { save(state: AgentState): Promise<void>; load(id: string): Promise<AgentState> };
   now?: () => Date;
+  /** edit_file, write_file, run_command: offered only with it and an available (trusted) workspace. */
+  acting?: Actor;
 }
 
 export interface AgentSettings {
@@ -100,6 +104,8 @@ export interface HandleOptions {
   signal?: AbortSignal;
   /** Events of this turn only (in addition to onEvent listeners). */
   onEvent?: AgentEventListener;
+  /** Who approves this turn's edits and commands (the CLI's --yes or terminal); default the actor's. */
+  approver?: ApprovalRequester;
 }
 
 export interface TurnResult {
@@ -167,6 +173,9 @@ export class Agent {
   private turnChain: Promise<unknown> = Promise.resolve();
   private saveChain: Promise<void> = Promise.resolve();
   private turnListener: AgentEventListener | undefined;
+  private turnApprover: ApprovalRequester | undefined;
+  /** Ties a turn's file changes to one checkpoint. */
+  private turnId = '';
   private state: PersistedState;
 
   private constructor(
@@ -189,7 +198,7 @@ export class Agent {
     );
     // Masked on the way in too: an agent saved by an older version may hold a key in plain text.
     this.core = CoreMemory.fromJSON(maskSecretsDeep(state.coreMemory), { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
-    this.functions = new FunctionSet({ workspace: deps.workspace.available, compact });
+    this.functions = new FunctionSet({ workspace: deps.workspace.available, compact, acting: deps.acting !== undefined && deps.workspace.available });
     this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
     this.window = new ContextWindow({
       windowTokens: settings.contextWindow,
@@ -312,6 +321,8 @@ export class Agent {
 
   private async runTurn(input: AgentInput, options: HandleOptions): Promise<TurnResult> {
     this.turnListener = options.onEvent;
+    this.turnApprover = options.approver;
+    this.turnId = `${this.state.id}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const signal = options.signal;
     const result: TurnResult = { reason: 'done', steps: 0, messages: [] };
     try {
@@ -457,6 +468,7 @@ export class Agent {
       this.emit({ type: 'context_usage', usage: this.usage() });
       this.emit({ type: 'turn_finished', reason: result.reason });
       this.turnListener = undefined;
+      this.turnApprover = undefined;
     }
     return result;
   }
@@ -490,6 +502,7 @@ export class Agent {
           now: this.now,
           resultMaxChars: this.resultBudget(),
           ...(signal ? { signal } : {}),
+          ...(this.deps.acting ? { act: this.actFor(this.deps.acting, stepId, call.id, signal) } : {}),
         });
         // Results go back to the model and into recall: a key read from a file or an old record is masked.
         outcome = { ...outcome, content: maskSecrets(outcome.content), message: maskSecrets(outcome.message) };
@@ -498,11 +511,24 @@ export class Agent {
         if (effect.kind === 'message') result.messages.push(effect.text);
         else if (effect.kind === 'memory_changed') this.emit({ type: 'memory_changed', what: effect.what });
         else if (effect.kind === 'pause_heartbeats') this.state.pausedUntil = new Date(this.now().getTime() + effect.minutes * 60_000).toISOString();
+        else if (effect.kind === 'files_changed') this.emit({ type: 'files_changed', stepId, callId: call.id, checkpointId: effect.checkpointId, paths: effect.paths });
       }
       this.emit({ type: 'function_call_finished', stepId, callId: call.id, name, arguments: args, status: outcome.status, result: outcome.message });
       outcomes.push(outcome);
     }
     return outcomes;
+  }
+
+  /** The acting runner of one call: this turn's checkpoint and approver, its live output as events. */
+  private actFor(actor: Actor, stepId: string, callId: string, signal: AbortSignal | undefined): NonNullable<FunctionContext['act']> {
+    return (name, args) =>
+      actor.run(name, args, {
+        callId,
+        turnId: this.turnId,
+        ...(signal ? { signal } : {}),
+        ...(this.turnApprover ? { approver: this.turnApprover } : {}),
+        onOutput: (chunk) => this.emit({ type: 'command_output', stepId, callId, chunk: maskSecrets(chunk) }),
+      });
   }
 
   /**

@@ -46,6 +46,10 @@ export type AgentEvent =
       result: string;
     }
   | { type: 'message_delta'; stepId: string; callId: string; delta: string }
+  /** Live output of a running run_command (secrets masked); the function result keeps its head and tail. */
+  | { type: 'command_output'; stepId: string; callId: string; chunk: string }
+  /** An approved edit_file/write_file changed files; `checkpointId` restores this turn's files. */
+  | { type: 'files_changed'; stepId: string; callId: string; checkpointId: string; paths: string[] }
   | { type: 'message_complete'; stepId: string; callId: string; text: string; recallId?: string; partial?: boolean }
   /** `message_cut`: a user message too long for the context reaches the model cut (start, end, a note); recall keeps it whole. */
   | { type: 'system_event'; kind: AgentInput['type'] | 'memory_pressure' | 'summary' | 'message_cut'; text: string }

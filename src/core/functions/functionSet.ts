@@ -10,6 +10,8 @@ import { clipItem, packageResult, pageHeader, pageOutOfRange, truncateWithNote, 
 import { functionSchemas, isFunctionName, SEARCH_FUNCTION_NAMES, WORKSPACE_FUNCTION_NAMES, type FunctionName } from './schemas';
 import { validateArguments } from './validation';
 import { escapeForDisplay } from '../workspace/displayText';
+import { isActingFunction, type ActingFunctionName } from '../acting/actingArguments';
+import type { ActingOutcome } from '../acting/actor';
 
 /**
  * Runs the model's function calls: parse (with the LLM engineer's JSON
@@ -28,12 +30,16 @@ export interface FunctionContext {
   /** Characters one result may take; derived from the context window by the agent. */
   resultMaxChars: number;
   signal?: AbortSignal;
+  /** Runs edit_file / write_file / run_command (approval, checkpoint, apply); absent where acting is not offered. */
+  act?: (name: ActingFunctionName, args: Record<string, unknown>) => Promise<ActingOutcome>;
 }
 
 export type FunctionEffect =
   | { kind: 'message'; text: string }
   | { kind: 'pause_heartbeats'; minutes: number }
-  | { kind: 'memory_changed'; what: 'core' | 'archival' };
+  | { kind: 'memory_changed'; what: 'core' | 'archival' }
+  /** An acting call changed files; the turn's checkpoint restores them. */
+  | { kind: 'files_changed'; checkpointId: string; paths: string[] };
 
 export interface FunctionOutcome {
   name: string;
@@ -54,7 +60,7 @@ export class FunctionSet {
   readonly schemas: ToolSchema[];
   private readonly byName: Map<string, ToolSchema>;
 
-  constructor(readonly options: { workspace: boolean; compact: boolean }) {
+  constructor(readonly options: { workspace: boolean; compact: boolean; acting?: boolean }) {
     this.schemas = functionSchemas(options);
     this.byName = new Map(this.schemas.map((s) => [s.function.name, s]));
   }
@@ -78,6 +84,9 @@ export class FunctionSet {
       if (isFunctionName(call.name) && (WORKSPACE_FUNCTION_NAMES as readonly string[]).includes(call.name)) {
         return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Answer without reading files.`);
       }
+      if (isActingFunction(call.name)) {
+        return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Nothing can be changed or run here; tell the user what you would do instead.`);
+      }
       return done('Failed', `No function named "${call.name}". Available functions: ${this.names.join(', ')}.`);
     }
     if (call.arguments.length > FUNCTION_ARGUMENTS_MAX_CHARS) {
@@ -88,6 +97,8 @@ export class FunctionSet {
     repairs = parsed.repairs;
     // The heartbeat is honoured even if another argument is wrong: a failure continues the chain anyway.
     requestHeartbeat = parsed.value.request_heartbeat === true || parsed.value.request_heartbeat === 'true';
+    // Acting calls get their own strict check (an argument claiming approval is refused as such).
+    if (isActingFunction(call.name)) return this.act(call.name, parsed.value, ctx, effects, done);
     const valid = validateArguments(schema, parsed.value);
     if (!valid.ok) return done('Failed', valid.error);
     const args = valid.args;
@@ -160,7 +171,30 @@ export class FunctionSet {
         const header = pageHeader(r.matches.length, r.total, r.page, r.pageCount) + (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
         return fitList(header, r.matches.map((m) => `${escapeForDisplay(m.path)}:${m.line}: ${m.text}`), ctx.resultMaxChars);
       }
+      case 'edit_file':
+      case 'write_file':
+      case 'run_command':
+        // Routed to act() before validation; reaching here would skip the approval.
+        throw new FunctionFailure(`${name} cannot run without approval.`);
     }
+  }
+
+  private async act(
+    name: ActingFunctionName,
+    args: Record<string, unknown>,
+    ctx: FunctionContext,
+    effects: FunctionEffect[],
+    done: (status: FunctionStatus, message: string) => FunctionOutcome,
+  ): Promise<FunctionOutcome> {
+    if (!ctx.act) return done('Failed', `${name} is not available in this session.`);
+    let outcome: ActingOutcome;
+    try {
+      outcome = await ctx.act(name, args);
+    } catch (err) {
+      return done('Failed', `${name} failed: ${(err as Error).message ?? String(err)}`);
+    }
+    if (outcome.changed) effects.push({ kind: 'files_changed', ...outcome.changed });
+    return done(outcome.status, outcome.message);
   }
 
   private recallPage(ctx: FunctionContext, page: number, search: () => RecallSearchResult): string {

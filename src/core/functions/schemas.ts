@@ -1,5 +1,5 @@
 import type { JsonSchema, ToolSchema } from '../interfaces/chatModel';
-import { READ_FILE_PAGE_LINES } from '../limits';
+import { COMMAND_DEFAULT_TIMEOUT_S, COMMAND_MAX_TIMEOUT_S, READ_FILE_PAGE_LINES } from '../limits';
 
 /**
  * The functions the model can call, with the descriptions it learns the
@@ -19,7 +19,10 @@ export type FunctionName =
   | 'archival_memory_search'
   | 'read_file'
   | 'list_files'
-  | 'search_text';
+  | 'search_text'
+  | 'edit_file'
+  | 'write_file'
+  | 'run_command';
 
 export const MEMORY_FUNCTION_NAMES: readonly FunctionName[] = [
   'send_message',
@@ -32,6 +35,8 @@ export const MEMORY_FUNCTION_NAMES: readonly FunctionName[] = [
   'archival_memory_search',
 ];
 export const WORKSPACE_FUNCTION_NAMES: readonly FunctionName[] = ['read_file', 'list_files', 'search_text'];
+/** Functions that change files or run commands: trusted workspaces only, each approved by the user. */
+export const ACTING_FUNCTION_NAMES: readonly FunctionName[] = ['edit_file', 'write_file', 'run_command'];
 /** Results of these are paged lists: each item is clipped, the whole is never cut blindly. */
 export const SEARCH_FUNCTION_NAMES: ReadonlySet<FunctionName> = new Set([
   'conversation_search',
@@ -183,6 +188,40 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
     },
     heartbeat: true,
   },
+  edit_file: {
+    description:
+      'Changes a workspace file by exact replacement: old_string (copied exactly from read_file, indentation included, without line numbers) becomes new_string. ' +
+      'old_string must occur exactly once unless replace_all is true; otherwise nothing is written and the result says why. The user sees the diff and approves or declines it.',
+    brief: 'Replace exact text in a file (the user approves).',
+    params: {
+      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' }, required: true, brief: 'relative path' },
+      old_string: { schema: { type: 'string', description: 'The exact text to replace (unique in the file unless replace_all).' }, required: true, brief: 'exact current text' },
+      new_string: { schema: { type: 'string', description: 'The text to put in its place.' }, required: true, brief: 'new text' },
+      replace_all: { schema: { type: 'boolean', description: 'Replace every occurrence of old_string (default false).' }, brief: 'every occurrence' },
+    },
+    heartbeat: true,
+  },
+  write_file: {
+    description: 'Creates a workspace file, or overwrites one, with the whole content given. Prefer edit_file for changing part of a file. The user sees the diff and approves or declines it.',
+    brief: 'Create or overwrite a file (the user approves).',
+    params: {
+      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/new.ts.' }, required: true, brief: 'relative path' },
+      content: { schema: { type: 'string', description: 'The whole new content of the file.' }, required: true, brief: 'whole content' },
+    },
+    heartbeat: true,
+  },
+  run_command: {
+    description:
+      `Runs one shell command in the workspace folder (or cwd inside it) without a terminal: no input, no secrets in its environment. ` +
+      `The result has the exit code and the start and end of the output. Killed after timeout_seconds (default ${COMMAND_DEFAULT_TIMEOUT_S}, at most ${COMMAND_MAX_TIMEOUT_S}). The user approves it first.`,
+    brief: 'Run a shell command in the workspace (the user approves).',
+    params: {
+      command: { schema: { type: 'string', description: 'The shell command, e.g. "npm test".' }, required: true, brief: 'shell command' },
+      cwd: { schema: { type: 'string', description: 'Folder to run in, workspace-relative (default the workspace folder).' }, brief: 'folder' },
+      timeout_seconds: { schema: { type: 'number', minimum: 1, maximum: COMMAND_MAX_TIMEOUT_S, description: 'Seconds before the command is killed.' }, brief: 'seconds' },
+    },
+    heartbeat: true,
+  },
 };
 
 function buildSchema(name: FunctionName, compact: boolean): ToolSchema {
@@ -206,9 +245,13 @@ function buildSchema(name: FunctionName, compact: boolean): ToolSchema {
   };
 }
 
-/** The schemas offered to the model: workspace functions only when a workspace is available. */
-export function functionSchemas(options: { workspace: boolean; compact: boolean }): ToolSchema[] {
+/**
+ * The schemas offered to the model: workspace functions only when a workspace is available, and
+ * the acting ones only when acting is wired too (a trusted workspace with folders).
+ */
+export function functionSchemas(options: { workspace: boolean; compact: boolean; acting?: boolean }): ToolSchema[] {
   const names = options.workspace ? [...MEMORY_FUNCTION_NAMES, ...WORKSPACE_FUNCTION_NAMES] : [...MEMORY_FUNCTION_NAMES];
+  if (options.workspace && options.acting) names.push(...ACTING_FUNCTION_NAMES);
   return names.map((n) => buildSchema(n, options.compact));
 }
 

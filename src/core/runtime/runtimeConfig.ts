@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ApprovalSettings } from '../acting/approvalPolicy';
 import { LLM_REQUEST_TIMEOUT_MS } from '../limits';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -39,6 +40,8 @@ export interface RuntimeConfig {
   /** Core memory character limits (persona/human, project); absent: MemGPT's defaults. */
   coreMemoryLimits?: { block: number; project: number };
   index: { include: readonly string[]; exclude: readonly string[]; maxFileBytes: number };
+  /** Who must approve edits and commands (memgpt.approval.*); absent: ask for every one. */
+  approval?: ApprovalSettings;
 }
 
 /**

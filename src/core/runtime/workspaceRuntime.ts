@@ -10,7 +10,12 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { Actor } from '../acting/actor';
+import type { FileChangeApplier } from '../acting/changeApplier';
+import { CheckpointStore, type Checkpoint, type RestoreReport } from '../acting/checkpointStore';
+import { confineFile } from '../acting/confinement';
 import { Agent } from '../agent/agent';
+import type { ApprovalRequester } from '../interfaces/approval';
 import { AgentDirectory } from '../agent/agentDirectory';
 import type { AgentEvent, AgentEventListener, AgentInput } from '../agent/events';
 import { LocalHashEmbedder } from '../embed/localEmbedder';
@@ -137,6 +142,9 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   /** Serialises rebuilds (config, trust, rebuild index) so two never interleave. */
   private rebuildChain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** edit_file, write_file, run_command of this workspace's agents (trusted, writable windows only). */
+  readonly actor: Actor;
+  private checkpoints: Promise<CheckpointStore> | null = null;
 
   private readonly agentEvents = new Emitter<AgentEvent>();
   private readonly userMessages = new Emitter<UserMessageNotice>();
@@ -154,6 +162,12 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     registerSecrets(options.config.apiKey);
     this.trusted = options.trusted;
     this.log = options.log ?? (() => undefined);
+    this.actor = new Actor({
+      roots: () => this.options.folders,
+      settings: () => this.config.approval ?? { edits: 'ask', commands: 'ask', allowedCommands: [] },
+      checkpoints: () => this.checkpointStore(),
+      secretValues: () => [this.config.apiKey],
+    });
     // Damage found while opening was posted before this runtime existed: say it now, then as it comes.
     for (const n of storage.notices.list()) this.log('warn', n);
     this.stopNotices = storage.notices.onPost((n) => {
@@ -326,7 +340,14 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     this.directory = new AgentDirectory({
       states: this.storage.agents,
       recall: this.storage.recall,
-      deps: { model: chatModel, counter: await createTokenCounter(model), archival: this.archival, workspace: this.workspaceView() },
+      deps: {
+        model: chatModel,
+        counter: await createTokenCounter(model),
+        archival: this.archival,
+        workspace: this.workspaceView(),
+        // Restricted Mode, no folder, or a read-only window: the agent is offered no way to change anything.
+        ...(this.trusted && this.options.folders.length > 0 && !this.readOnly ? { acting: this.actor } : {}),
+      },
       settings: {
         contextWindow,
         pressureFraction: this.config.pressureFraction,
@@ -405,7 +426,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   async handle(
     input: AgentInput,
-    options: { signal?: AbortSignal; onEvent?: (event: AgentEvent) => void; source?: InputSource } = {},
+    options: { signal?: AbortSignal; onEvent?: (event: AgentEvent) => void; source?: InputSource; approver?: ApprovalRequester } = {},
   ): Promise<TurnOutcome> {
     this.assertWritable('chat');
     await this.rebuildChain;
@@ -419,6 +440,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       const result = await agent.handle(input, {
         signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.approver ? { approver: options.approver } : {}),
       });
       return { reason: result.reason, messages: result.messages, ...(result.error !== undefined ? { error: result.error } : {}) };
     } catch (error) {
@@ -466,6 +488,69 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   async lastLogin(): Promise<string | null> {
     return (await this.storage.agents.loadActive())?.lastLogin ?? null;
+  }
+
+  // ─── Acting: approval, how files are written, checkpoints ──────────────────
+
+  /** Who approves edits and commands when a turn brings no requester of its own (the chat card). */
+  setApprover(approver: ApprovalRequester | undefined): void {
+    this.actor.approver = approver;
+  }
+
+  /** How approved changes are written (VS Code: WorkspaceEdit); default straight to disk. */
+  setFileChangeApplier(applier: FileChangeApplier): void {
+    this.actor.applier = applier;
+  }
+
+  /** True once for a file the agent itself just wrote: its save is not news for the agent. */
+  isAgentWrite(absPath: string): boolean {
+    return this.actor.isOwnWrite(absPath);
+  }
+
+  private checkpointStore(): Promise<CheckpointStore> {
+    if (!this.checkpoints) {
+      const opening = CheckpointStore.open(this.storage.layout.checkpointsDir);
+      // A failed open is retried at the next change rather than remembered for ever.
+      opening.catch(() => {
+        if (this.checkpoints === opening) this.checkpoints = null;
+      });
+      this.checkpoints = opening;
+    }
+    return this.checkpoints;
+  }
+
+  /** Checkpoints of this workspace, newest first. */
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    return (await this.checkpointStore()).list();
+  }
+
+  /**
+   * Brings the files back as they were before checkpoint `id`'s turn (later turns' changes to
+   * them are undone too), then tells the agent, so it does not go on from files that are gone.
+   * What commands did (installed packages, deleted files, a git commit) is not undone.
+   */
+  async restoreCheckpoint(id: string): Promise<RestoreReport> {
+    this.assertWritable('restore checkpoints');
+    const store = await this.checkpointStore();
+    const roots = this.options.folders;
+    const report = await store.restore(id, async (p) => (await confineFile(roots, p)).abs);
+    this.workspace?.invalidate();
+    const files = [...report.restored, ...report.deleted];
+    for (const f of files) {
+      const abs = await confineFile(roots, f).then((c) => c.abs, () => null);
+      if (abs && this.indexer) await (report.deleted.includes(f) ? this.indexer.removeFile(abs) : this.indexer.indexFile(abs)).catch(() => undefined);
+    }
+    const text =
+      `The user restored checkpoint ${id}: ${files.length} file(s) are back as they were before that turn` +
+      (report.checkpoints.length > 1 ? ` (and ${report.checkpoints.length - 1} later turn(s) were rolled back too)` : '') +
+      `: ${[...report.restored.map((f) => `${f} (restored)`), ...report.deleted.map((f) => `${f} (deleted: the turn created it)`)].join(', ') || 'no files'}. ` +
+      'Your edits in those turns are undone; read the files again before changing them. What commands did (installed packages, generated or deleted files, commits) was not undone.';
+    try {
+      await this.enqueue({ type: 'system_alert', text });
+    } catch (error) {
+      this.log('warn', `The agent could not be told about the restore: ${message(error)}`);
+    }
+    return report;
   }
 
   // ─── Memory ───────────────────────────────────────────────────────────────

@@ -14,6 +14,8 @@ export interface StorageLayout {
   recallDir: string;
   /** The archival Vectra index and the workspace-index catalog. */
   archivalDir: string;
+  /** Checkpoints of the agent's file changes (a shadow store, never the user's git); created on first use. */
+  checkpointsDir: string;
 }
 
 export function storageLayout(root: string): StorageLayout {
@@ -22,6 +24,7 @@ export function storageLayout(root: string): StorageLayout {
     agentsDir: path.join(root, 'agents'),
     recallDir: path.join(root, 'recall'),
     archivalDir: path.join(root, 'archival'),
+    checkpointsDir: path.join(root, 'checkpoints'),
   };
 }
 
