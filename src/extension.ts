@@ -7,6 +7,7 @@ import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
 import { DeferredCommands } from './vscode/deferredCommands';
 import { registerEditorIntegration } from './vscode/editorIntegration';
+import { registerMemoryMcpServer, registerMemoryTools } from './vscode/lmTools';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
 import { WorkspaceFileWatcher } from './vscode/workspaceFileWatcher';
@@ -20,6 +21,8 @@ export interface MemGptApi extends MemGptClientApi {
   readonly chatView: ChatViewProvider;
   /** The agent's chat backend, so a test can put it back after swapping in its own. */
   readonly chatBackend: AgentChatBackend | undefined;
+  /** The MCP servers MemGPT offers the editor (`memgpt mcp` on this window's memory). */
+  mcpServerDefinitions(): vscode.McpStdioServerDefinition[];
 }
 
 let runtimeToClose: WorkspaceRuntime | undefined;
@@ -84,7 +87,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
   context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));
-  return { ...integration.api, chatView, chatBackend };
+  // Copilot Chat's agent mode (and any MCP client the editor runs) can use this memory without configuration.
+  const mcp = registerMemoryMcpServer(context, settings, keys, log);
+  context.subscriptions.push(...registerMemoryTools(runtime, log), ...mcp.disposables);
+  return { ...integration.api, chatView, chatBackend, mcpServerDefinitions: mcp.definitions };
 }
 
 function unavailableApi(chatView: ChatViewProvider, reason: string): MemGptApi {
@@ -92,6 +98,7 @@ function unavailableApi(chatView: ChatViewProvider, reason: string): MemGptApi {
   return {
     chatView,
     chatBackend: undefined,
+    mcpServerDefinitions: () => [],
     createAgent: fail,
     userMessage: fail,
     getMemory: fail,

@@ -29,6 +29,8 @@ export interface MemoryToolDefinition {
   name: MemoryToolName;
   /** The Language Model Tool name: VS Code's tool names are global, so ours carry the prefix. */
   lmToolName: `memgpt_${MemoryToolName}`;
+  /** What a user types after `#` to attach the tool in VS Code's chat. */
+  referenceName: string;
   /** Short human title (MCP `title`, VS Code `displayName`). */
   title: string;
   /** What the calling model reads to decide when to use the tool. */
@@ -88,6 +90,7 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
   {
     name: 'archival_memory_search',
     lmToolName: 'memgpt_archival_memory_search',
+    referenceName: 'memgptSearch',
     title: 'Search MemGPT archival memory',
     description:
       "Searches this workspace's MemGPT archival memory by meaning and words: the indexed workspace code (each hit labelled `path:start-end`) and the notes remembered earlier. Use it to find where something is in the codebase or what was decided before. Results are ranked best first; filter with `source` or a `path` glob.",
@@ -108,6 +111,7 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
   {
     name: 'conversation_search',
     lmToolName: 'memgpt_conversation_search',
+    referenceName: 'memgptConversations',
     title: 'Search MemGPT conversation history',
     description:
       "Searches everything the user and the MemGPT agent of this workspace ever said to each other (recall memory), including messages long out of the agent's view. Case-insensitive; every word must match; put a phrase in \"quotes\". Newest first, paged.",
@@ -126,6 +130,7 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
   {
     name: 'core_memory_read',
     lmToolName: 'memgpt_core_memory_read',
+    referenceName: 'memgptCoreMemory',
     title: 'Read MemGPT core memory',
     description:
       "Reads the core memory of this workspace's MemGPT agent: short labelled blocks the agent keeps always in view, such as `human` (what it knows about the user), `persona` and `project`. Use it to learn the user's preferences and the project's conventions.",
@@ -143,6 +148,7 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
   {
     name: 'archival_memory_insert',
     lmToolName: 'memgpt_archival_memory_insert',
+    referenceName: 'memgptRemember',
     title: 'Remember a note in MemGPT',
     description:
       "Stores a note in this workspace's MemGPT archival memory, where archival_memory_search (and the MemGPT agent) find it later. Write self-contained text: it is read later without this conversation. Changes the memory.",
@@ -158,6 +164,21 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
     writes: true,
   },
 ];
+
+/** The tool's entry under `contributes.languageModelTools` in package.json (compared there by a unit test). */
+export function languageModelToolContribution(tool: MemoryToolDefinition): Record<string, unknown> {
+  return {
+    name: tool.lmToolName,
+    displayName: tool.title,
+    toolReferenceName: tool.referenceName,
+    canBeReferencedInPrompt: true,
+    icon: tool.writes ? '$(save)' : '$(search)',
+    tags: ['memgpt', 'memory', ...(tool.writes ? [] : ['read-only'])],
+    userDescription: tool.userDescription,
+    modelDescription: tool.description,
+    inputSchema: tool.inputSchema,
+  };
+}
 
 export function memoryToolByName(name: string): MemoryToolDefinition | undefined {
   return MEMORY_TOOLS.find((t) => t.name === name || t.lmToolName === name);
