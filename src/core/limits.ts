@@ -194,6 +194,15 @@ export const SUMMARY_MAX_TOKENS = 600;
 export const SUMMARY_MAX_WINDOW_FRACTION = 0.1;
 /** Flush rounds per check before the last resort (cutting the in-context copy of an oversized message). */
 export const FLUSH_MAX_ROUNDS = 3;
+/**
+ * Function calls one model response may make; the rest are not run (the model is told). A small
+ * model once answered with 150 calls, whose results alone overflowed the window for good.
+ */
+export const MAX_FUNCTION_CALLS_PER_RESPONSE = 16;
+/** A function result of the running turn longer than this may be cut to a pointer to recall when the turn does not fit. */
+export const TURN_RESULT_STUB_MIN_CHARS = 200;
+/** Context windows are suggested in multiples of this (the minimum-window error rounds up to it). */
+export const CONTEXT_WINDOW_SUGGESTION_STEP_TOKENS = 256;
 /** Files larger than this are not read by read_file (paging would still have to read them whole). */
 export const READ_FILE_MAX_BYTES = 5_000_000;
 /** search_text stops collecting after this many matches (and says so). */

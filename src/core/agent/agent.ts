@@ -40,18 +40,23 @@ import type { Workspace } from '../interfaces/workspace';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import { describeModelWait } from '../llm/modelWait';
 import { CoreMemory, type CoreMemoryLimits } from '../memory/coreMemory';
+import { MEMORY_FUNCTION_NAMES } from '../functions/schemas';
 import { FunctionSet, type FunctionContext, type FunctionOutcome } from '../functions/functionSet';
 import { packageResult } from '../functions/results';
 import { maskSecrets, maskSecretsDeep } from '../security/redact';
 import {
   CHARS_PER_TOKEN_ESTIMATE,
   COMPACT_PROMPT_MAX_WINDOW_TOKENS,
+  CONTEXT_WINDOW_SUGGESTION_STEP_TOKENS,
   DEFAULT_HEARTBEAT_STEP_LIMIT,
+  FLUSH_FRACTION,
   FLUSH_MAX_ROUNDS,
   FUNCTION_ARGUMENTS_MAX_CHARS,
   FUNCTION_RESULT_MAX_CHARS,
   FUNCTION_RESULT_MAX_WINDOW_FRACTION,
+  MAX_FUNCTION_CALLS_PER_RESPONSE,
   MIN_CONTEXT_WINDOW_TOKENS,
+  REPLY_RESERVE_TOKENS,
   USER_MESSAGE_CUT_HEAD_FRACTION,
   USER_MESSAGE_MAX_ROOM_FRACTION,
 } from '../limits';
@@ -63,6 +68,7 @@ import {
   memoryPressureAlert,
   messageCutNotice,
   noReplyNudge,
+  tooManyCallsAlert,
   renderInput,
   userMessageText,
   withUserMessageText,
@@ -335,6 +341,9 @@ export class Agent {
       const rendered = this.render(input);
       const [entry] = await this.appendRecords([rendered]);
       this.pending.push(entry!);
+      // The message that started the turn stays in context until the turn ends, whatever flushes.
+      this.window.turnStart = entry!;
+      this.window.restoreTools();
       this.tellCut(rendered);
       if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
       if (input.type !== 'user_message') this.emit({ type: 'system_event', kind: input.type, text: rendered.notice });
@@ -368,7 +377,7 @@ export class Agent {
         let response;
         try {
           response = await this.deps.model.complete(
-            { messages: this.window.messages(this.totalMessages()), tools: this.functions.schemas, ...(signal ? { signal } : {}) },
+            { messages: this.window.messages(this.totalMessages()), tools: this.window.tools, ...(signal ? { signal } : {}) },
             {
               onContentDelta: (delta) => {
                 streamed.content += delta;
@@ -404,6 +413,8 @@ export class Agent {
         const content = response.content && response.content.trim() !== '' ? maskSecrets(response.content) : null;
         if (content) this.emit({ type: 'monologue', stepId, text: content });
         const calls = response.toolCalls.map(maskCall);
+        // Surplus calls are not run and not kept: their results alone could fill the window.
+        const dropped = calls.splice(MAX_FUNCTION_CALLS_PER_RESPONSE);
         if (calls.length === 0) {
           if (content) await this.appendRecords([{ kind: 'assistant', notice: '', message: { role: 'assistant', content } }], true);
           await this.save();
@@ -432,13 +443,19 @@ export class Agent {
             this.emit({ type: 'message_complete', stepId, callId: calls[idx]!.id, text: msg.text, ...(record?.id ? { recallId: record.id } : {}) });
           }
         }
+        if (dropped.length > 0) {
+          const alert = tooManyCallsAlert(calls.length + dropped.length, MAX_FUNCTION_CALLS_PER_RESPONSE, this.now());
+          await this.appendRecords([alert], true);
+          this.emit({ type: 'system_event', kind: 'system_alert', text: alert.notice });
+        }
         await this.save();
         if (signal?.aborted) {
           result.reason = 'cancelled';
           break;
         }
         const paused = outcomes.some((o) => o.effects.some((e) => e.kind === 'pause_heartbeats'));
-        const heartbeat = outcomes.some((o) => o.requestHeartbeat || o.status === 'Failed');
+        // Dropped calls count as a failure: the model is called again to read the alert.
+        const heartbeat = dropped.length > 0 || outcomes.some((o) => o.requestHeartbeat || o.status === 'Failed');
         if (!heartbeat) {
           if (paused) {
             result.reason = 'paused';
@@ -460,6 +477,8 @@ export class Agent {
       this.emit({ type: 'error', message, recoverable });
     } finally {
       this.window.flushing = false;
+      this.window.turnStart = null;
+      this.window.restoreTools();
       try {
         await this.save();
       } catch (err) {
@@ -500,7 +519,7 @@ export class Agent {
           archival: this.deps.archival,
           workspace: this.deps.workspace,
           now: this.now,
-          resultMaxChars: this.resultBudget(),
+          resultMaxChars: this.resultBudget(calls.length),
           ...(signal ? { signal } : {}),
           ...(this.deps.acting ? { act: this.actFor(this.deps.acting, stepId, call.id, signal) } : {}),
         });
@@ -626,22 +645,45 @@ export class Agent {
         this.emit({ type: 'memory_changed', what: 'summary' });
         await this.save();
       }
-      for (let i = 0; i < CUT_ROUNDS && over(); i++) {
+      // The running turn is never evicted (see ContextWindow.planEviction); when it alone does not
+      // fit, shed from the least to the most useful: older results of this turn become pointers to
+      // recall, oversized messages are cut, workspace functions are left out, then the newest
+      // response's surplus calls; the summary is halved last.
+      const cutRounds = Math.max(CUT_ROUNDS, Math.min(this.window.entries.length, 64));
+      if (over()) this.window.stubOldTurnResults();
+      for (let i = 0; i < cutRounds && over(); i++) {
+        if (!this.window.cutLargest(this.totalMessages())) break;
+      }
+      if (over() && this.window.shedTools((name) => (MEMORY_FUNCTION_NAMES as readonly string[]).includes(name))) {
+        this.emit({ type: 'system_event', kind: 'summary', text: 'The context window is full: workspace functions are left out until this turn ends.' });
+      }
+      for (let i = 0; i < cutRounds && over(); i++) {
+        if (!this.window.collapseNewestUnit()) break;
+      }
+      for (let i = 0; i < cutRounds && over(); i++) {
         if (!this.window.cutLargest(this.totalMessages())) break;
       }
       for (let i = 0; i < CUT_ROUNDS && over(); i++) {
         if (!this.window.shrinkSummary()) break;
       }
-      if (over()) {
-        const fixed = this.window.effective(this.deps.counter.countRequest([this.window.systemMessage()], this.functions.schemas));
-        throw new ContextTooSmallError(
-          `The instructions, core memory and function list alone take about ${fixed} of the ${this.window.budgetTokens} usable tokens ` +
-            `(context window ${this.window.windowTokens}), so no conversation fits. Shorten core memory, or use a model with a larger context window.`,
-        );
-      }
+      if (over()) throw this.tooSmall();
     } finally {
       this.window.flushing = false;
     }
+  }
+
+  /** What is left when nothing more can be shed: the error names the window this turn needs. */
+  private tooSmall(): ContextTooSmallError {
+    const total = this.totalMessages();
+    const used = this.window.effectiveTokens(total);
+    const fixed = this.window.effective(this.window.fixedTokens(total));
+    const step = CONTEXT_WINDOW_SUGGESTION_STEP_TOKENS;
+    const needed = Math.ceil((used / FLUSH_FRACTION + REPLY_RESERVE_TOKENS) / step) * step;
+    return new ContextTooSmallError(
+      `This turn does not fit the context window of ${this.window.windowTokens} tokens: the instructions, core memory, summary and functions take about ${fixed} tokens ` +
+        `and the turn's messages, cut as far as they go, about ${Math.max(0, used - fixed)} more, over the ${this.window.flushThreshold()} usable. ` +
+        `It needs a context window of at least ${needed} tokens: set MemGPT: Context Window to ${needed} or more if the model supports it, or shorten core memory.`,
+    );
   }
 
   // ─── Inputs ────────────────────────────────────────────────────────────────
@@ -690,9 +732,10 @@ export class Agent {
    * Characters one function result may take: the static cap, or half the room
    * the queue has left in a small window, so a result never forces a flush by itself.
    */
-  private resultBudget(): number {
+  private resultBudget(calls = 1): number {
     const room = this.window.flushThreshold() - this.window.effective(this.window.fixedTokens(this.totalMessages()));
-    return Math.max(MIN_RESULT_CHARS, Math.min(this.resultMaxChars, Math.floor(room * 0.5 * CHARS_PER_TOKEN_ESTIMATE)));
+    // Several calls in one response share the room: together they must not overflow the window.
+    return Math.max(MIN_RESULT_CHARS, Math.min(this.resultMaxChars, Math.floor((room * 0.5 * CHARS_PER_TOKEN_ESTIMATE) / Math.max(1, calls))));
   }
 
   private pausedNow(): boolean {

@@ -3,7 +3,15 @@ import type { RecallKind } from '../interfaces/recallStore';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import type { ContextUsage } from './events';
 import type { AgentSummary } from './agentState';
-import { DEFAULT_MEMORY_PRESSURE_FRACTION, FLUSH_EVICT_FRACTION, FLUSH_FRACTION, FLUSH_KEEP_NEWEST_MESSAGES, REPLY_RESERVE_TOKENS, TOKENIZER_HEADROOM_FRACTION } from '../limits';
+import {
+  DEFAULT_MEMORY_PRESSURE_FRACTION,
+  FLUSH_EVICT_FRACTION,
+  FLUSH_FRACTION,
+  FLUSH_KEEP_NEWEST_MESSAGES,
+  REPLY_RESERVE_TOKENS,
+  TOKENIZER_HEADROOM_FRACTION,
+  TURN_RESULT_STUB_MIN_CHARS,
+} from '../limits';
 
 /**
  * MemGPT's main context, assembled exactly as it is sent:
@@ -20,7 +28,11 @@ import { DEFAULT_MEMORY_PRESSURE_FRACTION, FLUSH_EVICT_FRACTION, FLUSH_FRACTION,
  *
  * Eviction works on units: an assistant message with tool calls and the tool
  * results that answer it are one unit, so a flush never separates them. The
- * newest units holding at least FLUSH_KEEP_NEWEST_MESSAGES messages are kept.
+ * newest units holding at least FLUSH_KEEP_NEWEST_MESSAGES messages are kept,
+ * and so is the running turn (`turnStart` and everything after it): a flush in
+ * the middle of a turn must not take away the question being answered or the
+ * results the model is about to read. When the turn alone does not fit, the
+ * agent sheds instead (stubOldTurnResults, shedTools, collapseNewestUnit).
  * This module only plans and applies; asking the model for the summary is the
  * Summarizer's job and the order of operations is the Agent's.
  */
@@ -54,12 +66,16 @@ export class ContextWindow {
   /** Total recall messages evicted so far (the summary's coverage). */
   pressureWarned = false;
   flushing = false;
+  /** The message that started the running turn (null between turns): never evicted. */
+  turnStart: QueueEntry | null = null;
   private system: ChatMessage;
   private instructions: string;
   private memoryText = '';
   private summaryCache: { text: string; evicted: number; total: number; message: ChatMessage } | null = null;
   private readonly counter: TokenCounter;
+  /** The tool schemas of the next request: all of them, unless some were shed to fit a turn. */
   tools: ToolSchema[];
+  private readonly allTools: ToolSchema[];
 
   constructor(options: ContextWindowOptions) {
     this.windowTokens = options.windowTokens;
@@ -69,6 +85,7 @@ export class ContextWindow {
     }
     this.counter = options.counter;
     this.tools = options.tools;
+    this.allTools = options.tools;
     this.instructions = options.instructions;
     this.system = { role: 'system', content: options.instructions };
   }
@@ -198,6 +215,10 @@ export class ContextWindow {
     // Keep the newest units holding at least FLUSH_KEEP_NEWEST_MESSAGES messages.
     let keepFrom = this.entries.length;
     for (let u = units.length - 1; u >= 0 && this.entries.length - keepFrom < FLUSH_KEEP_NEWEST_MESSAGES; u--) keepFrom = units[u]![0];
+    // The running turn is never evicted; before it, an aggressive round may take everything
+    // (a huge unit of an earlier turn must not be kept for ever by the keep-newest rule).
+    const start = this.turnStartIndex();
+    if (start >= 0) keepFrom = aggressive ? start : Math.min(keepFrom, start);
     const evictable = units.filter(([, end]) => end <= keepFrom);
     if (evictable.length === 0) return 0;
     if (aggressive) return evictable[evictable.length - 1]![1];
@@ -219,6 +240,80 @@ export class ContextWindow {
       end = e;
     }
     return end;
+  }
+
+  private turnStartIndex(): number {
+    return this.turnStart ? this.entries.indexOf(this.turnStart) : -1;
+  }
+
+  /** Start of the newest unit with function calls (the results the model is about to read); alerts after it do not count. */
+  private newestUnitStart(): number {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const m = this.entries[i]!.message;
+      if (m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0) return i;
+    }
+    return this.entries.length;
+  }
+
+  /**
+   * Cuts the in-context copies of the running turn's older function results (not the newest
+   * unit's) to a pointer to recall, where they are kept whole. Returns true when any was cut.
+   */
+  stubOldTurnResults(): boolean {
+    const start = Math.max(0, this.turnStartIndex());
+    const newest = this.newestUnitStart();
+    let changed = false;
+    for (let i = start; i < newest; i++) {
+      const e = this.entries[i]!;
+      const m = e.message;
+      if (m.role !== 'tool' || m.content.length <= TURN_RESULT_STUB_MIN_CHARS) continue;
+      e.message = { role: 'tool', tool_call_id: m.tool_call_id, content: resultStub(m.content) };
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Offers only the tools `keep` accepts until restoreTools(); returns true when any was left out. */
+  shedTools(keep: (name: string) => boolean): boolean {
+    const kept = this.allTools.filter((t) => keep(t.function.name));
+    if (kept.length === this.tools.length) return false;
+    this.tools = kept;
+    return true;
+  }
+
+  restoreTools(): void {
+    this.tools = this.allTools;
+  }
+
+  get toolsShed(): boolean {
+    return this.tools.length < this.allTools.length;
+  }
+
+  /**
+   * When one response made more calls than fit: the in-context copy keeps the first half of
+   * the newest unit's calls and their results, with a note on the last kept result (recall
+   * keeps them all). Returns false when the newest unit has a single call.
+   */
+  collapseNewestUnit(): boolean {
+    const from = this.newestUnitStart();
+    const head = this.entries[from];
+    if (!head || head.message.role !== 'assistant') return false;
+    const calls = head.message.tool_calls ?? [];
+    if (calls.length < 2) return false;
+    const keep = Math.ceil(calls.length / 2);
+    const kept = new Set(calls.slice(0, keep).map((c) => c.id));
+    const left = calls.length - keep;
+    head.message = { ...head.message, tool_calls: calls.slice(0, keep) };
+    let end = from + 1;
+    while (end < this.entries.length && this.entries[end]!.message.role === 'tool') end++;
+    const results = this.entries.slice(from + 1, end).filter((e) => e.message.role === 'tool' && kept.has(e.message.tool_call_id));
+    const last = results[results.length - 1];
+    if (last && last.message.role === 'tool') {
+      const note = `[${left} more call(s) of this response and their results are left out here to fit the context window; recall memory keeps them.]`;
+      last.message = { role: 'tool', tool_call_id: last.message.tool_call_id, content: `${last.message.content}\n${note}` };
+    }
+    this.entries.splice(from + 1, end - from - 1, ...results);
+    return true;
   }
 
   /** Drops the first `count` entries (they stay in recall) and installs the new summary. */
@@ -267,6 +362,21 @@ export class ContextWindow {
 
 /** Messages whose in-context copy is never cut: too small to matter. */
 const MIN_CUTTABLE_TOKENS = 40;
+
+/** A function result reduced to its status and a pointer to where the whole text is. */
+function resultStub(content: string): string {
+  let status = 'OK';
+  try {
+    const parsed = JSON.parse(content) as { status?: unknown };
+    if (parsed.status === 'Failed') status = 'Failed';
+  } catch {
+    // Not a packaged result: the stub says OK, as the function returned.
+  }
+  return JSON.stringify({
+    status,
+    message: `[result cut to fit the context window (${content.length} chars); recall memory keeps it whole: conversation_search with include ["tool_results"], or call the function again]`,
+  });
+}
 
 function cutNote(n: number): string {
   return ` [...cut to fit the context window (${n} chars); full text in recall memory]`;

@@ -149,3 +149,15 @@ export function noReplyNudge(now: Date): RenderedInput {
     },
   };
 }
+
+/** Told to the model when one response made more function calls than are run. */
+export function tooManyCallsAlert(made: number, limit: number, now: Date): RenderedInput {
+  const text =
+    `Your last response made ${made} function calls; only the first ${limit} ran. The other ${made - limit} were not run and are not kept. ` +
+    `Make at most ${limit} calls per response; request a heartbeat to continue with the rest.`;
+  return {
+    kind: 'system_alert',
+    notice: `The model made ${made} function calls in one response; only the first ${limit} ran.`,
+    message: { role: 'user', content: envelope('system_alert', { message: `${HIDDEN} ${text}` }, now) },
+  };
+}

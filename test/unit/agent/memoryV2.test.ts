@@ -96,3 +96,67 @@ test('the step limit is checked before memory management: a stopped turn makes n
     await h.close();
   }
 });
+
+// ─── Item 6: context safety ──────────────────────────────────────────────────
+
+test('a 2048-token window: the question and the newest result survive a mid-turn flush, and an evicted fact is recalled', async () => {
+  const FACT = 'PostgreSQL-FACT-4711';
+  const QUESTION = 'QUESTION-42: which database do we use?';
+  let questionTurn = false;
+  const seenInTurn: { question: boolean; newestResult: boolean }[] = [];
+  const responder: FakeResponder = (req) => {
+    const msgs = messagesOf(req);
+    if (!hasTools(req)) return content(`Summary: we chatted about filler words ${filler(3, 20)}.`);
+    // The memory-pressure alert may follow the newest result: the model reads past it.
+    const last = msgs.filter((m) => !(m.role === 'user' && (m.content ?? '').startsWith('{"type":"system_alert"'))).at(-1)!;
+    if (!questionTurn) return sendMessage('noted');
+    const question = msgs.some((m) => m.role === 'user' && (m.content ?? '').includes('QUESTION-42'));
+    seenInTurn.push({ question, newestResult: last.role === 'tool' || (last.role === 'user' && (last.content ?? '').includes('QUESTION-42')) });
+    if (last.role === 'user' && (last.content ?? '').includes('QUESTION-42')) return toolCall('read_file', { path: 'notes.txt', request_heartbeat: true });
+    if (last.role === 'tool' && (last.content ?? '').includes('notes.txt')) return toolCall('conversation_search', { query: FACT, request_heartbeat: true });
+    if (last.role === 'tool' && (last.content ?? '').includes(FACT) && question) return sendMessage(`We use ${FACT}.`);
+    return sendMessage('ok');
+  };
+  const h = await makeHarness({ server: { responder }, settings: { contextWindow: 2048 }, files: { 'notes.txt': bigFile(300) } });
+  try {
+    await h.agent.handle({ type: 'user_message', text: `Remember: our database is ${FACT}.` });
+    for (let i = 0; i < 40 && summaryRequests(h.server).length < 2; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 50)}` });
+    await h.agent.handle({ type: 'user_message', text: `a long aside: ${filler(99, 120)}` });
+    const inContext = h.agent.contextMessages().some((m) => (m.content ?? '').includes(FACT));
+    assert.ok(!inContext, 'the fact was evicted before the question');
+    questionTurn = true;
+    const flushesBefore = summaryRequests(h.server).length;
+    const r = await h.agent.handle({ type: 'user_message', text: QUESTION });
+    assert.equal(r.reason, 'done', r.error ?? '');
+    assert.ok(summaryRequests(h.server).length > flushesBefore, 'a flush happened in the middle of the turn');
+    assert.ok(seenInTurn.length >= 3, `three steps (${seenInTurn.length})`);
+    seenInTurn.forEach((s, i) => {
+      assert.ok(s.question, `step ${i} of the turn still shows the question`);
+      assert.ok(s.newestResult, `step ${i} ends with the newest result`);
+    });
+    assert.deepEqual(r.messages, [`We use ${FACT}.`]);
+  } finally {
+    await h.close();
+  }
+});
+
+test('150 tool calls in one response do not wedge the agent: the next turn runs normally', async () => {
+  const calls = Array.from({ length: 150 }, (_, i) => ({ name: 'conversation_search', arguments: { query: `needle${i}`, request_heartbeat: true } }));
+  const h = await makeHarness();
+  try {
+    h.server.enqueue(toolCalls(calls), sendMessage('Searched.'));
+    const first = await h.agent.handle({ type: 'user_message', text: 'search everything' });
+    assert.notEqual(first.reason, 'error', first.error ?? '');
+    h.server.enqueue(sendMessage('Hello again.'));
+    const before = h.server.chatRequests().length;
+    const next = await h.agent.handle({ type: 'user_message', text: 'hello' });
+    assert.equal(next.reason, 'done', next.error ?? '');
+    assert.deepEqual(next.messages, ['Hello again.']);
+    assert.ok(h.server.chatRequests().length > before, 'a request was sent');
+    const after = await h.restart();
+    h.server.enqueue(sendMessage('Still here.'));
+    assert.equal((await after.handle({ type: 'user_message', text: 'and after a restart?' })).reason, 'done');
+  } finally {
+    await h.close();
+  }
+});
