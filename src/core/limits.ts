@@ -121,6 +121,27 @@ export const CATALOG_SAVE_INTERVAL_MS = 2000;
  */
 export const SPARSE_QUERY_MAX_FRACTION = 0.25;
 
+// --- Team store: one shared index on PostgreSQL + pgvector (src/core/team) ---
+/** Connecting to the shared store gives up after this: an unreachable server must never hold up chat. */
+export const TEAM_CONNECT_TIMEOUT_MS = 3_000;
+/** One query to the shared store gives up after this; search then falls back to the local index. */
+export const TEAM_QUERY_TIMEOUT_MS = 5_000;
+/** After the shared store failed, searches use the local index without trying it again for this long. */
+export const TEAM_RETRY_AFTER_MS = 60_000;
+/** Chunks sent to the server per INSERT while publishing (one round trip each). */
+export const TEAM_PUBLISH_BATCH_CHUNKS = 500;
+/** Live publishes (commits) kept per repository and embedder; older ones are dropped after a publish. */
+export const TEAM_PUBLISH_KEEP_COMMITS = 10;
+/** HNSW build parameters (pgvector's defaults): graph degree and build-time candidate list. */
+export const TEAM_HNSW_M = 16;
+export const TEAM_HNSW_EF_CONSTRUCTION = 64;
+/** HNSW query-time candidate list; above SEARCH_CANDIDATES_PER_RETRIEVER so a full candidate list comes back. */
+export const TEAM_HNSW_EF_SEARCH = 100;
+/** With a path glob, each retriever fetches this many times its candidates and filters them here. */
+export const TEAM_GLOB_OVERFETCH = 4;
+/** Memory the server may use to build the HNSW index of one publish (a build that fits is several times faster). */
+export const TEAM_MAINTENANCE_WORK_MEM = '256MB';
+
 // --- Chat view and webview protocol (UI engineer) ---
 /** Longest user message the chat view accepts from the webview. */
 export const CHAT_MESSAGE_MAX_CHARS = 100_000;

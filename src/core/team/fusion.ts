@@ -1,0 +1,137 @@
+/**
+ * Ranking for the team store and the overlay: the same reciprocal-rank fusion, prose discount,
+ * merging of adjacent chunks and page cut as the local ArchivalIndex, over plain candidate rows
+ * (the local index works on its own chunk references). The constants come from limits.ts, so
+ * both stores rank alike by construction.
+ */
+import type { ArchivalHit, ArchivalSearchResult, ArchivalSource } from '../interfaces/archivalStore';
+import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+
+const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
+
+/** One chunk as a retriever returns it, with that retriever's score. */
+export interface Candidate {
+  id: string;
+  source: ArchivalSource;
+  path: string;
+  startLine: number;
+  endLine: number;
+  language: string;
+  text: string;
+  time?: string;
+  score: number;
+}
+
+interface Fused {
+  c: Candidate;
+  score: number;
+}
+
+/** RRF over ranked lists, scaled so a chunk first in two lists scores 1 (as the local store). */
+export function rrfFuse(lists: readonly (readonly Candidate[])[]): Fused[] {
+  const scale = (RRF_K + 1) / 2;
+  const byId = new Map<string, Fused>();
+  for (const list of lists) {
+    list.forEach((c, rank) => {
+      const cur = byId.get(c.id) ?? { c, score: 0 };
+      cur.score += scale / (RRF_K + rank + 1);
+      byId.set(c.id, cur);
+    });
+  }
+  for (const f of byId.values()) if (PROSE_LANGUAGES.has(f.c.language)) f.score *= PROSE_SCORE_FACTOR;
+  return [...byId.values()].sort((a, b) => b.score - a.score);
+}
+
+/**
+ * One ranked list from two of the same retriever (shared and local), best `k` kept. With
+ * `normalize`, scores are divided by their own list's best first: full-text ranks of PostgreSQL
+ * and the local BM25 are on different scales, cosine similarities are not.
+ */
+export function mergeRanked(a: readonly Candidate[], b: readonly Candidate[], k: number, normalize: boolean): Candidate[] {
+  const scaled = (list: readonly Candidate[]): Candidate[] => {
+    if (!normalize) return [...list];
+    const best = list[0]?.score || 1;
+    return list.map((c) => ({ ...c, score: c.score / best }));
+  };
+  return [...scaled(a), ...scaled(b)].sort((x, y) => y.score - x.score).slice(0, k);
+}
+
+interface Merged {
+  parts: Candidate[];
+  first: Candidate;
+  startLine: number;
+  endLine: number;
+  score: number;
+}
+
+/** Overlapping or adjacent chunks of one file become one hit spanning them (as the local store). */
+function merge(fused: readonly Fused[]): Merged[] {
+  const groups = new Map<string, Merged[]>();
+  const order: Merged[] = [];
+  for (const { c, score } of fused) {
+    const key = c.path === '' || c.source === 'memory' ? `id:${c.id}` : `${c.source}:${c.path}`;
+    const list = groups.get(key) ?? [];
+    groups.set(key, list);
+    const touching = list.find((h) => h.parts.length < SEARCH_MERGE_MAX_CHUNKS && c.startLine <= h.endLine + 1 && c.endLine >= h.startLine - 1);
+    if (touching) {
+      touching.parts.push(c);
+      touching.startLine = Math.min(touching.startLine, c.startLine);
+      touching.endLine = Math.max(touching.endLine, c.endLine);
+      touching.score = Math.max(touching.score, score);
+      continue;
+    }
+    const hit: Merged = { parts: [c], first: c, startLine: c.startLine, endLine: c.endLine, score };
+    list.push(hit);
+    order.push(hit);
+  }
+  for (const list of groups.values()) {
+    list.sort((a, b) => a.startLine - b.startLine);
+    for (let i = 1; i < list.length; i++) {
+      const a = list[i - 1]!;
+      const b = list[i]!;
+      if (b.startLine <= a.endLine + 1 && b.parts.length > 0 && a.parts.length > 0 && a.parts.length + b.parts.length <= SEARCH_MERGE_MAX_CHUNKS) {
+        a.parts.push(...b.parts);
+        a.endLine = Math.max(a.endLine, b.endLine);
+        a.score = Math.max(a.score, b.score);
+        b.parts = [];
+        list[i] = a;
+      }
+    }
+  }
+  return order.filter((h) => h.parts.length > 0).sort((a, b) => b.score - a.score);
+}
+
+function toHit(m: Merged): ArchivalHit {
+  const parts = [...m.parts].sort((a, b) => a.startLine - b.startLine);
+  let text = parts[0]!.text;
+  let end = parts[0]!.endLine;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.endLine <= end) continue;
+    text += '\n' + p.text.split('\n').slice(Math.max(0, end - p.startLine + 1)).join('\n');
+    end = p.endLine;
+  }
+  if (text.length > SEARCH_HIT_MAX_CHARS) {
+    text = `${text.slice(0, SEARCH_HIT_MAX_CHARS)}\n[… ${text.length - SEARCH_HIT_MAX_CHARS} more characters; read the file for the rest]`;
+  }
+  const r = m.first;
+  const hit: ArchivalHit = { id: r.id, source: r.source, text, score: Math.round(m.score * 1000) / 1000 };
+  if (r.path !== '') hit.path = r.path;
+  if (m.startLine > 0) {
+    hit.startLine = m.startLine;
+    hit.endLine = m.endLine;
+  }
+  if (r.source === 'memory' && r.time) hit.time = r.time;
+  return hit;
+}
+
+/** Fused candidates as one page of search results. */
+export function pageOfHits(fused: readonly Fused[], options: { page?: number; pageSize?: number }): ArchivalSearchResult {
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? SEARCH_PAGE_SIZE));
+  const page = Math.max(0, Math.floor(options.page ?? 0));
+  const merged = merge(fused).slice(0, SEARCH_MAX_RESULTS);
+  const total = merged.length;
+  const pageCount = Math.max(1, Math.ceil(total / pageSize));
+  const hits = merged.slice(page * pageSize, (page + 1) * pageSize).map(toHit);
+  return { hits, total, page, pageCount };
+}

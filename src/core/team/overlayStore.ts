@@ -1,0 +1,215 @@
+/**
+ * The shared index with this machine's changes laid over it. The local ArchivalIndex keeps the
+ * workspace as it is on disk (and the user's memories); a file whose content hash differs from
+ * the published one (uncommitted work, a newer or older commit) is answered from the local
+ * index only, a published file that is gone locally never shows, and the rest comes from the
+ * shared store. Vector candidates of both sides are merged by cosine (same embedder, same
+ * scale), full-text candidates by their share of each side's best, then fused as everywhere.
+ *
+ * The shared store is a bonus, never a dependency: connecting is bounded by a time-out, any
+ * failure answers from the local index with one notice, and the server is not tried again for
+ * a while, so an unreachable server never holds up chat.
+ */
+import picomatch from 'picomatch';
+import type { ArchivalIndex } from '../index/archivalIndex';
+import type { ChunkRecord, ScoredRef } from '../index/chunkStore';
+import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
+import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
+import type { PgArchivalStore } from './pgArchivalStore';
+import { isTeamStoreError, TeamStoreError } from './teamError';
+
+export interface OverlayOptions {
+  local: ArchivalIndex;
+  /** Opens the shared store (bounded connect time-out); called again after a failure, at most every `retryAfterMs`. */
+  openShared: () => Promise<PgArchivalStore>;
+  /** Said to the user once per change: shared store in use, or not (and why). */
+  notice?: (message: string) => void;
+  log?: (message: string) => void;
+  retryAfterMs?: number;
+  now?: () => number;
+}
+
+export interface OverlayStatus {
+  shared: 'connected' | 'unavailable' | 'not_tried';
+  /** The publish read, when connected. */
+  publish?: { repoId: string; commit: string; exactCommit: boolean };
+  /** Why the shared store is not used, when unavailable. */
+  reason?: string;
+}
+
+export class OverlayArchivalStore implements ArchivalStore {
+  private shared: PgArchivalStore | null = null;
+  private opening: Promise<PgArchivalStore | null> | null = null;
+  private failedAt = -Infinity;
+  private lastReason: string | undefined;
+  private publishedFiles: { publishId: number; files: Map<string, string> } | null = null;
+  private readonly retryAfterMs: number;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly options: OverlayOptions) {
+    this.retryAfterMs = options.retryAfterMs ?? TEAM_RETRY_AFTER_MS;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  get local(): ArchivalIndex {
+    return this.options.local;
+  }
+
+  status(): OverlayStatus {
+    if (this.shared) {
+      const p = this.shared.publish;
+      return { shared: 'connected', publish: { repoId: p.repoId, commit: p.commit, exactCommit: this.shared.exactCommit } };
+    }
+    if (this.lastReason !== undefined) return { shared: 'unavailable', reason: this.lastReason };
+    return { shared: 'not_tried' };
+  }
+
+  /** Starts connecting now (activation) so the first search does not pay for it. */
+  warm(): void {
+    void this.sharedStore();
+  }
+
+  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string> {
+    return this.options.local.insertMemory(text, provenance);
+  }
+
+  count(source?: ArchivalSource): number {
+    return this.options.local.count(source);
+  }
+
+  async search(query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> {
+    if (options.source === 'memory') return this.options.local.search(query, options);
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new Error('The search query is empty. Pass a few words describing what to find.');
+    }
+    const shared = await this.sharedStore();
+    if (!shared) return this.options.local.search(query, options);
+    try {
+      return await this.overlaySearch(shared, query, options);
+    } catch (err) {
+      if (!isTeamStoreError(err)) throw err;
+      await this.drop(err);
+      // A replaced publish: the next one is picked at once rather than after the retry pause.
+      if (err.code === 'not_published') {
+        this.failedAt = -Infinity;
+        const again = await this.sharedStore();
+        if (again) {
+          try {
+            return await this.overlaySearch(again, query, options);
+          } catch (e) {
+            if (!isTeamStoreError(e)) throw e;
+            await this.drop(e);
+          }
+        }
+      }
+      return this.options.local.search(query, options);
+    }
+  }
+
+  private async overlaySearch(shared: PgArchivalStore, query: string, options: ArchivalSearchOptions): Promise<ArchivalSearchResult> {
+    const local = this.options.local;
+    const store = local.store;
+    const k = SEARCH_CANDIDATES_PER_RETRIEVER;
+    const published = await this.filesOf(shared);
+    // Local files that differ from the publish win; published files not here are hidden.
+    const localHash = new Map<string, string>();
+    for (const p of local.indexedPaths()) localHash.set(p, local.fileHashOf(p) ?? '');
+    const localWins = new Set<string>();
+    for (const [p, h] of localHash) if (published.get(p) !== h) localWins.add(p);
+    const hidden: string[] = [];
+    for (const p of published.keys()) if (localWins.has(p) || !localHash.has(p)) hidden.push(p);
+
+    const [qv] = await local.embedder.embed([query], options.signal);
+    options.signal?.throwIfAborted();
+    const sharedPart = shared.candidates({ query, vector: qv!, k, excludePaths: hidden, ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}) });
+
+    const glob = options.pathGlob && options.pathGlob.trim() !== '' ? picomatch(options.pathGlob.trim(), { dot: true }) : undefined;
+    const accept = (r: ChunkRecord): boolean => {
+      if (r.source === 'memory') return options.source !== 'workspace' && (!glob || (r.path !== '' && glob(r.path)));
+      return localWins.has(r.path) && (!glob || glob(r.path));
+    };
+    const toCandidates = (list: ScoredRef[]): Candidate[] => {
+      const texts = store.textsNow(list);
+      return list.map((s, i) => {
+        const r = store.record(s);
+        const c: Candidate = { id: r.id, source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language, text: texts[i]!, score: s.score };
+        if (r.source === 'memory') c.time = r.time;
+        return c;
+      });
+    };
+    const localLexical = toCandidates(store.lexicalSearch(query, k, accept));
+    const localVector = toCandidates(store.vectorSearch(qv!, k, accept));
+    const remote = await sharedPart;
+    options.signal?.throwIfAborted();
+    const lexical = mergeRanked(remote.lexical, localLexical, k, true);
+    const vector = mergeRanked(remote.vector, localVector, k, false);
+    return pageOfHits(rrfFuse([lexical, vector]), options);
+  }
+
+  private async filesOf(shared: PgArchivalStore): Promise<Map<string, string>> {
+    if (this.publishedFiles?.publishId !== shared.publish.id) {
+      this.publishedFiles = { publishId: shared.publish.id, files: await shared.files() };
+    }
+    return this.publishedFiles.files;
+  }
+
+  /** The open shared store, or null while it is unavailable (then the local index answers). */
+  private sharedStore(): Promise<PgArchivalStore | null> {
+    if (this.closed) return Promise.resolve(null);
+    if (this.shared) return Promise.resolve(this.shared);
+    if (this.opening) return this.opening;
+    if (this.now() - this.failedAt < this.retryAfterMs) return Promise.resolve(null);
+    this.opening = this.options
+      .openShared()
+      .then(async (store) => {
+        if (this.closed) {
+          await store.close();
+          return null;
+        }
+        this.shared = store;
+        const p = store.publish;
+        const which = store.exactCommit ? `commit ${p.commit.slice(0, 12)}` : `commit ${p.commit.slice(0, 12)} (the newest published; files that differ here are searched locally)`;
+        const message = `Shared index: searching ${p.chunks} chunks of ${p.repoId} at ${which} from ${store.connection.display}, with this workspace's changes laid over it.`;
+        if (this.lastReason !== undefined) this.options.notice?.(message);
+        else this.options.log?.(message);
+        this.lastReason = undefined;
+        return store;
+      })
+      .catch((err: unknown) => {
+        this.fail(err);
+        return null;
+      })
+      .finally(() => {
+        this.opening = null;
+      });
+    return this.opening;
+  }
+
+  private fail(err: unknown): void {
+    this.failedAt = this.now();
+    const reason = err instanceof Error ? err.message : String(err);
+    const code = err instanceof TeamStoreError ? err.code : 'server_error';
+    if (reason !== this.lastReason) {
+      this.options.notice?.(`Shared index not used (${code}): ${reason} Searching the local index.`);
+    }
+    this.lastReason = reason;
+  }
+
+  private async drop(err: unknown): Promise<void> {
+    const s = this.shared;
+    this.shared = null;
+    this.publishedFiles = null;
+    await s?.close();
+    if (!(isTeamStoreError(err) && err.code === 'not_published')) this.fail(err);
+    else this.options.log?.(err.message);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.opening?.catch(() => null);
+    await this.shared?.close();
+    this.shared = null;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Archival search over a published index on PostgreSQL + pgvector: full-text (tsvector, the
+ * lexical half) and HNSW nearest neighbours (the vector half), fused like the local store.
+ * It reads one live publish of (repository id, commit, embedder); memories are personal and
+ * stay in the local store, so inserting here is refused.
+ */
+import type { Client } from 'pg';
+import picomatch from 'picomatch';
+import type { Embedder } from '../interfaces/embedder';
+import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import { searchTerms } from '../index/codeTokens';
+import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH } from '../limits';
+import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
+import { pageOfHits, rrfFuse, type Candidate } from './fusion';
+import { checkSchema } from './schema';
+import { TeamStoreError } from './teamError';
+import { vectorLiteral } from './vectorSql';
+
+export interface PublishInfo {
+  id: number;
+  repoId: string;
+  commit: string;
+  embedderId: string;
+  dimensions: number;
+  chunkTable: string;
+  chunks: number;
+  files: number;
+  publishedAt: string;
+}
+
+interface PublishRow {
+  id: string;
+  repo_id: string;
+  commit_sha: string;
+  embedder_id: string;
+  dimensions: number;
+  chunk_table: string;
+  chunks: number;
+  files: number;
+  published_at: Date | string | null;
+}
+
+interface ChunkRow {
+  chunk_id: string;
+  path: string;
+  start_line: number;
+  end_line: number;
+  language: string;
+  text: string;
+  score: number;
+}
+
+const CHUNK_TABLE = /^memgpt_chunks_\d+$/;
+
+function toInfo(r: PublishRow): PublishInfo {
+  // The table name is interpolated into SQL: it must be one we create, nothing else.
+  if (!CHUNK_TABLE.test(r.chunk_table)) throw new TeamStoreError('server_error', `The publish ${r.id} names an unexpected chunk table; refusing to read it.`);
+  return {
+    id: Number(r.id),
+    repoId: r.repo_id,
+    commit: r.commit_sha,
+    embedderId: r.embedder_id,
+    dimensions: Number(r.dimensions),
+    chunkTable: r.chunk_table,
+    chunks: Number(r.chunks),
+    files: Number(r.files),
+    publishedAt: r.published_at instanceof Date ? r.published_at.toISOString() : String(r.published_at ?? ''),
+  };
+}
+
+/** The query's code-aware terms as an OR tsquery (any term may match; the rank orders them). */
+export function tsQueryOf(query: string): string {
+  const terms = [...new Set(searchTerms(query).filter((t) => /^[\p{L}\p{N}]+$/u.test(t)))];
+  return terms.slice(0, 64).join(' | ');
+}
+
+/** What the full-text index holds of a chunk: the same terms the local BM25 counts (path included). */
+export function tsDocumentOf(path: string, text: string): string {
+  return searchTerms(path === '' ? text : `${path}\n${text}`).join(' ');
+}
+
+export interface CandidateQuery {
+  query: string;
+  /** The query's embedding (same embedder as the publish); absent: lexical only. */
+  vector?: Float32Array;
+  k: number;
+  /** Paths whose shared chunks must not come back (changed or deleted locally). */
+  excludePaths?: readonly string[];
+  pathGlob?: string;
+}
+
+export interface PgArchivalStoreOptions {
+  connection: TeamConnection;
+  repoId: string;
+  /** The commit wanted (usually the local HEAD); the newest publish of the repository otherwise. */
+  commit?: string;
+  embedder: Embedder;
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
+export class PgArchivalStore implements ArchivalStore {
+  private constructor(
+    private readonly client: Client,
+    readonly connection: TeamConnection,
+    readonly publish: PublishInfo,
+    private readonly embedder: Embedder,
+    /** True when the publish is of the exact commit asked for. */
+    readonly exactCommit: boolean,
+  ) {}
+
+  static async open(options: PgArchivalStoreOptions): Promise<PgArchivalStore> {
+    const { connection, embedder } = options;
+    const client = await connectTeamStore(connection, { connectTimeoutMs: options.connectTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
+    try {
+      await checkSchema(client, connection.display);
+      const publish = await findPublish(client, connection, options.repoId, options.commit, embedder);
+      // pgvector ≥ 0.8 keeps scanning the graph when a filter drops neighbours; older servers ignore it.
+      await client.query(`SET hnsw.ef_search = ${TEAM_HNSW_EF_SEARCH}`).catch(() => undefined);
+      await client.query(`SET hnsw.iterative_scan = relaxed_order`).catch(() => undefined);
+      return new PgArchivalStore(client, connection, publish, embedder, options.commit === undefined || publish.commit === options.commit);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw teamErrorFrom(err, connection);
+    }
+  }
+
+  /** Content hash of every file of the publish (what the overlay compares local files with). */
+  async files(): Promise<Map<string, string>> {
+    const r = await this.run<{ path: string; file_hash: string }>('SELECT path, file_hash FROM memgpt_published_files WHERE publish_id = $1', [this.publish.id]);
+    return new Map(r.map((row) => [row.path, row.file_hash]));
+  }
+
+  /** The two ranked candidate lists (full-text, nearest vectors), best first. */
+  async candidates(q: CandidateQuery): Promise<{ lexical: Candidate[]; vector: Candidate[] }> {
+    const table = this.publish.chunkTable;
+    const glob = q.pathGlob && q.pathGlob.trim() !== '' ? picomatch(q.pathGlob.trim(), { dot: true }) : undefined;
+    const limit = glob ? q.k * TEAM_GLOB_OVERFETCH : q.k;
+    const exclude = [...(q.excludePaths ?? [])];
+    const cols = 'chunk_id, path, start_line, end_line, language, text';
+    const tsq = tsQueryOf(q.query);
+    const lexical = tsq
+      ? await this.run<ChunkRow>(
+          `SELECT ${cols}, ts_rank(tsv, q, 1) AS score FROM ${table}, to_tsquery('simple', $1) q
+           WHERE tsv @@ q AND NOT (path = ANY($2::text[])) ORDER BY score DESC, chunk_id LIMIT $3`,
+          [tsq, exclude, limit],
+        )
+      : [];
+    const vector = q.vector
+      ? await this.run<ChunkRow>(
+          `SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table}
+           WHERE NOT (path = ANY($2::text[])) ORDER BY embedding <=> $1::vector LIMIT $3`,
+          [await vectorLiteral(q.vector), exclude, limit],
+        )
+      : [];
+    const toCandidates = (rows: ChunkRow[]): Candidate[] =>
+      rows
+        .filter((r) => !glob || glob(r.path))
+        .slice(0, q.k)
+        .map((r) => ({ id: r.chunk_id, source: 'workspace', path: r.path, startLine: r.start_line, endLine: r.end_line, language: r.language, text: r.text, score: Number(r.score) }));
+    return { lexical: toCandidates(lexical), vector: toCandidates(vector) };
+  }
+
+  async search(query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> {
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new Error('The search query is empty. Pass a few words describing what to find.');
+    }
+    if (options.source === 'memory') return { hits: [], total: 0, page: Math.max(0, Math.floor(options.page ?? 0)), pageCount: 1 };
+    const [qv] = await this.embedder.embed([query], options.signal);
+    options.signal?.throwIfAborted();
+    const { lexical, vector } = await this.candidates({ query, vector: qv!, k: SEARCH_CANDIDATES_PER_RETRIEVER, ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}) });
+    return pageOfHits(rrfFuse([lexical, vector]), options);
+  }
+
+  insertMemory(): Promise<string> {
+    return Promise.reject(
+      new TeamStoreError('read_only', 'The shared index is published from CI and read-only here; remembered items are kept in the local archival memory.'),
+    );
+  }
+
+  count(source?: ArchivalSource): number {
+    return source === 'memory' ? 0 : this.publish.chunks;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+
+  private async run<R extends object>(sql: string, params: unknown[]): Promise<R[]> {
+    try {
+      return (await this.client.query<R>(sql, params)).rows;
+    } catch (err) {
+      // The publish was replaced and its table dropped after we picked it: the caller reopens.
+      if ((err as { code?: unknown }).code === '42P01') {
+        throw new TeamStoreError('not_published', `The publish of ${this.publish.repoId} at ${this.publish.commit.slice(0, 12)} was replaced by a newer one; reopen the shared index.`);
+      }
+      throw teamErrorFrom(err, this.connection);
+    }
+  }
+}
+
+/**
+ * The live publish for `commit`, else the newest of the repository (its files that differ from
+ * the working tree are overlaid locally, so any recent commit serves). Only publishes made with
+ * the same embedder: vectors of different models are never compared.
+ */
+export async function findPublish(client: Client, connection: TeamConnection, repoId: string, commit: string | undefined, embedder: Pick<Embedder, 'id' | 'dimensions'>): Promise<PublishInfo> {
+  const base = `SELECT id, repo_id, commit_sha, embedder_id, dimensions, chunk_table, chunks, files, published_at FROM memgpt_publishes WHERE state = 'live' AND repo_id = $1`;
+  if (commit) {
+    const exact = await client.query<PublishRow>(`${base} AND embedder_id = $2 AND commit_sha = $3`, [repoId, embedder.id, commit]);
+    if (exact.rows[0]) return checkDims(toInfo(exact.rows[0]), embedder);
+  }
+  const newest = await client.query<PublishRow>(`${base} AND embedder_id = $2 ORDER BY published_at DESC, id DESC LIMIT 1`, [repoId, embedder.id]);
+  if (newest.rows[0]) return checkDims(toInfo(newest.rows[0]), embedder);
+  const other = await client.query<PublishRow>(`${base} ORDER BY published_at DESC, id DESC LIMIT 1`, [repoId]);
+  if (other.rows[0]) {
+    throw new TeamStoreError(
+      'embedder_mismatch',
+      `The shared index at ${connection.display} has repository ${repoId} published with the embedder "${other.rows[0].embedder_id}", and this window uses "${embedder.id}". ` +
+        'Use the same embeddings settings as the CI job (memgpt.embeddings.*), or publish with this embedder.',
+    );
+  }
+  throw new TeamStoreError('not_published', `Nothing is published for repository ${repoId} at ${connection.display}. Publish it from CI with \`memgpt index <folder> --store …\`.`);
+}
+
+function checkDims(p: PublishInfo, embedder: Pick<Embedder, 'id' | 'dimensions'>): PublishInfo {
+  if (p.dimensions !== embedder.dimensions) {
+    throw new TeamStoreError('embedder_mismatch', `The publish of ${p.repoId} at ${p.commit.slice(0, 12)} has ${p.dimensions}-dimensional vectors; the embedder "${embedder.id}" makes ${embedder.dimensions}.`);
+  }
+  return p;
+}

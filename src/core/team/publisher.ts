@@ -1,0 +1,219 @@
+/**
+ * Publishing the index of one commit to the shared store, from CI. Many readers, one writer
+ * per (repository, commit, embedder), and a half-finished publish is never visible:
+ *
+ * - the writer holds a session advisory lock on the key for the whole publish (the server
+ *   releases it if the writer dies, so a killed job never blocks the next one);
+ * - chunks go into a new table of their own under a `staging` row that readers never select,
+ *   in batches that each commit (no long transaction holds back readers or the server);
+ * - the indexes are built once the data is in (much faster than growing an HNSW graph row by row);
+ * - one short transaction then retires the old live publish and makes this one live: readers see
+ *   the old commit's index or the new one, never a part;
+ * - a staging publish left by a killed writer is dropped by the next writer of that key.
+ */
+import type { Client } from 'pg';
+import {
+  TEAM_HNSW_EF_CONSTRUCTION,
+  TEAM_HNSW_M,
+  TEAM_MAINTENANCE_WORK_MEM,
+  TEAM_PUBLISH_BATCH_CHUNKS,
+  TEAM_PUBLISH_KEEP_COMMITS,
+} from '../limits';
+import { teamErrorFrom, type TeamConnection } from './connection';
+import { tsDocumentOf } from './pgArchivalStore';
+import { migrate } from './schema';
+import { TeamStoreError } from './teamError';
+import { vectorLiteral } from './vectorSql';
+
+export interface PublishChunk {
+  id: string;
+  path: string;
+  startLine: number;
+  endLine: number;
+  language: string;
+  hash: string;
+  text: string;
+  vector: Float32Array;
+}
+
+/** What is published: the files (path → content hash, chunk count) and their chunks in batches. */
+export interface PublishSource {
+  embedderId: string;
+  dimensions: number;
+  files: ReadonlyMap<string, { hash: string; chunks: number }>;
+  batches(size: number): AsyncIterable<PublishChunk[]>;
+}
+
+export interface PublishProgress {
+  phase: 'staging' | 'indexing' | 'flipping' | 'done';
+  chunksDone: number;
+  chunksTotal: number;
+}
+
+export interface PublishOptions {
+  repoId: string;
+  commit: string;
+  source: PublishSource;
+  onProgress?: (p: PublishProgress) => void;
+  signal?: AbortSignal;
+  /** Live publishes of the repository kept (newest first); older ones are dropped. */
+  keepCommits?: number;
+}
+
+export interface PublishResult {
+  publishId: number;
+  chunks: number;
+  files: number;
+  /** The publish of the same key this one replaced, if any. */
+  replaced: number | null;
+  /** Older publishes of the repository dropped by retention. */
+  dropped: number;
+  ms: number;
+  schema: { from: number; to: number };
+}
+
+/** Two int4 halves of the advisory-lock key of (repository, commit, embedder), computed by the server. */
+const LOCK_SQL = `hashtext('memgpt-publish:' || $1), hashtext($2 || ':' || $3)`;
+
+export async function publishIndex(client: Client, connection: TeamConnection, options: PublishOptions): Promise<PublishResult> {
+  const started = performance.now();
+  const { repoId, commit, source } = options;
+  if (!/^[0-9a-f]{7,64}$/i.test(commit)) throw new TeamStoreError('no_git', `"${commit}" is not a commit id. Pass the full hash (git rev-parse HEAD).`);
+  try {
+    const schema = await migrate(client, connection.display);
+    const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS ok`, [repoId, commit, source.embedderId]);
+    if (!locked.rows[0]?.ok) {
+      throw new TeamStoreError('publish_busy', `Another job is publishing ${repoId} at ${commit.slice(0, 12)} to ${connection.display}; this one stops. Run it again once that job ended if it failed.`);
+    }
+    try {
+      return await publishLocked(client, options, started, schema);
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${LOCK_SQL})`, [repoId, commit, source.embedderId]).catch(() => undefined);
+    }
+  } catch (err) {
+    throw teamErrorFrom(err, connection);
+  }
+}
+
+async function dropPublishes(client: Client, rows: readonly { id: string; chunk_table: string }[]): Promise<void> {
+  for (const r of rows) {
+    if (/^memgpt_chunks_\d+$/.test(r.chunk_table)) await client.query(`DROP TABLE IF EXISTS ${r.chunk_table}`);
+    await client.query('DELETE FROM memgpt_publishes WHERE id = $1', [r.id]);
+  }
+}
+
+async function publishLocked(client: Client, options: PublishOptions, started: number, schema: { from: number; to: number }): Promise<PublishResult> {
+  const { repoId, commit, source, signal } = options;
+  const key = [repoId, commit, source.embedderId];
+  // We hold the key's lock: any staging publish of it belongs to a writer that died.
+  const stale = await client.query<{ id: string; chunk_table: string }>(
+    `SELECT id, chunk_table FROM memgpt_publishes WHERE repo_id = $1 AND commit_sha = $2 AND embedder_id = $3 AND state = 'staging'`,
+    key,
+  );
+  await dropPublishes(client, stale.rows);
+
+  const row = await client.query<{ id: string }>(
+    `INSERT INTO memgpt_publishes (repo_id, commit_sha, embedder_id, dimensions, state, chunk_table) VALUES ($1, $2, $3, $4, 'staging', '') RETURNING id`,
+    [...key, source.dimensions],
+  );
+  const publishId = Number(row.rows[0]!.id);
+  const table = `memgpt_chunks_${publishId}`;
+  await client.query('UPDATE memgpt_publishes SET chunk_table = $1 WHERE id = $2', [table, publishId]);
+  await client.query(
+    `CREATE TABLE ${table} (
+      chunk_id text PRIMARY KEY,
+      path text NOT NULL,
+      start_line integer NOT NULL,
+      end_line integer NOT NULL,
+      language text NOT NULL,
+      chunk_hash text NOT NULL,
+      text text NOT NULL,
+      tsv tsvector NOT NULL,
+      embedding vector(${Math.floor(source.dimensions)}) NOT NULL
+    )`,
+  );
+
+  const chunksTotal = [...source.files.values()].reduce((s, f) => s + f.chunks, 0);
+  let chunksDone = 0;
+  options.onProgress?.({ phase: 'staging', chunksDone, chunksTotal });
+  for await (const batch of source.batches(TEAM_PUBLISH_BATCH_CHUNKS)) {
+    signal?.throwIfAborted();
+    if (batch.length === 0) continue;
+    const vectors: string[] = [];
+    for (const c of batch) {
+      if (c.vector.length !== source.dimensions) throw new TeamStoreError('embedder_mismatch', `A chunk of ${c.path} has ${c.vector.length} dimensions, not ${source.dimensions}.`);
+      vectors.push(await vectorLiteral(c.vector));
+    }
+    await client.query(
+      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, tsv, embedding)
+       SELECT id, path, s, e, lang, h, body, to_tsvector('simple', doc), emb::vector
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS u(id, path, s, e, lang, h, body, doc, emb)`,
+      [
+        batch.map((c) => c.id),
+        batch.map((c) => c.path),
+        batch.map((c) => c.startLine),
+        batch.map((c) => c.endLine),
+        batch.map((c) => c.language),
+        batch.map((c) => c.hash),
+        batch.map((c) => c.text),
+        batch.map((c) => tsDocumentOf(c.path, c.text)),
+        vectors,
+      ],
+    );
+    chunksDone += batch.length;
+    options.onProgress?.({ phase: 'staging', chunksDone, chunksTotal });
+  }
+  const files = [...source.files];
+  for (let i = 0; i < files.length; i += TEAM_PUBLISH_BATCH_CHUNKS * 4) {
+    const slice = files.slice(i, i + TEAM_PUBLISH_BATCH_CHUNKS * 4);
+    await client.query(
+      `INSERT INTO memgpt_published_files (publish_id, path, file_hash, chunks) SELECT $1, p, h, n FROM unnest($2::text[], $3::text[], $4::int[]) AS u(p, h, n)`,
+      [publishId, slice.map(([p]) => p), slice.map(([, f]) => f.hash), slice.map(([, f]) => f.chunks)],
+    );
+  }
+
+  signal?.throwIfAborted();
+  options.onProgress?.({ phase: 'indexing', chunksDone, chunksTotal });
+  await client.query(`SET maintenance_work_mem = '${TEAM_MAINTENANCE_WORK_MEM}'`).catch(() => undefined);
+  await client.query(`CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops) WITH (m = ${TEAM_HNSW_M}, ef_construction = ${TEAM_HNSW_EF_CONSTRUCTION})`);
+  await client.query(`CREATE INDEX ${table}_tsv ON ${table} USING gin (tsv)`);
+  await client.query(`CREATE INDEX ${table}_path ON ${table} (path)`);
+  await client.query(`ANALYZE ${table}`);
+
+  signal?.throwIfAborted();
+  options.onProgress?.({ phase: 'flipping', chunksDone, chunksTotal });
+  let replaced: { id: string; chunk_table: string }[] = [];
+  await client.query('BEGIN');
+  try {
+    replaced = (
+      await client.query<{ id: string; chunk_table: string }>(
+        `UPDATE memgpt_publishes SET state = 'retired' WHERE repo_id = $1 AND commit_sha = $2 AND embedder_id = $3 AND state = 'live' RETURNING id, chunk_table`,
+        key,
+      )
+    ).rows;
+    await client.query(`UPDATE memgpt_publishes SET state = 'live', published_at = clock_timestamp(), chunks = $2, files = $3 WHERE id = $1`, [publishId, chunksDone, files.length]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  // Retired and beyond-retention publishes go once nobody can newly select them.
+  await dropPublishes(client, replaced);
+  const keep = Math.max(1, options.keepCommits ?? TEAM_PUBLISH_KEEP_COMMITS);
+  const old = await client.query<{ id: string; chunk_table: string }>(
+    `SELECT id, chunk_table FROM memgpt_publishes WHERE repo_id = $1 AND embedder_id = $2 AND state = 'live' ORDER BY published_at DESC, id DESC OFFSET $3`,
+    [repoId, source.embedderId, keep],
+  );
+  await dropPublishes(client, old.rows);
+  options.onProgress?.({ phase: 'done', chunksDone, chunksTotal });
+  return {
+    publishId,
+    chunks: chunksDone,
+    files: files.length,
+    replaced: replaced[0] ? Number(replaced[0].id) : null,
+    dropped: old.rows.length,
+    ms: Math.round(performance.now() - started),
+    schema,
+  };
+}
