@@ -23,6 +23,7 @@ export const OPTIONS = {
   path: { kind: 'string', valueName: 'glob', description: 'search: only hits whose path matches, e.g. "src/**/*.ts".' },
   rebuild: { kind: 'flag', description: 'index: drop the workspace index and build it again (remembered items stay).' },
   out: { kind: 'string', valueName: 'file|dir', description: 'export: write to this file, or to <dir>/<agent>-<date>.json, instead of stdout.' },
+  yes: { kind: 'flag', description: 'ask: approve every edit and command of this turn (without it, ask declines them when there is no terminal).' },
   help: { kind: 'flag', short: 'h', description: 'Show help.' },
   version: { kind: 'flag', description: 'Show the version.' },
 } as const satisfies OptionSpecs;
@@ -32,7 +33,7 @@ export type OptionName = keyof typeof OPTIONS;
 /** Options every command takes. */
 const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
 
-export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp';
+export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
 
 export interface CommandSpec {
   name: CommandName;
@@ -45,11 +46,33 @@ export interface CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'index', positionals: ['folder'], options: [...COMMON, 'rebuild', 'json'], summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end).' },
   { name: 'search', positionals: ['folder', 'query'], options: [...COMMON, 'k', 'json', 'source', 'path'], summary: 'Hybrid archival search: ranked hits with path, lines, score and source.' },
-  { name: 'ask', positionals: ['folder', 'message'], options: [...COMMON, 'json'], summary: 'One message through the full agent; the reply streams to stdout ("-" reads the message from stdin).' },
-  { name: 'chat', positionals: ['folder'], options: [...COMMON], summary: 'Interactive session with the same agent (/memory, /exit; Ctrl-C cancels a turn, twice or Ctrl-D quits).' },
+  {
+    name: 'ask',
+    positionals: ['folder', 'message'],
+    options: [...COMMON, 'json', 'yes'],
+    summary: 'One message through the full agent; the reply streams to stdout ("-" reads the message from stdin). Edits and commands are asked at the terminal, approved with --yes, declined otherwise.',
+  },
+  {
+    name: 'chat',
+    positionals: ['folder'],
+    options: [...COMMON],
+    summary: 'Interactive session with the same agent (/memory, /exit; Ctrl-C cancels a turn, twice or Ctrl-D quits); edits and commands are asked at the terminal (y / n [reason] / always).',
+  },
   { name: 'memory', positionals: ['folder'], options: [...COMMON, 'json'], summary: 'Core memory blocks, recall and archival counts, context-window breakdown.' },
   { name: 'export', positionals: ['folder'], options: [...COMMON, 'out'], summary: 'The agent (state + recall) as one JSON file, to stdout or --out.' },
   { name: 'import', positionals: ['folder', 'file'], options: [...COMMON, 'json'], summary: 'Import an exported agent into this folder\'s memory.' },
+  {
+    name: 'checkpoints',
+    positionals: ['folder'],
+    options: [...COMMON, 'json'],
+    summary: 'The checkpoints of the agent\'s file changes, newest first: id, time, files (--json: [{id, time, files}]).',
+  },
+  {
+    name: 'restore',
+    positionals: ['folder', 'id'],
+    options: [...COMMON, 'json'],
+    summary: 'Bring the files back as they were before checkpoint <id>\'s turn (later turns are rolled back too); what commands did is not undone.',
+  },
   {
     name: 'mcp',
     positionals: ['folder'],

@@ -39,7 +39,7 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${usageLine(c)}`),
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
     'Options:',
     ...(Object.keys(OPTIONS) as OptionName[]).map(optionLine),

@@ -8,6 +8,7 @@ import { parseArgs } from './args';
 import { COMMANDS, OPTIONS, commandSpec, type CommandName } from './commandTable';
 import { runAsk } from './commands/ask';
 import { runChat } from './commands/chat';
+import { runCheckpoints, runRestore } from './commands/checkpoints';
 import type { CommandRunner } from './commands/context';
 import { runIndex } from './commands/index';
 import { runMcp } from './commands/mcp';
@@ -30,6 +31,8 @@ const RUNNERS: Record<CommandName, CommandRunner> = {
   export: runExport,
   import: runImport,
   mcp: runMcp,
+  checkpoints: runCheckpoints,
+  restore: runRestore,
 };
 
 export async function runCli(argv: readonly string[], env: Environment, out: Output, interrupts: Interrupts): Promise<ExitCode> {

@@ -46,6 +46,18 @@ export class TurnPrinter {
         // With --json too (stderr): the answer may rest on part of the input, the user must know.
         else if (event.kind === 'message_cut') this.note(`· ${event.text}`);
         break;
+      case 'command_output':
+        // A running command's output, live, on stderr: stdout keeps only the agent's reply.
+        if (!this.json) {
+          if (this.midLine) this.out.content('\n');
+          this.midLine = false;
+          this.out.stderrRaw(event.chunk.replace(/^/gm, '  | '));
+          if (!event.chunk.endsWith('\n')) this.out.stderrRaw('\n');
+        }
+        break;
+      case 'files_changed':
+        if (!this.json) this.note(`· changed ${event.paths.join(', ')} (checkpoint ${event.checkpointId}; \`memgpt restore <folder> ${event.checkpointId}\` brings back the files as they were)`);
+        break;
       case 'model_wait':
         // Printed with --json too: it goes to stderr, and a wait with nothing said looks like a hang.
         this.note(event.text);

@@ -4,6 +4,7 @@
  * the running reply; a second Ctrl-C (or one while idle, then another) quits, after saving.
  */
 import * as readline from 'node:readline';
+import { TerminalApprover } from '../approvalPrompt';
 import { ExitCode } from '../exitCodes';
 import { assertModelConfigured, assertWritable, probeServer } from '../session';
 import { withRuntime, type CommandRunner } from './context';
@@ -47,6 +48,14 @@ export const runChat: CommandRunner = async (ctx) => {
     });
     // On a raw-mode terminal Ctrl-C is a keypress readline reports, not a signal.
     rl.on('SIGINT', () => ctx.interrupts.trigger());
+    // Edits and commands are asked on the same input: a pending question takes the next line.
+    const approver = new TerminalApprover(ctx.out, (signal) =>
+      new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(new Error('The question was withdrawn (stopped).'));
+        signal.addEventListener('abort', () => reject(new Error('The question was withdrawn (stopped).')), { once: true });
+        rl.question('', { signal }, resolve);
+      }),
+    );
     try {
       if (interactive) rl.prompt();
       for await (const raw of rl) {
@@ -62,7 +71,7 @@ export const runChat: CommandRunner = async (ctx) => {
         } else if (line !== '') {
           turn = new AbortController();
           try {
-            reportTurnEnd(ctx.out, await runTurn(runtime, ctx.out, raw, turn.signal, false));
+            reportTurnEnd(ctx.out, await runTurn(runtime, ctx.out, raw, turn.signal, false, approver));
           } finally {
             turn = null;
           }

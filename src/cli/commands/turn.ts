@@ -1,4 +1,5 @@
 /** What ask and chat share: choosing the agent, running one message, reporting how the turn ended. */
+import type { ApprovalRequester } from '../../core/interfaces/approval';
 import type { TurnOutcome } from '../../core/runtime/runtimePort';
 import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
 import { ExitCode } from '../exitCodes';
@@ -23,9 +24,9 @@ export interface TurnReport {
   printer: TurnPrinter;
 }
 
-export async function runTurn(runtime: WorkspaceRuntime, out: Output, text: string, signal: AbortSignal, json: boolean): Promise<TurnReport> {
+export async function runTurn(runtime: WorkspaceRuntime, out: Output, text: string, signal: AbortSignal, json: boolean, approver?: ApprovalRequester): Promise<TurnReport> {
   const printer = new TurnPrinter(out, json);
-  const outcome = await runtime.handle({ type: 'user_message', text }, { signal, onEvent: printer.onEvent, source: 'cli' });
+  const outcome = await runtime.handle({ type: 'user_message', text }, { signal, onEvent: printer.onEvent, source: 'cli', ...(approver ? { approver } : {}) });
   printer.finish();
   return { outcome, printer };
 }
