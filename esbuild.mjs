@@ -75,6 +75,9 @@ const builds = [
   },
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 
+/** Must match GRAMMAR_FILES in src/core/index/syntax/grammars.ts (a unit test compares them). */
+export const TREE_SITTER_GRAMMARS = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'c_sharp', 'c', 'cpp'];
+
 function copyStaticAssets() {
   const out = path.join(root, 'media/dist');
   mkdirSync(out, { recursive: true });
@@ -84,6 +87,14 @@ function copyStaticAssets() {
   const schemas = path.join(root, 'dist/schemas');
   mkdirSync(schemas, { recursive: true });
   copyFileSync(path.join(root, 'node_modules/vectra/lib/codecs/schemas/index.proto'), path.join(schemas, 'index.proto'));
+  // tree-sitter's runtime and the grammars the index parses (src/core/index/syntax/grammars.ts reads
+  // them from `<__dirname>/tree-sitter/`): only these ten of the package's grammars ship.
+  const treeSitter = path.join(root, 'dist/tree-sitter');
+  mkdirSync(treeSitter, { recursive: true });
+  copyFileSync(path.join(root, 'node_modules/web-tree-sitter/web-tree-sitter.wasm'), path.join(treeSitter, 'web-tree-sitter.wasm'));
+  for (const g of TREE_SITTER_GRAMMARS) {
+    copyFileSync(path.join(root, `node_modules/@repomix/tree-sitter-wasms/out/tree-sitter-${g}.wasm`), path.join(treeSitter, `tree-sitter-${g}.wasm`));
+  }
 }
 
 copyStaticAssets();

@@ -21,10 +21,14 @@ const ALLOWED = [
   /^extension\/LICENSE(\.txt)?$/,
   /^extension\/dist\/(extension|cli)\.js(\.map)?$/,
   /^extension\/dist\/schemas\/index\.proto$/,
+  /^extension\/dist\/tree-sitter\/(web-)?tree-sitter(-[a-z_]+)?\.wasm$/,
   /^extension\/media\/.+/,
   /^extension\/docs\/cli\.md$/,
 ];
-const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js'];
+const REQUIRED = [
+  'extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js',
+  'extension/dist/tree-sitter/web-tree-sitter.wasm', 'extension/dist/tree-sitter/tree-sitter-typescript.wasm',
+];
 
 function fail(message) {
   console.error(`npm run package: ${message}`);

@@ -107,6 +107,18 @@ export const PROSE_SCORE_FACTOR = 0.85;
 export const RRF_K = 60;
 /** Characters of one search hit's text; longer merged ranges are cut with a note. */
 export const SEARCH_HIT_MAX_CHARS = 2000;
+/** Files larger than this keep the line chunker: parsing is one synchronous call that must stay short. */
+export const SYNTAX_MAX_FILE_BYTES = 400_000;
+/** References (name and line) kept per file; a generated file would otherwise fill memory with them. */
+export const SYMBOL_REFS_PER_FILE_MAX = 3_000;
+/** Characters of a definition's signature kept in the symbol index. */
+export const SYMBOL_SIGNATURE_MAX_CHARS = 160;
+/** Definitions and references `find_symbol` and `memgpt symbols` return at most. */
+export const SYMBOL_RESULTS_MAX = 40;
+/** Definitions `file_outline` lists at most. */
+export const FILE_OUTLINE_MAX_ENTRIES = 300;
+/** The symbol log is rewritten once it holds this many times more lines than there are files. */
+export const SYMBOL_LOG_COMPACT_FACTOR = 4;
 /**
  * Work slice of indexing between yields to the event loop. Well under the ~50 ms
  * budget: a garbage collection or a busy 2-core machine stretches a slice 2-4×.

@@ -22,6 +22,8 @@ import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
 import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
 import { ChunkStore, IndexTooNewError, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+import { SymbolIndex } from './symbolIndex';
+import type { Outline } from './syntax/outline';
 
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
 
@@ -53,6 +55,8 @@ export interface FileChunk {
   language: string;
   text: string;
   hash: string;
+  /** Structure-aware chunks: scope and defined names. */
+  symbols?: string[];
 }
 
 interface MemoryLogEntry {
@@ -107,6 +111,8 @@ export class ArchivalIndex implements ArchivalStore {
     readonly embedder: Embedder,
     private readonly memoryLog: AppendLog<MemoryLogEntry>,
     mode: SearchMode,
+    /** Definitions and references of the indexed code files, kept in step with their chunks. */
+    readonly symbols: SymbolIndex,
   ) {
     this.mode = mode;
   }
@@ -135,7 +141,15 @@ export class ArchivalIndex implements ArchivalStore {
       await memories.log.close();
       throw err;
     }
-    const index = new ArchivalIndex(folder, store, embedder, memories.log, options.mode ?? 'rrf');
+    let symbols: SymbolIndex;
+    try {
+      symbols = await SymbolIndex.open(folder, { readOnly, log });
+    } catch (err) {
+      await memories.log.close();
+      await store.close();
+      throw err;
+    }
+    const index = new ArchivalIndex(folder, store, embedder, memories.log, options.mode ?? 'rrf', symbols);
     try {
       await index.restoreMemories(memories.entries, log);
     } catch (err) {
@@ -234,23 +248,33 @@ export class ArchivalIndex implements ArchivalStore {
     });
   }
 
-  /** Replaces every chunk of `filePath` with `chunks` (embedded here) in one durable step. */
-  async replaceFile(filePath: string, fileHash: string, chunks: readonly FileChunk[], signal?: AbortSignal): Promise<void> {
+  /**
+   * Replaces every chunk of `filePath` with `chunks` (embedded here) in one durable step, then
+   * its symbols with `outline` (none: the file is not parsed, and loses any symbols it had).
+   */
+  async replaceFile(filePath: string, fileHash: string, chunks: readonly FileChunk[], signal?: AbortSignal, outline?: Outline): Promise<void> {
     const vectors = chunks.length > 0 ? await this.embedder.embed(chunks.map((c) => embeddingText(filePath, c.text)), signal) : [];
     signal?.throwIfAborted();
     const time = new Date().toISOString();
     const news: NewChunk[] = chunks.map((c, i) => ({
-      record: { id: randomUUID(), source: 'workspace', path: filePath, startLine: c.startLine, endLine: c.endLine, language: c.language, hash: c.hash, fileHash, time },
+      record: {
+        id: randomUUID(), source: 'workspace', path: filePath, startLine: c.startLine, endLine: c.endLine, language: c.language, hash: c.hash, fileHash, time,
+        ...(c.symbols && c.symbols.length > 0 ? { symbols: c.symbols.join(' ') } : {}),
+      },
       text: c.text,
       vector: vectors[i]!,
     }));
     await this.store.replace(() => this.workspaceIds(filePath), news);
+    if (outline) await this.symbols.put(filePath, fileHash, outline);
+    else await this.symbols.remove([filePath]);
   }
 
   /** Removes the chunks of a file, or of every file under a folder. Returns the chunks removed. */
   async removePath(fileOrFolder: string): Promise<number> {
     const ids = this.pathsUnder(fileOrFolder).flatMap((p) => this.workspaceIds(p));
-    return this.store.remove(ids);
+    const removed = await this.store.remove(ids);
+    await this.symbols.remove(this.symbols.pathsUnder(fileOrFolder));
+    return removed;
   }
 
   /**
@@ -267,7 +291,10 @@ export class ArchivalIndex implements ArchivalStore {
       const news: NewChunk[] = refs.map((ref, i) => {
         const r = this.store.record(ref);
         return {
-          record: { id: randomUUID(), source: 'workspace', path: target, startLine: r.startLine, endLine: r.endLine, language: r.language, hash: r.hash, fileHash: r.fileHash, time: r.time },
+          record: {
+            id: randomUUID(), source: 'workspace', path: target, startLine: r.startLine, endLine: r.endLine, language: r.language, hash: r.hash, fileHash: r.fileHash, time: r.time,
+            ...(r.symbols ? { symbols: r.symbols } : {}),
+          },
           text: texts[i]!,
           vector: Float32Array.from(this.store.vector(ref)),
         };
@@ -275,6 +302,7 @@ export class ArchivalIndex implements ArchivalStore {
       await this.store.replace(() => [...ids, ...this.workspaceIds(target)], news);
       moved += news.length;
     }
+    for (const p of this.symbols.pathsUnder(oldPath)) await this.symbols.rename(p, p === oldPath ? newPath : newPath + p.slice(oldPath.length));
     return moved;
   }
 
@@ -408,6 +436,7 @@ export class ArchivalIndex implements ArchivalStore {
 
   async close(): Promise<void> {
     await this.memoryLog.close();
+    await this.symbols.close();
     await this.store.close();
   }
 }

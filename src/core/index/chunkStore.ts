@@ -147,6 +147,7 @@ function validateJournalEntry(v: unknown): JournalEntry {
     time: r.time as string,
     length: r.length,
   };
+  if (typeof r.symbols === 'string' && r.symbols !== '') record.symbols = r.symbols;
   return { op: 'put', r: record, text: v.text, v: v.v };
 }
 

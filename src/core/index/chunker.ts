@@ -23,6 +23,8 @@ export interface Chunk {
   text: string;
   /** sha1 of the text, 16 hex digits. */
   hash: string;
+  /** Structure-aware chunks: the enclosing scope, then the names the chunk defines (syntax/structuredChunker.ts). */
+  symbols?: string[];
 }
 
 export interface ChunkOptions {
@@ -72,7 +74,7 @@ export function estimateTokens(text: string): number {
 const DECLARATION_START =
   /^(export\s|import\s|function[\s*]|async\s|class\s|interface\s|type\s|enum\s|const\s|let\s|var\s|def\s|module\.exports|exports\.|fn\s|pub\s|impl[\s<]|struct\s|trait\s|func\s|package\s|public\s|private\s|protected\s|static\s|abstract\s|@|#{1,3}\s|describe\(|it\(|test\()/;
 
-function contentHash(text: string): string {
+export function contentHash(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
 }
 

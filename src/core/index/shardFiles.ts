@@ -36,6 +36,8 @@ export interface ChunkRecord {
   time: string;
   /** Length in lexical terms (BM25 document length). */
   length: number;
+  /** Code chunks: the enclosing scope and the names defined, space-separated (a lexical field of their own). */
+  symbols?: string;
 }
 
 export interface ShardContent {
@@ -68,17 +70,22 @@ const MAGIC = 'MGPTSHD2';
 const TEXTS_MAGIC = 'MGPTTXT1';
 const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, textBytes, checksumLen, reserved
 
-type RecordRow = [string, number, string, number, number, string, string, string, string, number];
+/** The 11th element (symbols) is optional: shards written before it had none, and read the same. */
+type RecordRow = [string, number, string, number, number, string, string, string, string, number, string?];
 
 function toRow(r: ChunkRecord): RecordRow {
-  return [r.id, r.source === 'memory' ? 1 : 0, r.path, r.startLine, r.endLine, r.language, r.hash, r.fileHash, r.time, r.length];
+  const row: RecordRow = [r.id, r.source === 'memory' ? 1 : 0, r.path, r.startLine, r.endLine, r.language, r.hash, r.fileHash, r.time, r.length];
+  if (r.symbols) row.push(r.symbols);
+  return row;
 }
 
 function fromRow(row: RecordRow): ChunkRecord {
-  return {
+  const r: ChunkRecord = {
     id: row[0], source: row[1] === 1 ? 'memory' : 'workspace', path: row[2], startLine: row[3], endLine: row[4],
     language: row[5], hash: row[6], fileHash: row[7], time: row[8], length: row[9],
   };
+  if (typeof row[10] === 'string' && row[10] !== '') r.symbols = row[10];
+  return r;
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;

@@ -14,7 +14,9 @@ import path from 'node:path';
 import { CATALOG_SAVE_INTERVAL_MS } from '../limits';
 import type { ArchivalIndex } from './archivalIndex';
 import { atomicWriteFile } from '../storage/atomicFile';
-import { chunkTextSliced } from './chunker';
+import { chunkTextSliced, type Chunk } from './chunker';
+import { chunkStructured, parsesAsCode } from './syntax/structuredChunker';
+import type { Outline } from './syntax/outline';
 import { TimeSlice, yieldToEventLoop } from './slice';
 import { discoverFiles, readIndexableFile, WorkspaceFileFilter, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery';
 
@@ -49,8 +51,13 @@ interface CatalogEntry {
 
 interface CatalogFile {
   schema: 1;
+  /** How files were cut into chunks; a catalog from another chunker is dropped, so every file is cut again. */
+  chunker?: number;
   files: Record<string, CatalogEntry>;
 }
+
+/** 2: code files follow their syntax (functions, classes, methods) and carry symbols. */
+export const CHUNKER_VERSION = 2;
 
 export interface WorkspaceIndexerOptions extends DiscoveryOptions {
   archival: ArchivalIndex;
@@ -154,7 +161,10 @@ export class WorkspaceIndexer {
     this.catalogLoaded = true;
     try {
       const raw = JSON.parse(await fs.readFile(this.catalogPath, 'utf8')) as CatalogFile;
-      if (raw && raw.schema === 1 && raw.files && typeof raw.files === 'object') this.catalog = new Map(Object.entries(raw.files));
+      if (raw && raw.schema === 1 && raw.files && typeof raw.files === 'object') {
+        if (raw.chunker === CHUNKER_VERSION) this.catalog = new Map(Object.entries(raw.files));
+        else this.log('Workspace index: files were chunked by an older chunker; every file is indexed again.');
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.log(`Workspace index: the catalog at ${this.catalogPath} was unreadable (${(err as Error).message}); every file is checked again.`);
@@ -167,7 +177,7 @@ export class WorkspaceIndexer {
     if (!force && Date.now() - this.lastCatalogSave < CATALOG_SAVE_INTERVAL_MS) return;
     this.catalogDirty = false;
     this.lastCatalogSave = Date.now();
-    const file: CatalogFile = { schema: 1, files: Object.fromEntries(this.catalog) };
+    const file: CatalogFile = { schema: 1, chunker: CHUNKER_VERSION, files: Object.fromEntries(this.catalog) };
     await fs.mkdir(path.dirname(this.catalogPath), { recursive: true });
     await atomicWriteFile(this.catalogPath, JSON.stringify(file));
   }
@@ -196,7 +206,7 @@ export class WorkspaceIndexer {
         seen.add(file.path);
         const known = this.catalog.get(file.path);
         // unchanged by size and mtime, and its chunks are really in the index
-        if (known && known.size === file.size && known.mtimeMs === file.mtimeMs && (known.chunks === 0 || this.archival.hasPath(file.path))) {
+        if (known && known.size === file.size && known.mtimeMs === file.mtimeMs && this.complete(file.path, file.size, known)) {
           result.unchanged++;
         } else toIndex.push(file);
         await slice.check();
@@ -260,18 +270,36 @@ export class WorkspaceIndexer {
     }
     const hash = sha1(read.bytes);
     const known = this.catalog.get(file.path);
-    if (known && known.hash === hash && (known.chunks === 0 || this.archival.hasPath(file.path))) {
+    if (known && known.hash === hash && this.complete(file.path, read.bytes.length, known)) {
       // touched but not changed: remember the new mtime so the next open skips the read
       this.catalog.set(file.path, { ...known, size: file.size, mtimeMs: file.mtimeMs });
       this.catalogDirty = true;
       return 'unchanged';
     }
-    const chunks = await chunkTextSliced(file.path, read.text);
+    const { chunks, outline } = await this.chunk(file.path, read.text);
     signal?.throwIfAborted();
-    await this.archival.replaceFile(file.path, hash, chunks, signal);
+    await this.archival.replaceFile(file.path, hash, chunks, signal, outline);
     this.catalog.set(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs, chunks: chunks.length });
     this.catalogDirty = true;
     return chunks.length;
+  }
+
+  /** The file's chunks and symbols are really in the index (a dropped shard or symbol log line means parse again). */
+  private complete(filePath: string, size: number, known: CatalogEntry): boolean {
+    if (known.chunks > 0 && !this.archival.hasPath(filePath)) return false;
+    return known.chunks === 0 || !parsesAsCode(filePath, size) || this.archival.symbols.has(filePath);
+  }
+
+  /** Code by its syntax; anything else, a file too large to parse, or a parser failure: by lines. */
+  private async chunk(filePath: string, text: string): Promise<{ chunks: Chunk[]; outline?: Outline }> {
+    const slice = new TimeSlice();
+    try {
+      const structured = await chunkStructured(filePath, text, slice);
+      if (structured) return structured;
+    } catch (err) {
+      this.log(`Workspace index: ${filePath} could not be parsed (${(err as Error).message}); it is chunked by lines.`);
+    }
+    return { chunks: await chunkTextSliced(filePath, text, {}, slice) };
   }
 
   private serial<T>(op: () => Promise<T>): Promise<T> {

@@ -56,7 +56,21 @@ export interface AppendLogOptions<T> {
    * journal writer). A writable open migrates the file to checksummed lines in one atomic write.
    */
   legacyJsonLines?: boolean;
+  /**
+   * Read and repair only the bytes from this offset on (a line start): for an owner that keeps
+   * its own record of everything before it (the recall index), so opening a large log costs the
+   * unindexed tail, not the whole file. The report counts that region only.
+   */
+  from?: number;
+  /**
+   * Receive each good entry with its byte offset and line length (newline included) instead of
+   * collecting them: `entries` comes back empty, so a large log never sits in memory at once.
+   */
+  onEntry?: (entry: T, offset: number, bytes: number) => void;
 }
+
+/** Bytes read per step when scanning a log at open (a whole large log is never one buffer). */
+const OPEN_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class ReadOnlyLogError extends Error {
   constructor(readonly file: string) {
@@ -98,6 +112,17 @@ export function encodeLogLine(entry: unknown): Buffer {
   return Buffer.concat([head, body, Buffer.from('\n')]);
 }
 
+/**
+ * Decodes one line as `encodeLogLine` wrote it (without its newline), checking the checksum;
+ * throws when the bytes are not such a line. For readers that fetch single entries by offset.
+ */
+export function decodeLogLine(line: Uint8Array): unknown {
+  const buf = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  const verdict = decodeLine<unknown>(buf, 0, buf.length);
+  if (!verdict.ok || !verdict.valid) throw new Error('not a checksummed log line');
+  return verdict.entry;
+}
+
 type LineVerdict<T> = ({ ok: true; entry: T; valid: true } | { ok: true; valid: false } | { ok: false }) & { legacy?: unknown };
 
 const OPEN_BRACE = 0x7b;
@@ -137,7 +162,8 @@ function decodeLine<T>(buf: Buffer, start: number, end: number, validate?: Valid
 
 interface PendingBatch {
   lines: Buffer[];
-  resolve: () => void;
+  /** Called with the file offset where the batch's first line was written. */
+  resolve: (start: number) => void;
   reject: (err: Error) => void;
 }
 
@@ -159,14 +185,20 @@ export class AppendLog<T> {
     options: AppendLogOptions<T> = {},
   ): Promise<{ log: AppendLog<T>; entries: T[]; report: AppendLogOpenReport }> {
     if (!options.readOnly) await fsp.mkdir(path.dirname(file), { recursive: true });
-    let buf: Buffer;
+    const from = options.from ?? 0;
+    let size = 0;
     let created = false;
+    let reader: fsp.FileHandle | null = null;
     try {
-      buf = await fsp.readFile(file);
+      reader = await fsp.open(file, 'r');
+      size = (await reader.stat()).size;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      buf = Buffer.alloc(0);
       created = true;
+    }
+    if (from > size) {
+      await reader?.close();
+      throw new Error(`${file} is ${size} bytes, shorter than the ${from} bytes its reader expected.`);
     }
 
     const report: AppendLogOpenReport = {
@@ -180,31 +212,77 @@ export class AppendLog<T> {
       legacyLines: 0,
     };
     const entries: T[] = [];
-    let goodEnd = 0; // byte offset just after the last good line
+    let accepted = 0;
+    let goodEnd = from; // byte offset just after the last good line
     let badSinceGood = 0; // bad complete lines after the last good one
-    let pos = 0;
-    while (pos < buf.length) {
-      const nl = buf.indexOf(NEWLINE, pos);
-      const end = nl === -1 ? buf.length : nl;
-      const verdict = decodeLine(buf, pos, end, options.validate, options.legacyJsonLines === true);
-      if (verdict.ok) {
-        if (verdict.legacy !== undefined) report.legacyLines++;
-        if (verdict.valid) entries.push(verdict.entry);
-        else report.invalidEntriesSkipped++;
-        report.corruptLinesSkipped += badSinceGood;
-        badSinceGood = 0;
-        if (nl === -1) report.repairedMissingNewline = true;
-        goodEnd = nl === -1 ? buf.length : nl + 1;
-      } else if (nl === -1) {
-        report.tornPartialLine = true;
-      } else {
-        badSinceGood++;
+    // The region is read in chunks; a line cut by a chunk boundary is carried into the next one.
+    let carry: Buffer = Buffer.alloc(0);
+    let carryAt = from; // file offset of carry[0]
+    let readAt = from;
+    try {
+      while (readAt < size || carry.length > 0) {
+        let buf: Buffer;
+        const atEof = readAt >= size;
+        if (!atEof) {
+          const chunk = Buffer.allocUnsafe(Math.min(OPEN_READ_CHUNK_BYTES, size - readAt));
+          let got = 0;
+          while (got < chunk.length) {
+            const r = await reader!.read(chunk, got, chunk.length - got, readAt + got);
+            if (r.bytesRead === 0) break;
+            got += r.bytesRead;
+          }
+          readAt += got;
+          buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+          if (got === 0) size = readAt; // the file shrank under us: what is there is all there is
+        } else {
+          buf = carry;
+        }
+        const last = readAt >= size; // this buffer holds the end of the file
+        let pos = 0;
+        while (pos < buf.length) {
+          const nl = buf.indexOf(NEWLINE, pos);
+          if (nl === -1 && !last) break; // an unfinished line: wait for the next chunk
+          const end = nl === -1 ? buf.length : nl;
+          const verdict = decodeLine(buf, pos, end, options.validate, options.legacyJsonLines === true);
+          if (verdict.ok) {
+            if (verdict.legacy !== undefined) report.legacyLines++;
+            if (verdict.valid) {
+              accepted++;
+              if (options.onEntry) options.onEntry(verdict.entry, carryAt + pos, (nl === -1 ? end : nl + 1) - pos);
+              else entries.push(verdict.entry);
+            } else report.invalidEntriesSkipped++;
+            report.corruptLinesSkipped += badSinceGood;
+            badSinceGood = 0;
+            if (nl === -1) report.repairedMissingNewline = true;
+            goodEnd = carryAt + (nl === -1 ? buf.length : nl + 1);
+          } else if (nl === -1) {
+            report.tornPartialLine = true;
+          } else {
+            badSinceGood++;
+          }
+          pos = nl === -1 ? buf.length : nl + 1;
+        }
+        carry = buf.subarray(pos);
+        carryAt += pos;
+        if (last) break;
       }
-      pos = nl === -1 ? buf.length : nl + 1;
+    } finally {
+      await reader?.close();
     }
-    report.entries = entries.length;
+    // For the legacy migration and for keeping a damaged tail: the bytes themselves.
+    const bytesOf = async (start: number, end: number): Promise<Buffer> => {
+      const h = await fsp.open(file, 'r');
+      try {
+        const out = Buffer.alloc(end - start);
+        await h.read(out, 0, out.length, start);
+        return out;
+      } finally {
+        await h.close();
+      }
+    };
+    report.entries = accepted;
     report.droppedTailLines = badSinceGood;
-    report.droppedTailBytes = buf.length - goodEnd;
+    report.droppedTailBytes = size - goodEnd;
 
     if (options.readOnly) {
       const log = new AppendLog<T>(file, null, goodEnd);
@@ -212,7 +290,8 @@ export class AppendLog<T> {
       return { log, entries, report };
     }
     if (report.legacyLines > 0) {
-      return AppendLog.migrateLegacy(file, buf, goodEnd, entries, report, options);
+      if (from > 0 || options.onEntry) throw new Error(`${file} holds lines of the old format; open it whole to migrate them.`);
+      return AppendLog.migrateLegacy(file, await bytesOf(0, size), goodEnd, entries, report, options);
     }
     if (report.droppedTailBytes > 0) {
       // A torn write is one unfinished line after good ones; a file without a single good line
@@ -220,7 +299,7 @@ export class AppendLog<T> {
       if (report.droppedTailLines > 0 || goodEnd === 0) {
         // Complete lines that fail their checksum were once finished writes: keep the bytes.
         const keptAs = `${file}.tail-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        await fsp.writeFile(keptAs, buf.subarray(goodEnd));
+        await fsp.writeFile(keptAs, await bytesOf(goodEnd, size));
         report.tailKeptAs = keptAs;
       }
       const h = await fsp.open(file, 'r+');
@@ -335,10 +414,18 @@ export class AppendLog<T> {
    * slices: as bytes, the JSON strings die young instead of waiting for the write).
    */
   appendEncoded(lines: readonly Buffer[]): Promise<void> {
+    return this.appendEncodedAt(lines).then(() => undefined);
+  }
+
+  /**
+   * appendEncoded, resolving with the file offset of the first line: the lines lie back to back
+   * from there, so a reader can fetch one entry later without scanning (the recall index).
+   */
+  appendEncodedAt(lines: readonly Buffer[]): Promise<number> {
     if (this.closed) return Promise.reject(new Error(`Cannot append to ${this.file}: the log is closed.`));
     if (!this.handle) return Promise.reject(new ReadOnlyLogError(this.file));
-    if (lines.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
+    if (lines.length === 0) return Promise.resolve(this.bytes);
+    return new Promise<number>((resolve, reject) => {
       this.queue.push({ lines: [...lines], resolve, reject });
       if (!this.writing) this.writing = this.drain();
     });
@@ -357,8 +444,12 @@ export class AppendLog<T> {
           written += r.bytesWritten;
         }
         if (this.durable) await handle.datasync();
+        let start = this.bytes;
         this.bytes += data.length;
-        for (const b of batch) b.resolve();
+        for (const b of batch) {
+          b.resolve(start);
+          for (const l of b.lines) start += l.length;
+        }
       } catch (err) {
         // Cut a half-written batch off again so later appends do not land after garbage.
         await handle.truncate(this.bytes).catch(() => undefined);

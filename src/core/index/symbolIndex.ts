@@ -1,0 +1,270 @@
+/**
+ * Definitions and references of the workspace's code files, by name and by
+ * file, kept in step with the archival index: the indexer hands each parsed
+ * file's outline over with its chunks, deletes and renames follow the chunks.
+ *
+ * Persisted as a checksummed append log of src/core/storage (one line per file
+ * put or deleted), replayed on open and rewritten in one atomic write when it
+ * has grown to several times the live data. It is derived data: a damaged line
+ * is skipped, and the indexer re-parses any code file the log does not know.
+ */
+import path from 'node:path';
+import { FILE_OUTLINE_MAX_ENTRIES, SYMBOL_LOG_COMPACT_FACTOR, SYMBOL_RESULTS_MAX } from '../limits';
+import { AppendLog, encodeLogLine } from '../storage/appendLog';
+import { atomicWriteFile } from '../storage/atomicFile';
+import { flattenDefinitions, type Outline, type SymbolKind } from './syntax/outline';
+
+export const SYMBOL_LOG_FILE = 'symbols.log';
+
+/** One definition, as stored and returned. */
+export interface SymbolDefinition {
+  name: string;
+  kind: SymbolKind;
+  path: string;
+  /** 1-based line of the name. */
+  line: number;
+  startLine: number;
+  endLine: number;
+  /** Enclosing definitions joined with '.', '' at the top level. */
+  container: string;
+  signature: string;
+  doc: string;
+}
+
+export interface SymbolReference {
+  name: string;
+  path: string;
+  line: number;
+}
+
+export interface FindSymbolResult {
+  definitions: SymbolDefinition[];
+  references: SymbolReference[];
+  /** References beyond those returned. */
+  moreReferences: number;
+}
+
+type DefRow = [name: string, kind: SymbolKind, line: number, startLine: number, endLine: number, container: string, signature: string, doc: string];
+
+type LogEntry = { op: 'put'; path: string; hash: string; defs: DefRow[]; refs: [string, number][] } | { op: 'del'; path: string };
+
+interface FileSymbols {
+  hash: string;
+  defs: SymbolDefinition[];
+  refs: [string, number][];
+}
+
+const KIND_SET: ReadonlySet<string> = new Set(['class', 'interface', 'type', 'enum', 'struct', 'trait', 'impl', 'module', 'function', 'method', 'property']);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isLine = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+/** Log lines are input like any file: checked field by field. */
+function validateEntry(v: unknown): LogEntry {
+  const o = v as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object' || !isStr(o.path)) throw new Error('not a symbol entry');
+  if (o.op === 'del') return { op: 'del', path: o.path };
+  if (o.op !== 'put' || !isStr(o.hash) || !Array.isArray(o.defs) || !Array.isArray(o.refs)) throw new Error('not a symbol entry');
+  for (const d of o.defs as unknown[]) {
+    if (!Array.isArray(d) || d.length !== 8 || !isStr(d[0]) || !KIND_SET.has(d[1] as string) || !isLine(d[2]) || !isLine(d[3]) || !isLine(d[4]) || !isStr(d[5]) || !isStr(d[6]) || !isStr(d[7])) {
+      throw new Error('a definition is malformed');
+    }
+  }
+  for (const r of o.refs as unknown[]) if (!Array.isArray(r) || r.length !== 2 || !isStr(r[0]) || !isLine(r[1])) throw new Error('a reference is malformed');
+  return { op: 'put', path: o.path, hash: o.hash, defs: o.defs as DefRow[], refs: o.refs as [string, number][] };
+}
+
+const KIND_ORDER: Readonly<Record<SymbolKind, number>> = {
+  class: 0, interface: 0, struct: 0, trait: 0, enum: 1, type: 1, module: 1, function: 2, method: 2, property: 3, impl: 4,
+};
+
+export class SymbolIndex {
+  private readonly files = new Map<string, FileSymbols>();
+  /** Lower-cased name → files defining it. */
+  private readonly definers = new Map<string, Set<string>>();
+  /** Exact name → files using it. */
+  private readonly users = new Map<string, Set<string>>();
+  private lines: number;
+
+  private constructor(
+    private readonly file: string,
+    private log: AppendLog<LogEntry>,
+    entries: readonly LogEntry[],
+    readonly readOnly: boolean,
+  ) {
+    for (const e of entries) {
+      if (e.op === 'del') this.drop(e.path);
+      else this.set(e.path, { hash: e.hash, defs: e.defs.map((d) => fromRow(e.path, d)), refs: e.refs });
+    }
+    this.lines = entries.length;
+  }
+
+  /** Opens (or creates) the symbol log in `dir`. */
+  static async open(dir: string, options: { readOnly?: boolean; log?: (m: string) => void } = {}): Promise<SymbolIndex> {
+    const file = path.join(dir, SYMBOL_LOG_FILE);
+    const readOnly = options.readOnly === true;
+    const opened = await AppendLog.open<LogEntry>(file, { validate: validateEntry, readOnly, durable: false });
+    const damaged = opened.report.droppedTailLines + opened.report.corruptLinesSkipped + opened.report.invalidEntriesSkipped;
+    if (damaged > 0) options.log?.(`Symbol index: ${damaged} damaged line(s) of ${SYMBOL_LOG_FILE} were skipped; the files they described are parsed again at the next index run.`);
+    const index = new SymbolIndex(file, opened.log, opened.entries, readOnly);
+    await index.maybeCompact();
+    return index;
+  }
+
+  /** Number of files with symbols. */
+  get fileCount(): number {
+    return this.files.size;
+  }
+
+  has(filePath: string): boolean {
+    return this.files.has(filePath);
+  }
+
+  /** Records the outline of `filePath` (made from content `hash`), replacing what was known. */
+  async put(filePath: string, hash: string, outline: Outline): Promise<void> {
+    const defs = flattenDefinitions(outline.definitions).map((d) => ({
+      name: d.name, kind: d.kind, path: filePath, line: d.line, startLine: d.startLine, endLine: d.endLine, container: d.container, signature: d.signature, doc: d.doc,
+    }));
+    const entry: LogEntry = { op: 'put', path: filePath, hash, defs: defs.map(toRow), refs: outline.references };
+    if (!this.readOnly) await this.append([entry]);
+    this.set(filePath, { hash, defs, refs: outline.references });
+  }
+
+  /** Forgets files (a deleted file, or one no longer parsed). */
+  async remove(paths: readonly string[]): Promise<void> {
+    const known = paths.filter((p) => this.files.has(p));
+    if (known.length === 0) return;
+    if (!this.readOnly) await this.append(known.map((p) => ({ op: 'del', path: p })));
+    for (const p of known) this.drop(p);
+  }
+
+  /** Moves a file's symbols to a new path (a rename), without parsing again. */
+  async rename(oldPath: string, newPath: string): Promise<void> {
+    const f = this.files.get(oldPath);
+    if (!f) return;
+    const defs = f.defs.map((d) => ({ ...d, path: newPath }));
+    const entries: LogEntry[] = [{ op: 'del', path: oldPath }, { op: 'put', path: newPath, hash: f.hash, defs: defs.map(toRow), refs: f.refs }];
+    if (!this.readOnly) await this.append(entries);
+    this.drop(oldPath);
+    this.set(newPath, { hash: f.hash, defs, refs: f.refs });
+  }
+
+  /** Paths with symbols under a folder (or the file itself). */
+  pathsUnder(fileOrFolder: string): string[] {
+    if (this.files.has(fileOrFolder)) return [fileOrFolder];
+    const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : `${fileOrFolder}/`;
+    return [...this.files.keys()].filter((p) => p.startsWith(prefix));
+  }
+
+  /**
+   * Definitions of `name` (exact spelling first, then any case; `Class.method`
+   * narrows by container), then the places that use it.
+   */
+  find(query: string, limit = SYMBOL_RESULTS_MAX): FindSymbolResult {
+    const q = query.trim();
+    const dot = q.lastIndexOf('.');
+    const name = dot > 0 ? q.slice(dot + 1) : q;
+    const container = dot > 0 ? q.slice(0, dot) : '';
+    const defs: SymbolDefinition[] = [];
+    for (const p of this.definers.get(name.toLowerCase()) ?? []) {
+      for (const d of this.files.get(p)!.defs) {
+        if (d.name.toLowerCase() !== name.toLowerCase()) continue;
+        if (container !== '' && !(d.container === container || d.container.endsWith(`.${container}`))) continue;
+        defs.push(d);
+      }
+    }
+    const exact = (d: SymbolDefinition): number => (d.name === name ? 0 : 1);
+    defs.sort((a, b) => exact(a) - exact(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.path.localeCompare(b.path) || a.line - b.line);
+    const refs: SymbolReference[] = [];
+    let total = 0;
+    const defLines = new Set(defs.map((d) => `${d.path}:${d.line}`));
+    const users = [...(this.users.get(name) ?? [])].sort();
+    for (const p of users) {
+      for (const [n, line] of this.files.get(p)!.refs) {
+        if (n !== name || defLines.has(`${p}:${line}`)) continue;
+        total++;
+        if (refs.length < limit) refs.push({ name: n, path: p, line });
+      }
+    }
+    const shownDefs = defs.slice(0, limit);
+    return { definitions: shownDefs, references: refs.slice(0, Math.max(0, limit - shownDefs.length)), moreReferences: total - Math.min(refs.length, Math.max(0, limit - shownDefs.length)) };
+  }
+
+  /** The definitions of one file in line order, or undefined when the file has no symbols. */
+  outline(filePath: string, limit = FILE_OUTLINE_MAX_ENTRIES): SymbolDefinition[] | undefined {
+    const f = this.files.get(filePath);
+    if (!f) return undefined;
+    return [...f.defs].sort((a, b) => a.startLine - b.startLine || a.line - b.line).slice(0, limit);
+  }
+
+  /** Definitions whose name contains `text` (any case), prefix matches first: the Search Memory list. */
+  match(text: string, limit = SYMBOL_RESULTS_MAX): SymbolDefinition[] {
+    const q = text.trim().toLowerCase();
+    if (q.length < 2) return [];
+    const hits: SymbolDefinition[] = [];
+    for (const [lower, paths] of this.definers) {
+      if (!lower.includes(q)) continue;
+      for (const p of paths) for (const d of this.files.get(p)!.defs) if (d.name.toLowerCase() === lower) hits.push(d);
+    }
+    const rank = (d: SymbolDefinition): number => (d.name.toLowerCase() === q ? 0 : d.name.toLowerCase().startsWith(q) ? 1 : 2);
+    hits.sort((a, b) => rank(a) - rank(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.length - b.name.length || a.path.localeCompare(b.path));
+    return hits.slice(0, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.log.close();
+  }
+
+  private set(filePath: string, f: FileSymbols): void {
+    this.drop(filePath);
+    this.files.set(filePath, f);
+    for (const d of f.defs) addTo(this.definers, d.name.toLowerCase(), filePath);
+    for (const [n] of f.refs) addTo(this.users, n, filePath);
+  }
+
+  private drop(filePath: string): void {
+    const f = this.files.get(filePath);
+    if (!f) return;
+    this.files.delete(filePath);
+    for (const d of f.defs) removeFrom(this.definers, d.name.toLowerCase(), filePath);
+    for (const [n] of f.refs) removeFrom(this.users, n, filePath);
+  }
+
+  private async append(entries: LogEntry[]): Promise<void> {
+    await this.log.append(entries);
+    this.lines += entries.length;
+    await this.maybeCompact();
+  }
+
+  /** Rewrites the log as one put per live file once deletes and replaced puts dominate it. */
+  private async maybeCompact(): Promise<void> {
+    if (this.readOnly || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.files.size + 1000) return;
+    const lines: Buffer[] = [];
+    for (const [p, f] of this.files) lines.push(encodeLogLine({ op: 'put', path: p, hash: f.hash, defs: f.defs.map(toRow), refs: f.refs } satisfies LogEntry));
+    await this.log.close();
+    await atomicWriteFile(this.file, Buffer.concat(lines));
+    this.log = (await AppendLog.open<LogEntry>(this.file, { validate: validateEntry, durable: false })).log;
+    this.lines = lines.length;
+  }
+}
+
+function toRow(d: SymbolDefinition): DefRow {
+  return [d.name, d.kind, d.line, d.startLine, d.endLine, d.container, d.signature, d.doc];
+}
+
+function fromRow(filePath: string, r: DefRow): SymbolDefinition {
+  return { name: r[0], kind: r[1], path: filePath, line: r[2], startLine: r[3], endLine: r[4], container: r[5], signature: r[6], doc: r[7] };
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
