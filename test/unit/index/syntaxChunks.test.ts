@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { chunkStructured } from '../../../src/core/index/syntax/structuredChunker';
 import { flattenDefinitions, type Definition } from '../../../src/core/index/syntax/outline';
 import { TimeSlice } from '../../../src/core/index/slice';
+import { GRAMMAR_FILES } from '../../../src/core/index/syntax/grammars';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** One small file per language, each with a doc comment, a type with a method, and a free function. */
 const SOURCES: Record<string, { file: string; text: string; expect: string[]; noCall?: boolean }> = {
@@ -198,10 +201,8 @@ test('syntax: a file without a grammar, or too large, is not parsed (the caller 
   assert.equal(await chunkStructured('big.ts', `const a = 1;\n`.repeat(40_000)), undefined);
 });
 
-test('syntax: the bundle copies exactly the grammars the parser loads (esbuild.mjs)', async () => {
-  const { readFileSync } = await import('node:fs');
-  const { GRAMMAR_FILES } = await import('../../../src/core/index/syntax/grammars');
-  const build = readFileSync(new URL('../../../esbuild.mjs', `file://${__filename}`), 'utf8');
+test('syntax: the bundle copies exactly the grammars the parser loads (esbuild.mjs)', () => {
+  const build = readFileSync(path.join(__dirname, '..', '..', '..', 'esbuild.mjs'), 'utf8');
   const listed = /TREE_SITTER_GRAMMARS = \[([^\]]*)\]/.exec(build)![1]!.match(/'([a-z_]+)'/g)!.map((s) => `tree-sitter-${s.slice(1, -1)}.wasm`);
   assert.deepEqual([...listed].sort(), [...GRAMMAR_FILES].sort());
 });
