@@ -130,7 +130,17 @@ export class ContextTooSmallError extends Error {
   }
 }
 
-type PersistedState = AgentState & { pausedUntil?: string | null };
+/**
+ * The counts the system message and the summary header show, as of the last memory change
+ * (`key`); saved so a restart sends the same prompt as before it.
+ */
+interface ShownCounts {
+  key: string;
+  recallCount: number;
+  codeCount: number;
+}
+
+type PersistedState = AgentState & { pausedUntil?: string | null; shownCounts?: ShownCounts };
 
 /**
  * Arguments rejected as too long are not kept: megabytes of them would fill
@@ -279,7 +289,7 @@ export class Agent {
     this.refreshSystem();
     return this.window.usage({
       totalMessages: this.totalMessages(),
-      recallCount: this.totalMessages(),
+      recallCount: this.deps.recall.count(this.state.id),
       archivalCount: this.deps.archival.count(),
     });
   }
@@ -743,15 +753,28 @@ export class Agent {
     return typeof until === 'string' && Date.parse(until) > this.now().getTime();
   }
 
+  /** The recall total the prompt shows (the summary header too): as of the last memory change, see refreshSystem. */
   private totalMessages(): number {
-    return this.deps.recall.count(this.state.id);
+    return this.state.shownCounts?.recallCount ?? this.deps.recall.count(this.state.id);
   }
 
+  /**
+   * The system message, with counts taken anew only when memory changed (core memory, the
+   * agent's archival memories, a flush), as MemGPT rebuilds it after memory edits. Recounting
+   * every step made the system message (and the summary header) differ on every request, so no
+   * provider's prompt cache ever covered the conversation.
+   */
   private refreshSystem(): void {
+    const archivalMemoryCount = this.deps.archival.count('memory');
+    const key = `${this.core.lastModified}|${archivalMemoryCount}|${this.window.summary?.updatedAt ?? ''}`;
+    if (this.state.shownCounts?.key !== key) {
+      this.state.shownCounts = { key, recallCount: this.deps.recall.count(this.state.id), codeCount: this.deps.archival.count('workspace') };
+    }
+    const shown = this.state.shownCounts;
     const stats = memoryStatistics({
-      recallCount: this.totalMessages(),
-      archivalMemoryCount: this.deps.archival.count('memory'),
-      archivalCodeCount: this.deps.archival.count('workspace'),
+      recallCount: shown.recallCount,
+      archivalMemoryCount,
+      archivalCodeCount: shown.codeCount,
       coreLastModified: this.core.lastModified,
     });
     this.window.setSystem(this.instructions, `${stats}\n${this.core.render()}`);

@@ -160,3 +160,43 @@ test('150 tool calls in one response do not wedge the agent: the next turn runs 
     await h.close();
   }
 });
+
+// ─── Item 7: cache-friendly prompts ──────────────────────────────────────────
+
+test('the system and summary messages stay byte-identical between steps until memory changes', async () => {
+  let phase: 'fill' | 'search' | 'edit' = 'fill';
+  let n = 0;
+  const responder: FakeResponder = (req) => {
+    if (!hasTools(req)) return content('Summary: the user sent filler words.');
+    const last = messagesOf(req).at(-1)!;
+    if (phase === 'fill') return sendMessage('noted');
+    if (phase === 'edit') return last.role === 'tool' ? sendMessage('saved') : toolCall('core_memory_append', { label: 'human', content: 'Likes tea.', request_heartbeat: true });
+    return ++n < 6 ? toolCall('conversation_search', { query: `nothing${n}here`, request_heartbeat: true }) : sendMessage('found');
+  };
+  const h = await makeHarness({ server: { responder }, settings: { contextWindow: 4096 } });
+  try {
+    for (let i = 0; i < 40 && summaryRequests(h.server).length === 0; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
+    assert.ok(summaryRequests(h.server).length > 0, 'a summary exists');
+    phase = 'search';
+    const from = stepRequests(h.server).length;
+    await h.agent.handle({ type: 'user_message', text: 'look around' });
+    const steps = stepRequests(h.server).slice(from);
+    assert.equal(steps.length, 6);
+    const all = h.server.chatRequests();
+    const flushesDuring = all.slice(all.indexOf(steps[0]!)).filter((r) => !hasTools(r)).length;
+    assert.equal(flushesDuring, 0, 'no flush during the measured turn');
+    for (const [i, req] of steps.entries()) {
+      assert.equal(messagesOf(req)[0]!.content, messagesOf(steps[0]!)[0]!.content, `step ${i}: the system message is unchanged`);
+      assert.equal(messagesOf(req)[1]!.content, messagesOf(steps[0]!)[1]!.content, `step ${i}: the summary message is unchanged`);
+    }
+    phase = 'edit';
+    const before = stepRequests(h.server).length;
+    await h.agent.handle({ type: 'user_message', text: 'I like tea' });
+    const edit = stepRequests(h.server).slice(before);
+    assert.equal(edit.length, 2);
+    assert.notEqual(messagesOf(edit[1]!)[0]!.content, messagesOf(edit[0]!)[0]!.content, 'a core-memory edit changes the system message');
+    assert.match(messagesOf(edit[1]!)[0]!.content as string, /Likes tea\./);
+  } finally {
+    await h.close();
+  }
+});
