@@ -1,19 +1,21 @@
 // `npm start`: the product. Installs what is missing, builds, and runs the real VS Code (code-server)
 // on 127.0.0.1 with MemGPT loaded from this folder and a workspace open; prints the URL. Ctrl-C stops it.
 //
-//   npm start                    opens sample-workspace/
-//   npm start -- ~/code/project  opens another folder
+//   npm start                    opens sample-workspace/ (ours, so trusted)
+//   npm start -- ~/code/project  opens another folder (VS Code asks before trusting it)
 //
 // Environment: PORT (default 8080; a free port when taken), OPENAI_BASE_URL → memgpt.baseUrl,
 // MEMGPT_MODEL or OPENAI_MODEL → memgpt.model, OPENAI_API_KEY → the extension host's environment
 // (used when SecretStorage holds no key; never written to disk here).
-// State (settings, chats, memory, indexes) survives restarts in ~/.cache/memgpt-vscode/product/.
+// State (settings, chats, memory, indexes) survives restarts in ~/.cache/memgpt-vscode/product/
+// (MEMGPT_PRODUCT_DIR moves it, e.g. for a test).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDependencies, ensureHost } from '../test/harness/bootstrap.mjs';
+import { launchPlan } from './productLaunch.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_PORT = 8080;
@@ -24,6 +26,7 @@ function fail(message) {
 }
 
 function productDir() {
+  if (process.env.MEMGPT_PRODUCT_DIR) return path.resolve(process.env.MEMGPT_PRODUCT_DIR);
   const cache = process.env.MEMGPT_HOST_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'memgpt-vscode');
   return path.join(cache, 'product');
 }
@@ -38,8 +41,8 @@ function settingsFromEnv(env) {
 }
 
 async function main() {
-  const workspaceArg = process.argv[2];
-  const workspace = path.resolve(workspaceArg ?? path.join(root, 'sample-workspace'));
+  const plan = launchPlan(root, process.argv[2]);
+  const workspace = plan.workspace;
   if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
     fail(`the workspace folder ${workspace} does not exist. Pass an existing folder: npm start -- /path/to/project`);
   }
@@ -72,8 +75,8 @@ async function main() {
     port,
     settings,
     defaultSettings: PRODUCT_SETTINGS,
-    // Workspace trust stays on in the product: an untrusted folder gets MemGPT's restricted mode.
-    disableWorkspaceTrust: false,
+    // Our sample opens trusted; a folder the user passes gets the trust prompt and MemGPT's restricted mode.
+    disableWorkspaceTrust: plan.disableWorkspaceTrust,
   });
   const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
   const configured = [
@@ -88,7 +91,7 @@ async function main() {
   console.log(`  Workspace: ${workspace}`);
   console.log(`  Model:     ${configured.length ? configured.join(', ') : 'not configured: the chat view offers setup (API key or a local server such as Ollama)'}`);
   console.log(`  State:     ${dir}   log: ${logFile}`);
-  console.log('  Restricted Mode? Click "Manage" in its banner and trust the folder, so MemGPT may index it.');
+  if (!plan.ownSample) console.log('  Restricted Mode? Click "Manage" in its banner and trust the folder, so MemGPT may index it.');
   console.log('  Ctrl-C stops the server.');
   process.once('exit', () => console.log('\nMemGPT for VS Code stopped.'));
   // Stay alive until Ctrl-C / SIGTERM; the harness then stops the server's whole process group and exits.

@@ -58,6 +58,8 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
 /** For `npm start`: offline and private, but otherwise the VS Code a user knows (git, trust prompt). */
 export const PRODUCT_SETTINGS: Readonly<Record<string, unknown>> = {
   'workbench.startupEditor': 'none',
+  // With the editor's own AI features off, the secondary side bar would open empty beside the editor.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'workbench.enableExperiments': false,
   'chat.disableAIFeatures': true,
   'telemetry.telemetryLevel': 'off',
