@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { WorkspaceRuntime } from './core/runtime/workspaceRuntime';
+import { ChatApprovals, PROPOSED_SCHEME, unsavedText, WorkspaceEditApplier } from './vscode/acting';
 import { AgentChatBackend } from './vscode/agentChatBackend';
 import type { MemGptClientApi } from './vscode/api';
 import { ChatViewProvider } from './vscode/chatView';
@@ -81,7 +82,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     keys.onDidChange(() => void reconfigure()),
   );
 
-  const chatBackend = new AgentChatBackend(runtime, keys, settings, log);
+  // The agent's edits go through the editor (Undo, unsaved buffers) and are approved in the chat.
+  const approvals = new ChatApprovals(log);
+  runtime.setApprover(approvals);
+  runtime.setFileChangeApplier(new WorkspaceEditApplier(), unsavedText);
+  context.subscriptions.push(approvals, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, approvals.proposed));
+  const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals);
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
 

@@ -10,6 +10,7 @@
 import type { AgentEvent, ContextUsage } from './core/agent/events';
 import type { RecallRecord } from './core/interfaces/recallStore';
 import {
+  ACTING_REASON_MAX_CHARS,
   CHAT_AGENT_ID_MAX_CHARS,
   CHAT_CITATION_MAX_LINE,
   CHAT_HISTORY_MAX_PAGE,
@@ -81,6 +82,35 @@ export interface ViewState {
   usage: ContextUsage | null;
 }
 
+/**
+ * An edit or command waiting for the user's Accept / Reject, shown on its function card. The
+ * diff may be cut for the card (`diffCut`); "Open diff" shows the whole change.
+ */
+export type ApprovalCard =
+  | {
+      id: string;
+      callId: string;
+      kind: 'edit' | 'write';
+      path: string;
+      existed: boolean;
+      diff: string;
+      diffCut: boolean;
+      added: number;
+      removed: number;
+    }
+  | {
+      id: string;
+      callId: string;
+      kind: 'command';
+      command: string;
+      cwd: string;
+      suggestedPrefix?: string;
+      shellSyntax: string[];
+      withheldVariables: string[];
+    };
+
+export type ApprovalDecision = 'accept' | 'reject' | 'always';
+
 // ---------------------------------------------------------------------------------------------
 // Messages
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +151,12 @@ export interface WebviewToHostMessages {
   /** The host asks the user before opening anything outside the editor. */
   openExternal: { url: string };
   request: RequestPayload;
+  /** The user's answer to an approval card; `reason` only with 'reject'. */
+  approve: { id: string; decision: ApprovalDecision; reason?: string };
+  /** Opens the proposed change of a pending approval in VS Code's diff editor. */
+  openDiff: { id: string };
+  /** Brings back the files as they were before that checkpoint's turn. */
+  restoreCheckpoint: { checkpointId: string };
 }
 
 export interface HostToWebviewMessages {
@@ -131,6 +167,10 @@ export interface HostToWebviewMessages {
   historyReset: Empty;
   /** A user message that did not come from this view (Ask About Selection, the extension API): show it. */
   userMessage: { text: string };
+  /** An edit or command waits for the user (sent again after the view reloads). */
+  approval: ApprovalCard;
+  /** The approval was answered, or withdrawn (Stop): the buttons go. */
+  approvalClosed: { id: string };
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];
@@ -163,6 +203,12 @@ export type TranscriptItem =
       arguments: string;
       status: 'running' | 'OK' | 'Failed' | 'cancelled';
       result: string | null;
+      /** edit_file / write_file / run_command waiting for the user. */
+      approval?: ApprovalCard;
+      /** run_command's output as it arrives (the tail, bounded). */
+      output?: string;
+      /** The call changed files: Restore brings back the files of its turn. */
+      checkpointId?: string;
     }
   | { kind: 'event'; id: string; event: SystemEventKind; text: string }
   | { kind: 'error'; id: string; message: string; recoverable: boolean; retried: boolean };
@@ -255,6 +301,17 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
       return hasKeys(p, ['url']) && isText(p.url, CHAT_URL_MAX_CHARS, false) && isSafeExternalUrl(p.url);
     case 'request':
       return isRequest(p);
+    case 'approve':
+      return (
+        hasKeys(p, ['id', 'decision'], ['reason']) &&
+        isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false) &&
+        (p.decision === 'accept' || p.decision === 'reject' || p.decision === 'always') &&
+        (p.reason === undefined || (p.decision === 'reject' && isText(p.reason, ACTING_REASON_MAX_CHARS)))
+      );
+    case 'openDiff':
+      return hasKeys(p, ['id']) && isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false);
+    case 'restoreCheckpoint':
+      return hasKeys(p, ['checkpointId']) && isText(p.checkpointId, CHAT_AGENT_ID_MAX_CHARS, false) && /^[\w-]+$/.test(p.checkpointId);
     default:
       return false;
   }

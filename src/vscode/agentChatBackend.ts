@@ -10,7 +10,8 @@ import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
 import { effectiveBaseUrl, modelConfigured } from '../core/runtime/runtimeConfig';
 import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
-import type { AgentSummary, LocalServer, SetupResult, SetupStatus } from '../protocol';
+import type { AgentSummary, ApprovalCard, ApprovalDecision, LocalServer, SetupResult, SetupStatus } from '../protocol';
+import type { ChatApprovals } from './acting';
 import type { ChatBackend, Disposable } from './chatBackend';
 import { resolveWorkspacePath } from './commandContext';
 import { COMMANDS } from './commandIds';
@@ -39,6 +40,8 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     private readonly keys: ApiKeyStore,
     private readonly settings: LiveSettings,
     private readonly log: vscode.LogOutputChannel,
+    /** Edits and commands waiting for the user (absent: the agent is asked by no one and is told so). */
+    private readonly approvals?: ChatApprovals,
   ) {
     const refresh = (): void => void this.refreshAgents();
     this.subscriptions.push(
@@ -279,6 +282,31 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     const open = 'Open Link';
     const choice = await vscode.window.showWarningMessage(`Open this link from the MemGPT chat in your browser?\n\n${url}`, { modal: true }, open);
     if (choice === open) await vscode.env.openExternal(parsed);
+  }
+
+  onApproval(listener: (change: { opened: ApprovalCard } | { closed: string }) => void): Disposable {
+    return this.approvals?.onDidChange(listener) ?? { dispose() {} };
+  }
+
+  pendingApprovals(): ApprovalCard[] {
+    return this.approvals?.cards() ?? [];
+  }
+
+  async answerApproval(id: string, decision: ApprovalDecision, reason?: string): Promise<void> {
+    await this.approvals?.answer(id, decision, reason);
+  }
+
+  async openProposedDiff(id: string): Promise<void> {
+    await this.approvals?.openDiff(id);
+  }
+
+  async restoreCheckpoint(checkpointId: string): Promise<void> {
+    if (this.runtime.isBusy()) throw new Error('Stop the running turn before restoring a checkpoint: it may be changing the same files.');
+    const report = await this.runtime.restoreCheckpoint(checkpointId);
+    const files = report.restored.length + report.deleted.length;
+    void vscode.window.showInformationMessage(
+      `MemGPT restored ${files} file${files === 1 ? '' : 's'} as they were before that turn${report.checkpoints.length > 1 ? ` (${report.checkpoints.length - 1} later turn(s) rolled back too)` : ''}. What commands did is not undone.`,
+    );
   }
 
   dispose(): void {

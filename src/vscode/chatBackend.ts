@@ -8,6 +8,8 @@
 import type { AgentEvent, ContextUsage } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
 import {
+  type ApprovalCard,
+  type ApprovalDecision,
   describeRejected,
   isWebviewToHost,
   type AgentSummary,
@@ -80,6 +82,17 @@ export interface ChatBackend {
   showCoreMemory(): Promise<void>;
   /** Asks the user before opening an http(s)/mailto link outside the editor. */
   confirmExternalLink(url: string): Promise<void>;
+
+  /** Edits and commands waiting for the user: opened (show the card) and closed (answered or withdrawn). */
+  onApproval?(listener: (change: { opened: ApprovalCard } | { closed: string }) => void): Disposable;
+  /** Approvals still waiting (shown again when the view reloads). */
+  pendingApprovals?(): ApprovalCard[];
+  /** The user's answer from the card; an unknown or settled id is ignored. */
+  answerApproval?(id: string, decision: ApprovalDecision, reason?: string): Promise<void>;
+  /** Shows a pending edit in VS Code's diff editor. */
+  openProposedDiff?(id: string): Promise<void>;
+  /** Restores the files of a checkpoint and tells the agent. */
+  restoreCheckpoint?(checkpointId: string): Promise<void>;
 }
 
 export type PostToWebview = (message: HostToWebview) => unknown;
@@ -114,6 +127,13 @@ export class ChatRelay implements Disposable {
       if (backend.onUserMessageElsewhere) {
         this.subscriptions.push(backend.onUserMessageElsewhere((text) => this.post({ type: 'userMessage', payload: { text } })));
       }
+      if (backend.onApproval) {
+        this.subscriptions.push(
+          backend.onApproval((change) =>
+            'opened' in change ? this.post({ type: 'approval', payload: change.opened }) : this.post({ type: 'approvalClosed', payload: { id: change.closed } }),
+          ),
+        );
+      }
     }
   }
 
@@ -124,7 +144,12 @@ export class ChatRelay implements Disposable {
       return;
     }
     const backend = this.backend;
-    if (raw.type === 'ready') return this.pushState();
+    if (raw.type === 'ready') {
+      await this.pushState();
+      // A reloaded view has lost its cards: what still waits for the user is shown again.
+      for (const card of backend?.pendingApprovals?.() ?? []) this.post({ type: 'approval', payload: card });
+      return;
+    }
     if (!backend) {
       if (raw.type === 'request') this.respondError(raw.payload.id, NO_BACKEND_NOTICE);
       return;
@@ -165,6 +190,15 @@ export class ChatRelay implements Disposable {
           break;
         case 'request':
           await this.answer(backend, raw.payload);
+          break;
+        case 'approve':
+          await backend.answerApproval?.(raw.payload.id, raw.payload.decision, raw.payload.reason);
+          break;
+        case 'openDiff':
+          await backend.openProposedDiff?.(raw.payload.id);
+          break;
+        case 'restoreCheckpoint':
+          await backend.restoreCheckpoint?.(raw.payload.checkpointId);
           break;
       }
     } catch (error) {

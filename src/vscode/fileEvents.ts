@@ -87,7 +87,8 @@ export class FileEvents implements vscode.Disposable {
     const ref = this.ref(doc);
     const reason = this.filter.skipReason(ref);
     if (reason !== undefined || !ref.relativePath) return;
-    this.coalescer.record('saved', ref.relativePath);
+    // The agent's own write (an approved edit, saved): re-indexed, but not told back to it as the user's save.
+    if (!this.runtime.isAgentWrite?.(doc.uri.fsPath)) this.coalescer.record('saved', ref.relativePath);
     this.reindex.trigger(doc.uri.fsPath);
   }
 

@@ -13,9 +13,12 @@ export class ReadOnlyDocuments implements vscode.TextDocumentContentProvider, vs
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
 
+  /** Another scheme for another family of views (the agent's proposed edits use `memgpt-proposed`). */
+  constructor(readonly scheme: string = READ_ONLY_SCHEME) {}
+
   /** Stores `text` under `name` and returns its URI. */
   put(name: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: READ_ONLY_SCHEME, path: `/${name}` });
+    const uri = vscode.Uri.from({ scheme: this.scheme, path: `/${name}` });
     this.texts.delete(uri.path);
     this.texts.set(uri.path, text);
     while (this.texts.size > MAX_DOCUMENTS) this.texts.delete(this.texts.keys().next().value as string);

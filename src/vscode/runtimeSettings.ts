@@ -20,6 +20,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     stepLimit: settings.agent.heartbeatStepLimit,
     coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
+    approval: settings.approval,
   };
 }
 

@@ -4,6 +4,7 @@
  * tested; `config.ts` connects it to VS Code. A bad value never crashes activation: it falls back
  * to the default and the problem is reported in `problems`, in words a user can act on.
  */
+import { approvalSettingsFrom, type ApprovalSettings } from '../core/acting/approvalPolicy';
 import type { FileEventMode } from '../core/events/fileEventCoalescer';
 import { DEFAULT_EMBEDDINGS_MODEL } from '../core/runtime/runtimeConfig';
 import {
@@ -56,6 +57,8 @@ export interface MemGptSettings {
     maxFileBytes: number;
     onStartup: boolean;
   };
+  /** Who approves the agent's edits and commands (memgpt.approval.*). */
+  approval: ApprovalSettings;
 }
 
 /** Every setting key this module reads (the full name is `memgpt.<key>`). */
@@ -77,6 +80,9 @@ export const SETTING_KEYS = [
   'index.exclude',
   'index.maxFileSizeKB',
   'index.onStartup',
+  'approval.edits',
+  'approval.commands',
+  'approval.allowedCommands',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -149,6 +155,10 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
     }
   }
 
+  // A wrong value falls back to asking, never to something more permissive.
+  const approval = approvalSettingsFrom({ edits: get('approval.edits') ?? undefined, commands: get('approval.commands') ?? undefined, allowedCommands: get('approval.allowedCommands') ?? undefined });
+  for (const p of approval.problems) problems.push(`Setting ${p.message}`);
+
   return {
     problems,
     settings: {
@@ -177,6 +187,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
         maxFileBytes: Math.round(num('index.maxFileSizeKB', INDEX_MAX_FILE_BYTES / 1000, 1, 100_000) * 1000),
         onStartup: bool('index.onStartup', true),
       },
+      approval: approval.settings,
     },
   };
 }

@@ -82,6 +82,9 @@ export class ChatApp {
           this.setBusy(true);
           this.post({ type: 'retry', payload: {} });
         },
+        approve: (id, decision, reason) => this.post({ type: 'approve', payload: { id, decision, ...(reason ? { reason } : {}) } }),
+        openDiff: (id) => this.post({ type: 'openDiff', payload: { id } }),
+        restore: (checkpointId) => this.post({ type: 'restoreCheckpoint', payload: { checkpointId } }),
       },
       (change) => {
         // Measured before the change: follow new output only if the user was already at the bottom.
@@ -163,6 +166,13 @@ export class ChatApp {
         this.setBusy(true);
         this.updateEmpty();
         this.scrollToBottom();
+        return;
+      case 'approval':
+        this.view.apply(this.transcript.setApproval(message.payload));
+        this.scrollToBottom();
+        return;
+      case 'approvalClosed':
+        this.view.apply(this.transcript.closeApproval(message.payload.id));
         return;
     }
   }

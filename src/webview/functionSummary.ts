@@ -79,6 +79,12 @@ export function summarizeCall(name: string, rawArguments: string): CallSummary {
       return { icon: 'database', title: `Saved to archival memory: ${quote(args.content)}` };
     case 'archival_memory_search':
       return { icon: 'search', title: `Searched archival memory for ${quote(args.query)}${page(args)}` };
+    case 'edit_file':
+      return { icon: 'edit', title: `Edit ${str(args.path) ?? '?'}`, ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}) };
+    case 'write_file':
+      return { icon: 'new-file', title: `Write ${str(args.path) ?? '?'}`, ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}) };
+    case 'run_command':
+      return { icon: 'terminal', title: `Run ${quote(args.command)}${str(args.cwd) ? ` in ${str(args.cwd)}` : ''}` };
   }
   const path = str(args.path) ?? str(args.file) ?? str(args.file_path);
   const startLine = int(args.start_line ?? args.startLine ?? args.line);

@@ -4,7 +4,7 @@
  * names) is set as text, never as HTML.
  */
 import { CHAT_CARD_RESULT_MAX_CHARS } from '../core/limits';
-import type { SystemEventKind, TranscriptItem } from '../protocol';
+import type { ApprovalCard, ApprovalDecision, SystemEventKind, TranscriptItem } from '../protocol';
 import { append, h, icon, iconButton } from './dom';
 import { parseArguments, parseResult, summarizeCall } from './functionSummary';
 import { citationLink, linkifyCitations, renderMarkdown } from './markdown';
@@ -16,6 +16,10 @@ export interface RenderActions {
   copy(text: string): void;
   insert(code: string): void;
   retry(errorItemId: string): void;
+  /** The user's answer to an edit or command waiting for approval. */
+  approve(approvalId: string, decision: ApprovalDecision, reason?: string): void;
+  openDiff(approvalId: string): void;
+  restore(checkpointId: string): void;
 }
 
 const EVENT_ICONS: Record<SystemEventKind, string> = {
@@ -246,7 +250,76 @@ export class TranscriptView {
       append(body, h('div', { class: 'card-label', text: 'Result' }), resultEl);
     }
     this.toggle(item.id, header, body);
-    return h('div', { class: `card status-${item.status}`, attrs: { 'data-function': item.name } }, header, body);
+    // Outside the collapsible body: a question, live output and Restore must be seen without a click.
+    const output = item.output ? h('pre', { class: 'card-output', text: item.output, attrs: { 'aria-label': 'Command output' } }) : null;
+    const restore = item.checkpointId ? this.renderRestore(item.checkpointId) : null;
+    const approval = item.approval ? this.renderApproval(item.approval) : null;
+    return h('div', { class: `card status-${item.status}`, attrs: { 'data-function': item.name } }, header, approval, output, restore, body);
+  }
+
+  private renderApproval(card: ApprovalCard): HTMLElement {
+    const box = h('div', { class: 'approval', attrs: { role: 'group', 'aria-label': 'Approval', 'data-approval': card.id } });
+    const reason = h('input', { class: 'approval-reason', attrs: { type: 'text', placeholder: 'Reason (optional, the agent reads it)', 'aria-label': 'Reason for rejecting' } });
+    const button = (label: string, cls: string, onClick: () => void): HTMLButtonElement => {
+      const b = h('button', { class: `approval-button ${cls}`, text: label, attrs: { type: 'button' } });
+      b.addEventListener('click', () => {
+        // One answer per card: the buttons go quiet until the host closes it.
+        for (const el of box.querySelectorAll('button')) el.disabled = true;
+        onClick();
+      });
+      return b;
+    };
+    const accept = button('Accept', 'accept', () => this.actions.approve(card.id, 'accept'));
+    const reject = button('Reject', 'reject', () => this.actions.approve(card.id, 'reject', reason.value.trim() || undefined));
+    switch (card.kind) {
+      case 'edit':
+      case 'write': {
+        const verb = card.kind === 'edit' ? 'Edit' : card.existed ? 'Overwrite' : 'Create';
+        const diff = h('pre', { class: 'approval-diff' });
+        for (const line of card.diff.split('\n')) {
+          const cls = line.startsWith('+') && !line.startsWith('+++') ? 'diff-add' : line.startsWith('-') && !line.startsWith('---') ? 'diff-del' : line.startsWith('@@') ? 'diff-hunk' : '';
+          diff.append(h('span', { class: cls, text: `${line}\n` }));
+        }
+        const open = h('button', { class: 'text-button approval-open-diff', text: 'Open diff', attrs: { type: 'button' } });
+        open.addEventListener('click', () => this.actions.openDiff(card.id));
+        append(
+          box,
+          h('div', { class: 'approval-title', text: `${verb} ${card.path}? (+${card.added} −${card.removed} lines)` }),
+          diff,
+          card.diffCut ? h('div', { class: 'approval-note', text: 'The diff is cut here; Open diff shows all of it.' }) : null,
+          h('div', { class: 'approval-actions' }, accept, reject, open),
+          reason,
+        );
+        return box;
+      }
+      case 'command': {
+        const always = card.suggestedPrefix ? button(`Always allow commands starting with "${card.suggestedPrefix}"`, 'always', () => this.actions.approve(card.id, 'always')) : null;
+        append(
+          box,
+          h('div', { class: 'approval-title', text: `Run this command in ${card.cwd}?` }),
+          h('pre', { class: 'approval-command', text: `$ ${card.command}` }),
+          card.withheldVariables.length > 0 ? h('div', { class: 'approval-note', text: `Runs without: ${card.withheldVariables.join(', ')}` }) : null,
+          card.shellSyntax.length > 0 ? h('div', { class: 'approval-note', text: `It uses ${card.shellSyntax.join(' ')}: chained, piped or redirected commands always ask.` }) : null,
+          h('div', { class: 'approval-actions' }, accept, reject, always),
+          reason,
+        );
+        return box;
+      }
+    }
+  }
+
+  private renderRestore(checkpointId: string): HTMLElement {
+    const button = h('button', { class: 'text-button restore-button', attrs: { type: 'button', 'data-checkpoint': checkpointId } }, icon('history'), ' Restore files');
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      this.actions.restore(checkpointId);
+    });
+    return h(
+      'div',
+      { class: 'restore' },
+      button,
+      h('span', { class: 'restore-note', text: 'Brings back the files as they were before this turn. What commands did is not undone.' }),
+    );
   }
 
   private renderEvent(item: Item<'event'>): HTMLElement {

@@ -5,7 +5,8 @@
  */
 import type { AgentEvent } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
-import type { SystemEventKind, TranscriptItem } from '../protocol';
+import { ACTING_CARD_OUTPUT_CHARS } from '../core/limits';
+import type { ApprovalCard, SystemEventKind, TranscriptItem } from '../protocol';
 
 type Item<K extends TranscriptItem['kind']> = Extract<TranscriptItem, { kind: K }>;
 
@@ -116,12 +117,46 @@ export class Transcript {
       case 'turn_finished':
         merge(change, this.stopStreaming(event.reason === 'done' || event.reason === 'paused' || event.reason === 'step_limit' ? 'complete' : 'partial'));
         break;
+      case 'command_output': {
+        const card = this.find(`f-${event.callId}`, 'function');
+        if (!card) break;
+        const all = (card.output ?? '') + event.chunk;
+        // The tail: the card shows the latest output; the result keeps the start and the end.
+        card.output = all.length > ACTING_CARD_OUTPUT_CHARS ? all.slice(all.length - ACTING_CARD_OUTPUT_CHARS) : all;
+        change.updated.push(card);
+        break;
+      }
+      case 'files_changed': {
+        const card = this.find(`f-${event.callId}`, 'function');
+        if (!card) break;
+        card.checkpointId = event.checkpointId;
+        change.updated.push(card);
+        break;
+      }
       case 'step_started':
       case 'memory_changed':
       case 'context_usage':
         break;
     }
     return change;
+  }
+
+  /** An edit or command waits for the user: its card shows the question. */
+  setApproval(card: ApprovalCard): TranscriptChange {
+    const name = card.kind === 'command' ? 'run_command' : card.kind === 'edit' ? 'edit_file' : 'write_file';
+    const change = this.ensureCard(card.callId, name, '{}');
+    const item = this.find(`f-${card.callId}`, 'function')!;
+    item.approval = card;
+    if (!change.appended.includes(item)) change.updated.push(item);
+    return change;
+  }
+
+  /** The question was answered or withdrawn. */
+  closeApproval(id: string): TranscriptChange {
+    const item = this.list.find((i): i is Item<'function'> => i.kind === 'function' && i.approval?.id === id);
+    if (!item) return { appended: [], updated: [] };
+    delete item.approval;
+    return { appended: [], updated: [item] };
   }
 
   /**
@@ -402,6 +437,9 @@ export function recallToTranscript(
 function applyResult(card: Item<'function'>, content: string): void {
   card.result = content;
   card.status = isFailedResult(content) ? 'Failed' : 'OK';
+  // An applied edit names its checkpoint in its result, so Restore survives a reload.
+  const checkpoint = /Checkpoint ([\w-]+) can restore/.exec(content)?.[1];
+  if (checkpoint && card.status === 'OK') card.checkpointId = checkpoint;
 }
 
 function isFailedResult(content: string): boolean {

@@ -11,7 +11,7 @@ import type { CheckpointStore } from './checkpointStore';
 import { commandEnvironment } from './commandEnvironment';
 import { runCommand, type CommandOutcome, type CommandRequest } from './commandRunner';
 import { confineFolder } from './confinement';
-import { prepareEdit, prepareWrite, type PreparedChange } from './fileChange';
+import { prepareEdit, prepareWrite, type OpenText, type PreparedChange } from './fileChange';
 
 /**
  * edit_file, write_file and run_command as the agent runs them: check the arguments (approval
@@ -60,6 +60,8 @@ export class Actor {
   approver: ApprovalRequester | undefined;
   /** How files are written (WorkspaceEdit in VS Code); default straight to disk. */
   applier: FileChangeApplier;
+  /** Unsaved editor text of a file, when it differs from the disk (VS Code): edits are made to what the user sees. */
+  openText: OpenText | undefined;
   /** "Always" answered in this session: edits apply, these prefixes run, until the window closes. */
   private sessionEditsAuto = false;
   private readonly sessionPrefixes: string[] = [];
@@ -81,9 +83,9 @@ export class Actor {
     try {
       switch (call.name) {
         case 'edit_file':
-          return await this.change(await prepareEdit(this.options.roots(), call.args), ctx);
+          return await this.change(await prepareEdit(this.options.roots(), call.args, this.openText), ctx);
         case 'write_file':
-          return await this.change(await prepareWrite(this.options.roots(), call.args), ctx);
+          return await this.change(await prepareWrite(this.options.roots(), call.args, this.openText), ctx);
         case 'run_command':
           return await this.command(call.args, ctx);
       }

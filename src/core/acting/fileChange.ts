@@ -21,7 +21,8 @@ import { unifiedDiff } from './lineDiff';
  * `before` for the same staleness check against the document; the CLI uses applyChange.
  */
 
-export type FileChangeErrorCode = 'missing' | 'binary' | 'not-utf8' | 'too-large' | 'stale';
+/** `refused`: the editor would not apply the change (a read-only file system, a document it cannot edit). */
+export type FileChangeErrorCode = 'missing' | 'binary' | 'not-utf8' | 'too-large' | 'stale' | 'refused';
 
 export class FileChangeError extends ActingError<FileChangeErrorCode> {
   constructor(code: FileChangeErrorCode, message: string) {
@@ -49,22 +50,28 @@ export interface PreparedChange {
   firstLine: number;
 }
 
-export async function prepareEdit(roots: readonly WorkspaceRoot[], request: EditRequest): Promise<PreparedChange> {
+/**
+ * The text of a file as the user sees it when that differs from the disk: an editor buffer with
+ * unsaved changes (VS Code). The change is then prepared from, and applied to, that text.
+ */
+export type OpenText = (abs: string) => string | undefined;
+
+export async function prepareEdit(roots: readonly WorkspaceRoot[], request: EditRequest, openText?: OpenText): Promise<PreparedChange> {
   const file = await confineFile(roots, request.path);
   if (!file.exists) {
     throw new FileChangeError('missing', `${file.display} does not exist. Use write_file to create it, or list_files to find the right path.`);
   }
-  const before = await readText(file.abs, file.display);
+  const before = openText?.(file.abs) ?? (await readText(file.abs, file.display));
   const out = applyEdit(before, { ...request, path: file.display });
   return { kind: 'edit', path: file.display, abs: file.abs, existed: true, before, after: out.text, diff: out.diff, added: out.added, removed: out.removed, replacements: out.replacements, firstLine: out.firstLine };
 }
 
-export async function prepareWrite(roots: readonly WorkspaceRoot[], request: WriteRequest): Promise<PreparedChange> {
+export async function prepareWrite(roots: readonly WorkspaceRoot[], request: WriteRequest, openText?: OpenText): Promise<PreparedChange> {
   if (Buffer.byteLength(request.content, 'utf8') > EDIT_MAX_FILE_BYTES) {
     throw new FileChangeError('too-large', `The content is larger than ${EDIT_MAX_FILE_BYTES} bytes; write_file does not write files that large.`);
   }
   const file = await confineFile(roots, request.path);
-  const before = file.exists ? await readText(file.abs, file.display) : undefined;
+  const before = file.exists ? (openText?.(file.abs) ?? (await readText(file.abs, file.display))) : undefined;
   const d = unifiedDiff(file.display, before, request.content);
   const firstLine = /^@@ -\d+(?:,\d+)? \+(\d+)/m.exec(d.text)?.[1];
   return {

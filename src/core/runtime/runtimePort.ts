@@ -136,4 +136,6 @@ export interface AgentRuntimePort {
   setWorkspaceTrusted(trusted: boolean): Promise<void>;
   /** Absolute folders of this extension's storage: never reported as file events. */
   storageDirs(): string[];
+  /** True once for a file the agent itself just wrote (its save is not news for the agent). */
+  isAgentWrite?(absPath: string): boolean;
 }

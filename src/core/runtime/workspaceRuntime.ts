@@ -12,6 +12,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Actor } from '../acting/actor';
 import type { FileChangeApplier } from '../acting/changeApplier';
+import type { OpenText } from '../acting/fileChange';
 import { CheckpointStore, type Checkpoint, type RestoreReport } from '../acting/checkpointStore';
 import { confineFile } from '../acting/confinement';
 import { Agent } from '../agent/agent';
@@ -498,8 +499,9 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   }
 
   /** How approved changes are written (VS Code: WorkspaceEdit); default straight to disk. */
-  setFileChangeApplier(applier: FileChangeApplier): void {
+  setFileChangeApplier(applier: FileChangeApplier, openText?: OpenText): void {
     this.actor.applier = applier;
+    this.actor.openText = openText;
   }
 
   /** True once for a file the agent itself just wrote: its save is not news for the agent. */
