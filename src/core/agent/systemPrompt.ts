@@ -43,7 +43,7 @@ export function systemInstructions(options: InstructionOptions): string {
   const workspace = options.workspaceAvailable
     ? options.compact
       ? '- read_file, list_files, search_text read the workspace (read-only). You cannot edit files: suggest edits.\n'
-      : `\nThe workspace:\n- read_file, list_files and search_text read the workspace. They are read-only: you cannot create, edit or run anything. Suggest changes as code in send_message.\n- Read the code before you answer questions about it, and say which files you looked at.\n`
+      : `\nThe workspace:\n- read_file, list_files and search_text read the workspace. They are read-only: you cannot create, edit or run anything. Suggest changes as code in send_message.\n- find_symbol says where a name is defined and used; file_outline lists what a code file defines.\n- Read the code before you answer questions about it, and say which files you looked at.\n`
     : options.compact
       ? '- No workspace is available: you cannot read files.\n'
       : `\nThe workspace:\n- No workspace folder is available (none is open, or VS Code runs it in restricted mode), so you cannot read files. Archival memory may still hold code indexed earlier.\n`;

@@ -1,5 +1,6 @@
 import type { ArchivalHit, ArchivalStore } from '../interfaces/archivalStore';
 import type { ToolSchema } from '../interfaces/chatModel';
+import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import type { RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
 import { CoreMemoryError, type CoreMemory } from '../memory/coreMemory';
@@ -171,6 +172,10 @@ export class FunctionSet {
         const header = pageHeader(r.matches.length, r.total, r.page, r.pageCount) + (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
         return fitList(header, r.matches.map((m) => `${escapeForDisplay(m.path)}:${m.line}: ${m.text}`), ctx.resultMaxChars);
       }
+      case 'find_symbol':
+        return findSymbolText(ctx, str('name'));
+      case 'file_outline':
+        return fileOutlineText(ctx, str('path'));
       case 'edit_file':
       case 'write_file':
       case 'run_command':
@@ -258,6 +263,47 @@ function fitList(header: string, items: string[], maxChars: number): string {
   }
   if (shown < items.length) out.push(`[... ${items.length - shown} more on this page left out to fit the context window; narrow the glob or query.]`);
   return out.join('\n');
+}
+
+/** The symbol index, or a failure that points the model at the text search instead. */
+function symbolsOf(ctx: FunctionContext): SymbolLookup {
+  const symbols = ctx.archival.symbols;
+  if (!symbols || symbols.fileCount === 0) {
+    throw new FunctionFailure('No code symbols are indexed yet (the workspace index is still being built, or holds no code in a parsed language). Use search_text or archival_memory_search instead.');
+  }
+  return symbols;
+}
+
+export function symbolDefinitionText(d: SymbolDefinition): string {
+  const scope = d.container ? ` in ${escapeForDisplay(d.container)}` : '';
+  const doc = d.doc ? `\n    ${escapeForDisplay(d.doc.length > 200 ? `${d.doc.slice(0, 199)}…` : d.doc)}` : '';
+  return `${escapeForDisplay(d.path)}:${d.line} ${d.kind} ${escapeForDisplay(d.name)}${scope}: ${escapeForDisplay(d.signature)}${doc}`;
+}
+
+function findSymbolText(ctx: FunctionContext, name: string): string {
+  if (name.trim() === '') throw new FunctionFailure('"name" is empty. Give an identifier from the code, e.g. parseConfig or Server.listen.');
+  const r = symbolsOf(ctx).find(name);
+  if (r.definitions.length === 0 && r.references.length === 0) {
+    return `No definition or use of ${escapeForDisplay(name)} is indexed. Check the spelling, try the bare name without its container, or use search_text.`;
+  }
+  const items = [
+    ...(r.definitions.length > 0 ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)] : [`No definition of ${escapeForDisplay(name)} is indexed (it may come from a dependency).`]),
+    ...(r.references.length > 0 ? ['References:', ...r.references.map((u) => `- ${escapeForDisplay(u.path)}:${u.line}`)] : []),
+    ...(r.moreReferences > 0 ? [`[${r.moreReferences} more references; use search_text with a glob to see them.]`] : []),
+  ];
+  return fitList(`${escapeForDisplay(name)}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`, items, ctx.resultMaxChars);
+}
+
+function fileOutlineText(ctx: FunctionContext, filePath: string): string {
+  const rel = filePath.trim().replace(/^\.\//, '');
+  const defs = symbolsOf(ctx).outline(rel);
+  if (!defs) throw new FunctionFailure(`${escapeForDisplay(rel)} has no outline: it is not indexed, or not code in a parsed language (TypeScript/JavaScript, Python, Go, Rust, Java, C#, C, C++). Use read_file.`);
+  if (defs.length === 0) return `${escapeForDisplay(rel)} defines no functions, classes or types.`;
+  const items = defs.map((d) => {
+    const depth = d.container === '' ? 0 : d.container.split('.').length;
+    return `${'  '.repeat(Math.min(depth, 6))}${d.startLine}-${d.endLine} ${d.kind} ${escapeForDisplay(d.name)}: ${escapeForDisplay(d.signature)}`;
+  });
+  return fitList(`${escapeForDisplay(rel)}: ${defs.length} definition(s), lines first-last:`, items, ctx.resultMaxChars);
 }
 
 export function archivalHitText(h: ArchivalHit): string {

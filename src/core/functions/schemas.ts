@@ -20,6 +20,8 @@ export type FunctionName =
   | 'read_file'
   | 'list_files'
   | 'search_text'
+  | 'find_symbol'
+  | 'file_outline'
   | 'edit_file'
   | 'write_file'
   | 'run_command';
@@ -34,7 +36,7 @@ export const MEMORY_FUNCTION_NAMES: readonly FunctionName[] = [
   'archival_memory_insert',
   'archival_memory_search',
 ];
-export const WORKSPACE_FUNCTION_NAMES: readonly FunctionName[] = ['read_file', 'list_files', 'search_text'];
+export const WORKSPACE_FUNCTION_NAMES: readonly FunctionName[] = ['read_file', 'list_files', 'search_text', 'find_symbol', 'file_outline'];
 /** Functions that change files or run commands: trusted workspaces only, each approved by the user. */
 export const ACTING_FUNCTION_NAMES: readonly FunctionName[] = ['edit_file', 'write_file', 'run_command'];
 /** Results of these are paged lists: each item is clipped, the whole is never cut blindly. */
@@ -44,6 +46,8 @@ export const SEARCH_FUNCTION_NAMES: ReadonlySet<FunctionName> = new Set([
   'archival_memory_search',
   'list_files',
   'search_text',
+  'find_symbol',
+  'file_outline',
 ]);
 
 interface ParamSpec {
@@ -185,6 +189,22 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
       query: { schema: { type: 'string', description: 'Literal text, or /regex/ with optional flags.' }, required: true, brief: 'text or /regex/' },
       glob: { schema: { type: 'string', description: 'Only files matching this glob, e.g. `**/*.py`.' }, brief: 'glob' },
       page: PAGE('matches'),
+    },
+    heartbeat: true,
+  },
+  find_symbol: {
+    description: 'Where a function, class, method or type is defined (path:line, scope, signature, doc), then where it is used. Name as in the code: `LruCache` or `LruCache.get`.',
+    brief: 'Where a symbol is defined, then used.',
+    params: {
+      name: { schema: { type: 'string', description: 'Identifier, e.g. Server.listen.' }, required: true, brief: 'identifier' },
+    },
+    heartbeat: true,
+  },
+  file_outline: {
+    description: 'What a code file defines (classes, functions, methods, types), with lines and signatures.',
+    brief: 'What a code file defines, with lines.',
+    params: {
+      path: { schema: { type: 'string', description: 'Workspace-relative path.' }, required: true, brief: 'relative path' },
     },
     heartbeat: true,
   },

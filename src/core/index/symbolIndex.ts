@@ -12,37 +12,12 @@ import path from 'node:path';
 import { FILE_OUTLINE_MAX_ENTRIES, SYMBOL_LOG_COMPACT_FACTOR, SYMBOL_RESULTS_MAX } from '../limits';
 import { AppendLog, encodeLogLine } from '../storage/appendLog';
 import { atomicWriteFile } from '../storage/atomicFile';
-import { flattenDefinitions, type Outline, type SymbolKind } from './syntax/outline';
+import type { FindSymbolResult, SymbolDefinition, SymbolKind, SymbolLookup } from '../interfaces/symbols';
+import { flattenDefinitions, type Outline } from './syntax/outline';
 
 export const SYMBOL_LOG_FILE = 'symbols.log';
 
-/** One definition, as stored and returned. */
-export interface SymbolDefinition {
-  name: string;
-  kind: SymbolKind;
-  path: string;
-  /** 1-based line of the name. */
-  line: number;
-  startLine: number;
-  endLine: number;
-  /** Enclosing definitions joined with '.', '' at the top level. */
-  container: string;
-  signature: string;
-  doc: string;
-}
-
-export interface SymbolReference {
-  name: string;
-  path: string;
-  line: number;
-}
-
-export interface FindSymbolResult {
-  definitions: SymbolDefinition[];
-  references: SymbolReference[];
-  /** References beyond those returned. */
-  moreReferences: number;
-}
+export type { FindSymbolResult, SymbolDefinition, SymbolReference } from '../interfaces/symbols';
 
 type DefRow = [name: string, kind: SymbolKind, line: number, startLine: number, endLine: number, container: string, signature: string, doc: string];
 
@@ -77,7 +52,7 @@ const KIND_ORDER: Readonly<Record<SymbolKind, number>> = {
   class: 0, interface: 0, struct: 0, trait: 0, enum: 1, type: 1, module: 1, function: 2, method: 2, property: 3, impl: 4,
 };
 
-export class SymbolIndex {
+export class SymbolIndex implements SymbolLookup {
   private readonly files = new Map<string, FileSymbols>();
   /** Lower-cased name → files defining it. */
   private readonly definers = new Map<string, Set<string>>();
@@ -174,7 +149,7 @@ export class SymbolIndex {
     }
     const exact = (d: SymbolDefinition): number => (d.name === name ? 0 : 1);
     defs.sort((a, b) => exact(a) - exact(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.path.localeCompare(b.path) || a.line - b.line);
-    const refs: SymbolReference[] = [];
+    const refs: FindSymbolResult['references'] = [];
     let total = 0;
     const defLines = new Set(defs.map((d) => `${d.path}:${d.line}`));
     const users = [...(this.users.get(name) ?? [])].sort();

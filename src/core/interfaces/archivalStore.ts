@@ -4,6 +4,8 @@
  * remember (`archival_memory_insert`, "Remember selection").
  */
 
+import type { SymbolLookup } from './symbols';
+
 export type ArchivalSource = 'workspace' | 'memory';
 
 export interface ArchivalHit {
@@ -41,5 +43,7 @@ export interface ArchivalStore {
   insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string>;
   search(query: string, options?: ArchivalSearchOptions): Promise<ArchivalSearchResult>;
   count(source?: ArchivalSource): number;
+  /** Definitions and references of the indexed code, where the store keeps them (find_symbol, file_outline). */
+  readonly symbols?: SymbolLookup;
   close(): Promise<void>;
 }

@@ -83,7 +83,8 @@ test('evict installs the summary, re-arms the pressure alert and returns the evi
 });
 
 test('cutting the largest message keeps send_message arguments valid JSON and shrinks the request', async () => {
-  const w = await makeWindow(2048);
+  // The full tool list (find_symbol and file_outline included) plus one cut message: at 2048 the cut message was cut again past its note.
+  const w = await makeWindow(2304);
   const big = entry({
     role: 'assistant',
     content: null,

@@ -8,7 +8,9 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { SYMBOL_REFS_PER_FILE_MAX, SYMBOL_SIGNATURE_MAX_CHARS } from '../../limits';
 
-export type SymbolKind = 'class' | 'interface' | 'type' | 'enum' | 'struct' | 'trait' | 'impl' | 'module' | 'function' | 'method' | 'property';
+import type { SymbolKind } from '../../interfaces/symbols';
+
+export type { SymbolKind };
 
 export interface Definition {
   name: string;
