@@ -22,6 +22,10 @@ export const OPTIONS = {
   source: { kind: 'string', valueName: 'workspace|memory', description: 'search: only workspace chunks, or only remembered items.' },
   path: { kind: 'string', valueName: 'glob', description: 'search: only hits whose path matches, e.g. "src/**/*.ts".' },
   rebuild: { kind: 'flag', description: 'index: drop the workspace index and build it again (remembered items stay).' },
+  store: { kind: 'string', valueName: 'postgres-url', description: 'index: then publish the index of the checked-out commit to this shared store (PostgreSQL + pgvector); prefer --publish with $MEMGPT_POSTGRES_URL, which keeps the password off the command line.' },
+  publish: { kind: 'flag', description: 'index: then publish the index of the checked-out commit to the shared store in $MEMGPT_POSTGRES_URL.' },
+  'repo-id': { kind: 'string', valueName: 'id', description: 'index --publish: the repository id (default: a hash of the git remote "origin").' },
+  commit: { kind: 'string', valueName: 'sha', description: 'index --publish: the commit published (default: git rev-parse HEAD).' },
   out: { kind: 'string', valueName: 'file|dir', description: 'export: write to this file, or to <dir>/<agent>-<date>.json, instead of stdout.' },
   yes: { kind: 'flag', description: 'ask: approve every edit and command of this turn (without it, ask declines them when there is no terminal).' },
   help: { kind: 'flag', short: 'h', description: 'Show help.' },
@@ -44,7 +48,12 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
-  { name: 'index', positionals: ['folder'], options: [...COMMON, 'rebuild', 'json'], summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end).' },
+  {
+    name: 'index',
+    positionals: ['folder'],
+    options: [...COMMON, 'rebuild', 'json', 'store', 'publish', 'repo-id', 'commit'],
+    summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end); with --publish or --store, publish it for the team (CI).',
+  },
   { name: 'search', positionals: ['folder', 'query'], options: [...COMMON, 'k', 'json', 'source', 'path'], summary: 'Hybrid archival search: ranked hits with path, lines, score and source.' },
   {
     name: 'ask',

@@ -16,6 +16,7 @@ import {
 } from '../core/limits';
 import { DEFAULT_EMBEDDINGS_MODEL, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
+import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
 
 
 export interface ConfigFlags {
@@ -89,7 +90,16 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     pressureFraction: DEFAULT_MEMORY_PRESSURE_FRACTION,
     stepLimit: DEFAULT_HEARTBEAT_STEP_LIMIT,
     index: { include: [], exclude: [], maxFileBytes: INDEX_MAX_FILE_BYTES },
+    ...sharedStoreFrom(env),
   };
+}
+
+/** MEMGPT_SHARED_STORE (the CLI's memgpt.index.sharedStore: 'auto' or a repository id) with MEMGPT_POSTGRES_URL. */
+function sharedStoreFrom(env: Environment): Pick<RuntimeConfig, 'sharedStore'> {
+  const repository = nonEmpty(env[SHARED_STORE_ENV]);
+  if (!repository) return {};
+  const connectionString = nonEmpty(env[POSTGRES_URL_ENV]);
+  return { sharedStore: { repository, ...(connectionString ? { connectionString } : {}) } };
 }
 
 

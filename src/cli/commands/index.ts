@@ -1,5 +1,9 @@
 /** `memgpt index <folder>`: build or update the folder's archival index. */
-import { ExitCode } from '../exitCodes';
+import { connectTeamStore, parseConnection, resolveConnectionString } from '../../core/team/connection';
+import { publishIndex, type PublishResult, type PublishSource } from '../../core/team/publisher';
+import { gitHead, gitRepoId } from '../../core/team/repoIdentity';
+import { isTeamStoreError } from '../../core/team/teamError';
+import { CliError, ExitCode, usageError } from '../exitCodes';
 import { ProgressLine } from '../progressBar';
 import { assertWritable } from '../session';
 import { withRuntime, type CommandRunner } from './context';
@@ -19,8 +23,12 @@ export const runIndex: CommandRunner = (ctx) =>
       bar?.clear();
     }
     const counts = runtime.archivalCounts();
+    const publishing = !summary.cancelled && !ctx.interrupts.interrupted && (ctx.options.store !== undefined || ctx.options.publish === true);
     if (json) {
-      ctx.out.json({ folder, ...summary, seconds: Math.round(summary.ms) / 1000, archival: { total: counts.workspace + counts.memory, ...counts } });
+      const report = { folder, ...summary, seconds: Math.round(summary.ms) / 1000, archival: { total: counts.workspace + counts.memory, ...counts } };
+      // One JSON document: the publish result joins the index summary.
+      ctx.out.json(publishing ? { ...report, published: await publish(ctx, folder, ctx.options.store, () => runtime.publishSource()) } : report);
+      return summary.cancelled || ctx.interrupts.interrupted ? ExitCode.interrupted : ExitCode.ok;
     } else {
       const files = `${summary.indexed} file${summary.indexed === 1 ? '' : 's'} indexed (${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped)`;
       const verb = summary.cancelled ? 'Cancelled after' : 'Indexed';
@@ -30,5 +38,42 @@ export const runIndex: CommandRunner = (ctx) =>
       );
       if (summary.cancelled) ctx.out.message('What was indexed so far is saved; run `memgpt index` again to finish.');
     }
-    return summary.cancelled || ctx.interrupts.interrupted ? ExitCode.interrupted : ExitCode.ok;
+    if (summary.cancelled || ctx.interrupts.interrupted) return ExitCode.interrupted;
+    if (!publishing) return ExitCode.ok;
+    const published = await publish(ctx, folder, ctx.options.store, () => runtime.publishSource());
+    ctx.out.content(
+      `Published ${published.chunks} chunks of ${published.files} files as ${published.repoId} at ${published.commit.slice(0, 12)} to ${published.server} in ${(published.ms / 1000).toFixed(1)} s` +
+        `${published.replaced !== null ? ' (replacing the earlier publish of that commit)' : ''}.\n`,
+    );
+    return ExitCode.ok;
   });
+
+/**
+ * Publishes the local index of the checked-out commit (CI). The connection string comes from
+ * --store or MEMGPT_POSTGRES_URL and is never printed: messages name host, port and database.
+ */
+async function publish(
+  ctx: Parameters<CommandRunner>[0],
+  folder: string,
+  store: string | undefined,
+  source: () => PublishSource,
+): Promise<PublishResult & { repoId: string; commit: string; server: string }> {
+  const url = resolveConnectionString({ flag: store, env: process.env });
+  if (!url) throw usageError('--publish needs a shared store: set MEMGPT_POSTGRES_URL (from the CI secret store) or pass --store postgres://…');
+  try {
+    const connection = parseConnection(url);
+    const repoId = ctx.options['repo-id']?.trim() || (await gitRepoId(folder));
+    const commit = ctx.options.commit?.trim() || (await gitHead(folder));
+    const client = await connectTeamStore(connection);
+    try {
+      const result = await publishIndex(client, connection, { repoId, commit, source: source(), signal: ctx.interrupts.signal });
+      return { ...result, repoId, commit, server: connection.display };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch (err) {
+    if (!isTeamStoreError(err)) throw err;
+    const code = err.code === 'bad_url' || err.code === 'no_git' ? ExitCode.usage : err.code === 'unreachable' ? ExitCode.serverUnreachable : ExitCode.runtimeFailure;
+    throw new CliError(`Publishing failed (${err.code}): ${err.message}`, code);
+  }
+}

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ApprovalSettings } from '../acting/approvalPolicy';
 import { LLM_REQUEST_TIMEOUT_MS } from '../limits';
+import type { SharedStoreConfig } from '../team/runtimeShared';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 /** Embeddings model when an embeddings endpoint is set but no model (memgpt.embeddings.model, --embeddings-model). */
@@ -40,6 +41,8 @@ export interface RuntimeConfig {
   /** Core memory character limits (persona/human, project); absent: MemGPT's defaults. */
   coreMemoryLimits?: { block: number; project: number };
   index: { include: readonly string[]; exclude: readonly string[]; maxFileBytes: number };
+  /** The shared team index to read (memgpt.index.sharedStore / MEMGPT_SHARED_STORE); absent: local only. */
+  sharedStore?: SharedStoreConfig;
   /** Who must approve edits and commands (memgpt.approval.*); absent: ask for every one. */
   approval?: ApprovalSettings;
 }
@@ -111,8 +114,10 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
       before.pressureFraction !== after.pressureFraction ||
       before.stepLimit !== after.stepLimit ||
       !same(before.coreMemoryLimits, after.coreMemoryLimits),
+    // The shared store reads through the archival index: changing it reopens that.
     embeddings:
       !same(before.embeddings, after.embeddings) ||
+      !same(before.sharedStore, after.sharedStore) ||
       (after.embeddings.baseUrl !== '' && (before.apiKey !== after.apiKey || before.requestTimeoutSeconds !== after.requestTimeoutSeconds)),
     index: !same(before.index, after.index),
   };

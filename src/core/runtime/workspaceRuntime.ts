@@ -34,6 +34,10 @@ import { readJsonFile, atomicWriteJson } from '../storage/atomicFile';
 import { openWorkspaceStorage, type WorkspaceStorage } from '../storage/workspaceStorage';
 import { createTokenCounter } from '../tokens/tokenCounter';
 import { NodeWorkspace } from '../workspace/nodeWorkspace';
+import type { OverlayArchivalStore } from '../team/overlayStore';
+import { openSharedOverlay } from '../team/runtimeShared';
+import { archivalPublishSource } from '../team/archivalSource';
+import type { PublishSource } from '../team/publisher';
 import { DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
 import {
   configImpact,
@@ -124,6 +128,8 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   private config: RuntimeConfig;
   private trusted: boolean;
   private archival!: ArchivalIndex;
+  /** The shared team index with local changes laid over it (memgpt.index.sharedStore), else null. */
+  private shared: OverlayArchivalStore | null = null;
   private embedder!: Embedder;
   private indexer: WorkspaceIndexer | null = null;
   private indexerProgress: { dispose(): void } | null = null;
@@ -260,6 +266,19 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       notice: (m: string) => this.storage.notices.post(m, m),
       readOnly: this.storage.readOnly,
     });
+    await this.shared?.close();
+    this.shared = openSharedOverlay({
+      config: this.config.sharedStore,
+      folder: this.options.folders[0]?.path,
+      local: this.archival,
+      notice: (m: string) => this.storage.notices.post(m, m),
+      log: (m: string) => this.log('info', m),
+    });
+  }
+
+  /** The local index's workspace chunks, for publishing to the shared store (`memgpt index --store`). */
+  publishSource(): PublishSource {
+    return archivalPublishSource(this.archival);
   }
 
   private buildIndexer(): void {
@@ -344,7 +363,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       deps: {
         model: chatModel,
         counter: await createTokenCounter(model),
-        archival: this.archival,
+        archival: this.shared ?? this.archival,
         workspace: this.workspaceView(),
         // Restricted Mode, no folder, or a read-only window: the agent is offered no way to change anything.
         ...(this.trusted && this.options.folders.length > 0 && !this.readOnly ? { acting: this.actor } : {}),
@@ -833,7 +852,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   /** Archival search for the CLI and tests (hybrid, both sources unless filtered). */
   searchArchival(query: string, options: { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string; signal?: AbortSignal }): Promise<ArchivalHit[]> {
-    return this.archival
+    return (this.shared ?? this.archival)
       .search(query, {
         pageSize: options.limit,
         ...(options.source ? { source: options.source } : {}),
@@ -929,6 +948,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     this.stopNotices();
     this.indexerProgress?.dispose();
     await this.indexer?.dispose();
+    await this.shared?.close();
     await this.archival.close();
     await this.storage.close();
   }

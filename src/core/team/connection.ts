@@ -8,9 +8,10 @@
 import { Client, type ClientConfig } from 'pg';
 import { TEAM_CONNECT_TIMEOUT_MS, TEAM_QUERY_TIMEOUT_MS } from '../limits';
 import { registerSecrets } from '../security/redact';
+import { POSTGRES_URL_ENV } from './env';
 import { TeamStoreError } from './teamError';
 
-export const POSTGRES_URL_ENV = 'MEMGPT_POSTGRES_URL';
+export { POSTGRES_URL_ENV } from './env';
 
 export interface TeamConnection {
   /** The full connection string; never print it. */

@@ -28,6 +28,12 @@ export interface OverlayOptions {
   log?: (message: string) => void;
   retryAfterMs?: number;
   now?: () => number;
+  /**
+   * Whether a workspace-relative path exists on disk. Used while the local index holds no
+   * workspace files yet (never indexed here): then a published file is hidden when it is gone
+   * from disk, since the index cannot tell.
+   */
+  exists?: (path: string) => Promise<boolean>;
 }
 
 export interface OverlayStatus {
@@ -118,8 +124,10 @@ export class OverlayArchivalStore implements ArchivalStore {
     for (const p of local.indexedPaths()) localHash.set(p, local.fileHashOf(p) ?? '');
     const localWins = new Set<string>();
     for (const [p, h] of localHash) if (published.get(p) !== h) localWins.add(p);
+    // Once the workspace is indexed here, a published file the index lacks is deleted (or excluded) here.
+    const indexedHere = localHash.size > 0;
     const hidden: string[] = [];
-    for (const p of published.keys()) if (localWins.has(p) || !localHash.has(p)) hidden.push(p);
+    for (const p of published.keys()) if (localWins.has(p) || (indexedHere && !localHash.has(p))) hidden.push(p);
 
     const [qv] = await local.embedder.embed([query], options.signal);
     options.signal?.throwIfAborted();
@@ -143,6 +151,13 @@ export class OverlayArchivalStore implements ArchivalStore {
     const localVector = toCandidates(store.vectorSearch(qv!, k, accept));
     const remote = await sharedPart;
     options.signal?.throwIfAborted();
+    if (!indexedHere && this.options.exists) {
+      const exists = this.options.exists;
+      const paths = [...new Set([...remote.lexical, ...remote.vector].map((c) => c.path))];
+      const present = new Set((await Promise.all(paths.map(async (p) => ((await exists(p)) ? p : '')))).filter((p) => p !== ''));
+      remote.lexical = remote.lexical.filter((c) => present.has(c.path));
+      remote.vector = remote.vector.filter((c) => present.has(c.path));
+    }
     const lexical = mergeRanked(remote.lexical, localLexical, k, true);
     const vector = mergeRanked(remote.vector, localVector, k, false);
     return pageOfHits(rrfFuse([lexical, vector]), options);
