@@ -28,6 +28,17 @@ const vectraSlim = {
   },
 };
 
+/**
+ * web-tree-sitter's ESM build finds itself through import.meta.url, which a CommonJS bundle does not
+ * have: bundle its CommonJS build instead (src/core/index/syntax/grammars.ts passes the .wasm paths).
+ */
+const treeSitterCjs = {
+  name: 'web-tree-sitter-cjs',
+  setup(build) {
+    build.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: path.join(root, 'node_modules/web-tree-sitter/web-tree-sitter.cjs') }));
+  },
+};
+
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -41,7 +52,7 @@ const nodeCommon = {
   logLevel: 'warning',
   // gpt-tokenizer's encodings are loaded lazily through dynamic import; keep them in the bundle.
   mainFields: ['module', 'main'],
-  plugins: [vectraSlim],
+  plugins: [vectraSlim, treeSitterCjs],
 };
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -71,7 +82,7 @@ const builds = [
     entryPoints: ['test/integration/index.ts'],
     outfile: 'dist/test/integration.js',
     external: ['vscode', 'mocha', '@huggingface/transformers'],
-    plugins: [vectraSlim, integrationSuitesPlugin(root)],
+    plugins: [vectraSlim, treeSitterCjs, integrationSuitesPlugin(root)],
   },
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 

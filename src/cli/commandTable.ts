@@ -37,7 +37,7 @@ export type OptionName = keyof typeof OPTIONS;
 /** Options every command takes. */
 const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
 
-export type CommandName = 'index' | 'search' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
+export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
 
 export interface CommandSpec {
   name: CommandName;
@@ -55,6 +55,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end); with --publish or --store, publish it for the team (CI).',
   },
   { name: 'search', positionals: ['folder', 'query'], options: [...COMMON, 'k', 'json', 'source', 'path'], summary: 'Hybrid archival search: ranked hits with path, lines, score and source.' },
+  {
+    name: 'symbols',
+    positionals: ['folder', 'name'],
+    options: [...COMMON, 'json'],
+    summary: 'Where a function, class, method or type is defined (path:line, kind, scope, signature, doc), then where it is used; `Class.member` narrows by scope.',
+  },
   {
     name: 'ask',
     positionals: ['folder', 'message'],

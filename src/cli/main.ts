@@ -14,6 +14,7 @@ import { runIndex } from './commands/index';
 import { runMcp } from './commands/mcp';
 import { runMemory } from './commands/memory';
 import { runSearch } from './commands/search';
+import { runSymbols } from './commands/symbols';
 import { runExport, runImport } from './commands/transfer';
 import { resolveStateDir, runtimeConfigFrom, type Environment } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
@@ -25,6 +26,7 @@ import { cliVersion } from './version';
 const RUNNERS: Record<CommandName, CommandRunner> = {
   index: runIndex,
   search: runSearch,
+  symbols: runSymbols,
   ask: runAsk,
   chat: runChat,
   memory: runMemory,

@@ -10,6 +10,7 @@
 import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
+import type { SymbolDefinition } from '../interfaces/symbols';
 import type { IndexRunResult } from '../index/workspaceIndexer';
 
 export interface PortDisposable {
@@ -96,6 +97,8 @@ export interface AgentRuntimePort {
   remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string>;
   /** Recall (active agent's messages) and archival (memories + workspace) results for `query`. */
   searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }>;
+  /** Code definitions whose name contains `text`, best first (the Search Memory list). */
+  matchSymbols(text: string, limit: number): SymbolDefinition[];
   /** Core memory blocks of `agentId` (default: the active agent), in display order. */
   coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]>;
   /**

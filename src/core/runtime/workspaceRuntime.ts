@@ -26,6 +26,7 @@ import { WorkspaceIndexer, type IndexProgress } from '../index/workspaceIndexer'
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { Embedder } from '../interfaces/embedder';
 import type { RecallRecord } from '../interfaces/recallStore';
+import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import { contextWindowFor } from '../llm/knownModels';
 import { OpenAIChatModel } from '../llm/openaiChatModel';
 import { registerSecrets } from '../security/redact';
@@ -627,6 +628,15 @@ export class WorkspaceRuntime implements AgentRuntimePort {
       archivalCount: this.archival.count(),
       ...(agent ? { contextUsage: agent.usage() } : {}),
     };
+  }
+
+  /** Definitions and references of the locally indexed code (`memgpt symbols`). */
+  get symbols(): SymbolLookup {
+    return this.archival.symbols;
+  }
+
+  matchSymbols(text: string, limit: number): SymbolDefinition[] {
+    return this.archival.symbols.match(text, limit);
   }
 
   /** Archival counts by source (workspace chunks, memories). */

@@ -1,17 +1,19 @@
 /**
- * "Search memory": a QuickPick over recall (the conversation) and archival memory (memories and
- * the indexed workspace), searched as the user types (debounced; a newer query aborts the older
- * one). A workspace hit opens the file at its lines; a memory or a message opens read-only.
+ * "Search memory": a QuickPick over code symbols (definitions whose name contains the text), recall
+ * (the conversation) and archival memory (memories and the indexed workspace), searched as the user
+ * types (debounced; a newer query aborts the older one). A symbol or a workspace hit opens the file
+ * at its lines; a memory or a message opens read-only.
  */
 import * as vscode from 'vscode';
 import { messageText } from '../../core/functions/messageText';
 import type { ArchivalHit } from '../../core/interfaces/archivalStore';
 import type { RecallRecord } from '../../core/interfaces/recallStore';
+import type { SymbolDefinition, SymbolKind } from '../../core/interfaces/symbols';
 import { MEMORY_SEARCH_DEBOUNCE_MS, MEMORY_SEARCH_RESULTS_PER_SOURCE } from '../../core/limits';
 import { resolveWorkspacePath, type CommandContext } from '../commandContext';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
 
-type SearchItem = vscode.QuickPickItem & ({ recall: RecallRecord } | { hit: ArchivalHit } | { none: true });
+type SearchItem = vscode.QuickPickItem & ({ recall: RecallRecord } | { hit: ArchivalHit } | { symbol: SymbolDefinition } | { none: true });
 
 function oneLine(text: string, max = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -30,12 +32,27 @@ function archivalItem(hit: ArchivalHit): SearchItem {
   return { label: `${icon} ${where}`, description: hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '', detail: oneLine(hit.text, 200), alwaysShow: true, hit };
 }
 
+const SYMBOL_ICONS: Readonly<Record<SymbolKind, string>> = {
+  class: 'symbol-class', interface: 'symbol-interface', type: 'symbol-class', enum: 'symbol-enum', struct: 'symbol-structure', trait: 'symbol-interface',
+  impl: 'symbol-namespace', module: 'symbol-namespace', function: 'symbol-function', method: 'symbol-method', property: 'symbol-property',
+};
+
+function symbolItem(d: SymbolDefinition): SearchItem {
+  return {
+    label: `$(${SYMBOL_ICONS[d.kind]}) ${d.name}`,
+    description: `${d.kind}${d.container ? ` in ${d.container}` : ''} · ${d.path}:${d.line}`,
+    detail: oneLine(d.doc ? `${d.signature} — ${d.doc}` : d.signature, 200),
+    alwaysShow: true,
+    symbol: d,
+  };
+}
+
 export type SearchChoice = { kind: 'file'; uri: vscode.Uri; range: vscode.Range } | { kind: 'document'; uri: vscode.Uri };
 
 export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocuments, args?: { query?: string }): Promise<SearchChoice | undefined> {
   const pick = vscode.window.createQuickPick<SearchItem>();
   pick.title = 'MemGPT: search memory';
-  pick.placeholder = 'Search the conversation (recall) and archival memory (memories and workspace)';
+  pick.placeholder = 'Search code symbols, the conversation (recall) and archival memory (memories and workspace)';
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -57,7 +74,9 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
     try {
       const { recall, archival } = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
       if (mine !== generation) return;
+      const symbols = ctx.runtime.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
       const items: SearchItem[] = [];
+      if (symbols.length > 0) items.push({ label: 'Code symbols', kind: vscode.QuickPickItemKind.Separator, none: true }, ...symbols.map(symbolItem));
       if (recall.length > 0) items.push({ label: 'Conversation (recall memory)', kind: vscode.QuickPickItemKind.Separator, none: true }, ...recall.map(recallItem));
       if (archival.length > 0) items.push({ label: 'Archival memory', kind: vscode.QuickPickItemKind.Separator, none: true }, ...archival.map(archivalItem));
       if (items.length === 0) items.push({ label: `No memory matches "${trimmed}"`, alwaysShow: true, none: true });
@@ -104,6 +123,18 @@ async function openChoice(item: SearchItem, documents: ReadOnlyDocuments): Promi
     const uri = documents.put(`message-${r.seq}.md`, `# ${r.kind} message, ${new Date(r.time).toLocaleString()}\n\n${messageText(r.message)}\n`);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     return { kind: 'document', uri };
+  }
+  if ('symbol' in item) {
+    const d = item.symbol;
+    const file = resolveWorkspacePath(d.path);
+    if (file) {
+      const line = Math.max(0, d.line - 1);
+      const range = new vscode.Range(line, 0, line, 0);
+      const editor = await vscode.window.showTextDocument(file, { selection: range, preview: true });
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      return { kind: 'file', uri: file, range: editor.selection };
+    }
+    return undefined;
   }
   if ('hit' in item) {
     const hit = item.hit;

@@ -73,6 +73,9 @@ export class InMemoryRuntime implements AgentRuntimePort {
   async searchMemory() {
     return { recall: [], archival: [] };
   }
+  matchSymbols() {
+    return [];
+  }
   async coreMemory(agentId?: string) {
     const m = this.byId(agentId).memory;
     return m.labels.map((label) => ({ label, value: m.get(label), limit: m.limit(label) }));
