@@ -205,6 +205,18 @@ export const RECALL_PREFIX_MATCH_MIN_CHARS = 3;
 export const RECALL_MAX_PAGE_SIZE = 100;
 /** Recall: milliseconds of text indexing per event-loop turn while the index catches up after open. */
 export const RECALL_INDEX_SLICE_MS = 12;
+/** Recall index: records kept in the in-memory tail before it is written as a segment (in the background). */
+export const RECALL_TAIL_FLUSH_DOCS = 4096;
+/** Recall index: a segment never grows past this many records by merging; a rebuild cuts segments this size. */
+export const RECALL_SEGMENT_MAX_DOCS = 262_144;
+/** Recall index: this many segments of one size class are merged into one (keeps a query's segment count logarithmic). */
+export const RECALL_MERGE_FANIN = 8;
+/** Recall index: dictionary keys per on-disk block (a lookup reads one block). */
+export const RECALL_DICT_BLOCK_TERMS = 64;
+/** Recall index: tool_call_id → function name pairs remembered (a result follows its call closely). */
+export const RECALL_CALL_NAMES_KEPT = 2048;
+/** Recall: records read from the log kept decoded (the newest messages are asked for again and again). */
+export const RECALL_RECORD_CACHE = 512;
 
 // --- Agent loop, context window and functions (AGENT engineer) ---
 /** Windows this small get the short system instructions and short function descriptions. */

@@ -1,11 +1,14 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
-import { AppendLog, ReadOnlyLogError, type AppendLogOpenReport } from '../storage/appendLog';
-import { RECALL_INDEX_SLICE_MS, RECALL_MAX_PAGE_SIZE, SEARCH_PAGE_SIZE } from '../limits';
+import { AppendLog, decodeLogLine, encodeLogLine, ReadOnlyLogError, type AppendLogOpenReport } from '../storage/appendLog';
+import type { NoticeBoard } from '../storage/notices';
+import { RECALL_MAX_PAGE_SIZE, RECALL_RECORD_CACHE, RECALL_TAIL_FLUSH_DOCS, SEARCH_PAGE_SIZE } from '../limits';
+import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
+import { RecallIndexDamagedError } from './recallSegment';
 import {
   allowPrefix,
-  forEachIndexToken,
   normalizeForPhrase,
   parseQuery,
   partSequence,
@@ -17,9 +20,12 @@ import {
 /**
  * Recall memory on an AppendLog (`recall.log` in the store's folder): every
  * record is durable before append() resolves, and a crash costs at most the
- * unacknowledged tail. All records are held in memory with a per-agent
- * inverted index (token → ascending record positions) and a sorted vocabulary
- * for prefix matches, so search does not scan text.
+ * unacknowledged tail. The log is not held in memory: an on-disk index beside
+ * it (`recall-index/`, see recallIndex.ts) answers which records match, and
+ * records are read from the log by offset when asked for. Opening reads the
+ * index's manifest and segment headers, and only the log bytes appended since
+ * the index was last written; a missing, stale or damaged index is rebuilt
+ * from the log (and the user told, unless there was none).
  *
  * Search semantics (what is searchable: see recallText.ts):
  * - case-insensitive; every word of the query is required, in any order;
@@ -29,6 +35,7 @@ import {
  * - a "quoted phrase" matches verbatim (case-insensitive, whitespace runs
  *   count as one space) starting at a word boundary;
  * - results are newest first; pages are 0-based (MemGPT's convention).
+ * Ranking for conversation_search happens in recallText.ts (rankRecall) on the records found here.
  * Date search: bounds are inclusive; a bare date (YYYY-MM-DD) covers that whole
  * calendar day in the store's time zone (local by default); oldest first.
  */
@@ -47,6 +54,10 @@ export interface FileRecallStoreOptions {
    * lock holder appended since.
    */
   readOnly?: boolean;
+  /** Where a rebuilt or damaged index is reported to the user. */
+  notices?: NoticeBoard;
+  /** Records the in-memory tail of the index holds before it is written out (tests make it small). */
+  indexFlushDocs?: number;
 }
 
 export type NewRecallRecord = Omit<RecallRecord, 'id' | 'seq'>;
@@ -86,85 +97,7 @@ function validateStored(v: unknown): RecallRecord {
   return r as RecallRecord;
 }
 
-/**
- * Everything one agent has in recall. Positions are indexes into `records`.
- * Records are held at once; the text index catches up in slices (see
- * FileRecallStore.open), and any query first finishes it synchronously.
- */
-class AgentRecall {
-  readonly records: RecallRecord[] = [];
-  readonly times: number[] = [];
-  readonly texts: string[] = [];
-  readonly postings = new Map<string, number[]>();
-  /** Records [0, indexed) are in `texts` and `postings`. */
-  indexed = 0;
-  /** Every token, for prefix lookups; sorted lazily (new tokens are appended). */
-  private vocab: string[] = [];
-  private vocabSorted = true;
-  /** tool_call_id → function name, to tell what a tool result came from. */
-  private readonly callNames = new Map<string, string>();
-
-  add(record: RecallRecord): void {
-    const m = record.message;
-    if (m.role === 'assistant') for (const c of m.tool_calls ?? []) this.callNames.set(c.id, c.function.name);
-    this.records.push(record);
-    this.times.push(Date.parse(record.time));
-  }
-
-  /** Indexes pending records until done or `deadline` (performance.now()) passes; true when complete. */
-  indexSome(deadline = Infinity): boolean {
-    const names = (id: string): string | undefined => this.callNames.get(id);
-    while (this.indexed < this.records.length) {
-      const pos = this.indexed;
-      const text = searchableText(this.records[pos]!, names);
-      this.texts.push(text);
-      forEachIndexToken(text, (token) => {
-        let list = this.postings.get(token);
-        if (!list) {
-          list = [];
-          this.postings.set(token, list);
-          this.vocab.push(token);
-          this.vocabSorted = false;
-        }
-        if (list[list.length - 1] !== pos) list.push(pos);
-      });
-      this.indexed++;
-      if ((pos & 63) === 0 && performance.now() > deadline) break;
-    }
-    return this.indexed === this.records.length;
-  }
-
-  private ensureSorted(): void {
-    if (!this.vocabSorted) {
-      // Mostly sorted already (new tokens at the end): the engine's merge sort is near-linear on that.
-      this.vocab.sort();
-      this.vocabSorted = true;
-    }
-  }
-
-  /** Positions containing `token` (or, with `prefix`, any token starting with it), ascending. */
-  positions(token: string, prefix: boolean): number[] {
-    if (!prefix || !allowPrefix(token)) return this.postings.get(token) ?? [];
-    this.ensureSorted();
-    let lo = 0;
-    let hi = this.vocab.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.vocab[mid]! < token) lo = mid + 1;
-      else hi = mid;
-    }
-    const lists: number[][] = [];
-    for (let i = lo; i < this.vocab.length && this.vocab[i]!.startsWith(token); i++) lists.push(this.postings.get(this.vocab[i]!)!);
-    if (lists.length <= 1) return lists[0] ?? [];
-    const mark = new Uint8Array(this.records.length);
-    for (const l of lists) for (const p of l) mark[p] = 1;
-    const out: number[] = [];
-    for (let p = 0; p < mark.length; p++) if (mark[p]) out.push(p);
-    return out;
-  }
-}
-
-function contains(sorted: number[], value: number): boolean {
+function contains(sorted: ArrayLike<number>, value: number): boolean {
   let lo = 0;
   let hi = sorted.length - 1;
   while (lo <= hi) {
@@ -205,94 +138,88 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 export class FileRecallStore implements RecallStore {
-  private readonly byAgent = new Map<string, AgentRecall>();
-  private readonly byId = new Map<string, RecallRecord>();
-  private lastSeq = 0;
-  private total = 0;
+  private lastSeq: number;
+  private logFd: number | null = null;
+  /** Records read from the log lately, by document (the newest are asked for again and again). */
+  private readonly cache = new Map<number, RecallRecord>();
+  /** The last query's matches: conversation_search pages through one query many times. */
+  private lastHits: { key: string; hits: number[] } | null = null;
 
   private constructor(
     private readonly log: AppendLog<RecallRecord>,
     /** What opening found and repaired (torn tail, corrupt lines). */
     readonly openReport: AppendLogOpenReport,
+    /** What opening found of the index: used, built, or rebuilt (and why). */
+    readonly indexReport: RecallIndexOpenReport,
+    private readonly index: RecallIndex,
     private readonly timeZone: 'local' | 'utc',
-  ) {}
+  ) {
+    this.lastSeq = index.lastSeq;
+  }
 
   static async open(dir: string, options: FileRecallStoreOptions = {}): Promise<FileRecallStore> {
-    const { log, entries, report } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE), {
-      validate: validateStored,
-      readOnly: options.readOnly === true,
+    const file = path.join(dir, RECALL_LOG_FILE);
+    const readOnly = options.readOnly === true;
+    const notices = options.notices;
+    const indexDir = path.join(dir, RECALL_INDEX_DIR);
+    const shown = path.join('recall', RECALL_INDEX_DIR);
+    const { index, report: indexReport } = await RecallIndex.open(file, indexDir, {
+      readOnly,
+      flushDocs: options.indexFlushDocs ?? RECALL_TAIL_FLUSH_DOCS,
+      events: {
+        damaged: (reason) =>
+          notices?.post(
+            'recall:index-damaged',
+            `${reason} It is being rebuilt from the recall log (nothing is lost); until it is done, conversation_search may miss older messages.`,
+          ),
+        repaired: () => notices?.post('recall:index-repaired', `The recall index ${shown} was rebuilt from the recall log.`),
+      },
     });
-    const store = new FileRecallStore(log, report, options.timeZone ?? 'local');
-    for (const r of entries) store.add(r);
-    store.scheduleIndexing();
+    const rebuilding = indexReport.state !== 'opened';
+    let read = 0;
+    const { log, report } = await AppendLog.open<RecallRecord>(file, {
+      validate: validateStored,
+      readOnly,
+      from: index.logBytes,
+      onEntry: (r, offset, bytes) => {
+        read++;
+        if (rebuilding) return index.addRebuilding(r, offset, bytes);
+        index.add(r, offset, bytes);
+        return undefined;
+      },
+    });
+    // The report counts the region read; the user is told about the whole store.
+    const openReport: AppendLogOpenReport = { ...report, entries: index.totalDocs };
+    const store = new FileRecallStore(log, openReport, { ...indexReport, readFromLog: read }, index, options.timeZone ?? 'local');
+    if (indexReport.state === 'rebuilt') {
+      notices?.post(
+        'recall:index',
+        `The recall index ${shown} was rebuilt from the recall log because ${indexReport.reason ?? 'it was damaged'}; all ${index.totalDocs} messages are searchable again, nothing was lost.`,
+      );
+    }
+    if (!readOnly) {
+      if (index.tailFull || (rebuilding && index.tail.size > 0)) void index.scheduleFlush();
+      if (!rebuilding) index.verifyInBackground();
+    }
     return store;
   }
 
-  /**
-   * Resolves when every record is in the text index. Opening does not wait for
-   * it: the index is built in slices of RECALL_INDEX_SLICE_MS between other
-   * work, and a query that comes first completes it on the spot.
-   */
+  /** Resolves when the index's background work (writing the tail, merging, checking, repairing) is done. */
   whenIndexed(): Promise<void> {
-    return this.indexing ?? Promise.resolve();
-  }
-
-  private indexing: Promise<void> | null = null;
-  private closed = false;
-
-  private scheduleIndexing(): void {
-    if (this.indexing) return;
-    this.indexing = new Promise<void>((resolve) => {
-      const slice = (): void => {
-        const deadline = performance.now() + RECALL_INDEX_SLICE_MS;
-        let done = true;
-        for (const a of this.closed ? [] : this.byAgent.values()) {
-          if (!a.indexSome(deadline)) {
-            done = false;
-            break;
-          }
-        }
-        if (done) {
-          this.indexing = null;
-          resolve();
-        } else {
-          setImmediate(slice);
-        }
-      };
-      setImmediate(slice);
-    });
-  }
-
-  /** The agent's records with the text index complete. */
-  private agent(agentId: string): AgentRecall | undefined {
-    const a = this.byAgent.get(agentId);
-    a?.indexSome();
-    return a;
-  }
-
-  private add(record: RecallRecord): void {
-    if (this.byId.has(record.id)) return; // a duplicated line can only come from a hand-edited file
-    let a = this.byAgent.get(record.agentId);
-    if (!a) {
-      a = new AgentRecall();
-      this.byAgent.set(record.agentId, a);
-    }
-    a.add(record);
-    this.byId.set(record.id, record);
-    if (record.seq > this.lastSeq) this.lastSeq = record.seq;
-    this.total++;
+    return this.index.idle();
   }
 
   get readOnly(): boolean {
     return this.log.readOnly;
   }
 
-  /** Read-only stores: loads records the lock holder appended since; returns how many. */
+  /** Read-only stores: indexes records the lock holder appended since; returns how many. */
   async refresh(): Promise<number> {
-    const fresh = await this.log.readNew();
-    for (const r of fresh) this.add(r);
-    if (fresh.length > 0) this.scheduleIndexing();
-    return fresh.length;
+    const fresh = await this.log.readNewAt();
+    let added = 0;
+    for (const e of fresh) if (this.index.add(e.entry, e.offset, e.bytes)) added++;
+    if (this.index.lastSeq > this.lastSeq) this.lastSeq = this.index.lastSeq;
+    return added;
   }
 
   async append(records: NewRecallRecord[]): Promise<RecallRecord[]> {
@@ -309,40 +236,112 @@ export class FileRecallStore implements RecallStore {
       r.seq = ++this.lastSeq;
       r.id = `r${r.seq}`;
     }
-    await this.log.append(stored);
-    for (const r of stored) this.add(r);
-    // Small appends (the normal case) are indexed at once; a bulk import catches up in slices.
-    if (stored.length <= 64 && !this.indexing) for (const a of this.byAgent.values()) a.indexSome();
-    else this.scheduleIndexing();
+    const lines = stored.map((r) => encodeLogLine(r));
+    let offset = await this.log.appendEncodedAt(lines);
+    // Searchable as soon as it is durable: the tail of the index is in memory.
+    stored.forEach((r, i) => {
+      this.index.add(r, offset, lines[i]!.length);
+      offset += lines[i]!.length;
+    });
+    if (this.index.tailFull) void this.index.scheduleFlush();
     return stored;
   }
 
-  get(ids: string[]): RecallRecord[] {
-    const out: RecallRecord[] = [];
-    for (const id of ids) {
-      const r = this.byId.get(id);
-      if (r) out.push(r);
+  /** Runs a read; index damage found on the way is reported, left out, and the read done again without it. */
+  private guarded<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof RecallIndexDamagedError)) throw err;
+      this.index.noticeDamage(err.message);
+      this.lastHits = null;
+      return read();
     }
-    return out;
+  }
+
+  /** The record of a document, from memory or read from the log by offset; undefined when the log does not hold it there. */
+  private recordOf(doc: number): RecallRecord | undefined {
+    const kept = this.index.memRecord(doc) ?? this.cache.get(doc);
+    if (kept) return kept;
+    const row = this.index.row(doc);
+    this.logFd ??= openSync(this.log.file, 'r');
+    const buf = Buffer.allocUnsafe(row.bytes);
+    const n = readSync(this.logFd, buf, 0, row.bytes, row.offset);
+    let record: RecallRecord;
+    try {
+      if (n !== row.bytes) throw new Error('short read');
+      record = validateStored(decodeLogLine(buf.subarray(0, buf[n - 1] === 0x0a ? n - 1 : n)));
+      if (record.seq !== row.seq) throw new Error('another record');
+    } catch {
+      throw new RecallIndexDamagedError(path.join(RECALL_INDEX_DIR, 'docs.bin'), `document ${doc} does not point at its record in the log`);
+    }
+    if (this.cache.size >= RECALL_RECORD_CACHE) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(doc, record);
+    return record;
+  }
+
+  get(ids: string[]): RecallRecord[] {
+    return this.guarded(() => {
+      const out: RecallRecord[] = [];
+      for (const id of ids) {
+        const m = /^r(\d+)$/.exec(id);
+        if (!m) continue;
+        const seq = Number(m[1]);
+        const doc = this.index.docBySeq(seq);
+        if (doc >= this.index.totalDocs || this.index.row(doc).seq !== seq) continue;
+        const r = this.recordOf(doc);
+        if (r && r.id === id) out.push(r);
+      }
+      return out;
+    });
   }
 
   search(agentId: string, query: string, page: number, pageSize: number = SEARCH_PAGE_SIZE): RecallSearchResult {
     checkPaging(page, pageSize);
     const terms = parseQuery(query);
-    const a = this.agent(agentId);
-    if (!a) return { records: [], total: 0, page, pageCount: 0 };
+    const agent = this.index.agentNumber(agentId, false);
+    if (agent === undefined) return { records: [], total: 0, page, pageCount: 0 };
+    return this.guarded(() => this.paged(this.hits(agent, query, terms), page, pageSize));
+  }
 
-    const candidateLists = terms.map((t) => candidatesOf(a, t)).sort((x, y) => x.length - y.length);
+  /** Documents matching every term, newest first. */
+  private hits(agent: number, query: string, terms: QueryTerm[]): number[] {
+    const key = `${agent}\u0000${query}\u0000${this.index.totalDocs}\u0000${this.index.excluded.size}`;
+    if (this.lastHits?.key === key) return this.lastHits.hits;
+    const candidateLists = terms.map((t) => this.candidatesOf(agent, t)).sort((x, y) => x.length - y.length);
     const [smallest, ...others] = candidateLists;
     const needsCheck = terms.filter((t) => t.kind === 'phrase' || t.parts.length > 1);
     const hits: number[] = [];
     for (let i = smallest!.length - 1; i >= 0; i--) {
-      const pos = smallest![i]!;
-      if (!others.every((l) => contains(l, pos))) continue;
-      if (needsCheck.length > 0 && !verify(a.texts[pos]!, needsCheck)) continue;
-      hits.push(pos);
+      const doc = smallest![i]!;
+      if (!others.every((l) => contains(l, doc))) continue;
+      if (needsCheck.length > 0) {
+        const record = this.recordOf(doc);
+        // A candidate was indexed, so a tool result here is not one of the unsearched ones.
+        if (!record || !verify(searchableText(record, () => undefined), needsCheck)) continue;
+      }
+      hits.push(doc);
     }
-    return this.paged(a, hits, page, pageSize);
+    this.lastHits = { key, hits };
+    return hits;
+  }
+
+  private candidatesOf(agent: number, term: QueryTerm): ArrayLike<number> {
+    const tokens = term.kind === 'parts' ? term.parts : term.words;
+    let best: ArrayLike<number> | undefined;
+    const lists: ArrayLike<number>[] = [];
+    tokens.forEach((tok, i) => {
+      const isLast = i === tokens.length - 1;
+      // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
+      if (term.kind === 'phrase' && isLast && term.prefixLast && !allowPrefix(tok)) return;
+      const list = this.index.docsWith(agent, tok, isLast && term.prefixLast && allowPrefix(tok));
+      lists.push(list);
+      if (!best || list.length < best.length) best = list;
+    });
+    if (!best) return this.index.lastDocsOf(agent, Infinity, Infinity);
+    if (lists.length === 1) return lists[0]!;
+    const b = best;
+    return Array.prototype.filter.call(b, (p: number) => lists.every((l) => l === b || contains(l, p))) as number[];
   }
 
   searchDate(agentId: string, start: string, end: string, page: number, pageSize: number = SEARCH_PAGE_SIZE): RecallSearchResult {
@@ -352,61 +351,95 @@ export class FileRecallStore implements RecallStore {
     if (from > to) {
       throw new RecallQueryError(`The start date ${start} is after the end date ${end}. Give the earlier date first.`);
     }
-    const a = this.byAgent.get(agentId);
-    if (!a) return { records: [], total: 0, page, pageCount: 0 };
-    const hits: number[] = [];
-    for (let pos = 0; pos < a.times.length; pos++) {
-      const t = a.times[pos]!;
-      if (t >= from && t <= to) hits.push(pos);
-    }
-    // Oldest first by time; store order breaks ties (and is already time order unless a clock jumped).
-    hits.sort((x, y) => a.times[x]! - a.times[y]! || x - y);
-    return this.paged(a, hits, page, pageSize);
+    const agent = this.index.agentNumber(agentId, false);
+    if (agent === undefined) return { records: [], total: 0, page, pageCount: 0 };
+    return this.guarded(() => {
+      // Oldest first by time; store order breaks ties (and is already time order unless a clock jumped).
+      const runs = this.index.dateRuns(agent, from, to);
+      const total = runs.reduce((n, r) => n + r.n, 0);
+      const want = Math.min(total, (page + 1) * pageSize);
+      const picked: number[] = [];
+      // A k-way merge of the runs (each sorted by time, then document), read in small chunks.
+      const CHUNK = 256;
+      const cur = runs.map((r) => ({ run: r, at: 0, base: 0, buf: r.fetch(0, Math.min(CHUNK, r.n)) }));
+      const head = (c: (typeof cur)[number]): { t: number; d: number } | null => {
+        if (c.at >= c.run.n) return null;
+        if (c.at - c.base >= c.buf.times.length) {
+          c.base = c.at;
+          c.buf = c.run.fetch(c.at, Math.min(c.at + CHUNK, c.run.n));
+        }
+        return { t: c.buf.times[c.at - c.base]!, d: c.buf.docs[c.at - c.base]! };
+      };
+      while (picked.length < want) {
+        let best = -1;
+        let bt = 0;
+        let bd = 0;
+        for (let i = 0; i < cur.length; i++) {
+          const h = head(cur[i]!);
+          if (h && (best === -1 || h.t < bt || (h.t === bt && h.d < bd))) {
+            best = i;
+            bt = h.t;
+            bd = h.d;
+          }
+        }
+        if (best === -1) break;
+        picked.push(bd);
+        cur[best]!.at++;
+      }
+      const slice = picked.slice(page * pageSize, (page + 1) * pageSize);
+      return { records: this.read(slice), total, page, pageCount: Math.ceil(total / pageSize) };
+    });
   }
 
   page(agentId: string, beforeSeq: number | undefined, limit: number): RecallRecord[] {
     if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`page(): limit must be a non-negative integer (got ${limit}).`);
-    const a = this.byAgent.get(agentId);
-    if (!a || limit === 0) return [];
-    let end = a.records.length;
-    if (beforeSeq !== undefined) {
-      let lo = 0;
-      let hi = a.records.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (a.records[mid]!.seq < beforeSeq) lo = mid + 1;
-        else hi = mid;
-      }
-      end = lo;
-    }
-    return a.records.slice(Math.max(0, end - limit), end);
+    const agent = this.index.agentNumber(agentId, false);
+    if (agent === undefined || limit === 0) return [];
+    return this.guarded(() => {
+      const before = beforeSeq === undefined ? this.index.totalDocs : this.index.docBySeq(beforeSeq);
+      return this.read(this.index.lastDocsOf(agent, before, limit));
+    });
   }
 
   count(agentId?: string): number {
-    if (agentId === undefined) return this.total;
-    return this.byAgent.get(agentId)?.records.length ?? 0;
+    if (agentId === undefined) return this.index.totalDocs;
+    const agent = this.index.agentNumber(agentId, false);
+    return agent === undefined ? 0 : (this.index.counts[agent] ?? 0);
   }
 
   /** Every record of one agent, oldest first (for export). */
   records(agentId: string): RecallRecord[] {
-    return [...(this.byAgent.get(agentId)?.records ?? [])];
+    const agent = this.index.agentNumber(agentId, false);
+    if (agent === undefined) return [];
+    return this.guarded(() => this.read(this.index.lastDocsOf(agent, Infinity, Infinity)));
   }
 
   /** Agents that have records, with their counts. */
   agents(): { agentId: string; count: number }[] {
-    return [...this.byAgent.entries()].map(([agentId, a]) => ({ agentId, count: a.records.length }));
+    return this.index.agents.map((agentId, i) => ({ agentId, count: this.index.counts[i] ?? 0 })).filter((a) => a.count > 0);
   }
 
+  /** Writes the index's tail out, then closes the log. */
   async close(): Promise<void> {
-    this.closed = true;
+    await this.index.close();
     await this.log.close();
+    if (this.logFd !== null) closeSync(this.logFd);
+    this.logFd = null;
   }
 
-  private paged(a: AgentRecall, hits: number[], page: number, pageSize: number): RecallSearchResult {
+  private read(docs: ArrayLike<number>): RecallRecord[] {
+    const out: RecallRecord[] = [];
+    for (let i = 0; i < docs.length; i++) {
+      const r = this.recordOf(docs[i]!);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private paged(hits: number[], page: number, pageSize: number): RecallSearchResult {
     const total = hits.length;
     const pageCount = Math.ceil(total / pageSize);
-    const records = hits.slice(page * pageSize, (page + 1) * pageSize).map((p) => a.records[p]!);
-    return { records, total, page, pageCount };
+    return { records: this.read(hits.slice(page * pageSize, (page + 1) * pageSize)), total, page, pageCount };
   }
 
   private parseBound(value: string, which: 'start' | 'end'): number {
@@ -441,23 +474,6 @@ function checkPaging(page: number, pageSize: number): void {
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > RECALL_MAX_PAGE_SIZE) {
     throw new RecallQueryError(`Page size ${JSON.stringify(pageSize)} is not valid: use 1 to ${RECALL_MAX_PAGE_SIZE}.`);
   }
-}
-
-function candidatesOf(a: AgentRecall, term: QueryTerm): number[] {
-  const tokens = term.kind === 'parts' ? term.parts : term.words;
-  let best: number[] | undefined;
-  const lists: number[][] = [];
-  tokens.forEach((tok, i) => {
-    const isLast = i === tokens.length - 1;
-    // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
-    if (term.kind === 'phrase' && isLast && term.prefixLast && !allowPrefix(tok)) return;
-    const list = a.positions(tok, isLast && term.prefixLast);
-    lists.push(list);
-    if (!best || list.length < best.length) best = list;
-  });
-  if (!best) return Array.from({ length: a.records.length }, (_, p) => p);
-  if (lists.length === 1) return lists[0]!;
-  return best!.filter((p) => lists.every((l) => l === best || contains(l, p)));
 }
 
 function verify(text: string, terms: QueryTerm[]): boolean {

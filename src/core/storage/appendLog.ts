@@ -66,7 +66,7 @@ export interface AppendLogOptions<T> {
    * Receive each good entry with its byte offset and line length (newline included) instead of
    * collecting them: `entries` comes back empty, so a large log never sits in memory at once.
    */
-  onEntry?: (entry: T, offset: number, bytes: number) => void;
+  onEntry?: (entry: T, offset: number, bytes: number) => void | Promise<void>;
 }
 
 /** Bytes read per step when scanning a log at open (a whole large log is never one buffer). */
@@ -248,7 +248,11 @@ export class AppendLog<T> {
             if (verdict.legacy !== undefined) report.legacyLines++;
             if (verdict.valid) {
               accepted++;
-              if (options.onEntry) options.onEntry(verdict.entry, carryAt + pos, (nl === -1 ? end : nl + 1) - pos);
+              if (options.onEntry) {
+                // A receiver may return a promise (to write what it built): the scan waits for it.
+                const pending = options.onEntry(verdict.entry, carryAt + pos, (nl === -1 ? end : nl + 1) - pos);
+                if (pending) await pending;
+              }
               else entries.push(verdict.entry);
             } else report.invalidEntriesSkipped++;
             report.corruptLinesSkipped += badSinceGood;
@@ -366,6 +370,11 @@ export class AppendLog<T> {
    * Stops before an unfinished or bad line (the writer may still be writing it).
    */
   async readNew(): Promise<T[]> {
+    return (await this.readNewAt()).map((e) => e.entry);
+  }
+
+  /** readNew, with each entry's byte offset and line length (newline included). */
+  async readNewAt(): Promise<{ entry: T; offset: number; bytes: number }[]> {
     if (this.handle) throw new Error('readNew() is for read-only logs; a writable log already holds every entry.');
     let buf: Buffer;
     try {
@@ -382,12 +391,12 @@ export class AppendLog<T> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const out: T[] = [];
+    const out: { entry: T; offset: number; bytes: number }[] = [];
     let pos = 0;
     for (let nl = buf.indexOf(NEWLINE, pos); nl !== -1; nl = buf.indexOf(NEWLINE, pos)) {
       const verdict = decodeLine(buf, pos, nl, this.validate);
       if (!verdict.ok) break;
-      if (verdict.valid) out.push(verdict.entry);
+      if (verdict.valid) out.push({ entry: verdict.entry, offset: this.bytes + pos, bytes: nl + 1 - pos });
       pos = nl + 1;
     }
     this.bytes += pos;

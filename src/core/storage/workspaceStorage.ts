@@ -68,7 +68,7 @@ export async function openStorageDir(dir: string, options: OpenWorkspaceStorageO
     const readOnly = held === null;
     const notices = new NoticeBoard();
     // Recall first: an agent whose file is lost can be restored only if its messages are known.
-    const recall = await FileRecallStore.open(layout.recallDir, { ...options.recall, readOnly });
+    const recall = await FileRecallStore.open(layout.recallDir, { ...options.recall, readOnly, notices });
     const recallDamaged = noticeRecallDamage(recall, notices);
     const agents = await AgentStateStore.open(layout.agentsDir, { readOnly, notices, recallCount: (id) => recall.count(id) });
     if (!recallDamaged) await noticeLostRecall(agents, recall, notices).catch(() => undefined);

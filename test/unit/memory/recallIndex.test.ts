@@ -1,0 +1,314 @@
+/**
+ * The on-disk recall index (recallIndex.ts): recall opens without reading the log's records,
+ * answers exactly what a brute-force scan of the log answers (text, dates, paging, ids) while
+ * records move from the in-memory tail to segments and merged segments, survives SIGKILL in the
+ * middle of a flush, and rebuilds itself — saying so — when its files are damaged or stale.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { FileRecallStore, RECALL_LOG_FILE, type NewRecallRecord } from '../../../src/core/memory/recallStore';
+import { RECALL_INDEX_DIR } from '../../../src/core/memory/recallIndex';
+import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
+import { AppendLog } from '../../../src/core/storage/appendLog';
+import { NoticeBoard } from '../../../src/core/storage/notices';
+import { searchableText } from '../../../src/core/memory/recallText';
+import { startChild } from '../../fixtures/childProcess';
+import { prng } from './syntheticRecall';
+
+const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'recall-index-'));
+const opened: FileRecallStore[] = [];
+after(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
+});
+async function open(dir: string, options?: Parameters<typeof FileRecallStore.open>[1]): Promise<FileRecallStore> {
+  const s = await FileRecallStore.open(dir, options);
+  opened.push(s);
+  return s;
+}
+
+// --- a randomized corpus and an independent brute-force reference ---------------------------
+
+const VOCAB = 'alpha beta gamma delta epsilon cache timeout config configuration settings panel open the of to server'.split(' ');
+const IDENTS = ['parseConfig', 'parse_config', 'ParseConfig', 'loadUser', 'load_user', 'HTTPServer2', 'parse config'];
+
+function corpus(n: number, seed: number): NewRecallRecord[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const base = Date.UTC(2024, 0, 1);
+  const out: NewRecallRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 2 + Math.floor(rnd() * 8) }, () => (rnd() < 0.2 ? pick(IDENTS) : pick(VOCAB)));
+    if (rnd() < 0.1) words.push('Open the  Settings panel');
+    // Mostly in order, sometimes a clock jump back (date search must sort by time, not by store order).
+    const time = new Date(base + i * 3_600_000 - (rnd() < 0.1 ? 86_400_000 * 3 : 0)).toISOString();
+    const agentId = rnd() < 0.75 ? 'a' : 'b';
+    const text = words.join(' ');
+    const r = rnd();
+    if (r < 0.6) out.push({ agentId, time, kind: 'user', message: { role: 'user', content: text } });
+    else if (r < 0.8) {
+      out.push({
+        agentId,
+        time,
+        kind: 'assistant',
+        message: { role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }] },
+      });
+    } else if (r < 0.9) {
+      const fn = rnd() < 0.5 ? 'conversation_search' : 'read_file';
+      out.push({ agentId, time, kind: 'assistant', message: { role: 'assistant', content: 'looking', tool_calls: [{ id: `t${i}`, type: 'function', function: { name: fn, arguments: '{}' } }] } });
+      out.push({ agentId, time, kind: 'tool', message: { role: 'tool', tool_call_id: `t${i}`, content: JSON.stringify({ status: 'OK', message: text }) } });
+    } else out.push({ agentId, time, kind: 'summary', message: { role: 'system', content: text } });
+  }
+  return out;
+}
+
+function referenceParts(text: string): string[] {
+  const out: string[] = [];
+  for (const w of text.match(/[\p{L}\p{N}]+/gu) ?? []) {
+    for (const p of w.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^0-9])(?=[0-9])|(?<=[0-9])(?=[^0-9])/)) out.push(p.toLowerCase());
+  }
+  return out;
+}
+function referenceMatch(text: string, word: string): boolean {
+  const q = referenceParts(word);
+  const seq = referenceParts(text);
+  const whole = (text.match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => w.toLowerCase());
+  const eq = (s: string, t: string, last: boolean): boolean => (last && t.length >= 3 ? s.startsWith(t) : s === t);
+  if (q.length === 1) return seq.some((s) => eq(s, q[0]!, true)) || whole.some((s) => eq(s, q[0]!, true));
+  for (let i = 0; i + q.length <= seq.length; i++) if (q.every((t, j) => eq(seq[i + j]!, t, j === q.length - 1))) return true;
+  return false;
+}
+function referencePhrase(text: string, phrase: string): boolean {
+  const norm = text.toLowerCase().replace(/\s+/g, ' ');
+  for (let i = norm.indexOf(phrase); i !== -1; i = norm.indexOf(phrase, i + 1)) if (i === 0 || !/[\p{L}\p{N}]/u.test(norm[i - 1]!)) return true;
+  return false;
+}
+
+/** Every record in the log, read the slow way, with its searchable text. */
+async function bruteForce(dir: string): Promise<{ records: RecallRecord[]; text: Map<string, string> }> {
+  const { log, entries } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE), { readOnly: true });
+  await log.close();
+  const names = new Map<string, string>();
+  const text = new Map<string, string>();
+  for (const r of entries) {
+    if (r.message.role === 'assistant') for (const c of r.message.tool_calls ?? []) names.set(c.id, c.function.name);
+    text.set(r.id, searchableText(r, (id) => names.get(id)));
+  }
+  return { records: entries, text };
+}
+
+const QUERIES = ['alpha', 'con', 'config', 'parseConfig', 'parse_config', 'cache timeout', 'load', 'http server', '"open the settings panel"', '"settings pa"', 'the', 'zzz', 'server2'];
+
+function expectedSearch(ref: { records: RecallRecord[]; text: Map<string, string> }, agentId: string, q: string): string[] {
+  const phrases = [...q.matchAll(/"([^"]*)"/g)].map((m) => m[1]!.toLowerCase().replace(/\s+/g, ' ').trim());
+  const words = q.replace(/"[^"]*"/g, ' ').split(/\s+/).filter(Boolean);
+  const out: string[] = [];
+  for (let i = ref.records.length - 1; i >= 0; i--) {
+    const r = ref.records[i]!;
+    if (r.agentId !== agentId) continue;
+    const t = ref.text.get(r.id)!;
+    if (words.every((w) => referenceMatch(t, w)) && phrases.every((p) => referencePhrase(t, p))) out.push(r.id);
+  }
+  return out;
+}
+
+function allPages(s: FileRecallStore, agentId: string, q: string): { ids: string[]; total: number } {
+  const ids: string[] = [];
+  const first = s.search(agentId, q, 0, 100);
+  for (let p = 0; p < Math.max(1, first.pageCount); p++) ids.push(...s.search(agentId, q, p, 100).records.map((r) => r.id));
+  return { ids, total: first.total };
+}
+
+async function assertMatchesLog(s: FileRecallStore, dir: string, label: string, seed: number): Promise<void> {
+  const ref = await bruteForce(dir);
+  for (const agentId of ['a', 'b']) {
+    for (const q of QUERIES) {
+      const expected = expectedSearch(ref, agentId, q);
+      const got = allPages(s, agentId, q);
+      assert.equal(got.total, expected.length, `${label}: total for ${agentId} ${JSON.stringify(q)}`);
+      assert.deepEqual(got.ids, expected, `${label}: results for ${agentId} ${JSON.stringify(q)}`);
+    }
+    const mine = ref.records.filter((r) => r.agentId === agentId);
+    assert.equal(s.count(agentId), mine.length, `${label}: count`);
+    // Date search: random ranges, every page, against sorting the log by (time, store order).
+    const rnd = prng(seed);
+    for (let k = 0; k < 4; k++) {
+      const a = Date.UTC(2024, 0, 1) + Math.floor(rnd() * 40) * 86_400_000;
+      const b = a + Math.floor(rnd() * 30) * 86_400_000;
+      const [from, to] = [new Date(a).toISOString().slice(0, 10), new Date(b).toISOString().slice(0, 10)];
+      const lo = Date.UTC(Number(from.slice(0, 4)), Number(from.slice(5, 7)) - 1, Number(from.slice(8, 10)));
+      const hi = Date.UTC(Number(to.slice(0, 4)), Number(to.slice(5, 7)) - 1, Number(to.slice(8, 10)), 23, 59, 59, 999);
+      const expected = mine
+        .map((r, i) => ({ r, i, t: Date.parse(r.time) }))
+        .filter((x) => x.t >= lo && x.t <= hi)
+        .sort((x, y) => x.t - y.t || x.i - y.i)
+        .map((x) => x.r.id);
+      const first = s.searchDate(agentId, from, to, 0, 37);
+      assert.equal(first.total, expected.length, `${label}: date total ${from}..${to}`);
+      const got: string[] = [];
+      for (let p = 0; p < first.pageCount; p++) got.push(...s.searchDate(agentId, from, to, p, 37).records.map((r) => r.id));
+      assert.deepEqual(got, expected, `${label}: date results ${from}..${to}`);
+    }
+    // History paging and ids.
+    const seqs = mine.map((r) => r.seq);
+    const before = seqs[Math.floor(seqs.length / 2)]!;
+    assert.deepEqual(s.page(agentId, before, 25).map((r) => r.id), mine.filter((r) => r.seq < before).slice(-25).map((r) => r.id), `${label}: page`);
+    assert.deepEqual(s.page(agentId, undefined, 7).map((r) => r.id), mine.slice(-7).map((r) => r.id), `${label}: newest page`);
+    const someIds = [mine[0]!.id, 'r999999', mine[mine.length - 1]!.id, mine[Math.floor(mine.length / 3)]!.id];
+    assert.deepEqual(s.get(someIds).map((r) => r.id), someIds.filter((id) => id !== 'r999999'), `${label}: get`);
+  }
+}
+
+test('queries equal a brute-force scan of the log: in the tail, across flushed and merged segments, and after reopen', async () => {
+  const dir = tmp();
+  const records = corpus(1500, 11);
+  let s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32 });
+  await s.append(records.slice(0, 20));
+  await assertMatchesLog(s, dir, 'tail only', 1);
+  for (let i = 20; i < records.length; i += 97) await s.append(records.slice(i, i + 97));
+  await s.whenIndexed();
+  await assertMatchesLog(s, dir, 'segments + tail', 2);
+  await s.close();
+  s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32 });
+  assert.equal(s.indexReport.state, 'opened');
+  await assertMatchesLog(s, dir, 'reopened', 3);
+  // A merge happened: fewer segments than flushes.
+  const segs = readdirSync(path.join(dir, RECALL_INDEX_DIR)).filter((f) => f.endsWith('.rsg'));
+  assert.ok(segs.length < Math.floor(records.length / 32) / 2, `segments were merged (${segs.length} files)`);
+});
+
+test('opening reads the index, not the log: a few parses for thousands of records', async () => {
+  const dir = tmp();
+  const s = await open(dir, { indexFlushDocs: 256 });
+  const records = corpus(3000, 5);
+  for (let i = 0; i < records.length; i += 500) await s.append(records.slice(i, i + 500));
+  await s.close();
+  const parse = JSON.parse;
+  let parses = 0;
+  JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+    parses++;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  let again: FileRecallStore;
+  try {
+    again = await open(dir);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.ok(parses < 50, `open parsed ${parses} JSON texts for ${records.length} records`);
+  assert.equal(again.indexReport.readFromLog, 0);
+  assert.equal(again.count(), records.length);
+  assert.equal(again.search('a', 'alpha', 0).total > 0, true);
+});
+
+test('a flush cut by SIGKILL loses nothing: every acknowledged record is found and the index equals the log', async () => {
+  const dir = tmp();
+  const outfile = path.join(tmp(), 'recallIndexChild.js');
+  buildSync({ entryPoints: [path.join(__dirname, 'children', 'recallIndexChild.ts')], bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error' });
+  const acked: string[] = [];
+  let next = 0;
+  const rnd = prng(3);
+  for (let round = 0; round < 4; round++) {
+    const child = startChild(outfile, [dir, String(next)], 'recallIndexChild');
+    await child.waitForLine((l) => l.startsWith('open '));
+    const target = acked.length + 20 + Math.floor(rnd() * 60);
+    await child.waitForLine(() => child.lines.filter((l) => l.startsWith('ack ')).length >= target - acked.length);
+    await new Promise((r) => setTimeout(r, Math.floor(rnd() * 40)));
+    await child.kill();
+    for (const l of child.lines) if (l.startsWith('ack ')) acked.push(...l.slice(4).split(','));
+    // Numbers continue after the largest the log may hold (acknowledged or not).
+    next = (await bruteForce(dir)).records.length + 10_000 * (round + 1);
+  }
+  const s = await open(dir);
+  // The index kept up through the kills (a flush cut short is invisible: the manifest never named it).
+  assert.ok(s.indexReport.state === 'opened' || s.indexReport.state === 'rebuilt', `index ${s.indexReport.state}`);
+  assert.ok(s.indexReport.readFromLog < 200, `open read back only the unflushed tail (${s.indexReport.readFromLog} records)`);
+  const ref = await bruteForce(dir);
+  const inLog = new Set(ref.records.map((r) => (r.message.role === 'user' ? r.message.content.split(' ')[0] : '')));
+  for (const m of acked) assert.ok(inLog.has(m), `acknowledged ${m} is in the log`);
+  const found = new Set([...s.search('a', 'alpha', 0, 1).records, ...s.records('a'), ...s.records('b')].map((r) => (r.message.role === 'user' ? r.message.content.split(' ')[0] : '')));
+  for (const m of acked) assert.ok(found.has(m), `acknowledged ${m} is in recall`);
+  for (const agentId of ['a', 'b']) {
+    for (const q of ['alpha', 'parseConfig', 'cache timeout', '"settings panel"']) {
+      assert.deepEqual(allPages(s, agentId, q).ids, expectedSearch(ref, agentId, q), `after kills: ${agentId} ${q}`);
+    }
+  }
+  const first = (r: RecallRecord): string => (r.message.role === 'user' ? r.message.content.split(' ')[0]! : '');
+  for (const m of acked.filter((_, i) => i % 17 === 0)) {
+    const hits = [...s.search('a', m, 0, 100).records, ...s.search('b', m, 0, 100).records].filter((r) => first(r) === m);
+    assert.equal(hits.length, 1, `${m} is searchable`);
+  }
+});
+
+async function storeOnDisk(n: number): Promise<string> {
+  const dir = tmp();
+  const s = await FileRecallStore.open(dir, { timeZone: 'utc', indexFlushDocs: 64 });
+  const records = corpus(n, 9);
+  for (let i = 0; i < records.length; i += 50) await s.append(records.slice(i, i + 50));
+  await s.close();
+  return dir;
+}
+
+function segmentFiles(dir: string): string[] {
+  return readdirSync(path.join(dir, RECALL_INDEX_DIR))
+    .filter((f) => f.endsWith('.rsg'))
+    .map((f) => path.join(dir, RECALL_INDEX_DIR, f));
+}
+
+test('a cut segment file or an unreadable manifest is found at open, rebuilt from the log, and the user told', async () => {
+  const dir = await storeOnDisk(600);
+  truncateSync(segmentFiles(dir)[0]!, 100);
+  const notices = new NoticeBoard();
+  let s = await open(dir, { timeZone: 'utc', notices });
+  assert.equal(s.indexReport.state, 'rebuilt');
+  assert.match(notices.list().join('\n'), /recall index .* was rebuilt from the recall log because .*damaged.*nothing was lost/);
+  await assertMatchesLog(s, dir, 'rebuilt after a cut segment', 4);
+  await s.close();
+
+  writeFileSync(path.join(dir, RECALL_INDEX_DIR, 'manifest.json'), '{"format": 1, "logBytes": ');
+  const notices2 = new NoticeBoard();
+  s = await open(dir, { timeZone: 'utc', notices: notices2 });
+  assert.equal(s.indexReport.state, 'rebuilt');
+  assert.match(notices2.list().join('\n'), /manifest is unreadable/);
+  await assertMatchesLog(s, dir, 'rebuilt after a bad manifest', 5);
+  await s.close();
+
+  // Deleted: built again without alarming anyone (nothing was wrong with the memory).
+  const { rmSync } = await import('node:fs');
+  rmSync(path.join(dir, RECALL_INDEX_DIR), { recursive: true });
+  const notices3 = new NoticeBoard();
+  s = await open(dir, { timeZone: 'utc', notices: notices3 });
+  assert.equal(s.indexReport.state, 'built');
+  assert.deepEqual(notices3.list(), []);
+  await assertMatchesLog(s, dir, 'built after deletion', 6);
+});
+
+test('flipped bytes inside a segment are found by the background check and repaired, with a notice', async () => {
+  const dir = await storeOnDisk(600);
+  const file = segmentFiles(dir)[0]!;
+  const bytes = readFileSync(file);
+  for (let i = bytes.length - 200; i < bytes.length - 100; i++) bytes[i] = bytes[i]! ^ 0x5a;
+  writeFileSync(file, bytes);
+  const notices = new NoticeBoard();
+  const s = await open(dir, { timeZone: 'utc', notices });
+  assert.equal(s.indexReport.state, 'opened', 'the size and header still match: open stays quick');
+  await s.whenIndexed();
+  const said = notices.list().join('\n');
+  assert.match(said, /is damaged \(its contents do not match their checksum\)\. It is being rebuilt from the recall log/);
+  assert.match(said, /was rebuilt from the recall log/);
+  await assertMatchesLog(s, dir, 'repaired in the background', 7);
+});
+
+test('a replaced log makes the index stale: rebuilt, never answered from the old index', async () => {
+  const dir = await storeOnDisk(300);
+  const other = await storeOnDisk(200);
+  writeFileSync(path.join(dir, RECALL_LOG_FILE), readFileSync(path.join(other, RECALL_LOG_FILE)));
+  const notices = new NoticeBoard();
+  const s = await open(dir, { timeZone: 'utc', notices });
+  assert.equal(s.indexReport.state, 'rebuilt');
+  assert.match(notices.list().join('\n'), /recall log (was replaced|is shorter)/);
+  await assertMatchesLog(s, dir, 'after a replaced log', 8);
+});
