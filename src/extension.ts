@@ -11,6 +11,7 @@ import { registerEditorIntegration } from './vscode/editorIntegration';
 import { registerMemoryMcpServer, registerMemoryTools } from './vscode/lmTools';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
+import { SharedStoreSecret } from './vscode/sharedStoreSecret';
 import { WorkspaceFileWatcher } from './vscode/workspaceFileWatcher';
 
 /**
@@ -45,8 +46,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   const settings = new LiveSettings(log);
   const keys = new ApiKeyStore(context.secrets);
-  context.subscriptions.push(settings, keys);
-  const config = async () => runtimeConfig(settings.current, await keys.get());
+  const sharedStore = new SharedStoreSecret(context.secrets);
+  context.subscriptions.push(settings, keys, sharedStore);
+  const config = async () => runtimeConfig(settings.current, await keys.get(), await sharedStore.get());
 
   let runtime: WorkspaceRuntime;
   try {
@@ -80,6 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   context.subscriptions.push(
     settings.onDidChange(() => void reconfigure()),
     keys.onDidChange(() => void reconfigure()),
+    sharedStore.onDidChange(() => void reconfigure()),
   );
 
   // The agent's edits go through the editor (Undo, unsaved buffers) and are approved in the chat.

@@ -205,6 +205,8 @@ export const RECALL_PREFIX_MATCH_MIN_CHARS = 3;
 export const RECALL_MAX_PAGE_SIZE = 100;
 /** Recall: milliseconds of text indexing per event-loop turn while the index catches up after open. */
 export const RECALL_INDEX_SLICE_MS = 12;
+/** conversation_search ranks at most this many of the newest matching records: it bounds one search on a long history (the result says when it was reached). */
+export const RECALL_RANK_MAX_CANDIDATES = 2000;
 /** Recall index: records kept in the in-memory tail before it is written as a segment (in the background). */
 export const RECALL_TAIL_FLUSH_DOCS = 4096;
 /** Recall index: a segment never grows past this many records by merging; a rebuild cuts segments this size. */

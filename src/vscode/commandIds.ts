@@ -10,6 +10,7 @@ export const COMMANDS = {
   searchMemory: 'memgpt.searchMemory',
   showCoreMemory: 'memgpt.showCoreMemory',
   setApiKey: 'memgpt.setApiKey',
+  setSharedStoreConnection: 'memgpt.setSharedStoreConnection',
   selectModel: 'memgpt.selectModel',
   newAgent: 'memgpt.newAgent',
   switchAgent: 'memgpt.switchAgent',

@@ -19,6 +19,7 @@ import { COMMANDS, CONTEXT_KEYS } from './commandIds';
 import { newAgent, exportAgent, importAgent, resetAgent, switchAgent } from './commands/agentCommands';
 import { IndexRunner, pauseIndexing, rebuildIndex, resumeIndexing } from './commands/indexCommands';
 import { selectModel, setApiKey } from './commands/modelCommands';
+import { setSharedStoreConnection } from './sharedStoreSecret';
 import { searchMemory } from './commands/searchMemory';
 import { askAboutSelection, rememberSelection } from './commands/selectionCommands';
 import type { LiveSettings } from './config';
@@ -109,6 +110,7 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
     register(COMMANDS.searchMemory, 'Search memory failed', (a?: { query?: string }) => searchMemory(ctx, documents, a)),
     register(COMMANDS.showCoreMemory, 'Could not show core memory', (a?: { label?: string }) => showCoreMemory(runtime, a)),
     register(COMMANDS.setApiKey, 'Setting the API key failed', (a?: { key?: string; skipValidation?: boolean }) => setApiKey(ctx, a)),
+    register(COMMANDS.setSharedStoreConnection, 'Storing the shared index connection failed', (a?: { url?: string }) => setSharedStoreConnection(context.secrets, a)),
     register(COMMANDS.selectModel, 'Selecting a model failed', (a?: { model?: string }) => selectModel(ctx, a)),
     register(COMMANDS.newAgent, 'Creating an agent failed', (a?: { name?: string; personaPreset?: string; humanPreset?: string }) => newAgent(ctx, a)),
     register(COMMANDS.switchAgent, 'Switching agents failed', (a?: { agentId?: string }) => switchAgent(ctx, a)),

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { RuntimeConfig, RuntimeFolder } from '../core/runtime/runtimeConfig';
 import type { MemGptSettings } from './settings';
 
-export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefined): RuntimeConfig {
+export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefined, sharedStoreConnection?: string): RuntimeConfig {
   return {
     model: settings.model,
     baseUrl: settings.baseUrl,
@@ -21,6 +21,9 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
     approval: settings.approval,
+    ...(settings.index.sharedStore !== ''
+      ? { sharedStore: { repository: settings.index.sharedStore, ...(sharedStoreConnection ? { connectionString: sharedStoreConnection } : {}) } }
+      : {}),
   };
 }
 

@@ -56,6 +56,8 @@ export interface MemGptSettings {
     exclude: string[];
     maxFileBytes: number;
     onStartup: boolean;
+    /** '' off; 'auto' or a repository id: read the team's shared index (connection string in SecretStorage). */
+    sharedStore: string;
   };
   /** Who approves the agent's edits and commands (memgpt.approval.*). */
   approval: ApprovalSettings;
@@ -80,6 +82,7 @@ export const SETTING_KEYS = [
   'index.exclude',
   'index.maxFileSizeKB',
   'index.onStartup',
+  'index.sharedStore',
   'approval.edits',
   'approval.commands',
   'approval.allowedCommands',
@@ -186,6 +189,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
         exclude: globs('index.exclude'),
         maxFileBytes: Math.round(num('index.maxFileSizeKB', INDEX_MAX_FILE_BYTES / 1000, 1, 100_000) * 1000),
         onStartup: bool('index.onStartup', true),
+        sharedStore: text('index.sharedStore', '').trim(),
       },
       approval: approval.settings,
     },

@@ -530,6 +530,7 @@ export class Agent {
           workspace: this.deps.workspace,
           now: this.now,
           resultMaxChars: this.resultBudget(calls.length),
+          inContextIds: new Set([...this.window.entries, ...this.pending].map((e) => e.id).filter((id) => id !== '')),
           ...(signal ? { signal } : {}),
           ...(this.deps.acting ? { act: this.actFor(this.deps.acting, stepId, call.id, signal) } : {}),
         });

@@ -5,7 +5,8 @@ import type { RecallRecord, RecallSearchResult, RecallStore } from '../interface
 import type { Workspace } from '../interfaces/workspace';
 import { CoreMemoryError, type CoreMemory } from '../memory/coreMemory';
 import { parseToolArguments } from '../llm/jsonRepair';
-import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, SEARCH_PAGE_SIZE } from '../limits';
+import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, RECALL_MAX_PAGE_SIZE, RECALL_RANK_MAX_CANDIDATES, SEARCH_PAGE_SIZE } from '../limits';
+import { parseQuery, rankRecall, RECALL_INCLUDE_OPTIONS, type RecallCategory } from '../memory/recallText';
 import { messageText } from './messageText';
 import { clipItem, packageResult, pageHeader, pageOutOfRange, truncateWithNote, type FunctionStatus } from './results';
 import { functionSchemas, isFunctionName, SEARCH_FUNCTION_NAMES, WORKSPACE_FUNCTION_NAMES, type FunctionName } from './schemas';
@@ -30,6 +31,8 @@ export interface FunctionContext {
   now: () => Date;
   /** Characters one result may take; derived from the context window by the agent. */
   resultMaxChars: number;
+  /** Recall ids of the messages in the context window: conversation_search leaves them out. */
+  inContextIds?: ReadonlySet<string>;
   signal?: AbortSignal;
   /** Runs edit_file / write_file / run_command (approval, checkpoint, apply); absent where acting is not offered. */
   act?: (name: ActingFunctionName, args: Record<string, unknown>) => Promise<ActingOutcome>;
@@ -138,7 +141,7 @@ export class FunctionSet {
         effects.push({ kind: 'memory_changed', what: 'core' });
         return `Replaced text in core memory block "${str('label')}".`;
       case 'conversation_search':
-        return this.recallPage(ctx, page, () => ctx.recall.search(ctx.agentId, str('query'), page, SEARCH_PAGE_SIZE));
+        return conversationSearch(ctx, str('query'), page, a.include);
       case 'conversation_search_date':
         return this.recallPage(ctx, page, () => ctx.recall.searchDate(ctx.agentId, str('start_date'), str('end_date'), page, SEARCH_PAGE_SIZE));
       case 'archival_memory_insert': {
@@ -244,6 +247,60 @@ export class FunctionSet {
     if (slice.truncated && lines.some((l) => l.includes('[line cut'))) notes.push('[Some long lines were cut.]');
     return [header, ...out, ...notes].join('\n');
   }
+}
+
+/**
+ * conversation_search (recallText.ts rankRecall): the store finds the records holding every
+ * word, newest first; of the newest RECALL_RANK_MAX_CANDIDATES, those not in context are
+ * ranked on their included parts and repeats collapsed, then paged.
+ */
+function conversationSearch(ctx: FunctionContext, query: string, page: number, includeArg: unknown): string {
+  const include = new Set<RecallCategory>();
+  for (const v of Array.isArray(includeArg) ? (includeArg as unknown[]) : []) {
+    if (typeof v !== 'string' || !(RECALL_INCLUDE_OPTIONS as readonly string[]).includes(v)) {
+      throw new FunctionFailure(`"include" holds ${JSON.stringify(v)}: use any of ${RECALL_INCLUDE_OPTIONS.map((o) => JSON.stringify(o)).join(', ')}, or leave it out to search only the messages.`);
+    }
+    include.add(v as RecallCategory);
+  }
+  let terms;
+  const candidates: RecallRecord[] = [];
+  let capped = false;
+  try {
+    terms = parseQuery(query);
+    for (let p = 0; ; p++) {
+      const r = ctx.recall.search(ctx.agentId, query, p, RECALL_MAX_PAGE_SIZE);
+      candidates.push(...r.records);
+      if (p + 1 >= r.pageCount) break;
+      if (candidates.length >= RECALL_RANK_MAX_CANDIDATES) {
+        capped = true;
+        break;
+      }
+    }
+  } catch (err) {
+    throw new FunctionFailure((err as Error).message);
+  }
+  const inContext = ctx.inContextIds ?? new Set<string>();
+  const ranked = rankRecall(candidates, terms, include, inContext);
+  if (ranked.length === 0) {
+    const visible = candidates.filter((r) => inContext.has(r.id)).length;
+    const elsewhere = rankRecall(candidates, terms, new Set(RECALL_INCLUDE_OPTIONS), inContext).length;
+    const notes = [
+      ...(visible > 0 ? [`${visible} matching message(s) are already in your context window`] : []),
+      ...(include.size < RECALL_INCLUDE_OPTIONS.length && elsewhere > 0 ? [`${elsewhere} match(es) are in thoughts, tool results, events or summaries: add "include" to search them`] : []),
+    ];
+    return notes.length > 0 ? `No results found (${notes.join('; ')}).` : 'No results found.';
+  }
+  const pageCount = Math.ceil(ranked.length / SEARCH_PAGE_SIZE);
+  const shown = ranked.slice(page * SEARCH_PAGE_SIZE, (page + 1) * SEARCH_PAGE_SIZE);
+  if (shown.length === 0) throw new FunctionFailure(pageOutOfRange(page, ranked.length, pageCount));
+  const perItem = Math.floor(ctx.resultMaxChars / Math.max(1, shown.length));
+  const items = shown.map((r) => {
+    const text = r.parts.map((p) => `${p.label}: ${p.text}`).join('\n');
+    const repeats = r.repeats > 0 ? ` (said ${r.repeats + 1} times; the latest shown)` : '';
+    return `- ${clipItem(`[${r.record.time}] ${text}${repeats}`, perItem)}`;
+  });
+  const note = capped ? [`[Ranked among the newest ${RECALL_RANK_MAX_CANDIDATES} matches; add words to narrow the search.]`] : [];
+  return [pageHeader(shown.length, ranked.length, page, pageCount), ...items, ...note].join('\n');
 }
 
 function nonEmpty(v: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import type { JsonSchema, ToolSchema } from '../interfaces/chatModel';
 import { COMMAND_DEFAULT_TIMEOUT_S, COMMAND_MAX_TIMEOUT_S, READ_FILE_PAGE_LINES } from '../limits';
+import { RECALL_INCLUDE_OPTIONS } from '../memory/recallText';
 
 /**
  * The functions the model can call, with the descriptions it learns the
@@ -125,11 +126,19 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
   },
   conversation_search: {
     description:
-      'Searches everything you and the user ever said (recall memory), including messages no longer in view. Case-insensitive; every word must match; "quotes" for a phrase. Newest first.',
+      'Searches what you and the user said (recall memory) that is no longer in view, most relevant first (newer first among equals); repeats are shown once. Case-insensitive; every word must match; "quotes" for a phrase.',
     brief: 'Search past conversation (recall memory).',
     params: {
       query: { schema: { type: 'string', description: 'Words to find.' }, required: true },
       page: PAGE('results'),
+      include: {
+        schema: {
+          type: 'array',
+          items: { type: 'string', enum: RECALL_INCLUDE_OPTIONS },
+          description: 'Also search these (default: messages only).',
+        },
+        brief: 'also search these',
+      },
     },
     heartbeat: true,
   },

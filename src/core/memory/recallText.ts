@@ -202,3 +202,158 @@ export function parseQuery(query: string): QueryTerm[] {
 }
 
 export { allowPrefix };
+
+// ─── conversation_search: what is searched by default, and in which order ────
+
+/**
+ * Parts of recall a conversation search can cover. `dialogue` (what the user wrote and what
+ * the agent sent with send_message) is always searched; the rest only when asked for: the
+ * agent's own summaries and tool outputs repeat the dialogue in other words and used to crowd
+ * the original message out of the first page.
+ */
+export type RecallCategory = 'dialogue' | 'thoughts' | 'tool_results' | 'events' | 'summaries';
+export const RECALL_INCLUDE_OPTIONS: readonly Exclude<RecallCategory, 'dialogue'>[] = ['thoughts', 'tool_results', 'events', 'summaries'];
+
+/** Originals first: a summary or a tool output that says the same thing ranks below the message itself. */
+const CATEGORY_WEIGHT: Record<RecallCategory, number> = { dialogue: 1, thoughts: 0.8, events: 0.7, tool_results: 0.7, summaries: 0.5 };
+
+export interface RecallPart {
+  category: RecallCategory;
+  /** How the part is introduced when shown to the model. */
+  label: string;
+  text: string;
+}
+
+function envelopeMessage(content: string): string {
+  try {
+    const parsed = JSON.parse(content) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // Not an envelope: the text as it stands.
+  }
+  return content;
+}
+
+/** The searchable parts of one record, each with its category. */
+export function recallParts(record: RecallRecord): RecallPart[] {
+  const m = record.message;
+  switch (record.kind) {
+    case 'user':
+      return m.role === 'user' ? [{ category: 'dialogue', label: 'user', text: envelopeMessage(m.content) }] : [];
+    case 'assistant': {
+      if (m.role !== 'assistant') return [];
+      const parts: RecallPart[] = [];
+      if (m.content) parts.push({ category: 'thoughts', label: 'assistant (thinking)', text: m.content });
+      for (const call of m.tool_calls ?? []) {
+        if (call.function.name !== 'send_message') continue;
+        const text = envelopeMessage(call.function.arguments);
+        if (text !== call.function.arguments) parts.push({ category: 'dialogue', label: 'assistant', text });
+      }
+      return parts;
+    }
+    case 'tool':
+      return [{ category: 'tool_results', label: 'function result', text: unpackText(m.content ?? '') }];
+    case 'system_event':
+    case 'system_alert':
+      return [{ category: 'events', label: 'event', text: unpackText(m.content ?? '') }];
+    case 'summary':
+      return [{ category: 'summaries', label: 'summary', text: unpackText(m.content ?? '') }];
+  }
+}
+
+function hasConsecutiveParts(seq: string[], parts: string[], prefixLast: boolean): number {
+  const last = parts.length - 1;
+  let found = 0;
+  outer: for (let i = 0; i + parts.length <= seq.length; i++) {
+    for (let j = 0; j <= last; j++) {
+      const s = seq[i + j]!;
+      const q = parts[j]!;
+      if (!(j === last && prefixLast && allowPrefix(q) ? s.startsWith(q) : s === q)) continue outer;
+    }
+    found++;
+  }
+  return found;
+}
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+function phraseCount(normalized: string, phrase: string): number {
+  const startsWithWordChar = WORD_CHAR.test(phrase[0]!);
+  let found = 0;
+  for (let i = normalized.indexOf(phrase); i !== -1; i = normalized.indexOf(phrase, i + 1)) {
+    if (!startsWithWordChar || i === 0 || !WORD_CHAR.test(normalized[i - 1]!)) found++;
+  }
+  return found;
+}
+
+/**
+ * How often each query term occurs in `text` (the same matching rules as the recall index:
+ * words whole or as identifier parts, prefixes of 3+ characters, phrases verbatim), and the
+ * text's length in index tokens. A term count of 0 means the text does not match.
+ */
+export function termCounts(text: string, terms: QueryTerm[]): { counts: number[]; length: number } {
+  const tokens: string[] = [];
+  forEachIndexToken(text, (t) => tokens.push(t));
+  let seq: string[] | undefined;
+  let normalized: string | undefined;
+  const counts = terms.map((t) => {
+    if (t.kind === 'phrase') return phraseCount((normalized ??= normalizeForPhrase(text)), t.text);
+    if (t.parts.length > 1) return hasConsecutiveParts((seq ??= partSequence(text)), t.parts, t.prefixLast);
+    const q = t.parts[0]!;
+    const prefix = t.prefixLast && allowPrefix(q);
+    let n = 0;
+    for (const tok of tokens) if (tok === q || (prefix && tok.startsWith(q))) n++;
+    return n;
+  });
+  return { counts, length: tokens.length };
+}
+
+export interface RankedRecall {
+  record: RecallRecord;
+  /** The matched parts, as shown to the model. */
+  parts: RecallPart[];
+  score: number;
+  /** Older records with the same text, collapsed into this one. */
+  repeats: number;
+}
+
+/**
+ * Ranks recall records for a query: only the parts in `include` (dialogue always) are
+ * searched; records in `exclude` (already in the context window) are left out; a record
+ * matches when its included text has every term. Relevance is BM25 over the matched text,
+ * weighted by category (originals above summaries and tool outputs); newer wins ties.
+ * Records whose shown text is the same are collapsed into the best (newest) one.
+ */
+export function rankRecall(candidates: RecallRecord[], terms: QueryTerm[], include: ReadonlySet<RecallCategory>, exclude: ReadonlySet<string>): RankedRecall[] {
+  const matched: { record: RecallRecord; parts: RecallPart[]; counts: number[]; length: number; weight: number }[] = [];
+  for (const record of candidates) {
+    if (exclude.has(record.id)) continue;
+    const parts = recallParts(record).filter((p) => p.category === 'dialogue' || include.has(p.category));
+    if (parts.length === 0) continue;
+    const { counts, length } = termCounts(parts.map((p) => p.text).join('\n'), terms);
+    if (counts.some((c) => c === 0)) continue;
+    matched.push({ record, parts, counts, length, weight: Math.max(...parts.map((p) => CATEGORY_WEIGHT[p.category])) });
+  }
+  const avgLength = matched.reduce((n, m) => n + m.length, 0) / Math.max(1, matched.length) || 1;
+  const k1 = 1.2;
+  const b = 0.75;
+  const ranked = matched.map((m) => {
+    let score = 0;
+    for (const tf of m.counts) score += (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * m.length) / avgLength));
+    return { record: m.record, parts: m.parts, score: score * m.weight, repeats: 0 };
+  });
+  ranked.sort((x, y) => y.score - x.score || y.record.seq - x.record.seq);
+  const seen = new Map<string, RankedRecall>();
+  const out: RankedRecall[] = [];
+  for (const r of ranked) {
+    const key = normalizeForPhrase(r.parts.map((p) => `${p.label}: ${p.text}`).join('\n')).trim();
+    const first = seen.get(key);
+    if (first) {
+      first.repeats++;
+      continue;
+    }
+    seen.set(key, r);
+    out.push(r);
+  }
+  return out;
+}

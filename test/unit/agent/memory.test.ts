@@ -132,6 +132,10 @@ test('conversation_search pages: header, next page, page out of range', async ()
   try {
     for (let i = 0; i < 12; i++) h.server.enqueue(sendMessage(`noted ${i}`));
     for (let i = 0; i < 12; i++) await h.agent.handle({ type: 'user_message', text: `zebra number ${i}` });
+    // conversation_search leaves out what is in the context window: start from an empty queue (recall keeps all).
+    await h.agent.idle();
+    await h.states.save({ ...h.agent.snapshot(), inContextIds: [] });
+    await h.restart();
     h.server.enqueue(
       toolCall('conversation_search', { query: 'zebra', page: 0, request_heartbeat: true }),
       toolCall('conversation_search', { query: 'zebra', page: 2, request_heartbeat: true }),
@@ -147,7 +151,7 @@ test('conversation_search pages: header, next page, page out of range', async ()
     // 12 user messages, plus the query message itself ("search" does not match).
     assert.match(p0.message, /^Showing 5 of 12 results \(page 0\/2\):/);
     assert.equal(p0.message.split('\n').filter((l) => l.startsWith('- ')).length, 5);
-    assert.match(p0.message, /zebra number 11/, 'newest first');
+    assert.match(p0.message, /zebra number 11/, 'equally relevant: newest first');
     assert.match(p2.message, /^Showing 2 of 12 results \(page 2\/2\):/);
     assert.equal(p9.status, 'Failed');
     assert.match(p9.message, /Page 9 does not exist: there are 12 results on 3 page\(s\), numbered 0 to 2/);

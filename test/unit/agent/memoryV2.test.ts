@@ -200,3 +200,50 @@ test('the system and summary messages stay byte-identical between steps until me
     await h.close();
   }
 });
+
+// ─── Item 5: recall hygiene ──────────────────────────────────────────────────
+
+test('conversation_search ranks the original message first: not the current question, summaries or tool outputs (unless asked), repeats collapsed', async () => {
+  const WORD = 'KUBERNETES-ZETA';
+  let search: Record<string, unknown> | null = null;
+  const responder: FakeResponder = (req) => {
+    const msgs = messagesOf(req);
+    if (!hasTools(req)) {
+      const prompt = msgs.map((m) => m.content ?? '').join('\n');
+      // A summariser that keeps the fact (and so repeats it in every later summary).
+      return content(`Summary: filler chat.${prompt.includes(WORD) ? ` The deploy target is ${WORD} (mentioned earlier, summarised here).` : ''}`);
+    }
+    const last = msgs.at(-1)!;
+    if (last.role === 'user' && (last.content ?? '').includes('read the deploy notes')) return toolCall('read_file', { path: 'deploy.md', request_heartbeat: true });
+    if (search && last.role === 'user') return toolCall('conversation_search', search);
+    return sendMessage('noted');
+  };
+  const h = await makeHarness({ server: { responder }, settings: { contextWindow: 4096 }, files: { 'deploy.md': `Deploy notes: we ship to ${WORD} every Friday.\n` } });
+  try {
+    await h.agent.handle({ type: 'user_message', text: `Our deploy target is ${WORD}.` });
+    await h.agent.handle({ type: 'user_message', text: `Our deploy target is ${WORD}.` });
+    await h.agent.handle({ type: 'user_message', text: 'read the deploy notes' });
+    for (let i = 0; i < 60 && summaryRequests(h.server).length < 2; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
+    assert.ok(summaryRequests(h.server).length >= 2, 'two flushes: the fact is in recall and in summaries');
+
+    search = { query: WORD, request_heartbeat: true };
+    await h.agent.handle({ type: 'user_message', text: `Where do we deploy? Was it ${WORD}?` });
+    const plain = lastToolResults(h.server)[0]!;
+    assert.equal(plain.status, 'OK');
+    const items = plain.message.split('\n').filter((l) => l.startsWith('- '));
+    assert.match(items[0] ?? '', new RegExp(`user: Our deploy target is ${WORD}\\. \\(said 2 times; the latest shown\\)`), plain.message);
+    assert.doesNotMatch(plain.message, /Where do we deploy/, 'the question being asked is in context, not a result');
+    assert.doesNotMatch(plain.message, /summary:|function result:|Deploy notes/, 'summaries and tool outputs are left out by default');
+    assert.match(plain.message, /^Showing 1 of 1 results/);
+
+    search = { query: WORD, include: ['summaries', 'tool_results'], request_heartbeat: true };
+    await h.agent.handle({ type: 'user_message', text: 'and with everything?' });
+    const all = lastToolResults(h.server)[0]!;
+    const allItems = all.message.split('\n').filter((l) => l.startsWith('- '));
+    assert.match(allItems[0] ?? '', /user: Our deploy target is/, 'the original ranks above summaries and tool outputs');
+    assert.match(all.message, /summary: /);
+    assert.match(all.message, /function result: [^\n]*deploy.md[\s\S]*Deploy notes/);
+  } finally {
+    await h.close();
+  }
+});
