@@ -246,6 +246,8 @@ export const FLUSH_MAX_ROUNDS = 3;
  * model once answered with 150 calls, whose results alone overflowed the window for good.
  */
 export const MAX_FUNCTION_CALLS_PER_RESPONSE = 16;
+/** Longest interval memgpt.agent.timerHeartbeatMinutes accepts (a day); 0 turns the timed heartbeat off. */
+export const TIMER_HEARTBEAT_MAX_MINUTES = 1440;
 /** A function result of the running turn longer than this may be cut to a pointer to recall when the turn does not fit. */
 export const TURN_RESULT_STUB_MIN_CHARS = 200;
 /** Context windows are suggested in multiples of this (the minimum-window error rounds up to it). */

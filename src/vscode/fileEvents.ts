@@ -12,6 +12,7 @@ import { FileEventCoalescer } from '../core/events/fileEventCoalescer';
 import { FileEventFilter, type EditorDocumentRef } from '../core/events/fileEventFilter';
 import { KeyedDebouncer } from '../core/events/keyedDebouncer';
 import { WakeBudget } from '../core/events/wakeBudget';
+import { deliverLogin, TimerHeartbeat } from '../core/events/agentWakeups';
 import { REINDEX_ON_SAVE_DEBOUNCE_MS } from '../core/limits';
 import { workspacePath } from './commandContext';
 import type { LiveSettings } from './config';
@@ -21,6 +22,8 @@ export class FileEvents implements vscode.Disposable {
   private filter: FileEventFilter;
   private readonly coalescer: FileEventCoalescer;
   private readonly reindex: KeyedDebouncer<string>;
+  /** MemGPT's periodic heartbeat, off unless memgpt.agent.timerHeartbeatMinutes is set. */
+  private readonly timer: TimerHeartbeat;
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastActive: string | undefined;
 
@@ -48,6 +51,11 @@ export class FileEvents implements vscode.Disposable {
       onWakeSkipped: (reason, next) =>
         log.info(reason === 'budget' ? `File events queued without waking the agent: hourly wake-up budget spent (next at ${new Date(next ?? 0).toLocaleTimeString()}).` : 'File events queued; the agent is busy and will see them.'),
     });
+    this.timer = new TimerHeartbeat({
+      minutes: () => this.settings.current.agent.timerHeartbeatMinutes,
+      sink: runtime,
+      onError: (error) => log.warn(`The timer heartbeat failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
     this.reindex = new KeyedDebouncer(REINDEX_ON_SAVE_DEBOUNCE_MS, (absPath) => {
       runtime.reindexFile(absPath).catch((error: unknown) => log.warn(`Re-indexing ${absPath} failed: ${error instanceof Error ? error.message : String(error)}`));
     });
@@ -57,6 +65,7 @@ export class FileEvents implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => (this.filter = this.buildFilter())),
       settings.onDidChange((change) => {
         if (change.changed.includes('index')) this.filter = this.buildFilter();
+        if (change.changed.includes('agent')) this.timer.reschedule();
       }),
     );
   }
@@ -92,10 +101,10 @@ export class FileEvents implements vscode.Disposable {
     this.reindex.trigger(doc.uri.fsPath);
   }
 
-  /** Tells the agent a window was opened on it, with the previous login time. */
+  /** Tells the agent a window was opened on it, with the previous login time: run at once when idle, else queued. */
   async login(): Promise<void> {
-    const lastLogin = await this.runtime.lastLogin();
-    await this.runtime.enqueue({ type: 'login', lastLogin });
+    const activity = this.runtime.activity().kind;
+    await deliverLogin(this.runtime, activity !== 'read-only' && activity !== 'failed');
   }
 
   /** Delivers pending events now (tests, shutdown). */
@@ -105,6 +114,7 @@ export class FileEvents implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.timer.dispose();
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.reindex.flushAll();
     void this.coalescer.dispose();

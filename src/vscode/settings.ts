@@ -12,6 +12,7 @@ import {
   CORE_MEMORY_PROJECT_LIMIT_CHARS,
   DEFAULT_FILE_EVENT_IDLE_DELAY_MS,
   DEFAULT_HEARTBEAT_STEP_LIMIT,
+  TIMER_HEARTBEAT_MAX_MINUTES,
   DEFAULT_MEMORY_PRESSURE_FRACTION,
   DEFAULT_TEMPERATURE,
   INDEX_MAX_FILE_BYTES,
@@ -46,6 +47,8 @@ export interface MemGptSettings {
   };
   agent: {
     heartbeatStepLimit: number;
+    /** Minutes between timed heartbeats; 0 = off (the default). */
+    timerHeartbeatMinutes: number;
   };
   fileEvents: {
     mode: FileEventMode;
@@ -76,6 +79,7 @@ export const SETTING_KEYS = [
   'memory.projectBlockLimitChars',
   'memory.pressureThreshold',
   'agent.heartbeatStepLimit',
+  'agent.timerHeartbeatMinutes',
   'fileEvents.mode',
   'fileEvents.idleDelaySeconds',
   'index.include',
@@ -179,7 +183,10 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
         projectBlockLimitChars: num('memory.projectBlockLimitChars', CORE_MEMORY_PROJECT_LIMIT_CHARS, 200, 100_000, true),
         pressureThreshold: num('memory.pressureThreshold', DEFAULT_MEMORY_PRESSURE_FRACTION, 0.3, 0.95),
       },
-      agent: { heartbeatStepLimit: num('agent.heartbeatStepLimit', DEFAULT_HEARTBEAT_STEP_LIMIT, 1, 100, true) },
+      agent: {
+        heartbeatStepLimit: num('agent.heartbeatStepLimit', DEFAULT_HEARTBEAT_STEP_LIMIT, 1, 100, true),
+        timerHeartbeatMinutes: num('agent.timerHeartbeatMinutes', 0, 0, TIMER_HEARTBEAT_MAX_MINUTES, true),
+      },
       fileEvents: {
         mode,
         idleDelayMs: num('fileEvents.idleDelaySeconds', DEFAULT_FILE_EVENT_IDLE_DELAY_MS / 1000, 5, 3600) * 1000,

@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { content, sendMessage, toolCall, toolCalls, type FakeResponder, type RecordedRequest } from '../../fixtures/fakeOpenAIServer';
 import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
-import { makeHarness, lastToolResults, stepRequests, summaryRequests } from './agentHarness';
+import type { AgentInput } from '../../../src/core/agent/events';
+import { deliverLogin, TimerHeartbeat, type WakeSink } from '../../../src/core/events/agentWakeups';
+import { FakeTimers } from '../events/fakeTimers';
+import { makeHarness, lastToolResults, stepRequests, summaryRequests, type Harness } from './agentHarness';
 
 function messagesOf(req: RecordedRequest): ChatMessage[] {
   return (req.body as { messages: ChatMessage[] }).messages;
@@ -243,6 +246,77 @@ test('conversation_search ranks the original message first: not the current ques
     assert.match(allItems[0] ?? '', /user: Our deploy target is/, 'the original ranks above summaries and tool outputs');
     assert.match(all.message, /summary: /);
     assert.match(all.message, /function result: [^\n]*deploy.md[\s\S]*Deploy notes/);
+  } finally {
+    await h.close();
+  }
+});
+
+// ─── Item 8: login and the timed heartbeat ───────────────────────────────────
+
+/** The agent as the runtime offers it to wake-ups, with a busy flag the test sets and every turn kept. */
+function wakeSink(h: Harness, busy: () => boolean): WakeSink & { lastLogin(): Promise<string | null>; turns: Promise<unknown>[] } {
+  const turns: Promise<unknown>[] = [];
+  return {
+    turns,
+    isBusy: busy,
+    handle: (input: AgentInput) => {
+      const t = h.agent.handle(input);
+      turns.push(t);
+      return t;
+    },
+    enqueue: (input: AgentInput) => h.agent.enqueue(input),
+    lastLogin: async () => h.agent.snapshot().lastLogin,
+  };
+}
+
+test('the login event runs a step when a window opens on an idle agent, and is queued when it is busy', async () => {
+  const h = await makeHarness();
+  try {
+    h.server.enqueue(sendMessage('Welcome back!'));
+    let busy = false;
+    const sink = wakeSink(h, () => busy);
+    assert.equal(await deliverLogin(sink, true), 'ran');
+    const req = stepRequests(h.server).at(-1)!;
+    assert.match(messagesOf(req).at(-1)!.content as string, /"type":"login"/);
+    assert.equal(stepRequests(h.server).length, 1);
+
+    busy = true;
+    assert.equal(await deliverLogin(sink, true), 'queued');
+    assert.equal(await deliverLogin({ ...sink, isBusy: () => false }, false), 'queued', 'a window that cannot run the agent queues it');
+    assert.equal(stepRequests(h.server).length, 1, 'no model call for a queued login');
+    h.server.enqueue(sendMessage('hi'));
+    await h.agent.handle({ type: 'user_message', text: 'hello' });
+    const logins = messagesOf(stepRequests(h.server).at(-1)!).filter((m) => m.role === 'user' && /"type":"login"/.test(m.content as string));
+    assert.equal(logins.length, 3, 'the queued logins are seen at the next step');
+  } finally {
+    await h.close();
+  }
+});
+
+test('a timed heartbeat wakes an idle agent every N minutes when set, not while paused, not when off', async () => {
+  const h = await makeHarness();
+  const timers = new FakeTimers();
+  try {
+    let minutes = 0;
+    const sink = wakeSink(h, () => false);
+    const heartbeat = new TimerHeartbeat({ minutes: () => minutes, sink, timers });
+    assert.equal(timers.pending, 0, 'off by default (0 minutes)');
+    minutes = 15;
+    heartbeat.reschedule();
+    h.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Works late.' }));
+    await timers.advance(15 * 60_000);
+    await Promise.all(sink.turns);
+    assert.equal(stepRequests(h.server).length, 1, 'one wake-up after 15 minutes');
+    assert.match(messagesOf(stepRequests(h.server)[0]!).at(-1)!.content as string, /"type":"timer"[\s\S]*Timed heartbeat/);
+
+    h.server.enqueue(toolCall('pause_heartbeats', { minutes: 60 }));
+    await h.agent.handle({ type: 'user_message', text: 'quiet for an hour' });
+    const before = stepRequests(h.server).length;
+    await timers.advance(15 * 60_000);
+    await Promise.all(sink.turns);
+    assert.equal(stepRequests(h.server).length, before, 'paused: the timer event is queued without a model call');
+    heartbeat.dispose();
+    assert.equal(timers.pending, 0);
   } finally {
     await h.close();
   }
