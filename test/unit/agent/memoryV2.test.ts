@@ -321,3 +321,23 @@ test('a timed heartbeat wakes an idle agent every N minutes when set, not while 
     await h.close();
   }
 });
+
+test('when even the instructions, core memory and this turn cannot fit, the error names the context window needed, and that window works', async () => {
+  const h = await makeHarness({ settings: { contextWindow: 2048, coreMemoryLimits: { block: 20_000 } } });
+  try {
+    await h.agent.editCoreMemory('human', `Notes about the user: ${filler(5, 700)}`);
+    const r = await h.agent.handle({ type: 'user_message', text: 'hello' });
+    assert.equal(r.reason, 'error');
+    const m = /needs a context window of at least (\d+) tokens/.exec(r.error ?? '');
+    assert.ok(m, r.error);
+    assert.equal(h.server.chatRequests().length, 0, 'no request that cannot fit is sent');
+    const needed = Number(m[1]);
+    assert.ok(needed > 2048 && needed % 256 === 0, `${needed}`);
+    const agent = await h.restart({ contextWindow: needed });
+    h.server.enqueue(sendMessage('Hello!'));
+    const ok = await agent.handle({ type: 'user_message', text: 'hello again' });
+    assert.equal(ok.reason, 'done', ok.error ?? '');
+  } finally {
+    await h.close();
+  }
+});
