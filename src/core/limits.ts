@@ -120,6 +120,16 @@ export const FILE_OUTLINE_MAX_ENTRIES = 300;
 /** The symbol log is rewritten once it holds this many times more lines than there are files. */
 export const SYMBOL_LOG_COMPACT_FACTOR = 4;
 /**
+ * BM25F field weights (lexical.ts countChunkTerms): a term counts this many times in the chunk's
+ * path, in the names it defines (and its scope), and in its comments (on top of their once in the
+ * body). Chosen once from the usual BM25F practice (title-like fields 2-3×), not fitted to a set.
+ */
+export const LEXICAL_WEIGHT_PATH = 2;
+export const LEXICAL_WEIGHT_SYMBOLS = 3;
+export const LEXICAL_WEIGHT_COMMENTS = 1;
+/** A hit that defines a name the query spells exactly (an identifier of the workspace) scores this many times more. */
+export const SYMBOL_QUERY_BOOST = 1.5;
+/**
  * Work slice of indexing between yields to the event loop. Well under the ~50 ms
  * budget: a garbage collection or a busy 2-core machine stretches a slice 2-4×.
  */

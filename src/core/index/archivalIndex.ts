@@ -17,11 +17,12 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
-import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+import { PROSE_SCORE_FACTOR, RRF_K, SYMBOL_QUERY_BOOST, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
 import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
 import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
 import { ChunkStore, IndexTooNewError, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+import { STOP_WORDS } from './codeTokens';
 import { SymbolIndex } from './symbolIndex';
 import type { Outline } from './syntax/outline';
 
@@ -88,9 +89,10 @@ export function indexFolderName(embedderId: string): string {
   return `${safe}-${createHash('sha1').update(embedderId).digest('hex').slice(0, 8)}`;
 }
 
-/** What the embedder sees of a chunk: the path gives the text its context. */
-function embeddingText(filePath: string, text: string): string {
-  return filePath === '' ? text : `${filePath}\n${text}`;
+/** What the embedder sees of a chunk: the path, and for code the scope and names it defines, give the text its context. */
+function embeddingText(filePath: string, text: string, symbols?: readonly string[]): string {
+  const head = symbols && symbols.length > 0 ? `${filePath}\n${symbols.join(' ')}` : filePath;
+  return head === '' ? text : `${head}\n${text}`;
 }
 
 interface MergedHit {
@@ -253,7 +255,7 @@ export class ArchivalIndex implements ArchivalStore {
    * its symbols with `outline` (none: the file is not parsed, and loses any symbols it had).
    */
   async replaceFile(filePath: string, fileHash: string, chunks: readonly FileChunk[], signal?: AbortSignal, outline?: Outline): Promise<void> {
-    const vectors = chunks.length > 0 ? await this.embedder.embed(chunks.map((c) => embeddingText(filePath, c.text)), signal) : [];
+    const vectors = chunks.length > 0 ? await this.embedder.embed(chunks.map((c) => embeddingText(filePath, c.text, c.symbols)), signal) : [];
     signal?.throwIfAborted();
     const time = new Date().toISOString();
     const news: NewChunk[] = chunks.map((c, i) => ({
@@ -329,6 +331,14 @@ export class ArchivalIndex implements ArchivalStore {
     }
     options.signal?.throwIfAborted();
     const fused = fuse(mode, lexical, vector);
+    // A query word that is exactly a name the workspace defines points at its definition.
+    const named = this.namedSymbols(query);
+    if (named.size > 0) {
+      for (const f of fused) {
+        const symbols = this.store.record(f.ref).symbols;
+        if (symbols && symbols.split(' ').some((n) => named.has(n))) f.score *= SYMBOL_QUERY_BOOST;
+      }
+    }
     // Prose about the code (READMEs, changelogs) mentions everything; the code answers.
     for (const f of fused) if (PROSE_LANGUAGES.has(this.store.record(f.ref).language)) f.score *= PROSE_SCORE_FACTOR;
     fused.sort((a, b) => b.score - a.score);
@@ -341,6 +351,21 @@ export class ArchivalIndex implements ArchivalStore {
     const textOf = new Map(pageRefs.map((ref, i) => [ref, pageTexts[i]!]));
     const hits = slice.map((m) => this.toHit(m, textOf));
     return { hits, total, page, pageCount };
+  }
+
+  /**
+   * Words of the query written as identifiers (camelCase, PascalCase, snake_case, with digits, or in
+   * backticks) that name a definition in the workspace. A plain English word ("send", "request")
+   * may also be a function's name, but the question did not point at it.
+   */
+  private namedSymbols(query: string): Set<string> {
+    const named = new Set<string>();
+    for (const m of query.matchAll(/(`?)([\p{L}\p{N}_$]{3,})\1/gu)) {
+      const word = m[2]!;
+      const identifierLike = m[1] === '`' || /[_$\d]/.test(word) || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}\p{Ll}+\p{Lu}/u.test(word);
+      if (identifierLike && !STOP_WORDS.has(word.toLowerCase()) && this.symbols.defines(word)) named.add(word);
+    }
+    return named;
   }
 
   /** Sets the default ranking (the retrieval bench compares them). */

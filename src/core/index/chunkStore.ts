@@ -28,12 +28,12 @@ import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS, SPARSE_QUERY_MAX_FRACTIO
 import { TimeSlice } from './slice';
 import { AppendLog, encodeLogLine, type AppendLogOpenReport } from '../storage/appendLog';
 import { atomicWriteFile, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
-import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countTerms, FrozenPostings, MutablePostings, packCounts, TermDictionary, type PackedCounts, type Postings } from './lexical';
+import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countChunkTerms, FrozenPostings, MutablePostings, packCounts, TermDictionary, type ChunkFields, type PackedCounts, type Postings } from './lexical';
 import {
   closeShardTexts, CorruptShardError, readAllShardTexts, readShardCache, readShardTextIndex, readShardTexts, readVectraShard, shardIndexPath, writeShardCache,
   writeShardTexts, writeVectraShard, type ChunkRecord, type LoadedShard, type ShardContent,
 } from './shardFiles';
-import { searchTerms } from './codeTokens';
+import { queryTerms } from './codeTokens';
 
 export type { ChunkRecord } from './shardFiles';
 
@@ -358,9 +358,9 @@ export function denseDot(query: Float32Array, vectors: Float32Array, offset: num
   return s0 + s1 + s2 + s3;
 }
 
-/** What BM25 sees of a chunk: its path too, so a question naming a module finds its files. */
-function lexicalText(record: Pick<ChunkRecord, 'path'>, text: string): string {
-  return record.path === '' ? text : `${record.path}\n${text}`;
+/** What BM25F sees of a chunk: its path (a question naming a module finds its files), the names it defines, its text. */
+function lexicalFields(record: Pick<ChunkRecord, 'path' | 'symbols' | 'language'>, text: string): ChunkFields {
+  return { path: record.path, symbols: record.symbols, language: record.language, text };
 }
 
 export class DimensionMismatchError extends Error {}
@@ -570,7 +570,7 @@ export class ChunkStore {
   }
 
   private postingsFor(records: ChunkRecord[], texts: string[]) {
-    return buildStoredPostings(texts.map((t, i) => packCounts(countTerms(lexicalText(records[i]!, t), this.dict).counts)), this.dict, new TimeSlice());
+    return buildStoredPostings(texts.map((t, i) => packCounts(countChunkTerms(lexicalFields(records[i]!, t), this.dict).counts)), this.dict, new TimeSlice());
   }
 
   private addSegment(seg: Segment): void {
@@ -612,7 +612,7 @@ export class ChunkStore {
   }
 
   private insertInMemory(record: Omit<ChunkRecord, 'length'>, text: string, vector: Float32Array): void {
-    const { counts, length } = countTerms(lexicalText(record, text), this.dict);
+    const { counts, length } = countChunkTerms(lexicalFields(record, text), this.dict);
     const r: ChunkRecord = { ...record, length };
     const i = this.memtable.append(r, text, vector, packCounts(counts));
     this.indexRecord(this.memtable, i);
@@ -657,7 +657,7 @@ export class ChunkStore {
     const prepared: { record: ChunkRecord; counts: PackedCounts; line: Buffer }[] = [];
     const slice = new TimeSlice();
     for (const c of chunks) {
-      const { counts, length } = countTerms(lexicalText(c.record, c.text), this.dict);
+      const { counts, length } = countChunkTerms(lexicalFields(c.record, c.text), this.dict);
       const record: ChunkRecord = { ...c.record, length };
       const entry: JournalEntry = { op: 'put', r: record, text: c.text, v: encodeVector(c.vector) };
       prepared.push({ record, counts: packCounts(counts), line: encodeLogLine(entry) });
@@ -781,7 +781,7 @@ export class ChunkStore {
     if (N === 0) return [];
     const avgdl = Math.max(1, this.totalLength / N);
     const bOverAvg = BM25_B / avgdl;
-    const termIds = [...new Set(searchTerms(query))].map((t) => this.dict.lookup(t)).filter((t): t is number => t !== undefined);
+    const termIds = [...new Set(queryTerms(query))].map((t) => this.dict.lookup(t)).filter((t): t is number => t !== undefined);
     if (termIds.length === 0) return [];
     const top = new TopK(k);
     const idf = termIds.map((t) => {
@@ -875,7 +875,7 @@ export class ChunkStore {
         records.push(record);
         texts.push(text);
         vectors.set(seg.vectors.subarray(index * dims, (index + 1) * dims), j * dims);
-        perDoc.push(seg.termCounts?.[index] ?? packCounts(countTerms(lexicalText(record, text), this.dict).counts));
+        perDoc.push(seg.termCounts?.[index] ?? packCounts(countChunkTerms(lexicalFields(record, text), this.dict).counts));
         await slice.check();
       }
       const postings = await buildStoredPostings(perDoc, this.dict, slice);

@@ -139,3 +139,20 @@ export function searchTerms(text: string): string[] {
   forEachTerm(text, { part: (t) => out.push(t), compound: (t) => out.push(t) });
   return out;
 }
+
+/**
+ * How a question is asked, not what it is about: "where is", "how does … work", "find the code
+ * that …". Dropped from lexical queries only (a comment saying "find" is still content).
+ */
+const QUESTION_WORDS: readonly string[] = (
+  'where how what which why when explain tell implemented implementation defined located somewhere'
+).split(' ');
+let questionTerms: ReadonlySet<string> | undefined;
+
+/** The terms of a search query: `searchTerms` without the words that only phrase the question. */
+export function queryTerms(query: string): string[] {
+  questionTerms ??= new Set(QUESTION_WORDS.map(normalizePart));
+  const terms = searchTerms(query).filter((t) => !questionTerms!.has(t));
+  // A query made only of such words ("how does it work") keeps them rather than match nothing.
+  return terms.length > 0 ? terms : searchTerms(query);
+}

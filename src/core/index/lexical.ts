@@ -6,6 +6,7 @@
  * Term ids are process-local (one dictionary shared by all segments); on disk a
  * shard stores its own vocabulary as strings, mapped to ids when it is loaded.
  */
+import { LEXICAL_WEIGHT_COMMENTS, LEXICAL_WEIGHT_PATH, LEXICAL_WEIGHT_SYMBOLS } from '../limits';
 import { forEachTerm } from './codeTokens';
 import type { TimeSlice } from './slice';
 
@@ -55,6 +56,66 @@ export function countTerms(text: string, dict: TermDictionary): { counts: Map<nu
     length++;
   };
   forEachTerm(text, { part: add, compound: add });
+  return { counts, length };
+}
+
+/** What BM25F sees of a chunk: its path, the names it defines, its text (language picks the comment syntax). */
+export interface ChunkFields {
+  path: string;
+  symbols?: string | undefined;
+  language: string;
+  text: string;
+}
+
+const HASH_COMMENT_LANGUAGES: ReadonlySet<string> = new Set(['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'elixir', 'powershell', 'makefile', 'dockerfile']);
+const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'plaintext', 'mdx', 'restructuredtext', '']);
+const BLOCK_COMMENT = /\/\*[\s\S]*?\*\//g;
+const LINE_COMMENT = /(^|[^:"'`\\])\/\/(.*)$/gm;
+const HASH_COMMENT = /^\s*#(?![!\[])(.*)$/gm;
+const DOCSTRING = /("""|''')[\s\S]*?\1/g;
+
+/** The comments of a chunk (the natural-language part of code), joined; '' for prose files. */
+export function commentText(text: string, language: string): string {
+  if (PROSE_LANGUAGES.has(language)) return '';
+  const parts: string[] = [];
+  for (const m of text.matchAll(BLOCK_COMMENT)) parts.push(m[0]);
+  for (const m of text.matchAll(LINE_COMMENT)) parts.push(m[2]!);
+  if (HASH_COMMENT_LANGUAGES.has(language)) {
+    for (const m of text.matchAll(HASH_COMMENT)) parts.push(m[1]!);
+    if (language === 'python') for (const m of text.matchAll(DOCSTRING)) parts.push(m[0]);
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Term counts of a chunk over its fields (BM25F with one length normalisation): each field's
+ * terms are counted with the field's weight, the length is the unweighted number of terms.
+ * Identifiers are split (codeTokens.ts), so `LruCache` in the symbols field also counts `cache`.
+ */
+export function countChunkTerms(fields: ChunkFields, dict: TermDictionary): { counts: Map<number, number>; length: number } {
+  const counts = new Map<number, number>();
+  let length = 0;
+  let weight = 1;
+  let countLength = true;
+  const add = (t: string): void => {
+    const id = dict.id(t);
+    counts.set(id, (counts.get(id) ?? 0) + weight);
+    if (countLength) length++;
+  };
+  const sink = { part: add, compound: add };
+  weight = LEXICAL_WEIGHT_PATH;
+  if (fields.path !== '') forEachTerm(fields.path, sink);
+  weight = LEXICAL_WEIGHT_SYMBOLS;
+  if (fields.symbols) forEachTerm(fields.symbols, sink);
+  weight = 1;
+  forEachTerm(fields.text, sink);
+  // Comments were counted once in the body; their extra weight does not make the chunk longer.
+  countLength = false;
+  weight = LEXICAL_WEIGHT_COMMENTS;
+  if (weight > 0) {
+    const comments = commentText(fields.text, fields.language);
+    if (comments !== '') forEachTerm(comments, sink);
+  }
   return { counts, length };
 }
 

@@ -171,6 +171,12 @@ export class SymbolIndex implements SymbolLookup {
     return [...f.defs].sort((a, b) => a.startLine - b.startLine || a.line - b.line).slice(0, limit);
   }
 
+  /** True when some indexed file defines exactly this name (case-sensitive). */
+  defines(name: string): boolean {
+    for (const p of this.definers.get(name.toLowerCase()) ?? []) if (this.files.get(p)!.defs.some((d) => d.name === name)) return true;
+    return false;
+  }
+
   /** Definitions whose name contains `text` (any case), prefix matches first: the Search Memory list. */
   match(text: string, limit = SYMBOL_RESULTS_MAX): SymbolDefinition[] {
     const q = text.trim().toLowerCase();

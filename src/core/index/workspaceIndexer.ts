@@ -56,8 +56,8 @@ interface CatalogFile {
   files: Record<string, CatalogEntry>;
 }
 
-/** 2: code files follow their syntax (functions, classes, methods) and carry symbols. */
-export const CHUNKER_VERSION = 2;
+/** 2: code files follow their syntax (functions, classes, methods) and carry symbols; 3: term counts over fields (BM25F). */
+export const CHUNKER_VERSION = 3;
 
 export interface WorkspaceIndexerOptions extends DiscoveryOptions {
   archival: ArchivalIndex;
