@@ -164,8 +164,11 @@ export class WorkspaceEditApplier implements FileChangeApplier {
     }
     // Saved, so tests, builds and the agent's next read see it; a buffer the user had not saved stays theirs to save.
     if (!wasDirty) {
-      const saved = await (await vscode.workspace.openTextDocument(uri)).save();
-      if (!saved) throw new FileChangeError('refused', `The change to ${change.path} is in the editor but could not be saved to disk.`);
+      const document = await vscode.workspace.openTextDocument(uri);
+      // save() answers false for a document with nothing left to save (the workbench may have saved it already): the disk decides.
+      if (document.isDirty && !(await document.save()) && (await readIfExists(change.abs)) !== document.getText()) {
+        throw new FileChangeError('refused', `The change to ${change.path} is in the editor but could not be saved to disk; save it there, or undo it.`);
+      }
     }
   }
 }

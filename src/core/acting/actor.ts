@@ -139,8 +139,16 @@ export class Actor {
       if (answer.decision === 'always') this.sessionEditsAuto = true;
     }
     const store = await this.options.checkpoints();
-    await this.applier.apply(change, { store, turnId: ctx.turnId });
-    this.recentWrites.set(path.resolve(change.abs), Date.now());
+    // Noted before the write: the editor reports the save while the write is still going on.
+    const key = path.resolve(change.abs);
+    this.recentWrites.set(key, Date.now());
+    try {
+      await this.applier.apply(change, { store, turnId: ctx.turnId });
+    } catch (err) {
+      this.recentWrites.delete(key);
+      throw err;
+    }
+    this.recentWrites.set(key, Date.now());
     const checkpoint = store.forTurn(ctx.turnId);
     const verb = change.kind === 'edit' ? 'Edited' : change.existed ? 'Overwrote' : 'Created';
     const replaced = change.kind === 'edit' && change.replacements > 1 ? `, ${change.replacements} replacements` : '';
