@@ -280,6 +280,7 @@ export class RecallIndex {
   private background: Promise<void> = Promise.resolve();
   private closed = false;
   private repairing = false;
+  private flushQueued = false;
 
   private constructor(
     readonly logFile: string,
@@ -458,7 +459,11 @@ export class RecallIndex {
   /** Writes the tail as a segment in the background (and merges), unless read-only. */
   scheduleFlush(): Promise<void> {
     if (this.readOnly) return Promise.resolve();
+    // One waiting flush takes whatever the tail holds when it starts: no need to queue another.
+    if (this.flushQueued) return this.background;
+    this.flushQueued = true;
     return this.enqueue(async () => {
+      this.flushQueued = false;
       if (this.tail.size > 0) await this.flushNow();
       await this.mergeSome();
     });
@@ -706,6 +711,7 @@ export class RecallIndex {
         total += merged.length;
       }
     }
+    if (parts.length === 1) return parts[0] instanceof Uint32Array ? parts[0] : Uint32Array.from(parts[0]!);
     const out = new Uint32Array(total);
     let at = 0;
     for (const p of parts) {

@@ -97,17 +97,46 @@ function validateStored(v: unknown): RecallRecord {
   return r as RecallRecord;
 }
 
-function contains(sorted: ArrayLike<number>, value: number): boolean {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sorted[mid]!;
-    if (v === value) return true;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
+/** Documents in both ascending lists; a short list probes the long one by galloping, similar lengths merge. */
+function intersectSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
+  if (a.length > b.length) [a, b] = [b, a];
+  const out = new Uint32Array(a.length);
+  let n = 0;
+  let j = 0;
+  if (a.length * 16 < b.length) {
+    for (let i = 0; i < a.length && j < b.length; i++) {
+      const v = a[i]!;
+      let step = 1;
+      let hi = j;
+      while (hi < b.length && b[hi]! < v) {
+        j = hi;
+        hi += step;
+        step *= 2;
+      }
+      let lo = j;
+      hi = Math.min(hi, b.length);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (b[mid]! < v) lo = mid + 1;
+        else hi = mid;
+      }
+      j = lo;
+      if (j < b.length && b[j] === v) out[n++] = v;
+    }
+  } else {
+    let i = 0;
+    while (i < a.length && j < b.length) {
+      const x = a[i]!;
+      const y = b[j]!;
+      if (x === y) {
+        out[n++] = x;
+        i++;
+        j++;
+      } else if (x < y) i++;
+      else j++;
+    }
   }
-  return false;
+  return out.subarray(0, n);
 }
 
 function hasConsecutive(seq: string[], parts: string[], prefixLast: boolean): boolean {
@@ -143,7 +172,7 @@ export class FileRecallStore implements RecallStore {
   /** Records read from the log lately, by document (the newest are asked for again and again). */
   private readonly cache = new Map<number, RecallRecord>();
   /** The last query's matches: conversation_search pages through one query many times. */
-  private lastHits: { key: string; hits: number[] } | null = null;
+  private lastHits: { key: string; hits: Uint32Array } | null = null;
 
   private constructor(
     private readonly log: AppendLog<RecallRecord>,
@@ -304,44 +333,44 @@ export class FileRecallStore implements RecallStore {
     return this.guarded(() => this.paged(this.hits(agent, query, terms), page, pageSize));
   }
 
-  /** Documents matching every term, newest first. */
-  private hits(agent: number, query: string, terms: QueryTerm[]): number[] {
+  /** Documents matching every term, oldest first (pages count from the end). */
+  private hits(agent: number, query: string, terms: QueryTerm[]): Uint32Array {
     const key = `${agent}\u0000${query}\u0000${this.index.totalDocs}\u0000${this.index.excluded.size}`;
     if (this.lastHits?.key === key) return this.lastHits.hits;
-    const candidateLists = terms.map((t) => this.candidatesOf(agent, t)).sort((x, y) => x.length - y.length);
-    const [smallest, ...others] = candidateLists;
+    const lists = terms.map((t) => this.candidatesOf(agent, t)).sort((x, y) => x.length - y.length);
+    let both = lists[0]!;
+    for (let i = 1; i < lists.length && both.length > 0; i++) both = intersectSorted(both, lists[i]!);
     const needsCheck = terms.filter((t) => t.kind === 'phrase' || t.parts.length > 1);
-    const hits: number[] = [];
-    for (let i = smallest!.length - 1; i >= 0; i--) {
-      const doc = smallest![i]!;
-      if (!others.every((l) => contains(l, doc))) continue;
-      if (needsCheck.length > 0) {
-        const record = this.recordOf(doc);
+    let hits = both;
+    if (needsCheck.length > 0) {
+      // Identifiers and phrases: the index narrows to records with every part; the text decides.
+      const kept = new Uint32Array(both.length);
+      let n = 0;
+      for (let i = 0; i < both.length; i++) {
+        const record = this.recordOf(both[i]!);
         // A candidate was indexed, so a tool result here is not one of the unsearched ones.
-        if (!record || !verify(searchableText(record, () => undefined), needsCheck)) continue;
+        if (record && verify(searchableText(record, () => undefined), needsCheck)) kept[n++] = both[i]!;
       }
-      hits.push(doc);
+      hits = kept.subarray(0, n);
     }
     this.lastHits = { key, hits };
     return hits;
   }
 
-  private candidatesOf(agent: number, term: QueryTerm): ArrayLike<number> {
+  private candidatesOf(agent: number, term: QueryTerm): Uint32Array {
     const tokens = term.kind === 'parts' ? term.parts : term.words;
-    let best: ArrayLike<number> | undefined;
-    const lists: ArrayLike<number>[] = [];
+    const lists: Uint32Array[] = [];
     tokens.forEach((tok, i) => {
       const isLast = i === tokens.length - 1;
       // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
       if (term.kind === 'phrase' && isLast && term.prefixLast && !allowPrefix(tok)) return;
-      const list = this.index.docsWith(agent, tok, isLast && term.prefixLast && allowPrefix(tok));
-      lists.push(list);
-      if (!best || list.length < best.length) best = list;
+      lists.push(this.index.docsWith(agent, tok, isLast && term.prefixLast && allowPrefix(tok)));
     });
-    if (!best) return this.index.lastDocsOf(agent, Infinity, Infinity);
-    if (lists.length === 1) return lists[0]!;
-    const b = best;
-    return Array.prototype.filter.call(b, (p: number) => lists.every((l) => l === b || contains(l, p))) as number[];
+    if (lists.length === 0) return Uint32Array.from(this.index.lastDocsOf(agent, Infinity, Infinity));
+    lists.sort((x, y) => x.length - y.length);
+    let out = lists[0]!;
+    for (let i = 1; i < lists.length && out.length > 0; i++) out = intersectSorted(out, lists[i]!);
+    return out;
   }
 
   searchDate(agentId: string, start: string, end: string, page: number, pageSize: number = SEARCH_PAGE_SIZE): RecallSearchResult {
@@ -436,10 +465,13 @@ export class FileRecallStore implements RecallStore {
     return out;
   }
 
-  private paged(hits: number[], page: number, pageSize: number): RecallSearchResult {
+  /** A page of hits held oldest first, returned newest first. */
+  private paged(hits: Uint32Array, page: number, pageSize: number): RecallSearchResult {
     const total = hits.length;
     const pageCount = Math.ceil(total / pageSize);
-    return { records: this.read(hits.slice(page * pageSize, (page + 1) * pageSize)), total, page, pageCount };
+    const docs: number[] = [];
+    for (let i = total - 1 - page * pageSize; i >= 0 && docs.length < pageSize; i--) docs.push(hits[i]!);
+    return { records: this.read(docs), total, page, pageCount };
   }
 
   private parseBound(value: string, which: 'start' | 'end'): number {

@@ -1,0 +1,263 @@
+/**
+ * Growth curves of recall memory (issue 20, item 4, recall half): builds recall at 10k, 100k,
+ * 300k and 1M messages and reports, at each size, open time, heap added by the open store,
+ * search p50/p95 (common and rare word, and the other query shapes), time from append to
+ * searchable, and the longest event-loop block — with a same-run baseline: a brute-force scan of
+ * the log (read, parse, test every record: the work the old whole-log-in-memory store did at
+ * every open, and what any search without an index costs).
+ *
+ *   npm run bench -- scale                      sizes up to MEMGPT_BENCH_SCALE (default 1000000)
+ *   MEMGPT_BENCH_SCALE=100000 npm run bench -- scale
+ *
+ * Targets at 1M: open <= 1 s, heap <= 250 MB, worst p50 <= 20 ms (TARGET … PASS|MISS lines).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { FileRecallStore, RECALL_LOG_FILE } from '../src/core/memory/recallStore';
+import type { RecallRecord } from '../src/core/interfaces/recallStore';
+import { AppendLog } from '../src/core/storage/appendLog';
+import { searchableText } from '../src/core/memory/recallText';
+import { syntheticConversation } from '../test/unit/memory/syntheticRecall';
+
+const SIZES = [10_000, 100_000, 300_000, 1_000_000];
+const CAP = Number(process.env.MEMGPT_BENCH_SCALE ?? 1_000_000);
+const AGENT = 'agent-1';
+const CHUNK = 50_000;
+const ROUNDS = 25;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+const mem = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+/**
+ * Runs `work` while a 1 ms timer watches the event loop; returns the longest gap between ticks.
+ * `skip` runs something whose blocking is the bench's own (making the corpus), not the store's.
+ */
+async function watchLoop<T>(work: (skip: <U>(f: () => U) => U) => Promise<T>): Promise<{ result: T; maxBlockMs: number }> {
+  let max = 0;
+  let last = performance.now();
+  let running = true;
+  const tick = (): void => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+    if (running) setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
+  const skip = <U>(f: () => U): U => {
+    const out = f();
+    last = performance.now();
+    return out;
+  };
+  const result = await work(skip);
+  running = false;
+  return { result, maxBlockMs: Math.max(max, performance.now() - last) };
+}
+
+/** Writes n synthetic messages through the store, in chunks so the corpus never sits in memory whole. */
+async function build(dir: string, n: number): Promise<{ ms: number; maxBlockMs: number; rare: string; identifier: string; phrase: string }> {
+  const store = await FileRecallStore.open(dir);
+  const t = performance.now();
+  let plants = { rareWord: '', identifier: '', phrase: '' };
+  const { maxBlockMs } = await watchLoop(async (skip) => {
+    for (let done = 0, chunk = 0; done < n; done += CHUNK, chunk++) {
+      const k = Math.min(CHUNK, n - done);
+      const { records, plants: p } = skip(() => syntheticConversation(k, AGENT, 42 + chunk));
+      plants = p;
+      // Later chunks continue the clock (the generator starts each at the same day).
+      const shift = chunk * CHUNK * 37_000;
+      skip(() => {
+        for (const r of records) r.time = new Date(Date.parse(r.time) + shift).toISOString();
+      });
+      for (let i = 0; i < records.length; i += 2000) await store.append(records.slice(i, i + 2000));
+    }
+    await store.close();
+  });
+  return { ms: performance.now() - t, maxBlockMs, rare: plants.rareWord, identifier: plants.identifier, phrase: plants.phrase };
+}
+
+/** The baseline: one pass over the log, parsing every record and testing each query's words. */
+async function bruteForce(dir: string, queries: string[]): Promise<{ ms: number; hits: number[] }> {
+  const words = queries.map((q) => q.toLowerCase().replace(/"/g, '').split(/\s+/).filter(Boolean));
+  const hits = queries.map(() => 0);
+  const names = new Map<string, string>();
+  const t = performance.now();
+  const { log } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE), {
+    readOnly: true,
+    onEntry: (r) => {
+      if (r.message.role === 'assistant') for (const c of r.message.tool_calls ?? []) names.set(c.id, c.function.name);
+      const text = searchableText(r, (id) => names.get(id)).toLowerCase();
+      words.forEach((ws, i) => {
+        if (ws.every((w) => text.includes(w))) hits[i]!++;
+      });
+    },
+  });
+  await log.close();
+  return { ms: performance.now() - t, hits };
+}
+
+interface Row {
+  n: number;
+  buildMs: number;
+  buildBlockMs: number;
+  logMb: number;
+  indexMb: number;
+  openMs: number;
+  firstSearchMs: number;
+  heapMb: number;
+  rssMb: number;
+  shapes: { shape: string; query: string; hits: number; p50: number; p95: number }[];
+  appendToSearchableP50: number;
+  appendToSearchableP95: number;
+  liveBlockMs: number;
+  baselineMs: number;
+  baselineHits: number[];
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  const { readdirSync } = require('node:fs') as typeof import('node:fs');
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, f.name);
+    total += f.isDirectory() ? dirSize(p) : statSync(p).size;
+  }
+  return total;
+}
+
+async function measure(n: number): Promise<Row> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'recall-scale-'));
+  try {
+    const built = await build(dir, n);
+    const logMb = statSync(path.join(dir, RECALL_LOG_FILE)).size / 1e6;
+    const indexMb = dirSize(path.join(dir, 'recall-index')) / 1e6;
+    gc();
+    gc();
+    const before = mem();
+    const rssBefore = process.memoryUsage().rss;
+    const tOpen = performance.now();
+    const { result: store, maxBlockMs: openBlock } = await watchLoop(() => FileRecallStore.open(dir));
+    const openMs = performance.now() - tOpen;
+    const tFirst = performance.now();
+    store.search(AGENT, 'timeout', 0);
+    const firstSearchMs = performance.now() - tFirst;
+
+    const queries = [
+      { shape: 'common word', query: 'file' },
+      { shape: 'rare word', query: built.rare },
+      { shape: 'identifier', query: built.identifier },
+      { shape: 'two words', query: 'cache timeout' },
+      { shape: 'phrase', query: `"${built.phrase}"` },
+    ];
+    const times = queries.map(() => [] as number[]);
+    // Queries take turns, so no answer comes from the store's one-query cache.
+    for (let r = 0; r < ROUNDS; r++) {
+      queries.forEach((q, i) => {
+        const s = performance.now();
+        store.search(AGENT, q.query, r % 3);
+        times[i]!.push(performance.now() - s);
+      });
+    }
+    const shapes = queries.map((q, i) => {
+      const t = times[i]!.sort((a, b) => a - b);
+      return { shape: q.shape, query: q.query, hits: store.search(AGENT, q.query, 0).total, p50: pct(t, 0.5), p95: pct(t, 0.95) };
+    });
+    gc();
+    gc();
+    const heapMb = (mem() - before) / 1e6;
+    const rssMb = (process.memoryUsage().rss - rssBefore) / 1e6;
+
+    // Append to searchable: one message with a fresh word, then the search that finds it.
+    const lat: number[] = [];
+    const { maxBlockMs: liveBlock } = await watchLoop(async () => {
+      for (let i = 0; i < 400; i++) {
+        const word = `fresh${i}x${n}`;
+        const s = performance.now();
+        // Ten messages per turn, as a busy agent writes them; the last holds the word.
+        const batch = Array.from({ length: 10 }, (_, k) => ({
+          agentId: AGENT,
+          time: new Date().toISOString(),
+          kind: 'user' as const,
+          message: { role: 'user' as const, content: k === 9 ? `now ${word} please` : `filler message ${i} ${k} about the cache` },
+        }));
+        await store.append(batch);
+        if (store.search(AGENT, word, 0).total !== 1) throw new Error(`${word} not searchable after append`);
+        if (i % 10 === 0) lat.push(performance.now() - s);
+      }
+      await store.whenIndexed();
+    });
+    lat.sort((a, b) => a - b);
+    await store.close();
+
+    const base = await bruteForce(dir, [queries[0]!.query, queries[1]!.query]);
+    return {
+      n,
+      buildMs: built.ms,
+      buildBlockMs: built.maxBlockMs,
+      logMb,
+      indexMb,
+      openMs,
+      firstSearchMs,
+      heapMb,
+      rssMb,
+      shapes,
+      appendToSearchableP50: pct(lat, 0.5),
+      appendToSearchableP95: pct(lat, 0.95),
+      liveBlockMs: Math.max(liveBlock, openBlock),
+      baselineMs: base.ms,
+      baselineHits: base.hits,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = SIZES.filter((n) => n <= CAP);
+  console.log(`recall at ${sizes.map((n) => n.toLocaleString()).join(', ')} messages (MEMGPT_BENCH_SCALE=${CAP.toLocaleString()})`);
+  const rows: Row[] = [];
+  for (const n of sizes) {
+    const r = await measure(n);
+    rows.push(r);
+    console.log(`\n--- ${n.toLocaleString()} messages: log ${r.logMb.toFixed(0)} MB, index ${r.indexMb.toFixed(0)} MB, built in ${(r.buildMs / 1000).toFixed(1)} s (bulk appends of 2000; longest loop block ${r.buildBlockMs.toFixed(0)} ms)`);
+    console.log(`open ${r.openMs.toFixed(0)} ms; first search right after open ${r.firstSearchMs.toFixed(1)} ms; heap added ${r.heapMb.toFixed(0)} MB (heap + array buffers; rss ${r.rssMb.toFixed(0)} MB)`);
+    console.log(`append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block (open + 4000 live appends with flushes and merges) ${r.liveBlockMs.toFixed(0)} ms`);
+    console.log('query shape   query                       hits      p50 ms   p95 ms   brute-force scan ms   speed-up');
+    for (const s of r.shapes) {
+      const baseIdx = s.shape === 'common word' ? 0 : s.shape === 'rare word' ? 1 : -1;
+      const base = baseIdx >= 0 ? `${r.baselineMs.toFixed(0).padStart(10)} (${r.baselineHits[baseIdx]} hits)` : ''.padStart(10);
+      console.log(
+        `${s.shape.padEnd(13)} ${s.query.slice(0, 26).padEnd(27)} ${String(s.hits).padStart(7)} ${s.p50.toFixed(2).padStart(9)} ${s.p95.toFixed(2).padStart(8)}   ${base.padEnd(22)} ${(r.baselineMs / s.p50).toFixed(0).padStart(7)}x`,
+      );
+    }
+    console.log(`baseline: one brute-force pass over the log (read + parse + test, what the old store did at every open) ${r.baselineMs.toFixed(0)} ms`);
+  }
+
+  console.log('\n   messages   open ms   heap MB   worst p50 ms   common p50/p95   rare p50/p95   append→searchable p50   loop block ms   brute-force ms');
+  for (const r of rows) {
+    const c = r.shapes.find((s) => s.shape === 'common word')!;
+    const rare = r.shapes.find((s) => s.shape === 'rare word')!;
+    const worst = Math.max(...r.shapes.map((s) => s.p50));
+    console.log(
+      `${r.n.toLocaleString().padStart(11)} ${r.openMs.toFixed(0).padStart(9)} ${r.heapMb.toFixed(0).padStart(9)} ${worst.toFixed(2).padStart(14)} ${`${c.p50.toFixed(1)}/${c.p95.toFixed(1)}`.padStart(16)} ${`${rare.p50.toFixed(2)}/${rare.p95.toFixed(2)}`.padStart(14)} ${r.appendToSearchableP50.toFixed(1).padStart(23)} ${Math.max(r.liveBlockMs, r.buildBlockMs).toFixed(0).padStart(15)} ${r.baselineMs.toFixed(0).padStart(16)}`,
+    );
+  }
+  const top = rows[rows.length - 1]!;
+  const at = top.n === 1_000_000 ? 'at 1M' : `at ${top.n.toLocaleString()} (1M not run: MEMGPT_BENCH_SCALE=${CAP}; the targets are for 1M)`;
+  const worst = Math.max(...top.shapes.map((s) => s.p50));
+  const line = (name: string, value: number, limit: number, unit: string): void =>
+    console.log(`TARGET recall ${name} ${at}: ${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit} (<= ${limit} ${unit}) ${value <= limit && top.n === 1_000_000 ? 'PASS' : 'MISS'}`);
+  line('open', top.openMs, 1000, 'ms');
+  line('heap added', top.heapMb, 250, 'MB');
+  line('worst search p50', worst, 20, 'ms');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
