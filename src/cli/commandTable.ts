@@ -92,7 +92,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'mcp',
     positionals: ['folder'],
     options: [...COMMON],
-    summary: 'Serve this folder\'s memory over MCP on stdin/stdout (archival search, conversation search, core memory, remember a note) for Claude Code, Cursor, Copilot.',
+    summary: 'Serve this folder\'s memory over MCP on stdin/stdout (archival search, find symbol, conversation search, core memory, remember a note) for Claude Code, Cursor, Copilot.',
   },
 ];
 

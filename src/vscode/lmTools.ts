@@ -29,6 +29,8 @@ function invocationMessage(tool: MemoryToolDefinition, input: ToolInput): string
   switch (tool.name) {
     case 'archival_memory_search':
       return `Searching MemGPT archival memory for "${quoted(input.query, 80)}"`;
+    case 'find_symbol':
+      return `Finding ${quoted(input.name, 80)} in the MemGPT index`;
     case 'conversation_search':
       return `Searching past MemGPT conversations for "${quoted(input.query, 80)}"`;
     case 'core_memory_read':

@@ -34,6 +34,7 @@ function perCallPort(ctx: CommandContext, folder: string): MemoryToolsPort {
   };
   return {
     searchArchival: (query, options) => withMemory(false, (p) => p.searchArchival(query, options)),
+    findSymbol: (name) => withMemory(false, (p) => p.findSymbol(name)),
     searchConversation: (query, page, pageSize) => withMemory(false, (p) => p.searchConversation(query, page, pageSize)),
     coreMemory: () => withMemory(false, (p) => p.coreMemory()),
     rememberNote: (text) => withMemory(true, (p) => p.rememberNote(text)),

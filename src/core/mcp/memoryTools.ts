@@ -8,8 +8,9 @@
 import type { ToolSchema } from '../interfaces/chatModel';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallSearchResult } from '../interfaces/recallStore';
+import type { FindSymbolResult } from '../interfaces/symbols';
 import type { CoreMemoryBlockView } from '../runtime/runtimePort';
-import { archivalHitText, recallRecordText } from '../functions/functionSet';
+import { archivalHitText, recallRecordText, symbolDefinitionText } from '../functions/functionSet';
 import { clipItem, pageHeader, pageOutOfRange } from '../functions/results';
 import { validateArguments } from '../functions/validation';
 import { messageText } from '../functions/messageText';
@@ -22,7 +23,7 @@ import {
   SEARCH_PAGE_SIZE,
 } from '../limits';
 
-export type MemoryToolName = 'archival_memory_search' | 'conversation_search' | 'core_memory_read' | 'archival_memory_insert';
+export type MemoryToolName = 'archival_memory_search' | 'find_symbol' | 'conversation_search' | 'core_memory_read' | 'archival_memory_insert';
 
 export interface MemoryToolDefinition {
   /** The MCP tool name (MCP clients add the server's name in front, e.g. `mcp__memgpt__conversation_search`). */
@@ -46,6 +47,8 @@ export interface MemoryToolDefinition {
 export interface MemoryToolsPort {
   /** Hybrid archival search, the same as `memgpt search` and the chat's archival_memory_search. */
   searchArchival(query: string, options: { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string; signal?: AbortSignal }): Promise<ArchivalHit[]>;
+  /** Definitions of a code symbol in the indexed workspace, then its uses (the agent's find_symbol). */
+  findSymbol(name: string): Promise<FindSymbolResult>;
   /** The active agent's recall search (newest first); null when the workspace has no agent yet. */
   searchConversation(query: string, page: number, pageSize: number): Promise<RecallSearchResult | null>;
   /** The active agent's core memory blocks; null when the workspace has no agent yet. */
@@ -104,6 +107,24 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
         path: { type: 'string', description: 'Only hits whose workspace-relative path matches this glob, e.g. "src/**/*.ts".' },
       },
       required: ['query'],
+      additionalProperties: false,
+    },
+    writes: false,
+  },
+  {
+    name: 'find_symbol',
+    lmToolName: 'memgpt_find_symbol',
+    referenceName: 'memgptSymbol',
+    title: 'Find a symbol in the MemGPT index',
+    description:
+      'Where a function, class, method or type of this workspace is defined (path:line, kind, enclosing scope, signature, doc comment), then where it is used, from the MemGPT index of the workspace. Name it as in the code: `LruCache` or `LruCache.get`.',
+    userDescription: 'Find where a function, class or type is defined and used, from the MemGPT index.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', description: 'The identifier, e.g. parseConfig or Server.listen.' },
+      },
+      required: ['name'],
       additionalProperties: false,
     },
     writes: false,
@@ -198,7 +219,8 @@ export function checkMemoryToolArguments(tool: MemoryToolDefinition, raw: unknow
 
 function requiredText(tool: MemoryToolName, key: string, value: unknown, max: number): string {
   const text = typeof value === 'string' ? value.trim() : '';
-  if (text === '') throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool}: "${key}" is empty. Give the ${key === 'content' ? 'text to remember' : 'words to search for'}.`);
+  const wanted = key === 'content' ? 'text to remember' : key === 'name' ? 'identifier, e.g. parseConfig or Server.listen' : 'words to search for';
+  if (text === '') throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool}: "${key}" is empty. Give the ${wanted}.`);
   if (text.length > max) {
     throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool}: "${key}" has ${text.length} characters, more than ${max}. ${key === 'content' ? 'Split the note into several.' : 'Use a shorter query.'}`);
   }
@@ -252,6 +274,20 @@ async function run(port: MemoryToolsPort, name: MemoryToolName, args: Record<str
       if (hits.length === 0) return { text: `No results for "${q}" in archival memory.`, structured };
       const items = hits.map((h, i) => `${i + 1}. (score ${h.score.toFixed(4)}) ${archivalHitText(h)}`);
       return { text: itemsWithin(`${hits.length} results for "${q}", best first:`, items), structured };
+    }
+    case 'find_symbol': {
+      const symbol = requiredText(name, 'name', args.name, MEMORY_TOOL_QUERY_MAX_CHARS);
+      const r = await port.findSymbol(symbol);
+      const structured = { name: symbol, definitions: r.definitions, references: r.references, moreReferences: r.moreReferences };
+      if (r.definitions.length === 0 && r.references.length === 0) {
+        return { text: `No definition or use of ${symbol} is indexed. Check the spelling, try the bare name without its container, or use archival_memory_search.`, structured };
+      }
+      const items = [
+        ...(r.definitions.length > 0 ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)] : [`No definition of ${symbol} is indexed (it may come from a dependency).`]),
+        ...(r.references.length > 0 ? ['References:', ...r.references.map((u) => `- ${u.path}:${u.line}`)] : []),
+        ...(r.moreReferences > 0 ? [`[${r.moreReferences} more references not listed.]`] : []),
+      ];
+      return { text: itemsWithin(`${symbol}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`, items), structured };
     }
     case 'conversation_search': {
       const q = requiredText(name, 'query', args.query, MEMORY_TOOL_QUERY_MAX_CHARS);

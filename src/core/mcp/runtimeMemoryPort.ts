@@ -9,6 +9,7 @@ import { MemoryToolError, type MemoryToolsPort } from './memoryTools';
 export function runtimeMemoryPort(runtime: WorkspaceRuntime): MemoryToolsPort {
   return {
     searchArchival: (query, options) => runtime.searchArchival(query, options),
+    findSymbol: async (name) => runtime.symbols.find(name),
     async searchConversation(query, page, pageSize) {
       const agentId = await runtime.storage.agents.activeAgentId();
       if (!agentId) return null;

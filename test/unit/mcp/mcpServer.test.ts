@@ -94,11 +94,11 @@ async function expectMcpError(promise: Promise<unknown>, pattern: RegExp): Promi
   });
 }
 
-test('mcp: lists the four memory tools with JSON-schema input, read tools marked read-only', async () => {
+test('mcp: lists the five memory tools with JSON-schema input, read tools marked read-only', async () => {
   const c = await connect();
   try {
     const { tools } = await c.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name), ['archival_memory_search', 'conversation_search', 'core_memory_read', 'archival_memory_insert']);
+    assert.deepEqual(tools.map((t) => t.name), ['archival_memory_search', 'find_symbol', 'conversation_search', 'core_memory_read', 'archival_memory_insert']);
     for (const tool of tools) {
       const def = MEMORY_TOOLS.find((d) => d.name === tool.name)!;
       assert.equal(tool.inputSchema.type, 'object');
@@ -138,6 +138,11 @@ test('mcp: each tool answers on a prepared memory; read tools write nothing; sea
     assert.deepEqual(memoryHits.map((h) => [h.id, h.source]), [[noteId, 'memory']]);
     const globbed = await call(c.client, 'archival_memory_search', { query: 'reduce', path: 'src/shipping*' });
     assert.deepEqual([...new Set((globbed.structuredContent as { results: { path: string }[] }).results.map((r) => r.path))], ['src/shipping.ts']);
+
+    const symbol = await call(c.client, 'find_symbol', { name: 'computeInvoiceTotal' });
+    assert.ok(!symbol.isError, text(symbol));
+    assert.match(text(symbol), /Definitions:\n- src\/billing\.ts:1 function computeInvoiceTotal/);
+    assert.deepEqual((symbol.structuredContent as { definitions: { path: string }[] }).definitions.map((d) => d.path), ['src/billing.ts']);
 
     const recall = await call(c.client, 'conversation_search', { query: 'purple elephant' });
     assert.ok(!recall.isError, text(recall));

@@ -26,6 +26,7 @@ function port(overrides: Partial<MemoryToolsPort> = {}): MemoryToolsPort & { not
   return {
     notes,
     searchArchival: async () => [],
+    findSymbol: async () => ({ definitions: [], references: [], moreReferences: 0 }),
     searchConversation: async () => ({ records: [], total: 0, page: 0, pageCount: 0 }),
     coreMemory: async () => ({ agent: { id: 'a1', name: 'Agent' }, blocks: [{ label: 'human', value: 'Prefers tabs.', limit: 2000 }] }),
     rememberNote: async (text) => (notes.push(text), `m${notes.length}`),
@@ -75,6 +76,21 @@ test('mcp tools: search results are cut to the budget with a note, and carry the
   const structured = result.structured as { results: { id: string; text: string }[] };
   assert.equal(structured.results.length, 10);
   assert.equal(structured.results[9]!.text.length, 5000, 'the JSON keeps every character');
+});
+
+test('mcp tools: find_symbol lists definitions, then uses, and says when nothing is indexed', async () => {
+  const found = port({
+    findSymbol: async (name) => ({
+      definitions: [{ name, kind: 'function', path: 'src/billing.ts', line: 3, startLine: 1, endLine: 9, container: '', signature: 'export function total(lines: number[]): number', doc: 'Sums the lines.' }],
+      references: [{ name, path: 'src/app.ts', line: 12 }],
+      moreReferences: 4,
+    }),
+  });
+  const text = (await callMemoryTool(found, 'find_symbol', { name: 'total' })).text;
+  assert.match(text, /^total: 1 definition\(s\), 5 reference\(s\)\.\nDefinitions:\n- src\/billing\.ts:3 function total: export function total/);
+  assert.match(text, /References:\n- src\/app\.ts:12\n\[4 more references not listed\.\]/);
+  assert.match((await callMemoryTool(port(), 'find_symbol', { name: 'nothing' })).text, /No definition or use of nothing is indexed/);
+  await rejectsWith(callMemoryTool(port(), 'find_symbol', { name: ' ' }), 'invalid_arguments', /"name" is empty\. Give the identifier/);
 });
 
 test('mcp tools: no agent yet reads as an explanation, not an error; remembering passes the note and its failure', async () => {
