@@ -229,6 +229,8 @@ export const RECALL_DICT_BLOCK_TERMS = 64;
 export const RECALL_CALL_NAMES_KEPT = 2048;
 /** Recall: records read from the log kept decoded (the newest messages are asked for again and again). */
 export const RECALL_RECORD_CACHE = 512;
+/** Recall phrase search: a word whose postings are this many times longer than the candidates so far is not read (the text check decides anyway). */
+export const RECALL_NARROW_RATIO = 16;
 
 // --- Agent loop, context window and functions (AGENT engineer) ---
 /** Windows this small get the short system instructions and short function descriptions. */

@@ -5,8 +5,8 @@ import type { RecallRecord } from '../interfaces/recallStore';
 import { AppendLog } from '../storage/appendLog';
 import { atomicWriteJson } from '../storage/atomicFile';
 import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_SEGMENT_MAX_DOCS } from '../limits';
-import { forEachIndexToken, searchableText } from './recallText';
-import { RecallIndexDamagedError, SegmentReader, Slicer, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
+import { forEachIndexToken, partSequence, searchableText } from './recallText';
+import { RecallIndexDamagedError, runKey, SegmentReader, Slicer, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
 
 /**
  * The recall index on disk, beside the log (`recall-index/`): what lets recall open in constant
@@ -105,8 +105,7 @@ export class MemSegment {
     let docs = this.agentDocs.get(row.agent);
     if (!docs) this.agentDocs.set(row.agent, (docs = []));
     docs.push(doc);
-    forEachIndexToken(text, (token) => {
-      const key = termKey(row.agent, token);
+    const post = (key: string): void => {
       let list = this.postings.get(key);
       if (!list) {
         list = [];
@@ -115,7 +114,13 @@ export class MemSegment {
         this.vocabSorted = false;
       }
       if (list[list.length - 1] !== doc) list.push(doc);
-    });
+    };
+    forEachIndexToken(text, (token) => post(termKey(row.agent, token)));
+    const seq = partSequence(text);
+    for (let i = 0; i + 1 < seq.length; i++) {
+      post(runKey(row.agent, [seq[i]!, seq[i + 1]!]));
+      if (i + 2 < seq.length) post(runKey(row.agent, [seq[i]!, seq[i + 1]!, seq[i + 2]!]));
+    }
     return doc;
   }
 
@@ -687,7 +692,26 @@ export class RecallIndex {
    * ascending. Segments cover ascending ranges, so their answers concatenate in order.
    */
   docsWith(agent: number, token: string, prefix: boolean): Uint32Array {
+    return this.docsWithKey(termKey(agent, token), prefix);
+  }
+
+  /** Documents of `agent` where these 2 or 3 parts follow each other (the last a prefix with `prefix`). */
+  docsWithRun(agent: number, parts: readonly string[], prefix: boolean): Uint32Array {
+    return this.docsWithKey(runKey(agent, parts), prefix);
+  }
+
+  /** An upper bound of docsWith(...).length, from the dictionaries alone (no postings read). */
+  countWith(agent: number, token: string, prefix: boolean): number {
     const key = termKey(agent, token);
+    let n = 0;
+    for (const src of this.sources()) {
+      if (src instanceof SegmentReader) n += src.count(key, prefix);
+      else for (const l of prefix ? src.prefix(key) : [src.lookup(key) ?? []]) n += l.length;
+    }
+    return n;
+  }
+
+  private docsWithKey(key: string, prefix: boolean): Uint32Array {
     const parts: ArrayLike<number>[] = [];
     let total = 0;
     for (const src of this.sources()) {

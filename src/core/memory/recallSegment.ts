@@ -57,6 +57,15 @@ export function termKey(agent: number, token: string): string {
   return `${agent.toString(36)}\u0001${token}`;
 }
 
+/**
+ * The key of 2 or 3 consecutive word parts (`parse config`, `parse widget manifest`): an
+ * identifier of up to three parts is answered from these keys alone, without reading records.
+ * Each length has its own namespace, so a prefix lookup never runs into longer runs or tokens.
+ */
+export function runKey(agent: number, parts: readonly string[]): string {
+  return `${agent.toString(36)}${parts.length === 2 ? '\u0003' : '\u0004'}${parts.join('\u0002')}`;
+}
+
 // --- varints -----------------------------------------------------------------------------
 
 export class ByteWriter {
@@ -358,6 +367,19 @@ export class SegmentReader {
 
   private postings(e: DictEntry): Uint32Array {
     return readDeltas(this.read(e.at, e.len), 0, e.len, e.count, this.file, this.header.docEnd);
+  }
+
+  /** How many documents hold `key` (with `prefix`: the sum over the keys it starts; an upper bound of their union). */
+  count(key: string, prefix: boolean): number {
+    let n = 0;
+    scan: for (let b = Math.max(0, this.blockFor(key)); b < this.blockKeys.length; b++) {
+      for (const e of this.block(b)) {
+        if (e.key < key) continue;
+        if (prefix ? !e.key.startsWith(key) : e.key !== key) break scan;
+        n += e.count;
+      }
+    }
+    return n;
   }
 
   /** Documents holding exactly `key`. */

@@ -4,7 +4,7 @@ import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
 import { AppendLog, decodeLogLine, encodeLogLine, ReadOnlyLogError, type AppendLogOpenReport } from '../storage/appendLog';
 import type { NoticeBoard } from '../storage/notices';
-import { RECALL_MAX_PAGE_SIZE, RECALL_RECORD_CACHE, RECALL_TAIL_FLUSH_DOCS, SEARCH_PAGE_SIZE } from '../limits';
+import { RECALL_MAX_PAGE_SIZE, RECALL_NARROW_RATIO, RECALL_RECORD_CACHE, RECALL_TAIL_FLUSH_DOCS, SEARCH_PAGE_SIZE } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
 import { RecallIndexDamagedError } from './recallSegment';
 import {
@@ -95,6 +95,18 @@ function validateStored(v: unknown): RecallRecord {
     throw new Error('not a recall record');
   }
   return r as RecallRecord;
+}
+
+/** Terms the index cannot answer exactly: phrases (spacing and punctuation) and identifiers of 4+ parts. */
+function needsText(t: QueryTerm): boolean {
+  return t.kind === 'phrase' || t.parts.length > 3;
+}
+
+function intersectAll(lists: Uint32Array[]): Uint32Array {
+  lists.sort((x, y) => x.length - y.length);
+  let out = lists[0] ?? new Uint32Array(0);
+  for (let i = 1; i < lists.length && out.length > 0; i++) out = intersectSorted(out, lists[i]!);
+  return out;
 }
 
 /** Documents in both ascending lists; a short list probes the long one by galloping, similar lengths merge. */
@@ -340,7 +352,7 @@ export class FileRecallStore implements RecallStore {
     const lists = terms.map((t) => this.candidatesOf(agent, t)).sort((x, y) => x.length - y.length);
     let both = lists[0]!;
     for (let i = 1; i < lists.length && both.length > 0; i++) both = intersectSorted(both, lists[i]!);
-    const needsCheck = terms.filter((t) => t.kind === 'phrase' || t.parts.length > 1);
+    const needsCheck = terms.filter(needsText);
     let hits = both;
     if (needsCheck.length > 0) {
       // Identifiers and phrases: the index narrows to records with every part; the text decides.
@@ -357,19 +369,44 @@ export class FileRecallStore implements RecallStore {
     return hits;
   }
 
+  /**
+   * Documents that may match a term: exactly the matches for a word or an identifier of up to
+   * three parts (runs of parts are indexed); a superset for phrases and longer identifiers,
+   * which the text then decides (see needsText).
+   */
   private candidatesOf(agent: number, term: QueryTerm): Uint32Array {
-    const tokens = term.kind === 'parts' ? term.parts : term.words;
-    const lists: Uint32Array[] = [];
-    tokens.forEach((tok, i) => {
-      const isLast = i === tokens.length - 1;
+    if (term.kind === 'parts' && !needsText(term)) {
+      const last = term.parts[term.parts.length - 1]!;
+      const prefix = term.prefixLast && allowPrefix(last);
+      if (term.parts.length === 1) return this.index.docsWith(agent, last, prefix);
+      return this.index.docsWithRun(agent, term.parts, prefix);
+    }
+    if (term.kind === 'parts') {
+      // Four or more parts: every window of three, the last window's last part a prefix.
+      const lists: Uint32Array[] = [];
+      for (let i = 0; i + 3 <= term.parts.length; i++) {
+        const last = i + 3 === term.parts.length;
+        lists.push(this.index.docsWithRun(agent, term.parts.slice(i, i + 3), last && term.prefixLast && allowPrefix(term.parts[i + 2]!)));
+      }
+      return intersectAll(lists);
+    }
+    // A phrase: its words narrow, the text decides; so only the rarer words are worth reading
+    // (a list much longer than the candidates so far costs more to read than it removes).
+    const words: { tok: string; prefix: boolean; count: number }[] = [];
+    term.words.forEach((tok, i) => {
+      const isLast = i === term.words.length - 1;
       // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
-      if (term.kind === 'phrase' && isLast && term.prefixLast && !allowPrefix(tok)) return;
-      lists.push(this.index.docsWith(agent, tok, isLast && term.prefixLast && allowPrefix(tok)));
+      if (isLast && term.prefixLast && !allowPrefix(tok)) return;
+      const prefix = isLast && term.prefixLast && allowPrefix(tok);
+      words.push({ tok, prefix, count: this.index.countWith(agent, tok, prefix) });
     });
-    if (lists.length === 0) return Uint32Array.from(this.index.lastDocsOf(agent, Infinity, Infinity));
-    lists.sort((x, y) => x.length - y.length);
-    let out = lists[0]!;
-    for (let i = 1; i < lists.length && out.length > 0; i++) out = intersectSorted(out, lists[i]!);
+    if (words.length === 0) return Uint32Array.from(this.index.lastDocsOf(agent, Infinity, Infinity));
+    words.sort((x, y) => x.count - y.count);
+    let out = this.index.docsWith(agent, words[0]!.tok, words[0]!.prefix);
+    for (const w of words.slice(1)) {
+      if (out.length === 0 || w.count > out.length * RECALL_NARROW_RATIO) break;
+      out = intersectSorted(out, this.index.docsWith(agent, w.tok, w.prefix));
+    }
     return out;
   }
 

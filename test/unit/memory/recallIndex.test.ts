@@ -33,7 +33,7 @@ async function open(dir: string, options?: Parameters<typeof FileRecallStore.ope
 // --- a randomized corpus and an independent brute-force reference ---------------------------
 
 const VOCAB = 'alpha beta gamma delta epsilon cache timeout config configuration settings panel open the of to server'.split(' ');
-const IDENTS = ['parseConfig', 'parse_config', 'ParseConfig', 'loadUser', 'load_user', 'HTTPServer2', 'parse config'];
+const IDENTS = ['parseConfig', 'parse_config', 'ParseConfig', 'loadUser', 'load_user', 'HTTPServer2', 'parse config', 'parseConfigLoadUser', 'parse config load users'];
 
 function corpus(n: number, seed: number): NewRecallRecord[] {
   const rnd = prng(seed);
@@ -100,7 +100,7 @@ async function bruteForce(dir: string): Promise<{ records: RecallRecord[]; text:
   return { records: entries, text };
 }
 
-const QUERIES = ['alpha', 'con', 'config', 'parseConfig', 'parse_config', 'cache timeout', 'load', 'http server', '"open the settings panel"', '"settings pa"', 'the', 'zzz', 'server2'];
+const QUERIES = ['alpha', 'con', 'config', 'parseConfig', 'parse_config', 'parseConf', 'cache timeout', 'load', 'http server', 'httpServer', '"open the settings panel"', '"settings pa"', '"the"', 'the', 'zzz', 'server2', 'parse_config_load_user', 'ConfigLoadUs', 'parseConfigLoadUser gamma'];
 
 function expectedSearch(ref: { records: RecallRecord[]; text: Map<string, string> }, agentId: string, q: string): string[] {
   const phrases = [...q.matchAll(/"([^"]*)"/g)].map((m) => m[1]!.toLowerCase().replace(/\s+/g, ' ').trim());
