@@ -70,7 +70,7 @@ export function teamErrorFrom(err: unknown, connection: TeamConnection): TeamSto
   if (UNREACHABLE_CODES.has(code) || /timeout|timed out|terminated|ended unexpectedly|Connection terminated/i.test(raw)) {
     return new TeamStoreError(
       'unreachable',
-      `The shared index at ${connection.display} could not be reached (${raw}). Check that the server is up and reachable from here; search uses the local index meanwhile.`,
+      `The shared index at ${connection.display} could not be reached (${raw}). Check that the server is up and reachable from here (host, port, firewall, VPN).`,
     );
   }
   return new TeamStoreError('server_error', `The shared index at ${connection.display} refused the request${code ? ` (${code})` : ''}: ${raw}`);

@@ -120,8 +120,7 @@ export class OverlayArchivalStore implements ArchivalStore {
     const k = SEARCH_CANDIDATES_PER_RETRIEVER;
     const published = await this.filesOf(shared);
     // Local files that differ from the publish win; published files not here are hidden.
-    const localHash = new Map<string, string>();
-    for (const p of local.indexedPaths()) localHash.set(p, local.fileHashOf(p) ?? '');
+    const localHash = this.localFileHashes();
     const localWins = new Set<string>();
     for (const [p, h] of localHash) if (published.get(p) !== h) localWins.add(p);
     // Once the workspace is indexed here, a published file the index lacks is deleted (or excluded) here.
@@ -161,6 +160,24 @@ export class OverlayArchivalStore implements ArchivalStore {
     const lexical = mergeRanked(remote.lexical, localLexical, k, true);
     const vector = mergeRanked(remote.vector, localVector, k, false);
     return pageOfHits(rrfFuse([lexical, vector]), options);
+  }
+
+  /** Content hash of every workspace file in the local index, in one pass over its paths (runs per search). */
+  private localFileHashes(): Map<string, string> {
+    const store = this.options.local.store;
+    const out = new Map<string, string>();
+    for (const p of store.paths()) {
+      for (const id of store.idsOfPath(p)) {
+        const ref = store.get(id);
+        if (!ref) continue;
+        const r = store.record(ref);
+        if (r.source === 'workspace') {
+          out.set(p, r.fileHash);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   private async filesOf(shared: PgArchivalStore): Promise<Map<string, string>> {

@@ -146,12 +146,16 @@ export class PgArchivalStore implements ArchivalStore {
           [tsq, exclude, limit],
         )
       : [];
+    // No WHERE here: a filter next to ORDER BY <=> can make the planner scan the whole table
+    // instead of walking the HNSW graph; excluded paths are dropped from an over-fetched list.
+    const excluded = new Set(exclude);
     const vector = q.vector
-      ? await this.run<ChunkRow>(
-          `SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table}
-           WHERE NOT (path = ANY($2::text[])) ORDER BY embedding <=> $1::vector LIMIT $3`,
-          [await vectorLiteral(q.vector), exclude, limit],
-        )
+      ? (
+          await this.run<ChunkRow>(`SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table} ORDER BY embedding <=> $1::vector LIMIT $2`, [
+            await vectorLiteral(q.vector),
+            limit + (excluded.size > 0 ? q.k : 0),
+          ])
+        ).filter((r) => !excluded.has(r.path))
       : [];
     const toCandidates = (rows: ChunkRow[]): Candidate[] =>
       rows
