@@ -115,9 +115,8 @@ export class PgArchivalStore implements ArchivalStore {
     try {
       await checkSchema(client, connection.display);
       const publish = await findPublish(client, connection, options.repoId, options.commit, embedder);
-      // pgvector ≥ 0.8 keeps scanning the graph when a filter drops neighbours; older servers ignore it.
+      // A wider search list than pgvector's 40, so the graph walk returns a full list of candidates.
       await client.query(`SET hnsw.ef_search = ${TEAM_HNSW_EF_SEARCH}`).catch(() => undefined);
-      await client.query(`SET hnsw.iterative_scan = relaxed_order`).catch(() => undefined);
       return new PgArchivalStore(client, connection, publish, embedder, options.commit === undefined || publish.commit === options.commit);
     } catch (err) {
       await client.end().catch(() => undefined);

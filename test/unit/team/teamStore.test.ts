@@ -204,6 +204,10 @@ test('team: a publish killed half-way is never visible; the old commit is still 
   assert.equal(during.publish.id, live!.id, 'readers see the live publish while another stages');
   assert.ok((await during.search('betaword')).hits.every((h) => !h.text.includes('betaword')));
   await during.close();
+  // the writer holds the key's advisory lock while it stages (PGlite has one backend for every
+  // connection, so exclusion itself shows only on a real server: the lock is there)
+  const locks = await withClient(async (c) => (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted`)).rowCount);
+  assert.ok((locks ?? 0) >= 1, 'the publisher holds an advisory lock');
   second.child.kill('SIGKILL');
   await second.exited;
   const staging = await withClient(async (c) => (await c.query(`SELECT id FROM memgpt_publishes WHERE repo_id = $1 AND state = 'staging'`, [repoId])).rowCount);
