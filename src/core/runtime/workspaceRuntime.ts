@@ -270,7 +270,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     await this.shared?.close();
     this.shared = openSharedOverlay({
       config: this.config.sharedStore,
-      folder: this.options.folders[0]?.path,
+      folders: this.options.folders.map((f) => f.path),
       local: this.archival,
       notice: (m: string) => this.storage.notices.post(m, m),
       log: (m: string) => this.log('info', m),

@@ -20,14 +20,21 @@ export interface SharedStoreConfig {
 
 export function openSharedOverlay(options: {
   config: SharedStoreConfig | undefined;
-  /** The workspace folder whose git checkout names the repository and the commit. */
-  folder: string | undefined;
+  /** The workspace folders; the shared index serves a single-folder workspace (its git checkout names the repository and the commit). */
+  folders: readonly string[];
   local: ArchivalIndex;
   notice: (message: string) => void;
   log: (message: string) => void;
 }): OverlayArchivalStore | null {
-  const { config, folder, local } = options;
-  if (!config || config.repository.trim() === '' || !folder) return null;
+  const { config, local } = options;
+  if (!config || config.repository.trim() === '') return null;
+  const folder = options.folders[0];
+  if (!folder) return null;
+  if (options.folders.length > 1) {
+    // Paths of a multi-root workspace start with the folder's name; a publish is of one repository.
+    options.notice('Shared index not used: it serves single-folder workspaces (this window has several folders). Searching the local index.');
+    return null;
+  }
   const overlay = new OverlayArchivalStore({
     local,
     notice: options.notice,
