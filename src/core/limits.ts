@@ -224,7 +224,7 @@ export const RECALL_SEGMENT_MAX_DOCS = 262_144;
 /** Recall index: this many segments of one size class are merged into one (keeps a query's segment count logarithmic). */
 export const RECALL_MERGE_FANIN = 8;
 /** Recall index: dictionary keys per on-disk block (a lookup reads one block). */
-export const RECALL_DICT_BLOCK_TERMS = 64;
+export const RECALL_DICT_BLOCK_TERMS = 128;
 /** Recall index: tool_call_id → function name pairs remembered (a result follows its call closely). */
 export const RECALL_CALL_NAMES_KEPT = 2048;
 /** Recall: records read from the log kept decoded (the newest messages are asked for again and again). */

@@ -164,7 +164,16 @@ export class MemSegment {
       const d = this.dates(agent);
       agents.set(agent, { docs, dateTimes: d.times, dateDocs: d.docs });
     }
-    return { docStart: this.docStart, docEnd: this.docEnd, keys: [...this.sortedVocab()], postings: this.postings, agents };
+    const keys = [...this.sortedVocab()];
+    const postings = this.postings;
+    return {
+      docStart: this.docStart,
+      docEnd: this.docEnd,
+      *entries() {
+        for (const k of keys) yield [k, postings.get(k)!];
+      },
+      agents,
+    };
   }
 }
 
@@ -560,23 +569,29 @@ export class RecallIndex {
     }
   }
 
-  /** Merges the newest RECALL_MERGE_FANIN segments while they share a size class. */
+  /**
+   * Merges the newest RECALL_MERGE_FANIN segments when the oldest of them is of the largest size
+   * class among them (a larger, newer one waits until it has FANIN - 1 newer ones of its own), so
+   * a query meets about FANIN segments per size class. Full-size segments are final.
+   */
   private async mergeSome(): Promise<void> {
     for (;;) {
+      let start = 0;
+      this.segments.forEach((seg, i) => {
+        if (seg.docs >= RECALL_SEGMENT_MAX_DOCS) start = i + 1;
+      });
       const n = this.segments.length;
-      if (n < RECALL_MERGE_FANIN) return;
+      if (n - start < RECALL_MERGE_FANIN) return;
       const run = this.segments.slice(n - RECALL_MERGE_FANIN);
-      const cls = sizeClass(run[0]!.docs, this.flushDocs);
-      if (!run.every((s) => sizeClass(s.docs, this.flushDocs) === cls)) return;
-      const total = run.reduce((t, s) => t + s.docs, 0);
-      if (total > RECALL_SEGMENT_MAX_DOCS * 2) return;
+      const classes = run.map((seg) => sizeClass(seg.docs, this.flushDocs));
+      if (Math.max(...classes) !== classes[0]) return;
       const data = await mergeData(run);
       const meta = await this.writeMem(data);
       const reader = SegmentReader.open(path.join(this.dir, meta.file), meta);
       this.segments = [...this.segments.slice(0, n - RECALL_MERGE_FANIN), reader];
       this.metas = [...this.metas.slice(0, n - RECALL_MERGE_FANIN), meta];
       await this.writeManifest();
-      for (const s of run) s.close();
+      for (const seg of run) seg.close();
     }
   }
 
@@ -843,19 +858,12 @@ function unionSorted(lists: ArrayLike<number>[], start: number, end: number): Ui
   return out;
 }
 
-/** Reads adjacent segments whole and joins them (in the background, in slices). */
+/**
+ * Joins adjacent segments: their sorted dictionaries are merged as streams (a key's lists follow
+ * each other, segments being in document order), so no segment is ever held whole in memory.
+ */
 async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
   const slicer = new Slicer();
-  const postings = new Map<string, number[]>();
-  for (const seg of run) {
-    let n = 0;
-    for (const [key, list] of seg.entries()) {
-      let into = postings.get(key);
-      if (!into) postings.set(key, (into = []));
-      for (let i = 0; i < list.length; i++) into.push(list[i]!);
-      if ((++n & 255) === 0) await slicer.maybeYield();
-    }
-  }
   const agents = new Map<number, AgentPart>();
   const agentIds = new Set(run.flatMap((s) => s.agentIds()));
   for (const agent of agentIds) {
@@ -886,6 +894,36 @@ async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
     }
     agents.set(agent, { docs, dateTimes: times, dateDocs });
   }
-  const keys = [...postings.keys()].sort();
-  return { docStart: run[0]!.docStart, docEnd: run[run.length - 1]!.docEnd, keys, postings, agents };
+  return {
+    docStart: run[0]!.docStart,
+    docEnd: run[run.length - 1]!.docEnd,
+    *entries(): Generator<[string, ArrayLike<number>]> {
+      const its = run.map((s) => s.entries());
+      const heads = its.map((it) => it.next());
+      for (;;) {
+        let min: string | undefined;
+        for (const h of heads) if (!h.done && (min === undefined || h.value[0] < min)) min = h.value[0];
+        if (min === undefined) return;
+        const lists: Uint32Array[] = [];
+        heads.forEach((h, i) => {
+          if (!h.done && h.value[0] === min) {
+            lists.push(h.value[1]);
+            heads[i] = its[i]!.next();
+          }
+        });
+        if (lists.length === 1) {
+          yield [min, lists[0]!];
+          continue;
+        }
+        const out = new Uint32Array(lists.reduce((n, l) => n + l.length, 0));
+        let at = 0;
+        for (const l of lists) {
+          out.set(l, at);
+          at += l.length;
+        }
+        yield [min, out];
+      }
+    },
+    agents,
+  };
 }

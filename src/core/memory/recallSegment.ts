@@ -155,9 +155,8 @@ export interface AgentPart {
 export interface SegmentData {
   docStart: number;
   docEnd: number;
-  /** Keys in sorted order (JavaScript string order: the order lookups compare in). */
-  keys: string[];
-  postings: Map<string, ArrayLike<number>>;
+  /** Every key with its ascending documents, keys in sorted order (JavaScript string order: the order lookups compare in). */
+  entries: () => Iterable<[string, ArrayLike<number>]>;
   agents: Map<number, AgentPart>;
 }
 
@@ -187,31 +186,37 @@ export class Slicer {
 /** Writes a segment file (temp + fsync + rename); returns its size and header checksum for the manifest. */
 export async function writeSegment(file: string, data: SegmentData): Promise<{ bytes: number; headerCrc: number }> {
   const slicer = new Slicer();
+  // One pass: postings go to the body, dictionary entries to their own buffer, appended after.
   const body = new ByteWriter();
-  const where = new Map<string, [number, number, number]>();
-  let n = 0;
-  for (const key of data.keys) {
-    const list = data.postings.get(key)!;
+  const dict = new ByteWriter();
+  const dictBlocks: [string, number, number][] = [];
+  let inBlock = 0;
+  let terms = 0;
+  for (const [key, list] of data.entries()) {
     const at = body.length;
     body.deltas(list);
-    where.set(key, [at, body.length - at, list.length]);
-    if ((++n & 255) === 0) await slicer.maybeYield();
-  }
-  const blocks: [string, number, number][] = [];
-  for (let i = 0; i < data.keys.length; i += RECALL_DICT_BLOCK_TERMS) {
-    const at = body.length;
-    for (const key of data.keys.slice(i, i + RECALL_DICT_BLOCK_TERMS)) {
-      const k = Buffer.from(key, 'utf8');
-      const [pAt, pLen, count] = where.get(key)!;
-      body.varint(k.length);
-      body.bytes(k);
-      body.varint(pAt);
-      body.varint(pLen);
-      body.varint(count);
+    if (inBlock === RECALL_DICT_BLOCK_TERMS) {
+      const last = dictBlocks[dictBlocks.length - 1]!;
+      last[2] = dict.length - last[1];
+      inBlock = 0;
     }
-    blocks.push([data.keys[i]!, at, body.length - at]);
-    await slicer.maybeYield();
+    if (inBlock === 0) dictBlocks.push([key, dict.length, 0]);
+    const k = Buffer.from(key, 'utf8');
+    dict.varint(k.length);
+    dict.bytes(k);
+    dict.varint(at);
+    dict.varint(body.length - at);
+    dict.varint(list.length);
+    inBlock++;
+    if ((++terms & 255) === 0) await slicer.maybeYield();
   }
+  if (dictBlocks.length > 0) {
+    const last = dictBlocks[dictBlocks.length - 1]!;
+    last[2] = dict.length - last[1];
+  }
+  const dictAt = body.length;
+  body.bytes(dict.result());
+  const blocks: [string, number, number][] = dictBlocks.map(([key, at, len]) => [key, dictAt + at, len]);
   const agents: SegmentHeader['agents'] = {};
   for (const [agent, part] of data.agents) {
     const docsAt = body.length;
@@ -231,7 +236,7 @@ export async function writeSegment(file: string, data: SegmentData): Promise<{ b
     docEnd: data.docEnd,
     bodyBytes: bodyBuf.length,
     bodyCrc: crc32(bodyBuf),
-    terms: data.keys.length,
+    terms,
     agents,
     blocks,
   };
@@ -410,7 +415,15 @@ export class SegmentReader {
 
   /** Every key with its postings, in order (for merging). */
   *entries(): Generator<[string, Uint32Array]> {
-    for (let b = 0; b < this.blockKeys.length; b++) for (const e of this.block(b)) yield [e.key, this.postings(e)];
+    for (let b = 0; b < this.blockKeys.length; b++) {
+      const block = this.block(b);
+      if (block.length === 0) continue;
+      // A block's postings lie back to back: one read per block, not per key.
+      const first = block[0]!.at;
+      const last = block[block.length - 1]!;
+      const buf = this.read(first, last.at + last.len - first);
+      for (const e of block) yield [e.key, readDeltas(buf, e.at - first, e.at - first + e.len, e.count, this.file, this.header.docEnd)];
+    }
   }
 
   agentIds(): number[] {
