@@ -163,6 +163,10 @@ export const TEAM_HNSW_EF_SEARCH = 100;
 export const TEAM_GLOB_OVERFETCH = 4;
 /** Memory the server may use to build the HNSW index of one publish (a build that fits is several times faster). */
 export const TEAM_MAINTENANCE_WORK_MEM = '256MB';
+/** Distinct query terms sent to the full-text half (a pasted stack trace must not become a huge OR query). */
+export const TEAM_QUERY_MAX_TERMS = 64;
+/** A git call that names the repository or the commit gives up after this. */
+export const TEAM_GIT_TIMEOUT_MS = 10_000;
 
 // --- Chat view and webview protocol (UI engineer) ---
 /** Longest user message the chat view accepts from the webview. */

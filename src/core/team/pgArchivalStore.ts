@@ -9,7 +9,7 @@ import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
 import { searchTerms } from '../index/codeTokens';
-import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH } from '../limits';
+import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH, TEAM_QUERY_MAX_TERMS } from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
 import { checkSchema } from './schema';
@@ -71,7 +71,7 @@ function toInfo(r: PublishRow): PublishInfo {
 /** The query's code-aware terms as an OR tsquery (any term may match; the rank orders them). */
 export function tsQueryOf(query: string): string {
   const terms = [...new Set(searchTerms(query).filter((t) => /^[\p{L}\p{N}]+$/u.test(t)))];
-  return terms.slice(0, 64).join(' | ');
+  return terms.slice(0, TEAM_QUERY_MAX_TERMS).join(' | ');
 }
 
 /** What the full-text index holds of a chunk: the same terms the local BM25 counts (path included). */

@@ -6,11 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { TEAM_GIT_TIMEOUT_MS } from '../limits';
 import { TeamStoreError } from './teamError';
 
 function git(folder: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', ['-C', folder, ...args], { timeout: 10_000, windowsHide: true }, (err, stdout) => {
+    execFile('git', ['-C', folder, ...args], { timeout: TEAM_GIT_TIMEOUT_MS, windowsHide: true }, (err, stdout) => {
       if (err) reject(err);
       else resolve(stdout.trim());
     });
