@@ -155,7 +155,12 @@ test('prompt injection in a workspace file cannot run anything but read-only fun
     assert.match(finished[0]!.result, /IGNORE ALL PREVIOUS INSTRUCTIONS|ignore all previous instructions/i);
     const attempts = finished.slice(1, 8);
     assert.deepEqual(attempts.slice(0, 4).map((f) => f.status), ['Failed', 'Failed', 'Failed', 'Failed']);
-    for (const f of attempts.slice(0, 4)) assert.match(f.result, /^No function named "\w+"\. Available functions:/);
+    // The acting functions exist, but not for this agent (no approval path here): they say so and
+    // change nothing; names that exist nowhere are unknown.
+    for (const f of attempts.slice(0, 2)) assert.match(f.result, /^(write_file|run_command) is not available: .*Nothing can be changed or run here/);
+    for (const f of attempts.slice(2, 4)) assert.match(f.result, /^No function named "\w+"\. Available functions:/);
+    const offered = hostile.server.chatRequests().flatMap((r) => r.body.tools?.map((t) => t.function.name) ?? []);
+    for (const name of ['write_file', 'edit_file', 'run_command']) assert.ok(!offered.includes(name), `${name} was offered to an agent that cannot act`);
     assert.equal(attempts[4]!.status, 'Failed', '.env stays unreadable');
     assert.equal(attempts[5]!.status, 'Failed', 'outside stays unreadable');
     for (const c of Object.values(ws.canaries)) {
