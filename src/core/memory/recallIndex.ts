@@ -6,7 +6,7 @@ import { AppendLog } from '../storage/appendLog';
 import { atomicWriteJson } from '../storage/atomicFile';
 import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_SEGMENT_MAX_DOCS } from '../limits';
 import { forEachIndexToken, partSequence, searchableText } from './recallText';
-import { RecallIndexDamagedError, runKey, SegmentReader, Slicer, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
+import { RecallIndexDamagedError, runKey, SegmentReader, Slicer, sortSliced, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
 
 /**
  * The recall index on disk, beside the log (`recall-index/`): what lets recall open in constant
@@ -158,13 +158,14 @@ export class MemSegment {
     return { times: docs.map(timeOf), docs };
   }
 
-  data(): SegmentData {
+  async data(): Promise<SegmentData> {
     const agents = new Map<number, AgentPart>();
     for (const [agent, docs] of this.agentDocs) {
       const d = this.dates(agent);
       agents.set(agent, { docs, dateTimes: d.times, dateDocs: d.docs });
     }
-    const keys = [...this.sortedVocab()];
+    // Sorted in slices: a tail's keys (runs of parts included) run to hundreds of thousands.
+    const keys = this.vocabSorted ? [...this.vocab] : await sortSliced(this.vocab);
     const postings = this.postings;
     return {
       docStart: this.docStart,
@@ -351,7 +352,8 @@ export class RecallIndex {
     } catch (err) {
       index.closeFiles();
       await index.reset();
-      return { index, report: { state: 'rebuilt', reason: (err as Error).message, readFromLog: 0 } };
+      const reason = err instanceof RecallIndexDamagedError ? `${path.basename(err.file)} was damaged (${err.detail})` : (err as Error).message;
+      return { index, report: { state: 'rebuilt', reason, readFromLog: 0 } };
     }
   }
 
@@ -458,7 +460,43 @@ export class RecallIndex {
   async addRebuilding(record: RecallRecord, offset: number, bytes: number): Promise<void> {
     this.add(record, offset, bytes);
     if (this.tail.size >= RECALL_SEGMENT_MAX_DOCS && !this.readOnly) await this.flushNow();
+    else if (this.rebuildSlicer.due) await this.rebuildSlicer.yieldNow();
   }
+
+  /** Keeps a rebuild from holding the event loop: it yields between slices of records. */
+  private readonly rebuildSlicer = new Slicer();
+
+  /**
+   * Indexes records just written to the log at `offset` onward, in slices: a bulk append (an
+   * import) must not hold the event loop. Batches are indexed one after another, in log order.
+   */
+  addAll(records: readonly RecallRecord[], offset: number, lineBytes: readonly number[]): Promise<void> {
+    const run = async (): Promise<void> => {
+      const slicer = new Slicer();
+      let at = offset;
+      for (let i = 0; i < records.length; i++) {
+        this.add(records[i]!, at, lineBytes[i]!);
+        at += lineBytes[i]!;
+        if (slicer.due && i + 1 < records.length) await slicer.yieldNow();
+      }
+    };
+    // Small batches (the normal case) are indexed at once when nothing is ahead of them.
+    if (!this.adding && records.length <= 64) {
+      let at = offset;
+      records.forEach((r, i) => {
+        this.add(r, at, lineBytes[i]!);
+        at += lineBytes[i]!;
+      });
+      return Promise.resolve();
+    }
+    const mine = (this.adding ?? Promise.resolve()).then(run);
+    const tracked = mine.finally(() => {
+      if (this.adding === tracked) this.adding = null;
+    });
+    this.adding = tracked;
+    return mine;
+  }
+  private adding: Promise<void> | null = null;
 
   /** Runs `job` after the background work queued before it (one writer of index files at a time). */
   private enqueue(job: () => Promise<void>): Promise<void> {
@@ -522,7 +560,7 @@ export class RecallIndex {
   }
 
   private async writeMem(mem: MemSegment | SegmentData): Promise<SegmentMeta> {
-    const data = mem instanceof MemSegment ? mem.data() : mem;
+    const data = mem instanceof MemSegment ? await mem.data() : mem;
     const file = `seg-${this.nextGen++}.rsg`;
     const { bytes, headerCrc } = await writeSegment(path.join(this.dir, file), data);
     return { file, docStart: data.docStart, docEnd: data.docEnd, bytes, headerCrc };
@@ -756,16 +794,6 @@ export class RecallIndex {
     for (const p of parts) {
       out.set(p, at);
       at += p.length;
-    }
-    return out;
-  }
-
-  /** Every document of the agent, ascending (export, paging). */
-  agentDocs(agent: number, beforeDoc = Infinity): Uint32Array[] {
-    const out: Uint32Array[] = [];
-    for (const src of this.sources()) {
-      if (src.docStart >= beforeDoc) break;
-      out.push(src instanceof SegmentReader ? src.agentDocs(agent) : Uint32Array.from(src.agentDocs.get(agent) ?? []));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { atomicWriteFile } from '../storage/atomicFile';
 import { RECALL_DICT_BLOCK_TERMS, RECALL_INDEX_SLICE_MS } from '../limits';
@@ -24,9 +25,9 @@ export class RecallIndexDamagedError extends Error {
   readonly code = 'RECALL_INDEX_DAMAGED';
   constructor(
     readonly file: string,
-    detail: string,
+    readonly detail: string,
   ) {
-    super(`The recall index file ${file} is damaged (${detail}).`);
+    super(`The recall index file ${path.basename(file)} is damaged (${detail}).`);
     this.name = 'RecallIndexDamagedError';
   }
 }
@@ -176,11 +177,50 @@ interface SegmentHeader {
 /** Time slices for long loops in the background: yields to the event loop between slices. */
 export class Slicer {
   private deadline = performance.now() + RECALL_INDEX_SLICE_MS;
-  async maybeYield(): Promise<void> {
-    if (performance.now() < this.deadline) return;
+  /** True when this slice is used up (the caller then awaits yieldNow()). */
+  get due(): boolean {
+    return performance.now() >= this.deadline;
+  }
+  async yieldNow(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.deadline = performance.now() + RECALL_INDEX_SLICE_MS;
   }
+  async maybeYield(): Promise<void> {
+    if (this.due) await this.yieldNow();
+  }
+}
+
+/** Sorts strings without blocking the event loop: sorted runs, then merges, yielding between slices. */
+export async function sortSliced(items: string[]): Promise<string[]> {
+  const RUN = 8192;
+  const slicer = new Slicer();
+  let runs: string[][] = [];
+  for (let i = 0; i < items.length; i += RUN) {
+    runs.push(items.slice(i, i + RUN).sort());
+    await slicer.maybeYield();
+  }
+  while (runs.length > 1) {
+    const next: string[][] = [];
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1];
+      if (!b) {
+        next.push(a);
+        continue;
+      }
+      const out: string[] = new Array<string>(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < a.length || j < b.length) {
+        out[k++] = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+        if ((k & 4095) === 0) await slicer.maybeYield();
+      }
+      next.push(out);
+    }
+    runs = next;
+  }
+  return runs[0] ?? [];
 }
 
 /** Writes a segment file (temp + fsync + rename); returns its size and header checksum for the manifest. */

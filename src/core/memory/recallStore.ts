@@ -278,12 +278,13 @@ export class FileRecallStore implements RecallStore {
       r.id = `r${r.seq}`;
     }
     const lines = stored.map((r) => encodeLogLine(r));
-    let offset = await this.log.appendEncodedAt(lines);
-    // Searchable as soon as it is durable: the tail of the index is in memory.
-    stored.forEach((r, i) => {
-      this.index.add(r, offset, lines[i]!.length);
-      offset += lines[i]!.length;
-    });
+    const offset = await this.log.appendEncodedAt(lines);
+    // Searchable when append resolves: the tail of the index is in memory.
+    await this.index.addAll(
+      stored,
+      offset,
+      lines.map((l) => l.length),
+    );
     if (this.index.tailFull) void this.index.scheduleFlush();
     return stored;
   }

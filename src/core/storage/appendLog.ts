@@ -70,7 +70,7 @@ export interface AppendLogOptions<T> {
 }
 
 /** Bytes read per step when scanning a log at open (a whole large log is never one buffer). */
-const OPEN_READ_CHUNK_BYTES = 8 * 1024 * 1024;
+const OPEN_READ_CHUNK_BYTES = 2 * 1024 * 1024;
 
 export class ReadOnlyLogError extends Error {
   constructor(readonly file: string) {
