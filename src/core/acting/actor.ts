@@ -148,7 +148,9 @@ export class Actor {
       this.recentWrites.delete(key);
       throw err;
     }
-    this.recentWrites.set(key, Date.now());
+    // Left unsaved in an editor (the user had unsaved changes there): the next save is the user's.
+    if (this.openText?.(change.abs) !== undefined) this.recentWrites.delete(key);
+    else this.recentWrites.set(key, Date.now());
     const checkpoint = store.forTurn(ctx.turnId);
     const verb = change.kind === 'edit' ? 'Edited' : change.existed ? 'Overwrote' : 'Created';
     const replaced = change.kind === 'edit' && change.replacements > 1 ? `, ${change.replacements} replacements` : '';

@@ -1,7 +1,7 @@
 /**
  * The agent acts in the REAL workbench, on a scripted model: an edit's card shows the diff and
  * Open diff; Accept changes the file on disk through the editor, and Ctrl+Z in the editor takes it
- * back; Reject leaves the file alone and the model reads the user's reason; an approved command's
+ * back; an editor with unsaved changes is edited as shown and left for the user to save; Reject leaves the file alone and the model reads the user's reason; an approved command's
  * output shows in its card; Stop kills a running command's process; Restore brings a checkpoint's
  * files back and the agent is told. One dedicated code-server.
  */
@@ -9,11 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { HARNESS_UI_WAIT_MS } from '../../../src/core/limits';
-import type { UiScenario, WorkbenchUi } from '../../harness/ui';
+import type { ServerNeeds, UiScenario, WorkbenchUi } from '../../harness/ui';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { assertThat, completeReply, composerReady, ModelSlot, replies, say, until } from './agentChatSupport';
 
 const EDIT = { path: 'src/config.ts', old_string: 'Number(env.PORT ?? 3000)', new_string: 'Number(env.PORT ?? 8080)', request_heartbeat: true };
+const UNSAVED_EDIT = { path: 'src/config.ts', old_string: "env.NOTES_DATA_DIR ?? './data'", new_string: "env.NOTES_DATA_DIR ?? './var/data'", request_heartbeat: true };
+const USER_NOTE = '// a note the user has not saved';
 const REJECTED_EDIT = { path: 'src/config.ts', old_string: 'adminToken: env.NOTES_ADMIN_TOKEN,', new_string: "adminToken: 'letmein',", request_heartbeat: true };
 const REASON = 'keep the admin token in the environment';
 const ECHO = 'node -e "console.log(\'hello from the approved command\')"';
@@ -109,6 +111,30 @@ async function acceptAndUndo(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
   await until('the reverted file on disk', async () => readFileSync(file, 'utf8'), (t) => t === original);
 }
 
+/** An editor with unsaved changes is edited as the user sees it, and left for the user to save. */
+async function unsavedBuffer(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
+  const page = ui.page;
+  const file = path.join(ui.workspaceFolder, 'src', 'config.ts');
+  const onDisk = readFileSync(file, 'utf8');
+  await openFile(page, 'src/config.ts');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(USER_NOTE);
+  await until('the unsaved note in the editor', () => activeEditorText(page), (t) => t.includes(USER_NOTE));
+  await composerReady(chat);
+  const n = await replies(chat).count();
+  await say(chat, 'acting: move the data folder');
+  const approval = card(chat, 'edit_file').locator('.approval');
+  await approval.waitFor({ state: 'visible' });
+  await approval.locator('.approval-button.accept').click();
+  assertThat((await completeReply(chat, n)) === 'Moved the data folder.', 'The agent should answer after the edit.');
+  await openFile(page, 'src/config.ts');
+  const shown = await until('the edit in the unsaved editor', () => activeEditorText(page), (t) => t.includes("'./var/data'"));
+  assertThat(shown.includes(USER_NOTE), `The user's unsaved text must survive the agent's edit: ${shown}`);
+  assertThat(readFileSync(file, 'utf8') === onDisk, 'An editor with unsaved changes is left for the user to save: the disk must not change yet.');
+  await page.keyboard.press('Control+S');
+  await until('the save by the user', async () => readFileSync(file, 'utf8'), (t) => t.includes("'./var/data'") && t.includes(USER_NOTE));
+}
+
 async function reject(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   const file = path.join(ui.workspaceFolder, 'src', 'config.ts');
   const before = readFileSync(file, 'utf8');
@@ -180,11 +206,21 @@ async function restore(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await ui.screenshot('acting-restored');
 }
 
+function withSettings(settings: Record<string, unknown>, scripts: Parameters<ModelSlot['hook']>[0]): () => Promise<ServerNeeds> {
+  const start = slot.hook(scripts);
+  return async () => {
+    const needs = await start();
+    return { ...needs, settings: { ...needs.settings, ...settings } };
+  };
+}
+
 export const scenarios: UiScenario[] = [
   {
     title: 'acting: diff card, Open diff, Accept then Ctrl+Z; Reject with a reason; an approved command\'s output; Stop kills a running command; Restore',
-    server: slot.hook([
+    // VS Code for the Web saves after a delay by default; the desktop default (off) is what "unsaved" means here.
+    server: withSettings({ 'files.autoSave': 'off' }, [
       { match: 'acting: make the default port 8080', steps: [toolCall('edit_file', EDIT), sendMessage('Changed the default port to 8080.')] },
+      { match: 'acting: move the data folder', steps: [toolCall('edit_file', UNSAVED_EDIT), sendMessage('Moved the data folder.')] },
       { match: 'acting: hardcode the admin token', steps: [toolCall('edit_file', REJECTED_EDIT), sendMessage('Understood, the token stays in the environment.')] },
       { match: 'acting: run the greeting command', steps: [toolCall('run_command', { command: ECHO, request_heartbeat: true }), sendMessage('It greeted.')] },
       { match: 'acting: run the server', steps: [toolCall('run_command', { command: LONG, request_heartbeat: true }), sendMessage('It stopped.')] },
@@ -193,6 +229,7 @@ export const scenarios: UiScenario[] = [
     async run(ui) {
       const chat = await ui.openMemGptView();
       await acceptAndUndo(ui, chat);
+      await unsavedBuffer(ui, chat);
       await reject(ui, chat);
       await command(ui, chat);
       await stopRunningCommand(ui, chat);
