@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { WorkspaceRuntime } from './core/runtime/workspaceRuntime';
+import { chatProvider } from './core/runtime/runtimeConfig';
 import { ChatApprovals, PROPOSED_SCHEME, unsavedText, WorkspaceEditApplier } from './vscode/acting';
 import { AgentChatBackend } from './vscode/agentChatBackend';
 import type { MemGptClientApi } from './vscode/api';
@@ -48,7 +49,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   const keys = new ApiKeyStore(context.secrets);
   const sharedStore = new SharedStoreSecret(context.secrets);
   context.subscriptions.push(settings, keys, sharedStore);
-  const config = async () => runtimeConfig(settings.current, await keys.get(), await sharedStore.get());
+  const config = async () =>
+    runtimeConfig(settings.current, await keys.get(chatProvider(settings.current)), await sharedStore.get());
 
   let runtime: WorkspaceRuntime;
   try {

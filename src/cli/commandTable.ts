@@ -7,6 +7,11 @@ import type { OptionSpecs } from './args';
 export const OPTIONS = {
   'state-dir': { kind: 'string', valueName: 'dir', description: 'Where memory is kept (default: per-user folder, or $MEMGPT_STATE_DIR).' },
   'base-url': { kind: 'string', valueName: 'url', description: 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (default: $OPENAI_BASE_URL, else OpenAI).' },
+  provider: {
+    kind: 'string',
+    valueName: 'openai|anthropic',
+    description: "The API the server speaks: 'openai' (and compatible servers, the default) or 'anthropic' (Messages API, key from $ANTHROPIC_API_KEY); a --base-url on api.anthropic.com means anthropic.",
+  },
   model: { kind: 'string', valueName: 'name', description: 'Chat model (default: $MEMGPT_MODEL, $OPENAI_MODEL, else the server\'s first model; gpt-4o-mini on OpenAI).' },
   'context-window': { kind: 'integer', valueName: 'tokens', description: 'Context window of the model (default: from the known-model table; at least 2048).' },
   'request-timeout': {
@@ -35,7 +40,7 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** Options every command takes. */
-const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
+const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
 
 export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
 

@@ -1,7 +1,8 @@
 /**
  * Flags + environment → the RuntimeConfig the extension would build from its settings, and the
  * state folder. Defaults match the extension's, so an agent behaves the same in both.
- * The API key comes only from OPENAI_API_KEY: a flag would leak it into shell history and `ps`.
+ * The API key comes only from OPENAI_API_KEY (ANTHROPIC_API_KEY with --provider anthropic): a
+ * flag would leak it into shell history and `ps`.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ import {
   LLM_REQUEST_TIMEOUT_MIN_SECONDS,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
-import { DEFAULT_EMBEDDINGS_MODEL, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { CHAT_PROVIDERS, DEFAULT_EMBEDDINGS_MODEL, chatProvider, type ChatProvider, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
 import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
 
@@ -22,6 +23,7 @@ import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
 export interface ConfigFlags {
   'state-dir'?: string;
   'base-url'?: string;
+  provider?: string;
   model?: string;
   'context-window'?: number;
   'request-timeout'?: number;
@@ -61,11 +63,19 @@ function checkUrl(value: string, option: string): string {
 }
 
 export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): RuntimeConfig {
-  const baseUrlFlag = nonEmpty(flags['base-url']);
-  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : nonEmpty(env.OPENAI_BASE_URL) ?? '';
-  if (baseUrlFlag === undefined && baseUrl !== '' && !/^https?:\/\//i.test(baseUrl)) {
-    throw usageError(`OPENAI_BASE_URL "${baseUrl}" is not an http(s) URL. Fix the variable or pass --base-url.`);
+  const providerFlag = nonEmpty(flags.provider);
+  if (providerFlag !== undefined && !(CHAT_PROVIDERS as readonly string[]).includes(providerFlag)) {
+    throw usageError(`--provider "${providerFlag}" is not known: give ${CHAT_PROVIDERS.join(' or ')}.`);
   }
+  const chosen = providerFlag as ChatProvider | undefined;
+  // Each provider's own variables: an OpenAI server's address or key must not go to Anthropic, nor the reverse.
+  const urlVariable = chosen === 'anthropic' ? 'ANTHROPIC_BASE_URL' : 'OPENAI_BASE_URL';
+  const baseUrlFlag = nonEmpty(flags['base-url']);
+  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : nonEmpty(env[urlVariable]) ?? '';
+  if (baseUrlFlag === undefined && baseUrl !== '' && !/^https?:\/\//i.test(baseUrl)) {
+    throw usageError(`${urlVariable} "${baseUrl}" is not an http(s) URL. Fix the variable or pass --base-url.`);
+  }
+  const provider = chatProvider({ baseUrl, ...(chosen ? { provider: chosen } : {}) });
   const contextWindow = flags['context-window'] ?? 0;
   if (contextWindow !== 0 && contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
     throw usageError(`--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`);
@@ -75,10 +85,11 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     throw usageError(`--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`);
   }
   const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
-  const apiKey = nonEmpty(env.OPENAI_API_KEY);
+  const apiKey = nonEmpty(provider === 'anthropic' ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY);
   return {
     model: nonEmpty(flags.model) ?? nonEmpty(env.MEMGPT_MODEL) ?? nonEmpty(env.OPENAI_MODEL) ?? '',
     baseUrl,
+    ...(provider === 'anthropic' ? { provider } : {}),
     ...(apiKey ? { apiKey } : {}),
     contextWindow,
     temperature: DEFAULT_TEMPERATURE,
@@ -104,5 +115,5 @@ function sharedStoreFrom(env: Environment): Pick<RuntimeConfig, 'sharedStore'> {
 
 
 export const NO_MODEL_MESSAGE =
-  'No model is configured: OpenAI needs OPENAI_API_KEY, and no other server was given. ' +
-  'Export OPENAI_API_KEY, or pass --base-url (or set OPENAI_BASE_URL) to an OpenAI-compatible server such as Ollama (http://127.0.0.1:11434/v1).';
+  'No model is configured: OpenAI needs OPENAI_API_KEY (Anthropic, with --provider anthropic, needs ANTHROPIC_API_KEY), and no other server was given. ' +
+  'Export the key, or pass --base-url (or set OPENAI_BASE_URL) to an OpenAI-compatible server such as Ollama (http://127.0.0.1:11434/v1).';

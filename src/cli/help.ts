@@ -10,7 +10,7 @@ function optionLine(name: OptionName): string {
 }
 
 function usageLine(c: CommandSpec): string {
-  const own = c.options.filter((o) => !['state-dir', 'base-url', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'].includes(o));
+  const own = c.options.filter((o) => !['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'].includes(o));
   const opts = own.map((o) => (OPTIONS[o].kind === 'flag' ? `[--${o}]` : `[--${o} ${'valueName' in OPTIONS[o] ? OPTIONS[o].valueName : 'value'}]`));
   return `memgpt ${c.name} ${c.positionals.map((p) => `<${p}>`).join(' ')}${opts.length ? ` ${opts.join(' ')}` : ''}`.replace('[--k N]', '[-k N]');
 }
@@ -19,7 +19,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    ok
   1    runtime failure (the turn failed; memory locked by another process for ask/chat/index/import)
   2    usage error (unknown command or option, missing argument, unreadable file)
-  3    no model configured (no OPENAI_API_KEY for OpenAI and no --base-url / OPENAI_BASE_URL)
+  3    no model configured (no OPENAI_API_KEY for OpenAI, no ANTHROPIC_API_KEY for Anthropic, and no --base-url / OPENAI_BASE_URL)
   4    model server unreachable
   5    folder missing or not a folder
   130  interrupted (Ctrl-C); state was saved`;
@@ -27,6 +27,8 @@ export const EXIT_CODES_HELP = `Exit codes:
 const ENVIRONMENT_HELP = `Environment:
   OPENAI_API_KEY         API key (never a flag, never printed); needed for OpenAI, optional elsewhere
   OPENAI_BASE_URL        default for --base-url
+  ANTHROPIC_API_KEY      API key with --provider anthropic (never a flag, never printed)
+  ANTHROPIC_BASE_URL     default for --base-url with --provider anthropic
   MEMGPT_MODEL, OPENAI_MODEL   default for --model
   MEMGPT_STATE_DIR       default for --state-dir
   MEMGPT_DEBUG=1         print stack traces and runtime details on stderr`;

@@ -96,7 +96,7 @@ export async function chosenAgent(runtime: WorkspaceRuntime, wanted: string | un
 
 /** Exit 3 before anything is opened when no chat model can be reached at all. */
 export function assertModelConfigured(config: RuntimeConfig): void {
-  if (!modelConfigured(config.baseUrl, config.apiKey !== undefined)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
+  if (!modelConfigured(config.baseUrl, config.apiKey !== undefined, config.provider)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
 }
 
 /**

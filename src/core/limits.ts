@@ -71,6 +71,10 @@ export const LLM_WAIT_NOTICE_INTERVAL_MS = 10_000;
 /** ...but not more often than this. */
 export const LLM_WAIT_NOTICE_MIN_INTERVAL_MS = 1_000;
 export const DEFAULT_TEMPERATURE = 0.2;
+/** Anthropic's Messages API requires a reply bound; a MemGPT step (monologue plus a function call) fits well within it. */
+export const ANTHROPIC_MAX_OUTPUT_TOKENS = 4096;
+/** The Messages API accepts at most this many `cache_control` breakpoints per request. */
+export const ANTHROPIC_CACHE_BREAKPOINTS_MAX = 4;
 
 // --- Workspace index and archival store (INDEX engineer) ---
 /** Files larger than this are not indexed (they are almost always generated or data). */
@@ -341,6 +345,8 @@ export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
 // --- Runtime (composition of agent, memory and index for one workspace; lead) ---
 /** Model used when none is configured and the server is OpenAI's own. */
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
+/** The model used with Anthropic's API when none is set (an alias that follows the newest snapshot). */
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
 /** How long listing a server's models may take when resolving an empty model setting. */
 export const MODEL_LIST_TIMEOUT_MS = 10_000;
 

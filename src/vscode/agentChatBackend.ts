@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { AgentEvent, ContextUsage } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
-import { effectiveBaseUrl, modelConfigured } from '../core/runtime/runtimeConfig';
+import { chatBaseUrl, chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
 import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
 import type { AgentSummary, ApprovalCard, ApprovalDecision, LocalServer, SetupResult, SetupStatus } from '../protocol';
 import type { ChatApprovals } from './acting';
@@ -159,11 +159,12 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
 
   async setupStatus(): Promise<SetupStatus> {
     const s = this.settings.current;
-    const hasApiKey = (await this.keys.source()) !== 'none';
+    const provider = chatProvider(s);
+    const hasApiKey = (await this.keys.source(provider)) !== 'none';
     const base: SetupStatus = {
-      configured: modelConfigured(s.baseUrl, hasApiKey),
+      configured: modelConfigured(s.baseUrl, hasApiKey, provider),
       hasApiKey,
-      baseUrl: effectiveBaseUrl(s.baseUrl),
+      baseUrl: chatBaseUrl(s),
       ...(s.model ? { model: s.model } : {}),
     };
     if (this.runtime.readOnly) {
@@ -190,9 +191,9 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   async saveApiKey(key: string): Promise<SetupResult> {
     const trimmed = key.trim();
     if (!trimmed) return { ok: false, message: 'The key is empty. Paste the key from your provider.' };
-    const baseUrl = effectiveBaseUrl(this.settings.current.baseUrl);
+    const baseUrl = chatBaseUrl(this.settings.current);
     try {
-      const models = await this.runtime.listModels({ baseUrl, apiKey: trimmed, signal: AbortSignal.timeout(15_000) });
+      const models = await this.runtime.listModels({ baseUrl, provider: chatProvider(this.settings.current), apiKey: trimmed, signal: AbortSignal.timeout(15_000) });
       await this.keys.store(trimmed);
       return { ok: true, message: `Key saved in VS Code's secret storage; ${baseUrl} offers ${models.length} model(s).` };
     } catch (error) {
@@ -223,6 +224,8 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       return { ok: false, message: `${normalised} has no model "${chosen}". It offers: ${models.slice(0, 10).join(', ')}.` };
     }
     await this.settings.update('baseUrl', normalised);
+    // The server was probed as OpenAI-compatible: speak that API to it.
+    if (this.settings.current.provider !== 'openai') await this.settings.update('provider', 'openai');
     await this.settings.update('model', chosen);
     return { ok: true, message: `Using ${chosen} on ${normalised}.` };
   }

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { MEMORY_TOOLS, MemoryToolError, callMemoryTool, type MemoryToolDefinition } from '../core/mcp/memoryTools';
 import { runtimeMemoryPort } from '../core/mcp/runtimeMemoryPort';
 import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import { chatProvider } from '../core/runtime/runtimeConfig';
 import type { LiveSettings } from './config';
 import type { ApiKeyStore } from './secrets';
 
@@ -132,8 +133,9 @@ export function registerMemoryMcpServer(
     onDidChangeMcpServerDefinitions: changed.event,
     provideMcpServerDefinitions: definitions,
     async resolveMcpServerDefinition(server) {
-      // The key is added only when the server starts, and only when an embeddings endpoint needs it.
-      if (settings.current.embeddings.baseUrl !== '') {
+      // The key is added only when the server starts, and only when an embeddings endpoint needs it
+      // (an Anthropic key is never an embeddings key: Anthropic serves none).
+      if (settings.current.embeddings.baseUrl !== '' && chatProvider(settings.current) === 'openai') {
         const key = await keys.get();
         if (key) server.env = { ...server.env, OPENAI_API_KEY: key };
       }

@@ -11,6 +11,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
   return {
     model: settings.model,
     baseUrl: settings.baseUrl,
+    provider: settings.provider,
     ...(apiKey ? { apiKey } : {}),
     contextWindow: settings.contextWindow,
     temperature: settings.temperature,

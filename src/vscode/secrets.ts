@@ -1,9 +1,11 @@
 /**
  * The API key: kept only in VS Code's SecretStorage (the OS keychain on desktop), never in
- * settings, agent state, logs or exports. When none is stored, the OPENAI_API_KEY environment
- * variable is used (what `npm start` and most OpenAI tooling pass), but never copied into storage.
+ * settings, agent state, logs or exports. When none is stored, the provider's environment
+ * variable is used (OPENAI_API_KEY, what `npm start` and most OpenAI tooling pass, or
+ * ANTHROPIC_API_KEY for Anthropic), but never copied into storage.
  */
 import * as vscode from 'vscode';
+import type { ChatProvider } from '../core/runtime/runtimeConfig';
 import { redactSecrets } from '../core/security/redact';
 
 export const API_KEY_SECRET = 'memgpt.apiKey';
@@ -38,19 +40,20 @@ export class ApiKeyStore implements vscode.Disposable {
     return this.cached;
   }
 
-  private envKey(): string | undefined {
-    const v = this.env.OPENAI_API_KEY?.trim();
+  /** Only the provider's own variable: an OpenAI key must never be sent to Anthropic, nor the reverse. */
+  private envKey(provider: ChatProvider = 'openai'): string | undefined {
+    const v = (provider === 'anthropic' ? this.env.ANTHROPIC_API_KEY : this.env.OPENAI_API_KEY)?.trim();
     return v ? v : undefined;
   }
 
   /** The key to send, or undefined (local servers need none). */
-  async get(): Promise<string | undefined> {
-    return (await this.stored()) ?? this.envKey();
+  async get(provider?: ChatProvider): Promise<string | undefined> {
+    return (await this.stored()) ?? this.envKey(provider);
   }
 
-  async source(): Promise<ApiKeySource> {
+  async source(provider?: ChatProvider): Promise<ApiKeySource> {
     if (await this.stored()) return 'secret-storage';
-    return this.envKey() ? 'environment' : 'none';
+    return this.envKey(provider) ? 'environment' : 'none';
   }
 
   /** Stores `key` (trimmed). An empty key is refused: use `clear` to remove one. */
@@ -73,7 +76,7 @@ export class ApiKeyStore implements vscode.Disposable {
 
   /** Every key value this window knows, for `redactSecrets`. */
   async knownSecrets(): Promise<string[]> {
-    return [await this.stored(), this.envKey()].filter((k): k is string => k !== undefined);
+    return [await this.stored(), this.envKey('openai'), this.envKey('anthropic')].filter((k): k is string => k !== undefined);
   }
 
   /** `text` with every known key (and key-shaped token) removed: use on anything shown or logged. */

@@ -6,7 +6,7 @@
  */
 import { approvalSettingsFrom, type ApprovalSettings } from '../core/acting/approvalPolicy';
 import type { FileEventMode } from '../core/events/fileEventCoalescer';
-import { DEFAULT_EMBEDDINGS_MODEL } from '../core/runtime/runtimeConfig';
+import { DEFAULT_EMBEDDINGS_MODEL, type ChatProvider } from '../core/runtime/runtimeConfig';
 import {
   CORE_MEMORY_BLOCK_LIMIT_CHARS,
   CORE_MEMORY_PROJECT_LIMIT_CHARS,
@@ -25,8 +25,10 @@ import {
 export interface MemGptSettings {
   /** Chat model; '' = the first model the server lists. Falls back to MEMGPT_MODEL / OPENAI_MODEL. */
   model: string;
-  /** OpenAI-compatible base URL; '' = https://api.openai.com/v1. Falls back to OPENAI_BASE_URL. */
+  /** OpenAI-compatible base URL; '' = https://api.openai.com/v1. Falls back to OPENAI_BASE_URL (ANTHROPIC_BASE_URL for Anthropic). */
   baseUrl: string;
+  /** The API the chat server speaks; api.anthropic.com as the base URL means 'anthropic' whatever this says. */
+  provider: ChatProvider;
   /** Tokens; 0 = from the known-model table. */
   contextWindow: number;
   temperature: number;
@@ -70,6 +72,7 @@ export interface MemGptSettings {
 export const SETTING_KEYS = [
   'model',
   'baseUrl',
+  'provider',
   'contextWindow',
   'temperature',
   'requestTimeoutSeconds',
@@ -154,7 +157,12 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
   if (modeValue === 'off' || modeValue === 'queue' || modeValue === 'wake') mode = modeValue;
   else bad('fileEvents.mode', modeValue, '"off", "queue" or "wake"', 'queue');
 
-  const baseUrl = text('baseUrl', '') || (env.OPENAI_BASE_URL ?? '').trim();
+  const providerValue = get('provider') ?? 'openai';
+  let provider: ChatProvider = 'openai';
+  if (providerValue === 'openai' || providerValue === 'anthropic') provider = providerValue;
+  else bad('provider', providerValue, '"openai" or "anthropic"', 'openai');
+  // Each provider's own variable: an OpenAI server's address must not become the Anthropic endpoint.
+  const baseUrl = text('baseUrl', '') || ((provider === 'anthropic' ? env.ANTHROPIC_BASE_URL : env.OPENAI_BASE_URL) ?? '').trim();
   const model = text('model', '') || (env.MEMGPT_MODEL ?? '').trim() || (env.OPENAI_MODEL ?? '').trim();
   for (const [key, url] of [['baseUrl', baseUrl], ['embeddings.baseUrl', text('embeddings.baseUrl', '')]] as const) {
     if (url && !/^https?:\/\/[^\s/]+/i.test(url)) {
@@ -171,6 +179,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
     settings: {
       model,
       baseUrl,
+      provider,
       contextWindow,
       temperature: num('temperature', DEFAULT_TEMPERATURE, 0, 2),
       requestTimeoutSeconds: num('requestTimeoutSeconds', LLM_REQUEST_TIMEOUT_MS / 1000, LLM_REQUEST_TIMEOUT_MIN_SECONDS, LLM_REQUEST_TIMEOUT_MAX_SECONDS),

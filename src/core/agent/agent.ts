@@ -387,7 +387,13 @@ export class Agent {
         let response;
         try {
           response = await this.deps.model.complete(
-            { messages: this.window.messages(this.totalMessages()), tools: this.window.tools, ...(signal ? { signal } : {}) },
+            {
+              messages: this.window.messages(this.totalMessages()),
+              tools: this.window.tools,
+              // System message and summary: the prefix a provider's prompt cache can keep between steps.
+              stablePrefix: this.window.summary ? 2 : 1,
+              ...(signal ? { signal } : {}),
+            },
             {
               onContentDelta: (delta) => {
                 streamed.content += delta;

@@ -43,6 +43,12 @@ export interface ChatRequest {
   messages: ChatMessage[];
   tools: ToolSchema[];
   signal?: AbortSignal;
+  /**
+   * How many leading messages change only when memory changes (the system message, then the
+   * summary when there is one). A provider with prompt caching marks the end of that prefix;
+   * absent: the system message alone.
+   */
+  stablePrefix?: number;
 }
 
 /** Streamed pieces of one model call, as they arrive. */
@@ -75,7 +81,8 @@ export interface ChatResponse {
   content: string | null;
   toolCalls: ToolCall[];
   finishReason: string | null;
-  usage?: { promptTokens: number; completionTokens: number };
+  /** As the server counted them; prompt tokens include any read from or written to its prompt cache. */
+  usage?: { promptTokens: number; completionTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number };
 }
 
 export interface ChatModel {

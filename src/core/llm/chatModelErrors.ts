@@ -15,6 +15,42 @@ export interface ErrorContext {
   timeoutMs?: number;
   /** The caller's signal was aborted. */
   aborted?: boolean;
+  /** Which API the server should speak, for the hints (default: OpenAI-compatible). */
+  api?: 'openai' | 'anthropic';
+}
+
+/**
+ * An HTTP error answer read with plain `fetch` (the Anthropic client): the status, headers and
+ * body the classifier otherwise reads from the `openai` SDK's APIError, so both clients share
+ * one set of rules and words.
+ */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Headers,
+  ) {
+    super(`${status} ${typeof body === 'string' ? body : JSON.stringify(body)}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
+/** What the classifier needs of an HTTP error, from either client. */
+interface HttpFailure {
+  status: number;
+  body: unknown;
+  headers: Headers | undefined;
+  code?: unknown;
+  type?: unknown;
+  message: string;
+}
+
+function httpFailure(err: unknown): HttpFailure | null {
+  if (err instanceof HttpStatusError) return { status: err.status, body: err.body, headers: err.headers, message: err.message };
+  if (err instanceof OpenAI.APIError && err.status !== undefined) {
+    return { status: err.status, body: err.error, headers: err.headers, code: err.code, type: err.type, message: err.message };
+  }
+  return null;
 }
 
 /** A classified error plus what the retry loop needs to know. */
@@ -48,6 +84,8 @@ const CONTEXT_LENGTH_PATTERNS: readonly RegExp[] = [
   /context length exceeded/i,
   /context window (?:is )?(?:full|exceeded)/i,
   /too many tokens/i,
+  // Anthropic: "input length and `max_tokens` exceed context limit: 198000 + 4096 > 200000".
+  /exceed context limit/i,
   /reduce the length of the messages/i,
 ];
 
@@ -84,9 +122,9 @@ function clip(text: string): string {
 }
 
 /** Every text the server put in its error body (message, type, code, or a bare string). */
-function serverText(err: InstanceType<typeof OpenAI.APIError>): string {
+function serverText(err: HttpFailure): string {
   const parts: string[] = [];
-  const body: unknown = err.error;
+  const body: unknown = err.body;
   const collect = (v: unknown) => {
     if (typeof v === 'string') parts.push(v);
     else if (typeof v === 'number') parts.push(String(v));
@@ -113,8 +151,8 @@ function serverText(err: InstanceType<typeof OpenAI.APIError>): string {
 }
 
 /** The server's human-readable message, without the SDK's "400 " prefix. */
-function serverMessage(err: InstanceType<typeof OpenAI.APIError>): string {
-  const body: unknown = err.error;
+function serverMessage(err: HttpFailure): string {
+  const body: unknown = err.body;
   if (typeof body === 'string') return clip(body);
   if (body && typeof body === 'object') {
     const record = body as Record<string, unknown>;
@@ -199,11 +237,13 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
   }
   if (err instanceof OpenAI.APIUserAbortError) return make('aborted', 'The request to the model was cancelled.', false);
 
-  if (err instanceof OpenAI.APIError && err.status !== undefined) {
-    const status = err.status;
-    const text = serverText(err);
-    const said = serverMessage(err);
-    const after = retryAfterMs(err.headers);
+  const failure = httpFailure(err);
+  if (failure) {
+    const status = failure.status;
+    const text = serverText(failure);
+    const said = serverMessage(failure);
+    const after = retryAfterMs(failure.headers);
+    const anthropic = ctx.api === 'anthropic';
     // llama.cpp has answered context overflows with 500 as well as 400, so the wording decides first
     // (except on 429, where "tokens" talk is about per-minute quotas).
     if (status !== 429 && isContextLengthMessage(text)) {
@@ -217,16 +257,19 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
     if (status === 401 || status === 403) {
       return make(
         'auth',
-        `The API key was rejected (${status}) by ${where}: ${said}. Set a valid key with MemGPT: Set API Key (local servers need none: clear it).`,
+        anthropic
+          ? `The API key was rejected (${status}) by ${where}: ${said}. Set a valid Anthropic key with MemGPT: Set API Key (or ANTHROPIC_API_KEY for the command line).`
+          : `The API key was rejected (${status}) by ${where}: ${said}. Set a valid key with MemGPT: Set API Key (local servers need none: clear it).`,
         false,
         status,
       );
     }
     if (status === 404) {
       const pull = /pull/i.test(text) ? ` Download it with \`ollama pull ${ctx.model}\`, or pick another` : ' Pick one';
+      const api = anthropic ? "Anthropic's Messages API (https://api.anthropic.com)" : 'an OpenAI-compatible API (it usually ends in /v1)';
       return make(
         'not_found',
-        `Model '${ctx.model}' not found on ${where} (404: ${said}).${pull} with MemGPT: Select Model, and check that MemGPT: Base URL points at an OpenAI-compatible API (it usually ends in /v1).`,
+        `Model '${ctx.model}' not found on ${where} (404: ${said}).${pull} with MemGPT: Select Model, and check that MemGPT: Base URL points at ${api}.`,
         false,
         status,
       );
@@ -237,6 +280,10 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
       }
       // No promise of a retry here: whether one fits in the deadline is the retry loop's call.
       return make('rate_limited', `The model server at ${where} is rate-limiting requests (429: ${said}). Try again in a moment.`, true, status, after);
+    }
+    // Anthropic's "overloaded_error": the service is busy, not broken.
+    if (status === 529) {
+      return make('server', `The model server at ${where} is overloaded (529: ${said}). Try again in a moment.`, true, status, after);
     }
     if (status >= 500) {
       return make('server', `The model server at ${where} failed (${status}: ${said}). It may be overloaded; try again in a moment.`, true, status, after);
@@ -258,7 +305,7 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
   if (err instanceof SyntaxError || (err instanceof Error && /malformed|could not parse/i.test(err.message))) {
     return make(
       'bad_response',
-      `The model server at ${where} sent a malformed streaming response (${clip(err.message)}). It may not be fully OpenAI-compatible; try another server or model.`,
+      `The model server at ${where} sent a malformed streaming response (${clip(err.message)}). It may not be fully ${ctx.api === 'anthropic' ? "compatible with Anthropic's Messages API" : 'OpenAI-compatible'}; try another server or model.`,
       false,
     );
   }

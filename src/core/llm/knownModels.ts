@@ -35,6 +35,8 @@ const local = (prefix: string, contextWindow: number): ModelFamily => ({
 });
 
 const FAMILIES: readonly ModelFamily[] = [
+  // Anthropic (Messages API): our tokenizer only approximates Claude's, like a local model's.
+  local('claude', 200_000),
   // OpenAI
   openai('gpt-5', 272_000, 'o200k_base'), // input limit of the 400k window
   openai('gpt-4.1', 1_047_576, 'o200k_base'),

@@ -2,19 +2,9 @@
  * ChatModel on the official `openai` package, for OpenAI and any
  * OpenAI-compatible server (Ollama, LM Studio, vLLM, llama.cpp).
  *
- * Retries are ours, not the SDK's (it runs with maxRetries: 0), so back-off is
- * testable through the injectable `sleep`. A failed attempt is retried only if
- * nothing of it reached the listener yet: the listener contract has no way to
- * take back text already shown, so restarting after partial output would show
- * the user the same words twice. A failure after output is reported as is.
- *
- * Every wait is bounded. Each try waits `requestTimeoutMs` for the first chunk
- * (and as long again for each next one); all tries, back-offs and Retry-After
- * pauses before the reply starts fit in the deadline (LLM_DEADLINE_TIMEOUTS
- * time-outs); a streaming reply ends after LLM_STREAM_MAX_MS. A pause longer
- * than what is left fails at once with that cause. While nothing arrives the
- * listener hears `onWait`, so a front end can show that it is waiting and why.
- * The SDK logs nothing (logLevel 'off'): our one error says what went wrong.
+ * Retries, time-outs and the deadline are ModelCall's (shared with the Anthropic
+ * client); the SDK runs with maxRetries: 0. The SDK logs nothing (logLevel
+ * 'off'): our one error says what went wrong.
  */
 import OpenAI from 'openai';
 import type {
@@ -33,19 +23,9 @@ import {
   type ToolCall,
   type ToolSchema,
 } from '../interfaces/chatModel';
-import {
-  DEFAULT_TEMPERATURE,
-  LLM_DEADLINE_TIMEOUTS,
-  LLM_MAX_RETRIES,
-  LLM_REQUEST_TIMEOUT_MS,
-  LLM_RETRY_BASE_DELAY_MS,
-  LLM_RETRY_MAX_DELAY_MS,
-  LLM_STREAM_MAX_MS,
-  LLM_WAIT_NOTICE_INTERVAL_MS,
-  LLM_WAIT_NOTICE_MIN_INTERVAL_MS,
-} from '../limits';
-import { redactSecrets } from '../security/redact';
-import { classifyError, seconds, waitBeyondDeadlineMessage, type ClassifiedError } from './chatModelErrors';
+import { DEFAULT_TEMPERATURE, LLM_DEADLINE_TIMEOUTS, LLM_MAX_RETRIES, LLM_REQUEST_TIMEOUT_MS, LLM_STREAM_MAX_MS } from '../limits';
+import { classifyError } from './chatModelErrors';
+import { abortableSleep, ModelCall, type Sleep, type StreamTry } from './modelCall';
 import { acceptsTemperature } from './knownModels';
 import { StreamingStringArgument } from './streamingArgument';
 
@@ -53,7 +33,8 @@ export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Sent when no key is configured: local servers ignore it, the SDK insists on one. */
 export const PLACEHOLDER_API_KEY = 'no-key-needed';
 
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+// Re-exported: embedders and tests import the shared retry rules from here.
+export { abortableSleep, retryDelayMs, waitNoticeIntervalMs, type Sleep } from './modelCall';
 
 export interface OpenAIChatModelOptions {
   /** OpenAI-compatible base URL; empty means api.openai.com. */
@@ -74,37 +55,6 @@ export interface OpenAIChatModelOptions {
   random?: () => number;
 }
 
-/** Back-off before retry number `attempt` (0-based): exponential with jitter, or the server's Retry-After; capped. */
-export function retryDelayMs(attempt: number, retryAfterMs: number | undefined, random: () => number): number {
-  if (retryAfterMs !== undefined) return Math.min(LLM_RETRY_MAX_DELAY_MS, Math.max(0, retryAfterMs));
-  const exponential = Math.min(LLM_RETRY_MAX_DELAY_MS, LLM_RETRY_BASE_DELAY_MS * 2 ** attempt);
-  // "Equal jitter": at least half the back-off, so retries never bunch up at zero.
-  return Math.round(exponential / 2 + (exponential / 2) * random());
-}
-
-/** How often to say "still waiting": a third of the time-out, between 1 and 10 s. */
-export function waitNoticeIntervalMs(timeoutMs: number): number {
-  return Math.min(LLM_WAIT_NOTICE_INTERVAL_MS, Math.max(LLM_WAIT_NOTICE_MIN_INTERVAL_MS, Math.round(timeoutMs / 3)));
-}
-
-export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(abortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
-function abortedError(): ChatModelError {
-  return new ChatModelError('aborted', 'The request to the model was cancelled.');
-}
-
 interface ToolCallSlot {
   id: string;
   name: string;
@@ -119,11 +69,7 @@ export class OpenAIChatModel implements ChatModel {
   private readonly client: OpenAI;
   private readonly temperature: number;
   private readonly timeoutMs: number;
-  private readonly deadlineMs: number;
-  private readonly maxRetries: number;
-  private readonly sleep: Sleep;
-  private readonly random: () => number;
-  private readonly apiKey: string | undefined;
+  private readonly calls: ModelCall;
   private generatedIds = 0;
 
   constructor(options: OpenAIChatModelOptions) {
@@ -142,11 +88,17 @@ export class OpenAIChatModel implements ChatModel {
     }
     this.temperature = options.temperature ?? DEFAULT_TEMPERATURE;
     this.timeoutMs = options.requestTimeoutMs ?? LLM_REQUEST_TIMEOUT_MS;
-    this.deadlineMs = options.deadlineMs ?? this.timeoutMs * LLM_DEADLINE_TIMEOUTS;
-    this.maxRetries = Math.max(0, options.maxRetries ?? LLM_MAX_RETRIES);
-    this.sleep = options.sleep ?? abortableSleep;
-    this.random = options.random ?? Math.random;
-    this.apiKey = options.apiKey?.trim() || undefined;
+    this.calls = new ModelCall({
+      baseUrl: this.baseUrl,
+      model: this.model,
+      api: 'openai',
+      timeoutMs: this.timeoutMs,
+      deadlineMs: options.deadlineMs ?? this.timeoutMs * LLM_DEADLINE_TIMEOUTS,
+      maxRetries: Math.max(0, options.maxRetries ?? LLM_MAX_RETRIES),
+      sleep: options.sleep ?? abortableSleep,
+      random: options.random ?? Math.random,
+      secrets: [options.apiKey?.trim() || undefined],
+    });
     this.client = new OpenAI({
       baseURL: this.baseUrl,
       apiKey: options.apiKey?.trim() || PLACEHOLDER_API_KEY,
@@ -158,46 +110,8 @@ export class OpenAIChatModel implements ChatModel {
     });
   }
 
-  async complete(request: ChatRequest, listener: ChatStreamListener = {}): Promise<ChatResponse> {
-    const signal = request.signal;
-    const started = Date.now();
-    const deadline = started + this.deadlineMs;
-    const progress: Progress = { streamed: false, answered: false, stepEnd: started + LLM_STREAM_MAX_MS };
-    // Silence looks like a hang; a notice every few seconds says what is being waited for.
-    const notices = setInterval(() => {
-      if (!progress.answered) listener.onWait?.({ kind: 'waiting', baseUrl: this.baseUrl, elapsedMs: Date.now() - started });
-    }, waitNoticeIntervalMs(this.timeoutMs));
-    notices.unref?.();
-    try {
-      for (let attempt = 0; ; attempt++) {
-        if (signal?.aborted) throw abortedError();
-        const left = deadline - Date.now();
-        let classified: ClassifiedError;
-        try {
-          return await this.attempt(request, listener, progress, Math.max(1, Math.min(this.timeoutMs, left)));
-        } catch (err) {
-          classified = err instanceof ClassifiedFailure ? err.classified : classifyError(err, this.context(signal));
-        }
-        const { error } = classified;
-        if (error.kind === 'aborted' || !classified.retryable || attempt >= this.maxRetries) throw this.redacted(error);
-        if (progress.streamed) {
-          throw this.redacted(new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status));
-        }
-        const remaining = deadline - Date.now();
-        if (classified.retryAfterMs !== undefined && classified.retryAfterMs > remaining) {
-          const what = `The model server at ${this.baseUrl}`;
-          throw this.redacted(new ChatModelError(error.kind, waitBeyondDeadlineMessage(what, classified.retryAfterMs, error.status, this.deadlineMs), error.status));
-        }
-        const delay = retryDelayMs(attempt, classified.retryAfterMs, this.random);
-        // A try that timed out is repeated only with a whole time-out left: a shorter one would likely time out too.
-        const needed = delay + (error.kind === 'timeout' ? this.timeoutMs : 0);
-        if (needed >= remaining) throw this.redacted(error);
-        listener.onWait?.({ kind: 'retrying', baseUrl: this.baseUrl, retry: attempt + 1, delayMs: delay, reason: this.redacted(error).message });
-        await this.sleep(delay, signal);
-      }
-    } finally {
-      clearInterval(notices);
-    }
+  complete(request: ChatRequest, listener: ChatStreamListener = {}): Promise<ChatResponse> {
+    return this.calls.complete(request, listener, (t) => this.stream(request, listener, t));
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {
@@ -207,93 +121,11 @@ export class OpenAIChatModel implements ChatModel {
       for (const m of page.data) if (typeof m.id === 'string') ids.push(m.id);
       return ids.sort((a, b) => a.localeCompare(b));
     } catch (err) {
-      throw this.redacted(classifyError(err, this.context(signal)).error);
+      throw this.calls.redacted(classifyError(err, this.calls.context(signal)).error);
     }
   }
 
-  /** Servers and proxies sometimes echo the key in their errors; it must not reach the user, a log or a file. */
-  private redacted(error: ChatModelError): ChatModelError {
-    const message = redactSecrets(error.message, [this.apiKey]);
-    return message === error.message ? error : new ChatModelError(error.kind, message, error.status);
-  }
-
-  private context(signal: AbortSignal | undefined, timedOut = false, timeoutMs = this.timeoutMs) {
-    return { baseUrl: this.baseUrl, model: this.model, aborted: signal?.aborted ?? false, timedOut, timeoutMs };
-  }
-
-  /**
-   * One try. `firstChunkMs` bounds the wait for the first chunk (the time-out, or less when the
-   * deadline is nearer); then each next chunk gets a whole time-out, and the reply as a whole
-   * ends by `progress.stepEnd`.
-   */
-  private async attempt(request: ChatRequest, listener: ChatStreamListener, progress: Progress, firstChunkMs: number): Promise<ChatResponse> {
-    const controller = new AbortController();
-    let timeout: TimeoutFailure | null = null;
-    const external = request.signal;
-    let rejectEarly: (err: unknown) => void = () => undefined;
-    // Rejects the moment the caller aborts or a timer fires, whatever the SDK is awaiting.
-    const early = new Promise<never>((_, reject) => {
-      rejectEarly = reject;
-    });
-    const onAbort = () => {
-      controller.abort();
-      rejectEarly(abortedError());
-    };
-    external?.addEventListener('abort', onAbort, { once: true });
-    const fire = (make: () => TimeoutFailure) => () => {
-      const failure = make();
-      timeout = failure;
-      controller.abort();
-      rejectEarly(failure);
-    };
-    progress.answered = false;
-    // Waiting for the first chunk: the whole attempt may be shorter than a time-out when the deadline is near.
-    let idle = setTimeout(fire(() => this.timeoutFailure(firstChunkMs)), firstChunkMs);
-    const whole = setTimeout(fire(() => this.streamTooLong()), Math.max(0, progress.stepEnd - Date.now()));
-    const nextChunkTimeout = fire(() => this.timeoutFailure(this.timeoutMs));
-    const onChunk = () => {
-      progress.answered = true;
-      clearTimeout(idle);
-      idle = setTimeout(nextChunkTimeout, this.timeoutMs);
-    };
-    try {
-      return await Promise.race([this.stream(request, listener, progress, controller.signal, onChunk, () => timeout), early]);
-    } catch (err) {
-      if (external?.aborted) throw abortedError();
-      if (err instanceof ClassifiedFailure || err instanceof ChatModelError) throw err;
-      throw new ClassifiedFailure(classifyError(err, this.context(external)));
-    } finally {
-      clearTimeout(idle);
-      clearTimeout(whole);
-      external?.removeEventListener('abort', onAbort);
-      if (!controller.signal.aborted) controller.abort();
-      early.catch(() => undefined);
-    }
-  }
-
-  private timeoutFailure(waitedMs: number): TimeoutFailure {
-    return new ClassifiedFailure(classifyError(new Error('timeout'), this.context(undefined, true, waitedMs)));
-  }
-
-  /** A reply that keeps streaming past LLM_STREAM_MAX_MS: cut off (never retried: text was shown). */
-  private streamTooLong(): TimeoutFailure {
-    return new ClassifiedFailure({
-      error: new ChatModelError(
-        'timeout',
-        `The reply from the model server at ${this.baseUrl} was still streaming after ${seconds(LLM_STREAM_MAX_MS)}, the longest one step may take, so it was cut off. Ask for a shorter answer.`,
-      ),
-      retryable: false,
-    });
-  }
-
-  private async stream(
-    request: ChatRequest,
-    listener: ChatStreamListener,
-    progress: Progress,
-    signal: AbortSignal,
-    onChunk: () => void,
-    timedOut: () => TimeoutFailure | null,
-  ): Promise<ChatResponse> {
+  private async stream(request: ChatRequest, listener: ChatStreamListener, { signal, onChunk, progress, stopped }: StreamTry): Promise<ChatResponse> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: this.model,
       messages: request.messages.map(toOpenAIMessage),
@@ -347,11 +179,8 @@ export class OpenAIChatModel implements ChatModel {
       if (choice.finish_reason) finishReason = choice.finish_reason;
     }
     // The SDK ends the iteration quietly when its request is aborted; tell why.
-    if (signal.aborted) {
-      const timeout = timedOut();
-      if (timeout) throw timeout;
-      throw abortedError();
-    }
+    const stop = stopped();
+    if (stop) throw stop;
     const toolCalls: ToolCall[] = slots
       .filter((s): s is ToolCallSlot => s !== undefined && s.name !== '')
       .map((s) => ({ id: s.id || this.generateId(), type: 'function', function: { name: s.name, arguments: s.args } }));
@@ -370,26 +199,6 @@ export class OpenAIChatModel implements ChatModel {
     this.generatedIds++;
     return `call_memgpt_${Date.now().toString(36)}_${this.generatedIds}`;
   }
-}
-
-/** Carries an already classified error through the retry loop. */
-class ClassifiedFailure extends Error {
-  constructor(readonly classified: ClassifiedError) {
-    super(classified.error.message);
-  }
-}
-
-/** A timer's verdict: the first chunk or the next one did not come in time, or the reply ran too long. */
-type TimeoutFailure = ClassifiedFailure;
-
-/** What one complete() call has seen so far, shared by its tries. */
-interface Progress {
-  /** Something reached the listener: a retry would show it twice. */
-  streamed: boolean;
-  /** The current try has received a chunk: no more "waiting" notices. */
-  answered: boolean;
-  /** When the step must end, however steadily the reply streams. */
-  stepEnd: number;
 }
 
 function toOpenAIMessage(m: ChatMessage): ChatCompletionMessageParam {

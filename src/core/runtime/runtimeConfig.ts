@@ -10,6 +10,11 @@ import { LLM_REQUEST_TIMEOUT_MS } from '../limits';
 import type { SharedStoreConfig } from '../team/runtimeShared';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const ANTHROPIC_API_BASE_URL = 'https://api.anthropic.com';
+
+/** Which API the chat model speaks: OpenAI's chat completions (and compatible servers) or Anthropic's Messages API. */
+export type ChatProvider = 'openai' | 'anthropic';
+export const CHAT_PROVIDERS: readonly ChatProvider[] = ['openai', 'anthropic'];
 /** Embeddings model when an embeddings endpoint is set but no model (memgpt.embeddings.model, --embeddings-model). */
 export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
@@ -23,8 +28,10 @@ export interface RuntimeFolder {
 export interface RuntimeConfig {
   /** '' = OpenAI's default model, or the first model a non-OpenAI server lists. */
   model: string;
-  /** '' = OpenAI. */
+  /** '' = OpenAI (Anthropic's API when `provider` is 'anthropic'). */
   baseUrl: string;
+  /** memgpt.provider / --provider; absent: 'openai', except that api.anthropic.com always means 'anthropic'. */
+  provider?: ChatProvider;
   apiKey?: string;
   /** Tokens; 0 = from the known-model table. */
   contextWindow: number;
@@ -60,6 +67,22 @@ export function effectiveBaseUrl(baseUrl: string): string {
   return baseUrl.trim() === '' ? OPENAI_BASE_URL : baseUrl.trim().replace(/\/+$/, '');
 }
 
+/** The API to speak: the setting, or Anthropic's whenever the base URL is api.anthropic.com. */
+export function chatProvider(config: Pick<RuntimeConfig, 'provider' | 'baseUrl'>): ChatProvider {
+  if (config.provider === 'anthropic') return 'anthropic';
+  try {
+    return new URL(config.baseUrl.trim()).hostname === 'api.anthropic.com' ? 'anthropic' : 'openai';
+  } catch {
+    return 'openai';
+  }
+}
+
+/** The chat server's base URL: the setting, else the chosen provider's own API. */
+export function chatBaseUrl(config: Pick<RuntimeConfig, 'provider' | 'baseUrl'>): string {
+  if (config.baseUrl.trim() === '' && chatProvider(config) === 'anthropic') return ANTHROPIC_API_BASE_URL;
+  return effectiveBaseUrl(config.baseUrl);
+}
+
 /** True when requests go to OpenAI itself (an API key is then required). */
 export function isOpenAIEndpoint(baseUrl: string): boolean {
   try {
@@ -69,17 +92,20 @@ export function isOpenAIEndpoint(baseUrl: string): boolean {
   }
 }
 
-/** A chat model can be reached: OpenAI with a key, or any other server (local ones need no key). */
-export function modelConfigured(baseUrl: string, hasApiKey: boolean): boolean {
-  return !isOpenAIEndpoint(baseUrl) || hasApiKey;
+/** A chat model can be reached: OpenAI or Anthropic with a key, or any other server (local ones need no key). */
+export function modelConfigured(baseUrl: string, hasApiKey: boolean, provider?: ChatProvider): boolean {
+  if (hasApiKey) return true;
+  if (chatProvider({ baseUrl, ...(provider ? { provider } : {}) }) === 'anthropic') return baseUrl.trim() !== '' && !/^https?:\/\/api\.anthropic\.com(?:[/:]|$)/i.test(baseUrl.trim());
+  return !isOpenAIEndpoint(baseUrl);
 }
 
 /**
  * The chat API key goes to the embeddings endpoint only when that is the same server: a key for
  * one provider must never be sent to another host the user configured for something else.
  */
-export function embeddingsApiKey(config: Pick<RuntimeConfig, 'baseUrl' | 'apiKey' | 'embeddings'>): string | undefined {
-  if (!config.apiKey) return undefined;
+export function embeddingsApiKey(config: Pick<RuntimeConfig, 'baseUrl' | 'provider' | 'apiKey' | 'embeddings'>): string | undefined {
+  // Anthropic serves no embeddings, so its key is never the embeddings server's.
+  if (!config.apiKey || chatProvider(config) === 'anthropic') return undefined;
   try {
     const chat = new URL(effectiveBaseUrl(config.baseUrl));
     const embeddings = new URL(effectiveBaseUrl(config.embeddings.baseUrl));
@@ -107,6 +133,7 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
     chat:
       before.model !== after.model ||
       before.baseUrl !== after.baseUrl ||
+      before.provider !== after.provider ||
       before.apiKey !== after.apiKey ||
       before.contextWindow !== after.contextWindow ||
       before.temperature !== after.temperature ||

@@ -28,7 +28,7 @@ import type { Embedder } from '../interfaces/embedder';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import { contextWindowFor } from '../llm/knownModels';
-import { OpenAIChatModel } from '../llm/openaiChatModel';
+import { createChatModel } from './chatModelFactory';
 import { registerSecrets } from '../security/redact';
 import { CoreMemory } from '../memory/coreMemory';
 import { readJsonFile, atomicWriteJson } from '../storage/atomicFile';
@@ -39,14 +39,17 @@ import type { OverlayArchivalStore } from '../team/overlayStore';
 import { openSharedOverlay } from '../team/runtimeShared';
 import { archivalPublishSource } from '../team/archivalSource';
 import type { PublishSource } from '../team/publisher';
-import { DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
+import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
 import {
+  chatBaseUrl,
+  chatProvider,
   configImpact,
   effectiveBaseUrl,
   embeddingsApiKey,
   folderKeyUri,
   isOpenAIEndpoint,
   requestTimeoutMs,
+  type ChatProvider,
   type RuntimeConfig,
   type RuntimeFolder,
 } from './runtimeConfig';
@@ -312,7 +315,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   private async contextWindowOf(model: string): Promise<number> {
     if (this.config.contextWindow > 0) return contextWindowFor(model, this.config.contextWindow);
     const known = contextWindowFor(model);
-    if (isOpenAIEndpoint(this.config.baseUrl) || known <= OLLAMA_DEFAULT_CONTEXT_TOKENS) return known;
+    if (isOpenAIEndpoint(this.config.baseUrl) || chatProvider(this.config) === 'anthropic' || known <= OLLAMA_DEFAULT_CONTEXT_TOKENS) return known;
     if (!(await isOllama(this.config.baseUrl))) return known;
     this.log(
       'warn',
@@ -326,18 +329,19 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   /** The model name to use: the setting, else OpenAI's default, else the server's first model. */
   private async modelName(): Promise<string> {
     if (this.config.model.trim() !== '') return this.config.model.trim();
+    if (chatProvider(this.config) === 'anthropic') return DEFAULT_ANTHROPIC_MODEL;
     if (isOpenAIEndpoint(this.config.baseUrl)) return DEFAULT_OPENAI_MODEL;
     if (this.resolvedModel) return this.resolvedModel;
     const models = await this.listModels({ signal: AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS) }).catch((error: unknown) => {
       throw new RuntimeUnavailableError(
-        `No model is set and the server at ${effectiveBaseUrl(this.config.baseUrl)} did not list its models (${message(error)}). ` +
+        `No model is set and the server at ${chatBaseUrl(this.config)} did not list its models (${message(error)}). ` +
           'Set MemGPT: Model (or --model), or check that the server is running.',
       );
     });
     const first = models[0];
     if (!first) {
       throw new RuntimeUnavailableError(
-        `The server at ${effectiveBaseUrl(this.config.baseUrl)} lists no models. Load or pull a model there (e.g. \`ollama pull llama3.1\`), then try again.`,
+        `The server at ${chatBaseUrl(this.config)} lists no models. Load or pull a model there (e.g. \`ollama pull llama3.1\`), then try again.`,
       );
     }
     this.resolvedModel = first;
@@ -351,13 +355,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     if (old) await (await old.active()).idle();
     const model = await this.modelName();
     const contextWindow = await this.contextWindowOf(model);
-    const chatModel = new OpenAIChatModel({
-      baseUrl: effectiveBaseUrl(this.config.baseUrl),
-      ...(this.config.apiKey ? { apiKey: this.config.apiKey } : {}),
-      model,
-      temperature: this.config.temperature,
-      requestTimeoutMs: requestTimeoutMs(this.config),
-    });
+    const chatModel = createChatModel(this.config, model);
     this.directory = new AgentDirectory({
       states: this.storage.agents,
       recall: this.storage.recall,
@@ -874,10 +872,17 @@ export class WorkspaceRuntime implements AgentRuntimePort {
 
   // ─── Model server ─────────────────────────────────────────────────────────
 
-  async listModels(options: { baseUrl?: string; apiKey?: string; signal?: AbortSignal } = {}): Promise<string[]> {
-    const baseUrl = effectiveBaseUrl(options.baseUrl ?? this.config.baseUrl);
+  async listModels(options: { baseUrl?: string; provider?: ChatProvider; apiKey?: string; signal?: AbortSignal } = {}): Promise<string[]> {
+    const baseUrl = options.baseUrl ?? this.config.baseUrl;
     const apiKey = options.apiKey ?? (options.baseUrl === undefined ? this.config.apiKey : undefined);
-    const client = new OpenAIChatModel({ baseUrl, ...(apiKey ? { apiKey } : {}), model: 'model-list', maxRetries: 0, requestTimeoutMs: requestTimeoutMs(this.config) });
+    // The configured provider for the configured server; another URL (a local server being probed) by its own address.
+    const configured = options.provider ?? (options.baseUrl === undefined ? this.config.provider : undefined);
+    const provider = chatProvider({ baseUrl, ...(configured ? { provider: configured } : {}) });
+    const client = createChatModel(
+      { provider, baseUrl, ...(apiKey ? { apiKey } : {}), temperature: this.config.temperature, ...(this.config.requestTimeoutSeconds !== undefined ? { requestTimeoutSeconds: this.config.requestTimeoutSeconds } : {}) },
+      'model-list',
+      { maxRetries: 0 },
+    );
     return client.listModels(options.signal);
   }
 
