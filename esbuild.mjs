@@ -12,10 +12,16 @@ const root = path.dirname(new URL(import.meta.url).pathname);
 /**
  * `import('vectra')` resolves to only the three classes the archival index uses: vectra's entry
  * re-exports its document index, web fetchers, gRPC server and more (about 3 MB we never run).
+ * Its LocalIndex requires wink-nlp and wink's English model (3.9 MB) for a hybrid BM25 we never
+ * call (the index does its own): they become a stub that says so if anything ever calls it.
  */
 const vectraSlim = {
   name: 'vectra-slim',
   setup(build) {
+    build.onResolve({ filter: /^wink-(nlp|eng-lite-web-model|bm25-text-search)$/ }, (args) => ({ path: args.path, namespace: 'wink-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'wink-stub' }, (args) => ({
+      contents: `module.exports = function () { throw new Error(${JSON.stringify(`${args.path} is not bundled: MemGPT ranks with its own BM25.`)}); };`,
+    }));
     build.onResolve({ filter: /^vectra$/ }, () => ({ path: 'vectra-slim', namespace: 'vectra-slim' }));
     build.onLoad({ filter: /.*/, namespace: 'vectra-slim' }, () => ({
       resolveDir: path.join(root, 'node_modules/vectra/lib'),
@@ -39,6 +45,25 @@ const treeSitterCjs = {
   },
 };
 
+/**
+ * The tokenizer encodings in use (src/core/tokens/tokenCounter.ts imports exactly these two) are
+ * 5.9 MB of tables: each is its own file, dist/tokenizer/<name>.js, required when first counted,
+ * so a process that never counts tokens (memgpt search, --version) does not parse them.
+ */
+export const TOKENIZER_ENCODINGS = ['o200k_base', 'cl100k_base'];
+const tokenizerApart = {
+  name: 'tokenizer-apart',
+  setup(build) {
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({ path: args.path.split('/').pop(), namespace: 'tokenizer-apart' }));
+    build.onLoad({ filter: /.*/, namespace: 'tokenizer-apart' }, (args) => ({
+      // dist/<bundle>.js finds dist/tokenizer/; the integration bundle in dist/test/ looks one folder up
+      contents: `const path = require('node:path'); const near = path.join(__dirname, 'tokenizer', '${args.path}.js');
+module.exports = require(require('node:fs').existsSync(near) ? near : path.join(__dirname, '..', 'tokenizer', '${args.path}.js'));`,
+      loader: 'js',
+    }));
+  },
+};
+
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -52,7 +77,7 @@ const nodeCommon = {
   logLevel: 'warning',
   // gpt-tokenizer's encodings are loaded lazily through dynamic import; keep them in the bundle.
   mainFields: ['module', 'main'],
-  plugins: [vectraSlim, treeSitterCjs],
+  plugins: [vectraSlim, treeSitterCjs, tokenizerApart],
 };
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -82,8 +107,18 @@ const builds = [
     entryPoints: ['test/integration/index.ts'],
     outfile: 'dist/test/integration.js',
     external: ['vscode', 'mocha', '@huggingface/transformers'],
-    plugins: [vectraSlim, treeSitterCjs, integrationSuitesPlugin(root)],
+    plugins: [vectraSlim, treeSitterCjs, tokenizerApart, integrationSuitesPlugin(root)],
   },
+  ...TOKENIZER_ENCODINGS.map((e) => ({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: production,
+    entryPoints: [`node_modules/gpt-tokenizer/esm/encoding/${e}.js`],
+    outfile: `dist/tokenizer/${e}.js`,
+    logLevel: 'warning',
+  })),
 ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
 
 /** Must match GRAMMAR_FILES in src/core/index/syntax/grammars.ts (a unit test compares them). */

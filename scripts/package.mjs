@@ -22,12 +22,14 @@ const ALLOWED = [
   /^extension\/dist\/(extension|cli)\.js(\.map)?$/,
   /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/dist\/tree-sitter\/(web-)?tree-sitter(-[a-z_]+)?\.wasm$/,
+  /^extension\/dist\/tokenizer\/(o200k_base|cl100k_base)\.js$/,
   /^extension\/media\/.+/,
   /^extension\/docs\/cli\.md$/,
 ];
 const REQUIRED = [
   'extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js',
   'extension/dist/tree-sitter/web-tree-sitter.wasm', 'extension/dist/tree-sitter/tree-sitter-typescript.wasm',
+  'extension/dist/tokenizer/o200k_base.js', 'extension/dist/tokenizer/cl100k_base.js',
 ];
 
 function fail(message) {
