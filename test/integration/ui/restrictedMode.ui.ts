@@ -11,7 +11,8 @@ import type { UiScenario, WorkbenchUi } from '../../harness/ui';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { assertThat, completeReply, ModelSlot, replies, say, until } from './agentChatSupport';
 
-const FILE_FUNCTIONS = ['read_file', 'list_files', 'search_text'];
+// Reading and acting alike: Restricted Mode offers none of them, trusting the folder offers them all.
+const FILE_FUNCTIONS = ['read_file', 'list_files', 'search_text', 'edit_file', 'write_file', 'run_command'];
 const RESTRICTED_REPLY = 'I cannot read files here: this workspace is in Restricted Mode.';
 const TRUSTED_REPLY = 'The todo store keeps todos in a Map (src/store/todoStore.ts:1-20).';
 const SEARCH_REPLY = 'Archival memory has the todo store indexed.';
@@ -58,8 +59,10 @@ async function restricted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await chat.locator('.notice', { hasText: 'Restricted Mode' }).waitFor({ state: 'visible' });
 
   // The chat works; the request offered no file function.
+  // Counted, not assumed: the login event may have woken the agent (and got a reply) first.
+  const first = await replies(chat).count();
   await say(chat, 'restricted: what is in the todo store?');
-  assertThat((await completeReply(chat, 0)) === RESTRICTED_REPLY, 'The restricted-mode reply should show.');
+  assertThat((await completeReply(chat, first)) === RESTRICTED_REPLY, 'The restricted-mode reply should show.');
   const requests = slot.model.chatRequests();
   assertThat(requests.length >= 2, `Expected the call and its heartbeat, got ${requests.length} chat requests.`);
   for (const [i, r] of requests.entries()) {
@@ -108,8 +111,9 @@ async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
 
   // The next request offers read_file, and reading works.
   const before = slot.model.chatRequests().length;
+  const shown = await replies(chat).count();
   await say(chat, 'trusted: what is in the todo store?');
-  assertThat((await completeReply(chat, 1)) === TRUSTED_REPLY, 'The trusted reply should show.');
+  assertThat((await completeReply(chat, shown)) === TRUSTED_REPLY, 'The trusted reply should show.');
   const first = slot.model.chatRequests()[before];
   const names = first?.body.tools?.map((t) => t.function.name) ?? [];
   for (const f of FILE_FUNCTIONS) assertThat(names.includes(f), `After trusting, the request should offer ${f}: ${names.join(', ')}`);
