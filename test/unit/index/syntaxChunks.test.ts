@@ -201,6 +201,11 @@ test('syntax: a file without a grammar, or too large, is not parsed (the caller 
   assert.equal(await chunkStructured('big.ts', `const a = 1;\n`.repeat(40_000)), undefined);
 });
 
+test('syntax: a parse past its time budget is cancelled with a coded error (the indexer then chunks by lines)', async () => {
+  const text = 'export function f(a: number) { return a + 1; }\n'.repeat(1500);
+  await assert.rejects(chunkStructured('slow.ts', text, new TimeSlice(), 0), (err: Error & { code?: string }) => err.code === 'PARSE_FAILED' && /stopped/.test(err.message));
+});
+
 test('syntax: the bundle copies exactly the grammars the parser loads (esbuild.mjs)', () => {
   const build = readFileSync(path.join(__dirname, '..', '..', '..', 'esbuild.mjs'), 'utf8');
   const listed = /TREE_SITTER_GRAMMARS = \[([^\]]*)\]/.exec(build)![1]!.match(/'([a-z_]+)'/g)!.map((s) => `tree-sitter-${s.slice(1, -1)}.wasm`);

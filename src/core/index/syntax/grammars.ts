@@ -66,7 +66,14 @@ export async function parserFor(language: string): Promise<Parser | undefined> {
   if (!lang) {
     lang = (async () => {
       const { grammars } = await init();
-      return Language.load(await fs.readFile(path.join(grammars, `tree-sitter-${grammar}.wasm`)));
+      const language = await Language.load(await fs.readFile(path.join(grammars, `tree-sitter-${grammar}.wasm`)));
+      // The first parse with a grammar pays for compiling its code (hundreds of ms on a busy machine):
+      // paid here, once, on a line of text, so no file's parse budget is spent on it.
+      const warm = new Parser();
+      warm.setLanguage(language);
+      warm.parse('x')?.delete();
+      warm.delete();
+      return language;
     })();
     languages.set(grammar, lang);
   }

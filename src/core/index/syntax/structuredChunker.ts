@@ -6,11 +6,12 @@
  * a single definition too large on its own falls back to the line chunker.
  *
  * Parsing is one synchronous call, so files above SYNTAX_MAX_FILE_BYTES keep the
- * line chunker; the tree walk and the packing pause through a TimeSlice. Any
+ * line chunker and a parse running past SYNTAX_PARSE_MAX_MS is cancelled; the tree
+ * walk and the packing pause through a TimeSlice. Any
  * failure (grammar not loadable, parser error) is the caller's cue to use the
  * line chunker for that file.
  */
-import { CHUNK_MAX_TOKENS, CHUNK_TARGET_TOKENS, SYNTAX_MAX_FILE_BYTES } from '../../limits';
+import { CHUNK_MAX_TOKENS, CHUNK_TARGET_TOKENS, SYNTAX_MAX_FILE_BYTES, SYNTAX_PARSE_MAX_MS } from '../../limits';
 import { chunkText, contentHash, estimateTokens, languageOf, type Chunk } from '../chunker';
 import { TimeSlice } from '../slice';
 import { hasGrammar, parserFor } from './grammars';
@@ -35,15 +36,17 @@ export function parsesAsCode(filePath: string, byteLength: number): boolean {
  * undefined when the file is not parsed (no grammar, too large). Throws when
  * parsing fails; the caller then chunks by lines.
  */
-export async function chunkStructured(filePath: string, text: string, slice: TimeSlice = new TimeSlice()): Promise<StructuredFile | undefined> {
+export async function chunkStructured(filePath: string, text: string, slice: TimeSlice = new TimeSlice(), parseBudgetMs = SYNTAX_PARSE_MAX_MS): Promise<StructuredFile | undefined> {
   const language = languageOf(filePath);
   if (!parsesAsCode(filePath, Buffer.byteLength(text))) return undefined;
   const parser = await parserFor(language);
   if (!parser) return undefined;
   let outline: Outline;
   try {
-    const tree = parser.parse(text);
-    if (!tree) throw new ParseFailedError(`${filePath}: the ${language} parser returned no tree.`);
+    const started = performance.now();
+    // Returning true cancels the parse: the event loop is not held longer than the budget.
+    const tree = parser.parse(text, null, { progressCallback: () => performance.now() - started > parseBudgetMs });
+    if (!tree) throw new ParseFailedError(`${filePath}: parsing took longer than ${parseBudgetMs} ms and was stopped.`);
     try {
       const steps = outlineSteps(tree, text, language);
       for (;;) {
