@@ -14,6 +14,7 @@ import picomatch from 'picomatch';
 import type { ArchivalIndex } from '../index/archivalIndex';
 import type { ChunkRecord, ScoredRef } from '../index/chunkStore';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import type { SymbolLookup } from '../interfaces/symbols';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
 import type { PgArchivalStore } from './pgArchivalStore';
@@ -61,6 +62,11 @@ export class OverlayArchivalStore implements ArchivalStore {
 
   get local(): ArchivalIndex {
     return this.options.local;
+  }
+
+  /** Code symbols come from the local index (the shared store keeps none), so find_symbol works with the shared store on. */
+  get symbols(): SymbolLookup {
+    return this.options.local.symbols;
   }
 
   status(): OverlayStatus {
