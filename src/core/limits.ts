@@ -234,6 +234,8 @@ export const RECALL_RANK_MAX_CANDIDATES = 2000;
 export const RECALL_TAIL_FLUSH_DOCS = 4096;
 /** Recall index: a segment never grows past this many records by merging; a rebuild cuts segments this size. */
 export const RECALL_SEGMENT_MAX_DOCS = 262_144;
+/** Recall index: a rebuild writes a segment every this many records (an in-memory tail of a full segment's size runs to gigabytes of heap); merges join them. */
+export const RECALL_REBUILD_CUT_DOCS = 32_768;
 /** Recall index: this many segments of one size class are merged into one (keeps a query's segment count logarithmic). */
 export const RECALL_MERGE_FANIN = 8;
 /** Recall index: dictionary keys per on-disk block (a lookup reads one block). */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { RecallRecord } from '../interfaces/recallStore';
 import { AppendLog } from '../storage/appendLog';
 import { atomicWriteJson } from '../storage/atomicFile';
-import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_SEGMENT_MAX_DOCS } from '../limits';
+import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_REBUILD_CUT_DOCS, RECALL_SEGMENT_MAX_DOCS } from '../limits';
 import { forEachIndexToken, partSequence, searchableText } from './recallText';
 import { RecallIndexDamagedError, runKey, SegmentReader, Slicer, sortSliced, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
 
@@ -459,8 +459,10 @@ export class RecallIndex {
   /** While rebuilding at open: the tail is cut into full-size segments as the log is read. */
   async addRebuilding(record: RecallRecord, offset: number, bytes: number): Promise<void> {
     this.add(record, offset, bytes);
-    if (this.tail.size >= RECALL_SEGMENT_MAX_DOCS && !this.readOnly) await this.flushNow();
-    else if (this.rebuildSlicer.due) await this.rebuildSlicer.yieldNow();
+    if (this.tail.size >= RECALL_REBUILD_CUT_DOCS && !this.readOnly) {
+      await this.flushNow();
+      await this.mergeSome();
+    } else if (this.rebuildSlicer.due) await this.rebuildSlicer.yieldNow();
   }
 
   /** Keeps a rebuild from holding the event loop: it yields between slices of records. */
@@ -683,7 +685,7 @@ export class RecallIndex {
         onEntry: async (r, offset, bytes) => {
           if (offset >= logBytes || !isRecord(r)) return;
           builder.add(r, offset, bytes);
-          if (builder.tail.size >= RECALL_SEGMENT_MAX_DOCS) await cut();
+          if (builder.tail.size >= RECALL_REBUILD_CUT_DOCS) await cut();
         },
       });
       if (builder.tail.size > 0) await cut();
@@ -696,6 +698,7 @@ export class RecallIndex {
       this.excluded.clear();
       await this.writeManifest();
       for (const s of old) s.close();
+      await this.mergeSome();
       this.events.repaired();
     } finally {
       this.repairing = false;
