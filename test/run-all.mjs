@@ -58,15 +58,50 @@ function collect(dir, suffix) {
     .sort();
 }
 
-/** Runs a command with live output; resolves with its exit code. */
+/**
+ * Runs a command with live output; resolves with its exit code. The command runs in its own process
+ * group, and the whole group is killed when it outlives the step's time limit (limits.ts
+ * HARNESS_STEP_TIMEOUT_MS): node --test reported a test file as timed out but kept waiting for that
+ * file's process, which a browser it had started kept alive, and the run never ended.
+ */
 function exec(command, args, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env }, detached: true });
+    const limitMs = limits?.HARNESS_STEP_TIMEOUT_MS ?? 30 * 60_000;
+    const killGroup = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\n${path.basename(command)} ${args.filter((a) => !a.startsWith('-')).slice(0, 3).join(' ')} ran past ${limitMs / 60_000} min: stopping it.`);
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
+    }, limitMs);
+    // Ctrl-C on `npm test` stops the group too (it no longer shares our process group).
+    const onSignal = () => {
+      killGroup('SIGTERM');
+      process.exit(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     child.on('error', (e) => {
+      clearTimeout(timer);
       console.error(`Could not start ${command}: ${e.message}`);
       resolve(127);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Whatever the command left behind (a browser, a server) goes with it.
+      killGroup('SIGKILL');
+      resolve(timedOut ? 124 : (code ?? (signal ? 128 : 1)));
+    });
   });
 }
 

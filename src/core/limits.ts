@@ -318,6 +318,8 @@ export const HARNESS_IN_HOST_TEST_TIMEOUT_MS = 30_000;
  * took 120 s beside a CPU-bound process while other work ran.
  */
 export const HARNESS_NODE_TEST_TIMEOUT_MS = 300_000;
+/** `npm test`: one step (unit, webview, integration) is stopped, with its whole process group, after this long. */
+export const HARNESS_STEP_TIMEOUT_MS = 30 * 60_000;
 
 // --- Editor integration: file events, selections, memory search (EDITOR-INTEGRATION engineer) ---
 /** Quiet time after the last open/save before pending file events are handed to the agent. */
