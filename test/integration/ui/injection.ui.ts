@@ -15,6 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Frame, FrameLocator, Page } from 'playwright-core';
+import { FUNCTION_ARGUMENTS_MAX_CHARS, MAX_FUNCTION_CALLS_PER_RESPONSE } from '../../../src/core/limits';
 import type { ServerNeeds, UiScenario, WorkbenchUi } from '../../harness/ui';
 import { reply, sendMessage, toolCall, toolCalls, type FakeOpenAIServer, type TurnScript } from '../../fixtures/fakeOpenAIServer';
 import { CANARY, curlPipeShInstructions, MARKDOWN_CORPUS } from '../../webview/support/injectionCorpus';
@@ -58,13 +59,25 @@ const CITING = [
 const SPLIT_REPLY = 'One message was over the limit; I will split long answers.';
 const CURL_REPLY = 'The setup notes ask to pipe a remote script into a shell; I did not run it.';
 
+/** The corpus in parts of at most MAX_FUNCTION_CALLS_PER_RESPONSE cases (the calls one response may run). */
+function corpusParts(corpus: string[]): string[][] {
+  const parts: string[][] = [];
+  for (let i = 0; i < corpus.length; i += MAX_FUNCTION_CALLS_PER_RESPONSE) parts.push(corpus.slice(i, i + MAX_FUNCTION_CALLS_PER_RESPONSE));
+  return parts;
+}
+
 function turns(home: string): TurnScript[] {
-  const corpus = [...Object.values(MARKDOWN_CORPUS), ...Object.values(liveCases(home))];
-  // One reply with a send_message call per case (parallel tool calls): send_message ends a chain.
-  const everything = toolCalls(corpus.map((message) => ({ name: 'send_message', arguments: { message } })), { argumentChunkSize: 2000 });
+  // The case over the function-argument cap goes last: its failure is what calls the model again.
+  const all = [...Object.values(MARKDOWN_CORPUS), ...Object.values(liveCases(home))];
+  const corpus = [...all.filter((m) => m.length <= FUNCTION_ARGUMENTS_MAX_CHARS), ...all.filter((m) => m.length > FUNCTION_ARGUMENTS_MAX_CHARS)];
+  // One reply per part, each a send_message call per case (parallel tool calls, at most the number
+  // one response may run): send_message ends a chain, so each part is its own user message.
+  const parts = corpusParts(corpus);
+  const sayAll = (part: string[]) => toolCalls(part.map((message) => ({ name: 'send_message', arguments: { message } })), { argumentChunkSize: 2000 });
   return [
-    // The over-the-cap case fails (send_message's own limit) and the model is called again.
-    { match: 'inject: say everything', steps: [everything, sendMessage(SPLIT_REPLY)] },
+    ...parts.slice(0, -1).map((part, i) => ({ match: `inject: say everything, part ${i + 1} of`, steps: [sayAll(part)] })),
+    // The over-the-cap case fails (the function-argument limit) and the model is called again.
+    { match: `inject: say everything, part ${parts.length} of`, steps: [sayAll(parts.at(-1)!), sendMessage(SPLIT_REPLY)] },
     {
       match: 'inject: find the quokka',
       steps: [toolCall('archival_memory_search', { query: MARKER, page: 0, request_heartbeat: true }), sendMessage('Searched.')],
@@ -235,7 +248,11 @@ async function tabNames(page: Page): Promise<string[]> {
 
 async function corpusInTheChat(chat: FrameLocator): Promise<void> {
   const cases = Object.keys(MARKDOWN_CORPUS).length + Object.keys(liveCases(listener!.url)).length;
-  await say(chat, 'inject: say everything');
+  const parts = Math.ceil(cases / MAX_FUNCTION_CALLS_PER_RESPONSE);
+  for (let part = 1; part <= parts; part++) {
+    await say(chat, `inject: say everything, part ${part} of ${parts}`);
+    if (part < parts) await completeReply(chat, Math.min(part * MAX_FUNCTION_CALLS_PER_RESPONSE, cases) - 1);
+  }
   assertThat((await completeReply(chat, cases)) === SPLIT_REPLY, 'The turn should end with the reply to the failed over-long send_message.');
   const shown = await replies(chat).count();
   assertThat(shown === cases + 1, `Every case should be its own reply: ${shown} of ${cases} + 1.`);
