@@ -76,7 +76,7 @@ export const ANTHROPIC_MAX_OUTPUT_TOKENS = 4096;
 /** The Messages API accepts at most this many `cache_control` breakpoints per request. */
 export const ANTHROPIC_CACHE_BREAKPOINTS_MAX = 4;
 
-// --- Workspace index and archival store (INDEX engineer) ---
+// --- Workspace index and archival store ---
 /** Files larger than this are not indexed (they are almost always generated or data). */
 export const INDEX_MAX_FILE_BYTES = 1_000_000;
 /** Bytes sniffed for a NUL byte to tell binary files from text. */
@@ -177,7 +177,7 @@ export const TEAM_QUERY_MAX_TERMS = 64;
 /** A git call that names the repository or the commit gives up after this. */
 export const TEAM_GIT_TIMEOUT_MS = 10_000;
 
-// --- Chat view and webview protocol (UI engineer) ---
+// --- Chat view and webview protocol ---
 /** Longest user message the chat view accepts from the webview. */
 export const CHAT_MESSAGE_MAX_CHARS = 100_000;
 /** Longest code snippet the webview may ask to insert at the cursor or copy. */
@@ -207,13 +207,13 @@ export const CHAT_REQUEST_TIMEOUT_MS = 60_000;
 /** How long a probe of a local model server (Ollama, LM Studio) may take. */
 export const CHAT_LOCAL_PROBE_TIMEOUT_MS = 1500;
 
-// --- LLM client and token counting (owner: LLM engineer) ---
+// --- LLM client and token counting ---
 /** Characters of a server's own error text quoted inside our error messages. */
 export const LLM_SERVER_MESSAGE_MAX_CHARS = 300;
 /** Distinct texts whose token counts are remembered (content-keyed LRU). */
 export const TOKEN_COUNT_CACHE_ENTRIES = 2048;
 
-// --- Storage and memory (STORAGE+MEMORY engineer) ---
+// --- Storage and memory ---
 /** A lock holder rewrites its timestamp this often, proving it is alive. */
 export const LOCK_REFRESH_INTERVAL_MS = 30_000;
 /** A lock not refreshed for this long is stale even if its pid exists (pid reuse, other hosts). */
@@ -247,7 +247,7 @@ export const RECALL_RECORD_CACHE = 512;
 /** Recall phrase search: a word whose postings are this many times longer than the candidates so far is not read (the text check decides anyway). */
 export const RECALL_NARROW_RATIO = 16;
 
-// --- Agent loop, context window and functions (AGENT engineer) ---
+// --- Agent loop, context window and functions ---
 /** Windows this small get the short system instructions and short function descriptions. */
 export const COMPACT_PROMPT_MAX_WINDOW_TOKENS = 4096;
 /** A function result may use at most this fraction of the window (tiny windows get short results). */
@@ -292,7 +292,7 @@ export const TEXT_SEARCH_SLICE_MS = 15;
 /** search_text stops (reporting truncated) after this long on a huge tree. */
 export const TEXT_SEARCH_MAX_MS = 10_000;
 
-// --- Offline real-VS-Code test harness (HARNESS engineer; used by test/harness, not by the product) ---
+// --- Offline real-VS-Code test harness (used by test/harness, not by the product) ---
 /** code-server must answer /healthz within this long after it was spawned. */
 export const HARNESS_SERVER_READY_TIMEOUT_MS = 60_000;
 /** The in-host mocha run must report back (codeAutomationExit) within this long, or the run fails as hung. */
@@ -321,7 +321,7 @@ export const HARNESS_NODE_TEST_TIMEOUT_MS = 300_000;
 /** `npm test`: one step (unit, webview, integration) is stopped, with its whole process group, after this long. */
 export const HARNESS_STEP_TIMEOUT_MS = 30 * 60_000;
 
-// --- Editor integration: file events, selections, memory search (EDITOR-INTEGRATION engineer) ---
+// --- Editor integration: file events, selections, memory search ---
 /** Quiet time after the last open/save before pending file events are handed to the agent. */
 export const FILE_EVENT_DEBOUNCE_MS = 1500;
 /** Longest a file event waits while the user keeps saving (debounce never starves delivery). */
@@ -351,7 +351,7 @@ export const COMMAND_HANDLER_PROGRESS_AFTER_MS = 500;
 /** Characters of an exported agent file "Import agent" reads at most (a larger file is refused, not truncated). */
 export const AGENT_IMPORT_MAX_BYTES = 200_000_000;
 
-// --- Runtime (composition of agent, memory and index for one workspace; lead) ---
+// --- Runtime (composition of agent, memory and index for one workspace) ---
 /** Model used when none is configured and the server is OpenAI's own. */
 export const DEFAULT_OPENAI_MODEL = 'gpt-4o-mini';
 /** The model used with Anthropic's API when none is set (an alias that follows the newest snapshot). */
@@ -359,7 +359,7 @@ export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-5';
 /** How long listing a server's models may take when resolving an empty model setting. */
 export const MODEL_LIST_TIMEOUT_MS = 10_000;
 
-// --- Command line (CLI engineer; src/cli) ---
+// --- Command line (src/cli) ---
 /** The terminal progress bar of `memgpt index` redraws at most this often. */
 export const CLI_PROGRESS_REDRAW_MS = 100;
 /** Results `memgpt search` prints when -k is not given. */
@@ -391,7 +391,7 @@ export const MEMORY_TOOL_QUERY_MAX_CHARS = 2_000;
 /** Characters of a note archival_memory_insert stores (a longer one is refused: another assistant can split it). */
 export const MEMORY_TOOL_NOTE_MAX_CHARS = 8_000;
 
-// --- Acting: edits, commands, approval, checkpoints (ACTING engineer; src/core/acting) ---
+// --- Acting: edits, commands, approval, checkpoints (src/core/acting) ---
 /** Files larger than this are not edited by edit_file or written by write_file (they are data, not code). */
 export const EDIT_MAX_FILE_BYTES = 10_000_000;
 /** Line numbers listed when old_string matches more than once (the count is always given). */

@@ -1,7 +1,7 @@
 /**
  * What the sidebar chat needs from the host, and the relay between that and the webview.
  *
- * `ChatBackend` is implemented by the lead's wiring (agent runtime, recall store, settings,
+ * `ChatBackend` is implemented by the extension's wiring (agent runtime, recall store, settings,
  * SecretStorage, editor commands). `ChatRelay` turns validated webview messages into backend calls
  * and backend events into webview messages; it knows no `vscode` API, so it is unit-tested in Node.
  */

@@ -3,7 +3,7 @@
  *
  *   const settings = new LiveSettings(log);            // src/vscode/config.ts
  *   const keys = new ApiKeyStore(context.secrets);      // src/vscode/secrets.ts
- *   const runtime = ...;                                // the lead's AgentRuntimePort over src/core/runtime
+ *   const runtime = ...;                                // an AgentRuntimePort over src/core/runtime
  *   const editor = registerEditorIntegration(context, { runtime, settings, keys, log });
  *   return { chatView, ...editor.api };                 // the MemGptClientApi for other extensions
  *

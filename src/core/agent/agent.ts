@@ -1,5 +1,5 @@
 /**
- * The MemGPT agent loop, for the team.
+ * The MemGPT agent loop.
  *
  * One `Agent` is one persisted MemGPT agent (core memory + FIFO queue + summary
  * + counters, saved through the AgentStateStore; every message in recall).

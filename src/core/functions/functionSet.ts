@@ -16,7 +16,7 @@ import { isActingFunction, type ActingFunctionName } from '../acting/actingArgum
 import type { ActingOutcome } from '../acting/actor';
 
 /**
- * Runs the model's function calls: parse (with the LLM engineer's JSON
+ * Runs the model's function calls: parse (with the LLM client's JSON
  * repair), validate against the schema, execute, package the result the way
  * MemGPT does. Never throws for anything the model did: every mistake becomes
  * a Failed result whose text says what to do, so the loop can hand it back.

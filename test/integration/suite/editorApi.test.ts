@@ -1,6 +1,6 @@
 /**
  * The extension API (MemGPT client shape) in the real extension host, against the scripted model
- * server started inside the host. Needs the lead's wiring (activate returns MemGptClientApi);
+ * server started inside the host. Needs the extension's wiring (activate returns MemGptClientApi);
  * a missing wiring fails the suite.
  */
 import assert from 'node:assert/strict';

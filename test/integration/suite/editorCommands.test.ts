@@ -1,6 +1,6 @@
 /**
  * Every editor-integration command in the real extension host, with the scripted model server
- * running inside the host. Needs the lead's wiring (registerEditorIntegration in extension.ts and
+ * running inside the host. Needs the extension's wiring (registerEditorIntegration in extension.ts and
  * a runtime behind AgentRuntimePort); a missing wiring fails the suite.
  */
 import assert from 'node:assert/strict';

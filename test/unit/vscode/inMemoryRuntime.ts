@@ -1,7 +1,7 @@
 /**
  * A small working AgentRuntimePort for unit tests of the adapters: agents with core memory
  * (CoreMemory, real limits), a scripted turn per user message, recorded calls. Not a fake of the
- * agent loop: the loop is tested by the agent engineer; this checks what the adapters do with a port.
+ * agent loop: the loop has its own tests (test/unit/agent); this checks what the adapters do with a port.
  */
 import type { AgentEvent, AgentInput } from '../../../src/core/agent/events';
 import { CoreMemory } from '../../../src/core/memory/coreMemory';
