@@ -101,10 +101,15 @@ export class FileEvents implements vscode.Disposable {
     this.reindex.trigger(doc.uri.fsPath);
   }
 
-  /** Tells the agent a window was opened on it, with the previous login time: run at once when idle, else queued. */
+  /**
+   * Tells the agent a window was opened on it, with the previous login time, queued for its next
+   * step. It does not run at once: a turn the window starts by itself would hold the user's first
+   * message behind it (for the whole request deadline when the model server is slow or down, as
+   * the real workbench showed) and would cost a model request on every reload. Running it at once
+   * waits until a user's message can take precedence over an automatic turn.
+   */
   async login(): Promise<void> {
-    const activity = this.runtime.activity().kind;
-    await deliverLogin(this.runtime, activity !== 'read-only' && activity !== 'failed');
+    await deliverLogin(this.runtime, false);
   }
 
   /** Delivers pending events now (tests, shutdown). */
