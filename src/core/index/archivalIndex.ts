@@ -17,11 +17,12 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
-import { PROSE_SCORE_FACTOR, RRF_K, SYMBOL_QUERY_BOOST, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+import { PROSE_SCORE_FACTOR, RRF_K, SYMBOL_QUERY_BOOST, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE } from '../limits';
 import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
 import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
 import { ChunkStore, IndexTooNewError, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
+import { mergeAdjacent } from './hitMerge';
 import { STOP_WORDS } from './codeTokens';
 import { SymbolIndex } from './symbolIndex';
 import type { Outline } from './syntax/outline';
@@ -391,41 +392,10 @@ export class ArchivalIndex implements ArchivalStore {
 
   /** Overlapping or adjacent chunks of one file become one hit spanning them. */
   private merge(fused: { ref: ChunkRef; score: number }[]): MergedHit[] {
-    const groups = new Map<string, MergedHit[]>();
-    const order: MergedHit[] = [];
-    for (const { ref, score } of fused) {
-      const r = this.store.record(ref);
-      const key = r.path === '' || r.source === 'memory' ? `id:${r.id}` : `${r.source}:${r.path}`;
-      const list = groups.get(key) ?? [];
-      groups.set(key, list);
-      const touching = list.find((h) => h.refs.length < SEARCH_MERGE_MAX_CHUNKS && r.startLine <= h.endLine + 1 && r.endLine >= h.startLine - 1);
-      if (touching) {
-        touching.refs.push(ref);
-        touching.startLine = Math.min(touching.startLine, r.startLine);
-        touching.endLine = Math.max(touching.endLine, r.endLine);
-        touching.score = Math.max(touching.score, score);
-        continue;
-      }
-      const hit: MergedHit = { refs: [ref], record: r, startLine: r.startLine, endLine: r.endLine, score };
-      list.push(hit);
-      order.push(hit);
-    }
-    // A merge can make two earlier hits touch; one more pass joins them.
-    for (const list of groups.values()) {
-      list.sort((a, b) => a.startLine - b.startLine);
-      for (let i = 1; i < list.length; i++) {
-        const a = list[i - 1]!;
-        const b = list[i]!;
-        if (b.startLine <= a.endLine + 1 && b.refs.length > 0 && a.refs.length > 0 && a.refs.length + b.refs.length <= SEARCH_MERGE_MAX_CHUNKS) {
-          a.refs.push(...b.refs);
-          a.endLine = Math.max(a.endLine, b.endLine);
-          a.score = Math.max(a.score, b.score);
-          b.refs = [];
-          list[i] = a;
-        }
-      }
-    }
-    return order.filter((h) => h.refs.length > 0).sort((a, b) => b.score - a.score);
+    return mergeAdjacent(
+      fused.map((f) => ({ item: f.ref, score: f.score })),
+      (ref) => this.store.record(ref),
+    ).map((m) => ({ refs: m.items, record: this.store.record(m.first), startLine: m.startLine, endLine: m.endLine, score: m.score }));
   }
 
   private toHit(m: MergedHit, textOf: ReadonlyMap<ChunkRef, string>): ArchivalHit {

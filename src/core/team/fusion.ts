@@ -5,7 +5,8 @@
  * both stores rank alike by construction.
  */
 import type { ArchivalHit, ArchivalSearchResult, ArchivalSource } from '../interfaces/archivalStore';
-import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_MERGE_MAX_CHUNKS, SEARCH_PAGE_SIZE } from '../limits';
+import { mergeAdjacent, type MergedSpan } from '../index/hitMerge';
+import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE } from '../limits';
 
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
 
@@ -56,53 +57,18 @@ export function mergeRanked(a: readonly Candidate[], b: readonly Candidate[], k:
   return [...scaled(a), ...scaled(b)].sort((x, y) => y.score - x.score).slice(0, k);
 }
 
-interface Merged {
-  parts: Candidate[];
-  first: Candidate;
-  startLine: number;
-  endLine: number;
-  score: number;
-}
+type Merged = MergedSpan<Candidate>;
 
 /** Overlapping or adjacent chunks of one file become one hit spanning them (as the local store). */
 function merge(fused: readonly Fused[]): Merged[] {
-  const groups = new Map<string, Merged[]>();
-  const order: Merged[] = [];
-  for (const { c, score } of fused) {
-    const key = c.path === '' || c.source === 'memory' ? `id:${c.id}` : `${c.source}:${c.path}`;
-    const list = groups.get(key) ?? [];
-    groups.set(key, list);
-    const touching = list.find((h) => h.parts.length < SEARCH_MERGE_MAX_CHUNKS && c.startLine <= h.endLine + 1 && c.endLine >= h.startLine - 1);
-    if (touching) {
-      touching.parts.push(c);
-      touching.startLine = Math.min(touching.startLine, c.startLine);
-      touching.endLine = Math.max(touching.endLine, c.endLine);
-      touching.score = Math.max(touching.score, score);
-      continue;
-    }
-    const hit: Merged = { parts: [c], first: c, startLine: c.startLine, endLine: c.endLine, score };
-    list.push(hit);
-    order.push(hit);
-  }
-  for (const list of groups.values()) {
-    list.sort((a, b) => a.startLine - b.startLine);
-    for (let i = 1; i < list.length; i++) {
-      const a = list[i - 1]!;
-      const b = list[i]!;
-      if (b.startLine <= a.endLine + 1 && b.parts.length > 0 && a.parts.length > 0 && a.parts.length + b.parts.length <= SEARCH_MERGE_MAX_CHUNKS) {
-        a.parts.push(...b.parts);
-        a.endLine = Math.max(a.endLine, b.endLine);
-        a.score = Math.max(a.score, b.score);
-        b.parts = [];
-        list[i] = a;
-      }
-    }
-  }
-  return order.filter((h) => h.parts.length > 0).sort((a, b) => b.score - a.score);
+  return mergeAdjacent(
+    fused.map(({ c, score }) => ({ item: c, score })),
+    (c) => c,
+  );
 }
 
 function toHit(m: Merged): ArchivalHit {
-  const parts = [...m.parts].sort((a, b) => a.startLine - b.startLine);
+  const parts = [...m.items].sort((a, b) => a.startLine - b.startLine);
   let text = parts[0]!.text;
   let end = parts[0]!.endLine;
   for (let i = 1; i < parts.length; i++) {
