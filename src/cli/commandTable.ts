@@ -57,7 +57,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'index',
     positionals: ['folder'],
     options: [...COMMON, 'rebuild', 'json', 'store', 'publish', 'repo-id', 'commit'],
-    summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end); with --publish or --store, publish it for the team (CI).',
+    summary: 'Build or update the archival index of a folder (progress bar on a terminal, summary at the end); with --publish or --store, publish it as the shared index other machines read (from CI).',
   },
   { name: 'search', positionals: ['folder', 'query'], options: [...COMMON, 'k', 'json', 'source', 'path'], summary: 'Hybrid archival search: ranked hits with path, lines, score and source.' },
   {

@@ -61,7 +61,7 @@ export interface MemGptSettings {
     exclude: string[];
     maxFileBytes: number;
     onStartup: boolean;
-    /** '' off; 'auto' or a repository id: read the team's shared index (connection string in SecretStorage). */
+    /** '' off; 'auto' or a repository id: read the shared index published from CI (connection string in SecretStorage). */
     sharedStore: string;
   };
   /** Who approves the agent's edits and commands (memgpt.approval.*). */

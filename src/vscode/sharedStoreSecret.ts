@@ -43,7 +43,7 @@ export async function setSharedStoreConnection(storage: vscode.SecretStorage, ar
     args?.url ??
     (await vscode.window.showInputBox({
       title: 'MemGPT: Shared index connection',
-      prompt: 'postgres://user:password@host:5432/database of the team index (PostgreSQL + pgvector). Stored in SecretStorage, never in settings. Empty removes it.',
+      prompt: 'postgres://user:password@host:5432/database of the shared index (PostgreSQL + pgvector). Stored in SecretStorage, never in settings. Empty removes it.',
       password: true,
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() === '' || /^postgres(ql)?:\/\/\S+$/i.test(v.trim()) ? undefined : 'Give a postgres:// URL.'),

@@ -1,7 +1,7 @@
 /**
  * Search hits of one file that overlap or touch are shown as one hit spanning them (at most
  * SEARCH_MERGE_MAX_CHUNKS chunks, more would bury the match). One rule for every store that ranks
- * chunks: the local archival index and the team store's overlay.
+ * chunks: the local archival index and the shared store's overlay.
  */
 import { SEARCH_MERGE_MAX_CHUNKS } from '../limits';
 

@@ -1,5 +1,5 @@
 /**
- * Ranking for the team store and the overlay: the same reciprocal-rank fusion, prose discount,
+ * Ranking for the shared PostgreSQL store and the overlay: the same reciprocal-rank fusion, prose discount,
  * merging of adjacent chunks and page cut as the local ArchivalIndex, over plain candidate rows
  * (the local index works on its own chunk references). The constants come from limits.ts, so
  * both stores rank alike by construction.

@@ -1,5 +1,5 @@
 /**
- * The one error shape of the team store: words for the user (what happened, why, what to do)
+ * The one error shape of the shared PostgreSQL store: words for the user (what happened, why, what to do)
  * plus a code, so the CLI, the runtime and the tests branch on the code, never on the wording.
  * Messages never contain the connection string (it carries a password): see `redactUrl`.
  */
