@@ -13,8 +13,7 @@ import * as path from 'node:path';
 import { Actor } from '../acting/actor';
 import type { FileChangeApplier } from '../acting/changeApplier';
 import type { OpenText } from '../acting/fileChange';
-import { CheckpointStore, type Checkpoint, type RestoreReport } from '../acting/checkpointStore';
-import { confineFile } from '../acting/confinement';
+import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
 import { Agent } from '../agent/agent';
 import type { ApprovalRequester } from '../interfaces/approval';
 import { AgentDirectory } from '../agent/agentDirectory';
@@ -28,6 +27,7 @@ import type { Embedder } from '../interfaces/embedder';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import { contextWindowFor } from '../llm/knownModels';
+import { CheckpointService } from './checkpointService';
 import { createChatModel } from './chatModelFactory';
 import { registerSecrets } from '../security/redact';
 import { CoreMemory } from '../memory/coreMemory';
@@ -155,7 +155,7 @@ export class WorkspaceRuntime implements AgentRuntimePort {
   private closed = false;
   /** edit_file, write_file, run_command of this workspace's agents (trusted, writable windows only). */
   readonly actor: Actor;
-  private checkpoints: Promise<CheckpointStore> | null = null;
+  private readonly checkpoints: CheckpointService;
 
   private readonly agentEvents = new Emitter<AgentEvent>();
   private readonly userMessages = new Emitter<UserMessageNotice>();
@@ -173,10 +173,23 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     registerSecrets(options.config.apiKey);
     this.trusted = options.trusted;
     this.log = options.log ?? (() => undefined);
+    this.checkpoints = new CheckpointService({
+      dir: storage.layout.checkpointsDir,
+      roots: () => this.options.folders,
+      reindexFile: (abs) => this.reindexFile(abs),
+      removeFile: (abs) => this.removeFile(abs),
+      tell: async (text) => {
+        try {
+          await this.enqueue({ type: 'system_alert', text });
+        } catch (error) {
+          this.log('warn', `The agent could not be told about the restore: ${message(error)}`);
+        }
+      },
+    });
     this.actor = new Actor({
       roots: () => this.options.folders,
       settings: () => this.config.approval ?? { edits: 'ask', commands: 'ask', allowedCommands: [] },
-      checkpoints: () => this.checkpointStore(),
+      checkpoints: () => this.checkpoints.store(),
       secretValues: () => [this.config.apiKey],
     });
     // Damage found while opening was posted before this runtime existed: say it now, then as it comes.
@@ -527,50 +540,15 @@ export class WorkspaceRuntime implements AgentRuntimePort {
     return this.actor.isOwnWrite(absPath);
   }
 
-  private checkpointStore(): Promise<CheckpointStore> {
-    if (!this.checkpoints) {
-      const opening = CheckpointStore.open(this.storage.layout.checkpointsDir);
-      // A failed open is retried at the next change rather than remembered for ever.
-      opening.catch(() => {
-        if (this.checkpoints === opening) this.checkpoints = null;
-      });
-      this.checkpoints = opening;
-    }
-    return this.checkpoints;
-  }
-
   /** Checkpoints of this workspace, newest first. */
-  async listCheckpoints(): Promise<Checkpoint[]> {
-    return (await this.checkpointStore()).list();
+  listCheckpoints(): Promise<Checkpoint[]> {
+    return this.checkpoints.list();
   }
 
-  /**
-   * Brings the files back as they were before checkpoint `id`'s turn (later turns' changes to
-   * them are undone too), then tells the agent, so it does not go on from files that are gone.
-   * What commands did (installed packages, deleted files, a git commit) is not undone.
-   */
+  /** Brings checkpoint `id`'s files back and tells the agent (CheckpointService.restore). */
   async restoreCheckpoint(id: string): Promise<RestoreReport> {
     this.assertWritable('restore checkpoints');
-    const store = await this.checkpointStore();
-    const roots = this.options.folders;
-    const report = await store.restore(id, async (p) => (await confineFile(roots, p)).abs);
-    this.workspace?.invalidate();
-    const files = [...report.restored, ...report.deleted];
-    for (const f of files) {
-      const abs = await confineFile(roots, f).then((c) => c.abs, () => null);
-      if (abs && this.indexer) await (report.deleted.includes(f) ? this.indexer.removeFile(abs) : this.indexer.indexFile(abs)).catch(() => undefined);
-    }
-    const text =
-      `The user restored checkpoint ${id}: ${files.length} file(s) are back as they were before that turn` +
-      (report.checkpoints.length > 1 ? ` (and ${report.checkpoints.length - 1} later turn(s) were rolled back too)` : '') +
-      `: ${[...report.restored.map((f) => `${f} (restored)`), ...report.deleted.map((f) => `${f} (deleted: the turn created it)`)].join(', ') || 'no files'}. ` +
-      'Your edits in those turns are undone; read the files again before changing them. What commands did (installed packages, generated or deleted files, commits) was not undone.';
-    try {
-      await this.enqueue({ type: 'system_alert', text });
-    } catch (error) {
-      this.log('warn', `The agent could not be told about the restore: ${message(error)}`);
-    }
-    return report;
+    return this.checkpoints.restore(id);
   }
 
   // ─── Memory ───────────────────────────────────────────────────────────────
