@@ -19,6 +19,7 @@ import { chunkStructured, parsesAsCode } from './syntax/structuredChunker';
 import type { Outline } from './syntax/outline';
 import { TimeSlice, yieldToEventLoop } from './slice';
 import { discoverFiles, readIndexableFile, WorkspaceFileFilter, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery';
+import { Emitter } from '../base/emitter';
 
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'done' | 'cancelled' | 'failed';
@@ -79,7 +80,7 @@ export class WorkspaceIndexer {
   private catalogLoaded = false;
   private catalogDirty = false;
   private lastCatalogSave = 0;
-  private readonly listeners = new Set<ProgressListener>();
+  private readonly progress = new Emitter<IndexProgress>();
   private running: Promise<IndexRunResult> | undefined;
   private queued: Promise<IndexRunResult> | undefined;
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -94,18 +95,11 @@ export class WorkspaceIndexer {
   }
 
   onProgress(listener: ProgressListener): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => void this.listeners.delete(listener) };
+    return this.progress.on(listener);
   }
 
   private emit(p: IndexProgress): void {
-    for (const l of this.listeners) {
-      try {
-        l(p);
-      } catch {
-        // a listener's bug must not stop indexing
-      }
-    }
+    this.progress.fire(p);
   }
 
   /** Holds an `indexAll` run between files until `resume()`. */

@@ -1,3 +1,5 @@
+import { Emitter } from '../base/emitter';
+
 /**
  * Things the user must hear about their stored memory: a file found damaged and kept aside, a
  * pointer repaired, an index rebuilt. Storage never replaces data in silence; it posts a notice
@@ -6,19 +8,13 @@
  */
 export class NoticeBoard {
   private readonly byKey = new Map<string, string>();
-  private readonly listeners = new Set<(message: string) => void>();
+  private readonly posted = new Emitter<string>();
 
   /** Posts `message` unless a notice with `key` was already posted. */
   post(key: string, message: string): void {
     if (this.byKey.has(key)) return;
     this.byKey.set(key, message);
-    for (const l of [...this.listeners]) {
-      try {
-        l(message);
-      } catch {
-        // A failing listener (a closed view) must not stop storage from opening.
-      }
-    }
+    this.posted.fire(message);
   }
 
   /** Every notice so far, oldest first. */
@@ -28,7 +24,7 @@ export class NoticeBoard {
 
   /** Calls `listener` for each new notice; returns the unsubscribe function. */
   onPost(listener: (message: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    const subscription = this.posted.on(listener);
+    return () => subscription.dispose();
   }
 }
