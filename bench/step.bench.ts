@@ -18,7 +18,7 @@ import path from 'node:path';
 import { encodeChat, countTokens } from 'gpt-tokenizer/model/gpt-4o';
 import type { ChatModel, ChatRequest, ChatResponse } from '../src/core/interfaces/chatModel';
 import { FileRecallStore } from '../src/core/memory/recallStore';
-import { AgentStateStore } from '../src/core/storage/agentStateStore';
+import { AgentStateStore } from '../src/core/agent/agentStateStore';
 import { ArchivalIndex } from '../src/core/index/archivalIndex';
 import { LocalHashEmbedder } from '../src/core/embed/localEmbedder';
 import { NodeWorkspace } from '../src/core/workspace/nodeWorkspace';

@@ -73,7 +73,7 @@ async function measure(tree: string): Promise<{ share: number; perStep: number[]
   const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(path.join(tree, rel)).href)) as T;
   const { Agent } = await load<typeof import('../src/core/agent/agent')>('src/core/agent/agent.ts');
   const { FileRecallStore } = await load<typeof import('../src/core/memory/recallStore')>('src/core/memory/recallStore.ts');
-  const { AgentStateStore } = await load<typeof import('../src/core/storage/agentStateStore')>('src/core/storage/agentStateStore.ts');
+  const { AgentStateStore } = await load<typeof import('../src/core/agent/agentStateStore')>('src/core/agent/agentStateStore.ts');
   const { ArchivalIndex } = await load<typeof import('../src/core/index/archivalIndex')>('src/core/index/archivalIndex.ts');
   const { LocalHashEmbedder } = await load<typeof import('../src/core/embed/localEmbedder')>('src/core/embed/localEmbedder.ts');
   const { NodeWorkspace } = await load<typeof import('../src/core/workspace/nodeWorkspace')>('src/core/workspace/nodeWorkspace.ts');

@@ -14,6 +14,7 @@ import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runt
 import { ApiKeyStore } from './vscode/secrets';
 import { SharedStoreSecret } from './vscode/sharedStoreSecret';
 import { WorkspaceFileWatcher } from './vscode/workspaceFileWatcher';
+import { errorMessage } from './core/base/errors';
 
 /**
  * What `activate` returns: MemGPT's client API (createAgent, userMessage, getMemory, ...) for
@@ -64,7 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
       log: (level, message) => log[level](message),
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     log.error(`MemGPT could not open this workspace's memory: ${message}`);
     void vscode.window.showErrorMessage(`MemGPT could not open this workspace's memory: ${message}`);
     // Commands still exist (the manifest promises them) but say why they cannot run.
@@ -78,7 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     try {
       await runtime.configure(await config());
     } catch (error) {
-      log.error(`Applying the new settings failed: ${error instanceof Error ? error.message : String(error)}`);
+      log.error(`Applying the new settings failed: ${errorMessage(error)}`);
     }
   };
   context.subscriptions.push(

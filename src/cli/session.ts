@@ -10,9 +10,11 @@ import { CLI_SERVER_PROBE_TIMEOUT_MS } from '../core/limits';
 import { effectiveBaseUrl, modelConfigured, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import type { AgentInfo } from '../core/runtime/runtimePort';
 import { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
 import { NO_MODEL_MESSAGE } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
 import type { Output } from './output';
+import { errorMessage } from '../core/base/errors';
 
 /** The folder as an absolute path, or exit 5 saying what is wrong with it. */
 export async function checkFolder(folderArg: string): Promise<string> {
@@ -43,7 +45,7 @@ export interface OpenOptions {
 
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export']);
 
-export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntime> {
+export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntimePort> {
   const { out } = options;
   try {
     return await WorkspaceRuntime.open({
@@ -62,20 +64,20 @@ export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntim
       },
     });
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = errorMessage(error);
     throw new CliError(`The memory of ${options.folder} in ${options.stateDir} could not be opened: ${why}`, ExitCode.runtimeFailure);
   }
 }
 
 /** ask, chat, index and import write memory: with another process holding the lock they stop here. */
-export function assertWritable(runtime: WorkspaceRuntime, what: string): void {
+export function assertWritable(runtime: WorkspaceRuntimePort, what: string): void {
   if (!runtime.readOnly) return;
   const reason = runtime.storage.readOnlyReason ?? 'another process holds this workspace’s memory.';
   throw new CliError(`Cannot ${what}: ${reason} Close it there (or wait until it exits) and try again; search, memory and export work meanwhile.`, ExitCode.runtimeFailure);
 }
 
 /** The agent named by `--agent` (id first, then exact name, then name ignoring case). */
-export async function findAgent(runtime: WorkspaceRuntime, wanted: string): Promise<AgentInfo> {
+export async function findAgent(runtime: WorkspaceRuntimePort, wanted: string): Promise<AgentInfo> {
   const agents = await runtime.listAgents();
   const byId = agents.find((a) => a.id === wanted);
   if (byId) return byId;
@@ -88,7 +90,7 @@ export async function findAgent(runtime: WorkspaceRuntime, wanted: string): Prom
 }
 
 /** The agent to show: `--agent`, else the active one; null when the workspace has none (read-only). */
-export async function chosenAgent(runtime: WorkspaceRuntime, wanted: string | undefined): Promise<AgentInfo | null> {
+export async function chosenAgent(runtime: WorkspaceRuntimePort, wanted: string | undefined): Promise<AgentInfo | null> {
   if (wanted !== undefined) return findAgent(runtime, wanted);
   const agents = await runtime.listAgents();
   return agents.find((a) => a.active) ?? agents[0] ?? null;
@@ -104,7 +106,7 @@ export function assertModelConfigured(config: RuntimeConfig): void {
  * (exit 4) instead of after the model client's retries. Other answers (401, a server without
  * /models) are left to the turn, which explains them.
  */
-export async function probeServer(runtime: WorkspaceRuntime, config: RuntimeConfig, interrupt: AbortSignal): Promise<void> {
+export async function probeServer(runtime: WorkspaceRuntimePort, config: RuntimeConfig, interrupt: AbortSignal): Promise<void> {
   try {
     await runtime.listModels({ signal: AbortSignal.any([interrupt, AbortSignal.timeout(CLI_SERVER_PROBE_TIMEOUT_MS)]) });
   } catch (error) {

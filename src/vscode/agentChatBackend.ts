@@ -1,5 +1,5 @@
 /**
- * The sidebar chat's backend: the WorkspaceRuntime for the agent and memory, SecretStorage and
+ * The sidebar chat's backend: the WorkspaceRuntimePort for the agent and memory, SecretStorage and
  * settings for setup, and the editor for citations, Insert at cursor and links. Thin on purpose:
  * every decision about the agent is the runtime's.
  */
@@ -9,7 +9,7 @@ import type { AgentEvent, ContextUsage } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
 import { chatBaseUrl, chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
-import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
 import type { AgentSummary, ApprovalCard, ApprovalDecision, LocalServer, SetupResult, SetupStatus } from '../protocol';
 import type { ChatApprovals } from './acting';
 import type { ChatBackend, Disposable } from './chatBackend';
@@ -36,7 +36,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
 
   constructor(
-    private readonly runtime: WorkspaceRuntime,
+    private readonly runtime: WorkspaceRuntimePort,
     private readonly keys: ApiKeyStore,
     private readonly settings: LiveSettings,
     private readonly log: vscode.LogOutputChannel,
@@ -89,7 +89,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     this.startTurn({ type: 'manual_heartbeat', reason: RETRY_REASON });
   }
 
-  private startTurn(input: Parameters<WorkspaceRuntime['handle']>[0]): void {
+  private startTurn(input: Parameters<WorkspaceRuntimePort['handle']>[0]): void {
     if (this.runtime.readOnly) throw new Error(`This window cannot chat. ${this.standingNotice() ?? ''}`.trim());
     const controller = new AbortController();
     this.running = controller;

@@ -9,7 +9,7 @@
  */
 import type { AgentEvent } from '../core/agent/events';
 import { HUMAN_PRESETS, PERSONA_PRESETS } from '../core/memory/presets';
-import type { AgentInfo, AgentRuntimePort, MemoryStats, PortDisposable } from './runtimePort';
+import type { AgentInfo, AgentRuntimePort, MemoryStats, PortDisposable } from '../core/runtime/runtimePort';
 
 export interface CreateAgentOptions {
   /** Shown in the agent picker; default "MemGPT <n>". */

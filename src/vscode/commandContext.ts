@@ -5,8 +5,10 @@
 import * as vscode from 'vscode';
 import { redactSecrets } from '../core/security/redact';
 import type { LiveSettings } from './config';
-import type { AgentRuntimePort } from './runtimePort';
+import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
+import { errorMessage } from '../core/base/errors';
+import { errorAction } from './errorActions';
 
 export interface CommandContext {
   runtime: AgentRuntimePort;
@@ -21,10 +23,17 @@ export interface CommandContext {
 }
 
 export async function reportErrorWith(keys: ApiKeyStore, log: vscode.LogOutputChannel, what: string, error: unknown): Promise<void> {
-  const raw = error instanceof Error ? error.message : String(error);
+  const raw = errorMessage(error);
   const message = redactSecrets(`${what}: ${raw}`, await keys.knownSecrets().catch(() => []));
   log.error(message);
-  void vscode.window.showErrorMessage(`MemGPT: ${message}`);
+  const action = errorAction(error);
+  if (!action) {
+    void vscode.window.showErrorMessage(`MemGPT: ${message}`);
+    return;
+  }
+  void vscode.window.showErrorMessage(`MemGPT: ${message}`, action.title).then((picked) => {
+    if (picked === action.title) void vscode.commands.executeCommand(action.command);
+  });
 }
 
 /** Workspace-relative path with forward slashes (folder name first in multi-root), or the file name outside the workspace. */

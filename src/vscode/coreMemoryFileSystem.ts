@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { charCount } from '../core/memory/coreMemory';
-import type { AgentRuntimePort } from './runtimePort';
+import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 
 export const CORE_MEMORY_SCHEME = 'memgpt-memory';
 

@@ -26,11 +26,12 @@ import type { LiveSettings } from './config';
 import { CORE_MEMORY_SCHEME, CoreMemoryFileSystem, showCoreMemory } from './coreMemoryFileSystem';
 import { FileEvents } from './fileEvents';
 import { READ_ONLY_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
-import type { AgentRuntimePort } from './runtimePort';
+import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
 import { AgentStatusBar } from './statusBar';
+import { errorMessage } from '../core/base/errors';
 
-export type * from './runtimePort';
+export type * from '../core/runtime/runtimePort';
 export type { MemGptClientApi } from './api';
 
 export interface EditorIntegrationDeps {
@@ -150,7 +151,7 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
   }
 
   if (deps.sendLogin !== false) {
-    fileEvents.login().catch((error: unknown) => log.warn(`The login event was not recorded: ${error instanceof Error ? error.message : String(error)}`));
+    fileEvents.login().catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
   }
 
   const api = createClientApi(runtime, (text) => keys.redact(text));

@@ -16,7 +16,8 @@ import { deliverLogin, TimerHeartbeat } from '../core/events/agentWakeups';
 import { REINDEX_ON_SAVE_DEBOUNCE_MS } from '../core/limits';
 import { workspacePath } from './commandContext';
 import type { LiveSettings } from './config';
-import type { AgentRuntimePort } from './runtimePort';
+import type { AgentRuntimePort } from '../core/runtime/runtimePort';
+import { errorMessage } from '../core/base/errors';
 
 export class FileEvents implements vscode.Disposable {
   private filter: FileEventFilter;
@@ -47,17 +48,17 @@ export class FileEvents implements vscode.Disposable {
         },
         isBusy: () => runtime.isBusy(),
       },
-      onError: (error) => log.warn(`File events were kept for later: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) => log.warn(`File events were kept for later: ${errorMessage(error)}`),
       onWakeSkipped: (reason, next) =>
         log.info(reason === 'budget' ? `File events queued without waking the agent: hourly wake-up budget spent (next at ${new Date(next ?? 0).toLocaleTimeString()}).` : 'File events queued; the agent is busy and will see them.'),
     });
     this.timer = new TimerHeartbeat({
       minutes: () => this.settings.current.agent.timerHeartbeatMinutes,
       sink: runtime,
-      onError: (error) => log.warn(`The timer heartbeat failed: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) => log.warn(`The timer heartbeat failed: ${errorMessage(error)}`),
     });
     this.reindex = new KeyedDebouncer(REINDEX_ON_SAVE_DEBOUNCE_MS, (absPath) => {
-      runtime.reindexFile(absPath).catch((error: unknown) => log.warn(`Re-indexing ${absPath} failed: ${error instanceof Error ? error.message : String(error)}`));
+      runtime.reindexFile(absPath).catch((error: unknown) => log.warn(`Re-indexing ${absPath} failed: ${errorMessage(error)}`));
     });
     this.subscriptions.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.opened(editor.document)),

@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MEMORY_TOOLS, MemoryToolError, callMemoryTool, type MemoryToolDefinition } from '../core/mcp/memoryTools';
 import { runtimeMemoryPort } from '../core/mcp/runtimeMemoryPort';
-import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
 import { chatProvider } from '../core/runtime/runtimeConfig';
 import type { LiveSettings } from './config';
 import type { ApiKeyStore } from './secrets';
+import { errorMessage } from '../core/base/errors';
 
 /** The id under `contributes.mcpServerDefinitionProviders`. */
 export const MCP_PROVIDER_ID = 'memgpt.memory';
@@ -41,7 +42,7 @@ function invocationMessage(tool: MemoryToolDefinition, input: ToolInput): string
   }
 }
 
-function memoryTool(tool: MemoryToolDefinition, runtime: WorkspaceRuntime): vscode.LanguageModelTool<ToolInput> {
+function memoryTool(tool: MemoryToolDefinition, runtime: WorkspaceRuntimePort): vscode.LanguageModelTool<ToolInput> {
   const port = runtimeMemoryPort(runtime);
   return {
     prepareInvocation(options) {
@@ -63,7 +64,7 @@ function memoryTool(tool: MemoryToolDefinition, runtime: WorkspaceRuntime): vsco
         return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(result.text)]);
       } catch (error) {
         // VS Code hands the message to the calling model, which can correct its arguments.
-        throw new Error(error instanceof MemoryToolError ? error.message : `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(error instanceof MemoryToolError ? error.message : `${tool.name} failed: ${errorMessage(error)}`);
       } finally {
         cancel.dispose();
       }
@@ -71,14 +72,14 @@ function memoryTool(tool: MemoryToolDefinition, runtime: WorkspaceRuntime): vsco
   };
 }
 
-export function registerMemoryTools(runtime: WorkspaceRuntime, log: vscode.LogOutputChannel): vscode.Disposable[] {
+export function registerMemoryTools(runtime: WorkspaceRuntimePort, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const disposables: vscode.Disposable[] = [];
   for (const tool of MEMORY_TOOLS) {
     try {
       disposables.push(vscode.lm.registerTool(tool.lmToolName, memoryTool(tool, runtime)));
     } catch (error) {
       // A host without the tools API (or a tool missing from package.json) must not stop the chat.
-      log.warn(`The language model tool ${tool.lmToolName} could not be registered: ${error instanceof Error ? error.message : String(error)}`);
+      log.warn(`The language model tool ${tool.lmToolName} could not be registered: ${errorMessage(error)}`);
     }
   }
   return disposables;
@@ -146,7 +147,7 @@ export function registerMemoryMcpServer(
   try {
     disposables.push(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, provider));
   } catch (error) {
-    log.warn(`The MemGPT MCP server could not be offered to the editor: ${error instanceof Error ? error.message : String(error)}`);
+    log.warn(`The MemGPT MCP server could not be offered to the editor: ${errorMessage(error)}`);
     return { disposables, definitions };
   }
   disposables.push(

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { COMMANDS } from './commandIds';
-import type { AgentRuntimePort } from './runtimePort';
+import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import { statusView, type StatusView } from './statusView';
 
 export class AgentStatusBar implements vscode.Disposable {

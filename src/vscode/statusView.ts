@@ -2,7 +2,7 @@
  * What the status bar item says for each runtime state (editor-free, unit-tested): the state,
  * what it means and what to do about it; restricted mode is always mentioned.
  */
-import type { RuntimeActivity } from './runtimePort';
+import type { RuntimeActivity } from '../core/runtime/runtimePort';
 
 export interface StatusView {
   text: string;

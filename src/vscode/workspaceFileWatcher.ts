@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { KeyedDebouncer } from '../core/events/keyedDebouncer';
 import { REINDEX_ON_SAVE_DEBOUNCE_MS } from '../core/limits';
-import type { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
+import { errorMessage } from '../core/base/errors';
 
 type Change = 'changed' | 'deleted';
 
@@ -17,7 +18,7 @@ export class WorkspaceFileWatcher implements vscode.Disposable {
   private readonly debouncer: KeyedDebouncer<string>;
 
   constructor(
-    private readonly runtime: WorkspaceRuntime,
+    private readonly runtime: WorkspaceRuntimePort,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.debouncer = new KeyedDebouncer(REINDEX_ON_SAVE_DEBOUNCE_MS, (file) => this.apply(file));
@@ -59,7 +60,7 @@ export class WorkspaceFileWatcher implements vscode.Disposable {
   }
 
   private warn(what: string, error: unknown): void {
-    this.log.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.log.warn(`${what} failed: ${errorMessage(error)}`);
   }
 
   dispose(): void {

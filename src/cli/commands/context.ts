@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ParsedOptions } from '../args';
 import type { CommandSpec, OPTIONS } from '../commandTable';
 import type { RuntimeConfig } from '../../core/runtime/runtimeConfig';
-import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import type { ExitCode } from '../exitCodes';
 import type { Interrupts } from '../interrupts';
 import type { Output } from '../output';
@@ -26,7 +26,7 @@ export interface CommandContext {
 export type CommandRunner = (ctx: CommandContext) => Promise<ExitCode>;
 
 /** Checks the folder, opens its runtime, runs `work`, and always closes (saves, releases the lock). */
-export async function withRuntime<T>(ctx: CommandContext, work: (runtime: WorkspaceRuntime, folder: string) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(ctx: CommandContext, work: (runtime: WorkspaceRuntimePort, folder: string) => Promise<T>): Promise<T> {
   const folder = await checkFolder(ctx.args.folder!);
   const runtime = await openRuntime({ folder, stateDir: ctx.stateDir, config: ctx.config, command: ctx.command.name, out: ctx.out });
   let result: T;

@@ -11,7 +11,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createMemoryMcpServer } from '../../core/mcp/mcpServer';
 import type { MemoryToolsPort } from '../../core/mcp/memoryTools';
 import { runtimeMemoryPort } from '../../core/mcp/runtimeMemoryPort';
-import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import { ExitCode } from '../exitCodes';
 import { checkFolder, openRuntime } from '../session';
 import { cliVersion } from '../version';
@@ -22,7 +22,7 @@ function perCallPort(ctx: CommandContext, folder: string): MemoryToolsPort {
   let chain: Promise<unknown> = Promise.resolve();
   const withMemory = <T>(write: boolean, work: (port: MemoryToolsPort) => Promise<T>): Promise<T> => {
     const next = chain.then(async () => {
-      const runtime: WorkspaceRuntime = await openRuntime({ folder, stateDir: ctx.stateDir, config: ctx.config, command: 'mcp', out: ctx.out, readOnly: !write });
+      const runtime: WorkspaceRuntimePort = await openRuntime({ folder, stateDir: ctx.stateDir, config: ctx.config, command: 'mcp', out: ctx.out, readOnly: !write });
       try {
         return await work(runtimeMemoryPort(runtime));
       } finally {

@@ -1,7 +1,7 @@
 /** `memgpt memory <folder>`: core memory, recall and archival counts, context-window breakdown. */
 import type { ContextUsage } from '../../core/agent/events';
 import type { CoreMemoryBlockView } from '../../core/runtime/runtimePort';
-import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import { ExitCode } from '../exitCodes';
 import { cliWording } from '../output';
 import { chosenAgent } from '../session';
@@ -21,7 +21,7 @@ export interface MemoryReport {
   notices: string[];
 }
 
-export async function memoryReport(runtime: WorkspaceRuntime, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
+export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
   const agent = await chosenAgent(runtime, wantedAgent);
   const counts = runtime.archivalCounts();
   const archival = { total: counts.workspace + counts.memory, ...counts };

@@ -1,14 +1,14 @@
 /** What ask and chat share: choosing the agent, running one message, reporting how the turn ended. */
 import type { ApprovalRequester } from '../../core/interfaces/approval';
 import type { TurnOutcome } from '../../core/runtime/runtimePort';
-import type { WorkspaceRuntime } from '../../core/runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import { ExitCode } from '../exitCodes';
 import type { Output } from '../output';
 import { findAgent } from '../session';
 import { TurnPrinter } from '../turnPrinter';
 
 /** `--agent` makes that agent the active one (as picking it in the chat view does). */
-export async function selectAgent(runtime: WorkspaceRuntime, wanted: string | undefined): Promise<{ id: string; name: string }> {
+export async function selectAgent(runtime: WorkspaceRuntimePort, wanted: string | undefined): Promise<{ id: string; name: string }> {
   if (wanted !== undefined) {
     const agent = await findAgent(runtime, wanted);
     if (!agent.active) await runtime.switchAgent(agent.id);
@@ -24,7 +24,7 @@ export interface TurnReport {
   printer: TurnPrinter;
 }
 
-export async function runTurn(runtime: WorkspaceRuntime, out: Output, text: string, signal: AbortSignal, json: boolean, approver?: ApprovalRequester): Promise<TurnReport> {
+export async function runTurn(runtime: WorkspaceRuntimePort, out: Output, text: string, signal: AbortSignal, json: boolean, approver?: ApprovalRequester): Promise<TurnReport> {
   const printer = new TurnPrinter(out, json);
   const outcome = await runtime.handle({ type: 'user_message', text }, { signal, onEvent: printer.onEvent, source: 'cli', ...(approver ? { approver } : {}) });
   printer.finish();

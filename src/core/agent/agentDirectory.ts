@@ -1,6 +1,6 @@
 import type { RecallRecord, RecallStore } from '../interfaces/recallStore';
 import { CoreMemory } from '../memory/coreMemory';
-import type { AgentExport, AgentList, AgentStateStore } from '../storage/agentStateStore';
+import type { AgentExport, AgentList, AgentStateStore } from './agentStateStore';
 import type { AgentState } from './agentState';
 import { Agent, type AgentDependencies, type AgentSettings } from './agent';
 

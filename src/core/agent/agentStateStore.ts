@@ -2,10 +2,11 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RecallRecord, RecallStore } from '../interfaces/recallStore';
-import { AGENT_STATE_SCHEMA_VERSION, createAgentState, validateAgentState, type AgentState } from '../agent/agentState';
+import { AGENT_STATE_SCHEMA_VERSION, createAgentState, validateAgentState, type AgentState } from './agentState';
 import { maskSecretsDeep } from '../security/redact';
-import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from './atomicFile';
-import type { NoticeBoard } from './notices';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
+import type { NoticeBoard } from '../storage/notices';
+import { MemgptError } from '../base/errors';
 
 /**
  * The agents of one workspace: one `<id>.json` per agent (written atomically)
@@ -44,10 +45,9 @@ export interface AgentList {
   unavailable: { file: string; reason: string }[];
 }
 
-export class AgentNotFoundError extends Error {
+export class AgentNotFoundError extends MemgptError {
   constructor(readonly agentId: string) {
-    super(`No agent with id ${agentId} in this workspace. It may have been deleted in another window; pick another agent or create one.`);
-    this.name = 'AgentNotFoundError';
+    super('agent_not_found', `No agent with id ${agentId} in this workspace. It may have been deleted in another window; pick another agent or create one.`);
   }
 }
 
@@ -61,10 +61,9 @@ function scrubSecrets<T>(value: T): T {
   return value;
 }
 
-export class ReadOnlyAgentsError extends Error {
+export class ReadOnlyAgentsError extends MemgptError {
   constructor() {
-    super("Agents cannot be changed in this window: another window holds this workspace's memory. Make the change there, or close it.");
-    this.name = 'ReadOnlyAgentsError';
+    super('read_only', "Agents cannot be changed in this window: another window holds this workspace's memory. Make the change there, or close it.");
   }
 }
 

@@ -3,10 +3,10 @@
  * through `listAgents()` or `agent()`: those create a first agent when there is none, and a read
  * tool must write nothing.
  */
-import type { WorkspaceRuntime } from '../runtime/workspaceRuntime';
+import type { WorkspaceRuntimePort } from '../runtime/runtimePort';
 import { MemoryToolError, type MemoryToolsPort } from './memoryTools';
 
-export function runtimeMemoryPort(runtime: WorkspaceRuntime): MemoryToolsPort {
+export function runtimeMemoryPort(runtime: WorkspaceRuntimePort): MemoryToolsPort {
   return {
     searchArchival: (query, options) => runtime.searchArchival(query, options),
     findSymbol: async (name) => runtime.symbols.find(name),

@@ -1,20 +1,47 @@
 /**
- * AgentRuntimePort: exactly what the editor integration (commands, file events, status bar,
- * extension API) needs from the agent runtime of one workspace. The lead implements it over
- * src/core/runtime (Agent, AgentDirectory, ArchivalIndex, WorkspaceIndexer, RecallStore); the
- * adapters here never reach past it, so they are tested against a small in-memory port.
+ * The runtime of one workspace as its users see it: one small interface per service
+ * (conversation, agent catalog, memory, index, models, acting, window state), implemented by the
+ * services in this folder and put together by WorkspaceRuntime. The editor adapters and the
+ * command line depend on these interfaces, never on the classes, so they are tested against small
+ * in-memory ports. AgentRuntimePort is the part the editor integration (commands, file events,
+ * status bar, extension API) needs.
  *
  * "Active agent" = the agent the chat shows. Every method that fails throws an Error whose
  * message is fit for the user (what happened, why, what to do); adapters redact and show it.
  */
+import type { FileChangeApplier } from '../acting/changeApplier';
+import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
+import type { OpenText } from '../acting/fileChange';
+import type { Agent } from '../agent/agent';
 import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
+import type { ApprovalRequester } from '../interfaces/approval';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
-import type { SymbolDefinition } from '../interfaces/symbols';
+import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import type { IndexRunResult } from '../index/workspaceIndexer';
 
-export interface PortDisposable {
-  dispose(): void;
+import type { Disposable } from '../base/disposable';
+import type { WorkspaceStorage } from './workspaceStorage';
+import type { PublishSource } from '../team/publisher';
+import type { ChatProvider, RuntimeConfig, RuntimeFolder } from './runtimeConfig';
+
+export type PortDisposable = Disposable;
+
+/** Where a user message came from: the chat echoes its own, every other source is shown by the view. */
+export type InputSource = 'chat' | 'editor' | 'api' | 'cli';
+
+/** A user message entering the runtime (the agent itself has no event for it). */
+export interface UserMessageNotice {
+  text: string;
+  source: InputSource;
+}
+
+export interface TurnOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: AgentEvent) => void;
+  source?: InputSource;
+  /** Who approves this turn's edits and commands; else the runtime's own approver (the chat card). */
+  approver?: ApprovalRequester;
 }
 
 /** What the status bar shows. */
@@ -79,24 +106,53 @@ export interface IndexProgressView {
   error?: string;
 }
 
-export interface AgentRuntimePort {
-  // ─── The active agent ──────────────────────────────────────────────────────
+/** Turns of the active agent, and the conversation as the chat shows it. */
+export interface ConversationPort {
   /** Runs one event to completion on the active agent (a user message, a wake-up). */
-  handle(input: AgentInput, options?: { signal?: AbortSignal; onEvent?: (event: AgentEvent) => void }): Promise<TurnOutcome>;
+  handle(input: AgentInput, options?: TurnOptions): Promise<TurnOutcome>;
   /** Queues an event for the active agent's next step, without a model call. Durable on return. */
   enqueue(input: AgentInput): Promise<void>;
+  /** Stops every running or waiting turn, whoever started it (chat, a command, the API). */
+  cancelTurns(): void;
   /** Every AgentEvent of the active agent. */
   onEvent(listener: (event: AgentEvent) => void): PortDisposable;
+  /** User messages entering the runtime, with where they came from. */
+  onUserMessage(listener: (notice: UserMessageNotice) => void): PortDisposable;
   /** A turn is running on the active agent. */
   isBusy(): boolean;
   /** When the user last opened a window on this agent (ISO), or null the first time. */
   lastLogin(): Promise<string | null>;
+  /** Recall records of the active agent before `beforeSeq`, oldest first, not hidden by clearView. */
+  conversation(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]>;
+  hasConversationBefore(seq: number): Promise<boolean>;
+  /** Hides the conversation so far from the chat (memory untouched), also after a reload. */
+  clearView(agentId?: string): Promise<void>;
+  /** Usage of the active agent's window, when it is open. */
+  contextUsage(): ContextUsage | undefined;
+  activeAgentIdNow(): string | undefined;
+}
 
-  // ─── Memory ───────────────────────────────────────────────────────────────
+/** The agents of this workspace. */
+export interface AgentCatalogPort {
+  listAgents(): Promise<AgentInfo[]>;
+  createAgent(init: NewAgent): Promise<{ id: string; name: string }>;
+  switchAgent(id: string): Promise<void>;
+  /** Core memory back to presets, empty queue; old messages stay in recall. */
+  resetAgent(id: string): Promise<void>;
+  /** One JSON-serialisable object (state + recall), never the API key. */
+  exportAgent(id: string): Promise<unknown>;
+  /** Validates and imports an export (new id if it clashes). */
+  importAgent(data: unknown): Promise<{ id: string; name: string }>;
+}
+
+/** Core, recall and archival memory, read and written from outside a turn. */
+export interface MemoryPort {
   /** Inserts into archival memory, with provenance when the text came from a file; returns the memory id. */
   remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string>;
   /** Recall (active agent's messages) and archival (memories + workspace) results for `query`. */
   searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }>;
+  /** Archival search alone (hybrid, both sources unless filtered). */
+  searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]>;
   /** Code definitions whose name contains `text`, best first (the Search Memory list). */
   matchSymbols(text: string, limit: number): SymbolDefinition[];
   /** Core memory blocks of `agentId` (default: the active agent), in display order. */
@@ -107,38 +163,105 @@ export interface AgentRuntimePort {
    */
   setCoreMemoryBlock(label: string, value: string): Promise<void>;
   memoryStats(agentId?: string): Promise<MemoryStats>;
+  /** Archival counts by source (workspace chunks, memories). */
+  archivalCounts(): { workspace: number; memory: number };
+  /**
+   * What the user must know about this memory: damaged files kept aside, a pointer recovered, an
+   * index rebuilt. Shown by the chat (standing notice), the CLI (stderr) and `memgpt memory`.
+   */
+  notices(): string[];
+}
 
-  // ─── Agents ───────────────────────────────────────────────────────────────
-  listAgents(): Promise<AgentInfo[]>;
-  createAgent(init: NewAgent): Promise<{ id: string; name: string }>;
-  switchAgent(id: string): Promise<void>;
-  /** Core memory back to presets, empty queue; old messages stay in recall. */
-  resetAgent(id: string): Promise<void>;
-  /** One JSON-serialisable object (state + recall), never the API key. */
-  exportAgent(id: string): Promise<unknown>;
-  /** Validates and imports an export (new id if it clashes). */
-  importAgent(data: unknown): Promise<{ id: string; name: string }>;
+export interface ArchivalSearchOptions {
+  limit: number;
+  source?: 'workspace' | 'memory';
+  pathGlob?: string;
+  signal?: AbortSignal;
+}
 
-  // ─── Workspace index ──────────────────────────────────────────────────────
+/** The workspace index: full passes and single files as they change. */
+export interface IndexPort {
   /** Indexes changed files (rebuild: drops the index first). Resolves when done or cancelled via `signal`. */
   indexWorkspace(options: { rebuild?: boolean; signal?: AbortSignal }): Promise<IndexRunSummary>;
   pauseIndexing(): void;
   resumeIndexing(): void;
   /** Re-indexes one saved file (absolute path); files the index rules skip are ignored. */
   reindexFile(absPath: string): Promise<void>;
+  /** A file was deleted (or a folder): its chunks leave the index. */
+  removeFile(absPath: string): Promise<void>;
+  renameFile(oldAbs: string, newAbs: string): Promise<void>;
   onIndexProgress(listener: (progress: IndexProgressView) => void): PortDisposable;
+}
 
-  // ─── Model server ─────────────────────────────────────────────────────────
-  /** Model ids from the server (`GET /models`); with `apiKey`/`baseUrl` tests those instead of the current ones. */
-  listModels(options?: { baseUrl?: string; apiKey?: string; signal?: AbortSignal }): Promise<string[]>;
+export interface ModelListOptions {
+  baseUrl?: string;
+  provider?: ChatProvider;
+  apiKey?: string;
+  signal?: AbortSignal;
+}
 
-  // ─── Window state ─────────────────────────────────────────────────────────
+/** The model server. */
+export interface ModelPort {
+  /** Model ids from the server; with `apiKey`/`baseUrl` tests those instead of the current ones. */
+  listModels(options?: ModelListOptions): Promise<string[]>;
+}
+
+/** Edits and commands the agent makes with the user's approval, and the checkpoints that undo them. */
+export interface ActingPort {
+  /** Who approves edits and commands when a turn brings no requester of its own (the chat card). */
+  setApprover(approver: ApprovalRequester | undefined): void;
+  /** How approved changes are written (the editor's own edit API); default straight to disk. */
+  setFileChangeApplier(applier: FileChangeApplier, openText?: OpenText): void;
+  /** True once for a file the agent itself just wrote (its save is not news for the agent). */
+  isAgentWrite(absPath: string): boolean;
+  /** Checkpoints of this workspace, newest first. */
+  listCheckpoints(): Promise<Checkpoint[]>;
+  /** Brings a checkpoint's files back and tells the agent. */
+  restoreCheckpoint(id: string): Promise<RestoreReport>;
+}
+
+/** The state of this window's runtime. */
+export interface WindowPort {
   activity(): RuntimeActivity;
   onDidChangeActivity(listener: (activity: RuntimeActivity) => void): PortDisposable;
+  /** Agents added, switched, reset or rebuilt; settings applied. */
+  onDidChangeState(listener: () => void): PortDisposable;
   /** Restricted mode off/on: with false, no file functions for the agent and no indexing. */
   setWorkspaceTrusted(trusted: boolean): Promise<void>;
   /** Absolute folders of this extension's storage: never reported as file events. */
   storageDirs(): string[];
-  /** True once for a file the agent itself just wrote (its save is not news for the agent). */
+}
+
+/** What the editor integration (commands, file events, status bar, extension API) needs. */
+export interface AgentRuntimePort
+  extends Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>,
+    Pick<MemoryPort, 'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats'>,
+    AgentCatalogPort,
+    Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'reindexFile' | 'onIndexProgress'>,
+    ModelPort,
+    Omit<WindowPort, 'onDidChangeState'> {
   isAgentWrite?(absPath: string): boolean;
+}
+
+/**
+ * The whole runtime of one workspace, for the chat backend, the command line and the MCP server:
+ * every service port, plus what only those callers need (the storage, the live agent, settings).
+ */
+export interface WorkspaceRuntimePort extends ConversationPort, AgentCatalogPort, MemoryPort, IndexPort, ModelPort, ActingPort, WindowPort {
+  readonly storage: WorkspaceStorage;
+  readonly folders: readonly RuntimeFolder[];
+  readonly readOnly: boolean;
+  readonly isTrusted: boolean;
+  readonly embedderId: string;
+  readonly currentConfig: RuntimeConfig;
+  /** Definitions and references of the locally indexed code (`memgpt symbols`). */
+  readonly symbols: SymbolLookup;
+  /** The active agent, built as needed. */
+  agent(): Promise<Agent>;
+  /** Applies new settings: what they invalidate is rebuilt before the next turn. */
+  configure(next: RuntimeConfig): Promise<void>;
+  /** The local index's workspace chunks, for publishing to the shared store. */
+  publishSource(): PublishSource;
+  /** Waits for the running turn and indexing (cancelled), saves, closes and releases the lock. Idempotent. */
+  close(): Promise<void>;
 }

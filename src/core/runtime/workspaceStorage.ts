@@ -1,12 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { FileRecallStore, RECALL_LOG_FILE, type FileRecallStoreOptions } from '../memory/recallStore';
-import { AgentStateStore } from './agentStateStore';
-import { STORAGE_MIGRATIONS, storageLayout, type StorageLayout } from './layout';
-import { NoticeBoard } from './notices';
-import { migrate, readSchemaVersion, SchemaTooNewError } from './schemaVersion';
-import { WorkspaceLock, type HeldLock, type LockAttempt, type LockHolder } from './workspaceLock';
-import { workspaceStorageDir } from './workspaceStorageDir';
+import { AgentStateStore } from '../agent/agentStateStore';
+import { STORAGE_MIGRATIONS, storageLayout, type StorageLayout } from '../storage/layout';
+import { NoticeBoard } from '../storage/notices';
+import { migrate, readSchemaVersion, SchemaTooNewError } from '../storage/schemaVersion';
+import { WorkspaceLock, type HeldLock, type LockAttempt, type LockHolder } from '../storage/workspaceLock';
+import { workspaceStorageDir } from '../storage/workspaceStorageDir';
 
 /**
  * Opens one workspace's memory the safe way, in the order that matters:
@@ -32,7 +32,7 @@ export interface WorkspaceStorage {
 }
 
 export interface OpenWorkspaceStorageOptions {
-  /** Shown to a second window, e.g. "VS Code window". */
+  /** Shown to a second process that finds the memory locked, e.g. "editor window (pid 12)". */
   owner?: string;
   recall?: Omit<FileRecallStoreOptions, 'readOnly'>;
   /**
@@ -54,7 +54,7 @@ export async function openWorkspaceStorage(
 /** Same as openWorkspaceStorage for a known storage folder. */
 export async function openStorageDir(dir: string, options: OpenWorkspaceStorageOptions = {}): Promise<WorkspaceStorage> {
   const layout = storageLayout(dir);
-  const lock = new WorkspaceLock(dir, { owner: options.owner ?? 'VS Code window' });
+  const lock = new WorkspaceLock(dir, { owner: options.owner ?? 'editor window' });
   const attempt: LockAttempt = options.lock === false ? await readerAttempt(lock) : await lock.tryAcquire();
   let held: HeldLock | null = attempt.acquired ? attempt : null;
   try {

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { atomicWriteFile, fsyncDirectory, type Validator } from './atomicFile';
+import { MemgptError } from '../base/errors';
 
 /**
  * An append-only JSON-lines file that survives crashes.
@@ -72,10 +73,9 @@ export interface AppendLogOptions<T> {
 /** Bytes read per step when scanning a log at open (a whole large log is never one buffer). */
 const OPEN_READ_CHUNK_BYTES = 2 * 1024 * 1024;
 
-export class ReadOnlyLogError extends Error {
+export class ReadOnlyLogError extends MemgptError {
   constructor(readonly file: string) {
-    super(`${file} is open read-only: another window holds this workspace's memory. Close that window (or use it) to save new messages.`);
-    this.name = 'ReadOnlyLogError';
+    super('read_only', `${file} is open read-only: another window holds this workspace's memory. Close that window (or use it) to save new messages.`);
   }
 }
 

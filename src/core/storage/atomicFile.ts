@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from './processes';
+import { MemgptError } from '../base/errors';
 
 /**
  * Whole-file writes that a crash cannot tear: the new content goes to a temp
@@ -89,19 +90,19 @@ export async function atomicWriteJson(target: string, value: unknown): Promise<v
  * A file exists but cannot be used. Thrown as is by a read-only reader (the file is left where
  * it is: the window holding the lock moves it aside when it reads it).
  */
-export class UnreadableFileError extends Error {
+export class UnreadableFileError extends MemgptError {
   constructor(
     readonly file: string,
     readonly reason: string,
     message = `${file} is unreadable (${reason}). It was left in place because this window is read-only.`,
   ) {
-    super(message);
-    this.name = 'UnreadableFileError';
+    super('unreadable_file', message);
   }
 }
 
 /** A file exists but cannot be used; it was moved aside to `keptAs` so nothing is lost. */
 export class CorruptFileError extends UnreadableFileError {
+  override readonly code = 'corrupt_file';
   constructor(
     file: string,
     readonly keptAs: string,
@@ -121,10 +122,9 @@ export class CorruptFileError extends UnreadableFileError {
  * Thrown by a validator for a file that is intact but must not be used by this
  * version (e.g. written by a newer schema). Such a file is left exactly where it is.
  */
-export class UnsupportedFileError extends Error {
+export class UnsupportedFileError extends MemgptError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedFileError';
+    super('schema_too_new', message);
   }
 }
 

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { atomicWriteJson, readJsonFile, UnsupportedFileError } from './atomicFile';
+import { MemgptError } from '../base/errors';
 
 /**
  * Each storage folder records the version of its layout in `schema.json`.
@@ -42,18 +43,17 @@ export class SchemaTooNewError extends UnsupportedFileError {
   }
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends MemgptError {
   constructor(
     readonly dir: string,
     readonly migration: Migration,
     override readonly cause: unknown,
   ) {
-    super(
+    super('migration_failed', 
       `Upgrading the memory in ${dir} to schema ${migration.version} (${migration.description}) failed: ` +
         `${(cause as Error)?.message ?? String(cause)}. The folder stays at schema ${migration.version - 1}; ` +
         `the upgrade will be retried next time. Report this if it keeps failing.`,
     );
-    this.name = 'MigrationError';
   }
 }
 

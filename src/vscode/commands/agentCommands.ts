@@ -6,8 +6,9 @@ import * as vscode from 'vscode';
 import { DEFAULT_HUMAN_PRESET, DEFAULT_PERSONA_PRESET, HUMAN_PRESETS, PERSONA_PRESETS, type MemoryPreset } from '../../core/memory/presets';
 import { AGENT_IMPORT_MAX_BYTES } from '../../core/limits';
 import { redactSecrets } from '../../core/security/redact';
-import type { AgentInfo } from '../runtimePort';
+import type { AgentInfo } from '../../core/runtime/runtimePort';
 import type { CommandContext } from '../commandContext';
+import { errorMessage } from '../../core/base/errors';
 
 async function pickPreset(kind: 'persona' | 'human', presets: Readonly<Record<string, MemoryPreset>>, fallback: string): Promise<string | undefined> {
   const items = Object.values(presets).map((p) => ({ label: p.name, description: p.name === fallback ? '(default)' : '', detail: p.description }));
@@ -150,7 +151,7 @@ export async function importAgent(ctx: CommandContext, args?: { uri?: vscode.Uri
     try {
       data = JSON.parse(text);
     } catch (error) {
-      throw new Error(`${uri.fsPath} is not valid JSON (${error instanceof Error ? error.message : String(error)}). Export the agent again with "MemGPT: Export Agent".`);
+      throw new Error(`${uri.fsPath} is not valid JSON (${errorMessage(error)}). Export the agent again with "MemGPT: Export Agent".`);
     }
     const imported = await ctx.runtime.importAgent(data);
     const switchTo =

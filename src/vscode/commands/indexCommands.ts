@@ -3,7 +3,7 @@
  * notification; cancelling aborts the run (what was indexed so far is kept).
  */
 import * as vscode from 'vscode';
-import type { IndexRunSummary } from '../runtimePort';
+import type { IndexRunSummary } from '../../core/runtime/runtimePort';
 import type { CommandContext } from '../commandContext';
 
 const RESTRICTED =

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { askAboutSelectionMessage, rememberedSelectionText, type SelectionRef } from '../../core/events/selection';
 import { ASK_SELECTION_MAX_CHARS, REMEMBER_SELECTION_MAX_CHARS } from '../../core/limits';
-import type { TurnOutcome } from '../runtimePort';
+import type { TurnOutcome } from '../../core/runtime/runtimePort';
 import { workspacePath, type CommandContext } from '../commandContext';
 
 function currentSelection(): SelectionRef | string {

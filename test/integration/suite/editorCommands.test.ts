@@ -10,7 +10,7 @@ import type { MemGptClientApi } from '../../../src/vscode/api';
 import { COMMANDS } from '../../../src/vscode/commandIds';
 import type { RememberResult } from '../../../src/vscode/commands/selectionCommands';
 import type { SearchChoice } from '../../../src/vscode/commands/searchMemory';
-import type { IndexRunSummary } from '../../../src/vscode/runtimePort';
+import type { IndexRunSummary } from '../../../src/core/runtime/runtimePort';
 import { REMEMBER_SELECTION_MAX_CHARS } from '../../../src/core/limits';
 import { activatedExtension, waitFor } from '../support/extensionApi';
 

@@ -11,7 +11,7 @@ import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeOpenAIServerOpti
 import { OpenAIChatModel } from '../../../src/core/llm/openaiChatModel';
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 import { FileRecallStore } from '../../../src/core/memory/recallStore';
-import { AgentStateStore } from '../../../src/core/storage/agentStateStore';
+import { AgentStateStore } from '../../../src/core/agent/agentStateStore';
 import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 import { NodeWorkspace } from '../../../src/core/workspace/nodeWorkspace';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AgentNotFoundError, AgentStateStore } from '../../../src/core/storage/agentStateStore';
+import { AgentNotFoundError, AgentStateStore } from '../../../src/core/agent/agentStateStore';
 import { AGENT_STATE_SCHEMA_VERSION, AgentStateTooNewError, validateAgentState, type AgentState } from '../../../src/core/agent/agentState';
 import { CorruptFileError } from '../../../src/core/storage/atomicFile';
 import { CoreMemory } from '../../../src/core/memory/coreMemory';

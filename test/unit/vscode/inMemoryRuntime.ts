@@ -5,7 +5,7 @@
  */
 import type { AgentEvent, AgentInput } from '../../../src/core/agent/events';
 import { CoreMemory } from '../../../src/core/memory/coreMemory';
-import type { AgentInfo, AgentRuntimePort, NewAgent, RuntimeActivity, TurnOutcome } from '../../../src/vscode/runtimePort';
+import type { AgentInfo, AgentRuntimePort, NewAgent, RuntimeActivity, TurnOutcome } from '../../../src/core/runtime/runtimePort';
 
 interface Agent {
   info: AgentInfo;

@@ -1,0 +1,128 @@
+import type { Actor } from '../acting/actor';
+import type { Agent } from '../agent/agent';
+import { AgentDirectory } from '../agent/agentDirectory';
+import type { AgentEvent } from '../agent/events';
+import type { Emitter } from '../base/emitter';
+import { SerialQueue } from '../base/serialQueue';
+import { createTokenCounter } from '../tokens/tokenCounter';
+import type { ArchivalService } from './archivalService';
+import { createChatModel } from './chatModelFactory';
+import type { ModelResolver } from './modelResolver';
+import type { RuntimeConfig, RuntimeFolder } from './runtimeConfig';
+import type { RuntimeGuard } from './runtimeGuard';
+import type { WorkspaceStorage } from './workspaceStorage';
+
+export interface AgentHostOptions {
+  storage: WorkspaceStorage;
+  folders: readonly RuntimeFolder[];
+  config: () => RuntimeConfig;
+  trusted: () => boolean;
+  guard: RuntimeGuard;
+  models: ModelResolver;
+  archival: ArchivalService;
+  actor: Actor;
+  /** Every event of the active agent, whichever agent that is now. */
+  agentEvents: Emitter<AgentEvent>;
+  /** The active agent changed (built, switched, rebuilt). */
+  agentChanged: () => void;
+}
+
+/**
+ * Keeps the active agent and the directory of agents it comes from, built over the current model,
+ * index and trust, and rebuilt (between turns) once any of them changes. Builds are serialised, so
+ * callers at once (the chat, the login event, commands) never build two directories.
+ */
+export class AgentHost {
+  private directory: AgentDirectory | null = null;
+  private stale = true;
+  private subscribed: Agent | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly builds = new SerialQueue();
+
+  constructor(private readonly options: AgentHostOptions) {}
+
+  /** The active agent, (re)built as needed, with its events forwarded. */
+  agent(): Promise<Agent> {
+    return this.builds.run(() => this.resolveAgent());
+  }
+
+  /** The directory for callers outside agent(): built in the same queue, so never twice. */
+  agentDirectory(): Promise<AgentDirectory> {
+    return this.builds.run(() => this.buildDirectory());
+  }
+
+  /** What the agent depends on changed: the next call builds anew (after the running turn). */
+  markStale(): void {
+    this.stale = true;
+  }
+
+  /** Forgets the subscribed agent, so the next agent() subscribes afresh (after a reset). */
+  forgetActive(): void {
+    this.subscribed = null;
+  }
+
+  /** The active agent as built now, when it is current; never builds. */
+  get current(): Agent | null {
+    return this.subscribed && !this.stale ? this.subscribed : null;
+  }
+
+  /** The subscribed agent even when a rebuild is due (its turn may still be running). */
+  get lastBuilt(): Agent | null {
+    return this.subscribed;
+  }
+
+  /** Waits for the active agent's running turn, if a directory exists. */
+  async settle(): Promise<void> {
+    if (this.directory) await (await this.directory.active()).idle();
+  }
+
+  dispose(): void {
+    this.unsubscribe?.();
+  }
+
+  private async resolveAgent(): Promise<Agent> {
+    this.options.guard.assertOpen();
+    const agent = await (await this.buildDirectory()).active();
+    if (agent !== this.subscribed) {
+      this.unsubscribe?.();
+      this.subscribed = agent;
+      this.unsubscribe = agent.onEvent((e) => this.options.agentEvents.fire(e));
+      this.options.agentChanged();
+    }
+    return agent;
+  }
+
+  private async buildDirectory(): Promise<AgentDirectory> {
+    if (this.directory && !this.stale) return this.directory;
+    const old = this.directory;
+    if (old) await (await old.active()).idle();
+    const { models, archival, storage, guard } = this.options;
+    const config = this.options.config();
+    const model = await models.modelName();
+    const contextWindow = await models.contextWindowOf(model);
+    const chatModel = createChatModel(config, model);
+    const canAct = this.options.trusted() && this.options.folders.length > 0 && !guard.readOnly;
+    this.directory = new AgentDirectory({
+      states: storage.agents,
+      recall: storage.recall,
+      deps: {
+        model: chatModel,
+        counter: await createTokenCounter(model),
+        archival: archival.store,
+        workspace: archival.workspaceView(),
+        // Restricted Mode, no folder, or a read-only window: the agent is offered no way to change anything.
+        ...(canAct ? { acting: this.options.actor } : {}),
+      },
+      settings: {
+        contextWindow,
+        pressureFraction: config.pressureFraction,
+        stepLimit: config.stepLimit,
+        embedderId: archival.embedderId,
+        ...(config.coreMemoryLimits ? { coreMemoryLimits: config.coreMemoryLimits } : {}),
+      },
+    });
+    this.stale = false;
+    this.subscribed = null;
+    return this.directory;
+  }
+}

@@ -1,0 +1,93 @@
+import type { AgentEvent } from '../agent/events';
+import type { Emitter } from '../base/emitter';
+import type { ArchivalHit } from '../interfaces/archivalStore';
+import type { RecallRecord } from '../interfaces/recallStore';
+import type { SymbolDefinition } from '../interfaces/symbols';
+import { CoreMemory } from '../memory/coreMemory';
+import type { AgentHost } from './agentHost';
+import type { ArchivalService } from './archivalService';
+import type { RuntimeGuard } from './runtimeGuard';
+import type { ArchivalSearchOptions, CoreMemoryBlockView, MemoryPort, MemoryStats } from './runtimePort';
+import type { WorkspaceStorage } from './workspaceStorage';
+
+export interface MemoryServiceOptions {
+  storage: WorkspaceStorage;
+  guard: RuntimeGuard;
+  host: AgentHost;
+  archival: ArchivalService;
+  agentEvents: Emitter<AgentEvent>;
+  coreMemoryOptions: () => { limits?: { block: number; project: number } };
+  rebuildsSettled: () => Promise<void>;
+}
+
+/** The three memories read and written from outside a turn: the memory view, commands, the CLI. */
+export class MemoryService implements MemoryPort {
+  constructor(private readonly options: MemoryServiceOptions) {}
+
+  async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
+    this.options.guard.assertWritable('remember anything');
+    return this.options.archival.remember(text, provenance);
+  }
+
+  async searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
+    const { storage } = this.options;
+    const agentId = await storage.agents.activeAgentId();
+    const recall = agentId ? storage.recall.search(agentId, query, 0, options.limit).records : [];
+    const archival = await this.searchArchival(query, options);
+    return { recall, archival };
+  }
+
+  searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+    return this.options.archival.search(query, options);
+  }
+
+  matchSymbols(text: string, limit: number): SymbolDefinition[] {
+    return this.options.archival.matchSymbols(text, limit);
+  }
+
+  async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
+    const core = await this.coreMemoryOf(agentId);
+    return core.labels.map((label) => ({ label, value: core.get(label), limit: core.limit(label) }));
+  }
+
+  async setCoreMemoryBlock(label: string, value: string): Promise<void> {
+    this.options.guard.assertWritable('change core memory');
+    await this.options.rebuildsSettled();
+    await (await this.options.host.agent()).editCoreMemory(label, value);
+  }
+
+  async memoryStats(agentId?: string): Promise<MemoryStats> {
+    const { storage, host, archival } = this.options;
+    const activeId = await storage.agents.activeAgentId();
+    const id = agentId ?? activeId ?? undefined;
+    const isActive = id !== undefined && id === activeId;
+    const running = host.lastBuilt;
+    const agent = isActive && running?.id === id ? running : null;
+    return {
+      recallCount: id ? storage.recall.count(id) : 0,
+      archivalCount: archival.count(),
+      ...(agent ? { contextUsage: agent.usage() } : {}),
+    };
+  }
+
+  archivalCounts(): { workspace: number; memory: number } {
+    return this.options.archival.counts();
+  }
+
+  notices(): string[] {
+    return this.options.storage.notices.list();
+  }
+
+  /** The live core memory of the running agent, else the saved one. */
+  private async coreMemoryOf(agentId?: string): Promise<CoreMemory> {
+    const { storage, host } = this.options;
+    const activeId = await storage.agents.activeAgentId();
+    if (agentId === undefined || agentId === activeId) {
+      const current = host.current;
+      if (current && current.id === (agentId ?? activeId)) return current.coreMemory;
+      if (!activeId) return (await host.agent()).coreMemory;
+      agentId = activeId;
+    }
+    return CoreMemory.fromJSON((await storage.agents.load(agentId)).coreMemory, this.options.coreMemoryOptions());
+  }
+}
