@@ -1,3 +1,7 @@
+import { assertNever, MemgptError, type RuntimeErrorCode } from '../core/base/errors';
+import { ChatModelError } from '../core/interfaces/chatModel';
+import { RuntimeUnavailableError } from '../core/runtime/runtimeGuard';
+
 /**
  * Exit codes of `memgpt`, one meaning each, so scripts and CI can branch on them.
  * `--help` prints the same table (see help.ts); docs/cli.md documents it.
@@ -23,14 +27,42 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error meant for the user: its message is the one line printed, its code the exit status. */
-export class CliError extends Error {
+export class CliError extends MemgptError<'cli'> {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
   ) {
-    super(message);
-    this.name = 'CliError';
+    super('cli', message);
   }
 }
 
 export const usageError = (message: string): CliError => new CliError(message, ExitCode.usage);
+
+/**
+ * The exit status of a failure the core raised, read from its code (never from its wording): a
+ * model that cannot be found or reached gets the same status as when the CLI finds it out itself.
+ */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ChatModelError) return error.kind === 'network' || error.kind === 'timeout' ? ExitCode.serverUnreachable : ExitCode.runtimeFailure;
+  if (error instanceof RuntimeUnavailableError) return runtimeExitCode(error.code);
+  return ExitCode.runtimeFailure;
+}
+
+function runtimeExitCode(code: RuntimeErrorCode): ExitCode {
+  switch (code) {
+    case 'no_model':
+      return ExitCode.noModel;
+    case 'no_folder':
+      return ExitCode.folderMissing;
+    case 'agent_not_found':
+      return ExitCode.usage;
+    case 'read_only':
+    case 'restricted':
+    case 'closed':
+    case 'unavailable':
+      return ExitCode.runtimeFailure;
+    default:
+      return assertNever(code, 'runtime error code');
+  }
+}

@@ -17,11 +17,12 @@ import { runSearch } from './commands/search';
 import { runSymbols } from './commands/symbols';
 import { runExport, runImport } from './commands/transfer';
 import { resolveStateDir, runtimeConfigFrom, type Environment } from './config';
-import { CliError, ExitCode, usageError } from './exitCodes';
+import { CliError, ExitCode, exitCodeFor, usageError } from './exitCodes';
 import { commandHelp, generalHelp } from './help';
 import { Interrupts } from './interrupts';
 import { Output } from './output';
 import { cliVersion } from './version';
+import { errorMessage } from '../core/base/errors';
 
 const RUNNERS: Record<CommandName, CommandRunner> = {
   index: runIndex,
@@ -92,10 +93,10 @@ export async function runCli(argv: readonly string[], env: Environment, out: Out
       out.message(`memgpt: ${error.message}`);
       return error.exitCode;
     }
-    const text = error instanceof Error ? error.message : String(error);
+    const text = errorMessage(error);
     out.message(`memgpt: ${text}${out.debug ? '' : ' (run with MEMGPT_DEBUG=1 for details)'}`);
     if (out.debug && error instanceof Error && error.stack) out.message(error.stack);
-    return ExitCode.runtimeFailure;
+    return exitCodeFor(error);
   }
 }
 

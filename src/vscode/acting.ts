@@ -13,6 +13,7 @@ import type { ApprovalAnswer, ApprovalRequest, ApprovalRequester } from '../core
 import { ACTING_CARD_DIFF_CHARS } from '../core/limits';
 import type { ApprovalCard, ApprovalDecision } from '../protocol';
 import { ReadOnlyDocuments } from './readOnlyDocuments';
+import { errorMessage } from '../core/base/errors';
 
 export const PROPOSED_SCHEME = 'memgpt-proposed';
 
@@ -88,7 +89,7 @@ export class ChatApprovals implements ApprovalRequester, vscode.Disposable {
       if (config.get('approval.commands') !== 'allowList') await config.update('approval.commands', 'allowList', vscode.ConfigurationTarget.Global);
     } catch (error) {
       // The session still allows it (the core remembers "always"); only the setting could not be kept.
-      this.log.warn(`Could not save "${prefix}" to memgpt.approval.allowedCommands: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`Could not save "${prefix}" to memgpt.approval.allowedCommands: ${errorMessage(error)}`);
     }
   }
 

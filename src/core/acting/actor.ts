@@ -12,6 +12,7 @@ import { commandEnvironment } from './commandEnvironment';
 import { runCommand, type CommandOutcome, type CommandRequest } from './commandRunner';
 import { confineFolder } from './confinement';
 import { prepareEdit, prepareWrite, type OpenText, type PreparedChange } from './fileChange';
+import { errorMessage } from '../base/errors';
 
 /**
  * edit_file, write_file and run_command as the agent runs them: check the arguments (approval
@@ -212,7 +213,7 @@ export class Actor {
 
 function failed(err: unknown): ActingOutcome {
   if (isActingError(err)) return { status: 'Failed', message: err.message };
-  return { status: 'Failed', message: `The action failed: ${err instanceof Error ? err.message : String(err)}` };
+  return { status: 'Failed', message: `The action failed: ${errorMessage(err)}` };
 }
 
 function declined(what: string, reason: string | undefined, after: string): ActingOutcome {

@@ -77,6 +77,7 @@ import {
 } from './inputMessages';
 import { Summarizer } from './summarizer';
 import { memoryStatistics, systemInstructions } from './systemPrompt';
+import { MemgptError } from '../base/errors';
 
 export interface AgentDependencies {
   model: ChatModel;
@@ -123,10 +124,9 @@ export interface TurnResult {
 }
 
 /** The fixed part of the prompt alone does not fit the window: no flush can help. */
-export class ContextTooSmallError extends Error {
+export class ContextTooSmallError extends MemgptError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ContextTooSmallError';
+    super('context_too_small', message);
   }
 }
 

@@ -14,6 +14,7 @@ import { validateArguments } from './validation';
 import { escapeForDisplay } from '../workspace/displayText';
 import { isActingFunction, type ActingFunctionName } from '../acting/actingArguments';
 import type { ActingOutcome } from '../acting/actor';
+import { MemgptError } from '../base/errors';
 
 /**
  * Runs the model's function calls: parse (with the LLM client's JSON
@@ -58,7 +59,11 @@ export interface FunctionOutcome {
   repairs: string[];
 }
 
-class FunctionFailure extends Error {}
+class FunctionFailure extends MemgptError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('function_failed', message, options);
+  }
+}
 
 export class FunctionSet {
   readonly schemas: ToolSchema[];

@@ -34,6 +34,7 @@ import {
   writeShardTexts, writeVectraShard, type ChunkRecord, type LoadedShard, type ShardContent,
 } from './shardFiles';
 import { queryTerms } from './codeTokens';
+import { MemgptError } from '../base/errors';
 
 export type { ChunkRecord } from './shardFiles';
 
@@ -178,10 +179,9 @@ function journalOptions(readOnly: boolean) {
   return { validate: validateJournalEntry, durable: false, legacyJsonLines: true, readOnly };
 }
 
-export class ReadOnlyIndexError extends Error {
+export class ReadOnlyIndexError extends MemgptError {
   constructor() {
-    super("The archival index cannot be changed in this window: another window holds this workspace's memory.");
-    this.name = 'ReadOnlyIndexError';
+    super('read_only', "The archival index cannot be changed in this window: another window holds this workspace's memory.");
   }
 }
 
@@ -363,7 +363,11 @@ function lexicalFields(record: Pick<ChunkRecord, 'path' | 'symbols' | 'language'
   return { path: record.path, symbols: record.symbols, language: record.language, text };
 }
 
-export class DimensionMismatchError extends Error {}
+export class DimensionMismatchError extends MemgptError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('dimension_mismatch', message, options);
+  }
+}
 
 export class ChunkStore {
   readonly dict = new TermDictionary();

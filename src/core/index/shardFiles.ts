@@ -18,6 +18,7 @@ import type { StoredPostings } from './lexical';
 import { atomicWriteFile } from '../storage/atomicFile';
 import type { TimeSlice } from './slice';
 import { encodeVectraIndex, type VectraMetadata } from './vectraShardEncoder';
+import { MemgptError } from '../base/errors';
 
 export interface ChunkRecord {
   id: string;
@@ -64,7 +65,11 @@ export interface LoadedShard {
   texts: ShardTexts;
 }
 
-export class CorruptShardError extends Error {}
+export class CorruptShardError extends MemgptError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('corrupt_file', message, options);
+  }
+}
 
 const MAGIC = 'MGPTSHD2';
 const TEXTS_MAGIC = 'MGPTTXT1';

@@ -1,3 +1,5 @@
+import { MemgptError } from '../base/errors';
+
 /**
  * The model boundary. One OpenAI-shaped message format is used everywhere in the
  * core (context window, recall, requests), so nothing is translated twice.
@@ -108,13 +110,12 @@ export type ChatModelErrorKind =
   | 'aborted'
   | 'bad_response';
 
-export class ChatModelError extends Error {
+export class ChatModelError extends MemgptError<ChatModelErrorKind> {
   constructor(
     readonly kind: ChatModelErrorKind,
     message: string,
     readonly status?: number,
   ) {
-    super(message);
-    this.name = 'ChatModelError';
+    super(kind, message);
   }
 }

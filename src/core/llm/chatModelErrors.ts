@@ -6,6 +6,8 @@
 import OpenAI from 'openai';
 import { ChatModelError, type ChatModelErrorKind } from '../interfaces/chatModel';
 import { LLM_SERVER_MESSAGE_MAX_CHARS } from '../limits';
+import { errorMessage } from '../base/errors';
+import { MemgptError } from '../base/errors';
 
 export interface ErrorContext {
   baseUrl: string;
@@ -24,14 +26,13 @@ export interface ErrorContext {
  * body the classifier otherwise reads from the `openai` SDK's APIError, so both clients share
  * one set of rules and words.
  */
-export class HttpStatusError extends Error {
+export class HttpStatusError extends MemgptError {
   constructor(
     readonly status: number,
     readonly body: unknown,
     readonly headers: Headers,
   ) {
-    super(`${status} ${typeof body === 'string' ? body : JSON.stringify(body)}`);
-    this.name = 'HttpStatusError';
+    super('http_status', `${status} ${typeof body === 'string' ? body : JSON.stringify(body)}`);
   }
 }
 
@@ -326,7 +327,7 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
     case 'UND_ERR_CONNECT_TIMEOUT':
       return make('timeout', `Connecting to the model server at ${where} timed out (${code}). Check MemGPT: Base URL and the network connection.`, true);
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (err instanceof OpenAI.APIConnectionError || /fetch failed|terminated|socket|network/i.test(message)) {
     return make('network', `Could not reach the model server at ${where} (${clip(message)}${code ? `, ${code}` : ''}). ${startHint(where)}`, true);
   }

@@ -18,6 +18,7 @@ import { ChatModelError, type ChatRequest, type ChatResponse, type ChatStreamLis
 import { LLM_RETRY_BASE_DELAY_MS, LLM_RETRY_MAX_DELAY_MS, LLM_STREAM_MAX_MS, LLM_WAIT_NOTICE_INTERVAL_MS, LLM_WAIT_NOTICE_MIN_INTERVAL_MS } from '../limits';
 import { redactSecrets } from '../security/redact';
 import { classifyError, seconds, waitBeyondDeadlineMessage, type ClassifiedError, type ErrorContext } from './chatModelErrors';
+import { MemgptError } from '../base/errors';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -53,9 +54,9 @@ export function abortedError(): ChatModelError {
 }
 
 /** Carries an already classified error through the retry loop. */
-export class ClassifiedFailure extends Error {
+export class ClassifiedFailure extends MemgptError {
   constructor(readonly classified: ClassifiedError) {
-    super(classified.error.message);
+    super('classified', classified.error.message);
   }
 }
 

@@ -8,6 +8,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { MEMORY_TOOLS, MemoryToolError, callMemoryTool, type MemoryToolDefinition, type MemoryToolsPort } from './memoryTools';
+import { errorMessage } from '../base/errors';
 
 export const MCP_SERVER_NAME = 'memgpt';
 
@@ -47,7 +48,7 @@ export function createMemoryMcpServer(port: MemoryToolsPort, options: { version:
       if (error instanceof MemoryToolError && (error.code === 'unknown_tool' || error.code === 'invalid_arguments')) {
         throw new McpError(ErrorCode.InvalidParams, error.message, { code: error.code });
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const code = error instanceof MemoryToolError ? error.code : 'failed';
       return { content: [{ type: 'text', text: message }], structuredContent: { error: { code, message } }, isError: true };
     }

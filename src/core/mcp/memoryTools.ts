@@ -22,6 +22,8 @@ import {
   SEARCH_MAX_RESULTS,
   SEARCH_PAGE_SIZE,
 } from '../limits';
+import { errorMessage } from '../base/errors';
+import { MemgptError } from '../base/errors';
 
 export type MemoryToolName = 'archival_memory_search' | 'find_symbol' | 'conversation_search' | 'core_memory_read' | 'archival_memory_insert';
 
@@ -67,15 +69,7 @@ export type MemoryToolErrorCode =
   /** Anything else: storage unreadable, search failed. */
   | 'failed';
 
-export class MemoryToolError extends Error {
-  constructor(
-    readonly code: MemoryToolErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MemoryToolError';
-  }
-}
+export class MemoryToolError extends MemgptError<MemoryToolErrorCode> {}
 
 export interface MemoryToolResult {
   /** What the calling model reads. */
@@ -258,7 +252,7 @@ export async function callMemoryTool(port: MemoryToolsPort, name: string, rawArg
     return await run(port, tool.name, args, options);
   } catch (error) {
     if (error instanceof MemoryToolError) throw error;
-    throw new MemoryToolError('failed', `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new MemoryToolError('failed', `${tool.name} failed: ${errorMessage(error)}`);
   }
 }
 

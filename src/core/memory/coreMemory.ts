@@ -1,5 +1,6 @@
 import { CORE_MEMORY_BLOCK_LIMIT_CHARS, CORE_MEMORY_PROJECT_LIMIT_CHARS } from '../limits';
 import { DEFAULT_HUMAN_PRESET, DEFAULT_PERSONA_PRESET, humanPreset, INITIAL_PROJECT_TEXT, personaPreset } from './presets';
+import { MemgptError } from '../base/errors';
 
 /**
  * Core memory: MemGPT's read-write "working context", labelled blocks that are
@@ -40,10 +41,9 @@ export interface CoreMemoryChange {
 export type CoreMemoryListener = (change: CoreMemoryChange) => void;
 
 /** An edit was refused; `message` is the text to return to the model as a failed function result. */
-export class CoreMemoryError extends Error {
+export class CoreMemoryError extends MemgptError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CoreMemoryError';
+    super('core_memory_refused', message);
   }
 }
 

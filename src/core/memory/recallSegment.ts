@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { atomicWriteFile } from '../storage/atomicFile';
 import { RECALL_DICT_BLOCK_TERMS, RECALL_INDEX_SLICE_MS } from '../limits';
+import { MemgptError } from '../base/errors';
 
 /**
  * The on-disk pieces of the recall index (see recallIndex.ts for how they fit together).
@@ -21,14 +22,12 @@ import { RECALL_DICT_BLOCK_TERMS, RECALL_INDEX_SLICE_MS } from '../limits';
 const MAGIC = Buffer.from('MGRSEG01', 'latin1');
 export const SEGMENT_FORMAT = 1;
 
-export class RecallIndexDamagedError extends Error {
-  readonly code = 'RECALL_INDEX_DAMAGED';
+export class RecallIndexDamagedError extends MemgptError {
   constructor(
     readonly file: string,
     readonly detail: string,
   ) {
-    super(`The recall index file ${path.basename(file)} is damaged (${detail}).`);
-    this.name = 'RecallIndexDamagedError';
+    super('corrupt_file', `The recall index file ${path.basename(file)} is damaged (${detail}).`);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { RecallRecord } from '../interfaces/recallStore';
 import { RECALL_PREFIX_MATCH_MIN_CHARS } from '../limits';
+import { MemgptError } from '../base/errors';
 
 /**
  * What of a recall record is searchable, and how text becomes search tokens.
@@ -160,10 +161,9 @@ export type QueryTerm =
   /** Verbatim text (lower-cased, whitespace collapsed) starting at a word boundary; `words` narrow the candidates. */
   | { kind: 'phrase'; text: string; words: string[]; prefixLast: boolean };
 
-export class RecallQueryError extends Error {
+export class RecallQueryError extends MemgptError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RecallQueryError';
+    super('invalid_query', message);
   }
 }
 

@@ -19,6 +19,7 @@ import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits'
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
 import type { PgArchivalStore } from './pgArchivalStore';
 import { isTeamStoreError, TeamStoreError } from './teamError';
+import { errorMessage } from '../base/errors';
 
 export interface OverlayOptions {
   local: ArchivalIndex;
@@ -227,7 +228,7 @@ export class OverlayArchivalStore implements ArchivalStore {
 
   private fail(err: unknown): void {
     this.failedAt = this.now();
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     const code = err instanceof TeamStoreError ? err.code : 'server_error';
     if (reason !== this.lastReason) {
       this.options.notice?.(`Shared index not used (${code}): ${reason} Searching the local index.`);

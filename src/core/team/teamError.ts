@@ -1,3 +1,5 @@
+import { MemgptError } from '../base/errors';
+
 /**
  * The one error shape of the shared PostgreSQL store: words for the user (what happened, why, what to do)
  * plus a code, so the CLI, the runtime and the tests branch on the code, never on the wording.
@@ -29,15 +31,7 @@ export type TeamErrorCode =
   /** git could not tell the commit or the repository. */
   | 'no_git';
 
-export class TeamStoreError extends Error {
-  constructor(
-    readonly code: TeamErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TeamStoreError';
-  }
-}
+export class TeamStoreError extends MemgptError<TeamErrorCode> {}
 
 export function isTeamStoreError(err: unknown, ...codes: readonly TeamErrorCode[]): err is TeamStoreError {
   return err instanceof TeamStoreError && (codes.length === 0 || codes.includes(err.code));

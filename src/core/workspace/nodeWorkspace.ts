@@ -20,6 +20,7 @@ import {
   TEXT_SEARCH_PAGE_SIZE,
   WORKSPACE_LISTING_CACHE_MS,
 } from '../limits';
+import { MemgptError } from '../base/errors';
 
 /**
  * The agent's read-only view of the workspace on plain `fs`.
@@ -41,10 +42,9 @@ import {
 /** Workspace-relative paths of the files the agent may list, sorted. */
 export type FileLister = (signal?: AbortSignal) => Promise<string[]>;
 
-export class WorkspaceAccessError extends Error {
+export class WorkspaceAccessError extends MemgptError {
   constructor(message: string) {
-    super(message);
-    this.name = 'WorkspaceAccessError';
+    super('access_denied', message);
   }
 }
 

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { redactSecrets } from '../../core/security/redact';
 import type { CommandContext } from '../commandContext';
+import { errorMessage } from '../../core/base/errors';
 
 export type SetApiKeyResult = 'stored' | 'cleared' | 'cancelled' | 'rejected';
 
@@ -28,7 +29,7 @@ export async function setApiKey(ctx: CommandContext, args?: { key?: string; skip
     try {
       await ctx.runtime.listModels({ apiKey: key.trim() });
     } catch (error) {
-      const raw = redactSecrets(error instanceof Error ? error.message : String(error), [key]);
+      const raw = redactSecrets(errorMessage(error), [key]);
       if (AUTH_FAILURE.test(raw)) {
         void vscode.window.showErrorMessage(`MemGPT: the server refused this API key, so it was not stored. ${raw}`);
         return 'rejected';

@@ -12,6 +12,7 @@ import type { SymbolDefinition, SymbolKind } from '../../core/interfaces/symbols
 import { MEMORY_SEARCH_DEBOUNCE_MS, MEMORY_SEARCH_RESULTS_PER_SOURCE } from '../../core/limits';
 import { resolveWorkspacePath, type CommandContext } from '../commandContext';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
+import { errorMessage } from '../../core/base/errors';
 
 type SearchItem = vscode.QuickPickItem & ({ recall: RecallRecord } | { hit: ArchivalHit } | { symbol: SymbolDefinition } | { none: true });
 
@@ -83,7 +84,7 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
       pick.items = items;
     } catch (error) {
       if (controller.signal.aborted || mine !== generation) return;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       pick.items = [{ label: '$(error) The search failed', detail: await ctx.keys.redact(message), alwaysShow: true, none: true }];
     } finally {
       if (mine === generation) pick.busy = false;

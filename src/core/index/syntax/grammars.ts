@@ -7,6 +7,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
+import { MemgptError } from '../../base/errors';
 
 /** VS Code language id → grammar file (without `tree-sitter-` and `.wasm`). */
 const GRAMMAR_OF: Readonly<Record<string, string>> = {
@@ -31,8 +32,10 @@ export function hasGrammar(language: string): boolean {
   return GRAMMAR_OF[language] !== undefined;
 }
 
-export class GrammarUnavailableError extends Error {
-  readonly code = 'GRAMMAR_UNAVAILABLE';
+export class GrammarUnavailableError extends MemgptError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('GRAMMAR_UNAVAILABLE', message, options);
+  }
 }
 
 /** Where the .wasm files are: beside the bundle, or in node_modules when run from source. */

@@ -16,14 +16,17 @@ import { chunkText, contentHash, estimateTokens, languageOf, type Chunk } from '
 import { TimeSlice } from '../slice';
 import { hasGrammar, parserFor } from './grammars';
 import { outlineSteps, type Definition, type Outline } from './outline';
+import { MemgptError } from '../../base/errors';
 
 export interface StructuredFile {
   chunks: Chunk[];
   outline: Outline;
 }
 
-export class ParseFailedError extends Error {
-  readonly code = 'PARSE_FAILED';
+export class ParseFailedError extends MemgptError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PARSE_FAILED', message, options);
+  }
 }
 
 /** True when `filePath` is parsed into definitions (a grammar exists and the file is small enough). */
