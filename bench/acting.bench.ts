@@ -71,9 +71,17 @@ function naiveLcsChanges(a: string[], b: string[]): LineChange[] {
   let j = m;
   while (i > 0 || j > 0) {
     const d = i > 0 && j > 0 ? getDir(i, j) : i > 0 ? 2 : 3;
-    if (d === 1) ops.push('='), i--, j--;
-    else if (d === 2) ops.push('-'), i--;
-    else ops.push('+'), j--;
+    if (d === 1) {
+      ops.push('=');
+      i--;
+      j--;
+    } else if (d === 2) {
+      ops.push('-');
+      i--;
+    } else {
+      ops.push('+');
+      j--;
+    }
   }
   ops.reverse();
   const changes: LineChange[] = [];
@@ -81,7 +89,9 @@ function naiveLcsChanges(a: string[], b: string[]): LineChange[] {
   let bi = 0;
   for (let k = 0; k < ops.length; ) {
     if (ops[k] === '=') {
-      ai++, bi++, k++;
+      ai++;
+      bi++;
+      k++;
       continue;
     }
     const c = { aStart: ai, aEnd: ai, bStart: bi, bEnd: bi };

@@ -5,7 +5,8 @@
 //   npm test -- --only unit --grep recall      only test files whose path contains "recall"
 //   npm test -- --only integration --grep chat one in-host suite / UI scenario file
 //
-// Steps: install (npm ci if node_modules is stale; the offline VS Code host), typecheck, build,
+// Steps: install (npm ci if node_modules or tools/lint is stale; the offline VS Code host), lint
+// (ESLint), format (Prettier --check; `npm run format` fixes), typecheck, build,
 // unit (test/unit/**/*.test.ts), webview (test/webview/**/*.test.ts, headless Chromium),
 // integration (test/harness/runIntegration.ts: in-host mocha + UI scenarios in code-server).
 // Prints per-step times and ends with the line "N passed, N failed" (tests, plus one per check
@@ -15,11 +16,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDependencies, ensureHost } from './harness/bootstrap.mjs';
+import { ensureDependencies, ensureHost, ensureLintDependencies } from './harness/bootstrap.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const logs = path.join(root, 'artifacts', 'logs');
-const STEPS = ['typecheck', 'build', 'unit', 'webview', 'integration'];
+const STEPS = ['lint', 'format', 'typecheck', 'build', 'unit', 'webview', 'integration'];
 /** src/core/limits.ts, loaded once dependencies are installed. */
 let limits;
 
@@ -41,9 +42,12 @@ function parseArgs(argv) {
         const unknown = opts.only.filter((s) => !STEPS.includes(s));
         if (unknown.length) usage(`Unknown step "${unknown.join(', ')}".`);
       }
-    } else if (a.startsWith('--only=')) argv.splice(i + 1, 0, a.slice(7)), (argv[i] = '--only'), i--;
-    else if (a.startsWith('--grep=')) argv.splice(i + 1, 0, a.slice(7)), (argv[i] = '--grep'), i--;
-    else usage(`Unknown argument "${a}".`);
+    } else if (a.startsWith('--only=') || a.startsWith('--grep=')) {
+      // --only=x is --only x: split it in place and read it again.
+      argv.splice(i + 1, 0, a.slice(7));
+      argv[i] = a.slice(0, 6);
+      i--;
+    } else usage(`Unknown argument "${a}".`);
   }
   return opts;
 }
@@ -178,7 +182,8 @@ async function main() {
 
   mkdirSync(logs, { recursive: true });
   const install = await step('install', async () => {
-    const did = ensureDependencies(root);
+    let did = ensureDependencies(root);
+    if ((selected('lint') || selected('format')) && !opts.grep) did += `; ${ensureLintDependencies(root)}`;
     const needsHost = selected('webview') || selected('integration');
     const host = needsHost ? ensureHost(root) : null;
     console.log(did + (host ? '; offline VS Code host ready' : ''));
@@ -188,6 +193,13 @@ async function main() {
     // Limits live in one TypeScript file; tsx (installed above) reads it.
     const { tsImport } = await import('tsx/esm/api');
     limits = await tsImport('../src/core/limits.ts', import.meta.url);
+    const lintBin = (pkg, bin) => path.join(root, 'tools', 'lint', 'node_modules', pkg, bin);
+    if (selected('lint') && !opts.grep) {
+      await step('lint', async () => check(await exec(process.execPath, [lintBin('eslint', 'bin/eslint.js'), '--max-warnings=0', '.'])));
+    }
+    if (selected('format') && !opts.grep) {
+      await step('format', async () => check(await exec(process.execPath, [lintBin('prettier', 'bin/prettier.cjs'), '--check', '--log-level=warn', '.'])));
+    }
     if (selected('typecheck') && !opts.grep) {
       await step('typecheck', async () => check(await exec(path.join(root, 'node_modules/.bin/tsc'), ['-p', '.', '--noEmit'])));
     }

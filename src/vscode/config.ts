@@ -4,7 +4,7 @@
  * Rejected values are logged and shown once, never thrown.
  */
 import * as vscode from 'vscode';
-import { changedSections, parseSettings, SETTING_KEYS, type MemGptSettings } from './settings';
+import { changedSections, parseSettings, type SETTING_KEYS, type MemGptSettings } from './settings';
 
 export const CONFIG_SECTION = 'memgpt';
 

@@ -11,7 +11,7 @@ export type LinkTarget = { kind: 'external'; url: string } | ({ kind: 'citation'
 
 // Browsers ignore ASCII whitespace and control characters inside a scheme (`java\tscript:`).
 const IGNORED_BY_BROWSERS = /[\u0000-\u0020\u007f-\u009f]/g;
-const HAS_SCHEME = /^[a-z][a-z0-9+.\-]*:/i;
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 export function classifyHref(href: string): LinkTarget {
   const compact = href.replace(IGNORED_BY_BROWSERS, '');
@@ -19,7 +19,7 @@ export function classifyHref(href: string): LinkTarget {
   if (HAS_SCHEME.test(compact)) {
     const citation = parseCitation(compact);
     // `a.ts:10` has the shape of a scheme too; a path with an extension wins.
-    if (citation && !/^[a-z][a-z0-9+.\-]*:\/\//i.test(compact) && /\.[A-Za-z]/.test(compact.split(':')[0]!)) {
+    if (citation && !/^[a-z][a-z0-9+.-]*:\/\//i.test(compact) && /\.[A-Za-z]/.test(compact.split(':')[0]!)) {
       return { kind: 'citation', ...citation };
     }
     if (compact.length <= CHAT_URL_MAX_CHARS && isSafeExternalUrl(href.trim())) return { kind: 'external', url: href.trim() };

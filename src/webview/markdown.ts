@@ -41,7 +41,7 @@ function escapeHtml(s: string): string {
 /** The language name for the code block's label and class (letters only, so it is safe in a class). */
 function languageOf(lang: string | undefined): string | undefined {
   const name = (lang ?? '').trim().split(/\s+/)[0]!.toLowerCase();
-  return /^[a-z0-9+#\-]{1,20}$/.test(name) ? name : undefined;
+  return /^[a-z0-9+#-]{1,20}$/.test(name) ? name : undefined;
 }
 
 // marked ships only an ES module, which this CommonJS-typed project cannot `import` statically;

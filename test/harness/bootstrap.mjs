@@ -43,6 +43,19 @@ export function ensureDependencies(root) {
   return `npm ci (${reason})`;
 }
 
+/**
+ * The linter and formatter live in tools/lint with a lock file of their own (see its package.json
+ * for why): installed there with `npm ci` when absent or stale, like the project's own packages.
+ */
+export function ensureLintDependencies(root) {
+  const dir = path.join(root, 'tools', 'lint');
+  const reason = dependenciesStale(dir);
+  if (!reason) return 'lint tools up to date';
+  console.log(`[bootstrap] tools/lint: ${reason}: running npm ci`);
+  run('npm', ['ci', '--no-audit', '--no-fund'], dir);
+  return `lint tools: npm ci (${reason})`;
+}
+
 /** Installs (or finds, in well under a second) Node 24, code-server and Chromium; returns their paths. */
 export function ensureHost(root) {
   const r = spawnSync('bash', [path.join(root, 'scripts/install-host.sh')], {

@@ -38,7 +38,10 @@ test('npm start opens the sample workspace trusted, with MemGPT and no empty sec
       const timer = setTimeout(() => reject(new Error(`npm start printed no URL within 240 s:\n${output}`)), 240_000);
       const check = (): void => {
         const m = /Open:\s+(\S+)/.exec(output);
-        if (m) (clearTimeout(timer), resolve(m[1]!));
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
       };
       child.stdout.on('data', check);
       void exited.then(() => reject(new Error(`npm start exited:\n${output}`)));

@@ -253,7 +253,11 @@ function dice(a: Int32Array, b: Int32Array): number {
   let j = 0;
   let common = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) common++, i++, j++;
+    if (a[i] === b[j]) {
+      common++;
+      i++;
+      j++;
+    }
     else if (a[i]! < b[j]!) i++;
     else j++;
   }

@@ -67,8 +67,14 @@ export function diffRegions(a: LineIndex, b: LineIndex, regions: readonly LineRe
   const out: LineChange[] = [];
   for (const r of regions) {
     let { aStart, aEnd, bStart, bEnd } = r;
-    while (aStart < aEnd && bStart < bEnd && a.line(aStart) === b.line(bStart)) aStart++, bStart++;
-    while (aEnd > aStart && bEnd > bStart && a.line(aEnd - 1) === b.line(bEnd - 1)) aEnd--, bEnd--;
+    while (aStart < aEnd && bStart < bEnd && a.line(aStart) === b.line(bStart)) {
+      aStart++;
+      bStart++;
+    }
+    while (aEnd > aStart && bEnd > bStart && a.line(aEnd - 1) === b.line(bEnd - 1)) {
+      aEnd--;
+      bEnd--;
+    }
     if (aStart === aEnd && bStart === bEnd) continue;
     // Pure insertions and deletions, and one line for one line (the common edit), need no search.
     if (aStart === aEnd || bStart === bEnd || (aEnd - aStart === 1 && bEnd - bStart === 1)) {
@@ -115,7 +121,10 @@ function myers(a: Int32Array, b: Int32Array, maxCost: number): LineChange[] | nu
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) x++, y++;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
       v[offset + k] = x;
       if (x >= n && y >= m) return walkBack(trace, d, n, m);
     }
@@ -135,7 +144,11 @@ function walkBack(trace: readonly Int32Array[], dEnd: number, n: number, m: numb
     const prevK = k === -d || (k !== d && at(k - 1) < at(k + 1)) ? k + 1 : k - 1;
     const prevX = at(prevK);
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) x--, y--; // the snake: equal lines
+    // The snake: equal lines.
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+    }
     if (prevK === k + 1) inserted[prevY] = 1;
     else deleted[prevX] = 1;
     x = prevX;

@@ -73,7 +73,10 @@ export class OutputCapture {
 function utf8SafeEnd(b: Buffer): number {
   let i = b.length;
   let back = 0;
-  while (i > 0 && back < 4 && (b[i - 1]! & 0xc0) === 0x80) i--, back++;
+  while (i > 0 && back < 4 && (b[i - 1]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
   if (i === 0) return b.length;
   const lead = b[i - 1]!;
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;

@@ -71,7 +71,7 @@ const HASH_COMMENT_LANGUAGES: ReadonlySet<string> = new Set(['python', 'ruby', '
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'plaintext', 'mdx', 'restructuredtext', '']);
 const BLOCK_COMMENT = /\/\*[\s\S]*?\*\//g;
 const LINE_COMMENT = /(^|[^:"'`\\])\/\/(.*)$/gm;
-const HASH_COMMENT = /^\s*#(?![!\[])(.*)$/gm;
+const HASH_COMMENT = /^\s*#(?![![])(.*)$/gm;
 const DOCSTRING = /("""|''')[\s\S]*?\1/g;
 
 /** The comments of a chunk (the natural-language part of code), joined; '' for prose files. */

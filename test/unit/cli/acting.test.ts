@@ -166,7 +166,7 @@ test('chat asks at the terminal: n with a reason declines, and the model reads t
   cli.child.stdin!.write('round the total please\n');
   await cli.waitForStderr(/Apply this change\? \[y\]es, \[n\]o/);
   assert.match(cli.stderr(), /wants to edit src\/billing\.ts \(\+1 −1 lines\)/);
-  assert.match(cli.stderr(), /^-  return lines\.reduce/m);
+  assert.match(cli.stderr(), /^- {2}return lines\.reduce/m);
   cli.child.stdin!.write('n rounding belongs in the caller\n');
   await cli.waitForStderr(/edit_file failed/);
   cli.child.stdin!.end('/exit\n');

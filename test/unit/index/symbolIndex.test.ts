@@ -30,7 +30,7 @@ test('symbols: definitions first, then references; outline; incremental on edit,
   let { archival, indexer } = await open(root, store);
   await indexer.indexAll();
 
-  let found = archival.symbols.find('LruCache');
+  const found = archival.symbols.find('LruCache');
   assert.deepEqual(found.definitions.map((d) => `${d.kind} ${d.path}:${d.line}`), ['class src/cache.ts:2']);
   assert.equal(found.definitions[0]!.doc, 'Keeps recent entries.');
   assert.deepEqual(found.references.map((r) => `${r.path}:${r.line}`), ['src/use.ts:1', 'src/use.ts:2', 'tool.py:3']);

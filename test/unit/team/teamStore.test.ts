@@ -11,7 +11,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
 import { WorkspaceIndexer } from '../../../src/core/index/workspaceIndexer';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
