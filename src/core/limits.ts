@@ -45,6 +45,30 @@ export const LIST_FILES_PAGE_SIZE = 100;
 export const TEXT_SEARCH_PAGE_SIZE = 20;
 export const TEXT_SEARCH_MAX_FILE_BYTES = 1_000_000;
 
+// --- Instruction files (AGENTS.md, CLAUDE.md, …: read-only rules from the repository) ---
+/** Most characters of instruction files the system message shows, in any window. */
+export const INSTRUCTION_FILES_MAX_CHARS = 16_000;
+/** ...and at most this fraction of the context window (a 2048-token window must still hold a turn). */
+export const INSTRUCTION_FILES_MAX_WINDOW_FRACTION = 0.1;
+/** Bytes read of one instruction file; a longer file is shown cut anyway. */
+export const INSTRUCTION_FILE_MAX_READ_BYTES = 256 * 1024;
+/** Instruction files read per workspace (rule folders can hold many); the rest are named as left out. */
+export const INSTRUCTION_FILES_MAX_COUNT = 32;
+/** Folders walked from a root towards the active file looking for nested AGENTS.md files. */
+export const INSTRUCTION_NESTED_MAX_DEPTH = 12;
+/** Characters of a listed rule's description (the rule itself is read on request). */
+export const INSTRUCTION_RULE_DESCRIPTION_MAX_CHARS = 160;
+
+// --- Stale memories (remembered items citing path:start-end) ---
+/** Remembered items whose citations are followed; the oldest stop being followed past this. */
+export const CITATION_MAX_TRACKED_MEMORIES = 5000;
+/** Citations followed per remembered item. */
+export const CITATION_MAX_PER_MEMORY = 8;
+/** Lines one citation may span and still be followed line by line (longer ranges are not followed). */
+export const CITATION_MAX_LINES = 2000;
+/** Largest file a citation is checked against (bigger files are not read to check staleness). */
+export const CITATION_MAX_FILE_BYTES = 2_000_000;
+
 // --- LLM client ---
 export const LLM_MAX_RETRIES = 4;
 export const LLM_RETRY_BASE_DELAY_MS = 500;

@@ -33,6 +33,7 @@
  */
 import type { Actor } from '../acting/actor';
 import type { ArchivalStore } from '../interfaces/archivalStore';
+import type { ProjectInstructions } from '../interfaces/instructions';
 import type { ApprovalRequester } from '../interfaces/approval';
 import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from '../interfaces/chatModel';
 import type { RecallStore } from '../interfaces/recallStore';
@@ -76,7 +77,7 @@ import {
   type RenderedInput,
 } from './inputMessages';
 import { Summarizer } from './summarizer';
-import { memoryStatistics, systemInstructions } from './systemPrompt';
+import { memoryStatistics, projectInstructionsSection, systemInstructions } from './systemPrompt';
 import { MemgptError } from '../base/errors';
 
 export interface AgentDependencies {
@@ -90,6 +91,8 @@ export interface AgentDependencies {
   now?: () => Date;
   /** edit_file, write_file, run_command: offered only with it and an available (trusted) workspace. */
   acting?: Actor;
+  /** The project's instruction files: a read-only section of the system message the memory functions refuse to change. */
+  instructions?: ProjectInstructions;
 }
 
 export interface AgentSettings {
@@ -537,6 +540,7 @@ export class Agent {
           now: this.now,
           resultMaxChars: this.resultBudget(calls.length),
           inContextIds: new Set([...this.window.entries, ...this.pending].map((e) => e.id).filter((id) => id !== '')),
+          ...(this.deps.instructions ? { readOnlyBlocks: this.deps.instructions } : {}),
           ...(signal ? { signal } : {}),
           ...(this.deps.acting ? { act: this.actFor(this.deps.acting, stepId, call.id, signal) } : {}),
         });
@@ -784,7 +788,15 @@ export class Agent {
       archivalCodeCount: shown.codeCount,
       coreLastModified: this.core.lastModified,
     });
-    this.window.setSystem(this.instructions, `${stats}\n${this.core.render()}`);
+    this.window.setSystem(this.instructionsWithFiles(), `${stats}\n${this.core.render()}`);
+  }
+
+  /** The instructions, then the project's instruction files as read now (read-only, rendered by systemPrompt.ts). */
+  private instructionsWithFiles(): string {
+    const files = this.deps.instructions;
+    if (!files) return this.instructions;
+    const section = projectInstructionsSection(files.blocks(), files.listed(), this.settings.contextWindow <= COMPACT_PROMPT_MAX_WINDOW_TOKENS);
+    return section === '' ? this.instructions : `${this.instructions}\n${section}`;
   }
 
   private drainPending(): void {

@@ -66,3 +66,32 @@ export function memoryStatistics(stats: MemoryStatistics): string {
     'Core memory shown below (limited in size, additional information stored in archival / recall memory):',
   ].join('\n');
 }
+
+/**
+ * The project's instruction files (AGENTS.md, CLAUDE.md, …) as a read-only section of the system
+ * message, after the instructions and before the memory: they change rarely, so the prefix a
+ * provider's prompt cache keeps stays long. '' when there are none.
+ */
+export function projectInstructionsSection(
+  blocks: readonly { path: string; text: string }[],
+  listed: readonly { path: string; description: string }[],
+  compact: boolean,
+): string {
+  if (blocks.length === 0 && listed.length === 0) return '';
+  const header = compact
+    ? '### Project instructions (read-only files from the repository: follow them; you cannot edit them)'
+    : [
+        '### Project instructions (read-only)',
+        "The user's rules for this project, from instruction files in the repository. Follow them; where two disagree, the file nearer the active file wins.",
+        'They are not your memory: the memory functions cannot change them; only the user can, by editing the files. Keep your own notes in core or archival memory.',
+      ].join('\n');
+  const shown = blocks.map((b) => `<instructions path="${escapeAttribute(b.path)}">\n${b.text}\n</instructions>`);
+  const named =
+    listed.length > 0 ? [`Other rules, to read with read_file when relevant: ${listed.map((r) => (r.description ? `${r.path} (${r.description})` : r.path)).join('; ')}`] : [];
+  return [header, ...shown, ...named].join('\n');
+}
+
+/** A path inside an attribute: quotes and line breaks cannot end it early. */
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>\n\r]/g, (c) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;', '\n': '\\n', '\r': '\\r' })[c] ?? c);
+}

@@ -3,6 +3,7 @@ import type { ToolSchema } from '../interfaces/chatModel';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import type { RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
+import { ReadOnlyBlockError, type ProjectInstructions } from '../interfaces/instructions';
 import { CoreMemoryError, type CoreMemory } from '../memory/coreMemory';
 import { parseToolArguments } from '../llm/jsonRepair';
 import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, RECALL_MAX_PAGE_SIZE, RECALL_RANK_MAX_CANDIDATES, SEARCH_PAGE_SIZE } from '../limits';
@@ -35,6 +36,8 @@ export interface FunctionContext {
   /** Recall ids of the messages in the context window: conversation_search leaves them out. */
   inContextIds?: ReadonlySet<string>;
   signal?: AbortSignal;
+  /** The project's instruction files: shown read-only, so no memory function may name one as its block. */
+  readOnlyBlocks?: Pick<ProjectInstructions, 'isReadOnly'>;
   /** Runs edit_file / write_file / run_command (approval, checkpoint, apply); absent where acting is not offered. */
   act?: (name: ActingFunctionName, args: Record<string, unknown>) => Promise<ActingOutcome>;
 }
@@ -115,10 +118,11 @@ export class FunctionSet {
     if (call.name === 'send_message' || call.name === 'pause_heartbeats') requestHeartbeat = false;
 
     try {
+      refuseInstructionFiles(call.name, args, ctx);
       const message = await this.run(call.name as FunctionName, args, ctx, effects);
       return done('OK', message);
     } catch (err) {
-      if (err instanceof CoreMemoryError || err instanceof FunctionFailure) return done('Failed', err.message);
+      if (err instanceof CoreMemoryError || err instanceof FunctionFailure || err instanceof ReadOnlyBlockError) return done('Failed', err.message);
       if (ctx.signal?.aborted) return done('Failed', `${call.name} was cancelled by the user.`);
       return done('Failed', `${call.name} failed: ${(err as Error).message ?? String(err)}`);
     }
@@ -151,9 +155,10 @@ export class FunctionSet {
         return this.recallPage(ctx, page, () => ctx.recall.searchDate(ctx.agentId, str('start_date'), str('end_date'), page, SEARCH_PAGE_SIZE));
       case 'archival_memory_insert': {
         if (str('content').trim() === '') throw new FunctionFailure('Nothing to store: "content" is empty.');
-        await ctx.archival.insertMemory(str('content'));
+        const id = await ctx.archival.insertMemory(str('content'));
         effects.push({ kind: 'memory_changed', what: 'archival' });
-        return 'Stored in archival memory.';
+        const notice = ctx.archival.insertNotice?.(id);
+        return notice ? `Stored in archival memory. ${notice}` : 'Stored in archival memory.';
       }
       case 'archival_memory_search': {
         const result = await ctx.archival.search(str('query'), { page, pageSize: SEARCH_PAGE_SIZE, ...(ctx.signal ? { signal: ctx.signal } : {}) });
@@ -308,6 +313,23 @@ function conversationSearch(ctx: FunctionContext, query: string, page: number, i
   return [pageHeader(shown.length, ranked.length, page, pageCount), ...items, ...note].join('\n');
 }
 
+/**
+ * Instruction files are shown like memory blocks but belong to the repository. Any memory
+ * function (those that edit core memory by label, whatever their name) that names one in a
+ * label argument is refused with what to do instead, before anything changes.
+ */
+function refuseInstructionFiles(name: string, args: Record<string, unknown>, ctx: FunctionContext): void {
+  const guard = ctx.readOnlyBlocks;
+  if (!guard || !/memory/.test(name)) return;
+  for (const [key, value] of Object.entries(args)) {
+    if (!/label/.test(key) || typeof value !== 'string' || !guard.isReadOnly(value)) continue;
+    throw new ReadOnlyBlockError(
+      `"${value}" is a project instruction file, shown read-only in your system message: ${name} cannot change it, and neither can any other function of yours. ` +
+        'If it looks wrong or out of date, tell the user (they can edit the file). Keep your own notes in core memory (e.g. the "project" block) or archival memory.',
+    );
+  }
+}
+
 function nonEmpty(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
@@ -374,7 +396,8 @@ export function archivalHitText(h: ArchivalHit): string {
     return `[code] ${where}\n${h.text}`;
   }
   const from = h.path ? ` from ${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '';
-  return `[memory${h.time ? `, ${h.time}` : ''}${from}] ${h.text}`;
+  // The note comes before the text, so clipping a long memory never hides it.
+  return `[memory${h.time ? `, ${h.time}` : ''}${from}] ${h.note ? `(${h.note}) ` : ''}${h.text}`;
 }
 
 export function recallRecordText(r: RecallRecord): string {

@@ -19,6 +19,8 @@ export interface ArchivalHit {
   endLine?: number;
   /** ISO time the memory was inserted (memories only). */
   time?: string;
+  /** Shown after the hit: e.g. that the code a memory cites changed since it was remembered. */
+  note?: string;
 }
 
 export interface ArchivalSearchOptions {
@@ -41,6 +43,8 @@ export interface ArchivalSearchResult {
 export interface ArchivalStore {
   /** Stores a memory the agent (or the user) chose to keep. Returns its id. */
   insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string>;
+  /** What storing memory `id` did beyond storing it (e.g. replacing a stale memory), for the result the agent reads. */
+  insertNotice?(id: string): string | undefined;
   search(query: string, options?: ArchivalSearchOptions): Promise<ArchivalSearchResult>;
   count(source?: ArchivalSource): number;
   /** Definitions and references of the indexed code, where the store keeps them (find_symbol, file_outline). */

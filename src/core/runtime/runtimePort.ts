@@ -19,11 +19,14 @@ import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import type { IndexRunResult } from '../index/workspaceIndexer';
-
+import type { InstructionSnapshot } from '../memory/instructionFiles';
 import type { Disposable } from '../base/disposable';
 import type { WorkspaceStorage } from './workspaceStorage';
 import type { PublishSource } from '../team/publisher';
 import type { ChatProvider, RuntimeConfig, RuntimeFolder } from './runtimeConfig';
+
+/** The project's instruction files as the agent sees them (read-only), with what was left out and why. */
+export type InstructionFilesView = InstructionSnapshot;
 
 export type PortDisposable = Disposable;
 
@@ -170,6 +173,12 @@ export interface MemoryPort {
    * index rebuilt. Shown by the chat (standing notice), the CLI (stderr) and `memgpt memory`.
    */
   notices(): string[];
+  /** The project's instruction files (AGENTS.md, CLAUDE.md, …): read-only, never edited through MemGPT. */
+  instructionFiles?(): InstructionFilesView;
+  /** The instruction files were read again and changed (saved, trust granted, another active folder). */
+  onDidChangeInstructionFiles?(listener: () => void): PortDisposable;
+  /** The file the user looks at (workspace-relative), or undefined: nested AGENTS.md files follow it. */
+  setActiveFile?(relPath: string | undefined): Promise<void>;
 }
 
 export interface ArchivalSearchOptions {
