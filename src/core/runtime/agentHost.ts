@@ -3,6 +3,7 @@ import type { Agent } from '../agent/agent';
 import { AgentDirectory } from '../agent/agentDirectory';
 import type { AgentEvent } from '../agent/events';
 import type { Emitter } from '../base/emitter';
+import type { ProjectInstructions } from '../interfaces/instructions';
 import { SerialQueue } from '../base/serialQueue';
 import { createTokenCounter } from '../tokens/tokenCounter';
 import type { ArchivalService } from './archivalService';
@@ -25,6 +26,8 @@ export interface AgentHostOptions {
   agentEvents: Emitter<AgentEvent>;
   /** The active agent changed (built, switched, rebuilt). */
   agentChanged: () => void;
+  /** The project's instruction files, shown read-only in the system message; their budget follows the window. */
+  instructions?: () => ProjectInstructions & { setWindow(windowTokens: number): void };
 }
 
 /**
@@ -100,6 +103,8 @@ export class AgentHost {
     const config = this.options.config();
     const model = await models.modelName();
     const contextWindow = await models.contextWindowOf(model);
+    const instructions = this.options.instructions?.();
+    instructions?.setWindow(contextWindow);
     const chatModel = createChatModel(config, model);
     const canAct = this.options.trusted() && this.options.folders.length > 0 && !guard.readOnly;
     this.directory = new AgentDirectory({
@@ -110,6 +115,7 @@ export class AgentHost {
         counter: await createTokenCounter(model),
         archival: archival.store,
         workspace: archival.workspaceView(),
+        ...(instructions ? { instructions } : {}),
         // Restricted Mode, no folder, or a read-only window: the agent is offered no way to change anything.
         ...(canAct ? { acting: this.options.actor } : {}),
       },

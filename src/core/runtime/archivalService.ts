@@ -36,6 +36,8 @@ export interface ArchivalServiceOptions {
   replaced: () => void;
   /** Archival memory changed (the view's counters). */
   changed: () => void;
+  /** Archival memory with remembered items' citations followed (marked stale when the cited code changes). */
+  cite?: (store: ArchivalStore) => ArchivalStore;
 }
 
 /** Whether a full index pass runs, and how far it got: what the status bar shows. */
@@ -78,7 +80,11 @@ export class ArchivalService implements IndexPort {
 
   /** What the agent searches: the shared overlay when configured, else the local index. */
   get store(): ArchivalStore {
-    return this.shared ?? this.archival;
+    return this.cited(this.shared ?? this.archival);
+  }
+
+  private cited(store: ArchivalStore): ArchivalStore {
+    return this.options.cite ? this.options.cite(store) : store;
   }
 
   get symbols(): SymbolLookup {
@@ -113,7 +119,7 @@ export class ArchivalService implements IndexPort {
   }
 
   async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
-    const id = await this.archival.insertMemory(text, provenance);
+    const id = await this.cited(this.archival).insertMemory(text, provenance);
     await this.archival.flush();
     this.options.changed();
     return id;

@@ -27,6 +27,7 @@ import { AgentCatalog } from './agentCatalog';
 import { AgentHost } from './agentHost';
 import { ArchivalService } from './archivalService';
 import { CheckpointService } from './checkpointService';
+import { MemoryFilesService } from './memoryFilesService';
 import { ConversationService } from './conversationService';
 import { MemoryService } from './memoryService';
 import { ModelResolver } from './modelResolver';
@@ -39,6 +40,7 @@ import type {
   CoreMemoryBlockView,
   IndexProgressView,
   IndexRunSummary,
+  InstructionFilesView,
   MemoryStats,
   ModelListOptions,
   NewAgent,
@@ -93,6 +95,8 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   readonly chat: ConversationService;
   readonly agents: AgentCatalog;
   readonly memory: MemoryService;
+  /** Instruction files (read-only, in the system message) and the code remembered items cite; opened in open(). */
+  memoryFiles!: MemoryFilesService;
 
   private constructor(
     private readonly options: WorkspaceRuntimeOptions,
@@ -124,12 +128,13 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       settleTurns: () => this.host.settle(),
       replaced: () => this.host.markStale(),
       changed: () => this.agentEvents.fire({ type: 'memory_changed', what: 'archival' }),
+      cite: (store) => this.memoryFiles.archival(store),
     });
     this.checkpoints = new CheckpointService({
       dir: storage.layout.checkpointsDir,
       roots: () => folders,
-      reindexFile: (abs) => this.index.reindexFile(abs),
-      removeFile: (abs) => this.index.removeFile(abs),
+      reindexFile: (abs) => this.reindexFile(abs),
+      removeFile: (abs) => this.removeFile(abs),
       tell: async (text) => {
         try {
           await this.chat.enqueue({ type: 'system_alert', text });
@@ -155,6 +160,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       actor: this.actor,
       agentEvents: this.agentEvents,
       agentChanged: () => this.stateEvents.fire(),
+      instructions: () => this.memoryFiles.instructions,
     });
     this.chat = new ConversationService({ storage, guard, host: this.host, agentEvents: this.agentEvents, rebuildsSettled, busyChanged: refresh });
     this.agents = new AgentCatalog({
@@ -194,6 +200,14 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     const runtime = new WorkspaceRuntime(options, storage);
     try {
       await runtime.index.open();
+      runtime.memoryFiles = await MemoryFilesService.open({
+        storageDir: storage.dir,
+        roots: () => options.folders,
+        trusted: () => runtime.trusted,
+        readOnly: storage.readOnly,
+        notice: (m) => storage.notices.post(m, m),
+        log: (m) => runtime.log('warn', m),
+      });
     } catch (error) {
       await storage.close();
       throw error;
@@ -241,6 +255,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     return this.rebuilds.run(async () => {
       this.trusted = trusted;
       await this.index.rebuildIndexer();
+      await this.memoryFiles.refresh();
       this.host.markStale();
       this.stateEvents.fire();
     });
@@ -353,6 +368,15 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   memoryStats(agentId?: string): Promise<MemoryStats> {
     return this.memory.memoryStats(agentId);
   }
+  instructionFiles(): InstructionFilesView {
+    return this.memoryFiles.view();
+  }
+  onDidChangeInstructionFiles(listener: () => void): PortDisposable {
+    return { dispose: this.memoryFiles.instructions.onChange(listener) };
+  }
+  setActiveFile(relPath: string | undefined): Promise<void> {
+    return this.memoryFiles.setActiveFile(relPath);
+  }
   archivalCounts(): { workspace: number; memory: number } {
     return this.memory.archivalCounts();
   }
@@ -378,13 +402,16 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   resumeIndexing(): void {
     this.index.resumeIndexing();
   }
-  reindexFile(absPath: string): Promise<void> {
+  async reindexFile(absPath: string): Promise<void> {
+    await this.memoryFiles.fileChanged(absPath);
     return this.index.reindexFile(absPath);
   }
-  removeFile(absPath: string): Promise<void> {
+  async removeFile(absPath: string): Promise<void> {
+    await this.memoryFiles.fileRemoved(absPath);
     return this.index.removeFile(absPath);
   }
-  renameFile(oldAbs: string, newAbs: string): Promise<void> {
+  async renameFile(oldAbs: string, newAbs: string): Promise<void> {
+    await this.memoryFiles.fileRenamed(oldAbs, newAbs);
     return this.index.renameFile(oldAbs, newAbs);
   }
   onIndexProgress(listener: (progress: IndexProgressView) => void): PortDisposable {
