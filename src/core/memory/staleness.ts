@@ -107,6 +107,7 @@ export class CitationTracker {
   private readonly byId = new Map<string, TrackedMemory>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
+  private closed = false;
 
   private constructor(private readonly options: CitationTrackerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -192,6 +193,12 @@ export class CitationTracker {
     return changed;
   }
 
+  /** Stops checking and writing (the storage is closing) once the work under way has finished. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+
   /** True once a newer memory replaced this stale one: it leaves search results. */
   isReplaced(memoryId: string): boolean {
     return this.byId.get(memoryId)?.replacedBy !== undefined;
@@ -253,6 +260,7 @@ export class CitationTracker {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('The memory of this workspace was closed.'));
     const run = this.chain.then(work);
     this.chain = run.catch(() => undefined);
     return run;

@@ -27,6 +27,7 @@ export const CITATIONS_FILE = 'citations.json';
 
 export class MemoryFilesService {
   readonly instructions: InstructionFiles;
+  private closed = false;
   private constructor(
     private readonly deps: MemoryFilesDeps,
     readonly citations: CitationTracker,
@@ -50,7 +51,9 @@ export class MemoryFilesService {
     const service = new MemoryFilesService(deps, citations);
     await service.instructions.refresh();
     // Files may have changed while no window was open: checked in the background, never blocking the start.
-    service.citations.verifyAll().catch((error: unknown) => deps.log(`Checking remembered items' citations failed: ${message(error)}`));
+    service.citations.verifyAll().catch((error: unknown) => {
+      if (!service.closed) deps.log(`Checking remembered items' citations failed: ${message(error)}`);
+    });
     return service;
   }
 
@@ -61,6 +64,7 @@ export class MemoryFilesService {
 
   /** A file was saved, changed or created (absolute path). */
   async fileChanged(absPath: string): Promise<void> {
+    if (this.closed) return;
     await this.instructions.fileChanged(absPath);
     const rel = relativeOf(this.deps.roots(), absPath);
     if (rel !== undefined) await this.citations.fileChanged(rel);
@@ -68,11 +72,13 @@ export class MemoryFilesService {
 
   /** A file or folder was deleted: every followed file is checked (a folder takes its files with it). */
   async fileRemoved(absPath: string): Promise<void> {
+    if (this.closed) return;
     await this.instructions.fileChanged(absPath);
     await this.citations.verifyAll();
   }
 
   async fileRenamed(oldAbs: string, newAbs: string): Promise<void> {
+    if (this.closed) return;
     const roots = this.deps.roots();
     const from = relativeOf(roots, oldAbs);
     const to = relativeOf(roots, newAbs);
@@ -88,8 +94,15 @@ export class MemoryFilesService {
 
   /** Trust granted or withdrawn, folders changed: instruction files are read again (or dropped). */
   async refresh(): Promise<void> {
+    if (this.closed) return;
     await this.instructions.refresh();
     if (this.deps.trusted()) await this.citations.verifyAll();
+  }
+
+  /** Waits for the check under way and starts no other, so nothing is written after the storage closes. */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.citations.close();
   }
 
   view(): InstructionSnapshot {

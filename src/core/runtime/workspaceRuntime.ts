@@ -282,6 +282,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     this.guard.close();
     this.host.dispose();
     this.stopNotices();
+    await this.memoryFiles?.close();
     await this.index.dispose();
     await this.storage.close();
   }
