@@ -27,12 +27,13 @@ export class FileEvents implements vscode.Disposable {
   private readonly timer: TimerHeartbeat;
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastActive: string | undefined;
+  private followed: string | undefined;
 
   constructor(
     private readonly runtime: AgentRuntimePort,
     private readonly settings: LiveSettings,
     private readonly isTrusted: () => boolean,
-    log: vscode.LogOutputChannel,
+    private readonly log: vscode.LogOutputChannel,
   ) {
     this.filter = this.buildFilter();
     this.coalescer = new FileEventCoalescer({
@@ -62,6 +63,8 @@ export class FileEvents implements vscode.Disposable {
     });
     this.subscriptions.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.opened(editor.document)),
+      // Nested AGENTS.md files follow the file the user looks at; the agent hears of that separately.
+      vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.follow(editor.document)),
       vscode.workspace.onDidSaveTextDocument((doc) => this.saved(doc)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => (this.filter = this.buildFilter())),
       settings.onDidChange((change) => {
@@ -69,6 +72,19 @@ export class FileEvents implements vscode.Disposable {
         if (change.changed.includes('agent')) this.timer.reschedule();
       }),
     );
+    const initial = vscode.window.activeTextEditor;
+    if (initial) this.follow(initial.document);
+  }
+
+  /**
+   * Tells the runtime which file is active (at start too), so its folder's instruction files apply.
+   * Also in Restricted Mode: the runtime reads nothing then, and has the right folder once trusted.
+   */
+  private follow(doc: vscode.TextDocument): void {
+    const rel = this.ref(doc).relativePath;
+    if (rel === undefined || rel === this.followed) return;
+    this.followed = rel;
+    this.runtime.setActiveFile?.(rel).catch((error: unknown) => this.log.warn(`Reading the instruction files for ${rel} failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   private buildFilter(): FileEventFilter {

@@ -30,7 +30,10 @@ function recallItem(record: RecallRecord): SearchItem {
 function archivalItem(hit: ArchivalHit): SearchItem {
   const where = hit.path ? `${hit.path}${hit.startLine ? `:${hit.startLine}${hit.endLine && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}` : ''}` : 'memory';
   const icon = hit.source === 'workspace' ? '$(file-code)' : '$(bookmark)';
-  return { label: `${icon} ${where}`, description: hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '', detail: oneLine(hit.text, 200), alwaysShow: true, hit };
+  const remembered = hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '';
+  // A memory whose cited code changed says so first: it may no longer be true.
+  const description = hit.note ? `$(warning) ${hit.note.split(';')[0]} · ${remembered}` : remembered;
+  return { label: `${icon} ${where}`, description, detail: oneLine(hit.text, 200), alwaysShow: true, hit };
 }
 
 const SYMBOL_ICONS: Readonly<Record<SymbolKind, string>> = {
