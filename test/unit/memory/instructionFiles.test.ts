@@ -207,6 +207,8 @@ test('the memory functions refuse to change an instruction file, and change noth
     }
     assert.deepEqual(await runtime.coreMemory(), before, 'core memory unchanged');
     assert.ok(systemOf(f, 3).includes('ROOT-AGENTS-RULE'), 'the instruction file is still shown as it is on disk');
+    // Nothing changed, so the system message stays byte-identical between steps (prompt caches keep it).
+    assert.equal(systemOf(f, 3), systemOf(f, 0));
     await runtime.close();
   } finally {
     await f.close();
