@@ -23,9 +23,14 @@ export class CitedArchival implements ArchivalStore {
     const id = await this.inner.insertMemory(text, provenance);
     const tracked = await this.tracker.track(id, text, provenance);
     if (tracked.replaced.length > 0) {
-      const list = tracked.replaced.map((r) => `${r.id} (citing ${r.citation.path}:${r.citation.startLine}-${r.citation.endLine})`).join(', ');
+      const list = tracked.replaced
+        .map((r) => `${r.id} (citing ${r.citation.path}:${r.citation.startLine}-${r.citation.endLine})`)
+        .join(', ');
       const one = tracked.replaced.length === 1;
-      this.notices.set(id, `It replaces ${tracked.replaced.length} stale memor${one ? 'y' : 'ies'}: ${list}, which no longer show${one ? 's' : ''} in search results.`);
+      this.notices.set(
+        id,
+        `It replaces ${tracked.replaced.length} stale memor${one ? 'y' : 'ies'}: ${list}, which no longer show${one ? 's' : ''} in search results.`,
+      );
     }
     return id;
   }

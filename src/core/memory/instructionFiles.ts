@@ -45,7 +45,6 @@ export interface InstructionSource {
   reason: 'always' | 'active-file';
 }
 
-
 export interface InstructionSnapshot {
   blocks: InstructionBlock[];
   listed: ListedRule[];
@@ -94,7 +93,10 @@ export class InstructionFiles implements ProjectInstructions {
     const l = normalLabel(label);
     if (l === '') return false;
     if (l === 'instructions' || l === 'project instructions' || l === 'project_instructions') return true;
-    return this.snapshot.blocks.some((b) => normalLabel(b.path) === l || normalLabel(path.posix.basename(b.path)) === l) || this.snapshot.listed.some((r) => normalLabel(r.path) === l);
+    return (
+      this.snapshot.blocks.some((b) => normalLabel(b.path) === l || normalLabel(path.posix.basename(b.path)) === l) ||
+      this.snapshot.listed.some((r) => normalLabel(r.path) === l)
+    );
   }
 
   // ─── What the views show ─────────────────────────────────────────────────
@@ -154,7 +156,11 @@ export class InstructionFiles implements ProjectInstructions {
     if (!this.options.trusted()) {
       this.sources = [];
       this.hasGlobRules = false;
-      this.apply({ listed: [], skipped: [], notice: 'Not read in Restricted Mode: trust this workspace to let the agent follow its instruction files.' });
+      this.apply({
+        listed: [],
+        skipped: [],
+        notice: 'Not read in Restricted Mode: trust this workspace to let the agent follow its instruction files.',
+      });
       return;
     }
     const roots = this.options.roots();
@@ -198,7 +204,8 @@ export class InstructionFiles implements ProjectInstructions {
         const applies = rule.alwaysApply || (!rule.hasFrontMatter && rule.globs.length === 0);
         const matches = inRoot !== undefined && rule.globs.length > 0 && picomatch(rule.globs, { dot: true })(inRoot);
         if (!applies && !matches) {
-          if (!full()) listed.push({ path: prefix(root, rel), description: clip(rule.description, INSTRUCTION_RULE_DESCRIPTION_MAX_CHARS) });
+          if (!full())
+            listed.push({ path: prefix(root, rel), description: clip(rule.description, INSTRUCTION_RULE_DESCRIPTION_MAX_CHARS) });
           else skipped.push({ path: prefix(root, rel), why: `more than ${INSTRUCTION_FILES_MAX_COUNT} instruction files` });
           continue;
         }
@@ -207,11 +214,17 @@ export class InstructionFiles implements ProjectInstructions {
           skipped.push({ path: prefix(root, rel), why: `more than ${INSTRUCTION_FILES_MAX_COUNT} instruction files` });
           continue;
         }
-        sources.push({ path: prefix(root, rel), text: rule.body.trim(), reason: applies ? 'always' : 'active-file', ...(read.truncated ? { readCutAt: read.size } : {}) });
+        sources.push({
+          path: prefix(root, rel),
+          text: rule.body.trim(),
+          reason: applies ? 'always' : 'active-file',
+          ...(read.truncated ? { readCutAt: read.size } : {}),
+        });
       }
       const cline = await kindOf(root, '.clinerules');
       if (cline === 'file') await add(root, '.clinerules');
-      else if (cline === 'dir') for (const name of await filesIn(root, '.clinerules', CLINE_EXTENSIONS)) await add(root, `.clinerules/${name}`);
+      else if (cline === 'dir')
+        for (const name of await filesIn(root, '.clinerules', CLINE_EXTENSIONS)) await add(root, `.clinerules/${name}`);
       if (active && active.root === root) {
         // The folders between the root and the active file, outermost first: the nearest file comes last.
         const folders = active.segments.slice(0, -1).slice(0, INSTRUCTION_NESTED_MAX_DEPTH);
@@ -232,17 +245,22 @@ export class InstructionFiles implements ProjectInstructions {
     const next: InstructionSnapshot = { blocks, ...rest };
     const changed = JSON.stringify(next) !== JSON.stringify(this.snapshot);
     this.snapshot = next;
-    if (changed) for (const l of [...this.listeners]) {
-      try {
-        l();
-      } catch {
-        // A closed view must not stop the others from hearing about the change.
+    if (changed)
+      for (const l of [...this.listeners]) {
+        try {
+          l();
+        } catch {
+          // A closed view must not stop the others from hearing about the change.
+        }
       }
-    }
   }
 
   private rebuild(): void {
-    this.apply({ listed: this.snapshot.listed, skipped: this.snapshot.skipped, ...(this.snapshot.notice ? { notice: this.snapshot.notice } : {}) });
+    this.apply({
+      listed: this.snapshot.listed,
+      skipped: this.snapshot.skipped,
+      ...(this.snapshot.notice ? { notice: this.snapshot.notice } : {}),
+    });
   }
 }
 
@@ -258,7 +276,11 @@ export function isInstructionPath(relPath: string): boolean {
 }
 
 function normalLabel(label: string): string {
-  return label.trim().replace(/\\/g, '/').replace(/^(\.\/)+/, '').toLowerCase();
+  return label
+    .trim()
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .toLowerCase();
 }
 
 async function kindOf(root: WorkspaceRoot, rel: string): Promise<'file' | 'dir' | undefined> {
@@ -354,12 +376,19 @@ export function fitToBudget(sources: readonly InstructionSource[], budget: numbe
   return sources.map((s, i) => {
     const allowed = shares.get(i) ?? 0;
     const cutByRead = s.readCutAt !== undefined;
-    if (allowed >= s.text.length && !cutByRead) return { path: s.path, text: s.text, chars: s.text.length, shownChars: s.text.length, reason: s.reason };
+    if (allowed >= s.text.length && !cutByRead)
+      return { path: s.path, text: s.text, chars: s.text.length, shownChars: s.text.length, reason: s.reason };
     const shown = cutAtLine(s.text, allowed);
     const nextLine = shown === '' ? 1 : shown.split('\n').length + 1;
     const total = s.readCutAt !== undefined ? `more than ${s.text.length.toLocaleString('en-US')}` : s.text.length.toLocaleString('en-US');
     const notice = `[cut: ${shown.length.toLocaleString('en-US')} of ${total} characters shown; read the rest of ${s.path} from line ${nextLine} with read_file]`;
-    return { path: s.path, text: shown === '' ? notice : `${shown}\n${notice}`, chars: s.text.length, shownChars: shown.length, reason: s.reason };
+    return {
+      path: s.path,
+      text: shown === '' ? notice : `${shown}\n${notice}`,
+      chars: s.text.length,
+      shownChars: shown.length,
+      reason: s.reason,
+    };
   });
 }
 

@@ -91,14 +91,17 @@ function lineHash(line: string): string {
 
 function validate(value: unknown): CitationFile {
   const o = value as Partial<CitationFile> | null;
-  if (!o || typeof o !== 'object' || o.version !== 1 || !Array.isArray(o.memories)) throw new Error('expected {"version": 1, "memories": [...]}');
+  if (!o || typeof o !== 'object' || o.version !== 1 || !Array.isArray(o.memories))
+    throw new Error('expected {"version": 1, "memories": [...]}');
   const memories = o.memories.filter(
     (m): m is TrackedMemory =>
       !!m &&
       typeof m.id === 'string' &&
       typeof m.time === 'string' &&
       Array.isArray(m.citations) &&
-      m.citations.every((c) => c && typeof c.path === 'string' && Number.isInteger(c.startLine) && Number.isInteger(c.endLine) && Array.isArray(c.hashes)),
+      m.citations.every(
+        (c) => c && typeof c.path === 'string' && Number.isInteger(c.startLine) && Number.isInteger(c.endLine) && Array.isArray(c.hashes),
+      ),
   );
   return { version: 1, memories };
 }
@@ -150,7 +153,10 @@ export class CitationTracker {
         if (!lines || range.endLine > lines.length) continue;
         citations.push({ ...range, hashes: lines.slice(range.startLine - 1, range.endLine).map(lineHash), state: 'fresh' });
       }
-      const result: TrackResult = { followed: citations.map(({ path, startLine, endLine }) => ({ path, startLine, endLine })), replaced: [] };
+      const result: TrackResult = {
+        followed: citations.map(({ path, startLine, endLine }) => ({ path, startLine, endLine })),
+        replaced: [],
+      };
       if (citations.length === 0) return result;
       for (const old of this.byId.values()) {
         if (old.replacedBy !== undefined) continue;

@@ -11,14 +11,16 @@ import { isSecretPath, statExclusion, type WorkspaceRoot } from '../index/discov
 import { BINARY_SNIFF_BYTES } from '../limits';
 
 export type SafeReadResult =
-  | { ok: true; text: string; truncated: boolean; abs: string; size: number }
-  | { ok: false; reason: 'missing' | 'refused'; detail: string };
+  { ok: true; text: string; truncated: boolean; abs: string; size: number } | { ok: false; reason: 'missing' | 'refused'; detail: string };
 
 const VCS = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs']);
 
 /** The root and in-root segments of a workspace-relative path (multi-root: first segment names the folder). */
 export function locateRelative(roots: readonly WorkspaceRoot[], relPath: string): { root: WorkspaceRoot; segments: string[] } | undefined {
-  const clean = relPath.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  const clean = relPath
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
   if (clean.some((s) => s === '..')) return undefined;
   if (roots.length === 1) return { root: roots[0]!, segments: clean };
   const root = roots.find((r) => r.name === clean[0]);
@@ -84,7 +86,9 @@ export async function readWorkspaceText(roots: readonly WorkspaceRoot[], relPath
     return { ok: true, text, truncated: stat.size > read, abs: real, size: stat.size };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? { ok: false, reason: 'missing', detail: 'no such file' } : { ok: false, reason: 'refused', detail: (error as Error).message };
+    return code === 'ENOENT'
+      ? { ok: false, reason: 'missing', detail: 'no such file' }
+      : { ok: false, reason: 'refused', detail: (error as Error).message };
   } finally {
     await handle?.close();
   }

@@ -61,14 +61,19 @@ describe('instruction files', function () {
       return text?.includes('ROOT-RULE-IN-HOST') ? text : undefined;
     });
     assert.ok(root);
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(instructionUri('AGENTS.md'), new TextEncoder().encode('hacked'))), /read-only/);
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.writeFile(instructionUri('AGENTS.md'), new TextEncoder().encode('hacked'))),
+      /read-only/,
+    );
     const stat = await vscode.workspace.fs.stat(instructionUri('AGENTS.md'));
     assert.equal(stat.permissions, vscode.FilePermission.Readonly);
 
     const store = (await vscode.workspace.findFiles('src/store/*.ts', undefined, 1))[0];
     assert.ok(store, 'the sample workspace has a file in src/store');
     await vscode.window.showTextDocument(store);
-    await waitFor('the nested AGENTS.md for the active file', async () => ((await readView('src/store/AGENTS.md'))?.includes('NESTED-RULE-IN-HOST') ? true : undefined));
+    await waitFor('the nested AGENTS.md for the active file', async () =>
+      (await readView('src/store/AGENTS.md'))?.includes('NESTED-RULE-IN-HOST') ? true : undefined,
+    );
 
     const agent = (await api.listAgents()).find((a) => a.active) ?? (await api.createAgent({}));
     server.enqueue(sendMessage('ok'));
@@ -81,9 +86,13 @@ describe('instruction files', function () {
   it('saving AGENTS.md in the editor refreshes what the view and the model see', async () => {
     const uri = vscode.Uri.joinPath(folder(), 'AGENTS.md');
     const editor = await vscode.window.showTextDocument(uri);
-    await editor.edit((b) => b.replace(new vscode.Range(0, 0, editor.document.lineCount, 0), 'Answer in one sentence. SAVED-RULE-IN-HOST\n'));
+    await editor.edit((b) =>
+      b.replace(new vscode.Range(0, 0, editor.document.lineCount, 0), 'Answer in one sentence. SAVED-RULE-IN-HOST\n'),
+    );
     assert.ok(await editor.document.save());
-    await waitFor('the saved text in the memory view', async () => ((await readView('AGENTS.md'))?.includes('SAVED-RULE-IN-HOST') ? true : undefined));
+    await waitFor('the saved text in the memory view', async () =>
+      (await readView('AGENTS.md'))?.includes('SAVED-RULE-IN-HOST') ? true : undefined,
+    );
     const agent = (await api.listAgents()).find((a) => a.active)!;
     server.enqueue(sendMessage('ok'));
     await api.userMessage(agent.id, 'again');

@@ -55,7 +55,8 @@ async function fixture(files: Record<string, string>, contextWindow = 8192): Pro
   };
 }
 
-const open = (f: Fixture, trusted = true) => WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted, config: f.config });
+const open = (f: Fixture, trusted = true) =>
+  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted, config: f.config });
 
 /** The system message of chat request `i`. */
 function systemOf(f: Fixture, i: number): string {
@@ -76,8 +77,10 @@ const PROJECT_FILES: Record<string, string> = {
   'CLAUDE.md': 'Prefer small pure functions. CLAUDE-RULE\n',
   '.github/copilot-instructions.md': 'Write tests with node:test. COPILOT-RULE\n',
   '.cursor/rules/always.mdc': '---\ndescription: house style\nalwaysApply: true\n---\nTabs, not spaces. CURSOR-ALWAYS-RULE\n',
-  '.cursor/rules/typescript.mdc': '---\ndescription: TypeScript rules\nglobs: src/**/*.ts\nalwaysApply: false\n---\nNo `any` at boundaries. CURSOR-TS-RULE\n',
-  '.cursor/rules/database.mdc': '---\ndescription: How migrations are written\nalwaysApply: false\n---\nMigrations are append-only. CURSOR-MANUAL-RULE\n',
+  '.cursor/rules/typescript.mdc':
+    '---\ndescription: TypeScript rules\nglobs: src/**/*.ts\nalwaysApply: false\n---\nNo `any` at boundaries. CURSOR-TS-RULE\n',
+  '.cursor/rules/database.mdc':
+    '---\ndescription: How migrations are written\nalwaysApply: false\n---\nMigrations are append-only. CURSOR-MANUAL-RULE\n',
   '.clinerules/01-style.md': 'Comments say why. CLINE-RULE\n',
   'src/core/AGENTS.md': 'Never import vscode in src/core. NESTED-CORE-RULE\n',
   'src/core/agent.ts': 'export const agent = 1;\n',
@@ -89,7 +92,8 @@ test('the model receives the instruction files as a read-only section; nested AG
   try {
     const runtime = await open(f);
     let system = await ask(f, runtime);
-    for (const rule of ['ROOT-AGENTS-RULE', 'CLAUDE-RULE', 'COPILOT-RULE', 'CURSOR-ALWAYS-RULE', 'CLINE-RULE']) assert.ok(system.includes(rule), `${rule} is in the system message`);
+    for (const rule of ['ROOT-AGENTS-RULE', 'CLAUDE-RULE', 'COPILOT-RULE', 'CURSOR-ALWAYS-RULE', 'CLINE-RULE'])
+      assert.ok(system.includes(rule), `${rule} is in the system message`);
     assert.match(system, /### Project instructions \(read-only\)/);
     assert.match(system, /the memory functions cannot change them/);
     assert.match(system, /<instructions path="AGENTS\.md">/);
@@ -110,7 +114,15 @@ test('the model receives the instruction files as a read-only section; nested AG
     assert.ok(system.indexOf('ROOT-AGENTS-RULE') < system.indexOf('NESTED-CORE-RULE'), 'the nearest file comes last');
     assert.deepEqual(
       runtime.instructionFiles().blocks.map((b) => b.path),
-      ['AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md', '.cursor/rules/always.mdc', '.cursor/rules/typescript.mdc', '.clinerules/01-style.md', 'src/core/AGENTS.md'],
+      [
+        'AGENTS.md',
+        'CLAUDE.md',
+        '.github/copilot-instructions.md',
+        '.cursor/rules/always.mdc',
+        '.cursor/rules/typescript.mdc',
+        '.clinerules/01-style.md',
+        'src/core/AGENTS.md',
+      ],
     );
 
     await runtime.setActiveFile('README.md');
@@ -166,7 +178,9 @@ test('a long instruction file is cut to the budget with a notice naming where to
       assert.ok(system.includes('FIRST-LINE-RULE'), `${window}: the start is kept`);
       assert.ok(!system.includes('LAST-LINE-RULE'), `${window}: the end is cut`);
       assert.ok(system.includes('SHORT-CLAUDE-RULE'), `${window}: a small file is shown whole beside a cut one`);
-      const notice = /\[cut: ([\d,]+) of ([\d,]+) characters shown; read the rest of AGENTS\.md from line (\d+) with read_file\]/.exec(system);
+      const notice = /\[cut: ([\d,]+) of ([\d,]+) characters shown; read the rest of AGENTS\.md from line (\d+) with read_file\]/.exec(
+        system,
+      );
       assert.ok(notice, `${window}: the cut is announced`);
       const block = runtime.instructionFiles().blocks.find((b) => b.path === 'AGENTS.md')!;
       assert.ok(block.shownChars < block.chars);
@@ -250,7 +264,16 @@ test('parts: Cursor front matter, which paths count as instruction files, budget
   assert.deepEqual([rule.description, rule.globs, rule.alwaysApply, rule.body], ['API rules', ['src/api/**', 'lib/*.ts'], false, 'Body\n']);
   assert.deepEqual(parseCursorRule('globs: x\nplain text').hasFrontMatter, false);
   assert.deepEqual(parseCursorRule('---\nglobs: "*.ts, *.tsx"\n---\nB').globs, ['*.ts', '*.tsx']);
-  for (const p of ['AGENTS.md', 'a/b/AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md', '.cursor/rules/x.mdc', '.clinerules', '.clinerules/a.md']) assert.ok(isInstructionPath(p), p);
+  for (const p of [
+    'AGENTS.md',
+    'a/b/AGENTS.md',
+    'CLAUDE.md',
+    '.github/copilot-instructions.md',
+    '.cursor/rules/x.mdc',
+    '.clinerules',
+    '.clinerules/a.md',
+  ])
+    assert.ok(isInstructionPath(p), p);
   for (const p of ['README.md', 'agents.ts', 'src/cursor/rules.ts']) assert.ok(!isInstructionPath(p), p);
   const blocks = fitToBudget(
     [
@@ -260,6 +283,9 @@ test('parts: Cursor front matter, which paths count as instruction files, budget
     ],
     1100,
   );
-  assert.deepEqual(blocks.map((b) => b.shownChars), [100, 500, 500]);
+  assert.deepEqual(
+    blocks.map((b) => b.shownChars),
+    [100, 500, 500],
+  );
   assert.ok(instructionBudgetChars(2048) < instructionBudgetChars(8192) && instructionBudgetChars(1_000_000) === 16_000);
 });

@@ -53,7 +53,8 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
-const open = (f: Fixture) => WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config });
+const open = (f: Fixture) =>
+  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config });
 
 /** Rewrites src/a.ts with `edit` applied to its lines, then tells the runtime as a save does. */
 async function edit(f: Fixture, runtime: WorkspaceRuntime, change: (lines: string[]) => string[]): Promise<void> {
@@ -106,7 +107,10 @@ test('a remembered item citing path:start-end becomes stale when those lines cha
     // A cited line itself changes: stale, and the result says how to refresh it.
     await edit(f, runtime, (l) => l.map((line, i) => (i === 16 ? 'const line15 = -1; // changed' : line)));
     result = await searchAsModel(f, runtime, 'parseConfig port');
-    assert.match(result, /\(stale: lines 10-20 of src\/a\.ts changed since this was remembered; to refresh it, read the code and store the corrected note with archival_memory_insert citing src\/a\.ts:10-20 \(it replaces this one\)\)/);
+    assert.match(
+      result,
+      /\(stale: lines 10-20 of src\/a\.ts changed since this was remembered; to refresh it, read the code and store the corrected note with archival_memory_insert citing src\/a\.ts:10-20 \(it replaces this one\)\)/,
+    );
 
     // Still stale after a restart (the state is kept on disk).
     await runtime.close();
@@ -116,14 +120,20 @@ test('a remembered item citing path:start-end becomes stale when those lines cha
 
     // Refreshing with the existing function: the new note replaces the stale one, and says so.
     f.server.enqueue(
-      toolCall('archival_memory_insert', { content: 'parseConfig validates the port range and rejects negatives at src/a.ts:12-22', request_heartbeat: true }),
+      toolCall('archival_memory_insert', {
+        content: 'parseConfig validates the port range and rejects negatives at src/a.ts:12-22',
+        request_heartbeat: true,
+      }),
       sendMessage('Refreshed.'),
     );
     await again.handle({ type: 'user_message', text: 'refresh that memory' });
     const requests = f.server.chatRequests();
     const inserted = JSON.parse(lastToolResult(requests[requests.length - 1]!.body.messages)) as { status: string; message: string };
     assert.equal(inserted.status, 'OK');
-    assert.match(inserted.message, /Stored in archival memory\. It replaces 1 stale memory: mem-[\w-]+ \(citing src\/a\.ts:10-20\), which no longer shows in search results\./);
+    assert.match(
+      inserted.message,
+      /Stored in archival memory\. It replaces 1 stale memory: mem-[\w-]+ \(citing src\/a\.ts:10-20\), which no longer shows in search results\./,
+    );
     result = await searchAsModel(f, again, 'parseConfig port');
     assert.match(result, /rejects negatives/);
     assert.ok(!/stale/.test(result), `the replaced memory leaves the results: ${result}`);
