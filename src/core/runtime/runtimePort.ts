@@ -244,7 +244,10 @@ export interface WindowPort {
 /** What the editor integration (commands, file events, status bar, extension API) needs. */
 export interface AgentRuntimePort
   extends Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>,
-    Pick<MemoryPort, 'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats'>,
+    Pick<
+      MemoryPort,
+      'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats' | 'instructionFiles' | 'onDidChangeInstructionFiles' | 'setActiveFile'
+    >,
     AgentCatalogPort,
     Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'reindexFile' | 'onIndexProgress'>,
     ModelPort,
