@@ -9,6 +9,7 @@ import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
 import { DeferredCommands } from './vscode/deferredCommands';
 import { registerEditorIntegration } from './vscode/editorIntegration';
+import { VsCodeModelSource } from './vscode/lmChatModel';
 import { registerMemoryMcpServer, registerMemoryTools } from './vscode/lmTools';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
@@ -53,6 +54,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   const config = async () =>
     runtimeConfig(settings.current, await keys.get(chatProvider(settings.current)), await sharedStore.get());
 
+  // The editor's own language models (memgpt.provider "vscode-lm"), for the runtime and the Chat view.
+  const editorModels = new VsCodeModelSource(() => settings.current.requestTimeoutSeconds * 1000);
   let runtime: WorkspaceRuntime;
   try {
     runtime = await WorkspaceRuntime.open({
@@ -63,6 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
       owner: `VS Code window (pid ${process.pid})`,
       editorExcludes: editorExcludeGlobs(),
       log: (level, message) => log[level](message),
+      hostModels: editorModels,
     });
   } catch (error) {
     const message = errorMessage(error);

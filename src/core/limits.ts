@@ -471,3 +471,20 @@ export const ACTING_CARD_OUTPUT_CHARS = 20_000;
 export const ACTING_CARD_DIFF_CHARS = 100_000;
 /** Characters of a reason the user gives for a rejection. */
 export const ACTING_REASON_MAX_CHARS = 2_000;
+
+// ─── The editor's own language models (vscode.lm) ────────────────────────────
+/** Smallest and largest ratio "model's token count / our estimate" a calibration may reach (a wilder sample is a broken counter, not a tokenizer). */
+export const LM_TOKEN_RATIO_MIN = 0.5;
+export const LM_TOKEN_RATIO_MAX = 4;
+/** Weight of each new countTokens sample in the running ratio (the rest is the ratios seen before). */
+export const LM_TOKEN_CALIBRATION_WEIGHT = 0.3;
+/** Requests smaller than this (our estimate) are not used to calibrate: framing would dominate the ratio. */
+export const LM_TOKEN_CALIBRATION_MIN_TOKENS = 200;
+/** How long counting a request with the model's own countTokens may take before the request is sent unchecked. */
+export const LM_COUNT_TOKENS_TIMEOUT_MS = 5_000;
+/** Messages whose model-side token counts are remembered between steps (the queue changes little from one step to the next). */
+export const LM_COUNT_TOKENS_CACHE_ENTRIES = 2_000;
+/** How long the chat's "Use VS Code's models" check waits for the editor to list its models. */
+export const LM_SELECT_TIMEOUT_MS = 10_000;
+/** Follow-up questions the @memgpt chat participant offers after an answer. */
+export const CHAT_PARTICIPANT_FOLLOWUPS_MAX = 3;

@@ -27,7 +27,7 @@ export interface MemGptSettings {
   model: string;
   /** OpenAI-compatible base URL; '' = https://api.openai.com/v1. Falls back to OPENAI_BASE_URL (ANTHROPIC_BASE_URL for Anthropic). */
   baseUrl: string;
-  /** The API the chat server speaks; api.anthropic.com as the base URL means 'anthropic' whatever this says. */
+  /** The API the chat server speaks, or 'vscode-lm' (the editor's models); api.anthropic.com as the base URL means 'anthropic' unless this says 'vscode-lm'. */
   provider: ChatProvider;
   /** Tokens; 0 = from the known-model table. */
   contextWindow: number;
@@ -159,8 +159,8 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
 
   const providerValue = get('provider') ?? 'openai';
   let provider: ChatProvider = 'openai';
-  if (providerValue === 'openai' || providerValue === 'anthropic') provider = providerValue;
-  else bad('provider', providerValue, '"openai" or "anthropic"', 'openai');
+  if (providerValue === 'openai' || providerValue === 'anthropic' || providerValue === 'vscode-lm') provider = providerValue;
+  else bad('provider', providerValue, '"openai", "anthropic" or "vscode-lm"', 'openai');
   // Each provider's own variable: an OpenAI server's address must not become the Anthropic endpoint.
   const baseUrl = text('baseUrl', '') || ((provider === 'anthropic' ? env.ANTHROPIC_BASE_URL : env.OPENAI_BASE_URL) ?? '').trim();
   const model = text('model', '') || (env.MEMGPT_MODEL ?? '').trim() || (env.OPENAI_MODEL ?? '').trim();

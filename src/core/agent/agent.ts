@@ -116,6 +116,8 @@ export interface HandleOptions {
   onEvent?: AgentEventListener;
   /** Who approves this turn's edits and commands (the CLI's --yes or terminal); default the actor's. */
   approver?: ApprovalRequester;
+  /** The model that answers this turn (a chat view's own model picker); default the agent's. Summaries keep the agent's. */
+  model?: ChatModel;
 }
 
 export interface TurnResult {
@@ -389,7 +391,7 @@ export class Agent {
         const streamed = { content: '', sends: new Map<string, string>() };
         let response;
         try {
-          response = await this.deps.model.complete(
+          response = await (options.model ?? this.deps.model).complete(
             {
               messages: this.window.messages(this.totalMessages()),
               tools: this.window.tools,

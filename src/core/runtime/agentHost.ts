@@ -5,6 +5,7 @@ import type { AgentEvent } from '../agent/events';
 import type { Emitter } from '../base/emitter';
 import type { ProjectInstructions } from '../interfaces/instructions';
 import { SerialQueue } from '../base/serialQueue';
+import { contextWindowFor } from '../llm/knownModels';
 import { createTokenCounter } from '../tokens/tokenCounter';
 import type { ArchivalService } from './archivalService';
 import { createChatModel } from './chatModelFactory';
@@ -101,18 +102,19 @@ export class AgentHost {
     if (old) await (await old.active()).idle();
     const { models, archival, storage, guard } = this.options;
     const config = this.options.config();
-    const model = await models.modelName();
-    const contextWindow = await models.contextWindowOf(model);
+    const hosted = await models.hostModel();
+    const model = hosted ? hosted.model.model : await models.modelName();
+    const contextWindow = hosted ? contextWindowFor(model, config.contextWindow || hosted.contextWindow) : await models.contextWindowOf(model);
     const instructions = this.options.instructions?.();
     instructions?.setWindow(contextWindow);
-    const chatModel = createChatModel(config, model);
+    const chatModel = hosted?.model ?? createChatModel(config, model);
     const canAct = this.options.trusted() && this.options.folders.length > 0 && !guard.readOnly;
     this.directory = new AgentDirectory({
       states: storage.agents,
       recall: storage.recall,
       deps: {
         model: chatModel,
-        counter: await createTokenCounter(model),
+        counter: hosted?.counter ?? (await createTokenCounter(model)),
         archival: archival.store,
         workspace: archival.workspaceView(),
         ...(instructions ? { instructions } : {}),

@@ -3,7 +3,7 @@
  * OpenAI-compatible server. One place, so the agent, "Select model" and the key check agree on
  * which API and which URL a configuration means.
  */
-import type { ChatModel } from '../interfaces/chatModel';
+import { ChatModelError, type ChatModel } from '../interfaces/chatModel';
 import { AnthropicChatModel } from '../llm/anthropicChatModel';
 import { OpenAIChatModel } from '../llm/openaiChatModel';
 import { chatBaseUrl, chatProvider, requestTimeoutMs, type RuntimeConfig } from './runtimeConfig';
@@ -11,6 +11,10 @@ import { chatBaseUrl, chatProvider, requestTimeoutMs, type RuntimeConfig } from 
 export type ChatModelConfig = Pick<RuntimeConfig, 'provider' | 'baseUrl' | 'apiKey' | 'temperature' | 'requestTimeoutSeconds'>;
 
 export function createChatModel(config: ChatModelConfig, model: string, options: { maxRetries?: number } = {}): ChatModel {
+  if (chatProvider(config) === 'vscode-lm') {
+    // The editor's models come from its host (WorkspaceRuntimeOptions.hostModels), never from a URL.
+    throw new ChatModelError('not_found', 'MemGPT: Provider "vscode-lm" uses the editor\'s own language models, which only VS Code can supply; there is no server to call.');
+  }
   const common = {
     baseUrl: chatBaseUrl(config),
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),

@@ -57,6 +57,7 @@ export class ConversationService implements ConversationPort {
         signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         ...(options.approver ? { approver: options.approver } : {}),
+        ...(options.model ? { model: options.model } : {}),
       });
       return { reason: result.reason, messages: result.messages, ...(result.error !== undefined ? { error: result.error } : {}) };
     } catch (error) {

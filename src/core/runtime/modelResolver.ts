@@ -2,6 +2,7 @@ import { errorMessage } from '../base/errors';
 import { contextWindowFor } from '../llm/knownModels';
 import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
 import { createChatModel } from './chatModelFactory';
+import type { HostModel, HostModelSource } from './hostModels';
 import { RuntimeUnavailableError } from './runtimeGuard';
 import { chatBaseUrl, chatProvider, effectiveBaseUrl, isOpenAIEndpoint, type RuntimeConfig } from './runtimeConfig';
 import type { ModelListOptions, ModelPort } from './runtimePort';
@@ -17,7 +18,22 @@ export class ModelResolver implements ModelPort {
   constructor(
     private readonly config: () => RuntimeConfig,
     private readonly log: RuntimeLog,
+    /** The editor's own chat models (memgpt.provider "vscode-lm"); absent on the command line. */
+    private readonly hostModels?: HostModelSource,
   ) {}
+
+  /** The editor's model memgpt.model names, when memgpt.provider is "vscode-lm"; else null (a server's model). */
+  async hostModel(): Promise<HostModel | null> {
+    const config = this.config();
+    if (chatProvider(config) !== 'vscode-lm') return null;
+    if (!this.hostModels) {
+      throw new RuntimeUnavailableError(
+        'unavailable',
+        'MemGPT: Provider is "vscode-lm" (the editor\'s own language models), which only VS Code can supply. Use --provider openai or anthropic here.',
+      );
+    }
+    return this.hostModels.open(config.model.trim());
+  }
 
   /** The chat settings changed: ask the server again next time. */
   forget(): void {
@@ -71,6 +87,12 @@ export class ModelResolver implements ModelPort {
 
   listModels(options: ModelListOptions = {}): Promise<string[]> {
     const config = this.config();
+    if (options.baseUrl === undefined && (options.provider ?? chatProvider(config)) === 'vscode-lm') {
+      if (!this.hostModels) {
+        return Promise.reject(new RuntimeUnavailableError('unavailable', 'The editor\'s own language models (MemGPT: Provider "vscode-lm") are available only inside VS Code.'));
+      }
+      return this.hostModels.list(options.signal);
+    }
     const baseUrl = options.baseUrl ?? config.baseUrl;
     const apiKey = options.apiKey ?? (options.baseUrl === undefined ? config.apiKey : undefined);
     // The configured provider for the configured server; another URL (a local server being probed) by its own address.

@@ -12,8 +12,13 @@ import type { SharedStoreConfig } from '../team/runtimeShared';
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export const ANTHROPIC_API_BASE_URL = 'https://api.anthropic.com';
 
-/** Which API the chat model speaks: OpenAI's chat completions (and compatible servers) or Anthropic's Messages API. */
-export type ChatProvider = 'openai' | 'anthropic';
+/**
+ * Where the chat model comes from: a server speaking OpenAI's chat completions (and compatible
+ * servers) or Anthropic's Messages API, or the editor's own language models (VS Code's
+ * `vscode.lm`, e.g. Copilot's), which only an editor host can supply (WorkspaceRuntimeOptions.hostModels).
+ */
+export type ChatProvider = 'openai' | 'anthropic' | 'vscode-lm';
+/** The providers that are model servers: the command line's choices (it has no editor models). */
 export const CHAT_PROVIDERS: readonly ChatProvider[] = ['openai', 'anthropic'];
 /** Embeddings model when an embeddings endpoint is set but no model (memgpt.embeddings.model, --embeddings-model). */
 export const DEFAULT_EMBEDDINGS_MODEL = 'text-embedding-3-small';
@@ -69,7 +74,7 @@ export function effectiveBaseUrl(baseUrl: string): string {
 
 /** The API to speak: the setting, or Anthropic's whenever the base URL is api.anthropic.com. */
 export function chatProvider(config: Pick<RuntimeConfig, 'provider' | 'baseUrl'>): ChatProvider {
-  if (config.provider === 'anthropic') return 'anthropic';
+  if (config.provider === 'anthropic' || config.provider === 'vscode-lm') return config.provider;
   try {
     return new URL(config.baseUrl.trim()).hostname === 'api.anthropic.com' ? 'anthropic' : 'openai';
   } catch {
@@ -94,7 +99,8 @@ export function isOpenAIEndpoint(baseUrl: string): boolean {
 
 /** A chat model can be reached: OpenAI or Anthropic with a key, or any other server (local ones need no key). */
 export function modelConfigured(baseUrl: string, hasApiKey: boolean, provider?: ChatProvider): boolean {
-  if (hasApiKey) return true;
+  // The editor's models need no key of ours: whether one is available is asked at the first turn.
+  if (hasApiKey || provider === 'vscode-lm') return true;
   if (chatProvider({ baseUrl, ...(provider ? { provider } : {}) }) === 'anthropic') return baseUrl.trim() !== '' && !/^https?:\/\/api\.anthropic\.com(?:[/:]|$)/i.test(baseUrl.trim());
   return !isOpenAIEndpoint(baseUrl);
 }

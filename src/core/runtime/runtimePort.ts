@@ -15,6 +15,7 @@ import type { OpenText } from '../acting/fileChange';
 import type { Agent } from '../agent/agent';
 import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
 import type { ApprovalRequester } from '../interfaces/approval';
+import type { ChatModel } from '../interfaces/chatModel';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
@@ -45,6 +46,8 @@ export interface TurnOptions {
   source?: InputSource;
   /** Who approves this turn's edits and commands; else the runtime's own approver (the chat card). */
   approver?: ApprovalRequester;
+  /** The model that answers this turn (a chat view's own model picker); else the agent's. */
+  model?: ChatModel;
 }
 
 /** What the status bar shows. */
@@ -271,7 +274,7 @@ export interface WorkspaceRuntimePort extends ConversationPort, AgentCatalogPort
   /** The active agent, built as needed. */
   agent(): Promise<Agent>;
   /** Applies new settings: what they invalidate is rebuilt before the next turn. */
-  configure(next: RuntimeConfig): Promise<void>;
+  configure(next: RuntimeConfig | Promise<RuntimeConfig>): Promise<void>;
   /** The local index's workspace chunks, for publishing to the shared store. */
   publishSource(): PublishSource;
   /** Waits for the running turn and indexing (cancelled), saves, closes and releases the lock. Idempotent. */

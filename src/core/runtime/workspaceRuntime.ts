@@ -7,6 +7,7 @@
  * Everything the model client, the embedder, trust or the index rules depend on is rebuilt when
  * they change (`configure`, `setWorkspaceTrusted`), between turns, never under a running one.
  */
+import type { HostModelSource } from './hostModels';
 import { Actor } from '../acting/actor';
 import type { FileChangeApplier } from '../acting/changeApplier';
 import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
@@ -70,6 +71,8 @@ export interface WorkspaceRuntimeOptions {
   /** Open for reading only, without taking the storage lock (one-shot readers: search, memory, export). */
   readOnly?: boolean;
   log?: RuntimeLog;
+  /** The editor's own chat models (memgpt.provider "vscode-lm"); absent on the command line. */
+  hostModels?: HostModelSource;
 }
 
 export class WorkspaceRuntime implements WorkspaceRuntimePort {
@@ -115,7 +118,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     const coreMemoryOptions = (): { limits?: { block: number; project: number } } => (this.config.coreMemoryLimits ? { limits: this.config.coreMemoryLimits } : {});
     const refresh = (): void => this.tracker.refresh();
 
-    this.models = new ModelResolver(config, log);
+    this.models = new ModelResolver(config, log, options.hostModels);
     this.index = new ArchivalService({
       storage,
       folders,
@@ -237,8 +240,11 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   }
 
   /** Applies new settings: what they invalidate is rebuilt before the next turn. */
-  configure(next: RuntimeConfig): Promise<void> {
+  configure(pending: RuntimeConfig | Promise<RuntimeConfig>): Promise<void> {
+    // Queued at once, even while the new values are still being read (a key from SecretStorage),
+    // so a turn started after a settings change never runs on the old ones.
     return this.rebuilds.run(async () => {
+      const next = await pending;
       const impact = configImpact(this.config, next);
       this.config = next;
       registerSecrets(next.apiKey);
