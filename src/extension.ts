@@ -81,7 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   const reconfigure = async (): Promise<void> => {
     try {
-      await runtime.configure(await config());
+      await runtime.configure(config());
     } catch (error) {
       log.error(`Applying the new settings failed: ${errorMessage(error)}`);
     }

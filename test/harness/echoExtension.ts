@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { USE_ECHO_BACKEND_COMMAND } from '../integration/support/echoCommand';
+import { REGISTER_SCRIPTED_MODELS_COMMAND, SCRIPTED_VENDOR, USE_ECHO_BACKEND_COMMAND } from '../integration/support/echoCommand';
 import { listInstalledExtension } from './extensionsDir';
 
 const PUBLISHER = 'memgpt-vscode';
@@ -32,11 +32,16 @@ export async function installEchoExtension(repoRoot: string, extensionsDir: stri
     displayName: 'MemGPT test: echo backend',
     publisher: PUBLISHER,
     version: VERSION,
-    engines: { vscode: '^1.90.0' },
+    engines: { vscode: '^1.104.0' },
     main: './extension.js',
     activationEvents: [],
     contributes: {
-      commands: [{ command: USE_ECHO_BACKEND_COMMAND, title: 'Use Echo Backend', category: 'MemGPT Test' }],
+      commands: [
+        { command: USE_ECHO_BACKEND_COMMAND, title: 'Use Echo Backend', category: 'MemGPT Test' },
+        { command: REGISTER_SCRIPTED_MODELS_COMMAND, title: 'Register Scripted Models', category: 'MemGPT Test' },
+      ],
+      // The scripted chat-model provider (test/integration/support/scriptedModels.ts), registered when a test asks.
+      languageModelChatProviders: [{ vendor: SCRIPTED_VENDOR, displayName: 'MemGPT Test Models' }],
     },
   };
   writeFileSync(path.join(outDir, 'package.json'), JSON.stringify(manifest, null, 2));

@@ -5,13 +5,23 @@
  */
 import * as vscode from 'vscode';
 import type { MemGptApi } from '../../../src/extension';
-import { USE_ECHO_BACKEND_COMMAND } from './echoCommand';
+import { REGISTER_SCRIPTED_MODELS_COMMAND, USE_ECHO_BACKEND_COMMAND } from './echoCommand';
+import { registerScriptedModels, type ScriptedModels } from './scriptedModels';
 import { EchoBackend } from './echoBackend';
 import { EXTENSION_ID } from './extensionApi';
 
+/** What the companion offers in-host tests: a chat-model provider they script. */
+export interface EchoTestApi {
+  registerScriptedModels(maxInputTokens?: number): ScriptedModels;
+}
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): EchoTestApi {
   context.subscriptions.push(
+    // For UI scenarios: the scripted models with their default answers.
+    vscode.commands.registerCommand(REGISTER_SCRIPTED_MODELS_COMMAND, () => {
+      context.subscriptions.push(registerScriptedModels());
+      void vscode.window.showInformationMessage('MemGPT test: scripted language models registered.');
+    }),
     vscode.commands.registerCommand(USE_ECHO_BACKEND_COMMAND, async () => {
       const memgpt = vscode.extensions.getExtension<MemGptApi>(EXTENSION_ID);
       if (!memgpt) throw new Error(`${EXTENSION_ID} is not loaded next to the echo test extension.`);
@@ -20,6 +30,13 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showInformationMessage('MemGPT test: the chat now answers with an echo.');
     }),
   );
+  return {
+    registerScriptedModels: (maxInputTokens) => {
+      const models = registerScriptedModels(maxInputTokens);
+      context.subscriptions.push(models);
+      return models;
+    },
+  };
 }
 
 export function deactivate(): void {}

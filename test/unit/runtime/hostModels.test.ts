@@ -116,3 +116,24 @@ test('a turn can be answered by another model (a chat view’s picker) while the
     await f.close();
   }
 });
+
+test('a turn started while new settings are still being read runs on the new settings', async () => {
+  const f = await setup();
+  const other = await startFakeOpenAIServer({ models: ['next-model'] });
+  try {
+    const config: RuntimeConfig = { ...f.config, provider: 'openai', baseUrl: f.server.url, model: 'host-model' };
+    const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [], trusted: true, config });
+    // The key of the new settings comes from an asynchronous store; the user sends at once.
+    const slowConfig = new Promise<RuntimeConfig>((resolve) => setTimeout(() => resolve({ ...config, baseUrl: other.url, model: 'next-model' }), 200));
+    const applied = runtime.configure(slowConfig);
+    other.enqueue(sendMessage('On the new server.'));
+    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });
+    await applied;
+    assert.deepEqual(outcome.messages, ['On the new server.']);
+    assert.equal(f.server.chatRequests().length, 0, 'the old settings were not used');
+    await runtime.close();
+  } finally {
+    await other.close();
+    await f.close();
+  }
+});
