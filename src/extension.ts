@@ -4,6 +4,7 @@ import { chatProvider } from './core/runtime/runtimeConfig';
 import { ChatApprovals, PROPOSED_SCHEME, unsavedText, WorkspaceEditApplier } from './vscode/acting';
 import { AgentChatBackend } from './vscode/agentChatBackend';
 import type { MemGptClientApi } from './vscode/api';
+import { registerChatParticipant } from './vscode/chatParticipant';
 import { ChatViewProvider } from './vscode/chatView';
 import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
@@ -100,6 +101,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals);
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
+  // @memgpt in VS Code's own Chat view: the same agent and memory.
+  context.subscriptions.push(registerChatParticipant({ runtime, models: editorModels, settings, keys, log, extensionUri: context.extensionUri }));
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
   context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { MemGptApi } from '../../../src/extension';
-import { REGISTER_SCRIPTED_MODELS_COMMAND, USE_ECHO_BACKEND_COMMAND } from './echoCommand';
+import { REGISTER_SCRIPTED_MODELS_COMMAND, SCRIPTED_MODEL_ID, SCRIPTED_VENDOR, USE_ECHO_BACKEND_COMMAND } from './echoCommand';
 import { registerScriptedModels, type ScriptedModels } from './scriptedModels';
 import { EchoBackend } from './echoBackend';
 import { EXTENSION_ID } from './extensionApi';
@@ -17,10 +17,12 @@ export interface EchoTestApi {
 
 export function activate(context: vscode.ExtensionContext): EchoTestApi {
   context.subscriptions.push(
-    // For UI scenarios: the scripted models with their default answers.
-    vscode.commands.registerCommand(REGISTER_SCRIPTED_MODELS_COMMAND, () => {
+    // For UI scenarios: the scripted models with their default answers, picked in the Chat view
+    // (which picks no model by itself before a first request, without Copilot).
+    vscode.commands.registerCommand(REGISTER_SCRIPTED_MODELS_COMMAND, async () => {
       context.subscriptions.push(registerScriptedModels());
-      void vscode.window.showInformationMessage('MemGPT test: scripted language models registered.');
+      await vscode.commands.executeCommand('workbench.action.chat.open', { modelSelector: { vendor: SCRIPTED_VENDOR, id: SCRIPTED_MODEL_ID } });
+      void vscode.window.showInformationMessage('MemGPT test: scripted language models registered and picked in the Chat view.');
     }),
     vscode.commands.registerCommand(USE_ECHO_BACKEND_COMMAND, async () => {
       const memgpt = vscode.extensions.getExtension<MemGptApi>(EXTENSION_ID);

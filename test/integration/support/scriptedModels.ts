@@ -22,7 +22,7 @@ export interface ScriptedModels {
   readonly requests: ScriptedRequest[];
   /** countTokens calls received. */
   readonly tokenCounts: number;
-  /** When the queue is empty: this step (default: a send_message naming what was asked). */
+  /** When the queue is empty: this step (default: a send_message naming what was asked, citing src/search.ts:1-3). */
   fallback: ((request: ScriptedRequest) => ScriptedPart[]) | undefined;
   dispose(): void;
 }
@@ -96,7 +96,7 @@ export function registerScriptedModels(maxInputTokens = 32_000): ScriptedModels 
       const request = record(messages, options);
       requests.push(request);
       const step: ScriptedPart[] = queue.shift() ?? models.fallback?.(request) ?? [
-        { toolCall: { name: 'send_message', input: { message: `Scripted answer to: ${lastUserText(request).slice(0, 200)}` } } },
+        { toolCall: { name: 'send_message', input: { message: `Scripted answer to: ${lastUserText(request).slice(0, 200)} The search is in src/search.ts:1-3.` } } },
       ];
       for (const part of step) {
         if (token.isCancellationRequested) return;
