@@ -41,6 +41,8 @@ export interface SetupStatus {
   model?: string;
   /** Why the current configuration does not work, in words a user can act on. */
   problem?: string;
+  /** One of VS Code's own language models MemGPT can use with no key ("GPT-4.1 (copilot)"), offered first when present. */
+  editorModel?: string;
 }
 
 export interface LocalServer {
@@ -121,6 +123,7 @@ export interface WebviewRequests {
   probeLocalServers: [Empty, LocalServer[]];
   saveApiKey: [{ key: string }, SetupResult];
   useServer: [{ baseUrl: string; model?: string }, SetupResult];
+  useEditorModel: [Empty, SetupResult];
 }
 export type RequestMethod = keyof WebviewRequests;
 export type RequestParams<K extends RequestMethod> = WebviewRequests[K][0];
@@ -256,6 +259,7 @@ function isRequest(p: Record<string, unknown>): boolean {
         params.limit <= CHAT_HISTORY_MAX_PAGE
       );
     case 'probeLocalServers':
+    case 'useEditorModel':
       return isEmpty(params);
     case 'saveApiKey':
       return hasKeys(params, ['key']) && isText(params.key, CHAT_SETUP_FIELD_MAX_CHARS, false);

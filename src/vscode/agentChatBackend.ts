@@ -16,6 +16,7 @@ import type { ChatBackend, Disposable } from './chatBackend';
 import { resolveWorkspacePath } from './commandContext';
 import { COMMANDS } from './commandIds';
 import type { LiveSettings } from './config';
+import { editorModelOffer, useEditorModel } from './editorModelSetup';
 import type { ApiKeyStore } from './secrets';
 
 /** OpenAI-compatible servers people run on their own machine, probed by the setup card. */
@@ -167,11 +168,20 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       baseUrl: chatBaseUrl(s),
       ...(s.model ? { model: s.model } : {}),
     };
+    // No model yet: VS Code's own (Copilot's) is offered first when there is one.
+    if (!base.configured) {
+      const editorModel = await editorModelOffer();
+      if (editorModel) base.editorModel = editorModel;
+    }
     if (this.runtime.readOnly) {
       const activity = this.runtime.activity();
       return { ...base, problem: activity.kind === 'read-only' ? activity.reason : 'This window cannot write the memory.' };
     }
     return base;
+  }
+
+  useEditorModel(): Promise<SetupResult> {
+    return useEditorModel(this.settings);
   }
 
   async probeLocalServers(): Promise<LocalServer[]> {

@@ -73,6 +73,8 @@ export interface ChatBackend {
   saveApiKey(key: string): Promise<SetupResult>;
   /** Validates the server with a real request (lists models, optionally checks `model`), then saves the settings. */
   useServer(baseUrl: string, model?: string): Promise<SetupResult>;
+  /** Switches to VS Code's own language models after one real request (where VS Code asks for consent). Absent: not offered. */
+  useEditorModel?(): Promise<SetupResult>;
 
   /** Opens a workspace-relative (or absolute, inside the workspace) path at 1-based lines. */
   openCitation(path: string, startLine: number, endLine?: number): Promise<void>;
@@ -260,6 +262,12 @@ export class ChatRelay implements Disposable {
       }
       case 'useServer': {
         const result = await backend.useServer(request.params.baseUrl, request.params.model);
+        this.respond({ id: request.id, ok: true, result });
+        if (result.ok) await this.pushState();
+        return;
+      }
+      case 'useEditorModel': {
+        const result = backend.useEditorModel ? await backend.useEditorModel() : { ok: false, message: 'VS Code’s own language models cannot be used here.' };
         this.respond({ id: request.id, ok: true, result });
         if (result.ok) await this.pushState();
         return;

@@ -59,6 +59,25 @@ export function createSetupCard(status: SetupStatus, client: RequestClient, onCo
   );
   if (status.problem) card.append(h('p', { class: 'setup-problem', attrs: { role: 'alert' } }, icon('warning'), ' ', status.problem));
 
+  // --- VS Code's own model (e.g. Copilot's): first, as it needs nothing ---
+  if (status.editorModel) {
+    const editorButton = h('button', { class: 'primary-button', attrs: { type: 'button' } }, icon('sparkle'), ` Use ${status.editorModel}`);
+    const editorResult = h('div', { class: 'setup-result' });
+    editorResult.hidden = true;
+    editorButton.addEventListener('click', () => {
+      editorButton.disabled = true;
+      result(editorResult, { pending: 'Asking VS Code for the model (it may ask you to allow MemGPT)…' });
+      client
+        .request('useEditorModel', {})
+        .then((r) => settle(editorResult, r))
+        .catch((e: unknown) => result(editorResult, { ok: false, message: errorMessage(e) }))
+        .finally(() => (editorButton.disabled = false));
+    });
+    card.append(
+      h('div', { class: 'setup-section' }, editorButton, h('p', { class: 'setup-hint', text: 'VS Code’s own language model: no key or server needed.' }), editorResult),
+    );
+  }
+
   // --- API key ---
   const keyInput = h('input', {
     class: 'text-input',

@@ -13,6 +13,7 @@ import type { ScriptedModels } from '../support/scriptedModels';
 import { SCRIPTED_MODEL_ID, SCRIPTED_VENDOR } from '../support/echoCommand';
 import { activatedExtension, waitFor } from '../support/extensionApi';
 import { LmChatModel, VsCodeModelSource } from '../../../src/vscode/lmChatModel';
+import { editorModelOffer } from '../../../src/vscode/editorModelSetup';
 import { CalibratedTokenCounter } from '../../../src/core/tokens/calibratedTokenCounter';
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 import { ChatModelError } from '../../../src/core/interfaces/chatModel';
@@ -103,5 +104,20 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     assert.ok((await source.list()).includes(SCRIPTED_MODEL_ID));
     assert.equal((await source.open('memgpt-test/scripted-1')).contextWindow, 32_000, 'the window is the model’s maxInputTokens');
     await assert.rejects(source.open('no-such-model'), (err: unknown) => err instanceof ChatModelError && err.kind === 'not_found' && /No VS Code language model matches MemGPT: Model "no-such-model"\. Available: .*scripted-1/.test(err.message));
+  });
+
+  it('the setup card’s offer: names the editor’s model, and choosing it sends one request (where VS Code asks consent) before switching', async () => {
+    assert.equal(await editorModelOffer(), 'Scripted Model (memgpt-test)');
+    const api = (await activatedExtension()).exports;
+    const config = vscode.workspace.getConfiguration('memgpt');
+    await config.update('provider', undefined, vscode.ConfigurationTarget.Global);
+    await config.update('model', undefined, vscode.ConfigurationTarget.Global);
+    const before = models.requests.length;
+    const result = await api.chatBackend!.useEditorModel();
+    assert.equal(result.ok, true, result.message);
+    assert.match(result.message, /Using Scripted Model from VS Code \(memgpt-test\): no key needed/);
+    assert.equal(models.requests.length, before + 1, 'one real request checked the model');
+    assert.equal(vscode.workspace.getConfiguration('memgpt').get('provider'), 'vscode-lm');
+    assert.equal(vscode.workspace.getConfiguration('memgpt').get('model'), SCRIPTED_MODEL_ID);
   });
 });

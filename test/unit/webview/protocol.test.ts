@@ -24,6 +24,7 @@ describe('isWebviewToHost (the webview is untrusted input)', () => {
     { type: 'request', payload: { id: 4, method: 'saveApiKey', params: { key: 'sk-abc' } } },
     { type: 'request', payload: { id: 5, method: 'useServer', params: { baseUrl: 'http://127.0.0.1:11434/v1' } } },
     { type: 'request', payload: { id: 6, method: 'useServer', params: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'qwen' } } },
+    { type: 'request', payload: { id: 7, method: 'useEditorModel', params: {} } },
   ];
   for (const m of valid) test(`accepts ${JSON.stringify(m).slice(0, 90)}`, () => assert.equal(isWebviewToHost(m), true));
 
@@ -57,6 +58,7 @@ describe('isWebviewToHost (the webview is untrusted input)', () => {
     ['history limit missing', { type: 'request', payload: { id: 1, method: 'history', params: { beforeSeq: null } } }],
     ['empty api key', { type: 'request', payload: { id: 1, method: 'saveApiKey', params: { key: '' } } }],
     ['model not a string', { type: 'request', payload: { id: 1, method: 'useServer', params: { baseUrl: 'http://x', model: 3 } } }],
+    ['useEditorModel with params', { type: 'request', payload: { id: 1, method: 'useEditorModel', params: { model: 'gpt-4o' } } }],
   ];
   for (const [name, m] of invalid) test(`rejects ${name}`, () => assert.equal(isWebviewToHost(m), false));
 });
