@@ -66,7 +66,9 @@ export function registerChatParticipant(deps: ChatParticipantDeps): vscode.Dispo
     const { runtime } = deps;
     if (runtime.readOnly) {
       const activity = runtime.activity();
-      stream.markdown(`MemGPT cannot answer in this window: ${activity.kind === 'read-only' ? activity.reason : 'another window holds this workspace’s memory.'}`);
+      stream.markdown(
+        `MemGPT cannot answer in this window: ${activity.kind === 'read-only' ? activity.reason : 'another window holds this workspace’s memory.'}`,
+      );
       return {};
     }
     const text = request.prompt.trim();

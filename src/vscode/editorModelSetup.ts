@@ -24,18 +24,30 @@ export async function editorModelOffer(): Promise<string | undefined> {
 
 export async function useEditorModel(settings: LiveSettings): Promise<SetupResult> {
   const [lm] = await vscode.lm.selectChatModels();
-  if (!lm) return { ok: false, message: 'VS Code offers no language models now. Install and sign in to GitHub Copilot (or another extension that provides models), then try again.' };
+  if (!lm)
+    return {
+      ok: false,
+      message:
+        'VS Code offers no language models now. Install and sign in to GitHub Copilot (or another extension that provides models), then try again.',
+    };
   const cancel = new vscode.CancellationTokenSource();
   const timer = setTimeout(() => cancel.cancel(), LM_SELECT_TIMEOUT_MS * 3);
   try {
-    const response = await lm.sendRequest([vscode.LanguageModelChatMessage.User('Reply with the single word OK.')], { justification: 'MemGPT checks that it may use this model for your chat.' }, cancel.token);
+    const response = await lm.sendRequest(
+      [vscode.LanguageModelChatMessage.User('Reply with the single word OK.')],
+      { justification: 'MemGPT checks that it may use this model for your chat.' },
+      cancel.token,
+    );
     for await (const chunk of response.text) {
       void chunk;
       break;
     }
   } catch (error) {
     const code = error instanceof vscode.LanguageModelError ? error.code : undefined;
-    return { ok: false, message: lmFailure(code, error instanceof Error ? error.message : String(error), `${lm.vendor}/${lm.id}`).error.message };
+    return {
+      ok: false,
+      message: lmFailure(code, error instanceof Error ? error.message : String(error), `${lm.vendor}/${lm.id}`).error.message,
+    };
   } finally {
     clearTimeout(timer);
     cancel.dispose();

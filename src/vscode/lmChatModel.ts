@@ -15,8 +15,22 @@
  * NoPermissions and is reported in words that say how to allow it.
  */
 import * as vscode from 'vscode';
-import { ChatModelError, type ChatMessage, type ChatModel, type ChatRequest, type ChatResponse, type ChatStreamListener, type ToolSchema } from '../core/interfaces/chatModel';
-import { LLM_DEADLINE_TIMEOUTS, LLM_MAX_RETRIES, LLM_REQUEST_TIMEOUT_MS, LM_COUNT_TOKENS_CACHE_ENTRIES, LM_COUNT_TOKENS_TIMEOUT_MS } from '../core/limits';
+import {
+  ChatModelError,
+  type ChatMessage,
+  type ChatModel,
+  type ChatRequest,
+  type ChatResponse,
+  type ChatStreamListener,
+  type ToolSchema,
+} from '../core/interfaces/chatModel';
+import {
+  LLM_DEADLINE_TIMEOUTS,
+  LLM_MAX_RETRIES,
+  LLM_REQUEST_TIMEOUT_MS,
+  LM_COUNT_TOKENS_CACHE_ENTRIES,
+  LM_COUNT_TOKENS_TIMEOUT_MS,
+} from '../core/limits';
 import { abortableSleep, ClassifiedFailure, ModelCall, type StreamTry } from '../core/llm/modelCall';
 import type { HostModel, HostModelSource } from '../core/runtime/hostModels';
 import { CalibratedTokenCounter } from '../core/tokens/calibratedTokenCounter';
@@ -29,12 +43,16 @@ export function toVsCodeMessage(m: LmMessage): vscode.LanguageModelChatMessage {
   if (m.role === 'user') {
     return vscode.LanguageModelChatMessage.User(
       m.parts.map((p) =>
-        p.kind === 'text' ? new vscode.LanguageModelTextPart(p.value) : new vscode.LanguageModelToolResultPart(p.callId, [new vscode.LanguageModelTextPart(p.text)]),
+        p.kind === 'text'
+          ? new vscode.LanguageModelTextPart(p.value)
+          : new vscode.LanguageModelToolResultPart(p.callId, [new vscode.LanguageModelTextPart(p.text)]),
       ),
     );
   }
   return vscode.LanguageModelChatMessage.Assistant(
-    m.parts.map((p) => (p.kind === 'text' ? new vscode.LanguageModelTextPart(p.value) : new vscode.LanguageModelToolCallPart(p.callId, p.name, p.input))),
+    m.parts.map((p) =>
+      p.kind === 'text' ? new vscode.LanguageModelTextPart(p.value) : new vscode.LanguageModelToolCallPart(p.callId, p.name, p.input),
+    ),
   );
 }
 
@@ -85,7 +103,11 @@ export class LmChatModel implements ChatModel {
     return this.options.list ? this.options.list(signal) : [this.lm.id];
   }
 
-  private async stream(request: ChatRequest, listener: ChatStreamListener, { signal, onChunk, progress, stopped }: StreamTry): Promise<ChatResponse> {
+  private async stream(
+    request: ChatRequest,
+    listener: ChatStreamListener,
+    { signal, onChunk, progress, stopped }: StreamTry,
+  ): Promise<ChatResponse> {
     const cancel = new vscode.CancellationTokenSource();
     const onAbort = () => cancel.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -120,7 +142,10 @@ export class LmChatModel implements ChatModel {
       const result = reply.response();
       if (result.content === null && result.toolCalls.length === 0) {
         throw new ClassifiedFailure({
-          error: new ChatModelError('bad_response', `The language model ${lmLabel(this.lm)} ended its reply without any text or function call. Try again, or pick another model.`),
+          error: new ChatModelError(
+            'bad_response',
+            `The language model ${lmLabel(this.lm)} ended its reply without any text or function call. Try again, or pick another model.`,
+          ),
           retryable: true,
         });
       }
@@ -144,7 +169,11 @@ export class LmChatModel implements ChatModel {
    * `context_length` before anything is sent; any count calibrates the planning estimate. A
    * counter that fails or is slow leaves the request unchecked (the model will say if it is too long).
    */
-  private async guardWindow(messages: readonly ChatMessage[], tools: readonly ToolSchema[], token: vscode.CancellationToken): Promise<void> {
+  private async guardWindow(
+    messages: readonly ChatMessage[],
+    tools: readonly ToolSchema[],
+    token: vscode.CancellationToken,
+  ): Promise<void> {
     const total = await this.countRequest(messages, tools, token);
     if (total === null) return;
     const counter = this.options.counter;
@@ -161,7 +190,11 @@ export class LmChatModel implements ChatModel {
   }
 
   /** Total model tokens of the request, or null when the model could not count it in time. */
-  async countRequest(messages: readonly ChatMessage[], tools: readonly ToolSchema[], token?: vscode.CancellationToken): Promise<number | null> {
+  async countRequest(
+    messages: readonly ChatMessage[],
+    tools: readonly ToolSchema[],
+    token?: vscode.CancellationToken,
+  ): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), LM_COUNT_TOKENS_TIMEOUT_MS);

@@ -9,7 +9,14 @@
  * first, then any event text), and consecutive messages of one role are merged, as the providers
  * expect calls and results to pair up turn by turn.
  */
-import { ChatModelError, type ChatMessage, type ChatResponse, type ChatStreamListener, type ToolCall, type ToolSchema } from '../core/interfaces/chatModel';
+import {
+  ChatModelError,
+  type ChatMessage,
+  type ChatResponse,
+  type ChatStreamListener,
+  type ToolCall,
+  type ToolSchema,
+} from '../core/interfaces/chatModel';
 import { isContextLengthMessage } from '../core/llm/chatModelErrors';
 import { parseToolArguments } from '../core/llm/jsonRepair';
 
@@ -18,7 +25,8 @@ export type LmToolCallPart = { kind: 'toolCall'; callId: string; name: string; i
 export type LmToolResultPart = { kind: 'toolResult'; callId: string; text: string };
 
 /** As the API allows them: results only from the user, calls only from the assistant. */
-export type LmMessage = { role: 'user'; parts: (LmTextPart | LmToolResultPart)[] } | { role: 'assistant'; parts: (LmTextPart | LmToolCallPart)[] };
+export type LmMessage =
+  { role: 'user'; parts: (LmTextPart | LmToolResultPart)[] } | { role: 'assistant'; parts: (LmTextPart | LmToolCallPart)[] };
 
 /** What `LanguageModelChatTool` carries: our JSON schema as the tool's input schema. */
 export interface LmTool {
@@ -138,20 +146,35 @@ export function lmFailure(code: string | undefined, message: string, model: stri
       };
     case 'NotFound':
       return {
-        error: new ChatModelError('not_found', `The language model '${model}' is no longer available in VS Code (${said || 'not found'}). Pick another with MemGPT: Select Model.`),
+        error: new ChatModelError(
+          'not_found',
+          `The language model '${model}' is no longer available in VS Code (${said || 'not found'}). Pick another with MemGPT: Select Model.`,
+        ),
         retryable: false,
       };
   }
   if (isContextLengthMessage(said)) {
     return {
-      error: new ChatModelError('context_length', `The request is longer than the context window of '${model}' (${said}). The agent will summarise older messages.`),
+      error: new ChatModelError(
+        'context_length',
+        `The request is longer than the context window of '${model}' (${said}). The agent will summarise older messages.`,
+      ),
       retryable: false,
     };
   }
   if (/rate.?limit|\b429\b|too many requests/i.test(said)) {
-    return { error: new ChatModelError('rate_limited', `The language model '${model}' is rate-limiting requests (${said}). Try again in a moment.`), retryable: true };
+    return {
+      error: new ChatModelError(
+        'rate_limited',
+        `The language model '${model}' is rate-limiting requests (${said}). Try again in a moment.`,
+      ),
+      retryable: true,
+    };
   }
-  return { error: new ChatModelError('bad_response', `The language model '${model}' failed: ${said || 'no reason given'}.`), retryable: false };
+  return {
+    error: new ChatModelError('bad_response', `The language model '${model}' failed: ${said || 'no reason given'}.`),
+    retryable: false,
+  };
 }
 
 /** What a model of the editor is called by: VS Code's LanguageModelChat fields we match on. */
@@ -191,5 +214,8 @@ export function noModelError(models: readonly LmModelInfo[], selector: string): 
     .slice(0, 8)
     .map((m) => m.id)
     .join(', ');
-  return new ChatModelError('not_found', `No VS Code language model matches MemGPT: Model "${selector}". Available: ${offered}. Pick one with MemGPT: Select Model.`);
+  return new ChatModelError(
+    'not_found',
+    `No VS Code language model matches MemGPT: Model "${selector}". Available: ${offered}. Pick one with MemGPT: Select Model.`,
+  );
 }

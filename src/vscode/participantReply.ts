@@ -8,7 +8,8 @@ import type { AgentEvent } from '../core/agent/events';
 import { CHAT_PARTICIPANT_FOLLOWUPS_MAX } from '../core/limits';
 import { findCitations, formatCitation, type Citation } from '../webview/citations';
 
-export type ReplyOutput = { kind: 'markdown'; text: string } | { kind: 'progress'; text: string } | { kind: 'references'; citations: Citation[] };
+export type ReplyOutput =
+  { kind: 'markdown'; text: string } | { kind: 'progress'; text: string } | { kind: 'references'; citations: Citation[] };
 
 /** Progress words for the functions a user would otherwise wait on in silence. */
 function progressText(name: string): string {

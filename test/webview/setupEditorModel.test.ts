@@ -15,7 +15,10 @@ describe('setup card: VS Code’s own model', () => {
   test('is offered first when available, posts useEditorModel, and shows the refusal in the host’s words', async () => {
     const chat = await harness.open();
     const p = chat.page;
-    await chat.post({ type: 'state', payload: { ...READY_STATE, setup: { configured: false, hasApiKey: false, editorModel: 'GPT-4.1 (copilot)' } } });
+    await chat.post({
+      type: 'state',
+      payload: { ...READY_STATE, setup: { configured: false, hasApiKey: false, editorModel: 'GPT-4.1 (copilot)' } },
+    });
     await chat.answer('history', { records: [], hasMore: false });
     await p.waitForSelector('.setup-card');
     const first = p.locator('.setup-card .setup-section').first();
@@ -23,7 +26,10 @@ describe('setup card: VS Code’s own model', () => {
     await first.locator('button').click();
     const req = await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'useEditorModel');
     assert.deepEqual(req.type === 'request' && req.payload.params, {});
-    await chat.answer('useEditorModel', { ok: false, message: "VS Code has not allowed MemGPT to use the language model 'copilot/gpt-4.1'." });
+    await chat.answer('useEditorModel', {
+      ok: false,
+      message: "VS Code has not allowed MemGPT to use the language model 'copilot/gpt-4.1'.",
+    });
     await p.waitForSelector('.setup-result.failed[role="alert"] >> text=has not allowed MemGPT');
     await p.close();
   });

@@ -55,7 +55,8 @@ export class CalibratedTokenCounter implements TokenCounter {
   observe(estimated: number, actual: number): boolean {
     if (!(estimated >= LM_TOKEN_CALIBRATION_MIN_TOKENS) || !(actual > 0) || !Number.isFinite(actual)) return false;
     const sample = clamp(actual / estimated);
-    this.currentRatio = this.sampleCount === 0 ? sample : clamp(this.currentRatio * (1 - LM_TOKEN_CALIBRATION_WEIGHT) + sample * LM_TOKEN_CALIBRATION_WEIGHT);
+    this.currentRatio =
+      this.sampleCount === 0 ? sample : clamp(this.currentRatio * (1 - LM_TOKEN_CALIBRATION_WEIGHT) + sample * LM_TOKEN_CALIBRATION_WEIGHT);
     this.sampleCount++;
     return true;
   }

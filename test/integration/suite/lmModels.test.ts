@@ -29,7 +29,10 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     const echo = vscode.extensions.getExtension<EchoTestApi>(ECHO_ID);
     if (!echo) throw new Error(`${ECHO_ID} is not installed next to MemGPT.`);
     models = (await echo.activate()).registerScriptedModels(32_000);
-    await waitFor('the scripted model in vscode.lm.selectChatModels', async () => (await vscode.lm.selectChatModels({ vendor: SCRIPTED_VENDOR })).length > 0);
+    await waitFor(
+      'the scripted model in vscode.lm.selectChatModels',
+      async () => (await vscode.lm.selectChatModels({ vendor: SCRIPTED_VENDOR })).length > 0,
+    );
     const config = vscode.workspace.getConfiguration('memgpt');
     await config.update('provider', 'vscode-lm', vscode.ConfigurationTarget.Global);
     await config.update('model', 'scripted', vscode.ConfigurationTarget.Global);
@@ -48,7 +51,13 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     models.enqueue(
       [
         { text: 'The user told me something worth keeping.' },
-        { toolCall: { name: 'core_memory_append', input: { label: 'human', content: 'Works on the invoicing service.', request_heartbeat: true }, callId: 'lm-call-1' } },
+        {
+          toolCall: {
+            name: 'core_memory_append',
+            input: { label: 'human', content: 'Works on the invoicing service.', request_heartbeat: true },
+            callId: 'lm-call-1',
+          },
+        },
       ],
       [{ toolCall: { name: 'send_message', input: { message: 'Noted: you work on invoicing.' } } }],
     );
@@ -75,7 +84,10 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     const call = second.messages.flatMap((m) => m.parts).find((p) => p.kind === 'toolCall' && p.callId === 'lm-call-1');
     assert.ok(call, 'the tool call part is in the next request');
     const result = second.messages.flatMap((m) => m.parts).find((p) => p.kind === 'toolResult' && p.callId === 'lm-call-1');
-    assert.ok(result && result.kind === 'toolResult' && /"status":\s*"OK"/.test(result.text), `the result answers the call: ${JSON.stringify(result)}`);
+    assert.ok(
+      result && result.kind === 'toolResult' && /"status":\s*"OK"/.test(result.text),
+      `the result answers the call: ${JSON.stringify(result)}`,
+    );
     assert.ok(models.tokenCounts > countsBefore, 'the model’s own countTokens was asked');
   });
 
@@ -86,7 +98,13 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     const model = new LmChatModel(lm, { counter, maxRetries: 0 });
     models.enqueue([{ toolCall: { name: 'send_message', input: { message: 'ok' } } }]);
     // "word " is one token to gpt-tokenizer; the scripted model counts a token per 3 characters.
-    const reply = await model.complete({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'word '.repeat(600) }], tools: [] });
+    const reply = await model.complete({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'word '.repeat(600) },
+      ],
+      tools: [],
+    });
     assert.equal(reply.toolCalls[0]?.function.name, 'send_message');
     assert.equal(counter.samples, 1);
     assert.ok(counter.ratio > 1.4 && counter.ratio < 2, `ratio ${counter.ratio}`);
@@ -103,7 +121,13 @@ describe('lmModels: VS Code’s language models as the agent’s model', functio
     const source = new VsCodeModelSource(() => 30_000);
     assert.ok((await source.list()).includes(SCRIPTED_MODEL_ID));
     assert.equal((await source.open('memgpt-test/scripted-1')).contextWindow, 32_000, 'the window is the model’s maxInputTokens');
-    await assert.rejects(source.open('no-such-model'), (err: unknown) => err instanceof ChatModelError && err.kind === 'not_found' && /No VS Code language model matches MemGPT: Model "no-such-model"\. Available: .*scripted-1/.test(err.message));
+    await assert.rejects(
+      source.open('no-such-model'),
+      (err: unknown) =>
+        err instanceof ChatModelError &&
+        err.kind === 'not_found' &&
+        /No VS Code language model matches MemGPT: Model "no-such-model"\. Available: .*scripted-1/.test(err.message),
+    );
   });
 
   it('the setup card’s offer: names the editor’s model, and choosing it sends one request (where VS Code asks consent) before switching', async () => {

@@ -13,7 +13,14 @@ export type ScriptedPart = { text: string } | { toolCall: { name: string; input:
 
 /** What the provider saw of one request. */
 export interface ScriptedRequest {
-  messages: { role: 'user' | 'assistant'; parts: ({ kind: 'text'; value: string } | { kind: 'toolCall'; callId: string; name: string } | { kind: 'toolResult'; callId: string; text: string })[] }[];
+  messages: {
+    role: 'user' | 'assistant';
+    parts: (
+      | { kind: 'text'; value: string }
+      | { kind: 'toolCall'; callId: string; name: string }
+      | { kind: 'toolResult'; callId: string; text: string }
+    )[];
+  }[];
   tools: { name: string; required: string[] }[];
 }
 
@@ -33,13 +40,17 @@ function textOf(value: string | vscode.LanguageModelChatRequestMessage): string 
     .map((p) => {
       if (p instanceof vscode.LanguageModelTextPart) return p.value;
       if (p instanceof vscode.LanguageModelToolCallPart) return `${p.name}${JSON.stringify(p.input)}`;
-      if (p instanceof vscode.LanguageModelToolResultPart) return p.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join('');
+      if (p instanceof vscode.LanguageModelToolResultPart)
+        return p.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join('');
       return '';
     })
     .join('');
 }
 
-function record(messages: readonly vscode.LanguageModelChatRequestMessage[], options: vscode.ProvideLanguageModelChatResponseOptions): ScriptedRequest {
+function record(
+  messages: readonly vscode.LanguageModelChatRequestMessage[],
+  options: vscode.ProvideLanguageModelChatResponseOptions,
+): ScriptedRequest {
   return {
     messages: messages.map((m) => ({
       role: m.role === vscode.LanguageModelChatMessageRole.Assistant ? 'assistant' : 'user',
@@ -47,12 +58,21 @@ function record(messages: readonly vscode.LanguageModelChatRequestMessage[], opt
         if (p instanceof vscode.LanguageModelTextPart) return [{ kind: 'text', value: p.value }];
         if (p instanceof vscode.LanguageModelToolCallPart) return [{ kind: 'toolCall', callId: p.callId, name: p.name }];
         if (p instanceof vscode.LanguageModelToolResultPart) {
-          return [{ kind: 'toolResult', callId: p.callId, text: p.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join('') }];
+          return [
+            {
+              kind: 'toolResult',
+              callId: p.callId,
+              text: p.content.map((c) => (c instanceof vscode.LanguageModelTextPart ? c.value : '')).join(''),
+            },
+          ];
         }
         return [];
       }),
     })),
-    tools: (options.tools ?? []).map((t) => ({ name: t.name, required: ((t.inputSchema as { required?: string[] } | undefined)?.required ?? []).slice() })),
+    tools: (options.tools ?? []).map((t) => ({
+      name: t.name,
+      required: ((t.inputSchema as { required?: string[] } | undefined)?.required ?? []).slice(),
+    })),
   };
 }
 
@@ -95,13 +115,22 @@ export function registerScriptedModels(maxInputTokens = 32_000): ScriptedModels 
     async provideLanguageModelChatResponse(_model, messages, options, progress, token) {
       const request = record(messages, options);
       requests.push(request);
-      const step: ScriptedPart[] = queue.shift() ?? models.fallback?.(request) ?? [
-        { toolCall: { name: 'send_message', input: { message: `Scripted answer to: ${lastUserText(request).slice(0, 200)} The search is in src/search.ts:1-3.` } } },
-      ];
+      const step: ScriptedPart[] = queue.shift() ??
+        models.fallback?.(request) ?? [
+          {
+            toolCall: {
+              name: 'send_message',
+              input: { message: `Scripted answer to: ${lastUserText(request).slice(0, 200)} The search is in src/search.ts:1-3.` },
+            },
+          },
+        ];
       for (const part of step) {
         if (token.isCancellationRequested) return;
         if ('text' in part) progress.report(new vscode.LanguageModelTextPart(part.text));
-        else progress.report(new vscode.LanguageModelToolCallPart(part.toolCall.callId ?? `scripted_${++calls}`, part.toolCall.name, part.toolCall.input));
+        else
+          progress.report(
+            new vscode.LanguageModelToolCallPart(part.toolCall.callId ?? `scripted_${++calls}`, part.toolCall.name, part.toolCall.input),
+          );
       }
     },
     async provideTokenCount(_model, text) {

@@ -42,12 +42,19 @@ async function setup(): Promise<{ root: string; folder: string; server: FakeOpen
 class RecordingSource implements HostModelSource {
   opened: string[] = [];
   counter: CalibratedTokenCounter | null = null;
-  constructor(private readonly url: string, private readonly window: number) {}
+  constructor(
+    private readonly url: string,
+    private readonly window: number,
+  ) {}
   async open(selector: string): Promise<HostModel> {
     this.opened.push(selector);
     if (selector === 'missing') throw new ChatModelError('not_found', 'No VS Code language model matches MemGPT: Model "missing".');
     this.counter = new CalibratedTokenCounter(await createTokenCounter('host-model'));
-    return { model: new OpenAIChatModel({ baseUrl: this.url, model: 'host-model', maxRetries: 0 }), contextWindow: this.window, counter: this.counter };
+    return {
+      model: new OpenAIChatModel({ baseUrl: this.url, model: 'host-model', maxRetries: 0 }),
+      contextWindow: this.window,
+      counter: this.counter,
+    };
   }
   async list(): Promise<string[]> {
     return ['host-model', 'other-host-model'];
@@ -58,7 +65,13 @@ test('provider vscode-lm: the host’s model answers a turn with function calls,
   const f = await setup();
   try {
     const source = new RecordingSource(f.server.url, 16_000);
-    const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config, hostModels: source });
+    const runtime = await WorkspaceRuntime.open({
+      storageRoot: path.join(f.root, 'state'),
+      folders: [{ name: 'project', path: f.folder }],
+      trusted: true,
+      config: f.config,
+      hostModels: source,
+    });
     f.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Prefers short answers.', request_heartbeat: true }));
     f.server.enqueue(sendMessage('Noted.'));
     const outcome = await runtime.handle({ type: 'user_message', text: 'I prefer short answers.' });
@@ -79,7 +92,13 @@ test('provider vscode-lm: no matching model, or no host at all, is a clear error
   const f = await setup();
   try {
     const source = new RecordingSource(f.server.url, 16_000);
-    const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [], trusted: true, config: { ...f.config, model: 'missing' }, hostModels: source });
+    const runtime = await WorkspaceRuntime.open({
+      storageRoot: path.join(f.root, 'state'),
+      folders: [],
+      trusted: true,
+      config: { ...f.config, model: 'missing' },
+      hostModels: source,
+    });
     const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });
     assert.equal(outcome.reason, 'error');
     assert.match(outcome.error ?? '', /No VS Code language model matches MemGPT: Model "missing"/);
@@ -104,7 +123,10 @@ test('a turn can be answered by another model (a chat view’s picker) while the
     const config: RuntimeConfig = { ...f.config, provider: 'openai', baseUrl: f.server.url, model: 'host-model' };
     const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [], trusted: true, config });
     other.enqueue(sendMessage('From the picked model.'));
-    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' }, { model: new OpenAIChatModel({ baseUrl: other.url, model: 'picked', maxRetries: 0 }) });
+    const outcome = await runtime.handle(
+      { type: 'user_message', text: 'hi' },
+      { model: new OpenAIChatModel({ baseUrl: other.url, model: 'picked', maxRetries: 0 }) },
+    );
     assert.deepEqual(outcome.messages, ['From the picked model.']);
     assert.equal(other.chatRequests().length, 1);
     assert.equal(f.server.chatRequests().length, 0, 'the configured model was not asked');
@@ -124,7 +146,9 @@ test('a turn started while new settings are still being read runs on the new set
     const config: RuntimeConfig = { ...f.config, provider: 'openai', baseUrl: f.server.url, model: 'host-model' };
     const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [], trusted: true, config });
     // The key of the new settings comes from an asynchronous store; the user sends at once.
-    const slowConfig = new Promise<RuntimeConfig>((resolve) => setTimeout(() => resolve({ ...config, baseUrl: other.url, model: 'next-model' }), 200));
+    const slowConfig = new Promise<RuntimeConfig>((resolve) =>
+      setTimeout(() => resolve({ ...config, baseUrl: other.url, model: 'next-model' }), 200),
+    );
     const applied = runtime.configure(slowConfig);
     other.enqueue(sendMessage('On the new server.'));
     const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });

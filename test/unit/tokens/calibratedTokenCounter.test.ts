@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
 import { CalibratedTokenCounter } from '../../../src/core/tokens/calibratedTokenCounter';
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
-import { LM_TOKEN_CALIBRATION_MIN_TOKENS, LM_TOKEN_CALIBRATION_WEIGHT, LM_TOKEN_RATIO_MAX, LM_TOKEN_RATIO_MIN } from '../../../src/core/limits';
+import {
+  LM_TOKEN_CALIBRATION_MIN_TOKENS,
+  LM_TOKEN_CALIBRATION_WEIGHT,
+  LM_TOKEN_RATIO_MAX,
+  LM_TOKEN_RATIO_MIN,
+} from '../../../src/core/limits';
 import { ContextWindow } from '../../../src/core/agent/contextWindow';
 
 const LONG: ChatMessage[] = [

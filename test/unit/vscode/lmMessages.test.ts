@@ -10,7 +10,11 @@ test('system text, function calls and results map onto the two roles of VS Codeâ
     { role: 'system', content: 'Instructions and core memory' },
     { role: 'user', content: 'Note: the summary' },
     { role: 'user', content: 'Where is the total computed?' },
-    { role: 'assistant', content: 'Thinking: search first.', tool_calls: [call('c1', 'archival_memory_search', '{"query":"total"}'), call('c2', 'read_file', 'not json at all')] },
+    {
+      role: 'assistant',
+      content: 'Thinking: search first.',
+      tool_calls: [call('c1', 'archival_memory_search', '{"query":"total"}'), call('c2', 'read_file', 'not json at all')],
+    },
     { role: 'tool', tool_call_id: 'c1', content: '{"status":"OK"}' },
     { role: 'system', content: '[event] file saved' },
     { role: 'tool', tool_call_id: 'c2', content: '{"status":"Failed"}' },
@@ -59,7 +63,9 @@ test('our function schemas become LanguageModelChatTool input schemas unchanged'
       },
     },
   ];
-  assert.deepEqual(toLmTools(tools), [{ name: 'send_message', description: 'Sends a message to the user.', inputSchema: tools[0]!.function.parameters }]);
+  assert.deepEqual(toLmTools(tools), [
+    { name: 'send_message', description: 'Sends a message to the user.', inputSchema: tools[0]!.function.parameters },
+  ]);
 });
 
 test('streamed text and tool-call parts become one response, told to the listener as they come', () => {
@@ -76,7 +82,13 @@ test('streamed text and tool-call parts become one response, told to the listene
   reply.toolCall('a', 'core_memory_append', { label: 'human', content: 'likes tests' });
   reply.toolCall('', 'send_message', { message: 'Done.' });
   assert.equal(reply.streamed, true);
-  assert.deepEqual(heard, ['content:Looking ', 'content:it up.', 'call:a:core_memory_append', 'call:call_2:send_message', 'send:call_2:Done.']);
+  assert.deepEqual(heard, [
+    'content:Looking ',
+    'content:it up.',
+    'call:a:core_memory_append',
+    'call:call_2:send_message',
+    'send:call_2:Done.',
+  ]);
   assert.deepEqual(reply.response(), {
     content: 'Looking it up.',
     finishReason: 'tool_calls',
@@ -94,7 +106,10 @@ test('LanguageModelError codes become error kinds with words that say what to do
   const denied = lmFailure('NoPermissions', 'User did not consent.', 'copilot/gpt-4o');
   assert.equal(denied.error.kind, 'auth');
   assert.equal(denied.retryable, false);
-  assert.match(denied.error.message, /has not allowed MemGPT to use the language model 'copilot\/gpt-4o'.*choose Allow.*Manage Language Model Access/);
+  assert.match(
+    denied.error.message,
+    /has not allowed MemGPT to use the language model 'copilot\/gpt-4o'.*choose Allow.*Manage Language Model Access/,
+  );
   const blocked = lmFailure('Blocked', 'quota', 'copilot/gpt-4o');
   assert.equal(blocked.error.kind, 'rate_limited');
   assert.equal(blocked.retryable, false, 'a used-up quota is not fixed by retrying at once');
@@ -102,7 +117,10 @@ test('LanguageModelError codes become error kinds with words that say what to do
   const gone = lmFailure('NotFound', '', 'copilot/gpt-4o');
   assert.equal(gone.error.kind, 'not_found');
   assert.match(gone.error.message, /no longer available in VS Code.*Select Model/);
-  assert.equal(lmFailure('Unknown', 'prompt token count of 130000 exceeds the limit; maximum context length is 128000', 'm').error.kind, 'context_length');
+  assert.equal(
+    lmFailure('Unknown', 'prompt token count of 130000 exceeds the limit; maximum context length is 128000', 'm').error.kind,
+    'context_length',
+  );
   const limited = lmFailure(undefined, 'Server error: 429 Too Many Requests', 'm');
   assert.equal(limited.error.kind, 'rate_limited');
   assert.equal(limited.retryable, true);
@@ -125,5 +143,8 @@ test('memgpt.model picks an editor model by id, vendor/id, family or name; empty
   const none = noModelError([], '');
   assert.ok(none instanceof ChatModelError);
   assert.match(none.message, /offers no language models.*GitHub Copilot/);
-  assert.match(noModelError(models, 'gpt-5').message, /No VS Code language model matches MemGPT: Model "gpt-5". Available: gpt-4.1, claude-sonnet-4, scripted-1/);
+  assert.match(
+    noModelError(models, 'gpt-5').message,
+    /No VS Code language model matches MemGPT: Model "gpt-5". Available: gpt-4.1, claude-sonnet-4, scripted-1/,
+  );
 });
