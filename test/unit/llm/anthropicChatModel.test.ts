@@ -344,5 +344,5 @@ test('anthropic: provider selection: the setting, the CLI flag, auto on api.anth
   assert.equal(parsed.settings.baseUrl, 'https://proxy.example/anthropic');
   const bad = parseSettings((key) => (key === 'provider' ? 'claude' : undefined));
   assert.equal(bad.settings.provider, 'openai');
-  assert.match(bad.problems.join('\n'), /memgpt\.provider is "claude", but it must be "openai" or "anthropic"/);
+  assert.match(bad.problems.join('\n'), /memgpt\.provider is "claude", but it must be "openai", "anthropic" or "vscode-lm"/);
 });

@@ -1,3 +1,5 @@
+import { runtimeConfigFrom } from '../../../src/cli/config';
+import { chatProvider, modelConfigured } from '../../../src/core/runtime/runtimeConfig';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import manifest from '../../../package.json';
@@ -82,5 +84,18 @@ describe('package.json contributes', () => {
     const context = contributes.menus['editor/context'];
     assert.deepEqual(context.map((m) => m.command).sort(), [COMMANDS.askAboutSelection, COMMANDS.rememberSelection].sort());
     for (const m of context) assert.match(m.when, /editorHasSelection/);
+  });
+});
+
+describe('memgpt.provider "vscode-lm"', () => {
+  it('is accepted by the editor settings, needs no key, and is refused by the command line (which has no editor models)', () => {
+    const { settings, problems } = parseSettings(from({ provider: 'vscode-lm', model: 'gpt-4.1' }));
+    assert.deepEqual(problems, []);
+    assert.equal(settings.provider, 'vscode-lm');
+    assert.equal(settings.model, 'gpt-4.1');
+    assert.equal(chatProvider({ provider: 'vscode-lm', baseUrl: 'https://api.anthropic.com' }), 'vscode-lm');
+    assert.equal(modelConfigured('', false, 'vscode-lm'), true);
+    assert.equal(modelConfigured('', false, 'openai'), false);
+    assert.throws(() => runtimeConfigFrom({ provider: 'vscode-lm' }, {}), /--provider "vscode-lm" is not known: give openai or anthropic/);
   });
 });
