@@ -119,6 +119,16 @@ export const LOCAL_EMBEDDER_DIMENSIONS = 384;
 export const EMBED_BATCH_SIZE = 64;
 /** Characters of one text sent to an embeddings endpoint (about 2k tokens: under every model's input limit). */
 export const EMBED_MAX_INPUT_CHARS = 8000;
+/** Tokens of one text a static (Model2Vec) model averages: Model2Vec's own default input length. */
+export const MODEL2VEC_MAX_TOKENS = 512;
+/** Largest local model file read into memory (the default model is ~30 MB; bigger ones exist, none near this). */
+export const MODEL2VEC_MAX_FILE_BYTES = 1_073_741_824;
+/** Largest JSON header a safetensors file may claim (the format's own limit is 100 MB). */
+export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
+/** A model download that receives no byte for this long is abandoned (a stalled connection, not a slow one). */
+export const MODEL_DOWNLOAD_STALL_MS = 60_000;
+/** Redirects a model download follows at most (Hugging Face answers with one, to its CDN). */
+export const MODEL_DOWNLOAD_MAX_REDIRECTS = 5;
 /** Chunks per Vectra shard: writing one (protobuf, texts kept outside) holds the event loop ~10-30 ms. */
 export const SHARD_MAX_CHUNKS = 2048;
 /** A shard with more than this fraction of deleted chunks is compacted at the next flush. */
