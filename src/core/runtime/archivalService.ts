@@ -1,7 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import { Emitter } from '../base/emitter';
 import { errorMessage } from '../base/errors';
+import { describeEmbedder } from '../embed/embedderInfo';
 import { LocalHashEmbedder } from '../embed/localEmbedder';
+import { Model2VecEmbedder } from '../embed/model2vec';
 import { OpenAIEmbedder } from '../embed/openaiEmbedder';
 import { ArchivalIndex } from '../index/archivalIndex';
 import { WorkspaceIndexer, type IndexProgress } from '../index/workspaceIndexer';
@@ -248,7 +250,7 @@ export class ArchivalService implements IndexPort {
   private async makeEmbedder(): Promise<Embedder> {
     const config = this.options.config();
     const e = config.embeddings;
-    if (e.baseUrl.trim() === '') return new LocalHashEmbedder();
+    if (e.baseUrl.trim() === '') return this.localEmbedder(e.localModelPath ?? '');
     try {
       const apiKey = embeddingsApiKey(config);
       return await OpenAIEmbedder.connect({
@@ -264,9 +266,29 @@ export class ArchivalService implements IndexPort {
     }
   }
 
+  /** The Model2Vec model in `folder`, or the hashing embedder (when none is named, or it cannot be loaded: said). */
+  private async localEmbedder(folder: string): Promise<Embedder> {
+    if (folder.trim() === '') return new LocalHashEmbedder();
+    try {
+      return await Model2VecEmbedder.load(folder);
+    } catch (error) {
+      const message = `The local embedding model could not be loaded: ${errorMessage(error)} Archival memory uses lexical search only until it can.`;
+      this.options.log('warn', message);
+      this.options.storage.notices.post(`embedder:${folder}:${errorMessage(error)}`, message);
+      return new LocalHashEmbedder();
+    }
+  }
+
   private async openIndex(): Promise<void> {
     const { storage, log } = this.options;
+    const previous = this.embedder as Embedder | undefined;
     this.embedder = await this.makeEmbedder();
+    // Vectors of two models never mix: the new model has an index of its own, filled from the files and the memory log.
+    if (previous && previous.id !== this.embedder.id) {
+      const message = `Archival search now uses ${describeEmbedder(this.embedder.id).label}. Its index is built from the workspace files and remembered items are re-embedded from their log; nothing is lost.`;
+      log('info', message);
+      storage.notices.post(`embedder-switch:${this.embedder.id}`, message);
+    }
     this.archival = await ArchivalIndex.open({
       dir: storage.layout.archivalDir,
       embedder: this.embedder,

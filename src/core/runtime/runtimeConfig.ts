@@ -46,8 +46,11 @@ export interface RuntimeConfig {
    * for the server to start answering; retries and pauses fit in twice this. Absent: 30 s.
    */
   requestTimeoutSeconds?: number;
-  /** `baseUrl` '' = the local model-free embedder (nothing leaves the machine). */
-  embeddings: { baseUrl: string; model: string };
+  /**
+   * `baseUrl` '' = a local embedder (nothing leaves the machine): the Model2Vec model in
+   * `localModelPath` when one is named or downloaded, else the model-free hashing embedder.
+   */
+  embeddings: { baseUrl: string; model: string; localModelPath?: string };
   pressureFraction: number;
   stepLimit: number;
   /** Core memory character limits (persona/human, project); absent: MemGPT's defaults. */
