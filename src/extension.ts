@@ -6,6 +6,8 @@ import { AgentChatBackend } from './vscode/agentChatBackend';
 import type { MemGptClientApi } from './vscode/api';
 import { registerChatParticipant } from './vscode/chatParticipant';
 import { ChatViewProvider } from './vscode/chatView';
+import { reportErrorWith } from './vscode/commandContext';
+import { downloadEmbeddingModel } from './vscode/commands/embeddingModelCommands';
 import { COMMANDS } from './vscode/commandIds';
 import { LiveSettings } from './vscode/config';
 import { DeferredCommands } from './vscode/deferredCommands';
@@ -52,15 +54,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   const keys = new ApiKeyStore(context.secrets);
   const sharedStore = new SharedStoreSecret(context.secrets);
   context.subscriptions.push(settings, keys, sharedStore);
+  const storageRoot = context.globalStorageUri.fsPath;
   const config = async () =>
-    runtimeConfig(settings.current, await keys.get(chatProvider(settings.current)), await sharedStore.get());
+    runtimeConfig(settings.current, await keys.get(chatProvider(settings.current)), await sharedStore.get(), storageRoot);
 
   // The editor's own language models (memgpt.provider "vscode-lm"), for the runtime and the Chat view.
   const editorModels = new VsCodeModelSource(() => settings.current.requestTimeoutSeconds * 1000);
   let runtime: WorkspaceRuntime;
   try {
     runtime = await WorkspaceRuntime.open({
-      storageRoot: context.globalStorageUri.fsPath,
+      storageRoot,
       folders: runtimeFolders(),
       trusted: vscode.workspace.isTrusted,
       config: await config(),
@@ -80,11 +83,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   runtimeToClose = runtime;
   context.subscriptions.push({ dispose: () => void runtime.close() });
 
+  let statusBar: { refresh(): void } | undefined;
   const reconfigure = async (): Promise<void> => {
+    const embedderBefore = runtime.embedderId;
     try {
       await runtime.configure(config());
     } catch (error) {
       log.error(`Applying the new settings failed: ${errorMessage(error)}`);
+    }
+    statusBar?.refresh();
+    // A new embedding model has an index of its own: fill it now, as a start-up pass would.
+    if (runtime.embedderId !== embedderBefore && vscode.workspace.isTrusted && settings.current.index.onStartup) {
+      void vscode.commands.executeCommand(COMMANDS.indexWorkspace);
     }
   };
   context.subscriptions.push(
@@ -105,6 +115,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   context.subscriptions.push(registerChatParticipant({ runtime, models: editorModels, settings, keys, log, extensionUri: context.extensionUri }));
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
+  integration.statusBar.describeSearchWith(() => runtime.embedderId);
+  statusBar = integration.statusBar;
+  context.subscriptions.push(
+    commands.provide(COMMANDS.downloadEmbeddingModel, (args) =>
+      downloadEmbeddingModel(
+        {
+          storageRoot,
+          namedFolder: () => settings.current.embeddings.localModelPath,
+          reconfigure,
+          log,
+          reportError: (what, error) => reportErrorWith(keys, log, what, error),
+          ...(process.env.MEMGPT_MODEL_BASE_URL ? { baseUrl: process.env.MEMGPT_MODEL_BASE_URL } : {}),
+        },
+        args as { confirmed?: boolean } | undefined,
+      ),
+    ),
+  );
   context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));
   // Copilot Chat's agent mode (and any MCP client the editor runs) can use this memory without configuration.
   const mcp = registerMemoryMcpServer(context, settings, keys, log);

@@ -20,8 +20,13 @@ export const OPTIONS = {
     description: 'How long to wait for the model server to start answering (default 30); retries and pauses fit in twice this.',
   },
   agent: { kind: 'string', valueName: 'id|name', description: 'Use this agent of the workspace (ask/chat make it the active one).' },
-  'embeddings-base-url': { kind: 'string', valueName: 'url', description: 'Embeddings endpoint for archival memory (default: the local model-free embedder).' },
+  'embeddings-base-url': { kind: 'string', valueName: 'url', description: 'Embeddings endpoint for archival memory (default: a local embedder, see --local-model).' },
   'embeddings-model': { kind: 'string', valueName: 'name', description: 'Embeddings model (default: text-embedding-3-small).' },
+  'local-model': {
+    kind: 'string',
+    valueName: 'folder',
+    description: 'A Model2Vec embedding model folder (tokenizer.json + model.safetensors) for semantic search in process (default: $MEMGPT_LOCAL_MODEL, else a downloaded model, else lexical search only).',
+  },
   json: { kind: 'flag', description: 'Print structured output as JSON on stdout.' },
   k: { kind: 'integer', short: 'k', valueName: 'N', description: 'search: number of results (default 5, at most 50).' },
   source: { kind: 'string', valueName: 'workspace|memory', description: 'search: only workspace chunks, or only remembered items.' },
@@ -40,7 +45,7 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 
 /** Options every command takes. */
-const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'];
+const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'local-model', 'help'];
 
 export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
 

@@ -15,6 +15,7 @@ import {
   LLM_REQUEST_TIMEOUT_MIN_SECONDS,
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
+import { resolveLocalModelPath } from '../core/embed/modelDownload';
 import { CHAT_PROVIDERS, DEFAULT_EMBEDDINGS_MODEL, chatProvider, type ChatProvider, type RuntimeConfig } from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
 import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
@@ -29,6 +30,7 @@ export interface ConfigFlags {
   'request-timeout'?: number;
   'embeddings-base-url'?: string;
   'embeddings-model'?: string;
+  'local-model'?: string;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -85,6 +87,9 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     throw usageError(`--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`);
   }
   const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
+  // The folder named, else a model downloaded into the state folder, else none (lexical search only).
+  const named = nonEmpty(flags['local-model']) ?? nonEmpty(env.MEMGPT_LOCAL_MODEL);
+  const localModel = resolveLocalModelPath(named !== undefined ? path.resolve(named) : '', resolveStateDir(flags, env));
   const apiKey = nonEmpty(provider === 'anthropic' ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY);
   return {
     model: nonEmpty(flags.model) ?? nonEmpty(env.MEMGPT_MODEL) ?? nonEmpty(env.OPENAI_MODEL) ?? '',
@@ -97,6 +102,7 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     embeddings: {
       baseUrl: embeddingsUrl !== undefined ? checkUrl(embeddingsUrl, 'embeddings-base-url') : '',
       model: nonEmpty(flags['embeddings-model']) ?? DEFAULT_EMBEDDINGS_MODEL,
+      ...(localModel ? { localModelPath: localModel } : {}),
     },
     pressureFraction: DEFAULT_MEMORY_PRESSURE_FRACTION,
     stepLimit: DEFAULT_HEARTBEAT_STEP_LIMIT,

@@ -17,6 +17,7 @@ export const COMMANDS = {
   resetAgent: 'memgpt.resetAgent',
   exportAgent: 'memgpt.exportAgent',
   importAgent: 'memgpt.importAgent',
+  downloadEmbeddingModel: 'memgpt.downloadEmbeddingModel',
 } as const;
 
 /** Context keys set by the integration, used in `enablement` and `when` clauses. */

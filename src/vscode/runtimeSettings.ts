@@ -4,10 +4,13 @@
  * `search.exclude` become extra index excludes (what the user hid in the editor stays unindexed).
  */
 import * as vscode from 'vscode';
+import { resolveLocalModelPath } from '../core/embed/modelDownload';
 import type { RuntimeConfig, RuntimeFolder } from '../core/runtime/runtimeConfig';
 import type { MemGptSettings } from './settings';
 
-export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefined, sharedStoreConnection?: string): RuntimeConfig {
+/** `storageRoot`: the extension's global storage, where a downloaded embedding model is found. */
+export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefined, sharedStoreConnection?: string, storageRoot?: string): RuntimeConfig {
+  const localModelPath = storageRoot !== undefined ? resolveLocalModelPath(settings.embeddings.localModelPath, storageRoot) : settings.embeddings.localModelPath;
   return {
     model: settings.model,
     baseUrl: settings.baseUrl,
@@ -16,7 +19,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     contextWindow: settings.contextWindow,
     temperature: settings.temperature,
     requestTimeoutSeconds: settings.requestTimeoutSeconds,
-    embeddings: { baseUrl: settings.embeddings.baseUrl, model: settings.embeddings.model },
+    embeddings: { baseUrl: settings.embeddings.baseUrl, model: settings.embeddings.model, ...(localModelPath ? { localModelPath } : {}) },
     pressureFraction: settings.memory.pressureThreshold,
     stepLimit: settings.agent.heartbeatStepLimit,
     coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },

@@ -35,9 +35,11 @@ export interface MemGptSettings {
   /** How long a model or embeddings request waits for the server to start answering; retries fit in twice this. */
   requestTimeoutSeconds: number;
   embeddings: {
-    /** '' = the local model-free embedder (nothing leaves the machine). */
+    /** '' = a local embedder (nothing leaves the machine). */
     baseUrl: string;
     model: string;
+    /** A Model2Vec model folder; '' = the downloaded model if any, else lexical search only. Falls back to MEMGPT_LOCAL_MODEL. */
+    localModelPath: string;
   };
   memory: {
     /** Character limit of the persona and human blocks. */
@@ -78,6 +80,7 @@ export const SETTING_KEYS = [
   'requestTimeoutSeconds',
   'embeddings.baseUrl',
   'embeddings.model',
+  'embeddings.localModelPath',
   'memory.blockLimitChars',
   'memory.projectBlockLimitChars',
   'memory.pressureThreshold',
@@ -186,6 +189,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
       embeddings: {
         baseUrl: text('embeddings.baseUrl', ''),
         model: text('embeddings.model', DEFAULT_EMBEDDINGS_MODEL) || DEFAULT_EMBEDDINGS_MODEL,
+        localModelPath: text('embeddings.localModelPath', '') || (env.MEMGPT_LOCAL_MODEL ?? '').trim(),
       },
       memory: {
         blockLimitChars: num('memory.blockLimitChars', CORE_MEMORY_BLOCK_LIMIT_CHARS, 200, 100_000, true),

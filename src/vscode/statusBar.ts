@@ -28,8 +28,16 @@ export class AgentStatusBar implements vscode.Disposable {
     return { text: this.item.text, tooltip: typeof this.item.tooltip === 'string' ? this.item.tooltip : '', warning: this.item.backgroundColor !== undefined };
   }
 
+  private embedderId: (() => string) | undefined;
+
+  /** Lets the tooltip say what archival search can do (the embedder the runtime uses now). */
+  describeSearchWith(embedderId: () => string): void {
+    this.embedderId = embedderId;
+    this.refresh();
+  }
+
   refresh(): void {
-    const view = statusView(this.runtime.activity(), this.isTrusted());
+    const view = statusView(this.runtime.activity(), this.isTrusted(), this.embedderId?.());
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -2,6 +2,7 @@
  * What the status bar item says for each runtime state (editor-free, unit-tested): the state,
  * what it means and what to do about it; restricted mode is always mentioned.
  */
+import { describeEmbedder } from '../core/embed/embedderInfo';
 import type { RuntimeActivity } from '../core/runtime/runtimePort';
 
 export interface StatusView {
@@ -10,14 +11,24 @@ export interface StatusView {
   warning: boolean;
 }
 
-export function statusView(activity: RuntimeActivity, trusted: boolean): StatusView {
+/** One line on what archival search can do: semantic with a model, lexical only without (and how to get one). */
+export function searchLine(embedderId: string): string {
+  const d = describeEmbedder(embedderId);
+  return d.semantic
+    ? `Archival search: ${d.label}.`
+    : `Archival search: ${d.label}. Run "MemGPT: Download Local Embedding Model" or set memgpt.embeddings.localModelPath for semantic search.`;
+}
+
+/** `embedderId`, when known, adds what search can do to the idle tooltip. */
+export function statusView(activity: RuntimeActivity, trusted: boolean, embedderId?: string): StatusView {
+  const search = embedderId !== undefined ? `\n${searchLine(embedderId)}` : '';
   const restricted = trusted ? '' : '\n\nRestricted Mode: this workspace is not trusted, so MemGPT indexes no files and the agent cannot read them. Chat and memory still work. Trust the workspace to enable them.';
   const suffix = trusted ? '' : ' $(shield)';
   switch (activity.kind) {
     case 'starting':
       return { text: `$(loading~spin) MemGPT${suffix}`, tooltip: `MemGPT is starting.${restricted}`, warning: false };
     case 'idle':
-      return { text: `$(hubot) MemGPT${suffix}`, tooltip: `MemGPT is idle. Click to open the chat.${restricted}`, warning: false };
+      return { text: `$(hubot) MemGPT${suffix}`, tooltip: `MemGPT is idle. Click to open the chat.${search}${restricted}`, warning: false };
     case 'thinking':
       return { text: `$(sync~spin) MemGPT: thinking${suffix}`, tooltip: `MemGPT is working on a reply. Click to open the chat.${restricted}`, warning: false };
     case 'indexing': {

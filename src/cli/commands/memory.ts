@@ -1,5 +1,6 @@
 /** `memgpt memory <folder>`: core memory, recall and archival counts, context-window breakdown. */
 import type { ContextUsage } from '../../core/agent/events';
+import { describeEmbedder } from '../../core/embed/embedderInfo';
 import type { CoreMemoryBlockView } from '../../core/runtime/runtimePort';
 import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import { ExitCode } from '../exitCodes';
@@ -14,6 +15,8 @@ export interface MemoryReport {
   coreMemory: CoreMemoryBlockView[];
   recall: { count: number };
   archival: { total: number; workspace: number; memory: number };
+  /** What archival search can do: the embedder's id, and whether it matches by meaning or by words only. */
+  search: { embedder: string; semantic: boolean; description: string };
   /** The active agent's window; null for another agent, or when the model could not be resolved. */
   context: ContextUsage | null;
   contextUnavailable?: string;
@@ -25,6 +28,8 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
   const agent = await chosenAgent(runtime, wantedAgent);
   const counts = runtime.archivalCounts();
   const archival = { total: counts.workspace + counts.memory, ...counts };
+  const described = describeEmbedder(runtime.embedderId);
+  const search = { embedder: runtime.embedderId, semantic: described.semantic, description: described.label };
   if (!agent) {
     return {
       folder,
@@ -33,6 +38,7 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
       coreMemory: [],
       recall: { count: 0 },
       archival,
+      search,
       context: null,
       contextUnavailable: 'this workspace has no agent yet',
       notices: runtime.notices(),
@@ -60,6 +66,7 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
     coreMemory,
     recall: { count: stats.recallCount },
     archival,
+    search,
     context,
     ...(contextUnavailable ? { contextUnavailable } : {}),
     // Read last: loading the agent above is what finds (and recovers) a damaged agent file.
@@ -85,6 +92,7 @@ export function renderMemoryReport(r: MemoryReport): string {
   }
   lines.push('', `Recall: ${r.recall.count} messages`);
   lines.push(`Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered)`);
+  lines.push(`Search: ${r.search.description}${r.search.semantic ? '' : ' (give --local-model <folder> or set MEMGPT_LOCAL_MODEL for semantic search)'}`);
   lines.push('');
   const c = r.context;
   if (!c) {
