@@ -83,7 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   runtimeToClose = runtime;
   context.subscriptions.push({ dispose: () => void runtime.close() });
 
-  let statusBar: { refresh(): void } | undefined;
+  const status: { bar?: { refresh(): void } } = {};
   const reconfigure = async (): Promise<void> => {
     const embedderBefore = runtime.embedderId;
     try {
@@ -91,7 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     } catch (error) {
       log.error(`Applying the new settings failed: ${errorMessage(error)}`);
     }
-    statusBar?.refresh();
+    status.bar?.refresh();
     // A new embedding model has an index of its own: fill it now, as a start-up pass would.
     if (runtime.embedderId !== embedderBefore && vscode.workspace.isTrusted && settings.current.index.onStartup) {
       void vscode.commands.executeCommand(COMMANDS.indexWorkspace);
@@ -116,7 +116,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
   integration.statusBar.describeSearchWith(() => runtime.embedderId);
-  statusBar = integration.statusBar;
+  status.bar = integration.statusBar;
   context.subscriptions.push(
     commands.provide(COMMANDS.downloadEmbeddingModel, (args) =>
       downloadEmbeddingModel(

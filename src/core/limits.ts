@@ -121,6 +121,8 @@ export const EMBED_BATCH_SIZE = 64;
 export const EMBED_MAX_INPUT_CHARS = 8000;
 /** Tokens of one text a static (Model2Vec) model averages: Model2Vec's own default input length. */
 export const MODEL2VEC_MAX_TOKENS = 512;
+/** Distinct words whose token ids a tokenizer remembers (cleared when full). */
+export const TOKENIZER_WORD_CACHE_SIZE = 100_000;
 /** Largest local model file read into memory (the default model is ~30 MB; bigger ones exist, none near this). */
 export const MODEL2VEC_MAX_FILE_BYTES = 1_073_741_824;
 /** Largest JSON header a safetensors file may claim (the format's own limit is 100 MB). */

@@ -28,10 +28,16 @@ async function readModelFile(folder: string, name: string, optional: boolean): P
     size = st.size;
   } catch {
     if (optional) return null;
-    throw new ModelFileError('model_file_missing', `The embedding model folder ${folder} has no ${name}. A Model2Vec model folder holds tokenizer.json and model.safetensors; download the model again or pick another folder.`);
+    throw new ModelFileError(
+      'model_file_missing',
+      `The embedding model folder ${folder} has no ${name}. A Model2Vec model folder holds tokenizer.json and model.safetensors; download the model again or pick another folder.`,
+    );
   }
   if (size > MODEL2VEC_MAX_FILE_BYTES) {
-    throw new ModelFileError('model_unsupported', `The model file ${file} is ${size} bytes, more than the ${MODEL2VEC_MAX_FILE_BYTES} this embedder reads into memory. Use a smaller static model.`);
+    throw new ModelFileError(
+      'model_unsupported',
+      `The model file ${file} is ${size} bytes, more than the ${MODEL2VEC_MAX_FILE_BYTES} this embedder reads into memory. Use a smaller static model.`,
+    );
   }
   return fsp.readFile(file);
 }
@@ -40,7 +46,10 @@ function parseJson(bytes: Buffer, file: string): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new ModelFileError('model_file_corrupt', `The model file ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}). Download the model again, or pick another folder.`);
+    throw new ModelFileError(
+      'model_file_corrupt',
+      `The model file ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}). Download the model again, or pick another folder.`,
+    );
   }
 }
 
@@ -74,16 +83,31 @@ export class Model2VecEmbedder implements Embedder {
     if (config !== null && typeof config === 'object' && (config as { model_type?: unknown }).model_type !== undefined) {
       const type = (config as { model_type?: unknown }).model_type;
       if (type !== 'model2vec') {
-        throw new ModelFileError('model_unsupported', `The model in ${abs} is a "${String(type)}" model, not a Model2Vec static model. Pick a Model2Vec model folder (e.g. minishlab/potion-base-8M).`);
+        throw new ModelFileError(
+          'model_unsupported',
+          `The model in ${abs} is a "${String(type)}" model, not a Model2Vec static model. Pick a Model2Vec model folder (e.g. minishlab/potion-base-8M).`,
+        );
       }
     }
     const tokenizer = tokenizerFromJson(parseJson(tokenizerBytes!, path.join(abs, MODEL2VEC_FILES.tokenizer)));
     const modelFile = path.join(abs, MODEL2VEC_FILES.model);
     const tensors = readSafetensors(modelBytes!, modelFile, new Set(['embeddings', 'weights', 'mapping']));
     const embeddings = tensors.get('embeddings');
-    if (!embeddings) throw new ModelFileError('model_file_corrupt', `The model file ${modelFile} has no "embeddings" tensor, so it is not a Model2Vec model. Download the model again, or pick another folder.`);
-    if (embeddings.shape.length !== 2 || !(embeddings.data instanceof Float32Array) || embeddings.shape[0]! === 0 || embeddings.shape[1]! === 0) {
-      throw new ModelFileError('model_file_corrupt', `The "embeddings" tensor in ${modelFile} is ${embeddings.dtype} [${embeddings.shape.join(', ')}]; a Model2Vec model has a float matrix [vocabulary × dimensions].`);
+    if (!embeddings)
+      throw new ModelFileError(
+        'model_file_corrupt',
+        `The model file ${modelFile} has no "embeddings" tensor, so it is not a Model2Vec model. Download the model again, or pick another folder.`,
+      );
+    if (
+      embeddings.shape.length !== 2 ||
+      !(embeddings.data instanceof Float32Array) ||
+      embeddings.shape[0]! === 0 ||
+      embeddings.shape[1]! === 0
+    ) {
+      throw new ModelFileError(
+        'model_file_corrupt',
+        `The "embeddings" tensor in ${modelFile} is ${embeddings.dtype} [${embeddings.shape.join(', ')}]; a Model2Vec model has a float matrix [vocabulary × dimensions].`,
+      );
     }
     const [rows, dims] = embeddings.shape as [number, number];
     const weightsT = tensors.get('weights');
@@ -93,10 +117,16 @@ export class Model2VecEmbedder implements Embedder {
     // Every id the tokenizer can produce must have a row: a mismatch means a tokenizer from another model.
     const ids = mapping ? mapping.length : rows;
     if (tokenizer.vocabSize > ids || (weights && weights.length < tokenizer.vocabSize)) {
-      throw new ModelFileError('model_file_corrupt', `The tokenizer in ${abs} knows ${tokenizer.vocabSize} tokens but the model has rows for ${ids}: the two files come from different models. Download the model again.`);
+      throw new ModelFileError(
+        'model_file_corrupt',
+        `The tokenizer in ${abs} knows ${tokenizer.vocabSize} tokens but the model has rows for ${ids}: the two files come from different models. Download the model again.`,
+      );
     }
     if (mapping && mapping.some((r) => r < 0 || r >= rows)) {
-      throw new ModelFileError('model_file_corrupt', `The "mapping" tensor in ${modelFile} points outside the ${rows} rows of the embeddings.`);
+      throw new ModelFileError(
+        'model_file_corrupt',
+        `The "mapping" tensor in ${modelFile} points outside the ${rows} rows of the embeddings.`,
+      );
     }
     const hash = createHash('sha256').update(modelBytes!).digest('hex');
     return new Model2VecEmbedder(path.basename(abs), tokenizer, embeddings.data, rows, dims, weights, mapping, hash);

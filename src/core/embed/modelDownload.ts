@@ -123,18 +123,29 @@ export async function downloadModel(options: DownloadOptions): Promise<string> {
         options.onProgress?.({ file: file.name, receivedBytes: received, totalBytes: total });
       });
     }
-    await fsp.writeFile(path.join(temp, COMPLETE_MARKER), JSON.stringify({ repo: manifest.repo, revision: manifest.revision, files: manifest.files }, null, 2));
+    await fsp.writeFile(
+      path.join(temp, COMPLETE_MARKER),
+      JSON.stringify({ repo: manifest.repo, revision: manifest.revision, files: manifest.files }, null, 2),
+    );
     await fsp.rm(target, { recursive: true, force: true });
     await fsp.rename(temp, target);
     return target;
   } catch (error) {
     await fsp.rm(temp, { recursive: true, force: true });
-    if (options.signal?.aborted) throw new ModelDownloadError('download_cancelled', 'The model download was cancelled; nothing was kept.', { cause: error });
+    if (options.signal?.aborted)
+      throw new ModelDownloadError('download_cancelled', 'The model download was cancelled; nothing was kept.', { cause: error });
     throw error;
   }
 }
 
-function fetchFile(url: string, dest: string, pin: ModelFilePin, signal: AbortSignal | undefined, onBytes: (n: number) => void, redirects = 0): Promise<void> {
+function fetchFile(
+  url: string,
+  dest: string,
+  pin: ModelFilePin,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+  redirects = 0,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let out: WriteStream | null = null;
@@ -162,7 +173,12 @@ function fetchFile(url: string, dest: string, pin: ModelFilePin, signal: AbortSi
       if (status >= 300 && status < 400 && response.headers.location) {
         response.resume();
         if (redirects >= MODEL_DOWNLOAD_MAX_REDIRECTS) {
-          fail(new ModelDownloadError('download_failed', `The download of ${pin.name} was redirected more than ${MODEL_DOWNLOAD_MAX_REDIRECTS} times.`));
+          fail(
+            new ModelDownloadError(
+              'download_failed',
+              `The download of ${pin.name} was redirected more than ${MODEL_DOWNLOAD_MAX_REDIRECTS} times.`,
+            ),
+          );
           return;
         }
         settled = true;
@@ -172,7 +188,12 @@ function fetchFile(url: string, dest: string, pin: ModelFilePin, signal: AbortSi
       }
       if (status !== 200) {
         response.resume();
-        fail(new ModelDownloadError('download_failed', `The server answered ${status} for ${url}. Check the network (or the proxy), then try again.`));
+        fail(
+          new ModelDownloadError(
+            'download_failed',
+            `The server answered ${status} for ${url}. Check the network (or the proxy), then try again.`,
+          ),
+        );
         return;
       }
       const hash = createHash('sha256');
@@ -182,26 +203,47 @@ function fetchFile(url: string, dest: string, pin: ModelFilePin, signal: AbortSi
       response.on('data', (chunk: Buffer) => {
         count += chunk.length;
         if (count > pin.bytes) {
-          fail(new ModelDownloadError('download_mismatch', `${pin.name} is larger than the pinned ${pin.bytes} bytes: the server sent another file. Nothing was kept.`));
+          fail(
+            new ModelDownloadError(
+              'download_mismatch',
+              `${pin.name} is larger than the pinned ${pin.bytes} bytes: the server sent another file. Nothing was kept.`,
+            ),
+          );
           return;
         }
         hash.update(chunk);
         onBytes(count);
       });
       response.pipe(file);
-      response.on('error', (e) => fail(new ModelDownloadError('download_failed', `The download of ${pin.name} broke off: ${e.message}`, { cause: e })));
+      response.on('error', (e) =>
+        fail(new ModelDownloadError('download_failed', `The download of ${pin.name} broke off: ${e.message}`, { cause: e })),
+      );
       // A connection closed before the last byte ends the response without an error.
-      response.on('aborted', () => fail(new ModelDownloadError('download_failed', `The download of ${pin.name} broke off before its end. Nothing was kept; try again.`)));
+      response.on('aborted', () =>
+        fail(
+          new ModelDownloadError('download_failed', `The download of ${pin.name} broke off before its end. Nothing was kept; try again.`),
+        ),
+      );
       file.on('error', (e) => fail(new ModelDownloadError('download_failed', `${dest} could not be written: ${e.message}`, { cause: e })));
       file.on('close', () => {
         if (settled) return;
         if (count !== pin.bytes) {
-          fail(new ModelDownloadError('download_mismatch', `${pin.name} arrived with ${count} bytes, not the pinned ${pin.bytes}. Nothing was kept; try again.`));
+          fail(
+            new ModelDownloadError(
+              'download_mismatch',
+              `${pin.name} arrived with ${count} bytes, not the pinned ${pin.bytes}. Nothing was kept; try again.`,
+            ),
+          );
           return;
         }
         const digest = hash.digest('hex');
         if (digest !== pin.sha256) {
-          fail(new ModelDownloadError('download_mismatch', `${pin.name} does not match its pinned SHA-256 (got ${digest}, expected ${pin.sha256}). Nothing was kept.`));
+          fail(
+            new ModelDownloadError(
+              'download_mismatch',
+              `${pin.name} does not match its pinned SHA-256 (got ${digest}, expected ${pin.sha256}). Nothing was kept.`,
+            ),
+          );
           return;
         }
         settled = true;
@@ -210,8 +252,20 @@ function fetchFile(url: string, dest: string, pin: ModelFilePin, signal: AbortSi
       });
     });
     // A stalled connection is abandoned; a slow one that keeps sending is not.
-    request.setTimeout(MODEL_DOWNLOAD_STALL_MS, () => fail(new ModelDownloadError('download_failed', `The download of ${pin.name} stalled: no data for ${MODEL_DOWNLOAD_STALL_MS / 1000} s.`)));
-    request.on('error', (e) => fail(new ModelDownloadError('download_failed', `The model could not be downloaded from ${parsed.origin}: ${e.message}. Check the network (or the proxy), then try again.`, { cause: e })));
+    request.setTimeout(MODEL_DOWNLOAD_STALL_MS, () =>
+      fail(
+        new ModelDownloadError('download_failed', `The download of ${pin.name} stalled: no data for ${MODEL_DOWNLOAD_STALL_MS / 1000} s.`),
+      ),
+    );
+    request.on('error', (e) =>
+      fail(
+        new ModelDownloadError(
+          'download_failed',
+          `The model could not be downloaded from ${parsed.origin}: ${e.message}. Check the network (or the proxy), then try again.`,
+          { cause: e },
+        ),
+      ),
+    );
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -35,7 +35,10 @@ interface HeaderEntry {
 }
 
 function corrupt(file: string, why: string): ModelFileError {
-  return new ModelFileError('model_file_corrupt', `The model file ${file} is damaged or not a safetensors file: ${why}. Download the model again, or pick another folder.`);
+  return new ModelFileError(
+    'model_file_corrupt',
+    `The model file ${file} is damaged or not a safetensors file: ${why}. Download the model again, or pick another folder.`,
+  );
 }
 
 function parseEntry(file: string, name: string, v: unknown): HeaderEntry {
@@ -111,7 +114,10 @@ function decode(file: string, name: string, entry: HeaderEntry, bytes: Uint8Arra
       return out;
     }
     default:
-      throw new ModelFileError('model_unsupported', `The tensor "${name}" in ${file} has the dtype ${entry.dtype}, which this reader does not support (F32, F16, BF16, F64 and integer types are).`);
+      throw new ModelFileError(
+        'model_unsupported',
+        `The tensor "${name}" in ${file} has the dtype ${entry.dtype}, which this reader does not support (F32, F16, BF16, F64 and integer types are).`,
+      );
   }
 }
 
@@ -122,8 +128,10 @@ function decode(file: string, name: string, entry: HeaderEntry, bytes: Uint8Arra
 export function readSafetensors(buffer: Uint8Array, file: string, wanted?: ReadonlySet<string>): Map<string, Tensor> {
   if (buffer.byteLength < 8) throw corrupt(file, `it is ${buffer.byteLength} bytes long, shorter than the 8-byte header length`);
   const headerLength = Number(new DataView(buffer.buffer, buffer.byteOffset, 8).getBigUint64(0, true));
-  if (headerLength > SAFETENSORS_MAX_HEADER_BYTES) throw corrupt(file, `its header claims ${headerLength} bytes, more than any model header (${SAFETENSORS_MAX_HEADER_BYTES})`);
-  if (8 + headerLength > buffer.byteLength) throw corrupt(file, `its header claims ${headerLength} bytes but the file ends after ${buffer.byteLength - 8} (truncated?)`);
+  if (headerLength > SAFETENSORS_MAX_HEADER_BYTES)
+    throw corrupt(file, `its header claims ${headerLength} bytes, more than any model header (${SAFETENSORS_MAX_HEADER_BYTES})`);
+  if (8 + headerLength > buffer.byteLength)
+    throw corrupt(file, `its header claims ${headerLength} bytes but the file ends after ${buffer.byteLength - 8} (truncated?)`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(8, 8 + headerLength)));
@@ -143,7 +151,10 @@ export function readSafetensors(buffer: Uint8Array, file: string, wanted?: Reado
     const per = BYTES_PER[entry.dtype];
     const count = entry.shape.reduce((a, b) => a * b, 1);
     if (per !== undefined && count * per !== end - start) {
-      throw corrupt(file, `tensor "${name}" has shape [${entry.shape.join(', ')}] of ${entry.dtype} (${count * per} bytes) but ${end - start} bytes of data`);
+      throw corrupt(
+        file,
+        `tensor "${name}" has shape [${entry.shape.join(', ')}] of ${entry.dtype} (${count * per} bytes) but ${end - start} bytes of data`,
+      );
     }
     if (wanted && !wanted.has(name)) continue;
     out.set(name, { dtype: entry.dtype, shape: entry.shape, data: decode(file, name, entry, data.subarray(start, end)) });

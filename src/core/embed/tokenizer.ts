@@ -6,6 +6,7 @@
  * tokens. A component this file does not implement is refused with a coded error, so a model is
  * never run with a tokenizer that silently splits text differently from the one it was made with.
  */
+import { TOKENIZER_WORD_CACHE_SIZE } from '../limits';
 import { ModelFileError } from './safetensors';
 
 /** Turns text into token ids of the model's vocabulary. */
@@ -23,11 +24,17 @@ type Normalize = (s: string) => string;
 type PreTokenize = (s: string) => string[];
 
 function unsupported(what: string): ModelFileError {
-  return new ModelFileError('model_unsupported', `The tokenizer uses ${what}, which this tokenizer does not implement. Use a Model2Vec model with a WordPiece, BPE or Unigram tokenizer.`);
+  return new ModelFileError(
+    'model_unsupported',
+    `The tokenizer uses ${what}, which this tokenizer does not implement. Use a Model2Vec model with a WordPiece, BPE or Unigram tokenizer.`,
+  );
 }
 
 function corrupt(why: string): ModelFileError {
-  return new ModelFileError('model_file_corrupt', `The tokenizer.json is not a valid tokenizer: ${why}. Download the model again, or pick another folder.`);
+  return new ModelFileError(
+    'model_file_corrupt',
+    `The tokenizer.json is not a valid tokenizer: ${why}. Download the model again, or pick another folder.`,
+  );
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -59,6 +66,7 @@ function isChineseChar(cp: number): boolean {
   );
 }
 const stripAccents = (s: string): string => s.normalize('NFD').replace(/\p{Mn}/gu, '');
+const PLAIN_ASCII = /^[\x20-\x7e\t\n\r]*$/;
 
 // ─── Normalizers ────────────────────────────────────────────────────────────
 
@@ -69,6 +77,11 @@ function bertNormalizer(cfg: Json): Normalize {
   // BERT's rule: accents are stripped when not said otherwise and the text is lowercased.
   const strip = typeof cfg.strip_accents === 'boolean' ? cfg.strip_accents : lowercase;
   return (s) => {
+    // Printable ASCII (most code) needs no per-character work: only whitespace and case change.
+    if (PLAIN_ASCII.test(s)) {
+      const t = clean ? s.replace(/[\t\n\r]/g, ' ') : s;
+      return lowercase ? t.toLowerCase() : t;
+    }
     let out = '';
     for (const c of s) {
       const cp = c.codePointAt(0)!;
@@ -144,6 +157,7 @@ function normalizer(cfg: unknown): Normalize {
 
 /** Splits on whitespace and makes each punctuation character a word of its own. */
 function bertPreTokenize(s: string): string[] {
+  if (PLAIN_ASCII.test(s)) return s.match(ASCII_BERT_WORDS) ?? [];
   const out: string[] = [];
   let word = '';
   for (const c of s) {
@@ -161,6 +175,9 @@ function bertPreTokenize(s: string): string[] {
   if (word) out.push(word);
   return out;
 }
+
+/** In ASCII text, BERT's words are runs of letters and digits, and each other visible character alone. */
+const ASCII_BERT_WORDS = /[A-Za-z0-9]+|[!-/:-@[-`{-~]/g;
 
 /** GPT-2's byte-to-character table: printable bytes map to themselves, the rest above 255. */
 const BYTE_TO_CHAR: readonly string[] = (() => {
@@ -188,7 +205,9 @@ function preTokenizer(cfg: unknown): PreTokenize {
     case 'Punctuation':
       return (s) => s.split(/(\p{P})/u).filter((w) => w !== '');
     case 'Digits':
-      return cfg.individual_digits === true ? (s) => s.split(/(\p{N})/u).filter((w) => w !== '') : (s) => s.split(/(\p{N}+)/u).filter((w) => w !== '');
+      return cfg.individual_digits === true
+        ? (s) => s.split(/(\p{N})/u).filter((w) => w !== '')
+        : (s) => s.split(/(\p{N}+)/u).filter((w) => w !== '');
     case 'Metaspace': {
       const replacement = typeof cfg.replacement === 'string' ? cfg.replacement : '▁';
       const prepend = cfg.prepend_scheme === 'never' ? false : cfg.add_prefix_space !== false;
@@ -251,21 +270,33 @@ function wordPiece(cfg: Json): SubwordModel {
   const prefix = typeof cfg.continuing_subword_prefix === 'string' ? cfg.continuing_subword_prefix : '##';
   const maxChars = Number.isInteger(cfg.max_input_chars_per_word) ? (cfg.max_input_chars_per_word as number) : 100;
   const unk = (): number[] => (unkId === undefined ? [] : [unkId]);
+  // No piece is longer than the longest vocabulary entry: candidates beyond it are never tried.
+  let longest = 1;
+  for (const token of vocab.keys())
+    longest = Math.max(longest, Array.from(token.startsWith(prefix) && prefix ? token.slice(prefix.length) : token).length);
   return {
     vocabSize: maxId(vocab) + 1,
     unkId,
     tokenize(word) {
-      const chars = Array.from(word);
-      if (chars.length > maxChars) return unk();
+      // Code-unit offsets of each character, so slices never split a surrogate pair.
+      const offsets: number[] = [];
+      for (let i = 0; i < word.length; i++) {
+        const code = word.charCodeAt(i);
+        if (code >= 0xdc00 && code <= 0xdfff && i > 0) continue;
+        offsets.push(i);
+      }
+      const n = offsets.length;
+      offsets.push(word.length);
+      if (n > maxChars) return unk();
       const ids: number[] = [];
       let start = 0;
       // Greedy longest match first; any piece that cannot be spelled makes the whole word unknown.
-      while (start < chars.length) {
-        let end = chars.length;
+      while (start < n) {
+        let end = Math.min(n, start + longest);
         let found: number | undefined;
         while (start < end) {
-          const piece = (start > 0 ? prefix : '') + chars.slice(start, end).join('');
-          found = vocab.get(piece);
+          const piece = word.slice(offsets[start], offsets[end]);
+          found = vocab.get(start > 0 ? prefix + piece : piece);
           if (found !== undefined) break;
           end--;
         }
@@ -288,16 +319,14 @@ function bpe(cfg: Json): SubwordModel {
   if (!Array.isArray(cfg.merges)) throw corrupt('the BPE model has no merges');
   cfg.merges.forEach((m: unknown, rank) => {
     const pair = typeof m === 'string' ? m.split(' ') : Array.isArray(m) ? m : [];
-    if (pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw corrupt(`merge ${rank} is not a pair of tokens`);
+    if (pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string')
+      throw corrupt(`merge ${rank} is not a pair of tokens`);
     ranks.set(`${pair[0]} ${pair[1]}`, rank);
   });
-  const cache = new Map<string, number[]>();
   return {
     vocabSize: maxId(vocab) + 1,
     unkId,
     tokenize(word) {
-      const cached = cache.get(word);
-      if (cached) return cached;
       const chars = Array.from(word);
       let parts = chars.map((c, i) => (i > 0 ? prefix : '') + c + (i === chars.length - 1 ? suffix : ''));
       // Apply the lowest-ranked merge present until none applies.
@@ -323,7 +352,6 @@ function bpe(cfg: Json): SubwordModel {
         if (id !== undefined) ids.push(id);
         else if (unkId !== undefined) ids.push(unkId);
       }
-      if (cache.size < 50_000) cache.set(word, ids);
       return ids;
     },
   };
@@ -335,7 +363,8 @@ function unigram(cfg: Json): SubwordModel {
   let minScore = 0;
   let maxLen = 1;
   cfg.vocab.forEach((entry: unknown, id) => {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') throw corrupt(`vocabulary entry ${id} is not [piece, score]`);
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number')
+      throw corrupt(`vocabulary entry ${id} is not [piece, score]`);
     pieces.set(entry[0], { id, score: entry[1] });
     minScore = Math.min(minScore, entry[1]);
     maxLen = Math.max(maxLen, Array.from(entry[0]).length);
@@ -387,7 +416,8 @@ function unigram(cfg: Json): SubwordModel {
 function model(cfg: unknown): SubwordModel {
   if (!isObject(cfg)) throw corrupt('it has no "model"');
   // Older files omit the type; the vocabulary's shape tells which model it is.
-  const type = typeof cfg.type === 'string' ? cfg.type : Array.isArray(cfg.vocab) ? 'Unigram' : Array.isArray(cfg.merges) ? 'BPE' : 'WordPiece';
+  const type =
+    typeof cfg.type === 'string' ? cfg.type : Array.isArray(cfg.vocab) ? 'Unigram' : Array.isArray(cfg.merges) ? 'BPE' : 'WordPiece';
   switch (type) {
     case 'WordPiece':
       return wordPiece(cfg);
@@ -408,12 +438,22 @@ export function tokenizerFromJson(json: unknown): Tokenizer {
   const m = model(json.model);
   // Added tokens ([CLS], <pad>, …) are whole words in the text only in chat formats; a static
   // model's input is plain text, so they are looked up like any other word.
+  // Code repeats its words: each spelling is split into pieces once.
+  const cache = new Map<string, number[]>();
   return {
     vocabSize: m.vocabSize,
     unkId: m.unkId,
     encode(text) {
       const ids: number[] = [];
-      for (const word of preTokenize(normalize(text))) for (const id of m.tokenize(word)) ids.push(id);
+      for (const word of preTokenize(normalize(text))) {
+        let pieces = cache.get(word);
+        if (!pieces) {
+          pieces = m.tokenize(word);
+          if (cache.size >= TOKENIZER_WORD_CACHE_SIZE) cache.clear();
+          cache.set(word, pieces);
+        }
+        for (const id of pieces) ids.push(id);
+      }
       return ids;
     },
   };

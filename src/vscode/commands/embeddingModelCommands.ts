@@ -5,7 +5,15 @@
  */
 import * as vscode from 'vscode';
 import { errorCode } from '../../core/base/errors';
-import { DEFAULT_LOCAL_MODEL, downloadModel, formatMegabytes, installedModelDir, isModelInstalled, modelBytes, type ModelManifest } from '../../core/embed/modelDownload';
+import {
+  DEFAULT_LOCAL_MODEL,
+  downloadModel,
+  formatMegabytes,
+  installedModelDir,
+  isModelInstalled,
+  modelBytes,
+  type ModelManifest,
+} from '../../core/embed/modelDownload';
 
 export interface DownloadModelDeps {
   /** The extension's global storage: the model is kept under it. */
@@ -28,7 +36,9 @@ export async function downloadEmbeddingModel(deps: DownloadModelDeps, args?: { c
   const named = deps.namedFolder();
   if (isModelInstalled(dir, manifest)) {
     void vscode.window.showInformationMessage(
-      named ? `MemGPT: the local embedding model is already downloaded, but memgpt.embeddings.localModelPath names another folder (${named}), which is used instead.` : `MemGPT: the local embedding model ${manifest.name} is already downloaded and in use.`,
+      named
+        ? `MemGPT: the local embedding model is already downloaded, but memgpt.embeddings.localModelPath names another folder (${named}), which is used instead.`
+        : `MemGPT: the local embedding model ${manifest.name} is already downloaded and in use.`,
     );
     return dir;
   }
@@ -59,7 +69,10 @@ export async function downloadEmbeddingModel(deps: DownloadModelDeps, args?: { c
           onProgress: (p) => {
             const percent = (100 * p.receivedBytes) / p.totalBytes;
             if (percent - reported < 1 && p.receivedBytes < p.totalBytes) return;
-            progress.report({ increment: percent - reported, message: `${formatMegabytes(p.receivedBytes)} of ${formatMegabytes(p.totalBytes)}` });
+            progress.report({
+              increment: percent - reported,
+              message: `${formatMegabytes(p.receivedBytes)} of ${formatMegabytes(p.totalBytes)}`,
+            });
             reported = percent;
           },
         });
@@ -75,9 +88,13 @@ export async function downloadEmbeddingModel(deps: DownloadModelDeps, args?: { c
   }
   deps.log.info(`The local embedding model ${manifest.name} was downloaded to ${dir}.`);
   if (named) {
-    void vscode.window.showInformationMessage(`MemGPT: the model was downloaded, but memgpt.embeddings.localModelPath names another folder (${named}), which stays in use. Clear that setting to use the download.`);
+    void vscode.window.showInformationMessage(
+      `MemGPT: the model was downloaded, but memgpt.embeddings.localModelPath names another folder (${named}), which stays in use. Clear that setting to use the download.`,
+    );
   } else {
-    void vscode.window.showInformationMessage(`MemGPT: the local embedding model ${manifest.name} is ready. Archival search now matches by meaning; the workspace is re-indexed with it.`);
+    void vscode.window.showInformationMessage(
+      `MemGPT: the local embedding model ${manifest.name} is ready. Archival search now matches by meaning; the workspace is re-indexed with it.`,
+    );
   }
   await deps.reconfigure();
   return dir;

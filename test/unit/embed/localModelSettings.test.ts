@@ -11,18 +11,32 @@ import { parseSettings, type SettingKey } from '../../../src/vscode/settings';
 import { statusView } from '../../../src/vscode/statusView';
 
 test('describeEmbedder: real models are semantic; the hashing fallback says "lexical search only"', () => {
-  assert.deepEqual(describeEmbedder('model2vec:potion-base-8M:256:0123456789ab'), { kind: 'model2vec', semantic: true, label: 'semantic (local model potion-base-8M, 256 dimensions)' });
+  assert.deepEqual(describeEmbedder('model2vec:potion-base-8M:256:0123456789ab'), {
+    kind: 'model2vec',
+    semantic: true,
+    label: 'semantic (local model potion-base-8M, 256 dimensions)',
+  });
   assert.equal(describeEmbedder('openai:text-embedding-3-small:1536@api.openai.com').semantic, true);
   assert.match(describeEmbedder('openai:text-embedding-3-small:1536@api.openai.com').label, /text-embedding-3-small at api\.openai\.com/);
-  assert.deepEqual(describeEmbedder('local-hash-v1-384'), { kind: 'hash', semantic: false, label: 'lexical search only (no embedding model)' });
+  assert.deepEqual(describeEmbedder('local-hash-v1-384'), {
+    kind: 'hash',
+    semantic: false,
+    label: 'lexical search only (no embedding model)',
+  });
 });
 
 test('memgpt.embeddings.localModelPath: read from settings, else MEMGPT_LOCAL_MODEL', () => {
   const get = (values: Partial<Record<SettingKey, unknown>>) => (k: SettingKey) => values[k];
   assert.equal(parseSettings(get({})).settings.embeddings.localModelPath, '');
-  assert.equal(parseSettings(get({ 'embeddings.localModelPath': ' /models/potion ' })).settings.embeddings.localModelPath, '/models/potion');
+  assert.equal(
+    parseSettings(get({ 'embeddings.localModelPath': ' /models/potion ' })).settings.embeddings.localModelPath,
+    '/models/potion',
+  );
   assert.equal(parseSettings(get({}), { MEMGPT_LOCAL_MODEL: '/env/model' }).settings.embeddings.localModelPath, '/env/model');
-  assert.equal(parseSettings(get({ 'embeddings.localModelPath': '/set' }), { MEMGPT_LOCAL_MODEL: '/env/model' }).settings.embeddings.localModelPath, '/set');
+  assert.equal(
+    parseSettings(get({ 'embeddings.localModelPath': '/set' }), { MEMGPT_LOCAL_MODEL: '/env/model' }).settings.embeddings.localModelPath,
+    '/set',
+  );
   const bad = parseSettings(get({ 'embeddings.localModelPath': 42 }));
   assert.equal(bad.settings.embeddings.localModelPath, '');
   assert.match(bad.problems[0] ?? '', /memgpt\.embeddings\.localModelPath/);
@@ -44,8 +58,14 @@ test('CLI: --local-model, then MEMGPT_LOCAL_MODEL, then a model downloaded into 
 });
 
 test('the status tooltip and `memgpt memory` say what search can do', () => {
-  assert.match(statusView({ kind: 'idle' }, true, 'local-hash-v1-384').tooltip, /Archival search: lexical search only.*Download Local Embedding Model/);
-  assert.match(statusView({ kind: 'idle' }, true, 'model2vec:potion-base-8M:256:0123456789ab').tooltip, /Archival search: semantic \(local model potion-base-8M/);
+  assert.match(
+    statusView({ kind: 'idle' }, true, 'local-hash-v1-384').tooltip,
+    /Archival search: lexical search only.*Download Local Embedding Model/,
+  );
+  assert.match(
+    statusView({ kind: 'idle' }, true, 'model2vec:potion-base-8M:256:0123456789ab').tooltip,
+    /Archival search: semantic \(local model potion-base-8M/,
+  );
   const report: MemoryReport = {
     folder: '/w',
     readOnly: false,
@@ -58,5 +78,11 @@ test('the status tooltip and `memgpt memory` say what search can do', () => {
     notices: [],
   };
   assert.match(renderMemoryReport(report), /Search: lexical search only \(no embedding model\) \(give --local-model/);
-  assert.match(renderMemoryReport({ ...report, search: { embedder: 'model2vec:x:4:abc', semantic: true, description: 'semantic (local model x, 4 dimensions)' } }), /Search: semantic \(local model x, 4 dimensions\)\n/);
+  assert.match(
+    renderMemoryReport({
+      ...report,
+      search: { embedder: 'model2vec:x:4:abc', semantic: true, description: 'semantic (local model x, 4 dimensions)' },
+    }),
+    /Search: semantic \(local model x, 4 dimensions\)\n/,
+  );
 });

@@ -38,6 +38,34 @@ test('WordPiece tokenizer follows BERT rules: lowercase, accents, punctuation sp
   assert.deepEqual(tok.encode('filez (path)'), [id('[UNK]'), id('('), id('path'), id(')')]);
   // Chinese characters are words of their own (and unknown here).
   assert.deepEqual(tok.encode('file中disk'), [id('file'), id('[UNK]'), id('disk')]);
+  // Plain ASCII takes a faster path; it must split exactly as the per-character rules do.
+  const code = 'read_file(path) {\n\tload.disk[0]; $a ~ b`un#able\r\n}';
+  assert.deepEqual(tok.encode(`${code} ü`), [...tok.encode(code), id('[UNK]')]);
+  assert.deepEqual(tok.encode(code), [
+    id('read'),
+    id('[UNK]'),
+    id('file'),
+    id('('),
+    id('path'),
+    id(')'),
+    id('[UNK]'),
+    id('load'),
+    id('.'),
+    id('disk'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('a'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('un'),
+    id('[UNK]'),
+    id('[UNK]'),
+    id('[UNK]'),
+  ]);
   assert.equal(tok.unkId, id('[UNK]'));
   assert.equal(tok.vocabSize, TINY_VOCAB.length);
 });
@@ -46,14 +74,34 @@ test('Unigram and byte-level BPE tokenizers segment as their formats say', () =>
   const uni = tokenizerFromJson({
     normalizer: null,
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-    model: { type: 'Unigram', unk_id: 0, vocab: [['<unk>', 0], ['▁', -2], ['▁read', -1], ['▁re', -3], ['ad', -3], ['▁file', -1.5], ['s', -2], ['f', -4], ['i', -4], ['l', -4], ['e', -4]] },
+    model: {
+      type: 'Unigram',
+      unk_id: 0,
+      vocab: [
+        ['<unk>', 0],
+        ['▁', -2],
+        ['▁read', -1],
+        ['▁re', -3],
+        ['ad', -3],
+        ['▁file', -1.5],
+        ['s', -2],
+        ['f', -4],
+        ['i', -4],
+        ['l', -4],
+        ['e', -4],
+      ],
+    },
   });
   // "▁read" (-1) beats "▁re"+"ad" (-6); "▁files" = "▁file" + "s"; "x" is not covered: <unk>.
   assert.deepEqual(uni.encode('read files x'), [2, 5, 6, 1, 0]);
   const bpe = tokenizerFromJson({
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
-    model: { type: 'BPE', vocab: { r: 0, e: 1, a: 2, d: 3, re: 4, read: 5, 'Ġ': 6, 'Ġr': 7, 'Ġread': 8, ad: 9 }, merges: ['r e', 'a d', 're ad', 'Ġ r', 'Ġr ead', 'e ad'] },
+    model: {
+      type: 'BPE',
+      vocab: { r: 0, e: 1, a: 2, d: 3, re: 4, read: 5, Ġ: 6, Ġr: 7, Ġread: 8, ad: 9 },
+      merges: ['r e', 'a d', 're ad', 'Ġ r', 'Ġr ead', 'e ad'],
+    },
   });
   // Merges apply by rank: r+e (0), a+d (1), re+ad (2). In " read" the space is the byte "Ġ", and
   // "Ġ r" (rank 3) never applies because "r e" ranks first and takes the "r".
@@ -63,7 +111,10 @@ test('Unigram and byte-level BPE tokenizers segment as their formats say', () =>
 
 test('an unsupported tokenizer part is refused with a code, never run approximately', () => {
   const json = { ...tinyTokenizerJson(), pre_tokenizer: { type: 'SomethingNew' } };
-  assert.throws(() => tokenizerFromJson(json), (e: unknown) => e instanceof ModelFileError && e.code === 'model_unsupported' && /SomethingNew/.test(e.message));
+  assert.throws(
+    () => tokenizerFromJson(json),
+    (e: unknown) => e instanceof ModelFileError && e.code === 'model_unsupported' && /SomethingNew/.test(e.message),
+  );
 });
 
 test('Model2Vec embedder: vectors are the normalised mean of the token rows (F32, F16, per-token weights)', async () => {
@@ -77,7 +128,10 @@ test('Model2Vec embedder: vectors are the normalised mean of the token rows (F32
     assertClose(v!, expectedVector(['read', 'the', 'file', '##s']));
     assert.ok(Math.abs(cos(v!, v!) - 1) < 1e-6);
     assert.ok(empty!.every((x) => x === 0));
-    assert.ok(unk!.every((x) => x === 0), 'only unknown words: a zero vector, not the [UNK] row');
+    assert.ok(
+      unk!.every((x) => x === 0),
+      'only unknown words: a zero vector, not the [UNK] row',
+    );
     assertClose(e.embedOne('load disk, path'), expectedVector(['load', 'disk', ',', 'path']));
 
     const half = await Model2VecEmbedder.load(writeTinyModel2Vec(path.join(tmp(), 'tiny-f16'), { dtype: 'F16' }));
@@ -85,7 +139,10 @@ test('Model2Vec embedder: vectors are the normalised mean of the token rows (F32
 
     const weights = TINY_VOCAB.map((t) => (t === 'the' ? 0.1 : 1));
     const weighted = await Model2VecEmbedder.load(writeTinyModel2Vec(path.join(tmp(), 'tiny-w'), { weights }));
-    assertClose(weighted.embedOne('read the file'), expectedVector(['read', 'the', 'file'], (t) => (t === 'the' ? 0.1 : 1)));
+    assertClose(
+      weighted.embedOne('read the file'),
+      expectedVector(['read', 'the', 'file'], (t) => (t === 'the' ? 0.1 : 1)),
+    );
     assert.notEqual(weighted.id, e.id, 'another model file, another id (another index)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -94,7 +151,12 @@ test('Model2Vec embedder: vectors are the normalised mean of the token rows (F32
 
 test('Model2Vec embedder: similar texts score higher than unrelated ones on the tiny vocabulary', async () => {
   const e = await Model2VecEmbedder.load(writeTinyModel2Vec(path.join(tmp(), 'tiny')));
-  const [query, files, colours, network] = await e.embed(['load a file from disk', 'read the path of the files', 'dark colour palette theme', 'send an http request over a socket']);
+  const [query, files, colours, network] = await e.embed([
+    'load a file from disk',
+    'read the path of the files',
+    'dark colour palette theme',
+    'send an http request over a socket',
+  ]);
   assert.ok(cos(query!, files!) > 0.9, `file ~ file: ${cos(query!, files!)}`);
   assert.ok(cos(query!, files!) > cos(query!, colours!) + 0.5);
   assert.ok(cos(query!, files!) > cos(query!, network!) + 0.5);
@@ -131,7 +193,10 @@ test('a damaged model is a coded error that names the file: missing tokenizer, t
   await expectCode(badJson, 'model_file_corrupt', /tokenizer\.json is not valid JSON/);
 
   const mismatch = writeTinyModel2Vec(path.join(tmp(), 'm'));
-  writeFileSync(path.join(mismatch, 'model.safetensors'), safetensorsBytes({ embeddings: { dtype: 'F32', shape: [5, 4], values: new Array<number>(20).fill(0.5) } }));
+  writeFileSync(
+    path.join(mismatch, 'model.safetensors'),
+    safetensorsBytes({ embeddings: { dtype: 'F32', shape: [5, 4], values: new Array<number>(20).fill(0.5) } }),
+  );
   await expectCode(mismatch, 'model_file_corrupt', /different models/);
 
   const noMatrix = writeTinyModel2Vec(path.join(tmp(), 'm'));
@@ -140,13 +205,19 @@ test('a damaged model is a coded error that names the file: missing tokenizer, t
 });
 
 test('safetensors reader: shape must match its bytes, offsets must stay inside the data', () => {
-  const ok = safetensorsBytes({ a: { dtype: 'F32', shape: [2, 2], values: [1, 2, 3, 4] }, b: { dtype: 'I32', shape: [2], values: [7, -1] } });
+  const ok = safetensorsBytes({
+    a: { dtype: 'F32', shape: [2, 2], values: [1, 2, 3, 4] },
+    b: { dtype: 'I32', shape: [2], values: [7, -1] },
+  });
   const t = readSafetensors(ok, 'x.safetensors');
   assert.deepEqual(Array.from(t.get('a')!.data), [1, 2, 3, 4]);
   assert.deepEqual(Array.from(t.get('b')!.data), [7, -1]);
   const header = JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } });
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(header.length));
-  assert.throws(() => readSafetensors(Buffer.concat([len, Buffer.from(header), Buffer.alloc(8)]), 'x.safetensors'), /shape \[3\] of F32 \(12 bytes\) but 8 bytes/);
+  assert.throws(
+    () => readSafetensors(Buffer.concat([len, Buffer.from(header), Buffer.alloc(8)]), 'x.safetensors'),
+    /shape \[3\] of F32 \(12 bytes\) but 8 bytes/,
+  );
   assert.throws(() => readSafetensors(Buffer.alloc(4), 'x.safetensors'), /shorter than the 8-byte header/);
 });

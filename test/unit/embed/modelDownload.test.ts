@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { errorCode } from '../../../src/core/base/errors';
 import { Model2VecEmbedder } from '../../../src/core/embed/model2vec';
-import { downloadModel, installedModelDir, isModelInstalled, resolveLocalModelPath, type ModelManifest } from '../../../src/core/embed/modelDownload';
+import {
+  downloadModel,
+  installedModelDir,
+  isModelInstalled,
+  resolveLocalModelPath,
+  type ModelManifest,
+} from '../../../src/core/embed/modelDownload';
 import { writeTinyModel2Vec } from '../../fixtures/tinyModel2Vec';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'memgpt-dl-'));
@@ -33,7 +39,11 @@ async function serveTinyModel(options: { slowFile?: string; corrupt?: string } =
     name: 'tiny',
     repo: 'test/tiny-model',
     revision: '0123456789abcdef0123456789abcdef01234567',
-    files: FILES.map((name) => ({ name, bytes: bytes.get(name)!.length, sha256: createHash('sha256').update(bytes.get(name)!).digest('hex') })),
+    files: FILES.map((name) => ({
+      name,
+      bytes: bytes.get(name)!.length,
+      sha256: createHash('sha256').update(bytes.get(name)!).digest('hex'),
+    })),
   };
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
@@ -85,13 +95,24 @@ test('download: pinned files fetched over real HTTP (redirect followed), checked
   try {
     const progress: number[] = [];
     assert.equal(isModelInstalled(installedModelDir(root, served.manifest), served.manifest), false);
-    const dir = await downloadModel({ storageRoot: root, manifest: served.manifest, baseUrl: served.url, onProgress: (p) => progress.push(p.receivedBytes) });
+    const dir = await downloadModel({
+      storageRoot: root,
+      manifest: served.manifest,
+      baseUrl: served.url,
+      onProgress: (p) => progress.push(p.receivedBytes),
+    });
     assert.equal(dir, installedModelDir(root, served.manifest));
     assert.equal(isModelInstalled(dir, served.manifest), true);
     const total = served.manifest.files.reduce((n, f) => n + f.bytes, 0);
     assert.equal(progress.at(-1), total);
-    assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]!), 'progress only grows');
-    assert.ok(served.requests.some((r) => r.startsWith('/cdn/')), 'the redirect was followed');
+    assert.ok(
+      progress.every((p, i) => i === 0 || p >= progress[i - 1]!),
+      'progress only grows',
+    );
+    assert.ok(
+      served.requests.some((r) => r.startsWith('/cdn/')),
+      'the redirect was followed',
+    );
     assert.deepEqual(readdirSync(path.dirname(dir)), [path.basename(dir)], 'no temporary folder is left');
     const e = await Model2VecEmbedder.load(dir);
     assert.equal(e.dimensions, 4);
@@ -134,7 +155,10 @@ test('download: a cancel in the middle of a file leaves nothing; a 404 is a clea
     assert.deepEqual(readdirSync(path.join(root, 'models')), []);
 
     const missing: ModelManifest = { ...served.manifest, revision: 'ffffffffffffffffffffffffffffffffffffffff' };
-    await assert.rejects(downloadModel({ storageRoot: root, manifest: missing, baseUrl: served.url }), (e: unknown) => errorCode(e) === 'download_failed' && /answered 404/.test((e as Error).message));
+    await assert.rejects(
+      downloadModel({ storageRoot: root, manifest: missing, baseUrl: served.url }),
+      (e: unknown) => errorCode(e) === 'download_failed' && /answered 404/.test((e as Error).message),
+    );
     assert.deepEqual(readdirSync(path.join(root, 'models')), []);
   } finally {
     await served.close();

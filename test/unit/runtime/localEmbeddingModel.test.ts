@@ -12,7 +12,10 @@ async function fixture(): Promise<{ root: string; folder: string; config: Runtim
   const root = await mkdtemp(path.join(tmpdir(), 'memgpt-m2v-runtime-'));
   const folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'loader.ts'), 'export function readPath(p: string) {\n  // load the file from disk\n  return p;\n}\n');
+  await writeFile(
+    path.join(folder, 'src', 'loader.ts'),
+    'export function readPath(p: string) {\n  // load the file from disk\n  return p;\n}\n',
+  );
   await writeFile(path.join(folder, 'src', 'theme.ts'), 'export const palette = "dark colour theme";\n');
   const config: RuntimeConfig = {
     model: 'm',
@@ -30,7 +33,12 @@ async function fixture(): Promise<{ root: string; folder: string; config: Runtim
 test('a named model folder gives semantic search; switching models says so, re-indexes and keeps remembered items', async () => {
   const f = await fixture();
   try {
-    const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config });
+    const runtime = await WorkspaceRuntime.open({
+      storageRoot: path.join(f.root, 'state'),
+      folders: [{ name: 'project', path: f.folder }],
+      trusted: true,
+      config: f.config,
+    });
     assert.equal(describeEmbedder(runtime.embedderId).semantic, false, 'no model: the hashing fallback');
     assert.match(describeEmbedder(runtime.embedderId).label, /lexical search only/);
     await runtime.indexWorkspace({});
@@ -40,7 +48,10 @@ test('a named model folder gives semantic search; switching models says so, re-i
     await runtime.configure({ ...f.config, embeddings: { ...f.config.embeddings, localModelPath: model } });
     assert.match(runtime.embedderId, /^model2vec:tiny-model:4:/);
     assert.equal(describeEmbedder(runtime.embedderId).semantic, true);
-    assert.ok(runtime.notices().some((n) => /now uses semantic \(local model tiny-model, 4 dimensions\)/.test(n) && /re-embedded/.test(n)), runtime.notices().join('\n'));
+    assert.ok(
+      runtime.notices().some((n) => /now uses semantic \(local model tiny-model, 4 dimensions\)/.test(n) && /re-embedded/.test(n)),
+      runtime.notices().join('\n'),
+    );
     // The remembered item was re-embedded into the new index from its log; the files need a pass.
     assert.equal(runtime.archivalCounts().memory, 1);
     assert.equal(runtime.archivalCounts().workspace, 0);
@@ -60,9 +71,17 @@ test('a damaged model folder falls back to the hashing embedder with a notice th
     const model = writeTinyModel2Vec(path.join(f.root, 'broken-model'));
     await rm(path.join(model, 'tokenizer.json'));
     const config = { ...f.config, embeddings: { ...f.config.embeddings, localModelPath: model } };
-    const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [{ name: 'project', path: f.folder }], trusted: true, config });
+    const runtime = await WorkspaceRuntime.open({
+      storageRoot: path.join(f.root, 'state'),
+      folders: [{ name: 'project', path: f.folder }],
+      trusted: true,
+      config,
+    });
     assert.match(runtime.embedderId, /^local-hash-/);
-    assert.ok(runtime.notices().some((n) => /could not be loaded.*no tokenizer\.json.*lexical search only/s.test(n)), runtime.notices().join('\n'));
+    assert.ok(
+      runtime.notices().some((n) => /could not be loaded.*no tokenizer\.json.*lexical search only/s.test(n)),
+      runtime.notices().join('\n'),
+    );
     // Still searchable by words.
     await runtime.indexWorkspace({});
     const hits = await runtime.searchArchival('readPath', { limit: 5 });
