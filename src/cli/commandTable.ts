@@ -37,7 +37,7 @@ export const OPTIONS = {
   'repo-id': { kind: 'string', valueName: 'id', description: 'index --publish: the repository id (default: a hash of the git remote "origin").' },
   commit: { kind: 'string', valueName: 'sha', description: 'index --publish: the commit published (default: git rev-parse HEAD).' },
   out: { kind: 'string', valueName: 'file|dir', description: 'export: write to this file, or to <dir>/<agent>-<date>.json, instead of stdout.' },
-  yes: { kind: 'flag', description: 'ask: approve every edit and command of this turn (without it, ask declines them when there is no terminal).' },
+  yes: { kind: 'flag', description: 'ask: approve every edit and command of this turn (without it, ask declines them when there is no terminal); download-model: download without asking.' },
   help: { kind: 'flag', short: 'h', description: 'Show help.' },
   version: { kind: 'flag', description: 'Show the version.' },
 } as const satisfies OptionSpecs;
@@ -47,7 +47,7 @@ export type OptionName = keyof typeof OPTIONS;
 /** Options every command takes. */
 const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'local-model', 'help'];
 
-export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore';
+export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore' | 'download-model';
 
 export interface CommandSpec {
   name: CommandName;
@@ -97,6 +97,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: ['folder', 'id'],
     options: [...COMMON, 'json'],
     summary: 'Bring the files back as they were before checkpoint <id>\'s turn (later turns are rolled back too); what commands did is not undone.',
+  },
+  {
+    name: 'download-model',
+    positionals: [],
+    options: ['state-dir', 'yes', 'json', 'help'],
+    summary:
+      'Download the local embedding model (minishlab/potion-base-8M, 30.9 MB, SHA-256 pinned) into the state folder, after asking (--yes on no terminal); every command then searches by meaning, in process. $MEMGPT_MODEL_BASE_URL names a mirror.',
   },
   {
     name: 'mcp',

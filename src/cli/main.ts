@@ -9,6 +9,7 @@ import { COMMANDS, OPTIONS, commandSpec, type CommandName } from './commandTable
 import { runAsk } from './commands/ask';
 import { runChat } from './commands/chat';
 import { runCheckpoints, runRestore } from './commands/checkpoints';
+import { runDownloadModel } from './commands/downloadModel';
 import type { CommandRunner } from './commands/context';
 import { runIndex } from './commands/index';
 import { runMcp } from './commands/mcp';
@@ -36,6 +37,7 @@ const RUNNERS: Record<CommandName, CommandRunner> = {
   mcp: runMcp,
   checkpoints: runCheckpoints,
   restore: runRestore,
+  'download-model': runDownloadModel,
 };
 
 export async function runCli(argv: readonly string[], env: Environment, out: Output, interrupts: Interrupts): Promise<ExitCode> {

@@ -16,6 +16,13 @@ import {
   type ModelManifest,
 } from '../../../src/core/embed/modelDownload';
 import { writeTinyModel2Vec } from '../../fixtures/tinyModel2Vec';
+import { downloadModelCommand } from '../../../src/cli/commands/downloadModel';
+import { commandSpec } from '../../../src/cli/commandTable';
+import type { CommandContext } from '../../../src/cli/commands/context';
+import { runtimeConfigFrom } from '../../../src/cli/config';
+import { Interrupts } from '../../../src/cli/interrupts';
+import { Output } from '../../../src/cli/output';
+import { Readable } from 'node:stream';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'memgpt-dl-'));
 const FILES = ['config.json', 'tokenizer.json', 'model.safetensors'];
@@ -173,6 +180,39 @@ test('resolveLocalModelPath: the named folder wins, else the installed download,
     const dir = await downloadModel({ storageRoot: root, manifest: served.manifest, baseUrl: served.url });
     assert.equal(resolveLocalModelPath('', root, served.manifest), dir);
     assert.equal(resolveLocalModelPath(' /some/folder ', root, served.manifest), '/some/folder');
+  } finally {
+    await served.close();
+  }
+});
+
+test('memgpt download-model: refuses without consent off a terminal, downloads with --yes, then every command finds the model', async () => {
+  const served = await serveTinyModel();
+  const state = tmp();
+  try {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const ctx = (options: Record<string, unknown>): CommandContext => ({
+      command: commandSpec('download-model')!,
+      args: {},
+      options: options as CommandContext['options'],
+      config: runtimeConfigFrom({}, { MEMGPT_STATE_DIR: state }),
+      stateDir: state,
+      out: new Output({ write: (t: string) => stdout.push(t) }, { write: (t: string) => stderr.push(t) }, undefined),
+      interrupts: new Interrupts(() => undefined),
+      stdin: Object.assign(Readable.from([]), { isTTY: false }),
+      columns: () => 80,
+    });
+    await assert.rejects(downloadModelCommand(ctx({}), { manifest: served.manifest, baseUrl: served.url }), /needs your consent.*--yes/);
+    assert.equal(served.requests.length, 0, 'nothing is fetched without consent');
+    const code = await downloadModelCommand(ctx({ yes: true, json: true }), { manifest: served.manifest, baseUrl: served.url });
+    assert.equal(code, 0);
+    const report = JSON.parse(stdout.join('')) as { folder: string; downloaded: boolean };
+    assert.equal(report.downloaded, true);
+    assert.equal(report.folder, installedModelDir(state, served.manifest));
+    assert.equal(resolveLocalModelPath('', state, served.manifest), report.folder);
+    stdout.length = 0;
+    await downloadModelCommand(ctx({ yes: true, json: true }), { manifest: served.manifest, baseUrl: served.url });
+    assert.equal((JSON.parse(stdout.join('')) as { downloaded: boolean }).downloaded, false, 'a second run finds it');
   } finally {
     await served.close();
   }
