@@ -5,6 +5,7 @@
  * Int32Array. Every inconsistency (a header running past the file, a range outside the data, a
  * shape that does not match its bytes) is a coded error, never a silently wrong matrix.
  */
+import { endianness } from 'node:os';
 import { MemgptError } from '../base/errors';
 import { SAFETENSORS_MAX_HEADER_BYTES } from '../limits';
 
@@ -25,6 +26,8 @@ export interface Tensor {
   /** Row-major values. */
   data: Float32Array | Int32Array;
 }
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 const BYTES_PER: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2, F64: 8, I8: 1, U8: 1, I16: 2, I32: 4, I64: 8 };
 
@@ -74,6 +77,8 @@ function decode(file: string, name: string, entry: HeaderEntry, bytes: Uint8Arra
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (entry.dtype) {
     case 'F32': {
+      // On a little-endian machine (every one VS Code runs on) the bytes are the array: one copy, no decoding.
+      if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + count * 4));
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
