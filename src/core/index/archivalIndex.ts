@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
-import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore, RememberedItem } from '../interfaces/archivalStore';
 import { PROSE_SCORE_FACTOR, RRF_K, SYMBOL_QUERY_BOOST, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE } from '../limits';
 import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
 import { keepAside } from '../storage/atomicFile';
@@ -63,6 +63,8 @@ export interface FileChunk {
 
 interface MemoryLogEntry {
   id: string;
+  /** The agent that remembered it; absent for items remembered before items had owners. */
+  agentId?: string;
   text: string;
   path?: string;
   startLine?: number;
@@ -78,6 +80,7 @@ function validateMemoryEntry(v: unknown): MemoryLogEntry {
     throw new Error('not a remembered item (needs id, text, time)');
   }
   const entry: MemoryLogEntry = { id: o.id, text: o.text, time: o.time };
+  if (typeof o.agentId === 'string' && o.agentId !== '') entry.agentId = o.agentId;
   if (typeof o.path === 'string') entry.path = o.path;
   if (Number.isInteger(o.startLine)) entry.startLine = o.startLine as number;
   if (Number.isInteger(o.endLine)) entry.endLine = o.endLine as number;
@@ -106,6 +109,11 @@ interface MergedHit {
 
 export class ArchivalIndex implements ArchivalStore {
   private mode: SearchMode;
+  /**
+   * Every remembered item by id, as the log last says (a later line for the same id, written when
+   * an item was given to an agent, wins). Owners decide which agent's search finds an item.
+   */
+  private readonly memories = new Map<string, MemoryLogEntry>();
 
   private constructor(
     readonly folder: string,
@@ -153,6 +161,7 @@ export class ArchivalIndex implements ArchivalStore {
       throw err;
     }
     const index = new ArchivalIndex(folder, store, embedder, memories.log, options.mode ?? 'rrf', symbols);
+    for (const e of memories.entries) index.memories.set(e.id, e);
     try {
       await index.restoreMemories(memories.entries, log);
     } catch (err) {
@@ -207,25 +216,89 @@ export class ArchivalIndex implements ArchivalStore {
     };
   }
 
-  async insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string> {
+  async insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string }): Promise<string> {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new Error('Nothing to remember: the text is empty. Pass the fact or code to store as `content`.');
     }
     // Defence behind the agent's own masking: "Remember selection" stores code as the user selected it,
     // and neither the memory log nor the index may hold a key in plain text.
     const entry: MemoryLogEntry = { id: `mem-${randomUUID()}`, text: maskSecrets(text), time: new Date().toISOString() };
+    if (provenance?.agentId) entry.agentId = provenance.agentId;
     if (provenance?.path) entry.path = provenance.path;
     if (provenance?.startLine !== undefined) entry.startLine = provenance.startLine;
     if (provenance?.endLine !== undefined) entry.endLine = provenance.endLine;
-    const [vector] = await this.embedder.embed([embeddingText(entry.path ?? '', entry.text)]);
-    // the log first: if the index write fails, the next open restores the memory from it
-    await this.memoryLog.append([entry]);
-    await this.store.add([this.memoryChunk(entry, vector!)]);
+    await this.addMemories([entry]);
     return entry.id;
   }
 
-  count(source?: ArchivalSource): number {
-    return this.store.count(source);
+  private async addMemories(entries: MemoryLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const vectors = await this.embedder.embed(entries.map((e) => embeddingText(e.path ?? '', e.text)));
+    // the log first: if the index write fails, the next open restores the memory from it
+    await this.memoryLog.append(entries);
+    for (const e of entries) this.memories.set(e.id, e);
+    await this.store.add(entries.map((e, i) => this.memoryChunk(e, vectors[i]!)));
+  }
+
+  count(source?: ArchivalSource, agentId?: string): number {
+    if (agentId === undefined || source === 'workspace') return this.store.count(source);
+    const own = this.memoriesOf(agentId).length + this.unownedCount();
+    return source === 'memory' ? own : this.store.count('workspace') + own;
+  }
+
+  /** The remembered items of one agent, oldest first. */
+  memoriesOf(agentId: string): RememberedItem[] {
+    const items: RememberedItem[] = [];
+    for (const e of this.memories.values()) {
+      if (e.agentId !== agentId) continue;
+      const item: RememberedItem = { text: e.text, time: e.time };
+      if (e.path !== undefined) item.path = e.path;
+      if (e.startLine !== undefined) item.startLine = e.startLine;
+      if (e.endLine !== undefined) item.endLine = e.endLine;
+      items.push(item);
+    }
+    return items.sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  /** Stores imported items for `agentId`, with new ids (their time and provenance kept). */
+  async importMemories(items: readonly RememberedItem[], agentId: string): Promise<number> {
+    const entries = items.map((m): MemoryLogEntry => {
+      const e: MemoryLogEntry = { id: `mem-${randomUUID()}`, agentId, text: maskSecrets(m.text), time: m.time };
+      if (m.path !== undefined) e.path = m.path;
+      if (m.startLine !== undefined) e.startLine = m.startLine;
+      if (m.endLine !== undefined) e.endLine = m.endLine;
+      return e;
+    });
+    await this.addMemories(entries);
+    return entries.length;
+  }
+
+  /**
+   * Whether agent `agentId` sees remembered item `id`: its own, or one with no owner yet (stored
+   * with no agent in the workspace; the next agent to run claims it, see claimUnowned).
+   */
+  visibleTo(id: string, agentId: string): boolean {
+    const owner = this.memories.get(id)?.agentId;
+    return owner === undefined || owner === agentId;
+  }
+
+  /** How many remembered items have no owner (stored before items belonged to agents). */
+  unownedCount(): number {
+    let n = 0;
+    for (const e of this.memories.values()) if (e.agentId === undefined) n++;
+    return n;
+  }
+
+  /**
+   * Gives every item without an owner to `agentId`: the same line again with the owner, which
+   * wins when the log is read (nothing is rewritten or removed). Returns how many.
+   */
+  async claimUnowned(agentId: string): Promise<number> {
+    const claimed = [...this.memories.values()].filter((e) => e.agentId === undefined).map((e) => ({ ...e, agentId }));
+    if (claimed.length === 0) return 0;
+    await this.memoryLog.append(claimed);
+    for (const e of claimed) this.memories.set(e.id, e);
+    return claimed.length;
   }
 
   /** Workspace paths that have chunks in the index. */
@@ -376,6 +449,7 @@ export class ArchivalIndex implements ArchivalStore {
 
   private filterFor(options: ArchivalSearchOptions): ((r: ChunkRecord) => boolean) | undefined {
     const source = options.source;
+    const agentId = options.agentId;
     let glob: ((p: string) => boolean) | undefined;
     if (options.pathGlob && options.pathGlob.trim() !== '') {
       const matcher = picomatch(options.pathGlob.trim(), { dot: true });
@@ -386,8 +460,9 @@ export class ArchivalIndex implements ArchivalStore {
         return v;
       };
     }
-    if (!source && !glob) return undefined;
-    return (r) => (!source || r.source === source) && (!glob || glob(r.path));
+    if (!source && !glob && agentId === undefined) return undefined;
+    const owned = (r: ChunkRecord): boolean => agentId === undefined || r.source !== 'memory' || this.visibleTo(r.id, agentId);
+    return (r) => (!source || r.source === source) && (!glob || glob(r.path)) && owned(r);
   }
 
   /** Overlapping or adjacent chunks of one file become one hit spanning them. */

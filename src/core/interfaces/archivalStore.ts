@@ -23,7 +23,19 @@ export interface ArchivalHit {
   note?: string;
 }
 
+/** One remembered item as an export carries it (and an import brings it back). */
+export interface RememberedItem {
+  text: string;
+  /** ISO time it was remembered. */
+  time: string;
+  path?: string;
+  startLine?: number;
+  endLine?: number;
+}
+
 export interface ArchivalSearchOptions {
+  /** Remembered items of this agent only (workspace code is everyone's); absent: every item. */
+  agentId?: string;
   /** Zero-based page; page size is SEARCH_PAGE_SIZE unless `pageSize` is set. */
   page?: number;
   pageSize?: number;
@@ -42,11 +54,18 @@ export interface ArchivalSearchResult {
 
 export interface ArchivalStore {
   /** Stores a memory the agent (or the user) chose to keep. Returns its id. */
-  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string>;
+  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string }): Promise<string>;
   /** What storing memory `id` did beyond storing it (e.g. replacing a stale memory), for the result the agent reads. */
   insertNotice?(id: string): string | undefined;
   search(query: string, options?: ArchivalSearchOptions): Promise<ArchivalSearchResult>;
-  count(source?: ArchivalSource): number;
+  /** With `agentId`, remembered items count only that agent's. */
+  count(source?: ArchivalSource, agentId?: string): number;
+  /** The remembered items of one agent, oldest first (export). */
+  memoriesOf?(agentId: string): RememberedItem[];
+  /** Stores items for an agent (import); returns how many. */
+  importMemories?(items: readonly RememberedItem[], agentId: string): Promise<number>;
+  /** Gives items stored before items had owners to `agentId`; returns how many. */
+  claimUnowned?(agentId: string): Promise<number>;
   /** Definitions and references of the indexed code, where the store keeps them (find_symbol, file_outline). */
   readonly symbols?: SymbolLookup;
   close(): Promise<void>;

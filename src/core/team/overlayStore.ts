@@ -13,7 +13,8 @@
 import picomatch from 'picomatch';
 import type { ArchivalIndex } from '../index/archivalIndex';
 import type { ChunkRecord, ScoredRef } from '../index/chunkStore';
-import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource,
+  RememberedItem, ArchivalStore } from '../interfaces/archivalStore';
 import type { SymbolLookup } from '../interfaces/symbols';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
@@ -84,12 +85,24 @@ export class OverlayArchivalStore implements ArchivalStore {
     void this.sharedStore();
   }
 
-  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string> {
+  insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string }): Promise<string> {
     return this.options.local.insertMemory(text, provenance);
   }
 
-  count(source?: ArchivalSource): number {
-    return this.options.local.count(source);
+  count(source?: ArchivalSource, agentId?: string): number {
+    return this.options.local.count(source, agentId);
+  }
+
+  memoriesOf(agentId: string): RememberedItem[] {
+    return this.options.local.memoriesOf(agentId);
+  }
+
+  importMemories(items: readonly RememberedItem[], agentId: string): Promise<number> {
+    return this.options.local.importMemories(items, agentId);
+  }
+
+  claimUnowned(agentId: string): Promise<number> {
+    return this.options.local.claimUnowned(agentId);
   }
 
   async search(query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> {
@@ -141,7 +154,10 @@ export class OverlayArchivalStore implements ArchivalStore {
 
     const glob = options.pathGlob && options.pathGlob.trim() !== '' ? picomatch(options.pathGlob.trim(), { dot: true }) : undefined;
     const accept = (r: ChunkRecord): boolean => {
-      if (r.source === 'memory') return options.source !== 'workspace' && (!glob || (r.path !== '' && glob(r.path)));
+      if (r.source === 'memory') {
+        const owned = options.agentId === undefined || local.visibleTo(r.id, options.agentId);
+        return owned && options.source !== 'workspace' && (!glob || (r.path !== '' && glob(r.path)));
+      }
       return localWins.has(r.path) && (!glob || glob(r.path));
     };
     const toCandidates = (list: ScoredRef[]): Candidate[] => {
