@@ -107,8 +107,17 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
     pressureFraction: DEFAULT_MEMORY_PRESSURE_FRACTION,
     stepLimit: DEFAULT_HEARTBEAT_STEP_LIMIT,
     index: { include: [], exclude: [], maxFileBytes: INDEX_MAX_FILE_BYTES },
+    ...humanScopeFrom(env),
     ...sharedStoreFrom(env),
   };
+}
+
+/** MEMGPT_HUMAN_SCOPE (the CLI's memgpt.memory.humanScope); absent: the user's, shared by every workspace. */
+function humanScopeFrom(env: Environment): Pick<RuntimeConfig, 'humanScope'> {
+  const value = nonEmpty(env.MEMGPT_HUMAN_SCOPE);
+  if (value === undefined) return {};
+  if (value !== 'user' && value !== 'workspace') throw usageError(`MEMGPT_HUMAN_SCOPE is "${value}": give user or workspace.`);
+  return { humanScope: value };
 }
 
 /** MEMGPT_SHARED_STORE (the CLI's memgpt.index.sharedStore: 'auto' or a repository id) with MEMGPT_POSTGRES_URL. */

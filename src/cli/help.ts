@@ -31,6 +31,7 @@ const ENVIRONMENT_HELP = `Environment:
   ANTHROPIC_BASE_URL     default for --base-url with --provider anthropic
   MEMGPT_MODEL, OPENAI_MODEL   default for --model
   MEMGPT_STATE_DIR       default for --state-dir
+  MEMGPT_HUMAN_SCOPE     user (default: the human block is shared by every workspace) or workspace
   MEMGPT_DEBUG=1         print stack traces and runtime details on stderr`;
 
 export function generalHelp(): string {

@@ -500,3 +500,18 @@ export const LM_COUNT_TOKENS_CACHE_ENTRIES = 2_000;
 export const LM_SELECT_TIMEOUT_MS = 10_000;
 /** Follow-up questions the @memgpt chat participant offers after an answer. */
 export const CHAT_PARTICIPANT_FOLLOWUPS_MAX = 3;
+
+// --- Core memory blocks the agent shapes, and memory shared between windows ---
+/** The sum of every block's character limit: the agent's new blocks must fit in it (the three standard blocks take 7000). */
+export const CORE_MEMORY_TOTAL_BUDGET_CHARS = 12_000;
+/** Blocks core memory may hold at most (each one costs prompt tokens for its tags). */
+export const CORE_MEMORY_MAX_BLOCKS = 10;
+/** Smallest and largest character limit of one block the agent creates. */
+export const CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS = 100;
+export const CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS = 5000;
+/** Longest description of a block (it is shown in the prompt on every step). */
+export const CORE_MEMORY_DESCRIPTION_MAX_CHARS = 200;
+/** A write of a shared memory file waits this long for another process's write to finish. */
+export const SHARED_MEMORY_LOCK_TIMEOUT_MS = 5_000;
+/** A lock on a shared memory file older than this is left over from a crashed process. */
+export const SHARED_MEMORY_LOCK_STALE_MS = 30_000;

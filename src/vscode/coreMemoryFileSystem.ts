@@ -2,13 +2,15 @@
  * Core memory as files: `memgpt-memory:/persona.md`, `/human.md`, `/project.md`. The user reads
  * and edits a block in a normal editor; saving writes it back through the runtime, which enforces
  * the block's character limit (an over-limit save fails with the reason and changes nothing) and
- * tells the agent (`core_memory_edited_by_user`). Agent edits refresh open editors.
+ * tells the agent (`core_memory_edited_by_user`). Agent edits refresh open editors. A user-scoped
+ * block (`human` by default) is the same file in every workspace's window: saving it here changes
+ * it there at that agent's next step.
  *
  * The project's instruction files appear read-only under `/instructions/<path>`, exactly as the
  * agent sees them (cut notice included); they are changed by editing the files themselves.
  */
 import * as vscode from 'vscode';
-import { charCount } from '../core/memory/coreMemory';
+import { charCount, scopeDescription } from '../core/memory/coreMemory';
 import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 
 export const CORE_MEMORY_SCHEME = 'memgpt-memory';
@@ -176,7 +178,12 @@ export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?:
   if (label === undefined) {
     const picked = await vscode.window.showQuickPick<MemoryPick>(
       [
-        ...blocks.map((b) => ({ label: b.label, description: `${charCount(b.value)}/${b.limit} characters`, detail: b.value.split('\n')[0] ?? '', block: b.label })),
+        ...blocks.map((b) => ({
+          label: b.label,
+          description: `${charCount(b.value)}/${b.limit} characters · ${scopeDescription(b.scope ?? 'agent')}`,
+          detail: b.description ?? b.value.split('\n')[0] ?? '',
+          block: b.label,
+        })),
         ...instructionPicks(runtime),
       ],
       { title: 'MemGPT: core memory (saving a block writes it back and tells the agent)', ignoreFocusOut: true },

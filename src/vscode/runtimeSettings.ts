@@ -23,6 +23,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     pressureFraction: settings.memory.pressureThreshold,
     stepLimit: settings.agent.heartbeatStepLimit,
     coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },
+    humanScope: settings.memory.humanScope,
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
     approval: settings.approval,
     ...(settings.index.sharedStore !== ''

@@ -5,6 +5,7 @@
  * to the default and the problem is reported in `problems`, in words a user can act on.
  */
 import { approvalSettingsFrom, type ApprovalSettings } from '../core/acting/approvalPolicy';
+import type { HumanScope } from '../core/memory/memoryScopes';
 import type { FileEventMode } from '../core/events/fileEventCoalescer';
 import { DEFAULT_EMBEDDINGS_MODEL, type ChatProvider } from '../core/runtime/runtimeConfig';
 import {
@@ -48,6 +49,8 @@ export interface MemGptSettings {
     projectBlockLimitChars: number;
     /** Fraction of the window at which the memory-pressure alert fires. */
     pressureThreshold: number;
+    /** Where the `human` block lives: shared by every workspace ('user') or per workspace. */
+    humanScope: HumanScope;
   };
   agent: {
     heartbeatStepLimit: number;
@@ -84,6 +87,7 @@ export const SETTING_KEYS = [
   'memory.blockLimitChars',
   'memory.projectBlockLimitChars',
   'memory.pressureThreshold',
+  'memory.humanScope',
   'agent.heartbeatStepLimit',
   'agent.timerHeartbeatMinutes',
   'fileEvents.mode',
@@ -160,6 +164,11 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
   if (modeValue === 'off' || modeValue === 'queue' || modeValue === 'wake') mode = modeValue;
   else bad('fileEvents.mode', modeValue, '"off", "queue" or "wake"', 'queue');
 
+  const humanScopeValue = get('memory.humanScope') ?? 'user';
+  let humanScope: HumanScope = 'user';
+  if (humanScopeValue === 'user' || humanScopeValue === 'workspace') humanScope = humanScopeValue;
+  else bad('memory.humanScope', humanScopeValue, '"user" or "workspace"', 'user');
+
   const providerValue = get('provider') ?? 'openai';
   let provider: ChatProvider = 'openai';
   if (providerValue === 'openai' || providerValue === 'anthropic' || providerValue === 'vscode-lm') provider = providerValue;
@@ -195,6 +204,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
         blockLimitChars: num('memory.blockLimitChars', CORE_MEMORY_BLOCK_LIMIT_CHARS, 200, 100_000, true),
         projectBlockLimitChars: num('memory.projectBlockLimitChars', CORE_MEMORY_PROJECT_LIMIT_CHARS, 200, 100_000, true),
         pressureThreshold: num('memory.pressureThreshold', DEFAULT_MEMORY_PRESSURE_FRACTION, 0.3, 0.95),
+        humanScope,
       },
       agent: {
         heartbeatStepLimit: num('agent.heartbeatStepLimit', DEFAULT_HEARTBEAT_STEP_LIMIT, 1, 100, true),

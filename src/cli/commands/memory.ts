@@ -1,6 +1,7 @@
 /** `memgpt memory <folder>`: core memory, recall and archival counts, context-window breakdown. */
 import type { ContextUsage } from '../../core/agent/events';
 import { describeEmbedder } from '../../core/embed/embedderInfo';
+import { scopeDescription } from '../../core/memory/coreMemory';
 import type { CoreMemoryBlockView } from '../../core/runtime/runtimePort';
 import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import { ExitCode } from '../exitCodes';
@@ -26,7 +27,8 @@ export interface MemoryReport {
 
 export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
   const agent = await chosenAgent(runtime, wantedAgent);
-  const counts = runtime.archivalCounts();
+  // Remembered items are counted for the agent shown: each agent has its own.
+  const counts = runtime.archivalCounts(agent?.id);
   const archival = { total: counts.workspace + counts.memory, ...counts };
   const described = describeEmbedder(runtime.embedderId);
   const search = { embedder: runtime.embedderId, semantic: described.semantic, description: described.label };
@@ -88,10 +90,11 @@ export function renderMemoryReport(r: MemoryReport): string {
   }
   lines.push('', 'Core memory:');
   for (const b of r.coreMemory) {
-    lines.push(`  ${b.label} (${Array.from(b.value).length}/${b.limit} chars)`, indent(b.value, '    '));
+    const about = b.description ? ` — ${b.description}` : '';
+    lines.push(`  ${b.label} [${scopeDescription(b.scope ?? 'agent')}] (${Array.from(b.value).length}/${b.limit} chars)${about}`, indent(b.value, '    '));
   }
   lines.push('', `Recall: ${r.recall.count} messages`);
-  lines.push(`Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered)`);
+  lines.push(`Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered by this agent)`);
   lines.push(`Search: ${r.search.description}${r.search.semantic ? '' : ' (give --local-model <folder> or set MEMGPT_LOCAL_MODEL for semantic search)'}`);
   lines.push('');
   const c = r.context;

@@ -72,19 +72,21 @@ export const runExport: CommandRunner = (ctx) =>
   withRuntime(ctx, async (runtime) => {
     const agent = await chosenAgent(runtime, ctx.options.agent);
     if (!agent) throw new CliError('This workspace has no agent yet, so there is nothing to export. Chat once (memgpt ask) to create one.', ExitCode.runtimeFailure);
-    // No agent runs in this process, so the stored state is the whole state. runtime.exportAgent would
-    // first build the model client, which needs a reachable server when no model is set: export must not.
-    const data = await runtime.storage.agents.exportAgent(agent.id, runtime.storage.recall);
+    // No agent runs in this process, so the stored state is the whole state; no model client is built
+    // (a server that cannot be reached must not stop an export).
+    const data = (await runtime.exportAgent(agent.id)) as { recall?: unknown; memories?: unknown };
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    const recallCount = Array.isArray((data as { recall?: unknown }).recall) ? (data as { recall: unknown[] }).recall.length : 0;
+    const recallCount = Array.isArray(data.recall) ? data.recall.length : 0;
+    const memoryCount = Array.isArray(data.memories) ? data.memories.length : 0;
+    const what = `${memoryCount} remembered items, ${recallCount} recall messages`;
     const out = ctx.options.out;
     if (out === undefined || out === '-') {
       ctx.out.content(text);
-      if (!ctx.out.stdoutIsTTY) ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages).`);
+      if (!ctx.out.stdoutIsTTY) ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${what}).`);
     } else {
       const file = await exportTarget(out, agent.name);
       await writeFileAtomic(file, text);
-      ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${recallCount} recall messages) to ${file}.`);
+      ctx.out.message(`Exported agent "${agent.name}" (${agent.id}, ${what}) to ${file}.`);
     }
     return ExitCode.ok;
   });

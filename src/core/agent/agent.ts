@@ -41,6 +41,8 @@ import type { Workspace } from '../interfaces/workspace';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import { describeModelWait } from '../llm/modelWait';
 import { CoreMemory, type CoreMemoryLimits } from '../memory/coreMemory';
+import { ScopedCoreMemory, type MemoryScopes } from '../memory/memoryScopes';
+import { agentArchival } from '../memory/agentArchival';
 import { MEMORY_FUNCTION_NAMES } from '../functions/schemas';
 import { FunctionSet, type FunctionContext, type FunctionOutcome } from '../functions/functionSet';
 import { packageResult } from '../functions/results';
@@ -93,6 +95,8 @@ export interface AgentDependencies {
   acting?: Actor;
   /** The project's instruction files: a read-only section of the system message the memory functions refuse to change. */
   instructions?: ProjectInstructions;
+  /** The user's and the workspace's shared blocks (loaded); without it every block is the agent's. */
+  scopes?: MemoryScopes;
 }
 
 export interface AgentSettings {
@@ -180,6 +184,10 @@ const MIN_RESULT_CHARS = 300;
 
 export class Agent {
   private readonly core: CoreMemory;
+  /** Edits of core memory, routed to the scope each block belongs to. */
+  private readonly memory: ScopedCoreMemory;
+  /** Archival memory as this agent sees it: the code, and only its own remembered items. */
+  private readonly archival: ArchivalStore;
   private readonly window: ContextWindow;
   private readonly functions: FunctionSet;
   private readonly summarizer: Summarizer;
@@ -219,6 +227,8 @@ export class Agent {
     );
     // Masked on the way in too: an agent saved by an older version may hold a key in plain text.
     this.core = CoreMemory.fromJSON(maskSecretsDeep(state.coreMemory), { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
+    this.memory = new ScopedCoreMemory(this.core, deps.scopes ?? null);
+    this.archival = agentArchival(deps.archival, state.id);
     this.functions = new FunctionSet({ workspace: deps.workspace.available, compact, acting: deps.acting !== undefined && deps.workspace.available });
     this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
     this.window = new ContextWindow({
@@ -295,7 +305,7 @@ export class Agent {
     return this.window.usage({
       totalMessages: this.totalMessages(),
       recallCount: this.deps.recall.count(this.state.id),
-      archivalCount: this.deps.archival.count(),
+      archivalCount: this.archival.count(),
     });
   }
 
@@ -327,7 +337,7 @@ export class Agent {
 
   /** The user's own edit of a core memory block; the agent is told at its next step. */
   async editCoreMemory(label: string, value: string): Promise<void> {
-    this.core.setBlock(label, maskSecrets(value));
+    await this.memory.setBlock(label, maskSecrets(value));
     this.emit({ type: 'memory_changed', what: 'core' });
     await this.enqueue({ type: 'core_memory_edited_by_user', label });
   }
@@ -381,6 +391,7 @@ export class Agent {
           break;
         }
         this.drainPending();
+        await this.refreshSharedMemory();
         await this.manageMemory(signal);
         result.steps++;
         this.state.counters.steps++;
@@ -535,9 +546,9 @@ export class Agent {
       } else {
         outcome = await this.functions.execute(call.function, {
           agentId: this.state.id,
-          coreMemory: this.core,
+          coreMemory: this.memory,
           recall: this.deps.recall,
-          archival: this.deps.archival,
+          archival: this.archival,
           workspace: this.deps.workspace,
           now: this.now,
           resultMaxChars: this.resultBudget(calls.length),
@@ -778,10 +789,10 @@ export class Agent {
    * provider's prompt cache ever covered the conversation.
    */
   private refreshSystem(): void {
-    const archivalMemoryCount = this.deps.archival.count('memory');
+    const archivalMemoryCount = this.archival.count('memory');
     const key = `${this.core.lastModified}|${archivalMemoryCount}|${this.window.summary?.updatedAt ?? ''}`;
     if (this.state.shownCounts?.key !== key) {
-      this.state.shownCounts = { key, recallCount: this.deps.recall.count(this.state.id), codeCount: this.deps.archival.count('workspace') };
+      this.state.shownCounts = { key, recallCount: this.deps.recall.count(this.state.id), codeCount: this.archival.count('workspace') };
     }
     const shown = this.state.shownCounts;
     const stats = memoryStatistics({
@@ -799,6 +810,18 @@ export class Agent {
     if (!files) return this.instructions;
     const section = projectInstructionsSection(files.blocks(), files.listed(), this.settings.contextWindow <= COMPACT_PROMPT_MAX_WINDOW_TOKENS);
     return section === '' ? this.instructions : `${this.instructions}\n${section}`;
+  }
+
+  /**
+   * Shared blocks another window or process edited since the last step come into view now (the
+   * system message changes only then). A file that cannot be read leaves the view as it was.
+   */
+  private async refreshSharedMemory(): Promise<void> {
+    try {
+      if (await this.memory.refresh()) this.emit({ type: 'memory_changed', what: 'core' });
+    } catch (err) {
+      this.emit({ type: 'system_event', kind: 'system_alert', text: `Shared core memory could not be reread (${(err as Error).message}); the last copy read is used.` });
+    }
   }
 
   private drainPending(): void {

@@ -7,6 +7,9 @@ import { maskSecretsDeep } from '../security/redact';
 import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
 import type { NoticeBoard } from '../storage/notices';
 import { MemgptError } from '../base/errors';
+import type { ArchivalStore, RememberedItem } from '../interfaces/archivalStore';
+import { parseBlocks, type CoreMemoryBlock } from '../memory/coreMemory';
+import type { MemoryScopes } from '../memory/memoryScopes';
 
 /**
  * The agents of one workspace: one `<id>.json` per agent (written atomically)
@@ -16,7 +19,8 @@ import { MemgptError } from '../base/errors';
  */
 
 export const AGENT_EXPORT_FORMAT = 'memgpt-vscode-agent';
-export const AGENT_EXPORT_FORMAT_VERSION = 1;
+/** 2: with the agent's remembered items and every block with its scope (1 had neither; still read). */
+export const AGENT_EXPORT_FORMAT_VERSION = 2;
 const ACTIVE_FILE = 'active.json';
 const SAFE_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /** Field names never exported, at any depth (an API key must not leave the machine in a file). */
@@ -29,6 +33,16 @@ export interface AgentExport {
   agent: AgentState;
   /** The agent's recall records, oldest first (ids as they were in the exporting store). */
   recall: RecallRecord[];
+  /** What the agent chose to remember (archival memory), oldest first. */
+  memories?: RememberedItem[];
+  /** Every block the agent sees, each with its scope (shared ones included: user, workspace). */
+  blocks?: CoreMemoryBlock[];
+}
+
+/** Where an import puts what is not the agent's own file: its remembered items and its shared blocks. */
+export interface ImportTargets {
+  archival?: Pick<ArchivalStore, 'importMemories'>;
+  scopes?: MemoryScopes;
 }
 
 export interface AgentListing {
@@ -59,6 +73,30 @@ function scrubSecrets<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+/** The remembered items of an export, checked one by one (absent in exports made before they were carried). */
+function validateMemories(value: unknown): RememberedItem[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error('The "memories" of this export must be an array. Nothing was imported.');
+  return value.map((m: unknown, i: number) => {
+    const o = m as Partial<Record<keyof RememberedItem, unknown>> | null;
+    if (!o || typeof o !== 'object' || typeof o.text !== 'string' || o.text.trim() === '' || typeof o.time !== 'string' || Number.isNaN(Date.parse(o.time))) {
+      throw new Error(`Remembered item ${i} of this export is malformed (needs a non-empty "text" and an ISO "time"). Nothing was imported.`);
+    }
+    const item: RememberedItem = { text: o.text, time: o.time };
+    if (o.path !== undefined) {
+      if (typeof o.path !== 'string') throw new Error(`Remembered item ${i} of this export has a "path" that is not a string. Nothing was imported.`);
+      item.path = o.path;
+    }
+    for (const k of ['startLine', 'endLine'] as const) {
+      const v = o[k];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`Remembered item ${i} of this export has a "${k}" that is not a line number. Nothing was imported.`);
+      item[k] = v;
+    }
+    return item;
+  });
 }
 
 export class ReadOnlyAgentsError extends MemgptError {
@@ -307,8 +345,15 @@ export class AgentStateStore {
     await atomicWriteJson(path.join(this.dir, ACTIVE_FILE), { agentId: id });
   }
 
-  /** One agent as a single JSON object: its state and all its recall. No secrets (fields or values). */
-  async exportAgent(id: string, recall: { records(agentId: string): RecallRecord[] }): Promise<AgentExport> {
+  /**
+   * One agent as a single JSON object: its state, all its recall, what it remembered and every
+   * block it sees with its scope. No secrets (fields or values).
+   */
+  async exportAgent(
+    id: string,
+    recall: { records(agentId: string): RecallRecord[] },
+    more: { memories?: RememberedItem[]; blocks?: CoreMemoryBlock[] } = {},
+  ): Promise<AgentExport> {
     const agent = await this.load(id);
     // Every string masked too: records written before keys were masked on the way in, or a key
     // pasted by the user, must not leave in a file that gets shared.
@@ -319,6 +364,8 @@ export class AgentStateStore {
         exportedAt: new Date().toISOString(),
         agent,
         recall: recall.records(id),
+        memories: more.memories ?? [],
+        ...(more.blocks ? { blocks: more.blocks } : {}),
       }),
     );
   }
@@ -328,7 +375,7 @@ export class AgentStateStore {
    * name suffix when its name is); its recall records are appended under that
    * id and its in-context ids remapped to the new record ids.
    */
-  async importAgent(data: unknown, recall: Pick<RecallStore, 'append'>): Promise<AgentState> {
+  async importAgent(data: unknown, recall: Pick<RecallStore, 'append'>, targets: ImportTargets = {}): Promise<AgentState> {
     this.writable();
     const d = data as Partial<AgentExport> | null;
     if (!d || typeof d !== 'object' || d.format !== AGENT_EXPORT_FORMAT) {
@@ -354,21 +401,57 @@ export class AgentStateStore {
       }
     });
 
+    // Everything is checked before anything is written: a bad file changes nothing.
+    const memories = validateMemories(d.memories);
+    let blocks: CoreMemoryBlock[] | undefined;
+    if (d.blocks !== undefined) {
+      if (!Array.isArray(d.blocks)) throw new Error('The "blocks" of this export must be an array. Nothing was imported.');
+      try {
+        blocks = parseBlocks(d.blocks, 'The "blocks" of this export');
+      } catch (err) {
+        throw new Error(`${(err as Error).message} Nothing was imported.`);
+      }
+    }
+    if (memories.length > 0 && !targets.archival?.importMemories) {
+      throw new Error(`This export holds ${memories.length} remembered item(s), and archival memory cannot take them here. Nothing was imported.`);
+    }
+
     const existing = await this.list();
     const id = SAFE_ID.test(agent.id) && !(await this.exists(agent.id)) ? agent.id : randomUUID();
     let name = agent.name;
     const names = new Set(existing.agents.map((a) => a.name));
     for (let n = 1; names.has(name); n++) name = n === 1 ? `${agent.name} (imported)` : `${agent.name} (imported ${n})`;
 
+    // Remembered items first: embedding them is the step most likely to fail (a remote embedder).
+    if (memories.length > 0) await targets.archival!.importMemories!(memories, id);
     const appended = await recall.append(
       records.map((r) => ({ agentId: id, time: r.time!, kind: r.kind!, message: r.message! }) as Omit<RecallRecord, 'id' | 'seq'>),
     );
     const idMap = new Map<string, string>();
     records.forEach((r, i) => idMap.set(r.id!, appended[i]!.id));
+    let coreMemory = agent.coreMemory;
+    const scopes = targets.scopes;
+    if (!scopes && blocks) {
+      // No shared scopes here: every block becomes the agent's, converted when it next runs with scopes.
+      coreMemory = { blocks: blocks.map(({ scope: _scope, ...b }) => b), lastModified: agent.coreMemory.lastModified };
+    } else if (scopes && blocks) {
+      // The exported shared blocks join this state folder's (see MemoryScopes.merge); a differing one is kept as the agent's own.
+      await scopes.load();
+      const own = blocks.filter((b) => (b.scope ?? 'agent') === 'agent' && scopes.homeOf(b.label) === 'agent');
+      const incoming = blocks
+        .filter((b) => !own.includes(b))
+        .map((b) => {
+          const home = scopes.homeOf(b.label);
+          const scope = home === 'agent' ? (b.scope === 'user' ? 'user' : 'workspace') : home;
+          return { block: b, scope };
+        });
+      coreMemory = (await scopes.merge(own, incoming, agent.coreMemory.lastModified)).coreMemory;
+    }
     const imported: AgentState = {
       ...agent,
       id,
       name,
+      coreMemory,
       inContextIds: agent.inContextIds.map((old) => idMap.get(old)).filter((x): x is string => x !== undefined),
     };
     const hadActive = (await this.activeAgentId()) !== null;

@@ -4,7 +4,8 @@ import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
 import type { RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
 import { ReadOnlyBlockError, type ProjectInstructions } from '../interfaces/instructions';
-import { CoreMemoryError, type CoreMemory } from '../memory/coreMemory';
+import { CoreMemoryError, type BlockScope, type CoreMemory } from '../memory/coreMemory';
+import { ScopedCoreMemory } from '../memory/memoryScopes';
 import { parseToolArguments } from '../llm/jsonRepair';
 import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, RECALL_MAX_PAGE_SIZE, RECALL_RANK_MAX_CANDIDATES, SEARCH_PAGE_SIZE } from '../limits';
 import { parseQuery, rankRecall, RECALL_INCLUDE_OPTIONS, type RecallCategory } from '../memory/recallText';
@@ -26,7 +27,8 @@ import { MemgptError } from '../base/errors';
 
 export interface FunctionContext {
   agentId: string;
-  coreMemory: CoreMemory;
+  /** The agent's view with shared scopes, or a bare CoreMemory where every block is the agent's. */
+  coreMemory: CoreMemory | ScopedCoreMemory;
   recall: RecallStore;
   archival: ArchivalStore;
   workspace: Workspace;
@@ -142,13 +144,18 @@ export class FunctionSet {
         return `Pausing timed heartbeats for ${a.minutes as number} min.`;
       }
       case 'core_memory_append':
-        ctx.coreMemory.append(str('label'), str('content'));
+        await memoryOf(ctx).append(str('label'), str('content'));
         effects.push({ kind: 'memory_changed', what: 'core' });
         return `Appended to core memory block "${str('label')}".`;
       case 'core_memory_replace':
-        ctx.coreMemory.replace(str('label'), str('old_content'), str('new_content'));
+        await memoryOf(ctx).replace(str('label'), str('old_content'), str('new_content'), a.replace_all === true);
         effects.push({ kind: 'memory_changed', what: 'core' });
         return `Replaced text in core memory block "${str('label')}".`;
+      case 'core_memory_block': {
+        const message = await shapeBlock(memoryOf(ctx), a);
+        effects.push({ kind: 'memory_changed', what: 'core' });
+        return message;
+      }
       case 'conversation_search':
         return conversationSearch(ctx, str('query'), page, a.include);
       case 'conversation_search_date':
@@ -388,6 +395,46 @@ function fileOutlineText(ctx: FunctionContext, filePath: string): string {
     return `${'  '.repeat(Math.min(depth, 6))}${d.startLine}-${d.endLine} ${d.kind} ${escapeForDisplay(d.name)}: ${escapeForDisplay(d.signature)}`;
   });
   return fitList(`${escapeForDisplay(rel)}: ${defs.length} definition(s), lines first-last:`, items, ctx.resultMaxChars);
+}
+
+function memoryOf(ctx: FunctionContext): ScopedCoreMemory {
+  return ctx.coreMemory instanceof ScopedCoreMemory ? ctx.coreMemory : new ScopedCoreMemory(ctx.coreMemory, null);
+}
+
+/** core_memory_block: one action on a block; each says what it needs when it is missing. */
+async function shapeBlock(memory: ScopedCoreMemory, a: Record<string, unknown>): Promise<string> {
+  const label = a.label as string;
+  const need = (key: string, action: string): never => {
+    throw new FunctionFailure(`core_memory_block ${action} needs "${key}".`);
+  };
+  const action = a.action as 'create' | 'rename' | 'update' | 'delete';
+  switch (action) {
+    case 'create': {
+      const description = typeof a.description === 'string' ? a.description : need('description', 'create');
+      const limit = typeof a.limit === 'number' ? a.limit : need('limit', 'create');
+      const scope = (typeof a.scope === 'string' ? a.scope : 'agent') as BlockScope;
+      await memory.createBlock(label, { description, limit, scope });
+      return `Created core memory block "${label}" (${scope} scope, limit ${limit} characters).`;
+    }
+    case 'rename': {
+      const newLabel = typeof a.new_label === 'string' ? a.new_label : need('new_label', 'rename');
+      await memory.renameBlock(label, newLabel);
+      return `Renamed core memory block "${label}" to "${newLabel}".`;
+    }
+    case 'update': {
+      const change: { description?: string; limit?: number } = {};
+      if (typeof a.description === 'string') change.description = a.description;
+      if (typeof a.limit === 'number') change.limit = a.limit;
+      if (change.description === undefined && change.limit === undefined) need('description" or "limit', 'update');
+      await memory.updateBlock(label, change);
+      return `Updated core memory block "${label}".`;
+    }
+    case 'delete': {
+      const value = await memory.deleteBlock(label);
+      // The text goes into the result, so recall (and conversation_search with include tool_results) still has it.
+      return value === '' ? `Deleted core memory block "${label}" (it was empty).` : `Deleted core memory block "${label}". It held:\n${value}`;
+    }
+  }
 }
 
 export function archivalHitText(h: ArchivalHit): string {

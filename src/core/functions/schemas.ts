@@ -1,5 +1,11 @@
 import type { JsonSchema, ToolSchema } from '../interfaces/chatModel';
-import { COMMAND_DEFAULT_TIMEOUT_S, COMMAND_MAX_TIMEOUT_S, READ_FILE_PAGE_LINES } from '../limits';
+import {
+  COMMAND_DEFAULT_TIMEOUT_S,
+  COMMAND_MAX_TIMEOUT_S,
+  CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS,
+  CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS,
+  READ_FILE_PAGE_LINES,
+} from '../limits';
 import { RECALL_INCLUDE_OPTIONS } from '../memory/recallText';
 
 /**
@@ -14,6 +20,7 @@ export type FunctionName =
   | 'pause_heartbeats'
   | 'core_memory_append'
   | 'core_memory_replace'
+  | 'core_memory_block'
   | 'conversation_search'
   | 'conversation_search_date'
   | 'archival_memory_insert'
@@ -32,11 +39,14 @@ export const MEMORY_FUNCTION_NAMES: readonly FunctionName[] = [
   'pause_heartbeats',
   'core_memory_append',
   'core_memory_replace',
+  'core_memory_block',
   'conversation_search',
   'conversation_search_date',
   'archival_memory_insert',
   'archival_memory_search',
 ];
+/** Functions that add, rename or remove core memory blocks: offered above the compact window size only. */
+export const BLOCK_SHAPING_FUNCTION_NAMES: readonly FunctionName[] = ['core_memory_block'];
 export const WORKSPACE_FUNCTION_NAMES: readonly FunctionName[] = ['read_file', 'list_files', 'search_text', 'find_symbol', 'file_outline'];
 /** Functions that change files or run commands: trusted workspaces only, each approved by the user. */
 export const ACTING_FUNCTION_NAMES: readonly FunctionName[] = ['edit_file', 'write_file', 'run_command'];
@@ -79,9 +89,9 @@ const PAGE = (what: string): ParamSpec => ({
 });
 
 const LABEL: ParamSpec = {
-  schema: { type: 'string', description: 'Memory block to edit: "persona" (yourself), "human" (the user) or "project" (this codebase).' },
+  schema: { type: 'string', description: 'Memory block to edit: "persona" (yourself), "human" (the user), "project" (this codebase), or a block you created.' },
   required: true,
-  brief: 'persona, human or project',
+  brief: 'block label',
 };
 
 const SPECS: Record<FunctionName, FunctionSpec> = {
@@ -115,12 +125,27 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
   },
   core_memory_replace: {
     description:
-      'Replaces text in a core memory block; every occurrence of old_content becomes new_content. Use an empty new_content to delete. old_content must be copied exactly from the block.',
+      'Replaces text in a core memory block: old_content becomes new_content. Use an empty new_content to delete. old_content must be copied exactly from the block and occur once, unless replace_all is true.',
     brief: 'Replace exact text in a core memory block (empty new_content deletes).',
     params: {
       label: LABEL,
       old_content: { schema: { type: 'string', description: 'Exact text currently in the block (not empty).' }, required: true },
       new_content: { schema: { type: 'string', description: 'Replacement text; empty to delete old_content.' }, required: true },
+      replace_all: { schema: { type: 'boolean', description: 'Replace every occurrence of old_content (default false: it must occur once).' } },
+    },
+    heartbeat: true,
+  },
+  core_memory_block: {
+    description:
+      'Creates a core memory block (scope "agent": yours; "workspace": this workspace\'s agents; "user": every workspace), renames, updates or deletes one you created. All limits share one budget.',
+    brief: 'Create, rename, update or delete a core memory block.',
+    params: {
+      action: { schema: { type: 'string', enum: ['create', 'rename', 'update', 'delete'] }, required: true },
+      label: { schema: { type: 'string', description: 'Block label, e.g. coding_style.' }, required: true, brief: 'block label' },
+      new_label: { schema: { type: 'string' } },
+      description: { schema: { type: 'string', description: 'What belongs in the block.' } },
+      limit: { schema: { type: 'integer', minimum: CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS, maximum: CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS, description: 'Characters.' } },
+      scope: { schema: { type: 'string', enum: ['agent', 'workspace', 'user'] } },
     },
     heartbeat: true,
   },
@@ -276,10 +301,13 @@ function buildSchema(name: FunctionName, compact: boolean): ToolSchema {
 
 /**
  * The schemas offered to the model: workspace functions only when a workspace is available, and
- * the acting ones only when acting is wired too (a trusted workspace with folders).
+ * the acting ones only when acting is wired too (a trusted workspace with folders); block shaping
+ * only with the full (not compact) wording.
  */
 export function functionSchemas(options: { workspace: boolean; compact: boolean; acting?: boolean }): ToolSchema[] {
-  const names = options.workspace ? [...MEMORY_FUNCTION_NAMES, ...WORKSPACE_FUNCTION_NAMES] : [...MEMORY_FUNCTION_NAMES];
+  // Small windows have no room for more blocks, nor for the schema that makes them: MemGPT's own functions only.
+  const memory = options.compact ? MEMORY_FUNCTION_NAMES.filter((n) => !BLOCK_SHAPING_FUNCTION_NAMES.includes(n)) : MEMORY_FUNCTION_NAMES;
+  const names = options.workspace ? [...memory, ...WORKSPACE_FUNCTION_NAMES] : [...memory];
   if (options.workspace && options.acting) names.push(...ACTING_FUNCTION_NAMES);
   return names.map((n) => buildSchema(n, options.compact));
 }

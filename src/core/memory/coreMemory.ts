@@ -1,4 +1,12 @@
-import { CORE_MEMORY_BLOCK_LIMIT_CHARS, CORE_MEMORY_PROJECT_LIMIT_CHARS } from '../limits';
+import {
+  CORE_MEMORY_BLOCK_LIMIT_CHARS,
+  CORE_MEMORY_DESCRIPTION_MAX_CHARS,
+  CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS,
+  CORE_MEMORY_MAX_BLOCKS,
+  CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS,
+  CORE_MEMORY_PROJECT_LIMIT_CHARS,
+  CORE_MEMORY_TOTAL_BUDGET_CHARS,
+} from '../limits';
 import { DEFAULT_HUMAN_PRESET, DEFAULT_PERSONA_PRESET, humanPreset, INITIAL_PROJECT_TEXT, personaPreset } from './presets';
 import { MemgptError } from '../base/errors';
 
@@ -10,29 +18,63 @@ import { MemgptError } from '../base/errors';
  * Characters are counted as Unicode code points (what a person calls a
  * character; an emoji counts once), as MemGPT's Python `len` does.
  *
- * render() format, one element per block in label order:
- *   <persona characters="123/2000">
+ * render() format, one element per block in label order (scope only for shared blocks,
+ * description only when set):
+ *   <human characters="123/2000" scope="user">
  *   …text…
- *   </persona>
+ *   </human>
+ *
+ * Every block belongs to a scope: the user (shared by every workspace on this machine), the
+ * workspace (shared by its agents) or the agent. One CoreMemory holds the combined view an agent
+ * sees; MemoryScopes keeps the shared scopes on disk and ScopedCoreMemory routes edits there.
  */
 
 export const CORE_MEMORY_LABELS = ['persona', 'human', 'project'] as const;
 export type CoreMemoryLabel = (typeof CORE_MEMORY_LABELS)[number];
 
+export const BLOCK_SCOPES = ['user', 'workspace', 'agent'] as const;
+export type BlockScope = (typeof BLOCK_SCOPES)[number];
+
+/** Who sees a block, in words for the memory view and `memgpt memory`. */
+export function scopeDescription(scope: BlockScope): string {
+  switch (scope) {
+    case 'user':
+      return 'user: shared by every workspace';
+    case 'workspace':
+      return "workspace: shared by this workspace's agents";
+    case 'agent':
+      return 'agent: this agent only';
+  }
+}
+
+/** Letters, digits and '_', starting with a letter: safe as an XML-like tag in the prompt. */
+const LABEL_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+
 export interface CoreMemoryBlock {
   label: string;
   value: string;
   limit: number;
+  /** Absent in memory saved before blocks had scopes (then it is the agent's own). */
+  scope?: BlockScope;
+  /** What belongs in the block, for blocks the agent created (shown in the prompt). */
+  description?: string;
+  /** Reserved for blocks nobody may edit; no such block is written yet. */
+  readOnly?: boolean;
 }
 
 export interface CoreMemoryJSON {
   blocks: CoreMemoryBlock[];
   lastModified: string;
+  /**
+   * True once blocks have scopes: the file then holds only the agent's own blocks, and the
+   * standard ones missing from it live in a shared scope (they are not added back empty).
+   */
+  scoped?: boolean;
 }
 
 export interface CoreMemoryChange {
   label: string;
-  operation: 'append' | 'replace' | 'set';
+  operation: 'append' | 'replace' | 'set' | 'create' | 'rename' | 'delete' | 'update';
   /** 'agent' for the memory functions, 'user' for setBlock (an edit in the UI). */
   source: 'agent' | 'user';
   value: string;
@@ -75,6 +117,10 @@ export class CoreMemory {
   private readonly blocks = new Map<string, CoreMemoryBlock>();
   private readonly listeners = new Set<CoreMemoryListener>();
   private modified: string;
+  /** Newest edit of the shared scopes shown here (they are edited in other windows too). */
+  private sharedModified = '';
+  /** Holds scoped blocks: toJSON keeps only the agent's own (see CoreMemoryJSON.scoped). */
+  private scoped = false;
 
   private constructor(
     blocks: readonly CoreMemoryBlock[],
@@ -114,35 +160,71 @@ export class CoreMemory {
     if (!o || typeof o !== 'object' || !Array.isArray(o.blocks)) {
       throw new Error('Core memory is malformed: expected an object with a "blocks" array.');
     }
-    const seen = new Set<string>();
-    const blocks: CoreMemoryBlock[] = o.blocks.map((b: unknown, i: number) => {
-      const blk = b as Partial<CoreMemoryBlock> | null;
-      if (!blk || typeof blk.label !== 'string' || blk.label === '' || typeof blk.value !== 'string') {
-        throw new Error(`Core memory is malformed: block ${i} needs a non-empty string "label" and a string "value".`);
+    const blocks = parseBlocks(o.blocks, 'Core memory', options.limits);
+    const scoped = o.scoped === true;
+    if (!scoped) {
+      for (const label of CORE_MEMORY_LABELS) {
+        if (!blocks.some((b) => b.label === label)) blocks.push({ label, value: '', limit: defaultLimit(label, options.limits) });
       }
-      if (seen.has(blk.label)) throw new Error(`Core memory is malformed: block "${blk.label}" appears twice.`);
-      seen.add(blk.label);
-      return { label: blk.label, value: blk.value, limit: defaultLimit(blk.label, options.limits) };
-    });
-    for (const label of CORE_MEMORY_LABELS) {
-      if (!seen.has(label)) blocks.push({ label, value: '', limit: defaultLimit(label, options.limits) });
     }
     const now = options.now ?? (() => new Date());
     const lastModified = typeof o.lastModified === 'string' ? o.lastModified : now().toISOString();
-    return new CoreMemory(blocks, lastModified, now);
+    const memory = new CoreMemory(blocks, lastModified, now);
+    memory.scoped = scoped;
+    return memory;
   }
 
+  /** The blocks to save with the agent: all of them, or once scoped only the agent's own. */
   toJSON(): CoreMemoryJSON {
-    return { blocks: [...this.blocks.values()].map((b) => ({ ...b })), lastModified: this.modified };
+    const own = [...this.blocks.values()].filter((b) => !this.scoped || b.scope === undefined || b.scope === 'agent');
+    return { blocks: own.map((b) => ({ ...b })), lastModified: this.modified, ...(this.scoped ? { scoped: true } : {}) };
+  }
+
+  /** Every block with its scope, in prompt order (the memory view and `memgpt memory` show these). */
+  allBlocks(): CoreMemoryBlock[] {
+    return [...this.blocks.values()].map((b) => ({ ...b, scope: b.scope ?? 'agent' }));
+  }
+
+  scopeOf(label: string): BlockScope {
+    return this.block(label).scope ?? 'agent';
+  }
+
+  has(label: string): boolean {
+    return this.blocks.has(label);
+  }
+
+  /**
+   * Puts the current blocks of the shared scopes in place (read from disk after any window's
+   * edit). A label the agent itself has shadows a shared one of the same name (narrower wins).
+   */
+  setShared(blocks: readonly CoreMemoryBlock[], modified: string): void {
+    const next = new Map<string, CoreMemoryBlock>();
+    const own = [...this.blocks.values()].filter((b) => b.scope === undefined || b.scope === 'agent');
+    const ownLabels = new Set(own.map((b) => b.label));
+    const shared = blocks.filter((b) => b.scope !== undefined && b.scope !== 'agent' && !ownLabels.has(b.label));
+    const all = [...own, ...shared];
+    for (const label of CORE_MEMORY_LABELS) {
+      const b = all.find((x) => x.label === label);
+      if (b) next.set(label, { ...b });
+    }
+    // Others keep the order they had, new ones come last.
+    for (const label of this.blocks.keys()) {
+      const b = all.find((x) => x.label === label);
+      if (b && !next.has(label)) next.set(label, { ...b });
+    }
+    for (const b of all) if (!next.has(b.label)) next.set(b.label, { ...b });
+    this.blocks.clear();
+    for (const [k, v] of next) this.blocks.set(k, v);
+    this.sharedModified = modified;
   }
 
   get labels(): string[] {
     return [...this.blocks.keys()];
   }
 
-  /** ISO time of the last successful edit. */
+  /** ISO time of the last successful edit, here or (for shared blocks) in any window. */
   get lastModified(): string {
-    return this.modified;
+    return this.sharedModified > this.modified ? this.sharedModified : this.modified;
   }
 
   get(label: string): string {
@@ -163,11 +245,12 @@ export class CoreMemory {
   }
 
   /**
-   * MemGPT's core_memory_replace: every occurrence of `oldContent` becomes
-   * `newContent` (an empty `newContent` deletes). An empty `oldContent` is an
-   * error: it would otherwise match between every character.
+   * MemGPT's core_memory_replace: `oldContent` becomes `newContent` (an empty `newContent`
+   * deletes). An empty `oldContent` is an error: it would otherwise match between every
+   * character. Text found more than once is refused unless `replaceAll`: a short phrase
+   * that happens to repeat would otherwise change facts the agent never meant to touch.
    */
-  replace(label: string, oldContent: string, newContent: string): void {
+  replace(label: string, oldContent: string, newContent: string, replaceAll = false): void {
     const block = this.block(label);
     requireText(oldContent, 'old_content');
     requireText(newContent, 'new_content');
@@ -180,7 +263,18 @@ export class CoreMemory {
     if (!block.value.includes(oldContent)) {
       throw new CoreMemoryError(`Old content '${oldContent}' not found in memory block '${label}'`);
     }
-    this.commit(block, block.value.split(oldContent).join(newContent), 'replace', 'agent');
+    const occurrences = block.value.split(oldContent).length - 1;
+    const ambiguous = occurrences > 1 && !replaceAll;
+    const next = ambiguous ? block.value.replace(oldContent, () => newContent) : block.value.split(oldContent).join(newContent);
+    // An over-long result is the first thing to hear about: it is refused either way.
+    this.checkFits(block, next, 'agent');
+    if (ambiguous) {
+      throw new CoreMemoryError(
+        `Edit failed: old_content occurs ${occurrences} times in memory block '${label}', so the edit is ambiguous and nothing was changed. ` +
+          'Include more of the surrounding text so it matches once, or set replace_all=true to change every occurrence.',
+      );
+    }
+    this.commit(block, next, 'replace', 'agent');
   }
 
   /** The user's own edit of a whole block (same limit as the agent's edits). */
@@ -190,10 +284,103 @@ export class CoreMemory {
     this.commit(block, value, 'set', 'user');
   }
 
+  /**
+   * A new block (the agent shapes its own memory). The label must be new, the limit within the
+   * total budget of all blocks; nothing changes when a check fails.
+   */
+  createBlock(label: string, init: { limit: number; description: string; scope: BlockScope; value?: string }): void {
+    requireText(label, 'label');
+    if (!LABEL_PATTERN.test(label)) {
+      throw new CoreMemoryError(`Edit failed: the label '${label}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter (e.g. "coding_style").`);
+    }
+    if (this.blocks.has(label)) throw new CoreMemoryError(`Edit failed: a memory block named '${label}' exists already. Pick another label, or edit that block.`);
+    if (this.blocks.size >= CORE_MEMORY_MAX_BLOCKS) {
+      throw new CoreMemoryError(`Edit failed: core memory holds ${this.blocks.size} blocks, the most it may. Delete or merge a block first.`);
+    }
+    checkDescription(init.description);
+    checkLimit(init.limit);
+    this.checkBudget(init.limit);
+    const value = init.value ?? '';
+    requireText(value, 'value');
+    if (charCount(value) > init.limit) throw new CoreMemoryError(`Edit failed: Exceeds ${init.limit} character limit (requested ${charCount(value)}).`);
+    const block: CoreMemoryBlock = { label, value, limit: init.limit, scope: init.scope, description: init.description.trim() };
+    this.blocks.set(label, block);
+    this.touch({ label, operation: 'create', source: 'agent', value });
+  }
+
+  /** Renames a block the agent created; the standard blocks keep their names (the instructions use them). */
+  renameBlock(label: string, newLabel: string): void {
+    const block = this.block(label);
+    this.requireOwnBlock(label, 'renamed');
+    requireText(newLabel, 'new_label');
+    if (!LABEL_PATTERN.test(newLabel)) {
+      throw new CoreMemoryError(`Edit failed: the label '${newLabel}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter.`);
+    }
+    if (this.blocks.has(newLabel)) throw new CoreMemoryError(`Edit failed: a memory block named '${newLabel}' exists already.`);
+    const entries = [...this.blocks.entries()].map(([k, v]): [string, CoreMemoryBlock] => (k === label ? [newLabel, { ...v, label: newLabel }] : [k, v]));
+    this.blocks.clear();
+    for (const [k, v] of entries) this.blocks.set(k, v);
+    this.touch({ label: newLabel, operation: 'rename', source: 'agent', value: block.value });
+  }
+
+  /** Deletes a block the agent created; returns the text it held (kept in the function result, so in recall). */
+  deleteBlock(label: string): string {
+    const block = this.block(label);
+    this.requireOwnBlock(label, 'deleted');
+    this.blocks.delete(label);
+    this.touch({ label, operation: 'delete', source: 'agent', value: '' });
+    return block.value;
+  }
+
+  /** A new description or limit for a block the agent created. */
+  updateBlock(label: string, change: { description?: string; limit?: number }): void {
+    const block = this.block(label);
+    this.requireOwnBlock(label, 'changed this way');
+    if (change.description !== undefined) checkDescription(change.description);
+    if (change.limit !== undefined) {
+      checkLimit(change.limit);
+      this.checkBudget(change.limit - block.limit);
+      const n = charCount(block.value);
+      if (n > change.limit) throw new CoreMemoryError(`Edit failed: block '${label}' holds ${n} characters, more than the new limit ${change.limit}. Shorten it first.`);
+    }
+    if (change.description !== undefined) block.description = change.description.trim();
+    if (change.limit !== undefined) block.limit = change.limit;
+    this.touch({ label, operation: 'update', source: 'agent', value: block.value });
+  }
+
+  /** Characters of the total budget not yet given to a block. */
+  budgetLeft(): number {
+    let used = 0;
+    for (const b of this.blocks.values()) used += b.limit;
+    return CORE_MEMORY_TOTAL_BUDGET_CHARS - used;
+  }
+
+  private checkBudget(extra: number): void {
+    const left = this.budgetLeft();
+    if (extra > left) {
+      throw new CoreMemoryError(
+        `Edit failed: the limits of all blocks may add up to ${CORE_MEMORY_TOTAL_BUDGET_CHARS} characters and ${Math.max(0, left)} are left; ` +
+          'ask for a smaller limit, or delete or shrink a block you created.',
+      );
+    }
+  }
+
+  private requireOwnBlock(label: string, what: string): void {
+    if ((CORE_MEMORY_LABELS as readonly string[]).includes(label)) {
+      throw new CoreMemoryError(`Edit failed: '${label}' is a standard block and cannot be ${what}. Edit its text with core_memory_replace instead.`);
+    }
+    if (this.blocks.get(label)?.readOnly) throw new CoreMemoryError(`Edit failed: memory block '${label}' is read-only.`);
+  }
+
   /** The blocks as they appear in the system message (format in the module comment). */
   render(): string {
     return [...this.blocks.values()]
-      .map((b) => `<${b.label} characters="${charCount(b.value)}/${b.limit}">\n${b.value}\n</${b.label}>`)
+      .map((b) => {
+        // Only shared blocks name their scope: every other block is the agent's own.
+        const scope = b.scope === 'user' || b.scope === 'workspace' ? ` scope="${b.scope}"` : '';
+        const description = b.description ? ` description="${escapeAttribute(b.description)}"` : '';
+        return `<${b.label} characters="${charCount(b.value)}/${b.limit}"${scope}${description}>\n${b.value}\n</${b.label}>`;
+      })
       .join('\n');
   }
 
@@ -210,14 +397,22 @@ export class CoreMemory {
   }
 
   private commit(block: CoreMemoryBlock, value: string, operation: CoreMemoryChange['operation'], source: CoreMemoryChange['source']): void {
+    this.checkFits(block, value, source);
+    block.value = value;
+    this.touch({ label: block.label, operation, source, value });
+  }
+
+  private checkFits(block: CoreMemoryBlock, value: string, source: CoreMemoryChange['source']): void {
+    if (block.readOnly) throw new CoreMemoryError(`Edit failed: memory block '${block.label}' is read-only.`);
     const requested = charCount(value);
     // A block already over its limit (limits lowered since it was saved) may still shrink.
     if (requested > block.limit && requested >= charCount(block.value)) {
       throw new CoreMemoryError(`Edit failed: Exceeds ${block.limit} character limit (requested ${requested}).${overflowAdvice(block.label, source)}`);
     }
-    block.value = value;
+  }
+
+  private touch(change: CoreMemoryChange): void {
     this.modified = this.now().toISOString();
-    const change: CoreMemoryChange = { label: block.label, operation, source, value };
     for (const l of [...this.listeners]) {
       try {
         l(change);
@@ -235,6 +430,51 @@ export class CoreMemory {
 function overflowAdvice(label: string, source: CoreMemoryChange['source']): string {
   if (source === 'user') return ' Shorten the text and save again.';
   return ` Consider summarizing existing core memories in '${label}' and/or moving lower priority content to archival memory (archival_memory_insert) to free up space in core memory, then try again.`;
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/\n/g, ' ');
+}
+
+function checkDescription(description: unknown): void {
+  requireText(description, 'description');
+  if (description.trim() === '') throw new CoreMemoryError('Edit failed: a block needs a description: one line saying what belongs in it.');
+  if (charCount(description) > CORE_MEMORY_DESCRIPTION_MAX_CHARS) {
+    throw new CoreMemoryError(`Edit failed: the description has ${charCount(description)} characters; keep it under ${CORE_MEMORY_DESCRIPTION_MAX_CHARS}.`);
+  }
+}
+
+function checkLimit(limit: unknown): void {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS || limit > CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS) {
+    throw new CoreMemoryError(`Edit failed: limit must be a whole number of characters from ${CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS} to ${CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS}.`);
+  }
+}
+
+/**
+ * Blocks as saved (in an agent's file, a shared memory file or an export): labels unique, texts
+ * strings. Limits of the standard blocks come from the settings, so a changed setting applies;
+ * a block the agent created keeps the limit it chose.
+ */
+export function parseBlocks(raw: readonly unknown[], where: string, limits?: CoreMemoryLimits): CoreMemoryBlock[] {
+  const seen = new Set<string>();
+  return raw.map((b: unknown, i: number) => {
+    const blk = b as Partial<CoreMemoryBlock> | null;
+    if (!blk || typeof blk !== 'object' || typeof blk.label !== 'string' || blk.label === '' || typeof blk.value !== 'string') {
+      throw new Error(`${where} is malformed: block ${i} needs a non-empty string "label" and a string "value".`);
+    }
+    if (seen.has(blk.label)) throw new Error(`${where} is malformed: block "${blk.label}" appears twice.`);
+    seen.add(blk.label);
+    if (blk.scope !== undefined && !(BLOCK_SCOPES as readonly unknown[]).includes(blk.scope)) {
+      throw new Error(`${where} is malformed: block "${blk.label}" has scope ${JSON.stringify(blk.scope)}; use ${BLOCK_SCOPES.join(', ')}.`);
+    }
+    const standard = (CORE_MEMORY_LABELS as readonly string[]).includes(blk.label);
+    const saved = typeof blk.limit === 'number' && Number.isInteger(blk.limit) && blk.limit > 0 ? blk.limit : undefined;
+    const block: CoreMemoryBlock = { label: blk.label, value: blk.value, limit: standard || saved === undefined ? defaultLimit(blk.label, limits) : saved };
+    if (blk.scope !== undefined) block.scope = blk.scope;
+    if (typeof blk.description === 'string' && blk.description !== '') block.description = blk.description;
+    if (blk.readOnly === true) block.readOnly = true;
+    return block;
+  });
 }
 
 function requireText(value: unknown, name: string): asserts value is string {

@@ -1,4 +1,5 @@
 import type { AgentEvent } from '../agent/events';
+import { exportAgentWithMemory } from '../agent/agentTransfer';
 import type { Emitter } from '../base/emitter';
 import { CoreMemory } from '../memory/coreMemory';
 import type { AgentHost } from './agentHost';
@@ -96,7 +97,7 @@ export class AgentCatalog implements AgentCatalogPort {
     await this.options.rebuildsSettled();
     const running = host.lastBuilt;
     if (running?.id === id) await running.idle();
-    return storage.agents.exportAgent(id, storage.recall);
+    return exportAgentWithMemory(id, { states: storage.agents, recall: storage.recall, ...host.memoryParts() });
   }
 
   async importAgent(data: unknown): Promise<{ id: string; name: string }> {

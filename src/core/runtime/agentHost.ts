@@ -7,6 +7,9 @@ import type { ProjectInstructions } from '../interfaces/instructions';
 import { SerialQueue } from '../base/serialQueue';
 import { contextWindowFor } from '../llm/knownModels';
 import { createTokenCounter } from '../tokens/tokenCounter';
+import type { ArchivalStore } from '../interfaces/archivalStore';
+import { openMemoryScopes, type MemoryScopes } from '../memory/memoryScopes';
+import { userBlocksFile } from '../storage/layout';
 import type { ArchivalService } from './archivalService';
 import { createChatModel } from './chatModelFactory';
 import type { ModelResolver } from './modelResolver';
@@ -16,6 +19,8 @@ import type { WorkspaceStorage } from './workspaceStorage';
 
 export interface AgentHostOptions {
   storage: WorkspaceStorage;
+  /** The state folder: the user's core-memory blocks, shared by every workspace, live under it. */
+  stateRoot: string;
   folders: readonly RuntimeFolder[];
   config: () => RuntimeConfig;
   trusted: () => boolean;
@@ -42,6 +47,7 @@ export class AgentHost {
   private subscribed: Agent | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly builds = new SerialQueue();
+  private sharedScopes: MemoryScopes | null = null;
 
   constructor(private readonly options: AgentHostOptions) {}
 
@@ -73,6 +79,28 @@ export class AgentHost {
   /** The subscribed agent even when a rebuild is due (its turn may still be running). */
   get lastBuilt(): Agent | null {
     return this.subscribed;
+  }
+
+  /** The shared core-memory scopes for the settings in force (made anew with each directory). */
+  scopes(): MemoryScopes {
+    if (!this.sharedScopes) {
+      const { storage, guard } = this.options;
+      const config = this.options.config();
+      this.sharedScopes = openMemoryScopes({
+        userFile: userBlocksFile(this.options.stateRoot),
+        workspaceFile: storage.layout.blocksFile,
+        readOnly: guard.readOnly,
+        ...(config.humanScope ? { humanScope: config.humanScope } : {}),
+        ...(config.coreMemoryLimits ? { limits: config.coreMemoryLimits } : {}),
+        notice: (key, text) => storage.notices.post(key, text),
+      });
+    }
+    return this.sharedScopes;
+  }
+
+  /** What export and import need besides the agent files and recall. */
+  memoryParts(): { archival: ArchivalStore; scopes: MemoryScopes } {
+    return { archival: this.options.archival.store, scopes: this.scopes() };
   }
 
   /** Waits for the active agent's running turn, if a directory exists. */
@@ -109,9 +137,12 @@ export class AgentHost {
     instructions?.setWindow(contextWindow);
     const chatModel = hosted?.model ?? createChatModel(config, model);
     const canAct = this.options.trusted() && this.options.folders.length > 0 && !guard.readOnly;
+    this.sharedScopes = null;
     this.directory = new AgentDirectory({
       states: storage.agents,
       recall: storage.recall,
+      scopes: this.scopes(),
+      notice: (key, text) => storage.notices.post(key, text),
       deps: {
         model: chatModel,
         counter: hosted?.counter ?? (await createTokenCounter(model)),

@@ -97,12 +97,13 @@ export class ArchivalService implements IndexPort {
     return this.archival.symbols.match(text, limit);
   }
 
-  count(): number {
-    return this.archival.count();
+  /** With `agentId`, remembered items count only that agent's (each agent has its own). */
+  count(agentId?: string): number {
+    return this.archival.count(undefined, agentId);
   }
 
-  counts(): { workspace: number; memory: number } {
-    return { workspace: this.archival.count('workspace'), memory: this.archival.count('memory') };
+  counts(agentId?: string): { workspace: number; memory: number } {
+    return { workspace: this.archival.count('workspace'), memory: this.archival.count('memory', agentId) };
   }
 
   /** The local index's workspace chunks, for publishing to the shared store (`memgpt index --store`). */
@@ -120,17 +121,20 @@ export class ArchivalService implements IndexPort {
     return this.workspace;
   }
 
-  async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
-    const id = await this.cited(this.archival).insertMemory(text, provenance);
+  /** Stored as `agentId`'s; with none, the first agent to run takes it (AgentDirectory). */
+  async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }, agentId?: string): Promise<string> {
+    const id = await this.cited(this.archival).insertMemory(text, { ...provenance, ...(agentId ? { agentId } : {}) });
     await this.archival.flush();
     this.options.changed();
     return id;
   }
 
-  search(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+  /** With `agentId`, remembered items are that agent's only (workspace code is everyone's). */
+  search(query: string, options: ArchivalSearchOptions, agentId?: string): Promise<ArchivalHit[]> {
     return this.store
       .search(query, {
         pageSize: options.limit,
+        ...(agentId ? { agentId } : {}),
         ...(options.source ? { source: options.source } : {}),
         ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

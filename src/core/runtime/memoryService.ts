@@ -3,7 +3,8 @@ import type { Emitter } from '../base/emitter';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition } from '../interfaces/symbols';
-import { CoreMemory } from '../memory/coreMemory';
+import type { CoreMemory } from '../memory/coreMemory';
+import { combinedView } from '../memory/memoryScopes';
 import type { AgentHost } from './agentHost';
 import type { ArchivalService } from './archivalService';
 import type { RuntimeGuard } from './runtimeGuard';
@@ -26,7 +27,9 @@ export class MemoryService implements MemoryPort {
 
   async remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
     this.options.guard.assertWritable('remember anything');
-    return this.options.archival.remember(text, provenance);
+    // The active agent's item, as if it had stored it itself.
+    const agentId = (await this.options.storage.agents.activeAgentId()) ?? undefined;
+    return this.options.archival.remember(text, provenance, agentId);
   }
 
   async searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
@@ -37,8 +40,10 @@ export class MemoryService implements MemoryPort {
     return { recall, archival };
   }
 
-  searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
-    return this.options.archival.search(query, options);
+  /** Remembered items are the active agent's, as its own search sees them. */
+  async searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+    const agentId = await this.options.storage.agents.activeAgentId().catch(() => null);
+    return this.options.archival.search(query, options, agentId ?? undefined);
   }
 
   matchSymbols(text: string, limit: number): SymbolDefinition[] {
@@ -47,7 +52,7 @@ export class MemoryService implements MemoryPort {
 
   async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
     const core = await this.coreMemoryOf(agentId);
-    return core.labels.map((label) => ({ label, value: core.get(label), limit: core.limit(label) }));
+    return core.allBlocks().map((b) => ({ label: b.label, value: b.value, limit: b.limit, scope: b.scope ?? 'agent', ...(b.description ? { description: b.description } : {}) }));
   }
 
   async setCoreMemoryBlock(label: string, value: string): Promise<void> {
@@ -65,13 +70,13 @@ export class MemoryService implements MemoryPort {
     const agent = isActive && running?.id === id ? running : null;
     return {
       recallCount: id ? storage.recall.count(id) : 0,
-      archivalCount: archival.count(),
+      archivalCount: archival.count(id),
       ...(agent ? { contextUsage: agent.usage() } : {}),
     };
   }
 
-  archivalCounts(): { workspace: number; memory: number } {
-    return this.options.archival.counts();
+  archivalCounts(agentId?: string): { workspace: number; memory: number } {
+    return this.options.archival.counts(agentId);
   }
 
   notices(): string[] {
@@ -88,6 +93,6 @@ export class MemoryService implements MemoryPort {
       if (!activeId) return (await host.agent()).coreMemory;
       agentId = activeId;
     }
-    return CoreMemory.fromJSON((await storage.agents.load(agentId)).coreMemory, this.options.coreMemoryOptions());
+    return combinedView((await storage.agents.load(agentId)).coreMemory, host.scopes());
   }
 }

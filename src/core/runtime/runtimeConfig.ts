@@ -4,6 +4,7 @@
  * share: which folder URI names a workspace, and when an API key may travel with a request.
  */
 import * as path from 'node:path';
+import type { HumanScope } from '../memory/memoryScopes';
 import { pathToFileURL } from 'node:url';
 import type { ApprovalSettings } from '../acting/approvalPolicy';
 import { LLM_REQUEST_TIMEOUT_MS } from '../limits';
@@ -55,6 +56,8 @@ export interface RuntimeConfig {
   stepLimit: number;
   /** Core memory character limits (persona/human, project); absent: MemGPT's defaults. */
   coreMemoryLimits?: { block: number; project: number };
+  /** memgpt.memory.humanScope / MEMGPT_HUMAN_SCOPE: `human` shared by every workspace (absent: 'user') or per workspace. */
+  humanScope?: HumanScope;
   index: { include: readonly string[]; exclude: readonly string[]; maxFileBytes: number };
   /** The shared team index to read (memgpt.index.sharedStore / MEMGPT_SHARED_STORE); absent: local only. */
   sharedStore?: SharedStoreConfig;
@@ -149,7 +152,8 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
       before.requestTimeoutSeconds !== after.requestTimeoutSeconds ||
       before.pressureFraction !== after.pressureFraction ||
       before.stepLimit !== after.stepLimit ||
-      !same(before.coreMemoryLimits, after.coreMemoryLimits),
+      !same(before.coreMemoryLimits, after.coreMemoryLimits) ||
+      before.humanScope !== after.humanScope,
     // The shared store reads through the archival index: changing it reopens that.
     embeddings:
       !same(before.embeddings, after.embeddings) ||

@@ -16,6 +16,7 @@ import type { Agent } from '../agent/agent';
 import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
 import type { ApprovalRequester } from '../interfaces/approval';
 import type { ChatModel } from '../interfaces/chatModel';
+import type { BlockScope } from '../memory/coreMemory';
 import type { ArchivalHit } from '../interfaces/archivalStore';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
@@ -72,6 +73,10 @@ export interface CoreMemoryBlockView {
   value: string;
   /** Character limit (Unicode code points, as CoreMemory counts). */
   limit: number;
+  /** Who shares the block: the user (every workspace), this workspace's agents, or the agent alone (also when absent). */
+  scope?: BlockScope;
+  /** What belongs in it (blocks the agent created). */
+  description?: string;
 }
 
 export interface MemoryStats {
@@ -170,7 +175,8 @@ export interface MemoryPort {
   setCoreMemoryBlock(label: string, value: string): Promise<void>;
   memoryStats(agentId?: string): Promise<MemoryStats>;
   /** Archival counts by source (workspace chunks, memories). */
-  archivalCounts(): { workspace: number; memory: number };
+  /** With `agentId`, remembered items are counted for that agent only. */
+  archivalCounts(agentId?: string): { workspace: number; memory: number };
   /**
    * What the user must know about this memory: damaged files kept aside, a pointer recovered, an
    * index rebuilt. Shown by the chat (standing notice), the CLI (stderr) and `memgpt memory`.

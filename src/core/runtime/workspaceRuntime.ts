@@ -154,6 +154,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     });
     this.host = new AgentHost({
       storage,
+      stateRoot: options.storageRoot,
       folders,
       config,
       trusted,
@@ -384,8 +385,8 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   setActiveFile(relPath: string | undefined): Promise<void> {
     return this.memoryFiles.setActiveFile(relPath);
   }
-  archivalCounts(): { workspace: number; memory: number } {
-    return this.memory.archivalCounts();
+  archivalCounts(agentId?: string): { workspace: number; memory: number } {
+    return this.memory.archivalCounts(agentId);
   }
   notices(): string[] {
     return this.memory.notices();

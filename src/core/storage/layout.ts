@@ -14,6 +14,8 @@ export interface StorageLayout {
   recallDir: string;
   /** The archival Vectra index and the workspace-index catalog. */
   archivalDir: string;
+  /** Core-memory blocks shared by the workspace's agents (`project`); created on the first write. */
+  blocksFile: string;
   /** Checkpoints of the agent's file changes (a shadow store, never the user's git); created on first use. */
   checkpointsDir: string;
 }
@@ -25,7 +27,13 @@ export function storageLayout(root: string): StorageLayout {
     recallDir: path.join(root, 'recall'),
     archivalDir: path.join(root, 'archival'),
     checkpointsDir: path.join(root, 'checkpoints'),
+    blocksFile: path.join(root, 'blocks.json'),
   };
+}
+
+/** The user's core-memory blocks (`human`), shared by every workspace under one state folder. */
+export function userBlocksFile(stateRoot: string): string {
+  return path.join(stateRoot, 'user', 'blocks.json');
 }
 
 /** Ordered storage migrations; the last one's version is the current storage schema. */

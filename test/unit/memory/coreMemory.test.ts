@@ -86,10 +86,13 @@ test('replace with EMPTY old_content is an error, not an insert between every ch
   expectRefused(mem, () => mem.replace('human', '', 'X'), /^Edit failed: old_content is empty\. .*core_memory_append/);
 });
 
-test('replace swaps every occurrence, can delete, and respects the limit', () => {
+test('replace swaps every occurrence when asked to, can delete, and respects the limit', () => {
   const mem = fresh();
   mem.setBlock('human', 'likes tea. likes cake.');
-  mem.replace('human', 'likes', 'loves');
+  // Ambiguous without replace_all: refused, nothing changed.
+  expectRefused(mem, () => mem.replace('human', 'likes', 'loves'), /old_content occurs 2 times in memory block 'human'.*replace_all=true/);
+  assert.equal(mem.get('human'), 'likes tea. likes cake.');
+  mem.replace('human', 'likes', 'loves', true);
   assert.equal(mem.get('human'), 'loves tea. loves cake.');
   mem.replace('human', ' loves cake.', '');
   assert.equal(mem.get('human'), 'loves tea.');

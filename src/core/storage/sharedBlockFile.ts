@@ -1,0 +1,118 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { parseBlocks, type BlockScope, type CoreMemoryBlock } from '../memory/coreMemory';
+import { SHARED_MEMORY_LOCK_STALE_MS, SHARED_MEMORY_LOCK_TIMEOUT_MS } from '../limits';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from './atomicFile';
+import { withFileLock } from './fileMutex';
+
+/**
+ * The core-memory blocks of one shared scope, in one JSON file: the user's (under the state
+ * folder, read and written by every workspace's window and command line) or the workspace's
+ * (beside its agents). Every change is a read-change-write under a lock file, on the newest
+ * content: two windows appending at once both keep their line. Each write bumps `revision`,
+ * and a reader notices a change by the file's identity (rename gives a new one).
+ */
+
+export const SHARED_BLOCKS_FORMAT = 'memgpt-memory-blocks';
+export const SHARED_BLOCKS_VERSION = 1;
+
+export interface SharedBlocks {
+  revision: number;
+  /** ISO time of the last change ('' when the file does not exist yet). */
+  lastModified: string;
+  blocks: CoreMemoryBlock[];
+}
+
+interface SharedBlocksFileJSON extends SharedBlocks {
+  format: typeof SHARED_BLOCKS_FORMAT;
+  version: number;
+}
+
+export class SharedBlocksTooNewError extends UnsupportedFileError {
+  constructor(file: string, found: number) {
+    super(`${file} was written by a newer version of MemGPT (format ${found}; this version reads ${SHARED_BLOCKS_VERSION}). Update the extension; the file was left unchanged.`);
+    this.name = 'SharedBlocksTooNewError';
+  }
+}
+
+export class ReadOnlySharedBlocksError extends Error {
+  readonly code = 'read_only';
+  constructor(scope: BlockScope) {
+    super(`The ${scope} memory cannot be changed in this window: another window holds this workspace's memory. Make the change there.`);
+    this.name = 'ReadOnlySharedBlocksError';
+  }
+}
+
+const EMPTY: SharedBlocks = { revision: 0, lastModified: '', blocks: [] };
+
+export class SharedBlockFile {
+  constructor(
+    readonly file: string,
+    readonly scope: Exclude<BlockScope, 'agent'>,
+    private readonly options: { readOnly?: boolean; notice?: (message: string) => void } = {},
+  ) {}
+
+  get readOnly(): boolean {
+    return this.options.readOnly === true;
+  }
+
+  /** What changes whenever the file is replaced or written; '' when it does not exist. */
+  async stamp(): Promise<string> {
+    const s = await fsp.stat(this.file).catch(() => null);
+    return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '';
+  }
+
+  async read(): Promise<SharedBlocks> {
+    try {
+      return (await readJsonFile(this.file, (v) => this.validate(v), { readOnly: this.readOnly })) ?? { ...EMPTY, blocks: [] };
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      this.options.notice?.(
+        `The ${this.scope} memory file ${path.basename(this.file)} was unreadable (${err.reason}); it was kept aside as ${path.basename(err.keptAs)} and the ${this.scope} blocks start empty. ` +
+          'Copy what you need from the kept file by hand.',
+      );
+      return { ...EMPTY, blocks: [] };
+    }
+  }
+
+  /**
+   * Changes the newest content under the lock. `change` edits the blocks in place or throws to
+   * change nothing; returning false means "nothing to write".
+   */
+  async update(change: (blocks: CoreMemoryBlock[]) => boolean | void): Promise<SharedBlocks> {
+    if (this.readOnly) throw new ReadOnlySharedBlocksError(this.scope);
+    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    return withFileLock(
+      `${this.file}.lock`,
+      async () => {
+        const current = await this.read();
+        const blocks = current.blocks.map((b) => ({ ...b }));
+        if (change(blocks) === false) return current;
+        const next: SharedBlocksFileJSON = {
+          format: SHARED_BLOCKS_FORMAT,
+          version: SHARED_BLOCKS_VERSION,
+          revision: current.revision + 1,
+          lastModified: new Date().toISOString(),
+          blocks: blocks.map((b) => ({ ...b, scope: this.scope })),
+        };
+        await atomicWriteJson(this.file, next);
+        return { revision: next.revision, lastModified: next.lastModified, blocks: next.blocks };
+      },
+      { timeoutMs: SHARED_MEMORY_LOCK_TIMEOUT_MS, staleMs: SHARED_MEMORY_LOCK_STALE_MS },
+    );
+  }
+
+  private validate(value: unknown): SharedBlocks {
+    const o = value as Partial<SharedBlocksFileJSON> | null;
+    if (!o || typeof o !== 'object' || o.format !== SHARED_BLOCKS_FORMAT) throw new Error(`not a MemGPT memory-blocks file (expected "format": "${SHARED_BLOCKS_FORMAT}")`);
+    if (typeof o.version !== 'number' || o.version < 1) throw new Error('"version" must be a positive number');
+    if (o.version > SHARED_BLOCKS_VERSION) throw new SharedBlocksTooNewError(this.file, o.version);
+    if (!Array.isArray(o.blocks)) throw new Error('"blocks" must be an array');
+    const blocks = parseBlocks(o.blocks, path.basename(this.file)).map((b) => ({ ...b, scope: this.scope }));
+    return {
+      revision: typeof o.revision === 'number' && Number.isInteger(o.revision) ? o.revision : 0,
+      lastModified: typeof o.lastModified === 'string' ? o.lastModified : '',
+      blocks,
+    };
+  }
+}
