@@ -1,6 +1,7 @@
 import { CoreMemory, CoreMemoryError, CORE_MEMORY_LABELS, defaultLimit, type BlockScope, type CoreMemoryBlock, type CoreMemoryJSON, type CoreMemoryLimits } from './coreMemory';
 import { HUMAN_PRESETS, INITIAL_PROJECT_TEXT } from './presets';
 import { SharedBlockFile, type SharedBlocks } from '../storage/sharedBlockFile';
+import { UnsupportedFileError } from '../storage/atomicFile';
 
 /**
  * The shared scopes of core memory: blocks of the user (one file under the state folder, seen
@@ -183,7 +184,15 @@ export class MemoryScopes {
       if (home === 'agent') own.push(b);
       else incoming.push({ block: b, scope: home });
     }
-    const result = await this.merge(own, incoming, coreMemory.lastModified);
+    let result: MergeOutcome;
+    try {
+      result = await this.merge(own, incoming, coreMemory.lastModified);
+    } catch (err) {
+      // A shared file this version must not write (a newer one): the agent runs as saved, converted later.
+      if (!(err instanceof UnsupportedFileError)) throw err;
+      this.options.notice?.(`scopes:unconverted:${agentName}`, `Core memory of agent "${agentName}" was not converted to scopes this time: ${err.message}`);
+      return null;
+    }
     if (result.moved.length > 0) {
       this.options.notice?.(
         `scopes:${agentName}:${coreMemory.lastModified}`,

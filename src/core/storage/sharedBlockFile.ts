@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { parseBlocks, type BlockScope, type CoreMemoryBlock } from '../memory/coreMemory';
 import { SHARED_MEMORY_LOCK_STALE_MS, SHARED_MEMORY_LOCK_TIMEOUT_MS } from '../limits';
-import { atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from './atomicFile';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from './atomicFile';
 import { withFileLock } from './fileMutex';
 
 /**
@@ -62,10 +62,19 @@ export class SharedBlockFile {
     return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '';
   }
 
-  async read(): Promise<SharedBlocks> {
+  /**
+   * The newest content. A damaged file is kept aside (the blocks start empty, the user is told);
+   * one this window may not move, or one written by a newer version, is left alone and shown as
+   * empty here (`strict`: thrown, so an edit never writes over it).
+   */
+  async read(strict = false): Promise<SharedBlocks> {
     try {
       return (await readJsonFile(this.file, (v) => this.validate(v), { readOnly: this.readOnly })) ?? { ...EMPTY, blocks: [] };
     } catch (err) {
+      if (!strict && (err instanceof UnsupportedFileError || (err instanceof UnreadableFileError && !(err instanceof CorruptFileError)))) {
+        this.options.notice?.(`The ${this.scope} memory is not shown: ${err.message}`);
+        return { ...EMPTY, blocks: [] };
+      }
       if (!(err instanceof CorruptFileError)) throw err;
       this.options.notice?.(
         `The ${this.scope} memory file ${path.basename(this.file)} was unreadable (${err.reason}); it was kept aside as ${path.basename(err.keptAs)} and the ${this.scope} blocks start empty. ` +
@@ -85,7 +94,7 @@ export class SharedBlockFile {
     return withFileLock(
       `${this.file}.lock`,
       async () => {
-        const current = await this.read();
+        const current = await this.read(true);
         const blocks = current.blocks.map((b) => ({ ...b }));
         if (change(blocks) === false) return current;
         const next: SharedBlocksFileJSON = {

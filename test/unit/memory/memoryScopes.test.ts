@@ -205,3 +205,34 @@ test('the agent shapes blocks: create with a description and limit, rename, upda
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a damaged user memory file is kept aside and said; one from a newer version is left untouched and never written over', async () => {
+  const root = tempDir();
+  try {
+    const file = path.join(root, 'user', 'blocks.json');
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '{"format": "memgpt-memory-blocks", "version": 1, "blocks": [');
+    const notices: string[] = [];
+    const a = await agentMemory(root, 'ws-a', 'user', notices);
+    assert.match(notices.join('\n'), /The user memory file blocks\.json was unreadable .*kept aside as blocks\.json\.corrupt-/);
+    assert.ok(readdirSync(path.dirname(file)).some((n) => n.startsWith('blocks.json.corrupt-')), 'the damaged bytes are kept');
+    assert.equal(a.memory.view.scopeOf('human'), 'user');
+
+    const newer = JSON.stringify({ format: 'memgpt-memory-blocks', version: 99, revision: 5, blocks: [{ label: 'human', value: 'From the future.' }] });
+    writeFileSync(file, newer);
+    const later: string[] = [];
+    const scopes = scopesFor(root, 'ws-b', 'user', later);
+    await scopes.load();
+    assert.match(later.join('\n'), /The user memory is not shown: .*newer version of MemGPT/);
+    // An old agent is not converted while it cannot be (it runs as saved); a converted one cannot write there.
+    assert.equal(await scopes.adopt(CoreMemory.create({ human: 'Name: Bo.' }).toJSON(), 'Old'), null);
+    assert.match(later.at(-1)!, /"Old" was not converted to scopes this time/);
+    const b = new ScopedCoreMemory(CoreMemory.fromJSON({ blocks: [], lastModified: '', scoped: true }), scopes);
+    b.view.setShared([{ label: 'human', value: '', limit: 2000, scope: 'user' }], '');
+    await assert.rejects(() => b.append('human', 'x'), /newer version of MemGPT/);
+    assert.equal(readFileSync(file, 'utf8'), newer, 'left exactly as it was');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
