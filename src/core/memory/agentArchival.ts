@@ -1,4 +1,10 @@
-import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore, RememberedItem } from '../interfaces/archivalStore';
+import type {
+  ArchivalSearchOptions,
+  ArchivalSearchResult,
+  ArchivalSource,
+  ArchivalStore,
+  RememberedItem,
+} from '../interfaces/archivalStore';
 
 /**
  * Archival memory as one agent sees it: the workspace's indexed code, and of the remembered items
@@ -8,7 +14,8 @@ import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, Archi
 export function agentArchival(store: ArchivalStore, agentId: string): ArchivalStore {
   return {
     insertMemory: (text, provenance) => store.insertMemory(text, { ...provenance, agentId }),
-    search: (query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> => store.search(query, { ...options, agentId }),
+    search: (query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> =>
+      store.search(query, { ...options, agentId }),
     count: (source?: ArchivalSource) => store.count(source, agentId),
     memoriesOf: (id: string): RememberedItem[] => store.memoriesOf?.(id) ?? [],
     // The store belongs to the workspace: one agent's view never closes it.

@@ -1,6 +1,15 @@
-import { CoreMemory, CoreMemoryError, CORE_MEMORY_LABELS, defaultLimit, type BlockScope, type CoreMemoryBlock, type CoreMemoryJSON, type CoreMemoryLimits } from './coreMemory';
+import {
+  CoreMemory,
+  CoreMemoryError,
+  CORE_MEMORY_LABELS,
+  defaultLimit,
+  type BlockScope,
+  type CoreMemoryBlock,
+  type CoreMemoryJSON,
+  type CoreMemoryLimits,
+} from './coreMemory';
 import { HUMAN_PRESETS, INITIAL_PROJECT_TEXT } from './presets';
-import { SharedBlockFile, type SharedBlocks } from '../storage/sharedBlockFile';
+import { SharedBlockFile, type SharedBlocks } from './sharedBlockFile';
 import { UnsupportedFileError } from '../storage/atomicFile';
 
 /**
@@ -119,7 +128,10 @@ export class MemoryScopes {
    */
   async edit(scope: Exclude<BlockScope, 'agent'>, op: (memory: CoreMemory) => void): Promise<void> {
     this[scope] = await this.file(scope).update((blocks) => {
-      const memory = CoreMemory.fromJSON({ blocks, lastModified: '', scoped: true }, this.options.limits ? { limits: this.options.limits } : {});
+      const memory = CoreMemory.fromJSON(
+        { blocks, lastModified: '', scoped: true },
+        this.options.limits ? { limits: this.options.limits } : {},
+      );
       op(memory);
       blocks.splice(0, blocks.length, ...memory.allBlocks().map((b) => ({ ...b, scope })));
     });
@@ -133,7 +145,11 @@ export class MemoryScopes {
    * is dropped; one that differs is kept as the agent's own `<label>_kept`, with a description
    * asking the agent to merge it. Nothing the agent learned is lost.
    */
-  async merge(agentBlocks: readonly CoreMemoryBlock[], incoming: readonly { block: CoreMemoryBlock; scope: Exclude<BlockScope, 'agent'> }[], lastModified: string): Promise<MergeOutcome> {
+  async merge(
+    agentBlocks: readonly CoreMemoryBlock[],
+    incoming: readonly { block: CoreMemoryBlock; scope: Exclude<BlockScope, 'agent'> }[],
+    lastModified: string,
+  ): Promise<MergeOutcome> {
     const own = agentBlocks.map((b) => ({ ...b, scope: 'agent' as const }));
     const moved: string[] = [];
     for (const { block, scope } of incoming) {
@@ -190,7 +206,10 @@ export class MemoryScopes {
     } catch (err) {
       // A shared file this version must not write (a newer one): the agent runs as saved, converted later.
       if (!(err instanceof UnsupportedFileError)) throw err;
-      this.options.notice?.(`scopes:unconverted:${agentName}`, `Core memory of agent "${agentName}" was not converted to scopes this time: ${err.message}`);
+      this.options.notice?.(
+        `scopes:unconverted:${agentName}`,
+        `Core memory of agent "${agentName}" was not converted to scopes this time: ${err.message}`,
+      );
       return null;
     }
     if (result.moved.length > 0) {
@@ -251,7 +270,8 @@ export class ScopedCoreMemory {
   }
 
   async createBlock(label: string, init: { limit: number; description: string; scope: BlockScope }): Promise<void> {
-    if (init.scope !== 'agent' && !this.scopes) throw new CoreMemoryError(`Edit failed: ${init.scope} memory is not available here; create the block with scope "agent".`);
+    if (init.scope !== 'agent' && !this.scopes)
+      throw new CoreMemoryError(`Edit failed: ${init.scope} memory is not available here; create the block with scope "agent".`);
     // The whole view first: the label must be new everywhere and the budget counts every scope.
     this.dryRun((m) => m.createBlock(label, init));
     if (init.scope === 'agent') this.view.createBlock(label, init);
@@ -310,7 +330,10 @@ export function openMemoryScopes(options: {
   const fileNotice = notice ? (m: string) => notice(m, m) : undefined;
   return new MemoryScopes({
     user: new SharedBlockFile(options.userFile, 'user', { readOnly: options.readOnly, ...(fileNotice ? { notice: fileNotice } : {}) }),
-    workspace: new SharedBlockFile(options.workspaceFile, 'workspace', { readOnly: options.readOnly, ...(fileNotice ? { notice: fileNotice } : {}) }),
+    workspace: new SharedBlockFile(options.workspaceFile, 'workspace', {
+      readOnly: options.readOnly,
+      ...(fileNotice ? { notice: fileNotice } : {}),
+    }),
     humanScope: options.humanScope ?? 'user',
     ...(options.limits ? { limits: options.limits } : {}),
     ...(notice ? { notice } : {}),

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
+import { MemgptError } from '../base/errors';
 import { isProcessAlive } from './processes';
 
 /**
@@ -10,14 +11,12 @@ import { isProcessAlive } from './processes';
  * wait is bounded: after `timeoutMs` the caller gets FileLockTimeoutError and nothing changed.
  */
 
-export class FileLockTimeoutError extends Error {
-  readonly code = 'lock_timeout';
+export class FileLockTimeoutError extends MemgptError {
   constructor(
     readonly lockFile: string,
     waitedMs: number,
   ) {
-    super(`Another process kept ${lockFile} locked for ${waitedMs} ms; nothing was changed. Try again.`);
-    this.name = 'FileLockTimeoutError';
+    super('lock_timeout', `Another process kept ${lockFile} locked for ${waitedMs} ms; nothing was changed. Try again.`);
   }
 }
 
@@ -29,7 +28,11 @@ interface LockOwner {
 
 const RETRY_MS = 15;
 
-export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, options: { timeoutMs: number; staleMs: number }): Promise<T> {
+export async function withFileLock<T>(
+  lockFile: string,
+  work: () => Promise<T>,
+  options: { timeoutMs: number; staleMs: number },
+): Promise<T> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {

@@ -29,7 +29,12 @@ test('an old agent and old remembered items: human moves to the user, the items 
 
     const notices: string[] = [];
     const notice = (_key: string, message: string) => notices.push(message);
-    const scopes = openMemoryScopes({ userFile: path.join(root, 'user', 'blocks.json'), workspaceFile: path.join(root, 'ws', 'blocks.json'), readOnly: false, notice });
+    const scopes = openMemoryScopes({
+      userFile: path.join(root, 'user', 'blocks.json'),
+      workspaceFile: path.join(root, 'ws', 'blocks.json'),
+      readOnly: false,
+      notice,
+    });
     const { model, counter, archival, workspace } = h.deps;
     const directory = new AgentDirectory({
       states: h.states,
@@ -47,7 +52,10 @@ test('an old agent and old remembered items: human moves to the user, the items 
     assert.equal(user.blocks.find((b) => b.label === 'human')!.value, 'Name: Lin. Reviews code in the morning.');
     const saved = await h.states.load(h.agentId);
     assert.equal(saved.coreMemory.scoped, true);
-    assert.deepEqual(saved.coreMemory.blocks.map((b) => b.label), ['persona']);
+    assert.deepEqual(
+      saved.coreMemory.blocks.map((b) => b.label),
+      ['persona'],
+    );
 
     assert.equal(notices.length, 2, notices.join('\n'));
     assert.match(notices[0]!, /"Test agent" was converted to scopes.*'human' is now in the user memory.*Nothing was deleted/);
@@ -60,7 +68,11 @@ test('an old agent and old remembered items: human moves to the user, the items 
     // A second open converts nothing more.
     await directory.reset(h.agentId);
     assert.equal(notices.length, 2);
-    assert.equal((await directory.active()).coreMemory.get('human'), 'Name: Lin. Reviews code in the morning.', 'a reset leaves the user memory alone');
+    assert.equal(
+      (await directory.active()).coreMemory.get('human'),
+      'Name: Lin. Reviews code in the morning.',
+      'a reset leaves the user memory alone',
+    );
 
     const second = await directory.create({ name: 'Second' });
     const now = await directory.active();

@@ -12,7 +12,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer, type RecordedChatRequest } from '../../fixtures/fakeOpenAIServer';
+import {
+  sendMessage,
+  startFakeOpenAIServer,
+  toolCall,
+  type FakeOpenAIServer,
+  type RecordedChatRequest,
+} from '../../fixtures/fakeOpenAIServer';
 import { cleanEnv, ensureBuilt, runCli } from './cliHarness';
 
 let root: string;
@@ -69,9 +75,15 @@ test('two workspaces on one state folder share human; MEMGPT_HUMAN_SCOPE=workspa
   const a = await newFolder('alpha');
   const b = await newFolder('beta');
 
-  server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Name: Ada. Prefers tabs.', request_heartbeat: true }), sendMessage('Hi Ada'));
+  server.enqueue(
+    toolCall('core_memory_append', { label: 'human', content: 'Name: Ada. Prefers tabs.', request_heartbeat: true }),
+    sendMessage('Hi Ada'),
+  );
   await ask(a, 'I am Ada and I like tabs', env);
-  server.enqueue(toolCall('core_memory_append', { label: 'project', content: 'Alpha uses pnpm.', request_heartbeat: true }), sendMessage('ok'));
+  server.enqueue(
+    toolCall('core_memory_append', { label: 'project', content: 'Alpha uses pnpm.', request_heartbeat: true }),
+    sendMessage('ok'),
+  );
   await ask(a, 'we use pnpm here', env);
 
   // Another workspace, same user: its first request already knows her.
@@ -83,14 +95,24 @@ test('two workspaces on one state folder share human; MEMGPT_HUMAN_SCOPE=workspa
   assert.doesNotMatch(system, /pnpm/, "the other workspace's project stays there");
 
   const blocks = await blocksOf(b, env);
-  assert.deepEqual(blocks.map((x) => [x.label, x.scope]), [['persona', 'agent'], ['human', 'user'], ['project', 'workspace']]);
+  assert.deepEqual(
+    blocks.map((x) => [x.label, x.scope]),
+    [
+      ['persona', 'agent'],
+      ['human', 'user'],
+      ['project', 'workspace'],
+    ],
+  );
   const text = await runCli(['memory', b], { env });
   assert.match(text.stdout, /human \[user: shared by every workspace\] \(\d+\/2000 chars\)\n {4}A developer[\s\S]*Name: Ada\./);
 
   // Per workspace by choice: starts from the shared copy, and its edits stay in it.
   const c = await newFolder('gamma');
   const apart = envFor(state, { MEMGPT_HUMAN_SCOPE: 'workspace' });
-  server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Here she writes Rust.', request_heartbeat: true }), sendMessage('ok'));
+  server.enqueue(
+    toolCall('core_memory_append', { label: 'human', content: 'Here she writes Rust.', request_heartbeat: true }),
+    sendMessage('ok'),
+  );
   await ask(c, 'in this repo I write Rust', apart);
   const cHuman = (await blocksOf(c, apart)).find((x) => x.label === 'human')!;
   assert.equal(cHuman.scope, 'workspace');
@@ -127,7 +149,10 @@ test('export then import into an empty state folder: the remembered note is foun
   const folder = await newFolder('release');
 
   server.enqueue(
-    toolCall('archival_memory_insert', { content: 'The release checklist lives in docs/release.md and needs two approvals.', request_heartbeat: true }),
+    toolCall('archival_memory_insert', {
+      content: 'The release checklist lives in docs/release.md and needs two approvals.',
+      request_heartbeat: true,
+    }),
     toolCall('core_memory_append', { label: 'human', content: 'Name: Ada.', request_heartbeat: true }),
     sendMessage('Noted.'),
   );
@@ -136,21 +161,41 @@ test('export then import into an empty state folder: the remembered note is foun
   const exported = await runCli(['export', folder, '--out', file], { env: envA });
   assert.equal(exported.code, 0, exported.stderr);
   assert.match(exported.stderr, /1 remembered items, \d+ recall messages\) to /);
-  const data = JSON.parse(await readFile(file, 'utf8')) as { formatVersion: number; memories: { text: string }[]; blocks: { label: string; scope: string }[] };
+  const data = JSON.parse(await readFile(file, 'utf8')) as {
+    formatVersion: number;
+    memories: { text: string }[];
+    blocks: { label: string; scope: string }[];
+  };
   assert.equal(data.formatVersion, 2);
-  assert.deepEqual(data.memories.map((m) => m.text), ['The release checklist lives in docs/release.md and needs two approvals.']);
-  assert.deepEqual(data.blocks.map((b) => [b.label, b.scope]), [['persona', 'agent'], ['human', 'user'], ['project', 'workspace']]);
+  assert.deepEqual(
+    data.memories.map((m) => m.text),
+    ['The release checklist lives in docs/release.md and needs two approvals.'],
+  );
+  assert.deepEqual(
+    data.blocks.map((b) => [b.label, b.scope]),
+    [
+      ['persona', 'agent'],
+      ['human', 'user'],
+      ['project', 'workspace'],
+    ],
+  );
 
   assert.ok(!existsSync(stateB), 'the target state folder is empty');
   const imported = await runCli(['import', folder, file], { env: envB });
   assert.equal(imported.code, 0, imported.stderr);
-  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env: envB })).stdout) as { archival: { memory: number }; coreMemory: Block[] };
+  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env: envB })).stdout) as {
+    archival: { memory: number };
+    coreMemory: Block[];
+  };
   assert.equal(memory.archival.memory, 1);
   const human = memory.coreMemory.find((b) => b.label === 'human')!;
   assert.equal(human.scope, 'user');
   assert.match(human.value, /Name: Ada\./);
 
-  server.enqueue(toolCall('archival_memory_search', { query: 'release checklist', request_heartbeat: true }), sendMessage('docs/release.md'));
+  server.enqueue(
+    toolCall('archival_memory_search', { query: 'release checklist', request_heartbeat: true }),
+    sendMessage('docs/release.md'),
+  );
   const before = server.chatRequests().length;
   await ask(folder, 'where is the release checklist?', envB);
   const result = server.chatRequests().slice(before).at(-1)!.body.messages.at(-1)!;
@@ -162,9 +207,21 @@ test('export then import into an empty state folder: the remembered note is foun
   assert.ok(Object.keys(snapshot).some((k) => k.endsWith('memories.jsonl')) && Object.keys(snapshot).some((k) => k.startsWith('user')));
   const good = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> & { memories: Record<string, unknown>[] };
   const cases: { name: string; content: string; error: RegExp }[] = [
-    { name: 'bad-memory.json', content: JSON.stringify({ ...good, memories: [{ ...good.memories[0], time: 'last Tuesday' }] }), error: /Remembered item 0 of this export is malformed .*Nothing was imported\./ },
-    { name: 'bad-scope.json', content: JSON.stringify({ ...good, blocks: [{ label: 'human', value: 'x', limit: 2000, scope: 'everyone' }] }), error: /block "human" has scope "everyone".*Nothing was imported\./ },
-    { name: 'bad-recall.json', content: JSON.stringify({ ...good, recall: [{ id: 'r1' }] }), error: /Recall record 0 of this export is malformed.*Nothing was imported\./ },
+    {
+      name: 'bad-memory.json',
+      content: JSON.stringify({ ...good, memories: [{ ...good.memories[0], time: 'last Tuesday' }] }),
+      error: /Remembered item 0 of this export is malformed .*Nothing was imported\./,
+    },
+    {
+      name: 'bad-scope.json',
+      content: JSON.stringify({ ...good, blocks: [{ label: 'human', value: 'x', limit: 2000, scope: 'everyone' }] }),
+      error: /block "human" has scope "everyone".*Nothing was imported\./,
+    },
+    {
+      name: 'bad-recall.json',
+      content: JSON.stringify({ ...good, recall: [{ id: 'r1' }] }),
+      error: /Recall record 0 of this export is malformed.*Nothing was imported\./,
+    },
     { name: 'not-json.json', content: '{"format": "memgpt-vscode-agent", ', error: /is not JSON .*nothing was imported/ },
   ];
   for (const c of cases) {

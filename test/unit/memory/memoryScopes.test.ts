@@ -14,7 +14,7 @@ import { buildSync } from 'esbuild';
 import { CoreMemory, CoreMemoryError } from '../../../src/core/memory/coreMemory';
 import { openMemoryScopes, ScopedCoreMemory, type HumanScope } from '../../../src/core/memory/memoryScopes';
 import { HUMAN_PRESETS } from '../../../src/core/memory/presets';
-import { SharedBlockFile } from '../../../src/core/storage/sharedBlockFile';
+import { SharedBlockFile } from '../../../src/core/memory/sharedBlockFile';
 import { CORE_MEMORY_TOTAL_BUDGET_CHARS } from '../../../src/core/limits';
 
 function tempDir(): string {
@@ -41,17 +41,24 @@ async function agentMemory(root: string, workspace: string, humanScope: HumanSco
   return { scopes, memory, own };
 }
 
-test('human is the user\'s: an edit in one workspace is seen by another open one at its next refresh; project stays per workspace', async () => {
+test("human is the user's: an edit in one workspace is seen by another open one at its next refresh; project stays per workspace", async () => {
   const root = tempDir();
   try {
     const a = await agentMemory(root, 'ws-a');
     const b = await agentMemory(root, 'ws-b');
     assert.deepEqual(
       a.memory.view.allBlocks().map((x) => [x.label, x.scope]),
-      [['persona', 'agent'], ['human', 'user'], ['project', 'workspace']],
+      [
+        ['persona', 'agent'],
+        ['human', 'user'],
+        ['project', 'workspace'],
+      ],
     );
     // The agent's own file keeps only its own blocks.
-    assert.deepEqual(a.own.blocks.map((x) => x.label), ['persona']);
+    assert.deepEqual(
+      a.own.blocks.map((x) => x.label),
+      ['persona'],
+    );
 
     await a.memory.append('human', 'Prefers tabs over spaces.');
     await a.memory.append('project', 'Uses pnpm.');
@@ -89,7 +96,14 @@ test('two processes appending to the user memory at once: every line of both is 
   const root = tempDir();
   try {
     const outfile = path.join(root, 'writer.js');
-    buildSync({ entryPoints: [path.join(__dirname, 'children', 'sharedBlockWriter.ts')], bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error' });
+    buildSync({
+      entryPoints: [path.join(__dirname, 'children', 'sharedBlockWriter.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile,
+      logLevel: 'error',
+    });
     const file = path.join(root, 'user', 'blocks.json');
     const n = 25;
     const run = (tag: string) =>
@@ -113,7 +127,10 @@ test('two processes appending to the user memory at once: every line of both is 
     assert.equal(lines.length, 2 * n, 'no write was lost');
     for (const tag of ['first', 'second']) {
       // Each writer's own lines arrive in its order.
-      assert.deepEqual(lines.filter((l) => l.startsWith(`${tag}-`)), Array.from({ length: n }, (_, i) => `${tag}-${i}`));
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith(`${tag}-`)),
+        Array.from({ length: n }, (_, i) => `${tag}-${i}`),
+      );
     }
     assert.equal(read.revision, 2 * n);
   } finally {
@@ -144,9 +161,15 @@ test('memory saved before scopes is converted without loss: learned text moves, 
     const scopesA = scopesFor(root, 'ws-a', 'user', notices);
     await scopesA.load();
     const ownA = (await scopesA.adopt(legacyA, 'Agent A'))!;
-    assert.deepEqual(ownA.blocks.map((b) => b.label), ['persona']);
+    assert.deepEqual(
+      ownA.blocks.map((b) => b.label),
+      ['persona'],
+    );
     assert.equal(ownA.scoped, true);
-    assert.match(notices.join('\n'), /"Agent A" was converted to scopes.*'human' is now in the user memory.*'project' is now in the workspace memory/);
+    assert.match(
+      notices.join('\n'),
+      /"Agent A" was converted to scopes.*'human' is now in the user memory.*'project' is now in the workspace memory/,
+    );
     assert.equal(await scopesA.adopt(ownA, 'Agent A'), null, 'converted once');
 
     const legacyB = CoreMemory.create({ human: 'Name: Bob.' }).toJSON();
@@ -154,7 +177,7 @@ test('memory saved before scopes is converted without loss: learned text moves, 
     await scopesB.load();
     const ownB = (await scopesB.adopt(legacyB, 'Agent B'))!;
     const kept = ownB.blocks.find((b) => b.label === 'human_kept');
-    assert.ok(kept, 'the differing human is kept as the agent\'s own block');
+    assert.ok(kept, "the differing human is kept as the agent's own block");
     assert.equal(kept.value, 'Name: Bob.');
     assert.match(kept.description!, /merge/);
     assert.match(notices.at(-1)!, /"Agent B".*'human' differed from the user memory's and was kept as its own block 'human_kept'/);
@@ -178,7 +201,10 @@ test('the agent shapes blocks: create with a description and limit, rename, upda
     const b = await agentMemory(root, 'ws-b');
     await a.memory.createBlock('coding_style', { description: 'How the user likes code written.', limit: 1000, scope: 'user' });
     await a.memory.append('coding_style', 'Early returns; no classes for plain data.');
-    assert.match(a.memory.view.render(), /<coding_style characters="\d+\/1000" scope="user" description="How the user likes code written\.">/);
+    assert.match(
+      a.memory.view.render(),
+      /<coding_style characters="\d+\/1000" scope="user" description="How the user likes code written\.">/,
+    );
     await b.memory.refresh();
     assert.match(b.memory.view.get('coding_style'), /Early returns/, 'a user block reaches the other workspace');
 
@@ -194,7 +220,10 @@ test('the agent shapes blocks: create with a description and limit, rename, upda
     const refused = async (work: () => Promise<unknown>, pattern: RegExp) =>
       assert.rejects(work, (e: unknown) => e instanceof CoreMemoryError && pattern.test(e.message));
     const rendered = a.memory.view.render();
-    await refused(() => a.memory.createBlock('huge', { description: 'Too big.', limit: 5000, scope: 'agent' }), new RegExp(`add up to ${CORE_MEMORY_TOTAL_BUDGET_CHARS} characters and \\d+ are left`));
+    await refused(
+      () => a.memory.createBlock('huge', { description: 'Too big.', limit: 5000, scope: 'agent' }),
+      new RegExp(`add up to ${CORE_MEMORY_TOTAL_BUDGET_CHARS} characters and \\d+ are left`),
+    );
     await refused(() => a.memory.createBlock('Bad Label', { description: 'x', limit: 200, scope: 'agent' }), /not usable/);
     await refused(() => a.memory.createBlock('human', { description: 'x', limit: 200, scope: 'agent' }), /exists already/);
     await refused(() => a.memory.createBlock('nodesc', { description: ' ', limit: 200, scope: 'agent' }), /needs a description/);
@@ -216,10 +245,18 @@ test('a damaged user memory file is kept aside and said; one from a newer versio
     const notices: string[] = [];
     const a = await agentMemory(root, 'ws-a', 'user', notices);
     assert.match(notices.join('\n'), /The user memory file blocks\.json was unreadable .*kept aside as blocks\.json\.corrupt-/);
-    assert.ok(readdirSync(path.dirname(file)).some((n) => n.startsWith('blocks.json.corrupt-')), 'the damaged bytes are kept');
+    assert.ok(
+      readdirSync(path.dirname(file)).some((n) => n.startsWith('blocks.json.corrupt-')),
+      'the damaged bytes are kept',
+    );
     assert.equal(a.memory.view.scopeOf('human'), 'user');
 
-    const newer = JSON.stringify({ format: 'memgpt-memory-blocks', version: 99, revision: 5, blocks: [{ label: 'human', value: 'From the future.' }] });
+    const newer = JSON.stringify({
+      format: 'memgpt-memory-blocks',
+      version: 99,
+      revision: 5,
+      blocks: [{ label: 'human', value: 'From the future.' }],
+    });
     writeFileSync(file, newer);
     const later: string[] = [];
     const scopes = scopesFor(root, 'ws-b', 'user', later);

@@ -3,7 +3,7 @@
  * `label` of the file given, one locked read-change-write each, then prints "done".
  * Arguments: file label tag count.
  */
-import { SharedBlockFile } from '../../../../src/core/storage/sharedBlockFile';
+import { SharedBlockFile } from '../../../../src/core/memory/sharedBlockFile';
 
 async function main(): Promise<void> {
   const [file, label, tag, count] = process.argv.slice(2) as [string, string, string, string];

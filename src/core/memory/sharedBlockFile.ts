@@ -1,9 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { parseBlocks, type BlockScope, type CoreMemoryBlock } from '../memory/coreMemory';
+import { MemgptError } from '../base/errors';
+import { parseBlocks, type BlockScope, type CoreMemoryBlock } from './coreMemory';
 import { SHARED_MEMORY_LOCK_STALE_MS, SHARED_MEMORY_LOCK_TIMEOUT_MS } from '../limits';
-import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from './atomicFile';
-import { withFileLock } from './fileMutex';
+import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
+import { withFileLock } from '../storage/fileMutex';
 
 /**
  * The core-memory blocks of one shared scope, in one JSON file: the user's (under the state
@@ -30,16 +31,18 @@ interface SharedBlocksFileJSON extends SharedBlocks {
 
 export class SharedBlocksTooNewError extends UnsupportedFileError {
   constructor(file: string, found: number) {
-    super(`${file} was written by a newer version of MemGPT (format ${found}; this version reads ${SHARED_BLOCKS_VERSION}). Update the extension; the file was left unchanged.`);
-    this.name = 'SharedBlocksTooNewError';
+    super(
+      `${file} was written by a newer version of MemGPT (format ${found}; this version reads ${SHARED_BLOCKS_VERSION}). Update the extension; the file was left unchanged.`,
+    );
   }
 }
 
-export class ReadOnlySharedBlocksError extends Error {
-  readonly code = 'read_only';
+export class ReadOnlySharedBlocksError extends MemgptError {
   constructor(scope: BlockScope) {
-    super(`The ${scope} memory cannot be changed in this window: another window holds this workspace's memory. Make the change there.`);
-    this.name = 'ReadOnlySharedBlocksError';
+    super(
+      'read_only',
+      `The ${scope} memory cannot be changed in this window: another window holds this workspace's memory. Make the change there.`,
+    );
   }
 }
 
@@ -113,7 +116,8 @@ export class SharedBlockFile {
 
   private validate(value: unknown): SharedBlocks {
     const o = value as Partial<SharedBlocksFileJSON> | null;
-    if (!o || typeof o !== 'object' || o.format !== SHARED_BLOCKS_FORMAT) throw new Error(`not a MemGPT memory-blocks file (expected "format": "${SHARED_BLOCKS_FORMAT}")`);
+    if (!o || typeof o !== 'object' || o.format !== SHARED_BLOCKS_FORMAT)
+      throw new Error(`not a MemGPT memory-blocks file (expected "format": "${SHARED_BLOCKS_FORMAT}")`);
     if (typeof o.version !== 'number' || o.version < 1) throw new Error('"version" must be a positive number');
     if (o.version > SHARED_BLOCKS_VERSION) throw new SharedBlocksTooNewError(this.file, o.version);
     if (!Array.isArray(o.blocks)) throw new Error('"blocks" must be an array');
