@@ -125,8 +125,9 @@ test('core-memory edits at the edges: empty or missing old_content, one char ove
       { name: 'core_memory_append', args: { label: 'human', content: '🙂'.repeat(room) }, status: 'OK' },
       { name: 'core_memory_append', args: { label: 'human', content: 'x' }, status: 'Failed', text: /Exceeds 2000 character limit/ },
       // Replacing every occurrence of one emoji with two would double the block: refused as a whole.
-      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '🙂🙂' }, status: 'Failed', text: /Exceeds 2000 character limit/ },
-      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '' }, status: 'OK' },
+      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '🙂🙂', replace_all: true }, status: 'Failed', text: /Exceeds 2000 character limit/ },
+      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '' }, status: 'Failed', text: /occurs \d+ times in memory block 'human'.*replace_all=true/ },
+      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '', replace_all: true }, status: 'OK' },
     ];
     const expected: string[] = [];
     for (const c of cases) {
