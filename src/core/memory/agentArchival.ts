@@ -21,5 +21,6 @@ export function agentArchival(store: ArchivalStore, agentId: string): ArchivalSt
     // The store belongs to the workspace: one agent's view never closes it.
     close: () => Promise.resolve(),
     ...(store.symbols ? { symbols: store.symbols } : {}),
+    ...(store.insertNotice ? { insertNotice: (id: string) => store.insertNotice?.(id) } : {}),
   };
 }
