@@ -3,7 +3,13 @@
  * the code it cites, and search results of memories whose cited code changed carry a note; stale
  * memories replaced by a newer one leave the results. Everything else passes through unchanged.
  */
-import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
+import type {
+  ArchivalSearchOptions,
+  ArchivalSearchResult,
+  ArchivalSource,
+  ArchivalStore,
+  RememberedItem,
+} from '../interfaces/archivalStore';
 import type { SymbolLookup } from '../interfaces/symbols';
 import type { CitationTracker } from './staleness';
 
@@ -19,7 +25,10 @@ export class CitedArchival implements ArchivalStore {
     return this.inner.symbols;
   }
 
-  async insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number }): Promise<string> {
+  async insertMemory(
+    text: string,
+    provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string },
+  ): Promise<string> {
     const id = await this.inner.insertMemory(text, provenance);
     const tracked = await this.tracker.track(id, text, provenance);
     if (tracked.replaced.length > 0) {
@@ -52,8 +61,22 @@ export class CitedArchival implements ArchivalStore {
     return { ...result, hits };
   }
 
-  count(source?: ArchivalSource): number {
-    return this.inner.count(source);
+  count(source?: ArchivalSource, agentId?: string): number {
+    return this.inner.count(source, agentId);
+  }
+
+  // Which agent owns an item is the inner store's business: export, import and migration pass through.
+  memoriesOf(agentId: string): RememberedItem[] {
+    return this.inner.memoriesOf?.(agentId) ?? [];
+  }
+
+  importMemories(items: readonly RememberedItem[], agentId: string): Promise<number> {
+    if (!this.inner.importMemories) return Promise.reject(new Error('This archival memory cannot import remembered items.'));
+    return this.inner.importMemories(items, agentId);
+  }
+
+  claimUnowned(agentId: string): Promise<number> {
+    return this.inner.claimUnowned?.(agentId) ?? Promise.resolve(0);
   }
 
   close(): Promise<void> {
