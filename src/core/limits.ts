@@ -515,3 +515,31 @@ export const CORE_MEMORY_DESCRIPTION_MAX_CHARS = 200;
 export const SHARED_MEMORY_LOCK_TIMEOUT_MS = 5_000;
 /** A lock on a shared memory file older than this is left over from a crashed process. */
 export const SHARED_MEMORY_LOCK_STALE_MS = 30_000;
+
+// ─── MCP servers the agent may call ──────────────────────────────────────────
+/** How long starting one MCP server may take: spawn or connect, the MCP handshake and its tool list. */
+export const MCP_CONNECT_TIMEOUT_MS = 20_000;
+/** How long a turn waits for MCP servers still starting before it goes on without their tools. */
+export const MCP_TURN_START_WAIT_MS = 5_000;
+/** How long one MCP tool call may take before the agent is told the server did not answer. */
+export const MCP_CALL_TIMEOUT_MS = 60_000;
+/** How long stopping one server may take (stdin closed, then SIGTERM, then SIGKILL) before we stop waiting. */
+export const MCP_STOP_TIMEOUT_MS = 5_000;
+/** Times a server that stopped on its own is started again in one session before it stays stopped. */
+export const MCP_MAX_RESTARTS = 2;
+/** MCP functions offered to the model at most, all servers together: each schema costs context on every request. */
+export const MCP_MAX_FUNCTIONS = 64;
+/** Characters of one MCP tool description the model reads; longer ones are cut with an ellipsis. */
+export const MCP_DESCRIPTION_MAX_CHARS = 1_024;
+/** Characters of one MCP tool's input schema (as JSON); a tool with a larger schema is not offered. */
+export const MCP_SCHEMA_MAX_CHARS = 8_000;
+/** Longest function name model APIs accept (OpenAI and Anthropic: 64, letters, digits, _ and -). */
+export const FUNCTION_NAME_MAX_CHARS = 64;
+/** Characters of a server's stderr kept, to say why it stopped. */
+export const MCP_STDERR_TAIL_CHARS = 2_000;
+/** Bytes of .vscode/mcp.json read at most. */
+export const MCP_CONFIG_MAX_BYTES = 256_000;
+/** Characters of a tool call's arguments the approval card and the terminal show (the rest is counted). */
+export const MCP_APPROVAL_ARGUMENTS_CHARS = 4_000;
+/** Characters of an MCP tool result read from the server at most, before the usual per-result budget cuts it further. */
+export const MCP_RESULT_MAX_CHARS = 200_000;

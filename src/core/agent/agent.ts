@@ -35,6 +35,7 @@ import type { Actor } from '../acting/actor';
 import type { ArchivalStore } from '../interfaces/archivalStore';
 import type { ProjectInstructions } from '../interfaces/instructions';
 import type { ApprovalRequester } from '../interfaces/approval';
+import type { ExternalFunctions } from '../interfaces/externalFunctions';
 import { ChatModelError, type ChatMessage, type ChatModel, type ToolCall } from '../interfaces/chatModel';
 import type { RecallStore } from '../interfaces/recallStore';
 import type { Workspace } from '../interfaces/workspace';
@@ -97,6 +98,8 @@ export interface AgentDependencies {
   instructions?: ProjectInstructions;
   /** The user's and the workspace's shared blocks (loaded); without it every block is the agent's. */
   scopes?: MemoryScopes;
+  /** Functions of the MCP servers the user configured, refreshed at the start of each turn. */
+  external?: ExternalFunctions;
 }
 
 export interface AgentSettings {
@@ -368,6 +371,7 @@ export class Agent {
       this.pending.push(entry!);
       // The message that started the turn stays in context until the turn ends, whatever flushes.
       this.window.turnStart = entry!;
+      if (this.deps.external) await this.offerExternal(this.deps.external, signal);
       this.window.restoreTools();
       this.tellCut(rendered);
       if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
@@ -556,6 +560,7 @@ export class Agent {
           ...(this.deps.instructions ? { readOnlyBlocks: this.deps.instructions } : {}),
           ...(signal ? { signal } : {}),
           ...(this.deps.acting ? { act: this.actFor(this.deps.acting, stepId, call.id, signal) } : {}),
+          ...(this.deps.external ? { external: this.externalFor(this.deps.external, call.id, signal) } : {}),
         });
         // Results go back to the model and into recall: a key read from a file or an old record is masked.
         outcome = { ...outcome, content: maskSecrets(outcome.content), message: maskSecrets(outcome.message) };
@@ -570,6 +575,24 @@ export class Agent {
       outcomes.push(outcome);
     }
     return outcomes;
+  }
+
+  /**
+   * The functions of this turn: MemGPT's own, then those of the MCP servers that run now. The list
+   * changes only here, between turns, so every step of a turn sends the same tools.
+   */
+  private async offerExternal(external: ExternalFunctions, signal: AbortSignal | undefined): Promise<void> {
+    const turn = await external.prepareTurn(signal);
+    this.window.setTools([...this.functions.schemas, ...turn.schemas]);
+    for (const text of turn.notices) this.emit({ type: 'system_event', kind: 'system_alert', text });
+  }
+
+  /** The external runner of one call: this turn's approver, the call's id for its approval card. */
+  private externalFor(external: ExternalFunctions, callId: string, signal: AbortSignal | undefined): NonNullable<FunctionContext['external']> {
+    return {
+      owns: (name) => external.owns(name),
+      call: (name, args) => external.call(name, args, { callId, ...(signal ? { signal } : {}), ...(this.turnApprover ? { approver: this.turnApprover } : {}) }),
+    };
   }
 
   /** The acting runner of one call: this turn's checkpoint and approver, its live output as events. */

@@ -75,7 +75,7 @@ export class ContextWindow {
   private readonly counter: TokenCounter;
   /** The tool schemas of the next request: all of them, unless some were shed to fit a turn. */
   tools: ToolSchema[];
-  private readonly allTools: ToolSchema[];
+  private allTools: ToolSchema[];
 
   constructor(options: ContextWindowOptions) {
     this.windowTokens = options.windowTokens;
@@ -283,6 +283,12 @@ export class ContextWindow {
 
   restoreTools(): void {
     this.tools = this.allTools;
+  }
+
+  /** Replaces the offered tools (functions from MCP servers come and go between turns); nothing is shed after it. */
+  setTools(tools: ToolSchema[]): void {
+    this.allTools = tools;
+    this.tools = tools;
   }
 
   get toolsShed(): boolean {

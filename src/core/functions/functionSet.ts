@@ -42,6 +42,14 @@ export interface FunctionContext {
   readOnlyBlocks?: Pick<ProjectInstructions, 'isReadOnly'>;
   /** Runs edit_file / write_file / run_command (approval, checkpoint, apply); absent where acting is not offered. */
   act?: (name: ActingFunctionName, args: Record<string, unknown>) => Promise<ActingOutcome>;
+  /** Functions from outside (MCP servers) offered this turn; their calls are approved by the user. */
+  external?: ExternalFunctionsOfTurn;
+}
+
+export interface ExternalFunctionsOfTurn {
+  /** True for a name the external source owns, offered or not (a server that stopped explains itself). */
+  owns(name: string): boolean;
+  call(name: string, args: Record<string, unknown>): Promise<{ status: FunctionStatus; message: string }>;
 }
 
 export type FunctionEffect =
@@ -94,6 +102,10 @@ export class FunctionSet {
     };
 
     const schema = this.byName.get(call.name);
+    if (!schema && ctx.external?.owns(call.name)) {
+      const external = ctx.external;
+      return this.callExternal(call, external, done, (r) => (repairs = r), (h) => (requestHeartbeat = h));
+    }
     if (!schema) {
       if (isFunctionName(call.name) && (WORKSPACE_FUNCTION_NAMES as readonly string[]).includes(call.name)) {
         return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Answer without reading files.`);
@@ -201,6 +213,29 @@ export class FunctionSet {
       case 'run_command':
         // Routed to act() before validation; reaching here would skip the approval.
         throw new FunctionFailure(`${name} cannot run without approval.`);
+    }
+  }
+
+  /** An MCP tool: parsed like the others, checked, approved and run by the external source. */
+  private async callExternal(
+    call: { name: string; arguments: string },
+    external: ExternalFunctionsOfTurn,
+    done: (status: FunctionStatus, message: string) => FunctionOutcome,
+    setRepairs: (r: string[]) => void,
+    setHeartbeat: (h: boolean) => void,
+  ): Promise<FunctionOutcome> {
+    if (call.arguments.length > FUNCTION_ARGUMENTS_MAX_CHARS) {
+      return done('Failed', `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}).`);
+    }
+    const parsed = parseToolArguments(call.arguments);
+    if (!parsed.ok) return done('Failed', `Could not read the arguments of ${call.name}: ${parsed.error}.`);
+    setRepairs(parsed.repairs);
+    setHeartbeat(parsed.value.request_heartbeat === true || parsed.value.request_heartbeat === 'true');
+    try {
+      const outcome = await external.call(call.name, parsed.value);
+      return done(outcome.status, outcome.message);
+    } catch (err) {
+      return done('Failed', `${call.name} failed: ${(err as Error).message ?? String(err)}`);
     }
   }
 

@@ -34,6 +34,22 @@ export type ApprovalRequest =
       shellSyntax: string[];
       /** Environment variables the command will not see (names only). */
       withheldVariables: string[];
+    }
+  | {
+      /** A tool of an MCP server the user configured: it may do anything its server can. */
+      kind: 'tool';
+      callId: string;
+      /** The function the model called (`mcp__<server>__<tool>`). */
+      functionName: string;
+      server: string;
+      tool: string;
+      /** Where the server is configured (".vscode/mcp.json", "memgpt.mcpServers"). */
+      source: string;
+      /** The arguments as indented JSON, cut at MCP_APPROVAL_ARGUMENTS_CHARS. */
+      arguments: string;
+      argumentsCut: boolean;
+      /** The server's own claim that the tool only reads: shown, never a reason to skip the question. */
+      readOnlyHint: boolean;
     };
 
 export type ApprovalDecisionKind = 'accept' | 'reject' | 'always';
@@ -42,7 +58,7 @@ export interface ApprovalAnswer {
   decision: ApprovalDecisionKind;
   /** Why the user rejected it, in their words; passed to the model. */
   reason?: string;
-  /** 'always' on a command: the prefix to allow from now on (default the suggested one). */
+  /** 'always' on a command: the prefix to allow from now on (default the suggested one). 'always' on a tool: that tool, for the session. */
   prefix?: string;
 }
 

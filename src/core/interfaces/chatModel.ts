@@ -39,6 +39,18 @@ export interface JsonSchema {
   items?: JsonSchema;
   minimum?: number;
   maximum?: number;
+  /** The rest is used by functions that come from elsewhere (MCP tools), whose schemas nest. */
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  anyOf?: JsonSchema[];
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  default?: string | number | boolean | null;
 }
 
 export interface ChatRequest {
