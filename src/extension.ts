@@ -14,6 +14,7 @@ import { DeferredCommands } from './vscode/deferredCommands';
 import { registerEditorIntegration } from './vscode/editorIntegration';
 import { VsCodeModelSource } from './vscode/lmChatModel';
 import { registerMemoryMcpServer, registerMemoryTools } from './vscode/lmTools';
+import { registerMcpServers } from './vscode/mcpServers';
 import { editorExcludeGlobs, runtimeConfig, runtimeFolders } from './vscode/runtimeSettings';
 import { ApiKeyStore } from './vscode/secrets';
 import { SharedStoreSecret } from './vscode/sharedStoreSecret';
@@ -133,6 +134,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     ),
   );
   context.subscriptions.push(new WorkspaceFileWatcher(runtime, log));
+  // The MCP servers the user configured start now, in the background: the first message finds their tools.
+  context.subscriptions.push(...registerMcpServers(runtime.mcp, { log, provide: commands.provide, startNow: !runtime.readOnly }));
   // Copilot Chat's agent mode (and any MCP client the editor runs) can use this memory without configuration.
   const mcp = registerMemoryMcpServer(context, settings, keys, log);
   context.subscriptions.push(...registerMemoryTools(runtime, log), ...mcp.disposables);

@@ -109,6 +109,19 @@ export type ApprovalCard =
       suggestedPrefix?: string;
       shellSyntax: string[];
       withheldVariables: string[];
+    }
+  | {
+      id: string;
+      callId: string;
+      /** A tool of an MCP server the user configured. */
+      kind: 'tool';
+      functionName: string;
+      server: string;
+      tool: string;
+      source: string;
+      arguments: string;
+      argumentsCut: boolean;
+      readOnlyHint: boolean;
     };
 
 export type ApprovalDecision = 'accept' | 'reject' | 'always';

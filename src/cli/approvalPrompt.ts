@@ -20,9 +20,17 @@ export class TerminalApprover implements ApprovalRequester {
 
   async request(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> {
     this.out.stderrRaw(`${describeRequest(request)}\n`);
-    const always = request.kind === 'command' ? (request.suggestedPrefix ? `, [a]lways allow "${request.suggestedPrefix} …"` : '') : ', [a]lways apply edits this session';
+    const always =
+      request.kind === 'command'
+        ? request.suggestedPrefix
+          ? `, [a]lways allow "${request.suggestedPrefix} …"`
+          : ''
+        : request.kind === 'tool'
+          ? `, [a]lways allow ${request.tool} this session`
+          : ', [a]lways apply edits this session';
+    const question = request.kind === 'command' ? 'Run this command' : request.kind === 'tool' ? 'Call this tool' : 'Apply this change';
     for (;;) {
-      this.out.stderrRaw(`${request.kind === 'command' ? 'Run this command' : 'Apply this change'}? [y]es, [n]o (a reason may follow)${always}: `);
+      this.out.stderrRaw(`${question}? [y]es, [n]o (a reason may follow)${always}: `);
       const answer = parseAnswer(await this.readLine(signal), request);
       if (answer) return answer;
     }
@@ -63,6 +71,11 @@ export function describeRequest(request: ApprovalRequest): string {
       const withheld = request.withheldVariables.length > 0 ? `\n  without: ${request.withheldVariables.join(', ')}` : '';
       const chained = request.shellSyntax.length > 0 ? `\n  note: it uses ${request.shellSyntax.join(' ')} (chains, pipes or redirects), so no prefix can allow it` : '';
       return `The agent wants to run a command in ${request.cwd}:\n  $ ${request.command}${withheld}${chained}`;
+    }
+    case 'tool': {
+      const readOnly = request.readOnlyHint ? ' (the server says it only reads)' : '';
+      const args = request.arguments.split('\n').map((l) => `  ${l}`).join('\n');
+      return `The agent wants to call tool "${request.tool}" of MCP server "${request.server}" (${request.source})${readOnly} with:\n${args}${request.argumentsCut ? '\n  [… arguments cut]' : ''}`;
     }
   }
 }

@@ -47,7 +47,7 @@ export type OptionName = keyof typeof OPTIONS;
 /** Options every command takes. */
 const COMMON: readonly OptionName[] = ['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'local-model', 'help'];
 
-export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'checkpoints' | 'restore' | 'download-model';
+export type CommandName = 'index' | 'search' | 'symbols' | 'ask' | 'chat' | 'memory' | 'export' | 'import' | 'mcp' | 'mcp-servers' | 'checkpoints' | 'restore' | 'download-model';
 
 export interface CommandSpec {
   name: CommandName;
@@ -110,6 +110,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: ['folder'],
     options: [...COMMON],
     summary: 'Serve this folder\'s memory over MCP on stdin/stdout (archival search, find symbol, conversation search, core memory, remember a note) for Claude Code, Cursor, Copilot.',
+  },
+  {
+    name: 'mcp-servers',
+    positionals: ['folder'],
+    options: [...COMMON, 'json'],
+    summary: 'The MCP servers of the folder\'s .vscode/mcp.json the agent may call: each is started once to show whether it runs and the functions it offers (exit 1 when one cannot be used).',
   },
 ];
 

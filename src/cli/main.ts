@@ -14,6 +14,7 @@ import type { CommandRunner } from './commands/context';
 import { runIndex } from './commands/index';
 import { runMcp } from './commands/mcp';
 import { runMemory } from './commands/memory';
+import { runMcpServers } from './commands/mcpServers';
 import { runSearch } from './commands/search';
 import { runSymbols } from './commands/symbols';
 import { runExport, runImport } from './commands/transfer';
@@ -35,6 +36,7 @@ const RUNNERS: Record<CommandName, CommandRunner> = {
   export: runExport,
   import: runImport,
   mcp: runMcp,
+  'mcp-servers': runMcpServers,
   checkpoints: runCheckpoints,
   restore: runRestore,
   'download-model': runDownloadModel,

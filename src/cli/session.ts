@@ -13,6 +13,7 @@ import { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
 import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
 import { NO_MODEL_MESSAGE } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
+import { cliVersion } from './version';
 import type { Output } from './output';
 import { errorMessage } from '../core/base/errors';
 
@@ -43,7 +44,7 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
-const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export']);
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export', 'mcp-servers']);
 
 export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntimePort> {
   const { out } = options;
@@ -56,6 +57,7 @@ export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntim
       trusted: true,
       config: options.config,
       owner: `memgpt CLI (${options.command})`,
+      clientVersion: cliVersion(),
       // One-shot readers never take the lock: a window opening meanwhile must become the writer.
       readOnly: options.readOnly ?? READ_ONLY_COMMANDS.has(options.command),
       log: (level, message) => {

@@ -95,7 +95,7 @@ export class ChatApprovals implements ApprovalRequester, vscode.Disposable {
 
   async openDiff(id: string): Promise<void> {
     const p = this.pending.get(id);
-    if (!p || p.request.kind === 'command') return;
+    if (!p || p.request.kind === 'command' || p.request.kind === 'tool') return;
     const r = p.request;
     const right = this.proposed.put(`proposed/${id}/${r.path}`, r.after);
     const left = r.existed ? vscode.Uri.file(r.abs) : this.proposed.put(`empty/${id}/${r.path}`, '');
@@ -126,6 +126,19 @@ function toCard(id: string, r: ApprovalRequest): ApprovalCard {
         ...(r.suggestedPrefix ? { suggestedPrefix: r.suggestedPrefix } : {}),
         shellSyntax: r.shellSyntax,
         withheldVariables: r.withheldVariables,
+      };
+    case 'tool':
+      return {
+        id,
+        callId: r.callId,
+        kind: 'tool',
+        functionName: r.functionName,
+        server: r.server,
+        tool: r.tool,
+        source: r.source,
+        arguments: r.arguments,
+        argumentsCut: r.argumentsCut,
+        readOnlyHint: r.readOnlyHint,
       };
   }
 }

@@ -18,6 +18,7 @@ export const COMMANDS = {
   exportAgent: 'memgpt.exportAgent',
   importAgent: 'memgpt.importAgent',
   downloadEmbeddingModel: 'memgpt.downloadEmbeddingModel',
+  showMcpServers: 'memgpt.showMcpServers',
 } as const;
 
 /** Context keys set by the integration, used in `enablement` and `when` clauses. */

@@ -26,6 +26,7 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     humanScope: settings.memory.humanScope,
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
     approval: settings.approval,
+    mcpServers: settings.mcpServers,
     ...(settings.index.sharedStore !== ''
       ? { sharedStore: { repository: settings.index.sharedStore, ...(sharedStoreConnection ? { connectionString: sharedStoreConnection } : {}) } }
       : {}),

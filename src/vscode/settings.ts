@@ -71,6 +71,8 @@ export interface MemGptSettings {
   };
   /** Who approves the agent's edits and commands (memgpt.approval.*). */
   approval: ApprovalSettings;
+  /** MCP servers for the agent (the shape of .vscode/mcp.json); each server is checked when it is started. */
+  mcpServers: Record<string, unknown>;
 }
 
 /** Every setting key this module reads (the full name is `memgpt.<key>`). */
@@ -100,6 +102,7 @@ export const SETTING_KEYS = [
   'approval.edits',
   'approval.commands',
   'approval.allowedCommands',
+  'mcpServers',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -186,6 +189,11 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
   const approval = approvalSettingsFrom({ edits: get('approval.edits') ?? undefined, commands: get('approval.commands') ?? undefined, allowedCommands: get('approval.allowedCommands') ?? undefined });
   for (const p of approval.problems) problems.push(`Setting ${p.message}`);
 
+  const mcpValue = get('mcpServers');
+  let mcpServers: Record<string, unknown> = {};
+  if (typeof mcpValue === 'object' && mcpValue !== null && !Array.isArray(mcpValue)) mcpServers = mcpValue as Record<string, unknown>;
+  else if (mcpValue !== undefined && mcpValue !== null) bad('mcpServers', mcpValue, 'an object like { "servers": { … } }', {});
+
   return {
     problems,
     settings: {
@@ -222,6 +230,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
         sharedStore: text('index.sharedStore', '').trim(),
       },
       approval: approval.settings,
+      mcpServers,
     },
   };
 }

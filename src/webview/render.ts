@@ -305,6 +305,18 @@ export class TranscriptView {
         );
         return box;
       }
+      case 'tool': {
+        const always = button(`Always allow ${card.tool} (this session)`, 'always', () => this.actions.approve(card.id, 'always'));
+        append(
+          box,
+          h('div', { class: 'approval-title', text: `Call tool "${card.tool}" of MCP server "${card.server}"?` }),
+          h('pre', { class: 'approval-command', text: card.arguments }),
+          h('div', { class: 'approval-note', text: `Configured in ${card.source}${card.readOnlyHint ? '; the server says this tool only reads' : ''}.${card.argumentsCut ? ' The arguments are cut here.' : ''}` }),
+          h('div', { class: 'approval-actions' }, accept, reject, always),
+          reason,
+        );
+        return box;
+      }
     }
   }
 

@@ -143,7 +143,7 @@ export class Transcript {
 
   /** An edit or command waits for the user: its card shows the question. */
   setApproval(card: ApprovalCard): TranscriptChange {
-    const name = card.kind === 'command' ? 'run_command' : card.kind === 'edit' ? 'edit_file' : 'write_file';
+    const name = card.kind === 'tool' ? card.functionName : card.kind === 'command' ? 'run_command' : card.kind === 'edit' ? 'edit_file' : 'write_file';
     const change = this.ensureCard(card.callId, name, '{}');
     const item = this.find(`f-${card.callId}`, 'function')!;
     item.approval = card;

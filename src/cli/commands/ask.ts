@@ -53,6 +53,8 @@ export const runAsk: CommandRunner = async (ctx) => {
   const text = await messageText(ctx);
   return withRuntime(ctx, async (runtime) => {
     assertWritable(runtime, 'ask the agent');
+    // MCP servers start while the model server is checked, so the first turn finds their tools.
+    void runtime.mcp.start();
     await probeServer(runtime, ctx.config, ctx.interrupts.signal);
     if (ctx.interrupts.interrupted) return ExitCode.interrupted;
     await selectAgent(runtime, ctx.options.agent);

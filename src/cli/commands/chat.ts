@@ -17,6 +17,8 @@ export const runChat: CommandRunner = async (ctx) => {
   assertModelConfigured(ctx.config);
   return withRuntime(ctx, async (runtime, folder) => {
     assertWritable(runtime, 'chat');
+    // MCP servers start while the model server is checked, so the first turn finds their tools.
+    void runtime.mcp.start();
     await probeServer(runtime, ctx.config, ctx.interrupts.signal);
     if (ctx.interrupts.interrupted) return ExitCode.interrupted;
     const agent = await selectAgent(runtime, ctx.options.agent);

@@ -193,7 +193,12 @@ export class McpHub implements ExternalFunctions {
   // ─── ExternalFunctions ──────────────────────────────────────────────────────
 
   async prepareTurn(signal?: AbortSignal): Promise<ExternalTurnFunctions> {
-    if (this.closed || !this.options.trusted()) return { schemas: [], notices: [] };
+    if (this.closed) return { schemas: [], notices: [] };
+    if (!this.options.trusted()) {
+      // Read (the setting only) so the user can see what would run once the workspace is trusted.
+      await this.load().catch(() => undefined);
+      return { schemas: [], notices: [] };
+    }
     const notices: string[] = [];
     try {
       if (!this.started) void this.start();

@@ -4,6 +4,7 @@ import { AgentDirectory } from '../agent/agentDirectory';
 import type { AgentEvent } from '../agent/events';
 import type { Emitter } from '../base/emitter';
 import type { ProjectInstructions } from '../interfaces/instructions';
+import type { ExternalFunctions } from '../interfaces/externalFunctions';
 import { SerialQueue } from '../base/serialQueue';
 import { contextWindowFor } from '../llm/knownModels';
 import { createTokenCounter } from '../tokens/tokenCounter';
@@ -28,6 +29,8 @@ export interface AgentHostOptions {
   models: ModelResolver;
   archival: ArchivalService;
   actor: Actor;
+  /** The MCP servers' functions, offered in trusted, writable windows. */
+  external?: ExternalFunctions;
   /** Every event of the active agent, whichever agent that is now. */
   agentEvents: Emitter<AgentEvent>;
   /** The active agent changed (built, switched, rebuilt). */
@@ -151,6 +154,7 @@ export class AgentHost {
         ...(instructions ? { instructions } : {}),
         // Restricted Mode, no folder, or a read-only window: the agent is offered no way to change anything.
         ...(canAct ? { acting: this.options.actor } : {}),
+        ...(this.options.external && this.options.trusted() && !guard.readOnly ? { external: this.options.external } : {}),
       },
       settings: {
         contextWindow,

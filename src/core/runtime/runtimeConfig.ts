@@ -63,6 +63,8 @@ export interface RuntimeConfig {
   sharedStore?: SharedStoreConfig;
   /** Who must approve edits and commands (memgpt.approval.*); absent: ask for every one. */
   approval?: ApprovalSettings;
+  /** memgpt.mcpServers as written (the shape of .vscode/mcp.json); parsed, and its problems reported, by McpHub. */
+  mcpServers?: unknown;
 }
 
 /**

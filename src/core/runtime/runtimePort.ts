@@ -26,6 +26,7 @@ import type { Disposable } from '../base/disposable';
 import type { WorkspaceStorage } from './workspaceStorage';
 import type { PublishSource } from '../team/publisher';
 import type { ChatProvider, RuntimeConfig, RuntimeFolder } from './runtimeConfig';
+import type { McpHub } from '../mcp/mcpHub';
 
 /** The project's instruction files as the agent sees them (read-only), with what was left out and why. */
 export type InstructionFilesView = InstructionSnapshot;
@@ -277,6 +278,8 @@ export interface WorkspaceRuntimePort extends ConversationPort, AgentCatalogPort
   readonly currentConfig: RuntimeConfig;
   /** Definitions and references of the locally indexed code (`memgpt symbols`). */
   readonly symbols: SymbolLookup;
+  /** The MCP servers the user configured, as functions for the agent. */
+  readonly mcp: McpHub;
   /** The active agent, built as needed. */
   agent(): Promise<Agent>;
   /** Applies new settings: what they invalidate is rebuilt before the next turn. */

@@ -9,6 +9,7 @@
  */
 import type { HostModelSource } from './hostModels';
 import { Actor } from '../acting/actor';
+import { McpHub } from '../mcp/mcpHub';
 import type { FileChangeApplier } from '../acting/changeApplier';
 import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
 import type { OpenText } from '../acting/fileChange';
@@ -70,6 +71,8 @@ export interface WorkspaceRuntimeOptions {
   editorExcludes?: readonly string[];
   /** Open for reading only, without taking the storage lock (one-shot readers: search, memory, export). */
   readOnly?: boolean;
+  /** Sent to MCP servers in the handshake. */
+  clientVersion?: string;
   log?: RuntimeLog;
   /** The editor's own chat models (memgpt.provider "vscode-lm"); absent on the command line. */
   hostModels?: HostModelSource;
@@ -93,6 +96,8 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   readonly index: ArchivalService;
   /** edit_file, write_file, run_command of this workspace's agents (trusted, writable windows only). */
   readonly actor: Actor;
+  /** The MCP servers the user configured, as functions for the agent (trusted windows only). */
+  readonly mcp: McpHub;
   readonly checkpoints: CheckpointService;
   /** Turns and the conversation as the chat shows it. */
   readonly chat: ConversationService;
@@ -152,6 +157,15 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       checkpoints: () => this.checkpoints.store(),
       secretValues: () => [this.config.apiKey],
     });
+    this.mcp = new McpHub({
+      folders: () => folders,
+      trusted,
+      settingServers: () => this.config.mcpServers,
+      secretValues: () => [this.config.apiKey],
+      approver: () => this.actor.approver,
+      log: (level, m) => log(level, m),
+      ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
+    });
     this.host = new AgentHost({
       storage,
       stateRoot: options.storageRoot,
@@ -162,6 +176,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       models: this.models,
       archival: this.index,
       actor: this.actor,
+      external: this.mcp,
       agentEvents: this.agentEvents,
       agentChanged: () => this.stateEvents.fire(),
       instructions: () => this.memoryFiles.instructions,
@@ -247,12 +262,14 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     return this.rebuilds.run(async () => {
       const next = await pending;
       const impact = configImpact(this.config, next);
+      const mcpChanged = JSON.stringify(this.config.mcpServers) !== JSON.stringify(next.mcpServers);
       this.config = next;
       registerSecrets(next.apiKey);
       if (impact.chat) this.models.forget();
       if (impact.embeddings) await this.index.reopen();
       else if (impact.index) await this.index.rebuildIndexer();
       if (impact.chat || impact.embeddings || impact.index) this.host.markStale();
+      if (mcpChanged) await this.mcp.reload();
       this.stateEvents.fire();
     });
   }
@@ -264,6 +281,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       await this.index.rebuildIndexer();
       await this.memoryFiles.refresh();
       this.host.markStale();
+      await this.mcp.reload();
       this.stateEvents.fire();
     });
   }
@@ -290,6 +308,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     this.host.dispose();
     this.stopNotices();
     await this.memoryFiles?.close();
+    await this.mcp.close();
     await this.index.dispose();
     await this.storage.close();
   }
