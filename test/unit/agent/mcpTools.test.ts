@@ -99,6 +99,23 @@ test('the model calls an MCP tool, the user approves, and the result reaches the
   }
 });
 
+test('a long MCP result is cut to the budget of any function result, with a note, in the prompt and in recall', async () => {
+  const h = await mcpHarness(() => ({ decision: 'accept' }));
+  try {
+    h.server.enqueue(toolCall('mcp__tools__big', { chars: 60_000, request_heartbeat: true }, { id: 'call-big' }));
+    h.server.enqueue(sendMessage('That was long.'));
+    await h.agent.handle({ type: 'user_message', text: 'Get the long text.' });
+    const read = toolResultIn(stepRequests(h.server)[1]!, 'call-big')!;
+    assert.equal(read.status, 'OK');
+    assert.ok(read.message.length < 20_000, `cut: ${read.message.length} characters`);
+    assert.match(read.message, /truncated: the result was \d+ characters/);
+    const kept = h.recall.search(h.agentId, 'truncated', 0, 10).records.find((r) => r.kind === 'tool');
+    assert.ok(kept && kept.message.content.length < 25_000, 'recall keeps the same bounded result');
+  } finally {
+    await h.close();
+  }
+});
+
 test('a declined MCP call is not run; the model reads the user\'s reason, and recall keeps it', async () => {
   const h = await mcpHarness(() => ({ decision: 'reject', reason: 'not that server today' }));
   try {
