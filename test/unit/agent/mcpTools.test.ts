@@ -110,7 +110,7 @@ test('a long MCP result is cut to the budget of any function result, with a note
     assert.ok(read.message.length < 20_000, `cut: ${read.message.length} characters`);
     assert.match(read.message, /truncated: the result was \d+ characters/);
     const kept = h.recall.search(h.agentId, 'truncated', 0, 10).records.find((r) => r.kind === 'tool');
-    assert.ok(kept && kept.message.content.length < 25_000, 'recall keeps the same bounded result');
+    assert.ok(kept && (kept.message.content ?? '').length < 25_000, 'recall keeps the same bounded result');
   } finally {
     await h.close();
   }
