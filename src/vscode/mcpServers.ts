@@ -5,13 +5,16 @@
  * server that cannot start or stops on its own is reported once with a way to see why.
  */
 import * as vscode from 'vscode';
-import type { McpHub, McpServerView } from '../core/mcp/mcpHub';
-import { mcpServerStatus } from '../core/mcp/mcpServerStatus';
+import type { McpHub, McpServerView } from '../core/mcpClient/mcpHub';
+import { mcpServerStatus } from '../core/mcpClient/mcpServerStatus';
 import { COMMANDS } from './commandIds';
 
 type Provide = (id: string, handler: (...args: unknown[]) => unknown) => vscode.Disposable;
 
-export function registerMcpServers(hub: McpHub, options: { log: vscode.LogOutputChannel; provide: Provide; startNow: boolean }): vscode.Disposable[] {
+export function registerMcpServers(
+  hub: McpHub,
+  options: { log: vscode.LogOutputChannel; provide: Provide; startNow: boolean },
+): vscode.Disposable[] {
   const { log } = options;
   if (options.startNow) void hub.start().catch((error: unknown) => log.warn(`MCP servers could not be started: ${String(error)}`));
   const watcher = vscode.workspace.createFileSystemWatcher('**/.vscode/mcp.json');
@@ -25,9 +28,11 @@ export function registerMcpServers(hub: McpHub, options: { log: vscode.LogOutput
       if (shown.get(view.name) === key) continue;
       shown.set(view.name, key);
       if (!status.problem || view.state.kind === 'untrusted') continue;
-      void vscode.window.showWarningMessage(`MemGPT: MCP server "${view.name}" ${status.label}: ${firstLine(status.detail ?? '')}`, 'Show MCP Servers').then((choice) => {
-        if (choice) void vscode.commands.executeCommand(COMMANDS.showMcpServers);
-      });
+      void vscode.window
+        .showWarningMessage(`MemGPT: MCP server "${view.name}" ${status.label}: ${firstLine(status.detail ?? '')}`, 'Show MCP Servers')
+        .then((choice) => {
+          if (choice) void vscode.commands.executeCommand(COMMANDS.showMcpServers);
+        });
     }
   });
   return [
@@ -54,16 +59,22 @@ async function showMcpServers(hub: McpHub, arg?: { pick?: boolean }): Promise<Mc
     return {
       label: `$(${status.problem ? 'warning' : v.state.kind === 'running' ? 'pass' : 'circle-outline'}) ${v.name}`,
       description: `${status.label} · ${v.source}`,
-      detail: [v.target, status.detail ? firstLine(status.detail) : '', v.functions.length > 0 ? v.functions.join(', ') : ''].filter((t) => t !== '').join(' — '),
+      detail: [v.target, status.detail ? firstLine(status.detail) : '', v.functions.length > 0 ? v.functions.join(', ') : '']
+        .filter((t) => t !== '')
+        .join(' — '),
     };
   });
   for (const p of hub.problems) items.push({ label: `$(error) ${p.server || p.source}`, description: 'not started', detail: p.message });
-  if (items.length === 0) items.push({ label: 'No MCP servers are configured', detail: 'Add them to .vscode/mcp.json or the memgpt.mcpServers setting.' });
+  if (items.length === 0)
+    items.push({ label: 'No MCP servers are configured', detail: 'Add them to .vscode/mcp.json or the memgpt.mcpServers setting.' });
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: '$(debug-restart) Restart MCP Servers', action: 'restart' });
   items.push({ label: '$(json) Open .vscode/mcp.json', action: 'file' });
   items.push({ label: '$(settings-gear) Open Setting memgpt.mcpServers', action: 'settings' });
-  const picked = await vscode.window.showQuickPick(items, { title: 'MemGPT: MCP servers the agent may call (each call asks you first)', matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'MemGPT: MCP servers the agent may call (each call asks you first)',
+    matchOnDetail: true,
+  });
   switch (picked?.action) {
     case 'restart':
       await hub.reload();
@@ -74,7 +85,8 @@ async function showMcpServers(hub: McpHub, arg?: { pick?: boolean }): Promise<Mc
       break;
     case 'file': {
       const folder = vscode.workspace.workspaceFolders?.[0];
-      if (folder) await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, '.vscode', 'mcp.json')).then(undefined, () => undefined);
+      if (folder)
+        await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, '.vscode', 'mcp.json')).then(undefined, () => undefined);
       break;
     }
     case undefined:

@@ -3,7 +3,7 @@
  * .vscode/mcp.json), each started once to show whether it runs and which functions it offers,
  * then stopped. Exit code 1 when a configured server cannot be used, so a script can check a setup.
  */
-import { mcpServerStatus } from '../../core/mcp/mcpServerStatus';
+import { mcpServerStatus } from '../../core/mcpClient/mcpServerStatus';
 import { ExitCode } from '../exitCodes';
 import { withRuntime, type CommandRunner } from './context';
 
@@ -22,14 +22,22 @@ export const runMcpServers: CommandRunner = (ctx) =>
       return failing ? ExitCode.runtimeFailure : ExitCode.ok;
     }
     if (servers.length === 0 && problems.length === 0) {
-      ctx.out.content(`No MCP servers are configured for ${folder}. Add them to .vscode/mcp.json ({"servers": {"name": {"command": "…", "args": […]}}}).\n`);
+      ctx.out.content(
+        `No MCP servers are configured for ${folder}. Add them to .vscode/mcp.json ({"servers": {"name": {"command": "…", "args": […]}}}).\n`,
+      );
       return ExitCode.ok;
     }
     for (const s of servers) {
       const status = mcpServerStatus(s);
       ctx.out.content(`${status.problem ? '!' : '*'} ${s.name} (${s.transport}, ${s.source}): ${status.label}\n`);
       ctx.out.content(`    ${s.transport === 'stdio' ? '$ ' : ''}${s.target}\n`);
-      if (status.detail) ctx.out.content(`${status.detail.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
+      if (status.detail)
+        ctx.out.content(
+          `${status.detail
+            .split('\n')
+            .map((l) => `    ${l}`)
+            .join('\n')}\n`,
+        );
       for (const f of s.functions) ctx.out.content(`    - ${f}\n`);
       for (const k of s.skipped) ctx.out.content(`    (not offered: ${k})\n`);
     }

@@ -26,7 +26,7 @@ import type { Disposable } from '../base/disposable';
 import type { WorkspaceStorage } from './workspaceStorage';
 import type { PublishSource } from '../team/publisher';
 import type { ChatProvider, RuntimeConfig, RuntimeFolder } from './runtimeConfig';
-import type { McpHub } from '../mcp/mcpHub';
+import type { McpHub } from '../mcpClient/mcpHub';
 
 /** The project's instruction files as the agent sees them (read-only), with what was left out and why. */
 export type InstructionFilesView = InstructionSnapshot;

@@ -9,7 +9,7 @@
  */
 import type { HostModelSource } from './hostModels';
 import { Actor } from '../acting/actor';
-import { McpHub } from '../mcp/mcpHub';
+import { McpHub } from '../mcpClient/mcpHub';
 import type { FileChangeApplier } from '../acting/changeApplier';
 import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
 import type { OpenText } from '../acting/fileChange';

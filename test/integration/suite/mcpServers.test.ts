@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../../src/vscode/commandIds';
-import type { McpServerView } from '../../../src/core/mcp/mcpHub';
+import type { McpServerView } from '../../../src/core/mcpClient/mcpHub';
 import { activatedExtension, waitFor } from '../support/extensionApi';
 
 const SERVER_SCRIPT = `

@@ -27,7 +27,12 @@ const slot = new ModelSlot();
 
 function lastToolResult(): string {
   const messages = slot.model.chatRequests().at(-1)?.body.messages ?? [];
-  return messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+  return (
+    messages
+      .filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .at(-1) ?? ''
+  );
 }
 
 function card(chat: FrameLocator): Locator {
@@ -48,7 +53,10 @@ async function accept(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await approval.locator('.approval-button.accept').click();
   assertThat((await completeReply(chat, n)) === 'It shouted.', 'The agent should answer after the tool ran.');
   const result = lastToolResult();
-  assertThat(result.includes('HELLO QUIETLY!') && result.includes('approved by the user'), `The model should read the tool's result: ${result.slice(0, 300)}`);
+  assertThat(
+    result.includes('HELLO QUIETLY!') && result.includes('approved by the user'),
+    `The model should read the tool's result: ${result.slice(0, 300)}`,
+  );
 }
 
 async function reject(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
@@ -61,15 +69,24 @@ async function reject(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await approval.locator('.approval-button.reject').click();
   assertThat((await completeReply(chat, n)) === 'All right, quietly then.', 'The agent should answer the decline.');
   const result = lastToolResult();
-  assertThat(result.includes(`the user declined: ${REASON}`) && !result.includes('AGAIN'), `The model should read the decline, and the tool must not run: ${result.slice(0, 300)}`);
+  assertThat(
+    result.includes(`the user declined: ${REASON}`) && !result.includes('AGAIN'),
+    `The model should read the decline, and the tool must not run: ${result.slice(0, 300)}`,
+  );
   await card(chat).and(chat.locator('.card.status-Failed')).waitFor({ state: 'visible' });
   await ui.screenshot('mcp-tool-rejected');
 }
 
 function withMcpServer(): () => Promise<ServerNeeds> {
   const start = slot.hook([
-    { match: 'mcp: shout hello', steps: [toolCall('mcp__loud__shout', { text: 'hello quietly', request_heartbeat: true }), sendMessage('It shouted.')] },
-    { match: 'mcp: shout again', steps: [toolCall('mcp__loud__shout', { text: 'again', request_heartbeat: true }), sendMessage('All right, quietly then.')] },
+    {
+      match: 'mcp: shout hello',
+      steps: [toolCall('mcp__loud__shout', { text: 'hello quietly', request_heartbeat: true }), sendMessage('It shouted.')],
+    },
+    {
+      match: 'mcp: shout again',
+      steps: [toolCall('mcp__loud__shout', { text: 'again', request_heartbeat: true }), sendMessage('All right, quietly then.')],
+    },
   ]);
   return async () => {
     const needs = await start();
@@ -80,7 +97,8 @@ function withMcpServer(): () => Promise<ServerNeeds> {
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'MCP tools: the chat card names the server, tool and arguments; Accept runs the tool and the model reads it; Reject with a reason does not run it',
+    title:
+      'MCP tools: the chat card names the server, tool and arguments; Accept runs the tool and the model reads it; Reject with a reason does not run it',
     server: withMcpServer(),
     async run(ui) {
       const chat = await ui.openMemGptView();

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { Agent } from '../../../src/core/agent/agent';
 import type { AgentEvent } from '../../../src/core/agent/events';
 import type { ApprovalAnswer, ApprovalRequest } from '../../../src/core/interfaces/approval';
-import { McpHub } from '../../../src/core/mcp/mcpHub';
+import { McpHub } from '../../../src/core/mcpClient/mcpHub';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { bundleMcpTestServer } from '../../fixtures/mcpTestServer';
 import { makeHarness, stepRequests, toolResultIn, type Harness } from './agentHarness';
@@ -91,7 +91,10 @@ test('the model calls an MCP tool, the user approves, and the result reaches the
 
     // Kept in recall like every function result, so a later conversation_search finds it.
     const found = h.recall.search(h.agentId, '5555', 0, 10).records;
-    assert.ok(found.some((r) => r.kind === 'tool' && r.message.role === 'tool' && r.message.content.includes('5555')), 'the result is in recall');
+    assert.ok(
+      found.some((r) => r.kind === 'tool' && r.message.role === 'tool' && r.message.content.includes('5555')),
+      'the result is in recall',
+    );
     const finished = h.events.find((e) => e.type === 'function_call_finished' && e.name === 'mcp__tools__add');
     assert.ok(finished && finished.type === 'function_call_finished' && finished.status === 'OK');
   } finally {
@@ -116,7 +119,7 @@ test('a long MCP result is cut to the budget of any function result, with a note
   }
 });
 
-test('a declined MCP call is not run; the model reads the user\'s reason, and recall keeps it', async () => {
+test("a declined MCP call is not run; the model reads the user's reason, and recall keeps it", async () => {
   const h = await mcpHarness(() => ({ decision: 'reject', reason: 'not that server today' }));
   try {
     h.server.enqueue(toolCall('mcp__tools__crash', { request_heartbeat: true }, { id: 'call-crash' }));

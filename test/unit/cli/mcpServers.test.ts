@@ -27,7 +27,12 @@ before(async () => {
   const fixture = await bundleMcpTestServer(root);
   await writeFile(
     path.join(folder, '.vscode', 'mcp.json'),
-    JSON.stringify({ servers: { tools: { type: 'stdio', command: process.execPath, args: [fixture] }, broken: { command: process.execPath, args: [fixture, 'exit-at-start'] } } }),
+    JSON.stringify({
+      servers: {
+        tools: { type: 'stdio', command: process.execPath, args: [fixture] },
+        broken: { command: process.execPath, args: [fixture, 'exit-at-start'] },
+      },
+    }),
   );
   server = await startFakeOpenAIServer({ models: ['local-model'] });
   env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, 'state'), OPENAI_BASE_URL: server.url, MEMGPT_MODEL: 'local-model' });

@@ -6,16 +6,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { checkToolArguments, functionNameFor, functionSchemaFor, toolResultText } from '../../../src/core/mcp/mcpFunctions';
-import { mergeMcpConfigs, parseJsonc, parseMcpServers } from '../../../src/core/mcp/mcpServerConfig';
+import { checkToolArguments, functionNameFor, functionSchemaFor, toolResultText } from '../../../src/core/mcpClient/mcpFunctions';
+import { mergeMcpConfigs, parseJsonc, parseMcpServers } from '../../../src/core/mcpClient/mcpServerConfig';
 
 test('function names: mcp__server__tool, cleaned, at most 64 characters, unique and stable', () => {
   assert.equal(functionNameFor('github', 'create_issue', new Set()), 'mcp__github__create_issue');
   assert.equal(functionNameFor('my server', 'get.file/contents', new Set()), 'mcp__my_server__get_file_contents');
-  const long = functionNameFor('a-really-long-server-name-for-testing', 'an_extremely_long_tool_name_that_goes_on_and_on_and_on', new Set());
+  const long = functionNameFor(
+    'a-really-long-server-name-for-testing',
+    'an_extremely_long_tool_name_that_goes_on_and_on_and_on',
+    new Set(),
+  );
   assert.ok(long.length <= 64, long);
   assert.match(long, /^mcp__[A-Za-z0-9_-]+$/);
-  assert.equal(long, functionNameFor('a-really-long-server-name-for-testing', 'an_extremely_long_tool_name_that_goes_on_and_on_and_on', new Set()), 'stable');
+  assert.equal(
+    long,
+    functionNameFor('a-really-long-server-name-for-testing', 'an_extremely_long_tool_name_that_goes_on_and_on_and_on', new Set()),
+    'stable',
+  );
   const taken = new Set(['mcp__s__a_b']);
   const other = functionNameFor('s', 'a.b', taken);
   assert.notEqual(other, 'mcp__s__a_b');
@@ -49,14 +57,28 @@ test('schemas: description and parameters carried over, request_heartbeat added,
   assert.equal(f.parameters.properties.limit?.minimum, 1);
   assert.equal(f.parameters.properties.request_heartbeat?.type, 'boolean');
 
-  const clash = functionSchemaFor('mcp__x__y', 'x', { name: 'y', inputSchema: { type: 'object', properties: { request_heartbeat: { type: 'string' } } } });
+  const clash = functionSchemaFor('mcp__x__y', 'x', {
+    name: 'y',
+    inputSchema: { type: 'object', properties: { request_heartbeat: { type: 'string' } } },
+  });
   assert.ok(!clash.ok && /request_heartbeat/.test(clash.reason));
-  const huge = functionSchemaFor('mcp__x__z', 'x', { name: 'z', inputSchema: { type: 'object', properties: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`p${i}`, { type: 'string', description: 'a fairly long description of this parameter' }])) } });
+  const huge = functionSchemaFor('mcp__x__z', 'x', {
+    name: 'z',
+    inputSchema: {
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 400 }, (_, i) => [`p${i}`, { type: 'string', description: 'a fairly long description of this parameter' }]),
+      ),
+    },
+  });
   assert.ok(!huge.ok && /over the/.test(huge.reason));
 });
 
 test('arguments are checked against the full schema, with the obvious slips fixed', () => {
-  const tool: Tool = { name: 't', inputSchema: { type: 'object', properties: { n: { type: 'integer', minimum: 1 }, on: { type: 'boolean' } }, required: ['n'] } };
+  const tool: Tool = {
+    name: 't',
+    inputSchema: { type: 'object', properties: { n: { type: 'integer', minimum: 1 }, on: { type: 'boolean' } }, required: ['n'] },
+  };
   const ok = checkToolArguments('mcp__s__t', tool, { n: '3', on: 'true', request_heartbeat: true });
   assert.deepEqual(ok, { ok: true, args: { n: 3, on: true } });
   const low = checkToolArguments('mcp__s__t', tool, { n: 0 });
@@ -66,8 +88,19 @@ test('arguments are checked against the full schema, with the obvious slips fixe
 });
 
 test('results: text as it is, images and binary resources named, structured content when there is no text', () => {
-  assert.equal(toolResultText({ content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }), 'a\nb');
-  assert.match(toolResultText({ content: [{ type: 'image', data: 'AAAA', mimeType: 'image/png' }] }), /\[image image\/png, 3 bytes: not shown\]/);
+  assert.equal(
+    toolResultText({
+      content: [
+        { type: 'text', text: 'a' },
+        { type: 'text', text: 'b' },
+      ],
+    }),
+    'a\nb',
+  );
+  assert.match(
+    toolResultText({ content: [{ type: 'image', data: 'AAAA', mimeType: 'image/png' }] }),
+    /\[image image\/png, 3 bytes: not shown\]/,
+  );
   assert.match(toolResultText({ content: [], structuredContent: { total: 3 } }), /"total": 3/);
   assert.match(toolResultText({ content: [], isError: true }), /failed and gave no reason/);
   const long = toolResultText({ content: [{ type: 'text', text: 'y'.repeat(300_000) }] });
@@ -88,7 +121,13 @@ test('configuration: both keys, types inferred, every unusable server named with
     },
     { origin: 'settings', source: 'memgpt.mcpServers', folder: '/work/app' },
   );
-  assert.deepEqual(parsed.servers.map((s) => [s.name, s.transport]), [['a', 'stdio'], ['b', 'http']]);
+  assert.deepEqual(
+    parsed.servers.map((s) => [s.name, s.transport]),
+    [
+      ['a', 'stdio'],
+      ['b', 'http'],
+    ],
+  );
   const a = parsed.servers[0]!;
   assert.ok(a.transport === 'stdio' && a.args[0] === '/work/app/server.js' && a.env.PORT === '3000' && a.cwd === '/work/app');
   const byServer = Object.fromEntries(parsed.problems.map((p) => [p.server, p.message]));
@@ -98,7 +137,10 @@ test('configuration: both keys, types inferred, every unusable server named with
   assert.match(byServer.f!, /disabled/);
   assert.equal(parseMcpServers({ mcpServers: { old: { command: 'x' } } }, { origin: 'settings', source: 's' }).servers.length, 1);
   assert.match(parseMcpServers([], { origin: 'settings', source: 'memgpt.mcpServers' }).problems[0]!.message, /must be an object/);
-  const merged = mergeMcpConfigs(parseMcpServers({ servers: { a: { command: 'w' } } }, { origin: 'workspace', source: '.vscode/mcp.json' }), parsed);
+  const merged = mergeMcpConfigs(
+    parseMcpServers({ servers: { a: { command: 'w' } } }, { origin: 'workspace', source: '.vscode/mcp.json' }),
+    parsed,
+  );
   assert.equal(merged.servers.find((s) => s.name === 'a')!.source, '.vscode/mcp.json');
   assert.ok(merged.problems.some((p) => /both \.vscode\/mcp\.json and memgpt\.mcpServers/.test(p.message)));
   assert.deepEqual(parseJsonc('{ "a": "x // not a comment", /* c */ "b": [1, 2,], }'), { a: 'x // not a comment', b: [1, 2] });

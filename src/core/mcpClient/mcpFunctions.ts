@@ -45,7 +45,8 @@ export function functionNameFor(server: string, tool: string, taken: ReadonlySet
 
 const HEARTBEAT_SCHEMA: JsonSchema = {
   type: 'boolean',
-  description: 'true to be called again right after this function returns (to read the result and continue); false or omitted ends your turn.',
+  description:
+    'true to be called again right after this function returns (to read the result and continue); false or omitted ends your turn.',
 };
 
 export type McpToolSchemaResult = { ok: true; schema: ToolSchema } | { ok: false; reason: string };
@@ -53,7 +54,8 @@ export type McpToolSchemaResult = { ok: true; schema: ToolSchema } | { ok: false
 /** The function schema of one MCP tool, or why it cannot be offered. */
 export function functionSchemaFor(functionName: string, serverName: string, tool: Tool): McpToolSchemaResult {
   const input = tool.inputSchema as unknown;
-  if (!isRecord(input) || (input.type !== undefined && input.type !== 'object')) return { ok: false, reason: 'its input schema is not an object schema' };
+  if (!isRecord(input) || (input.type !== undefined && input.type !== 'object'))
+    return { ok: false, reason: 'its input schema is not an object schema' };
   const properties: Record<string, JsonSchema> = {};
   const rawProps = isRecord(input.properties) ? input.properties : {};
   for (const [key, value] of Object.entries(rawProps)) properties[key] = cleanSchema(value, 0);
@@ -61,7 +63,11 @@ export function functionSchemaFor(functionName: string, serverName: string, tool
   properties.request_heartbeat = HEARTBEAT_SCHEMA;
   const required = Array.isArray(input.required) ? input.required.filter((r): r is string => typeof r === 'string' && r in properties) : [];
   const title = tool.title ?? tool.annotations?.title;
-  const text = [title && title !== tool.name ? `${title}.` : '', tool.description ?? '', `(Tool "${tool.name}" of the MCP server "${serverName}"; the user approves each call.)`]
+  const text = [
+    title && title !== tool.name ? `${title}.` : '',
+    tool.description ?? '',
+    `(Tool "${tool.name}" of the MCP server "${serverName}"; the user approves each call.)`,
+  ]
     .filter((t) => t.trim() !== '')
     .join(' ');
   const schema: ToolSchema = {
@@ -69,11 +75,17 @@ export function functionSchemaFor(functionName: string, serverName: string, tool
     function: {
       name: functionName,
       description: text.length > MCP_DESCRIPTION_MAX_CHARS ? `${text.slice(0, MCP_DESCRIPTION_MAX_CHARS - 1)}…` : text,
-      parameters: { type: 'object', properties, required, ...(input.additionalProperties === false ? { additionalProperties: false } : {}) },
+      parameters: {
+        type: 'object',
+        properties,
+        required,
+        ...(input.additionalProperties === false ? { additionalProperties: false } : {}),
+      },
     },
   };
   const size = JSON.stringify(schema.function.parameters).length;
-  if (size > MCP_SCHEMA_MAX_CHARS) return { ok: false, reason: `its input schema is ${size} characters, over the ${MCP_SCHEMA_MAX_CHARS} a function may take` };
+  if (size > MCP_SCHEMA_MAX_CHARS)
+    return { ok: false, reason: `its input schema is ${size} characters, over the ${MCP_SCHEMA_MAX_CHARS} a function may take` };
   return { ok: true, schema };
 }
 
@@ -144,7 +156,10 @@ export function checkToolArguments(functionName: string, tool: Tool, raw: Record
   const expected = Object.keys(props)
     .map((k) => `${k}${Array.isArray(tool.inputSchema.required) && tool.inputSchema.required.includes(k) ? '' : '?'}`)
     .join(', ');
-  return { ok: false, error: `Invalid arguments for ${functionName}: ${result.errorMessage}. Expected {${expected}}; see the function's schema.` };
+  return {
+    ok: false,
+    error: `Invalid arguments for ${functionName}: ${result.errorMessage}. Expected {${expected}}; see the function's schema.`,
+  };
 }
 
 function coerce(schema: unknown, value: unknown): unknown {
@@ -194,7 +209,9 @@ export function toolResultText(result: CallToolResult): string {
   if (parts.length === 0 && result.structuredContent !== undefined) parts.push(JSON.stringify(result.structuredContent, null, 2));
   const text = parts.join('\n').trim();
   if (text === '') return result.isError ? 'The tool failed and gave no reason.' : 'The tool returned nothing.';
-  return text.length > MCP_RESULT_MAX_CHARS ? `${text.slice(0, MCP_RESULT_MAX_CHARS)}\n[… ${text.length - MCP_RESULT_MAX_CHARS} more characters not read]` : text;
+  return text.length > MCP_RESULT_MAX_CHARS
+    ? `${text.slice(0, MCP_RESULT_MAX_CHARS)}\n[… ${text.length - MCP_RESULT_MAX_CHARS} more characters not read]`
+    : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -37,7 +37,13 @@ const CARD: ApprovalCard = {
 
 test('the transcript puts a tool approval on that MCP call card, or makes the card when it comes first', () => {
   const t = new Transcript();
-  t.apply({ type: 'function_call_started', stepId: 's1', callId: 'call_7', name: 'mcp__github__create_issue', arguments: '{"title":"Crash on save"}' });
+  t.apply({
+    type: 'function_call_started',
+    stepId: 's1',
+    callId: 'call_7',
+    name: 'mcp__github__create_issue',
+    arguments: '{"title":"Crash on save"}',
+  });
   const change = t.setApproval(CARD);
   assert.equal(change.appended.length, 0);
   const card = t.get('f-call_7');

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApprovalAnswer, ApprovalRequest, ApprovalRequester } from '../../../src/core/interfaces/approval';
-import { McpHub, type McpHubOptions } from '../../../src/core/mcp/mcpHub';
+import { McpHub, type McpHubOptions } from '../../../src/core/mcpClient/mcpHub';
 import { bundleMcpTestServer, startMcpHttpServer } from '../../fixtures/mcpTestServer';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -44,13 +44,22 @@ interface TestHub {
 
 function makeHub(
   servers: Record<string, unknown>,
-  options: { answer?: (r: ApprovalRequest) => ApprovalAnswer; trusted?: boolean; mcpJson?: unknown; timeouts?: McpHubOptions['timeouts']; baseEnv?: NodeJS.ProcessEnv } = {},
+  options: {
+    answer?: (r: ApprovalRequest) => ApprovalAnswer;
+    trusted?: boolean;
+    mcpJson?: unknown;
+    timeouts?: McpHubOptions['timeouts'];
+    baseEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): TestHub {
   const folder = mkdtempSync(path.join(tmpdir(), 'memgpt-mcp-client-'));
   roots.push(folder);
   if (options.mcpJson !== undefined) {
     mkdirSync(path.join(folder, '.vscode'), { recursive: true });
-    writeFileSync(path.join(folder, '.vscode', 'mcp.json'), typeof options.mcpJson === 'string' ? options.mcpJson : JSON.stringify(options.mcpJson));
+    writeFileSync(
+      path.join(folder, '.vscode', 'mcp.json'),
+      typeof options.mcpJson === 'string' ? options.mcpJson : JSON.stringify(options.mcpJson),
+    );
   }
   const asked: ApprovalRequest[] = [];
   const logs: string[] = [];
@@ -67,7 +76,12 @@ function makeHub(
     secretValues: () => [API_KEY],
     approver: () => approver,
     log: (_level, m) => logs.push(m),
-    baseEnv: options.baseEnv ?? { ...process.env, OPENAI_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_notreal', INNOCENT_NAME: `prefix-${API_KEY}` },
+    baseEnv: options.baseEnv ?? {
+      ...process.env,
+      OPENAI_API_KEY: API_KEY,
+      GITHUB_TOKEN: 'ghp_notreal',
+      INNOCENT_NAME: `prefix-${API_KEY}`,
+    },
     // A busy test machine starts processes slowly: turns wait longer here than a user's would.
     timeouts: { turnWaitMs: 20_000, ...options.timeouts },
   });
@@ -80,7 +94,8 @@ test('a stdio server: its tools become named, described functions, and a call is
   await hub.start();
   const turn = await hub.prepareTurn();
   const names = turn.schemas.map((s) => s.function.name);
-  for (const n of ['mcp__test__echo', 'mcp__test__add', 'mcp__test__env', 'mcp__test__weird_name_with_dots']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  for (const n of ['mcp__test__echo', 'mcp__test__add', 'mcp__test__env', 'mcp__test__weird_name_with_dots'])
+    assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   for (const n of names) assert.match(n, /^[A-Za-z0-9_-]{1,64}$/);
   const echo = turn.schemas.find((s) => s.function.name === 'mcp__test__echo')!;
   assert.match(echo.function.description, /Returns the text it is given/);
@@ -111,7 +126,11 @@ test('the server starts without secrets in its environment; env from the configu
   const { hub } = makeHub({ test: stdioServer('normal', { env: { MCP_TEST_VAR: 'from-config' } }) });
   await hub.start();
   await hub.prepareTurn();
-  const out = await hub.call('mcp__test__env', { names: ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'INNOCENT_NAME', 'MCP_TEST_VAR', 'PATH'] }, { callId: 'c' });
+  const out = await hub.call(
+    'mcp__test__env',
+    { names: ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'INNOCENT_NAME', 'MCP_TEST_VAR', 'PATH'] },
+    { callId: 'c' },
+  );
   assert.equal(out.status, 'OK', out.message);
   const seen = JSON.parse(out.message.slice(out.message.indexOf('{'))) as Record<string, string | null>;
   assert.equal(seen.OPENAI_API_KEY, null);
@@ -137,7 +156,12 @@ test('arguments are checked against the tool schema before anyone is asked; obvi
 });
 
 test('a declined call is not run and says why; "always" stops asking for that tool only', async () => {
-  const { hub, asked } = makeHub({ test: stdioServer() }, { answer: (r) => (r.kind === 'tool' && r.tool === 'crash' ? { decision: 'reject', reason: 'do not crash it' } : { decision: 'always' }) });
+  const { hub, asked } = makeHub(
+    { test: stdioServer() },
+    {
+      answer: (r) => (r.kind === 'tool' && r.tool === 'crash' ? { decision: 'reject', reason: 'do not crash it' } : { decision: 'always' }),
+    },
+  );
   await hub.start();
   await hub.prepareTurn();
   const denied = await hub.call('mcp__test__crash', {}, { callId: 'c1' });
@@ -189,13 +213,22 @@ test('a server that crashes during a call is reported with its last output, then
   assert.match(out.message, /exited/);
   assert.match(out.message, /fatal: the test server was told to crash/);
   assert.equal(hub.servers()[0]!.state.kind, 'exited');
-  assert.ok(logs.some((l) => /stopped/.test(l) && /told to crash/.test(l)), 'the user is told (log)');
+  assert.ok(
+    logs.some((l) => /stopped/.test(l) && /told to crash/.test(l)),
+    'the user is told (log)',
+  );
   const gone = await hub.call('mcp__test__echo', { text: 'x' }, { callId: 'c2' });
   assert.equal(gone.status, 'Failed');
   assert.match(gone.message, /stopped|not running|exited/);
   const turn = await hub.prepareTurn();
-  assert.ok(turn.notices.some((n) => /MCP server "test" stopped/.test(n)), turn.notices.join('\n'));
-  assert.ok(turn.schemas.some((s) => s.function.name === 'mcp__test__echo'), 'restarted for the next turn');
+  assert.ok(
+    turn.notices.some((n) => /MCP server "test" stopped/.test(n)),
+    turn.notices.join('\n'),
+  );
+  assert.ok(
+    turn.schemas.some((s) => s.function.name === 'mcp__test__echo'),
+    'restarted for the next turn',
+  );
   const back = await hub.call('mcp__test__echo', { text: 'back' }, { callId: 'c3' });
   assert.equal(back.status, 'OK', back.message);
 });
@@ -204,9 +237,15 @@ test('a server that exits at start is reported with its stderr and offers nothin
   const { hub } = makeHub({ broken: stdioServer('exit-at-start'), good: stdioServer() });
   await hub.start();
   const turn = await hub.prepareTurn();
-  assert.ok(turn.notices.some((n) => /"broken" could not be started/.test(n) && /missing configuration file server\.yaml/.test(n)), turn.notices.join('\n'));
+  assert.ok(
+    turn.notices.some((n) => /"broken" could not be started/.test(n) && /missing configuration file server\.yaml/.test(n)),
+    turn.notices.join('\n'),
+  );
   assert.ok(!turn.schemas.some((s) => s.function.name.startsWith('mcp__broken__')));
-  assert.ok(turn.schemas.some((s) => s.function.name === 'mcp__good__echo'), 'the other server still works');
+  assert.ok(
+    turn.schemas.some((s) => s.function.name === 'mcp__good__echo'),
+    'the other server still works',
+  );
   const again = await hub.prepareTurn();
   assert.ok(!again.notices.some((n) => /broken/.test(n)), 'said once');
 });
@@ -216,7 +255,10 @@ test('a server that never answers the handshake does not hold up the turn, and f
   const started = Date.now();
   const turn = await hub.prepareTurn();
   assert.ok(Date.now() - started < 1_500, `the turn waited ${Date.now() - started} ms`);
-  assert.ok(turn.notices.some((n) => /still starting/.test(n)), turn.notices.join('\n'));
+  assert.ok(
+    turn.notices.some((n) => /still starting/.test(n)),
+    turn.notices.join('\n'),
+  );
   await new Promise((r) => setTimeout(r, 2_500));
   const view = hub.servers()[0]!;
   assert.equal(view.state.kind, 'failed');
@@ -230,13 +272,19 @@ test('a command that does not exist says so', async () => {
   const { hub } = makeHub({ missing: { command: 'memgpt-no-such-mcp-server-command' } });
   await hub.start();
   const turn = await hub.prepareTurn();
-  assert.ok(turn.notices.some((n) => /was not found/.test(n)), turn.notices.join('\n'));
+  assert.ok(
+    turn.notices.some((n) => /was not found/.test(n)),
+    turn.notices.join('\n'),
+  );
 });
 
 test('streamable HTTP on 127.0.0.1, with the headers from the configuration', async () => {
   const http = await startMcpHttpServer({ token: 'letmein' });
   try {
-    const { hub, asked } = makeHub({ remote: { type: 'http', url: http.url, headers: { Authorization: 'Bearer letmein' } }, locked: { type: 'http', url: http.url } });
+    const { hub, asked } = makeHub({
+      remote: { type: 'http', url: http.url, headers: { Authorization: 'Bearer letmein' } },
+      locked: { type: 'http', url: http.url },
+    });
     await hub.start();
     const turn = await hub.prepareTurn();
     assert.ok(turn.schemas.some((s) => s.function.name === 'mcp__remote__add'));
@@ -267,7 +315,7 @@ test('an untrusted workspace starts nothing: its .vscode/mcp.json runs commands'
   assert.deepEqual(
     hub.servers().map((s) => [s.name, s.state.kind]),
     [['fromSetting', 'untrusted']],
-    'the folder\'s own file is not even read while untrusted',
+    "the folder's own file is not even read while untrusted",
   );
 });
 

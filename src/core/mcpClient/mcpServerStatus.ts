@@ -29,6 +29,10 @@ export function mcpServerStatus(view: McpServerView): McpServerStatusText {
     case 'exited':
       return { label: 'stopped on its own', problem: true, detail: s.message };
     case 'untrusted':
-      return { label: 'not started: the workspace is not trusted', problem: true, detail: 'MCP servers run commands; trust the workspace (Manage Workspace Trust) to start them.' };
+      return {
+        label: 'not started: the workspace is not trusted',
+        problem: true,
+        detail: 'MCP servers run commands; trust the workspace (Manage Workspace Trust) to start them.',
+      };
   }
 }

@@ -11,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { MemgptError } from '../base/errors';
 import { MCP_CALL_TIMEOUT_MS, MCP_CONNECT_TIMEOUT_MS, MCP_STDERR_TAIL_CHARS, MCP_STOP_TIMEOUT_MS } from '../limits';
 import type { McpServerConfig } from './mcpServerConfig';
 
@@ -26,15 +27,7 @@ export type McpServerState =
 
 export type McpCallErrorCode = 'not_running' | 'timeout' | 'closed' | 'aborted' | 'protocol';
 
-export class McpCallError extends Error {
-  constructor(
-    readonly code: McpCallErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'McpCallError';
-  }
-}
+export class McpCallError extends MemgptError<McpCallErrorCode> {}
 
 export interface McpConnectionOptions {
   /** The environment a stdio server starts with, before the configuration's own `env` (secrets already removed). */
@@ -113,7 +106,10 @@ export class McpServerConnection {
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new McpCallError('timeout', `it did not finish starting within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new McpCallError('timeout', `it did not finish starting within ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([
@@ -138,7 +134,11 @@ export class McpServerConnection {
       if (this.client !== client) return;
       this.client = null;
       this.transport = null;
-      if (!this.stopping) this.setState({ kind: 'exited', message: this.withStderr(this.config.transport === 'stdio' ? 'the server process exited' : 'the connection was closed') });
+      if (!this.stopping)
+        this.setState({
+          kind: 'exited',
+          message: this.withStderr(this.config.transport === 'stdio' ? 'the server process exited' : 'the connection was closed'),
+        });
     };
     client.onerror = () => undefined;
     this.setState({ kind: 'running', tools: this.tools.length });

@@ -77,11 +77,15 @@ export function parseMcpServers(raw: unknown, ctx: McpConfigContext): McpServerC
   const map = raw.servers ?? raw.mcpServers;
   if (map === undefined) return { servers, problems };
   if (!isRecord(map)) {
-    problem('', `"servers" in ${ctx.source} must be an object mapping names to servers; it is ${kindOf(map)}. No server from it is started.`);
+    problem(
+      '',
+      `"servers" in ${ctx.source} must be an object mapping names to servers; it is ${kindOf(map)}. No server from it is started.`,
+    );
     return { servers, problems };
   }
   const entries = Object.entries(map);
-  if (entries.length > MAX_SERVERS_PER_SOURCE) problem('', `${ctx.source} lists ${entries.length} servers; only the first ${MAX_SERVERS_PER_SOURCE} are used.`);
+  if (entries.length > MAX_SERVERS_PER_SOURCE)
+    problem('', `${ctx.source} lists ${entries.length} servers; only the first ${MAX_SERVERS_PER_SOURCE} are used.`);
   for (const [name, value] of entries.slice(0, MAX_SERVERS_PER_SOURCE)) {
     const parsed = parseServer(name, value, ctx);
     if ('error' in parsed) problem(name, parsed.error);
@@ -104,7 +108,8 @@ function parseServer(name: string, value: unknown, ctx: McpConfigContext): { ser
         if (command.trim() === '') return { error: `${where} has an empty "command".` };
         const args = stringList(value.args, 'args', where).map((a) => substitute(a, ctx));
         const env = stringMap(value.env, 'env', where, ctx);
-        if (value.envFile !== undefined) return { error: `${where} uses "envFile", which MemGPT does not read; put the variables in "env" instead.` };
+        if (value.envFile !== undefined)
+          return { error: `${where} uses "envFile", which MemGPT does not read; put the variables in "env" instead.` };
         const cwdText = value.cwd === undefined ? undefined : substitute(requireString(value.cwd, 'cwd', where), ctx);
         const cwd = cwdText === undefined ? (ctx.folder ?? process.cwd()) : path.resolve(ctx.folder ?? process.cwd(), cwdText);
         return { server: { ...base, transport: 'stdio', command, args, env, cwd } };
@@ -119,11 +124,14 @@ function parseServer(name: string, value: unknown, ctx: McpConfigContext): { ser
         } catch {
           return { error: `${where} has "url" ${JSON.stringify(url)}, which is not a URL (e.g. http://127.0.0.1:3000/mcp).` };
         }
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { error: `${where} has a ${parsed.protocol} URL; only http and https are supported.` };
+        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+          return { error: `${where} has a ${parsed.protocol} URL; only http and https are supported.` };
         return { server: { ...base, transport: 'http', url: parsed.href, headers: stringMap(value.headers, 'headers', where, ctx) } };
       }
       case 'sse':
-        return { error: `${where} is an SSE server ("type": "sse"); MemGPT speaks streamable HTTP ("type": "http") and stdio. Most servers offer streamable HTTP at the same address: try "type": "http".` };
+        return {
+          error: `${where} is an SSE server ("type": "sse"); MemGPT speaks streamable HTTP ("type": "http") and stdio. Most servers offer streamable HTTP at the same address: try "type": "http".`,
+        };
       default:
         return { error: `${where} has "type" ${JSON.stringify(type)}; use "stdio" (with "command") or "http" (with "url").` };
     }
@@ -150,14 +158,19 @@ function substitute(text: string, ctx: McpConfigContext): string {
     if (inner === 'pathSeparator' || inner === '/') return path.sep;
     if (inner.startsWith('env:')) return (ctx.env ?? process.env)[inner.slice(4)] ?? '';
     if (inner.startsWith('input:')) {
-      throw new Error(`${whole} in ${ctx.source} asks VS Code to prompt for a value, which MemGPT cannot do. Set the value in memgpt.mcpServers (or use \${env:NAME}) instead.`);
+      throw new Error(
+        `${whole} in ${ctx.source} asks VS Code to prompt for a value, which MemGPT cannot do. Set the value in memgpt.mcpServers (or use \${env:NAME}) instead.`,
+      );
     }
-    throw new Error(`${whole} in ${ctx.source} is not a variable MemGPT knows (it fills in \${workspaceFolder}, \${userHome}, \${env:NAME}).`);
+    throw new Error(
+      `${whole} in ${ctx.source} is not a variable MemGPT knows (it fills in \${workspaceFolder}, \${userHome}, \${env:NAME}).`,
+    );
   });
 }
 
 function requireString(value: unknown, key: string, where: string): string {
-  if (typeof value !== 'string') throw new Error(`${where} needs "${key}" as a string${value === undefined ? '' : `; it is ${kindOf(value)}`}.`);
+  if (typeof value !== 'string')
+    throw new Error(`${where} needs "${key}" as a string${value === undefined ? '' : `; it is ${kindOf(value)}`}.`);
   return value;
 }
 
@@ -191,7 +204,11 @@ export async function readWorkspaceMcpConfig(folders: readonly { name: string; p
       const stat = await fsp.stat(file);
       if (!stat.isFile()) continue;
       if (stat.size > MCP_CONFIG_MAX_BYTES) {
-        problems.push({ server: '', source, message: `${source} is ${stat.size} bytes, over the ${MCP_CONFIG_MAX_BYTES} MemGPT reads; no server from it is started.` });
+        problems.push({
+          server: '',
+          source,
+          message: `${source} is ${stat.size} bytes, over the ${MCP_CONFIG_MAX_BYTES} MemGPT reads; no server from it is started.`,
+        });
         continue;
       }
       text = await fsp.readFile(file, 'utf8');
@@ -204,7 +221,11 @@ export async function readWorkspaceMcpConfig(folders: readonly { name: string; p
     try {
       raw = parseJsonc(text);
     } catch (error) {
-      problems.push({ server: '', source, message: `${source} is not valid JSON (${(error as Error).message}); no server from it is started.` });
+      problems.push({
+        server: '',
+        source,
+        message: `${source} is not valid JSON (${(error as Error).message}); no server from it is started.`,
+      });
       continue;
     }
     const parsed = parseMcpServers(raw, { origin: 'workspace', source, folder: folder.path });
@@ -220,7 +241,12 @@ export function mergeMcpConfigs(workspace: McpServerConfigs, settings: McpServer
   const problems = [...workspace.problems, ...settings.problems];
   for (const s of settings.servers) {
     const clash = servers.find((w) => w.name === s.name);
-    if (clash) problems.push({ server: s.name, source: s.source, message: `MCP server "${s.name}" is configured in both ${clash.source} and ${s.source}; the one in ${clash.source} is used.` });
+    if (clash)
+      problems.push({
+        server: s.name,
+        source: s.source,
+        message: `MCP server "${s.name}" is configured in both ${clash.source} and ${s.source}; the one in ${clash.source} is used.`,
+      });
     else servers.push(s);
   }
   return { servers, problems };

@@ -15,11 +15,24 @@ import { commandEnvironment } from '../acting/commandEnvironment';
 import type { ApprovalAnswer, ApprovalRequest, ApprovalRequester } from '../interfaces/approval';
 import type { ToolSchema } from '../interfaces/chatModel';
 import type { ExternalCallContext, ExternalCallOutcome, ExternalFunctions, ExternalTurnFunctions } from '../interfaces/externalFunctions';
-import { ACTING_REASON_MAX_CHARS, MCP_APPROVAL_ARGUMENTS_CHARS, MCP_MAX_FUNCTIONS, MCP_MAX_RESTARTS, MCP_TURN_START_WAIT_MS } from '../limits';
+import {
+  ACTING_REASON_MAX_CHARS,
+  MCP_APPROVAL_ARGUMENTS_CHARS,
+  MCP_MAX_FUNCTIONS,
+  MCP_MAX_RESTARTS,
+  MCP_TURN_START_WAIT_MS,
+} from '../limits';
 import { processSecrets } from '../security/redact';
 import { McpCallError, McpServerConnection, type McpServerState } from './mcpClient';
 import { checkToolArguments, functionNameFor, functionSchemaFor, isMcpFunctionName, toolResultText } from './mcpFunctions';
-import { mergeMcpConfigs, parseMcpServers, readWorkspaceMcpConfig, type McpConfigProblem, type McpServerConfig, type McpServerConfigs } from './mcpServerConfig';
+import {
+  mergeMcpConfigs,
+  parseMcpServers,
+  readWorkspaceMcpConfig,
+  type McpConfigProblem,
+  type McpServerConfig,
+  type McpServerConfigs,
+} from './mcpServerConfig';
 
 export interface McpHubOptions {
   folders: () => readonly { name: string; path: string }[];
@@ -101,7 +114,11 @@ export class McpHub implements ExternalFunctions {
     this.loaded ??= (async () => {
       const workspace = this.options.trusted() ? await readWorkspaceMcpConfig(this.options.folders()) : { servers: [], problems: [] };
       const folder = this.options.folders()[0]?.path;
-      const settings = parseMcpServers(this.options.settingServers(), { origin: 'settings', source: 'memgpt.mcpServers', ...(folder ? { folder } : {}) });
+      const settings = parseMcpServers(this.options.settingServers(), {
+        origin: 'settings',
+        source: 'memgpt.mcpServers',
+        ...(folder ? { folder } : {}),
+      });
       this.configs = mergeMcpConfigs(workspace, settings);
       for (const p of this.configs.problems) this.options.log('warn', p.message);
       if (!this.options.trusted() && this.configs.servers.length > 0) {
@@ -120,7 +137,10 @@ export class McpHub implements ExternalFunctions {
       this.changed();
       return;
     }
-    const baseEnv = commandEnvironment(this.options.baseEnv ?? process.env, [...(this.options.secretValues?.() ?? []), ...processSecrets()]).env;
+    const baseEnv = commandEnvironment(this.options.baseEnv ?? process.env, [
+      ...(this.options.secretValues?.() ?? []),
+      ...processSecrets(),
+    ]).env;
     const starts: Promise<void>[] = [];
     for (const config of this.configs.servers) {
       let conn = this.connections.get(config.name);
@@ -141,8 +161,10 @@ export class McpHub implements ExternalFunctions {
   }
 
   private onServerState(config: McpServerConfig, state: McpServerState): void {
-    if (state.kind === 'running') this.options.log('info', `MCP server "${config.name}" (${config.source}) is running with ${state.tools} tool(s).`);
-    if (state.kind === 'failed') this.options.log('warn', `MCP server "${config.name}" (${config.source}) could not be started: ${state.message}`);
+    if (state.kind === 'running')
+      this.options.log('info', `MCP server "${config.name}" (${config.source}) is running with ${state.tools} tool(s).`);
+    if (state.kind === 'failed')
+      this.options.log('warn', `MCP server "${config.name}" (${config.source}) could not be started: ${state.message}`);
     if (state.kind === 'exited') this.options.log('warn', `MCP server "${config.name}" (${config.source}) stopped: ${state.message}`);
     this.changed();
   }
@@ -169,7 +191,8 @@ export class McpHub implements ExternalFunctions {
   /** What the user sees: each configured server, its state and its functions. */
   servers(): McpServerView[] {
     const byServer = new Map<string, string[]>();
-    for (const o of this.offered.values()) byServer.set(o.server.config.name, [...(byServer.get(o.server.config.name) ?? []), o.functionName]);
+    for (const o of this.offered.values())
+      byServer.set(o.server.config.name, [...(byServer.get(o.server.config.name) ?? []), o.functionName]);
     return this.configs.servers.map((config) => {
       const conn = this.connections.get(config.name);
       const target = config.transport === 'stdio' ? [config.command, ...config.args].join(' ') : config.url;
@@ -220,7 +243,10 @@ export class McpHub implements ExternalFunctions {
     }
     notices.push(...this.tellStates(false));
     const capped = this.rebuildOffered();
-    if (capped > 0) notices.push(`${capped} MCP tool(s) are not offered to the agent: at most ${MCP_MAX_FUNCTIONS} are, to keep room in the context window.`);
+    if (capped > 0)
+      notices.push(
+        `${capped} MCP tool(s) are not offered to the agent: at most ${MCP_MAX_FUNCTIONS} are, to keep room in the context window.`,
+      );
     return { schemas: [...this.offered.values()].map((o) => o.schema), notices };
   }
 
@@ -249,7 +275,8 @@ export class McpHub implements ExternalFunctions {
       let text: string | undefined;
       if (s.kind === 'starting') text = `MCP server "${name}" is still starting; its tools are offered from the next message.`;
       else if (s.kind === 'failed') text = `MCP server "${name}" could not be started: ${s.message}`;
-      else if (s.kind === 'exited') text = `MCP server "${name}" stopped: ${s.message}${(this.restarts.get(name) ?? 0) >= MCP_MAX_RESTARTS ? ' It is not started again in this session; reload the window after fixing it.' : ''}`;
+      else if (s.kind === 'exited')
+        text = `MCP server "${name}" stopped: ${s.message}${(this.restarts.get(name) ?? 0) >= MCP_MAX_RESTARTS ? ' It is not started again in this session; reload the window after fixing it.' : ''}`;
       const key = text === undefined ? s.kind : `${s.kind}:${text}`;
       if (text !== undefined && this.told.get(name) !== key) notices.push(text);
       this.told.set(name, key);
@@ -305,7 +332,11 @@ export class McpHub implements ExternalFunctions {
       how = 'allowed for this session by the user';
     } else {
       const approver = ctx.approver ?? this.options.approver();
-      if (!approver) return { status: 'Failed', message: `${name} was not run: no one was there to approve it (nothing asks the user in this session).` };
+      if (!approver)
+        return {
+          status: 'Failed',
+          message: `${name} was not run: no one was there to approve it (nothing asks the user in this session).`,
+        };
       const shown = JSON.stringify(checked.args, null, 2);
       const request: ApprovalRequest = {
         kind: 'tool',
@@ -341,10 +372,12 @@ export class McpHub implements ExternalFunctions {
     try {
       const result = await server.callTool(tool.name, checked.args, ctx.signal);
       const text = toolResultText(result);
-      if (result.isError) return { status: 'Failed', message: `Tool "${tool.name}" of MCP server "${serverName}" (${how}) reported an error:\n${text}` };
+      if (result.isError)
+        return { status: 'Failed', message: `Tool "${tool.name}" of MCP server "${serverName}" (${how}) reported an error:\n${text}` };
       return { status: 'OK', message: `Tool "${tool.name}" of MCP server "${serverName}" (${how}) returned:\n${text}` };
     } catch (error) {
-      const e = error instanceof McpCallError ? error : new McpCallError('protocol', error instanceof Error ? error.message : String(error));
+      const e =
+        error instanceof McpCallError ? error : new McpCallError('protocol', error instanceof Error ? error.message : String(error));
       const text = `Tool "${tool.name}" of MCP server "${serverName}" failed: ${e.message}.`;
       if (e.code !== 'aborted') this.options.log('warn', text);
       switch (e.code) {
@@ -354,7 +387,10 @@ export class McpHub implements ExternalFunctions {
           return { status: 'Failed', message: `${text} Go on without it, or tell the user the server seems stuck.` };
         case 'closed':
         case 'not_running':
-          return { status: 'Failed', message: `${text} Its tools are not available until it is running again; tell the user if you need it.` };
+          return {
+            status: 'Failed',
+            message: `${text} Its tools are not available until it is running again; tell the user if you need it.`,
+          };
         case 'protocol':
           return { status: 'Failed', message: text };
       }
@@ -365,7 +401,8 @@ export class McpHub implements ExternalFunctions {
     for (const conn of this.connections.values()) {
       if (conn.state.kind !== 'running' && name.startsWith(functionNameFor(conn.config.name, '', new Set()).replace(/x$/, ''))) {
         const s = conn.state;
-        const why = s.kind === 'failed' ? `could not be started (${s.message})` : s.kind === 'exited' ? `stopped (${s.message})` : 'is not running';
+        const why =
+          s.kind === 'failed' ? `could not be started (${s.message})` : s.kind === 'exited' ? `stopped (${s.message})` : 'is not running';
         return `${name} is not available: its MCP server "${conn.config.name}" ${why}. Go on without it, or tell the user.`;
       }
     }
