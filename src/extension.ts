@@ -109,7 +109,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   runtime.setApprover(approvals);
   runtime.setFileChangeApplier(new WorkspaceEditApplier(), unsavedText);
   context.subscriptions.push(approvals, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, approvals.proposed));
-  const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals);
+  const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals, context.workspaceState);
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
   // @memgpt in VS Code's own Chat view: the same agent and memory.

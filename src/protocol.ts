@@ -59,12 +59,29 @@ export interface SetupResult {
   message: string;
 }
 
+/**
+ * How a turn ended when it did not end with an answer: recall keeps the question but not the error
+ * box, so the chat remembers these itself and shows them again after a reload. `afterSeq`: the
+ * newest recall record when the turn ended (the item goes after it).
+ */
+export type TurnOutcome =
+  | { afterSeq: number; kind: 'error'; message: string; recoverable: boolean }
+  | { afterSeq: number; kind: 'stopped' };
+
 export interface HistoryPage {
   /** Oldest first. */
   records: RecallRecord[];
   /** True when records older than the first one exist. */
   hasMore: boolean;
+  /** Failed and stopped turns that end among these records, oldest first. */
+  outcomes?: TurnOutcome[];
+  /** On the newest page: the seq of the newest record (Retry is offered only on a failure after it). */
+  newestSeq?: number;
 }
+
+/** Editor features the welcome state points to; the host runs the matching command. */
+export type ChatTool = 'rememberSelection' | 'searchMemory' | 'showCoreMemory';
+export const CHAT_TOOLS: readonly ChatTool[] = ['rememberSelection', 'searchMemory', 'showCoreMemory'];
 
 /** Everything the view needs to draw its chrome; sent on `ready` and whenever it changes. */
 export interface ViewState {
@@ -164,6 +181,8 @@ export interface WebviewToHostMessages {
   insertAtCursor: { code: string };
   copyToClipboard: { text: string };
   showCoreMemory: Empty;
+  /** A pointer in the welcome state: Remember Selection, Search Memory, the core memory view. */
+  openTool: { tool: ChatTool };
   /** The host asks the user before opening anything outside the editor. */
   openExternal: { url: string };
   request: RequestPayload;
@@ -187,6 +206,10 @@ export interface HostToWebviewMessages {
   approval: ApprovalCard;
   /** The approval was answered, or withdrawn (Stop): the buttons go. */
   approvalClosed: { id: string };
+  /** Something the user asked for from the view (Insert, a citation, a link) did not work: why, in their words. */
+  actionFailed: { message: string };
+  /** Scroll to a conversation message (a Search Memory hit), loading older pages until it is shown. */
+  revealMessage: { recordId: string; seq: number };
 }
 
 export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M];
@@ -198,7 +221,8 @@ export type WebviewToHostOf<K extends keyof WebviewToHostMessages> = Extract<Web
 // Transcript items: what the view renders (built from AgentEvents and from recall records)
 // ---------------------------------------------------------------------------------------------
 
-export type SystemEventKind = Extract<AgentEvent, { type: 'system_event' }>['kind'] | 'summary' | 'system_alert';
+/** `turn_stopped`: the user stopped a turn before any answer arrived. */
+export type SystemEventKind = Extract<AgentEvent, { type: 'system_event' }>['kind'] | 'summary' | 'system_alert' | 'turn_stopped';
 
 export type TranscriptItem =
   | { kind: 'user'; id: string; text: string; time?: string }
@@ -225,6 +249,8 @@ export type TranscriptItem =
       output?: string;
       /** The call changed files: Restore brings back the files of its turn. */
       checkpointId?: string;
+      /** The same call made this many times in a row in one turn (shown as one card), when more than one. */
+      count?: number;
     }
   | { kind: 'event'; id: string; event: SystemEventKind; text: string }
   | { kind: 'error'; id: string; message: string; recoverable: boolean; retried: boolean };
@@ -325,6 +351,8 @@ export function isWebviewToHost(v: unknown): v is WebviewToHost {
         (p.decision === 'accept' || p.decision === 'reject' || p.decision === 'always') &&
         (p.reason === undefined || (p.decision === 'reject' && isText(p.reason, ACTING_REASON_MAX_CHARS)))
       );
+    case 'openTool':
+      return hasKeys(p, ['tool']) && CHAT_TOOLS.some((t) => t === p.tool);
     case 'openDiff':
       return hasKeys(p, ['id']) && isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false);
     case 'restoreCheckpoint':

@@ -242,6 +242,14 @@ export const CHAT_LOAD_OLDER_THRESHOLD_PX = 48;
 export const CHAT_REQUEST_TIMEOUT_MS = 60_000;
 /** How long a probe of a local model server (Ollama, LM Studio) may take. */
 export const CHAT_LOCAL_PROBE_TIMEOUT_MS = 1500;
+/** Failed and stopped turns remembered per agent for the chat's restored history (the oldest go first). */
+export const CHAT_TURN_OUTCOMES_KEPT = 100;
+/** The chat's composer grows with its text up to this height (CSS pixels), then scrolls. */
+export const CHAT_COMPOSER_MAX_HEIGHT_PX = 200;
+/** Older history pages the chat loads at most to reach a message Search Memory opened. */
+export const CHAT_REVEAL_MAX_PAGES = 25;
+/** How long a note about a chat action that did not work (Insert, a citation) stays before it fades. */
+export const CHAT_ACTION_NOTE_MS = 8000;
 
 // --- LLM client and token counting ---
 /** Characters of a server's own error text quoted inside our error messages. */
@@ -380,6 +388,11 @@ export const ASK_SELECTION_MAX_CHARS = 12_000;
 export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
 /** Results per source (recall, archival) shown by "Search memory". */
 export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
+/**
+ * Search Memory lists a workspace chunk only when its score is at least this share of the best
+ * workspace chunk's: the long tail of loosely related files otherwise buries the real hits.
+ */
+export const MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE = 0.8;
 /** Longest a command run before the workspace's memory is open waits for it; then it says so and returns. */
 export const COMMAND_HANDLER_WAIT_MS = 60_000;
 /** A command waiting that long for the memory to open shows a progress notification. */

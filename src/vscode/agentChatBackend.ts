@@ -10,7 +10,7 @@ import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
 import { chatBaseUrl, chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
 import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
-import type { AgentSummary, ApprovalCard, ApprovalDecision, LocalServer, SetupResult, SetupStatus } from '../protocol';
+import type { AgentSummary, ApprovalCard, ApprovalDecision, ChatTool, LocalServer, SetupResult, SetupStatus, TurnOutcome } from '../protocol';
 import type { ChatApprovals } from './acting';
 import type { ChatBackend, Disposable } from './chatBackend';
 import { resolveWorkspacePath } from './commandContext';
@@ -18,6 +18,7 @@ import { COMMANDS } from './commandIds';
 import type { LiveSettings } from './config';
 import { editorModelOffer, useEditorModel } from './editorModelSetup';
 import type { ApiKeyStore } from './secrets';
+import { TurnOutcomeLog, TurnOutcomeWatcher, type OutcomeStore, type UnplacedOutcome } from './turnOutcomes';
 
 /** OpenAI-compatible servers people run on their own machine, probed by the setup card. */
 const LOCAL_SERVERS: readonly { name: string; baseUrl: string }[] = [
@@ -43,9 +44,17 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     /** Edits and commands waiting for the user (absent: the agent is asked by no one and is told so). */
     private readonly approvals?: ChatApprovals,
+    /** Where failed and stopped turns are kept for the restored history (absent: they are not). */
+    outcomeStore?: OutcomeStore,
   ) {
     const refresh = (): void => void this.refreshAgents();
+    this.outcomes = outcomeStore ? new TurnOutcomeLog(outcomeStore) : undefined;
+    const watcher = new TurnOutcomeWatcher();
     this.subscriptions.push(
+      runtime.onEvent((event) => {
+        const outcome = watcher.observe(event);
+        if (outcome) void this.recordOutcome(outcome);
+      }),
       runtime.onDidChangeState(refresh),
       runtime.onDidChangeActivity(() => this.stateChanged.fire()),
       keys.onDidChange(() => this.stateChanged.fire()),
@@ -55,6 +64,28 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       }),
     );
     refresh();
+  }
+
+  private readonly outcomes: TurnOutcomeLog | undefined;
+
+  private async recordOutcome(outcome: UnplacedOutcome): Promise<void> {
+    const agentId = this.activeId;
+    if (!this.outcomes || !agentId) return;
+    try {
+      // It goes after the newest record: the question, and whatever part of the answer was kept.
+      const newest = await this.runtime.conversation(undefined, 1);
+      await this.outcomes.record(agentId, { ...outcome, afterSeq: newest[0]?.seq ?? 0 });
+    } catch (error) {
+      this.log.warn(`Could not remember how the turn ended: ${messageOf(error)}`);
+    }
+  }
+
+  turnOutcomes(): TurnOutcome[] {
+    return this.activeId && this.outcomes ? this.outcomes.list(this.activeId) : [];
+  }
+
+  async openTool(tool: ChatTool): Promise<void> {
+    await vscode.commands.executeCommand(COMMANDS[tool]);
   }
 
   private async refreshAgents(): Promise<void> {

@@ -13,12 +13,14 @@ import {
   describeRejected,
   isWebviewToHost,
   type AgentSummary,
+  type ChatTool,
   type HostToWebview,
   type LocalServer,
   type RequestPayload,
   type ResponsePayload,
   type SetupResult,
   type SetupStatus,
+  type TurnOutcome,
   type ViewState,
 } from '../protocol';
 
@@ -53,6 +55,8 @@ export interface ChatBackend {
   history(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]>;
   /** True when older records than `seq` exist (and are not hidden by `clearView`). */
   hasHistoryBefore(seq: number): Promise<boolean>;
+  /** Failed and stopped turns of the active agent, oldest first (recall does not keep them). */
+  turnOutcomes?(): TurnOutcome[];
   /** Last measured usage of the context window, or undefined before the first step. */
   contextUsage(): ContextUsage | undefined;
   /** A turn is running. */
@@ -82,6 +86,8 @@ export interface ChatBackend {
   copyToClipboard(text: string): Promise<void>;
   /** Opens the core-memory view (read and edit the blocks). */
   showCoreMemory(): Promise<void>;
+  /** Runs the editor feature a welcome-state pointer names. */
+  openTool?(tool: ChatTool): Promise<void>;
   /** Asks the user before opening an http(s)/mailto link outside the editor. */
   confirmExternalLink(url: string): Promise<void>;
 
@@ -122,7 +128,10 @@ export class ChatRelay implements Disposable {
       this.subscriptions.push(
         backend.onEvent((event) => {
           this.post({ type: 'agentEvent', payload: { event } });
-          if (event.type === 'turn_finished' || event.type === 'step_started') void this.pushState();
+          // Memory changed (a remembered selection, an insert, a core edit): the meter's counts follow at once.
+          if (event.type === 'turn_finished' || event.type === 'step_started' || event.type === 'memory_changed' || event.type === 'system_event') {
+            void this.pushState();
+          }
         }),
       );
       if (backend.onDidChangeState) this.subscriptions.push(backend.onDidChangeState(() => void this.pushState()));
@@ -187,6 +196,9 @@ export class ChatRelay implements Disposable {
         case 'showCoreMemory':
           await backend.showCoreMemory();
           break;
+        case 'openTool':
+          await backend.openTool?.(raw.payload.tool);
+          break;
         case 'openExternal':
           await backend.confirmExternalLink(raw.payload.url);
           break;
@@ -209,7 +221,11 @@ export class ChatRelay implements Disposable {
       else if (raw.type === 'send' || raw.type === 'retry') {
         // The view shows it in the conversation, where the user is looking.
         this.post({ type: 'agentEvent', payload: { event: { type: 'error', message, recoverable: false } } });
-      } else this.reportError(message);
+      } else {
+        // Said where the user is looking (the chat), and kept in the log.
+        this.post({ type: 'actionFailed', payload: { message } });
+        this.reportError(message);
+      }
     }
   }
 
@@ -249,8 +265,19 @@ export class ChatRelay implements Disposable {
         const before = request.params.beforeSeq ?? undefined;
         const records = await backend.history(before, request.params.limit);
         const first = records[0];
+        const last = records[records.length - 1];
         const hasMore = first !== undefined && (await backend.hasHistoryBefore(first.seq));
-        return this.respond({ id: request.id, ok: true, result: { records, hasMore } });
+        // The outcomes that end among these records: after the first one, and before the next page's start.
+        const outcomes = first
+          ? (backend.turnOutcomes?.() ?? []).filter((o) => o.afterSeq >= first.seq && (before === undefined || o.afterSeq < before))
+          : [];
+        const result = {
+          records,
+          hasMore,
+          ...(outcomes.length > 0 ? { outcomes } : {}),
+          ...(before === undefined && last ? { newestSeq: last.seq } : {}),
+        };
+        return this.respond({ id: request.id, ok: true, result });
       }
       case 'probeLocalServers':
         return this.respond({ id: request.id, ok: true, result: await backend.probeLocalServers() });

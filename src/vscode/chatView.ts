@@ -3,6 +3,20 @@ import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../prot
 import { renderChatHtml } from '../webview/html';
 import { ChatRelay, type ChatBackend } from './chatBackend';
 
+/** A conversation message to scroll the chat to (a Search Memory hit). */
+export interface RevealTarget {
+  recordId: string;
+  seq: number;
+}
+
+// Search Memory runs apart from the view; it asks through this, and the window's chat answers.
+const revealRequests = new vscode.EventEmitter<RevealTarget>();
+
+/** Scrolls the chat to a message once the chat view is showing (open it first). */
+export function revealInChat(target: RevealTarget): void {
+  revealRequests.fire(target);
+}
+
 /**
  * The sidebar chat. Renders the webview shell and hands every message to a `ChatRelay`.
  * Without a backend the view says the agent is not running (it never fakes a reply).
@@ -16,6 +30,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly output: vscode.LogOutputChannel | undefined;
   /** Fires for every valid message from the webview (tests and the host listen). */
   readonly onDidReceive = this.received.event;
+  /** The webview script runs and listens (it said `ready`); until then a reveal waits here. */
+  private webviewReady = false;
+  private pendingReveal: RevealTarget | undefined;
+  private readonly revealSubscription: vscode.Disposable;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -23,6 +41,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     output?: vscode.LogOutputChannel,
   ) {
     this.output = output;
+    this.revealSubscription = revealRequests.event((target) => {
+      if (this.view && this.webviewReady) void this.post({ type: 'revealMessage', payload: target });
+      else this.pendingReveal = target;
+    });
   }
 
   /** Connects (or replaces) the agent backend; an open view reloads its state and history. */
@@ -36,6 +58,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.webviewReady = false;
     const mediaRoot = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [mediaRoot] };
     const uri = (...parts: string[]) => view.webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, ...parts)).toString();
@@ -49,6 +72,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     view.onDidDispose(() => {
       this.disconnect();
       this.view = undefined;
+      this.webviewReady = false;
     });
   }
 
@@ -69,9 +93,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     );
     this.relay = relay;
     this.viewSubscriptions.push(
-      view.webview.onDidReceiveMessage((raw: unknown) => {
+      view.webview.onDidReceiveMessage(async (raw: unknown) => {
         if (isWebviewToHost(raw)) this.received.fire(raw);
-        void relay.receive(raw);
+        await relay.receive(raw);
+        if (isWebviewToHost(raw) && raw.type === 'ready') {
+          this.webviewReady = true;
+          const target = this.pendingReveal;
+          this.pendingReveal = undefined;
+          if (target) void this.post({ type: 'revealMessage', payload: target });
+        }
       }),
     );
   }
@@ -89,6 +119,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   dispose(): void {
     this.disconnect();
+    this.revealSubscription.dispose();
     this.received.dispose();
   }
 }

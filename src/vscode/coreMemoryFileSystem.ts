@@ -12,6 +12,7 @@
 import * as vscode from 'vscode';
 import { charCount, scopeDescription } from '../core/memory/coreMemory';
 import type { AgentRuntimePort } from '../core/runtime/runtimePort';
+import { coreMemoryPreview } from './coreMemoryPreview';
 
 export const CORE_MEMORY_SCHEME = 'memgpt-memory';
 
@@ -180,8 +181,9 @@ export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?:
       [
         ...blocks.map((b) => ({
           label: b.label,
-          description: `${charCount(b.value)}/${b.limit} characters · ${scopeDescription(b.scope ?? 'agent')}`,
-          detail: b.description ?? b.value.split('\n')[0] ?? '',
+          description: `${charCount(b.value)}/${b.limit} characters · ${scopeDescription(b.scope ?? 'agent')}${b.description ? ` · ${b.description}` : ''}`,
+          // What the block holds, newest line first: what was just remembered shows without opening it.
+          detail: coreMemoryPreview(b.value),
           block: b.label,
         })),
         ...instructionPicks(runtime),

@@ -3,9 +3,10 @@
  * "agent not running" notice, composer (Enter sends, Shift+Enter newline, Stop while busy).
  * Speaks only the protocol; every string from the host is rendered as text or sanitised markdown.
  */
-import type { AgentEvent } from '../core/agent/events';
-import { CHAT_HISTORY_PAGE_SIZE, CHAT_LOAD_OLDER_THRESHOLD_PX, CHAT_MESSAGE_MAX_CHARS } from '../core/limits';
+import type { AgentEvent, ContextUsage } from '../core/agent/events';
+import { CHAT_ACTION_NOTE_MS, CHAT_COMPOSER_MAX_HEIGHT_PX, CHAT_HISTORY_PAGE_SIZE, CHAT_LOAD_OLDER_THRESHOLD_PX, CHAT_MESSAGE_MAX_CHARS, CHAT_REVEAL_MAX_PAGES } from '../core/limits';
 import type { HostToWebview, TranscriptItem, ViewState, WebviewToHost } from '../protocol';
+import { createWelcome } from './welcome';
 import { h, icon, iconButton } from './dom';
 import { createMeter } from './meter';
 import { RequestClient } from './messenger';
@@ -28,6 +29,9 @@ export class ChatApp {
   private readonly transcript = new Transcript();
   private readonly view: TranscriptView;
   private state: ViewState | null = null;
+  /** The usage the meter shows, and whose it is. */
+  private shownUsage: ContextUsage | null = null;
+  private shownUsageAgent: string | null = null;
   private busy = false;
   private loadingOlder = false;
   private historyLoaded = false;
@@ -39,6 +43,9 @@ export class ChatApp {
    */
   private liveDuringLoad: string[] | null = [];
   private setupShownFor = '';
+  /** Settles when the newest history page was shown (or failed): a reveal waits for it. */
+  private firstPageShown!: Promise<void>;
+  private markFirstPageShown!: () => void;
 
   private readonly agentPicker = h('select', { class: 'select agent-picker', attrs: { 'aria-label': 'Agent' } });
   private readonly meter = createMeter(() => this.post({ type: 'showCoreMemory', payload: {} }));
@@ -47,12 +54,15 @@ export class ChatApp {
   private readonly setup = h('div', { class: 'setup-host' });
   private readonly loadOlder = h('button', { class: 'text-button load-older', attrs: { type: 'button' } }, icon('fold-up'), ' Load older messages');
   private readonly items = h('div', { class: 'items' });
-  private readonly empty = h(
-    'div',
-    { class: 'empty-state' },
-    icon('hubot'),
-    h('p', { text: 'Ask about your code. MemGPT keeps what matters in its memory, across sessions.' }),
-  );
+  private readonly empty = createWelcome({
+    ask: (prompt) => this.sendText(prompt),
+    openTool: (tool) => this.post({ type: 'openTool', payload: { tool } }),
+  });
+  /** Clear view asks first: the conversation leaves the view (memory keeps it). */
+  private readonly clearConfirm = h('div', { class: 'clear-confirm', attrs: { role: 'alertdialog', 'aria-label': 'Clear the view?' } });
+  /** Why something the user clicked (Insert, a citation) did not work; fades after a while. */
+  private readonly actionNote = h('div', { class: 'action-note', attrs: { role: 'alert' } });
+  private actionNoteTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly log = h('div', {
     class: 'log',
     attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' },
@@ -72,6 +82,7 @@ export class ChatApp {
     private readonly api: VsCodeApi,
   ) {
     this.client = new RequestClient((m) => api.postMessage(m));
+    this.firstPageShown = new Promise((resolve) => (this.markFirstPageShown = resolve));
     this.view = new TranscriptView(
       this.items,
       {
@@ -111,7 +122,7 @@ export class ChatApp {
   private build(): void {
     this.agentPicker.hidden = true;
     this.agentPicker.addEventListener('change', () => this.post({ type: 'switchAgent', payload: { agentId: this.agentPicker.value } }));
-    this.clearButton.addEventListener('click', () => this.clearView());
+    this.clearButton.addEventListener('click', () => this.askClearView());
     const toolbar = h('header', { class: 'toolbar' }, this.agentPicker, this.meter.element, h('span', { class: 'spacer' }), this.clearButton);
 
     this.notice.hidden = true;
@@ -144,7 +155,9 @@ export class ChatApp {
     const composer = h('footer', { class: 'composer' }, this.input, this.sendButton, this.stopButton);
 
     this.modelWait.hidden = true;
-    this.root.replaceChildren(toolbar, this.notice, this.setup, this.log, this.modelWait, this.status, composer);
+    this.clearConfirm.hidden = true;
+    this.actionNote.hidden = true;
+    this.root.replaceChildren(toolbar, this.clearConfirm, this.notice, this.setup, this.log, this.modelWait, this.actionNote, this.status, composer);
     this.autosize();
   }
 
@@ -174,6 +187,12 @@ export class ChatApp {
       case 'approvalClosed':
         this.view.apply(this.transcript.closeApproval(message.payload.id));
         return;
+      case 'actionFailed':
+        this.showActionNote(message.payload.message);
+        return;
+      case 'revealMessage':
+        void this.reveal(message.payload.recordId, message.payload.seq);
+        return;
     }
   }
 
@@ -189,7 +208,14 @@ export class ChatApp {
         return o;
       }),
     );
-    this.meter.update(state.usage);
+    // A restarted runtime (the folder was just trusted) has not measured yet: the same agent's last
+    // figures stay until new ones come, instead of an empty bar.
+    const previous = first ? null : this.shownUsage;
+    const sameAgent = !first && previous !== null && this.shownUsageAgent === state.activeAgentId;
+    const usage = state.usage ?? (sameAgent ? previous : null);
+    this.shownUsage = usage;
+    this.shownUsageAgent = state.activeAgentId;
+    this.meter.update(usage);
     this.setBusy(state.busy);
 
     const ready = state.backend === 'ready';
@@ -222,6 +248,7 @@ export class ChatApp {
     if (event.type !== 'step_started') this.modelWait.hidden = true;
     if (event.type === 'context_usage') {
       if (this.state) this.state.usage = event.usage;
+      this.shownUsage = event.usage;
       this.meter.update(event.usage);
       return;
     }
@@ -248,11 +275,16 @@ export class ChatApp {
   private send(): void {
     const text = this.input.value;
     if (!text.trim() || this.input.disabled) return;
-    this.view.apply(this.transcript.addUser(text));
-    this.post({ type: 'send', payload: { text } });
+    this.sendText(text);
     this.input.value = '';
     this.api.setState({ draft: '' } satisfies SavedState);
     this.autosize();
+  }
+
+  private sendText(text: string): void {
+    if (this.input.disabled || this.busy) return;
+    this.view.apply(this.transcript.addUser(text));
+    this.post({ type: 'send', payload: { text } });
     this.setBusy(true);
     this.updateEmpty();
     this.scrollToBottom();
@@ -266,6 +298,61 @@ export class ChatApp {
     this.setBusy(false);
     this.announce('Stopped.');
     this.input.focus();
+  }
+
+  private askClearView(): void {
+    const clear = h('button', { class: 'primary-button', text: 'Clear', attrs: { type: 'button' } });
+    const cancel = h('button', { class: 'secondary-button', text: 'Cancel', attrs: { type: 'button' } });
+    const close = (): void => {
+      this.clearConfirm.hidden = true;
+      this.clearConfirm.replaceChildren();
+      this.clearButton.focus();
+    };
+    clear.addEventListener('click', () => {
+      close();
+      this.clearView();
+    });
+    cancel.addEventListener('click', close);
+    this.clearConfirm.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') close();
+    });
+    this.clearConfirm.replaceChildren(
+      h('span', { class: 'clear-confirm-text', text: 'Clear the view? MemGPT’s memory keeps everything; Search Memory still finds it.' }),
+      h('span', { class: 'clear-confirm-actions' }, clear, cancel),
+    );
+    this.clearConfirm.hidden = false;
+    clear.focus();
+  }
+
+  private showActionNote(message: string): void {
+    if (this.actionNoteTimer !== undefined) clearTimeout(this.actionNoteTimer);
+    const dismiss = iconButton('close', 'Dismiss');
+    dismiss.addEventListener('click', () => {
+      this.actionNote.hidden = true;
+    });
+    this.actionNote.replaceChildren(icon('warning'), h('span', { class: 'action-note-text', text: message }), dismiss);
+    this.actionNote.hidden = false;
+    this.actionNoteTimer = setTimeout(() => {
+      this.actionNote.hidden = true;
+    }, CHAT_ACTION_NOTE_MS);
+  }
+
+  /** Scrolls to the item of a recall record, loading older pages until it is there (a bounded number). */
+  private async reveal(recordId: string, seq: number): Promise<void> {
+    await this.firstPageShown;
+    for (let pages = 0; pages < CHAT_REVEAL_MAX_PAGES; pages++) {
+      const id = this.transcript.itemForRecord(recordId);
+      const el = id ? this.view.element(id) : undefined;
+      if (el) {
+        el.scrollIntoView({ block: 'center' });
+        el.classList.add('revealed');
+        setTimeout(() => el.classList.remove('revealed'), CHAT_ACTION_NOTE_MS);
+        return;
+      }
+      if (!this.transcript.hasOlder || this.transcript.oldestSeq === null || this.transcript.oldestSeq <= seq) break;
+      await this.loadOlderHistory();
+    }
+    this.showActionNote('That message is not in the chat any more (the view was cleared after it). Search Memory still finds it.');
   }
 
   private clearView(): void {
@@ -289,7 +376,7 @@ export class ChatApp {
     this.liveDuringLoad = live;
     try {
       const page = await this.client.request('history', { beforeSeq: null, limit: CHAT_HISTORY_PAGE_SIZE });
-      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore);
+      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore, page.outcomes, page.newestSeq);
       this.view.remove(this.transcript.dropEchoedEvents(live, prepended));
       this.view.prepend(prepended);
       this.loadOlder.hidden = !page.hasMore;
@@ -301,6 +388,7 @@ export class ChatApp {
       this.showLogError(`Could not load the conversation history: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       if (this.liveDuringLoad === live) this.liveDuringLoad = null;
+      this.markFirstPageShown();
     }
   }
 
@@ -327,7 +415,7 @@ export class ChatApp {
       const page = await this.client.request('history', { beforeSeq: this.transcript.oldestSeq, limit: CHAT_HISTORY_PAGE_SIZE });
       // Keep what the user is looking at in place while older items appear above it.
       const fromBottom = this.log.scrollHeight - this.log.scrollTop;
-      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore);
+      const { prepended } = this.transcript.prependHistory(page.records, page.hasMore, page.outcomes);
       this.view.prepend(prepended);
       this.log.scrollTop = this.log.scrollHeight - fromBottom;
       this.loadOlder.hidden = !page.hasMore;
@@ -368,7 +456,11 @@ export class ChatApp {
 
   private autosize(): void {
     this.input.style.height = 'auto';
-    this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
+    // scrollHeight leaves out the border; with border-box sizing the box needs it back, or an empty
+    // input overflows by the border's width and shows a scrollbar.
+    const border = this.input.offsetHeight - this.input.clientHeight;
+    this.input.style.height = `${Math.min(this.input.scrollHeight + border, CHAT_COMPOSER_MAX_HEIGHT_PX)}px`;
+    this.input.classList.toggle('scrolls', this.input.scrollHeight + border > CHAT_COMPOSER_MAX_HEIGHT_PX);
   }
 
   private atBottom(): boolean {
@@ -380,7 +472,9 @@ export class ChatApp {
   }
 
   private updateEmpty(): void {
-    this.empty.hidden = this.transcript.items.length > 0 || this.state?.backend !== 'ready' || !this.setup.hidden;
+    // Chips about files opened or saved do not make a conversation: the welcome stays until one starts.
+    const talked = this.transcript.items.some((i) => i.kind !== 'event');
+    this.empty.hidden = talked || this.state?.backend !== 'ready' || !this.setup.hidden;
   }
 
   private announce(text: string): void {

@@ -52,6 +52,26 @@ function page(args: Record<string, unknown>): string {
   return typeof p === 'number' && Number.isInteger(p) && p > 0 ? ` (page ${p})` : '';
 }
 
+/**
+ * Core memory blocks in the words of the person reading the chat: "human" is the user, "persona"
+ * the agent itself; any other block keeps its name.
+ */
+function aboutWhom(label: unknown): string {
+  const name = str(label);
+  if (name === 'human') return 'about you';
+  if (name === 'persona') return 'about itself';
+  return `in “${name ?? '?'}”`;
+}
+
+/**
+ * A failed search that only found nothing ("No results found.", a page past the end): the agent
+ * simply looks elsewhere, so the card shows it quietly instead of as an error.
+ */
+export function isHarmlessFailure(name: string, message: string): boolean {
+  if (!/search|grep|find|list/i.test(name)) return false;
+  return /^\s*(No results found|Page \d+ does not exist)/i.test(message);
+}
+
 export function summarizeCall(name: string, rawArguments: string): CallSummary {
   const args = parseArguments(rawArguments);
   if (!args) return { icon: 'symbol-method', title: `${name}(…) — arguments are not valid JSON` };
@@ -61,12 +81,12 @@ export function summarizeCall(name: string, rawArguments: string): CallSummary {
     case 'pause_heartbeats':
       return { icon: 'debug-pause', title: `Paused heartbeats for ${String(args.minutes ?? '?')} min` };
     case 'core_memory_append':
-      return { icon: 'pencil', title: `Remembered in ${str(args.label) ?? '?'}: ${quote(args.content)}` };
+      return { icon: 'pencil', title: `Remembered ${aboutWhom(args.label)}: ${quote(args.content)}` };
     case 'core_memory_replace': {
       const from = str(args.old_content);
       const to = str(args.new_content);
-      const what = to === '' ? `removed ${quote(from)}` : `${quote(from)} → ${quote(to)}`;
-      return { icon: 'replace', title: `Updated ${str(args.label) ?? '?'}: ${what}` };
+      const what = to === '' ? `forgot ${quote(from)}` : `${quote(from)} → ${quote(to)}`;
+      return { icon: 'replace', title: `Updated what it knows ${aboutWhom(args.label)}: ${what}` };
     }
     case 'conversation_search':
       return { icon: 'history', title: `Searched the conversation for ${quote(args.query)}${page(args)}` };

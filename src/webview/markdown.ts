@@ -89,6 +89,11 @@ export interface MarkdownOptions {
   breaks?: boolean;
   /** Adds the Copy / Insert toolbar to a code block. */
   decorateCode?(pre: HTMLPreElement, code: string, language: string | undefined): HTMLElement;
+  /**
+   * The text may stop mid-word (still streaming, or stopped): a file reference at its very end may
+   * be cut ("src/a.ts:4" of "src/a.ts:42-58"), so it stays text instead of linking the wrong lines.
+   */
+  openEnded?: boolean;
 }
 
 /** Renders model text (markdown) into a sanitised fragment. */
@@ -103,6 +108,7 @@ export function renderMarkdown(text: string, options: MarkdownOptions = {}): Doc
   const frag = DOMPurify.sanitize(html, purifyConfig);
   rewireLinks(frag);
   linkifyCitations(frag);
+  if (options.openEnded && endsWithCitation(text)) unlinkLastCitation(frag);
   if (options.decorateCode) {
     for (const pre of Array.from(frag.querySelectorAll('pre'))) {
       const code = pre.querySelector('code');
@@ -114,6 +120,19 @@ export function renderMarkdown(text: string, options: MarkdownOptions = {}): Doc
     }
   }
   return frag;
+}
+
+function endsWithCitation(text: string): boolean {
+  const trimmed = text.trimEnd();
+  const last = findCitations(trimmed).at(-1);
+  return last !== undefined && last.end === trimmed.length;
+}
+
+function unlinkLastCitation(root: DocumentFragment): void {
+  const links = root.querySelectorAll('a.citation');
+  const last = links[links.length - 1];
+  if (!last) return;
+  last.replaceWith(h('span', { class: 'cut-citation', text: last.textContent ?? '', attrs: { title: 'Not a link: the answer stopped here, so the line numbers may be cut.' } }));
 }
 
 export function citationLink(c: Citation, label = formatCitation(c)): HTMLAnchorElement {

@@ -6,7 +6,7 @@
 import { CHAT_CARD_RESULT_MAX_CHARS } from '../core/limits';
 import type { ApprovalCard, ApprovalDecision, SystemEventKind, TranscriptItem } from '../protocol';
 import { append, h, icon, iconButton } from './dom';
-import { parseArguments, parseResult, summarizeCall } from './functionSummary';
+import { isHarmlessFailure, parseArguments, parseResult, summarizeCall } from './functionSummary';
 import { citationLink, linkifyCitations, renderMarkdown } from './markdown';
 import type { TranscriptChange } from './transcript';
 
@@ -36,6 +36,7 @@ const EVENT_ICONS: Record<SystemEventKind, string> = {
   memory_pressure: 'warning',
   summary: 'fold',
   message_cut: 'warning',
+  turn_stopped: 'debug-stop',
 };
 
 export class TranscriptView {
@@ -85,6 +86,11 @@ export class TranscriptView {
       this.dirty.delete(id);
       this.expanded.delete(id);
     }
+  }
+
+  /** The element drawn for an item, if it is shown. */
+  element(id: string): HTMLElement | undefined {
+    return this.elements.get(id);
   }
 
   /** Redraws pending updates now (the next animation frame would do it otherwise). */
@@ -144,7 +150,9 @@ export class TranscriptView {
 
   private renderAssistant(item: Item<'assistant'>): HTMLElement {
     const body = h('div', { class: 'msg-body markdown' });
-    body.append(renderMarkdown(item.text, { decorateCode: (pre, code, lang) => this.codeBlock(pre, code, lang) }));
+    body.append(
+      renderMarkdown(item.text, { decorateCode: (pre, code, lang) => this.codeBlock(pre, code, lang), openEnded: item.state !== 'complete' }),
+    );
     const el = h('article', { class: `msg assistant ${item.state}`, attrs: { 'aria-label': 'MemGPT said' } }, body);
     if (item.state === 'streaming') {
       el.setAttribute('aria-busy', 'true');
@@ -213,17 +221,23 @@ export class TranscriptView {
   private renderFunction(item: Item<'function'>): HTMLElement {
     const summary = summarizeCall(item.name, item.arguments);
     const bodyId = `body-${item.id}`;
-    const statusText = { running: 'running', OK: 'done', Failed: 'failed', cancelled: 'stopped' }[item.status];
-    const statusIcon = { running: 'loading', OK: 'check', Failed: 'error', cancelled: 'circle-slash' }[item.status];
+    // A search that found nothing is not a failure the user must act on: quiet, not red.
+    const quiet = item.status === 'Failed' && item.result !== null && isHarmlessFailure(item.name, parseResult(item.result).message);
+    const look = quiet ? 'empty' : item.status;
+    const statusText = { running: 'running', OK: 'done', Failed: 'failed', cancelled: 'stopped', empty: 'found nothing' }[look];
+    const statusIcon = { running: 'loading', OK: 'check', Failed: 'error', cancelled: 'circle-slash', empty: 'circle-small' }[look];
+    const count = item.count && item.count > 1 ? item.count : 0;
     const header = h(
       'button',
-      { class: 'card-header', attrs: { type: 'button', 'aria-controls': bodyId } },
+      // The whole line on hover: narrow side bars cut the title.
+      { class: 'card-header', attrs: { type: 'button', 'aria-controls': bodyId, title: count ? `${summary.title} (${count} times)` : summary.title } },
       this.chevron(item.id),
       icon(summary.icon),
       h('span', { class: 'card-title', text: summary.title }),
+      count ? h('span', { class: 'card-count', text: `×${count}`, attrs: { 'aria-label': `${count} times` } }) : null,
       h(
         'span',
-        { class: `card-status status-${item.status}`, attrs: { 'aria-label': `status: ${statusText}` } },
+        { class: `card-status status-${look}`, attrs: { 'aria-label': `status: ${statusText}` } },
         icon(statusIcon, item.status === 'running' ? 'codicon-modifier-spin' : ''),
       ),
     );
@@ -232,6 +246,8 @@ export class TranscriptView {
     const body = h(
       'div',
       { class: 'card-body', attrs: { id: bodyId } },
+      // Expanded, the title is shown whole (the header line may have cut it).
+      h('div', { class: 'card-full-title', text: summary.title }),
       h('div', { class: 'card-label', text: 'Function' }),
       h('code', { class: 'card-name', text: item.name }),
       summary.citation ? h('div', { class: 'card-citation' }, citationLink(summary.citation)) : null,
@@ -254,7 +270,7 @@ export class TranscriptView {
     const output = item.output ? h('pre', { class: 'card-output', text: item.output, attrs: { 'aria-label': 'Command output' } }) : null;
     const restore = item.checkpointId ? this.renderRestore(item.checkpointId) : null;
     const approval = item.approval ? this.renderApproval(item.approval) : null;
-    return h('div', { class: `card status-${item.status}`, attrs: { 'data-function': item.name } }, header, approval, output, restore, body);
+    return h('div', { class: `card status-${look}`, attrs: { 'data-function': item.name } }, header, approval, output, restore, body);
   }
 
   private renderApproval(card: ApprovalCard): HTMLElement {

@@ -6,7 +6,7 @@
 import type { AgentEvent } from '../core/agent/events';
 import type { RecallRecord } from '../core/interfaces/recallStore';
 import { ACTING_CARD_OUTPUT_CHARS } from '../core/limits';
-import type { ApprovalCard, SystemEventKind, TranscriptItem } from '../protocol';
+import type { ApprovalCard, SystemEventKind, TranscriptItem, TurnOutcome } from '../protocol';
 
 type Item<K extends TranscriptItem['kind']> = Extract<TranscriptItem, { kind: K }>;
 
@@ -17,6 +17,7 @@ export interface TranscriptChange {
 }
 
 const SEND_MESSAGE = 'send_message';
+const ACTING_FUNCTIONS: ReadonlySet<string> = new Set(['edit_file', 'write_file', 'run_command']);
 
 export class Transcript {
   private list: TranscriptItem[] = [];
@@ -24,6 +25,17 @@ export class Transcript {
   /** Tool results seen in history whose call is on an older page not loaded yet. */
   private readonly orphanResults = new Map<string, { content: string }>();
   private localCounter = 0;
+  /**
+   * Live items by the step and call they belong to. Call ids come from the model server and some
+   * servers reuse them ("call_0" in every reply); the step id is ours, so the pair is unique.
+   */
+  private readonly liveCalls = new Map<string, string>();
+  /** The newest item made for each call id: approvals name only the call. */
+  private readonly newestForCall = new Map<string, string>();
+  /** Ids of items that came from history pages (an older page may reuse a newer page's call ids). */
+  private readonly fromHistory = new Set<string>();
+  /** The first item shown for each recall record (Search Memory scrolls to it). */
+  private readonly recordItems = new Map<string, string>();
   /** Seq of the oldest history record loaded; older pages are asked for with it. */
   oldestSeq: number | null = null;
   hasOlder = false;
@@ -36,6 +48,12 @@ export class Transcript {
     return this.byId.get(id);
   }
 
+  /** The id of the item showing a recall record, when that record is loaded and shown. */
+  itemForRecord(recordId: string): string | undefined {
+    const id = this.recordItems.get(recordId);
+    return id !== undefined && this.byId.has(id) ? id : undefined;
+  }
+
   /** True while an assistant message or monologue is still streaming. */
   get isStreaming(): boolean {
     return this.list.some((i) => (i.kind === 'assistant' && i.state === 'streaming') || (i.kind === 'monologue' && i.streaming));
@@ -45,6 +63,10 @@ export class Transcript {
     this.list = [];
     this.byId.clear();
     this.orphanResults.clear();
+    this.liveCalls.clear();
+    this.newestForCall.clear();
+    this.fromHistory.clear();
+    this.recordItems.clear();
     this.oldestSeq = null;
     this.hasOlder = false;
   }
@@ -72,11 +94,11 @@ export class Transcript {
         break;
       }
       case 'function_call_started':
-        if (event.name === SEND_MESSAGE) merge(change, this.ensureAssistant(event.callId));
-        else merge(change, this.ensureCard(event.callId, event.name, event.arguments));
+        if (event.name === SEND_MESSAGE) merge(change, this.assistant(event.stepId, event.callId).change);
+        else merge(change, this.ensureCard(event.stepId, event.callId, event.name, event.arguments).change);
         break;
       case 'message_delta': {
-        const { item, change: c } = this.assistant(event.callId);
+        const { item, change: c } = this.assistant(event.stepId, event.callId);
         merge(change, c);
         // After Stop the shown text is the partial answer; late deltas do not grow it.
         if (item.state === 'streaming') {
@@ -86,7 +108,7 @@ export class Transcript {
         break;
       }
       case 'message_complete': {
-        const { item, change: c } = this.assistant(event.callId);
+        const { item, change: c } = this.assistant(event.stepId, event.callId);
         merge(change, c);
         item.text = event.text;
         item.state = event.partial ? 'partial' : 'complete';
@@ -95,9 +117,8 @@ export class Transcript {
       }
       case 'function_call_finished': {
         if (event.name === SEND_MESSAGE && event.status === 'OK') break;
-        const c = this.ensureCard(event.callId, event.name, event.arguments);
+        const { item: card, change: c } = this.ensureCard(event.stepId, event.callId, event.name, event.arguments);
         merge(change, c);
-        const card = this.find(`f-${event.callId}`, 'function')!;
         card.status = event.status;
         card.result = event.result;
         card.arguments = event.arguments;
@@ -105,6 +126,8 @@ export class Transcript {
         break;
       }
       case 'system_event':
+        // The window's login is for the agent (it learns when the user was last here), not news for the user.
+        if (event.kind === 'login') break;
         merge(change, this.append({ kind: 'event', id: this.localId('s'), event: event.kind, text: event.text }));
         break;
       case 'error':
@@ -116,9 +139,14 @@ export class Transcript {
         break;
       case 'turn_finished':
         merge(change, this.stopStreaming(event.reason === 'done' || event.reason === 'paused' || event.reason === 'step_limit' ? 'complete' : 'partial'));
+        this.liveCalls.clear();
+        // Stopped before any answer: say so, as the restored history will.
+        if (event.reason === 'cancelled' && this.unansweredSinceUser()) {
+          merge(change, this.append({ kind: 'event', id: this.localId('s'), event: 'turn_stopped', text: STOPPED_NOTE }));
+        }
         break;
       case 'command_output': {
-        const card = this.find(`f-${event.callId}`, 'function');
+        const card = this.liveCard(event.stepId, event.callId);
         if (!card) break;
         const all = (card.output ?? '') + event.chunk;
         // The tail: the card shows the latest output; the result keeps the start and the end.
@@ -127,7 +155,7 @@ export class Transcript {
         break;
       }
       case 'files_changed': {
-        const card = this.find(`f-${event.callId}`, 'function');
+        const card = this.liveCard(event.stepId, event.callId);
         if (!card) break;
         card.checkpointId = event.checkpointId;
         change.updated.push(card);
@@ -141,11 +169,22 @@ export class Transcript {
     return change;
   }
 
+  /** True when the newest user message has no answer, no error and no stop note after it. */
+  private unansweredSinceUser(): boolean {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const item = this.list[i]!;
+      if (item.kind === 'user') return true;
+      if (item.kind === 'assistant' || item.kind === 'error' || (item.kind === 'event' && item.event === 'turn_stopped')) return false;
+    }
+    return false;
+  }
+
   /** An edit or command waits for the user: its card shows the question. */
   setApproval(card: ApprovalCard): TranscriptChange {
     const name = card.kind === 'tool' ? card.functionName : card.kind === 'command' ? 'run_command' : card.kind === 'edit' ? 'edit_file' : 'write_file';
-    const change = this.ensureCard(card.callId, name, '{}');
-    const item = this.find(`f-${card.callId}`, 'function')!;
+    const known = this.newestForCall.get(card.callId);
+    const existing = known ? this.find(known, 'function') : undefined;
+    const { item, change } = existing ? { item: existing, change: { appended: [], updated: [] } as TranscriptChange } : this.newCard(card.callId, name, '{}');
     item.approval = card;
     if (!change.appended.includes(item)) change.updated.push(item);
     return change;
@@ -191,15 +230,48 @@ export class Transcript {
    * Adds a page of history (oldest first) before everything shown. Returns the new items, in
    * order, for the renderer to insert at the top, plus older cards that got their results.
    */
-  prependHistory(records: readonly RecallRecord[], hasOlder: boolean): TranscriptChange & { prepended: TranscriptItem[] } {
+  prependHistory(
+    records: readonly RecallRecord[],
+    hasOlder: boolean,
+    outcomes: readonly TurnOutcome[] = [],
+    newestSeq?: number,
+  ): TranscriptChange & { prepended: TranscriptItem[] } {
     const fresh = records.filter((r) => this.oldestSeq === null || r.seq < this.oldestSeq);
-    const converted = recallToTranscript(fresh, this.orphanResults).filter((i) => !this.byId.has(i.id));
-    for (const item of converted) this.byId.set(item.id, item);
-    this.list = [...converted, ...this.list];
+    // The records are converted in runs that end where a failed or stopped turn ended, and the
+    // outcome goes right after its run, where it was shown live.
+    const batch = new Set<string>();
+    const taken = (id: string): boolean => this.fromHistory.has(id) || batch.has(id);
+    const converted: TranscriptItem[] = [];
+    const pending = [...outcomes].sort((a, b) => a.afterSeq - b.afterSeq);
+    const newestOutcome = outcomes.reduce<TurnOutcome | undefined>((n, o) => (n && n.afterSeq > o.afterSeq ? n : o), undefined);
+    let start = 0;
+    const flush = (end: number): void => {
+      for (const item of recallToTranscript(fresh.slice(start, end), this.orphanResults, taken, this.recordItems)) {
+        batch.add(item.id);
+        converted.push(item);
+      }
+      start = end;
+    };
+    for (const outcome of pending) {
+      const end = fresh.findIndex((r) => r.seq > outcome.afterSeq);
+      flush(end < 0 ? fresh.length : Math.max(start, end));
+      const item = outcomeItem(outcome, converted[converted.length - 1], outcome === newestOutcome && newestSeq !== undefined && outcome.afterSeq >= newestSeq);
+      if (item && !taken(item.id)) {
+        batch.add(item.id);
+        converted.push(item);
+      }
+    }
+    flush(fresh.length);
+    const shown = converted.filter((i) => !this.byId.has(i.id));
+    for (const item of shown) {
+      this.byId.set(item.id, item);
+      this.fromHistory.add(item.id);
+    }
+    this.list = [...shown, ...this.list];
     const first = fresh[0];
     if (first) this.oldestSeq = this.oldestSeq === null ? first.seq : Math.min(this.oldestSeq, first.seq);
     this.hasOlder = hasOlder;
-    return { prepended: converted, appended: [], updated: [] };
+    return { prepended: shown, appended: [], updated: [] };
   }
 
   /**
@@ -225,22 +297,59 @@ export class Transcript {
     return removed;
   }
 
-  private ensureAssistant(callId: string): TranscriptChange {
-    return this.assistant(callId).change;
-  }
-
-  private assistant(callId: string): { item: Item<'assistant'>; change: TranscriptChange } {
-    const id = `a-${callId}`;
-    const existing = this.find(id, 'assistant');
+  private assistant(stepId: string, callId: string): { item: Item<'assistant'>; change: TranscriptChange } {
+    const existing = this.liveItem(stepId, callId, 'assistant');
     if (existing) return { item: existing, change: { appended: [], updated: [] } };
-    const item: Item<'assistant'> = { kind: 'assistant', id, text: '', state: 'streaming', time: new Date().toISOString() };
+    const item: Item<'assistant'> = { kind: 'assistant', id: this.freeId(`a-${callId}`), text: '', state: 'streaming', time: new Date().toISOString() };
+    this.remember(stepId, callId, item.id);
     return { item, change: this.append(item) };
   }
 
-  private ensureCard(callId: string, name: string, args: string): TranscriptChange {
-    const id = `f-${callId}`;
-    if (this.byId.has(id)) return { appended: [], updated: [] };
-    return this.append({ kind: 'function', id, name, arguments: args, status: 'running', result: null });
+  /**
+   * The card of a call, made on its first event. A call repeating the one just before it in the
+   * same turn (same function, same arguments) joins that card and counts up, instead of stacking
+   * identical cards.
+   */
+  private ensureCard(stepId: string, callId: string, name: string, args: string): { item: Item<'function'>; change: TranscriptChange } {
+    const existing = this.liveItem(stepId, callId, 'function');
+    if (existing) return { item: existing, change: { appended: [], updated: [] } };
+    const twin = repeatedCall(this.list, name, args);
+    if (twin) {
+      twin.count = (twin.count ?? 1) + 1;
+      twin.status = 'running';
+      this.remember(stepId, callId, twin.id);
+      return { item: twin, change: { appended: [], updated: [twin] } };
+    }
+    const made = this.newCard(callId, name, args);
+    this.remember(stepId, callId, made.item.id);
+    return made;
+  }
+
+  private newCard(callId: string, name: string, args: string): { item: Item<'function'>; change: TranscriptChange } {
+    const item: Item<'function'> = { kind: 'function', id: this.freeId(`f-${callId}`), name, arguments: args, status: 'running', result: null };
+    this.newestForCall.set(callId, item.id);
+    return { item, change: this.append(item) };
+  }
+
+  private liveCard(stepId: string, callId: string): Item<'function'> | undefined {
+    return this.liveItem(stepId, callId, 'function');
+  }
+
+  private liveItem<K extends 'assistant' | 'function'>(stepId: string, callId: string, kind: K): Item<K> | undefined {
+    const id = this.liveCalls.get(callKey(stepId, callId));
+    return id ? this.find(id, kind) : undefined;
+  }
+
+  private remember(stepId: string, callId: string, id: string): void {
+    this.liveCalls.set(callKey(stepId, callId), id);
+    this.newestForCall.set(callId, id);
+  }
+
+  /** `base` when no item has it yet, else a fresh variant: a reused call id never lands on an older item. */
+  private freeId(base: string): string {
+    if (!this.byId.has(base)) return base;
+    this.localCounter += 1;
+    return `${base}~${this.localCounter}`;
   }
 
   private find<K extends TranscriptItem['kind']>(id: string, kind: K): Item<K> | undefined {
@@ -258,6 +367,61 @@ export class Transcript {
     this.localCounter += 1;
     return `${prefix}-${this.localCounter}`;
   }
+}
+
+/** The words shown when a turn was stopped before any answer arrived. */
+export const STOPPED_NOTE = 'Stopped before MemGPT answered.';
+
+/**
+ * The item a restored outcome adds after `before` (the last item of its turn). A stop after part
+ * of an answer adds nothing: the partial answer already says it was stopped. Retry is offered only
+ * for the newest failure with nothing after it (`retryable`).
+ */
+function outcomeItem(outcome: TurnOutcome, before: TranscriptItem | undefined, retryable: boolean): TranscriptItem | undefined {
+  switch (outcome.kind) {
+    case 'error':
+      return { kind: 'error', id: `o-${outcome.afterSeq}-e`, message: outcome.message, recoverable: outcome.recoverable, retried: !retryable };
+    case 'stopped':
+      if (before?.kind === 'assistant') return undefined;
+      return { kind: 'event', id: `o-${outcome.afterSeq}-s`, event: 'turn_stopped', text: STOPPED_NOTE };
+  }
+}
+
+function callKey(stepId: string, callId: string): string {
+  return `${stepId}\u0000${callId}`;
+}
+
+/** The arguments that decide what a call does (the heartbeat request changes nothing the user sees). */
+function callSignature(name: string, args: string): string {
+  try {
+    const v: unknown = JSON.parse(args);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const { request_heartbeat: _ignored, ...rest } = v as Record<string, unknown>;
+      return `${name}\u0000${JSON.stringify(rest)}`;
+    }
+  } catch {
+    // Not JSON: compared as written.
+  }
+  return `${name}\u0000${args}`;
+}
+
+/**
+ * The card of the same call earlier in this turn, if any: looks back past thoughts and other
+ * cards, and stops at anything the user reads as a new exchange (their message, an answer, an error).
+ */
+function repeatedCall(list: readonly TranscriptItem[], name: string, args: string): Item<'function'> | undefined {
+  // Edits and commands each ask the user and change something: every one keeps its own card.
+  if (ACTING_FUNCTIONS.has(name)) return undefined;
+  const wanted = callSignature(name, args);
+  for (let i = list.length - 1; i >= 0; i--) {
+    const item = list[i]!;
+    if (item.kind === 'user' || item.kind === 'assistant' || item.kind === 'error') return undefined;
+    if (item.kind === 'function') {
+      if (item.approval || item.checkpointId || item.output) return undefined;
+      if (callSignature(item.name, item.arguments) === wanted) return item;
+    }
+  }
+  return undefined;
 }
 
 function merge(into: TranscriptChange, from: TranscriptChange): void {
@@ -358,16 +522,29 @@ function sendMessageText(args: string): string | undefined {
 export function recallToTranscript(
   records: readonly RecallRecord[],
   orphanResults: Map<string, { content: string }> = new Map(),
+  /** Ids already used by items of other history pages. */
+  taken: (id: string) => boolean = () => false,
+  /** Filled with the first item id of each record. */
+  recordItems?: Map<string, string>,
 ): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   const cards = new Map<string, Item<'function'>>();
   const sendCalls = new Map<string, Item<'assistant'>>();
+  const used = new Set<string>();
+  // A server that reuses call ids gives two calls the same id: the record id tells them apart.
+  const idFor = (base: string, recordId: string): string => {
+    const id = used.has(base) || taken(base) ? `${base}@${recordId}` : base;
+    used.add(id);
+    return id;
+  };
   for (const r of records) {
     const m = r.message;
     const base = `r-${r.id}`;
+    const shownBefore = items.length;
     switch (r.kind) {
       case 'user': {
         const { type, text, packet } = unpack(m.content ?? '');
+        if (type === 'login') break;
         if (type && type !== 'user_message') {
           items.push({ kind: 'event', id: base, event: eventKind(type, 'system_alert'), text: storedEventText(type, text, packet) });
         } else items.push({ kind: 'user', id: base, text, time: r.time });
@@ -379,7 +556,7 @@ export function recallToTranscript(
         for (const call of m.tool_calls ?? []) {
           const text = call.function.name === SEND_MESSAGE ? sendMessageText(call.function.arguments) : undefined;
           if (text !== undefined) {
-            const reply: Item<'assistant'> = { kind: 'assistant', id: `a-${call.id}`, text, state: 'complete', time: r.time };
+            const reply: Item<'assistant'> = { kind: 'assistant', id: idFor(`a-${call.id}`, r.id), text, state: 'complete', time: r.time };
             const orphan = orphanResults.get(call.id);
             if (orphan) {
               if (isFailedResult(orphan.content)) reply.state = 'partial';
@@ -389,9 +566,17 @@ export function recallToTranscript(
             items.push(reply);
             continue;
           }
+          const twin = repeatedCall(items, call.function.name, call.function.arguments);
+          if (twin) {
+            // The same call again: it joins the earlier card, which shows the newest result.
+            twin.count = (twin.count ?? 1) + 1;
+            twin.status = 'running';
+            cards.set(call.id, twin);
+            continue;
+          }
           const card: Item<'function'> = {
             kind: 'function',
-            id: `f-${call.id}`,
+            id: idFor(`f-${call.id}`, r.id),
             name: call.function.name,
             arguments: call.function.arguments,
             status: 'running',
@@ -420,6 +605,7 @@ export function recallToTranscript(
       case 'system_event':
       case 'system_alert': {
         const { type, text, packet } = unpack(typeof m.content === 'string' ? m.content : '');
+        if (type === 'login') break;
         const event = eventKind(type, r.kind === 'system_alert' ? 'system_alert' : 'timer');
         items.push({ kind: 'event', id: base, event, text: storedEventText(type, text, packet) });
         break;
@@ -428,6 +614,8 @@ export function recallToTranscript(
         items.push({ kind: 'event', id: base, event: 'summary', text: unpack(typeof m.content === 'string' ? m.content : '').text });
         break;
     }
+    const first = items[shownBefore];
+    if (recordItems && first && !recordItems.has(r.id)) recordItems.set(r.id, first.id);
   }
   // A call with no result in recall was interrupted (a stop, a crash): it will not finish now.
   for (const card of cards.values()) if (card.status === 'running') card.status = 'cancelled';

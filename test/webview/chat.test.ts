@@ -94,7 +94,7 @@ describe('chat webview', () => {
     const args = JSON.stringify({ label: 'human', content: 'Prefers tabs over spaces', request_heartbeat: true });
     await chat.event({ type: 'function_call_started', stepId: 's1', callId: 'f1', name: 'core_memory_append', arguments: args });
     await p.waitForSelector('.card.status-running');
-    assert.match((await p.locator('.card-title').textContent()) ?? '', /Remembered in human: “Prefers tabs over spaces”/);
+    assert.match((await p.locator('.card-title').textContent()) ?? '', /Remembered about you: “Prefers tabs over spaces”/);
     assert.equal(await p.getAttribute('.card-header', 'aria-expanded'), 'false');
     assert.equal(await p.isVisible('.card-body'), false);
     await chat.event({
@@ -259,16 +259,16 @@ describe('chat webview', () => {
     const p = chat.page;
     await chat.post({ type: 'state', payload: READY_STATE });
     await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'history');
-    // The window's login: the agent records it and emits it live before the page arrives.
-    const login = JSON.stringify({ type: 'login', last_login: 'Never', message: '[This is an automated system message hidden from the user] hi', time: 'x' });
-    await chat.event({ type: 'system_event', kind: 'login', text: 'The user logged in.' });
-    await p.waitForSelector('.chip[data-event="login"]');
-    const loginRecord: RecallRecord = { ...userRecord(3, ''), kind: 'system_event', message: { role: 'user', content: login } };
-    await chat.answer('history', { records: [userRecord(1, 'hello'), replyRecord(2, 'hi'), loginRecord], hasMore: false });
+    // A file opened at start: the agent records it and emits it live before the page arrives.
+    const opened = JSON.stringify({ type: 'file_opened', path: 'src/a.ts', message: '[This is an automated system message hidden from the user] opened', time: 'x' });
+    await chat.event({ type: 'system_event', kind: 'file_opened', text: 'Opened src/a.ts' });
+    await p.waitForSelector('.chip[data-event="file_opened"]');
+    const openedRecord: RecallRecord = { ...userRecord(3, ''), kind: 'system_event', message: { role: 'user', content: opened } };
+    await chat.answer('history', { records: [userRecord(1, 'hello'), replyRecord(2, 'hi'), openedRecord], hasMore: false });
     await p.waitForSelector('.msg.user >> text=hello');
-    assert.deepEqual(await p.locator('.chip').allTextContents(), ['The user logged in.']);
+    assert.deepEqual(await p.locator('.chip').allTextContents(), ['Opened src/a.ts']);
     // A later live event with the same text is a new one, and shows.
-    await chat.event({ type: 'system_event', kind: 'login', text: 'The user logged in.' });
+    await chat.event({ type: 'system_event', kind: 'file_opened', text: 'Opened src/a.ts' });
     await p.waitForFunction(() => document.querySelectorAll('.chip').length === 2);
     await p.close();
   });
@@ -279,6 +279,8 @@ describe('chat webview', () => {
     const p = chat.page;
     await p.waitForSelector('.msg.user');
     await p.click('button[aria-label^="Clear view"]');
+    // It asks first; Clear in the question clears.
+    await p.click('.clear-confirm button >> text=Clear');
     await chat.waitForPosted((m) => m.type === 'clearView');
     assert.equal(await p.locator('.msg').count(), 0);
     await p.close();

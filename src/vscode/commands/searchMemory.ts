@@ -2,15 +2,16 @@
  * "Search memory": a QuickPick over code symbols (definitions whose name contains the text), recall
  * (the conversation) and archival memory (memories and the indexed workspace), searched as the user
  * types (debounced; a newer query aborts the older one). A symbol or a workspace hit opens the file
- * at its lines; a memory or a message opens read-only.
+ * at its lines; a message scrolls the chat to it; a memory opens read-only.
  */
 import * as vscode from 'vscode';
-import { messageText } from '../../core/functions/messageText';
 import type { ArchivalHit } from '../../core/interfaces/archivalStore';
 import type { RecallRecord } from '../../core/interfaces/recallStore';
 import type { SymbolDefinition, SymbolKind } from '../../core/interfaces/symbols';
 import { MEMORY_SEARCH_DEBOUNCE_MS, MEMORY_SEARCH_RESULTS_PER_SOURCE } from '../../core/limits';
+import { revealInChat } from '../chatView';
 import { resolveWorkspacePath, type CommandContext } from '../commandContext';
+import { conversationHits, relevantArchival, type ConversationHit } from '../memorySearchResults';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
 import { errorMessage } from '../../core/base/errors';
 
@@ -21,10 +22,15 @@ function oneLine(text: string, max = 120): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-function recallItem(record: RecallRecord): SearchItem {
-  const text = messageText(record.message);
+function recallItem(hit: ConversationHit): SearchItem {
   // alwaysShow: the search already ranked these; the quick pick's own word filter would hide semantic hits.
-  return { label: `$(comment) ${oneLine(text)}`, description: new Date(record.time).toLocaleString(), detail: record.kind, alwaysShow: true, recall: record };
+  return {
+    label: `$(${hit.who === 'you' ? 'account' : 'hubot'}) ${oneLine(hit.text)}`,
+    description: `${hit.who === 'you' ? 'you said' : 'MemGPT said'} · ${new Date(hit.record.time).toLocaleString()}`,
+    detail: 'Opens in the chat',
+    alwaysShow: true,
+    recall: hit.record,
+  };
 }
 
 function archivalItem(hit: ArchivalHit): SearchItem {
@@ -51,7 +57,10 @@ function symbolItem(d: SymbolDefinition): SearchItem {
   };
 }
 
-export type SearchChoice = { kind: 'file'; uri: vscode.Uri; range: vscode.Range } | { kind: 'document'; uri: vscode.Uri };
+export type SearchChoice =
+  | { kind: 'file'; uri: vscode.Uri; range: vscode.Range }
+  | { kind: 'document'; uri: vscode.Uri }
+  | { kind: 'message'; recordId: string };
 
 export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocuments, args?: { query?: string }): Promise<SearchChoice | undefined> {
   const pick = vscode.window.createQuickPick<SearchItem>();
@@ -76,7 +85,9 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
     const mine = ++generation;
     pick.busy = true;
     try {
-      const { recall, archival } = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
+      const found = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
+      const recall = conversationHits(found.recall);
+      const archival = relevantArchival(found.archival);
       if (mine !== generation) return;
       const symbols = ctx.runtime.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
       const items: SearchItem[] = [];
@@ -118,15 +129,16 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
   inFlight?.abort();
   pick.dispose();
   if (!item) return undefined;
-  return openChoice(item, documents);
+  return openChoice(item, documents, ctx);
 }
 
-async function openChoice(item: SearchItem, documents: ReadOnlyDocuments): Promise<SearchChoice | undefined> {
+async function openChoice(item: SearchItem, documents: ReadOnlyDocuments, ctx: CommandContext): Promise<SearchChoice | undefined> {
   if ('recall' in item) {
+    // A message belongs in the conversation: the chat scrolls to it.
     const r = item.recall;
-    const uri = documents.put(`message-${r.seq}.md`, `# ${r.kind} message, ${new Date(r.time).toLocaleString()}\n\n${messageText(r.message)}\n`);
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
-    return { kind: 'document', uri };
+    await ctx.openChat();
+    revealInChat({ recordId: r.id, seq: r.seq });
+    return { kind: 'message', recordId: r.id };
   }
   if ('symbol' in item) {
     const d = item.symbol;

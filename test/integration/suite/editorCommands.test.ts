@@ -126,6 +126,7 @@ describe('editor integration: commands', function () {
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const choice = await pending;
     assert.ok(choice, 'an item was chosen');
+    assert.ok(choice.kind === 'file', `a workspace file was opened, not ${choice.kind}`);
     const active = vscode.window.activeTextEditor;
     assert.ok(active);
     assert.equal(active.document.uri.toString(), choice.uri.toString());
