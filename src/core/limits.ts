@@ -248,6 +248,8 @@ export const CHAT_TURN_OUTCOMES_KEPT = 100;
 export const CHAT_COMPOSER_MAX_HEIGHT_PX = 200;
 /** Older history pages the chat loads at most to reach a message Search Memory opened. */
 export const CHAT_REVEAL_MAX_PAGES = 25;
+/** Recall records read per page when the chat counts the conversation's messages for the meter. */
+export const CHAT_MESSAGE_COUNT_PAGE = 500;
 /** How long a note about a chat action that did not work (Insert, a citation) stays before it fades. */
 export const CHAT_ACTION_NOTE_MS = 8000;
 
@@ -389,10 +391,13 @@ export const MEMORY_SEARCH_DEBOUNCE_MS = 250;
 /** Results per source (recall, archival) shown by "Search memory". */
 export const MEMORY_SEARCH_RESULTS_PER_SOURCE = 20;
 /**
- * Search Memory lists a workspace chunk only when its score is at least this share of the best
- * workspace chunk's: the long tail of loosely related files otherwise buries the real hits.
+ * Search Memory lists a workspace chunk that shares no word with the query only when its score is
+ * at least this share of the best workspace chunk's: the long tail of loosely related files
+ * otherwise buries the real hits.
  */
 export const MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE = 0.8;
+/** At most this many such chunks (close in meaning, no word in common) are listed. */
+export const MEMORY_SEARCH_WORKSPACE_SEMANTIC_MAX = 3;
 /** Longest a command run before the workspace's memory is open waits for it; then it says so and returns. */
 export const COMMAND_HANDLER_WAIT_MS = 60_000;
 /** A command waiting that long for the memory to open shows a progress notification. */

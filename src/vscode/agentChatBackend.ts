@@ -18,6 +18,7 @@ import { COMMANDS } from './commandIds';
 import type { LiveSettings } from './config';
 import { editorModelOffer, useEditorModel } from './editorModelSetup';
 import type { ApiKeyStore } from './secrets';
+import { MessageCounter } from './messageCounter';
 import { TurnOutcomeLog, TurnOutcomeWatcher, type OutcomeStore, type UnplacedOutcome } from './turnOutcomes';
 
 /** OpenAI-compatible servers people run on their own machine, probed by the setup card. */
@@ -54,6 +55,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       runtime.onEvent((event) => {
         const outcome = watcher.observe(event);
         if (outcome) void this.recordOutcome(outcome);
+        if (event.type === 'turn_finished' || event.type === 'system_event' || event.type === 'message_complete') void this.countMessages();
       }),
       runtime.onDidChangeState(refresh),
       runtime.onDidChangeActivity(() => this.stateChanged.fire()),
@@ -67,6 +69,26 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   private readonly outcomes: TurnOutcomeLog | undefined;
+  private readonly messages = new MessageCounter();
+
+  /** Recounts the conversation's messages (only what was added since), then the view's state follows. */
+  private async countMessages(): Promise<void> {
+    const agentId = this.activeId;
+    if (!agentId) return;
+    try {
+      const before = this.messages.current(agentId);
+      const now = await this.messages.refresh(agentId, (beforeSeq, limit) => this.runtime.recallPage(beforeSeq, limit));
+      if (now !== before) this.stateChanged.fire();
+    } catch (error) {
+      this.log.warn(`Could not count the conversation's messages: ${messageOf(error)}`);
+    }
+  }
+
+  /** The meter counts messages as the user does (what they said, what MemGPT answered), once known. */
+  private withMessageCount(usage: ContextUsage): ContextUsage {
+    const count = this.messages.current(this.activeId);
+    return count === undefined ? usage : { ...usage, recallCount: count };
+  }
 
   private async recordOutcome(outcome: UnplacedOutcome): Promise<void> {
     const agentId = this.activeId;
@@ -93,6 +115,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       const agents = await this.runtime.listAgents();
       this.agentList = agents.map((a) => ({ id: a.id, name: a.name }));
       this.activeId = agents.find((a) => a.active)?.id;
+      void this.countMessages();
     } catch (error) {
       this.log.warn(`Could not list agents: ${messageOf(error)}`);
     }
@@ -100,7 +123,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   onEvent(listener: (event: AgentEvent) => void): Disposable {
-    return this.runtime.onEvent(listener);
+    return this.runtime.onEvent((event) => listener(event.type === 'context_usage' ? { ...event, usage: this.withMessageCount(event.usage) } : event));
   }
 
   onDidChangeState(listener: () => void): Disposable {
@@ -154,7 +177,8 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   contextUsage(): ContextUsage | undefined {
-    return this.runtime.contextUsage();
+    const usage = this.runtime.contextUsage();
+    return usage ? this.withMessageCount(usage) : undefined;
   }
 
   isBusy(): boolean {
@@ -274,6 +298,12 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   async openCitation(citedPath: string, startLine: number, endLine?: number): Promise<void> {
     const uri = this.citationUri(citedPath);
     if (!uri) throw new Error(`"${citedPath}" is not a file in this workspace, so it was not opened.`);
+    // VS Code's own error names the full remote URI and the file system's wording: say it plainly.
+    const exists = await vscode.workspace.fs.stat(uri).then(
+      (stat) => (stat.type & vscode.FileType.File) !== 0,
+      () => false,
+    );
+    if (!exists) throw new Error(`${citedPath} does not exist in this workspace (moved or deleted since MemGPT cited it), so it was not opened.`);
     const document = await vscode.workspace.openTextDocument(uri);
     const last = Math.max(0, document.lineCount - 1);
     const start = Math.min(Math.max(0, startLine - 1), last);

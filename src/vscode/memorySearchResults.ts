@@ -7,7 +7,7 @@
 import { sendMessageText } from '../core/functions/messageText';
 import type { ArchivalHit } from '../core/interfaces/archivalStore';
 import type { RecallRecord } from '../core/interfaces/recallStore';
-import { MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE } from '../core/limits';
+import { MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE, MEMORY_SEARCH_WORKSPACE_SEMANTIC_MAX } from '../core/limits';
 
 export interface ConversationHit {
   record: RecallRecord;
@@ -47,12 +47,39 @@ export function conversationHits(records: readonly RecallRecord[]): Conversation
   return hits;
 }
 
-/** Remembered items first (the user put them there), then the workspace chunks near the best score. */
-export function relevantArchival(hits: readonly ArchivalHit[]): ArchivalHit[] {
+/** The query's words worth matching (three letters or more), lower-cased. */
+function queryWords(query: string): string[] {
+  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}_]{3,}/gu) ?? [])];
+}
+
+/**
+ * True when a word of the chunk (or its path) starts with a word of the query ("session" finds
+ * "sessions"); identifiers count word by word ("refreshSessions" has "sessions").
+ */
+function sharesAWord(hit: ArchivalHit, words: readonly string[]): boolean {
+  const spaced = `${hit.path ?? ''} ${hit.text}`.replace(/(\p{Ll})(\p{Lu})/gu, '$1 $2');
+  const own = spaced.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return own.some((w) => words.some((q) => w.startsWith(q)));
+}
+
+/**
+ * Remembered items first (the user put them there), then workspace chunks in the search's order:
+ * every one that shares a word with the query, and a few close in meaning that do not (near the
+ * best score only).
+ */
+export function relevantArchival(hits: readonly ArchivalHit[], query: string): ArchivalHit[] {
   const memories = hits.filter((h) => h.source !== 'workspace');
   const workspace = hits.filter((h) => h.source === 'workspace');
+  const words = queryWords(query);
   const best = Math.max(...workspace.map((h) => h.score));
-  // Scores at or below zero say nothing about closeness: then every chunk stays.
-  const close = best > 0 ? workspace.filter((h) => h.score >= best * MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE) : workspace;
-  return [...memories, ...close];
+  // Scores at or below zero say nothing about closeness: then none is "close".
+  const close = (h: ArchivalHit): boolean => best > 0 && h.score >= best * MEMORY_SEARCH_WORKSPACE_RELATIVE_SCORE;
+  let semanticLeft = MEMORY_SEARCH_WORKSPACE_SEMANTIC_MAX;
+  const kept = workspace.filter((h) => {
+    if (sharesAWord(h, words)) return true;
+    if (!close(h) || semanticLeft === 0) return false;
+    semanticLeft -= 1;
+    return true;
+  });
+  return [...memories, ...kept];
 }

@@ -72,7 +72,8 @@ export class ChatApp {
   private readonly modelWait = h('div', { class: 'model-wait', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly input = h('textarea', {
     class: 'composer-input',
-    attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT… (Shift+Enter: new line)' },
+    // Short enough for one line in a narrow side bar; the key hint is in the tooltip.
+    attrs: { rows: '1', 'aria-label': 'Message MemGPT', placeholder: 'Ask MemGPT…', title: 'Enter sends; Shift+Enter starts a new line' },
   });
   private readonly sendButton = iconButton('send', 'Send (Enter)', 'send-button');
   private readonly stopButton = iconButton('debug-stop', 'Stop', 'stop-button');

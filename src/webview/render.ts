@@ -39,6 +39,21 @@ const EVENT_ICONS: Record<SystemEventKind, string> = {
   turn_stopped: 'debug-stop',
 };
 
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>)\]]+/g;
+
+/** Text with each URL in a span that wraps as one piece (the line breaker would split it at "/" or ":"). */
+function keepUrlsWhole(text: string): (string | HTMLElement)[] {
+  const parts: (string | HTMLElement)[] = [];
+  let at = 0;
+  for (const m of text.matchAll(URL_IN_TEXT)) {
+    if (m.index > at) parts.push(text.slice(at, m.index));
+    parts.push(h('span', { class: 'unbroken', text: m[0] }));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  return parts;
+}
+
 export class TranscriptView {
   private readonly elements = new Map<string, HTMLElement>();
   /** Cards and thoughts the user opened stay open when their item is redrawn. */
@@ -362,7 +377,7 @@ export class TranscriptView {
       'div',
       { class: 'error-item', attrs: { role: 'alert' } },
       icon('error'),
-      h('span', { class: 'error-text', text: item.message }),
+      h('span', { class: 'error-text' }, ...keepUrlsWhole(item.message)),
     );
     if (item.recoverable && !item.retried) {
       const retry = h('button', { class: 'text-button', attrs: { type: 'button' } }, icon('refresh'), ' Retry');

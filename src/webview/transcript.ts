@@ -244,6 +244,7 @@ export class Transcript {
     const converted: TranscriptItem[] = [];
     const pending = [...outcomes].sort((a, b) => a.afterSeq - b.afterSeq);
     const newestOutcome = outcomes.reduce<TurnOutcome | undefined>((n, o) => (n && n.afterSeq > o.afterSeq ? n : o), undefined);
+    let retryCandidate: Extract<TranscriptItem, { kind: 'error' }> | undefined;
     let start = 0;
     const flush = (end: number): void => {
       for (const item of recallToTranscript(fresh.slice(start, end), this.orphanResults, taken, this.recordItems)) {
@@ -255,13 +256,20 @@ export class Transcript {
     for (const outcome of pending) {
       const end = fresh.findIndex((r) => r.seq > outcome.afterSeq);
       flush(end < 0 ? fresh.length : Math.max(start, end));
-      const item = outcomeItem(outcome, converted[converted.length - 1], outcome === newestOutcome && newestSeq !== undefined && outcome.afterSeq >= newestSeq);
+      const item = outcomeItem(outcome, converted[converted.length - 1]);
       if (item && !taken(item.id)) {
         batch.add(item.id);
         converted.push(item);
+        if (outcome === newestOutcome && item.kind === 'error') retryCandidate = item;
       }
     }
     flush(fresh.length);
+    // Retry is offered for the newest failure on the newest page while nothing was said after it
+    // (events such as the next window's login do not count: the question is still unanswered).
+    if (retryCandidate && newestSeq !== undefined && retryCandidate.recoverable) {
+      const after = converted.slice(converted.indexOf(retryCandidate) + 1);
+      retryCandidate.retried = after.some((i) => i.kind !== 'event');
+    }
     const shown = converted.filter((i) => !this.byId.has(i.id));
     for (const item of shown) {
       this.byId.set(item.id, item);
@@ -374,13 +382,13 @@ export const STOPPED_NOTE = 'Stopped before MemGPT answered.';
 
 /**
  * The item a restored outcome adds after `before` (the last item of its turn). A stop after part
- * of an answer adds nothing: the partial answer already says it was stopped. Retry is offered only
- * for the newest failure with nothing after it (`retryable`).
+ * of an answer adds nothing: the partial answer already says it was stopped. A restored error
+ * starts without Retry; the newest one may get it back (see prependHistory).
  */
-function outcomeItem(outcome: TurnOutcome, before: TranscriptItem | undefined, retryable: boolean): TranscriptItem | undefined {
+function outcomeItem(outcome: TurnOutcome, before: TranscriptItem | undefined): TranscriptItem | undefined {
   switch (outcome.kind) {
     case 'error':
-      return { kind: 'error', id: `o-${outcome.afterSeq}-e`, message: outcome.message, recoverable: outcome.recoverable, retried: !retryable };
+      return { kind: 'error', id: `o-${outcome.afterSeq}-e`, message: outcome.message, recoverable: outcome.recoverable, retried: true };
     case 'stopped':
       if (before?.kind === 'assistant') return undefined;
       return { kind: 'event', id: `o-${outcome.afterSeq}-s`, event: 'turn_stopped', text: STOPPED_NOTE };

@@ -123,6 +123,13 @@ export class ConversationService implements ConversationPort {
     return (await this.conversation(seq, 1)).length > 0;
   }
 
+  /** The active agent's recall records as stored, the view's cut ignored (the chat counts its messages). */
+  async recallPage(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
+    const { storage } = this.options;
+    const id = await storage.agents.activeAgentId();
+    return id ? storage.recall.page(id, beforeSeq, limit) : [];
+  }
+
   contextUsage(): ContextUsage | undefined {
     return this.options.host.current?.usage();
   }

@@ -137,6 +137,8 @@ export interface ConversationPort {
   /** Recall records of the active agent before `beforeSeq`, oldest first, not hidden by clearView. */
   conversation(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]>;
   hasConversationBefore(seq: number): Promise<boolean>;
+  /** Recall records of the active agent before `beforeSeq`, oldest first, including those clearView hides. */
+  recallPage(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]>;
   /** Hides the conversation so far from the chat (memory untouched), also after a reload. */
   clearView(agentId?: string): Promise<void>;
   /** Usage of the active agent's window, when it is open. */

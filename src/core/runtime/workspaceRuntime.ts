@@ -345,6 +345,9 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   hasConversationBefore(seq: number): Promise<boolean> {
     return this.chat.hasConversationBefore(seq);
   }
+  recallPage(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
+    return this.chat.recallPage(beforeSeq, limit);
+  }
   clearView(agentId?: string): Promise<void> {
     return this.chat.clearView(agentId);
   }

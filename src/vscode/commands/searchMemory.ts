@@ -87,7 +87,7 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
     try {
       const found = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
       const recall = conversationHits(found.recall);
-      const archival = relevantArchival(found.archival);
+      const archival = relevantArchival(found.archival, trimmed);
       if (mine !== generation) return;
       const symbols = ctx.runtime.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
       const items: SearchItem[] = [];

@@ -11,6 +11,7 @@ import { STOPPED_NOTE, Transcript, recallToTranscript } from '../../../src/webvi
 import { ChatRelay, type ChatBackend } from '../../../src/vscode/chatBackend';
 import { coreMemoryPreview } from '../../../src/vscode/coreMemoryPreview';
 import { conversationHits, relevantArchival } from '../../../src/vscode/memorySearchResults';
+import { MessageCounter } from '../../../src/vscode/messageCounter';
 import { TurnOutcomeLog, TurnOutcomeWatcher } from '../../../src/vscode/turnOutcomes';
 
 const base = { time: '2026-11-20T10:00:00Z', agentId: 'a' };
@@ -146,6 +147,13 @@ describe('2. failed and stopped turns are part of the restored history', () => {
       errors.map((e) => e.retried),
       [true, false],
     );
+    // The next window's login comes after the failure: the question is still unanswered, Retry stays.
+    const login: RecallRecord = { ...base, id: 'r4', seq: 4, kind: 'system_event', message: { role: 'user', content: JSON.stringify({ type: 'login', message: 'x' }) } };
+    const reloaded = new Transcript().prependHistory([user(3, 'third?'), login], false, [{ afterSeq: 3, kind: 'error', message: 'boom', recoverable: true }], 4).prepended;
+    assert.equal(reloaded.find((i) => i.kind === 'error')?.kind === 'error' && reloaded.find((i) => i.kind === 'error')?.retried, false);
+    // An answer after it: no Retry.
+    const answered = new Transcript().prependHistory([user(3, 'third?'), user(4, 'fourth')], false, [{ afterSeq: 3, kind: 'error', message: 'boom', recoverable: true }], 4).prepended;
+    assert.equal(answered.some((i) => i.kind === 'error' && !i.retried), false);
   });
 
   test('a stop before any answer shows a note, live and restored; a stop after part of an answer adds none', () => {
@@ -230,13 +238,28 @@ describe('5. Search Memory lists what a person would look for', () => {
     );
   });
 
-  test('remembered items stay; workspace chunks far below the best one go', () => {
-    const hit = (id: string, source: ArchivalHit['source'], score: number): ArchivalHit => ({ id, source, score, text: id });
-    const kept = relevantArchival([hit('w1', 'workspace', 0.9), hit('w2', 'workspace', 0.85), hit('w3', 'workspace', 0.3), hit('m1', 'memory', 0.2), hit('w4', 'workspace', 0.1)]);
+  test('remembered items stay; chunks sharing a word stay; a few close in meaning stay; the long tail goes', () => {
+    const hit = (id: string, source: ArchivalHit['source'], score: number, text = 'nothing in common'): ArchivalHit => ({ id, source, score, text });
+    const kept = relevantArchival(
+      [
+        hit('w1', 'workspace', 0.9),
+        hit('w2', 'workspace', 0.85),
+        hit('w3', 'workspace', 0.3, 'export function refreshSessions() {}'),
+        hit('m1', 'memory', 0.2),
+        hit('w4', 'workspace', 0.1),
+        hit('w5', 'workspace', 0.88),
+        hit('w6', 'workspace', 0.87),
+        hit('w7', 'workspace', 0.86),
+      ],
+      'why do sessions expire',
+    );
     assert.deepEqual(
       kept.map((h) => h.id),
-      ['m1', 'w1', 'w2'],
+      ['m1', 'w1', 'w2', 'w3', 'w5'],
     );
+    // "Ada" appears in no file: at most a few chunks, however many came back.
+    const noise = Array.from({ length: 12 }, (_, i) => hit(`n${i}`, 'workspace', 0.5 - i * 0.001, 'import { createServer } from "node:http";'));
+    assert.equal(relevantArchival(noise, 'Ada').length, 3);
   });
 });
 
@@ -278,6 +301,33 @@ describe('7. the meter updates at once', () => {
     await new Promise((r) => setTimeout(r, 10));
     const state = posted.find((m) => m.type === 'state');
     assert.ok(state?.type === 'state' && state.payload.usage?.archivalCount === 2);
+  });
+});
+
+describe('7. the meter counts messages as a person does', () => {
+  test('what the user said and MemGPT answered, not thoughts, calls, results or events; then only what was added', async () => {
+    const log: RecallRecord[] = [];
+    const add = (...records: RecallRecord[]) => log.push(...records);
+    const event: RecallRecord = { ...base, id: 'ev', seq: 0, kind: 'system_event', message: { role: 'user', content: JSON.stringify({ type: 'login', message: 'x' }) } };
+    let pages = 0;
+    const pager = async (before: number | undefined, limit: number) => {
+      pages += 1;
+      const older = log.filter((r) => before === undefined || r.seq < before);
+      return older.slice(Math.max(0, older.length - limit));
+    };
+    // Two exchanges, each with a thought, a memory call and its result: 4 messages, 10 records.
+    add({ ...event, seq: 1 }, user(2, 'my name is Ada'), callRecord(3, 'k', 'core_memory_append', { label: 'human' }, 'Save it.'), result(4, 'k', 'OK', 'ok'), reply(5, 'c', 'Hi Ada'));
+    add(user(6, 'and I like Go'), callRecord(7, 'k2', 'core_memory_append', { label: 'human' }, 'Save.'), result(8, 'k2', 'OK', 'ok'), reply(9, 'c2', 'Noted'));
+    add({ ...event, id: 'ev2', seq: 10, kind: 'user', message: { role: 'user', content: JSON.stringify({ type: 'file_opened', message: 'x' }) } });
+    const counter = new MessageCounter();
+    assert.equal(counter.current('a'), undefined, 'unknown until counted');
+    assert.equal(await counter.refresh('a', pager), 4);
+    const first = pages;
+    add(user(11, 'thanks'), reply(12, 'c3', 'You are welcome'));
+    assert.equal(await counter.refresh('a', pager), 6);
+    assert.equal(pages - first, 1, 'only the newest page is read again');
+    assert.equal(counter.current('a'), 6);
+    assert.equal(counter.current('b'), undefined, 'another agent has its own count');
   });
 });
 

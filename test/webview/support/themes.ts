@@ -37,6 +37,8 @@ const light = `
   --vscode-button-secondaryForeground: #ffffff;
   --vscode-button-secondaryHoverBackground: #4c5561;
   --vscode-textLink-foreground: #006ab1;
+  --vscode-badge-background: #c4c4c4;
+  --vscode-badge-foreground: #333333;
   --vscode-textLink-activeForeground: #006ab1;
   --vscode-textCodeBlock-background: #dcdcdc66;
   --vscode-textBlockQuote-background: #f2f2f2;
@@ -89,6 +91,8 @@ const dark = `
   --vscode-button-secondaryForeground: #ffffff;
   --vscode-button-secondaryHoverBackground: #45494e;
   --vscode-textLink-foreground: #3794ff;
+  --vscode-badge-background: #4d4d4d;
+  --vscode-badge-foreground: #ffffff;
   --vscode-textLink-activeForeground: #3794ff;
   --vscode-textCodeBlock-background: #0a0a0a66;
   --vscode-textBlockQuote-background: #7f7f7f1a;
@@ -142,6 +146,8 @@ const hc = `
   --vscode-button-secondaryBackground: #000000;
   --vscode-button-secondaryForeground: #ffffff;
   --vscode-textLink-foreground: #21a6ff;
+  --vscode-badge-background: #000000;
+  --vscode-badge-foreground: #ffffff;
   --vscode-textLink-activeForeground: #21a6ff;
   --vscode-textCodeBlock-background: #000000;
   --vscode-textBlockQuote-background: #000000;
