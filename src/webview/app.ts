@@ -283,7 +283,7 @@ export class ChatApp {
   }
 
   private sendText(text: string): void {
-    if (this.input.disabled || this.busy) return;
+    if (this.input.disabled) return;
     this.view.apply(this.transcript.addUser(text));
     this.post({ type: 'send', payload: { text } });
     this.setBusy(true);

@@ -36,7 +36,7 @@ const USAGE: ContextUsage = {
 };
 
 describe('chat polish', () => {
-  test('1. a click that did not work says why where the user is looking', async () => {
+  test('a click that did not work says why where the user is looking', async () => {
     const chat = await harness.open();
     await chat.boot([user(1, 'give me code'), reply(2, 'c1', '```ts\nconst a = 1;\n```')]);
     const p = chat.page;
@@ -51,7 +51,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('2. a failed turn comes back after a reload, with Retry while it is the last thing', async () => {
+  test('a failed turn comes back after a reload, with Retry while it is the last thing', async () => {
     const chat = await harness.open();
     const p = chat.page;
     await chat.post({ type: 'state', payload: READY_STATE });
@@ -71,7 +71,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('3. first run: a welcome with prompts and pointers, no login chip, and the prompts work', async () => {
+  test('first run: a welcome with prompts and pointers, no login chip, and the prompts work', async () => {
     const chat = await harness.open('dark', { width: 300, height: 800 });
     const p = chat.page;
     await chat.post({ type: 'state', payload: READY_STATE });
@@ -91,7 +91,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('4. cards: whole titles on hover and when open, repeated calls grouped, a search that found nothing is not red, one toolbar row at 240 px', async () => {
+  test('cards: whole titles on hover and when open, repeated calls grouped, a search that found nothing is not red, one toolbar row at 240 px', async () => {
     const chat = await harness.open('light', { width: 240, height: 800 });
     const p = chat.page;
     await chat.boot([], false, { ...READY_STATE, usage: USAGE, agents: [{ id: 'agent-1', name: 'MemGPT' }] });
@@ -132,7 +132,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('5. a Search Memory hit scrolls the chat to the message, loading older pages to reach it', async () => {
+  test('a Search Memory hit scrolls the chat to the message, loading older pages to reach it', async () => {
     const chat = await harness.open();
     const p = chat.page;
     const newest = Array.from({ length: 20 }, (_, i) => user(41 + i, `newer message ${i}`));
@@ -152,7 +152,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('7. the meter keeps the figures of the same agent when a restarted runtime has none yet', async () => {
+  test('the meter keeps the figures of the same agent when a restarted runtime has none yet', async () => {
     const chat = await harness.open();
     const p = chat.page;
     await chat.boot([], false, { ...READY_STATE, usage: USAGE });
@@ -166,7 +166,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('8. the composer has no scrollbar when empty; Clear view asks; a cut citation stays text; an error breaks between words', async () => {
+  test('the composer has no scrollbar when empty; Clear view asks; a cut citation stays text; an error breaks between words', async () => {
     const chat = await harness.open('dark', { width: 300, height: 800 });
     const p = chat.page;
     await chat.boot([user(1, 'hello'), reply(2, 'c1', 'hi')]);
@@ -215,7 +215,7 @@ describe('chat polish', () => {
     await p.close();
   });
 
-  test('9. a server that reuses call ids does not overwrite an earlier answer on screen', async () => {
+  test('a server that reuses call ids does not overwrite an earlier answer on screen', async () => {
     const chat = await harness.open();
     const p = chat.page;
     await chat.boot();

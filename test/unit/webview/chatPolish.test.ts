@@ -72,7 +72,7 @@ function failingBackend(outcomes: ReturnType<NonNullable<ChatBackend['turnOutcom
   };
 }
 
-describe('1. nothing fails in silence', () => {
+describe('nothing fails in silence', () => {
   test('Insert with no editor and a citation to a missing file are said in the chat, and still logged', async () => {
     const posted: HostToWebview[] = [];
     const logged: string[] = [];
@@ -88,7 +88,7 @@ describe('1. nothing fails in silence', () => {
   });
 });
 
-describe('2. failed and stopped turns are part of the restored history', () => {
+describe('failed and stopped turns are part of the restored history', () => {
   test('the watcher turns an error, or a stop, into the outcome of its turn; a finished turn has none', () => {
     const w = new TurnOutcomeWatcher();
     const run = (events: AgentEvent[]) => events.map((e) => w.observe(e)).filter((o) => o !== undefined);
@@ -168,7 +168,7 @@ describe('2. failed and stopped turns are part of the restored history', () => {
   });
 });
 
-describe('3. first run', () => {
+describe('first run', () => {
   test('the login is for the agent: it shows neither live nor from history', () => {
     const t = new Transcript();
     assert.deepEqual(t.apply({ type: 'system_event', kind: 'login', text: 'The user logged in.' }).appended, []);
@@ -177,7 +177,7 @@ describe('3. first run', () => {
   });
 });
 
-describe('4. function cards a person can read', () => {
+describe('function cards a person can read', () => {
   test('core memory reads as what was remembered about whom', () => {
     const args = (o: object) => JSON.stringify(o);
     assert.equal(summarizeCall('core_memory_append', args({ label: 'human', content: 'Name: Ada' })).title, 'Remembered about you: “Name: Ada”');
@@ -220,7 +220,7 @@ describe('4. function cards a person can read', () => {
   });
 });
 
-describe('5. Search Memory lists what a person would look for', () => {
+describe('Search Memory lists what a person would look for', () => {
   test('conversation hits are what the user said and what MemGPT answered, never events, thoughts or results', () => {
     const event: RecallRecord = {
       ...base,
@@ -263,7 +263,7 @@ describe('5. Search Memory lists what a person would look for', () => {
   });
 });
 
-describe('6. the core memory picker shows what was remembered last', () => {
+describe('the core memory picker shows what was remembered last', () => {
   test('the newest line leads the preview, the rest follows', () => {
     assert.equal(coreMemoryPreview('Name: not known yet.\nPrefers tabs.\nmy name is Ada'), 'my name is Ada · Name: not known yet. · Prefers tabs.');
     assert.equal(coreMemoryPreview('  one   line  '), 'one line');
@@ -271,7 +271,7 @@ describe('6. the core memory picker shows what was remembered last', () => {
   });
 });
 
-describe('7. the meter updates at once', () => {
+describe('the meter updates at once', () => {
   test('a memory change or a system event pushes fresh state (with its counts) to the view', async () => {
     const listeners: ((e: AgentEvent) => void)[] = [];
     let archival = 1;
@@ -304,7 +304,7 @@ describe('7. the meter updates at once', () => {
   });
 });
 
-describe('7. the meter counts messages as a person does', () => {
+describe('the meter counts messages as a person does', () => {
   test('what the user said and MemGPT answered, not thoughts, calls, results or events; then only what was added', async () => {
     const log: RecallRecord[] = [];
     const add = (...records: RecallRecord[]) => log.push(...records);
@@ -331,7 +331,7 @@ describe('7. the meter counts messages as a person does', () => {
   });
 });
 
-describe('9. the view is keyed by our own ids', () => {
+describe('the view is keyed by our own ids', () => {
   test('a server that reuses call ids does not overwrite an earlier finished answer', () => {
     const t = new Transcript();
     t.addUser('one');
