@@ -39,7 +39,9 @@ export function conversationHits(records: readonly RecallRecord[]): Conversation
       const text = userText(m.content);
       if (text !== undefined && text.trim()) hits.push({ record, who: 'you', text });
     } else if (record.kind === 'assistant' && m.role === 'assistant') {
-      const replies = (m.tool_calls ?? []).filter((c) => c.function.name === 'send_message').map((c) => sendMessageText(c.function.arguments));
+      const replies = (m.tool_calls ?? [])
+        .filter((c) => c.function.name === 'send_message')
+        .map((c) => sendMessageText(c.function.arguments));
       const text = replies.join('\n');
       if (text.trim()) hits.push({ record, who: 'MemGPT', text });
     }

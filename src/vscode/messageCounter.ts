@@ -26,7 +26,8 @@ export function messagesIn(record: RecallRecord): number {
       return 1;
     }
   }
-  if (record.kind === 'assistant' && m.role === 'assistant') return (m.tool_calls ?? []).filter((c) => c.function.name === 'send_message').length;
+  if (record.kind === 'assistant' && m.role === 'assistant')
+    return (m.tool_calls ?? []).filter((c) => c.function.name === 'send_message').length;
   return 0;
 }
 

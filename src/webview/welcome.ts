@@ -32,7 +32,12 @@ export function createWelcome(actions: WelcomeActions): HTMLElement {
   }
   const pointers = h('ul', { class: 'welcome-pointers', attrs: { 'aria-label': 'Memory in the editor' } });
   for (const p of POINTERS) {
-    const b = h('button', { class: 'text-button welcome-tool', attrs: { type: 'button', 'data-tool': p.tool } }, icon(p.icon), h('span', { text: p.label }));
+    const b = h(
+      'button',
+      { class: 'text-button welcome-tool', attrs: { type: 'button', 'data-tool': p.tool } },
+      icon(p.icon),
+      h('span', { text: p.label }),
+    );
     b.addEventListener('click', () => actions.openTool(p.tool));
     pointers.append(h('li', {}, b, h('span', { class: 'welcome-hint', text: p.hint })));
   }
@@ -41,7 +46,9 @@ export function createWelcome(actions: WelcomeActions): HTMLElement {
     { class: 'empty-state welcome', attrs: { 'aria-label': 'Welcome' } },
     icon('hubot'),
     h('h2', { class: 'welcome-title', text: 'Ask about your code' }),
-    h('p', { text: 'MemGPT keeps what matters in its memory, across sessions: what you tell it, what it read, what you asked it to remember.' }),
+    h('p', {
+      text: 'MemGPT keeps what matters in its memory, across sessions: what you tell it, what it read, what you asked it to remember.',
+    }),
     prompts,
     pointers,
   );

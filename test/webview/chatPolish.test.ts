@@ -14,13 +14,23 @@ after(async () => {
 });
 
 const base = { time: '2026-11-20T10:00:00Z', agentId: 'agent-1' };
-const user = (seq: number, text: string): RecallRecord => ({ ...base, id: `rec-${seq}`, seq, kind: 'user', message: { role: 'user', content: text } });
+const user = (seq: number, text: string): RecallRecord => ({
+  ...base,
+  id: `rec-${seq}`,
+  seq,
+  kind: 'user',
+  message: { role: 'user', content: text },
+});
 const reply = (seq: number, callId: string, text: string): RecallRecord => ({
   ...base,
   id: `rec-${seq}`,
   seq,
   kind: 'assistant',
-  message: { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }] },
+  message: {
+    role: 'assistant',
+    content: null,
+    tool_calls: [{ id: callId, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }],
+  },
 });
 const USAGE: ContextUsage = {
   windowTokens: 8192,
@@ -42,7 +52,10 @@ describe('chat polish', () => {
     const p = chat.page;
     await p.click('button[aria-label="Insert at cursor"]');
     await chat.waitForPosted((m) => m.type === 'insertAtCursor');
-    await chat.post({ type: 'actionFailed', payload: { message: 'No editor is open to insert into. Open a file, place the cursor, and click Insert again.' } });
+    await chat.post({
+      type: 'actionFailed',
+      payload: { message: 'No editor is open to insert into. Open a file, place the cursor, and click Insert again.' },
+    });
     const note = p.locator('.action-note[role="alert"]');
     await note.waitFor({ state: 'visible' });
     assert.match((await note.textContent()) ?? '', /No editor is open to insert into/);
@@ -96,15 +109,31 @@ describe('chat polish', () => {
     const p = chat.page;
     await chat.boot([], false, { ...READY_STATE, usage: USAGE, agents: [{ id: 'agent-1', name: 'MemGPT' }] });
     const toolbarRows = await p.evaluate(() => {
-      const tops = new Set(Array.from(document.querySelectorAll('.toolbar > *:not([hidden])')).map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)));
+      const tops = new Set(
+        Array.from(document.querySelectorAll('.toolbar > *:not([hidden])')).map((e) =>
+          Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2),
+        ),
+      );
       return tops.size;
     });
     assert.equal(toolbarRows, 1, 'the meter and Clear view share one row');
     await p.fill('textarea', 'my name is Ada');
     await p.press('textarea', 'Enter');
-    const remember = JSON.stringify({ label: 'human', content: 'Name: Ada. Prefers early returns and small functions in TypeScript.', request_heartbeat: true });
+    const remember = JSON.stringify({
+      label: 'human',
+      content: 'Name: Ada. Prefers early returns and small functions in TypeScript.',
+      request_heartbeat: true,
+    });
     await chat.event({ type: 'function_call_started', stepId: 's1', callId: 'c1', name: 'core_memory_append', arguments: remember });
-    await chat.event({ type: 'function_call_finished', stepId: 's1', callId: 'c1', name: 'core_memory_append', arguments: remember, status: 'OK', result: '{"status":"OK","message":"ok"}' });
+    await chat.event({
+      type: 'function_call_finished',
+      stepId: 's1',
+      callId: 'c1',
+      name: 'core_memory_append',
+      arguments: remember,
+      status: 'OK',
+      result: '{"status":"OK","message":"ok"}',
+    });
     const search = JSON.stringify({ query: 'Ada', page: 1, request_heartbeat: true });
     for (const step of ['s2', 's3', 's4']) {
       await chat.event({ type: 'function_call_started', stepId: step, callId: 'call_0', name: 'conversation_search', arguments: search });
@@ -122,7 +151,11 @@ describe('chat polish', () => {
     const card = p.locator('.card[data-function="core_memory_append"]');
     const title = 'Remembered about you: “Name: Ada. Prefers early returns and small functions in TypeScript.”';
     assert.equal(await card.locator('.card-header').getAttribute('title'), title);
-    assert.equal(await card.locator('.card-title').evaluate((e) => e.scrollWidth > e.clientWidth), true, 'the header line is cut at 240 px…');
+    assert.equal(
+      await card.locator('.card-title').evaluate((e) => e.scrollWidth > e.clientWidth),
+      true,
+      'the header line is cut at 240 px…',
+    );
     await card.locator('.card-header').click();
     assert.equal(await card.locator('.card-full-title').textContent(), title, '…and whole when open');
     assert.equal(await p.locator('.card[data-function="conversation_search"]').count(), 1);
@@ -138,17 +171,27 @@ describe('chat polish', () => {
     const newest = Array.from({ length: 20 }, (_, i) => user(41 + i, `newer message ${i}`));
     await chat.boot(newest, true);
     await chat.post({ type: 'revealMessage', payload: { recordId: 'rec-7', seq: 7 } });
-    const older = await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'history' && m.payload.params.beforeSeq === 41);
+    const older = await chat.waitForPosted(
+      (m) => m.type === 'request' && m.payload.method === 'history' && m.payload.params.beforeSeq === 41,
+    );
     assert.ok(older);
-    await chat.answer('history', { records: Array.from({ length: 40 }, (_, i) => user(1 + i, i === 6 ? 'my name is Ada' : `old ${i}`)), hasMore: false }, 1);
+    await chat.answer(
+      'history',
+      { records: Array.from({ length: 40 }, (_, i) => user(1 + i, i === 6 ? 'my name is Ada' : `old ${i}`)), hasMore: false },
+      1,
+    );
     const target = p.locator('.msg.revealed');
     await target.waitFor({ state: 'visible' });
     assert.equal(await target.textContent(), 'my name is Ada');
-    assert.equal(await target.evaluate((e) => {
-      const r = e.getBoundingClientRect();
-      const log = document.querySelector('.log')!.getBoundingClientRect();
-      return r.top >= log.top && r.bottom <= log.bottom;
-    }), true, 'the message is in view');
+    assert.equal(
+      await target.evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        const log = document.querySelector('.log')!.getBoundingClientRect();
+        return r.top >= log.top && r.bottom <= log.bottom;
+      }),
+      true,
+      'the message is in view',
+    );
     await p.close();
   });
 
@@ -161,7 +204,10 @@ describe('chat polish', () => {
     await p.waitForTimeout(100);
     assert.match((await p.locator('.meter-label').textContent()) ?? '', /3\.3k \/ 8\.2k/);
     // Another agent: its own (unmeasured) figures.
-    await chat.post({ type: 'state', payload: { ...READY_STATE, activeAgentId: 'agent-2', agents: [...READY_STATE.agents, { id: 'agent-2', name: 'Other' }], usage: null } });
+    await chat.post({
+      type: 'state',
+      payload: { ...READY_STATE, activeAgentId: 'agent-2', agents: [...READY_STATE.agents, { id: 'agent-2', name: 'Other' }], usage: null },
+    });
     await p.waitForFunction(() => document.querySelector('.meter-label')?.textContent === 'Memory');
     await p.close();
   });
@@ -175,12 +221,20 @@ describe('chat polish', () => {
     await p.click('button[aria-label^="Clear view"]');
     await p.click('.clear-confirm button >> text=Cancel');
     assert.equal(await p.locator('.msg').count(), 2, 'Cancel keeps the view');
-    assert.equal((await chat.posted()).some((m) => m.type === 'clearView'), false);
+    assert.equal(
+      (await chat.posted()).some((m) => m.type === 'clearView'),
+      false,
+    );
 
     await p.fill('textarea', 'where do sessions expire?');
     await p.press('textarea', 'Enter');
     await chat.event({ type: 'function_call_started', stepId: 's1', callId: 'c2', name: 'send_message', arguments: '' });
-    await chat.event({ type: 'message_delta', stepId: 's1', callId: 'c2', delta: 'They expire in src/api/client.ts:17 and in src/auth/session.ts:4' });
+    await chat.event({
+      type: 'message_delta',
+      stepId: 's1',
+      callId: 'c2',
+      delta: 'They expire in src/api/client.ts:17 and in src/auth/session.ts:4',
+    });
     await p.click('.stop-button');
     await chat.waitForPosted((m) => m.type === 'stop');
     await p.waitForSelector('.msg.assistant.partial');
@@ -188,7 +242,11 @@ describe('chat polish', () => {
     assert.deepEqual(links, ['src/api/client.ts:17'], 'the reference cut by the stop is not a link');
     assert.equal(await p.locator('.msg.assistant.partial .cut-citation').textContent(), 'src/auth/session.ts:4');
 
-    await chat.event({ type: 'error', message: 'The model server at http://127.0.0.1:11434/v1 did not answer within 60 s. Is it running?', recoverable: true });
+    await chat.event({
+      type: 'error',
+      message: 'The model server at http://127.0.0.1:11434/v1 did not answer within 60 s. Is it running?',
+      recoverable: true,
+    });
     await p.waitForSelector('.error-item');
     const urlLines = await p.locator('.error-text').evaluate((el) => {
       // Wherever the URL's characters are (one text node or a wrapper), their line boxes are counted.

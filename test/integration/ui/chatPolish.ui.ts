@@ -37,7 +37,10 @@ function scripts() {
         sendMessage(NAME_ANSWER, REUSED),
       ],
     },
-    { match: FAILING_QUESTION, steps: [errorStep(400, { message: 'This model does not support function calling.', type: 'invalid_request_error' })] },
+    {
+      match: FAILING_QUESTION,
+      steps: [errorStep(400, { message: 'This model does not support function calling.', type: 'invalid_request_error' })],
+    },
   ];
 }
 
@@ -51,7 +54,11 @@ const pictures = new ModelSlot();
 async function blockRow(ui: WorkbenchUi, label: string) {
   await ui.page.locator('.quick-input-widget input.input').fill(label);
   const row = ui.page.locator('.quick-input-widget .monaco-list-row.focused');
-  await until(`the picker to focus the "${label}" block`, async () => (await row.innerText()).trim(), (t) => t.startsWith(label));
+  await until(
+    `the picker to focus the "${label}" block`,
+    async () => (await row.innerText()).trim(),
+    (t) => t.startsWith(label),
+  );
   return row;
 }
 
@@ -62,15 +69,23 @@ async function openPicker(ui: WorkbenchUi, command: string, pickTitle: string): 
   await page.keyboard.press('F1');
   await input.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.fill(`>${command}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: command }).first().waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: command })
+    .first()
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: pickTitle }).waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: pickTitle })
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
 }
 
 async function searchMemoryFor(ui: WorkbenchUi, query: string, expect: string): Promise<string[]> {
   await openPicker(ui, 'MemGPT: Search Memory', 'MemGPT: search memory');
   await ui.page.locator('.quick-input-widget input.input').fill(query);
-  await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: expect }).first().waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await ui.page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: expect })
+    .first()
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   return (await ui.page.locator('.quick-input-widget .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 }
 
@@ -89,7 +104,10 @@ async function firstRun(chat: FrameLocator): Promise<void> {
   const prompts = await chat.locator('.welcome-prompt').count();
   assertThat(prompts >= 3, `The welcome should offer example prompts; it offers ${prompts}.`);
   const tools = (await chat.locator('.welcome-tool').allInnerTexts()).map((t) => t.trim());
-  assertThat(JSON.stringify(tools) === JSON.stringify(['Remember Selection', 'Search Memory', 'Core memory']), `The welcome should point to the memory features: ${JSON.stringify(tools)}`);
+  assertThat(
+    JSON.stringify(tools) === JSON.stringify(['Remember Selection', 'Search Memory', 'Core memory']),
+    `The welcome should point to the memory features: ${JSON.stringify(tools)}`,
+  );
   assertThat((await chat.locator('.chip[data-event="login"]').count()) === 0, 'The window login should not be shown as a chip.');
 }
 
@@ -109,7 +127,10 @@ async function silentFailuresAreSaid(ui: WorkbenchUi, chat: FrameLocator): Promi
   await replies(chat).nth(0).locator('a.citation', { hasText: 'src/gone/missing.ts:3' }).click();
   await note.waitFor({ state: 'visible' });
   const citationNote = (await note.innerText()).trim();
-  assertThat(/^src\/gone\/missing\.ts does not exist in this workspace/.test(citationNote), `A citation to a missing file should say why in the chat, plainly: "${citationNote}"`);
+  assertThat(
+    /^src\/gone\/missing\.ts does not exist in this workspace/.test(citationNote),
+    `A citation to a missing file should say why in the chat, plainly: "${citationNote}"`,
+  );
 }
 
 async function reusedIdsAndCards(chat: FrameLocator): Promise<void> {
@@ -117,21 +138,32 @@ async function reusedIdsAndCards(chat: FrameLocator): Promise<void> {
   const second = await completeReply(chat, 1);
   assertThat(second === NAME_ANSWER, `The second answer should show: ${JSON.stringify(second)}`);
   const first = (await replies(chat).nth(0).innerText()).trim();
-  assertThat(first.startsWith('Here it is'), `The first answer must not be overwritten by a reply with the same call id: ${JSON.stringify(first)}`);
+  assertThat(
+    first.startsWith('Here it is'),
+    `The first answer must not be overwritten by a reply with the same call id: ${JSON.stringify(first)}`,
+  );
   const search = chat.locator('.card[data-function="conversation_search"]');
-  await until('one grouped search card', () => search.count(), (n) => n === 1);
+  await until(
+    'one grouped search card',
+    () => search.count(),
+    (n) => n === 1,
+  );
   const count = (await search.locator('.card-count').innerText()).trim();
   assertThat(count === '×3', `Three identical searches should be one card counting three: "${count}"`);
   const searchClass = (await search.getAttribute('class')) ?? '';
   assertThat(!searchClass.includes('status-Failed'), `A search past the last page is not a failure: ${searchClass}`);
   const header = chat.locator('.card[data-function="core_memory_append"] .card-header');
   const title = (await header.getAttribute('title')) ?? '';
-  assertThat(title === `Remembered about you: “${REMEMBERED}”`, `The memory card should say what was remembered about whom, whole on hover: "${title}"`);
+  assertThat(
+    title === `Remembered about you: “${REMEMBERED}”`,
+    `The memory card should say what was remembered about whom, whole on hover: "${title}"`,
+  );
 }
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'chat polish: welcome, failures said, reused call ids, grouped cards, a failed turn restored, Search Memory opens the message, the core memory preview',
+    title:
+      'chat polish: welcome, failures said, reused call ids, grouped cards, a failed turn restored, Search Memory opens the message, the core memory preview',
     server: behaviour.hook(scripts()),
     async run(ui) {
       let chat = await ui.openMemGptView();
@@ -151,10 +183,19 @@ export const scenarios: UiScenario[] = [
       const restored = chat.locator('.error-item');
       await restored.waitFor({ state: 'visible' });
       const restoredError = (await restored.locator('.error-text').innerText()).trim();
-      assertThat(restoredError === liveError, `The reload should restore the error box: ${JSON.stringify(restoredError)} vs ${JSON.stringify(liveError)}`);
-      assertThat((await restored.locator('button', { hasText: 'Retry' }).count()) === liveRetry, 'Retry should be offered after the reload as it was before.');
+      assertThat(
+        restoredError === liveError,
+        `The reload should restore the error box: ${JSON.stringify(restoredError)} vs ${JSON.stringify(liveError)}`,
+      );
+      assertThat(
+        (await restored.locator('button', { hasText: 'Retry' }).count()) === liveRetry,
+        'Retry should be offered after the reload as it was before.',
+      );
       const lastTwo = await chat.locator('.items > *').evaluateAll((els) => els.slice(-2).map((e) => e.className));
-      assertThat(/msg user/.test(lastTwo[0] ?? '') && /error-item/.test(lastTwo[1] ?? ''), `The error should follow its question: ${JSON.stringify(lastTwo)}`);
+      assertThat(
+        /msg user/.test(lastTwo[0] ?? '') && /error-item/.test(lastTwo[1] ?? ''),
+        `The error should follow its question: ${JSON.stringify(lastTwo)}`,
+      );
       assertThat((await chat.locator('.chip[data-event="login"]').count()) === 0, 'A reload should not add a login chip.');
       assertThat(await chat.locator('.welcome').isHidden(), 'The welcome is gone once there is a conversation.');
 
@@ -166,7 +207,10 @@ export const scenarios: UiScenario[] = [
       await ui.page.locator('.quick-input-widget .monaco-list-row', { hasText: NAME_QUESTION }).first().click();
       const revealed = chat.locator('.revealed');
       await revealed.waitFor({ state: 'visible' });
-      assertThat((await revealed.innerText()).includes(NAME_QUESTION), `The chat should show the message found: ${await revealed.innerText()}`);
+      assertThat(
+        (await revealed.innerText()).includes(NAME_QUESTION),
+        `The chat should show the message found: ${await revealed.innerText()}`,
+      );
       const tabsAfter = await tabLabels(ui);
       assertThat(JSON.stringify(tabsAfter) === JSON.stringify(tabsBefore), `No message-N.md tab should open: ${JSON.stringify(tabsAfter)}`);
 
@@ -180,7 +224,8 @@ export const scenarios: UiScenario[] = [
     },
   },
   {
-    title: 'chat polish screenshots: a turn with cards, Search Memory, the memory view and the first run, 240 and 400 px, light, dark and high contrast',
+    title:
+      'chat polish screenshots: a turn with cards, Search Memory, the memory view and the first run, 240 and 400 px, light, dark and high contrast',
     server: pictures.hook(scripts()),
     async run(ui) {
       const chat = await ui.openMemGptView();
@@ -201,7 +246,11 @@ export const scenarios: UiScenario[] = [
           await openPicker(ui, 'MemGPT: Show Core Memory', 'MemGPT: core memory');
           await blockRow(ui, 'human');
           await ui.page.locator('.quick-input-widget input.input').press('Enter');
-          await until('the memory view to open the human block', () => tabLabels(ui), (t) => t.some((l) => l.startsWith('human')));
+          await until(
+            'the memory view to open the human block',
+            () => tabLabels(ui),
+            (t) => t.some((l) => l.startsWith('human')),
+          );
           await settle(ui);
           await ui.screenshot(`memory-view-${width}-${theme.file}`);
           await ui.runCommand('View: Close All Editors');
@@ -260,7 +309,9 @@ async function setSideBarWidth(ui: WorkbenchUi, width: number): Promise<void> {
   if (!bar) throw new Error('The side bar is not visible.');
   const edge = bar.x + bar.width;
   let sash: { x: number; y: number } | undefined;
-  for (const box of await page.locator('.monaco-sash.vertical').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
+  for (const box of await page
+    .locator('.monaco-sash.vertical')
+    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
     const x = box.x + box.width / 2;
     if (Math.abs(x - edge) <= 4 && box.height > bar.height / 2) sash = { x, y: box.y + box.height / 2 };
   }
