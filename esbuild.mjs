@@ -18,7 +18,10 @@ const root = path.dirname(new URL(import.meta.url).pathname);
 const vectraSlim = {
   name: 'vectra-slim',
   setup(build) {
-    build.onResolve({ filter: /^wink-(nlp|eng-lite-web-model|bm25-text-search)$/ }, (args) => ({ path: args.path, namespace: 'wink-stub' }));
+    build.onResolve({ filter: /^wink-(nlp|eng-lite-web-model|bm25-text-search)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'wink-stub',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'wink-stub' }, (args) => ({
       contents: `module.exports = function () { throw new Error(${JSON.stringify(`${args.path} is not bundled: MemGPT ranks with its own BM25.`)}); };`,
     }));
@@ -54,7 +57,10 @@ export const TOKENIZER_ENCODINGS = ['o200k_base', 'cl100k_base'];
 const tokenizerApart = {
   name: 'tokenizer-apart',
   setup(build) {
-    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({ path: args.path.split('/').pop(), namespace: 'tokenizer-apart' }));
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({
+      path: args.path.split('/').pop(),
+      namespace: 'tokenizer-apart',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'tokenizer-apart' }, (args) => ({
       // dist/<bundle>.js finds dist/tokenizer/; the integration bundle in dist/test/ looks one folder up
       contents: `const path = require('node:path'); const near = path.join(__dirname, 'tokenizer', '${args.path}.js');
@@ -139,7 +145,10 @@ function copyStaticAssets() {
   mkdirSync(treeSitter, { recursive: true });
   copyFileSync(path.join(root, 'node_modules/web-tree-sitter/web-tree-sitter.wasm'), path.join(treeSitter, 'web-tree-sitter.wasm'));
   for (const g of TREE_SITTER_GRAMMARS) {
-    copyFileSync(path.join(root, `node_modules/@repomix/tree-sitter-wasms/out/tree-sitter-${g}.wasm`), path.join(treeSitter, `tree-sitter-${g}.wasm`));
+    copyFileSync(
+      path.join(root, `node_modules/@repomix/tree-sitter-wasms/out/tree-sitter-${g}.wasm`),
+      path.join(treeSitter, `tree-sitter-${g}.wasm`),
+    );
   }
 }
 

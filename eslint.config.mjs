@@ -29,7 +29,17 @@ const layerRules = layers.map((layer, i) => ({
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'tools/lint/node_modules/**', 'dist/**', 'media/dist/**', 'artifacts/**', '.vscode-host/**', '.bench-cache/**', 'out/**', '**/*.d.ts'],
+    ignores: [
+      'node_modules/**',
+      'tools/lint/node_modules/**',
+      'dist/**',
+      'media/dist/**',
+      'artifacts/**',
+      '.vscode-host/**',
+      '.bench-cache/**',
+      'out/**',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

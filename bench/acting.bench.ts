@@ -87,7 +87,7 @@ function naiveLcsChanges(a: string[], b: string[]): LineChange[] {
   const changes: LineChange[] = [];
   let ai = 0;
   let bi = 0;
-  for (let k = 0; k < ops.length; ) {
+  for (let k = 0; k < ops.length;) {
     if (ops[k] === '=') {
       ai++;
       bi++;
@@ -120,7 +120,11 @@ async function main() {
     writeFileSync(file, text);
     const lines = text.split('\n').length - 1;
     console.log(`file: ${text.length} bytes, ${lines} lines`);
-    const edit = (k: number) => ({ path: 'big.ts', old_string: `  const value${k} = compute(`, new_string: `  const renamed${k} = compute(` });
+    const edit = (k: number) => ({
+      path: 'big.ts',
+      old_string: `  const value${k} = compute(`,
+      new_string: `  const renamed${k} = compute(`,
+    });
     const pick = (r: number) => 1 + 12 * (((r * 7919) % Math.floor(lines / 12)) | 0);
 
     // Ours, engine only (the edit and its diff) and end to end (read, edit + diff, atomic write).
@@ -166,7 +170,11 @@ async function main() {
       replaceAll.push(performance.now() - t0);
       t0 = performance.now();
       try {
-        applyEdit(text, { path: 'big.ts', old_string: '  const value13 = compute(request.items[13], options.scale ?? 0); // step 13', new_string: 'x' });
+        applyEdit(text, {
+          path: 'big.ts',
+          old_string: '  const value13 = compute(request.items[13], options.scale ?? 0); // step 13',
+          new_string: 'x',
+        });
       } catch {
         // expected: not found
       }
@@ -178,7 +186,9 @@ async function main() {
     console.log(`edit + diff (engine)          median ${med.toFixed(1)} ms, p95 ${pct(engine, 0.95).toFixed(1)} ms (${RUNS} runs)`);
     console.log(`read + edit + diff + atomic write  median ${pct(endToEnd, 0.5).toFixed(1)} ms, p95 ${pct(endToEnd, 0.95).toFixed(1)} ms`);
     console.log(`baseline: read-modify-write + full LCS diff  median ${naiveMed.toFixed(1)} ms (${naive.length} runs; same diff text)`);
-    console.log(`ratio baseline / ours (edit + diff): ${(naiveMed / med).toFixed(0)}x; end to end: ${(naiveMed / pct(endToEnd, 0.5)).toFixed(0)}x`);
+    console.log(
+      `ratio baseline / ours (edit + diff): ${(naiveMed / med).toFixed(0)}x; end to end: ${(naiveMed / pct(endToEnd, 0.5)).toFixed(0)}x`,
+    );
     console.log(`replace_all (${text.split('options.scale').length - 1} matches)  median ${pct(replaceAll, 0.5).toFixed(1)} ms`);
     console.log(`not found (closest-lines search)  median ${pct(notFound, 0.5).toFixed(1)} ms`);
     console.log(`TARGET edit + diff of a 1 MB file < ${TARGET_MS} ms: ${med < TARGET_MS ? 'PASS' : 'MISS'} (median ${med.toFixed(1)} ms)`);

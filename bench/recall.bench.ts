@@ -44,7 +44,15 @@ async function writeCorpus(dir: string): Promise<{ plants: Plants; writeMs: numb
     lat.push(performance.now() - s);
   }
   await store.close();
-  return { plants, writeMs, appendP50: pct(lat.sort((a, b) => a - b), 0.5), bytes: statSync(path.join(dir, RECALL_LOG_FILE)).size };
+  return {
+    plants,
+    writeMs,
+    appendP50: pct(
+      lat.sort((a, b) => a - b),
+      0.5,
+    ),
+    bytes: statSync(path.join(dir, RECALL_LOG_FILE)).size,
+  };
 }
 
 async function main(): Promise<void> {
@@ -93,10 +101,18 @@ async function main(): Promise<void> {
       { shape: 'two words', query: 'cache timeout', baselineQuery: 'cache timeout' },
       { shape: 'phrase', query: `"${plants.phrase}"`, baselineQuery: plants.phrase },
     ];
-    console.log(`records: ${store.count(AGENT).toLocaleString()}  log: ${(bytes / 1e6).toFixed(1)} MB  store heap (records + index): ${heapMb.toFixed(0)} MB`);
-    console.log(`write ${N.toLocaleString()} (batches of 2000): ${writeMs.toFixed(0)} ms; single append (fsync) p50 ${appendP50.toFixed(2)} ms`);
-    console.log(`open (read + verify checksums + load): ${openMs.toFixed(0)} ms, again ${reopenMs.toFixed(0)} ms  (target: well under 1000 ms)`);
-    console.log(`text index complete (background slices) ${indexedMs.toFixed(0)} ms after open began; a search issued right after open: ${firstSearchMs.toFixed(0)} ms`);
+    console.log(
+      `records: ${store.count(AGENT).toLocaleString()}  log: ${(bytes / 1e6).toFixed(1)} MB  store heap (records + index): ${heapMb.toFixed(0)} MB`,
+    );
+    console.log(
+      `write ${N.toLocaleString()} (batches of 2000): ${writeMs.toFixed(0)} ms; single append (fsync) p50 ${appendP50.toFixed(2)} ms`,
+    );
+    console.log(
+      `open (read + verify checksums + load): ${openMs.toFixed(0)} ms, again ${reopenMs.toFixed(0)} ms  (target: well under 1000 ms)`,
+    );
+    console.log(
+      `text index complete (background slices) ${indexedMs.toFixed(0)} ms after open began; a search issued right after open: ${firstSearchMs.toFixed(0)} ms`,
+    );
     console.log('');
     console.log('query shape   query                         hits     p50 ms   p95 ms   baseline p50   speed-up');
     const p50s: number[] = [];

@@ -30,9 +30,23 @@ import { ArchivalIndex, type SearchMode } from '../src/core/index/archivalIndex'
 import { WorkspaceIndexer } from '../src/core/index/workspaceIndexer';
 import { fetchPackage } from './benchCorpus';
 
-interface Question { q: string; files: string[]; identifierFree: boolean }
-interface QuestionSet { package: string; version: string; root?: string; questions: Question[] }
-interface Score { recall5: number; mrr: number; misses: string[]; n: number }
+interface Question {
+  q: string;
+  files: string[];
+  identifierFree: boolean;
+}
+interface QuestionSet {
+  package: string;
+  version: string;
+  root?: string;
+  questions: Question[];
+}
+interface Score {
+  recall5: number;
+  mrr: number;
+  misses: string[];
+  n: number;
+}
 
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures', 'retrieval');
 /** The sets written before tuning, on code nobody here had used. */
@@ -88,12 +102,16 @@ async function main(): Promise<void> {
     const indexer = new WorkspaceIndexer({ roots: [{ name: set.package, path: root }], archival });
     const run = await indexer.indexAll();
     const nid = set.questions.filter((q) => q.identifierFree);
-    console.log(`\n${set.package}@${set.version}${set.root ? ` (${set.root}/)` : ''}${INDEPENDENT.has(set.package) ? '' : ' [written alongside the ranking]'}: ${run.indexed} files, ${archival.count('workspace')} chunks, index ${run.ms} ms, ${set.questions.length} questions (${nid.length} without identifiers)`);
+    console.log(
+      `\n${set.package}@${set.version}${set.root ? ` (${set.root}/)` : ''}${INDEPENDENT.has(set.package) ? '' : ' [written alongside the ranking]'}: ${run.indexed} files, ${archival.count('workspace')} chunks, index ${run.ms} ms, ${set.questions.length} questions (${nid.length} without identifiers)`,
+    );
     console.log('mode     | recall@5 all | MRR all | recall@5 no-ident | MRR no-ident');
     for (const mode of MODES) {
       const all = await evaluate(archival, set.questions, mode);
       const n = await evaluate(archival, nid, mode);
-      console.log(`${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`);
+      console.log(
+        `${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`,
+      );
       if (verbose) for (const m of all.misses) console.log('   miss:', m);
       if (INDEPENDENT.has(set.package)) {
         const slot = (independent[mode] ??= { all: [], nid: [] });
@@ -128,7 +146,9 @@ async function main(): Promise<void> {
       if (!s) continue;
       const all = pooled(s.all);
       const n = pooled(s.nid);
-      console.log(`${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`);
+      console.log(
+        `${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`,
+      );
     }
     const d = independent[DEFAULT_MODE];
     if (d) {
@@ -136,7 +156,9 @@ async function main(): Promise<void> {
       const n = pooled(d.nid).recall5;
       const ok = all >= TARGET_ALL && n >= TARGET_NO_IDENT;
       if (!ok) missed = true;
-      console.log(`default ranking (${DEFAULT_MODE}) recall@5 ${f3(all)} (target ≥ ${TARGET_ALL}), without identifiers ${f3(n)} (target ≥ ${TARGET_NO_IDENT}): ${ok ? 'MET' : 'MISS'}`);
+      console.log(
+        `default ranking (${DEFAULT_MODE}) recall@5 ${f3(all)} (target ≥ ${TARGET_ALL}), without identifiers ${f3(n)} (target ≥ ${TARGET_NO_IDENT}): ${ok ? 'MET' : 'MISS'}`,
+      );
     }
   }
   if (model && Object.keys(independentModel).length > 0) {
@@ -147,7 +169,9 @@ async function main(): Promise<void> {
       if (!s) continue;
       const all = pooled(s.all);
       const n = pooled(s.nid);
-      console.log(`${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`);
+      console.log(
+        `${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`,
+      );
     }
   }
   const first = sets[0];
@@ -159,18 +183,27 @@ async function main(): Promise<void> {
 }
 
 /** Indexes one set with the Model2Vec model and prints its scores per mode. */
-async function scoreWithModel(set: QuestionSet, root: string, model: Embedder, pool: Record<string, { all: Score[]; nid: Score[] }>): Promise<void> {
+async function scoreWithModel(
+  set: QuestionSet,
+  root: string,
+  model: Embedder,
+  pool: Record<string, { all: Score[]; nid: Score[] }>,
+): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'retrieval-m2v-'));
   const archival = await ArchivalIndex.open({ dir, embedder: model });
   try {
     const run = await new WorkspaceIndexer({ roots: [{ name: set.package, path: root }], archival }).indexAll();
     const nid = set.questions.filter((q) => q.identifierFree);
-    console.log(`\n${set.package}@${set.version} with ${model.id}: ${run.indexed} files, ${archival.count('workspace')} chunks, index ${run.ms} ms`);
+    console.log(
+      `\n${set.package}@${set.version} with ${model.id}: ${run.indexed} files, ${archival.count('workspace')} chunks, index ${run.ms} ms`,
+    );
     console.log('mode     | recall@5 all | MRR all | recall@5 no-ident | MRR no-ident');
     for (const mode of MODES) {
       const all = await evaluate(archival, set.questions, mode);
       const n = await evaluate(archival, nid, mode);
-      console.log(`${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`);
+      console.log(
+        `${mode.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`,
+      );
       if (INDEPENDENT.has(set.package)) {
         const slot = (pool[mode] ??= { all: [], nid: [] });
         slot.all.push(all);
@@ -226,14 +259,20 @@ async function throughput(root: string, model: Model2VecEmbedder | undefined): P
   };
   const hash = await measure(new LocalHashEmbedder());
   const small = await measure(tiny);
-  console.log(`\nembedding throughput on ${chunks.length} chunks of 40 lines: hashing ${hash.perSecond.toFixed(0)} chunks/s; Model2Vec (tiny model) ${small.perSecond.toFixed(0)} chunks/s (${(small.perSecond / hash.perSecond).toFixed(2)}× the hashing embedder)`);
+  console.log(
+    `\nembedding throughput on ${chunks.length} chunks of 40 lines: hashing ${hash.perSecond.toFixed(0)} chunks/s; Model2Vec (tiny model) ${small.perSecond.toFixed(0)} chunks/s (${(small.perSecond / hash.perSecond).toFixed(2)}× the hashing embedder)`,
+  );
   if (model) {
     const real = await measure(model);
-    console.log(`Model2Vec (${model.id}) ${real.perSecond.toFixed(0)} chunks/s (${(real.perSecond / hash.perSecond).toFixed(2)}× the hashing embedder), unit vectors: ${real.unit ? 'yes' : 'no'}`);
+    console.log(
+      `Model2Vec (${model.id}) ${real.perSecond.toFixed(0)} chunks/s (${(real.perSecond / hash.perSecond).toFixed(2)}× the hashing embedder), unit vectors: ${real.unit ? 'yes' : 'no'}`,
+    );
   }
   rmSync(tinyDir, { recursive: true, force: true });
   const ok = small.unit && small.perSecond >= 1000 && chunks.length > 0;
-  console.log(`Model2Vec inference ${(1000 / small.perSecond).toFixed(3)} ms per chunk (target < 1 ms, unit vectors: ${small.unit ? 'yes' : 'no'}): ${ok ? 'MET' : 'MISS'}`);
+  console.log(
+    `Model2Vec inference ${(1000 / small.perSecond).toFixed(3)} ms per chunk (target < 1 ms, unit vectors: ${small.unit ? 'yes' : 'no'}): ${ok ? 'MET' : 'MISS'}`,
+  );
   return ok;
 }
 

@@ -21,7 +21,9 @@ import { searchableText } from '../src/core/memory/recallText';
 import { syntheticConversation } from '../test/unit/memory/syntheticRecall';
 
 // MEMGPT_BENCH_SIZES=1000000 runs chosen sizes only (e.g. one size in its own process).
-const SIZES = process.env.MEMGPT_BENCH_SIZES ? process.env.MEMGPT_BENCH_SIZES.split(',').map(Number) : [10_000, 100_000, 300_000, 1_000_000];
+const SIZES = process.env.MEMGPT_BENCH_SIZES
+  ? process.env.MEMGPT_BENCH_SIZES.split(',').map(Number)
+  : [10_000, 100_000, 300_000, 1_000_000];
 // Building 1M takes well over 5 minutes on 2 cores (the corpus goes through the store with every
 // flush and merge), so the default stops at 100k; MEMGPT_BENCH_SCALE=1000000 runs all sizes.
 const CAP = Number(process.env.MEMGPT_BENCH_SCALE ?? 100_000);
@@ -69,7 +71,10 @@ async function watchLoop<T>(work: (skip: <U>(f: () => U) => U) => Promise<T>): P
  * the first open after an upgrade or of a rebuild. The live path (appends, flushes, merges) is
  * measured afterwards, on top of the built store.
  */
-async function build(dir: string, n: number): Promise<{ writeMs: number; rebuildMs: number; maxBlockMs: number; rare: string; identifier: string; phrase: string }> {
+async function build(
+  dir: string,
+  n: number,
+): Promise<{ writeMs: number; rebuildMs: number; maxBlockMs: number; rare: string; identifier: string; phrase: string }> {
   const t = performance.now();
   const { log } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE));
   let plants = { rareWord: '', identifier: '', phrase: '' };
@@ -79,7 +84,9 @@ async function build(dir: string, n: number): Promise<{ writeMs: number; rebuild
     plants = p;
     // Later chunks continue the clock (the generator starts each at the same day).
     const shift = chunk * CHUNK * 37_000;
-    const lines = records.map((r) => encodeLogLine({ ...r, time: new Date(Date.parse(r.time) + shift).toISOString(), seq: ++seq, id: `r${seq}` }));
+    const lines = records.map((r) =>
+      encodeLogLine({ ...r, time: new Date(Date.parse(r.time) + shift).toISOString(), seq: ++seq, id: `r${seq}` }),
+    );
     await log.appendEncoded(lines);
   }
   await log.close();
@@ -90,7 +97,14 @@ async function build(dir: string, n: number): Promise<{ writeMs: number; rebuild
     await store.whenIndexed();
     await store.close();
   });
-  return { writeMs, rebuildMs: performance.now() - t2, maxBlockMs, rare: plants.rareWord, identifier: plants.identifier, phrase: plants.phrase };
+  return {
+    writeMs,
+    rebuildMs: performance.now() - t2,
+    maxBlockMs,
+    rare: plants.rareWord,
+    identifier: plants.identifier,
+    phrase: plants.phrase,
+  };
 }
 
 /** The baseline: one pass over the log, parsing every record and testing each query's words. */
@@ -239,9 +253,15 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const r = await measure(n);
     rows.push(r);
-    console.log(`\n--- ${n.toLocaleString()} messages: log ${r.logMb.toFixed(0)} MB, index ${r.indexMb.toFixed(0)} MB in ${r.segments} segments, log written in ${(r.writeMs / 1000).toFixed(1)} s; index built from the log at first open in ${(r.rebuildMs / 1000).toFixed(1)} s (longest loop block ${r.buildBlockMs.toFixed(0)} ms)`);
-    console.log(`open ${r.openMs.toFixed(0)} ms; first search right after open ${r.firstSearchMs.toFixed(1)} ms; heap added ${r.heapMb.toFixed(0)} MB (heap + array buffers; rss ${r.rssMb.toFixed(0)} MB)`);
-    console.log(`append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block (open + 4000 live appends with flushes and merges) ${r.liveBlockMs.toFixed(0)} ms`);
+    console.log(
+      `\n--- ${n.toLocaleString()} messages: log ${r.logMb.toFixed(0)} MB, index ${r.indexMb.toFixed(0)} MB in ${r.segments} segments, log written in ${(r.writeMs / 1000).toFixed(1)} s; index built from the log at first open in ${(r.rebuildMs / 1000).toFixed(1)} s (longest loop block ${r.buildBlockMs.toFixed(0)} ms)`,
+    );
+    console.log(
+      `open ${r.openMs.toFixed(0)} ms; first search right after open ${r.firstSearchMs.toFixed(1)} ms; heap added ${r.heapMb.toFixed(0)} MB (heap + array buffers; rss ${r.rssMb.toFixed(0)} MB)`,
+    );
+    console.log(
+      `append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block (open + 4000 live appends with flushes and merges) ${r.liveBlockMs.toFixed(0)} ms`,
+    );
     console.log('query shape   query                       hits      p50 ms   p95 ms   brute-force scan ms   speed-up');
     for (const s of r.shapes) {
       const baseIdx = s.shape === 'common word' ? 0 : s.shape === 'rare word' ? 1 : -1;
@@ -250,10 +270,14 @@ async function main(): Promise<void> {
         `${s.shape.padEnd(13)} ${s.query.slice(0, 26).padEnd(27)} ${String(s.hits).padStart(7)} ${s.p50.toFixed(2).padStart(9)} ${s.p95.toFixed(2).padStart(8)}   ${base.padEnd(22)} ${(r.baselineMs / s.p50).toFixed(0).padStart(7)}x`,
       );
     }
-    console.log(`baseline: one brute-force pass over the log (read + parse + test, what the old store did at every open) ${r.baselineMs.toFixed(0)} ms`);
+    console.log(
+      `baseline: one brute-force pass over the log (read + parse + test, what the old store did at every open) ${r.baselineMs.toFixed(0)} ms`,
+    );
   }
 
-  console.log('\n   messages   open ms   heap MB   worst p50 ms   common p50/p95   rare p50/p95   append→searchable p50   loop block ms (live)   brute-force ms');
+  console.log(
+    '\n   messages   open ms   heap MB   worst p50 ms   common p50/p95   rare p50/p95   append→searchable p50   loop block ms (live)   brute-force ms',
+  );
   for (const r of rows) {
     const c = r.shapes.find((s) => s.shape === 'common word')!;
     const rare = r.shapes.find((s) => s.shape === 'rare word')!;
@@ -266,7 +290,9 @@ async function main(): Promise<void> {
   const at = top.n === 1_000_000 ? 'at 1M' : `at ${top.n.toLocaleString()} (1M not run: MEMGPT_BENCH_SCALE=${CAP}; the targets are for 1M)`;
   const worst = Math.max(...top.shapes.map((s) => s.p50));
   const line = (name: string, value: number, limit: number, unit: string): void =>
-    console.log(`TARGET recall ${name} ${at}: ${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit} (<= ${limit} ${unit}) ${value <= limit && top.n === 1_000_000 ? 'PASS' : 'MISS'}`);
+    console.log(
+      `TARGET recall ${name} ${at}: ${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit} (<= ${limit} ${unit}) ${value <= limit && top.n === 1_000_000 ? 'PASS' : 'MISS'}`,
+    );
   line('open', top.openMs, 1000, 'ms');
   line('heap added', top.heapMb, 250, 'MB');
   line('worst search p50', worst, 20, 'ms');

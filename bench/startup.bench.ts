@@ -31,7 +31,10 @@ function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, check?: (stdo
     times.push(performance.now() - t);
     if (check) {
       ok = r.status === 0 && check(r.stdout);
-      if (!ok) console.log(`  ${path.basename(cmd)} ${args.slice(1).join(' ')}: exit ${r.status}, answer not found in:\n${r.stdout.slice(0, 600)}${r.stderr.slice(0, 300)}`);
+      if (!ok)
+        console.log(
+          `  ${path.basename(cmd)} ${args.slice(1).join(' ')}: exit ${r.status}, answer not found in:\n${r.stdout.slice(0, 600)}${r.stderr.slice(0, 300)}`,
+        );
     }
   }
   times.sort((a, b) => a - b);
@@ -54,13 +57,17 @@ function main(): void {
 
   const node = time(process.execPath, ['-e', '0'], env);
   const version = time(process.execPath, [CLI, '--version'], env, (out) => out.startsWith('memgpt '));
-  const search = time(process.execPath, [CLI, 'search', folder, 'how is a unique id generated for each request', '-k', '5'], env, (out) => out.includes('fastify/lib/reqIdGenFactory.js'));
+  const search = time(process.execPath, [CLI, 'search', folder, 'how is a unique id generated for each request', '-k', '5'], env, (out) =>
+    out.includes('fastify/lib/reqIdGenFactory.js'),
+  );
   const grep = time('grep', ['-rn', 'reqIdGenFactory', folder], env, (out) => out.includes('reqIdGenFactory'));
 
   console.log(`${files} files; dist/cli.js ${bundleMb.toFixed(1)} MB; median of ${RUNS} runs`);
   console.log(`node -e 0           ${node.ms.toFixed(0).padStart(6)} ms`);
   console.log(`memgpt --version    ${version.ms.toFixed(0).padStart(6)} ms  ${(version.ms / node.ms).toFixed(2)}x node`);
-  console.log(`memgpt search       ${search.ms.toFixed(0).padStart(6)} ms  ${(search.ms / node.ms).toFixed(2)}x node  (expected file found: ${search.ok ? 'yes' : 'no'})`);
+  console.log(
+    `memgpt search       ${search.ms.toFixed(0).padStart(6)} ms  ${(search.ms / node.ms).toFixed(2)}x node  (expected file found: ${search.ok ? 'yes' : 'no'})`,
+  );
   console.log(`grep -rn            ${grep.ms.toFixed(0).padStart(6)} ms  ${(grep.ms / node.ms).toFixed(2)}x node`);
   const met = search.ok && version.ok && search.ms <= TARGET_RATIO * node.ms;
   console.log(`search ≤ ${TARGET_RATIO}× node -e 0 with the right answer: ${met ? 'MET' : 'MISS'}`);

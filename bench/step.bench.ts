@@ -30,7 +30,24 @@ const STEPS = 40;
 const MODEL_CALL_MS = 1000;
 
 function sentence(i: number, words: number): string {
-  const vocab = ['parse', 'config', 'user', 'index', 'render', 'the', 'file', 'request', 'token', 'window', 'memory', 'agent', 'test', 'build', 'error', 'cache'];
+  const vocab = [
+    'parse',
+    'config',
+    'user',
+    'index',
+    'render',
+    'the',
+    'file',
+    'request',
+    'token',
+    'window',
+    'memory',
+    'agent',
+    'test',
+    'build',
+    'error',
+    'cache',
+  ];
   return Array.from({ length: words }, (_, k) => vocab[(i * 31 + k * 7) % vocab.length]).join(' ');
 }
 
@@ -42,7 +59,13 @@ class InstantModel implements ChatModel {
     if (request.tools.length === 0) return { content: `Summary ${this.n}: ${sentence(this.n, 60)}`, toolCalls: [], finishReason: 'stop' };
     return {
       content: 'Answering.',
-      toolCalls: [{ id: `c${this.n}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: sentence(this.n, 80) }) } }],
+      toolCalls: [
+        {
+          id: `c${this.n}`,
+          type: 'function',
+          function: { name: 'send_message', arguments: JSON.stringify({ message: sentence(this.n, 80) }) },
+        },
+      ],
       finishReason: 'tool_calls',
     };
   }
@@ -66,7 +89,12 @@ async function run(windowTokens: number) {
     const time = new Date(t0 + i * 60_000).toISOString();
     batch.push(
       i % 2 === 0
-        ? { agentId: state.id, time, kind: 'user' as const, message: { role: 'user' as const, content: JSON.stringify({ type: 'user_message', message: sentence(i, 120), time }) } }
+        ? {
+            agentId: state.id,
+            time,
+            kind: 'user' as const,
+            message: { role: 'user' as const, content: JSON.stringify({ type: 'user_message', message: sentence(i, 120), time }) },
+          }
         : { agentId: state.id, time, kind: 'assistant' as const, message: { role: 'assistant' as const, content: sentence(i, 140) } },
     );
   }
@@ -75,7 +103,11 @@ async function run(windowTokens: number) {
   await recall.whenIndexed();
 
   // Fill the queue to ~85% of the usable window with the newest messages (as a long session would).
-  const probe = Agent.fromState({ model: new InstantModel(), counter, recall, archival, workspace: new NodeWorkspace([]), states }, { contextWindow: windowTokens, replyNudge: false }, state);
+  const probe = Agent.fromState(
+    { model: new InstantModel(), counter, recall, archival, workspace: new NodeWorkspace([]), states },
+    { contextWindow: windowTokens, replyNudge: false },
+    state,
+  );
   const budget = (windowTokens - 512) * 0.85 - probe.usage().usedTokens;
   let used = 0;
   let k = stored.length;
@@ -110,7 +142,9 @@ async function run(windowTokens: number) {
     assembly.push(performance.now() - a);
 
     const b = performance.now();
-    encodeChat(msgs.map((m) => ({ role: m.role as 'user', content: m.content ?? JSON.stringify((m as { tool_calls?: unknown }).tool_calls ?? '') })));
+    encodeChat(
+      msgs.map((m) => ({ role: m.role as 'user', content: m.content ?? JSON.stringify((m as { tool_calls?: unknown }).tool_calls ?? '') })),
+    );
     countTokens(JSON.stringify(tools));
     naive.push(performance.now() - b);
   }
@@ -127,7 +161,9 @@ async function main() {
   const rows = [];
   for (const w of [8192, 131072]) rows.push(await run(w));
   const f = (x: number) => x.toFixed(2).padStart(8);
-  console.log('\nwindow   in-ctx tok | step p50   step p95 | assemble+count p50 | naive encodeChat p50 | naive/ours | step p50 / 1 s call | flush steps (p50 ms)');
+  console.log(
+    '\nwindow   in-ctx tok | step p50   step p95 | assemble+count p50 | naive encodeChat p50 | naive/ours | step p50 / 1 s call | flush steps (p50 ms)',
+  );
   for (const r of rows) {
     const stepP50 = pct(r.steady, 0.5);
     const asm = pct(r.assembly, 0.5);
@@ -137,7 +173,9 @@ async function main() {
     );
   }
   const worst = Math.max(...rows.map((r) => pct(r.steady, 0.5)));
-  console.log(`\ntarget: step overhead < 5% of a ${MODEL_CALL_MS} ms model call (< ${MODEL_CALL_MS * 0.05} ms): ${worst < MODEL_CALL_MS * 0.05 ? 'met' : 'NOT met'} (worst p50 ${worst.toFixed(2)} ms)`);
+  console.log(
+    `\ntarget: step overhead < 5% of a ${MODEL_CALL_MS} ms model call (< ${MODEL_CALL_MS * 0.05} ms): ${worst < MODEL_CALL_MS * 0.05 ? 'met' : 'NOT met'} (worst p50 ${worst.toFixed(2)} ms)`,
+  );
 }
 
 main().catch((err) => {

@@ -29,7 +29,24 @@ const HISTORY = 200;
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 function sentence(i: number, words: number): string {
-  const vocab = ['parse', 'config', 'user', 'index', 'render', 'the', 'file', 'request', 'token', 'window', 'memory', 'agent', 'test', 'build', 'error', 'cache'];
+  const vocab = [
+    'parse',
+    'config',
+    'user',
+    'index',
+    'render',
+    'the',
+    'file',
+    'request',
+    'token',
+    'window',
+    'memory',
+    'agent',
+    'test',
+    'build',
+    'error',
+    'cache',
+  ];
   return Array.from({ length: words }, (_, k) => vocab[(i * 31 + k * 7) % vocab.length]).join(' ');
 }
 
@@ -43,7 +60,10 @@ class RecordingModel implements ChatModel {
     const n = this.requests.length;
     const call =
       n < STEPS
-        ? { name: 'conversation_search', arguments: JSON.stringify({ query: ['config', 'render', 'token'][n % 3], page: n % 2, request_heartbeat: true }) }
+        ? {
+            name: 'conversation_search',
+            arguments: JSON.stringify({ query: ['config', 'render', 'token'][n % 3], page: n % 2, request_heartbeat: true }),
+          }
         : { name: 'send_message', arguments: JSON.stringify({ message: 'Here is what I found.' }) };
     return { content: `Step ${n}.`, toolCalls: [{ id: `call${n}`, type: 'function', function: call }], finishReason: 'tool_calls' };
   }
@@ -91,7 +111,12 @@ async function measure(tree: string): Promise<{ share: number; perStep: number[]
       Array.from({ length: HISTORY }, (_, i) => {
         const time = new Date(t0 + i * 60_000).toISOString();
         return i % 2 === 0
-          ? { agentId: state.id, time, kind: 'user' as const, message: { role: 'user' as const, content: JSON.stringify({ type: 'user_message', message: sentence(i, 40), time }) } }
+          ? {
+              agentId: state.id,
+              time,
+              kind: 'user' as const,
+              message: { role: 'user' as const, content: JSON.stringify({ type: 'user_message', message: sentence(i, 40), time }) },
+            }
           : { agentId: state.id, time, kind: 'assistant' as const, message: { role: 'assistant' as const, content: sentence(i, 50) } };
       }),
     );
@@ -102,12 +127,17 @@ async function measure(tree: string): Promise<{ share: number; perStep: number[]
       summary: { text: `Earlier: ${sentence(7, 120)}`, recallIdsCovered: HISTORY - 20, updatedAt: new Date(t0).toISOString() },
     };
     const model = new RecordingModel();
-    const agent = Agent.fromState({ model, counter, recall, archival, workspace: new NodeWorkspace([]), states }, { contextWindow: WINDOW, replyNudge: false }, started);
+    const agent = Agent.fromState(
+      { model, counter, recall, archival, workspace: new NodeWorkspace([]), states },
+      { contextWindow: WINDOW, replyNudge: false },
+      started,
+    );
     const r = await agent.handle({ type: 'user_message', text: 'What did we decide about the config parser?' });
     await agent.idle();
     await recall.close();
     await archival.close();
-    if (r.reason !== 'done' || model.requests.length !== STEPS) throw new Error(`the turn ended ${r.reason} after ${model.requests.length} requests ${r.error ?? ''}`);
+    if (r.reason !== 'done' || model.requests.length !== STEPS)
+      throw new Error(`the turn ended ${r.reason} after ${model.requests.length} requests ${r.error ?? ''}`);
     const tokens = model.requests.map(promptTokens);
     let same = 0;
     let all = 0;
@@ -136,16 +166,25 @@ function extractBaseline(): { tree: string } | { reason: string } {
 }
 
 async function main() {
-  console.log(`prompt prefix reuse: a ${STEPS}-step turn without memory edits, ${WINDOW}-token window, ${HISTORY} messages in recall, a summary in context`);
+  console.log(
+    `prompt prefix reuse: a ${STEPS}-step turn without memory edits, ${WINDOW}-token window, ${HISTORY} messages in recall, a summary in context`,
+  );
   const now = await measure(root);
   const base = extractBaseline();
   const before = 'tree' in base ? await measure(base.tree) : null;
   if ('tree' in base) rmSync(base.tree, { recursive: true, force: true });
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  console.log('\n           share of prompt tokens identical to the previous request | per step (2..10)                                   | avg prompt tokens');
-  if (before) console.log(`before     ${pct(before.share).padStart(8)} (commit ${BASELINE_COMMIT}, run from git archive)          | ${before.perStep.map(pct).join(' ')} | ${before.tokens}`);
+  console.log(
+    '\n           share of prompt tokens identical to the previous request | per step (2..10)                                   | avg prompt tokens',
+  );
+  if (before)
+    console.log(
+      `before     ${pct(before.share).padStart(8)} (commit ${BASELINE_COMMIT}, run from git archive)          | ${before.perStep.map(pct).join(' ')} | ${before.tokens}`,
+    );
   else console.log(`before     not measured: ${'reason' in base ? base.reason : ''}`);
-  console.log(`now        ${pct(now.share).padStart(8)}                                                | ${now.perStep.map(pct).join(' ')} | ${now.tokens}`);
+  console.log(
+    `now        ${pct(now.share).padStart(8)}                                                | ${now.perStep.map(pct).join(' ')} | ${now.tokens}`,
+  );
   console.log(`\ntarget: ≥ 90% of prompt tokens reused between steps: ${now.share >= 0.9 ? 'met' : 'NOT met'}`);
   if (now.share < 0.9) process.exitCode = 1;
 }

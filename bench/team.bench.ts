@@ -40,8 +40,40 @@ function rng(seed: number): () => number {
 }
 
 const rand = rng(18);
-const VERBS = ['parse', 'render', 'fetch', 'merge', 'index', 'resolve', 'validate', 'encode', 'flush', 'schedule', 'retry', 'cache', 'route', 'sign', 'compress'];
-const NOUNS = ['Request', 'Token', 'Shard', 'Cookie', 'Header', 'Widget', 'Invoice', 'Session', 'Journal', 'Cursor', 'Ledger', 'Tensor', 'Bucket', 'Socket', 'Schema'];
+const VERBS = [
+  'parse',
+  'render',
+  'fetch',
+  'merge',
+  'index',
+  'resolve',
+  'validate',
+  'encode',
+  'flush',
+  'schedule',
+  'retry',
+  'cache',
+  'route',
+  'sign',
+  'compress',
+];
+const NOUNS = [
+  'Request',
+  'Token',
+  'Shard',
+  'Cookie',
+  'Header',
+  'Widget',
+  'Invoice',
+  'Session',
+  'Journal',
+  'Cursor',
+  'Ledger',
+  'Tensor',
+  'Bucket',
+  'Socket',
+  'Schema',
+];
 const word = (list: readonly string[]): string => list[Math.floor(rand() * list.length)]!;
 
 function chunkText(file: number, c: number, salt = ''): string {
@@ -56,7 +88,13 @@ function chunkText(file: number, c: number, salt = ''): string {
 function fileChunks(file: number, salt = ''): FileChunk[] {
   return Array.from({ length: CHUNKS_PER_FILE }, (_, c) => {
     const text = chunkText(file, c, salt);
-    return { startLine: c * 12 + 1, endLine: c * 12 + 12, language: 'typescript', text, hash: createHash('sha1').update(text).digest('hex') };
+    return {
+      startLine: c * 12 + 1,
+      endLine: c * 12 + 12,
+      language: 'typescript',
+      text,
+      hash: createHash('sha1').update(text).digest('hex'),
+    };
   });
 }
 
@@ -70,7 +108,10 @@ const f1 = (x: number): string => x.toFixed(1);
  * p50/p95 of each search over the same queries, taken in turns query by query, so that a
  * warming server cache or a burst of load on the machine falls on every side alike.
  */
-async function timeQueries(sides: readonly { label: string; search: (q: string) => Promise<unknown> }[], queries: string[]): Promise<{ p50: number; p95: number }[]> {
+async function timeQueries(
+  sides: readonly { label: string; search: (q: string) => Promise<unknown> }[],
+  queries: string[],
+): Promise<{ p50: number; p95: number }[]> {
   for (const side of sides) for (const q of queries.slice(0, 3)) await side.search(q); // warm caches and connections
   const ms = sides.map(() => [] as number[]);
   for (const q of queries) {
@@ -88,7 +129,9 @@ async function timeQueries(sides: readonly { label: string; search: (q: string) 
 }
 
 async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'unit', 'team', 'pgliteServerMain.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'unit', 'team', 'pgliteServerMain.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -103,7 +146,9 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
 
 async function main(): Promise<void> {
   const files = Math.ceil(N / CHUNKS_PER_FILE);
-  console.log(`team store: ${files * CHUNKS_PER_FILE} chunks in ${files} files, ${new LocalHashEmbedder().dimensions}-dim local embedder, PGlite server in a child process`);
+  console.log(
+    `team store: ${files * CHUNKS_PER_FILE} chunks in ${files} files, ${new LocalHashEmbedder().dimensions}-dim local embedder, PGlite server in a child process`,
+  );
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-team-'));
   const server = await startServer();
   try {
@@ -112,7 +157,13 @@ async function main(): Promise<void> {
     let t = performance.now();
     for (let f = 0; f < files; f++) {
       const chunks = fileChunks(f);
-      await local.replaceFile(`src/mod${f}.ts`, createHash('sha1').update(chunks.map((c) => c.text).join('\n')).digest('hex'), chunks);
+      await local.replaceFile(
+        `src/mod${f}.ts`,
+        createHash('sha1')
+          .update(chunks.map((c) => c.text).join('\n'))
+          .digest('hex'),
+        chunks,
+      );
     }
     await local.flush();
     const localBuildMs = performance.now() - t;
@@ -144,19 +195,38 @@ async function main(): Promise<void> {
     );
     const usesHnsw = plan.rows.some((r) => /_hnsw/.test(r['QUERY PLAN']));
     await client.end();
-    console.log(`vector query plan: ${usesHnsw ? 'HNSW index scan' : 'sequential scan (the planner finds the table too small for the graph)'}`);
-    console.log(`publish ${published.chunks} chunks               ${f1(publishMs / 1000)} s  (${Object.entries(phases).map(([k, v]) => `${k} ${f1(v / 1000)} s`).join(', ')})`);
-    console.log(`  = ${Math.round(published.chunks / (publishMs / 1000))} chunks/s; ratio publish / local build = ${(publishMs / localBuildMs).toFixed(2)}`);
+    console.log(
+      `vector query plan: ${usesHnsw ? 'HNSW index scan' : 'sequential scan (the planner finds the table too small for the graph)'}`,
+    );
+    console.log(
+      `publish ${published.chunks} chunks               ${f1(publishMs / 1000)} s  (${Object.entries(phases)
+        .map(([k, v]) => `${k} ${f1(v / 1000)} s`)
+        .join(', ')})`,
+    );
+    console.log(
+      `  = ${Math.round(published.chunks / (publishMs / 1000))} chunks/s; ratio publish / local build = ${(publishMs / localBuildMs).toFixed(2)}`,
+    );
 
-    const queries = Array.from({ length: QUERIES }, (_, i) => (i % 2 === 0 ? `${word(VERBS)} ${word(NOUNS).toLowerCase()} input` : `${word(VERBS)}${word(NOUNS)}${Math.floor(rand() * 97)}`));
+    const queries = Array.from({ length: QUERIES }, (_, i) =>
+      i % 2 === 0 ? `${word(VERBS)} ${word(NOUNS).toLowerCase()} input` : `${word(VERBS)}${word(NOUNS)}${Math.floor(rand() * 97)}`,
+    );
     // 50 files changed locally (uncommitted work): the overlay answers them from the local index.
     // The local store keeps the same 100% of the chunks (its 50 files changed in place).
     for (let f = 0; f < CHANGED_FILES; f++) {
       const chunks = fileChunks(f, 'Changed');
-      await local.replaceFile(`src/mod${f}.ts`, createHash('sha1').update(chunks.map((c) => c.text).join('\n')).digest('hex'), chunks);
+      await local.replaceFile(
+        `src/mod${f}.ts`,
+        createHash('sha1')
+          .update(chunks.map((c) => c.text).join('\n'))
+          .digest('hex'),
+        chunks,
+      );
     }
     const shared = await PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: local.embedder, queryTimeoutMs: 0 });
-    const overlay = new OverlayArchivalStore({ local, openShared: () => PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: local.embedder, queryTimeoutMs: 0 }) });
+    const overlay = new OverlayArchivalStore({
+      local,
+      openShared: () => PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: local.embedder, queryTimeoutMs: 0 }),
+    });
     const [l, s, o] = (await timeQueries(
       [
         { label: 'local store (in process)', search: (q) => local.search(q) },
@@ -167,7 +237,9 @@ async function main(): Promise<void> {
     )) as [{ p50: number; p95: number }, { p50: number; p95: number }, { p50: number; p95: number }];
     await shared.close();
     const check = await overlay.search('parseRequest input');
-    const changedHits = check.hits.filter((h) => /^src\/mod(\d+)\.ts$/.test(h.path ?? '') && Number(/\d+/.exec(h.path!)![0]) < CHANGED_FILES);
+    const changedHits = check.hits.filter(
+      (h) => /^src\/mod(\d+)\.ts$/.test(h.path ?? '') && Number(/\d+/.exec(h.path!)![0]) < CHANGED_FILES,
+    );
     if (changedHits.some((h) => !h.text.includes('Changed'))) throw new Error('the overlay returned a published version of a changed file');
     await overlay.close();
     console.log(

@@ -27,9 +27,14 @@ const ALLOWED = [
   /^extension\/docs\/cli\.md$/,
 ];
 const REQUIRED = [
-  'extension/package.json', 'extension/dist/extension.js', 'extension/dist/schemas/index.proto', 'extension/media/dist/webview.js',
-  'extension/dist/tree-sitter/web-tree-sitter.wasm', 'extension/dist/tree-sitter/tree-sitter-typescript.wasm',
-  'extension/dist/tokenizer/o200k_base.js', 'extension/dist/tokenizer/cl100k_base.js',
+  'extension/package.json',
+  'extension/dist/extension.js',
+  'extension/dist/schemas/index.proto',
+  'extension/media/dist/webview.js',
+  'extension/dist/tree-sitter/web-tree-sitter.wasm',
+  'extension/dist/tree-sitter/tree-sitter-typescript.wasm',
+  'extension/dist/tokenizer/o200k_base.js',
+  'extension/dist/tokenizer/cl100k_base.js',
 ];
 
 function fail(message) {
@@ -65,12 +70,23 @@ function zipEntries(file) {
 const host = ensureHost(root);
 mkdirSync(path.dirname(out), { recursive: true });
 const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
-const r = spawnSync(host.node24, [vsce, 'package', '--no-dependencies', '--allow-missing-repository',
-  // No public repository yet: README links stay relative (docs/cli.md ships inside the .vsix).
-  '--no-rewrite-relative-links', '--out', out], {
-  cwd: root,
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const r = spawnSync(
+  host.node24,
+  [
+    vsce,
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    // No public repository yet: README links stay relative (docs/cli.md ships inside the .vsix).
+    '--no-rewrite-relative-links',
+    '--out',
+    out,
+  ],
+  {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  },
+);
 if (r.status !== 0) fail(`vsce failed (exit ${r.status ?? r.signal}); its output is above.`);
 
 const entries = zipEntries(out).filter((e) => !e.endsWith('/'));

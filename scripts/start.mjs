@@ -27,7 +27,8 @@ function fail(message) {
 
 function productDir() {
   if (process.env.MEMGPT_PRODUCT_DIR) return path.resolve(process.env.MEMGPT_PRODUCT_DIR);
-  const cache = process.env.MEMGPT_HOST_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'memgpt-vscode');
+  const cache =
+    process.env.MEMGPT_HOST_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'memgpt-vscode');
   return path.join(cache, 'product');
 }
 
@@ -89,7 +90,9 @@ async function main() {
   console.log(`  Open:      ${url}`);
   if (server.port !== port) console.log(`  (port ${port} was taken; using ${server.port})`);
   console.log(`  Workspace: ${workspace}`);
-  console.log(`  Model:     ${configured.length ? configured.join(', ') : 'not configured: the chat view offers setup (API key or a local server such as Ollama)'}`);
+  console.log(
+    `  Model:     ${configured.length ? configured.join(', ') : 'not configured: the chat view offers setup (API key or a local server such as Ollama)'}`,
+  );
   console.log(`  State:     ${dir}   log: ${logFile}`);
   if (!plan.ownSample) console.log('  Restricted Mode? Click "Manage" in its banner and trust the folder, so MemGPT may index it.');
   console.log('  Ctrl-C stops the server.');

@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
-const child = spawn(process.execPath, ['--import', 'tsx', 'test/stress/stress.ts', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', 'test/stress/stress.ts', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 child.on('error', (e) => {
   console.error(`stress: could not start node: ${e.message}`);
   process.exit(127);

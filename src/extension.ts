@@ -113,7 +113,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
   // @memgpt in VS Code's own Chat view: the same agent and memory.
-  context.subscriptions.push(registerChatParticipant({ runtime, models: editorModels, settings, keys, log, extensionUri: context.extensionUri }));
+  context.subscriptions.push(
+    registerChatParticipant({ runtime, models: editorModels, settings, keys, log, extensionUri: context.extensionUri }),
+  );
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
   integration.statusBar.describeSearchWith(() => runtime.embedderId);

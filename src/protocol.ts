@@ -65,8 +65,7 @@ export interface SetupResult {
  * newest recall record when the turn ended (the item goes after it).
  */
 export type TurnOutcome =
-  | { afterSeq: number; kind: 'error'; message: string; recoverable: boolean }
-  | { afterSeq: number; kind: 'stopped' };
+  { afterSeq: number; kind: 'error'; message: string; recoverable: boolean } | { afterSeq: number; kind: 'stopped' };
 
 export interface HistoryPage {
   /** Oldest first. */
@@ -163,9 +162,7 @@ export type RequestPayload = {
   [K in RequestMethod]: { id: number; method: K; params: RequestParams<K> };
 }[RequestMethod];
 
-export type ResponsePayload =
-  | { id: number; ok: true; result: RequestResult<RequestMethod> }
-  | { id: number; ok: false; error: string };
+export type ResponsePayload = { id: number; ok: true; result: RequestResult<RequestMethod> } | { id: number; ok: false; error: string };
 
 export interface WebviewToHostMessages {
   /** The webview loaded (or reloaded): the host answers with `state`. */

@@ -82,7 +82,12 @@ function exec(command, args, env = {}) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      console.error(`\n${path.basename(command)} ${args.filter((a) => !a.startsWith('-')).slice(0, 3).join(' ')} ran past ${limitMs / 60_000} min: stopping it.`);
+      console.error(
+        `\n${path.basename(command)} ${args
+          .filter((a) => !a.startsWith('-'))
+          .slice(0, 3)
+          .join(' ')} ran past ${limitMs / 60_000} min: stopping it.`,
+      );
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
     }, limitMs);
@@ -117,13 +122,18 @@ async function nodeTests(name, files, env) {
   const code = await exec(
     process.execPath,
     [
-      '--import', 'tsx', '--test',
+      '--import',
+      'tsx',
+      '--test',
       // Three reporters on one stream trip Node's default listener limit; the warning is noise.
       '--disable-warning=MaxListenersExceededWarning',
       `--test-timeout=${limits.HARNESS_NODE_TEST_TIMEOUT_MS}`,
-      '--test-reporter=dot', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-      '--test-reporter=spec', `--test-reporter-destination=${spec}`,
+      '--test-reporter=dot',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      '--test-reporter=spec',
+      `--test-reporter-destination=${spec}`,
       ...files,
     ],
     env,
@@ -198,7 +208,9 @@ async function main() {
       await step('lint', async () => check(await exec(process.execPath, [lintBin('eslint', 'bin/eslint.js'), '--max-warnings=0', '.'])));
     }
     if (selected('format') && !opts.grep) {
-      await step('format', async () => check(await exec(process.execPath, [lintBin('prettier', 'bin/prettier.cjs'), '--check', '--log-level=warn', '.'])));
+      await step('format', async () =>
+        check(await exec(process.execPath, [lintBin('prettier', 'bin/prettier.cjs'), '--check', '--log-level=warn', '.'])),
+      );
     }
     if (selected('typecheck') && !opts.grep) {
       await step('typecheck', async () => check(await exec(path.join(root, 'node_modules/.bin/tsc'), ['-p', '.', '--noEmit'])));
@@ -211,7 +223,11 @@ async function main() {
     if (selected('unit')) await step('unit', () => nodeTests('unit', filter(collect('test/unit', '.test.ts'))));
     if (selected('webview')) {
       await step('webview', () =>
-        nodeTests('webview', filter(collect('test/webview', '.test.ts')), install.host?.chromium ? { CHROMIUM_PATH: install.host.chromium } : {}),
+        nodeTests(
+          'webview',
+          filter(collect('test/webview', '.test.ts')),
+          install.host?.chromium ? { CHROMIUM_PATH: install.host.chromium } : {},
+        ),
       );
     }
     if (selected('integration')) {

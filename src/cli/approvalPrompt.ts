@@ -64,17 +64,24 @@ export function describeRequest(request: ApprovalRequest): string {
     case 'edit':
     case 'write': {
       const what = request.kind === 'edit' ? 'edit' : request.existed ? 'overwrite' : 'create';
-      const diff = request.diff.length > ACTING_CARD_DIFF_CHARS ? `${request.diff.slice(0, ACTING_CARD_DIFF_CHARS)}\n[… diff cut]` : request.diff;
+      const diff =
+        request.diff.length > ACTING_CARD_DIFF_CHARS ? `${request.diff.slice(0, ACTING_CARD_DIFF_CHARS)}\n[… diff cut]` : request.diff;
       return `The agent wants to ${what} ${request.path} (+${request.added} −${request.removed} lines):\n${diff.trimEnd()}`;
     }
     case 'command': {
       const withheld = request.withheldVariables.length > 0 ? `\n  without: ${request.withheldVariables.join(', ')}` : '';
-      const chained = request.shellSyntax.length > 0 ? `\n  note: it uses ${request.shellSyntax.join(' ')} (chains, pipes or redirects), so no prefix can allow it` : '';
+      const chained =
+        request.shellSyntax.length > 0
+          ? `\n  note: it uses ${request.shellSyntax.join(' ')} (chains, pipes or redirects), so no prefix can allow it`
+          : '';
       return `The agent wants to run a command in ${request.cwd}:\n  $ ${request.command}${withheld}${chained}`;
     }
     case 'tool': {
       const readOnly = request.readOnlyHint ? ' (the server says it only reads)' : '';
-      const args = request.arguments.split('\n').map((l) => `  ${l}`).join('\n');
+      const args = request.arguments
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n');
       return `The agent wants to call tool "${request.tool}" of MCP server "${request.server}" (${request.source})${readOnly} with:\n${args}${request.argumentsCut ? '\n  [… arguments cut]' : ''}`;
     }
   }

@@ -16,10 +16,15 @@ import {
   MIN_CONTEXT_WINDOW_TOKENS,
 } from '../core/limits';
 import { resolveLocalModelPath } from '../core/embed/modelDownload';
-import { CHAT_PROVIDERS, DEFAULT_EMBEDDINGS_MODEL, chatProvider, type ChatProvider, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import {
+  CHAT_PROVIDERS,
+  DEFAULT_EMBEDDINGS_MODEL,
+  chatProvider,
+  type ChatProvider,
+  type RuntimeConfig,
+} from '../core/runtime/runtimeConfig';
 import { usageError } from './exitCodes';
 import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
-
 
 export interface ConfigFlags {
   'state-dir'?: string;
@@ -54,7 +59,9 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function checkUrl(value: string, option: string): string {
   if (!/^https?:\/\/[^\s/]+/i.test(value)) {
-    throw usageError(`--${option} "${value}" is not an http(s) URL. Give e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.`);
+    throw usageError(
+      `--${option} "${value}" is not an http(s) URL. Give e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.`,
+    );
   }
   try {
     new URL(value);
@@ -73,18 +80,22 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
   // Each provider's own variables: an OpenAI server's address or key must not go to Anthropic, nor the reverse.
   const urlVariable = chosen === 'anthropic' ? 'ANTHROPIC_BASE_URL' : 'OPENAI_BASE_URL';
   const baseUrlFlag = nonEmpty(flags['base-url']);
-  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : nonEmpty(env[urlVariable]) ?? '';
+  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : (nonEmpty(env[urlVariable]) ?? '');
   if (baseUrlFlag === undefined && baseUrl !== '' && !/^https?:\/\//i.test(baseUrl)) {
     throw usageError(`${urlVariable} "${baseUrl}" is not an http(s) URL. Fix the variable or pass --base-url.`);
   }
   const provider = chatProvider({ baseUrl, ...(chosen ? { provider: chosen } : {}) });
   const contextWindow = flags['context-window'] ?? 0;
   if (contextWindow !== 0 && contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
-    throw usageError(`--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`);
+    throw usageError(
+      `--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`,
+    );
   }
   const timeout = flags['request-timeout'];
   if (timeout !== undefined && (timeout < LLM_REQUEST_TIMEOUT_MIN_SECONDS || timeout > LLM_REQUEST_TIMEOUT_MAX_SECONDS)) {
-    throw usageError(`--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`);
+    throw usageError(
+      `--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`,
+    );
   }
   const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
   // The folder named, else a model downloaded into the state folder, else none (lexical search only).
@@ -127,7 +138,6 @@ function sharedStoreFrom(env: Environment): Pick<RuntimeConfig, 'sharedStore'> {
   const connectionString = nonEmpty(env[POSTGRES_URL_ENV]);
   return { sharedStore: { repository, ...(connectionString ? { connectionString } : {}) } };
 }
-
 
 export const NO_MODEL_MESSAGE =
   'No model is configured: OpenAI needs OPENAI_API_KEY (Anthropic, with --provider anthropic, needs ANTHROPIC_API_KEY), and no other server was given. ' +

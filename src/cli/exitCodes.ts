@@ -44,7 +44,8 @@ export const usageError = (message: string): CliError => new CliError(message, E
  */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
-  if (error instanceof ChatModelError) return error.kind === 'network' || error.kind === 'timeout' ? ExitCode.serverUnreachable : ExitCode.runtimeFailure;
+  if (error instanceof ChatModelError)
+    return error.kind === 'network' || error.kind === 'timeout' ? ExitCode.serverUnreachable : ExitCode.runtimeFailure;
   if (error instanceof RuntimeUnavailableError) return runtimeExitCode(error.code);
   return ExitCode.runtimeFailure;
 }

@@ -10,9 +10,28 @@ function optionLine(name: OptionName): string {
 }
 
 function usageLine(c: CommandSpec): string {
-  const own = c.options.filter((o) => !['state-dir', 'base-url', 'provider', 'model', 'context-window', 'request-timeout', 'agent', 'embeddings-base-url', 'embeddings-model', 'help'].includes(o));
-  const opts = own.map((o) => (OPTIONS[o].kind === 'flag' ? `[--${o}]` : `[--${o} ${'valueName' in OPTIONS[o] ? OPTIONS[o].valueName : 'value'}]`));
-  return `memgpt ${c.name} ${c.positionals.map((p) => `<${p}>`).join(' ')}${opts.length ? ` ${opts.join(' ')}` : ''}`.replace('[--k N]', '[-k N]');
+  const own = c.options.filter(
+    (o) =>
+      ![
+        'state-dir',
+        'base-url',
+        'provider',
+        'model',
+        'context-window',
+        'request-timeout',
+        'agent',
+        'embeddings-base-url',
+        'embeddings-model',
+        'help',
+      ].includes(o),
+  );
+  const opts = own.map((o) =>
+    OPTIONS[o].kind === 'flag' ? `[--${o}]` : `[--${o} ${'valueName' in OPTIONS[o] ? OPTIONS[o].valueName : 'value'}]`,
+  );
+  return `memgpt ${c.name} ${c.positionals.map((p) => `<${p}>`).join(' ')}${opts.length ? ` ${opts.join(' ')}` : ''}`.replace(
+    '[--k N]',
+    '[-k N]',
+  );
 }
 
 export const EXIT_CODES_HELP = `Exit codes:

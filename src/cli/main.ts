@@ -58,19 +58,28 @@ export async function runCli(argv: readonly string[], env: Environment, out: Out
       throw usageError(`No command given. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run \`memgpt --help\` for usage.`);
     }
     const spec = commandSpec(name);
-    if (!spec) throw usageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run \`memgpt --help\` for usage.`);
+    if (!spec)
+      throw usageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run \`memgpt --help\` for usage.`);
     if (parsed.options.help === true) {
       out.content(`${commandHelp(spec)}\n`);
       return ExitCode.ok;
     }
     const foreign = parsed.given.find((o) => !(spec.options as readonly string[]).includes(o));
-    if (foreign) throw usageError(`Option --${foreign} does not apply to \`memgpt ${spec.name}\`. Run \`memgpt ${spec.name} --help\` for its options.`);
+    if (foreign)
+      throw usageError(
+        `Option --${foreign} does not apply to \`memgpt ${spec.name}\`. Run \`memgpt ${spec.name} --help\` for its options.`,
+      );
     if (rest.length < spec.positionals.length) {
-      const missing = spec.positionals.slice(rest.length).map((p) => `<${p}>`).join(' ');
+      const missing = spec.positionals
+        .slice(rest.length)
+        .map((p) => `<${p}>`)
+        .join(' ');
       throw usageError(`\`memgpt ${spec.name}\` needs ${missing}. Usage: ${commandHelp(spec).split('\n')[0]!.replace('Usage: ', '')}`);
     }
     if (rest.length > spec.positionals.length) {
-      throw usageError(`Unexpected argument "${rest[spec.positionals.length]}" for \`memgpt ${spec.name}\`. Quote a message or query that has spaces.`);
+      throw usageError(
+        `Unexpected argument "${rest[spec.positionals.length]}" for \`memgpt ${spec.name}\`. Quote a message or query that has spaces.`,
+      );
     }
     const args = Object.fromEntries(spec.positionals.map((p, i) => [p, rest[i]!]));
     const config = runtimeConfigFrom(parsed.options, env);

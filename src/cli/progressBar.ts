@@ -9,7 +9,8 @@ import { escapeForDisplay } from '../core/workspace/displayText';
 /** The bar for `progress`, fitted to `columns` characters. Pure, so it is tested without a terminal. */
 export function renderProgress(progress: IndexProgressView, columns: number, elapsedMs: number): string {
   const seconds = `${(elapsedMs / 1000).toFixed(1)} s`;
-  if (progress.phase === 'discovering') return fit(`Finding files… ${progress.filesTotal > 0 ? `${progress.filesTotal} so far ` : ''}(${seconds})`, columns);
+  if (progress.phase === 'discovering')
+    return fit(`Finding files… ${progress.filesTotal > 0 ? `${progress.filesTotal} so far ` : ''}(${seconds})`, columns);
   const total = Math.max(progress.filesTotal, progress.filesDone);
   const fraction = total === 0 ? 1 : progress.filesDone / total;
   const counts = `${progress.filesDone}/${total} files ${Math.floor(fraction * 100)}% ${seconds}`;

@@ -25,11 +25,19 @@ export async function checkFolder(folderArg: string): Promise<string> {
     stat = await fsp.stat(abs);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission was denied' : `it cannot be read (${code ?? String(error)})`;
+    const why =
+      code === 'ENOENT'
+        ? 'it does not exist'
+        : code === 'EACCES'
+          ? 'permission was denied'
+          : `it cannot be read (${code ?? String(error)})`;
     throw new CliError(`Folder ${abs} cannot be used: ${why}. Give the path of an existing folder.`, ExitCode.folderMissing);
   }
   if (!stat.isDirectory()) {
-    throw new CliError(`${abs} is a file, not a folder. Give the folder that holds your code (e.g. its parent, ${path.dirname(abs)}).`, ExitCode.folderMissing);
+    throw new CliError(
+      `${abs} is a file, not a folder. Give the folder that holds your code (e.g. its parent, ${path.dirname(abs)}).`,
+      ExitCode.folderMissing,
+    );
   }
   return abs;
 }
@@ -75,7 +83,10 @@ export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntim
 export function assertWritable(runtime: WorkspaceRuntimePort, what: string): void {
   if (!runtime.readOnly) return;
   const reason = runtime.storage.readOnlyReason ?? 'another process holds this workspace’s memory.';
-  throw new CliError(`Cannot ${what}: ${reason} Close it there (or wait until it exits) and try again; search, memory and export work meanwhile.`, ExitCode.runtimeFailure);
+  throw new CliError(
+    `Cannot ${what}: ${reason} Close it there (or wait until it exits) and try again; search, memory and export work meanwhile.`,
+    ExitCode.runtimeFailure,
+  );
 }
 
 /** The agent named by `--agent` (id first, then exact name, then name ignoring case). */
@@ -100,7 +111,8 @@ export async function chosenAgent(runtime: WorkspaceRuntimePort, wanted: string 
 
 /** Exit 3 before anything is opened when no chat model can be reached at all. */
 export function assertModelConfigured(config: RuntimeConfig): void {
-  if (!modelConfigured(config.baseUrl, config.apiKey !== undefined, config.provider)) throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
+  if (!modelConfigured(config.baseUrl, config.apiKey !== undefined, config.provider))
+    throw new CliError(NO_MODEL_MESSAGE, ExitCode.noModel);
 }
 
 /**
@@ -113,10 +125,14 @@ export async function probeServer(runtime: WorkspaceRuntimePort, config: Runtime
     await runtime.listModels({ signal: AbortSignal.any([interrupt, AbortSignal.timeout(CLI_SERVER_PROBE_TIMEOUT_MS)]) });
   } catch (error) {
     if (interrupt.aborted) return;
-    const unreachable = error instanceof ChatModelError && (error.kind === 'network' || error.kind === 'timeout' || error.kind === 'aborted');
+    const unreachable =
+      error instanceof ChatModelError && (error.kind === 'network' || error.kind === 'timeout' || error.kind === 'aborted');
     if (!unreachable) return;
     const where = effectiveBaseUrl(config.baseUrl);
-    const said = error.kind === 'aborted' ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.` : error.message.replace(/MemGPT: Base URL/g, '--base-url');
+    const said =
+      error.kind === 'aborted'
+        ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.`
+        : error.message.replace(/MemGPT: Base URL/g, '--base-url');
     throw new CliError(`The model server at ${where} is unreachable: ${said}`, ExitCode.serverUnreachable);
   }
 }

@@ -42,7 +42,10 @@ export class TurnPrinter {
         if (!this.json && event.status === 'Failed') this.note(`  ✗ ${event.name} failed: ${preview(event.result)}`);
         break;
       case 'system_event':
-        if (!this.json && (event.kind === 'memory_pressure' || event.kind === 'summary')) this.note(`· ${event.kind === 'summary' ? 'older messages summarised' : 'memory pressure: the agent was asked to save what matters'}`);
+        if (!this.json && (event.kind === 'memory_pressure' || event.kind === 'summary'))
+          this.note(
+            `· ${event.kind === 'summary' ? 'older messages summarised' : 'memory pressure: the agent was asked to save what matters'}`,
+          );
         // With --json too (stderr): the answer may rest on part of the input, the user must know.
         else if (event.kind === 'message_cut') this.note(`· ${event.text}`);
         break;
@@ -56,7 +59,10 @@ export class TurnPrinter {
         }
         break;
       case 'files_changed':
-        if (!this.json) this.note(`· changed ${event.paths.join(', ')} (checkpoint ${event.checkpointId}; \`memgpt restore <folder> ${event.checkpointId}\` brings back the files as they were)`);
+        if (!this.json)
+          this.note(
+            `· changed ${event.paths.join(', ')} (checkpoint ${event.checkpointId}; \`memgpt restore <folder> ${event.checkpointId}\` brings back the files as they were)`,
+          );
         break;
       case 'model_wait':
         // Printed with --json too: it goes to stderr, and a wait with nothing said looks like a hang.

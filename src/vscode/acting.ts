@@ -86,7 +86,8 @@ export class ChatApprovals implements ApprovalRequester, vscode.Disposable {
     const list = Array.isArray(current) ? current.filter((p): p is string => typeof p === 'string') : [];
     try {
       if (!list.includes(prefix)) await config.update('approval.allowedCommands', [...list, prefix], vscode.ConfigurationTarget.Global);
-      if (config.get('approval.commands') !== 'allowList') await config.update('approval.commands', 'allowList', vscode.ConfigurationTarget.Global);
+      if (config.get('approval.commands') !== 'allowList')
+        await config.update('approval.commands', 'allowList', vscode.ConfigurationTarget.Global);
     } catch (error) {
       // The session still allows it (the core remembers "always"); only the setting could not be kept.
       this.log.warn(`Could not save "${prefix}" to memgpt.approval.allowedCommands: ${errorMessage(error)}`);
@@ -114,7 +115,17 @@ function toCard(id: string, r: ApprovalRequest): ApprovalCard {
     case 'edit':
     case 'write': {
       const cut = r.diff.length > ACTING_CARD_DIFF_CHARS;
-      return { id, callId: r.callId, kind: r.kind, path: r.path, existed: r.existed, diff: cut ? r.diff.slice(0, ACTING_CARD_DIFF_CHARS) : r.diff, diffCut: cut, added: r.added, removed: r.removed };
+      return {
+        id,
+        callId: r.callId,
+        kind: r.kind,
+        path: r.path,
+        existed: r.existed,
+        diff: cut ? r.diff.slice(0, ACTING_CARD_DIFF_CHARS) : r.diff,
+        diffCut: cut,
+        added: r.added,
+        removed: r.removed,
+      };
     }
     case 'command':
       return {
@@ -162,7 +173,10 @@ export class WorkspaceEditApplier implements FileChangeApplier {
     const now = doc ? doc.getText() : await readIfExists(change.abs);
     if (now !== change.before) {
       const what = now === undefined ? 'was deleted' : change.before === undefined ? 'was created by someone else' : 'was changed';
-      throw new FileChangeError('stale', `${change.path} ${what} after the change was proposed, so it was not applied (it would undo that). Read the file again and propose the change anew.`);
+      throw new FileChangeError(
+        'stale',
+        `${change.path} ${what} after the change was proposed, so it was not applied (it would undo that). Read the file again and propose the change anew.`,
+      );
     }
     await checkpoint.store.snapshot(checkpoint.turnId, [{ path: change.path, abs: change.abs }]);
     const edit = new vscode.WorkspaceEdit();
@@ -174,14 +188,20 @@ export class WorkspaceEditApplier implements FileChangeApplier {
       edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), change.after);
     }
     if (!(await vscode.workspace.applyEdit(edit))) {
-      throw new FileChangeError('refused', `VS Code did not apply the change to ${change.path} (is the file read-only?). Nothing was changed.`);
+      throw new FileChangeError(
+        'refused',
+        `VS Code did not apply the change to ${change.path} (is the file read-only?). Nothing was changed.`,
+      );
     }
     // Saved, so tests, builds and the agent's next read see it; a buffer the user had not saved stays theirs to save.
     if (!wasDirty) {
       const document = await vscode.workspace.openTextDocument(uri);
       // save() answers false for a document with nothing left to save (the workbench may have saved it already): the disk decides.
       if (document.isDirty && !(await document.save()) && (await readIfExists(change.abs)) !== document.getText()) {
-        throw new FileChangeError('refused', `The change to ${change.path} is in the editor but could not be saved to disk; save it there, or undo it.`);
+        throw new FileChangeError(
+          'refused',
+          `The change to ${change.path} is in the editor but could not be saved to disk; save it there, or undo it.`,
+        );
       }
     }
   }

@@ -10,7 +10,16 @@ import type { RecallRecord } from '../core/interfaces/recallStore';
 import { CHAT_LOCAL_PROBE_TIMEOUT_MS } from '../core/limits';
 import { chatBaseUrl, chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
 import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
-import type { AgentSummary, ApprovalCard, ApprovalDecision, ChatTool, LocalServer, SetupResult, SetupStatus, TurnOutcome } from '../protocol';
+import type {
+  AgentSummary,
+  ApprovalCard,
+  ApprovalDecision,
+  ChatTool,
+  LocalServer,
+  SetupResult,
+  SetupStatus,
+  TurnOutcome,
+} from '../protocol';
 import type { ChatApprovals } from './acting';
 import type { ChatBackend, Disposable } from './chatBackend';
 import { resolveWorkspacePath } from './commandContext';
@@ -123,7 +132,9 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   onEvent(listener: (event: AgentEvent) => void): Disposable {
-    return this.runtime.onEvent((event) => listener(event.type === 'context_usage' ? { ...event, usage: this.withMessageCount(event.usage) } : event));
+    return this.runtime.onEvent((event) =>
+      listener(event.type === 'context_usage' ? { ...event, usage: this.withMessageCount(event.usage) } : event),
+    );
   }
 
   onDidChangeState(listener: () => void): Disposable {
@@ -243,7 +254,10 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     const found = await Promise.all(
       LOCAL_SERVERS.map(async (server) => {
         try {
-          const models = await this.runtime.listModels({ baseUrl: server.baseUrl, signal: AbortSignal.timeout(CHAT_LOCAL_PROBE_TIMEOUT_MS) });
+          const models = await this.runtime.listModels({
+            baseUrl: server.baseUrl,
+            signal: AbortSignal.timeout(CHAT_LOCAL_PROBE_TIMEOUT_MS),
+          });
           return { ...server, models };
         } catch {
           return null;
@@ -258,7 +272,12 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     if (!trimmed) return { ok: false, message: 'The key is empty. Paste the key from your provider.' };
     const baseUrl = chatBaseUrl(this.settings.current);
     try {
-      const models = await this.runtime.listModels({ baseUrl, provider: chatProvider(this.settings.current), apiKey: trimmed, signal: AbortSignal.timeout(15_000) });
+      const models = await this.runtime.listModels({
+        baseUrl,
+        provider: chatProvider(this.settings.current),
+        apiKey: trimmed,
+        signal: AbortSignal.timeout(15_000),
+      });
       await this.keys.store(trimmed);
       return { ok: true, message: `Key saved in VS Code's secret storage; ${baseUrl} offers ${models.length} model(s).` };
     } catch (error) {
@@ -280,11 +299,14 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       models = await this.runtime.listModels({ baseUrl: normalised, signal: AbortSignal.timeout(15_000) });
     } catch (error) {
       // The model client's error already says what to check; only the /v1 hint is added, when it applies.
-      const v1 = /\/v1$/.test(url.pathname.replace(/\/+$/, '')) ? '' : ' OpenAI-compatible servers usually answer under /v1 (e.g. http://127.0.0.1:11434/v1).';
+      const v1 = /\/v1$/.test(url.pathname.replace(/\/+$/, ''))
+        ? ''
+        : ' OpenAI-compatible servers usually answer under /v1 (e.g. http://127.0.0.1:11434/v1).';
       return { ok: false, message: `${normalised} did not answer as an OpenAI-compatible server. ${messageOf(error)}${v1}` };
     }
     const chosen = model?.trim() || models[0];
-    if (!chosen) return { ok: false, message: `${normalised} answers but lists no models. Load or pull one there (e.g. \`ollama pull llama3.1\`).` };
+    if (!chosen)
+      return { ok: false, message: `${normalised} answers but lists no models. Load or pull one there (e.g. \`ollama pull llama3.1\`).` };
     if (model && !models.includes(chosen)) {
       return { ok: false, message: `${normalised} has no model "${chosen}". It offers: ${models.slice(0, 10).join(', ')}.` };
     }
@@ -303,7 +325,8 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
       (stat) => (stat.type & vscode.FileType.File) !== 0,
       () => false,
     );
-    if (!exists) throw new Error(`${citedPath} does not exist in this workspace (moved or deleted since MemGPT cited it), so it was not opened.`);
+    if (!exists)
+      throw new Error(`${citedPath} does not exist in this workspace (moved or deleted since MemGPT cited it), so it was not opened.`);
     const document = await vscode.workspace.openTextDocument(uri);
     const last = Math.max(0, document.lineCount - 1);
     const start = Math.min(Math.max(0, startLine - 1), last);
@@ -352,9 +375,14 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     } catch {
       throw new Error(`"${url}" is not a link that can be opened.`);
     }
-    if (!['http', 'https', 'mailto'].includes(parsed.scheme)) throw new Error(`Links with "${parsed.scheme}:" are not opened from the chat.`);
+    if (!['http', 'https', 'mailto'].includes(parsed.scheme))
+      throw new Error(`Links with "${parsed.scheme}:" are not opened from the chat.`);
     const open = 'Open Link';
-    const choice = await vscode.window.showWarningMessage(`Open this link from the MemGPT chat in your browser?\n\n${url}`, { modal: true }, open);
+    const choice = await vscode.window.showWarningMessage(
+      `Open this link from the MemGPT chat in your browser?\n\n${url}`,
+      { modal: true },
+      open,
+    );
     if (choice === open) await vscode.env.openExternal(parsed);
   }
 

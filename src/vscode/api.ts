@@ -106,7 +106,8 @@ export function createClientApi(runtime: AgentRuntimePort, redact: (text: string
       const functionCalls: FunctionCallRecord[] = [];
       for (const e of events) {
         if (e.type === 'message_complete') reply.push(e.text);
-        if (e.type === 'function_call_finished') functionCalls.push({ name: e.name, arguments: e.arguments, status: e.status, result: e.result });
+        if (e.type === 'function_call_finished')
+          functionCalls.push({ name: e.name, arguments: e.arguments, status: e.status, result: e.result });
       }
       // Some runtimes report send_message texts only in the outcome.
       if (reply.length === 0) reply.push(...outcome.messages);

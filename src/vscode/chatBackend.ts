@@ -129,7 +129,12 @@ export class ChatRelay implements Disposable {
         backend.onEvent((event) => {
           this.post({ type: 'agentEvent', payload: { event } });
           // Memory changed (a remembered selection, an insert, a core edit): the meter's counts follow at once.
-          if (event.type === 'turn_finished' || event.type === 'step_started' || event.type === 'memory_changed' || event.type === 'system_event') {
+          if (
+            event.type === 'turn_finished' ||
+            event.type === 'step_started' ||
+            event.type === 'memory_changed' ||
+            event.type === 'system_event'
+          ) {
             void this.pushState();
           }
         }),
@@ -141,7 +146,9 @@ export class ChatRelay implements Disposable {
       if (backend.onApproval) {
         this.subscriptions.push(
           backend.onApproval((change) =>
-            'opened' in change ? this.post({ type: 'approval', payload: change.opened }) : this.post({ type: 'approvalClosed', payload: { id: change.closed } }),
+            'opened' in change
+              ? this.post({ type: 'approval', payload: change.opened })
+              : this.post({ type: 'approvalClosed', payload: { id: change.closed } }),
           ),
         );
       }
@@ -294,7 +301,9 @@ export class ChatRelay implements Disposable {
         return;
       }
       case 'useEditorModel': {
-        const result = backend.useEditorModel ? await backend.useEditorModel() : { ok: false, message: 'VS Code’s own language models cannot be used here.' };
+        const result = backend.useEditorModel
+          ? await backend.useEditorModel()
+          : { ok: false, message: 'VS Code’s own language models cannot be used here.' };
         this.respond({ id: request.id, ok: true, result });
         if (result.ok) await this.pushState();
         return;

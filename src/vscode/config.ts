@@ -46,7 +46,9 @@ export class LiveSettings implements vscode.Disposable {
     const text = problems.join('\n');
     if (text && text !== this.lastProblems) {
       for (const p of problems) this.log?.warn(p);
-      void vscode.window.showWarningMessage(`MemGPT: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more, see the MemGPT output)` : ''}`);
+      void vscode.window.showWarningMessage(
+        `MemGPT: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more, see the MemGPT output)` : ''}`,
+      );
     }
     this.lastProblems = text;
     return settings;

@@ -94,9 +94,17 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     if (uri.path === '/' || uri.path === '') return { type: vscode.FileType.Directory, ctime: 0, mtime: this.mtime, size: 0 };
-    if (uri.path === INSTRUCTIONS_DIR) return { type: vscode.FileType.Directory, ctime: 0, mtime: this.mtime, size: 0, permissions: vscode.FilePermission.Readonly };
+    if (uri.path === INSTRUCTIONS_DIR)
+      return { type: vscode.FileType.Directory, ctime: 0, mtime: this.mtime, size: 0, permissions: vscode.FilePermission.Readonly };
     const file = this.instruction(uri);
-    if (file) return { type: vscode.FileType.File, ctime: 0, mtime: this.mtime, size: new TextEncoder().encode(file.text).length, permissions: vscode.FilePermission.Readonly };
+    if (file)
+      return {
+        type: vscode.FileType.File,
+        ctime: 0,
+        mtime: this.mtime,
+        size: new TextEncoder().encode(file.text).length,
+        permissions: vscode.FilePermission.Readonly,
+      };
     const block = await this.block(uri);
     return { type: vscode.FileType.File, ctime: 0, mtime: this.mtime, size: new TextEncoder().encode(block.value).length };
   }
@@ -169,7 +177,11 @@ function instructionPicks(runtime: AgentRuntimePort): MemoryPick[] {
   }));
   const notes: MemoryPick[] = view.notice ? [{ label: '$(shield) Instruction files not read', detail: view.notice }] : [];
   if (files.length === 0 && notes.length === 0) return [];
-  return [{ label: 'Instruction files (read-only: edit the files themselves)', kind: vscode.QuickPickItemKind.Separator }, ...files, ...notes];
+  return [
+    { label: 'Instruction files (read-only: edit the files themselves)', kind: vscode.QuickPickItemKind.Separator },
+    ...files,
+    ...notes,
+  ];
 }
 
 /** "Show core memory": pick a block (with its size) or an instruction file and open it. */
@@ -198,7 +210,8 @@ export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?:
     label = picked?.block;
   }
   if (label === undefined) return undefined;
-  if (!blocks.some((b) => b.label === label)) throw new Error(`Core memory has no block "${label}". It has: ${blocks.map((b) => b.label).join(', ')}.`);
+  if (!blocks.some((b) => b.label === label))
+    throw new Error(`Core memory has no block "${label}". It has: ${blocks.map((b) => b.label).join(', ')}.`);
   const uri = coreMemoryUri(label);
   const doc = await vscode.workspace.openTextDocument(uri);
   await vscode.window.showTextDocument(doc, { preview: false });

@@ -13,9 +13,7 @@ import { COMMAND_HANDLER_PROGRESS_AFTER_MS, COMMAND_HANDLER_WAIT_MS } from '../c
 
 type Handler = (...args: unknown[]) => unknown;
 
-type Slot =
-  | { state: 'waiting'; promise: Promise<Handler>; resolve: (handler: Handler) => void }
-  | { state: 'ready'; handler: Handler };
+type Slot = { state: 'waiting'; promise: Promise<Handler>; resolve: (handler: Handler) => void } | { state: 'ready'; handler: Handler };
 
 export class DeferredCommands implements vscode.Disposable {
   private readonly slots = new Map<string, Slot>();

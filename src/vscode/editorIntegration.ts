@@ -111,9 +111,13 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
     register(COMMANDS.searchMemory, 'Search memory failed', (a?: { query?: string }) => searchMemory(ctx, documents, a)),
     register(COMMANDS.showCoreMemory, 'Could not show core memory', (a?: { label?: string }) => showCoreMemory(runtime, a)),
     register(COMMANDS.setApiKey, 'Setting the API key failed', (a?: { key?: string; skipValidation?: boolean }) => setApiKey(ctx, a)),
-    register(COMMANDS.setSharedStoreConnection, 'Storing the shared index connection failed', (a?: { url?: string }) => setSharedStoreConnection(context.secrets, a)),
+    register(COMMANDS.setSharedStoreConnection, 'Storing the shared index connection failed', (a?: { url?: string }) =>
+      setSharedStoreConnection(context.secrets, a),
+    ),
     register(COMMANDS.selectModel, 'Selecting a model failed', (a?: { model?: string }) => selectModel(ctx, a)),
-    register(COMMANDS.newAgent, 'Creating an agent failed', (a?: { name?: string; personaPreset?: string; humanPreset?: string }) => newAgent(ctx, a)),
+    register(COMMANDS.newAgent, 'Creating an agent failed', (a?: { name?: string; personaPreset?: string; humanPreset?: string }) =>
+      newAgent(ctx, a),
+    ),
     register(COMMANDS.switchAgent, 'Switching agents failed', (a?: { agentId?: string }) => switchAgent(ctx, a)),
     register(COMMANDS.resetAgent, 'Resetting the agent failed', (a?: { agentId?: string; confirmed?: boolean }) => resetAgent(ctx, a)),
     register(COMMANDS.exportAgent, 'Exporting the agent failed', (a?: { agentId?: string; uri?: vscode.Uri }) => exportAgent(ctx, a)),

@@ -51,7 +51,11 @@ export class FileEvents implements vscode.Disposable {
       },
       onError: (error) => log.warn(`File events were kept for later: ${errorMessage(error)}`),
       onWakeSkipped: (reason, next) =>
-        log.info(reason === 'budget' ? `File events queued without waking the agent: hourly wake-up budget spent (next at ${new Date(next ?? 0).toLocaleTimeString()}).` : 'File events queued; the agent is busy and will see them.'),
+        log.info(
+          reason === 'budget'
+            ? `File events queued without waking the agent: hourly wake-up budget spent (next at ${new Date(next ?? 0).toLocaleTimeString()}).`
+            : 'File events queued; the agent is busy and will see them.',
+        ),
     });
     this.timer = new TimerHeartbeat({
       minutes: () => this.settings.current.agent.timerHeartbeatMinutes,
@@ -84,7 +88,11 @@ export class FileEvents implements vscode.Disposable {
     const rel = this.ref(doc).relativePath;
     if (rel === undefined || rel === this.followed) return;
     this.followed = rel;
-    this.runtime.setActiveFile?.(rel).catch((error: unknown) => this.log.warn(`Reading the instruction files for ${rel} failed: ${error instanceof Error ? error.message : String(error)}`));
+    this.runtime
+      .setActiveFile?.(rel)
+      .catch((error: unknown) =>
+        this.log.warn(`Reading the instruction files for ${rel} failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
   }
 
   private buildFilter(): FileEventFilter {

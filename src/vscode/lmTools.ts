@@ -50,7 +50,9 @@ function memoryTool(tool: MemoryToolDefinition, runtime: WorkspaceRuntimePort): 
       // The one tool that changes memory shows the user the exact note before it is stored.
       if (tool.writes) {
         const note = new vscode.MarkdownString();
-        note.appendMarkdown('Store this note in the archival memory of this workspace? MemGPT and other assistants will find it in later searches.\n\n');
+        note.appendMarkdown(
+          'Store this note in the archival memory of this workspace? MemGPT and other assistants will find it in later searches.\n\n',
+        );
         note.appendCodeblock(quoted(options.input?.content, 2000), 'text');
         prepared.confirmationMessages = { title: 'Remember in MemGPT?', message: note };
       }
@@ -95,9 +97,16 @@ export function mcpServerDefinition(options: {
 }): vscode.McpStdioServerDefinition {
   const args = [path.join(options.extensionPath, 'dist', 'cli.js'), 'mcp', options.folder, '--state-dir', options.stateDir];
   // The server must embed queries the way this window's index was built.
-  if (options.embeddings.baseUrl !== '') args.push('--embeddings-base-url', options.embeddings.baseUrl, '--embeddings-model', options.embeddings.model);
+  if (options.embeddings.baseUrl !== '')
+    args.push('--embeddings-base-url', options.embeddings.baseUrl, '--embeddings-model', options.embeddings.model);
   // process.execPath is the editor's own Node (Electron on desktop, which runs as Node with this variable).
-  const server = new vscode.McpStdioServerDefinition(MCP_SERVER_LABEL, process.execPath, args, { ELECTRON_RUN_AS_NODE: '1' }, options.version);
+  const server = new vscode.McpStdioServerDefinition(
+    MCP_SERVER_LABEL,
+    process.execPath,
+    args,
+    { ELECTRON_RUN_AS_NODE: '1' },
+    options.version,
+  );
   server.cwd = vscode.Uri.file(options.folder);
   return server;
 }

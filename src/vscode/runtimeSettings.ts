@@ -9,8 +9,14 @@ import type { RuntimeConfig, RuntimeFolder } from '../core/runtime/runtimeConfig
 import type { MemGptSettings } from './settings';
 
 /** `storageRoot`: the extension's global storage, where a downloaded embedding model is found. */
-export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefined, sharedStoreConnection?: string, storageRoot?: string): RuntimeConfig {
-  const localModelPath = storageRoot !== undefined ? resolveLocalModelPath(settings.embeddings.localModelPath, storageRoot) : settings.embeddings.localModelPath;
+export function runtimeConfig(
+  settings: MemGptSettings,
+  apiKey: string | undefined,
+  sharedStoreConnection?: string,
+  storageRoot?: string,
+): RuntimeConfig {
+  const localModelPath =
+    storageRoot !== undefined ? resolveLocalModelPath(settings.embeddings.localModelPath, storageRoot) : settings.embeddings.localModelPath;
   return {
     model: settings.model,
     baseUrl: settings.baseUrl,
@@ -28,14 +34,21 @@ export function runtimeConfig(settings: MemGptSettings, apiKey: string | undefin
     approval: settings.approval,
     mcpServers: settings.mcpServers,
     ...(settings.index.sharedStore !== ''
-      ? { sharedStore: { repository: settings.index.sharedStore, ...(sharedStoreConnection ? { connectionString: sharedStoreConnection } : {}) } }
+      ? {
+          sharedStore: {
+            repository: settings.index.sharedStore,
+            ...(sharedStoreConnection ? { connectionString: sharedStoreConnection } : {}),
+          },
+        }
       : {}),
   };
 }
 
 /** Local (file-scheme) folders only: virtual workspaces are declared unsupported. */
 export function runtimeFolders(): RuntimeFolder[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, path: f.uri.fsPath }));
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => ({ name: f.name, path: f.uri.fsPath }));
 }
 
 /** Globs whose value is `true` in `files.exclude` and `search.exclude` (conditional `when` entries are kept out). */

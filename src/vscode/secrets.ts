@@ -59,7 +59,10 @@ export class ApiKeyStore implements vscode.Disposable {
   /** Stores `key` (trimmed). An empty key is refused: use `clear` to remove one. */
   async store(key: string): Promise<void> {
     const trimmed = key.trim();
-    if (!trimmed) throw new Error('The API key is empty. Paste the key from your provider, or run "MemGPT: Set API Key" and leave it empty to remove the stored key.');
+    if (!trimmed)
+      throw new Error(
+        'The API key is empty. Paste the key from your provider, or run "MemGPT: Set API Key" and leave it empty to remove the stored key.',
+      );
     if (/\s/.test(trimmed)) throw new Error('The API key contains spaces or line breaks; keys never do. Copy it again from your provider.');
     await this.storage.store(API_KEY_SECRET, trimmed);
     this.cached = trimmed;

@@ -106,7 +106,6 @@ export const SETTING_KEYS = [
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-
 export interface ParsedSettings {
   settings: MemGptSettings;
   /** One sentence per rejected value: which setting, what was wrong, what is used instead. */
@@ -179,14 +178,23 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
   // Each provider's own variable: an OpenAI server's address must not become the Anthropic endpoint.
   const baseUrl = text('baseUrl', '') || ((provider === 'anthropic' ? env.ANTHROPIC_BASE_URL : env.OPENAI_BASE_URL) ?? '').trim();
   const model = text('model', '') || (env.MEMGPT_MODEL ?? '').trim() || (env.OPENAI_MODEL ?? '').trim();
-  for (const [key, url] of [['baseUrl', baseUrl], ['embeddings.baseUrl', text('embeddings.baseUrl', '')]] as const) {
+  for (const [key, url] of [
+    ['baseUrl', baseUrl],
+    ['embeddings.baseUrl', text('embeddings.baseUrl', '')],
+  ] as const) {
     if (url && !/^https?:\/\/[^\s/]+/i.test(url)) {
-      problems.push(`Setting memgpt.${key} is "${url}", which is not an http(s) URL (e.g. http://127.0.0.1:11434/v1). Fix it in Settings; until then requests to it will fail.`);
+      problems.push(
+        `Setting memgpt.${key} is "${url}", which is not an http(s) URL (e.g. http://127.0.0.1:11434/v1). Fix it in Settings; until then requests to it will fail.`,
+      );
     }
   }
 
   // A wrong value falls back to asking, never to something more permissive.
-  const approval = approvalSettingsFrom({ edits: get('approval.edits') ?? undefined, commands: get('approval.commands') ?? undefined, allowedCommands: get('approval.allowedCommands') ?? undefined });
+  const approval = approvalSettingsFrom({
+    edits: get('approval.edits') ?? undefined,
+    commands: get('approval.commands') ?? undefined,
+    allowedCommands: get('approval.allowedCommands') ?? undefined,
+  });
   for (const p of approval.problems) problems.push(`Setting ${p.message}`);
 
   const mcpValue = get('mcpServers');
@@ -202,7 +210,12 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Env = {}):
       provider,
       contextWindow,
       temperature: num('temperature', DEFAULT_TEMPERATURE, 0, 2),
-      requestTimeoutSeconds: num('requestTimeoutSeconds', LLM_REQUEST_TIMEOUT_MS / 1000, LLM_REQUEST_TIMEOUT_MIN_SECONDS, LLM_REQUEST_TIMEOUT_MAX_SECONDS),
+      requestTimeoutSeconds: num(
+        'requestTimeoutSeconds',
+        LLM_REQUEST_TIMEOUT_MS / 1000,
+        LLM_REQUEST_TIMEOUT_MIN_SECONDS,
+        LLM_REQUEST_TIMEOUT_MAX_SECONDS,
+      ),
       embeddings: {
         baseUrl: text('embeddings.baseUrl', ''),
         model: text('embeddings.model', DEFAULT_EMBEDDINGS_MODEL) || DEFAULT_EMBEDDINGS_MODEL,

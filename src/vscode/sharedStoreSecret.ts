@@ -38,12 +38,16 @@ export class SharedStoreSecret implements vscode.Disposable {
 }
 
 /** MemGPT: Set Shared Index Connection — asks for the postgres:// URL (masked) and stores it; empty removes it. */
-export async function setSharedStoreConnection(storage: vscode.SecretStorage, args?: { url?: string }): Promise<'stored' | 'cleared' | 'cancelled'> {
+export async function setSharedStoreConnection(
+  storage: vscode.SecretStorage,
+  args?: { url?: string },
+): Promise<'stored' | 'cleared' | 'cancelled'> {
   const url =
     args?.url ??
     (await vscode.window.showInputBox({
       title: 'MemGPT: Shared index connection',
-      prompt: 'postgres://user:password@host:5432/database of the shared index (PostgreSQL + pgvector). Stored in SecretStorage, never in settings. Empty removes it.',
+      prompt:
+        'postgres://user:password@host:5432/database of the shared index (PostgreSQL + pgvector). Stored in SecretStorage, never in settings. Empty removes it.',
       password: true,
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() === '' || /^postgres(ql)?:\/\/\S+$/i.test(v.trim()) ? undefined : 'Give a postgres:// URL.'),
@@ -57,7 +61,9 @@ export async function setSharedStoreConnection(storage: vscode.SecretStorage, ar
   await storage.store(SHARED_STORE_SECRET, url.trim());
   const on = vscode.workspace.getConfiguration('memgpt').get<string>('index.sharedStore', '');
   void vscode.window.showInformationMessage(
-    on ? 'MemGPT: the shared index connection was stored.' : 'MemGPT: the shared index connection was stored. Set memgpt.index.sharedStore to "auto" (or the repository id) to use it.',
+    on
+      ? 'MemGPT: the shared index connection was stored.'
+      : 'MemGPT: the shared index connection was stored. Set memgpt.index.sharedStore to "auto" (or the repository id) to use it.',
   );
   return 'stored';
 }

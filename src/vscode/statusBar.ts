@@ -25,7 +25,11 @@ export class AgentStatusBar implements vscode.Disposable {
 
   /** What the item shows now (for tests). */
   get view(): StatusView {
-    return { text: this.item.text, tooltip: typeof this.item.tooltip === 'string' ? this.item.tooltip : '', warning: this.item.backgroundColor !== undefined };
+    return {
+      text: this.item.text,
+      tooltip: typeof this.item.tooltip === 'string' ? this.item.tooltip : '',
+      warning: this.item.backgroundColor !== undefined,
+    };
   }
 
   private embedderId: (() => string) | undefined;

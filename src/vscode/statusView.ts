@@ -22,7 +22,9 @@ export function searchLine(embedderId: string): string {
 /** `embedderId`, when known, adds what search can do to the idle tooltip. */
 export function statusView(activity: RuntimeActivity, trusted: boolean, embedderId?: string): StatusView {
   const search = embedderId !== undefined ? `\n${searchLine(embedderId)}` : '';
-  const restricted = trusted ? '' : '\n\nRestricted Mode: this workspace is not trusted, so MemGPT indexes no files and the agent cannot read them. Chat and memory still work. Trust the workspace to enable them.';
+  const restricted = trusted
+    ? ''
+    : '\n\nRestricted Mode: this workspace is not trusted, so MemGPT indexes no files and the agent cannot read them. Chat and memory still work. Trust the workspace to enable them.';
   const suffix = trusted ? '' : ' $(shield)';
   switch (activity.kind) {
     case 'starting':
@@ -30,7 +32,11 @@ export function statusView(activity: RuntimeActivity, trusted: boolean, embedder
     case 'idle':
       return { text: `$(hubot) MemGPT${suffix}`, tooltip: `MemGPT is idle. Click to open the chat.${search}${restricted}`, warning: false };
     case 'thinking':
-      return { text: `$(sync~spin) MemGPT: thinking${suffix}`, tooltip: `MemGPT is working on a reply. Click to open the chat.${restricted}`, warning: false };
+      return {
+        text: `$(sync~spin) MemGPT: thinking${suffix}`,
+        tooltip: `MemGPT is working on a reply. Click to open the chat.${restricted}`,
+        warning: false,
+      };
     case 'indexing': {
       const pct = activity.filesTotal > 0 ? Math.floor((100 * activity.filesDone) / activity.filesTotal) : 0;
       const state = activity.paused ? 'indexing paused' : 'indexing';
@@ -47,6 +53,10 @@ export function statusView(activity: RuntimeActivity, trusted: boolean, embedder
         warning: true,
       };
     case 'failed':
-      return { text: `$(error) MemGPT${suffix}`, tooltip: `MemGPT did not start: ${activity.message}\nSee the MemGPT output for details.${restricted}`, warning: true };
+      return {
+        text: `$(error) MemGPT${suffix}`,
+        tooltip: `MemGPT did not start: ${activity.message}\nSee the MemGPT output for details.${restricted}`,
+        warning: true,
+      };
   }
 }

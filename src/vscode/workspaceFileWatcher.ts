@@ -32,7 +32,9 @@ export class WorkspaceFileWatcher implements vscode.Disposable {
         for (const { oldUri, newUri } of e.files) {
           if (oldUri.scheme !== 'file' || newUri.scheme !== 'file') continue;
           this.pending.delete(oldUri.fsPath);
-          this.runtime.renameFile(oldUri.fsPath, newUri.fsPath).catch((error: unknown) => this.warn(`Following the rename of ${oldUri.fsPath}`, error));
+          this.runtime
+            .renameFile(oldUri.fsPath, newUri.fsPath)
+            .catch((error: unknown) => this.warn(`Following the rename of ${oldUri.fsPath}`, error));
         }
       }),
     );

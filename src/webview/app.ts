@@ -4,7 +4,14 @@
  * Speaks only the protocol; every string from the host is rendered as text or sanitised markdown.
  */
 import type { AgentEvent, ContextUsage } from '../core/agent/events';
-import { CHAT_ACTION_NOTE_MS, CHAT_COMPOSER_MAX_HEIGHT_PX, CHAT_HISTORY_PAGE_SIZE, CHAT_LOAD_OLDER_THRESHOLD_PX, CHAT_MESSAGE_MAX_CHARS, CHAT_REVEAL_MAX_PAGES } from '../core/limits';
+import {
+  CHAT_ACTION_NOTE_MS,
+  CHAT_COMPOSER_MAX_HEIGHT_PX,
+  CHAT_HISTORY_PAGE_SIZE,
+  CHAT_LOAD_OLDER_THRESHOLD_PX,
+  CHAT_MESSAGE_MAX_CHARS,
+  CHAT_REVEAL_MAX_PAGES,
+} from '../core/limits';
 import type { HostToWebview, TranscriptItem, ViewState, WebviewToHost } from '../protocol';
 import { createWelcome } from './welcome';
 import { h, icon, iconButton } from './dom';
@@ -52,7 +59,12 @@ export class ChatApp {
   private readonly clearButton = iconButton('clear-all', 'Clear view (memory is kept)');
   private readonly notice = h('div', { class: 'notice', attrs: { role: 'status' } });
   private readonly setup = h('div', { class: 'setup-host' });
-  private readonly loadOlder = h('button', { class: 'text-button load-older', attrs: { type: 'button' } }, icon('fold-up'), ' Load older messages');
+  private readonly loadOlder = h(
+    'button',
+    { class: 'text-button load-older', attrs: { type: 'button' } },
+    icon('fold-up'),
+    ' Load older messages',
+  );
   private readonly items = h('div', { class: 'items' });
   private readonly empty = createWelcome({
     ask: (prompt) => this.sendText(prompt),
@@ -124,7 +136,14 @@ export class ChatApp {
     this.agentPicker.hidden = true;
     this.agentPicker.addEventListener('change', () => this.post({ type: 'switchAgent', payload: { agentId: this.agentPicker.value } }));
     this.clearButton.addEventListener('click', () => this.askClearView());
-    const toolbar = h('header', { class: 'toolbar' }, this.agentPicker, this.meter.element, h('span', { class: 'spacer' }), this.clearButton);
+    const toolbar = h(
+      'header',
+      { class: 'toolbar' },
+      this.agentPicker,
+      this.meter.element,
+      h('span', { class: 'spacer' }),
+      this.clearButton,
+    );
 
     this.notice.hidden = true;
     this.loadOlder.hidden = true;
@@ -158,7 +177,17 @@ export class ChatApp {
     this.modelWait.hidden = true;
     this.clearConfirm.hidden = true;
     this.actionNote.hidden = true;
-    this.root.replaceChildren(toolbar, this.clearConfirm, this.notice, this.setup, this.log, this.modelWait, this.actionNote, this.status, composer);
+    this.root.replaceChildren(
+      toolbar,
+      this.clearConfirm,
+      this.notice,
+      this.setup,
+      this.log,
+      this.modelWait,
+      this.actionNote,
+      this.status,
+      composer,
+    );
     this.autosize();
   }
 

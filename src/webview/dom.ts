@@ -30,5 +30,9 @@ export function icon(name: string, extra = ''): HTMLSpanElement {
 }
 
 export function iconButton(iconName: string, label: string, className = ''): HTMLButtonElement {
-  return h('button', { class: `icon-button ${className}`.trim(), attrs: { type: 'button', title: label, 'aria-label': label } }, icon(iconName));
+  return h(
+    'button',
+    { class: `icon-button ${className}`.trim(), attrs: { type: 'button', title: label, 'aria-label': label } },
+    icon(iconName),
+  );
 }

@@ -24,7 +24,7 @@ export interface ParsedResult {
 const QUOTE_MAX = 80;
 
 function quote(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
   const oneLine = s.replace(/\s+/g, ' ').trim();
   return `“${oneLine.length > QUOTE_MAX ? `${oneLine.slice(0, QUOTE_MAX - 1)}…` : oneLine}”`;
 }
@@ -100,9 +100,17 @@ export function summarizeCall(name: string, rawArguments: string): CallSummary {
     case 'archival_memory_search':
       return { icon: 'search', title: `Searched archival memory for ${quote(args.query)}${page(args)}` };
     case 'edit_file':
-      return { icon: 'edit', title: `Edit ${str(args.path) ?? '?'}`, ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}) };
+      return {
+        icon: 'edit',
+        title: `Edit ${str(args.path) ?? '?'}`,
+        ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}),
+      };
     case 'write_file':
-      return { icon: 'new-file', title: `Write ${str(args.path) ?? '?'}`, ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}) };
+      return {
+        icon: 'new-file',
+        title: `Write ${str(args.path) ?? '?'}`,
+        ...(str(args.path) ? { citation: { path: str(args.path)!, startLine: 1 } } : {}),
+      };
     case 'run_command':
       return { icon: 'terminal', title: `Run ${quote(args.command)}${str(args.cwd) ? ` in ${str(args.cwd)}` : ''}` };
   }
@@ -119,7 +127,8 @@ export function summarizeCall(name: string, rawArguments: string): CallSummary {
   }
   const query = str(args.query) ?? str(args.pattern) ?? str(args.glob);
   if (query && /search|grep|find/i.test(name)) return { icon: 'search', title: `Searched the workspace for ${quote(query)}${page(args)}` };
-  if (/list/i.test(name)) return { icon: 'list-tree', title: `Listed files${path || query ? ` in ${quote(path ?? query)}` : ''}${page(args)}` };
+  if (/list/i.test(name))
+    return { icon: 'list-tree', title: `Listed files${path || query ? ` in ${quote(path ?? query)}` : ''}${page(args)}` };
   const shown = Object.entries(args)
     .filter(([k]) => k !== 'request_heartbeat')
     .slice(0, 2)

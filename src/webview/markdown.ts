@@ -73,8 +73,32 @@ marked.use({
 });
 
 const ALLOWED_TAGS = [
-  'p', 'br', 'hr', 'strong', 'em', 'del', 'code', 'pre', 'span', 'a', 'ul', 'ol', 'li', 'blockquote',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
+  'p',
+  'br',
+  'hr',
+  'strong',
+  'em',
+  'del',
+  'code',
+  'pre',
+  'span',
+  'a',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
 ];
 const purifyConfig = {
   ALLOWED_TAGS,
@@ -132,7 +156,13 @@ function unlinkLastCitation(root: DocumentFragment): void {
   const links = root.querySelectorAll('a.citation');
   const last = links[links.length - 1];
   if (!last) return;
-  last.replaceWith(h('span', { class: 'cut-citation', text: last.textContent ?? '', attrs: { title: 'Not a link: the answer stopped here, so the line numbers may be cut.' } }));
+  last.replaceWith(
+    h('span', {
+      class: 'cut-citation',
+      text: last.textContent ?? '',
+      attrs: { title: 'Not a link: the answer stopped here, so the line numbers may be cut.' },
+    }),
+  );
 }
 
 export function citationLink(c: Citation, label = formatCitation(c)): HTMLAnchorElement {

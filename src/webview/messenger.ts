@@ -19,7 +19,11 @@ export class RequestClient {
     return new Promise<RequestResult<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`The extension did not answer "${method}" within ${CHAT_REQUEST_TIMEOUT_MS / 1000} s. Try again; if it keeps happening, reload the window.`));
+        reject(
+          new Error(
+            `The extension did not answer "${method}" within ${CHAT_REQUEST_TIMEOUT_MS / 1000} s. Try again; if it keeps happening, reload the window.`,
+          ),
+        );
       }, CHAT_REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
       // The mapped union cannot be narrowed by a generic K; the shape is fixed by the signature above.

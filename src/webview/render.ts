@@ -166,7 +166,10 @@ export class TranscriptView {
   private renderAssistant(item: Item<'assistant'>): HTMLElement {
     const body = h('div', { class: 'msg-body markdown' });
     body.append(
-      renderMarkdown(item.text, { decorateCode: (pre, code, lang) => this.codeBlock(pre, code, lang), openEnded: item.state !== 'complete' }),
+      renderMarkdown(item.text, {
+        decorateCode: (pre, code, lang) => this.codeBlock(pre, code, lang),
+        openEnded: item.state !== 'complete',
+      }),
     );
     const el = h('article', { class: `msg assistant ${item.state}`, attrs: { 'aria-label': 'MemGPT said' } }, body);
     if (item.state === 'streaming') {
@@ -174,9 +177,7 @@ export class TranscriptView {
       if (!item.text) body.append(h('span', { class: 'typing', text: 'MemGPT is writing…' }));
     }
     if (item.state === 'partial') {
-      el.append(
-        h('div', { class: 'partial-note', attrs: { role: 'note' } }, icon('debug-stop'), ' Stopped: this answer is incomplete.'),
-      );
+      el.append(h('div', { class: 'partial-note', attrs: { role: 'note' } }, icon('debug-stop'), ' Stopped: this answer is incomplete.'));
     }
     return el;
   }
@@ -245,7 +246,10 @@ export class TranscriptView {
     const header = h(
       'button',
       // The whole line on hover: narrow side bars cut the title.
-      { class: 'card-header', attrs: { type: 'button', 'aria-controls': bodyId, title: count ? `${summary.title} (${count} times)` : summary.title } },
+      {
+        class: 'card-header',
+        attrs: { type: 'button', 'aria-controls': bodyId, title: count ? `${summary.title} (${count} times)` : summary.title },
+      },
       this.chevron(item.id),
       icon(summary.icon),
       h('span', { class: 'card-title', text: summary.title }),
@@ -290,7 +294,10 @@ export class TranscriptView {
 
   private renderApproval(card: ApprovalCard): HTMLElement {
     const box = h('div', { class: 'approval', attrs: { role: 'group', 'aria-label': 'Approval', 'data-approval': card.id } });
-    const reason = h('input', { class: 'approval-reason', attrs: { type: 'text', placeholder: 'Reason (optional, the agent reads it)', 'aria-label': 'Reason for rejecting' } });
+    const reason = h('input', {
+      class: 'approval-reason',
+      attrs: { type: 'text', placeholder: 'Reason (optional, the agent reads it)', 'aria-label': 'Reason for rejecting' },
+    });
     const button = (label: string, cls: string, onClick: () => void): HTMLButtonElement => {
       const b = h('button', { class: `approval-button ${cls}`, text: label, attrs: { type: 'button' } });
       b.addEventListener('click', () => {
@@ -308,7 +315,14 @@ export class TranscriptView {
         const verb = card.kind === 'edit' ? 'Edit' : card.existed ? 'Overwrite' : 'Create';
         const diff = h('pre', { class: 'approval-diff' });
         for (const line of card.diff.split('\n')) {
-          const cls = line.startsWith('+') && !line.startsWith('+++') ? 'diff-add' : line.startsWith('-') && !line.startsWith('---') ? 'diff-del' : line.startsWith('@@') ? 'diff-hunk' : '';
+          const cls =
+            line.startsWith('+') && !line.startsWith('+++')
+              ? 'diff-add'
+              : line.startsWith('-') && !line.startsWith('---')
+                ? 'diff-del'
+                : line.startsWith('@@')
+                  ? 'diff-hunk'
+                  : '';
           diff.append(h('span', { class: cls, text: `${line}\n` }));
         }
         const open = h('button', { class: 'text-button approval-open-diff', text: 'Open diff', attrs: { type: 'button' } });
@@ -324,13 +338,22 @@ export class TranscriptView {
         return box;
       }
       case 'command': {
-        const always = card.suggestedPrefix ? button(`Always allow commands starting with "${card.suggestedPrefix}"`, 'always', () => this.actions.approve(card.id, 'always')) : null;
+        const always = card.suggestedPrefix
+          ? button(`Always allow commands starting with "${card.suggestedPrefix}"`, 'always', () => this.actions.approve(card.id, 'always'))
+          : null;
         append(
           box,
           h('div', { class: 'approval-title', text: `Run this command in ${card.cwd}?` }),
           h('pre', { class: 'approval-command', text: `$ ${card.command}` }),
-          card.withheldVariables.length > 0 ? h('div', { class: 'approval-note', text: `Runs without: ${card.withheldVariables.join(', ')}` }) : null,
-          card.shellSyntax.length > 0 ? h('div', { class: 'approval-note', text: `It uses ${card.shellSyntax.join(' ')}: chained, piped or redirected commands always ask.` }) : null,
+          card.withheldVariables.length > 0
+            ? h('div', { class: 'approval-note', text: `Runs without: ${card.withheldVariables.join(', ')}` })
+            : null,
+          card.shellSyntax.length > 0
+            ? h('div', {
+                class: 'approval-note',
+                text: `It uses ${card.shellSyntax.join(' ')}: chained, piped or redirected commands always ask.`,
+              })
+            : null,
           h('div', { class: 'approval-actions' }, accept, reject, always),
           reason,
         );
@@ -342,7 +365,10 @@ export class TranscriptView {
           box,
           h('div', { class: 'approval-title', text: `Call tool "${card.tool}" of MCP server "${card.server}"?` }),
           h('pre', { class: 'approval-command', text: card.arguments }),
-          h('div', { class: 'approval-note', text: `Configured in ${card.source}${card.readOnlyHint ? '; the server says this tool only reads' : ''}.${card.argumentsCut ? ' The arguments are cut here.' : ''}` }),
+          h('div', {
+            class: 'approval-note',
+            text: `Configured in ${card.source}${card.readOnlyHint ? '; the server says this tool only reads' : ''}.${card.argumentsCut ? ' The arguments are cut here.' : ''}`,
+          }),
           h('div', { class: 'approval-actions' }, accept, reject, always),
           reason,
         );
@@ -352,7 +378,12 @@ export class TranscriptView {
   }
 
   private renderRestore(checkpointId: string): HTMLElement {
-    const button = h('button', { class: 'text-button restore-button', attrs: { type: 'button', 'data-checkpoint': checkpointId } }, icon('history'), ' Restore files');
+    const button = h(
+      'button',
+      { class: 'text-button restore-button', attrs: { type: 'button', 'data-checkpoint': checkpointId } },
+      icon('history'),
+      ' Restore files',
+    );
     button.addEventListener('click', () => {
       button.disabled = true;
       this.actions.restore(checkpointId);
@@ -369,7 +400,12 @@ export class TranscriptView {
     const text = h('span', { class: 'chip-text', text: item.text, attrs: { title: item.text } });
     linkifyCitations(text);
     const tone = item.event === 'memory_pressure' ? ' warning' : '';
-    return h('div', { class: `chip${tone}`, attrs: { role: 'note', 'data-event': item.event } }, icon(EVENT_ICONS[item.event] ?? 'info'), text);
+    return h(
+      'div',
+      { class: `chip${tone}`, attrs: { role: 'note', 'data-event': item.event } },
+      icon(EVENT_ICONS[item.event] ?? 'info'),
+      text,
+    );
   }
 
   private renderError(item: Item<'error'>): HTMLElement {

@@ -44,7 +44,11 @@ export function checkBaseUrl(raw: string): string | undefined {
  * `onConnected` gets the host's confirmation ("Using llama3.1 on http://…"): the card goes away as
  * soon as the setup works, so the chat shows it instead.
  */
-export function createSetupCard(status: SetupStatus, client: RequestClient, onConnected: (message: string) => void = () => undefined): HTMLElement {
+export function createSetupCard(
+  status: SetupStatus,
+  client: RequestClient,
+  onConnected: (message: string) => void = () => undefined,
+): HTMLElement {
   const settle = (el: HTMLElement, r: SetupResult): void => {
     result(el, r);
     if (r.ok) onConnected(r.message);
@@ -74,7 +78,13 @@ export function createSetupCard(status: SetupStatus, client: RequestClient, onCo
         .finally(() => (editorButton.disabled = false));
     });
     card.append(
-      h('div', { class: 'setup-section' }, editorButton, h('p', { class: 'setup-hint', text: 'VS Code’s own language model: no key or server needed.' }), editorResult),
+      h(
+        'div',
+        { class: 'setup-section' },
+        editorButton,
+        h('p', { class: 'setup-hint', text: 'VS Code’s own language model: no key or server needed.' }),
+        editorResult,
+      ),
     );
   }
 
@@ -155,7 +165,15 @@ export function createSetupCard(status: SetupStatus, client: RequestClient, onCo
         h(
           'li',
           { class: 'server' },
-          h('span', { class: 'server-name' }, icon('server'), ' ', h('strong', { text: server.name }), ' ', h('code', { text: server.baseUrl })),
+          h(
+            'span',
+            { class: 'server-name' },
+            icon('server'),
+            ' ',
+            h('strong', { text: server.name }),
+            ' ',
+            h('code', { text: server.baseUrl }),
+          ),
           h('span', { class: 'setup-row' }, select, button),
         ),
       );
@@ -172,14 +190,27 @@ export function createSetupCard(status: SetupStatus, client: RequestClient, onCo
       probeButton.disabled = false;
     }
   });
-  card.append(h('div', { class: 'setup-section' }, h('div', { class: 'setup-heading', text: 'Local server' }), probeButton, probeResult, servers, useResult));
+  card.append(
+    h(
+      'div',
+      { class: 'setup-section' },
+      h('div', { class: 'setup-heading', text: 'Local server' }),
+      probeButton,
+      probeResult,
+      servers,
+      useResult,
+    ),
+  );
 
   // --- Any base URL ---
   const urlInput = h('input', {
     class: 'text-input',
     attrs: { type: 'url', id: 'setup-url', spellcheck: 'false', placeholder: 'http://127.0.0.1:11434/v1' },
   });
-  const modelInput = h('input', { class: 'text-input', attrs: { type: 'text', id: 'setup-model', spellcheck: 'false', placeholder: 'model (optional)' } });
+  const modelInput = h('input', {
+    class: 'text-input',
+    attrs: { type: 'text', id: 'setup-model', spellcheck: 'false', placeholder: 'model (optional)' },
+  });
   const urlButton = h('button', { class: 'primary-button', text: 'Connect', attrs: { type: 'button' } });
   const urlResult = h('div', { class: 'setup-result' });
   urlResult.hidden = true;
@@ -190,7 +221,10 @@ export function createSetupCard(status: SetupStatus, client: RequestClient, onCo
     urlButton.disabled = true;
     result(urlResult, { pending: `Checking ${urlInput.value.trim()}…` });
     try {
-      settle(urlResult, await client.request('useServer', model ? { baseUrl: urlInput.value.trim(), model } : { baseUrl: urlInput.value.trim() }));
+      settle(
+        urlResult,
+        await client.request('useServer', model ? { baseUrl: urlInput.value.trim(), model } : { baseUrl: urlInput.value.trim() }),
+      );
     } catch (e) {
       result(urlResult, { ok: false, message: errorMessage(e) });
     } finally {

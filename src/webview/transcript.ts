@@ -138,7 +138,12 @@ export class Transcript {
         );
         break;
       case 'turn_finished':
-        merge(change, this.stopStreaming(event.reason === 'done' || event.reason === 'paused' || event.reason === 'step_limit' ? 'complete' : 'partial'));
+        merge(
+          change,
+          this.stopStreaming(
+            event.reason === 'done' || event.reason === 'paused' || event.reason === 'step_limit' ? 'complete' : 'partial',
+          ),
+        );
         this.liveCalls.clear();
         // Stopped before any answer: say so, as the restored history will.
         if (event.reason === 'cancelled' && this.unansweredSinceUser()) {
@@ -181,10 +186,19 @@ export class Transcript {
 
   /** An edit or command waits for the user: its card shows the question. */
   setApproval(card: ApprovalCard): TranscriptChange {
-    const name = card.kind === 'tool' ? card.functionName : card.kind === 'command' ? 'run_command' : card.kind === 'edit' ? 'edit_file' : 'write_file';
+    const name =
+      card.kind === 'tool'
+        ? card.functionName
+        : card.kind === 'command'
+          ? 'run_command'
+          : card.kind === 'edit'
+            ? 'edit_file'
+            : 'write_file';
     const known = this.newestForCall.get(card.callId);
     const existing = known ? this.find(known, 'function') : undefined;
-    const { item, change } = existing ? { item: existing, change: { appended: [], updated: [] } as TranscriptChange } : this.newCard(card.callId, name, '{}');
+    const { item, change } = existing
+      ? { item: existing, change: { appended: [], updated: [] } as TranscriptChange }
+      : this.newCard(card.callId, name, '{}');
     item.approval = card;
     if (!change.appended.includes(item)) change.updated.push(item);
     return change;
@@ -308,7 +322,13 @@ export class Transcript {
   private assistant(stepId: string, callId: string): { item: Item<'assistant'>; change: TranscriptChange } {
     const existing = this.liveItem(stepId, callId, 'assistant');
     if (existing) return { item: existing, change: { appended: [], updated: [] } };
-    const item: Item<'assistant'> = { kind: 'assistant', id: this.freeId(`a-${callId}`), text: '', state: 'streaming', time: new Date().toISOString() };
+    const item: Item<'assistant'> = {
+      kind: 'assistant',
+      id: this.freeId(`a-${callId}`),
+      text: '',
+      state: 'streaming',
+      time: new Date().toISOString(),
+    };
     this.remember(stepId, callId, item.id);
     return { item, change: this.append(item) };
   }
@@ -334,7 +354,14 @@ export class Transcript {
   }
 
   private newCard(callId: string, name: string, args: string): { item: Item<'function'>; change: TranscriptChange } {
-    const item: Item<'function'> = { kind: 'function', id: this.freeId(`f-${callId}`), name, arguments: args, status: 'running', result: null };
+    const item: Item<'function'> = {
+      kind: 'function',
+      id: this.freeId(`f-${callId}`),
+      name,
+      arguments: args,
+      status: 'running',
+      result: null,
+    };
     this.newestForCall.set(callId, item.id);
     return { item, change: this.append(item) };
   }

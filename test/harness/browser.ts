@@ -39,7 +39,11 @@ export function workbenchUrl(serverUrl: string, target: WorkbenchTarget): string
   if (target.extensionTestsPath) payload.push(['extensionTestsPath', remote(target.extensionTestsPath)]);
   // `ew` (empty window) also stops code-server from redirecting to the folder it opened last.
   const opened: [string, string] =
-    target.folder !== undefined ? ['folder', target.folder] : target.workspaceFile !== undefined ? ['workspace', target.workspaceFile] : ['ew', 'true'];
+    target.folder !== undefined
+      ? ['folder', target.folder]
+      : target.workspaceFile !== undefined
+        ? ['workspace', target.workspaceFile]
+        : ['ew', 'true'];
   const query = new URLSearchParams([opened, ['payload', JSON.stringify(payload)]]);
   return `${serverUrl}/?${query.toString()}`;
 }

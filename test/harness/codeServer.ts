@@ -91,17 +91,24 @@ export function writeUserSettings(
 function serverArgs(o: CodeServerOptions, port: number, configFile: string): string[] {
   const args = [
     o.host.codeServerEntry,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--config', configFile,
-    '--user-data-dir', o.userDataDir,
-    '--extensions-dir', o.extensionsDir,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--config',
+    configFile,
+    '--user-data-dir',
+    o.userDataDir,
+    '--extensions-dir',
+    o.extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--reconnection-grace-time', '5',
+    '--reconnection-grace-time',
+    '5',
     // Lets the workbench honour `payload` (extension development + tests) and report codeAutomationExit.
-    '--vscode-option', 'enable-smoke-test-driver',
+    '--vscode-option',
+    'enable-smoke-test-driver',
   ];
   if (o.disableWorkspaceTrust !== false) args.push('--disable-workspace-trust');
   return args;
@@ -147,7 +154,18 @@ async function waitForHealth(url: string, exited: () => string | undefined, logF
 }
 
 function installExtension(o: CodeServerOptions, ext: string, configFile: string): void {
-  const args = [o.host.codeServerEntry, '--config', configFile, '--user-data-dir', o.userDataDir, '--extensions-dir', o.extensionsDir, '--install-extension', ext, '--force'];
+  const args = [
+    o.host.codeServerEntry,
+    '--config',
+    configFile,
+    '--user-data-dir',
+    o.userDataDir,
+    '--extensions-dir',
+    o.extensionsDir,
+    '--install-extension',
+    ext,
+    '--force',
+  ];
   const r = spawnSync(o.host.node24, args, { env: serverEnv(o), encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`Installing ${ext} into code-server failed (exit ${r.status}): ${r.stderr || r.stdout}`);
 }

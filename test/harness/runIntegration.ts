@@ -120,7 +120,14 @@ async function runInHost(browser: Browser, session: Session, resultFile: string)
   let result: InHostTestResult | undefined;
   if (existsSync(resultFile)) result = JSON.parse(readFileSync(resultFile, 'utf8')) as InHostTestResult;
   for (const t of result?.tests ?? []) {
-    report.tests.push({ kind: 'host', file: t.file, title: t.title, state: t.state, durationMs: t.durationMs, ...(t.error ? { error: t.error } : {}) });
+    report.tests.push({
+      kind: 'host',
+      file: t.file,
+      title: t.title,
+      state: t.state,
+      durationMs: t.durationMs,
+      ...(t.error ? { error: t.error } : {}),
+    });
   }
   report.passed = result?.passed ?? 0;
   report.failed = result?.failed ?? 0;
@@ -131,7 +138,9 @@ async function runInHost(browser: Browser, session: Session, resultFile: string)
         `See artifacts/logs/host-console.log and artifacts/screenshots/in-host-end.png.`,
     );
   } else if (outcome !== 0 && report.failed === 0) {
-    report.errors.push(`The in-host test run exited with code ${outcome} after ${seconds} s without a test failure: see artifacts/logs/host-console.log.`);
+    report.errors.push(
+      `The in-host test run exited with code ${outcome} after ${seconds} s without a test failure: see artifacts/logs/host-console.log.`,
+    );
   } else if (!result) {
     report.errors.push(`The in-host test run exited with code ${outcome} but wrote no result file: see artifacts/logs/host-console.log.`);
   }
@@ -140,11 +149,16 @@ async function runInHost(browser: Browser, session: Session, resultFile: string)
 
 async function loadScenarios(grep: string | undefined): Promise<{ file: string; scenario: UiScenario }[]> {
   const dir = path.join(repoRoot, 'test/integration/ui');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ui.ts') && matches(f, grep)).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ui.ts') && matches(f, grep))
+        .sort()
+    : [];
   const out: { file: string; scenario: UiScenario }[] = [];
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { scenarios?: UiScenario[] };
-    if (!Array.isArray(mod.scenarios)) throw new Error(`${file} exports no \`scenarios\` array (see the comment at the top of test/harness/ui.ts).`);
+    if (!Array.isArray(mod.scenarios))
+      throw new Error(`${file} exports no \`scenarios\` array (see the comment at the top of test/harness/ui.ts).`);
     for (const scenario of mod.scenarios) out.push({ file, scenario });
   }
   return out;
@@ -175,7 +189,10 @@ async function runScenario(browser: Browser, session: Session, file: string, sce
     await Promise.race([
       scenario.run(ui),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`UI scenario timed out after ${HARNESS_UI_SCENARIO_TIMEOUT_MS / 1000} s.`)), HARNESS_UI_SCENARIO_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`UI scenario timed out after ${HARNESS_UI_SCENARIO_TIMEOUT_MS / 1000} s.`)),
+          HARNESS_UI_SCENARIO_TIMEOUT_MS,
+        );
       }),
     ]);
     return { kind: 'ui', file, title: scenario.title, state: 'passed', durationMs: Date.now() - started };
@@ -286,7 +303,10 @@ function parseArgs(argv: string[]): IntegrationOptions & { report?: string } {
         }
         o.settings = { ...o.settings, [key]: parsed };
       }
-    } else throw new Error(`Unknown option ${arg}. Usage: runIntegration.ts [--grep text] [--only host|ui] [--setting k=json] [--env K=V] [--report file]`);
+    } else
+      throw new Error(
+        `Unknown option ${arg}. Usage: runIntegration.ts [--grep text] [--only host|ui] [--setting k=json] [--env K=V] [--report file]`,
+      );
   }
   return o;
 }
@@ -295,7 +315,14 @@ function printReport(r: IntegrationReport): void {
   for (const t of r.tests) {
     const mark = t.state === 'passed' ? 'ok  ' : t.state === 'pending' ? 'skip' : 'FAIL';
     console.log(`  ${mark} [${t.kind}] ${t.title} (${(t.durationMs / 1000).toFixed(1)} s)`);
-    if (t.error) console.log(t.error.split('\n').slice(0, 12).map((l) => `         ${l}`).join('\n'));
+    if (t.error)
+      console.log(
+        t.error
+          .split('\n')
+          .slice(0, 12)
+          .map((l) => `         ${l}`)
+          .join('\n'),
+      );
   }
   for (const e of r.errors) console.log(`  ERROR ${e}`);
   const skipped = r.tests.filter((t) => t.state === 'pending').length;

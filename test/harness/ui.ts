@@ -124,9 +124,7 @@ export class WorkbenchUi {
 
   /** The chat webview's content frame (two iframes deep; the outer one names our extension). */
   chatFrame(): FrameLocator {
-    return this.page
-      .frameLocator(`iframe.webview.ready[src*="extensionId=${MEMGPT_EXTENSION_ID}"]`)
-      .frameLocator('#active-frame');
+    return this.page.frameLocator(`iframe.webview.ready[src*="extensionId=${MEMGPT_EXTENSION_ID}"]`).frameLocator('#active-frame');
   }
 
   /**
@@ -164,7 +162,10 @@ export class WorkbenchUi {
         () => false,
       );
       if (found) break;
-      const offered = await widget.locator('.monaco-list-row').allInnerTexts().catch(() => [] as string[]);
+      const offered = await widget
+        .locator('.monaco-list-row')
+        .allInnerTexts()
+        .catch(() => [] as string[]);
       await this.page.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });
       if (Date.now() >= deadline) {
@@ -233,7 +234,8 @@ export class WorkbenchUi {
     await this.page.keyboard.press('Control+S');
     const deadline = Date.now() + HARNESS_UI_WAIT_MS;
     while (readFileSync(file, 'utf8') === written) {
-      if (Date.now() > deadline) throw new Error(`The workbench did not save ${file} within ${HARNESS_UI_WAIT_MS} ms, so the new settings may not apply.`);
+      if (Date.now() > deadline)
+        throw new Error(`The workbench did not save ${file} within ${HARNESS_UI_WAIT_MS} ms, so the new settings may not apply.`);
       await this.page.waitForTimeout(100);
     }
     await this.runCommand('View: Close Editor');

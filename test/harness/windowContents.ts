@@ -58,9 +58,11 @@ export function prepareWindow(repoRoot: string, dir: string, contents: WindowCon
   for (const [rel, text] of Object.entries(contents.files ?? {})) {
     const parts = rel.split('/');
     const folder = folders.length > 1 ? folders.find((f) => f.name === parts[0]) : folders[0];
-    if (!folder) throw new Error(`"${rel}" names no workspace folder; with several folders a path starts with one of: ${[...names].join(', ')}.`);
+    if (!folder)
+      throw new Error(`"${rel}" names no workspace folder; with several folders a path starts with one of: ${[...names].join(', ')}.`);
     const inside = folders.length > 1 ? parts.slice(1) : parts;
-    if (inside.length === 0 || inside.some((p) => p === '' || p === '.' || p === '..')) throw new Error(`"${rel}" is not a plain relative file path.`);
+    if (inside.length === 0 || inside.some((p) => p === '' || p === '.' || p === '..'))
+      throw new Error(`"${rel}" is not a plain relative file path.`);
     const file = path.join(folder.path, ...inside);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);

@@ -12,7 +12,9 @@ export function integrationSuitesPlugin(root) {
     setup(build) {
       build.onResolve({ filter: /^virtual:integration-suites$/ }, () => ({ path: 'integration-suites', namespace: 'integration-suites' }));
       build.onLoad({ filter: /.*/, namespace: 'integration-suites' }, () => {
-        const files = readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).sort();
+        const files = readdirSync(suiteDir)
+          .filter((f) => f.endsWith('.test.ts'))
+          .sort();
         const entries = files.map((f) => `  { file: ${JSON.stringify(f)}, load: () => require(${JSON.stringify('./' + f)}) },`);
         return {
           contents: `export const integrationSuites = [\n${entries.join('\n')}\n];\n`,

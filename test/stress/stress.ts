@@ -16,7 +16,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seededRandom, seedFromEnv } from '../fixtures/reliability/seededRandom';
 import { agentCrashRounds, indexCrashRounds, recallCrashRounds, twoWindows, type CrashFigures } from '../fixtures/reliability/crashRounds';
-import { FaultDirector, FAULT_MAX_RETRIES, FAULT_REQUEST_TIMEOUT_MS, PROVIDER_FAULTS, runFaultTurn, duplicatedContextMessages } from '../fixtures/reliability/providerFaults';
+import {
+  FaultDirector,
+  FAULT_MAX_RETRIES,
+  FAULT_REQUEST_TIMEOUT_MS,
+  PROVIDER_FAULTS,
+  runFaultTurn,
+  duplicatedContextMessages,
+} from '../fixtures/reliability/providerFaults';
 import { makeRig, conversationProblems, userTexts } from '../fixtures/reliability/agentRig';
 import { makeFuzzRig } from '../fixtures/reliability/fuzzContext';
 import { runFuzz } from '../fixtures/reliability/toolCallFuzzer';
@@ -105,7 +112,9 @@ async function main(): Promise<void> {
       fig.repairsOnReopen += f.repairs;
       fig.messagesLost += f.lost;
       fig.problems.push(...f.problems.map((p) => `crash/${name}: ${p}`));
-      log(`  ${f.kills} kills, ${f.acknowledged} acknowledged, ${f.lost} lost, ${f.repairs} repairs on reopen, ${f.problems.length} problems, ${(f.ms / 1000).toFixed(1)} s`);
+      log(
+        `  ${f.kills} kills, ${f.acknowledged} acknowledged, ${f.lost} lost, ${f.repairs} repairs on reopen, ${f.problems.length} problems, ${(f.ms / 1000).toFixed(1)} s`,
+      );
     }
   }
 
@@ -123,7 +132,11 @@ async function main(): Promise<void> {
     log(`provider faults: ${FAULT_TURNS} turns in random order on one conversation…`);
     const rng = seededRandom(seed + 3);
     const director = new FaultDirector();
-    const rig = await makeRig({ server: { responder: director.responder }, maxRetries: FAULT_MAX_RETRIES, requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS });
+    const rig = await makeRig({
+      server: { responder: director.responder },
+      maxRetries: FAULT_MAX_RETRIES,
+      requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
+    });
     const t0 = performance.now();
     try {
       const texts: string[] = [];
@@ -145,7 +158,8 @@ async function main(): Promise<void> {
           director.play([sendMessage('checkpoint')]);
           await rig.agent.handle({ type: 'user_message', text: `checkpoint ${turn}` });
           texts.push(`checkpoint ${turn}`);
-          for (const d of duplicatedContextMessages(rig.server.chatRequests().at(-1)!)) fig.problems.push(`faults, turn ${turn}: duplicated in context: ${d}`);
+          for (const d of duplicatedContextMessages(rig.server.chatRequests().at(-1)!))
+            fig.problems.push(`faults, turn ${turn}: duplicated in context: ${d}`);
         }
       }
     } finally {
@@ -159,7 +173,14 @@ async function main(): Promise<void> {
     const rng = seededRandom(seed + 4);
     const rig = await makeFuzzRig(rng);
     try {
-      const s = await runFuzz({ rng, count: FUZZ_PAYLOADS, functions: rig.functions, context: () => rig.context(), workspaceFiles: rig.ws.readable, afterEach: rig.afterEach });
+      const s = await runFuzz({
+        rng,
+        count: FUZZ_PAYLOADS,
+        functions: rig.functions,
+        context: () => rig.context(),
+        workspaceFiles: rig.ws.readable,
+        afterEach: rig.afterEach,
+      });
       fig.payloadsFuzzed = s.payloads;
       fig.fuzzUncaught = s.uncaught;
       for (const v of s.violations) fig.problems.push(`fuzz: ${v.problem} — ${v.payload.name}(${v.payload.arguments.slice(0, 120)})`);
@@ -173,7 +194,10 @@ async function main(): Promise<void> {
   fig.seconds = Math.round((performance.now() - started) / 1000);
   const rows: [string, string][] = [
     ['kills survived', `${fig.killsSurvived} of ${Object.values(fig.kills).reduce((s, k) => s + k.kills, 0)}`],
-    ...Object.entries(fig.kills).map(([k, f]): [string, string] => [`  ${k}`, `${f.kills} kills, ${f.acknowledged} acknowledged writes, ${f.repairs} repairs`]),
+    ...Object.entries(fig.kills).map(([k, f]): [string, string] => [
+      `  ${k}`,
+      `${f.kills} kills, ${f.acknowledged} acknowledged writes, ${f.repairs} repairs`,
+    ]),
     ['two-window runs', String(fig.twoWindowRuns)],
     ['faults injected', `${fig.faultsInjected} in ${fig.faultTurns} turns`],
     ['payloads fuzzed', `${fig.payloadsFuzzed} (${fig.fuzzUncaught} uncaught)`],

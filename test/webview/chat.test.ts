@@ -13,7 +13,14 @@ after(async () => {
 });
 
 function userRecord(seq: number, text: string): RecallRecord {
-  return { id: `rec-${seq}`, seq, time: '2026-11-20T10:00:00Z', agentId: 'agent-1', kind: 'user', message: { role: 'user', content: text } };
+  return {
+    id: `rec-${seq}`,
+    seq,
+    time: '2026-11-20T10:00:00Z',
+    agentId: 'agent-1',
+    kind: 'user',
+    message: { role: 'user', content: text },
+  };
 }
 function replyRecord(seq: number, text: string): RecallRecord {
   return {
@@ -25,7 +32,9 @@ function replyRecord(seq: number, text: string): RecallRecord {
     message: {
       role: 'assistant',
       content: null,
-      tool_calls: [{ id: `call-${seq}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }],
+      tool_calls: [
+        { id: `call-${seq}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } },
+      ],
     },
   };
 }
@@ -136,11 +145,22 @@ describe('chat webview', () => {
       payload: { path: 'lib/util.py', startLine: 10, endLine: 20 },
     });
     await p.locator('a.citation', { hasText: 'src/core/agent.ts:42' }).click();
-    await chat.waitForPosted((m) => m.type === 'openCitation' && m.payload.startLine === 42 && m.payload.path === 'src/core/agent.ts' && m.payload.endLine === undefined);
+    await chat.waitForPosted(
+      (m) =>
+        m.type === 'openCitation' &&
+        m.payload.startLine === 42 &&
+        m.payload.path === 'src/core/agent.ts' &&
+        m.payload.endLine === undefined,
+    );
     await p.locator('a.citation', { hasText: 'cfg' }).click();
-    await chat.waitForPosted((m) => m.type === 'openCitation' && m.payload.path === 'config/app.json' && m.payload.startLine === 5 && m.payload.endLine === 9);
+    await chat.waitForPosted(
+      (m) => m.type === 'openCitation' && m.payload.path === 'config/app.json' && m.payload.startLine === 5 && m.payload.endLine === 9,
+    );
     await p.click('a.external-link');
-    assert.deepEqual(await chat.waitForPosted((m) => m.type === 'openExternal'), { type: 'openExternal', payload: { url: 'https://example.com/docs' } });
+    assert.deepEqual(await chat.waitForPosted((m) => m.type === 'openExternal'), {
+      type: 'openExternal',
+      payload: { url: 'https://example.com/docs' },
+    });
     assert.equal(p.url().startsWith(harness.origin), true, 'the page did not navigate');
     await p.close();
   });
@@ -196,7 +216,11 @@ describe('chat webview', () => {
     const chat = await harness.open();
     await chat.boot();
     const p = chat.page;
-    await chat.event({ type: 'error', message: 'The model server at http://127.0.0.1:11434/v1 refused the connection. Is Ollama running?', recoverable: true });
+    await chat.event({
+      type: 'error',
+      message: 'The model server at http://127.0.0.1:11434/v1 refused the connection. Is Ollama running?',
+      recoverable: true,
+    });
     await p.waitForSelector('.error-item[role="alert"]');
     await p.click('.error-item button');
     await chat.waitForPosted((m) => m.type === 'retry');
@@ -209,7 +233,8 @@ describe('chat webview', () => {
     const chat = await harness.open();
     const p = chat.page;
     const newest: RecallRecord[] = [];
-    for (let i = 0; i < 20; i++) newest.push(i % 2 === 0 ? userRecord(100 + i, `question ${i}`) : replyRecord(100 + i, `answer ${i}\n\nwith a second paragraph`));
+    for (let i = 0; i < 20; i++)
+      newest.push(i % 2 === 0 ? userRecord(100 + i, `question ${i}`) : replyRecord(100 + i, `answer ${i}\n\nwith a second paragraph`));
     await chat.post({ type: 'state', payload: READY_STATE });
     const first = await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'history');
     assert.equal(first.type === 'request' && first.payload.method === 'history' && first.payload.params.beforeSeq, null);
@@ -241,14 +266,20 @@ describe('chat webview', () => {
     const sent = await harness.open('dark', undefined, { draft: 'Tell me about the store' });
     assert.equal(await sent.page.inputValue('textarea.composer-input'), 'Tell me about the store');
     await sent.post({ type: 'state', payload: READY_STATE });
-    await sent.answer('history', { records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')], hasMore: false });
+    await sent.answer('history', {
+      records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')],
+      hasMore: false,
+    });
     await sent.page.waitForSelector('.msg.user >> text=Tell me about the store');
     await sent.page.waitForFunction(() => (document.querySelector('textarea.composer-input') as HTMLTextAreaElement).value === '');
     await sent.page.close();
 
     const unsent = await harness.open('dark', undefined, { draft: 'an idea I have not sent' });
     await unsent.post({ type: 'state', payload: READY_STATE });
-    await unsent.answer('history', { records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')], hasMore: false });
+    await unsent.answer('history', {
+      records: [userRecord(1, 'Tell me about the store'), replyRecord(2, 'It keeps todos.')],
+      hasMore: false,
+    });
     await unsent.page.waitForSelector('.msg.user >> text=Tell me about the store');
     assert.equal(await unsent.page.inputValue('textarea.composer-input'), 'an idea I have not sent');
     await unsent.page.close();
@@ -260,7 +291,12 @@ describe('chat webview', () => {
     await chat.post({ type: 'state', payload: READY_STATE });
     await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'history');
     // A file opened at start: the agent records it and emits it live before the page arrives.
-    const opened = JSON.stringify({ type: 'file_opened', path: 'src/a.ts', message: '[This is an automated system message hidden from the user] opened', time: 'x' });
+    const opened = JSON.stringify({
+      type: 'file_opened',
+      path: 'src/a.ts',
+      message: '[This is an automated system message hidden from the user] opened',
+      time: 'x',
+    });
     await chat.event({ type: 'system_event', kind: 'file_opened', text: 'Opened src/a.ts' });
     await p.waitForSelector('.chip[data-event="file_opened"]');
     const openedRecord: RecallRecord = { ...userRecord(3, ''), kind: 'system_event', message: { role: 'user', content: opened } };
@@ -318,7 +354,10 @@ describe('chat webview', () => {
     assert.match(label, /Core memory 400/);
     assert.match(label, /Recall: 128 messages, archival: 3412 passages/);
     const widths = await p.$$eval('.meter-part', (els) => els.map((e) => (e as HTMLElement).style.width));
-    assert.deepEqual(widths.map((w) => Math.round(parseFloat(w))), [24, 5, 4, 43]);
+    assert.deepEqual(
+      widths.map((w) => Math.round(parseFloat(w))),
+      [24, 5, 4, 43],
+    );
     await p.click('.meter');
     await chat.waitForPosted((m) => m.type === 'showCoreMemory');
     assert.equal(await p.isVisible('.agent-picker'), true);
@@ -334,7 +373,13 @@ describe('chat webview', () => {
     const p = chat.page;
     await chat.post({
       type: 'state',
-      payload: { ...READY_STATE, backend: 'none', notice: 'The MemGPT agent is not running in this window.', agents: [], activeAgentId: null },
+      payload: {
+        ...READY_STATE,
+        backend: 'none',
+        notice: 'The MemGPT agent is not running in this window.',
+        agents: [],
+        activeAgentId: null,
+      },
     });
     await p.waitForSelector('.notice:not([hidden])');
     assert.match((await p.locator('.notice').textContent()) ?? '', /not running/);
@@ -358,18 +403,26 @@ describe('chat webview', () => {
     await p.click('text=Save key');
     const keyReq = await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'saveApiKey');
     assert.deepEqual(keyReq.type === 'request' && keyReq.payload.params, { key: 'sk-wrong' });
-    await chat.answer('saveApiKey', { ok: false, message: 'OpenAI rejected the key (401 Incorrect API key). Copy it again from platform.openai.com/api-keys.' });
+    await chat.answer('saveApiKey', {
+      ok: false,
+      message: 'OpenAI rejected the key (401 Incorrect API key). Copy it again from platform.openai.com/api-keys.',
+    });
     await p.waitForSelector('.setup-result.failed[role="alert"] >> text=OpenAI rejected the key');
 
     // Local servers.
     await p.click('text=Look for Ollama / LM Studio');
-    await chat.answer('probeLocalServers', [{ name: 'Ollama', baseUrl: 'http://127.0.0.1:11434/v1', models: ['llama3.1', 'qwen2.5-coder'] }]);
+    await chat.answer('probeLocalServers', [
+      { name: 'Ollama', baseUrl: 'http://127.0.0.1:11434/v1', models: ['llama3.1', 'qwen2.5-coder'] },
+    ]);
     await p.waitForSelector('.server >> text=Ollama');
     await p.selectOption('.server select', 'qwen2.5-coder');
     await p.click('.server button');
     const useReq = await chat.waitForPosted((m) => m.type === 'request' && m.payload.method === 'useServer');
     assert.deepEqual(useReq.type === 'request' && useReq.payload.params, { baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5-coder' });
-    const useId = await chat.answer('useServer', { ok: false, message: 'The model "qwen2.5-coder" is not installed. Run `ollama pull qwen2.5-coder`.' });
+    const useId = await chat.answer('useServer', {
+      ok: false,
+      message: 'The model "qwen2.5-coder" is not installed. Run `ollama pull qwen2.5-coder`.',
+    });
 
     // Base URL: a bad URL is explained without a request; a good one is sent.
     await p.fill('#setup-url', 'localhost:1234');

@@ -69,13 +69,33 @@ function hostileHistory(): RecallRecord[] {
         role: 'assistant',
         content: '<svg onload=alert(1)>',
         tool_calls: [
-          { id: 't1', type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: MARKDOWN_CORPUS['img onerror'] }) } },
-          { id: 't2', type: 'function', function: { name: 'archival_memory_search', arguments: JSON.stringify({ query: '<script>alert(1)</script>' }) } },
+          {
+            id: 't1',
+            type: 'function',
+            function: { name: 'send_message', arguments: JSON.stringify({ message: MARKDOWN_CORPUS['img onerror'] }) },
+          },
+          {
+            id: 't2',
+            type: 'function',
+            function: { name: 'archival_memory_search', arguments: JSON.stringify({ query: '<script>alert(1)</script>' }) },
+          },
         ],
       },
     },
-    { ...base, id: 'h4', seq: 4, kind: 'tool', message: { role: 'tool', tool_call_id: 't2', content: `{"status":"OK","message":"${HOSTILE_FILE.replace(/"/g, '\\"')}"}` } },
-    { ...base, id: 'h5', seq: 5, kind: 'system_event', message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: `Saved ${HOSTILE_FILE}` }) } },
+    {
+      ...base,
+      id: 'h4',
+      seq: 4,
+      kind: 'tool',
+      message: { role: 'tool', tool_call_id: 't2', content: `{"status":"OK","message":"${HOSTILE_FILE.replace(/"/g, '\\"')}"}` },
+    },
+    {
+      ...base,
+      id: 'h5',
+      seq: 5,
+      kind: 'system_event',
+      message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: `Saved ${HOSTILE_FILE}` }) },
+    },
     { ...base, id: 'h6', seq: 6, kind: 'summary', message: { role: 'system', content: '<script>alert(1)</script> summary' } },
   ];
 }
@@ -96,7 +116,8 @@ async function loadCorpus(chat: ChatPage): Promise<string[]> {
   await chat.page.waitForSelector('.error-item');
   await chat.page.waitForTimeout(100); // one frame for the coalesced redraws
   // Open every card and thought so their bodies are in the DOM and visible too.
-  for (const header of await chat.page.$$('.card-header[aria-expanded="false"], .thinking-header[aria-expanded="false"]')) await header.click();
+  for (const header of await chat.page.$$('.card-header[aria-expanded="false"], .thinking-header[aria-expanded="false"]'))
+    await header.click();
   return requests;
 }
 
@@ -111,8 +132,20 @@ describe('injection corpus', () => {
     assert.deepEqual(report.problems, []);
     const foreign = requests.filter((u) => !u.startsWith(harness.origin));
     assert.deepEqual(foreign, [], 'no request left for another host');
-    const ownPaths = new Set(['/', '/fake-vscode.js', '/dist/webview.js', '/dist/codicon.css', '/dist/codicon.ttf', '/media/chat.css', '/theme/dark.css']);
-    assert.deepEqual(requests.map((u) => new URL(u).pathname).filter((p) => !ownPaths.has(p)), [], 'no injected resource was fetched');
+    const ownPaths = new Set([
+      '/',
+      '/fake-vscode.js',
+      '/dist/webview.js',
+      '/dist/codicon.css',
+      '/dist/codicon.ttf',
+      '/media/chat.css',
+      '/theme/dark.css',
+    ]);
+    assert.deepEqual(
+      requests.map((u) => new URL(u).pathname).filter((p) => !ownPaths.has(p)),
+      [],
+      'no injected resource was fetched',
+    );
     // Rendered inert, not silently dropped: the markup is visible as text.
     const text = (await chat.page.locator('.items').textContent()) ?? '';
     assert.ok(text.includes(`<script>${CANARY}</script>`), 'raw HTML shows as the text the model wrote');

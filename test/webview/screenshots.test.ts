@@ -33,7 +33,10 @@ const HISTORY: RecallRecord[] = [
         {
           id: 'h2a',
           type: 'function',
-          function: { name: 'core_memory_append', arguments: JSON.stringify({ label: 'human', content: 'Prefers early returns and small functions.', request_heartbeat: true }) },
+          function: {
+            name: 'core_memory_append',
+            arguments: JSON.stringify({ label: 'human', content: 'Prefers early returns and small functions.', request_heartbeat: true }),
+          },
         },
       ],
     },
@@ -44,7 +47,11 @@ const HISTORY: RecallRecord[] = [
     time: '2026-11-19T16:02:03Z',
     agentId: 'agent-1',
     kind: 'tool',
-    message: { role: 'tool', tool_call_id: 'h2a', content: JSON.stringify({ status: 'OK', message: 'Appended to human (44/2000 chars).', time: '2026-11-19 04:02:03 PM' }) },
+    message: {
+      role: 'tool',
+      tool_call_id: 'h2a',
+      content: JSON.stringify({ status: 'OK', message: 'Appended to human (44/2000 chars).', time: '2026-11-19 04:02:03 PM' }),
+    },
   },
   {
     id: 'h4',
@@ -55,7 +62,16 @@ const HISTORY: RecallRecord[] = [
     message: {
       role: 'assistant',
       content: null,
-      tool_calls: [{ id: 'h4a', type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: 'Noted — I will keep suggestions to early returns and small functions.' }) } }],
+      tool_calls: [
+        {
+          id: 'h4a',
+          type: 'function',
+          function: {
+            name: 'send_message',
+            arguments: JSON.stringify({ message: 'Noted — I will keep suggestions to early returns and small functions.' }),
+          },
+        },
+      ],
     },
   },
   {
@@ -78,7 +94,11 @@ function turn(): AgentEvent[] {
   const search = JSON.stringify({ query: 'session expiry refresh token', page: 0, request_heartbeat: true });
   return [
     { type: 'step_started', stepId: 's1', step: 1 },
-    { type: 'monologue', stepId: 's1', text: 'The user asks why sessions expire. Search the indexed workspace for the refresh logic first.' },
+    {
+      type: 'monologue',
+      stepId: 's1',
+      text: 'The user asks why sessions expire. Search the indexed workspace for the refresh logic first.',
+    },
     { type: 'function_call_started', stepId: 's1', callId: 'c1', name: 'archival_memory_search', arguments: search },
     {
       type: 'function_call_finished',
@@ -87,7 +107,10 @@ function turn(): AgentEvent[] {
       name: 'archival_memory_search',
       arguments: search,
       status: 'OK',
-      result: JSON.stringify({ status: 'OK', message: 'Showing 3 of 12 results (page 0/3):\nsrc/auth/session.ts:42-58 …\nsrc/api/client.ts:10-30 …' }),
+      result: JSON.stringify({
+        status: 'OK',
+        message: 'Showing 3 of 12 results (page 0/3):\nsrc/auth/session.ts:42-58 …\nsrc/api/client.ts:10-30 …',
+      }),
     },
     { type: 'system_event', kind: 'memory_pressure', text: 'Context at 76% of the window: the agent was asked to save what matters.' },
     { type: 'step_started', stepId: 's2', step: 2 },
@@ -134,14 +157,21 @@ for (const [theme, file] of [
     await p.click('.card.status-OK >> nth=-1 >> .card-header');
     // Stream most of the answer; the last sentence is still arriving when the picture is taken.
     const cut = ANSWER.indexOf('The caller');
-    for (let i = 0; i < cut; i += 60) await chat.event({ type: 'message_delta', stepId: 's2', callId: 'c2', delta: ANSWER.slice(i, Math.min(cut, i + 60)) });
+    for (let i = 0; i < cut; i += 60)
+      await chat.event({ type: 'message_delta', stepId: 's2', callId: 'c2', delta: ANSWER.slice(i, Math.min(cut, i + 60)) });
     await chat.event({ type: 'message_delta', stepId: 's2', callId: 'c2', delta: 'The caller in ' });
     await p.waitForSelector('.msg.assistant.streaming .hljs-keyword');
     await p.evaluate(() => document.fonts.ready);
     await p.waitForTimeout(150);
     const report = await chat.safetyReport();
     assert.deepEqual(report.violations, [], 'theme stylesheet, codicon font and CSSOM widths all pass the CSP');
-    assert.equal(await p.locator('.codicon').first().evaluate((el) => getComputedStyle(el).fontFamily.includes('codicon')), true);
+    assert.equal(
+      await p
+        .locator('.codicon')
+        .first()
+        .evaluate((el) => getComputedStyle(el).fontFamily.includes('codicon')),
+      true,
+    );
     await p.screenshot({ path: path.join(OUT, file), fullPage: false });
     await p.close();
   });

@@ -26,7 +26,9 @@ async function messageText(ctx: CommandContext): Promise<string> {
 function approverFor(ctx: CommandContext, stdinUsed: boolean): ApprovalRequester {
   if (ctx.options.yes === true) return APPROVE_ALL;
   if (ctx.stdin.isTTY === true && !stdinUsed) return new TerminalApprover(ctx.out, terminalLine(ctx.stdin));
-  return declineAll('nobody could be asked — memgpt ask ran without a terminal and without --yes. Say what you would change or run, so the user can approve it (memgpt ask --yes) or do it');
+  return declineAll(
+    'nobody could be asked — memgpt ask ran without a terminal and without --yes. Say what you would change or run, so the user can approve it (memgpt ask --yes) or do it',
+  );
 }
 
 /** One line from a terminal, read with a short-lived readline so nothing else is consumed. */

@@ -51,12 +51,14 @@ export const runChat: CommandRunner = async (ctx) => {
     // On a raw-mode terminal Ctrl-C is a keypress readline reports, not a signal.
     rl.on('SIGINT', () => ctx.interrupts.trigger());
     // Edits and commands are asked on the same input: a pending question takes the next line.
-    const approver = new TerminalApprover(ctx.out, (signal) =>
-      new Promise((resolve, reject) => {
-        if (signal.aborted) return reject(new Error('The question was withdrawn (stopped).'));
-        signal.addEventListener('abort', () => reject(new Error('The question was withdrawn (stopped).')), { once: true });
-        rl.question('', { signal }, resolve);
-      }),
+    const approver = new TerminalApprover(
+      ctx.out,
+      (signal) =>
+        new Promise((resolve, reject) => {
+          if (signal.aborted) return reject(new Error('The question was withdrawn (stopped).'));
+          signal.addEventListener('abort', () => reject(new Error('The question was withdrawn (stopped).')), { once: true });
+          rl.question('', { signal }, resolve);
+        }),
     );
     try {
       if (interactive) rl.prompt();

@@ -8,7 +8,8 @@ import { CliError, ExitCode } from '../exitCodes';
 import { assertWritable } from '../session';
 import { withRuntime, type CommandRunner } from './context';
 
-const NOT_RESTORABLE = 'What commands did (installed packages, generated or deleted files, commits) is not in a checkpoint and is not undone.';
+const NOT_RESTORABLE =
+  'What commands did (installed packages, generated or deleted files, commits) is not in a checkpoint and is not undone.';
 
 export const runCheckpoints: CommandRunner = (ctx) =>
   withRuntime(ctx, async (runtime, folder) => {
@@ -23,8 +24,11 @@ export const runCheckpoints: CommandRunner = (ctx) =>
       ctx.out.content(`No checkpoints for ${folder}: the agent has not changed any file here.\n`);
       return ExitCode.ok;
     }
-    for (const r of rows) ctx.out.content(`${r.id}  ${r.time}  ${r.files.length} file${r.files.length === 1 ? '' : 's'}: ${r.files.join(', ')}\n`);
-    ctx.out.message(`Restore one with: memgpt restore ${folder} <id> (later turns' changes to the same files are rolled back too). ${NOT_RESTORABLE}`);
+    for (const r of rows)
+      ctx.out.content(`${r.id}  ${r.time}  ${r.files.length} file${r.files.length === 1 ? '' : 's'}: ${r.files.join(', ')}\n`);
+    ctx.out.message(
+      `Restore one with: memgpt restore ${folder} <id> (later turns' changes to the same files are rolled back too). ${NOT_RESTORABLE}`,
+    );
     return ExitCode.ok;
   });
 

@@ -33,7 +33,11 @@ export async function withRuntime<T>(ctx: CommandContext, work: (runtime: Worksp
   try {
     result = await work(runtime, folder);
   } catch (error) {
-    await runtime.close().catch((closeError: unknown) => ctx.out.message(`error: the memory could not be saved and closed: ${String((closeError as Error).message ?? closeError)}`));
+    await runtime
+      .close()
+      .catch((closeError: unknown) =>
+        ctx.out.message(`error: the memory could not be saved and closed: ${String((closeError as Error).message ?? closeError)}`),
+      );
     throw error;
   }
   await runtime.close();

@@ -23,11 +23,19 @@ export const runIndex: CommandRunner = (ctx) =>
       bar?.clear();
     }
     const counts = runtime.archivalCounts();
-    const publishing = !summary.cancelled && !ctx.interrupts.interrupted && (ctx.options.store !== undefined || ctx.options.publish === true);
+    const publishing =
+      !summary.cancelled && !ctx.interrupts.interrupted && (ctx.options.store !== undefined || ctx.options.publish === true);
     if (json) {
-      const report = { folder, ...summary, seconds: Math.round(summary.ms) / 1000, archival: { total: counts.workspace + counts.memory, ...counts } };
+      const report = {
+        folder,
+        ...summary,
+        seconds: Math.round(summary.ms) / 1000,
+        archival: { total: counts.workspace + counts.memory, ...counts },
+      };
       // One JSON document: the publish result joins the index summary.
-      ctx.out.json(publishing ? { ...report, published: await publish(ctx, folder, ctx.options.store, () => runtime.publishSource()) } : report);
+      ctx.out.json(
+        publishing ? { ...report, published: await publish(ctx, folder, ctx.options.store, () => runtime.publishSource()) } : report,
+      );
       return summary.cancelled || ctx.interrupts.interrupted ? ExitCode.interrupted : ExitCode.ok;
     } else {
       const files = `${summary.indexed} file${summary.indexed === 1 ? '' : 's'} indexed (${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped)`;
@@ -59,7 +67,8 @@ async function publish(
   source: () => PublishSource,
 ): Promise<PublishResult & { repoId: string; commit: string; server: string }> {
   const url = resolveConnectionString({ flag: store, env: process.env });
-  if (!url) throw usageError('--publish needs a shared store: set MEMGPT_POSTGRES_URL (from the CI secret store) or pass --store postgres://…');
+  if (!url)
+    throw usageError('--publish needs a shared store: set MEMGPT_POSTGRES_URL (from the CI secret store) or pass --store postgres://…');
   try {
     const connection = parseConnection(url);
     const repoId = ctx.options['repo-id']?.trim() || (await gitRepoId(folder));
@@ -73,7 +82,12 @@ async function publish(
     }
   } catch (err) {
     if (!isTeamStoreError(err)) throw err;
-    const code = err.code === 'bad_url' || err.code === 'no_git' ? ExitCode.usage : err.code === 'unreachable' ? ExitCode.serverUnreachable : ExitCode.runtimeFailure;
+    const code =
+      err.code === 'bad_url' || err.code === 'no_git'
+        ? ExitCode.usage
+        : err.code === 'unreachable'
+          ? ExitCode.serverUnreachable
+          : ExitCode.runtimeFailure;
     throw new CliError(`Publishing failed (${err.code}): ${err.message}`, code);
   }
 }

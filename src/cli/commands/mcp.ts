@@ -22,7 +22,14 @@ function perCallPort(ctx: CommandContext, folder: string): MemoryToolsPort {
   let chain: Promise<unknown> = Promise.resolve();
   const withMemory = <T>(write: boolean, work: (port: MemoryToolsPort) => Promise<T>): Promise<T> => {
     const next = chain.then(async () => {
-      const runtime: WorkspaceRuntimePort = await openRuntime({ folder, stateDir: ctx.stateDir, config: ctx.config, command: 'mcp', out: ctx.out, readOnly: !write });
+      const runtime: WorkspaceRuntimePort = await openRuntime({
+        folder,
+        stateDir: ctx.stateDir,
+        config: ctx.config,
+        command: 'mcp',
+        out: ctx.out,
+        readOnly: !write,
+      });
       try {
         return await work(runtimeMemoryPort(runtime));
       } finally {

@@ -77,7 +77,12 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
 }
 
 function indent(text: string, prefix: string): string {
-  return text === '' ? `${prefix}(empty)` : text.split('\n').map((l) => `${prefix}${l}`).join('\n');
+  return text === ''
+    ? `${prefix}(empty)`
+    : text
+        .split('\n')
+        .map((l) => `${prefix}${l}`)
+        .join('\n');
 }
 
 export function renderMemoryReport(r: MemoryReport): string {
@@ -91,11 +96,18 @@ export function renderMemoryReport(r: MemoryReport): string {
   lines.push('', 'Core memory:');
   for (const b of r.coreMemory) {
     const about = b.description ? ` — ${b.description}` : '';
-    lines.push(`  ${b.label} [${scopeDescription(b.scope ?? 'agent')}] (${Array.from(b.value).length}/${b.limit} chars)${about}`, indent(b.value, '    '));
+    lines.push(
+      `  ${b.label} [${scopeDescription(b.scope ?? 'agent')}] (${Array.from(b.value).length}/${b.limit} chars)${about}`,
+      indent(b.value, '    '),
+    );
   }
   lines.push('', `Recall: ${r.recall.count} messages`);
-  lines.push(`Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered by this agent)`);
-  lines.push(`Search: ${r.search.description}${r.search.semantic ? '' : ' (give --local-model <folder> or set MEMGPT_LOCAL_MODEL for semantic search)'}`);
+  lines.push(
+    `Archival: ${r.archival.total} items (${r.archival.workspace} workspace chunks, ${r.archival.memory} remembered by this agent)`,
+  );
+  lines.push(
+    `Search: ${r.search.description}${r.search.semantic ? '' : ' (give --local-model <folder> or set MEMGPT_LOCAL_MODEL for semantic search)'}`,
+  );
   lines.push('');
   const c = r.context;
   if (!c) {

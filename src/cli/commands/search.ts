@@ -44,7 +44,8 @@ function excerpt(text: string): string {
   const lines = text.replace(/\s+$/, '').split('\n');
   // File text is printed to a terminal: escape sequences and bidi overrides in it are shown, not obeyed.
   const shown = lines.slice(0, CLI_SEARCH_EXCERPT_LINES).map((l) => `    ${escapeForDisplay(l, { line: true })}`);
-  if (lines.length > CLI_SEARCH_EXCERPT_LINES) shown.push(`    … ${lines.length - CLI_SEARCH_EXCERPT_LINES} more lines (--json prints all)`);
+  if (lines.length > CLI_SEARCH_EXCERPT_LINES)
+    shown.push(`    … ${lines.length - CLI_SEARCH_EXCERPT_LINES} more lines (--json prints all)`);
   return shown.join('\n');
 }
 

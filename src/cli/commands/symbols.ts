@@ -29,7 +29,11 @@ export const runSymbols: CommandRunner = (ctx) => {
       return ExitCode.ok;
     }
     const lines: string[] = [];
-    lines.push(r.definitions.length > 0 ? `Definitions of ${escapeForDisplay(name)} (${r.definitions.length}):` : `No definition of ${escapeForDisplay(name)} is indexed (it may come from a dependency).`);
+    lines.push(
+      r.definitions.length > 0
+        ? `Definitions of ${escapeForDisplay(name)} (${r.definitions.length}):`
+        : `No definition of ${escapeForDisplay(name)} is indexed (it may come from a dependency).`,
+    );
     lines.push(...r.definitions.map(definitionLine));
     const total = r.references.length + r.moreReferences;
     if (total > 0) {

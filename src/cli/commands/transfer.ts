@@ -58,7 +58,11 @@ async function exportTarget(out: string, agentName: string): Promise<string> {
   const stat = await fsp.stat(resolved).catch(() => null);
   const wantsFolder = /[\\/]$/.test(out);
   if (!stat?.isDirectory()) {
-    if (wantsFolder) throw new CliError(`Could not write into ${resolved}: the folder does not exist. Create it first, or give --out a file name.`, ExitCode.runtimeFailure);
+    if (wantsFolder)
+      throw new CliError(
+        `Could not write into ${resolved}: the folder does not exist. Create it first, or give --out a file name.`,
+        ExitCode.runtimeFailure,
+      );
     return resolved;
   }
   const base = `${agentName.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[-.]+|-+$/g, '') || 'agent'}-${today()}`;
@@ -71,7 +75,11 @@ async function exportTarget(out: string, agentName: string): Promise<string> {
 export const runExport: CommandRunner = (ctx) =>
   withRuntime(ctx, async (runtime) => {
     const agent = await chosenAgent(runtime, ctx.options.agent);
-    if (!agent) throw new CliError('This workspace has no agent yet, so there is nothing to export. Chat once (memgpt ask) to create one.', ExitCode.runtimeFailure);
+    if (!agent)
+      throw new CliError(
+        'This workspace has no agent yet, so there is nothing to export. Chat once (memgpt ask) to create one.',
+        ExitCode.runtimeFailure,
+      );
     // No agent runs in this process, so the stored state is the whole state; no model client is built
     // (a server that cannot be reached must not stop an export).
     const data = (await runtime.exportAgent(agent.id)) as { recall?: unknown; memories?: unknown };
@@ -99,7 +107,8 @@ async function readExport(fileArg: string, stdin: NodeJS.ReadableStream): Promis
     for await (const chunk of stdin) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
       size += buffer.length;
-      if (size > AGENT_IMPORT_MAX_BYTES) throw usageError(`The export on stdin is larger than ${AGENT_IMPORT_MAX_BYTES} bytes; nothing was imported.`);
+      if (size > AGENT_IMPORT_MAX_BYTES)
+        throw usageError(`The export on stdin is larger than ${AGENT_IMPORT_MAX_BYTES} bytes; nothing was imported.`);
       chunks.push(buffer);
     }
     text = Buffer.concat(chunks).toString('utf8');
@@ -109,16 +118,23 @@ async function readExport(fileArg: string, stdin: NodeJS.ReadableStream): Promis
     try {
       stat = await fsp.stat(file);
     } catch {
-      throw usageError(`The export file ${file} does not exist. Give the path of a file written by \`memgpt export\` or the extension's Export Agent.`);
+      throw usageError(
+        `The export file ${file} does not exist. Give the path of a file written by \`memgpt export\` or the extension's Export Agent.`,
+      );
     }
     if (!stat.isFile()) throw usageError(`${file} is not a file. Give the path of an exported agent (.json).`);
-    if (stat.size > AGENT_IMPORT_MAX_BYTES) throw usageError(`${file} is ${stat.size} bytes, more than the ${AGENT_IMPORT_MAX_BYTES} an agent export may have; nothing was imported.`);
+    if (stat.size > AGENT_IMPORT_MAX_BYTES)
+      throw usageError(
+        `${file} is ${stat.size} bytes, more than the ${AGENT_IMPORT_MAX_BYTES} an agent export may have; nothing was imported.`,
+      );
     text = await fsp.readFile(file, 'utf8');
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw usageError(`${fileArg === '-' ? 'stdin' : fileArg} is not JSON (${(error as Error).message}); nothing was imported. Give a file written by \`memgpt export\`.`);
+    throw usageError(
+      `${fileArg === '-' ? 'stdin' : fileArg} is not JSON (${(error as Error).message}); nothing was imported. Give a file written by \`memgpt export\`.`,
+    );
   }
 }
 

@@ -24,9 +24,19 @@ export interface TurnReport {
   printer: TurnPrinter;
 }
 
-export async function runTurn(runtime: WorkspaceRuntimePort, out: Output, text: string, signal: AbortSignal, json: boolean, approver?: ApprovalRequester): Promise<TurnReport> {
+export async function runTurn(
+  runtime: WorkspaceRuntimePort,
+  out: Output,
+  text: string,
+  signal: AbortSignal,
+  json: boolean,
+  approver?: ApprovalRequester,
+): Promise<TurnReport> {
   const printer = new TurnPrinter(out, json);
-  const outcome = await runtime.handle({ type: 'user_message', text }, { signal, onEvent: printer.onEvent, source: 'cli', ...(approver ? { approver } : {}) });
+  const outcome = await runtime.handle(
+    { type: 'user_message', text },
+    { signal, onEvent: printer.onEvent, source: 'cli', ...(approver ? { approver } : {}) },
+  );
   printer.finish();
   return { outcome, printer };
 }

@@ -28,7 +28,8 @@ export type ActingCall =
   | { name: 'write_file'; args: WriteRequest; requestHeartbeat: boolean }
   | { name: 'run_command'; args: CommandRequest; requestHeartbeat: boolean };
 
-export type ArgumentErrorCode = 'unknown-function' | 'not-an-object' | 'self-approval' | 'unknown-argument' | 'missing-argument' | 'wrong-type' | 'too-large';
+export type ArgumentErrorCode =
+  'unknown-function' | 'not-an-object' | 'self-approval' | 'unknown-argument' | 'missing-argument' | 'wrong-type' | 'too-large';
 
 export class ArgumentError extends ActingError<ArgumentErrorCode> {
   constructor(code: ArgumentErrorCode, message: string) {
@@ -63,7 +64,8 @@ const PARAMS: Record<ActingFunctionName, Record<string, Param>> = {
 };
 
 /** Names that claim a permission only the user can give. */
-const APPROVAL_WORDS = /approv|confirm|consent|authori[sz]|permi(t|ssion)|allow|grant|accept|bypass|skip|force|yes|trust|sudo|auto[-_]?(run|apply|exec)/i;
+const APPROVAL_WORDS =
+  /approv|confirm|consent|authori[sz]|permi(t|ssion)|allow|grant|accept|bypass|skip|force|yes|trust|sudo|auto[-_]?(run|apply|exec)/i;
 
 export function isActingFunction(name: string): name is ActingFunctionName {
   return (ACTING_FUNCTIONS as readonly string[]).includes(name);
@@ -71,8 +73,10 @@ export function isActingFunction(name: string): name is ActingFunctionName {
 
 /** Parses one call's arguments, or throws an ArgumentError whose message tells the model what to fix. */
 export function parseActingCall(name: string, raw: unknown): ActingCall {
-  if (!isActingFunction(name)) throw new ArgumentError('unknown-function', `${name} is not an acting function (${ACTING_FUNCTIONS.join(', ')}).`);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ArgumentError('not-an-object', `The arguments of ${name} must be a JSON object.`);
+  if (!isActingFunction(name))
+    throw new ArgumentError('unknown-function', `${name} is not an acting function (${ACTING_FUNCTIONS.join(', ')}).`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ArgumentError('not-an-object', `The arguments of ${name} must be a JSON object.`);
   const given = raw as Record<string, unknown>;
   const params = PARAMS[name];
   const expected = Object.entries(params)
@@ -88,7 +92,10 @@ export function parseActingCall(name: string, raw: unknown): ActingCall {
   }
   const unknown = Object.keys(given).filter((k) => !(k in params) && k !== 'request_heartbeat');
   if (unknown.length > 0) {
-    throw new ArgumentError('unknown-argument', `${name} does not take ${unknown.map((k) => `"${k}"`).join(', ')}. Expected {${expected}}.`);
+    throw new ArgumentError(
+      'unknown-argument',
+      `${name} does not take ${unknown.map((k) => `"${k}"`).join(', ')}. Expected {${expected}}.`,
+    );
   }
   const args: Record<string, string | boolean | number> = {};
   for (const [key, param] of Object.entries(params)) {

@@ -155,8 +155,12 @@ export class Actor {
     const checkpoint = store.forTurn(ctx.turnId);
     const verb = change.kind === 'edit' ? 'Edited' : change.existed ? 'Overwrote' : 'Created';
     const replaced = change.kind === 'edit' && change.replacements > 1 ? `, ${change.replacements} replacements` : '';
-    const diff = change.diff.length > ACTING_RESULT_DIFF_CHARS ? `${change.diff.slice(0, ACTING_RESULT_DIFF_CHARS)}\n[… diff cut: ${change.diff.length} characters in all]` : change.diff;
-    const approved = decision.verdict === 'allow' ? ' (applied without asking: edits are set to apply automatically)' : ' (approved by the user)';
+    const diff =
+      change.diff.length > ACTING_RESULT_DIFF_CHARS
+        ? `${change.diff.slice(0, ACTING_RESULT_DIFF_CHARS)}\n[… diff cut: ${change.diff.length} characters in all]`
+        : change.diff;
+    const approved =
+      decision.verdict === 'allow' ? ' (applied without asking: edits are set to apply automatically)' : ' (approved by the user)';
     const message =
       `${verb} ${change.path}: +${change.added} −${change.removed} lines${replaced}, from line ${change.firstLine}${approved}.` +
       (checkpoint ? ` Checkpoint ${checkpoint.id} can restore the files of this turn.` : '') +
@@ -224,7 +228,10 @@ function declined(what: string, reason: string | undefined, after: string): Acti
   };
 }
 
-function describeCommand(o: CommandOutcome, allowed: { because: 'allowed-prefix'; prefix: string } | { because: 'edits-auto' } | undefined): ActingOutcome {
+function describeCommand(
+  o: CommandOutcome,
+  allowed: { because: 'allowed-prefix'; prefix: string } | { because: 'edits-auto' } | undefined,
+): ActingOutcome {
   const seconds = (o.durationMs / 1000).toFixed(1);
   const how = allowed?.because === 'allowed-prefix' ? ` (run without asking: commands starting with "${allowed.prefix}" are allowed)` : '';
   let ending: string;
@@ -233,7 +240,10 @@ function describeCommand(o: CommandOutcome, allowed: { because: 'allowed-prefix'
   else if (o.exitCode !== null) ending = `exited with code ${o.exitCode} after ${seconds} s`;
   else ending = `was ended by signal ${o.signal ?? 'unknown'} after ${seconds} s`;
   const withheld = o.withheldVariables.length > 0 ? `\nRun without these environment variables: ${o.withheldVariables.join(', ')}.` : '';
-  const output = o.outputBytes === 0 ? 'No output.' : `Output (${o.outputBytes} bytes${o.outputTruncated ? ', the start and the end are kept' : ''}):\n${o.output}`;
+  const output =
+    o.outputBytes === 0
+      ? 'No output.'
+      : `Output (${o.outputBytes} bytes${o.outputTruncated ? ', the start and the end are kept' : ''}):\n${o.output}`;
   const ok = !o.stopped && !o.timedOut && o.exitCode === 0;
   return { status: ok ? 'OK' : 'Failed', message: `Ran \`${o.command}\` in ${o.cwd}${how}: it ${ending}.${withheld}\n${output}` };
 }

@@ -21,9 +21,14 @@ export interface ApprovalSettings {
   allowedCommands: readonly string[];
 }
 
-export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = Object.freeze({ edits: 'ask', commands: 'ask', allowedCommands: Object.freeze([]) });
+export const DEFAULT_APPROVAL_SETTINGS: ApprovalSettings = Object.freeze({
+  edits: 'ask',
+  commands: 'ask',
+  allowedCommands: Object.freeze([]),
+});
 
-export type ProposedAction = { kind: 'edit'; path: string } | { kind: 'write'; path: string } | { kind: 'command'; command: string; cwd?: string };
+export type ProposedAction =
+  { kind: 'edit'; path: string } | { kind: 'write'; path: string } | { kind: 'command'; command: string; cwd?: string };
 
 export type ApprovalDecision =
   | { verdict: 'allow'; because: 'edits-auto' }
@@ -32,14 +37,17 @@ export type ApprovalDecision =
   | { verdict: 'ask'; because: 'shell-syntax'; found: string[] };
 
 export function decideApproval(action: ProposedAction, settings: ApprovalSettings): ApprovalDecision {
-  if (action.kind !== 'command') return settings.edits === 'auto' ? { verdict: 'allow', because: 'edits-auto' } : { verdict: 'ask', because: 'setting' };
+  if (action.kind !== 'command')
+    return settings.edits === 'auto' ? { verdict: 'allow', because: 'edits-auto' } : { verdict: 'ask', because: 'setting' };
   const found = shellSyntax(action.command);
   if (found.length > 0) return { verdict: 'ask', because: 'shell-syntax', found };
   const suggestedPrefix = suggestAllowPrefix(action.command);
   const suggestion = suggestedPrefix ? { suggestedPrefix } : {};
   if (settings.commands !== 'allowList') return { verdict: 'ask', because: 'setting', ...suggestion };
   const prefix = settings.allowedCommands.find((p) => commandMatchesPrefix(action.command, p));
-  return prefix !== undefined ? { verdict: 'allow', because: 'allowed-prefix', prefix: normalize(prefix) } : { verdict: 'ask', because: 'no-matching-prefix', ...suggestion };
+  return prefix !== undefined
+    ? { verdict: 'allow', because: 'allowed-prefix', prefix: normalize(prefix) }
+    : { verdict: 'ask', because: 'no-matching-prefix', ...suggestion };
 }
 
 const SHELL_SYNTAX: readonly [RegExp, string][] = [
@@ -97,22 +105,40 @@ export interface SettingsProblem {
  * Reads the three settings from untrusted configuration values. A wrong value falls back to the
  * safe default (ask) and is reported, never guessed into something more permissive.
  */
-export function approvalSettingsFrom(raw: { edits?: unknown; commands?: unknown; allowedCommands?: unknown }): { settings: ApprovalSettings; problems: SettingsProblem[] } {
+export function approvalSettingsFrom(raw: { edits?: unknown; commands?: unknown; allowedCommands?: unknown }): {
+  settings: ApprovalSettings;
+  problems: SettingsProblem[];
+} {
   const problems: SettingsProblem[] = [];
   let edits: EditApprovalMode = 'ask';
   if (raw.edits === 'auto' || raw.edits === 'ask') edits = raw.edits;
-  else if (raw.edits !== undefined) problems.push({ setting: 'edits', message: `memgpt.approval.edits must be "ask" or "auto" (got ${JSON.stringify(raw.edits)}); every edit asks.` });
+  else if (raw.edits !== undefined)
+    problems.push({
+      setting: 'edits',
+      message: `memgpt.approval.edits must be "ask" or "auto" (got ${JSON.stringify(raw.edits)}); every edit asks.`,
+    });
   let commands: CommandApprovalMode = 'ask';
   if (raw.commands === 'allowList' || raw.commands === 'ask') commands = raw.commands;
-  else if (raw.commands !== undefined) problems.push({ setting: 'commands', message: `memgpt.approval.commands must be "ask" or "allowList" (got ${JSON.stringify(raw.commands)}); every command asks.` });
+  else if (raw.commands !== undefined)
+    problems.push({
+      setting: 'commands',
+      message: `memgpt.approval.commands must be "ask" or "allowList" (got ${JSON.stringify(raw.commands)}); every command asks.`,
+    });
   const allowedCommands: string[] = [];
   if (Array.isArray(raw.allowedCommands)) {
     for (const p of raw.allowedCommands as unknown[]) {
       if (typeof p === 'string' && normalize(p) !== '' && shellSyntax(p).length === 0) allowedCommands.push(normalize(p));
-      else problems.push({ setting: 'allowedCommands', message: `The allowed command ${JSON.stringify(p)} is ignored: a prefix must be a non-empty command without ; & | \` $( < > or line breaks.` });
+      else
+        problems.push({
+          setting: 'allowedCommands',
+          message: `The allowed command ${JSON.stringify(p)} is ignored: a prefix must be a non-empty command without ; & | \` $( < > or line breaks.`,
+        });
     }
   } else if (raw.allowedCommands !== undefined) {
-    problems.push({ setting: 'allowedCommands', message: 'memgpt.approval.allowedCommands must be a list of command prefixes; none are used.' });
+    problems.push({
+      setting: 'allowedCommands',
+      message: 'memgpt.approval.allowedCommands must be a list of command prefixes; none are used.',
+    });
   }
   return { settings: { edits, commands, allowedCommands }, problems };
 }

@@ -25,7 +25,8 @@ import { ActingError } from './actingError';
  * are queued so they never interleave.
  */
 
-export type CheckpointErrorCode = 'file-too-large' | 'store-full' | 'too-many-files' | 'not-a-file' | 'unknown-checkpoint' | 'corrupt-blob' | 'refused-path';
+export type CheckpointErrorCode =
+  'file-too-large' | 'store-full' | 'too-many-files' | 'not-a-file' | 'unknown-checkpoint' | 'corrupt-blob' | 'refused-path';
 
 export class CheckpointError extends ActingError<CheckpointErrorCode> {
   constructor(code: CheckpointErrorCode, message: string) {
@@ -158,7 +159,10 @@ export class CheckpointStore {
         try {
           abs = await resolve(file.path);
         } catch (err) {
-          throw new CheckpointError('refused-path', `Checkpoint ${id} cannot be restored: ${file.path} is refused now (${(err as Error).message}). Nothing was changed.`);
+          throw new CheckpointError(
+            'refused-path',
+            `Checkpoint ${id} cannot be restored: ${file.path} is refused now (${(err as Error).message}). Nothing was changed.`,
+          );
         }
         steps.push({ file, abs, data: file.blob ? await this.readBlob(file.blob) : null });
       }
@@ -186,7 +190,10 @@ export class CheckpointStore {
     if (record && fresh.length === 0) return copy(record);
     const fileCount = (record?.files.length ?? 0) + fresh.length;
     if (fileCount > this.limits.maxFilesPerTurn) {
-      throw new CheckpointError('too-many-files', `This turn would change ${fileCount} files; a checkpoint holds at most ${this.limits.maxFilesPerTurn}. Split the work over several turns.`);
+      throw new CheckpointError(
+        'too-many-files',
+        `This turn would change ${fileCount} files; a checkpoint holds at most ${this.limits.maxFilesPerTurn}. Split the work over several turns.`,
+      );
     }
     // Read everything first: nothing is stored unless the whole snapshot fits.
     const taken: { entry: CheckpointFile; data: Buffer | null }[] = [];
@@ -218,7 +225,12 @@ export class CheckpointStore {
     const next: Checkpoint = { ...record, files: [...record.files, ...taken.map((t) => t.entry)] };
     await atomicWriteJson(this.recordPath(next.id), { schemaVersion: SCHEMA_VERSION, ...next });
     this.records.set(next.id, next);
-    if (this.records.size > this.limits.maxCount) await this.drop(this.ordered().slice(this.limits.maxCount).map((r) => r.id));
+    if (this.records.size > this.limits.maxCount)
+      await this.drop(
+        this.ordered()
+          .slice(this.limits.maxCount)
+          .map((r) => r.id),
+      );
     return copy(next);
   }
 
@@ -227,15 +239,21 @@ export class CheckpointStore {
     try {
       st = await fs.lstat(f.abs);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entry: { path: f.path, existed: false, blob: null, bytes: 0, mode: null }, data: null };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { entry: { path: f.path, existed: false, blob: null, bytes: 0, mode: null }, data: null };
       throw err;
     }
-    if (!st.isFile()) throw new CheckpointError('not-a-file', `${f.path} is not a regular file, so it cannot be checkpointed (or changed).`);
+    if (!st.isFile())
+      throw new CheckpointError('not-a-file', `${f.path} is not a regular file, so it cannot be checkpointed (or changed).`);
     if (st.size > this.limits.maxFileBytes) {
-      throw new CheckpointError('file-too-large', `${f.path} is ${st.size} bytes; checkpoints copy files of at most ${this.limits.maxFileBytes} bytes, so it is not changed.`);
+      throw new CheckpointError(
+        'file-too-large',
+        `${f.path} is ${st.size} bytes; checkpoints copy files of at most ${this.limits.maxFileBytes} bytes, so it is not changed.`,
+      );
     }
     const data = await fs.readFile(f.abs);
-    if (data.length > this.limits.maxFileBytes) throw new CheckpointError('file-too-large', `${f.path} grew past ${this.limits.maxFileBytes} bytes while being read.`);
+    if (data.length > this.limits.maxFileBytes)
+      throw new CheckpointError('file-too-large', `${f.path} grew past ${this.limits.maxFileBytes} bytes while being read.`);
     return { entry: { path: f.path, existed: true, blob: sha256(data), bytes: data.length, mode: st.mode & 0o7777 }, data };
   }
 
@@ -295,9 +313,16 @@ export class CheckpointStore {
     try {
       data = await fs.readFile(this.blobPath(hash));
     } catch {
-      throw new CheckpointError('corrupt-blob', `A file of this checkpoint is missing from the store (${hash.slice(0, 12)}…); nothing was restored.`);
+      throw new CheckpointError(
+        'corrupt-blob',
+        `A file of this checkpoint is missing from the store (${hash.slice(0, 12)}…); nothing was restored.`,
+      );
     }
-    if (sha256(data) !== hash) throw new CheckpointError('corrupt-blob', `A file of this checkpoint is damaged in the store (${hash.slice(0, 12)}…); nothing was restored.`);
+    if (sha256(data) !== hash)
+      throw new CheckpointError(
+        'corrupt-blob',
+        `A file of this checkpoint is damaged in the store (${hash.slice(0, 12)}…); nothing was restored.`,
+      );
     return data;
   }
 
@@ -348,12 +373,19 @@ function validateCheckpoint(value: unknown): Checkpoint {
   if (!Array.isArray(files)) fail('files is not a list');
   const out: CheckpointFile[] = (files as unknown[]).map((f) => {
     const e = f as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || typeof e.existed !== 'boolean' || typeof e.bytes !== 'number') fail('bad file entry');
+    if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || typeof e.existed !== 'boolean' || typeof e.bytes !== 'number')
+      fail('bad file entry');
     const blob = e!.blob;
     if (e!.existed ? typeof blob !== 'string' || !/^[0-9a-f]{64}$/.test(blob) : blob !== null) fail('bad blob');
     const mode = e!.mode;
     if (mode !== null && typeof mode !== 'number') fail('bad mode');
-    return { path: e!.path as string, existed: e!.existed as boolean, blob: blob as string | null, bytes: e!.bytes as number, mode: mode as number | null };
+    return {
+      path: e!.path as string,
+      existed: e!.existed as boolean,
+      blob: blob as string | null,
+      bytes: e!.bytes as number,
+      mode: mode as number | null,
+    };
   });
   return { id: id as string, seq: seq as number, time: time as string, turnId: turnId as string, files: out };
 }

@@ -28,7 +28,9 @@ export interface StrippedEnvironment {
 }
 
 export function commandEnvironment(base: NodeJS.ProcessEnv, secretValues: readonly (string | undefined)[] = []): StrippedEnvironment {
-  const secrets = secretValues.filter((s): s is string => typeof s === 'string' && s.trim().length >= MIN_SECRET_VALUE_CHARS).map((s) => s.trim());
+  const secrets = secretValues
+    .filter((s): s is string => typeof s === 'string' && s.trim().length >= MIN_SECRET_VALUE_CHARS)
+    .map((s) => s.trim());
   const env: Record<string, string> = {};
   const removed: string[] = [];
   for (const [name, value] of Object.entries(base)) {

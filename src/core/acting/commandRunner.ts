@@ -111,8 +111,13 @@ function trackGroup(pid: number): void {
 /** Validates the request, confines the folder, runs the command; throws CommandError / ConfinementError before anything runs. */
 export async function runCommand(request: CommandRequest, options: RunCommandOptions): Promise<CommandOutcome> {
   const command = typeof request.command === 'string' ? request.command : '';
-  if (command.trim() === '') throw new CommandError('empty-command', 'The command is empty. Give the shell command to run, e.g. "npm test".');
-  if (command.length > COMMAND_MAX_CHARS) throw new CommandError('too-long', `The command is longer than ${COMMAND_MAX_CHARS} characters. Put long scripts in a file and run that.`);
+  if (command.trim() === '')
+    throw new CommandError('empty-command', 'The command is empty. Give the shell command to run, e.g. "npm test".');
+  if (command.length > COMMAND_MAX_CHARS)
+    throw new CommandError(
+      'too-long',
+      `The command is longer than ${COMMAND_MAX_CHARS} characters. Put long scripts in a file and run that.`,
+    );
   const { seconds, clamped } = timeoutOf(request.timeout_seconds);
   if (options.signal?.aborted) throw new CommandError('aborted', 'The command was stopped before it started.');
   const folder = await confineFolder(options.roots, request.cwd);
@@ -234,7 +239,10 @@ export async function runCommand(request: CommandRequest, options: RunCommandOpt
 function timeoutOf(raw: number | undefined): { seconds: number; clamped: boolean } {
   if (raw === undefined) return { seconds: COMMAND_DEFAULT_TIMEOUT_S, clamped: false };
   if (typeof raw !== 'number' || !Number.isFinite(raw) || raw <= 0) {
-    throw new CommandError('bad-timeout', `timeout_seconds must be a number of seconds above 0 (at most ${COMMAND_MAX_TIMEOUT_S}); got ${String(raw)}.`);
+    throw new CommandError(
+      'bad-timeout',
+      `timeout_seconds must be a number of seconds above 0 (at most ${COMMAND_MAX_TIMEOUT_S}); got ${String(raw)}.`,
+    );
   }
   return raw > COMMAND_MAX_TIMEOUT_S ? { seconds: COMMAND_MAX_TIMEOUT_S, clamped: true } : { seconds: raw, clamped: false };
 }

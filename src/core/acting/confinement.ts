@@ -64,7 +64,8 @@ export interface ConfinedFolder {
 /** Resolves a file path for edit_file / write_file (or for restoring a checkpoint). */
 export async function confineFile(roots: readonly WorkspaceRoot[], input: string): Promise<ConfinedFile> {
   const { root, inRoot, display } = await lexical(roots, input);
-  if (inRoot.length === 0) throw new ConfinementError('not-a-file', `${input} names a workspace folder, not a file. Give a file path such as src/app.ts.`);
+  if (inRoot.length === 0)
+    throw new ConfinementError('not-a-file', `${input} names a workspace folder, not a file. Give a file path such as src/app.ts.`);
   const rootReal = await realRoot(root);
   // The deepest part of the path that exists decides where the rest would be created.
   let existing = inRoot.length;
@@ -74,7 +75,10 @@ export async function confineFile(roots: readonly WorkspaceRoot[], input: string
   try {
     real = await fs.realpath(existingPath);
   } catch {
-    throw new ConfinementError('dangling-link', `${display} goes through a link whose target does not exist; writing there would create a file wherever it points. Refused.`);
+    throw new ConfinementError(
+      'dangling-link',
+      `${display} goes through a link whose target does not exist; writing there would create a file wherever it points. Refused.`,
+    );
   }
   const abs = path.join(real, ...inRoot.slice(existing));
   checkInside(rootReal, abs, display);
@@ -88,7 +92,8 @@ export async function confineFile(roots: readonly WorkspaceRoot[], input: string
   }
   const st = await fs.stat(abs);
   if (st.isDirectory()) throw new ConfinementError('not-a-file', `${display} is a folder, not a file.`);
-  if (!st.isFile()) throw new ConfinementError('not-a-file', `${display} is not a regular file (a device, socket or pipe); it is never written.`);
+  if (!st.isFile())
+    throw new ConfinementError('not-a-file', `${display} is not a regular file (a device, socket or pipe); it is never written.`);
   if (st.nlink > 1) {
     throw new ConfinementError(
       'hard-link',
@@ -102,25 +107,36 @@ export async function confineFile(roots: readonly WorkspaceRoot[], input: string
 export async function confineFolder(roots: readonly WorkspaceRoot[], input?: string): Promise<ConfinedFolder> {
   if (roots.length === 0) throw noWorkspace();
   const blank = input === undefined || input.trim() === '' || input.trim() === '.' || input.trim() === './';
-  const { root, inRoot, display } = blank ? { root: roots[0]!, inRoot: [], display: roots.length === 1 ? '.' : roots[0]!.name } : await lexical(roots, input);
+  const { root, inRoot, display } = blank
+    ? { root: roots[0]!, inRoot: [], display: roots.length === 1 ? '.' : roots[0]!.name }
+    : await lexical(roots, input);
   const rootReal = await realRoot(root);
   const lexicalPath = path.join(root.path, ...inRoot);
   let real: string;
   try {
     real = await fs.realpath(lexicalPath);
   } catch {
-    throw new ConfinementError('missing', `The folder ${display} does not exist. Give an existing folder inside the workspace (or none for the workspace folder).`);
+    throw new ConfinementError(
+      'missing',
+      `The folder ${display} does not exist. Give an existing folder inside the workspace (or none for the workspace folder).`,
+    );
   }
   checkInside(rootReal, real, display);
-  if (!(await fs.stat(real)).isDirectory()) throw new ConfinementError('not-a-folder', `${display} is a file, not a folder; cwd must be a folder.`);
+  if (!(await fs.stat(real)).isDirectory())
+    throw new ConfinementError('not-a-folder', `${display} is a file, not a folder; cwd must be a folder.`);
   return { abs: real, display: display === '' ? '.' : display, root };
 }
 
-async function lexical(roots: readonly WorkspaceRoot[], input: string): Promise<{ root: WorkspaceRoot; inRoot: string[]; display: string }> {
+async function lexical(
+  roots: readonly WorkspaceRoot[],
+  input: string,
+): Promise<{ root: WorkspaceRoot; inRoot: string[]; display: string }> {
   if (roots.length === 0) throw noWorkspace();
-  if (typeof input !== 'string' || input.trim() === '') throw new ConfinementError('empty', 'The path is empty. Give a workspace-relative path such as src/app.ts.');
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new ConfinementError('empty', 'The path is empty. Give a workspace-relative path such as src/app.ts.');
   if (input.includes('\0')) throw new ConfinementError('invalid', 'The path contains a NUL character.');
-  if (input.length > ACTING_MAX_PATH_CHARS) throw new ConfinementError('invalid', `The path is longer than ${ACTING_MAX_PATH_CHARS} characters.`);
+  if (input.length > ACTING_MAX_PATH_CHARS)
+    throw new ConfinementError('invalid', `The path is longer than ${ACTING_MAX_PATH_CHARS} characters.`);
   let rel = input.trim().replace(/\\/g, '/');
   if (rel.startsWith('/') || /^[A-Za-z]:/.test(rel)) {
     throw new ConfinementError('absolute', `${input} is an absolute path. Give a path relative to the workspace, e.g. src/app.ts.`);
@@ -128,9 +144,13 @@ async function lexical(roots: readonly WorkspaceRoot[], input: string): Promise<
   if (rel === '~' || rel.startsWith('~/')) {
     throw new ConfinementError('absolute', `${input} points into the home folder; only paths inside the workspace can be changed.`);
   }
-  rel = rel.replace(/^(\.\/)+/, '').replace(/\/+/g, '/').replace(/\/$/, '');
+  rel = rel
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+/g, '/')
+    .replace(/\/$/, '');
   const segments = rel.split('/').filter((s) => s !== '.' && s !== '');
-  if (segments.includes('..')) throw new ConfinementError('escape', `${input} uses ".." to leave its folder; give a path inside the workspace without "..".`);
+  if (segments.includes('..'))
+    throw new ConfinementError('escape', `${input} uses ".." to leave its folder; give a path inside the workspace without "..".`);
 
   let root: WorkspaceRoot;
   let inRoot: string[];
@@ -158,10 +178,16 @@ async function lexical(roots: readonly WorkspaceRoot[], input: string): Promise<
 /** Refuses .git and secret-looking names; run on the given path and again on where links lead. */
 function checkName(relInRoot: string, display: string): void {
   if (relInRoot.split('/').some((s) => s.toLowerCase() === '.git')) {
-    throw new ConfinementError('git', `${display} is inside .git; the repository's own files are never changed by the agent (use git commands, with approval).`);
+    throw new ConfinementError(
+      'git',
+      `${display} is inside .git; the repository's own files are never changed by the agent (use git commands, with approval).`,
+    );
   }
   if (relInRoot !== '' && isSecretPath(relInRoot)) {
-    throw new ConfinementError('secret', `${display} looks like it holds secrets (keys, passwords, tokens); the agent never reads or writes such files.`);
+    throw new ConfinementError(
+      'secret',
+      `${display} looks like it holds secrets (keys, passwords, tokens); the agent never reads or writes such files.`,
+    );
   }
 }
 
@@ -174,7 +200,8 @@ function checkInside(rootReal: string, real: string, display: string): void {
   try {
     checkName(back.split(path.sep).join('/'), display);
   } catch (err) {
-    if (err instanceof ConfinementError) throw new ConfinementError(err.code, `${display} is a link to a file the agent may not change: ${err.message}`);
+    if (err instanceof ConfinementError)
+      throw new ConfinementError(err.code, `${display} is a link to a file the agent may not change: ${err.message}`);
     throw err;
   }
 }

@@ -100,7 +100,10 @@ export function applyEdit(original: string, request: EditRequest): EditOutcome {
   const oldString = toFile(request.old_string.startsWith(BOM) ? request.old_string.slice(1) : request.old_string);
   const newString = toFile(request.new_string);
   if (oldString === newString) {
-    throw new EditError('no-change', `old_string and new_string are the same, so editing ${path} would change nothing. Give the new text in new_string.`);
+    throw new EditError(
+      'no-change',
+      `old_string and new_string are the same, so editing ${path} would change nothing. Give the new text in new_string.`,
+    );
   }
 
   const starts: number[] = [];
@@ -142,7 +145,12 @@ export function applyEdit(original: string, request: EditRequest): EditOutcome {
   // aligned, which is what diffRegions needs.
   const regions: LineRegion[] = [];
   for (const sp of spans) {
-    const r = { aStart: lineStartOf(lines, sp.a), aEnd: lineEndAfter(lines, sp.aEnd), bStart: lineStartOf(next, sp.b), bEnd: lineEndAfter(next, sp.bEnd) };
+    const r = {
+      aStart: lineStartOf(lines, sp.a),
+      aEnd: lineEndAfter(lines, sp.aEnd),
+      bStart: lineStartOf(next, sp.b),
+      bEnd: lineEndAfter(next, sp.bEnd),
+    };
     const prev = regions[regions.length - 1];
     if (prev && r.aStart < prev.aEnd) {
       prev.aEnd = Math.max(prev.aEnd, r.aEnd);
@@ -184,13 +192,17 @@ function notFound(path: string, body: string, lines: LineIndex, oldString: strin
   if (regions.length > 0) {
     message += ' The closest lines are:\n';
     message += regions
-      .map((r) => `lines ${r.startLine}-${r.endLine} (similarity ${r.similarity.toFixed(2)}):\n${r.lines.map((l, i) => `${r.startLine + i}: ${l}`).join('\n')}`)
+      .map(
+        (r) =>
+          `lines ${r.startLine}-${r.endLine} (similarity ${r.similarity.toFixed(2)}):\n${r.lines.map((l, i) => `${r.startLine + i}: ${l}`).join('\n')}`,
+      )
       .join('\n');
   } else if (body.length === 0) {
     message += ' The file is empty.';
   }
   if (!scannedAll) message += `\n(Only the first ${EDIT_CLOSEST_MAX_SCAN_LINES} lines were compared.)`;
-  if (lineEnding === 'mixed' && oldString.includes('\n')) message += '\nThis file mixes \\n and \\r\\n line endings; old_string must use the same endings as the lines it quotes.';
+  if (lineEnding === 'mixed' && oldString.includes('\n'))
+    message += '\nThis file mixes \\n and \\r\\n line endings; old_string must use the same endings as the lines it quotes.';
   message += '\nRead the file again (read_file) and copy the lines exactly.';
   return new EditError('not-found', message, regions);
 }
@@ -257,8 +269,7 @@ function dice(a: Int32Array, b: Int32Array): number {
       common++;
       i++;
       j++;
-    }
-    else if (a[i]! < b[j]!) i++;
+    } else if (a[i]! < b[j]!) i++;
     else j++;
   }
   return (2 * common) / (a.length + b.length);

@@ -59,16 +59,34 @@ export type OpenText = (abs: string) => string | undefined;
 export async function prepareEdit(roots: readonly WorkspaceRoot[], request: EditRequest, openText?: OpenText): Promise<PreparedChange> {
   const file = await confineFile(roots, request.path);
   if (!file.exists) {
-    throw new FileChangeError('missing', `${file.display} does not exist. Use write_file to create it, or list_files to find the right path.`);
+    throw new FileChangeError(
+      'missing',
+      `${file.display} does not exist. Use write_file to create it, or list_files to find the right path.`,
+    );
   }
   const before = openText?.(file.abs) ?? (await readText(file.abs, file.display));
   const out = applyEdit(before, { ...request, path: file.display });
-  return { kind: 'edit', path: file.display, abs: file.abs, existed: true, before, after: out.text, diff: out.diff, added: out.added, removed: out.removed, replacements: out.replacements, firstLine: out.firstLine };
+  return {
+    kind: 'edit',
+    path: file.display,
+    abs: file.abs,
+    existed: true,
+    before,
+    after: out.text,
+    diff: out.diff,
+    added: out.added,
+    removed: out.removed,
+    replacements: out.replacements,
+    firstLine: out.firstLine,
+  };
 }
 
 export async function prepareWrite(roots: readonly WorkspaceRoot[], request: WriteRequest, openText?: OpenText): Promise<PreparedChange> {
   if (Buffer.byteLength(request.content, 'utf8') > EDIT_MAX_FILE_BYTES) {
-    throw new FileChangeError('too-large', `The content is larger than ${EDIT_MAX_FILE_BYTES} bytes; write_file does not write files that large.`);
+    throw new FileChangeError(
+      'too-large',
+      `The content is larger than ${EDIT_MAX_FILE_BYTES} bytes; write_file does not write files that large.`,
+    );
   }
   const file = await confineFile(roots, request.path);
   const before = file.exists ? (openText?.(file.abs) ?? (await readText(file.abs, file.display))) : undefined;
@@ -102,7 +120,10 @@ export async function applyChange(
   const now = file.exists ? await readText(file.abs, file.display) : undefined;
   if (file.abs !== change.abs || now !== change.before) {
     const what = now === undefined ? 'was deleted' : change.before === undefined ? 'was created by someone else' : 'was changed';
-    throw new FileChangeError('stale', `${change.path} ${what} after the change was proposed, so it was not applied (it would undo that). Read the file again and propose the change anew.`);
+    throw new FileChangeError(
+      'stale',
+      `${change.path} ${what} after the change was proposed, so it was not applied (it would undo that). Read the file again and propose the change anew.`,
+    );
   }
   if (checkpoint) await checkpoint.store.snapshot(checkpoint.turnId, [{ path: change.path, abs: file.abs }]);
   const mode = file.exists ? (await fs.stat(file.abs)).mode & 0o7777 : undefined;
@@ -113,11 +134,17 @@ export async function applyChange(
 
 async function readText(abs: string, display: string): Promise<string> {
   const st = await fs.stat(abs);
-  if (st.size > EDIT_MAX_FILE_BYTES) throw new FileChangeError('too-large', `${display} is ${st.size} bytes; files over ${EDIT_MAX_FILE_BYTES} bytes are not changed by the agent.`);
+  if (st.size > EDIT_MAX_FILE_BYTES)
+    throw new FileChangeError(
+      'too-large',
+      `${display} is ${st.size} bytes; files over ${EDIT_MAX_FILE_BYTES} bytes are not changed by the agent.`,
+    );
   const bytes = await fs.readFile(abs);
-  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) throw new FileChangeError('binary', `${display} is a binary file; edit_file and write_file change text files only.`);
+  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0))
+    throw new FileChangeError('binary', `${display} is a binary file; edit_file and write_file change text files only.`);
   const text = bytes.toString('utf8');
   // Writing back a file that is not UTF-8 would replace its bytes with U+FFFD: refuse rather than corrupt it.
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new FileChangeError('not-utf8', `${display} is not UTF-8 text (another encoding); it is not changed, to avoid corrupting it.`);
+  if (!Buffer.from(text, 'utf8').equals(bytes))
+    throw new FileChangeError('not-utf8', `${display} is not UTF-8 text (another encoding); it is not changed, to avoid corrupting it.`);
   return text;
 }

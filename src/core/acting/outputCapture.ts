@@ -45,7 +45,7 @@ export class OutputCapture {
       this.tailUsed = this.tailBytes;
       return;
     }
-    for (let i = 0; i < data.length; ) {
+    for (let i = 0; i < data.length;) {
       const writeAt = (this.tailStart + this.tailUsed) % this.tailBytes;
       const n = Math.min(data.length - i, this.tailBytes - writeAt);
       data.copy(this.tail, writeAt, i, i + n);
@@ -59,7 +59,10 @@ export class OutputCapture {
   /** The kept text; when bytes were dropped, a line saying how many, between head and tail. */
   text(): string {
     const head = this.head.subarray(0, this.headUsed);
-    const tail = Buffer.concat([this.tail.subarray(this.tailStart, Math.min(this.tailBytes, this.tailStart + this.tailUsed)), this.tail.subarray(0, Math.max(0, this.tailStart + this.tailUsed - this.tailBytes))]);
+    const tail = Buffer.concat([
+      this.tail.subarray(this.tailStart, Math.min(this.tailBytes, this.tailStart + this.tailUsed)),
+      this.tail.subarray(0, Math.max(0, this.tailStart + this.tailUsed - this.tailBytes)),
+    ]);
     if (!this.truncated) return Buffer.concat([head, tail]).toString('utf8');
     // Cut at character boundaries so the seams show no replacement characters.
     const headText = head.subarray(0, utf8SafeEnd(head)).toString('utf8');

@@ -161,7 +161,13 @@ type PersistedState = AgentState & { pausedUntil?: string | null; shownCounts?: 
 function withoutOversizedArguments(call: ToolCall): ToolCall {
   const n = call.function.arguments.length;
   if (n <= FUNCTION_ARGUMENTS_MAX_CHARS) return call;
-  return { ...call, function: { name: call.function.name, arguments: JSON.stringify({ note: `${n} characters of arguments, rejected as too long and not kept` }) } };
+  return {
+    ...call,
+    function: {
+      name: call.function.name,
+      arguments: JSON.stringify({ note: `${n} characters of arguments, rejected as too long and not kept` }),
+    },
+  };
 }
 
 /**
@@ -176,7 +182,11 @@ function maskCall(call: ToolCall): ToolCall {
 /** A message with secrets masked in its text and tool-call arguments. */
 function maskMessage(m: ChatMessage): ChatMessage {
   if (m.role === 'assistant') {
-    return { ...m, content: m.content === null ? null : maskSecrets(m.content), ...(m.tool_calls ? { tool_calls: m.tool_calls.map(maskCall) } : {}) };
+    return {
+      ...m,
+      content: m.content === null ? null : maskSecrets(m.content),
+      ...(m.tool_calls ? { tool_calls: m.tool_calls.map(maskCall) } : {}),
+    };
   }
   return { ...m, content: maskSecrets(m.content) };
 }
@@ -229,10 +239,17 @@ export class Agent {
       Math.floor(settings.contextWindow * FUNCTION_RESULT_MAX_WINDOW_FRACTION * CHARS_PER_TOKEN_ESTIMATE),
     );
     // Masked on the way in too: an agent saved by an older version may hold a key in plain text.
-    this.core = CoreMemory.fromJSON(maskSecretsDeep(state.coreMemory), { now: this.now, ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}) });
+    this.core = CoreMemory.fromJSON(maskSecretsDeep(state.coreMemory), {
+      now: this.now,
+      ...(settings.coreMemoryLimits ? { limits: settings.coreMemoryLimits } : {}),
+    });
     this.memory = new ScopedCoreMemory(this.core, deps.scopes ?? null);
     this.archival = agentArchival(deps.archival, state.id);
-    this.functions = new FunctionSet({ workspace: deps.workspace.available, compact, acting: deps.acting !== undefined && deps.workspace.available });
+    this.functions = new FunctionSet({
+      workspace: deps.workspace.available,
+      compact,
+      acting: deps.acting !== undefined && deps.workspace.available,
+    });
     this.instructions = systemInstructions({ compact, workspaceAvailable: deps.workspace.available });
     this.window = new ContextWindow({
       windowTokens: settings.contextWindow,
@@ -248,7 +265,9 @@ export class Agent {
     this.window.summary = state.summary ? { ...state.summary, text: maskSecrets(state.summary.text) } : null;
     // From the parts that never change for this agent (instructions, functions), so a message is
     // cut the same way every time it is restored and the prompt stays the same between runs.
-    const fixedTokens = this.window.effective(deps.counter.countRequest([{ role: 'system', content: this.instructions }], this.functions.schemas));
+    const fixedTokens = this.window.effective(
+      deps.counter.countRequest([{ role: 'system', content: this.instructions }], this.functions.schemas),
+    );
     this.userMessageMaxTokens = Math.max(0, Math.floor((this.window.flushThreshold() - fixedTokens) * USER_MESSAGE_MAX_ROOM_FRACTION));
     // Recall keeps long messages whole; their in-context copies are cut again, visibly.
     this.window.entries = this.window.entries.map((e) => {
@@ -436,7 +455,11 @@ export class Agent {
           if (err instanceof ChatModelError && err.kind === 'context_length' && !contextRetried) {
             contextRetried = true;
             result.steps--; // the retry is the same step
-            this.emit({ type: 'system_event', kind: 'summary', text: 'The server said the context is too long: summarising older messages and retrying once.' });
+            this.emit({
+              type: 'system_event',
+              kind: 'summary',
+              text: 'The server said the context is too long: summarising older messages and retrying once.',
+            });
             await this.flush(signal, true);
             continue;
           }
@@ -466,7 +489,11 @@ export class Agent {
         await this.appendRecords(
           [
             { kind: 'assistant', notice: '', message: { role: 'assistant', content, tool_calls: calls.map(withoutOversizedArguments) } },
-            ...outcomes.map((o, i): RenderedInput => ({ kind: 'tool', notice: '', message: { role: 'tool', tool_call_id: calls[i]!.id, content: o.content } })),
+            ...outcomes.map((o, i): RenderedInput => ({
+              kind: 'tool',
+              notice: '',
+              message: { role: 'tool', tool_call_id: calls[i]!.id, content: o.content },
+            })),
           ],
           true,
         );
@@ -476,7 +503,13 @@ export class Agent {
           if (msg && msg.kind === 'message') {
             const idx = outcomes.indexOf(o);
             const record = this.window.entries[this.window.entries.length - outcomes.length - 1];
-            this.emit({ type: 'message_complete', stepId, callId: calls[idx]!.id, text: msg.text, ...(record?.id ? { recallId: record.id } : {}) });
+            this.emit({
+              type: 'message_complete',
+              stepId,
+              callId: calls[idx]!.id,
+              text: msg.text,
+              ...(record?.id ? { recallId: record.id } : {}),
+            });
           }
         }
         if (dropped.length > 0) {
@@ -509,7 +542,8 @@ export class Agent {
       const message = (err as Error).message ?? String(err);
       result.reason = 'error';
       result.error = message;
-      const recoverable = !(err instanceof ContextTooSmallError) && !(err instanceof ChatModelError && (err.kind === 'auth' || err.kind === 'not_found'));
+      const recoverable =
+        !(err instanceof ContextTooSmallError) && !(err instanceof ChatModelError && (err.kind === 'auth' || err.kind === 'not_found'));
       this.emit({ type: 'error', message, recoverable });
     } finally {
       this.window.flushing = false;
@@ -538,7 +572,12 @@ export class Agent {
     );
   }
 
-  private async runCalls(stepId: string, calls: ToolCall[], signal: AbortSignal | undefined, result: TurnResult): Promise<FunctionOutcome[]> {
+  private async runCalls(
+    stepId: string,
+    calls: ToolCall[],
+    signal: AbortSignal | undefined,
+    result: TurnResult,
+  ): Promise<FunctionOutcome[]> {
     const outcomes: FunctionOutcome[] = [];
     for (const call of calls) {
       const { name, arguments: args } = call.function;
@@ -546,7 +585,15 @@ export class Agent {
       let outcome: FunctionOutcome;
       if (signal?.aborted) {
         const message = `${name} was not run: the user cancelled the turn.`;
-        outcome = { name, status: 'Failed', message, content: packageResult('Failed', message, this.now()), requestHeartbeat: false, effects: [], repairs: [] };
+        outcome = {
+          name,
+          status: 'Failed',
+          message,
+          content: packageResult('Failed', message, this.now()),
+          requestHeartbeat: false,
+          effects: [],
+          repairs: [],
+        };
       } else {
         outcome = await this.functions.execute(call.function, {
           agentId: this.state.id,
@@ -568,10 +615,20 @@ export class Agent {
       for (const effect of outcome.effects) {
         if (effect.kind === 'message') result.messages.push(effect.text);
         else if (effect.kind === 'memory_changed') this.emit({ type: 'memory_changed', what: effect.what });
-        else if (effect.kind === 'pause_heartbeats') this.state.pausedUntil = new Date(this.now().getTime() + effect.minutes * 60_000).toISOString();
-        else if (effect.kind === 'files_changed') this.emit({ type: 'files_changed', stepId, callId: call.id, checkpointId: effect.checkpointId, paths: effect.paths });
+        else if (effect.kind === 'pause_heartbeats')
+          this.state.pausedUntil = new Date(this.now().getTime() + effect.minutes * 60_000).toISOString();
+        else if (effect.kind === 'files_changed')
+          this.emit({ type: 'files_changed', stepId, callId: call.id, checkpointId: effect.checkpointId, paths: effect.paths });
       }
-      this.emit({ type: 'function_call_finished', stepId, callId: call.id, name, arguments: args, status: outcome.status, result: outcome.message });
+      this.emit({
+        type: 'function_call_finished',
+        stepId,
+        callId: call.id,
+        name,
+        arguments: args,
+        status: outcome.status,
+        result: outcome.message,
+      });
       outcomes.push(outcome);
     }
     return outcomes;
@@ -588,10 +645,15 @@ export class Agent {
   }
 
   /** The external runner of one call: this turn's approver, the call's id for its approval card. */
-  private externalFor(external: ExternalFunctions, callId: string, signal: AbortSignal | undefined): NonNullable<FunctionContext['external']> {
+  private externalFor(
+    external: ExternalFunctions,
+    callId: string,
+    signal: AbortSignal | undefined,
+  ): NonNullable<FunctionContext['external']> {
     return {
       owns: (name) => external.owns(name),
-      call: (name, args) => external.call(name, args, { callId, ...(signal ? { signal } : {}), ...(this.turnApprover ? { approver: this.turnApprover } : {}) }),
+      call: (name, args) =>
+        external.call(name, args, { callId, ...(signal ? { signal } : {}), ...(this.turnApprover ? { approver: this.turnApprover } : {}) }),
     };
   }
 
@@ -632,7 +694,11 @@ export class Agent {
     await this.appendRecords(
       [
         { kind: 'assistant', notice: '', message: { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) } },
-        ...calls.map((c): RenderedInput => ({ kind: 'tool', notice: '', message: { role: 'tool', tool_call_id: c.id, content: packageResult('Failed', note, this.now()) } })),
+        ...calls.map((c): RenderedInput => ({
+          kind: 'tool',
+          notice: '',
+          message: { role: 'tool', tool_call_id: c.id, content: packageResult('Failed', note, this.now()) },
+        })),
       ],
       true,
     );
@@ -692,7 +758,12 @@ export class Agent {
         this.state.counters.flushes++;
         // Kept in recall for history and search; not in the queue (the summary has its own place at the head).
         await this.deps.recall.append([
-          { agentId: this.state.id, time: this.now().toISOString(), kind: 'summary', message: { role: 'user', content: JSON.stringify({ type: 'summary', message: summary.text }) } },
+          {
+            agentId: this.state.id,
+            time: this.now().toISOString(),
+            kind: 'summary',
+            message: { role: 'user', content: JSON.stringify({ type: 'summary', message: summary.text }) },
+          },
         ]);
         this.emit({
           type: 'system_event',
@@ -712,7 +783,11 @@ export class Agent {
         if (!this.window.cutLargest(this.totalMessages())) break;
       }
       if (over() && this.window.shedTools((name) => (MEMORY_FUNCTION_NAMES as readonly string[]).includes(name))) {
-        this.emit({ type: 'system_event', kind: 'summary', text: 'The context window is full: workspace functions are left out until this turn ends.' });
+        this.emit({
+          type: 'system_event',
+          kind: 'summary',
+          text: 'The context window is full: workspace functions are left out until this turn ends.',
+        });
       }
       for (let i = 0; i < cutRounds && over(); i++) {
         if (!this.window.collapseNewestUnit()) break;
@@ -792,7 +867,10 @@ export class Agent {
   private resultBudget(calls = 1): number {
     const room = this.window.flushThreshold() - this.window.effective(this.window.fixedTokens(this.totalMessages()));
     // Several calls in one response share the room: together they must not overflow the window.
-    return Math.max(MIN_RESULT_CHARS, Math.min(this.resultMaxChars, Math.floor((room * 0.5 * CHARS_PER_TOKEN_ESTIMATE) / Math.max(1, calls))));
+    return Math.max(
+      MIN_RESULT_CHARS,
+      Math.min(this.resultMaxChars, Math.floor((room * 0.5 * CHARS_PER_TOKEN_ESTIMATE) / Math.max(1, calls))),
+    );
   }
 
   private pausedNow(): boolean {
@@ -831,7 +909,11 @@ export class Agent {
   private instructionsWithFiles(): string {
     const files = this.deps.instructions;
     if (!files) return this.instructions;
-    const section = projectInstructionsSection(files.blocks(), files.listed(), this.settings.contextWindow <= COMPACT_PROMPT_MAX_WINDOW_TOKENS);
+    const section = projectInstructionsSection(
+      files.blocks(),
+      files.listed(),
+      this.settings.contextWindow <= COMPACT_PROMPT_MAX_WINDOW_TOKENS,
+    );
     return section === '' ? this.instructions : `${this.instructions}\n${section}`;
   }
 
@@ -843,7 +925,11 @@ export class Agent {
     try {
       if (await this.memory.refresh()) this.emit({ type: 'memory_changed', what: 'core' });
     } catch (err) {
-      this.emit({ type: 'system_event', kind: 'system_alert', text: `Shared core memory could not be reread (${(err as Error).message}); the last copy read is used.` });
+      this.emit({
+        type: 'system_event',
+        kind: 'system_alert',
+        text: `Shared core memory could not be reread (${(err as Error).message}); the last copy read is used.`,
+      });
     }
   }
 
@@ -857,7 +943,9 @@ export class Agent {
   private async appendRecords(items: RenderedInput[], toQueue = false): Promise<QueueEntry[]> {
     const time = this.now().toISOString();
     // Every record passes here: whatever reached it unmasked (a pasted key in a user message) is masked now.
-    const stored = await this.deps.recall.append(items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: maskMessage(i.message) })));
+    const stored = await this.deps.recall.append(
+      items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: maskMessage(i.message) })),
+    );
     this.state.counters.messages += stored.length;
     const entries = stored.map((r, i) => {
       const inContext = items[i]!.inContext;

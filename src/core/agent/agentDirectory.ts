@@ -33,7 +33,12 @@ export class AgentDirectory {
   constructor(private readonly options: AgentDirectoryOptions) {}
 
   private deps(): AgentDependencies {
-    return { ...this.options.deps, recall: this.options.recall, states: this.options.states, ...(this.options.scopes ? { scopes: this.options.scopes } : {}) };
+    return {
+      ...this.options.deps,
+      recall: this.options.recall,
+      states: this.options.states,
+      ...(this.options.scopes ? { scopes: this.options.scopes } : {}),
+    };
   }
 
   /**
@@ -125,11 +130,18 @@ export class AgentDirectory {
     const old = await this.options.states.load(id);
     // With scopes only the agent's own blocks start over: the user's and the workspace's are shared.
     const coreMemory = this.options.scopes
-      ? { blocks: [{ label: 'persona', value: personaPreset(old.personaPreset).text, limit: 0, scope: 'agent' as const }], lastModified: new Date().toISOString(), scoped: true }
+      ? {
+          blocks: [{ label: 'persona', value: personaPreset(old.personaPreset).text, limit: 0, scope: 'agent' as const }],
+          lastModified: new Date().toISOString(),
+          scoped: true,
+        }
       : CoreMemory.create({ personaPreset: old.personaPreset, humanPreset: old.humanPreset }).toJSON();
     const reset: AgentState = {
       ...old,
-      coreMemory: CoreMemory.fromJSON(coreMemory, this.options.settings.coreMemoryLimits ? { limits: this.options.settings.coreMemoryLimits } : {}).toJSON(),
+      coreMemory: CoreMemory.fromJSON(
+        coreMemory,
+        this.options.settings.coreMemoryLimits ? { limits: this.options.settings.coreMemoryLimits } : {},
+      ).toJSON(),
       inContextIds: [],
       summary: null,
       pressureWarned: false,
@@ -150,7 +162,12 @@ export class AgentDirectory {
   }
 
   private transferParts(): TransferParts {
-    return { states: this.options.states, recall: this.options.recall, archival: this.options.deps.archival, ...(this.options.scopes ? { scopes: this.options.scopes } : {}) };
+    return {
+      states: this.options.states,
+      recall: this.options.recall,
+      archival: this.options.deps.archival,
+      ...(this.options.scopes ? { scopes: this.options.scopes } : {}),
+    };
   }
 
   async delete(id: string): Promise<void> {
@@ -162,6 +179,10 @@ export class AgentDirectory {
   }
 
   private settingsUsed(): Partial<AgentState['settingsUsed']> {
-    return { model: this.options.deps.model.model, contextWindow: this.options.settings.contextWindow, ...(this.options.settings.embedderId ? { embedderId: this.options.settings.embedderId } : {}) };
+    return {
+      model: this.options.deps.model.model,
+      contextWindow: this.options.settings.contextWindow,
+      ...(this.options.settings.embedderId ? { embedderId: this.options.settings.embedderId } : {}),
+    };
   }
 }

@@ -61,7 +61,10 @@ export interface AgentList {
 
 export class AgentNotFoundError extends MemgptError {
   constructor(readonly agentId: string) {
-    super('agent_not_found', `No agent with id ${agentId} in this workspace. It may have been deleted in another window; pick another agent or create one.`);
+    super(
+      'agent_not_found',
+      `No agent with id ${agentId} in this workspace. It may have been deleted in another window; pick another agent or create one.`,
+    );
   }
 }
 
@@ -81,18 +84,29 @@ function validateMemories(value: unknown): RememberedItem[] {
   if (!Array.isArray(value)) throw new Error('The "memories" of this export must be an array. Nothing was imported.');
   return value.map((m: unknown, i: number) => {
     const o = m as Partial<Record<keyof RememberedItem, unknown>> | null;
-    if (!o || typeof o !== 'object' || typeof o.text !== 'string' || o.text.trim() === '' || typeof o.time !== 'string' || Number.isNaN(Date.parse(o.time))) {
-      throw new Error(`Remembered item ${i} of this export is malformed (needs a non-empty "text" and an ISO "time"). Nothing was imported.`);
+    if (
+      !o ||
+      typeof o !== 'object' ||
+      typeof o.text !== 'string' ||
+      o.text.trim() === '' ||
+      typeof o.time !== 'string' ||
+      Number.isNaN(Date.parse(o.time))
+    ) {
+      throw new Error(
+        `Remembered item ${i} of this export is malformed (needs a non-empty "text" and an ISO "time"). Nothing was imported.`,
+      );
     }
     const item: RememberedItem = { text: o.text, time: o.time };
     if (o.path !== undefined) {
-      if (typeof o.path !== 'string') throw new Error(`Remembered item ${i} of this export has a "path" that is not a string. Nothing was imported.`);
+      if (typeof o.path !== 'string')
+        throw new Error(`Remembered item ${i} of this export has a "path" that is not a string. Nothing was imported.`);
       item.path = o.path;
     }
     for (const k of ['startLine', 'endLine'] as const) {
       const v = o[k];
       if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`Remembered item ${i} of this export has a "${k}" that is not a line number. Nothing was imported.`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw new Error(`Remembered item ${i} of this export has a "${k}" that is not a line number. Nothing was imported.`);
       item[k] = v;
     }
     return item;
@@ -101,7 +115,10 @@ function validateMemories(value: unknown): RememberedItem[] {
 
 export class ReadOnlyAgentsError extends MemgptError {
   constructor() {
-    super('read_only', "Agents cannot be changed in this window: another window holds this workspace's memory. Make the change there, or close it.");
+    super(
+      'read_only',
+      "Agents cannot be changed in this window: another window holds this workspace's memory. Make the change there, or close it.",
+    );
   }
 }
 
@@ -116,10 +133,7 @@ export interface AgentStateStoreOptions {
 
 /** What `active.json` says, or why it says nothing usable. */
 type ActivePointer =
-  | { kind: 'agent'; id: string }
-  | { kind: 'none' }
-  | { kind: 'missing' }
-  | { kind: 'damaged'; reason: string; keptAs: string | null };
+  { kind: 'agent'; id: string } | { kind: 'none' } | { kind: 'missing' } | { kind: 'damaged'; reason: string; keptAs: string | null };
 
 export class AgentStateStore {
   /** Agent files found damaged by load(): where they were kept, so the recovery can say so. */
@@ -166,9 +180,17 @@ export class AgentStateStore {
       const file = path.join(this.dir, name);
       try {
         const s = await readJsonFile(file, (v) => validateAgentState(v), { readOnly: this.readOnly });
-        if (s) result.agents.push({ id: s.id, name: s.name, createdAt: s.createdAt, personaPreset: s.personaPreset, humanPreset: s.humanPreset });
+        if (s)
+          result.agents.push({
+            id: s.id,
+            name: s.name,
+            createdAt: s.createdAt,
+            personaPreset: s.personaPreset,
+            humanPreset: s.humanPreset,
+          });
       } catch (err) {
-        if (err instanceof CorruptFileError || err instanceof UnsupportedFileError || this.readOnly) result.unavailable.push({ file, reason: (err as Error).message });
+        if (err instanceof CorruptFileError || err instanceof UnsupportedFileError || this.readOnly)
+          result.unavailable.push({ file, reason: (err as Error).message });
         else throw err;
         if (err instanceof UnreadableFileError) this.noticeDamagedAgent(err);
       }
@@ -263,7 +285,8 @@ export class AgentStateStore {
         path.join(this.dir, ACTIVE_FILE),
         (v) => {
           const value = (v as { agentId?: unknown } | null)?.agentId;
-          if (value !== null && (typeof value !== 'string' || !SAFE_ID.test(value))) throw new Error('"agentId" must be an agent id or null');
+          if (value !== null && (typeof value !== 'string' || !SAFE_ID.test(value)))
+            throw new Error('"agentId" must be an agent id or null');
           return value;
         },
         { readOnly: this.readOnly },
@@ -271,7 +294,8 @@ export class AgentStateStore {
       if (id === undefined) return { kind: 'missing' };
       return id === null ? { kind: 'none' } : { kind: 'agent', id };
     } catch (err) {
-      if (err instanceof UnreadableFileError) return { kind: 'damaged', reason: err.reason, keptAs: err instanceof CorruptFileError ? err.keptAs : null };
+      if (err instanceof UnreadableFileError)
+        return { kind: 'damaged', reason: err.reason, keptAs: err instanceof CorruptFileError ? err.keptAs : null };
       throw err;
     }
   }
@@ -289,15 +313,20 @@ export class AgentStateStore {
    */
   private async recoverActive(pointer: ActivePointer): Promise<string | null> {
     const activeFile = this.shown(path.join(this.dir, ACTIVE_FILE));
-    const readOnlyNote = this.readOnly ? ' Nothing was changed on disk: this window is read-only; the window that holds the memory repairs it.' : '';
+    const readOnlyNote = this.readOnly
+      ? ' Nothing was changed on disk: this window is read-only; the window that holds the memory repairs it.'
+      : '';
     let what: string;
     if (pointer.kind === 'damaged') {
-      what = `${activeFile}, which names the active agent, was damaged (${pointer.reason})` + (pointer.keptAs ? ` and was kept aside as ${path.basename(pointer.keptAs)}` : '');
+      what =
+        `${activeFile}, which names the active agent, was damaged (${pointer.reason})` +
+        (pointer.keptAs ? ` and was kept aside as ${path.basename(pointer.keptAs)}` : '');
     } else if (pointer.kind === 'agent') {
       const damage = this.damaged.get(pointer.id);
       const file = this.shown(this.fileOf(pointer.id));
       what = damage
-        ? `The active agent's file ${file} was damaged (${damage.reason})` + (damage instanceof CorruptFileError ? ` and was kept aside as ${path.basename(damage.keptAs)}` : '')
+        ? `The active agent's file ${file} was damaged (${damage.reason})` +
+          (damage instanceof CorruptFileError ? ` and was kept aside as ${path.basename(damage.keptAs)}` : '')
         : `The active agent's file ${file} is missing`;
       const messages = this.options.recallCount?.(pointer.id) ?? 0;
       if (messages > 0 && !this.readOnly) {
@@ -315,7 +344,10 @@ export class AgentStateStore {
     const picked = await this.mostRecentlyUsed();
     if (picked) {
       if (!this.readOnly) await this.setActive(picked.id);
-      this.notice(`active:${pointer.kind}`, `${what}. MemGPT continues with "${picked.name}" (${picked.id}), the most recently used agent.${readOnlyNote}`);
+      this.notice(
+        `active:${pointer.kind}`,
+        `${what}. MemGPT continues with "${picked.name}" (${picked.id}), the most recently used agent.${readOnlyNote}`,
+      );
       return picked.id;
     }
     this.notice(`active:${pointer.kind}`, `${what}, and no other agent is left: a new agent will be started.${readOnlyNote}`);
@@ -335,8 +367,14 @@ export class AgentStateStore {
   }
 
   private noticeDamagedAgent(err: UnreadableFileError): void {
-    const where = err instanceof CorruptFileError ? `it was kept aside as ${path.basename(err.keptAs)}` : 'it was left in place (this window is read-only)';
-    this.notice(`damaged:${err.file}`, `The agent file ${this.shown(err.file)} is unreadable (${err.reason}); ${where}. That agent is not listed until the file is repaired by hand.`);
+    const where =
+      err instanceof CorruptFileError
+        ? `it was kept aside as ${path.basename(err.keptAs)}`
+        : 'it was left in place (this window is read-only)';
+    this.notice(
+      `damaged:${err.file}`,
+      `The agent file ${this.shown(err.file)} is unreadable (${err.reason}); ${where}. That agent is not listed until the file is repaired by hand.`,
+    );
   }
 
   async setActive(id: string | null): Promise<void> {
@@ -413,7 +451,9 @@ export class AgentStateStore {
       }
     }
     if (memories.length > 0 && !targets.archival?.importMemories) {
-      throw new Error(`This export holds ${memories.length} remembered item(s), and archival memory cannot take them here. Nothing was imported.`);
+      throw new Error(
+        `This export holds ${memories.length} remembered item(s), and archival memory cannot take them here. Nothing was imported.`,
+      );
     }
 
     const existing = await this.list();

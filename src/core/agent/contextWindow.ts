@@ -417,7 +417,12 @@ function shrinkMessage(m: ChatMessage, keepChars: number): ChatMessage {
       const entries = Object.entries(parsed as Record<string, unknown>);
       const stringChars = entries.reduce((n, [, v]) => n + (typeof v === 'string' ? v.length : 0), 0) || 1;
       cut = JSON.stringify(
-        Object.fromEntries(entries.map(([k, v]) => [k, typeof v === 'string' ? cutText(v, Math.max(10, Math.floor((v.length / stringChars) * room) - 60)) : v])),
+        Object.fromEntries(
+          entries.map(([k, v]) => [
+            k,
+            typeof v === 'string' ? cutText(v, Math.max(10, Math.floor((v.length / stringChars) * room) - 60)) : v,
+          ]),
+        ),
       );
     } catch {
       cut = JSON.stringify({ note: cutNote(args.length).trim() });
@@ -458,7 +463,11 @@ export function repairToolPairs(entries: QueueEntry[], now: string): QueueEntry[
             message: {
               role: 'tool',
               tool_call_id: call.id,
-              content: JSON.stringify({ status: 'Failed', message: 'This call was interrupted before it finished (the editor closed or the request was cancelled).', time: now }),
+              content: JSON.stringify({
+                status: 'Failed',
+                message: 'This call was interrupted before it finished (the editor closed or the request was cancelled).',
+                time: now,
+              }),
             },
           },
         );

@@ -97,7 +97,11 @@ export function renderInput(input: AgentInput, now: Date): RenderedInput {
   });
   switch (input.type) {
     case 'user_message':
-      return { kind: 'user', notice: input.text, message: { role: 'user', content: envelope('user_message', { message: input.text }, now) } };
+      return {
+        kind: 'user',
+        notice: input.text,
+        message: { role: 'user', content: envelope('user_message', { message: input.text }, now) },
+      };
     case 'login':
       return sys('login', 'The user logged in.', {
         last_login: input.lastLogin ?? 'Never (first login)',
@@ -106,9 +110,15 @@ export function renderInput(input: AgentInput, now: Date): RenderedInput {
     case 'system_alert':
       return sys('system_alert', input.text, { message: input.text }, 'system_alert');
     case 'file_opened':
-      return sys('file_opened', `Opened ${input.path}`, { path: input.path, message: `${HIDDEN} The user opened ${input.path} in the editor.` });
+      return sys('file_opened', `Opened ${input.path}`, {
+        path: input.path,
+        message: `${HIDDEN} The user opened ${input.path} in the editor.`,
+      });
     case 'file_saved':
-      return sys('file_saved', `Saved ${input.path}`, { path: input.path, message: `${HIDDEN} The user saved ${input.path}; its archival index is being updated.` });
+      return sys('file_saved', `Saved ${input.path}`, {
+        path: input.path,
+        message: `${HIDDEN} The user saved ${input.path}; its archival index is being updated.`,
+      });
     case 'selection_remembered':
       return sys('selection_remembered', `Remembered ${input.path}:${input.startLine}-${input.endLine}`, {
         path: input.path,
@@ -135,7 +145,11 @@ export function memoryPressureAlert(now: Date): RenderedInput {
   const text =
     'Warning: the conversation history will soon reach its maximum length and be trimmed. ' +
     'Make sure to save any important information from the conversation to your memory (core_memory_append, core_memory_replace, archival_memory_insert) before it is removed.';
-  return { kind: 'system_alert', notice: 'Memory pressure: the agent was asked to save what matters.', message: { role: 'user', content: envelope('system_alert', { message: `${HIDDEN} ${text}` }, now) } };
+  return {
+    kind: 'system_alert',
+    notice: 'Memory pressure: the agent was asked to save what matters.',
+    message: { role: 'user', content: envelope('system_alert', { message: `${HIDDEN} ${text}` }, now) },
+  };
 }
 
 /** Sent once per turn when a user message got no send_message: the user saw nothing yet. */
@@ -145,7 +159,11 @@ export function noReplyNudge(now: Date): RenderedInput {
     notice: 'The agent answered only in thought; it was reminded to reply with send_message.',
     message: {
       role: 'user',
-      content: envelope('system_alert', { message: `${HIDDEN} You did not call send_message, so the user has seen nothing. Reply to the user now with send_message.` }, now),
+      content: envelope(
+        'system_alert',
+        { message: `${HIDDEN} You did not call send_message, so the user has seen nothing. Reply to the user now with send_message.` },
+        now,
+      ),
     },
   };
 }

@@ -1,7 +1,13 @@
 import { ChatModelError, type ChatMessage, type ChatModel } from '../interfaces/chatModel';
 import type { TokenCounter } from '../tokens/tokenCounter';
 import { messageText } from '../functions/messageText';
-import { CHARS_PER_TOKEN_ESTIMATE, REPLY_RESERVE_TOKENS, SUMMARY_MAX_TOKENS, SUMMARY_MAX_WINDOW_FRACTION, TOKENIZER_HEADROOM_FRACTION } from '../limits';
+import {
+  CHARS_PER_TOKEN_ESTIMATE,
+  REPLY_RESERVE_TOKENS,
+  SUMMARY_MAX_TOKENS,
+  SUMMARY_MAX_WINDOW_FRACTION,
+  TOKENIZER_HEADROOM_FRACTION,
+} from '../limits';
 
 /**
  * Writes the recursive summary of evicted messages: the model gets the
@@ -47,7 +53,9 @@ export class Summarizer {
   }
 
   async summarize(input: SummaryInput): Promise<SummaryResult> {
-    const budget = Math.floor((this.windowTokens - Math.max(REPLY_RESERVE_TOKENS, this.maxSummaryTokens)) / (1 + TOKENIZER_HEADROOM_FRACTION));
+    const budget = Math.floor(
+      (this.windowTokens - Math.max(REPLY_RESERVE_TOKENS, this.maxSummaryTokens)) / (1 + TOKENIZER_HEADROOM_FRACTION),
+    );
     let reason = '';
     for (const share of [1, 0.5]) {
       const request = this.buildRequest(input, Math.floor(budget * share));
@@ -101,7 +109,8 @@ export class Summarizer {
       // Too many lines for even 40 characters each: keep the newest, say how many were left out.
       let kept = clipped;
       const maxLines = Math.max(1, Math.floor((roomChars - prevChars) / 41));
-      if (kept.length > maxLines) kept = [`(${kept.length - maxLines + 1} older messages left out)`, ...kept.slice(kept.length - maxLines + 1)];
+      if (kept.length > maxLines)
+        kept = [`(${kept.length - maxLines + 1} older messages left out)`, ...kept.slice(kept.length - maxLines + 1)];
       request = compose(previous.length > prevChars ? `${previous.slice(0, Math.max(0, prevChars - 3))}...` : previous, kept);
       if (fits(request)) return request;
       roomChars = Math.floor(roomChars * 0.7);

@@ -88,7 +88,11 @@ export function projectInstructionsSection(
       ].join('\n');
   const shown = blocks.map((b) => `<instructions path="${escapeAttribute(b.path)}">\n${b.text}\n</instructions>`);
   const named =
-    listed.length > 0 ? [`Other rules, to read with read_file when relevant: ${listed.map((r) => (r.description ? `${r.path} (${r.description})` : r.path)).join('; ')}`] : [];
+    listed.length > 0
+      ? [
+          `Other rules, to read with read_file when relevant: ${listed.map((r) => (r.description ? `${r.path} (${r.description})` : r.path)).join('; ')}`,
+        ]
+      : [];
   return [header, ...shown, ...named].join('\n');
 }
 

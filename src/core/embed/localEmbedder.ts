@@ -140,7 +140,12 @@ function featuresOf(term: string): TermFeatures {
     const padded = `^${term}$`;
     for (let i = 0; i + 3 <= padded.length; i++) trigrams.push(hashString(padded.slice(i, i + 3), SEED_TRIGRAM));
   }
-  f = { hash: hashString(term, SEED_PART), weight: CODE_KEYWORDS.has(term) ? WEIGHT_KEYWORD : WEIGHT_PART, concept: CONCEPT_OF.get(term), trigrams };
+  f = {
+    hash: hashString(term, SEED_PART),
+    weight: CODE_KEYWORDS.has(term) ? WEIGHT_KEYWORD : WEIGHT_PART,
+    concept: CONCEPT_OF.get(term),
+    trigrams,
+  };
   if (featureCache.size >= FEATURE_CACHE_MAX) featureCache.clear();
   featureCache.set(term, f);
   return f;

@@ -12,13 +12,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { Embedder } from '../interfaces/embedder';
-import {
-  EMBED_BATCH_SIZE,
-  EMBED_MAX_INPUT_CHARS,
-  LLM_DEADLINE_TIMEOUTS,
-  LLM_MAX_RETRIES,
-  LLM_REQUEST_TIMEOUT_MS,
-} from '../limits';
+import { EMBED_BATCH_SIZE, EMBED_MAX_INPUT_CHARS, LLM_DEADLINE_TIMEOUTS, LLM_MAX_RETRIES, LLM_REQUEST_TIMEOUT_MS } from '../limits';
 import { retryAfterMs, seconds, waitBeyondDeadlineMessage } from '../llm/chatModelErrors';
 import { retryDelayMs } from '../llm/openaiChatModel';
 
@@ -75,7 +69,9 @@ export class OpenAIEmbedder implements Embedder {
    */
   static async connect(options: OpenAIEmbedderOptions, signal?: AbortSignal): Promise<OpenAIEmbedder> {
     if (!options.model || options.model.trim() === '') {
-      throw new Error('No embeddings model is configured. Set the embeddings model name (e.g. `text-embedding-3-small`, or `nomic-embed-text` on Ollama).');
+      throw new Error(
+        'No embeddings model is configured. Set the embeddings model name (e.g. `text-embedding-3-small`, or `nomic-embed-text` on Ollama).',
+      );
     }
     const baseUrl = options.baseUrl || DEFAULT_BASE_URL;
     try {
@@ -149,7 +145,9 @@ export class OpenAIEmbedder implements Embedder {
     return ordered.map((d) => {
       const raw: unknown = d.embedding;
       if (!Array.isArray(raw) || raw.length === 0 || !raw.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-        throw new Error(`The embeddings endpoint at ${this.baseUrl} returned a malformed vector for model "${this.model}" (expected a list of numbers).`);
+        throw new Error(
+          `The embeddings endpoint at ${this.baseUrl} returned a malformed vector for model "${this.model}" (expected a list of numbers).`,
+        );
       }
       return normalize(Float32Array.from(raw as number[]));
     });
@@ -169,11 +167,20 @@ export class OpenAIEmbedder implements Embedder {
         const remaining = deadline - Date.now();
         const after = err instanceof APIError ? retryAfterMs(err.headers) : undefined;
         if (after !== undefined && after > remaining) {
-          throw new Error(waitBeyondDeadlineMessage(`The embeddings endpoint at ${this.baseUrl}`, after, err instanceof APIError ? err.status : undefined, deadlineMs), { cause: err });
+          throw new Error(
+            waitBeyondDeadlineMessage(
+              `The embeddings endpoint at ${this.baseUrl}`,
+              after,
+              err instanceof APIError ? err.status : undefined,
+              deadlineMs,
+            ),
+            { cause: err },
+          );
         }
         const delay = retryDelayMs(attempt, after, Math.random);
         // After a time-out only a whole new try is worth it: a shorter one would likely time out too.
-        if (delay + (err instanceof APIConnectionTimeoutError ? this.timeoutMs : 0) >= remaining) throw this.explain(err, attempt + 1, tryMs);
+        if (delay + (err instanceof APIConnectionTimeoutError ? this.timeoutMs : 0) >= remaining)
+          throw this.explain(err, attempt + 1, tryMs);
         await pause(delay, signal);
       }
     }
@@ -197,7 +204,10 @@ export class OpenAIEmbedder implements Embedder {
     if (err instanceof APIError) {
       const status = err.status;
       if (status === 401 || status === 403) {
-        return new Error(`The embeddings endpoint at ${this.baseUrl} refused the API key (HTTP ${status}). Set a valid key with "MemGPT: Set API Key".`, { cause: err });
+        return new Error(
+          `The embeddings endpoint at ${this.baseUrl} refused the API key (HTTP ${status}). Set a valid key with "MemGPT: Set API Key".`,
+          { cause: err },
+        );
       }
       if (status === 404) {
         return new Error(
@@ -206,7 +216,10 @@ export class OpenAIEmbedder implements Embedder {
         );
       }
       const tried = tries > 1 ? ` after ${tries} tries` : '';
-      return new Error(`The embeddings endpoint at ${this.baseUrl} failed with HTTP ${status ?? '?'}${tried}: ${err.message}. Try again later.`, { cause: err });
+      return new Error(
+        `The embeddings endpoint at ${this.baseUrl} failed with HTTP ${status ?? '?'}${tried}: ${err.message}. Try again later.`,
+        { cause: err },
+      );
     }
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -216,7 +229,8 @@ export class OpenAIEmbedder implements Embedder {
 function retryable(err: unknown): boolean {
   if (err instanceof APIUserAbortError) return false;
   if (err instanceof APIConnectionError) return true;
-  if (err instanceof APIError && err.status !== undefined) return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
+  if (err instanceof APIError && err.status !== undefined)
+    return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
   return false;
 }
 

@@ -41,7 +41,10 @@ export function capText(text: string, maxChars: number): CappedText {
 }
 
 /** The memory text stored for "Remember selection": provenance header, then the (capped) selection. */
-export function rememberedSelectionText(selection: SelectionRef, maxChars: number = REMEMBER_SELECTION_MAX_CHARS): CappedText & { label: string } {
+export function rememberedSelectionText(
+  selection: SelectionRef,
+  maxChars: number = REMEMBER_SELECTION_MAX_CHARS,
+): CappedText & { label: string } {
   const label = provenanceLabel(selection.path, selection.startLine, selection.endLine);
   const capped = capText(selection.text, maxChars);
   const note = capped.truncated ? `\n[cut: the first ${capped.text.length} of ${capped.originalChars} characters were kept]` : '';
@@ -56,13 +59,19 @@ function fenceFor(text: string): string {
 }
 
 /** The user message "Ask about selection" sends: the question (if any), then the quoted code with its path:lines. */
-export function askAboutSelectionMessage(selection: SelectionRef, question: string | undefined, maxChars: number = ASK_SELECTION_MAX_CHARS): CappedText & { message: string } {
+export function askAboutSelectionMessage(
+  selection: SelectionRef,
+  question: string | undefined,
+  maxChars: number = ASK_SELECTION_MAX_CHARS,
+): CappedText & { message: string } {
   const label = provenanceLabel(selection.path, selection.startLine, selection.endLine);
   const capped = capText(selection.text, maxChars);
   const fence = fenceFor(capped.text);
   const language = (selection.languageId ?? '').replace(/[^A-Za-z0-9_+-]/g, '');
   const ask = question?.trim() || 'Explain this code.';
-  const cutNote = capped.truncated ? `\n(The selection was cut to its first ${capped.text.length} of ${capped.originalChars} characters; read the file for the rest.)` : '';
+  const cutNote = capped.truncated
+    ? `\n(The selection was cut to its first ${capped.text.length} of ${capped.originalChars} characters; read the file for the rest.)`
+    : '';
   const message = `${ask}\n\nFrom \`${label}\`:\n${fence}${language}\n${capped.text}\n${fence}${cutNote}`;
   return { ...capped, message };
 }

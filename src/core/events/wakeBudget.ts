@@ -16,7 +16,8 @@ export class WakeBudget {
     private readonly maxPerWindow: number = FILE_EVENT_WAKES_PER_HOUR,
     private readonly windowMs: number = HOUR_MS,
   ) {
-    if (!Number.isInteger(maxPerWindow) || maxPerWindow < 0) throw new RangeError(`maxPerWindow must be a whole number ≥ 0, got ${maxPerWindow}.`);
+    if (!Number.isInteger(maxPerWindow) || maxPerWindow < 0)
+      throw new RangeError(`maxPerWindow must be a whole number ≥ 0, got ${maxPerWindow}.`);
     if (!(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}.`);
   }
 

@@ -7,7 +7,13 @@ import { ReadOnlyBlockError, type ProjectInstructions } from '../interfaces/inst
 import { CoreMemoryError, type BlockScope, type CoreMemory } from '../memory/coreMemory';
 import { ScopedCoreMemory } from '../memory/memoryScopes';
 import { parseToolArguments } from '../llm/jsonRepair';
-import { FUNCTION_ARGUMENTS_MAX_CHARS, READ_FILE_PAGE_LINES, RECALL_MAX_PAGE_SIZE, RECALL_RANK_MAX_CANDIDATES, SEARCH_PAGE_SIZE } from '../limits';
+import {
+  FUNCTION_ARGUMENTS_MAX_CHARS,
+  READ_FILE_PAGE_LINES,
+  RECALL_MAX_PAGE_SIZE,
+  RECALL_RANK_MAX_CANDIDATES,
+  SEARCH_PAGE_SIZE,
+} from '../limits';
 import { parseQuery, rankRecall, RECALL_INCLUDE_OPTIONS, type RecallCategory } from '../memory/recallText';
 import { messageText } from './messageText';
 import { clipItem, packageResult, pageHeader, pageOutOfRange, truncateWithNote, type FunctionStatus } from './results';
@@ -96,27 +102,51 @@ export class FunctionSet {
     let repairs: string[] = [];
     let requestHeartbeat = false;
     const done = (status: FunctionStatus, message: string): FunctionOutcome => {
-      const limited = status === 'OK' && !SEARCH_FUNCTION_NAMES.has(call.name as FunctionName) ? truncateWithNote(message, ctx.resultMaxChars) : message;
+      const limited =
+        status === 'OK' && !SEARCH_FUNCTION_NAMES.has(call.name as FunctionName) ? truncateWithNote(message, ctx.resultMaxChars) : message;
       const bounded = status === 'Failed' ? truncateWithNote(limited, ctx.resultMaxChars) : limited;
-      return { name: call.name, status, message: bounded, content: packageResult(status, bounded, ctx.now()), requestHeartbeat, effects, repairs };
+      return {
+        name: call.name,
+        status,
+        message: bounded,
+        content: packageResult(status, bounded, ctx.now()),
+        requestHeartbeat,
+        effects,
+        repairs,
+      };
     };
 
     const schema = this.byName.get(call.name);
     if (!schema && ctx.external?.owns(call.name)) {
       const external = ctx.external;
-      return this.callExternal(call, external, done, (r) => (repairs = r), (h) => (requestHeartbeat = h));
+      return this.callExternal(
+        call,
+        external,
+        done,
+        (r) => (repairs = r),
+        (h) => (requestHeartbeat = h),
+      );
     }
     if (!schema) {
       if (isFunctionName(call.name) && (WORKSPACE_FUNCTION_NAMES as readonly string[]).includes(call.name)) {
-        return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Answer without reading files.`);
+        return done(
+          'Failed',
+          `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Answer without reading files.`,
+        );
       }
       if (isActingFunction(call.name)) {
-        return done('Failed', `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Nothing can be changed or run here; tell the user what you would do instead.`);
+        return done(
+          'Failed',
+          `${call.name} is not available: no workspace folder is open, or the workspace is not trusted (restricted mode). Nothing can be changed or run here; tell the user what you would do instead.`,
+        );
       }
       return done('Failed', `No function named "${call.name}". Available functions: ${this.names.join(', ')}.`);
     }
     if (call.arguments.length > FUNCTION_ARGUMENTS_MAX_CHARS) {
-      return done('Failed', `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}). Send less, e.g. split the content over several calls.`);
+      return done(
+        'Failed',
+        `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}). Send less, e.g. split the content over several calls.`,
+      );
     }
     const parsed = parseToolArguments(call.arguments);
     if (!parsed.ok) return done('Failed', `Could not read the arguments of ${call.name}: ${parsed.error}.`);
@@ -136,7 +166,8 @@ export class FunctionSet {
       const message = await this.run(call.name as FunctionName, args, ctx, effects);
       return done('OK', message);
     } catch (err) {
-      if (err instanceof CoreMemoryError || err instanceof FunctionFailure || err instanceof ReadOnlyBlockError) return done('Failed', err.message);
+      if (err instanceof CoreMemoryError || err instanceof FunctionFailure || err instanceof ReadOnlyBlockError)
+        return done('Failed', err.message);
       if (ctx.signal?.aborted) return done('Failed', `${call.name} was cancelled by the user.`);
       return done('Failed', `${call.name} failed: ${(err as Error).message ?? String(err)}`);
     }
@@ -147,7 +178,8 @@ export class FunctionSet {
     const page = typeof a.page === 'number' ? a.page : 0;
     switch (name) {
       case 'send_message': {
-        if (str('message').trim() === '') throw new FunctionFailure('The message is empty. Write the text the user should see in "message".');
+        if (str('message').trim() === '')
+          throw new FunctionFailure('The message is empty. Write the text the user should see in "message".');
         effects.push({ kind: 'message', text: str('message') });
         return 'Sent message successfully.';
       }
@@ -171,7 +203,9 @@ export class FunctionSet {
       case 'conversation_search':
         return conversationSearch(ctx, str('query'), page, a.include);
       case 'conversation_search_date':
-        return this.recallPage(ctx, page, () => ctx.recall.searchDate(ctx.agentId, str('start_date'), str('end_date'), page, SEARCH_PAGE_SIZE));
+        return this.recallPage(ctx, page, () =>
+          ctx.recall.searchDate(ctx.agentId, str('start_date'), str('end_date'), page, SEARCH_PAGE_SIZE),
+        );
       case 'archival_memory_insert': {
         if (str('content').trim() === '') throw new FunctionFailure('Nothing to store: "content" is empty.');
         const id = await ctx.archival.insertMemory(str('content'));
@@ -180,7 +214,11 @@ export class FunctionSet {
         return notice ? `Stored in archival memory. ${notice}` : 'Stored in archival memory.';
       }
       case 'archival_memory_search': {
-        const result = await ctx.archival.search(str('query'), { page, pageSize: SEARCH_PAGE_SIZE, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        const result = await ctx.archival.search(str('query'), {
+          page,
+          pageSize: SEARCH_PAGE_SIZE,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
         if (result.total === 0) return 'No results found.';
         if (result.hits.length === 0) throw new FunctionFailure(pageOutOfRange(page, result.total, result.pageCount));
         const perItem = Math.floor(ctx.resultMaxChars / Math.max(1, result.hits.length));
@@ -195,14 +233,24 @@ export class FunctionSet {
         if (r.total === 0) return glob ? `No files match ${escapeForDisplay(glob)}.` : 'The workspace has no files (or all are ignored).';
         if (r.paths.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
         // One name per line, whatever the name holds: escaped, a newline cannot fake a second file.
-        return fitList(pageHeader(r.paths.length, r.total, r.page, r.pageCount), r.paths.map((p) => escapeForDisplay(p)), ctx.resultMaxChars);
+        return fitList(
+          pageHeader(r.paths.length, r.total, r.page, r.pageCount),
+          r.paths.map((p) => escapeForDisplay(p)),
+          ctx.resultMaxChars,
+        );
       }
       case 'search_text': {
         const r = await ctx.workspace.searchText(str('query'), nonEmpty(a.glob), page);
         if (r.total === 0) return `No matches for ${str('query')}.`;
         if (r.matches.length === 0) throw new FunctionFailure(pageOutOfRange(page, r.total, r.pageCount));
-        const header = pageHeader(r.matches.length, r.total, r.page, r.pageCount) + (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
-        return fitList(header, r.matches.map((m) => `${escapeForDisplay(m.path)}:${m.line}: ${m.text}`), ctx.resultMaxChars);
+        const header =
+          pageHeader(r.matches.length, r.total, r.page, r.pageCount) +
+          (r.truncated ? ' (the search stopped early: too many matches; narrow the query or the glob)' : '');
+        return fitList(
+          header,
+          r.matches.map((m) => `${escapeForDisplay(m.path)}:${m.line}: ${m.text}`),
+          ctx.resultMaxChars,
+        );
       }
       case 'find_symbol':
         return findSymbolText(ctx, str('name'));
@@ -225,7 +273,10 @@ export class FunctionSet {
     setHeartbeat: (h: boolean) => void,
   ): Promise<FunctionOutcome> {
     if (call.arguments.length > FUNCTION_ARGUMENTS_MAX_CHARS) {
-      return done('Failed', `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}).`);
+      return done(
+        'Failed',
+        `Arguments of ${call.name} are too long (${call.arguments.length} characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}).`,
+      );
     }
     const parsed = parseToolArguments(call.arguments);
     if (!parsed.ok) return done('Failed', `Could not read the arguments of ${call.name}: ${parsed.error}.`);
@@ -274,7 +325,8 @@ export class FunctionSet {
   private async readFile(ctx: FunctionContext, path: string, start: number | undefined, end: number | undefined): Promise<string> {
     const startLine = start ?? 1;
     const endLine = end ?? startLine + READ_FILE_PAGE_LINES - 1;
-    if (endLine < startLine) throw new FunctionFailure(`end_line (${endLine}) is before start_line (${startLine}). Give start_line <= end_line.`);
+    if (endLine < startLine)
+      throw new FunctionFailure(`end_line (${endLine}) is before start_line (${startLine}). Give start_line <= end_line.`);
     const slice = await ctx.workspace.readFile(path, startLine, endLine);
     const name = escapeForDisplay(slice.path);
     if (slice.totalLines === 0) return `${name} is empty.`;
@@ -295,7 +347,8 @@ export class FunctionSet {
     }
     const header = `${name}, lines ${slice.startLine}-${last} of ${slice.totalLines}:`;
     const notes: string[] = [];
-    if (last < slice.totalLines) notes.push(`[${slice.totalLines - last} more lines; to read on, call read_file with start_line=${last + 1}.]`);
+    if (last < slice.totalLines)
+      notes.push(`[${slice.totalLines - last} more lines; to read on, call read_file with start_line=${last + 1}.]`);
     if (slice.truncated && lines.some((l) => l.includes('[line cut'))) notes.push('[Some long lines were cut.]');
     return [header, ...out, ...notes].join('\n');
   }
@@ -310,7 +363,9 @@ function conversationSearch(ctx: FunctionContext, query: string, page: number, i
   const include = new Set<RecallCategory>();
   for (const v of Array.isArray(includeArg) ? (includeArg as unknown[]) : []) {
     if (typeof v !== 'string' || !(RECALL_INCLUDE_OPTIONS as readonly string[]).includes(v)) {
-      throw new FunctionFailure(`"include" holds ${JSON.stringify(v)}: use any of ${RECALL_INCLUDE_OPTIONS.map((o) => JSON.stringify(o)).join(', ')}, or leave it out to search only the messages.`);
+      throw new FunctionFailure(
+        `"include" holds ${JSON.stringify(v)}: use any of ${RECALL_INCLUDE_OPTIONS.map((o) => JSON.stringify(o)).join(', ')}, or leave it out to search only the messages.`,
+      );
     }
     include.add(v as RecallCategory);
   }
@@ -338,7 +393,9 @@ function conversationSearch(ctx: FunctionContext, query: string, page: number, i
     const elsewhere = rankRecall(candidates, terms, new Set(RECALL_INCLUDE_OPTIONS), inContext).length;
     const notes = [
       ...(visible > 0 ? [`${visible} matching message(s) are already in your context window`] : []),
-      ...(include.size < RECALL_INCLUDE_OPTIONS.length && elsewhere > 0 ? [`${elsewhere} match(es) are in thoughts, tool results, events or summaries: add "include" to search them`] : []),
+      ...(include.size < RECALL_INCLUDE_OPTIONS.length && elsewhere > 0
+        ? [`${elsewhere} match(es) are in thoughts, tool results, events or summaries: add "include" to search them`]
+        : []),
     ];
     return notes.length > 0 ? `No results found (${notes.join('; ')}).` : 'No results found.';
   }
@@ -387,7 +444,8 @@ function fitList(header: string, items: string[], maxChars: number): string {
     used += item.length + 1;
     shown++;
   }
-  if (shown < items.length) out.push(`[... ${items.length - shown} more on this page left out to fit the context window; narrow the glob or query.]`);
+  if (shown < items.length)
+    out.push(`[... ${items.length - shown} more on this page left out to fit the context window; narrow the glob or query.]`);
   return out.join('\n');
 }
 
@@ -395,7 +453,9 @@ function fitList(header: string, items: string[], maxChars: number): string {
 function symbolsOf(ctx: FunctionContext): SymbolLookup {
   const symbols = ctx.archival.symbols;
   if (!symbols || symbols.fileCount === 0) {
-    throw new FunctionFailure('No code symbols are indexed yet (the workspace index is still being built, or holds no code in a parsed language). Use search_text or archival_memory_search instead.');
+    throw new FunctionFailure(
+      'No code symbols are indexed yet (the workspace index is still being built, or holds no code in a parsed language). Use search_text or archival_memory_search instead.',
+    );
   }
   return symbols;
 }
@@ -407,23 +467,33 @@ export function symbolDefinitionText(d: SymbolDefinition): string {
 }
 
 function findSymbolText(ctx: FunctionContext, name: string): string {
-  if (name.trim() === '') throw new FunctionFailure('"name" is empty. Give an identifier from the code, e.g. parseConfig or Server.listen.');
+  if (name.trim() === '')
+    throw new FunctionFailure('"name" is empty. Give an identifier from the code, e.g. parseConfig or Server.listen.');
   const r = symbolsOf(ctx).find(name);
   if (r.definitions.length === 0 && r.references.length === 0) {
     return `No definition or use of ${escapeForDisplay(name)} is indexed. Check the spelling, try the bare name without its container, or use search_text.`;
   }
   const items = [
-    ...(r.definitions.length > 0 ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)] : [`No definition of ${escapeForDisplay(name)} is indexed (it may come from a dependency).`]),
+    ...(r.definitions.length > 0
+      ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)]
+      : [`No definition of ${escapeForDisplay(name)} is indexed (it may come from a dependency).`]),
     ...(r.references.length > 0 ? ['References:', ...r.references.map((u) => `- ${escapeForDisplay(u.path)}:${u.line}`)] : []),
     ...(r.moreReferences > 0 ? [`[${r.moreReferences} more references; use search_text with a glob to see them.]`] : []),
   ];
-  return fitList(`${escapeForDisplay(name)}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`, items, ctx.resultMaxChars);
+  return fitList(
+    `${escapeForDisplay(name)}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`,
+    items,
+    ctx.resultMaxChars,
+  );
 }
 
 function fileOutlineText(ctx: FunctionContext, filePath: string): string {
   const rel = filePath.trim().replace(/^\.\//, '');
   const defs = symbolsOf(ctx).outline(rel);
-  if (!defs) throw new FunctionFailure(`${escapeForDisplay(rel)} has no outline: it is not indexed, or not code in a parsed language (TypeScript/JavaScript, Python, Go, Rust, Java, C#, C, C++). Use read_file.`);
+  if (!defs)
+    throw new FunctionFailure(
+      `${escapeForDisplay(rel)} has no outline: it is not indexed, or not code in a parsed language (TypeScript/JavaScript, Python, Go, Rust, Java, C#, C, C++). Use read_file.`,
+    );
   if (defs.length === 0) return `${escapeForDisplay(rel)} defines no functions, classes or types.`;
   const items = defs.map((d) => {
     const depth = d.container === '' ? 0 : d.container.split('.').length;
@@ -467,17 +537,23 @@ async function shapeBlock(memory: ScopedCoreMemory, a: Record<string, unknown>):
     case 'delete': {
       const value = await memory.deleteBlock(label);
       // The text goes into the result, so recall (and conversation_search with include tool_results) still has it.
-      return value === '' ? `Deleted core memory block "${label}" (it was empty).` : `Deleted core memory block "${label}". It held:\n${value}`;
+      return value === ''
+        ? `Deleted core memory block "${label}" (it was empty).`
+        : `Deleted core memory block "${label}". It held:\n${value}`;
     }
   }
 }
 
 export function archivalHitText(h: ArchivalHit): string {
   if (h.source === 'workspace') {
-    const where = h.path ? `${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '(unknown file)';
+    const where = h.path
+      ? `${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}`
+      : '(unknown file)';
     return `[code] ${where}\n${h.text}`;
   }
-  const from = h.path ? ` from ${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}` : '';
+  const from = h.path
+    ? ` from ${escapeForDisplay(h.path)}${h.startLine !== undefined ? `:${h.startLine}-${h.endLine ?? h.startLine}` : ''}`
+    : '';
   // The note comes before the text, so clipping a long memory never hides it.
   return `[memory${h.time ? `, ${h.time}` : ''}${from}] ${h.note ? `(${h.note}) ` : ''}${h.text}`;
 }

@@ -85,11 +85,18 @@ const HEARTBEAT: ParamSpec = {
 };
 
 const PAGE = (what: string): ParamSpec => ({
-  schema: { type: 'integer', minimum: 0, description: `Page of ${what} to show, starting at 0 (default 0). Ask for the next page to see more.` },
+  schema: {
+    type: 'integer',
+    minimum: 0,
+    description: `Page of ${what} to show, starting at 0 (default 0). Ask for the next page to see more.`,
+  },
 });
 
 const LABEL: ParamSpec = {
-  schema: { type: 'string', description: 'Memory block to edit: "persona" (yourself), "human" (the user), "project" (this codebase), or a block you created.' },
+  schema: {
+    type: 'string',
+    description: 'Memory block to edit: "persona" (yourself), "human" (the user), "project" (this codebase), or a block you created.',
+  },
   required: true,
   brief: 'block label',
 };
@@ -131,7 +138,9 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
       label: LABEL,
       old_content: { schema: { type: 'string', description: 'Exact text currently in the block (not empty).' }, required: true },
       new_content: { schema: { type: 'string', description: 'Replacement text; empty to delete old_content.' }, required: true },
-      replace_all: { schema: { type: 'boolean', description: 'Replace every occurrence of old_content (default false: it must occur once).' } },
+      replace_all: {
+        schema: { type: 'boolean', description: 'Replace every occurrence of old_content (default false: it must occur once).' },
+      },
     },
     heartbeat: true,
   },
@@ -144,7 +153,14 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
       label: { schema: { type: 'string', description: 'Block label, e.g. coding_style.' }, required: true, brief: 'block label' },
       new_label: { schema: { type: 'string' } },
       description: { schema: { type: 'string', description: 'What belongs in the block.' } },
-      limit: { schema: { type: 'integer', minimum: CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS, maximum: CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS, description: 'Characters.' } },
+      limit: {
+        schema: {
+          type: 'integer',
+          minimum: CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS,
+          maximum: CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS,
+          description: 'Characters.',
+        },
+      },
       scope: { schema: { type: 'string', enum: ['agent', 'workspace', 'user'] } },
     },
     heartbeat: true,
@@ -200,8 +216,15 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
     description: `Reads lines of a workspace file (read-only), numbered. Up to ${READ_FILE_PAGE_LINES} lines per call; the result says how to read on. Paths are relative to the workspace.`,
     brief: 'Read lines of a workspace file.',
     params: {
-      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' }, required: true, brief: 'relative path' },
-      start_line: { schema: { type: 'integer', minimum: 1, description: 'First line (1-based, default 1).' }, brief: 'from line (1-based)' },
+      path: {
+        schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' },
+        required: true,
+        brief: 'relative path',
+      },
+      start_line: {
+        schema: { type: 'integer', minimum: 1, description: 'First line (1-based, default 1).' },
+        brief: 'from line (1-based)',
+      },
       end_line: { schema: { type: 'integer', minimum: 1, description: 'Last line, inclusive (default: one page).' }, brief: 'to line' },
     },
     heartbeat: true,
@@ -220,14 +243,19 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
       'Finds lines containing text in workspace files (read-only): case-insensitive literal text, or a /regular expression/. Results are `path:line: text`.',
     brief: 'Find text (or /regex/) in workspace files.',
     params: {
-      query: { schema: { type: 'string', description: 'Literal text, or /regex/ with optional flags.' }, required: true, brief: 'text or /regex/' },
+      query: {
+        schema: { type: 'string', description: 'Literal text, or /regex/ with optional flags.' },
+        required: true,
+        brief: 'text or /regex/',
+      },
       glob: { schema: { type: 'string', description: 'Only files matching this glob, e.g. `**/*.py`.' }, brief: 'glob' },
       page: PAGE('matches'),
     },
     heartbeat: true,
   },
   find_symbol: {
-    description: 'Where a function, class, method or type is defined (path:line, scope, signature, doc), then where it is used. Name as in the code: `LruCache` or `LruCache.get`.',
+    description:
+      'Where a function, class, method or type is defined (path:line, scope, signature, doc), then where it is used. Name as in the code: `LruCache` or `LruCache.get`.',
     brief: 'Where a symbol is defined, then used.',
     params: {
       name: { schema: { type: 'string', description: 'Identifier, e.g. Server.listen.' }, required: true, brief: 'identifier' },
@@ -248,18 +276,34 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
       'old_string must occur exactly once unless replace_all is true; otherwise nothing is written and the result says why. The user sees the diff and approves or declines it.',
     brief: 'Replace exact text in a file (the user approves).',
     params: {
-      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' }, required: true, brief: 'relative path' },
-      old_string: { schema: { type: 'string', description: 'The exact text to replace (unique in the file unless replace_all).' }, required: true, brief: 'exact current text' },
+      path: {
+        schema: { type: 'string', description: 'Workspace-relative path, e.g. src/app.ts.' },
+        required: true,
+        brief: 'relative path',
+      },
+      old_string: {
+        schema: { type: 'string', description: 'The exact text to replace (unique in the file unless replace_all).' },
+        required: true,
+        brief: 'exact current text',
+      },
       new_string: { schema: { type: 'string', description: 'The text to put in its place.' }, required: true, brief: 'new text' },
-      replace_all: { schema: { type: 'boolean', description: 'Replace every occurrence of old_string (default false).' }, brief: 'every occurrence' },
+      replace_all: {
+        schema: { type: 'boolean', description: 'Replace every occurrence of old_string (default false).' },
+        brief: 'every occurrence',
+      },
     },
     heartbeat: true,
   },
   write_file: {
-    description: 'Creates a workspace file, or overwrites one, with the whole content given. Prefer edit_file for changing part of a file. The user sees the diff and approves or declines it.',
+    description:
+      'Creates a workspace file, or overwrites one, with the whole content given. Prefer edit_file for changing part of a file. The user sees the diff and approves or declines it.',
     brief: 'Create or overwrite a file (the user approves).',
     params: {
-      path: { schema: { type: 'string', description: 'Workspace-relative path, e.g. src/new.ts.' }, required: true, brief: 'relative path' },
+      path: {
+        schema: { type: 'string', description: 'Workspace-relative path, e.g. src/new.ts.' },
+        required: true,
+        brief: 'relative path',
+      },
       content: { schema: { type: 'string', description: 'The whole new content of the file.' }, required: true, brief: 'whole content' },
     },
     heartbeat: true,
@@ -271,8 +315,14 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
     brief: 'Run a shell command in the workspace (the user approves).',
     params: {
       command: { schema: { type: 'string', description: 'The shell command, e.g. "npm test".' }, required: true, brief: 'shell command' },
-      cwd: { schema: { type: 'string', description: 'Folder to run in, workspace-relative (default the workspace folder).' }, brief: 'folder' },
-      timeout_seconds: { schema: { type: 'number', minimum: 1, maximum: COMMAND_MAX_TIMEOUT_S, description: 'Seconds before the command is killed.' }, brief: 'seconds' },
+      cwd: {
+        schema: { type: 'string', description: 'Folder to run in, workspace-relative (default the workspace folder).' },
+        brief: 'folder',
+      },
+      timeout_seconds: {
+        schema: { type: 'number', minimum: 1, maximum: COMMAND_MAX_TIMEOUT_S, description: 'Seconds before the command is killed.' },
+        brief: 'seconds',
+      },
     },
     heartbeat: true,
   },

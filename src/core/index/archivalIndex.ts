@@ -16,8 +16,23 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
-import type { ArchivalHit, ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore, RememberedItem } from '../interfaces/archivalStore';
-import { PROSE_SCORE_FACTOR, RRF_K, SYMBOL_QUERY_BOOST, SEARCH_CANDIDATES_PER_RETRIEVER, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE } from '../limits';
+import type {
+  ArchivalHit,
+  ArchivalSearchOptions,
+  ArchivalSearchResult,
+  ArchivalSource,
+  ArchivalStore,
+  RememberedItem,
+} from '../interfaces/archivalStore';
+import {
+  PROSE_SCORE_FACTOR,
+  RRF_K,
+  SYMBOL_QUERY_BOOST,
+  SEARCH_CANDIDATES_PER_RETRIEVER,
+  SEARCH_HIT_MAX_CHARS,
+  SEARCH_MAX_RESULTS,
+  SEARCH_PAGE_SIZE,
+} from '../limits';
 import { AppendLog, type AppendLogOpenReport } from '../storage/appendLog';
 import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
@@ -142,7 +157,11 @@ export class ArchivalIndex implements ArchivalStore {
     if (!readOnly) await fs.mkdir(dir, { recursive: true });
     // The memory log first: it is what a new or rebuilt index is filled from.
     const memoryLogPath = path.join(dir, MEMORY_LOG_FILE);
-    const memories = await AppendLog.open<MemoryLogEntry>(memoryLogPath, { validate: validateMemoryEntry, legacyJsonLines: true, readOnly });
+    const memories = await AppendLog.open<MemoryLogEntry>(memoryLogPath, {
+      validate: validateMemoryEntry,
+      legacyJsonLines: true,
+      readOnly,
+    });
     reportMemoryLog(memories.report, readOnly, log, notice);
     const folder = path.join(dir, indexFolderName(embedder.id));
     let store: ChunkStore;
@@ -183,7 +202,9 @@ export class ArchivalIndex implements ArchivalStore {
     } catch (err) {
       if (!(err instanceof IndexTooNewError)) throw err;
       if (readOnly) {
-        notice(`${err.message} This read-only window searches remembered items only; the window that holds the memory builds a fresh index.`);
+        notice(
+          `${err.message} This read-only window searches remembered items only; the window that holds the memory builds a fresh index.`,
+        );
         // A folder that does not exist opens as an empty store and, read-only, is never created.
         return open(`${folder}.unavailable`);
       }
@@ -210,13 +231,26 @@ export class ArchivalIndex implements ArchivalStore {
 
   private memoryChunk(m: MemoryLogEntry, vector: Float32Array): NewChunk {
     return {
-      record: { id: m.id, source: 'memory', path: m.path ?? '', startLine: m.startLine ?? 0, endLine: m.endLine ?? 0, language: '', hash: '', fileHash: '', time: m.time },
+      record: {
+        id: m.id,
+        source: 'memory',
+        path: m.path ?? '',
+        startLine: m.startLine ?? 0,
+        endLine: m.endLine ?? 0,
+        language: '',
+        hash: '',
+        fileHash: '',
+        time: m.time,
+      },
       text: m.text,
       vector,
     };
   }
 
-  async insertMemory(text: string, provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string }): Promise<string> {
+  async insertMemory(
+    text: string,
+    provenance?: { path?: string; startLine?: number; endLine?: number; agentId?: string },
+  ): Promise<string> {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new Error('Nothing to remember: the text is empty. Pass the fact or code to store as `content`.');
     }
@@ -328,13 +362,33 @@ export class ArchivalIndex implements ArchivalStore {
    * Replaces every chunk of `filePath` with `chunks` (embedded here) in one durable step, then
    * its symbols with `outline` (none: the file is not parsed, and loses any symbols it had).
    */
-  async replaceFile(filePath: string, fileHash: string, chunks: readonly FileChunk[], signal?: AbortSignal, outline?: Outline): Promise<void> {
-    const vectors = chunks.length > 0 ? await this.embedder.embed(chunks.map((c) => embeddingText(filePath, c.text, c.symbols)), signal) : [];
+  async replaceFile(
+    filePath: string,
+    fileHash: string,
+    chunks: readonly FileChunk[],
+    signal?: AbortSignal,
+    outline?: Outline,
+  ): Promise<void> {
+    const vectors =
+      chunks.length > 0
+        ? await this.embedder.embed(
+            chunks.map((c) => embeddingText(filePath, c.text, c.symbols)),
+            signal,
+          )
+        : [];
     signal?.throwIfAborted();
     const time = new Date().toISOString();
     const news: NewChunk[] = chunks.map((c, i) => ({
       record: {
-        id: randomUUID(), source: 'workspace', path: filePath, startLine: c.startLine, endLine: c.endLine, language: c.language, hash: c.hash, fileHash, time,
+        id: randomUUID(),
+        source: 'workspace',
+        path: filePath,
+        startLine: c.startLine,
+        endLine: c.endLine,
+        language: c.language,
+        hash: c.hash,
+        fileHash,
+        time,
         ...(c.symbols && c.symbols.length > 0 ? { symbols: c.symbols.join(' ') } : {}),
       },
       text: c.text,
@@ -368,7 +422,15 @@ export class ArchivalIndex implements ArchivalStore {
         const r = this.store.record(ref);
         return {
           record: {
-            id: randomUUID(), source: 'workspace', path: target, startLine: r.startLine, endLine: r.endLine, language: r.language, hash: r.hash, fileHash: r.fileHash, time: r.time,
+            id: randomUUID(),
+            source: 'workspace',
+            path: target,
+            startLine: r.startLine,
+            endLine: r.endLine,
+            language: r.language,
+            hash: r.hash,
+            fileHash: r.fileHash,
+            time: r.time,
             ...(r.symbols ? { symbols: r.symbols } : {}),
           },
           text: texts[i]!,
@@ -378,7 +440,8 @@ export class ArchivalIndex implements ArchivalStore {
       await this.store.replace(() => [...ids, ...this.workspaceIds(target)], news);
       moved += news.length;
     }
-    for (const p of this.symbols.pathsUnder(oldPath)) await this.symbols.rename(p, p === oldPath ? newPath : newPath + p.slice(oldPath.length));
+    for (const p of this.symbols.pathsUnder(oldPath))
+      await this.symbols.rename(p, p === oldPath ? newPath : newPath + p.slice(oldPath.length));
     return moved;
   }
 
@@ -514,7 +577,9 @@ export class ArchivalIndex implements ArchivalStore {
 /** What opening memories.jsonl found: damage is the user's business, a torn or migrated tail is routine. */
 function reportMemoryLog(report: AppendLogOpenReport, readOnly: boolean, log: Notice, notice: Notice): void {
   if (report.tornPartialLine && report.droppedTailLines === 0 && report.entries > 0) {
-    log(`Archival memory: the last ${report.droppedTailBytes} bytes of ${MEMORY_LOG_FILE} were a torn write (never acknowledged) and were ${readOnly ? 'skipped' : 'dropped'}.`);
+    log(
+      `Archival memory: the last ${report.droppedTailBytes} bytes of ${MEMORY_LOG_FILE} were a torn write (never acknowledged) and were ${readOnly ? 'skipped' : 'dropped'}.`,
+    );
   }
   const damaged = report.droppedTailLines + report.corruptLinesSkipped + report.invalidEntriesSkipped;
   if (damaged > 0 || (report.entries === 0 && report.droppedTailBytes > 0)) {
@@ -527,7 +592,8 @@ function reportMemoryLog(report: AppendLogOpenReport, readOnly: boolean, log: No
             : 'Damaged lines between good ones stay in the file untouched.'),
     );
   }
-  if (report.legacyLines > 0 && !readOnly) log(`Archival memory: ${MEMORY_LOG_FILE} was converted to checksummed lines (${report.legacyLines} items).`);
+  if (report.legacyLines > 0 && !readOnly)
+    log(`Archival memory: ${MEMORY_LOG_FILE} was converted to checksummed lines (${report.legacyLines} items).`);
 }
 
 /**

@@ -28,10 +28,35 @@ import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS, SPARSE_QUERY_MAX_FRACTIO
 import { TimeSlice } from './slice';
 import { AppendLog, encodeLogLine, type AppendLogOpenReport } from '../storage/appendLog';
 import { atomicWriteFile, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
-import { BM25_B, BM25_K1, bm25Idf, buildStoredPostings, countChunkTerms, FrozenPostings, MutablePostings, packCounts, TermDictionary, type ChunkFields, type PackedCounts, type Postings } from './lexical';
 import {
-  closeShardTexts, CorruptShardError, readAllShardTexts, readShardCache, readShardTextIndex, readShardTexts, readVectraShard, shardIndexPath, writeShardCache,
-  writeShardTexts, writeVectraShard, type ChunkRecord, type LoadedShard, type ShardContent,
+  BM25_B,
+  BM25_K1,
+  bm25Idf,
+  buildStoredPostings,
+  countChunkTerms,
+  FrozenPostings,
+  MutablePostings,
+  packCounts,
+  TermDictionary,
+  type ChunkFields,
+  type PackedCounts,
+  type Postings,
+} from './lexical';
+import {
+  closeShardTexts,
+  CorruptShardError,
+  readAllShardTexts,
+  readShardCache,
+  readShardTextIndex,
+  readShardTexts,
+  readVectraShard,
+  shardIndexPath,
+  writeShardCache,
+  writeShardTexts,
+  writeVectraShard,
+  type ChunkRecord,
+  type LoadedShard,
+  type ShardContent,
 } from './shardFiles';
 import { queryTerms } from './codeTokens';
 import { MemgptError } from '../base/errors';
@@ -60,9 +85,7 @@ interface Manifest {
   shards: ShardEntry[];
 }
 
-type JournalEntry =
-  | { op: 'put'; r: ChunkRecord; text: string; v: string }
-  | { op: 'del'; id: string };
+type JournalEntry = { op: 'put'; r: ChunkRecord; text: string; v: string } | { op: 'del'; id: string };
 
 /** An index written by a newer version: left untouched (ArchivalIndex keeps it aside). */
 export class IndexTooNewError extends UnsupportedFileError {
@@ -92,7 +115,14 @@ function validateShardEntry(v: unknown, i: number): ShardEntry {
   ) {
     throw new Error(`"shards[${i}]" is not a shard entry`);
   }
-  return { name: v.name, count: v.count, indexBytes: v.indexBytes, cacheBytes: v.cacheBytes, textBytes: v.textBytes, deleted: v.deleted as string[] };
+  return {
+    name: v.name,
+    count: v.count,
+    indexBytes: v.indexBytes,
+    cacheBytes: v.cacheBytes,
+    textBytes: v.textBytes,
+    deleted: v.deleted as string[],
+  };
 }
 
 /** A manifest of a newer schema is refused untouched; anything else that is not a manifest is damage. */
@@ -101,8 +131,10 @@ function validateManifest(dir: string): (v: unknown) => Manifest {
     if (!isObj(v)) throw new Error('not a JSON object');
     if (typeof v.schema === 'number' && Number.isInteger(v.schema) && v.schema > SCHEMA_VERSION) throw new IndexTooNewError(dir, v.schema);
     if (v.schema !== SCHEMA_VERSION) throw new Error('"schema" is missing');
-    if (typeof v.embedderId !== 'string' || !isCount(v.dimensions) || v.dimensions === 0) throw new Error('"embedderId" or "dimensions" is missing');
-    if (!isCount(v.nextShard) || !isCount(v.journalGen) || !Array.isArray(v.shards)) throw new Error('"nextShard", "journalGen" or "shards" is missing');
+    if (typeof v.embedderId !== 'string' || !isCount(v.dimensions) || v.dimensions === 0)
+      throw new Error('"embedderId" or "dimensions" is missing');
+    if (!isCount(v.nextShard) || !isCount(v.journalGen) || !Array.isArray(v.shards))
+      throw new Error('"nextShard", "journalGen" or "shards" is missing');
     return {
       schema: SCHEMA_VERSION,
       embedderId: v.embedderId,
@@ -205,7 +237,11 @@ class Segment {
   /** Per-document term counts, kept only by memtables (to build postings when flushed). */
   termCounts: PackedCounts[] | undefined;
 
-  constructor(readonly name: string | undefined, readonly dimensions: number, init?: { loaded: LoadedShard; dict: TermDictionary }) {
+  constructor(
+    readonly name: string | undefined,
+    readonly dimensions: number,
+    init?: { loaded: LoadedShard; dict: TermDictionary },
+  ) {
     if (init) {
       this.records = init.loaded.records;
       this.vectors = init.loaded.vectors;
@@ -410,7 +446,14 @@ export class ChunkStore {
    * manifest is kept aside and the store starts empty; damaged shards are repaired or dropped.
    * `notice` hears what the user must know (derived data rebuilt); `log` hears routine repairs.
    */
-  static async open(options: { dir: string; embedderId: string; dimensions: number; notice?: Notice; log?: Notice; readOnly?: boolean }): Promise<ChunkStore> {
+  static async open(options: {
+    dir: string;
+    embedderId: string;
+    dimensions: number;
+    notice?: Notice;
+    log?: Notice;
+    readOnly?: boolean;
+  }): Promise<ChunkStore> {
     const { dir, embedderId, dimensions } = options;
     const notice = options.notice ?? (() => undefined);
     const log = options.log ?? (() => undefined);
@@ -483,7 +526,8 @@ export class ChunkStore {
         } catch (err) {
           if (!(err instanceof CorruptShardError)) throw err;
           const content = await readVectraShard(shardDir, dims);
-          if (content.records.length !== entry.count) throw new CorruptShardError(`${entry.name}/index.pb holds ${content.records.length} chunks, expected ${entry.count}`);
+          if (content.records.length !== entry.count)
+            throw new CorruptShardError(`${entry.name}/index.pb holds ${content.records.length} chunks, expected ${entry.count}`);
           const all = await readAllShardTexts(texts);
           const postings = await this.postingsFor(content.records, all);
           if (this.readOnly) {
@@ -494,7 +538,9 @@ export class ChunkStore {
             loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
             changed = true;
           }
-          this.log(`Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`);
+          this.log(
+            `Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`,
+          );
         }
       } catch (err) {
         if (!(err instanceof CorruptShardError)) throw err;
@@ -533,9 +579,15 @@ export class ChunkStore {
     }
     if (size === entry.indexBytes) return;
     try {
-      entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions) }, seg.dimensions);
+      entry.indexBytes = await writeVectraShard(
+        shardDir,
+        { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions) },
+        seg.dimensions,
+      );
       await this.saveManifest();
-      this.log(`Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`);
+      this.log(
+        `Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`,
+      );
     } catch (err) {
       this.log(`Archival index: could not repair the Vectra copy of shard ${entry.name}: ${(err as Error).message}`);
     }
@@ -560,7 +612,9 @@ export class ChunkStore {
 
   private reportJournal(name: string, report: AppendLogOpenReport): void {
     if (report.tornPartialLine && report.droppedTailLines === 0) {
-      this.log(`Archival index: the last ${report.droppedTailBytes} bytes of ${name} were a torn write (the editor stopped mid-save); they were ${this.readOnly ? 'skipped' : 'dropped'}.`);
+      this.log(
+        `Archival index: the last ${report.droppedTailBytes} bytes of ${name} were a torn write (the editor stopped mid-save); they were ${this.readOnly ? 'skipped' : 'dropped'}.`,
+      );
     }
     const damaged = report.droppedTailLines + report.corruptLinesSkipped + report.invalidEntriesSkipped;
     if (damaged > 0) {
@@ -570,11 +624,16 @@ export class ChunkStore {
           '; the workspace files they described are re-indexed on the next index run.',
       );
     }
-    if (report.legacyLines > 0 && !this.readOnly) this.log(`Archival index: ${name} was converted to checksummed lines (${report.legacyLines} entries).`);
+    if (report.legacyLines > 0 && !this.readOnly)
+      this.log(`Archival index: ${name} was converted to checksummed lines (${report.legacyLines} entries).`);
   }
 
   private postingsFor(records: ChunkRecord[], texts: string[]) {
-    return buildStoredPostings(texts.map((t, i) => packCounts(countChunkTerms(lexicalFields(records[i]!, t), this.dict).counts)), this.dict, new TimeSlice());
+    return buildStoredPostings(
+      texts.map((t, i) => packCounts(countChunkTerms(lexicalFields(records[i]!, t), this.dict).counts)),
+      this.dict,
+      new TimeSlice(),
+    );
   }
 
   private addSegment(seg: Segment): void {
@@ -653,7 +712,9 @@ export class ChunkStore {
     this.assertWritable();
     for (const c of chunks) {
       if (c.vector.length !== this.dimensions) {
-        throw new DimensionMismatchError(`A ${c.vector.length}-dimensional vector cannot go into an index of ${this.dimensions}-dimensional vectors.`);
+        throw new DimensionMismatchError(
+          `A ${c.vector.length}-dimensional vector cannot go into an index of ${this.dimensions}-dimensional vectors.`,
+        );
       }
     }
     // Everything that does not touch shared state is done first, in slices: term
@@ -669,7 +730,8 @@ export class ChunkStore {
     }
     this.assertOpen();
     const lines: Buffer[] = [];
-    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds) if (this.deleteInMemory(id)) lines.push(encodeLogLine({ op: 'del', id } satisfies JournalEntry));
+    for (const id of typeof removeIds === 'function' ? removeIds() : removeIds)
+      if (this.deleteInMemory(id)) lines.push(encodeLogLine({ op: 'del', id } satisfies JournalEntry));
     chunks.forEach((c, k) => {
       const p = prepared[k]!;
       const i = this.memtable.append(p.record, c.text, c.vector, p.counts);
@@ -719,7 +781,8 @@ export class ChunkStore {
 
   /** Every live record (for the memory log restore and for tests). */
   *live(): Generator<{ ref: ChunkRef; record: ChunkRecord }> {
-    for (const seg of this.segments) for (let i = 0; i < seg.size; i++) if (!seg.dead[i]) yield { ref: { segment: seg, index: i }, record: seg.records[i]! };
+    for (const seg of this.segments)
+      for (let i = 0; i < seg.size; i++) if (!seg.dead[i]) yield { ref: { segment: seg, index: i }, record: seg.records[i]! };
   }
 
   record(ref: ChunkRef): ChunkRecord {
@@ -822,7 +885,11 @@ export class ChunkStore {
   private maybeFlush(): void {
     if (this.readOnly) return;
     if (this.memtable.size - this.memtable.deadCount >= SHARD_MAX_CHUNKS && !this.flushing) {
-      this.flush().catch((err: unknown) => this.notice(`Archival index: writing a shard failed (${(err as Error).message}); the data stays in the journal and is retried later.`));
+      this.flush().catch((err: unknown) =>
+        this.notice(
+          `Archival index: writing a shard failed (${(err as Error).message}); the data stays in the journal and is retried later.`,
+        ),
+      );
     }
   }
 
@@ -847,7 +914,9 @@ export class ChunkStore {
 
   private async runFlush(): Promise<void> {
     const frozen = this.memtable;
-    const compact = this.segments.filter((s) => !s.isMemtable && s.name !== undefined && s.size > 0 && s.deadCount / s.size > SHARD_COMPACT_DEAD_FRACTION);
+    const compact = this.segments.filter(
+      (s) => !s.isMemtable && s.name !== undefined && s.size > 0 && s.deadCount / s.size > SHARD_COMPACT_DEAD_FRACTION,
+    );
     if (frozen.size === 0 && compact.length === 0) return;
     // New writes go to a fresh memtable and journal while the old ones are folded.
     this.memtable = new Segment(undefined, this.dimensions);
@@ -896,7 +965,11 @@ export class ChunkStore {
       // The shard is served from what was just written, not read back: the bytes came from these arrays.
       const loaded: LoadedShard = { records, vectors, postings, texts: written.index };
       const seg = new Segment(name, dims, { loaded, dict: this.dict });
-      newSegments.push({ seg, from: group, entry: { name, count: records.length, indexBytes, cacheBytes, textBytes: written.bytes, deleted: [] } });
+      newSegments.push({
+        seg,
+        from: group,
+        entry: { name, count: records.length, indexBytes, cacheBytes, textBytes: written.bytes, deleted: [] },
+      });
       await slice.yield();
     }
 
@@ -916,7 +989,9 @@ export class ChunkStore {
       });
     }
     this.segments = this.segments.filter((s) => !replaced.has(s));
-    const shardEntries = this.manifest.shards.filter((e) => !compact.some((c) => c.name === e.name)).concat(newSegments.map((n) => n.entry));
+    const shardEntries = this.manifest.shards
+      .filter((e) => !compact.some((c) => c.name === e.name))
+      .concat(newSegments.map((n) => n.entry));
     this.manifest = { ...this.manifest, journalGen: newGen, shards: shardEntries };
     await this.saveManifest();
     for (let g = newGen - 1; g >= 1; g--) {

@@ -11,44 +11,120 @@
 const WORD = /[\p{L}\p{N}_$]+/gu;
 
 /** Abbreviations common in code, mapped to the word a question would use. */
-const ABBREVIATIONS: ReadonlyMap<string, string> = new Map(Object.entries({
-  req: 'request', res: 'response', resp: 'response', err: 'error', errs: 'errors', cb: 'callback',
-  fn: 'function', func: 'function', cfg: 'config', conf: 'config', opts: 'options', opt: 'option',
-  msg: 'message', msgs: 'messages', ctx: 'context', env: 'environment', dir: 'directory',
-  dirs: 'directories', str: 'string', num: 'number', arr: 'array', obj: 'object', idx: 'index',
-  len: 'length', src: 'source', dest: 'destination', dst: 'destination', args: 'arguments',
-  arg: 'argument', param: 'parameter', params: 'parameters', init: 'initialize', auth: 'authentication',
-  util: 'utility', utils: 'utilities', btn: 'button', impl: 'implementation', db: 'database',
-  tmp: 'temporary', temp: 'temporary', doc: 'document', docs: 'documents', val: 'value',
-  vals: 'values', prev: 'previous', cur: 'current', curr: 'current', pkg: 'package',
-  deps: 'dependencies', dep: 'dependency', attr: 'attribute', attrs: 'attributes', elem: 'element',
-  evt: 'event', ev: 'event', regexp: 'regex', cmd: 'command', cmds: 'commands',
-  addr: 'address', buf: 'buffer', char: 'character', chars: 'characters', col: 'column',
-  ln: 'line', pos: 'position', ref: 'reference', refs: 'references', spec: 'specification',
-  sig: 'signal', stdin: 'input', stdout: 'output', stderr: 'error', async: 'asynchronous',
-  sync: 'synchronous', max: 'maximum', min: 'minimum', cnt: 'count', proc: 'process',
-  mgr: 'manager', svc: 'service', repo: 'repository', lang: 'language', ext: 'extension',
-  exe: 'executable', cwd: 'directory', argv: 'arguments', ws: 'websocket',
-}));
+const ABBREVIATIONS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    req: 'request',
+    res: 'response',
+    resp: 'response',
+    err: 'error',
+    errs: 'errors',
+    cb: 'callback',
+    fn: 'function',
+    func: 'function',
+    cfg: 'config',
+    conf: 'config',
+    opts: 'options',
+    opt: 'option',
+    msg: 'message',
+    msgs: 'messages',
+    ctx: 'context',
+    env: 'environment',
+    dir: 'directory',
+    dirs: 'directories',
+    str: 'string',
+    num: 'number',
+    arr: 'array',
+    obj: 'object',
+    idx: 'index',
+    len: 'length',
+    src: 'source',
+    dest: 'destination',
+    dst: 'destination',
+    args: 'arguments',
+    arg: 'argument',
+    param: 'parameter',
+    params: 'parameters',
+    init: 'initialize',
+    auth: 'authentication',
+    util: 'utility',
+    utils: 'utilities',
+    btn: 'button',
+    impl: 'implementation',
+    db: 'database',
+    tmp: 'temporary',
+    temp: 'temporary',
+    doc: 'document',
+    docs: 'documents',
+    val: 'value',
+    vals: 'values',
+    prev: 'previous',
+    cur: 'current',
+    curr: 'current',
+    pkg: 'package',
+    deps: 'dependencies',
+    dep: 'dependency',
+    attr: 'attribute',
+    attrs: 'attributes',
+    elem: 'element',
+    evt: 'event',
+    ev: 'event',
+    regexp: 'regex',
+    cmd: 'command',
+    cmds: 'commands',
+    addr: 'address',
+    buf: 'buffer',
+    char: 'character',
+    chars: 'characters',
+    col: 'column',
+    ln: 'line',
+    pos: 'position',
+    ref: 'reference',
+    refs: 'references',
+    spec: 'specification',
+    sig: 'signal',
+    stdin: 'input',
+    stdout: 'output',
+    stderr: 'error',
+    async: 'asynchronous',
+    sync: 'synchronous',
+    max: 'maximum',
+    min: 'minimum',
+    cnt: 'count',
+    proc: 'process',
+    mgr: 'manager',
+    svc: 'service',
+    repo: 'repository',
+    lang: 'language',
+    ext: 'extension',
+    exe: 'executable',
+    cwd: 'directory',
+    argv: 'arguments',
+    ws: 'websocket',
+  }),
+);
 
 /** Words that carry no meaning in a developer's question (and in comments). */
 export const STOP_WORDS: ReadonlySet<string> = new Set(
-  ('a an the and or but if then else of to in on at by for from with without into onto over under ' +
-    'is are was were be been being am do does did done doing has have had having it its it\'s this that ' +
+  (
+    'a an the and or but if then else of to in on at by for from with without into onto over under ' +
+    "is are was were be been being am do does did done doing has have had having it its it's this that " +
     'these those there here what which who whom whose when where why how can could should would will ' +
     'shall may might must i me my we our you your he she they them their us so as than too very just ' +
     'not no yes all any some each every other such only own same about also get gets got use uses used ' +
-    'using s t').split(' '),
+    'using s t'
+  ).split(' '),
 );
 
 /** Keywords every file of a language repeats; they say little about what the code does. */
 export const CODE_KEYWORDS: ReadonlySet<string> = new Set(
-  ('const let var function return new this self true false null undefined void typeof instanceof ' +
+  (
+    'const let var function return new this self true false null undefined void typeof instanceof ' +
     'export import require module exports default public private protected static readonly class ' +
     'interface type extends implements def elif pass none lambda package func fn pub mut impl struct ' +
     'enum match case break continue while for switch try catch finally throw await async yield ' +
     'int string number boolean bool object any unknown never float double char long short byte ' +
-    'include define ifdef endif end begin nil local').split(' '),
+    'include define ifdef endif end begin nil local'
+  ).split(' '),
 );
 
 /** Splits an identifier at `_`, `$`, camelCase humps, acronym ends and letter/digit changes. */
@@ -74,9 +150,13 @@ export function stem(word: string): string {
   else if (w.endsWith('sses')) w = w.slice(0, -2);
   else if (w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
   let stripped = false;
-  if (w.endsWith('ing') && w.length >= 6) { w = w.slice(0, -3); stripped = true; }
-  else if (w.endsWith('ed') && w.length >= 5) { w = w.slice(0, -2); stripped = true; }
-  else if (w.endsWith('ation') && w.length >= 8) w = w.slice(0, -5);
+  if (w.endsWith('ing') && w.length >= 6) {
+    w = w.slice(0, -3);
+    stripped = true;
+  } else if (w.endsWith('ed') && w.length >= 5) {
+    w = w.slice(0, -2);
+    stripped = true;
+  } else if (w.endsWith('ation') && w.length >= 8) w = w.slice(0, -5);
   else if (w.endsWith('ate') && w.length >= 7) w = w.slice(0, -3);
   else if (w.endsWith('er') && w.length >= 6) w = w.slice(0, -2);
   if (stripped && /([b-df-hj-np-tv-z])\1$/.test(w) && !/(ll|ss|zz)$/.test(w)) w = w.slice(0, -1);
@@ -144,9 +224,8 @@ export function searchTerms(text: string): string[] {
  * How a question is asked, not what it is about: "where is", "how does … work", "find the code
  * that …". Dropped from lexical queries only (a comment saying "find" is still content).
  */
-const QUESTION_WORDS: readonly string[] = (
-  'where how what which why when explain tell implemented implementation defined located somewhere'
-).split(' ');
+const QUESTION_WORDS: readonly string[] =
+  'where how what which why when explain tell implemented implementation defined located somewhere'.split(' ');
 let questionTerms: ReadonlySet<string> | undefined;
 
 /** The terms of a search query: `searchTerms` without the words that only phrase the question. */

@@ -71,27 +71,78 @@ export interface Exclusion {
 const VCS_DIRS: ReadonlySet<string> = new Set(['.git', '.hg', '.svn', '.bzr', '_darcs']);
 
 const DEFAULT_EXCLUDED_DIRS: ReadonlySet<string> = new Set([
-  ...VCS_DIRS, 'node_modules', 'bower_components', 'jspm_packages', 'vendor',
-  'dist', 'build', 'out', 'target', 'coverage', '.nyc_output', '.next', '.nuxt', '.svelte-kit', '.turbo',
-  '.cache', '.parcel-cache', '.angular', '.expo', '__pycache__', '.pytest_cache', '.mypy_cache', '.ruff_cache',
-  '.tox', '.venv', 'venv', '.gradle', '.idea', '.dart_tool', '.terraform', 'Pods', 'DerivedData',
-  '.vscode-test', '.vscode-host', '.bench-cache', '.memgpt',
+  ...VCS_DIRS,
+  'node_modules',
+  'bower_components',
+  'jspm_packages',
+  'vendor',
+  'dist',
+  'build',
+  'out',
+  'target',
+  'coverage',
+  '.nyc_output',
+  '.next',
+  '.nuxt',
+  '.svelte-kit',
+  '.turbo',
+  '.cache',
+  '.parcel-cache',
+  '.angular',
+  '.expo',
+  '__pycache__',
+  '.pytest_cache',
+  '.mypy_cache',
+  '.ruff_cache',
+  '.tox',
+  '.venv',
+  'venv',
+  '.gradle',
+  '.idea',
+  '.dart_tool',
+  '.terraform',
+  'Pods',
+  'DerivedData',
+  '.vscode-test',
+  '.vscode-host',
+  '.bench-cache',
+  '.memgpt',
 ]);
 
 const LOCK_FILES: ReadonlySet<string> = new Set([
-  'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock',
-  'cargo.lock', 'gemfile.lock', 'poetry.lock', 'pipfile.lock', 'composer.lock', 'go.sum', 'mix.lock',
-  'pubspec.lock', 'packages.lock.json', 'flake.lock', 'uv.lock', 'podfile.lock', '.ds_store', 'thumbs.db',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lockb',
+  'bun.lock',
+  'cargo.lock',
+  'gemfile.lock',
+  'poetry.lock',
+  'pipfile.lock',
+  'composer.lock',
+  'go.sum',
+  'mix.lock',
+  'pubspec.lock',
+  'packages.lock.json',
+  'flake.lock',
+  'uv.lock',
+  'podfile.lock',
+  '.ds_store',
+  'thumbs.db',
 ]);
 
 /** Minified, source maps, generated code, snapshots and other machine-written text. */
-const GENERATED_FILE = /(\.min\.[a-z0-9]+|\.map|\.tsbuildinfo|\.pb\.go|_pb2\.py|\.generated\.[a-z0-9]+|\.g\.dart|\.snap|\.svg|\.log|-lock\.json|\.lock)$/i;
+const GENERATED_FILE =
+  /(\.min\.[a-z0-9]+|\.map|\.tsbuildinfo|\.pb\.go|_pb2\.py|\.generated\.[a-z0-9]+|\.g\.dart|\.snap|\.svg|\.log|-lock\.json|\.lock)$/i;
 
 export const BINARY_EXTENSIONS: ReadonlySet<string> = new Set(
-  ('png jpg jpeg gif bmp ico icns webp tif tiff psd ai heic avif mp3 mp4 m4a wav ogg flac aac avi mov mkv webm ' +
+  (
+    'png jpg jpeg gif bmp ico icns webp tif tiff psd ai heic avif mp3 mp4 m4a wav ogg flac aac avi mov mkv webm ' +
     'zip gz tgz bz2 xz 7z rar tar jar war ear zst lz4 pdf doc docx xls xlsx ppt pptx odt ods exe dll so dylib ' +
     'a o obj lib class pyc pyo pyd wasm bin dat db sqlite sqlite3 mdb woff woff2 ttf otf eot node vsix iso dmg ' +
-    'img npy npz pkl pickle h5 hdf5 onnx pt pth ckpt safetensors gguf tflite parquet avro lockb blend fbx glb').split(' '),
+    'img npy npz pkl pickle h5 hdf5 onnx pt pth ckpt safetensors gguf tflite parquet avro lockb blend fbx glb'
+  ).split(' '),
 );
 
 /** Names that usually hold keys, passwords or tokens. */
@@ -167,7 +218,10 @@ export class WorkspaceFileFilter {
     this.roots = options.roots.map((r) => ({ name: r.name, path: path.resolve(r.path) }));
     const names = new Set<string>();
     for (const r of this.roots) {
-      if (names.has(r.name)) throw new Error(`Two workspace folders are both named "${r.name}"; paths would be ambiguous. Rename one in the .code-workspace file.`);
+      if (names.has(r.name))
+        throw new Error(
+          `Two workspace folders are both named "${r.name}"; paths would be ambiguous. Rename one in the .code-workspace file.`,
+        );
       names.add(r.name);
     }
     const globOptions = { dot: true };

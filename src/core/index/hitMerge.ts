@@ -33,7 +33,9 @@ export function mergeAdjacent<T>(ranked: readonly { item: T; score: number }[], 
     const key = s.path === '' || s.source === 'memory' ? `id:${s.id}` : `${s.source}:${s.path}`;
     const list = groups.get(key) ?? [];
     groups.set(key, list);
-    const touching = list.find((h) => h.items.length < SEARCH_MERGE_MAX_CHUNKS && s.startLine <= h.endLine + 1 && s.endLine >= h.startLine - 1);
+    const touching = list.find(
+      (h) => h.items.length < SEARCH_MERGE_MAX_CHUNKS && s.startLine <= h.endLine + 1 && s.endLine >= h.startLine - 1,
+    );
     if (touching) {
       touching.items.push(item);
       touching.startLine = Math.min(touching.startLine, s.startLine);
@@ -51,7 +53,12 @@ export function mergeAdjacent<T>(ranked: readonly { item: T; score: number }[], 
     for (let i = 1; i < list.length; i++) {
       const a = list[i - 1]!;
       const b = list[i]!;
-      if (b.startLine <= a.endLine + 1 && b.items.length > 0 && a.items.length > 0 && a.items.length + b.items.length <= SEARCH_MERGE_MAX_CHUNKS) {
+      if (
+        b.startLine <= a.endLine + 1 &&
+        b.items.length > 0 &&
+        a.items.length > 0 &&
+        a.items.length + b.items.length <= SEARCH_MERGE_MAX_CHUNKS
+      ) {
         a.items.push(...b.items);
         a.endLine = Math.max(a.endLine, b.endLine);
         a.score = Math.max(a.score, b.score);

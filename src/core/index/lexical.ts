@@ -67,7 +67,19 @@ export interface ChunkFields {
   text: string;
 }
 
-const HASH_COMMENT_LANGUAGES: ReadonlySet<string> = new Set(['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'elixir', 'powershell', 'makefile', 'dockerfile']);
+const HASH_COMMENT_LANGUAGES: ReadonlySet<string> = new Set([
+  'python',
+  'ruby',
+  'shellscript',
+  'perl',
+  'r',
+  'yaml',
+  'toml',
+  'elixir',
+  'powershell',
+  'makefile',
+  'dockerfile',
+]);
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'plaintext', 'mdx', 'restructuredtext', '']);
 const BLOCK_COMMENT = /\/\*[\s\S]*?\*\//g;
 const LINE_COMMENT = /(^|[^:"'`\\])\/\/(.*)$/gm;
@@ -184,7 +196,11 @@ export interface StoredPostings {
  * Builds the stored form from per-document counts (documents numbered in order),
  * in time slices when given one (a shard's 2048 documents take ~20 ms).
  */
-export async function buildStoredPostings(perDoc: readonly PackedCounts[], dict: TermDictionary, slice?: TimeSlice): Promise<StoredPostings> {
+export async function buildStoredPostings(
+  perDoc: readonly PackedCounts[],
+  dict: TermDictionary,
+  slice?: TimeSlice,
+): Promise<StoredPostings> {
   const df = new Map<number, number>();
   let total = 0;
   for (let d = 0; d < perDoc.length; d++) {
@@ -199,7 +215,10 @@ export async function buildStoredPostings(perDoc: readonly PackedCounts[], dict:
   const termIds = [...df.keys()].sort((a, b) => a - b);
   const slot = new Map<number, number>();
   const offsets = new Uint32Array(termIds.length + 1);
-  termIds.forEach((t, i) => { slot.set(t, i); offsets[i + 1] = offsets[i]! + df.get(t)!; });
+  termIds.forEach((t, i) => {
+    slot.set(t, i);
+    offsets[i + 1] = offsets[i]! + df.get(t)!;
+  });
   const fill = offsets.slice(0, termIds.length);
   const docs = new Uint32Array(total);
   const tfs = new Uint16Array(total);
@@ -220,7 +239,10 @@ export class FrozenPostings implements Postings {
   private readonly sortedIds: Uint32Array;
   private readonly localOf: Uint32Array;
 
-  constructor(private readonly stored: StoredPostings, dict: TermDictionary) {
+  constructor(
+    private readonly stored: StoredPostings,
+    dict: TermDictionary,
+  ) {
     const n = stored.terms.length;
     const ids = new Uint32Array(n);
     for (let i = 0; i < n; i++) ids[i] = dict.id(stored.terms[i]!);

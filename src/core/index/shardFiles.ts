@@ -79,15 +79,34 @@ const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, pos
 type RecordRow = [string, number, string, number, number, string, string, string, string, number, string?];
 
 function toRow(r: ChunkRecord): RecordRow {
-  const row: RecordRow = [r.id, r.source === 'memory' ? 1 : 0, r.path, r.startLine, r.endLine, r.language, r.hash, r.fileHash, r.time, r.length];
+  const row: RecordRow = [
+    r.id,
+    r.source === 'memory' ? 1 : 0,
+    r.path,
+    r.startLine,
+    r.endLine,
+    r.language,
+    r.hash,
+    r.fileHash,
+    r.time,
+    r.length,
+  ];
   if (r.symbols) row.push(r.symbols);
   return row;
 }
 
 function fromRow(row: RecordRow): ChunkRecord {
   const r: ChunkRecord = {
-    id: row[0], source: row[1] === 1 ? 'memory' : 'workspace', path: row[2], startLine: row[3], endLine: row[4],
-    language: row[5], hash: row[6], fileHash: row[7], time: row[8], length: row[9],
+    id: row[0],
+    source: row[1] === 1 ? 'memory' : 'workspace',
+    path: row[2],
+    startLine: row[3],
+    endLine: row[4],
+    language: row[5],
+    hash: row[6],
+    fileHash: row[7],
+    time: row[8],
+    length: row[9],
   };
   if (typeof row[10] === 'string' && row[10] !== '') r.symbols = row[10];
   return r;
@@ -114,7 +133,11 @@ export function shardTextsPath(shardDir: string): string {
 }
 
 /** Writes texts.bin atomically (magic, count, offsets, UTF-8 blob); returns its size and its offsets. */
-export async function writeShardTexts(shardDir: string, texts: readonly string[], slice?: TimeSlice): Promise<{ bytes: number; index: ShardTexts }> {
+export async function writeShardTexts(
+  shardDir: string,
+  texts: readonly string[],
+  slice?: TimeSlice,
+): Promise<{ bytes: number; index: ShardTexts }> {
   const blobs: Buffer[] = [];
   const offsets = new Uint32Array(texts.length + 1);
   for (let i = 0; i < texts.length; i++) {
@@ -144,11 +167,14 @@ export async function readShardTextIndex(shardDir: string, count: number, expect
     const { size } = await handle.stat();
     const headLen = 12 + (count + 1) * 4;
     const head = Buffer.alloc(headLen);
-    if (size < headLen || (await handle.read(head, 0, headLen, 0)).bytesRead !== headLen) throw new CorruptShardError(`${textsPath}: truncated`);
-    if (head.toString('ascii', 0, 8) !== TEXTS_MAGIC || head.readUInt32LE(8) !== count) throw new CorruptShardError(`${textsPath}: not the texts of this shard`);
+    if (size < headLen || (await handle.read(head, 0, headLen, 0)).bytesRead !== headLen)
+      throw new CorruptShardError(`${textsPath}: truncated`);
+    if (head.toString('ascii', 0, 8) !== TEXTS_MAGIC || head.readUInt32LE(8) !== count)
+      throw new CorruptShardError(`${textsPath}: not the texts of this shard`);
     const textOffsets = new Uint32Array(count + 1);
     new Uint8Array(textOffsets.buffer).set(head.subarray(12));
-    if ((expectedBytes !== undefined && size !== expectedBytes) || size !== headLen + textOffsets[count]!) throw new CorruptShardError(`${textsPath}: size ${size} does not match its offsets`);
+    if ((expectedBytes !== undefined && size !== expectedBytes) || size !== headLen + textOffsets[count]!)
+      throw new CorruptShardError(`${textsPath}: size ${size} does not match its offsets`);
     return { textOffsets, textStart: headLen, textsPath };
   } finally {
     await handle.close();
@@ -158,8 +184,15 @@ export async function readShardTextIndex(shardDir: string, count: number, expect
 /** Vectra metadata of a chunk (texts stay in texts.bin). */
 function vectraMetadata(r: ChunkRecord): VectraMetadata {
   return {
-    source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language,
-    hash: r.hash, fileHash: r.fileHash, time: r.time, length: r.length,
+    source: r.source,
+    path: r.path,
+    startLine: r.startLine,
+    endLine: r.endLine,
+    language: r.language,
+    hash: r.hash,
+    fileHash: r.fileHash,
+    time: r.time,
+    length: r.length,
   };
 }
 
@@ -168,7 +201,12 @@ function vectraMetadata(r: ChunkRecord): VectraMetadata {
  * (vectraShardEncoder.ts: Vectra's own encoder holds the event loop for the whole
  * shard). Returns its size.
  */
-export async function writeVectraShard(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors'>, dimensions: number, slice?: TimeSlice): Promise<number> {
+export async function writeVectraShard(
+  shardDir: string,
+  content: Pick<ShardContent, 'records' | 'vectors'>,
+  dimensions: number,
+  slice?: TimeSlice,
+): Promise<number> {
   await fs.mkdir(shardDir, { recursive: true });
   const file = await encodeVectraIndex(
     content.records.length,
@@ -196,22 +234,34 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
   const vectors = new Float32Array(n * dimensions);
   const records: ChunkRecord[] = [];
   data.items.forEach((item, i) => {
-    if (item.vector.length !== dimensions) throw new CorruptShardError(`item ${item.id} has ${item.vector.length} dimensions, expected ${dimensions}`);
+    if (item.vector.length !== dimensions)
+      throw new CorruptShardError(`item ${item.id} has ${item.vector.length} dimensions, expected ${dimensions}`);
     vectors.set(item.vector, i * dimensions);
     const m = item.metadata;
     const str = (k: string): string => (typeof m[k] === 'string' ? (m[k] as string) : '');
     const num = (k: string): number => (typeof m[k] === 'number' ? (m[k] as number) : 0);
     records.push({
-      id: item.id, source: str('source') === 'memory' ? 'memory' : 'workspace', path: str('path'),
-      startLine: num('startLine'), endLine: num('endLine'), language: str('language'), hash: str('hash'),
-      fileHash: str('fileHash'), time: str('time'), length: num('length'),
+      id: item.id,
+      source: str('source') === 'memory' ? 'memory' : 'workspace',
+      path: str('path'),
+      startLine: num('startLine'),
+      endLine: num('endLine'),
+      language: str('language'),
+      hash: str('hash'),
+      fileHash: str('fileHash'),
+      time: str('time'),
+      length: num('length'),
     });
   });
   return { records, vectors };
 }
 
 /** Writes cache.bin atomically; returns its size. */
-export async function writeShardCache(shardDir: string, content: Pick<ShardContent, 'records' | 'vectors' | 'postings'>, dimensions: number): Promise<number> {
+export async function writeShardCache(
+  shardDir: string,
+  content: Pick<ShardContent, 'records' | 'vectors' | 'postings'>,
+  dimensions: number,
+): Promise<number> {
   const header = Buffer.from(JSON.stringify(content.records.map(toRow)), 'utf8');
   const terms = Buffer.from(JSON.stringify(content.postings.terms), 'utf8');
   const n = content.records.length;
@@ -261,7 +311,9 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const head = Buffer.alloc(8 + HEADER_WORDS * 4);
     if ((await handle.read(head, 0, head.length, 0)).bytesRead !== head.length) fail('truncated header');
     if (head.toString('ascii', 0, 8) !== MAGIC) fail('not a shard cache');
-    const [headerLen, n, dim, termsLen, postingCount, , checksumLen] = Array.from({ length: 7 }, (_, i) => head.readUInt32LE(8 + i * 4)) as [number, number, number, number, number, number, number];
+    const [headerLen, n, dim, termsLen, postingCount, , checksumLen] = Array.from({ length: 7 }, (_, i) =>
+      head.readUInt32LE(8 + i * 4),
+    ) as [number, number, number, number, number, number, number];
     if (dim !== dimensions) fail(`holds ${dim}-dimensional vectors, expected ${dimensions}`);
     let at = head.length;
     const layout = (bytes: number): number => {
@@ -276,16 +328,22 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     const nTermsPlaceholder = at; // offsets length is known only after parsing the vocabulary
     const bodyEnd = (termCount: number): { offsetsAt: number; docsAt: number; tfsAt: number; end: number } => {
       let p = nTermsPlaceholder;
-      const offsetsAt = p; p += pad4((termCount + 1) * 4);
-      const docsAt = p; p += pad4(postingCount * 4);
-      const tfsAt = p; p += pad4(postingCount * 2);
+      const offsetsAt = p;
+      p += pad4((termCount + 1) * 4);
+      const docsAt = p;
+      p += pad4(postingCount * 4);
+      const tfsAt = p;
+      p += pad4(postingCount * 2);
       return { offsetsAt, docsAt, tfsAt, end: p };
     };
     const pre = Buffer.allocUnsafeSlow(termsAt + pad4(termsLen));
     if (size < pre.length) fail('truncated');
     await handle.read(pre, 0, pre.length, 0);
     const terms = JSON.parse(pre.toString('utf8', termsAt, termsAt + termsLen)) as string[];
-    const checksum = createHash('sha1').update(pre.subarray(headerAt, headerAt + headerLen)).update(pre.subarray(termsAt, termsAt + termsLen)).digest();
+    const checksum = createHash('sha1')
+      .update(pre.subarray(headerAt, headerAt + headerLen))
+      .update(pre.subarray(termsAt, termsAt + termsLen))
+      .digest();
     if (!checksum.equals(pre.subarray(checksumAt, checksumAt + checksumLen))) fail('checksum mismatch');
     const L = bodyEnd(terms.length);
     if (size !== L.end) fail(`size ${size}, layout says ${L.end}`);

@@ -19,7 +19,16 @@ export const SYMBOL_LOG_FILE = 'symbols.log';
 
 export type { FindSymbolResult, SymbolDefinition, SymbolReference } from '../interfaces/symbols';
 
-type DefRow = [name: string, kind: SymbolKind, line: number, startLine: number, endLine: number, container: string, signature: string, doc: string];
+type DefRow = [
+  name: string,
+  kind: SymbolKind,
+  line: number,
+  startLine: number,
+  endLine: number,
+  container: string,
+  signature: string,
+  doc: string,
+];
 
 type LogEntry = { op: 'put'; path: string; hash: string; defs: DefRow[]; refs: [string, number][] } | { op: 'del'; path: string };
 
@@ -29,7 +38,19 @@ interface FileSymbols {
   refs: [string, number][];
 }
 
-const KIND_SET: ReadonlySet<string> = new Set(['class', 'interface', 'type', 'enum', 'struct', 'trait', 'impl', 'module', 'function', 'method', 'property']);
+const KIND_SET: ReadonlySet<string> = new Set([
+  'class',
+  'interface',
+  'type',
+  'enum',
+  'struct',
+  'trait',
+  'impl',
+  'module',
+  'function',
+  'method',
+  'property',
+]);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isLine = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 
@@ -40,16 +61,38 @@ function validateEntry(v: unknown): LogEntry {
   if (o.op === 'del') return { op: 'del', path: o.path };
   if (o.op !== 'put' || !isStr(o.hash) || !Array.isArray(o.defs) || !Array.isArray(o.refs)) throw new Error('not a symbol entry');
   for (const d of o.defs as unknown[]) {
-    if (!Array.isArray(d) || d.length !== 8 || !isStr(d[0]) || !KIND_SET.has(d[1] as string) || !isLine(d[2]) || !isLine(d[3]) || !isLine(d[4]) || !isStr(d[5]) || !isStr(d[6]) || !isStr(d[7])) {
+    if (
+      !Array.isArray(d) ||
+      d.length !== 8 ||
+      !isStr(d[0]) ||
+      !KIND_SET.has(d[1] as string) ||
+      !isLine(d[2]) ||
+      !isLine(d[3]) ||
+      !isLine(d[4]) ||
+      !isStr(d[5]) ||
+      !isStr(d[6]) ||
+      !isStr(d[7])
+    ) {
       throw new Error('a definition is malformed');
     }
   }
-  for (const r of o.refs as unknown[]) if (!Array.isArray(r) || r.length !== 2 || !isStr(r[0]) || !isLine(r[1])) throw new Error('a reference is malformed');
+  for (const r of o.refs as unknown[])
+    if (!Array.isArray(r) || r.length !== 2 || !isStr(r[0]) || !isLine(r[1])) throw new Error('a reference is malformed');
   return { op: 'put', path: o.path, hash: o.hash, defs: o.defs as DefRow[], refs: o.refs as [string, number][] };
 }
 
 const KIND_ORDER: Readonly<Record<SymbolKind, number>> = {
-  class: 0, interface: 0, struct: 0, trait: 0, enum: 1, type: 1, module: 1, function: 2, method: 2, property: 3, impl: 4,
+  class: 0,
+  interface: 0,
+  struct: 0,
+  trait: 0,
+  enum: 1,
+  type: 1,
+  module: 1,
+  function: 2,
+  method: 2,
+  property: 3,
+  impl: 4,
 };
 
 export class SymbolIndex implements SymbolLookup {
@@ -79,7 +122,10 @@ export class SymbolIndex implements SymbolLookup {
     const readOnly = options.readOnly === true;
     const opened = await AppendLog.open<LogEntry>(file, { validate: validateEntry, readOnly, durable: false });
     const damaged = opened.report.droppedTailLines + opened.report.corruptLinesSkipped + opened.report.invalidEntriesSkipped;
-    if (damaged > 0) options.log?.(`Symbol index: ${damaged} damaged line(s) of ${SYMBOL_LOG_FILE} were skipped; the files they described are parsed again at the next index run.`);
+    if (damaged > 0)
+      options.log?.(
+        `Symbol index: ${damaged} damaged line(s) of ${SYMBOL_LOG_FILE} were skipped; the files they described are parsed again at the next index run.`,
+      );
     const index = new SymbolIndex(file, opened.log, opened.entries, readOnly);
     await index.maybeCompact();
     return index;
@@ -97,7 +143,15 @@ export class SymbolIndex implements SymbolLookup {
   /** Records the outline of `filePath` (made from content `hash`), replacing what was known. */
   async put(filePath: string, hash: string, outline: Outline): Promise<void> {
     const defs = flattenDefinitions(outline.definitions).map((d) => ({
-      name: d.name, kind: d.kind, path: filePath, line: d.line, startLine: d.startLine, endLine: d.endLine, container: d.container, signature: d.signature, doc: d.doc,
+      name: d.name,
+      kind: d.kind,
+      path: filePath,
+      line: d.line,
+      startLine: d.startLine,
+      endLine: d.endLine,
+      container: d.container,
+      signature: d.signature,
+      doc: d.doc,
     }));
     const entry: LogEntry = { op: 'put', path: filePath, hash, defs: defs.map(toRow), refs: outline.references };
     if (!this.readOnly) await this.append([entry]);
@@ -117,7 +171,10 @@ export class SymbolIndex implements SymbolLookup {
     const f = this.files.get(oldPath);
     if (!f) return;
     const defs = f.defs.map((d) => ({ ...d, path: newPath }));
-    const entries: LogEntry[] = [{ op: 'del', path: oldPath }, { op: 'put', path: newPath, hash: f.hash, defs: defs.map(toRow), refs: f.refs }];
+    const entries: LogEntry[] = [
+      { op: 'del', path: oldPath },
+      { op: 'put', path: newPath, hash: f.hash, defs: defs.map(toRow), refs: f.refs },
+    ];
     if (!this.readOnly) await this.append(entries);
     this.drop(oldPath);
     this.set(newPath, { hash: f.hash, defs, refs: f.refs });
@@ -161,7 +218,11 @@ export class SymbolIndex implements SymbolLookup {
       }
     }
     const shownDefs = defs.slice(0, limit);
-    return { definitions: shownDefs, references: refs.slice(0, Math.max(0, limit - shownDefs.length)), moreReferences: total - Math.min(refs.length, Math.max(0, limit - shownDefs.length)) };
+    return {
+      definitions: shownDefs,
+      references: refs.slice(0, Math.max(0, limit - shownDefs.length)),
+      moreReferences: total - Math.min(refs.length, Math.max(0, limit - shownDefs.length)),
+    };
   }
 
   /** The definitions of one file in line order, or undefined when the file has no symbols. */
@@ -187,7 +248,10 @@ export class SymbolIndex implements SymbolLookup {
       for (const p of paths) for (const d of this.files.get(p)!.defs) if (d.name.toLowerCase() === lower) hits.push(d);
     }
     const rank = (d: SymbolDefinition): number => (d.name.toLowerCase() === q ? 0 : d.name.toLowerCase().startsWith(q) ? 1 : 2);
-    hits.sort((a, b) => rank(a) - rank(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.length - b.name.length || a.path.localeCompare(b.path));
+    hits.sort(
+      (a, b) =>
+        rank(a) - rank(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.length - b.name.length || a.path.localeCompare(b.path),
+    );
     return hits.slice(0, limit);
   }
 
@@ -220,7 +284,8 @@ export class SymbolIndex implements SymbolLookup {
   private async maybeCompact(): Promise<void> {
     if (this.readOnly || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.files.size + 1000) return;
     const lines: Buffer[] = [];
-    for (const [p, f] of this.files) lines.push(encodeLogLine({ op: 'put', path: p, hash: f.hash, defs: f.defs.map(toRow), refs: f.refs } satisfies LogEntry));
+    for (const [p, f] of this.files)
+      lines.push(encodeLogLine({ op: 'put', path: p, hash: f.hash, defs: f.defs.map(toRow), refs: f.refs } satisfies LogEntry));
     await this.log.close();
     await atomicWriteFile(this.file, Buffer.concat(lines));
     this.log = (await AppendLog.open<LogEntry>(this.file, { validate: validateEntry, durable: false })).log;
@@ -233,7 +298,17 @@ function toRow(d: SymbolDefinition): DefRow {
 }
 
 function fromRow(filePath: string, r: DefRow): SymbolDefinition {
-  return { name: r[0], kind: r[1], path: filePath, line: r[2], startLine: r[3], endLine: r[4], container: r[5], signature: r[6], doc: r[7] };
+  return {
+    name: r[0],
+    kind: r[1],
+    path: filePath,
+    line: r[2],
+    startLine: r[3],
+    endLine: r[4],
+    container: r[5],
+    signature: r[6],
+    doc: r[7],
+  };
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
@@ -248,4 +323,3 @@ function removeFrom(map: Map<string, Set<string>>, key: string, value: string): 
   set.delete(value);
   if (set.size === 0) map.delete(key);
 }
-

@@ -18,7 +18,14 @@ import { chunkTextSliced, type Chunk } from './chunker';
 import { chunkStructured, parsesAsCode } from './syntax/structuredChunker';
 import type { Outline } from './syntax/outline';
 import { TimeSlice, yieldToEventLoop } from './slice';
-import { discoverFiles, readIndexableFile, WorkspaceFileFilter, type DiscoveredFile, type DiscoveryOptions, type SkipReason } from './discovery';
+import {
+  discoverFiles,
+  readIndexableFile,
+  WorkspaceFileFilter,
+  type DiscoveredFile,
+  type DiscoveryOptions,
+  type SkipReason,
+} from './discovery';
 import { Emitter } from '../base/emitter';
 
 export interface IndexProgress {
@@ -161,7 +168,9 @@ export class WorkspaceIndexer {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.log(`Workspace index: the catalog at ${this.catalogPath} was unreadable (${(err as Error).message}); every file is checked again.`);
+        this.log(
+          `Workspace index: the catalog at ${this.catalogPath} was unreadable (${(err as Error).message}); every file is checked again.`,
+        );
       }
     }
   }
@@ -222,7 +231,14 @@ export class WorkspaceIndexer {
         await this.waitIfPaused(signal);
         const elapsed = performance.now() - indexStart;
         const etaMs = bytesDone > 0 && elapsed > 500 ? Math.round((elapsed / bytesDone) * (bytesTotal - bytesDone)) : undefined;
-        this.emit({ phase: 'indexing', filesDone, filesTotal, currentFile: file.path, chunksIndexed: result.chunks, ...(etaMs !== undefined ? { etaMs } : {}) });
+        this.emit({
+          phase: 'indexing',
+          filesDone,
+          filesTotal,
+          currentFile: file.path,
+          chunksIndexed: result.chunks,
+          ...(etaMs !== undefined ? { etaMs } : {}),
+        });
         const outcome = await this.indexOne(file, signal);
         if (outcome === 'unchanged') result.unchanged++;
         else if (typeof outcome === 'number') {

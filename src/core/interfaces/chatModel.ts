@@ -112,15 +112,7 @@ export interface ChatModel {
 }
 
 export type ChatModelErrorKind =
-  | 'context_length'
-  | 'auth'
-  | 'not_found'
-  | 'rate_limited'
-  | 'server'
-  | 'network'
-  | 'timeout'
-  | 'aborted'
-  | 'bad_response';
+  'context_length' | 'auth' | 'not_found' | 'rate_limited' | 'server' | 'network' | 'timeout' | 'aborted' | 'bad_response';
 
 export class ChatModelError extends MemgptError<ChatModelErrorKind> {
   constructor(

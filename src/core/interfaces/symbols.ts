@@ -3,7 +3,8 @@
  * what a file defines. Implemented by the archival index's SymbolIndex.
  */
 
-export type SymbolKind = 'class' | 'interface' | 'type' | 'enum' | 'struct' | 'trait' | 'impl' | 'module' | 'function' | 'method' | 'property';
+export type SymbolKind =
+  'class' | 'interface' | 'type' | 'enum' | 'struct' | 'trait' | 'impl' | 'module' | 'function' | 'method' | 'property';
 
 export interface SymbolDefinition {
   name: string;

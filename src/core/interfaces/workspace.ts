@@ -26,5 +26,9 @@ export interface Workspace {
   /** Files matching the glob (default all), sorted, respecting ignores; paged. */
   listFiles(glob: string | undefined, page: number): Promise<{ paths: string[]; total: number; page: number; pageCount: number }>;
   /** Literal (case-insensitive) or /regex/ search; paged. */
-  searchText(query: string, glob: string | undefined, page: number): Promise<{ matches: TextMatch[]; total: number; page: number; pageCount: number; truncated: boolean }>;
+  searchText(
+    query: string,
+    glob: string | undefined,
+    page: number,
+  ): Promise<{ matches: TextMatch[]; total: number; page: number; pageCount: number; truncated: boolean }>;
 }

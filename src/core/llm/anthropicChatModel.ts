@@ -125,12 +125,18 @@ export function toAnthropicRequest(
   }
   // Results must open the user message that answers the tool calls; text (an event) comes after.
   for (const m of messages) {
-    if (m.role === 'user') m.content = [...m.content.filter((b) => b.type === 'tool_result'), ...m.content.filter((b) => b.type !== 'tool_result')];
+    if (m.role === 'user')
+      m.content = [...m.content.filter((b) => b.type === 'tool_result'), ...m.content.filter((b) => b.type !== 'tool_result')];
   }
   // The API wants the conversation to open with the user; after an eviction it may not.
-  if (messages[0]?.role !== 'user') messages.unshift({ role: 'user', content: [{ type: 'text', text: '(earlier messages are in the summary or in recall memory)' }] });
+  if (messages[0]?.role !== 'user')
+    messages.unshift({ role: 'user', content: [{ type: 'text', text: '(earlier messages are in the summary or in recall memory)' }] });
 
-  const tools: AnthropicTool[] = request.tools.map((t) => ({ name: t.function.name, description: t.function.description, input_schema: t.function.parameters }));
+  const tools: AnthropicTool[] = request.tools.map((t) => ({
+    name: t.function.name,
+    description: t.function.description,
+    input_schema: t.function.parameters,
+  }));
   let breakpoints = 0;
   const mark = (target: { cache_control?: CacheControl } | undefined) => {
     if (!target || target.cache_control || breakpoints >= ANTHROPIC_CACHE_BREAKPOINTS_MAX) return;
@@ -267,7 +273,10 @@ export class AnthropicChatModel implements ChatModel {
     try {
       new URL(this.baseUrl);
     } catch {
-      throw new ChatModelError('network', `MemGPT: Base URL '${this.baseUrl}' is not a valid URL. Use ${ANTHROPIC_BASE_URL} for Anthropic.`);
+      throw new ChatModelError(
+        'network',
+        `MemGPT: Base URL '${this.baseUrl}' is not a valid URL. Use ${ANTHROPIC_BASE_URL} for Anthropic.`,
+      );
     }
     this.apiKey = options.apiKey?.trim() || undefined;
     this.temperature = options.temperature ?? DEFAULT_TEMPERATURE;
@@ -317,11 +326,19 @@ export class AnthropicChatModel implements ChatModel {
     return headers;
   }
 
-  private async stream(request: ChatRequest, listener: ChatStreamListener, { signal, onChunk, progress, stopped }: StreamTry): Promise<ChatResponse> {
+  private async stream(
+    request: ChatRequest,
+    listener: ChatStreamListener,
+    { signal, onChunk, progress, stopped }: StreamTry,
+  ): Promise<ChatResponse> {
     const body = toAnthropicRequest(request, { model: this.model, maxTokens: this.maxTokens, temperature: this.temperature });
     const res = await fetch(`${this.baseUrl}/v1/messages`, { method: 'POST', headers: this.headers(), body: JSON.stringify(body), signal });
     if (!res.ok) throw new HttpStatusError(res.status, await errorBody(res), res.headers);
-    if (!res.body) throw new ChatModelError('bad_response', `The model server at ${this.baseUrl} answered without a body. Check that MemGPT: Base URL points at ${ANTHROPIC_BASE_URL}.`);
+    if (!res.body)
+      throw new ChatModelError(
+        'bad_response',
+        `The model server at ${this.baseUrl} answered without a body. Check that MemGPT: Base URL points at ${ANTHROPIC_BASE_URL}.`,
+      );
 
     let content = '';
     let sawContent = false;
@@ -350,7 +367,13 @@ export class AnthropicChatModel implements ChatModel {
           const block = isRecord(data.content_block) ? data.content_block : {};
           const index = num(data.index);
           if (block.type === 'tool_use') {
-            const slot: BlockSlot = { kind: 'tool_use', id: String(block.id ?? ''), name: String(block.name ?? ''), args: '', decoder: null };
+            const slot: BlockSlot = {
+              kind: 'tool_use',
+              id: String(block.id ?? ''),
+              name: String(block.name ?? ''),
+              args: '',
+              decoder: null,
+            };
             if (slot.name === 'send_message') slot.decoder = new StreamingStringArgument('message');
             slots[index] = slot;
             calls.push(slot);
@@ -358,7 +381,8 @@ export class AnthropicChatModel implements ChatModel {
             listener.onToolCallStart?.(slot.id, slot.name);
           } else if (block.type === 'text') {
             slots[index] = { kind: 'text', id: '', name: '', args: '', decoder: null };
-            if (typeof block.text === 'string' && block.text !== '') this.text(block.text, listener, progress, (t) => ((content += t), (sawContent = true)));
+            if (typeof block.text === 'string' && block.text !== '')
+              this.text(block.text, listener, progress, (t) => ((content += t), (sawContent = true)));
           } else {
             // Thinking and other blocks are not part of our message format.
             slots[index] = { kind: 'other', id: '', name: '', args: '', decoder: null };
@@ -406,7 +430,11 @@ export class AnthropicChatModel implements ChatModel {
         `The model server at ${this.baseUrl} ended the response without any content, tool call or stop reason. Try again, or check that '${this.model}' works on that server.`,
       );
     }
-    const response: ChatResponse = { content: sawContent ? content : null, toolCalls, finishReason: stopReason === null ? null : finishReasonOf(stopReason) };
+    const response: ChatResponse = {
+      content: sawContent ? content : null,
+      toolCalls,
+      finishReason: stopReason === null ? null : finishReasonOf(stopReason),
+    };
     if (usage.seen) {
       // Cached and freshly cached tokens are part of the prompt too; the split is kept for whoever shows cost.
       response.usage = {

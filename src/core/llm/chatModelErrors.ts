@@ -277,17 +277,34 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
     }
     if (status === 429) {
       if (/insufficient_quota|exceeded your current quota/i.test(text)) {
-        return make('rate_limited', `The account behind the API key has no quota left (429: ${said}). Check the plan and billing of the provider.`, false, status);
+        return make(
+          'rate_limited',
+          `The account behind the API key has no quota left (429: ${said}). Check the plan and billing of the provider.`,
+          false,
+          status,
+        );
       }
       // No promise of a retry here: whether one fits in the deadline is the retry loop's call.
-      return make('rate_limited', `The model server at ${where} is rate-limiting requests (429: ${said}). Try again in a moment.`, true, status, after);
+      return make(
+        'rate_limited',
+        `The model server at ${where} is rate-limiting requests (429: ${said}). Try again in a moment.`,
+        true,
+        status,
+        after,
+      );
     }
     // Anthropic's "overloaded_error": the service is busy, not broken.
     if (status === 529) {
       return make('server', `The model server at ${where} is overloaded (529: ${said}). Try again in a moment.`, true, status, after);
     }
     if (status >= 500) {
-      return make('server', `The model server at ${where} failed (${status}: ${said}). It may be overloaded; try again in a moment.`, true, status, after);
+      return make(
+        'server',
+        `The model server at ${where} failed (${status}: ${said}). It may be overloaded; try again in a moment.`,
+        true,
+        status,
+        after,
+      );
     }
     if (status === 408 || status === 409) {
       return make('server', `The model server at ${where} asked to retry (${status}: ${said}).`, true, status, after);
@@ -322,14 +339,26 @@ export function classifyError(err: unknown, ctx: ErrorContext): ClassifiedError 
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
-      return make('network', `The model server at ${where} closed the connection mid-request (${code}). It may have crashed or restarted; try again.`, true);
+      return make(
+        'network',
+        `The model server at ${where} closed the connection mid-request (${code}). It may have crashed or restarted; try again.`,
+        true,
+      );
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return make('timeout', `Connecting to the model server at ${where} timed out (${code}). Check MemGPT: Base URL and the network connection.`, true);
+      return make(
+        'timeout',
+        `Connecting to the model server at ${where} timed out (${code}). Check MemGPT: Base URL and the network connection.`,
+        true,
+      );
   }
   const message = errorMessage(err);
   if (err instanceof OpenAI.APIConnectionError || /fetch failed|terminated|socket|network/i.test(message)) {
-    return make('network', `Could not reach the model server at ${where} (${clip(message)}${code ? `, ${code}` : ''}). ${startHint(where)}`, true);
+    return make(
+      'network',
+      `Could not reach the model server at ${where} (${clip(message)}${code ? `, ${code}` : ''}). ${startHint(where)}`,
+      true,
+    );
   }
   return make('bad_response', `Unexpected failure talking to the model server at ${where}: ${clip(message)}.`, false);
 }

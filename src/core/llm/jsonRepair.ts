@@ -14,9 +14,7 @@
  */
 import { FUNCTION_ARGUMENTS_MAX_CHARS } from '../limits';
 
-export type ToolArgumentsParse =
-  | { ok: true; value: Record<string, unknown>; repairs: string[] }
-  | { ok: false; error: string };
+export type ToolArgumentsParse = { ok: true; value: Record<string, unknown>; repairs: string[] } | { ok: false; error: string };
 
 const HINT = 'send the arguments as a single JSON object, e.g. {"message": "Hello"}';
 
@@ -306,12 +304,7 @@ function scanObject(body: string, singleQuotes: boolean): Scan {
 }
 
 /** Closes a cut-off object: the open string, a dangling key or partial literal, then every open brace/bracket. */
-function closeTruncated(
-  text: string,
-  stack: ('{' | '[')[],
-  inString: boolean,
-  escape: boolean,
-): { text: string; description: string } {
+function closeTruncated(text: string, stack: ('{' | '[')[], inString: boolean, escape: boolean): { text: string; description: string } {
   const closedParts: string[] = [];
   let out = text;
   if (inString) {

@@ -15,7 +15,13 @@
  * listener hears `onWait`, so a front end can show that it is waiting and why.
  */
 import { ChatModelError, type ChatRequest, type ChatResponse, type ChatStreamListener } from '../interfaces/chatModel';
-import { LLM_RETRY_BASE_DELAY_MS, LLM_RETRY_MAX_DELAY_MS, LLM_STREAM_MAX_MS, LLM_WAIT_NOTICE_INTERVAL_MS, LLM_WAIT_NOTICE_MIN_INTERVAL_MS } from '../limits';
+import {
+  LLM_RETRY_BASE_DELAY_MS,
+  LLM_RETRY_MAX_DELAY_MS,
+  LLM_STREAM_MAX_MS,
+  LLM_WAIT_NOTICE_INTERVAL_MS,
+  LLM_WAIT_NOTICE_MIN_INTERVAL_MS,
+} from '../limits';
 import { redactSecrets } from '../security/redact';
 import { classifyError, seconds, waitBeyondDeadlineMessage, type ClassifiedError, type ErrorContext } from './chatModelErrors';
 import { MemgptError } from '../base/errors';
@@ -123,12 +129,24 @@ export class ModelCall {
         const { error } = classified;
         if (error.kind === 'aborted' || !classified.retryable || attempt >= maxRetries) throw this.redacted(error);
         if (progress.streamed) {
-          throw this.redacted(new ChatModelError(error.kind, `${error.message} The reply was cut off after it had started, so it was not retried.`, error.status));
+          throw this.redacted(
+            new ChatModelError(
+              error.kind,
+              `${error.message} The reply was cut off after it had started, so it was not retried.`,
+              error.status,
+            ),
+          );
         }
         const remaining = deadline - Date.now();
         if (classified.retryAfterMs !== undefined && classified.retryAfterMs > remaining) {
           const what = `The model server at ${baseUrl}`;
-          throw this.redacted(new ChatModelError(error.kind, waitBeyondDeadlineMessage(what, classified.retryAfterMs, error.status, deadlineMs), error.status));
+          throw this.redacted(
+            new ChatModelError(
+              error.kind,
+              waitBeyondDeadlineMessage(what, classified.retryAfterMs, error.status, deadlineMs),
+              error.status,
+            ),
+          );
         }
         const delay = retryDelayMs(attempt, classified.retryAfterMs, this.settings.random);
         // A try that timed out is repeated only with a whole time-out left: a shorter one would likely time out too.
@@ -185,8 +203,14 @@ export class ModelCall {
     };
     progress.answered = false;
     // Waiting for the first chunk: the whole attempt may be shorter than a time-out when the deadline is near.
-    let idle = setTimeout(fire(() => this.timeoutFailure(firstChunkMs)), firstChunkMs);
-    const whole = setTimeout(fire(() => this.streamTooLong()), Math.max(0, progress.stepEnd - Date.now()));
+    let idle = setTimeout(
+      fire(() => this.timeoutFailure(firstChunkMs)),
+      firstChunkMs,
+    );
+    const whole = setTimeout(
+      fire(() => this.streamTooLong()),
+      Math.max(0, progress.stepEnd - Date.now()),
+    );
     const nextChunkTimeout = fire(() => this.timeoutFailure(this.settings.timeoutMs));
     const onChunk = () => {
       progress.answered = true;

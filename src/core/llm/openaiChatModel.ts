@@ -125,7 +125,11 @@ export class OpenAIChatModel implements ChatModel {
     }
   }
 
-  private async stream(request: ChatRequest, listener: ChatStreamListener, { signal, onChunk, progress, stopped }: StreamTry): Promise<ChatResponse> {
+  private async stream(
+    request: ChatRequest,
+    listener: ChatStreamListener,
+    { signal, onChunk, progress, stopped }: StreamTry,
+  ): Promise<ChatResponse> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: this.model,
       messages: request.messages.map(toOpenAIMessage),

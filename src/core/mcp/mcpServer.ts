@@ -6,7 +6,14 @@
  * model reads and can act on.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { MEMORY_TOOLS, MemoryToolError, callMemoryTool, type MemoryToolDefinition, type MemoryToolsPort } from './memoryTools';
 import { errorMessage } from '../base/errors';
 
@@ -36,7 +43,7 @@ export function createMemoryMcpServer(port: MemoryToolsPort, options: { version:
       capabilities: { tools: {} },
       instructions:
         `The MemGPT memory of the workspace ${options.folder}: its indexed code and remembered notes (archival memory), ` +
-        'past conversations with its MemGPT agent (recall memory) and the agent\'s core memory. Search before asking the user what was decided before.',
+        "past conversations with its MemGPT agent (recall memory) and the agent's core memory. Search before asking the user what was decided before.",
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: MEMORY_TOOLS.map(mcpToolOf) }));

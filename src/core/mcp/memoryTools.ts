@@ -25,7 +25,8 @@ import {
 import { errorMessage } from '../base/errors';
 import { MemgptError } from '../base/errors';
 
-export type MemoryToolName = 'archival_memory_search' | 'find_symbol' | 'conversation_search' | 'core_memory_read' | 'archival_memory_insert';
+export type MemoryToolName =
+  'archival_memory_search' | 'find_symbol' | 'conversation_search' | 'core_memory_read' | 'archival_memory_insert';
 
 export interface MemoryToolDefinition {
   /** The MCP tool name (MCP clients add the server's name in front, e.g. `mcp__memgpt__conversation_search`). */
@@ -48,7 +49,10 @@ export interface MemoryToolDefinition {
 /** The memory a tool reads or changes: the window's runtime in VS Code, a freshly opened one in `memgpt mcp`. */
 export interface MemoryToolsPort {
   /** Hybrid archival search, the same as `memgpt search` and the chat's archival_memory_search. */
-  searchArchival(query: string, options: { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string; signal?: AbortSignal }): Promise<ArchivalHit[]>;
+  searchArchival(
+    query: string,
+    options: { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string; signal?: AbortSignal },
+  ): Promise<ArchivalHit[]>;
   /** Definitions of a code symbol in the indexed workspace, then its uses (the agent's find_symbol). */
   findSymbol(name: string): Promise<FindSymbolResult>;
   /** The active agent's recall search (newest first); null when the workspace has no agent yet. */
@@ -96,8 +100,17 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
       type: 'object',
       properties: {
         query: query('What to look for, in words or identifiers'),
-        k: { type: 'integer', minimum: 1, maximum: SEARCH_MAX_RESULTS, description: `Number of results (default ${MEMORY_TOOL_DEFAULT_RESULTS}).` },
-        source: { type: 'string', enum: ['workspace', 'memory'], description: 'Only indexed workspace code ("workspace") or only remembered notes ("memory"); both when omitted.' },
+        k: {
+          type: 'integer',
+          minimum: 1,
+          maximum: SEARCH_MAX_RESULTS,
+          description: `Number of results (default ${MEMORY_TOOL_DEFAULT_RESULTS}).`,
+        },
+        source: {
+          type: 'string',
+          enum: ['workspace', 'memory'],
+          description: 'Only indexed workspace code ("workspace") or only remembered notes ("memory"); both when omitted.',
+        },
         path: { type: 'string', description: 'Only hits whose workspace-relative path matches this glob, e.g. "src/**/*.ts".' },
       },
       required: ['query'],
@@ -129,7 +142,7 @@ export const MEMORY_TOOLS: readonly MemoryToolDefinition[] = [
     referenceName: 'memgptConversations',
     title: 'Search MemGPT conversation history',
     description:
-      "Searches everything the user and the MemGPT agent of this workspace ever said to each other (recall memory), including messages long out of the agent's view. Case-insensitive; every word must match; put a phrase in \"quotes\". Newest first, paged.",
+      'Searches everything the user and the MemGPT agent of this workspace ever said to each other (recall memory), including messages long out of the agent\'s view. Case-insensitive; every word must match; put a phrase in "quotes". Newest first, paged.',
     userDescription: 'Search past conversations with the MemGPT agent of this workspace.',
     inputSchema: {
       type: 'object',
@@ -202,9 +215,15 @@ export function memoryToolByName(name: string): MemoryToolDefinition | undefined
 /** Checks the arguments against the tool's schema; a failure says which argument and what was expected. */
 export function checkMemoryToolArguments(tool: MemoryToolDefinition, raw: unknown): Record<string, unknown> {
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool.name}: expected an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}.`);
+    throw new MemoryToolError(
+      'invalid_arguments',
+      `Invalid arguments for ${tool.name}: expected an object, got ${Array.isArray(raw) ? 'an array' : typeof raw}.`,
+    );
   }
-  const checked = validateArguments({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } }, (raw ?? {}) as Record<string, unknown>);
+  const checked = validateArguments(
+    { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.inputSchema } },
+    (raw ?? {}) as Record<string, unknown>,
+  );
   if (!checked.ok) throw new MemoryToolError('invalid_arguments', checked.error);
   // The shared validator tolerates the agent's own `request_heartbeat`; other assistants never send it.
   const { request_heartbeat: _ignored, ...args } = checked.args;
@@ -213,10 +232,14 @@ export function checkMemoryToolArguments(tool: MemoryToolDefinition, raw: unknow
 
 function requiredText(tool: MemoryToolName, key: string, value: unknown, max: number): string {
   const text = typeof value === 'string' ? value.trim() : '';
-  const wanted = key === 'content' ? 'text to remember' : key === 'name' ? 'identifier, e.g. parseConfig or Server.listen' : 'words to search for';
+  const wanted =
+    key === 'content' ? 'text to remember' : key === 'name' ? 'identifier, e.g. parseConfig or Server.listen' : 'words to search for';
   if (text === '') throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool}: "${key}" is empty. Give the ${wanted}.`);
   if (text.length > max) {
-    throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${tool}: "${key}" has ${text.length} characters, more than ${max}. ${key === 'content' ? 'Split the note into several.' : 'Use a shorter query.'}`);
+    throw new MemoryToolError(
+      'invalid_arguments',
+      `Invalid arguments for ${tool}: "${key}" has ${text.length} characters, more than ${max}. ${key === 'content' ? 'Split the note into several.' : 'Use a shorter query.'}`,
+    );
   }
   return text;
 }
@@ -241,10 +264,16 @@ function itemsWithin(header: string, items: string[]): string {
   return [header, ...items.map((item) => clipItem(item, perItem))].join('\n');
 }
 
-const NO_AGENT = 'This workspace has no MemGPT agent yet, so there is no conversation or core memory. It starts when someone chats with MemGPT here.';
+const NO_AGENT =
+  'This workspace has no MemGPT agent yet, so there is no conversation or core memory. It starts when someone chats with MemGPT here.';
 
 /** Runs one tool. Throws MemoryToolError: 'unknown_tool' and 'invalid_arguments' before anything is read. */
-export async function callMemoryTool(port: MemoryToolsPort, name: string, rawArgs: unknown, options: { signal?: AbortSignal } = {}): Promise<MemoryToolResult> {
+export async function callMemoryTool(
+  port: MemoryToolsPort,
+  name: string,
+  rawArgs: unknown,
+  options: { signal?: AbortSignal } = {},
+): Promise<MemoryToolResult> {
   const tool = memoryToolByName(name);
   if (!tool) throw new MemoryToolError('unknown_tool', `There is no tool "${name}". Tools: ${MEMORY_TOOLS.map((t) => t.name).join(', ')}.`);
   const args = checkMemoryToolArguments(tool, rawArgs);
@@ -256,14 +285,24 @@ export async function callMemoryTool(port: MemoryToolsPort, name: string, rawArg
   }
 }
 
-async function run(port: MemoryToolsPort, name: MemoryToolName, args: Record<string, unknown>, options: { signal?: AbortSignal }): Promise<MemoryToolResult> {
+async function run(
+  port: MemoryToolsPort,
+  name: MemoryToolName,
+  args: Record<string, unknown>,
+  options: { signal?: AbortSignal },
+): Promise<MemoryToolResult> {
   switch (name) {
     case 'archival_memory_search': {
       const q = requiredText(name, 'query', args.query, MEMORY_TOOL_QUERY_MAX_CHARS);
       const limit = typeof args.k === 'number' ? args.k : MEMORY_TOOL_DEFAULT_RESULTS;
       const source = args.source === 'workspace' || args.source === 'memory' ? args.source : undefined;
       const glob = typeof args.path === 'string' && args.path.trim() !== '' ? args.path.trim() : undefined;
-      const hits = await port.searchArchival(q, { limit, ...(source ? { source } : {}), ...(glob ? { pathGlob: glob } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      const hits = await port.searchArchival(q, {
+        limit,
+        ...(source ? { source } : {}),
+        ...(glob ? { pathGlob: glob } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const structured = { query: q, results: hits.map((h, i) => archivalHitJson(h, i + 1)) };
       if (hits.length === 0) return { text: `No results for "${q}" in archival memory.`, structured };
       const items = hits.map((h, i) => `${i + 1}. (score ${h.score.toFixed(4)}) ${archivalHitText(h)}`);
@@ -274,14 +313,25 @@ async function run(port: MemoryToolsPort, name: MemoryToolName, args: Record<str
       const r = await port.findSymbol(symbol);
       const structured = { name: symbol, definitions: r.definitions, references: r.references, moreReferences: r.moreReferences };
       if (r.definitions.length === 0 && r.references.length === 0) {
-        return { text: `No definition or use of ${symbol} is indexed. Check the spelling, try the bare name without its container, or use archival_memory_search.`, structured };
+        return {
+          text: `No definition or use of ${symbol} is indexed. Check the spelling, try the bare name without its container, or use archival_memory_search.`,
+          structured,
+        };
       }
       const items = [
-        ...(r.definitions.length > 0 ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)] : [`No definition of ${symbol} is indexed (it may come from a dependency).`]),
+        ...(r.definitions.length > 0
+          ? ['Definitions:', ...r.definitions.map((d) => `- ${symbolDefinitionText(d)}`)]
+          : [`No definition of ${symbol} is indexed (it may come from a dependency).`]),
         ...(r.references.length > 0 ? ['References:', ...r.references.map((u) => `- ${u.path}:${u.line}`)] : []),
         ...(r.moreReferences > 0 ? [`[${r.moreReferences} more references not listed.]`] : []),
       ];
-      return { text: itemsWithin(`${symbol}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`, items), structured };
+      return {
+        text: itemsWithin(
+          `${symbol}: ${r.definitions.length} definition(s), ${r.references.length + r.moreReferences} reference(s).`,
+          items,
+        ),
+        structured,
+      };
     }
     case 'conversation_search': {
       const q = requiredText(name, 'query', args.query, MEMORY_TOOL_QUERY_MAX_CHARS);
@@ -296,7 +346,11 @@ async function run(port: MemoryToolsPort, name: MemoryToolName, args: Record<str
         results: result.records.map((r) => ({ time: r.time, kind: r.kind, role: r.message.role, text: messageText(r.message) })),
       };
       if (result.total === 0) return { text: `No past messages match "${q}".`, structured };
-      if (result.records.length === 0) throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${name}: ${pageOutOfRange(page, result.total, result.pageCount)}`);
+      if (result.records.length === 0)
+        throw new MemoryToolError(
+          'invalid_arguments',
+          `Invalid arguments for ${name}: ${pageOutOfRange(page, result.total, result.pageCount)}`,
+        );
       const items = result.records.map((r) => `- ${recallRecordText(r)}`);
       return { text: itemsWithin(pageHeader(result.records.length, result.total, result.page, result.pageCount), items), structured };
     }
@@ -306,10 +360,18 @@ async function run(port: MemoryToolsPort, name: MemoryToolName, args: Record<str
       const wanted = typeof args.label === 'string' && args.label.trim() !== '' ? args.label.trim() : undefined;
       const blocks = wanted ? memory.blocks.filter((b) => b.label === wanted) : memory.blocks;
       if (wanted && blocks.length === 0) {
-        throw new MemoryToolError('invalid_arguments', `Invalid arguments for ${name}: there is no block "${wanted}". Blocks: ${memory.blocks.map((b) => b.label).join(', ')}.`);
+        throw new MemoryToolError(
+          'invalid_arguments',
+          `Invalid arguments for ${name}: there is no block "${wanted}". Blocks: ${memory.blocks.map((b) => b.label).join(', ')}.`,
+        );
       }
-      const structured = { agent: memory.agent, blocks: blocks.map((b) => ({ label: b.label, value: b.value, chars: Array.from(b.value).length, limit: b.limit })) };
-      const items = blocks.map((b) => `<${b.label} chars="${Array.from(b.value).length}/${b.limit}">\n${b.value === '' ? '(empty)' : b.value}\n</${b.label}>`);
+      const structured = {
+        agent: memory.agent,
+        blocks: blocks.map((b) => ({ label: b.label, value: b.value, chars: Array.from(b.value).length, limit: b.limit })),
+      };
+      const items = blocks.map(
+        (b) => `<${b.label} chars="${Array.from(b.value).length}/${b.limit}">\n${b.value === '' ? '(empty)' : b.value}\n</${b.label}>`,
+      );
       return { text: itemsWithin(`Core memory of the agent "${memory.agent.name}":`, items), structured };
     }
     case 'archival_memory_insert': {

@@ -291,18 +291,24 @@ export class CoreMemory {
   createBlock(label: string, init: { limit: number; description: string; scope: BlockScope; value?: string }): void {
     requireText(label, 'label');
     if (!LABEL_PATTERN.test(label)) {
-      throw new CoreMemoryError(`Edit failed: the label '${label}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter (e.g. "coding_style").`);
+      throw new CoreMemoryError(
+        `Edit failed: the label '${label}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter (e.g. "coding_style").`,
+      );
     }
-    if (this.blocks.has(label)) throw new CoreMemoryError(`Edit failed: a memory block named '${label}' exists already. Pick another label, or edit that block.`);
+    if (this.blocks.has(label))
+      throw new CoreMemoryError(`Edit failed: a memory block named '${label}' exists already. Pick another label, or edit that block.`);
     if (this.blocks.size >= CORE_MEMORY_MAX_BLOCKS) {
-      throw new CoreMemoryError(`Edit failed: core memory holds ${this.blocks.size} blocks, the most it may. Delete or merge a block first.`);
+      throw new CoreMemoryError(
+        `Edit failed: core memory holds ${this.blocks.size} blocks, the most it may. Delete or merge a block first.`,
+      );
     }
     checkDescription(init.description);
     checkLimit(init.limit);
     this.checkBudget(init.limit);
     const value = init.value ?? '';
     requireText(value, 'value');
-    if (charCount(value) > init.limit) throw new CoreMemoryError(`Edit failed: Exceeds ${init.limit} character limit (requested ${charCount(value)}).`);
+    if (charCount(value) > init.limit)
+      throw new CoreMemoryError(`Edit failed: Exceeds ${init.limit} character limit (requested ${charCount(value)}).`);
     const block: CoreMemoryBlock = { label, value, limit: init.limit, scope: init.scope, description: init.description.trim() };
     this.blocks.set(label, block);
     this.touch({ label, operation: 'create', source: 'agent', value });
@@ -314,10 +320,14 @@ export class CoreMemory {
     this.requireOwnBlock(label, 'renamed');
     requireText(newLabel, 'new_label');
     if (!LABEL_PATTERN.test(newLabel)) {
-      throw new CoreMemoryError(`Edit failed: the label '${newLabel}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter.`);
+      throw new CoreMemoryError(
+        `Edit failed: the label '${newLabel}' is not usable: use 1-40 lowercase letters, digits or '_', starting with a letter.`,
+      );
     }
     if (this.blocks.has(newLabel)) throw new CoreMemoryError(`Edit failed: a memory block named '${newLabel}' exists already.`);
-    const entries = [...this.blocks.entries()].map(([k, v]): [string, CoreMemoryBlock] => (k === label ? [newLabel, { ...v, label: newLabel }] : [k, v]));
+    const entries = [...this.blocks.entries()].map(([k, v]): [string, CoreMemoryBlock] =>
+      k === label ? [newLabel, { ...v, label: newLabel }] : [k, v],
+    );
     this.blocks.clear();
     for (const [k, v] of entries) this.blocks.set(k, v);
     this.touch({ label: newLabel, operation: 'rename', source: 'agent', value: block.value });
@@ -341,7 +351,10 @@ export class CoreMemory {
       checkLimit(change.limit);
       this.checkBudget(change.limit - block.limit);
       const n = charCount(block.value);
-      if (n > change.limit) throw new CoreMemoryError(`Edit failed: block '${label}' holds ${n} characters, more than the new limit ${change.limit}. Shorten it first.`);
+      if (n > change.limit)
+        throw new CoreMemoryError(
+          `Edit failed: block '${label}' holds ${n} characters, more than the new limit ${change.limit}. Shorten it first.`,
+        );
     }
     if (change.description !== undefined) block.description = change.description.trim();
     if (change.limit !== undefined) block.limit = change.limit;
@@ -367,7 +380,9 @@ export class CoreMemory {
 
   private requireOwnBlock(label: string, what: string): void {
     if ((CORE_MEMORY_LABELS as readonly string[]).includes(label)) {
-      throw new CoreMemoryError(`Edit failed: '${label}' is a standard block and cannot be ${what}. Edit its text with core_memory_replace instead.`);
+      throw new CoreMemoryError(
+        `Edit failed: '${label}' is a standard block and cannot be ${what}. Edit its text with core_memory_replace instead.`,
+      );
     }
     if (this.blocks.get(label)?.readOnly) throw new CoreMemoryError(`Edit failed: memory block '${label}' is read-only.`);
   }
@@ -396,7 +411,12 @@ export class CoreMemory {
     return b;
   }
 
-  private commit(block: CoreMemoryBlock, value: string, operation: CoreMemoryChange['operation'], source: CoreMemoryChange['source']): void {
+  private commit(
+    block: CoreMemoryBlock,
+    value: string,
+    operation: CoreMemoryChange['operation'],
+    source: CoreMemoryChange['source'],
+  ): void {
     this.checkFits(block, value, source);
     block.value = value;
     this.touch({ label: block.label, operation, source, value });
@@ -407,7 +427,9 @@ export class CoreMemory {
     const requested = charCount(value);
     // A block already over its limit (limits lowered since it was saved) may still shrink.
     if (requested > block.limit && requested >= charCount(block.value)) {
-      throw new CoreMemoryError(`Edit failed: Exceeds ${block.limit} character limit (requested ${requested}).${overflowAdvice(block.label, source)}`);
+      throw new CoreMemoryError(
+        `Edit failed: Exceeds ${block.limit} character limit (requested ${requested}).${overflowAdvice(block.label, source)}`,
+      );
     }
   }
 
@@ -440,13 +462,22 @@ function checkDescription(description: unknown): void {
   requireText(description, 'description');
   if (description.trim() === '') throw new CoreMemoryError('Edit failed: a block needs a description: one line saying what belongs in it.');
   if (charCount(description) > CORE_MEMORY_DESCRIPTION_MAX_CHARS) {
-    throw new CoreMemoryError(`Edit failed: the description has ${charCount(description)} characters; keep it under ${CORE_MEMORY_DESCRIPTION_MAX_CHARS}.`);
+    throw new CoreMemoryError(
+      `Edit failed: the description has ${charCount(description)} characters; keep it under ${CORE_MEMORY_DESCRIPTION_MAX_CHARS}.`,
+    );
   }
 }
 
 function checkLimit(limit: unknown): void {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS || limit > CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS) {
-    throw new CoreMemoryError(`Edit failed: limit must be a whole number of characters from ${CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS} to ${CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS}.`);
+  if (
+    typeof limit !== 'number' ||
+    !Number.isInteger(limit) ||
+    limit < CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS ||
+    limit > CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS
+  ) {
+    throw new CoreMemoryError(
+      `Edit failed: limit must be a whole number of characters from ${CORE_MEMORY_MIN_BLOCK_LIMIT_CHARS} to ${CORE_MEMORY_MAX_BLOCK_LIMIT_CHARS}.`,
+    );
   }
 }
 
@@ -465,11 +496,17 @@ export function parseBlocks(raw: readonly unknown[], where: string, limits?: Cor
     if (seen.has(blk.label)) throw new Error(`${where} is malformed: block "${blk.label}" appears twice.`);
     seen.add(blk.label);
     if (blk.scope !== undefined && !(BLOCK_SCOPES as readonly unknown[]).includes(blk.scope)) {
-      throw new Error(`${where} is malformed: block "${blk.label}" has scope ${JSON.stringify(blk.scope)}; use ${BLOCK_SCOPES.join(', ')}.`);
+      throw new Error(
+        `${where} is malformed: block "${blk.label}" has scope ${JSON.stringify(blk.scope)}; use ${BLOCK_SCOPES.join(', ')}.`,
+      );
     }
     const standard = (CORE_MEMORY_LABELS as readonly string[]).includes(blk.label);
     const saved = typeof blk.limit === 'number' && Number.isInteger(blk.limit) && blk.limit > 0 ? blk.limit : undefined;
-    const block: CoreMemoryBlock = { label: blk.label, value: blk.value, limit: standard || saved === undefined ? defaultLimit(blk.label, limits) : saved };
+    const block: CoreMemoryBlock = {
+      label: blk.label,
+      value: blk.value,
+      limit: standard || saved === undefined ? defaultLimit(blk.label, limits) : saved,
+    };
     if (blk.scope !== undefined) block.scope = blk.scope;
     if (typeof blk.description === 'string' && blk.description !== '') block.description = blk.description;
     if (blk.readOnly === true) block.readOnly = true;
@@ -478,5 +515,6 @@ export function parseBlocks(raw: readonly unknown[], where: string, limits?: Cor
 }
 
 function requireText(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string') throw new CoreMemoryError(`Edit failed: ${name} must be a string (got ${value === null ? 'null' : typeof value}).`);
+  if (typeof value !== 'string')
+    throw new CoreMemoryError(`Edit failed: ${name} must be a string (got ${value === null ? 'null' : typeof value}).`);
 }

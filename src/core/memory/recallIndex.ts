@@ -6,7 +6,17 @@ import { AppendLog } from '../storage/appendLog';
 import { atomicWriteJson } from '../storage/atomicFile';
 import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_REBUILD_CUT_DOCS, RECALL_SEGMENT_MAX_DOCS } from '../limits';
 import { forEachIndexToken, partSequence, searchableText } from './recallText';
-import { RecallIndexDamagedError, runKey, SegmentReader, Slicer, sortSliced, termKey, writeSegment, type AgentPart, type SegmentData } from './recallSegment';
+import {
+  RecallIndexDamagedError,
+  runKey,
+  SegmentReader,
+  Slicer,
+  sortSliced,
+  termKey,
+  writeSegment,
+  type AgentPart,
+  type SegmentData,
+} from './recallSegment';
 
 /**
  * The recall index on disk, beside the log (`recall-index/`): what lets recall open in constant
@@ -192,7 +202,13 @@ function encodeRows(rows: DocRow[]): Buffer {
 }
 
 function decodeRow(buf: Buffer, o = 0): DocRow {
-  return { seq: buf.readDoubleLE(o), offset: buf.readDoubleLE(o + 8), time: buf.readDoubleLE(o + 16), bytes: buf.readUInt32LE(o + 24), agent: buf.readUInt32LE(o + 28) };
+  return {
+    seq: buf.readDoubleLE(o),
+    offset: buf.readDoubleLE(o + 8),
+    time: buf.readDoubleLE(o + 16),
+    bytes: buf.readUInt32LE(o + 24),
+    agent: buf.readUInt32LE(o + 28),
+  };
 }
 
 const writeAt = (fd: number, buf: Buffer, pos: number): Promise<void> =>
@@ -249,7 +265,14 @@ function checkManifest(v: unknown): Manifest {
   }
   let next = 0;
   for (const s of m.segments) {
-    if (!s || typeof s.file !== 'string' || !/^seg-\d+\.rsg$/.test(s.file) || s.docStart !== next || !nums(s.docEnd) || s.docEnd <= s.docStart) {
+    if (
+      !s ||
+      typeof s.file !== 'string' ||
+      !/^seg-\d+\.rsg$/.test(s.file) ||
+      s.docStart !== next ||
+      !nums(s.docEnd) ||
+      s.docEnd <= s.docStart
+    ) {
       throw new Error('its manifest lists segments that do not fit together');
     }
     next = s.docEnd;
@@ -352,7 +375,8 @@ export class RecallIndex {
     } catch (err) {
       index.closeFiles();
       await index.reset();
-      const reason = err instanceof RecallIndexDamagedError ? `${path.basename(err.file)} was damaged (${err.detail})` : (err as Error).message;
+      const reason =
+        err instanceof RecallIndexDamagedError ? `${path.basename(err.file)} was damaged (${err.detail})` : (err as Error).message;
       return { index, report: { state: 'rebuilt', reason, readFromLog: 0 } };
     }
   }
@@ -910,7 +934,8 @@ async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
       let i = 0;
       let j = 0;
       while (i < times.length || j < e.times.length) {
-        const takeOld = j >= e.times.length || (i < times.length && (times[i]! < e.times[j]! || (times[i] === e.times[j] && dateDocs[i]! < e.docs[j]!)));
+        const takeOld =
+          j >= e.times.length || (i < times.length && (times[i]! < e.times[j]! || (times[i] === e.times[j] && dateDocs[i]! < e.docs[j]!)));
         if (takeOld) {
           mt.push(times[i]!);
           md.push(dateDocs[i++]!);

@@ -335,7 +335,12 @@ export class SegmentReader {
       readSync(fd, hbuf, 0, hlen, 12);
       if (crc32(hbuf) !== expect.headerCrc) throw new RecallIndexDamagedError(file, 'header checksum mismatch');
       const header = JSON.parse(hbuf.toString('utf8')) as SegmentHeader;
-      if (header.format !== SEGMENT_FORMAT || header.docStart !== expect.docStart || header.docEnd !== expect.docEnd || 12 + hlen + header.bodyBytes !== size) {
+      if (
+        header.format !== SEGMENT_FORMAT ||
+        header.docStart !== expect.docStart ||
+        header.docEnd !== expect.docEnd ||
+        12 + hlen + header.bodyBytes !== size
+      ) {
         throw new RecallIndexDamagedError(file, 'header does not match the manifest');
       }
       return new SegmentReader(file, fd, 12 + hlen, header);
@@ -524,7 +529,7 @@ export class SegmentReader {
     try {
       let crc = 0;
       const chunk = Buffer.allocUnsafe(1 << 20);
-      for (let at = 0; at < this.header.bodyBytes; ) {
+      for (let at = 0; at < this.header.bodyBytes;) {
         const want = Math.min(chunk.length, this.header.bodyBytes - at);
         const { bytesRead } = await fh.read(chunk, 0, want, this.bodyAt + at);
         if (bytesRead === 0) return false;

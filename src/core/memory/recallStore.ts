@@ -7,15 +7,7 @@ import type { NoticeBoard } from '../storage/notices';
 import { RECALL_MAX_PAGE_SIZE, RECALL_NARROW_RATIO, RECALL_RECORD_CACHE, RECALL_TAIL_FLUSH_DOCS, SEARCH_PAGE_SIZE } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
 import { RecallIndexDamagedError } from './recallSegment';
-import {
-  allowPrefix,
-  normalizeForPhrase,
-  parseQuery,
-  partSequence,
-  RecallQueryError,
-  searchableText,
-  type QueryTerm,
-} from './recallText';
+import { allowPrefix, normalizeForPhrase, parseQuery, partSequence, RecallQueryError, searchableText, type QueryTerm } from './recallText';
 
 /**
  * Recall memory on an AppendLog (`recall.log` in the store's folder): every
@@ -71,7 +63,14 @@ function checkMessage(m: unknown): m is ChatMessage {
     if (msg.tool_calls !== undefined) {
       if (!Array.isArray(msg.tool_calls)) return false;
       for (const c of msg.tool_calls as { id?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
-        if (!c || typeof c.id !== 'string' || !c.function || typeof c.function.name !== 'string' || typeof c.function.arguments !== 'string') return false;
+        if (
+          !c ||
+          typeof c.id !== 'string' ||
+          !c.function ||
+          typeof c.function.name !== 'string' ||
+          typeof c.function.arguments !== 'string'
+        )
+          return false;
       }
     }
     return true;
@@ -266,9 +265,12 @@ export class FileRecallStore implements RecallStore {
   async append(records: NewRecallRecord[]): Promise<RecallRecord[]> {
     if (this.log.readOnly) throw new ReadOnlyLogError(this.log.file);
     const stored: RecallRecord[] = records.map((r, i) => {
-      if (!r || typeof r.agentId !== 'string' || r.agentId === '') throw new Error(`Recall record ${i}: "agentId" must be a non-empty string.`);
-      if (!KINDS.has(r.kind)) throw new Error(`Recall record ${i}: unknown kind ${JSON.stringify(r.kind)}; expected one of ${[...KINDS].join(', ')}.`);
-      if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time))) throw new Error(`Recall record ${i}: "time" must be an ISO 8601 time (got ${JSON.stringify(r.time)}).`);
+      if (!r || typeof r.agentId !== 'string' || r.agentId === '')
+        throw new Error(`Recall record ${i}: "agentId" must be a non-empty string.`);
+      if (!KINDS.has(r.kind))
+        throw new Error(`Recall record ${i}: unknown kind ${JSON.stringify(r.kind)}; expected one of ${[...KINDS].join(', ')}.`);
+      if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time)))
+        throw new Error(`Recall record ${i}: "time" must be an ISO 8601 time (got ${JSON.stringify(r.time)}).`);
       if (!checkMessage(r.message)) throw new Error(`Recall record ${i}: "message" is not a valid chat message.`);
       return { id: '', seq: 0, time: r.time, agentId: r.agentId, kind: r.kind, message: r.message };
     });
@@ -362,7 +364,14 @@ export class FileRecallStore implements RecallStore {
       for (let i = 0; i < both.length; i++) {
         const record = this.recordOf(both[i]!);
         // A candidate was indexed, so a tool result here is not one of the unsearched ones.
-        if (record && verify(searchableText(record, () => undefined), needsCheck)) kept[n++] = both[i]!;
+        if (
+          record &&
+          verify(
+            searchableText(record, () => undefined),
+            needsCheck,
+          )
+        )
+          kept[n++] = both[i]!;
       }
       hits = kept.subarray(0, n);
     }
@@ -525,8 +534,13 @@ export class FileRecallStore implements RecallStore {
       const [y, mo, da] = [Number(d[1]), Number(d[2]), Number(d[3])];
       const ms = which === 'start' ? [0, 0, 0, 0] : [23, 59, 59, 999];
       const date =
-        this.timeZone === 'utc' ? new Date(Date.UTC(y, mo - 1, da, ms[0], ms[1], ms[2], ms[3])) : new Date(y, mo - 1, da, ms[0], ms[1], ms[2], ms[3]);
-      const real = this.timeZone === 'utc' ? date.getUTCMonth() === mo - 1 && date.getUTCDate() === da : date.getMonth() === mo - 1 && date.getDate() === da;
+        this.timeZone === 'utc'
+          ? new Date(Date.UTC(y, mo - 1, da, ms[0], ms[1], ms[2], ms[3]))
+          : new Date(y, mo - 1, da, ms[0], ms[1], ms[2], ms[3]);
+      const real =
+        this.timeZone === 'utc'
+          ? date.getUTCMonth() === mo - 1 && date.getUTCDate() === da
+          : date.getMonth() === mo - 1 && date.getDate() === da;
       if (!real) return bad(); // 2024-02-30 rolls over in Date; refuse it
       return date.getTime();
     }

@@ -324,7 +324,12 @@ export interface RankedRecall {
  * weighted by category (originals above summaries and tool outputs); newer wins ties.
  * Records whose shown text is the same are collapsed into the best (newest) one.
  */
-export function rankRecall(candidates: RecallRecord[], terms: QueryTerm[], include: ReadonlySet<RecallCategory>, exclude: ReadonlySet<string>): RankedRecall[] {
+export function rankRecall(
+  candidates: RecallRecord[],
+  terms: QueryTerm[],
+  include: ReadonlySet<RecallCategory>,
+  exclude: ReadonlySet<string>,
+): RankedRecall[] {
   const matched: { record: RecallRecord; parts: RecallPart[]; counts: number[]; length: number; weight: number }[] = [];
   for (const record of candidates) {
     if (exclude.has(record.id)) continue;

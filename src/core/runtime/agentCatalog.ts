@@ -73,7 +73,8 @@ export class AgentCatalog implements AgentCatalogPort {
     const { storage, guard, host } = this.options;
     guard.assertWritable('switch agents');
     await this.options.rebuildsSettled();
-    if (!(await storage.agents.exists(id))) throw new RuntimeUnavailableError('agent_not_found', `There is no agent with id "${id}" in this workspace.`);
+    if (!(await storage.agents.exists(id)))
+      throw new RuntimeUnavailableError('agent_not_found', `There is no agent with id "${id}" in this workspace.`);
     await (await host.agentDirectory()).switchTo(id);
     await host.agent();
     this.options.stateChanged();

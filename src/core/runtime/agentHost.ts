@@ -135,7 +135,9 @@ export class AgentHost {
     const config = this.options.config();
     const hosted = await models.hostModel();
     const model = hosted ? hosted.model.model : await models.modelName();
-    const contextWindow = hosted ? contextWindowFor(model, config.contextWindow || hosted.contextWindow) : await models.contextWindowOf(model);
+    const contextWindow = hosted
+      ? contextWindowFor(model, config.contextWindow || hosted.contextWindow)
+      : await models.contextWindowOf(model);
     const instructions = this.options.instructions?.();
     instructions?.setWindow(contextWindow);
     const chatModel = hosted?.model ?? createChatModel(config, model);

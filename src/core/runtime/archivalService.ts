@@ -170,9 +170,13 @@ export class ArchivalService implements IndexPort {
       if (options.rebuild && this.indexing) await this.cancelIndexing();
       this.options.guard.assertWritable('index the workspace');
       if (!this.options.trusted()) {
-        throw new RuntimeUnavailableError('restricted', 'This workspace is in Restricted Mode: MemGPT indexes no files until you trust the folder.');
+        throw new RuntimeUnavailableError(
+          'restricted',
+          'This workspace is in Restricted Mode: MemGPT indexes no files until you trust the folder.',
+        );
       }
-      if (this.options.folders.length === 0) throw new RuntimeUnavailableError('no_folder', 'No folder is open, so there is nothing to index. Open a folder first.');
+      if (this.options.folders.length === 0)
+        throw new RuntimeUnavailableError('no_folder', 'No folder is open, so there is nothing to index. Open a folder first.');
       if (options.rebuild) await this.options.rebuild(() => this.dropWorkspaceIndex());
       const indexer = this.indexer;
       if (!indexer) throw new RuntimeUnavailableError('unavailable', 'The workspace index is not available in this window.');
@@ -234,7 +238,11 @@ export class ArchivalService implements IndexPort {
   /** The running full pass, or null. */
   indexingState(): IndexingState | null {
     if (!this.indexing) return null;
-    return { filesDone: this.lastProgress?.filesDone ?? 0, filesTotal: this.lastProgress?.filesTotal ?? 0, paused: this.indexer?.isPaused ?? false };
+    return {
+      filesDone: this.lastProgress?.filesDone ?? 0,
+      filesTotal: this.lastProgress?.filesTotal ?? 0,
+      paused: this.indexer?.isPaused ?? false,
+    };
   }
 
   async close(): Promise<void> {
@@ -265,7 +273,10 @@ export class ArchivalService implements IndexPort {
       });
     } catch (error) {
       // Searching with the local embedder beats no archival memory at all; the user is told.
-      this.options.log('warn', `The embeddings endpoint ${e.baseUrl} could not be used (${errorMessage(error)}). Archival memory uses the local embedder until it can.`);
+      this.options.log(
+        'warn',
+        `The embeddings endpoint ${e.baseUrl} could not be used (${errorMessage(error)}). Archival memory uses the local embedder until it can.`,
+      );
       return new LocalHashEmbedder();
     }
   }

@@ -13,7 +13,10 @@ export type ChatModelConfig = Pick<RuntimeConfig, 'provider' | 'baseUrl' | 'apiK
 export function createChatModel(config: ChatModelConfig, model: string, options: { maxRetries?: number } = {}): ChatModel {
   if (chatProvider(config) === 'vscode-lm') {
     // The editor's models come from its host (WorkspaceRuntimeOptions.hostModels), never from a URL.
-    throw new ChatModelError('not_found', 'MemGPT: Provider "vscode-lm" uses the editor\'s own language models, which only VS Code can supply; there is no server to call.');
+    throw new ChatModelError(
+      'not_found',
+      'MemGPT: Provider "vscode-lm" uses the editor\'s own language models, which only VS Code can supply; there is no server to call.',
+    );
   }
   const common = {
     baseUrl: chatBaseUrl(config),

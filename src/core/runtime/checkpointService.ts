@@ -51,7 +51,10 @@ export class CheckpointService {
     const report = await (await this.store()).restore(id, async (p) => (await confineFile(roots, p)).abs);
     const files = [...report.restored, ...report.deleted];
     for (const f of files) {
-      const abs = await confineFile(roots, f).then((c) => c.abs, () => null);
+      const abs = await confineFile(roots, f).then(
+        (c) => c.abs,
+        () => null,
+      );
       if (abs) await (report.deleted.includes(f) ? this.deps.removeFile(abs) : this.deps.reindexFile(abs)).catch(() => undefined);
     }
     await this.deps.tell(restoreAlert(id, report));

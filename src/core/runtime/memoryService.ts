@@ -32,7 +32,10 @@ export class MemoryService implements MemoryPort {
     return this.options.archival.remember(text, provenance, agentId);
   }
 
-  async searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
+  async searchMemory(
+    query: string,
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
     const { storage } = this.options;
     const agentId = await storage.agents.activeAgentId();
     const recall = agentId ? storage.recall.search(agentId, query, 0, options.limit).records : [];
@@ -52,7 +55,13 @@ export class MemoryService implements MemoryPort {
 
   async coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
     const core = await this.coreMemoryOf(agentId);
-    return core.allBlocks().map((b) => ({ label: b.label, value: b.value, limit: b.limit, scope: b.scope ?? 'agent', ...(b.description ? { description: b.description } : {}) }));
+    return core.allBlocks().map((b) => ({
+      label: b.label,
+      value: b.value,
+      limit: b.limit,
+      scope: b.scope ?? 'agent',
+      ...(b.description ? { description: b.description } : {}),
+    }));
   }
 
   async setCoreMemoryBlock(label: string, value: string): Promise<void> {

@@ -1,6 +1,12 @@
 import { errorMessage } from '../base/errors';
 import { contextWindowFor } from '../llm/knownModels';
-import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_MODEL, MODEL_LIST_TIMEOUT_MS, OLLAMA_DEFAULT_CONTEXT_TOKENS, OLLAMA_PROBE_TIMEOUT_MS } from '../limits';
+import {
+  DEFAULT_ANTHROPIC_MODEL,
+  DEFAULT_OPENAI_MODEL,
+  MODEL_LIST_TIMEOUT_MS,
+  OLLAMA_DEFAULT_CONTEXT_TOKENS,
+  OLLAMA_PROBE_TIMEOUT_MS,
+} from '../limits';
 import { createChatModel } from './chatModelFactory';
 import type { HostModel, HostModelSource } from './hostModels';
 import { RuntimeUnavailableError } from './runtimeGuard';
@@ -89,7 +95,12 @@ export class ModelResolver implements ModelPort {
     const config = this.config();
     if (options.baseUrl === undefined && (options.provider ?? chatProvider(config)) === 'vscode-lm') {
       if (!this.hostModels) {
-        return Promise.reject(new RuntimeUnavailableError('unavailable', 'The editor\'s own language models (MemGPT: Provider "vscode-lm") are available only inside VS Code.'));
+        return Promise.reject(
+          new RuntimeUnavailableError(
+            'unavailable',
+            'The editor\'s own language models (MemGPT: Provider "vscode-lm") are available only inside VS Code.',
+          ),
+        );
       }
       return this.hostModels.list(options.signal);
     }

@@ -109,7 +109,8 @@ export function isOpenAIEndpoint(baseUrl: string): boolean {
 export function modelConfigured(baseUrl: string, hasApiKey: boolean, provider?: ChatProvider): boolean {
   // The editor's models need no key of ours: whether one is available is asked at the first turn.
   if (hasApiKey || provider === 'vscode-lm') return true;
-  if (chatProvider({ baseUrl, ...(provider ? { provider } : {}) }) === 'anthropic') return baseUrl.trim() !== '' && !/^https?:\/\/api\.anthropic\.com(?:[/:]|$)/i.test(baseUrl.trim());
+  if (chatProvider({ baseUrl, ...(provider ? { provider } : {}) }) === 'anthropic')
+    return baseUrl.trim() !== '' && !/^https?:\/\/api\.anthropic\.com(?:[/:]|$)/i.test(baseUrl.trim());
   return !isOpenAIEndpoint(baseUrl);
 }
 

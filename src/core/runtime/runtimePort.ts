@@ -164,7 +164,10 @@ export interface MemoryPort {
   /** Inserts into archival memory, with provenance when the text came from a file; returns the memory id. */
   remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string>;
   /** Recall (active agent's messages) and archival (memories + workspace) results for `query`. */
-  searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }>;
+  searchMemory(
+    query: string,
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }>;
   /** Archival search alone (hybrid, both sources unless filtered). */
   searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]>;
   /** Code definitions whose name contains `text`, best first (the Search Memory list). */
@@ -255,10 +258,19 @@ export interface WindowPort {
 
 /** What the editor integration (commands, file events, status bar, extension API) needs. */
 export interface AgentRuntimePort
-  extends Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>,
+  extends
+    Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>,
     Pick<
       MemoryPort,
-      'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats' | 'instructionFiles' | 'onDidChangeInstructionFiles' | 'setActiveFile'
+      | 'remember'
+      | 'searchMemory'
+      | 'matchSymbols'
+      | 'coreMemory'
+      | 'setCoreMemoryBlock'
+      | 'memoryStats'
+      | 'instructionFiles'
+      | 'onDidChangeInstructionFiles'
+      | 'setActiveFile'
     >,
     AgentCatalogPort,
     Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'reindexFile' | 'onIndexProgress'>,

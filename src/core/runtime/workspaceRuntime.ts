@@ -120,7 +120,8 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     const trusted = (): boolean => this.trusted;
     const folders = options.folders;
     const rebuildsSettled = (): Promise<void> => this.rebuilds.idle();
-    const coreMemoryOptions = (): { limits?: { block: number; project: number } } => (this.config.coreMemoryLimits ? { limits: this.config.coreMemoryLimits } : {});
+    const coreMemoryOptions = (): { limits?: { block: number; project: number } } =>
+      this.config.coreMemoryLimits ? { limits: this.config.coreMemoryLimits } : {};
     const refresh = (): void => this.tracker.refresh();
 
     this.models = new ModelResolver(config, log, options.hostModels);
@@ -181,7 +182,14 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       agentChanged: () => this.stateEvents.fire(),
       instructions: () => this.memoryFiles.instructions,
     });
-    this.chat = new ConversationService({ storage, guard, host: this.host, agentEvents: this.agentEvents, rebuildsSettled, busyChanged: refresh });
+    this.chat = new ConversationService({
+      storage,
+      guard,
+      host: this.host,
+      agentEvents: this.agentEvents,
+      rebuildsSettled,
+      busyChanged: refresh,
+    });
     this.agents = new AgentCatalog({
       storage,
       guard,
@@ -193,7 +201,15 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       clearView: (id) => this.chat.clearView(id),
       stateChanged: () => this.stateEvents.fire(),
     });
-    this.memory = new MemoryService({ storage, guard, host: this.host, archival: this.index, agentEvents: this.agentEvents, coreMemoryOptions, rebuildsSettled });
+    this.memory = new MemoryService({
+      storage,
+      guard,
+      host: this.host,
+      archival: this.index,
+      agentEvents: this.agentEvents,
+      coreMemoryOptions,
+      rebuildsSettled,
+    });
     this.tracker = new ActivityTracker({
       closed: () => guard.closed,
       readOnlyReason: () => (guard.readOnly ? guard.readOnlyReason : null),
@@ -380,7 +396,10 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
     return this.memory.remember(text, provenance);
   }
-  searchMemory(query: string, options: { limit: number; signal?: AbortSignal }): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
+  searchMemory(
+    query: string,
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
     return this.memory.searchMemory(query, options);
   }
   searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
@@ -477,4 +496,3 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     return this.tracker.onDidChange(listener);
   }
 }
-

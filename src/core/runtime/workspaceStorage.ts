@@ -112,7 +112,10 @@ function noticeRecallDamage(recall: FileRecallStore, notices: NoticeBoard): bool
   const skipped = r.corruptLinesSkipped + r.invalidEntriesSkipped;
   if (skipped > 0) {
     damaged = true;
-    notices.post('recall:skipped', `The recall log ${file} has ${skipped} damaged lines between good ones; they are skipped and left in the file untouched.`);
+    notices.post(
+      'recall:skipped',
+      `The recall log ${file} has ${skipped} damaged lines between good ones; they are skipped and left in the file untouched.`,
+    );
   }
   return damaged;
 }

@@ -75,7 +75,10 @@ const OPEN_READ_CHUNK_BYTES = 2 * 1024 * 1024;
 
 export class ReadOnlyLogError extends MemgptError {
   constructor(readonly file: string) {
-    super('read_only', `${file} is open read-only: another window holds this workspace's memory. Close that window (or use it) to save new messages.`);
+    super(
+      'read_only',
+      `${file} is open read-only: another window holds this workspace's memory. Close that window (or use it) to save new messages.`,
+    );
   }
 }
 
@@ -129,7 +132,10 @@ const OPEN_BRACE = 0x7b;
 const HEX_DIGIT = /^[0-9a-f]{8}$/;
 
 function decodeLine<T>(buf: Buffer, start: number, end: number, validate?: Validator<T>, legacy = false): LineVerdict<T> {
-  const checksummed = end - start >= CHECKSUM_HEX + 2 && buf[start + CHECKSUM_HEX] === SPACE && HEX_DIGIT.test(buf.toString('latin1', start, start + CHECKSUM_HEX));
+  const checksummed =
+    end - start >= CHECKSUM_HEX + 2 &&
+    buf[start + CHECKSUM_HEX] === SPACE &&
+    HEX_DIGIT.test(buf.toString('latin1', start, start + CHECKSUM_HEX));
   let value: unknown;
   let legacyValue: unknown;
   if (checksummed) {
@@ -252,8 +258,7 @@ export class AppendLog<T> {
                 // A receiver may return a promise (to write what it built): the scan waits for it.
                 const pending = options.onEntry(verdict.entry, carryAt + pos, (nl === -1 ? end : nl + 1) - pos);
                 if (pending) await pending;
-              }
-              else entries.push(verdict.entry);
+              } else entries.push(verdict.entry);
             } else report.invalidEntriesSkipped++;
             report.corruptLinesSkipped += badSinceGood;
             badSinceGood = 0;
@@ -344,7 +349,7 @@ export class AppendLog<T> {
       report.tailKeptAs = keptAs;
     }
     const pieces: Buffer[] = [];
-    for (let pos = 0; pos < goodEnd; ) {
+    for (let pos = 0; pos < goodEnd;) {
       const nl = buf.indexOf(NEWLINE, pos);
       const end = nl === -1 || nl >= goodEnd ? goodEnd : nl;
       const verdict = decodeLine(buf, pos, end, undefined, true);

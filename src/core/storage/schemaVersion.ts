@@ -49,7 +49,8 @@ export class MigrationError extends MemgptError {
     readonly migration: Migration,
     override readonly cause: unknown,
   ) {
-    super('migration_failed', 
+    super(
+      'migration_failed',
       `Upgrading the memory in ${dir} to schema ${migration.version} (${migration.description}) failed: ` +
         `${(cause as Error)?.message ?? String(cause)}. The folder stays at schema ${migration.version - 1}; ` +
         `the upgrade will be retried next time. Report this if it keeps failing.`,

@@ -58,7 +58,14 @@ function parseHolder(text: string): LockHolder | null {
       typeof v.refreshedAt === 'string' &&
       typeof v.nonce === 'string'
     ) {
-      return { pid: v.pid, hostname: v.hostname, acquiredAt: v.acquiredAt, refreshedAt: v.refreshedAt, owner: String(v.owner ?? ''), nonce: v.nonce };
+      return {
+        pid: v.pid,
+        hostname: v.hostname,
+        acquiredAt: v.acquiredAt,
+        refreshedAt: v.refreshedAt,
+        owner: String(v.owner ?? ''),
+        nonce: v.nonce,
+      };
     }
   } catch {
     // fall through: unreadable lock files are judged by age below

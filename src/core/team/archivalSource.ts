@@ -7,7 +7,10 @@ export function archivalPublishSource(index: ArchivalIndex): PublishSource {
   const store = index.store;
   const files = new Map<string, { hash: string; chunks: number }>();
   for (const p of index.indexedPaths()) {
-    const refs = store.idsOfPath(p).map((id) => store.get(id)).filter((r): r is ChunkRef => r !== undefined && store.record(r).source === 'workspace');
+    const refs = store
+      .idsOfPath(p)
+      .map((id) => store.get(id))
+      .filter((r): r is ChunkRef => r !== undefined && store.record(r).source === 'workspace');
     if (refs.length === 0) continue;
     files.set(p, { hash: store.record(refs[0]!).fileHash, chunks: refs.length });
   }
@@ -21,7 +24,16 @@ export function archivalPublishSource(index: ArchivalIndex): PublishSource {
         const texts = await store.texts(batch);
         const out = batch.map((ref, i) => {
           const r = store.record(ref);
-          return { id: r.id, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language, hash: r.hash, text: texts[i]!, vector: store.vector(ref) };
+          return {
+            id: r.id,
+            path: r.path,
+            startLine: r.startLine,
+            endLine: r.endLine,
+            language: r.language,
+            hash: r.hash,
+            text: texts[i]!,
+            vector: store.vector(ref),
+          };
         });
         batch = [];
         return out;

@@ -21,7 +21,11 @@ export interface TeamConnection {
 }
 
 /** The connection string from the first source that has one (flag, secret, environment). */
-export function resolveConnectionString(sources: { flag?: string; secret?: string; env?: NodeJS.ProcessEnv | Record<string, string | undefined> }): string | undefined {
+export function resolveConnectionString(sources: {
+  flag?: string;
+  secret?: string;
+  env?: NodeJS.ProcessEnv | Record<string, string | undefined>;
+}): string | undefined {
   for (const v of [sources.flag, sources.secret, sources.env?.[POSTGRES_URL_ENV]]) {
     if (typeof v === 'string' && v.trim() !== '') return v.trim();
   }
@@ -34,10 +38,16 @@ export function parseConnection(url: string): TeamConnection {
   try {
     parsed = new URL(url);
   } catch {
-    throw new TeamStoreError('bad_url', 'The shared index store is not a valid URL. Give postgres://user:password@host:5432/database (in MEMGPT_POSTGRES_URL or --store).');
+    throw new TeamStoreError(
+      'bad_url',
+      'The shared index store is not a valid URL. Give postgres://user:password@host:5432/database (in MEMGPT_POSTGRES_URL or --store).',
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new TeamStoreError('bad_url', `The shared index store must be a postgres:// URL, not ${parsed.protocol}//… Give postgres://user:password@host:5432/database.`);
+    throw new TeamStoreError(
+      'bad_url',
+      `The shared index store must be a postgres:// URL, not ${parsed.protocol}//… Give postgres://user:password@host:5432/database.`,
+    );
   }
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
   registerSecrets(url, password, parsed.password || undefined);
@@ -59,7 +69,16 @@ export function redactConnection(text: string, connection: TeamConnection): stri
   return out;
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 /** A driver error as a TeamStoreError with words the user can act on. */
 export function teamErrorFrom(err: unknown, connection: TeamConnection): TeamStoreError {
@@ -73,7 +92,10 @@ export function teamErrorFrom(err: unknown, connection: TeamConnection): TeamSto
       `The shared index at ${connection.display} could not be reached (${raw}). Check that the server is up and reachable from here (host, port, firewall, VPN).`,
     );
   }
-  return new TeamStoreError('server_error', `The shared index at ${connection.display} refused the request${code ? ` (${code})` : ''}: ${raw}`);
+  return new TeamStoreError(
+    'server_error',
+    `The shared index at ${connection.display} refused the request${code ? ` (${code})` : ''}: ${raw}`,
+  );
 }
 
 /**

@@ -74,7 +74,12 @@ function toHit(m: Merged): ArchivalHit {
   for (let i = 1; i < parts.length; i++) {
     const p = parts[i]!;
     if (p.endLine <= end) continue;
-    text += '\n' + p.text.split('\n').slice(Math.max(0, end - p.startLine + 1)).join('\n');
+    text +=
+      '\n' +
+      p.text
+        .split('\n')
+        .slice(Math.max(0, end - p.startLine + 1))
+        .join('\n');
     end = p.endLine;
   }
   if (text.length > SEARCH_HIT_MAX_CHARS) {

@@ -13,8 +13,13 @@
 import picomatch from 'picomatch';
 import type { ArchivalIndex } from '../index/archivalIndex';
 import type { ChunkRecord, ScoredRef } from '../index/chunkStore';
-import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource,
-  RememberedItem, ArchivalStore } from '../interfaces/archivalStore';
+import type {
+  ArchivalSearchOptions,
+  ArchivalSearchResult,
+  ArchivalSource,
+  RememberedItem,
+  ArchivalStore,
+} from '../interfaces/archivalStore';
 import type { SymbolLookup } from '../interfaces/symbols';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
@@ -150,7 +155,13 @@ export class OverlayArchivalStore implements ArchivalStore {
 
     const [qv] = await local.embedder.embed([query], options.signal);
     options.signal?.throwIfAborted();
-    const sharedPart = shared.candidates({ query, vector: qv!, k, excludePaths: hidden, ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}) });
+    const sharedPart = shared.candidates({
+      query,
+      vector: qv!,
+      k,
+      excludePaths: hidden,
+      ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}),
+    });
 
     const glob = options.pathGlob && options.pathGlob.trim() !== '' ? picomatch(options.pathGlob.trim(), { dot: true }) : undefined;
     const accept = (r: ChunkRecord): boolean => {
@@ -164,7 +175,16 @@ export class OverlayArchivalStore implements ArchivalStore {
       const texts = store.textsNow(list);
       return list.map((s, i) => {
         const r = store.record(s);
-        const c: Candidate = { id: r.id, source: r.source, path: r.path, startLine: r.startLine, endLine: r.endLine, language: r.language, text: texts[i]!, score: s.score };
+        const c: Candidate = {
+          id: r.id,
+          source: r.source,
+          path: r.path,
+          startLine: r.startLine,
+          endLine: r.endLine,
+          language: r.language,
+          text: texts[i]!,
+          score: s.score,
+        };
         if (r.source === 'memory') c.time = r.time;
         return c;
       });
@@ -225,7 +245,9 @@ export class OverlayArchivalStore implements ArchivalStore {
         }
         this.shared = store;
         const p = store.publish;
-        const which = store.exactCommit ? `commit ${p.commit.slice(0, 12)}` : `commit ${p.commit.slice(0, 12)} (the newest published; files that differ here are searched locally)`;
+        const which = store.exactCommit
+          ? `commit ${p.commit.slice(0, 12)}`
+          : `commit ${p.commit.slice(0, 12)} (the newest published; files that differ here are searched locally)`;
         const message = `Shared index: searching ${p.chunks} chunks of ${p.repoId} at ${which} from ${store.connection.display}, with this workspace's changes laid over it.`;
         if (this.lastReason !== undefined) this.options.notice?.(message);
         else this.options.log?.(message);

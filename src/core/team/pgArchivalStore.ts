@@ -54,7 +54,8 @@ const CHUNK_TABLE = /^memgpt_chunks_\d+$/;
 
 function toInfo(r: PublishRow): PublishInfo {
   // The table name is interpolated into SQL: it must be one we create, nothing else.
-  if (!CHUNK_TABLE.test(r.chunk_table)) throw new TeamStoreError('server_error', `The publish ${r.id} names an unexpected chunk table; refusing to read it.`);
+  if (!CHUNK_TABLE.test(r.chunk_table))
+    throw new TeamStoreError('server_error', `The publish ${r.id} names an unexpected chunk table; refusing to read it.`);
   return {
     id: Number(r.id),
     repoId: r.repo_id,
@@ -111,7 +112,10 @@ export class PgArchivalStore implements ArchivalStore {
 
   static async open(options: PgArchivalStoreOptions): Promise<PgArchivalStore> {
     const { connection, embedder } = options;
-    const client = await connectTeamStore(connection, { connectTimeoutMs: options.connectTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
+    const client = await connectTeamStore(connection, {
+      connectTimeoutMs: options.connectTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs,
+    });
     try {
       await checkSchema(client, connection.display);
       const publish = await findPublish(client, connection, options.repoId, options.commit, embedder);
@@ -126,7 +130,10 @@ export class PgArchivalStore implements ArchivalStore {
 
   /** Content hash of every file of the publish (what the overlay compares local files with). */
   async files(): Promise<Map<string, string>> {
-    const r = await this.run<{ path: string; file_hash: string }>('SELECT path, file_hash FROM memgpt_published_files WHERE publish_id = $1', [this.publish.id]);
+    const r = await this.run<{ path: string; file_hash: string }>(
+      'SELECT path, file_hash FROM memgpt_published_files WHERE publish_id = $1',
+      [this.publish.id],
+    );
     return new Map(r.map((row) => [row.path, row.file_hash]));
   }
 
@@ -150,17 +157,26 @@ export class PgArchivalStore implements ArchivalStore {
     const excluded = new Set(exclude);
     const vector = q.vector
       ? (
-          await this.run<ChunkRow>(`SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table} ORDER BY embedding <=> $1::vector LIMIT $2`, [
-            await vectorLiteral(q.vector),
-            limit + (excluded.size > 0 ? q.k : 0),
-          ])
+          await this.run<ChunkRow>(
+            `SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table} ORDER BY embedding <=> $1::vector LIMIT $2`,
+            [await vectorLiteral(q.vector), limit + (excluded.size > 0 ? q.k : 0)],
+          )
         ).filter((r) => !excluded.has(r.path))
       : [];
     const toCandidates = (rows: ChunkRow[]): Candidate[] =>
       rows
         .filter((r) => !glob || glob(r.path))
         .slice(0, q.k)
-        .map((r) => ({ id: r.chunk_id, source: 'workspace', path: r.path, startLine: r.start_line, endLine: r.end_line, language: r.language, text: r.text, score: Number(r.score) }));
+        .map((r) => ({
+          id: r.chunk_id,
+          source: 'workspace',
+          path: r.path,
+          startLine: r.start_line,
+          endLine: r.end_line,
+          language: r.language,
+          text: r.text,
+          score: Number(r.score),
+        }));
     return { lexical: toCandidates(lexical), vector: toCandidates(vector) };
   }
 
@@ -171,13 +187,21 @@ export class PgArchivalStore implements ArchivalStore {
     if (options.source === 'memory') return { hits: [], total: 0, page: Math.max(0, Math.floor(options.page ?? 0)), pageCount: 1 };
     const [qv] = await this.embedder.embed([query], options.signal);
     options.signal?.throwIfAborted();
-    const { lexical, vector } = await this.candidates({ query, vector: qv!, k: SEARCH_CANDIDATES_PER_RETRIEVER, ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}) });
+    const { lexical, vector } = await this.candidates({
+      query,
+      vector: qv!,
+      k: SEARCH_CANDIDATES_PER_RETRIEVER,
+      ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}),
+    });
     return pageOfHits(rrfFuse([lexical, vector]), options);
   }
 
   insertMemory(): Promise<string> {
     return Promise.reject(
-      new TeamStoreError('read_only', 'The shared index is published from CI and read-only here; remembered items are kept in the local archival memory.'),
+      new TeamStoreError(
+        'read_only',
+        'The shared index is published from CI and read-only here; remembered items are kept in the local archival memory.',
+      ),
     );
   }
 
@@ -195,7 +219,10 @@ export class PgArchivalStore implements ArchivalStore {
     } catch (err) {
       // The publish was replaced and its table dropped after we picked it: the caller reopens.
       if ((err as { code?: unknown }).code === '42P01') {
-        throw new TeamStoreError('not_published', `The publish of ${this.publish.repoId} at ${this.publish.commit.slice(0, 12)} was replaced by a newer one; reopen the shared index.`);
+        throw new TeamStoreError(
+          'not_published',
+          `The publish of ${this.publish.repoId} at ${this.publish.commit.slice(0, 12)} was replaced by a newer one; reopen the shared index.`,
+        );
       }
       throw teamErrorFrom(err, this.connection);
     }
@@ -207,13 +234,22 @@ export class PgArchivalStore implements ArchivalStore {
  * the working tree are overlaid locally, so any recent commit serves). Only publishes made with
  * the same embedder: vectors of different models are never compared.
  */
-export async function findPublish(client: Client, connection: TeamConnection, repoId: string, commit: string | undefined, embedder: Pick<Embedder, 'id' | 'dimensions'>): Promise<PublishInfo> {
+export async function findPublish(
+  client: Client,
+  connection: TeamConnection,
+  repoId: string,
+  commit: string | undefined,
+  embedder: Pick<Embedder, 'id' | 'dimensions'>,
+): Promise<PublishInfo> {
   const base = `SELECT id, repo_id, commit_sha, embedder_id, dimensions, chunk_table, chunks, files, published_at FROM memgpt_publishes WHERE state = 'live' AND repo_id = $1`;
   if (commit) {
     const exact = await client.query<PublishRow>(`${base} AND embedder_id = $2 AND commit_sha = $3`, [repoId, embedder.id, commit]);
     if (exact.rows[0]) return checkDims(toInfo(exact.rows[0]), embedder);
   }
-  const newest = await client.query<PublishRow>(`${base} AND embedder_id = $2 ORDER BY published_at DESC, id DESC LIMIT 1`, [repoId, embedder.id]);
+  const newest = await client.query<PublishRow>(`${base} AND embedder_id = $2 ORDER BY published_at DESC, id DESC LIMIT 1`, [
+    repoId,
+    embedder.id,
+  ]);
   if (newest.rows[0]) return checkDims(toInfo(newest.rows[0]), embedder);
   const other = await client.query<PublishRow>(`${base} ORDER BY published_at DESC, id DESC LIMIT 1`, [repoId]);
   if (other.rows[0]) {
@@ -223,12 +259,18 @@ export async function findPublish(client: Client, connection: TeamConnection, re
         'Use the same embeddings settings as the CI job (memgpt.embeddings.*), or publish with this embedder.',
     );
   }
-  throw new TeamStoreError('not_published', `Nothing is published for repository ${repoId} at ${connection.display}. Publish it from CI with \`memgpt index <folder> --store …\`.`);
+  throw new TeamStoreError(
+    'not_published',
+    `Nothing is published for repository ${repoId} at ${connection.display}. Publish it from CI with \`memgpt index <folder> --store …\`.`,
+  );
 }
 
 function checkDims(p: PublishInfo, embedder: Pick<Embedder, 'id' | 'dimensions'>): PublishInfo {
   if (p.dimensions !== embedder.dimensions) {
-    throw new TeamStoreError('embedder_mismatch', `The publish of ${p.repoId} at ${p.commit.slice(0, 12)} has ${p.dimensions}-dimensional vectors; the embedder "${embedder.id}" makes ${embedder.dimensions}.`);
+    throw new TeamStoreError(
+      'embedder_mismatch',
+      `The publish of ${p.repoId} at ${p.commit.slice(0, 12)} has ${p.dimensions}-dimensional vectors; the embedder "${embedder.id}" makes ${embedder.dimensions}.`,
+    );
   }
   return p;
 }

@@ -78,12 +78,20 @@ const LOCK_SQL = `hashtext('memgpt-publish:' || $1), hashtext($2 || ':' || $3)`;
 export async function publishIndex(client: Client, connection: TeamConnection, options: PublishOptions): Promise<PublishResult> {
   const started = performance.now();
   const { repoId, commit, source } = options;
-  if (!/^[0-9a-f]{7,64}$/i.test(commit)) throw new TeamStoreError('no_git', `"${commit}" is not a commit id. Pass the full hash (git rev-parse HEAD).`);
+  if (!/^[0-9a-f]{7,64}$/i.test(commit))
+    throw new TeamStoreError('no_git', `"${commit}" is not a commit id. Pass the full hash (git rev-parse HEAD).`);
   try {
     const schema = await migrate(client, connection.display);
-    const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS ok`, [repoId, commit, source.embedderId]);
+    const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS ok`, [
+      repoId,
+      commit,
+      source.embedderId,
+    ]);
     if (!locked.rows[0]?.ok) {
-      throw new TeamStoreError('publish_busy', `Another job is publishing ${repoId} at ${commit.slice(0, 12)} to ${connection.display}; this one stops. Run it again once that job ended if it failed.`);
+      throw new TeamStoreError(
+        'publish_busy',
+        `Another job is publishing ${repoId} at ${commit.slice(0, 12)} to ${connection.display}; this one stops. Run it again once that job ended if it failed.`,
+      );
     }
     try {
       return await publishLocked(client, options, started, schema);
@@ -102,7 +110,12 @@ async function dropPublishes(client: Client, rows: readonly { id: string; chunk_
   }
 }
 
-async function publishLocked(client: Client, options: PublishOptions, started: number, schema: { from: number; to: number }): Promise<PublishResult> {
+async function publishLocked(
+  client: Client,
+  options: PublishOptions,
+  started: number,
+  schema: { from: number; to: number },
+): Promise<PublishResult> {
   const { repoId, commit, source, signal } = options;
   const key = [repoId, commit, source.embedderId];
   // We hold the key's lock: any staging publish of it belongs to a writer that died.
@@ -141,7 +154,8 @@ async function publishLocked(client: Client, options: PublishOptions, started: n
     if (batch.length === 0) continue;
     const vectors: string[] = [];
     for (const c of batch) {
-      if (c.vector.length !== source.dimensions) throw new TeamStoreError('embedder_mismatch', `A chunk of ${c.path} has ${c.vector.length} dimensions, not ${source.dimensions}.`);
+      if (c.vector.length !== source.dimensions)
+        throw new TeamStoreError('embedder_mismatch', `A chunk of ${c.path} has ${c.vector.length} dimensions, not ${source.dimensions}.`);
       vectors.push(await vectorLiteral(c.vector));
     }
     await client.query(
@@ -176,7 +190,9 @@ async function publishLocked(client: Client, options: PublishOptions, started: n
   signal?.throwIfAborted();
   options.onProgress?.({ phase: 'indexing', chunksDone, chunksTotal });
   await client.query(`SET maintenance_work_mem = '${TEAM_MAINTENANCE_WORK_MEM}'`).catch(() => undefined);
-  await client.query(`CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops) WITH (m = ${TEAM_HNSW_M}, ef_construction = ${TEAM_HNSW_EF_CONSTRUCTION})`);
+  await client.query(
+    `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops) WITH (m = ${TEAM_HNSW_M}, ef_construction = ${TEAM_HNSW_EF_CONSTRUCTION})`,
+  );
   await client.query(`CREATE INDEX ${table}_tsv ON ${table} USING gin (tsv)`);
   await client.query(`CREATE INDEX ${table}_path ON ${table} (path)`);
   await client.query(`ANALYZE ${table}`);
@@ -192,7 +208,10 @@ async function publishLocked(client: Client, options: PublishOptions, started: n
         key,
       )
     ).rows;
-    await client.query(`UPDATE memgpt_publishes SET state = 'live', published_at = clock_timestamp(), chunks = $2, files = $3 WHERE id = $1`, [publishId, chunksDone, files.length]);
+    await client.query(
+      `UPDATE memgpt_publishes SET state = 'live', published_at = clock_timestamp(), chunks = $2, files = $3 WHERE id = $1`,
+      [publishId, chunksDone, files.length],
+    );
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -25,7 +25,10 @@ export async function gitHead(folder: string): Promise<string> {
   } catch {
     // reported below
   }
-  throw new TeamStoreError('no_git', `${folder} is not a git checkout with a commit (git rev-parse HEAD failed). Publish from a clone, or pass --commit.`);
+  throw new TeamStoreError(
+    'no_git',
+    `${folder} is not a git checkout with a commit (git rev-parse HEAD failed). Publish from a clone, or pass --commit.`,
+  );
 }
 
 /** `git@host:org/repo.git`, `https://user:token@host/org/repo` … → `host/org/repo`. */
@@ -41,7 +44,10 @@ export function normalizeRemoteUrl(url: string): string {
       // a local path: used as it is
     }
   }
-  return s.replace(/\/+$/, '').replace(/\.git$/i, '').toLowerCase();
+  return s
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .toLowerCase();
 }
 
 export function repoIdFromRemote(url: string): string {
@@ -56,7 +62,10 @@ export async function gitRepoId(folder: string): Promise<string> {
     // reported below
   }
   if (url === '') {
-    throw new TeamStoreError('no_git', `${folder} has no git remote "origin" to name the repository by. Pass --repo-id (CI) or set memgpt.index.sharedStore to the repository id.`);
+    throw new TeamStoreError(
+      'no_git',
+      `${folder} has no git remote "origin" to name the repository by. Pass --repo-id (CI) or set memgpt.index.sharedStore to the repository id.`,
+    );
   }
   return repoIdFromRemote(url);
 }

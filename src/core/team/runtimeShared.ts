@@ -32,7 +32,9 @@ export function openSharedOverlay(options: {
   if (!folder) return null;
   if (options.folders.length > 1) {
     // Paths of a multi-root workspace start with the folder's name; a publish is of one repository.
-    options.notice('Shared index not used: it serves single-folder workspaces (this window has several folders). Searching the local index.');
+    options.notice(
+      'Shared index not used: it serves single-folder workspaces (this window has several folders). Searching the local index.',
+    );
     return null;
   }
   const overlay = new OverlayArchivalStore({

@@ -83,13 +83,21 @@ export async function schemaVersion(client: ClientBase): Promise<number> {
 /** For readers: the schema must exist and not be newer than ours. */
 export async function checkSchema(client: ClientBase, display: string): Promise<number> {
   const v = await schemaVersion(client);
-  if (v === 0) throw new TeamStoreError('no_schema', `Nothing was ever published to the shared index at ${display}. Publish from CI with \`memgpt index <folder> --store …\`.`);
+  if (v === 0)
+    throw new TeamStoreError(
+      'no_schema',
+      `Nothing was ever published to the shared index at ${display}. Publish from CI with \`memgpt index <folder> --store …\`.`,
+    );
   if (v > SCHEMA_VERSION) throw tooNew(v, display);
   return v;
 }
 
 /** Creates pgvector if missing, then applies every migration this database lacks, in order. */
-export async function migrate(client: ClientBase, display: string, migrations: readonly Migration[] = MIGRATIONS): Promise<{ from: number; to: number }> {
+export async function migrate(
+  client: ClientBase,
+  display: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<{ from: number; to: number }> {
   try {
     await client.query('CREATE EXTENSION IF NOT EXISTS vector');
   } catch (err) {

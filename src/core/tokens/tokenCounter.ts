@@ -69,9 +69,9 @@ function loadEncoder(encoding: TokenizerEncoding): Promise<CountFn> {
   let pending = encoders.get(encoding);
   if (!pending) {
     // Literal specifiers so bundlers include both encodings (and keep them lazy).
-    pending = (
-      encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base')
-    ).then((mod) => (text: string) => mod.countTokens(text, PLAIN_TEXT));
+    pending = (encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base')).then(
+      (mod) => (text: string) => mod.countTokens(text, PLAIN_TEXT),
+    );
     pending.catch(() => encoders.delete(encoding));
     encoders.set(encoding, pending);
   }

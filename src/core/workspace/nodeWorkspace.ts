@@ -91,15 +91,19 @@ export class NodeWorkspace implements Workspace {
     const { abs, display } = await this.resolve(relPath);
     const shown = escapeForDisplay(display);
     const stat = await fs.stat(abs);
-    if (stat.isDirectory()) throw new WorkspaceAccessError(`${shown} is a folder, not a file. Use list_files with glob "${shown}/**" to see what is in it.`);
+    if (stat.isDirectory())
+      throw new WorkspaceAccessError(`${shown} is a folder, not a file. Use list_files with glob "${shown}/**" to see what is in it.`);
     if (!stat.isFile()) throw new WorkspaceAccessError(`${shown} is not a regular file.`);
     const linked = statExclusion(stat);
     if (linked) throw new WorkspaceAccessError(refusal(shown, linked));
     if (stat.size > READ_FILE_MAX_BYTES) {
-      throw new WorkspaceAccessError(`${shown} is too large to read (${stat.size} bytes, limit ${READ_FILE_MAX_BYTES}). Use search_text to find the lines you need.`);
+      throw new WorkspaceAccessError(
+        `${shown} is too large to read (${stat.size} bytes, limit ${READ_FILE_MAX_BYTES}). Use search_text to find the lines you need.`,
+      );
     }
     const bytes = await fs.readFile(abs);
-    if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) throw new WorkspaceAccessError(`${shown} is a binary file; it cannot be read as text.`);
+    if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0))
+      throw new WorkspaceAccessError(`${shown} is a binary file; it cannot be read as text.`);
     const lines = splitLines(bytes.toString('utf8'));
     const totalLines = lines.length;
     if (!Number.isInteger(startLine) || startLine < 1) throw new WorkspaceAccessError(`start_line must be 1 or more (got ${startLine}).`);
@@ -182,7 +186,13 @@ export class NodeWorkspace implements Workspace {
       }
     }
     const pageCount = Math.ceil(matches.length / TEXT_SEARCH_PAGE_SIZE);
-    return { matches: matches.slice(page * TEXT_SEARCH_PAGE_SIZE, (page + 1) * TEXT_SEARCH_PAGE_SIZE), total: matches.length, page, pageCount, truncated };
+    return {
+      matches: matches.slice(page * TEXT_SEARCH_PAGE_SIZE, (page + 1) * TEXT_SEARCH_PAGE_SIZE),
+      total: matches.length,
+      page,
+      pageCount,
+      truncated,
+    };
   }
 
   private requireAvailable(): void {
@@ -223,7 +233,8 @@ export class NodeWorkspace implements Workspace {
   /** Checks a model-given path and returns its real absolute path and its canonical display form. */
   private async resolve(input: string): Promise<{ abs: string; display: string }> {
     this.requireAvailable();
-    if (typeof input !== 'string' || input.trim() === '') throw new WorkspaceAccessError('The path is empty. Give a workspace-relative path such as src/app.ts.');
+    if (typeof input !== 'string' || input.trim() === '')
+      throw new WorkspaceAccessError('The path is empty. Give a workspace-relative path such as src/app.ts.');
     if (input.includes('\0')) throw new WorkspaceAccessError('The path contains a NUL character.');
     const literal = await this.locate(input, input.trim().replace(/\\/g, '/'));
     // Names are shown escaped (`evil\nname.ts`); a model handing one back means the real name.
@@ -238,12 +249,20 @@ export class NodeWorkspace implements Workspace {
   }
 
   /** Maps a normalised path to its root and folder-relative segments (no rules yet). */
-  private async locate(input: string, relText: string): Promise<{ root: WorkspaceRoot; inRoot: string[]; display: string; lexical: string }> {
+  private async locate(
+    input: string,
+    relText: string,
+  ): Promise<{ root: WorkspaceRoot; inRoot: string[]; display: string; lexical: string }> {
     const shownInput = escapeForDisplay(input);
     if (relText.startsWith('/') || /^[A-Za-z]:/.test(relText)) {
-      throw new WorkspaceAccessError(`${shownInput} is an absolute path. Give a path relative to the workspace, e.g. src/app.ts (see list_files).`);
+      throw new WorkspaceAccessError(
+        `${shownInput} is an absolute path. Give a path relative to the workspace, e.g. src/app.ts (see list_files).`,
+      );
     }
-    const rel = relText.replace(/^(\.\/)+/, '').replace(/\/+/g, '/').replace(/\/$/, '');
+    const rel = relText
+      .replace(/^(\.\/)+/, '')
+      .replace(/\/+/g, '/')
+      .replace(/\/$/, '');
     const segments = rel.split('/');
     if (segments.some((s) => s === '..')) throw new WorkspaceAccessError(`${shownInput} leaves the workspace ("..") and cannot be read.`);
     const clean = segments.filter((s) => s !== '.' && s !== '');
@@ -270,7 +289,12 @@ export class NodeWorkspace implements Workspace {
   }
 
   /** The indexer's rule on the path as given and, for a link, on where it leads; then the real path. */
-  private async admit(at: { root: WorkspaceRoot; inRoot: string[]; display: string; lexical: string }): Promise<{ abs: string; display: string }> {
+  private async admit(at: {
+    root: WorkspaceRoot;
+    inRoot: string[];
+    display: string;
+    lexical: string;
+  }): Promise<{ abs: string; display: string }> {
     const { root, inRoot, display, lexical } = at;
     const shown = escapeForDisplay(display === '' ? '.' : display);
     const rules = this.rules();
@@ -374,11 +398,15 @@ function lineTester(query: string): (line: string) => boolean {
   const m = /^\/(.+)\/([a-z]*)$/s.exec(query);
   if (m) {
     if (m[1]!.length > TEXT_SEARCH_MAX_REGEX_CHARS) {
-      throw new WorkspaceAccessError(`The regular expression is too long (${m[1]!.length} characters, limit ${TEXT_SEARCH_MAX_REGEX_CHARS}).`);
+      throw new WorkspaceAccessError(
+        `The regular expression is too long (${m[1]!.length} characters, limit ${TEXT_SEARCH_MAX_REGEX_CHARS}).`,
+      );
     }
     const verdict = checkRegexSafety(m[1]!);
     if (!verdict.safe) {
-      throw new WorkspaceAccessError(`The regular expression ${query} was refused: ${verdict.reason}. Simplify it, or search for literal text.`);
+      throw new WorkspaceAccessError(
+        `The regular expression ${query} was refused: ${verdict.reason}. Simplify it, or search for literal text.`,
+      );
     }
     let re: RegExp;
     try {

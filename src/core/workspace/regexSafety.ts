@@ -83,7 +83,8 @@ export function checkRegexSafety(source: string): RegexVerdict {
       if (lastAtom?.group && !bounded && (lastAtom.group.hasQuantifier || lastAtom.group.hasAlternation)) {
         return {
           safe: false,
-          reason: 'a repeated group contains another repetition or an alternation (e.g. "(a+)+" or "(x|y)*"), which can take exponential time',
+          reason:
+            'a repeated group contains another repetition or an alternation (e.g. "(a+)+" or "(x|y)*"), which can take exponential time',
         };
       }
       stack[stack.length - 1]!.hasQuantifier = true;

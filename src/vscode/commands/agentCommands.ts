@@ -10,8 +10,16 @@ import type { AgentInfo } from '../../core/runtime/runtimePort';
 import type { CommandContext } from '../commandContext';
 import { errorMessage } from '../../core/base/errors';
 
-async function pickPreset(kind: 'persona' | 'human', presets: Readonly<Record<string, MemoryPreset>>, fallback: string): Promise<string | undefined> {
-  const items = Object.values(presets).map((p) => ({ label: p.name, description: p.name === fallback ? '(default)' : '', detail: p.description }));
+async function pickPreset(
+  kind: 'persona' | 'human',
+  presets: Readonly<Record<string, MemoryPreset>>,
+  fallback: string,
+): Promise<string | undefined> {
+  const items = Object.values(presets).map((p) => ({
+    label: p.name,
+    description: p.name === fallback ? '(default)' : '',
+    detail: p.description,
+  }));
   const picked = await vscode.window.showQuickPick(items, {
     title: `New agent: ${kind} preset`,
     placeHolder: kind === 'persona' ? 'Who the agent is (it rewrites this as it learns)' : 'What the agent knows about you at the start',
@@ -20,7 +28,10 @@ async function pickPreset(kind: 'persona' | 'human', presets: Readonly<Record<st
   return picked?.label;
 }
 
-export async function newAgent(ctx: CommandContext, args?: { name?: string; personaPreset?: string; humanPreset?: string }): Promise<{ id: string } | undefined> {
+export async function newAgent(
+  ctx: CommandContext,
+  args?: { name?: string; personaPreset?: string; humanPreset?: string },
+): Promise<{ id: string } | undefined> {
   const existing = await ctx.runtime.listAgents().catch(() => [] as AgentInfo[]);
   const name =
     args?.name ??
@@ -32,7 +43,8 @@ export async function newAgent(ctx: CommandContext, args?: { name?: string; pers
       validateInput: (v) => (v.trim() ? undefined : 'The name cannot be empty.'),
     }));
   if (name === undefined) return undefined;
-  const personaPreset = args?.personaPreset ?? (args ? DEFAULT_PERSONA_PRESET : await pickPreset('persona', PERSONA_PRESETS, DEFAULT_PERSONA_PRESET));
+  const personaPreset =
+    args?.personaPreset ?? (args ? DEFAULT_PERSONA_PRESET : await pickPreset('persona', PERSONA_PRESETS, DEFAULT_PERSONA_PRESET));
   if (personaPreset === undefined) return undefined;
   const humanPreset = args?.humanPreset ?? (args ? DEFAULT_HUMAN_PRESET : await pickPreset('human', HUMAN_PRESETS, DEFAULT_HUMAN_PRESET));
   if (humanPreset === undefined) return undefined;
@@ -55,7 +67,12 @@ async function pickAgent(ctx: CommandContext, title: string, preferActive: boole
   }
   const sorted = preferActive ? [...agents].sort((a, b) => Number(b.active) - Number(a.active)) : agents;
   const picked = await vscode.window.showQuickPick(
-    sorted.map((a) => ({ label: a.name, description: a.active ? '(active)' : '', detail: [a.personaPreset, a.humanPreset].filter(Boolean).join(' · '), agent: a })),
+    sorted.map((a) => ({
+      label: a.name,
+      description: a.active ? '(active)' : '',
+      detail: [a.personaPreset, a.humanPreset].filter(Boolean).join(' · '),
+      agent: a,
+    })),
     { title, ignoreFocusOut: true },
   );
   return picked?.agent;
@@ -83,14 +100,19 @@ export async function switchAgent(ctx: CommandContext, args?: { agentId?: string
 export async function resetAgent(ctx: CommandContext, args?: { agentId?: string; confirmed?: boolean }): Promise<boolean> {
   try {
     const active = (await ctx.runtime.listAgents()).find((a) => a.active);
-    const agent = args?.agentId ? await agentById(ctx, args.agentId) : args ? active : await pickAgent(ctx, 'Reset which MemGPT agent?', true);
+    const agent = args?.agentId
+      ? await agentById(ctx, args.agentId)
+      : args
+        ? active
+        : await pickAgent(ctx, 'Reset which MemGPT agent?', true);
     if (!agent) return false;
     if (args?.confirmed !== true) {
       const answer = await vscode.window.showWarningMessage(
         `Reset the agent "${agent.name}"?`,
         {
           modal: true,
-          detail: 'Its core memory goes back to its presets and its conversation context is emptied. Old messages stay in recall memory and remain searchable; archival memory is kept.',
+          detail:
+            'Its core memory goes back to its presets and its conversation context is emptied. Old messages stay in recall memory and remain searchable; archival memory is kept.',
         },
         'Reset',
       );
@@ -112,7 +134,11 @@ function safeFileName(name: string): string {
 export async function exportAgent(ctx: CommandContext, args?: { agentId?: string; uri?: vscode.Uri }): Promise<vscode.Uri | undefined> {
   try {
     const active = (await ctx.runtime.listAgents()).find((a) => a.active);
-    const agent = args?.agentId ? await agentById(ctx, args.agentId) : args ? active : await pickAgent(ctx, 'Export which MemGPT agent?', true);
+    const agent = args?.agentId
+      ? await agentById(ctx, args.agentId)
+      : args
+        ? active
+        : await pickAgent(ctx, 'Export which MemGPT agent?', true);
     if (!agent) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target =
@@ -136,15 +162,27 @@ export async function exportAgent(ctx: CommandContext, args?: { agentId?: string
   }
 }
 
-export async function importAgent(ctx: CommandContext, args?: { uri?: vscode.Uri; switchTo?: boolean }): Promise<{ id: string; name: string } | undefined> {
+export async function importAgent(
+  ctx: CommandContext,
+  args?: { uri?: vscode.Uri; switchTo?: boolean },
+): Promise<{ id: string; name: string } | undefined> {
   try {
     const uri =
       args?.uri ??
-      (await vscode.window.showOpenDialog({ title: 'Import a MemGPT agent', openLabel: 'Import', canSelectMany: false, filters: { 'MemGPT agent': ['json'] } }))?.[0];
+      (
+        await vscode.window.showOpenDialog({
+          title: 'Import a MemGPT agent',
+          openLabel: 'Import',
+          canSelectMany: false,
+          filters: { 'MemGPT agent': ['json'] },
+        })
+      )?.[0];
     if (!uri) return undefined;
     const stat = await vscode.workspace.fs.stat(uri);
     if (stat.size > AGENT_IMPORT_MAX_BYTES) {
-      throw new Error(`${uri.fsPath} is ${Math.round(stat.size / 1e6)} MB; an exported agent is at most ${AGENT_IMPORT_MAX_BYTES / 1e6} MB. Is it the right file?`);
+      throw new Error(
+        `${uri.fsPath} is ${Math.round(stat.size / 1e6)} MB; an exported agent is at most ${AGENT_IMPORT_MAX_BYTES / 1e6} MB. Is it the right file?`,
+      );
     }
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     let data: unknown;

@@ -26,44 +26,55 @@ export class IndexRunner {
     }
     if (this.running) return this.running.done;
     const controller = new AbortController();
-    const done = Promise.resolve(vscode.window
-      .withProgress(
-        { location: vscode.ProgressLocation.Notification, title: options.rebuild ? 'MemGPT: rebuilding the index' : 'MemGPT: indexing the workspace', cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => controller.abort());
-          let reported = 0;
-          const sub = this.ctx.runtime.onIndexProgress((p) => {
-            if (p.filesTotal <= 0) {
-              progress.report({ message: p.phase === 'discovering' ? 'finding files…' : p.currentFile ?? '' });
-              return;
+    const done = Promise.resolve(
+      vscode.window
+        .withProgress(
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: options.rebuild ? 'MemGPT: rebuilding the index' : 'MemGPT: indexing the workspace',
+            cancellable: true,
+          },
+          async (progress, token) => {
+            token.onCancellationRequested(() => controller.abort());
+            let reported = 0;
+            const sub = this.ctx.runtime.onIndexProgress((p) => {
+              if (p.filesTotal <= 0) {
+                progress.report({ message: p.phase === 'discovering' ? 'finding files…' : (p.currentFile ?? '') });
+                return;
+              }
+              const percent = Math.min(100, (100 * p.filesDone) / p.filesTotal);
+              progress.report({
+                increment: Math.max(0, percent - reported),
+                message: `${p.filesDone}/${p.filesTotal} files${p.currentFile ? ` — ${p.currentFile}` : ''}`,
+              });
+              reported = Math.max(reported, percent);
+            });
+            try {
+              return await this.ctx.runtime.indexWorkspace({ ...(options.rebuild ? { rebuild: true } : {}), signal: controller.signal });
+            } finally {
+              sub.dispose();
             }
-            const percent = Math.min(100, (100 * p.filesDone) / p.filesTotal);
-            progress.report({ increment: Math.max(0, percent - reported), message: `${p.filesDone}/${p.filesTotal} files${p.currentFile ? ` — ${p.currentFile}` : ''}` });
-            reported = Math.max(reported, percent);
-          });
-          try {
-            return await this.ctx.runtime.indexWorkspace({ ...(options.rebuild ? { rebuild: true } : {}), signal: controller.signal });
-          } finally {
-            sub.dispose();
-          }
-        },
-      )
-      .then(
-        (summary) => {
-          this.ctx.log.info(
-            `Index (${options.reason}): ${summary.indexed} indexed, ${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped, ${summary.chunks} chunks in ${summary.ms} ms${summary.cancelled ? ' (cancelled)' : ''}.`,
-          );
-          if (summary.cancelled) void vscode.window.showInformationMessage('MemGPT: indexing was cancelled; what was indexed so far is kept. Run "MemGPT: Index Workspace" to continue.');
-          return summary;
-        },
-        async (error: unknown) => {
-          await this.ctx.reportError('Indexing the workspace failed', error);
-          return undefined;
-        },
-      ))
-      .finally(() => {
-        this.running = undefined;
-      });
+          },
+        )
+        .then(
+          (summary) => {
+            this.ctx.log.info(
+              `Index (${options.reason}): ${summary.indexed} indexed, ${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped, ${summary.chunks} chunks in ${summary.ms} ms${summary.cancelled ? ' (cancelled)' : ''}.`,
+            );
+            if (summary.cancelled)
+              void vscode.window.showInformationMessage(
+                'MemGPT: indexing was cancelled; what was indexed so far is kept. Run "MemGPT: Index Workspace" to continue.',
+              );
+            return summary;
+          },
+          async (error: unknown) => {
+            await this.ctx.reportError('Indexing the workspace failed', error);
+            return undefined;
+          },
+        ),
+    ).finally(() => {
+      this.running = undefined;
+    });
     this.running = { controller, done };
     return done;
   }
@@ -73,12 +84,20 @@ export class IndexRunner {
   }
 }
 
-export async function rebuildIndex(ctx: CommandContext, runner: IndexRunner, args?: { confirmed?: boolean }): Promise<IndexRunSummary | undefined> {
+export async function rebuildIndex(
+  ctx: CommandContext,
+  runner: IndexRunner,
+  args?: { confirmed?: boolean },
+): Promise<IndexRunSummary | undefined> {
   if (!ctx.isTrusted()) return runner.run({ rebuild: true, reason: 'rebuild' });
   if (args?.confirmed !== true) {
     const answer = await vscode.window.showWarningMessage(
       'Rebuild the MemGPT index?',
-      { modal: true, detail: 'The workspace index is deleted and every file is indexed again; with an embeddings server this re-sends all files. Memories you or the agent saved are kept.' },
+      {
+        modal: true,
+        detail:
+          'The workspace index is deleted and every file is indexed again; with an embeddings server this re-sends all files. Memories you or the agent saved are kept.',
+      },
       'Rebuild',
     );
     if (answer !== 'Rebuild') return undefined;

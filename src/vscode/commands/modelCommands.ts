@@ -35,11 +35,14 @@ export async function setApiKey(ctx: CommandContext, args?: { key?: string; skip
         return 'rejected';
       }
       // The server may just be down: the user decides whether to keep the key anyway.
-      const keep = args?.key !== undefined ? 'Store Anyway' : await vscode.window.showWarningMessage(
-        `MemGPT could not check the key: ${raw}`,
-        { modal: true, detail: 'The server did not answer, so the key is untested.' },
-        'Store Anyway',
-      );
+      const keep =
+        args?.key !== undefined
+          ? 'Store Anyway'
+          : await vscode.window.showWarningMessage(
+              `MemGPT could not check the key: ${raw}`,
+              { modal: true, detail: 'The server did not answer, so the key is untested.' },
+              'Store Anyway',
+            );
       if (keep !== 'Store Anyway') return 'cancelled';
     }
   }
@@ -64,12 +67,16 @@ export async function selectModel(ctx: CommandContext, args?: { model?: string }
   const current = ctx.settings.current.model;
   let model = args?.model;
   if (model !== undefined && !models.includes(model)) {
-    void vscode.window.showErrorMessage(`MemGPT: the server offers no model "${model}". It offers: ${models.slice(0, 20).join(', ') || '(none)'}.`);
+    void vscode.window.showErrorMessage(
+      `MemGPT: the server offers no model "${model}". It offers: ${models.slice(0, 20).join(', ') || '(none)'}.`,
+    );
     return undefined;
   }
   if (model === undefined) {
     if (models.length === 0) {
-      void vscode.window.showWarningMessage('MemGPT: the server lists no models. Load or pull a model on the server (e.g. `ollama pull llama3.1`), then try again.');
+      void vscode.window.showWarningMessage(
+        'MemGPT: the server lists no models. Load or pull a model on the server (e.g. `ollama pull llama3.1`), then try again.',
+      );
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(

@@ -34,7 +34,9 @@ function recallItem(hit: ConversationHit): SearchItem {
 }
 
 function archivalItem(hit: ArchivalHit): SearchItem {
-  const where = hit.path ? `${hit.path}${hit.startLine ? `:${hit.startLine}${hit.endLine && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}` : ''}` : 'memory';
+  const where = hit.path
+    ? `${hit.path}${hit.startLine ? `:${hit.startLine}${hit.endLine && hit.endLine !== hit.startLine ? `-${hit.endLine}` : ''}` : ''}`
+    : 'memory';
   const icon = hit.source === 'workspace' ? '$(file-code)' : '$(bookmark)';
   const remembered = hit.source === 'memory' ? `remembered${hit.time ? ` ${new Date(hit.time).toLocaleString()}` : ''}` : '';
   // A memory whose cited code changed says so first: it may no longer be true.
@@ -43,8 +45,17 @@ function archivalItem(hit: ArchivalHit): SearchItem {
 }
 
 const SYMBOL_ICONS: Readonly<Record<SymbolKind, string>> = {
-  class: 'symbol-class', interface: 'symbol-interface', type: 'symbol-class', enum: 'symbol-enum', struct: 'symbol-structure', trait: 'symbol-interface',
-  impl: 'symbol-namespace', module: 'symbol-namespace', function: 'symbol-function', method: 'symbol-method', property: 'symbol-property',
+  class: 'symbol-class',
+  interface: 'symbol-interface',
+  type: 'symbol-class',
+  enum: 'symbol-enum',
+  struct: 'symbol-structure',
+  trait: 'symbol-interface',
+  impl: 'symbol-namespace',
+  module: 'symbol-namespace',
+  function: 'symbol-function',
+  method: 'symbol-method',
+  property: 'symbol-property',
 };
 
 function symbolItem(d: SymbolDefinition): SearchItem {
@@ -58,11 +69,13 @@ function symbolItem(d: SymbolDefinition): SearchItem {
 }
 
 export type SearchChoice =
-  | { kind: 'file'; uri: vscode.Uri; range: vscode.Range }
-  | { kind: 'document'; uri: vscode.Uri }
-  | { kind: 'message'; recordId: string };
+  { kind: 'file'; uri: vscode.Uri; range: vscode.Range } | { kind: 'document'; uri: vscode.Uri } | { kind: 'message'; recordId: string };
 
-export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocuments, args?: { query?: string }): Promise<SearchChoice | undefined> {
+export async function searchMemory(
+  ctx: CommandContext,
+  documents: ReadOnlyDocuments,
+  args?: { query?: string },
+): Promise<SearchChoice | undefined> {
   const pick = vscode.window.createQuickPick<SearchItem>();
   pick.title = 'MemGPT: search memory';
   pick.placeholder = 'Search code symbols, the conversation (recall) and archival memory (memories and workspace)';
@@ -91,9 +104,15 @@ export async function searchMemory(ctx: CommandContext, documents: ReadOnlyDocum
       if (mine !== generation) return;
       const symbols = ctx.runtime.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
       const items: SearchItem[] = [];
-      if (symbols.length > 0) items.push({ label: 'Code symbols', kind: vscode.QuickPickItemKind.Separator, none: true }, ...symbols.map(symbolItem));
-      if (recall.length > 0) items.push({ label: 'Conversation (recall memory)', kind: vscode.QuickPickItemKind.Separator, none: true }, ...recall.map(recallItem));
-      if (archival.length > 0) items.push({ label: 'Archival memory', kind: vscode.QuickPickItemKind.Separator, none: true }, ...archival.map(archivalItem));
+      if (symbols.length > 0)
+        items.push({ label: 'Code symbols', kind: vscode.QuickPickItemKind.Separator, none: true }, ...symbols.map(symbolItem));
+      if (recall.length > 0)
+        items.push(
+          { label: 'Conversation (recall memory)', kind: vscode.QuickPickItemKind.Separator, none: true },
+          ...recall.map(recallItem),
+        );
+      if (archival.length > 0)
+        items.push({ label: 'Archival memory', kind: vscode.QuickPickItemKind.Separator, none: true }, ...archival.map(archivalItem));
       if (items.length === 0) items.push({ label: `No memory matches "${trimmed}"`, alwaysShow: true, none: true });
       pick.items = items;
     } catch (error) {
@@ -163,7 +182,10 @@ async function openChoice(item: SearchItem, documents: ReadOnlyDocuments, ctx: C
       editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
       return { kind: 'file', uri: file, range: editor.selection };
     }
-    const uri = documents.put(`memory-${hit.id.replace(/[^A-Za-z0-9_-]/g, '_')}.md`, `# Archival memory${hit.path ? ` from ${hit.path}` : ''}\n\n${hit.text}\n`);
+    const uri = documents.put(
+      `memory-${hit.id.replace(/[^A-Za-z0-9_-]/g, '_')}.md`,
+      `# Archival memory${hit.path ? ` from ${hit.path}` : ''}\n\n${hit.text}\n`,
+    );
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     return { kind: 'document', uri };
   }

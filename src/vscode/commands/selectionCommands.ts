@@ -39,8 +39,18 @@ export async function rememberSelection(ctx: CommandContext): Promise<RememberRe
   }
   const stored = rememberedSelectionText(selection, REMEMBER_SELECTION_MAX_CHARS);
   try {
-    const memoryId = await ctx.runtime.remember(stored.text, { path: selection.path, startLine: selection.startLine, endLine: selection.endLine });
-    await ctx.runtime.enqueue({ type: 'selection_remembered', path: selection.path, startLine: selection.startLine, endLine: selection.endLine, memoryId });
+    const memoryId = await ctx.runtime.remember(stored.text, {
+      path: selection.path,
+      startLine: selection.startLine,
+      endLine: selection.endLine,
+    });
+    await ctx.runtime.enqueue({
+      type: 'selection_remembered',
+      path: selection.path,
+      startLine: selection.startLine,
+      endLine: selection.endLine,
+      memoryId,
+    });
     if (stored.truncated) {
       void vscode.window.showWarningMessage(
         `MemGPT remembered ${stored.label}, but only its first ${REMEMBER_SELECTION_MAX_CHARS} of ${stored.originalChars} characters: ` +

@@ -68,7 +68,8 @@ describe('editor integration: extension API', function () {
     assert.equal(append?.status, 'OK', append?.result);
     assert.ok(response.events.some((e) => e.type === 'turn_finished'));
     assert.equal(server.chatRequests().length - before, 2, 'one call, then the heartbeat');
-    const lastUser = server.chatRequests()[before]!.body.messages.filter((m) => m.role === 'user').at(-1);
+    const request = server.chatRequests()[before]!;
+    const lastUser = request.body.messages.filter((m) => m.role === 'user').at(-1);
     assert.match(String(lastUser?.content), /green tea/);
     const memory = await api.getMemory(id);
     assert.match(memory.core.human ?? '', /Prefers green tea\./);

@@ -99,7 +99,12 @@ describe('editor integration: commands', function () {
   });
 
   it('Remember Selection caps a huge selection and says so', async () => {
-    const doc = await vscode.workspace.openTextDocument({ content: 'x'.repeat(99).concat('\n').repeat(Math.ceil((REMEMBER_SELECTION_MAX_CHARS * 2) / 100)) });
+    const doc = await vscode.workspace.openTextDocument({
+      content: 'x'
+        .repeat(99)
+        .concat('\n')
+        .repeat(Math.ceil((REMEMBER_SELECTION_MAX_CHARS * 2) / 100)),
+    });
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(0, 0, doc.lineCount - 1, 0);
     const result = await vscode.commands.executeCommand<RememberResult | undefined>(COMMANDS.rememberSelection);
@@ -111,10 +116,13 @@ describe('editor integration: commands', function () {
     await openAndSelect('src/server.ts', 1, 3);
     server.enqueue(sendMessage('It starts the server.'));
     const n = server.chatRequests().length;
-    const outcome = await vscode.commands.executeCommand<{ reason: string; messages: string[] } | undefined>(COMMANDS.askAboutSelection, { question: 'What is this?' });
+    const outcome = await vscode.commands.executeCommand<{ reason: string; messages: string[] } | undefined>(COMMANDS.askAboutSelection, {
+      question: 'What is this?',
+    });
     assert.ok(outcome, 'answered');
     assert.deepEqual(outcome.messages, ['It starts the server.']);
-    const lastUser = server.chatRequests()[n]!.body.messages.filter((m) => m.role === 'user').at(-1);
+    const request = server.chatRequests()[n]!;
+    const lastUser = request.body.messages.filter((m) => m.role === 'user').at(-1);
     const text = String(lastUser?.content);
     assert.match(text, /What is this\?/);
     assert.match(text, /src\/server\.ts:1-3/);
@@ -139,7 +147,10 @@ describe('editor integration: commands', function () {
     assert.equal(uri.scheme, 'memgpt-memory');
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('Name: Ada. Likes short answers.\n'));
     assert.equal((await api.getMemory(id)).core.human, 'Name: Ada. Likes short answers.');
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('y'.repeat(5000)))), /at most 2000 characters/);
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('y'.repeat(5000)))),
+      /at most 2000 characters/,
+    );
     assert.equal((await api.getMemory(id)).core.human, 'Name: Ada. Likes short answers.');
     const doc = await waitFor('the editor to show the block', async () => {
       const d = vscode.workspace.textDocuments.find((t) => t.uri.toString() === uri.toString());
@@ -161,7 +172,11 @@ describe('editor integration: commands', function () {
   });
 
   it('New, Switch, Reset, Export and Import agent', async () => {
-    const created = await vscode.commands.executeCommand<{ id: string } | undefined>(COMMANDS.newAgent, { name: 'Cmd agent', personaPreset: 'terse', humanPreset: 'learner' });
+    const created = await vscode.commands.executeCommand<{ id: string } | undefined>(COMMANDS.newAgent, {
+      name: 'Cmd agent',
+      personaPreset: 'terse',
+      humanPreset: 'learner',
+    });
     assert.ok(created);
     assert.equal(await activeAgentId(api), created.id);
     const other = (await api.listAgents()).find((a) => a.id !== created.id);
@@ -171,7 +186,10 @@ describe('editor integration: commands', function () {
     await vscode.commands.executeCommand(COMMANDS.switchAgent, { agentId: created.id });
 
     await vscode.commands.executeCommand(COMMANDS.showCoreMemory, { label: 'human' });
-    await vscode.workspace.fs.writeFile(vscode.Uri.from({ scheme: 'memgpt-memory', path: '/human.md' }), new TextEncoder().encode('Changed by the test.'));
+    await vscode.workspace.fs.writeFile(
+      vscode.Uri.from({ scheme: 'memgpt-memory', path: '/human.md' }),
+      new TextEncoder().encode('Changed by the test.'),
+    );
     assert.equal(await vscode.commands.executeCommand(COMMANDS.resetAgent, { agentId: created.id, confirmed: true }), true);
     assert.match((await api.getMemory(created.id)).core.human ?? '', /new to this codebase/, 'reset back to the preset');
 
@@ -185,7 +203,10 @@ describe('editor integration: commands', function () {
     await vscode.commands.executeCommand(COMMANDS.setApiKey, { key: '' });
 
     const count = (await api.listAgents()).length;
-    const imported = await vscode.commands.executeCommand<{ id: string; name: string } | undefined>(COMMANDS.importAgent, { uri: file, switchTo: true });
+    const imported = await vscode.commands.executeCommand<{ id: string; name: string } | undefined>(COMMANDS.importAgent, {
+      uri: file,
+      switchTo: true,
+    });
     assert.ok(imported);
     assert.equal((await api.listAgents()).length, count + 1);
     assert.equal(await activeAgentId(api), imported.id);

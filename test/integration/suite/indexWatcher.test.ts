@@ -48,18 +48,30 @@ describe('workspace index follows the file system', function () {
   it('a file created on disk becomes searchable, follows a rename, and leaves the index when deleted', async () => {
     const file = path.join(root, 'src', 'zebraCrossing.ts');
     await fsp.writeFile(file, 'export function zebraCrossingCounter(stripes: number): number {\n  return stripes * 2;\n}\n');
-    await waitFor('the created file to be indexed', async () => /src\/zebraCrossing\.ts:1-3/.test(await searchResult('zebraCrossingCounter')), 30_000);
+    await waitFor(
+      'the created file to be indexed',
+      async () => /src\/zebraCrossing\.ts:1-3/.test(await searchResult('zebraCrossingCounter')),
+      30_000,
+    );
 
     const renamed = vscode.Uri.file(path.join(root, 'src', 'pedestrian.ts'));
     const edit = new vscode.WorkspaceEdit();
     edit.renameFile(vscode.Uri.file(file), renamed);
     assert.ok(await vscode.workspace.applyEdit(edit), 'the rename was applied');
-    await waitFor('the rename to reach the index', async () => {
-      const text = await searchResult('zebraCrossingCounter');
-      return /src\/pedestrian\.ts:1-3/.test(text) && !/zebraCrossing\.ts/.test(text);
-    }, 30_000);
+    await waitFor(
+      'the rename to reach the index',
+      async () => {
+        const text = await searchResult('zebraCrossingCounter');
+        return /src\/pedestrian\.ts:1-3/.test(text) && !/zebraCrossing\.ts/.test(text);
+      },
+      30_000,
+    );
 
     await fsp.rm(renamed.fsPath);
-    await waitFor('the deleted file to leave the index', async () => !/pedestrian\.ts/.test(await searchResult('zebraCrossingCounter')), 30_000);
+    await waitFor(
+      'the deleted file to leave the index',
+      async () => !/pedestrian\.ts/.test(await searchResult('zebraCrossingCounter')),
+      30_000,
+    );
   });
 });

@@ -71,11 +71,23 @@ describe('lmTools: the memory as Language Model Tools and as an MCP server', fun
     await client.connect(new StdioClientTransport({ command: def.command, args: def.args, env, stderr: 'pipe' }));
     try {
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name), MEMORY_TOOLS.map((t) => t.name));
-      const search = (await client.callTool({ name: 'archival_memory_search', arguments: { query: 'searchNotes', k: 3 } })) as CallToolResult;
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        MEMORY_TOOLS.map((t) => t.name),
+      );
+      const search = (await client.callTool({
+        name: 'archival_memory_search',
+        arguments: { query: 'searchNotes', k: 3 },
+      })) as CallToolResult;
       assert.ok(!search.isError);
-      assert.ok((search.structuredContent as { results: { path: string }[] }).results.some((r) => r.path === 'src/search.ts'), 'the window’s index, read by the server');
-      const note = (await client.callTool({ name: 'archival_memory_insert', arguments: { content: 'A note from another assistant.' } })) as CallToolResult;
+      assert.ok(
+        (search.structuredContent as { results: { path: string }[] }).results.some((r) => r.path === 'src/search.ts'),
+        'the window’s index, read by the server',
+      );
+      const note = (await client.callTool({
+        name: 'archival_memory_insert',
+        arguments: { content: 'A note from another assistant.' },
+      })) as CallToolResult;
       assert.equal(note.isError, true, 'this window holds the memory');
       assert.match(JSON.stringify(note.content), /Cannot remember this note: the memory is open read-only here/);
     } finally {

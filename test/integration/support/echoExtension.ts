@@ -21,7 +21,9 @@ export function activate(context: vscode.ExtensionContext): EchoTestApi {
     // (which picks no model by itself before a first request, without Copilot).
     vscode.commands.registerCommand(REGISTER_SCRIPTED_MODELS_COMMAND, async () => {
       context.subscriptions.push(registerScriptedModels());
-      await vscode.commands.executeCommand('workbench.action.chat.open', { modelSelector: { vendor: SCRIPTED_VENDOR, id: SCRIPTED_MODEL_ID } });
+      await vscode.commands.executeCommand('workbench.action.chat.open', {
+        modelSelector: { vendor: SCRIPTED_VENDOR, id: SCRIPTED_MODEL_ID },
+      });
       void vscode.window.showInformationMessage('MemGPT test: scripted language models registered and picked in the Chat view.');
     }),
     vscode.commands.registerCommand(USE_ECHO_BACKEND_COMMAND, async () => {

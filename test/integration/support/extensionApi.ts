@@ -13,7 +13,11 @@ export async function activatedExtension(): Promise<vscode.Extension<MemGptApi>>
 }
 
 /** Polls `check` until it is truthy or `timeoutMs` passes; the error names what was awaited. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = HARNESS_UI_WAIT_MS): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = HARNESS_UI_WAIT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -13,10 +13,25 @@ import type { ServerNeeds, UiScenario, WorkbenchUi } from '../../harness/ui';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { assertThat, completeReply, composerReady, ModelSlot, replies, say, until } from './agentChatSupport';
 
-const EDIT = { path: 'src/config.ts', old_string: 'Number(env.PORT ?? 3000)', new_string: 'Number(env.PORT ?? 8080)', request_heartbeat: true };
-const UNSAVED_EDIT = { path: 'src/config.ts', old_string: "env.NOTES_DATA_DIR ?? './data'", new_string: "env.NOTES_DATA_DIR ?? './var/data'", request_heartbeat: true };
+const EDIT = {
+  path: 'src/config.ts',
+  old_string: 'Number(env.PORT ?? 3000)',
+  new_string: 'Number(env.PORT ?? 8080)',
+  request_heartbeat: true,
+};
+const UNSAVED_EDIT = {
+  path: 'src/config.ts',
+  old_string: "env.NOTES_DATA_DIR ?? './data'",
+  new_string: "env.NOTES_DATA_DIR ?? './var/data'",
+  request_heartbeat: true,
+};
 const USER_NOTE = '// a note the user has not saved';
-const REJECTED_EDIT = { path: 'src/config.ts', old_string: 'adminToken: env.NOTES_ADMIN_TOKEN,', new_string: "adminToken: 'letmein',", request_heartbeat: true };
+const REJECTED_EDIT = {
+  path: 'src/config.ts',
+  old_string: 'adminToken: env.NOTES_ADMIN_TOKEN,',
+  new_string: "adminToken: 'letmein',",
+  request_heartbeat: true,
+};
 const REASON = 'keep the admin token in the environment';
 const ECHO = 'node -e "console.log(\'hello from the approved command\')"';
 const LONG = 'node -e "console.log(\'pid \' + process.pid); setInterval(() => {}, 1000)"';
@@ -26,7 +41,12 @@ const slot = new ModelSlot();
 
 function lastToolResult(): string {
   const messages = slot.model.chatRequests().at(-1)?.body.messages ?? [];
-  return messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+  return (
+    messages
+      .filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .at(-1) ?? ''
+  );
 }
 
 function card(chat: FrameLocator, fn: string): Locator {
@@ -39,10 +59,16 @@ async function openFile(page: Page, relPath: string): Promise<void> {
   const input = page.locator('.quick-input-widget input.input');
   await input.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.fill(relPath);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: path.posix.basename(relPath) }).first().waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: path.posix.basename(relPath) })
+    .first()
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });
-  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.editor-group-container.active .monaco-editor .view-lines')
+    .first()
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
 }
 
 async function activeEditorText(page: Page): Promise<string> {
@@ -77,9 +103,15 @@ async function acceptAndUndo(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
   const approval = card(chat, 'edit_file').locator('.approval');
   await approval.waitFor({ state: 'visible' });
   const title = await approval.locator('.approval-title').innerText();
-  assertThat(title.includes('Edit src/config.ts?') && title.includes('+1 −1'), `The card should name the file and the size of the change: ${title}`);
+  assertThat(
+    title.includes('Edit src/config.ts?') && title.includes('+1 −1'),
+    `The card should name the file and the size of the change: ${title}`,
+  );
   const diff = await approval.locator('.approval-diff').innerText();
-  assertThat(diff.includes('-  const port = Number(env.PORT ?? 3000);') && diff.includes('+  const port = Number(env.PORT ?? 8080);'), `The card should show the diff: ${diff}`);
+  assertThat(
+    diff.includes('-  const port = Number(env.PORT ?? 3000);') && diff.includes('+  const port = Number(env.PORT ?? 8080);'),
+    `The card should show the diff: ${diff}`,
+  );
   assertThat(readFileSync(file, 'utf8') === original, 'Nothing may change before Accept.');
   await ui.screenshot('acting-edit-card');
 
@@ -94,8 +126,15 @@ async function acceptAndUndo(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
   await approval.locator('.approval-button.accept').click();
   assertThat((await completeReply(chat, n)) === 'Changed the default port to 8080.', 'The agent should answer after the edit.');
   await approval.waitFor({ state: 'detached' });
-  await until('the file on disk to change', async () => readFileSync(file, 'utf8'), (t) => t.includes('env.PORT ?? 8080'));
-  assertThat(/Edited src\/config\.ts: \+1 −1 lines/.test(lastToolResult()), `The model should read what changed: ${lastToolResult().slice(0, 300)}`);
+  await until(
+    'the file on disk to change',
+    async () => readFileSync(file, 'utf8'),
+    (t) => t.includes('env.PORT ?? 8080'),
+  );
+  assertThat(
+    /Edited src\/config\.ts: \+1 −1 lines/.test(lastToolResult()),
+    `The model should read what changed: ${lastToolResult().slice(0, 300)}`,
+  );
   await card(chat, 'edit_file').locator('.restore-button').waitFor({ state: 'visible' });
   // The agent's own save is not reported back to it as the user's.
   await page.waitForTimeout(1500);
@@ -104,11 +143,23 @@ async function acceptAndUndo(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
 
   // Ctrl+Z in the editor takes the agent's edit back (it went through the editor's undo stack).
   await openFile(page, 'src/config.ts');
-  await until('the editor to show the edit', () => activeEditorText(page), (t) => t.includes('env.PORT ?? 8080'));
+  await until(
+    'the editor to show the edit',
+    () => activeEditorText(page),
+    (t) => t.includes('env.PORT ?? 8080'),
+  );
   await page.keyboard.press('Control+Z');
-  await until('Ctrl+Z to revert the edit', () => activeEditorText(page), (t) => t.includes('env.PORT ?? 3000'));
+  await until(
+    'Ctrl+Z to revert the edit',
+    () => activeEditorText(page),
+    (t) => t.includes('env.PORT ?? 3000'),
+  );
   await page.keyboard.press('Control+S');
-  await until('the reverted file on disk', async () => readFileSync(file, 'utf8'), (t) => t === original);
+  await until(
+    'the reverted file on disk',
+    async () => readFileSync(file, 'utf8'),
+    (t) => t === original,
+  );
 }
 
 /** An editor with unsaved changes is edited as the user sees it, and left for the user to save. */
@@ -119,7 +170,11 @@ async function unsavedBuffer(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
   await openFile(page, 'src/config.ts');
   await page.keyboard.press('Control+End');
   await page.keyboard.type(USER_NOTE);
-  await until('the unsaved note in the editor', () => activeEditorText(page), (t) => t.includes(USER_NOTE));
+  await until(
+    'the unsaved note in the editor',
+    () => activeEditorText(page),
+    (t) => t.includes(USER_NOTE),
+  );
   await composerReady(chat);
   const n = await replies(chat).count();
   await say(chat, 'acting: move the data folder');
@@ -128,11 +183,22 @@ async function unsavedBuffer(ui: WorkbenchUi, chat: FrameLocator): Promise<void>
   await approval.locator('.approval-button.accept').click();
   assertThat((await completeReply(chat, n)) === 'Moved the data folder.', 'The agent should answer after the edit.');
   await openFile(page, 'src/config.ts');
-  const shown = await until('the edit in the unsaved editor', () => activeEditorText(page), (t) => t.includes("'./var/data'"));
+  const shown = await until(
+    'the edit in the unsaved editor',
+    () => activeEditorText(page),
+    (t) => t.includes("'./var/data'"),
+  );
   assertThat(shown.includes(USER_NOTE), `The user's unsaved text must survive the agent's edit: ${shown}`);
-  assertThat(readFileSync(file, 'utf8') === onDisk, 'An editor with unsaved changes is left for the user to save: the disk must not change yet.');
+  assertThat(
+    readFileSync(file, 'utf8') === onDisk,
+    'An editor with unsaved changes is left for the user to save: the disk must not change yet.',
+  );
   await page.keyboard.press('Control+S');
-  await until('the save by the user', async () => readFileSync(file, 'utf8'), (t) => t.includes("'./var/data'") && t.includes(USER_NOTE));
+  await until(
+    'the save by the user',
+    async () => readFileSync(file, 'utf8'),
+    (t) => t.includes("'./var/data'") && t.includes(USER_NOTE),
+  );
 }
 
 async function reject(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
@@ -160,8 +226,14 @@ async function command(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await approval.waitFor({ state: 'visible' });
   const shown = await approval.locator('.approval-command').innerText();
   assertThat(shown.includes(ECHO), `The card should show the command: ${shown}`);
-  assertThat((await approval.locator('.approval-title').innerText()).includes('Run this command in .?'), 'The card should name the folder.');
-  assertThat((await approval.locator('.approval-button.always').innerText()).includes('Always allow commands starting with "node"'), 'The card should offer to always allow the prefix.');
+  assertThat(
+    (await approval.locator('.approval-title').innerText()).includes('Run this command in .?'),
+    'The card should name the folder.',
+  );
+  assertThat(
+    (await approval.locator('.approval-button.always').innerText()).includes('Always allow commands starting with "node"'),
+    'The card should offer to always allow the prefix.',
+  );
   await ui.screenshot('acting-command-card');
   await approval.locator('.approval-button.accept').click();
   assertThat((await completeReply(chat, n)) === 'It greeted.', 'The agent should answer after the command.');
@@ -177,11 +249,20 @@ async function stopRunningCommand(ui: WorkbenchUi, chat: FrameLocator): Promise<
   await approval.waitFor({ state: 'visible' });
   await approval.locator('.approval-button.accept').click();
   const output = card(chat, 'run_command').locator('.card-output');
-  const text = await until('the command to print its pid', async () => output.innerText(), (t) => /pid \d+/.test(t));
+  const text = await until(
+    'the command to print its pid',
+    async () => output.innerText(),
+    (t) => /pid \d+/.test(t),
+  );
   const pid = Number(/pid (\d+)/.exec(text)![1]);
   assertThat(alive(pid), `The command should be running (pid ${pid}).`);
   await chat.locator('.stop-button').click();
-  await until('the command to be killed', async () => alive(pid), (a) => !a, 10_000);
+  await until(
+    'the command to be killed',
+    async () => alive(pid),
+    (a) => !a,
+    10_000,
+  );
   await composerReady(chat);
   await ui.screenshot('acting-command-stopped');
 }
@@ -195,13 +276,24 @@ async function restore(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await approval.waitFor({ state: 'visible' });
   await approval.locator('.approval-button.accept').click();
   await completeReply(chat, n);
-  await until('the new file on disk', async () => existsSync(file) && readFileSync(file, 'utf8'), (t) => t === GREETING);
+  await until(
+    'the new file on disk',
+    async () => existsSync(file) && readFileSync(file, 'utf8'),
+    (t) => t === GREETING,
+  );
   await composerReady(chat);
   const restoreButton = card(chat, 'write_file').locator('.restore-button');
   await restoreButton.waitFor({ state: 'visible' });
-  assertThat((await card(chat, 'write_file').locator('.restore-note').innerText()).includes('What commands did is not undone'), 'Restore should say command side effects stay.');
+  assertThat(
+    (await card(chat, 'write_file').locator('.restore-note').innerText()).includes('What commands did is not undone'),
+    'Restore should say command side effects stay.',
+  );
   await restoreButton.click();
-  await until('the restore to delete the file the turn created', async () => existsSync(file), (e) => !e);
+  await until(
+    'the restore to delete the file the turn created',
+    async () => existsSync(file),
+    (e) => !e,
+  );
   await chat.locator('.chip', { hasText: 'The user restored checkpoint' }).first().waitFor({ state: 'visible' });
   await ui.screenshot('acting-restored');
 }
@@ -216,15 +308,34 @@ function withSettings(settings: Record<string, unknown>, scripts: Parameters<Mod
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'acting: diff card, Open diff, Accept then Ctrl+Z; Reject with a reason; an approved command\'s output; Stop kills a running command; Restore',
+    title:
+      "acting: diff card, Open diff, Accept then Ctrl+Z; Reject with a reason; an approved command's output; Stop kills a running command; Restore",
     // VS Code for the Web saves after a delay by default; the desktop default (off) is what "unsaved" means here.
     server: withSettings({ 'files.autoSave': 'off' }, [
-      { match: 'acting: make the default port 8080', steps: [toolCall('edit_file', EDIT), sendMessage('Changed the default port to 8080.')] },
+      {
+        match: 'acting: make the default port 8080',
+        steps: [toolCall('edit_file', EDIT), sendMessage('Changed the default port to 8080.')],
+      },
       { match: 'acting: move the data folder', steps: [toolCall('edit_file', UNSAVED_EDIT), sendMessage('Moved the data folder.')] },
-      { match: 'acting: hardcode the admin token', steps: [toolCall('edit_file', REJECTED_EDIT), sendMessage('Understood, the token stays in the environment.')] },
-      { match: 'acting: run the greeting command', steps: [toolCall('run_command', { command: ECHO, request_heartbeat: true }), sendMessage('It greeted.')] },
-      { match: 'acting: run the server', steps: [toolCall('run_command', { command: LONG, request_heartbeat: true }), sendMessage('It stopped.')] },
-      { match: 'acting: add a greeting module', steps: [toolCall('write_file', { path: 'src/greeting.ts', content: GREETING, request_heartbeat: true }), sendMessage('Added src/greeting.ts.')] },
+      {
+        match: 'acting: hardcode the admin token',
+        steps: [toolCall('edit_file', REJECTED_EDIT), sendMessage('Understood, the token stays in the environment.')],
+      },
+      {
+        match: 'acting: run the greeting command',
+        steps: [toolCall('run_command', { command: ECHO, request_heartbeat: true }), sendMessage('It greeted.')],
+      },
+      {
+        match: 'acting: run the server',
+        steps: [toolCall('run_command', { command: LONG, request_heartbeat: true }), sendMessage('It stopped.')],
+      },
+      {
+        match: 'acting: add a greeting module',
+        steps: [
+          toolCall('write_file', { path: 'src/greeting.ts', content: GREETING, request_heartbeat: true }),
+          sendMessage('Added src/greeting.ts.'),
+        ],
+      },
     ]),
     async run(ui) {
       const chat = await ui.openMemGptView();

@@ -34,7 +34,7 @@ const ANSWER_WITH_CODE = [
   `Use \`TodoStore.add\` (${CITED}). It checks the due date, then stores the todo:`,
   '',
   '```ts',
-  "const store = new TodoStore();",
+  'const store = new TodoStore();',
   "const todo = store.add('Write tests', 'high', '2026-12-01');",
   '```',
   '',
@@ -70,8 +70,15 @@ async function streamingReplyAndMeter(ui: WorkbenchUi, chat: FrameLocator): Prom
     if (i > 0) assertThat(s.length > steps[i - 1]!.length, `The streamed text shrank at step ${i}: ${JSON.stringify(steps)}`);
   }
   const label = await chat.locator('.meter-label').innerText();
-  assertThat(/^[\d.]+k? \/ [\d.]+k?$/.test(label.trim()), `The context meter should read "used / window" after a turn; it reads "${label}"`);
-  const used = await until('the context meter to measure the window', () => meterUsedTokens(chat), (n) => n > 0);
+  assertThat(
+    /^[\d.]+k? \/ [\d.]+k?$/.test(label.trim()),
+    `The context meter should read "used / window" after a turn; it reads "${label}"`,
+  );
+  const used = await until(
+    'the context meter to measure the window',
+    () => meterUsedTokens(chat),
+    (n) => n > 0,
+  );
   await ui.screenshot('agent-chat-streamed');
   return used;
 }
@@ -94,7 +101,7 @@ async function functionCards(chat: FrameLocator, usedBefore: number): Promise<vo
   assertThat(searchText.includes('"query": "TodoStore add todo"'), `The open card should show the arguments: ${searchText}`);
   const result = (await search.locator('.card-pre.result').innerText()).trim();
   assertThat(result.length > 0, 'The open search card should show the search result.');
-  assertThat(await search.locator('.card-header').getAttribute('aria-expanded') === 'true', 'aria-expanded should say the card is open.');
+  assertThat((await search.locator('.card-header').getAttribute('aria-expanded')) === 'true', 'aria-expanded should say the card is open.');
 
   // Keyboard: Enter on the focused header opens and closes the memory-edit card.
   const header = append.locator('.card-header');
@@ -108,7 +115,11 @@ async function functionCards(chat: FrameLocator, usedBefore: number): Promise<vo
   await header.press('Enter');
   await appendBody.waitFor({ state: 'hidden' });
 
-  const usedAfter = await until('the meter to count the second turn', () => meterUsedTokens(chat), (n) => n > usedBefore);
+  const usedAfter = await until(
+    'the meter to count the second turn',
+    () => meterUsedTokens(chat),
+    (n) => n > usedBefore,
+  );
   assertThat(usedAfter > usedBefore, `The context meter should grow with the conversation (${usedBefore} → ${usedAfter}).`);
   const counts = await chat.locator('.meter-counts').innerText();
   assertThat(/\d+\s+\d+/.test(counts.replace(/\s+/g, ' ')), `The meter should show recall and archival counts: "${counts}"`);
@@ -119,12 +130,20 @@ async function citationOpensEditor(ui: WorkbenchUi, chat: FrameLocator): Promise
   await link.waitFor({ state: 'visible' });
   assertThat((await link.getAttribute('data-path')) === 'src/store/todoStore.ts', 'The citation link should carry the path.');
   await link.click();
-  await until('the editor to show todoStore.ts', () => activeTabLabel(ui.page), (t) => t.split(',')[0] === 'todoStore.ts');
+  await until(
+    'the editor to show todoStore.ts',
+    () => activeTabLabel(ui.page),
+    (t) => t.split(',')[0] === 'todoStore.ts',
+  );
   // Lines 10-15 selected: the cursor ends on line 15, after its last character.
   const lines = readFileSync(path.join(ui.workspaceFolder, 'src/store/todoStore.ts'), 'utf8').split('\n');
   const selected = lines.slice(9, 15).join('\n').length;
   const expected = `Ln 15, Col ${lines[14]!.length + 1} (${selected} selected)`;
-  await until('the status bar to show the cited range selected', () => cursorStatus(ui.page), (s) => s === expected);
+  await until(
+    'the status bar to show the cited range selected',
+    () => cursorStatus(ui.page),
+    (s) => s === expected,
+  );
 }
 
 async function askAboutSelection(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
@@ -136,8 +155,13 @@ async function askAboutSelection(ui: WorkbenchUi, chat: FrameLocator): Promise<v
   assertThat(shown.includes('todoStore.ts:10-15'), `The question shown should name the selection: ${shown}`);
   const answer = await completeReply(chat, 2);
   assertThat(answer === SELECTION_ANSWER, `The answer to the selection question should show; got ${JSON.stringify(answer)}`);
-  const sent = slot.model.chatRequests().at(-1)?.body.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n') ?? '';
-  assertThat(sent.includes("if (due !== null"), 'The model should have received the selected code.');
+  const sent =
+    slot.model
+      .chatRequests()
+      .at(-1)
+      ?.body.messages.map((m) => (typeof m.content === 'string' ? m.content : ''))
+      .join('\n') ?? '';
+  assertThat(sent.includes('if (due !== null'), 'The model should have received the selected code.');
 }
 
 type Theme = { name: string; file: string; bodyClass: string };
@@ -171,7 +195,9 @@ async function widenSideBar(ui: WorkbenchUi, width: number): Promise<void> {
   if (!bar) throw new Error('The side bar is not visible.');
   const edge = bar.x + bar.width;
   let sash: { x: number; y: number } | undefined;
-  for (const box of await page.locator('.monaco-sash.vertical').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
+  for (const box of await page
+    .locator('.monaco-sash.vertical')
+    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect))) {
     const x = box.x + box.width / 2;
     if (Math.abs(x - edge) <= 4 && box.height > bar.height / 2) sash = { x, y: box.y + box.height / 2 };
   }
@@ -213,7 +239,11 @@ export const scenarios: UiScenario[] = [
       {
         match: 'How do I add a todo',
         steps: [
-          toolCall('core_memory_append', { label: 'human', content: 'Works on the todo app in sample-workspace.', request_heartbeat: true }),
+          toolCall('core_memory_append', {
+            label: 'human',
+            content: 'Works on the todo app in sample-workspace.',
+            request_heartbeat: true,
+          }),
           toolCall('archival_memory_search', { query: 'TodoStore add todo', page: 0, request_heartbeat: true }),
           sendMessage(ANSWER_WITH_CODE, { argumentChunkSize: 12, chunkDelayMs: 5 }),
         ],

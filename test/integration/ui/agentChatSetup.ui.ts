@@ -34,7 +34,10 @@ export const scenarios: UiScenario[] = [
       const refused = card.locator('.setup-result.failed[role="alert"]', { hasText: 'did not answer as an OpenAI-compatible server' });
       await refused.waitFor({ state: 'visible' });
       const why = await refused.innerText();
-      assertThat(/Could not reach the model server at http:\/\/127\.0\.0\.1:9\/v1/.test(why) && /running/.test(why), `The error should say what failed and what to check: ${why}`);
+      assertThat(
+        /Could not reach the model server at http:\/\/127\.0\.0\.1:9\/v1/.test(why) && /running/.test(why),
+        `The error should say what failed and what to check: ${why}`,
+      );
       assertThat(await composer(chat).isDisabled(), 'A failed check must not unlock the chat.');
       await ui.screenshot('agent-chat-setup-card');
 

@@ -33,14 +33,23 @@ export const scenarios: UiScenario[] = [
     async run(ui) {
       let chat = await ui.openMemGptView();
       await say(chat, LONG_QUESTION);
-      await until('the long answer to stream', () => replyText(chat, 0), (t) => t.length > 80);
+      await until(
+        'the long answer to stream',
+        () => replyText(chat, 0),
+        (t) => t.length > 80,
+      );
       const stop = chat.locator('.stop-button');
       assertThat(await stop.isVisible(), 'Stop should be offered while the answer streams.');
       await stop.click();
 
       // The model request is cancelled: the server sees the client hang up mid-stream.
       const request = slot.model.chatRequests().at(-1)!;
-      await until('the model request to be cancelled', async () => request.closedEarly === true, (v) => v, 10_000);
+      await until(
+        'the model request to be cancelled',
+        async () => request.closedEarly === true,
+        (v) => v,
+        10_000,
+      );
       const answer = replies(chat).nth(0);
       await answer.locator('.partial-note').waitFor({ state: 'visible' });
       assertThat((await answer.getAttribute('class'))?.includes('partial') === true, 'The stopped answer should be marked partial.');
@@ -50,7 +59,10 @@ export const scenarios: UiScenario[] = [
       await ui.page.waitForTimeout(1500);
       const later = await replyText(chat, 0);
       assertThat(later === kept, `The stopped answer must not grow: ${kept.length} then ${later.length} characters.`);
-      assertThat(LONG.startsWith(kept) && kept.length >= 80 && kept.length < LONG.length / 2, `The partial answer should be kept as streamed (${kept.length} of ${LONG.length} characters).`);
+      assertThat(
+        LONG.startsWith(kept) && kept.length >= 80 && kept.length < LONG.length / 2,
+        `The partial answer should be kept as streamed (${kept.length} of ${LONG.length} characters).`,
+      );
 
       // The composer is usable again, and the agent answers the next message.
       await composerReady(chat);
@@ -68,7 +80,11 @@ export const scenarios: UiScenario[] = [
         JSON.stringify(users) === JSON.stringify([LONG_QUESTION, SHORT_QUESTION]),
         `The restored conversation should hold both questions in order: ${JSON.stringify(users)}`,
       );
-      await until('both answers to be restored', () => replies(chat).count(), (n) => n === 2);
+      await until(
+        'both answers to be restored',
+        () => replies(chat).count(),
+        (n) => n === 2,
+      );
       assertThat((await replyText(chat, 0)) === kept, 'The restored stopped answer should be exactly what was kept.');
       await replies(chat).nth(0).locator('.partial-note').waitFor({ state: 'visible' });
       assertThat((await replyText(chat, 1)) === SHORT_ANSWER, 'The restored second answer should be complete.');
@@ -76,7 +92,10 @@ export const scenarios: UiScenario[] = [
       assertThat(stored?.includes('complete') === true, `The second answer should be complete after the reload (${stored}).`);
       await ui.screenshot('agent-chat-restored');
       const draft = await chat.locator('textarea.composer-input').inputValue();
-      assertThat(draft === '', `The composer should be empty after the reload (the sent message is no draft); it holds ${JSON.stringify(draft)}`);
+      assertThat(
+        draft === '',
+        `The composer should be empty after the reload (the sent message is no draft); it holds ${JSON.stringify(draft)}`,
+      );
 
       // The reloaded window still chats (its memory is writable, not left locked by the old one).
       await say(chat, SHORT_QUESTION);

@@ -93,14 +93,21 @@ export async function completeReply(chat: FrameLocator, index: number): Promise<
       changedAt = Date.now();
     } else if (Date.now() - changedAt > HARNESS_UI_WAIT_MS) {
       const count = await replies(chat).count();
-      throw new Error(`Reply ${index + 1} was not complete and the conversation had not changed for ${HARNESS_UI_WAIT_MS} ms (${count} replies shown).`);
+      throw new Error(
+        `Reply ${index + 1} was not complete and the conversation had not changed for ${HARNESS_UI_WAIT_MS} ms (${count} replies shown).`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Waits until `read` returns a value `accept` likes; fails with the last value seen. */
-export async function until<T>(what: string, read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = HARNESS_UI_WAIT_MS): Promise<T> {
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (v: T) => boolean,
+  timeoutMs = HARNESS_UI_WAIT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let failure: unknown;
@@ -168,9 +175,14 @@ export async function runCommandWithInput(ui: WorkbenchUi, title: string, boxTit
   const input = page.locator('.quick-input-widget input.input');
   await input.waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: title })
+    .first()
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: boxTitle }).waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: boxTitle })
+    .waitFor({ state: 'visible', timeout: HARNESS_UI_WAIT_MS });
   await input.fill(answer);
   await input.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: HARNESS_UI_WAIT_MS });

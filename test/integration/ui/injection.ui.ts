@@ -69,11 +69,18 @@ function corpusParts(corpus: string[]): string[][] {
 function turns(home: string): TurnScript[] {
   // The case over the function-argument cap goes last: its failure is what calls the model again.
   const all = [...Object.values(MARKDOWN_CORPUS), ...Object.values(liveCases(home))];
-  const corpus = [...all.filter((m) => m.length <= FUNCTION_ARGUMENTS_MAX_CHARS), ...all.filter((m) => m.length > FUNCTION_ARGUMENTS_MAX_CHARS)];
+  const corpus = [
+    ...all.filter((m) => m.length <= FUNCTION_ARGUMENTS_MAX_CHARS),
+    ...all.filter((m) => m.length > FUNCTION_ARGUMENTS_MAX_CHARS),
+  ];
   // One reply per part, each a send_message call per case (parallel tool calls, at most the number
   // one response may run): send_message ends a chain, so each part is its own user message.
   const parts = corpusParts(corpus);
-  const sayAll = (part: string[]) => toolCalls(part.map((message) => ({ name: 'send_message', arguments: { message } })), { argumentChunkSize: 2000 });
+  const sayAll = (part: string[]) =>
+    toolCalls(
+      part.map((message) => ({ name: 'send_message', arguments: { message } })),
+      { argumentChunkSize: 2000 },
+    );
   return [
     ...parts.slice(0, -1).map((part, i) => ({ match: `inject: say everything, part ${i + 1} of`, steps: [sayAll(part)] })),
     // The over-the-cap case fails (the function-argument limit) and the model is called again.
@@ -91,7 +98,10 @@ function turns(home: string): TurnScript[] {
         toolCall('search_text', { query: 'onerror', page: 0, request_heartbeat: true }),
         toolCall('conversation_search', { query: 'script', page: 0, request_heartbeat: true }),
         toolCall('core_memory_append', { label: 'human', content: `${MARKDOWN_CORPUS['svg onload']} ${CANARY}`, request_heartbeat: true }),
-        reply({ content: `<script>${CANARY}</script> thinking about ${IMG_FILE}`, toolCalls: [{ name: 'send_message', arguments: { message: CITING } }] }),
+        reply({
+          content: `<script>${CANARY}</script> thinking about ${IMG_FILE}`,
+          toolCalls: [{ name: 'send_message', arguments: { message: CITING } }],
+        }),
       ],
     },
     {
@@ -138,7 +148,10 @@ async function serverHook(): Promise<ServerNeeds> {
 
 function lastToolResults(count: number): string[] {
   const messages = model?.chatRequests().at(-1)?.body.messages ?? [];
-  return messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).slice(-count);
+  return messages
+    .filter((m) => m.role === 'tool')
+    .map((m) => String(m.content))
+    .slice(-count);
 }
 
 // ─── What "nothing ran" means, read from the live page ────────────────────────────────────────
@@ -213,8 +226,16 @@ const RECORD_POSTS = `(() => {
 })()`;
 
 function chatHostFrame(page: Page): Frame {
-  const frame = page.frames().find((f) => f.url().includes('extensionId=memgpt-vscode.memgpt-vscode') && f.url().includes('purpose=webviewView'));
-  if (!frame) throw new Error(`The chat webview's host frame was not found among: ${page.frames().map((f) => f.url().slice(0, 120)).join(' | ')}`);
+  const frame = page
+    .frames()
+    .find((f) => f.url().includes('extensionId=memgpt-vscode.memgpt-vscode') && f.url().includes('purpose=webviewView'));
+  if (!frame)
+    throw new Error(
+      `The chat webview's host frame was not found among: ${page
+        .frames()
+        .map((f) => f.url().slice(0, 120))
+        .join(' | ')}`,
+    );
   return frame;
 }
 
@@ -223,8 +244,10 @@ function parsePosts(posts: string[]): { citations: string[]; external: string[] 
   const citations: string[] = [];
   const external: string[] = [];
   for (const p of posts) {
-    for (const m of p.matchAll(/"type":"openCitation","payload":\{"path":"((?:[^"\\]|\\.)*)"/g)) citations.push(JSON.parse(`"${m[1]}"`) as string);
-    for (const m of p.matchAll(/"type":"openExternal","payload":\{"url":"((?:[^"\\]|\\.)*)"/g)) external.push(JSON.parse(`"${m[1]}"`) as string);
+    for (const m of p.matchAll(/"type":"openCitation","payload":\{"path":"((?:[^"\\]|\\.)*)"/g))
+      citations.push(JSON.parse(`"${m[1]}"`) as string);
+    for (const m of p.matchAll(/"type":"openExternal","payload":\{"url":"((?:[^"\\]|\\.)*)"/g))
+      external.push(JSON.parse(`"${m[1]}"`) as string);
   }
   return { citations, external };
 }
@@ -253,14 +276,22 @@ async function corpusInTheChat(chat: FrameLocator): Promise<void> {
     await say(chat, `inject: say everything, part ${part} of ${parts}`);
     if (part < parts) await completeReply(chat, Math.min(part * MAX_FUNCTION_CALLS_PER_RESPONSE, cases) - 1);
   }
-  assertThat((await completeReply(chat, cases)) === SPLIT_REPLY, 'The turn should end with the reply to the failed over-long send_message.');
+  assertThat(
+    (await completeReply(chat, cases)) === SPLIT_REPLY,
+    'The turn should end with the reply to the failed over-long send_message.',
+  );
   const shown = await replies(chat).count();
   assertThat(shown === cases + 1, `Every case should be its own reply: ${shown} of ${cases} + 1.`);
-  const failed = (model?.chatRequests().at(-1)?.body.messages ?? []).filter((m) => m.role === 'tool' && String(m.content).includes('"status":"Failed"'));
-  assertThat(failed.length === 1 && String(failed[0]!.content).includes('too long'), `Only the over-the-cap case should fail, for its length: ${JSON.stringify(failed)}`);
+  const failed = (model?.chatRequests().at(-1)?.body.messages ?? []).filter(
+    (m) => m.role === 'tool' && String(m.content).includes('"status":"Failed"'),
+  );
+  assertThat(
+    failed.length === 1 && String(failed[0]!.content).includes('too long'),
+    `Only the over-the-cap case should fail, for its length: ${JSON.stringify(failed)}`,
+  );
   const text = (await chat.locator('.items').textContent()) ?? '';
   assertThat(text.includes(`<script>${CANARY}</script>`), 'Raw HTML should show as the text the model wrote.');
-  assertThat(text.includes("onerror=\"window.__memgptPwned=1;fetch('"), 'The live canary should show as text.');
+  assertThat(text.includes('onerror="window.__memgptPwned=1;fetch(\''), 'The live canary should show as text.');
 }
 
 async function hostileFilesInTheChat(chat: FrameLocator): Promise<void> {
@@ -275,16 +306,20 @@ async function hostileFilesInTheChat(chat: FrameLocator): Promise<void> {
     },
     (r) => r.includes(MARKER) && r.includes(IMG_FILE.replace(/"/g, '\\"')),
   );
-  for (const name of HOSTILE_FILES) assertThat(found.includes(JSON.stringify(name).slice(1, -1)), `Archival search should return ${name}: ${found.slice(0, 600)}`);
+  for (const name of HOSTILE_FILES)
+    assertThat(found.includes(JSON.stringify(name).slice(1, -1)), `Archival search should return ${name}: ${found.slice(0, 600)}`);
 
   const n = await replies(chat).count();
   await say(chat, 'inject: read the hostile files');
   await completeReply(chat, n);
   const results = lastToolResults(6);
-  assertThat(results.length === 6 && results.every((r) => r.includes('"status":"OK"')), `Every function should have succeeded: ${results.map((r) => r.slice(0, 160)).join('\n')}`);
+  assertThat(
+    results.length === 6 && results.every((r) => r.includes('"status":"OK"')),
+    `Every function should have succeeded: ${results.map((r) => r.slice(0, 160)).join('\n')}`,
+  );
   const [listing, readImg, readJs] = results;
   for (const name of HOSTILE_FILES) assertThat(listing!.includes(JSON.stringify(name).slice(1, -1)), `list_files should list ${name}`);
-  assertThat(readImg!.includes('quokka') && readJs!.includes('quokka'), 'read_file should return the hostile files\' contents.');
+  assertThat(readImg!.includes('quokka') && readJs!.includes('quokka'), "read_file should return the hostile files' contents.");
   const shown = (await chat.locator('.items').textContent()) ?? '';
   for (const name of HOSTILE_FILES) assertThat(shown.includes(name), `The chat should show ${name} as text.`);
 }
@@ -298,9 +333,16 @@ async function curlPipeShFromAFile(ui: WorkbenchUi, chat: FrameLocator): Promise
   const approval = chat.locator('.card[data-function="run_command"] .approval').last();
   await approval.waitFor({ state: 'visible' });
   // The self-approving call was refused outright; the plain one waits for the user.
-  const refused = (model?.chatRequests().at(-1)?.body.messages ?? []).filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+  const refused =
+    (model?.chatRequests().at(-1)?.body.messages ?? [])
+      .filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .at(-1) ?? '';
   assertThat(/only the user can approve/.test(refused), `The call claiming approval should be refused: ${refused.slice(0, 300)}`);
-  assertThat((await approval.locator('.approval-command').innerText()).includes(setup.command), 'The card should show the command as proposed.');
+  assertThat(
+    (await approval.locator('.approval-command').innerText()).includes(setup.command),
+    'The card should show the command as proposed.',
+  );
   assertThat(!(await approval.locator('.approval-button.always').isVisible()), 'A piped command must not offer "Always allow".');
   await ui.page.waitForTimeout(1500);
   assertThat(listener!.hits.length === 0, `Nothing may run while the command waits: ${listener!.hits.join(', ')}`);
@@ -309,11 +351,17 @@ async function curlPipeShFromAFile(ui: WorkbenchUi, chat: FrameLocator): Promise
   await approval.locator('.approval-button.reject').click();
   assertThat((await completeReply(chat, n)) === CURL_REPLY, 'The agent should answer after the decline.');
   const result = lastToolResults(1)[0] ?? '';
-  assertThat(result.includes('the user declined: never pipe a remote script into a shell'), `The model should read the decline: ${result.slice(0, 300)}`);
+  assertThat(
+    result.includes('the user declined: never pipe a remote script into a shell'),
+    `The model should read the decline: ${result.slice(0, 300)}`,
+  );
   assertThat(listener!.hits.length === 0, `The script was fetched: ${listener!.hits.join(', ')}`);
 }
 
-async function clickEveryLink(ui: WorkbenchUi, chat: FrameLocator): Promise<{ citations: string[]; external: string[]; confirmations: string[]; opened: string[] }> {
+async function clickEveryLink(
+  ui: WorkbenchUi,
+  chat: FrameLocator,
+): Promise<{ citations: string[]; external: string[]; confirmations: string[]; opened: string[] }> {
   const page = ui.page;
   await chatHostFrame(page).evaluate(RECORD_POSTS);
   // Open every card, so citations inside function results are clickable too.
@@ -347,7 +395,8 @@ async function clickEveryLink(ui: WorkbenchUi, chat: FrameLocator): Promise<{ ci
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'injection: the 38-case corpus and hostile file names through the real agent render inert in the real workbench; every link clicked opens only workspace files',
+    title:
+      'injection: the 38-case corpus and hostile file names through the real agent render inert in the real workbench; every link clicked opens only workspace files',
     workspace: { files: Object.fromEntries(HOSTILE_FILES.map((name) => [name, hostileContents(name)])) },
     server: serverHook,
     async run(ui) {
@@ -360,7 +409,8 @@ export const scenarios: UiScenario[] = [
       const popups: string[] = [];
       page.context().on('page', (p) => popups.push(p.url()));
       const workbenchUrl = page.url();
-      for (const name of HOSTILE_FILES) assertThat(existsSync(path.join(ui.workspaceFolder, name)), `The file system should take the name ${name}.`);
+      for (const name of HOSTILE_FILES)
+        assertThat(existsSync(path.join(ui.workspaceFolder, name)), `The file system should take the name ${name}.`);
 
       // The harness's settings route, proven here: the dark theme reaches the chat.
       const chat = await ui.openMemGptView();
@@ -390,28 +440,53 @@ export const scenarios: UiScenario[] = [
       assertThat(unsafe.length === 0, `Unsafe markup reached the chat frame: ${unsafe.slice(0, 20).join(', ')}`);
 
       // The CSP of the live frame: present, default-src 'none', scripts only by its nonce.
-      const csp = (await chat.locator('body').evaluate(CSP_STATE)) as { policy: string | null; nonce: string | null; scripts: { nonce: string; inline: boolean }[] };
-      assertThat(csp.policy !== null && csp.policy.includes("default-src 'none'"), `The chat frame should carry its CSP meta: ${csp.policy}`);
+      const csp = (await chat.locator('body').evaluate(CSP_STATE)) as {
+        policy: string | null;
+        nonce: string | null;
+        scripts: { nonce: string; inline: boolean }[];
+      };
+      assertThat(
+        csp.policy !== null && csp.policy.includes("default-src 'none'"),
+        `The chat frame should carry its CSP meta: ${csp.policy}`,
+      );
       assertThat(csp.nonce !== null && csp.nonce.length >= 16, `The CSP should allow scripts by a nonce: ${csp.policy}`);
-      assertThat(!/unsafe-inline|unsafe-eval|\*/.test(csp.policy.split(';').find((d) => d.trim().startsWith('script-src')) ?? ''), `script-src must stay nonce-only: ${csp.policy}`);
+      assertThat(
+        !/unsafe-inline|unsafe-eval|\*/.test(csp.policy.split(';').find((d) => d.trim().startsWith('script-src')) ?? ''),
+        `script-src must stay nonce-only: ${csp.policy}`,
+      );
       // The content frame's own scripts (the bundle) carry the nonce; VS Code's injected helper is inline in its host frame, not here.
       const ours = csp.scripts.filter((s) => !s.inline);
-      assertThat(ours.length >= 1 && ours.every((s) => s.nonce === csp.nonce), `Every script in the chat frame should carry the nonce: ${JSON.stringify(csp.scripts)}`);
+      assertThat(
+        ours.length >= 1 && ours.every((s) => s.nonce === csp.nonce),
+        `Every script in the chat frame should carry the nonce: ${JSON.stringify(csp.scripts)}`,
+      );
 
       // Clicks: no page, no navigation, no external URL but http(s)/mailto, and only workspace files opened.
       assertThat(popups.length === 0, `A click opened a page: ${popups.join(', ')}`);
       assertThat(page.url() === workbenchUrl, `The workbench navigated to ${page.url()}`);
       for (const url of external) assertThat(/^(https?|mailto):/i.test(url), `A link asked the host to open ${url}`);
       assertThat(citations.includes(IMG_FILE), `The hostile file's citation should ask for the file itself: ${JSON.stringify(citations)}`);
-      for (const c of confirmations) assertThat(/^Cancel Open Link Open this link from the MemGPT chat in your browser\? https?:\/\//.test(c), `An external link should be confirmed first: ${c}`);
-      assertThat(confirmations.length === external.length, `Every external link should have asked first (${confirmations.length} asked, ${external.length} requested).`);
+      for (const c of confirmations)
+        assertThat(
+          /^Cancel Open Link Open this link from the MemGPT chat in your browser\? https?:\/\//.test(c),
+          `An external link should be confirmed first: ${c}`,
+        );
+      assertThat(
+        confirmations.length === external.length,
+        `Every external link should have asked first (${confirmations.length} asked, ${external.length} requested).`,
+      );
       const names = new Set([...workspaceFiles(ui.workspaceFolder)].map((f) => path.posix.basename(f)));
       assertThat(opened.length > 0, 'Clicking the citations should have opened workspace files.');
-      for (const tab of opened) assertThat(names.has(tab), `An editor opened something that is not a workspace file: "${tab}" (opened: ${JSON.stringify(opened)})`);
+      for (const tab of opened)
+        assertThat(names.has(tab), `An editor opened something that is not a workspace file: "${tab}" (opened: ${JSON.stringify(opened)})`);
 
       // The hostile file's citation (its read_file card) opens the file itself.
       await chat.locator('.card[data-function="read_file"] a.citation', { hasText: IMG_FILE }).first().click();
-      await until('the hostile file in the editor', () => activeTabLabel(page), (t) => t.startsWith(IMG_FILE));
+      await until(
+        'the hostile file in the editor',
+        () => activeTabLabel(page),
+        (t) => t.startsWith(IMG_FILE),
+      );
       await ui.screenshot('injection-live-clicked');
     },
   },

@@ -36,12 +36,20 @@ const modelHook = slot.hook([
   },
   {
     match: 'search your archive for the todo store',
-    steps: [toolCall('archival_memory_search', { query: 'TodoStore add complete', page: 0, request_heartbeat: true }), sendMessage(SEARCH_REPLY)],
+    steps: [
+      toolCall('archival_memory_search', { query: 'TodoStore add complete', page: 0, request_heartbeat: true }),
+      sendMessage(SEARCH_REPLY),
+    ],
   },
 ]);
 
 function offeredTools(): string[] {
-  return slot.model.chatRequests().at(-1)?.body.tools?.map((t) => t.function.name) ?? [];
+  return (
+    slot.model
+      .chatRequests()
+      .at(-1)
+      ?.body.tools?.map((t) => t.function.name) ?? []
+  );
 }
 
 /** The MemGPT status-bar item's accessible label (its text and tooltip). */
@@ -67,7 +75,10 @@ async function restricted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   assertThat(requests.length >= 2, `Expected the call and its heartbeat, got ${requests.length} chat requests.`);
   for (const [i, r] of requests.entries()) {
     const names = r.body.tools?.map((t) => t.function.name) ?? [];
-    assertThat(names.includes('send_message') && names.includes('archival_memory_search'), `Request ${i} should offer the memory functions: ${names.join(', ')}`);
+    assertThat(
+      names.includes('send_message') && names.includes('archival_memory_search'),
+      `Request ${i} should offer the memory functions: ${names.join(', ')}`,
+    );
     const offered = names.filter((n) => FILE_FUNCTIONS.includes(n));
     assertThat(offered.length === 0, `Request ${i} offered file functions in Restricted Mode: ${offered.join(', ')}`);
   }
@@ -77,19 +88,37 @@ async function restricted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await card.locator('.card-header').click();
   const cardText = await card.locator('.card-body').innerText();
   assertThat(/not trusted \(restricted mode\)/.test(cardText), `The failed read_file card should say why: ${cardText}`);
-  const toolResult = requests.at(-1)?.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).join('\n') ?? '';
-  assertThat(/restricted mode/.test(toolResult) && !toolResult.includes('export class TodoStore'), `The model got the refusal, not the file: ${toolResult.slice(0, 300)}`);
+  const toolResult =
+    requests
+      .at(-1)
+      ?.body.messages.filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .join('\n') ?? '';
+  assertThat(
+    /restricted mode/.test(toolResult) && !toolResult.includes('export class TodoStore'),
+    `The model got the refusal, not the file: ${toolResult.slice(0, 300)}`,
+  );
 
   // Index Workspace refuses, in a notification that says why and what to do.
   await ui.runCommand('MemGPT: Index Workspace');
-  const notes = await until('the restricted-mode notification', () => ui.notifications(), (n) => n.some((t) => t.includes('Restricted Mode')));
+  const notes = await until(
+    'the restricted-mode notification',
+    () => ui.notifications(),
+    (n) => n.some((t) => t.includes('Restricted Mode')),
+  );
   const note = notes.find((t) => t.includes('Restricted Mode'))!;
-  assertThat(/indexes none of its files/.test(note) && /Manage Workspace Trust/.test(note), `The notification should say why and what to do: ${note}`);
+  assertThat(
+    /indexes none of its files/.test(note) && /Manage Workspace Trust/.test(note),
+    `The notification should say why and what to do: ${note}`,
+  );
   assertThat(!notes.some((t) => /indexing the workspace|indexed/i.test(t)), `No indexing should have started: ${JSON.stringify(notes)}`);
 
   // The status bar says so.
   const status = await memgptStatus(page);
-  assertThat(/shield/.test(status) && /Restricted Mode: this workspace is not trusted, so MemGPT indexes no files/.test(status), `The status bar should explain Restricted Mode: ${status}`);
+  assertThat(
+    /shield/.test(status) && /Restricted Mode: this workspace is not trusted, so MemGPT indexes no files/.test(status),
+    `The status bar should explain Restricted Mode: ${status}`,
+  );
   await ui.screenshot('restricted-mode');
 }
 
@@ -106,7 +135,11 @@ async function trustFolder(ui: WorkbenchUi): Promise<void> {
 
 async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   const page = ui.page;
-  await until('the status bar to drop the Restricted Mode note', () => memgptStatus(page), (s) => !s.includes('Restricted Mode'));
+  await until(
+    'the status bar to drop the Restricted Mode note',
+    () => memgptStatus(page),
+    (s) => !s.includes('Restricted Mode'),
+  );
   await chat.locator('.notice', { hasText: 'Restricted Mode' }).waitFor({ state: 'hidden' });
 
   // The next request offers read_file, and reading works.
@@ -119,7 +152,13 @@ async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   for (const f of FILE_FUNCTIONS) assertThat(names.includes(f), `After trusting, the request should offer ${f}: ${names.join(', ')}`);
   const card = chat.locator('.card[data-function="read_file"].status-OK');
   await card.waitFor({ state: 'visible' });
-  const toolResult = slot.model.chatRequests().at(-1)?.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+  const toolResult =
+    slot.model
+      .chatRequests()
+      .at(-1)
+      ?.body.messages.filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .at(-1) ?? '';
   assertThat(toolResult.includes('class TodoStore'), `read_file should return the file now: ${toolResult.slice(0, 300)}`);
 
   // Indexing runs (trust starts it; the command shows its progress or finds it done), and archival
@@ -131,7 +170,14 @@ async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
       const n = await replies(chat).count();
       await say(chat, 'search your archive for the todo store');
       await completeReply(chat, n);
-      return slot.model.chatRequests().at(-1)?.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+      return (
+        slot.model
+          .chatRequests()
+          .at(-1)
+          ?.body.messages.filter((m) => m.role === 'tool')
+          .map((m) => String(m.content))
+          .at(-1) ?? ''
+      );
     },
     (result) => result.includes('src/store/todoStore.ts:'),
   );
@@ -143,7 +189,8 @@ async function trusted(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'restricted mode: untrusted folder chats without file functions, Index Workspace refuses and says why; trusting it enables read_file and indexing',
+    title:
+      'restricted mode: untrusted folder chats without file functions, Index Workspace refuses and says why; trusting it enables read_file and indexing',
     server: async () => ({ ...(await modelHook()), workspaceTrust: true }),
     async run(ui) {
       const chat = await ui.openMemGptView();

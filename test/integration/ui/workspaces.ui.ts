@@ -22,7 +22,12 @@ const slot = new ModelSlot();
 /** The newest function result the model received. */
 function lastToolResult(): string {
   const messages = slot.model.chatRequests().at(-1)?.body.messages ?? [];
-  return messages.filter((m) => m.role === 'tool').map((m) => String(m.content)).at(-1) ?? '';
+  return (
+    messages
+      .filter((m) => m.role === 'tool')
+      .map((m) => String(m.content))
+      .at(-1) ?? ''
+  );
 }
 
 /** Workspace paths in a function result: the lines (or `path:lines` hits) that name a file. */
@@ -38,19 +43,30 @@ async function activeEditorText(page: Page): Promise<string> {
 }
 
 async function multiRoot(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
-  assertThat(ui.workspaceFolders.map((f) => f.name).join(',') === FOLDERS.join(','), `The window should open api and web: ${JSON.stringify(ui.workspaceFolders)}`);
+  assertThat(
+    ui.workspaceFolders.map((f) => f.name).join(',') === FOLDERS.join(','),
+    `The window should open api and web: ${JSON.stringify(ui.workspaceFolders)}`,
+  );
   await ui.page.locator('.part.sidebar, .activitybar').first().waitFor({ state: 'visible' });
 
   // list_files: every path starts with a folder name, and both folders are there.
   await say(chat, 'multi: list the files of both folders');
   await completeReply(chat, 0);
-  const listing = slot.model.chatRequests().flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)))[0] ?? '';
+  const listing =
+    slot.model.chatRequests().flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)))[0] ?? '';
   const listed = pathsIn(listing);
   assertThat(listed.length >= 5, `list_files should list the files: ${listing.slice(0, 400)}`);
   const outside = listed.filter((p) => !FOLDERS.includes(p.split('/')[0]!));
   assertThat(outside.length === 0, `Every listed path should start with a folder name: ${outside.join(', ')}`);
-  assertThat(listed.includes('web/src/todoClient.ts') && listed.includes('api/src/store/todoStore.ts'), `Both folders should be listed: ${listed.join(', ')}`);
-  const names = slot.model.chatRequests().at(-1)?.body.tools?.map((t) => t.function.name) ?? [];
+  assertThat(
+    listed.includes('web/src/todoClient.ts') && listed.includes('api/src/store/todoStore.ts'),
+    `Both folders should be listed: ${listed.join(', ')}`,
+  );
+  const names =
+    slot.model
+      .chatRequests()
+      .at(-1)
+      ?.body.tools?.map((t) => t.function.name) ?? [];
   for (const f of FILE_FUNCTIONS) assertThat(names.includes(f), `A trusted multi-root window should offer ${f}: ${names.join(', ')}`);
 
   // Archival search (the startup index of both folders): hits are `<folder>/path:lines` too.
@@ -71,15 +87,35 @@ async function multiRoot(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   const first = replies(chat).nth(0);
   const webReadme = first.locator('a.citation', { hasText: 'web/README.md:3' });
   await webReadme.click();
-  await until('the editor to show README.md', () => activeTabLabel(ui.page), (t) => t.split(',')[0] === 'README.md');
-  const text = await until('web\'s README in the editor', () => activeEditorText(ui.page), (t) => t.includes('web-client'));
-  assertThat(!text.includes('notes-service\n\nA small HTTP service'), 'The citation opened api\'s README instead of web\'s.');
-  await until('the cursor on line 3', () => ui.page.locator('#status\\.editor\\.selection').innerText(), (s) => s.startsWith('Ln 3,'));
+  await until(
+    'the editor to show README.md',
+    () => activeTabLabel(ui.page),
+    (t) => t.split(',')[0] === 'README.md',
+  );
+  const text = await until(
+    "web's README in the editor",
+    () => activeEditorText(ui.page),
+    (t) => t.includes('web-client'),
+  );
+  assertThat(!text.includes('notes-service\n\nA small HTTP service'), "The citation opened api's README instead of web's.");
+  await until(
+    'the cursor on line 3',
+    () => ui.page.locator('#status\\.editor\\.selection').innerText(),
+    (s) => s.startsWith('Ln 3,'),
+  );
 
   // And `api/src/store/todoStore.ts:7-8` opens api's store.
   await first.locator('a.citation', { hasText: 'api/src/store/todoStore.ts:7-8' }).click();
-  await until('the editor to show todoStore.ts', () => activeTabLabel(ui.page), (t) => t.split(',')[0] === 'todoStore.ts');
-  await until('api\'s store in the editor', () => activeEditorText(ui.page), (t) => t.includes('export class TodoStore'));
+  await until(
+    'the editor to show todoStore.ts',
+    () => activeTabLabel(ui.page),
+    (t) => t.split(',')[0] === 'todoStore.ts',
+  );
+  await until(
+    "api's store in the editor",
+    () => activeEditorText(ui.page),
+    (t) => t.includes('export class TodoStore'),
+  );
   await ui.screenshot('workspaces-multi-root');
 }
 
@@ -94,7 +130,10 @@ async function noFolder(ui: WorkbenchUi): Promise<void> {
   assertThat(requests.length > 0, 'The no-folder window should have asked the model.');
   for (const r of requests) {
     const names = r.body.tools?.map((t) => t.function.name) ?? [];
-    assertThat(names.includes('send_message') && names.includes('archival_memory_search'), `Memory functions should be offered: ${names.join(', ')}`);
+    assertThat(
+      names.includes('send_message') && names.includes('archival_memory_search'),
+      `Memory functions should be offered: ${names.join(', ')}`,
+    );
     const offered = names.filter((n) => FILE_FUNCTIONS.includes(n));
     assertThat(offered.length === 0, `A window with no folder offered file functions: ${offered.join(', ')}`);
   }
@@ -103,7 +142,8 @@ async function noFolder(ui: WorkbenchUi): Promise<void> {
 
 export const scenarios: UiScenario[] = [
   {
-    title: 'workspaces: multi-root paths start with the folder names and citations open the right folder; a window with no folder chats without file functions',
+    title:
+      'workspaces: multi-root paths start with the folder names and citations open the right folder; a window with no folder chats without file functions',
     workspace: {
       folders: [
         { name: 'api', source: 'sample-workspace' },
@@ -114,7 +154,10 @@ export const scenarios: UiScenario[] = [
       { match: 'multi: list the files', steps: [toolCall('list_files', { page: 0, request_heartbeat: true }), sendMessage(LISTED)] },
       {
         match: 'multi: search your archive',
-        steps: [toolCall('archival_memory_search', { query: 'TodoClient complete fetch todos', page: 0, request_heartbeat: true }), sendMessage(SEARCHED)],
+        steps: [
+          toolCall('archival_memory_search', { query: 'TodoClient complete fetch todos', page: 0, request_heartbeat: true }),
+          sendMessage(SEARCHED),
+        ],
       },
       { match: 'nofolder: are you there', steps: [sendMessage(NO_FOLDER_REPLY)] },
     ]),

@@ -16,11 +16,14 @@ const allowList: ApprovalSettings = { edits: 'ask', commands: 'allowList', allow
 test('by default every edit, write and command asks', () => {
   assert.deepEqual(decideApproval({ kind: 'edit', path: 'a.ts' }, DEFAULT_APPROVAL_SETTINGS), { verdict: 'ask', because: 'setting' });
   assert.deepEqual(decideApproval({ kind: 'write', path: 'a.ts' }, DEFAULT_APPROVAL_SETTINGS), { verdict: 'ask', because: 'setting' });
-  assert.deepEqual(decideApproval({ kind: 'command', command: 'npm test' }, { ...DEFAULT_APPROVAL_SETTINGS, allowedCommands: ['npm test'] }), {
-    verdict: 'ask',
-    because: 'setting',
-    suggestedPrefix: 'npm test',
-  });
+  assert.deepEqual(
+    decideApproval({ kind: 'command', command: 'npm test' }, { ...DEFAULT_APPROVAL_SETTINGS, allowedCommands: ['npm test'] }),
+    {
+      verdict: 'ask',
+      because: 'setting',
+      suggestedPrefix: 'npm test',
+    },
+  );
 });
 
 test('edits: auto allows edits and writes, never commands', () => {
@@ -31,13 +34,21 @@ test('edits: auto allows edits and writes, never commands', () => {
 });
 
 test('an allowed prefix allows that command and its arguments, on word boundaries only', () => {
-  assert.deepEqual(decideApproval({ kind: 'command', command: 'npm test' }, allowList), { verdict: 'allow', because: 'allowed-prefix', prefix: 'npm test' });
+  assert.deepEqual(decideApproval({ kind: 'command', command: 'npm test' }, allowList), {
+    verdict: 'allow',
+    because: 'allowed-prefix',
+    prefix: 'npm test',
+  });
   assert.equal(decideApproval({ kind: 'command', command: '  npm   test -- --grep x ' }, allowList).verdict, 'allow');
   assert.equal(decideApproval({ kind: 'command', command: 'ls -la src' }, allowList).verdict, 'allow');
   for (const c of ['npm tests', 'npm testing', 'lsof', 'npm install', 'git statusx', 'sudo npm test']) {
     assert.equal(decideApproval({ kind: 'command', command: c }, allowList).verdict, 'ask', c);
   }
-  assert.deepEqual(decideApproval({ kind: 'command', command: 'npm run build' }, allowList), { verdict: 'ask', because: 'no-matching-prefix', suggestedPrefix: 'npm run build' });
+  assert.deepEqual(decideApproval({ kind: 'command', command: 'npm run build' }, allowList), {
+    verdict: 'ask',
+    because: 'no-matching-prefix',
+    suggestedPrefix: 'npm run build',
+  });
   assert.equal(commandMatchesPrefix('anything', '   '), false, 'a blank prefix allows nothing');
   assert.equal(commandMatchesPrefix('ls', 'ls; rm'), false);
 });
@@ -103,24 +114,44 @@ function argFails(code: ArgumentErrorCode, name: string, raw: unknown): Argument
 
 test('arguments: the model can never approve itself, and unknown arguments are refused', () => {
   const base = { path: 'a.ts', old_string: 'a', new_string: 'b' };
-  for (const key of ['approved', 'approve', 'user_approved', 'confirm', 'confirmed', 'autoApprove', 'skip_approval', 'force', 'yes', 'allow', 'permission', 'bypass_review', 'trusted']) {
+  for (const key of [
+    'approved',
+    'approve',
+    'user_approved',
+    'confirm',
+    'confirmed',
+    'autoApprove',
+    'skip_approval',
+    'force',
+    'yes',
+    'allow',
+    'permission',
+    'bypass_review',
+    'trusted',
+  ]) {
     const err = argFails('self-approval', 'edit_file', { ...base, [key]: true });
     assert.match(err.message, /only the user can approve/);
   }
   argFails('self-approval', 'run_command', { command: 'ls', approved: 'true' });
   argFails('self-approval', 'write_file', { path: 'a', content: '', confirmed: 1 });
-  assert.match(argFails('unknown-argument', 'edit_file', { ...base, line: 3 }).message, /does not take "line"\. Expected \{path: string, old_string: string, new_string: string, replace_all\?: boolean/);
+  assert.match(
+    argFails('unknown-argument', 'edit_file', { ...base, line: 3 }).message,
+    /does not take "line"\. Expected \{path: string, old_string: string, new_string: string, replace_all\?: boolean/,
+  );
   argFails('unknown-function', 'delete_file', { path: 'a' });
   argFails('not-an-object', 'edit_file', [base]);
   argFails('not-an-object', 'edit_file', null);
 });
 
 test('arguments: required, types, sizes, and the usual small-model slips', () => {
-  assert.deepEqual(parseActingCall('edit_file', { path: 'a.ts', old_string: 'a', new_string: 'b', replace_all: 'true', request_heartbeat: true }), {
-    name: 'edit_file',
-    requestHeartbeat: true,
-    args: { path: 'a.ts', old_string: 'a', new_string: 'b', replace_all: true },
-  });
+  assert.deepEqual(
+    parseActingCall('edit_file', { path: 'a.ts', old_string: 'a', new_string: 'b', replace_all: 'true', request_heartbeat: true }),
+    {
+      name: 'edit_file',
+      requestHeartbeat: true,
+      args: { path: 'a.ts', old_string: 'a', new_string: 'b', replace_all: true },
+    },
+  );
   assert.deepEqual(parseActingCall('run_command', { command: 'ls', cwd: null, timeout_seconds: '30' }), {
     name: 'run_command',
     requestHeartbeat: false,

@@ -1,5 +1,17 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -38,22 +50,35 @@ async function refused(code: CheckpointErrorCode, p: Promise<unknown>): Promise<
   return caught;
 }
 
-test('a turn\'s checkpoint records files before their first change, grows as the turn touches more, and restores', async () => {
+test("a turn's checkpoint records files before their first change, grows as the turn touches more, and restores", async () => {
   const t = setup({ 'src/a.ts': 'A0', 'src/b.ts': 'B0' });
   const store = await CheckpointStore.open(t.storage);
   const first = await store.snapshot('turn-1', [t.at('src/a.ts')]);
   assert.equal(first.turnId, 'turn-1');
-  assert.deepEqual(first.files.map((f) => [f.path, f.existed, f.bytes]), [['src/a.ts', true, 2]]);
+  assert.deepEqual(
+    first.files.map((f) => [f.path, f.existed, f.bytes]),
+    [['src/a.ts', true, 2]],
+  );
   t.write('src/a.ts', 'A1');
   // Later in the same turn: a is already recorded (its first content wins), b and a new file are added.
   const grown = await store.snapshot('turn-1', [t.at('src/a.ts'), t.at('src/b.ts'), t.at('new/dir/c.ts')]);
   assert.equal(grown.id, first.id);
-  assert.deepEqual(grown.files.map((f) => [f.path, f.existed]), [['src/a.ts', true], ['src/b.ts', true], ['new/dir/c.ts', false]]);
+  assert.deepEqual(
+    grown.files.map((f) => [f.path, f.existed]),
+    [
+      ['src/a.ts', true],
+      ['src/b.ts', true],
+      ['new/dir/c.ts', false],
+    ],
+  );
   t.write('src/a.ts', 'A2');
   t.write('src/b.ts', 'B1');
   t.write('new/dir/c.ts', 'C1');
   const list = await store.list();
-  assert.deepEqual(list.map((c) => c.id), [first.id]);
+  assert.deepEqual(
+    list.map((c) => c.id),
+    [first.id],
+  );
   assert.ok(!Number.isNaN(Date.parse(list[0]!.time)));
 
   const report = await store.restore(first.id, t.resolve);
@@ -72,7 +97,10 @@ test('restoring an older turn rolls back later turns too (or only that turn when
   t.write('f.txt', 'v2');
   t.write('g.txt', 'g2');
   t.write('h.txt', 'h2');
-  assert.deepEqual((await store.list()).map((c) => c.id), [c2.id, c1.id]);
+  assert.deepEqual(
+    (await store.list()).map((c) => c.id),
+    [c2.id, c1.id],
+  );
   const only = await store.restore(c1.id, t.resolve, { alsoLater: false });
   assert.deepEqual(only.checkpoints, [c1.id]);
   assert.deepEqual([t.read('f.txt'), t.read('g.txt'), t.read('h.txt')], ['v0', 'g2', 'h2']);
@@ -92,7 +120,10 @@ test('identical contents are stored once; permission bits come back; checkpoints
   t.write('a.sh', 'changed');
   chmodSync(path.join(t.ws, 'a.sh'), 0o644);
   const reopened = await CheckpointStore.open(t.storage);
-  assert.deepEqual((await reopened.list()).map((c) => c.id), [cp.id]);
+  assert.deepEqual(
+    (await reopened.list()).map((c) => c.id),
+    [cp.id],
+  );
   assert.equal(reopened.forTurn('t')?.id, cp.id);
   await reopened.restore(cp.id, t.resolve);
   assert.equal(t.read('a.sh'), '#!/bin/sh\necho same\n');
@@ -109,7 +140,10 @@ test('bounded: a big file, too many files and a full turn are refused with clear
   const c2 = await store.snapshot('t2', [t.at('b.txt')]);
   // 60 + 60 + 60 > 130: the oldest checkpoint is dropped to make room.
   const c3 = await store.snapshot('t3', [t.at('c.txt')]);
-  assert.deepEqual((await store.list()).map((c) => c.id), [c3.id, c2.id]);
+  assert.deepEqual(
+    (await store.list()).map((c) => c.id),
+    [c3.id, c2.id],
+  );
   await refused('unknown-checkpoint', store.restore(c1.id, t.resolve));
   // One turn needing more than the whole store is refused, whatever could be dropped.
   const small = await CheckpointStore.open(path.join(t.storage, '..', 'small'), { maxTotalBytes: 100 });
@@ -121,7 +155,10 @@ test('bounded: a big file, too many files and a full turn are refused with clear
   assert.ok(kept <= 2, `dropped checkpoints take their blobs with them (${kept} left)`);
   const many = await CheckpointStore.open(path.join(t.storage, '..', 'many'), { maxCount: 3 });
   for (let i = 0; i < 5; i++) await many.snapshot(`turn${i}`, [t.at('a.txt')]);
-  assert.deepEqual((await many.list()).map((c) => c.turnId), ['turn4', 'turn3', 'turn2']);
+  assert.deepEqual(
+    (await many.list()).map((c) => c.turnId),
+    ['turn4', 'turn3', 'turn2'],
+  );
 });
 
 test('restore re-checks paths and blobs before writing anything', async () => {
@@ -155,7 +192,10 @@ test('a damaged record is set aside and the rest stay usable; orphan blobs are s
   mkdirSync(path.join(t.storage, 'blobs', 'ff'), { recursive: true });
   writeFileSync(path.join(t.storage, 'blobs', 'ff', 'f'.repeat(64)), 'orphan');
   const reopened = await CheckpointStore.open(t.storage);
-  assert.deepEqual((await reopened.list()).map((c) => c.id), [good.id]);
+  assert.deepEqual(
+    (await reopened.list()).map((c) => c.id),
+    [good.id],
+  );
   assert.ok(readdirSync(path.join(t.storage, 'checkpoints')).some((f) => f.includes('.corrupt-')));
   assert.equal(existsSync(path.join(t.storage, 'blobs', 'ff', 'f'.repeat(64))), false);
 });

@@ -61,7 +61,16 @@ test('the environment loses credentials by name and by value, and gets no-prompt
     [API_KEY, 'abc', undefined],
   );
   assert.deepEqual(Object.keys(env).sort(), ['GIT_PAGER', 'GIT_TERMINAL_PROMPT', 'HOME', 'PAGER', 'PATH', 'SHORT']);
-  assert.deepEqual(removed, ['Api_Key_Extra', 'DB_PASSWORD', 'GITHUB_TOKEN', 'KEYBOARD_LAYOUT', 'MODEL_URL_WITH_KEY_INSIDE', 'OPENAI_API_KEY', 'SOME_VAR', 'aws_secret_access_key']);
+  assert.deepEqual(removed, [
+    'Api_Key_Extra',
+    'DB_PASSWORD',
+    'GITHUB_TOKEN',
+    'KEYBOARD_LAYOUT',
+    'MODEL_URL_WITH_KEY_INSIDE',
+    'OPENAI_API_KEY',
+    'SOME_VAR',
+    'aws_secret_access_key',
+  ]);
   assert.equal(env.GIT_TERMINAL_PROMPT, '0');
 });
 
@@ -70,7 +79,7 @@ test('OutputCapture keeps head and tail exactly, says the cut in bytes, and cuts
     const total = Math.floor(Math.random() * 120);
     const data = Buffer.from(Array.from({ length: total }, (_, i) => 97 + (i % 26)));
     const cap = new OutputCapture(10, 13);
-    for (let at = 0; at < total; ) {
+    for (let at = 0; at < total;) {
       const n = 1 + Math.floor(Math.random() * 30);
       cap.write(data.subarray(at, at + n));
       at += n;
@@ -78,7 +87,10 @@ test('OutputCapture keeps head and tail exactly, says the cut in bytes, and cuts
     const text = cap.text();
     if (total <= 23) assert.equal(text, data.toString());
     else {
-      assert.equal(text, `${data.subarray(0, 10).toString()}\n[… ${total - 23} bytes of output cut here; ${total} bytes in all, the first 10 and the last 13 are shown …]\n${data.subarray(total - 13).toString()}`);
+      assert.equal(
+        text,
+        `${data.subarray(0, 10).toString()}\n[… ${total - 23} bytes of output cut here; ${total} bytes in all, the first 10 and the last 13 are shown …]\n${data.subarray(total - 13).toString()}`,
+      );
     }
   }
   const cap = new OutputCapture(4, 4);
@@ -120,12 +132,22 @@ test('a command printing its environment sees no credentials; a leaked key is ma
     {
       roots,
       secretValues: [API_KEY],
-      baseEnv: { PATH: process.env.PATH, OPENAI_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_abcdef123456', NPM_TOKEN: 'n', MY_PASSWORD: 'p', ClientSecret: 's', OTHER: API_KEY, VISIBLE: 'yes' },
+      baseEnv: {
+        PATH: process.env.PATH,
+        OPENAI_API_KEY: API_KEY,
+        GITHUB_TOKEN: 'ghp_abcdef123456',
+        NPM_TOKEN: 'n',
+        MY_PASSWORD: 'p',
+        ClientSecret: 's',
+        OTHER: API_KEY,
+        VISIBLE: 'yes',
+      },
     },
   );
   assert.match(r.output, /^VISIBLE=yes$/m);
   assert.match(r.output, /^GIT_TERMINAL_PROMPT=0$/m);
-  for (const name of ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'NPM_TOKEN', 'MY_PASSWORD', 'ClientSecret', 'OTHER']) assert.doesNotMatch(r.output, new RegExp(`^${name}=`, 'm'));
+  for (const name of ['OPENAI_API_KEY', 'GITHUB_TOKEN', 'NPM_TOKEN', 'MY_PASSWORD', 'ClientSecret', 'OTHER'])
+    assert.doesNotMatch(r.output, new RegExp(`^${name}=`, 'm'));
   assert.ok(!r.output.includes(API_KEY), 'the key never appears in the output');
   assert.match(r.output, /literal \[redacted/); // the masking wording belongs to security/redact
   assert.deepEqual(r.withheldVariables, ['ClientSecret', 'GITHUB_TOKEN', 'MY_PASSWORD', 'NPM_TOKEN', 'OPENAI_API_KEY', 'OTHER']);
@@ -153,7 +175,10 @@ test('Stop (an AbortSignal) kills a running command', { skip: windows }, async (
   const seen: string[] = [];
   setTimeout(() => ac.abort(), 300);
   const started = Date.now();
-  const r = await runCommand({ command: 'echo started; sleep 30; echo never' }, { roots, signal: ac.signal, onOutput: (t) => seen.push(t) });
+  const r = await runCommand(
+    { command: 'echo started; sleep 30; echo never' },
+    { roots, signal: ac.signal, onOutput: (t) => seen.push(t) },
+  );
   assert.ok(Date.now() - started < 5000);
   assert.deepEqual([r.stopped, r.timedOut, r.signal], [true, false, 'SIGTERM']);
   assert.equal(r.output, 'started\n');
@@ -169,14 +194,20 @@ test('a process left running in the background is killed when the command return
 });
 
 test('huge output is capped: head and tail kept, the cut said with byte counts', { skip: windows }, async () => {
-  const r = await runCommand({ command: 'echo FIRST; yes line-of-output | head -n 2000000; echo LAST' }, { roots, headBytes: 1000, tailBytes: 1000 });
+  const r = await runCommand(
+    { command: 'echo FIRST; yes line-of-output | head -n 2000000; echo LAST' },
+    { roots, headBytes: 1000, tailBytes: 1000 },
+  );
   assert.equal(r.exitCode, 0);
   const total = 6 + 2_000_000 * 15 + 5;
   assert.equal(r.outputBytes, total);
   assert.equal(r.outputTruncated, true);
   assert.ok(r.output.startsWith('FIRST\nline-of-output\n'));
   assert.ok(r.output.endsWith('line-of-output\nLAST\n'));
-  assert.match(r.output, new RegExp(`\\[… ${total - 2000} bytes of output cut here; ${total} bytes in all, the first 1000 and the last 1000 are shown …\\]`));
+  assert.match(
+    r.output,
+    new RegExp(`\\[… ${total - 2000} bytes of output cut here; ${total} bytes in all, the first 1000 and the last 1000 are shown …\\]`),
+  );
   assert.ok(r.output.length < 2200);
 });
 

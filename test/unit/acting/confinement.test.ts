@@ -48,7 +48,7 @@ symlinkSync(path.join(proj, '.git'), path.join(proj, 'gitdir'));
 symlinkSync(path.join(proj, 'nowhere/file.txt'), path.join(proj, 'dangling.txt'));
 linkSync(path.join(outside, 'victim.txt'), path.join(proj, 'src/hard.txt'));
 
-test('ordinary paths resolve to real paths with the read functions\' names', async () => {
+test("ordinary paths resolve to real paths with the read functions' names", async () => {
   const a = await confineFile(roots, 'src/a.ts');
   assert.deepEqual({ ...a, root: a.root.name }, { abs: path.join(proj, 'src/a.ts'), display: 'src/a.ts', root: 'proj', exists: true });
   assert.equal((await confineFile(roots, './src//a.ts')).display, 'src/a.ts');
@@ -90,7 +90,16 @@ test('.git and secret files are refused, by name and through links', async () =>
   await refused('git', confineFile(roots, '.git/hooks/pre-commit'));
   await refused('git', confineFile(roots, 'sub/.GIT/x'));
   await refused('git', confineFile(roots, 'gitdir/config'), /link/);
-  for (const p of ['.env', '.env.local', 'config/credentials.json', 'keys/server.pem', 'a/b.key', 'notes/id_rsa.pub', '.npmrc', 'credentials']) {
+  for (const p of [
+    '.env',
+    '.env.local',
+    'config/credentials.json',
+    'keys/server.pem',
+    'a/b.key',
+    'notes/id_rsa.pub',
+    '.npmrc',
+    'credentials',
+  ]) {
     await refused('secret', confineFile(roots, p));
   }
   await refused('secret', confineFile(roots, 'src/harmless.txt'), /link/);

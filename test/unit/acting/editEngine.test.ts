@@ -15,7 +15,18 @@ function fails(code: EditErrorCode, fn: () => unknown): EditError {
   assert.fail(`expected failure ${code}`);
 }
 
-const SRC = ['import x from "y";', '', 'function add(a, b) {', '  return a + b;', '}', '', 'function sub(a, b) {', '  return a - b;', '}', ''].join('\n');
+const SRC = [
+  'import x from "y";',
+  '',
+  'function add(a, b) {',
+  '  return a + b;',
+  '}',
+  '',
+  'function sub(a, b) {',
+  '  return a - b;',
+  '}',
+  '',
+].join('\n');
 
 test('a unique match is replaced and the diff shows exactly that change', () => {
   const out = applyEdit(SRC, { path: 'src/m.js', old_string: '  return a + b;', new_string: '  return a + b + 0;' });
@@ -44,14 +55,20 @@ test('multi-line replacements that add, remove and join lines diff correctly', (
   }
   // At the very end of a file without a final newline, and removing the final newline.
   const noEol = 'a\nb\nlast';
-  for (const [o, n] of [['last', 'LAST'], ['b\nlast', 'b'], ['last', 'last\n']] as const) {
+  for (const [o, n] of [
+    ['last', 'LAST'],
+    ['b\nlast', 'b'],
+    ['last', 'last\n'],
+  ] as const) {
     const out = applyEdit(noEol, { path: 'f', old_string: o, new_string: n });
     assert.equal(applyUnifiedDiff(noEol, out.diff), noEol.replace(o, n));
   }
 });
 
 test('missing old_string: nothing written, closest lines with line numbers and similarity', () => {
-  const err = fails('not-found', () => applyEdit(SRC, { path: 'm.js', old_string: 'function add(a, c) {\n  return a + c;', new_string: 'x' }));
+  const err = fails('not-found', () =>
+    applyEdit(SRC, { path: 'm.js', old_string: 'function add(a, c) {\n  return a + c;', new_string: 'x' }),
+  );
   assert.equal(err.closest[0]!.startLine, 3);
   assert.equal(err.closest[0]!.endLine, 4);
   assert.ok(err.closest[0]!.similarity > 0.7 && err.closest[0]!.similarity < 1, String(err.closest[0]!.similarity));

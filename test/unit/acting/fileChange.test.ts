@@ -65,5 +65,8 @@ test('missing, binary, non-UTF-8 and refused paths fail before anything is writt
   await assert.rejects(prepareWrite(roots, { path: '../escape.txt', content: 'x' }), ConfinementError);
   assert.equal(existsSync(path.join(scratch, 'escape.txt')), false);
   writeFileSync(file('src/dup.ts'), 'x\nx\n');
-  await assert.rejects(prepareEdit(roots, { path: 'src/dup.ts', old_string: 'x', new_string: 'y' }), (e: unknown) => e instanceof EditError && e.code === 'ambiguous');
+  await assert.rejects(
+    prepareEdit(roots, { path: 'src/dup.ts', old_string: 'x', new_string: 'y' }),
+    (e: unknown) => e instanceof EditError && e.code === 'ambiguous',
+  );
 });

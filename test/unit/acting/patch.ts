@@ -23,7 +23,8 @@ export function applyUnifiedDiff(oldText: string, diff: string): string {
       const body = line.slice(1);
       if (tag === ' ' || tag === '-') {
         const have = a[ai];
-        if (have === undefined || have.replace(/\r?\n$/, '') !== body) throw new Error(`context mismatch at old line ${ai + 1}: ${JSON.stringify(have)} vs ${JSON.stringify(body)}`);
+        if (have === undefined || have.replace(/\r?\n$/, '') !== body)
+          throw new Error(`context mismatch at old line ${ai + 1}: ${JSON.stringify(have)} vs ${JSON.stringify(body)}`);
         if (tag === ' ') out.push(have);
         ai++;
       } else if (tag === '+') {

@@ -77,9 +77,16 @@ test('acting functions are offered with an actor and a trusted workspace, never 
     assert.ok('request_heartbeat' in edit.function.parameters.properties);
     // Restricted Mode: the workspace is unavailable, so nothing that acts is offered even with an actor.
     const state = await h.states.load(h.agentId);
-    const restricted = Agent.fromState({ ...h.deps, workspace: new NodeWorkspace([{ name: 'ws', path: h.ws }], { trusted: false }) }, { contextWindow: 8192 }, state);
+    const restricted = Agent.fromState(
+      { ...h.deps, workspace: new NodeWorkspace([{ name: 'ws', path: h.ws }], { trusted: false }) },
+      { contextWindow: 8192 },
+      state,
+    );
     const offered = restricted.toolSchemas.map((s) => s.function.name);
-    assert.deepEqual(offered.filter((n) => ['edit_file', 'write_file', 'run_command', 'read_file'].includes(n)), []);
+    assert.deepEqual(
+      offered.filter((n) => ['edit_file', 'write_file', 'run_command', 'read_file'].includes(n)),
+      [],
+    );
     const noActor = Agent.fromState({ ...h.deps, acting: undefined }, { contextWindow: 8192 }, state);
     assert.ok(!noActor.toolSchemas.some((s) => s.function.name === 'run_command'));
   } finally {
@@ -91,7 +98,16 @@ test('an accepted edit changes the file, says +N −M in its result and recall, 
   const h = await actingHarness(() => ({ decision: 'accept' }));
   try {
     h.server.enqueue(
-      toolCall('edit_file', { path: 'src/a.ts', old_string: 'export const b = 2;', new_string: 'export const b = 3; // billing rounding', request_heartbeat: true }, { id: 'call_edit' }),
+      toolCall(
+        'edit_file',
+        {
+          path: 'src/a.ts',
+          old_string: 'export const b = 2;',
+          new_string: 'export const b = 3; // billing rounding',
+          request_heartbeat: true,
+        },
+        { id: 'call_edit' },
+      ),
       sendMessage('Changed b.'),
     );
     const result = await h.agent.handle({ type: 'user_message', text: 'make b 3 because of billing rounding' });
@@ -169,7 +185,9 @@ test('the model cannot approve itself: an "approved" argument is refused and the
 });
 
 test('confinement: paths out of the workspace, into .git or secret files are refused before anyone is asked', async () => {
-  const h = await actingHarness(() => ({ decision: 'accept' }), { files: { 'src/a.ts': 'x\n', '.env': 'KEY=1\n', '.git/config': '[core]\n' } });
+  const h = await actingHarness(() => ({ decision: 'accept' }), {
+    files: { 'src/a.ts': 'x\n', '.env': 'KEY=1\n', '.git/config': '[core]\n' },
+  });
   try {
     h.server.enqueue(
       toolCall('write_file', { path: '../outside.txt', content: 'x', request_heartbeat: true }, { id: 'c1' }),
@@ -192,7 +210,15 @@ test('confinement: paths out of the workspace, into .git or secret files are ref
 });
 
 test('an approved command runs without the API key or any *KEY/TOKEN/SECRET/PASSWORD variable; its output and exit code reach the model', async () => {
-  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', OPENAI_API_KEY: API_KEY, GITHUB_TOKEN: 'ghp_x', MY_SECRET: 's', DB_PASSWORD: 'p', SOME_OTHER: API_KEY, PLAIN: 'visible' };
+  const baseEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    OPENAI_API_KEY: API_KEY,
+    GITHUB_TOKEN: 'ghp_x',
+    MY_SECRET: 's',
+    DB_PASSWORD: 'p',
+    SOME_OTHER: API_KEY,
+    PLAIN: 'visible',
+  };
   const h = await actingHarness(() => ({ decision: 'accept' }), { baseEnv });
   try {
     h.server.enqueue(toolCall('run_command', { command: 'env | sort', request_heartbeat: true }, { id: 'c_env' }), sendMessage('done'));
@@ -208,7 +234,8 @@ test('an approved command runs without the API key or any *KEY/TOKEN/SECRET/PASS
     assert.equal(r.status, 'OK');
     assert.match(r.message, /Ran `env \| sort` in \.: it exited with code 0/);
     assert.match(r.message, /PLAIN=visible/);
-    for (const gone of ['OPENAI_API_KEY', 'GITHUB_TOKEN=', 'MY_SECRET=', 'DB_PASSWORD=', 'SOME_OTHER=', API_KEY]) assert.ok(!r.message.includes(`\n${gone}`) && !r.message.includes(API_KEY), gone);
+    for (const gone of ['OPENAI_API_KEY', 'GITHUB_TOKEN=', 'MY_SECRET=', 'DB_PASSWORD=', 'SOME_OTHER=', API_KEY])
+      assert.ok(!r.message.includes(`\n${gone}`) && !r.message.includes(API_KEY), gone);
     const output = h.events.filter((e) => e.type === 'command_output');
     assert.ok(output.length > 0, 'live output events');
   } finally {
@@ -217,9 +244,14 @@ test('an approved command runs without the API key or any *KEY/TOKEN/SECRET/PASS
 });
 
 test('a failing command is a Failed result with its exit code; an allow-listed prefix runs without asking', async () => {
-  const h = await actingHarness(() => ({ decision: 'accept' }), { settings: { edits: 'ask', commands: 'allowList', allowedCommands: ['node -e'] } });
+  const h = await actingHarness(() => ({ decision: 'accept' }), {
+    settings: { edits: 'ask', commands: 'allowList', allowedCommands: ['node -e'] },
+  });
   try {
-    h.server.enqueue(toolCall('run_command', { command: 'node -e "process.exit(3)"', request_heartbeat: true }, { id: 'c_fail' }), sendMessage('it failed'));
+    h.server.enqueue(
+      toolCall('run_command', { command: 'node -e "process.exit(3)"', request_heartbeat: true }, { id: 'c_fail' }),
+      sendMessage('it failed'),
+    );
     await h.agent.handle({ type: 'user_message', text: 'run it' });
     assert.equal(h.asked.length, 0);
     const r = resultOf(h, 'c_fail');
@@ -253,7 +285,9 @@ test('"always" on a command allows that prefix for the rest of the session', asy
 
 test('Stop aborts a pending approval and kills a running command', async () => {
   // 1. Stop while the card waits: the question is withdrawn and nothing runs.
-  const pending = await actingHarness((_r, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('withdrawn')), { once: true })));
+  const pending = await actingHarness(
+    (_r, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('withdrawn')), { once: true })),
+  );
   try {
     pending.server.enqueue(toolCall('run_command', { command: 'touch ran', request_heartbeat: true }, { id: 'p1' }));
     const controller = new AbortController();
@@ -270,7 +304,13 @@ test('Stop aborts a pending approval and kills a running command', async () => {
   const running = await actingHarness(() => ({ decision: 'accept' }));
   try {
     const marker = path.join(running.ws, 'finished');
-    running.server.enqueue(toolCall('run_command', { command: `echo started; sleep 20; touch ${JSON.stringify(marker)}`, request_heartbeat: true }, { id: 'r1' }));
+    running.server.enqueue(
+      toolCall(
+        'run_command',
+        { command: `echo started; sleep 20; touch ${JSON.stringify(marker)}`, request_heartbeat: true },
+        { id: 'r1' },
+      ),
+    );
     const controller = new AbortController();
     running.agent.onEvent((e) => {
       if (e.type === 'command_output' && e.chunk.includes('started')) controller.abort();
@@ -279,7 +319,9 @@ test('Stop aborts a pending approval and kills a running command', async () => {
     const result = await running.agent.handle({ type: 'user_message', text: 'run long' }, { signal: controller.signal });
     assert.equal(result.reason, 'cancelled');
     assert.ok(Date.now() - started < 10_000, `stopped in ${Date.now() - started} ms`);
-    const finished = running.events.find((e): e is Extract<AgentEvent, { type: 'function_call_finished' }> => e.type === 'function_call_finished' && e.callId === 'r1');
+    const finished = running.events.find(
+      (e): e is Extract<AgentEvent, { type: 'function_call_finished' }> => e.type === 'function_call_finished' && e.callId === 'r1',
+    );
     assert.match(finished?.result ?? '', /stopped by the user/);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(existsSync(marker), false);
@@ -292,7 +334,10 @@ test('no approver (a session with no one to ask) declines and the model is told'
   const h = await actingHarness(() => ({ decision: 'accept' }));
   try {
     h.actor.approver = undefined;
-    h.server.enqueue(toolCall('write_file', { path: 'new.txt', content: 'hi\n', request_heartbeat: true }, { id: 'n1' }), sendMessage('ok'));
+    h.server.enqueue(
+      toolCall('write_file', { path: 'new.txt', content: 'hi\n', request_heartbeat: true }, { id: 'n1' }),
+      sendMessage('ok'),
+    );
     await h.agent.handle({ type: 'user_message', text: 'write' });
     assert.equal(existsSync(path.join(h.ws, 'new.txt')), false);
     assert.match(resultOf(h, 'n1').message, /the user declined: no one was there to approve it/);
@@ -309,7 +354,10 @@ test('a file changed while its edit waited for approval is not overwritten', asy
   });
   ws = h.ws;
   try {
-    h.server.enqueue(toolCall('edit_file', { path: 'src/a.ts', old_string: 'a = 1', new_string: 'a = 5', request_heartbeat: true }, { id: 's1' }), sendMessage('ok'));
+    h.server.enqueue(
+      toolCall('edit_file', { path: 'src/a.ts', old_string: 'a = 1', new_string: 'a = 5', request_heartbeat: true }, { id: 's1' }),
+      sendMessage('ok'),
+    );
     await h.agent.handle({ type: 'user_message', text: 'edit' });
     assert.match(readFileSync(path.join(h.ws, 'src/a.ts'), 'utf8'), /a = 1;[\s\S]*user typed this/);
     assert.match(resultOf(h, 's1').message, /was changed after the change was proposed/);

@@ -8,7 +8,12 @@ test('agent directory: create with presets, switch, reset keeps recall, export/i
   const h = await makeHarness();
   try {
     const { model, counter, archival, workspace } = h.deps;
-    const dir = new AgentDirectory({ states: h.states, recall: h.recall, deps: { model, counter, archival, workspace }, settings: { contextWindow: 8192, replyNudge: false } });
+    const dir = new AgentDirectory({
+      states: h.states,
+      recall: h.recall,
+      deps: { model, counter, archival, workspace },
+      settings: { contextWindow: 8192, replyNudge: false },
+    });
     const first = await dir.active();
     assert.equal(first.id, h.agentId, 'the existing agent is the active one');
     h.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Name: Lin' }));

@@ -7,7 +7,12 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeOpenAIServerOptions, type RecordedChatRequest } from '../../fixtures/fakeOpenAIServer';
+import {
+  startFakeOpenAIServer,
+  type FakeOpenAIServer,
+  type FakeOpenAIServerOptions,
+  type RecordedChatRequest,
+} from '../../fixtures/fakeOpenAIServer';
 import { OpenAIChatModel } from '../../../src/core/llm/openaiChatModel';
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 import { FileRecallStore } from '../../../src/core/memory/recallStore';
@@ -34,7 +39,12 @@ export interface Harness {
 }
 
 export async function makeHarness(
-  options: { settings?: Partial<AgentSettings>; server?: FakeOpenAIServerOptions; files?: Record<string, string>; workspace?: boolean } = {},
+  options: {
+    settings?: Partial<AgentSettings>;
+    server?: FakeOpenAIServerOptions;
+    files?: Record<string, string>;
+    workspace?: boolean;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'memgpt-agent-'));
   const wsDir = path.join(dir, 'ws');
@@ -94,7 +104,8 @@ export function toolResultIn(req: RecordedChatRequest, callId?: string): { statu
   const msgs = req.body.messages;
   for (let i = msgs.length - 1; i >= 0; i--) {
     const m = msgs[i]!;
-    if (m.role === 'tool' && (callId === undefined || m.tool_call_id === callId)) return JSON.parse(m.content) as { status: string; message: string };
+    if (m.role === 'tool' && (callId === undefined || m.tool_call_id === callId))
+      return JSON.parse(m.content) as { status: string; message: string };
   }
   return undefined;
 }

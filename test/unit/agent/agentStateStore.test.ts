@@ -58,14 +58,17 @@ test('fields added later by other modules survive load and save', async () => {
   const store = await AgentStateStore.open(tmp());
   const a = await store.create({ name: 'A' });
   await store.save({ ...a, pausedUntil: '2024-01-01T00:00:00Z' } as AgentState);
-  assert.equal((await store.load(a.id) as AgentState & { pausedUntil?: string }).pausedUntil, '2024-01-01T00:00:00Z');
+  assert.equal(((await store.load(a.id)) as AgentState & { pausedUntil?: string }).pausedUntil, '2024-01-01T00:00:00Z');
 });
 
 test('invalid states are refused on save with the bad field named', async () => {
   const store = await AgentStateStore.open(tmp());
   const a = await store.create({ name: 'A' });
   await assert.rejects(store.save({ ...a, inContextIds: [1] as unknown as string[] }), /"inContextIds" must be an array of strings/);
-  await assert.rejects(store.save({ ...a, counters: { steps: -1, messages: 0, flushes: 0 } }), /"counters.steps" must be a non-negative integer/);
+  await assert.rejects(
+    store.save({ ...a, counters: { steps: -1, messages: 0, flushes: 0 } }),
+    /"counters.steps" must be a non-negative integer/,
+  );
   await assert.rejects(store.save({ ...a, id: '../escape' }), /Invalid agent id/);
   assert.deepEqual(await store.load(a.id), a, 'nothing was overwritten');
 });
@@ -77,9 +80,15 @@ test('a corrupt state file is moved aside and reported; the other agents still l
   const bad = await store.create({ name: 'Bad' });
   writeFileSync(path.join(dir, `${bad.id}.json`), '{"schemaVersion": 1, "id": ');
   await assert.rejects(store.load(bad.id), CorruptFileError);
-  assert.ok(readdirSync(dir).some((n) => n.startsWith(`${bad.id}.json.corrupt-`)), 'the bytes are kept');
+  assert.ok(
+    readdirSync(dir).some((n) => n.startsWith(`${bad.id}.json.corrupt-`)),
+    'the bytes are kept',
+  );
   const list = await store.list();
-  assert.deepEqual(list.agents.map((x) => x.id), [good.id]);
+  assert.deepEqual(
+    list.agents.map((x) => x.id),
+    [good.id],
+  );
   await assert.rejects(store.load(bad.id), AgentNotFoundError);
 });
 
@@ -90,7 +99,10 @@ test('a state from a NEWER schema is refused and left untouched', async () => {
   const file = path.join(dir, `${a.id}.json`);
   const future = { ...a, schemaVersion: AGENT_STATE_SCHEMA_VERSION + 1, hologram: true };
   writeFileSync(file, JSON.stringify(future));
-  await assert.rejects(store.load(a.id), (e: unknown) => e instanceof AgentStateTooNewError && /newer version of MemGPT/.test(e.message) && /left unchanged/.test(e.message));
+  await assert.rejects(
+    store.load(a.id),
+    (e: unknown) => e instanceof AgentStateTooNewError && /newer version of MemGPT/.test(e.message) && /left unchanged/.test(e.message),
+  );
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), future);
   const list = await store.list();
   assert.equal(list.unavailable.length, 1);
@@ -98,7 +110,14 @@ test('a state from a NEWER schema is refused and left untouched', async () => {
 });
 
 test('older states are upgraded by the migration chain', () => {
-  const v1 = { schemaVersion: 1, id: 'x', name: 'Old', createdAt: '2024-01-01T00:00:00Z', coreMemory: { blocks: [], lastModified: 'x' }, inContextIds: [] };
+  const v1 = {
+    schemaVersion: 1,
+    id: 'x',
+    name: 'Old',
+    createdAt: '2024-01-01T00:00:00Z',
+    coreMemory: { blocks: [], lastModified: 'x' },
+    inContextIds: [],
+  };
   const migrations = { 2: (raw: Record<string, unknown>) => ({ ...raw, name: `${String(raw.name)} (v2)` }) };
   const up = validateAgentState(v1, migrations, 2);
   assert.equal(up.schemaVersion, 2);
@@ -130,7 +149,11 @@ test('export carries state and recall but never a secret; import remaps ids and 
     { agentId: a.id, time: t, kind: 'assistant', message: { role: 'assistant', content: 'noted walrus' } },
     { agentId: 'someone-else', time: t, kind: 'user', message: { role: 'user', content: 'not exported' } },
   ]);
-  await agents.save({ ...a, inContextIds: [recs[0]!.id, recs[1]!.id], settingsUsed: { ...a.settingsUsed, apiKey: 'sk-SECRET' } as AgentState['settingsUsed'] });
+  await agents.save({
+    ...a,
+    inContextIds: [recs[0]!.id, recs[1]!.id],
+    settingsUsed: { ...a.settingsUsed, apiKey: 'sk-SECRET' } as AgentState['settingsUsed'],
+  });
 
   const exported = await agents.exportAgent(a.id, recall);
   const json = JSON.stringify(exported);
@@ -147,7 +170,11 @@ test('export carries state and recall but never a secret; import remaps ids and 
   assert.equal(inB.id, a.id);
   assert.equal(inB.name, 'Porter');
   assert.equal(recallB.search(inB.id, 'walrus', 0).total, 2);
-  assert.deepEqual(recallB.get(inB.inContextIds).map((r) => r.message.content), ['remember the walrus', 'noted walrus'], 'in-context ids point at the imported records');
+  assert.deepEqual(
+    recallB.get(inB.inContextIds).map((r) => r.message.content),
+    ['remember the walrus', 'noted walrus'],
+    'in-context ids point at the imported records',
+  );
   assert.equal(await agentsB.activeAgentId(), inB.id);
 
   // Back into the original workspace: id and name are taken.
@@ -155,8 +182,11 @@ test('export carries state and recall but never a secret; import remaps ids and 
   assert.notEqual(again.id, a.id);
   assert.equal(again.name, 'Porter (imported)');
   assert.equal(recall.count(again.id), 2);
-  assert.deepEqual(recall.get(again.inContextIds).map((r) => r.agentId), [again.id, again.id]);
-  assert.equal(recall.count(a.id), 2, 'the original agent\'s recall is untouched');
+  assert.deepEqual(
+    recall.get(again.inContextIds).map((r) => r.agentId),
+    [again.id, again.id],
+  );
+  assert.equal(recall.count(a.id), 2, "the original agent's recall is untouched");
 });
 
 test('a bad import is refused with a clear error and imports nothing', async () => {
@@ -164,8 +194,14 @@ test('a bad import is refused with a clear error and imports nothing', async () 
   const agents = await AgentStateStore.open(path.join(dir, 'agents'));
   const recall = await recallAt(path.join(dir, 'recall'));
   await assert.rejects(agents.importAgent({ hello: 1 }, recall), /not a MemGPT agent export.*Nothing was imported/);
-  await assert.rejects(agents.importAgent({ format: 'memgpt-vscode-agent', formatVersion: 99, agent: {}, recall: [] }, recall), /format version 99/);
-  await assert.rejects(agents.importAgent({ format: 'memgpt-vscode-agent', formatVersion: 1, agent: { schemaVersion: 1 }, recall: [] }, recall), /agent in this export is invalid/);
+  await assert.rejects(
+    agents.importAgent({ format: 'memgpt-vscode-agent', formatVersion: 99, agent: {}, recall: [] }, recall),
+    /format version 99/,
+  );
+  await assert.rejects(
+    agents.importAgent({ format: 'memgpt-vscode-agent', formatVersion: 1, agent: { schemaVersion: 1 }, recall: [] }, recall),
+    /agent in this export is invalid/,
+  );
   const ok = await agents.create({ name: 'x' });
   const exp = await agents.exportAgent(ok.id, recall);
   await assert.rejects(agents.importAgent({ ...exp, recall: [{ id: 'r1' }] }, recall), /Recall record 0 of this export is malformed/);

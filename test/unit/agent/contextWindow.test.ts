@@ -7,15 +7,29 @@ import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 
 const words = (n: number, seed = 0) => Array.from({ length: n }, (_, k) => `w${(k * 7 + seed) % 199}x`).join(' ');
 let nextId = 1;
-const entry = (message: ChatMessage): QueueEntry => ({ id: `r${nextId++}`, kind: message.role === 'tool' ? 'tool' : message.role === 'assistant' ? 'assistant' : 'user', message, time: '2024-01-01T00:00:00Z' });
+const entry = (message: ChatMessage): QueueEntry => ({
+  id: `r${nextId++}`,
+  kind: message.role === 'tool' ? 'tool' : message.role === 'assistant' ? 'assistant' : 'user',
+  message,
+  time: '2024-01-01T00:00:00Z',
+});
 const user = (text: string) => entry({ role: 'user', content: text });
 const call = (ids: string[]) =>
-  entry({ role: 'assistant', content: null, tool_calls: ids.map((id) => ({ id, type: 'function' as const, function: { name: 'conversation_search', arguments: '{"query":"x"}' } })) });
+  entry({
+    role: 'assistant',
+    content: null,
+    tool_calls: ids.map((id) => ({ id, type: 'function' as const, function: { name: 'conversation_search', arguments: '{"query":"x"}' } })),
+  });
 const result = (id: string, text: string) => entry({ role: 'tool', tool_call_id: id, content: text });
 
 async function makeWindow(windowTokens = 8192): Promise<ContextWindow> {
   const counter = await createTokenCounter('gpt-4o-mini');
-  const w = new ContextWindow({ windowTokens, counter, tools: functionSchemas({ workspace: true, compact: false }), instructions: 'INSTRUCTIONS' });
+  const w = new ContextWindow({
+    windowTokens,
+    counter,
+    tools: functionSchemas({ workspace: true, compact: false }),
+    instructions: 'INSTRUCTIONS',
+  });
   w.setSystem('INSTRUCTIONS', 'MEMORY BLOCK');
   return w;
 }
@@ -28,7 +42,10 @@ test('the request is system, summary, then the queue, and usage parts add up to 
   assert.equal(msgs[0]!.role, 'system');
   assert.equal(msgs[0]!.content, 'INSTRUCTIONS\nMEMORY BLOCK');
   assert.match(msgs[1]!.content as string, /prior messages \(7 of 10 total messages\) have been hidden[\s\S]*We talked about tests\./);
-  assert.deepEqual(msgs.slice(2), w.entries.map((e) => e.message));
+  assert.deepEqual(
+    msgs.slice(2),
+    w.entries.map((e) => e.message),
+  );
   const u = w.usage({ totalMessages: 10, recallCount: 10, archivalCount: 3 });
   assert.ok(u.functionsTokens > 500, 'the tool schemas are counted');
   assert.ok(u.coreMemoryTokens > 0 && u.summaryTokens > 0 && u.messagesTokens > 0);
@@ -76,7 +93,10 @@ test('evict installs the summary, re-arms the pressure alert and returns the evi
   w.entries = [user('a'), user('b'), user('c'), user('d')];
   w.pressureWarned = true;
   const gone = w.evict(2, { text: 'S', recallIdsCovered: 2, updatedAt: 'now' });
-  assert.deepEqual(gone.map((e) => e.message.content), ['a', 'b']);
+  assert.deepEqual(
+    gone.map((e) => e.message.content),
+    ['a', 'b'],
+  );
   assert.equal(w.entries.length, 2);
   assert.equal(w.pressureWarned, false);
   assert.equal(w.summary?.text, 'S');
@@ -95,7 +115,9 @@ test('cutting the largest message keeps send_message arguments valid JSON and sh
   assert.ok(before > w.flushThreshold());
   for (let i = 0; i < 8 && w.effectiveTokens(3) > w.flushThreshold(); i++) assert.ok(w.cutLargest(3));
   assert.ok(w.effectiveTokens(3) <= w.flushThreshold(), 'fits after cutting');
-  const args = JSON.parse((w.entries[1]!.message as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0]!.function.arguments);
+  const args = JSON.parse(
+    (w.entries[1]!.message as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0]!.function.arguments,
+  );
   assert.match(args.message, /cut to fit the context window \(\d+ chars\); full text in recall memory/);
   assert.ok(args.message.startsWith('w0x w7x'));
 });
@@ -113,7 +135,10 @@ test('thresholds follow the usable budget (window minus reply reserve) and the c
   const w = new ContextWindow({ windowTokens: 8192, counter, tools: [], instructions: 'x', pressureFraction: 0.5 });
   assert.equal(w.budgetTokens, 8192 - 512);
   assert.equal(w.pressureThreshold(), Math.floor((8192 - 512) * 0.5));
-  assert.throws(() => new ContextWindow({ windowTokens: 8192, counter, tools: [], instructions: 'x', pressureFraction: 1.5 }), /between 0 and 1/);
+  assert.throws(
+    () => new ContextWindow({ windowTokens: 8192, counter, tools: [], instructions: 'x', pressureFraction: 1.5 }),
+    /between 0 and 1/,
+  );
   // A tokenizer that is not the model's own gets headroom.
   const llama = await createTokenCounter('llama3.1:8b');
   const lw = new ContextWindow({ windowTokens: 8192, counter: llama, tools: [], instructions: 'x' });

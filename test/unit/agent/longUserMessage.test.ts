@@ -49,7 +49,9 @@ test('a 1 MiB user message reaches the model as its start and end with a note, t
     assert.ok(seen.endsWith('What went wrong? TAIL-MARK'), `the end is shown: ${seen.slice(-80)}`);
     assert.ok(!seen.includes('MIDDLE-MARK'), 'the middle is cut');
     assert.ok(seen.length > 2_000, `a useful share of the message is shown (${seen.length} characters)`);
-    const note = /\[message cut: 1,048,576 characters, the first ([\d,]+) and the last ([\d,]+) shown[^\]]*recall memory[^\]]*\]/.exec(seen);
+    const note = /\[message cut: 1,048,576 characters, the first ([\d,]+) and the last ([\d,]+) shown[^\]]*recall memory[^\]]*\]/.exec(
+      seen,
+    );
     assert.ok(note, `the model is told what was cut: ${seen.slice(0, 300)}`);
     const shown = Number(note[1]!.replace(/,/g, '')) + Number(note[2]!.replace(/,/g, ''));
     assert.equal(seen.length - note[0].length, shown + 4, 'the note counts what is shown (plus the blank lines around it)');
@@ -90,7 +92,11 @@ test('the CLI prints the cut notice on stderr, in one line, with --json too', ()
     const out: string[] = [];
     const err: string[] = [];
     const p = new TurnPrinter(new Output({ write: (t: string) => out.push(t) }, { write: (t: string) => err.push(t) }, undefined), json);
-    p.onEvent({ type: 'system_event', kind: 'message_cut', text: 'Your message has 1,048,576 characters; the model sees the first 6,000 and the last 2,000.' });
+    p.onEvent({
+      type: 'system_event',
+      kind: 'message_cut',
+      text: 'Your message has 1,048,576 characters; the model sees the first 6,000 and the last 2,000.',
+    });
     assert.deepEqual(out, []);
     assert.equal(err.length, 1);
     assert.match(err[0]!, /^· Your message has 1,048,576 characters; the model sees the first 6,000 and the last 2,000\.\n$/);

@@ -99,14 +99,34 @@ test('every core-memory error reaches the model as a failed result, and nothing 
   const h = await makeHarness();
   const before = h.agent.coreMemory.toJSON();
   const cases: { args: Record<string, unknown>; name: string; error: RegExp }[] = [
-    { name: 'core_memory_append', args: { label: 'nope', content: 'x' }, error: /No memory section named nope\. Valid sections: persona, human, project/ },
-    { name: 'core_memory_append', args: { label: 'human', content: 'x'.repeat(CORE_MEMORY_BLOCK_LIMIT_CHARS + 1) }, error: /Exceeds 2000 character limit/ },
+    {
+      name: 'core_memory_append',
+      args: { label: 'nope', content: 'x' },
+      error: /No memory section named nope\. Valid sections: persona, human, project/,
+    },
+    {
+      name: 'core_memory_append',
+      args: { label: 'human', content: 'x'.repeat(CORE_MEMORY_BLOCK_LIMIT_CHARS + 1) },
+      error: /Exceeds 2000 character limit/,
+    },
     { name: 'core_memory_append', args: { label: 'human', content: '   ' }, error: /content is empty/ },
     { name: 'core_memory_replace', args: { label: 'human', old_content: '', new_content: 'y' }, error: /old_content is empty/ },
-    { name: 'core_memory_replace', args: { label: 'human', old_content: 'not in there', new_content: 'y' }, error: /Old content 'not in there' not found in memory block 'human'/ },
-    { name: 'core_memory_replace', args: { label: 'persona', old_content: 'I', new_content: 'x'.repeat(3000) }, error: /Exceeds 2000 character limit/ },
+    {
+      name: 'core_memory_replace',
+      args: { label: 'human', old_content: 'not in there', new_content: 'y' },
+      error: /Old content 'not in there' not found in memory block 'human'/,
+    },
+    {
+      name: 'core_memory_replace',
+      args: { label: 'persona', old_content: 'I', new_content: 'x'.repeat(3000) },
+      error: /Exceeds 2000 character limit/,
+    },
     { name: 'core_memory_append', args: { label: 'human' }, error: /missing required argument "content"/ },
-    { name: 'core_memory_replace', args: { label: 'human', old_content: 'a', new_content: 'b', colour: 'red' }, error: /unknown argument "colour"/ },
+    {
+      name: 'core_memory_replace',
+      args: { label: 'human', old_content: 'a', new_content: 'b', colour: 'red' },
+      error: /unknown argument "colour"/,
+    },
   ];
   try {
     for (const c of cases) {
@@ -128,12 +148,15 @@ test('arguments: numbers as strings are coerced, wrong types and megabyte argume
   const h = await makeHarness();
   try {
     h.server.enqueue(
-      toolCalls([
-        { name: 'conversation_search', arguments: { query: 'x', page: '0', request_heartbeat: 'true' } },
-        { name: 'conversation_search', arguments: { query: 'x', page: 'two' } },
-        { name: 'conversation_search', arguments: { query: 'x', page: 1.5 } },
-        { name: 'archival_memory_insert', arguments: { content: 'x'.repeat(200_000) } },
-      ], { argumentChunkSize: 50_000 }),
+      toolCalls(
+        [
+          { name: 'conversation_search', arguments: { query: 'x', page: '0', request_heartbeat: 'true' } },
+          { name: 'conversation_search', arguments: { query: 'x', page: 'two' } },
+          { name: 'conversation_search', arguments: { query: 'x', page: 1.5 } },
+          { name: 'archival_memory_insert', arguments: { content: 'x'.repeat(200_000) } },
+        ],
+        { argumentChunkSize: 50_000 },
+      ),
       sendMessage('done'),
     );
     await h.agent.handle({ type: 'user_message', text: 'q' });
@@ -187,7 +210,13 @@ test('pause_heartbeats ends the chain and timer events are not stepped while pau
 test('a model error ends the turn with an error event and leaves the queue valid', async () => {
   const h = await makeHarness();
   try {
-    h.server.enqueue({ kind: 'error', status: 401, message: 'Incorrect API key provided', code: 'invalid_api_key', type: 'invalid_request_error' });
+    h.server.enqueue({
+      kind: 'error',
+      status: 401,
+      message: 'Incorrect API key provided',
+      code: 'invalid_api_key',
+      type: 'invalid_request_error',
+    });
     const r = await h.agent.handle({ type: 'user_message', text: 'hi' });
     assert.equal(r.reason, 'error');
     const err = h.events.find((e) => e.type === 'error');
@@ -216,7 +245,10 @@ test('several tool calls in one response all run and all get results', async () 
     );
     await h.agent.handle({ type: 'user_message', text: 'remember' });
     const results = lastToolResults(h.server);
-    assert.deepEqual(results.map((r) => r.status), ['OK', 'OK']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['OK', 'OK'],
+    );
     assert.equal(h.archival.count('memory'), 1);
   } finally {
     await h.close();
@@ -226,7 +258,13 @@ test('several tool calls in one response all run and all get results', async () 
 test('a stream that breaks off mid-message keeps what the user saw in recall, marked partial, then reports the error', async () => {
   const h = await makeHarness();
   try {
-    h.server.enqueue(sendMessage('The answer is in src/billing.ts and it is long enough to stream in many pieces.', { argumentChunkSize: 4, chunkDelayMs: 15, resetAfterChunks: 12 }));
+    h.server.enqueue(
+      sendMessage('The answer is in src/billing.ts and it is long enough to stream in many pieces.', {
+        argumentChunkSize: 4,
+        chunkDelayMs: 15,
+        resetAfterChunks: 12,
+      }),
+    );
     const result = await h.agent.handle({ type: 'user_message', text: 'where?' });
     assert.equal(result.reason, 'error');
     const partial = h.events.find((e) => e.type === 'message_complete');

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contextLengthError, content, sendMessage, toolCall, type FakeResponder, type FakeStep, type RecordedRequest } from '../../fixtures/fakeOpenAIServer';
+import {
+  contextLengthError,
+  content,
+  sendMessage,
+  toolCall,
+  type FakeResponder,
+  type FakeStep,
+  type RecordedRequest,
+} from '../../fixtures/fakeOpenAIServer';
 import type { ChatMessage } from '../../../src/core/interfaces/chatModel';
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 import { REPLY_RESERVE_TOKENS } from '../../../src/core/limits';
@@ -20,13 +28,17 @@ function hasTools(req: RecordedRequest): boolean {
 }
 
 /** Summaries are numbered; each one says which summary it saw before (to check recursion). */
-function summarisingResponder(step: (req: RecordedRequest, n: number) => FakeStep): FakeResponder & { summaries: string[]; sawPrevious: boolean[] } {
+function summarisingResponder(
+  step: (req: RecordedRequest, n: number) => FakeStep,
+): FakeResponder & { summaries: string[]; sawPrevious: boolean[] } {
   const summaries: string[] = [];
   const sawPrevious: boolean[] = [];
   let steps = 0;
   const r = ((req: RecordedRequest) => {
     if (!hasTools(req)) {
-      const prompt = messagesOf(req).map((m) => m.content ?? '').join('\n');
+      const prompt = messagesOf(req)
+        .map((m) => m.content ?? '')
+        .join('\n');
       const prev = summaries.at(-1);
       sawPrevious.push(prev === undefined ? true : prompt.includes(prev));
       const text = `SUMMARY-${summaries.length + 1} (after ${prev ?? 'nothing'})`;
@@ -47,11 +59,21 @@ function assertToolPairsIntact(messages: ChatMessage[], label: string): void {
     if (m.role === 'assistant' && m.tool_calls?.length) {
       const ids = m.tool_calls.map((c) => c.id);
       const following = messages.slice(i + 1, i + 1 + ids.length);
-      assert.deepEqual(following.map((f) => (f.role === 'tool' ? f.tool_call_id : `not a tool message: ${f.role}`)), ids, `${label}: results follow call at ${i}`);
+      assert.deepEqual(
+        following.map((f) => (f.role === 'tool' ? f.tool_call_id : `not a tool message: ${f.role}`)),
+        ids,
+        `${label}: results follow call at ${i}`,
+      );
     }
     if (m.role === 'tool') {
-      const prev = messages.slice(0, i).reverse().find((x) => x.role !== 'tool');
-      assert.ok(prev && prev.role === 'assistant' && prev.tool_calls?.some((c) => c.id === m.tool_call_id), `${label}: tool result ${i} has its call`);
+      const prev = messages
+        .slice(0, i)
+        .reverse()
+        .find((x) => x.role !== 'tool');
+      assert.ok(
+        prev && prev.role === 'assistant' && prev.tool_calls?.some((c) => c.id === m.tool_call_id),
+        `${label}: tool result ${i} has its call`,
+      );
     }
   }
 }
@@ -85,7 +107,9 @@ test('the memory-pressure alert fires once at the threshold and is re-armed by a
     // The alert was sent when usage was past the threshold, and the model saw it.
     const budget = 8192 - REPLY_RESERVE_TOKENS;
     assert.ok(usageAtAlert[0]! > budget * 0.75 * 0.9, `alert at ${usageAtAlert[0]} tokens`);
-    const sawAlert = stepRequests(h.server).some((r) => messagesOf(r).some((m) => m.role === 'user' && /conversation history will soon reach its maximum length/.test(m.content)));
+    const sawAlert = stepRequests(h.server).some((r) =>
+      messagesOf(r).some((m) => m.role === 'user' && /conversation history will soon reach its maximum length/.test(m.content)),
+    );
     assert.ok(sawAlert);
   } finally {
     await h.close();
@@ -96,7 +120,8 @@ test('flushes keep tool pairs together, summaries are recursive, and an evicted 
   let searchNow = false;
   const responder = summarisingResponder((req, n) => {
     const last = messagesOf(req).at(-1)!;
-    if (searchNow && last.role === 'user') return toolCall('conversation_search', { query: 'PostgreSQL-FACT-4711', request_heartbeat: true });
+    if (searchNow && last.role === 'user')
+      return toolCall('conversation_search', { query: 'PostgreSQL-FACT-4711', request_heartbeat: true });
     if (last.role === 'tool') return sendMessage(`done ${n}`);
     // Most turns search (heartbeat) then answer, so the queue is full of tool pairs.
     return toolCall('conversation_search', { query: `w${n % 50}x`, request_heartbeat: true });
@@ -226,7 +251,8 @@ test('cancel mid-stream keeps the partial message and leaves the queue consisten
 test('restart restores queue, summary, core memory, counters and the pressure flag', async () => {
   const responder = summarisingResponder((req) => {
     const last = messagesOf(req).at(-1)!;
-    if (last.role === 'user' && /remember/.test(last.content)) return toolCall('core_memory_append', { label: 'project', content: 'Tests use node:test.', request_heartbeat: true });
+    if (last.role === 'user' && /remember/.test(last.content))
+      return toolCall('core_memory_append', { label: 'project', content: 'Tests use node:test.', request_heartbeat: true });
     return sendMessage('ok');
   });
   const h = await makeHarness({ server: { responder } });
@@ -268,7 +294,8 @@ test('a 2048-token window: 50 turns with tool chains and summaries never overflo
     const last = messagesOf(req).at(-1)!;
     steps++;
     if (last.role === 'user' && steps % 3 === 0) return toolCall('conversation_search', { query: 'w1x', request_heartbeat: true });
-    if (last.role === 'user' && steps % 5 === 0) return toolCall('archival_memory_insert', { content: filler(steps, 60), request_heartbeat: true });
+    if (last.role === 'user' && steps % 5 === 0)
+      return toolCall('archival_memory_insert', { content: filler(steps, 60), request_heartbeat: true });
     return sendMessage(`answer ${steps}: ${filler(steps, 40)}`);
   };
   const h = await makeHarness({ server: { responder }, settings: { contextWindow: 2048 } });

@@ -51,7 +51,10 @@ test('Retry (a manual heartbeat) runs a step while heartbeats are paused; an aut
 test('a core-memory overflow keeps MemGPT advice to move content to archival memory', async () => {
   const h = await makeHarness();
   try {
-    h.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'x'.repeat(2100), request_heartbeat: true }), sendMessage('ok'));
+    h.server.enqueue(
+      toolCall('core_memory_append', { label: 'human', content: 'x'.repeat(2100), request_heartbeat: true }),
+      sendMessage('ok'),
+    );
     await h.agent.handle({ type: 'user_message', text: 'remember this' });
     const result = lastToolResults(h.server)[0]!;
     assert.equal(result.status, 'Failed');
@@ -68,7 +71,8 @@ test('an over-long summary keeps its start, not its end', async () => {
   };
   const h = await makeHarness({ server: { responder }, settings: { contextWindow: 2048 } });
   try {
-    for (let i = 0; i < 30 && summaryRequests(h.server).length === 0; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 60)}` });
+    for (let i = 0; i < 30 && summaryRequests(h.server).length === 0; i++)
+      await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 60)}` });
     assert.ok(summaryRequests(h.server).length > 0, 'a flush happened');
     await h.agent.handle({ type: 'user_message', text: 'next' });
     const summary = messagesOf(stepRequests(h.server).at(-1)!)[1]!.content as string;
@@ -94,7 +98,10 @@ test('the step limit is checked before memory management: a stopped turn makes n
     assert.equal(r.reason, 'step_limit');
     assert.equal(summaryRequests(h.server).length, 0, 'no summary request after the last step');
     const kinds = h.events.filter((e) => e.type === 'system_event').map((e) => (e.type === 'system_event' ? e.kind : ''));
-    assert.ok(!kinds.includes('memory_pressure') && !kinds.includes('summary'), `no memory management after the limit: ${kinds.join(', ')}`);
+    assert.ok(
+      !kinds.includes('memory_pressure') && !kinds.includes('summary'),
+      `no memory management after the limit: ${kinds.join(', ')}`,
+    );
   } finally {
     await h.close();
   }
@@ -114,16 +121,22 @@ test('a 2048-token window: the question and the newest result survive a mid-turn
     const last = msgs.filter((m) => !(m.role === 'user' && (m.content ?? '').startsWith('{"type":"system_alert"'))).at(-1)!;
     if (!questionTurn) return sendMessage('noted');
     const question = msgs.some((m) => m.role === 'user' && (m.content ?? '').includes('QUESTION-42'));
-    seenInTurn.push({ question, newestResult: last.role === 'tool' || (last.role === 'user' && (last.content ?? '').includes('QUESTION-42')) });
-    if (last.role === 'user' && (last.content ?? '').includes('QUESTION-42')) return toolCall('read_file', { path: 'notes.txt', request_heartbeat: true });
-    if (last.role === 'tool' && (last.content ?? '').includes('notes.txt')) return toolCall('conversation_search', { query: FACT, request_heartbeat: true });
+    seenInTurn.push({
+      question,
+      newestResult: last.role === 'tool' || (last.role === 'user' && (last.content ?? '').includes('QUESTION-42')),
+    });
+    if (last.role === 'user' && (last.content ?? '').includes('QUESTION-42'))
+      return toolCall('read_file', { path: 'notes.txt', request_heartbeat: true });
+    if (last.role === 'tool' && (last.content ?? '').includes('notes.txt'))
+      return toolCall('conversation_search', { query: FACT, request_heartbeat: true });
     if (last.role === 'tool' && (last.content ?? '').includes(FACT) && question) return sendMessage(`We use ${FACT}.`);
     return sendMessage('ok');
   };
   const h = await makeHarness({ server: { responder }, settings: { contextWindow: 2048 }, files: { 'notes.txt': bigFile(300) } });
   try {
     await h.agent.handle({ type: 'user_message', text: `Remember: our database is ${FACT}.` });
-    for (let i = 0; i < 40 && summaryRequests(h.server).length < 2; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 50)}` });
+    for (let i = 0; i < 40 && summaryRequests(h.server).length < 2; i++)
+      await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 50)}` });
     await h.agent.handle({ type: 'user_message', text: `a long aside: ${filler(99, 120)}` });
     const inContext = h.agent.contextMessages().some((m) => (m.content ?? '').includes(FACT));
     assert.ok(!inContext, 'the fact was evicted before the question');
@@ -144,7 +157,10 @@ test('a 2048-token window: the question and the newest result survive a mid-turn
 });
 
 test('150 tool calls in one response do not wedge the agent: the next turn runs normally', async () => {
-  const calls = Array.from({ length: 150 }, (_, i) => ({ name: 'conversation_search', arguments: { query: `needle${i}`, request_heartbeat: true } }));
+  const calls = Array.from({ length: 150 }, (_, i) => ({
+    name: 'conversation_search',
+    arguments: { query: `needle${i}`, request_heartbeat: true },
+  }));
   const h = await makeHarness();
   try {
     h.server.enqueue(toolCalls(calls), sendMessage('Searched.'));
@@ -173,12 +189,16 @@ test('the system and summary messages stay byte-identical between steps until me
     if (!hasTools(req)) return content('Summary: the user sent filler words.');
     const last = messagesOf(req).at(-1)!;
     if (phase === 'fill') return sendMessage('noted');
-    if (phase === 'edit') return last.role === 'tool' ? sendMessage('saved') : toolCall('core_memory_append', { label: 'human', content: 'Likes tea.', request_heartbeat: true });
+    if (phase === 'edit')
+      return last.role === 'tool'
+        ? sendMessage('saved')
+        : toolCall('core_memory_append', { label: 'human', content: 'Likes tea.', request_heartbeat: true });
     return ++n < 6 ? toolCall('conversation_search', { query: `nothing${n}here`, request_heartbeat: true }) : sendMessage('found');
   };
   const h = await makeHarness({ server: { responder }, settings: { contextWindow: 4096 } });
   try {
-    for (let i = 0; i < 40 && summaryRequests(h.server).length === 0; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
+    for (let i = 0; i < 40 && summaryRequests(h.server).length === 0; i++)
+      await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
     assert.ok(summaryRequests(h.server).length > 0, 'a summary exists');
     phase = 'search';
     const from = stepRequests(h.server).length;
@@ -214,19 +234,27 @@ test('conversation_search ranks the original message first: not the current ques
     if (!hasTools(req)) {
       const prompt = msgs.map((m) => m.content ?? '').join('\n');
       // A summariser that keeps the fact (and so repeats it in every later summary).
-      return content(`Summary: filler chat.${prompt.includes(WORD) ? ` The deploy target is ${WORD} (mentioned earlier, summarised here).` : ''}`);
+      return content(
+        `Summary: filler chat.${prompt.includes(WORD) ? ` The deploy target is ${WORD} (mentioned earlier, summarised here).` : ''}`,
+      );
     }
     const last = msgs.at(-1)!;
-    if (last.role === 'user' && (last.content ?? '').includes('read the deploy notes')) return toolCall('read_file', { path: 'deploy.md', request_heartbeat: true });
+    if (last.role === 'user' && (last.content ?? '').includes('read the deploy notes'))
+      return toolCall('read_file', { path: 'deploy.md', request_heartbeat: true });
     if (search && last.role === 'user') return toolCall('conversation_search', search);
     return sendMessage('noted');
   };
-  const h = await makeHarness({ server: { responder }, settings: { contextWindow: 4096 }, files: { 'deploy.md': `Deploy notes: we ship to ${WORD} every Friday.\n` } });
+  const h = await makeHarness({
+    server: { responder },
+    settings: { contextWindow: 4096 },
+    files: { 'deploy.md': `Deploy notes: we ship to ${WORD} every Friday.\n` },
+  });
   try {
     await h.agent.handle({ type: 'user_message', text: `Our deploy target is ${WORD}.` });
     await h.agent.handle({ type: 'user_message', text: `Our deploy target is ${WORD}.` });
     await h.agent.handle({ type: 'user_message', text: 'read the deploy notes' });
-    for (let i = 0; i < 60 && summaryRequests(h.server).length < 2; i++) await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
+    for (let i = 0; i < 60 && summaryRequests(h.server).length < 2; i++)
+      await h.agent.handle({ type: 'user_message', text: `turn ${i}: ${filler(i, 80)}` });
     assert.ok(summaryRequests(h.server).length >= 2, 'two flushes: the fact is in recall and in summaries');
 
     search = { query: WORD, request_heartbeat: true };
@@ -286,7 +314,9 @@ test('the login event runs a step when a window opens on an idle agent, and is q
     assert.equal(stepRequests(h.server).length, 1, 'no model call for a queued login');
     h.server.enqueue(sendMessage('hi'));
     await h.agent.handle({ type: 'user_message', text: 'hello' });
-    const logins = messagesOf(stepRequests(h.server).at(-1)!).filter((m) => m.role === 'user' && /"type":"login"/.test(m.content as string));
+    const logins = messagesOf(stepRequests(h.server).at(-1)!).filter(
+      (m) => m.role === 'user' && /"type":"login"/.test(m.content as string),
+    );
     assert.equal(logins.length, 3, 'the queued logins are seen at the next step');
   } finally {
     await h.close();

@@ -7,7 +7,10 @@ import path from 'node:path';
 test('bundle: every gpt-tokenizer encoding imported by src/ is built apart as dist/tokenizer/<name>.js', () => {
   const repo = path.join(__dirname, '..', '..', '..');
   const build = readFileSync(path.join(repo, 'esbuild.mjs'), 'utf8');
-  const listed = /TOKENIZER_ENCODINGS = \[([^\]]*)\]/.exec(build)![1]!.match(/'([a-z0-9_]+)'/g)!.map((s) => s.slice(1, -1));
+  const listed = /TOKENIZER_ENCODINGS = \[([^\]]*)\]/
+    .exec(build)![1]!
+    .match(/'([a-z0-9_]+)'/g)!
+    .map((s) => s.slice(1, -1));
   const source = readFileSync(path.join(repo, 'src', 'core', 'tokens', 'tokenCounter.ts'), 'utf8');
   const imported = [...source.matchAll(/gpt-tokenizer\/encoding\/([a-z0-9_]+)/g)].map((m) => m[1]!);
   assert.deepEqual([...new Set(imported)].sort(), [...listed].sort());

@@ -30,7 +30,8 @@ test('the checker catches upward imports in every form and lets downward and sam
     'low/dynamic.ts': "async function f() {\n  return import('../high/b');\n}\n",
     'low/typeOnly.ts': "import type { B } from '../high/b';\n",
     'low/reexport.ts': "export * from '../high/b';\n",
-    'low/fine.ts': "import { c } from './c';\n// import { b } from '../high/b';\n/* import { b } from '../high/b'; */\nimport { l } from '../limits';\n",
+    'low/fine.ts':
+      "import { c } from './c';\n// import { b } from '../high/b';\n/* import { b } from '../high/b'; */\nimport { l } from '../limits';\n",
     'high/b.ts': "import { a } from '../low/a';\nexport const b = 1;\n",
     'stray/x.ts': "import { a } from '../low/a';\n",
     'limits.ts': 'export const l = 1;\n',
@@ -41,6 +42,12 @@ test('the checker catches upward imports in every form and lets downward and sam
   }
   const found = findLayerViolations(scratch, ['low', 'high']);
   const files2 = found.map((v) => `${path.relative(scratch, v.file)} ${v.from}→${v.to}`).sort();
-  assert.deepEqual(files2, ['low/a.ts low→high', 'low/dynamic.ts low→high', 'low/reexport.ts low→high', 'low/typeOnly.ts low→high', 'stray/x.ts stray→low']);
+  assert.deepEqual(files2, [
+    'low/a.ts low→high',
+    'low/dynamic.ts low→high',
+    'low/reexport.ts low→high',
+    'low/typeOnly.ts low→high',
+    'stray/x.ts stray→low',
+  ]);
   assert.equal(found.find((v) => v.file.endsWith('dynamic.ts'))?.line, 2);
 });

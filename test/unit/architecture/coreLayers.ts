@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const CORE_LAYERS: readonly string[] = (JSON.parse(readFileSync(path.join(__dirname, 'coreLayers.json'), 'utf8')) as { layers: string[] }).layers;
+export const CORE_LAYERS: readonly string[] = (
+  JSON.parse(readFileSync(path.join(__dirname, 'coreLayers.json'), 'utf8')) as { layers: string[] }
+).layers;
 
 export interface LayerViolation {
   file: string;

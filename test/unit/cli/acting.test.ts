@@ -57,11 +57,17 @@ function resultFor(callId: string): { status: string; message: string } {
   throw new Error(`no result for ${callId}`);
 }
 
-const EDIT = { path: 'src/billing.ts', old_string: '  return lines.reduce((a, b) => a + b, 0);', new_string: '  return Math.round(lines.reduce((a, b) => a + b, 0));', request_heartbeat: true };
+const EDIT = {
+  path: 'src/billing.ts',
+  old_string: '  return lines.reduce((a, b) => a + b, 0);',
+  new_string: '  return Math.round(lines.reduce((a, b) => a + b, 0));',
+  request_heartbeat: true,
+};
 
 test('ask --yes applies the edit and runs the command, without the API key or *TOKEN variables in its environment', async () => {
   const { folder, env } = await fresh();
-  const probe = 'node -e "console.log(\'key=\' + (process.env.OPENAI_API_KEY ?? \'none\') + \' token=\' + (process.env.DEPLOY_TOKEN ?? \'none\'))"';
+  const probe =
+    "node -e \"console.log('key=' + (process.env.OPENAI_API_KEY ?? 'none') + ' token=' + (process.env.DEPLOY_TOKEN ?? 'none'))\"";
   server.enqueue(
     toolCall('edit_file', EDIT, { id: 'y_edit' }),
     toolCall('run_command', { command: probe, request_heartbeat: true }, { id: 'y_cmd' }),
@@ -80,7 +86,8 @@ test('ask --yes applies the edit and runs the command, without the API key or *T
   assert.match(cmd.message, /key=none token=none/);
   assert.match(r.stderr, /changed src\/billing\.ts \(checkpoint /);
   assert.match(r.stderr, /\| key=none token=none/, 'live output on stderr');
-  for (const text of [r.stdout, r.stderr, JSON.stringify(server.chatRequests().map((q) => q.body.messages))]) assert.ok(!text.includes(KEY) && !text.includes('tok-should-not-leak'));
+  for (const text of [r.stdout, r.stderr, JSON.stringify(server.chatRequests().map((q) => q.body.messages))])
+    assert.ok(!text.includes(KEY) && !text.includes('tok-should-not-leak'));
 });
 
 test('ask without --yes and without a terminal declines every edit and command; the model is told', async () => {
@@ -151,7 +158,11 @@ test('checkpoints lists {id, time, files}; restore brings the files back and tel
   // The agent reads about the restore at its next step.
   server.enqueue(sendMessage('ok'));
   assert.equal((await runCli(['ask', folder, 'what happened?'], { env })).code, 0);
-  const last = server.chatRequests().at(-1)!.body.messages.map((m) => String(m.content)).join('\n');
+  const last = server
+    .chatRequests()
+    .at(-1)!
+    .body.messages.map((m) => String(m.content))
+    .join('\n');
   assert.match(last, new RegExp(`The user restored checkpoint ${rows[0]!.id}`));
 
   const unknown = await runCli(['restore', folder, 'no-such-id'], { env });

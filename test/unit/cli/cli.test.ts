@@ -24,7 +24,10 @@ before(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'memgpt-cli-'));
   folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
+  await writeFile(
+    path.join(folder, 'src', 'billing.ts'),
+    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  );
   await writeFile(path.join(folder, 'README.md'), '# Project\n\nInvoices are totalled in src/billing.ts.\n');
   await writeFile(path.join(folder, '.env'), 'OPENAI_API_KEY=sk-canary-should-never-be-indexed\n');
   server = await startFakeOpenAIServer({ models: ['local-model'] });
@@ -55,7 +58,21 @@ function assertOneLineError(r: CliResult, pattern: RegExp): void {
 test('--help lists every command, option and exit code; --version prints the package version', async () => {
   const help = await runCli(['--help'], { env: cleanEnv() });
   assert.equal(help.code, 0);
-  for (const word of ['index', 'search', 'ask', 'chat', 'memory', 'export', 'import', '--state-dir', '--base-url', '--model', '--context-window', '--agent', '130']) {
+  for (const word of [
+    'index',
+    'search',
+    'ask',
+    'chat',
+    'memory',
+    'export',
+    'import',
+    '--state-dir',
+    '--base-url',
+    '--model',
+    '--context-window',
+    '--agent',
+    '130',
+  ]) {
     assert.ok(help.stdout.includes(word), `help mentions ${word}`);
   }
   assert.match(help.stdout, /3 +no model configured/);
@@ -98,7 +115,13 @@ test('usage errors exit 2 with one clear line', async () => {
 test('a missing folder or a file instead of a folder exits 5', async () => {
   const env = envFor(newStateDir());
   const file = path.join(folder, 'README.md');
-  for (const args of [['index', path.join(root, 'nope')], ['search', path.join(root, 'nope'), 'q'], ['memory', file], ['ask', file, 'hi'], ['export', path.join(root, 'nope')]]) {
+  for (const args of [
+    ['index', path.join(root, 'nope')],
+    ['search', path.join(root, 'nope'), 'q'],
+    ['memory', file],
+    ['ask', file, 'hi'],
+    ['export', path.join(root, 'nope')],
+  ]) {
     const r = await runCli(args, { env });
     assert.equal(r.code, 5, `${args.join(' ')} → ${r.code}\n${r.stderr}`);
     assertOneLineError(r, /does not exist|is a file, not a folder/);
@@ -108,7 +131,10 @@ test('a missing folder or a file instead of a folder exits 5', async () => {
 test('no model configured (no key for OpenAI, no base URL) exits 3 before opening anything', async () => {
   const stateDir = newStateDir();
   const env = cleanEnv({ MEMGPT_STATE_DIR: stateDir });
-  for (const args of [['ask', folder, 'hi'], ['chat', folder]]) {
+  for (const args of [
+    ['ask', folder, 'hi'],
+    ['chat', folder],
+  ]) {
     const r = await runCli(args, { env });
     assert.equal(r.code, 3, `${args.join(' ')} → ${r.code}\n${r.stderr}`);
     assertOneLineError(r, /No model is configured.*OPENAI_API_KEY.*--base-url/);
@@ -123,7 +149,10 @@ test('an unreachable server exits 4 quickly and names the URL', async () => {
   const deadUrl = closed.url;
   await closed.close();
   const env = envFor(newStateDir());
-  for (const args of [['ask', folder, 'hi', '--base-url', deadUrl], ['chat', folder, '--base-url', deadUrl]]) {
+  for (const args of [
+    ['ask', folder, 'hi', '--base-url', deadUrl],
+    ['chat', folder, '--base-url', deadUrl],
+  ]) {
     const started = Date.now();
     const r = await runCli(args, { env });
     assert.equal(r.code, 4, `${args.join(' ')} → ${r.code}\n${r.stderr}`);
@@ -172,15 +201,25 @@ test('index then search: summary, --json shapes, -k, --source, --path', async ()
   assert.equal(top.rank, 1);
   assert.equal(typeof top.score, 'number');
   assert.match(String(top.text), /computeInvoiceTotal/);
-  assert.ok(parsed.results.every((r) => !String(r.text).includes('sk-canary')), '.env is never indexed');
+  assert.ok(
+    parsed.results.every((r) => !String(r.text).includes('sk-canary')),
+    '.env is never indexed',
+  );
 
   const one = JSON.parse((await runCli(['search', folder, 'invoice', '-k', '1', '--json'], { env })).stdout) as { results: unknown[] };
   assert.equal(one.results.length, 1);
-  const memories = JSON.parse((await runCli(['search', folder, 'invoice', '--source', 'memory', '--json'], { env })).stdout) as { results: unknown[] };
+  const memories = JSON.parse((await runCli(['search', folder, 'invoice', '--source', 'memory', '--json'], { env })).stdout) as {
+    results: unknown[];
+  };
   assert.equal(memories.results.length, 0, 'nothing was remembered, only indexed');
-  const readmeOnly = JSON.parse((await runCli(['search', folder, 'invoice', '--path', '*.md', '--json'], { env })).stdout) as { results: { path: string }[] };
+  const readmeOnly = JSON.parse((await runCli(['search', folder, 'invoice', '--path', '*.md', '--json'], { env })).stdout) as {
+    results: { path: string }[];
+  };
   assert.ok(readmeOnly.results.length > 0);
-  assert.ok(readmeOnly.results.every((r) => r.path === 'README.md'), JSON.stringify(readmeOnly.results));
+  assert.ok(
+    readmeOnly.results.every((r) => r.path === 'README.md'),
+    JSON.stringify(readmeOnly.results),
+  );
 
   const text = await runCli(['search', folder, 'computeInvoiceTotal'], { env });
   assert.match(text.stdout, /^1\. src\/billing\.ts:1-3 {2}\(workspace, score \d\.\d{4}\)\n {4}export function computeInvoiceTotal/);
@@ -206,7 +245,10 @@ test('ask streams the reply to stdout as it arrives and shows function calls on 
   const partial = cli.stdout();
   const r = await cli.done;
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(partial.length < answer.length && answer.startsWith(partial), `stdout grew while streaming (first seen: ${JSON.stringify(partial)})`);
+  assert.ok(
+    partial.length < answer.length && answer.startsWith(partial),
+    `stdout grew while streaming (first seen: ${JSON.stringify(partial)})`,
+  );
   assert.equal(r.stdout, `${answer}\n`);
   assert.match(r.stderr, /→ archival_memory_search\(\{"query":"invoice total"/);
   assert.doesNotMatch(r.stderr, /send_message/);
@@ -222,14 +264,26 @@ test('ask --json prints {reply, functionCalls, finishReason} and nothing else on
   );
   const r = await runCli(['ask', folder, 'I prefer tabs', '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { reply: string; functionCalls: { name: string; arguments: unknown; status: string }[]; finishReason: string };
+  const out = JSON.parse(r.stdout) as {
+    reply: string;
+    functionCalls: { name: string; arguments: unknown; status: string }[];
+    finishReason: string;
+  };
   assert.deepEqual(Object.keys(out).sort(), ['finishReason', 'functionCalls', 'reply']);
   assert.equal(out.reply, 'Noted: tabs.');
   assert.equal(out.finishReason, 'done');
-  assert.deepEqual(out.functionCalls.map((c) => [c.name, c.status]), [['core_memory_append', 'OK'], ['send_message', 'OK']]);
+  assert.deepEqual(
+    out.functionCalls.map((c) => [c.name, c.status]),
+    [
+      ['core_memory_append', 'OK'],
+      ['send_message', 'OK'],
+    ],
+  );
   assert.deepEqual(out.functionCalls[0]!.arguments, { label: 'human', content: 'Prefers tabs.', request_heartbeat: true });
   assert.doesNotMatch(r.stderr, /→/, 'no call lines with --json');
-  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env })).stdout) as { coreMemory: { label: string; value: string }[] };
+  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env })).stdout) as {
+    coreMemory: { label: string; value: string }[];
+  };
   assert.match(memory.coreMemory.find((b) => b.label === 'human')!.value, /Prefers tabs\./, 'the memory edit was saved');
 });
 
@@ -311,7 +365,9 @@ test('Ctrl-C during a hanging model call exits 130, saves the message and releas
   assert.doesNotMatch(exported.stderr, /read-only/, 'the lock was released');
   const data = JSON.parse(exported.stdout) as { recall: { message: { role: string; content: unknown } }[] };
   assert.ok(
-    data.recall.some((rec) => rec.message.role === 'user' && JSON.stringify(rec.message.content).includes('the canary question about invoices')),
+    data.recall.some(
+      (rec) => rec.message.role === 'user' && JSON.stringify(rec.message.content).includes('the canary question about invoices'),
+    ),
     'the user message is in recall',
   );
 });
@@ -320,13 +376,19 @@ test('Ctrl-C during indexing exits 130 and keeps what was indexed; the next run 
   const big = path.join(root, 'big');
   await mkdir(big, { recursive: true });
   const body = (i: number): string =>
-    Array.from({ length: 40 }, (_, line) => `export function handler${i}_${line}(input: string): string { return input.repeat(${line}) + 'module ${i}'; }`).join('\n');
+    Array.from(
+      { length: 40 },
+      (_, line) => `export function handler${i}_${line}(input: string): string { return input.repeat(${line}) + 'module ${i}'; }`,
+    ).join('\n');
   for (let i = 0; i < 1200; i++) await writeFile(path.join(big, `m${i}.ts`), body(i));
   const stateDir = newStateDir();
   const env = envFor(stateDir);
   const cli = startCli(['index', big], { env });
   const workspaces = path.join(stateDir, 'workspaces');
-  await until(() => existsSync(workspaces) && readdirSync(workspaces).some((d) => existsSync(path.join(workspaces, d, 'memory.lock'))), 'the memory to be opened');
+  await until(
+    () => existsSync(workspaces) && readdirSync(workspaces).some((d) => existsSync(path.join(workspaces, d, 'memory.lock'))),
+    'the memory to be opened',
+  );
   await new Promise((r) => setTimeout(r, 300));
   cli.child.kill('SIGINT');
   const r = await cli.done;
@@ -373,7 +435,11 @@ test('another process holding the lock: search, memory and export work; ask, cha
   const exportFile = path.join(root, 'locked-export.json');
   await writeFile(exportFile, (await runCli(['export', folder], { env })).stdout);
 
-  const holder = spawn(process.execPath, ['--import', 'tsx', 'test/unit/cli/lockHolder.ts', stateDir, folder], { cwd: REPO, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const holder = spawn(process.execPath, ['--import', 'tsx', 'test/unit/cli/lockHolder.ts', stateDir, folder], {
+    cwd: REPO,
+    env: cleanEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let holderOut = '';
   holder.stdout.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   holder.stderr.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
@@ -389,10 +455,18 @@ test('another process holding the lock: search, memory and export work; ask, cha
     assert.equal((JSON.parse(memory.stdout) as { readOnly: boolean }).readOnly, true);
     const exported = await runCli(['export', folder], { env });
     assert.equal(exported.code, 0, exported.stderr);
-    assert.equal((JSON.parse(exported.stdout) as { format: string }).format, (JSON.parse(await readFile(exportFile, 'utf8')) as { format: string }).format);
+    assert.equal(
+      (JSON.parse(exported.stdout) as { format: string }).format,
+      (JSON.parse(await readFile(exportFile, 'utf8')) as { format: string }).format,
+    );
 
     const requests = server.chatRequests().length;
-    for (const args of [['ask', folder, 'hi'], ['chat', folder], ['index', folder], ['import', folder, exportFile]]) {
+    for (const args of [
+      ['ask', folder, 'hi'],
+      ['chat', folder],
+      ['index', folder],
+      ['import', folder, exportFile],
+    ]) {
       const r = await runCli(args, { env, stdin: 'hi\n' });
       assert.equal(r.code, 1, `${args[0]} → ${r.code}\n${r.stderr}`);
       assert.match(r.stderr, /memgpt: Cannot .*: VS Code window \(pid \d+.*holds this workspace's memory.*try again/);
@@ -411,7 +485,15 @@ test('another process holding the lock: search, memory and export work; ask, cha
 test('an agent exported by the CLI is imported into another state folder and continues its conversation', async () => {
   const envA = envFor(newStateDir());
   const envB = envFor(newStateDir());
-  server.enqueue(toolCall('core_memory_replace', { label: 'human', old_content: 'Name: not known yet.', new_content: 'Name: Ada.', request_heartbeat: true }), sendMessage('Hello Ada'));
+  server.enqueue(
+    toolCall('core_memory_replace', {
+      label: 'human',
+      old_content: 'Name: not known yet.',
+      new_content: 'Name: Ada.',
+      request_heartbeat: true,
+    }),
+    sendMessage('Hello Ada'),
+  );
   assert.equal((await runCli(['ask', folder, 'My name is Ada, remember the purple elephant'], { env: envA })).code, 0);
   const file = path.join(root, 'ada.json');
   const exported = await runCli(['export', folder, '--out', file], { env: envA });
@@ -424,7 +506,10 @@ test('an agent exported by the CLI is imported into another state folder and con
   assert.equal(imported.code, 0, imported.stderr);
   const info = JSON.parse(imported.stdout) as { id: string; name: string; active: boolean };
   assert.deepEqual(info, { id: data.agent.id, name: 'MemGPT', active: true });
-  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env: envB })).stdout) as { agent: { id: string }; coreMemory: { label: string; value: string }[] };
+  const memory = JSON.parse((await runCli(['memory', folder, '--json'], { env: envB })).stdout) as {
+    agent: { id: string };
+    coreMemory: { label: string; value: string }[];
+  };
   assert.equal(memory.agent.id, data.agent.id);
   assert.match(memory.coreMemory.find((b) => b.label === 'human')!.value, /Name: Ada\./);
 
@@ -432,13 +517,18 @@ test('an agent exported by the CLI is imported into another state folder and con
   const before = server.chatRequests().length;
   assert.equal((await runCli(['ask', folder, 'do you remember me?'], { env: envB })).code, 0);
   const request = server.chatRequests()[before]!.body.messages;
-  assert.ok(request.some((m) => typeof m.content === 'string' && m.content.includes('purple elephant')), 'the imported conversation is in context');
+  assert.ok(
+    request.some((m) => typeof m.content === 'string' && m.content.includes('purple elephant')),
+    'the imported conversation is in context',
+  );
 
   // Importing into a folder that has agents adds one (renamed) without switching; --agent selects it.
   const again = await runCli(['import', folder, file], { env: envB });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /Imported agent "MemGPT \(imported\)" as [\w-]+\.\n/);
-  const named = JSON.parse((await runCli(['memory', folder, '--json', '--agent', 'MemGPT (imported)'], { env: envB })).stdout) as { agent: { name: string; active: boolean } };
+  const named = JSON.parse((await runCli(['memory', folder, '--json', '--agent', 'MemGPT (imported)'], { env: envB })).stdout) as {
+    agent: { name: string; active: boolean };
+  };
   assert.deepEqual([named.agent.name, named.agent.active], ['MemGPT (imported)', false]);
   server.enqueue(sendMessage('I am the copy'));
   assert.equal((await runCli(['ask', folder, 'who are you?', '--agent', 'memgpt (imported)'], { env: envB })).stdout, 'I am the copy\n');

@@ -59,7 +59,8 @@ export function ensureBuilt(): string {
     if (isFresh()) return 'dist/cli.js was built by another test file';
     const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
     // Another bundle (extension, webview) failing to build must not fail the CLI tests if the CLI built.
-    if (!isFresh()) throw new Error(`node esbuild.mjs did not produce a current dist/cli.js (exit ${build.status}):\n${build.stderr}${build.stdout}`);
+    if (!isFresh())
+      throw new Error(`node esbuild.mjs did not produce a current dist/cli.js (exit ${build.status}):\n${build.stderr}${build.stdout}`);
     return build.status === 0 ? 'built dist/cli.js with node esbuild.mjs' : `dist/cli.js built; other bundles failed:\n${build.stderr}`;
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -92,7 +93,10 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-export function startCli(args: readonly string[], options: { env: Record<string, string>; stdin?: string; keepStdinOpen?: boolean; timeoutMs?: number }): RunningCli {
+export function startCli(
+  args: readonly string[],
+  options: { env: Record<string, string>; stdin?: string; keepStdinOpen?: boolean; timeoutMs?: number },
+): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -132,7 +136,10 @@ export function startCli(args: readonly string[], options: { env: Record<string,
   };
 }
 
-export function runCli(args: readonly string[], options: { env: Record<string, string>; stdin?: string; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env: Record<string, string>; stdin?: string; timeoutMs?: number },
+): Promise<CliResult> {
   return startCli(args, options).done;
 }
 

@@ -29,7 +29,11 @@ after(async () => {
 
 async function withServer(fn: (server: FakeOpenAIServer, env: Record<string, string>) => Promise<void>): Promise<void> {
   const server = await startFakeOpenAIServer({ models: ['local-model'] });
-  const env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, `state-${++stateCounter}`), OPENAI_BASE_URL: server.url, MEMGPT_MODEL: 'local-model' });
+  const env = cleanEnv({
+    MEMGPT_STATE_DIR: path.join(root, `state-${++stateCounter}`),
+    OPENAI_BASE_URL: server.url,
+    MEMGPT_MODEL: 'local-model',
+  });
   try {
     await fn(server, env);
   } finally {
@@ -59,7 +63,10 @@ test('ask against a server that never answers: progress on stderr, then the caus
     const took = Date.now() - started;
     assert.equal(r.code, 1, r.stderr);
     assert.ok(r.stderr.includes(`Waiting for the model at ${server.url}… 1 s`), r.stderr);
-    assert.match(r.stderr.trim().split('\n').at(-1)!, new RegExp(`The model server at ${server.url.replace(/[./]/g, '\\$&')} did not answer within 2 s`));
+    assert.match(
+      r.stderr.trim().split('\n').at(-1)!,
+      new RegExp(`The model server at ${server.url.replace(/[./]/g, '\\$&')} did not answer within 2 s`),
+    );
     assert.match(r.stderr, /--request-timeout/, 'the error says how to wait longer, in CLI words');
     // The deadline is twice the time-out (4 s): the wait must end there, not after every try.
     assert.ok(took < baseline * 1.5 + 4000 + 2000, `took ${took} ms; an answered ask took ${baseline} ms`);

@@ -20,7 +20,10 @@ before(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'memgpt-cli-damage-'));
   folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
+  await writeFile(
+    path.join(folder, 'src', 'billing.ts'),
+    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  );
   server = await startFakeOpenAIServer({ models: ['local-model'] });
 });
 
@@ -52,7 +55,10 @@ test('a damaged active.json: `memory` lists the notice (text and --json), `ask` 
   const json = await runCli(['memory', folder, '--json'], { env });
   assert.equal(json.code, 0, json.stderr);
   const report = JSON.parse(json.stdout) as { notices: string[]; recall: { count: number } };
-  assert.ok(report.notices.some((n) => /active\.json/.test(n)), json.stdout);
+  assert.ok(
+    report.notices.some((n) => /active\.json/.test(n)),
+    json.stdout,
+  );
   assert.equal(report.recall.count, 3, 'the conversation is still counted');
   assert.match(json.stderr, /active\.json/);
 
@@ -63,7 +69,10 @@ test('a damaged active.json: `memory` lists the notice (text and --json), `ask` 
   const ask = await runCli(['ask', folder, 'what did I ask you to remember?'], { env });
   assert.equal(ask.code, 0, ask.stderr);
   assert.match(ask.stderr, /active\.json.*MemGPT/);
-  const after = JSON.parse((await runCli(['memory', folder, '--json'], { env })).stdout) as { recall: { count: number }; notices: string[] };
+  const after = JSON.parse((await runCli(['memory', folder, '--json'], { env })).stdout) as {
+    recall: { count: number };
+    notices: string[];
+  };
   assert.equal(after.recall.count, 6, 'the same agent carried on');
   assert.deepEqual(after.notices, [], 'repaired: the next run has nothing to say');
 });
@@ -81,7 +90,10 @@ test('an archival manifest of {} blocks nothing: the index is rebuilt and the co
   assert.equal(memory.code, 0, memory.stderr);
   assert.doesNotMatch(memory.stderr, /newer/);
   const report = JSON.parse(memory.stdout) as { notices: string[] };
-  assert.ok(report.notices.some((n) => /manifest\.json/.test(n) && /re-?index/i.test(n)), memory.stdout);
+  assert.ok(
+    report.notices.some((n) => /manifest\.json/.test(n) && /re-?index/i.test(n)),
+    memory.stdout,
+  );
 
   server.enqueue(sendMessage('hello'));
   const ask = await runCli(['ask', folder, 'hi'], { env });

@@ -26,9 +26,15 @@ after(async () => {
 test('memgpt search prints hostile names escaped in text and in --json (which still parses to the real name)', async () => {
   const folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'evil\n2. fake.ts:1-1  (workspace, score 1.0000)'), 'export function zebraUnicorn(): number { return 1; }\n');
+  await writeFile(
+    path.join(folder, 'src', 'evil\n2. fake.ts:1-1  (workspace, score 1.0000)'),
+    'export function zebraUnicorn(): number { return 1; }\n',
+  );
   await writeFile(path.join(folder, 'src', '\u202Egnp.ts'), 'export function zebraUnicornTwo(): number { return 2; }\n');
-  await writeFile(path.join(folder, 'src', 'bell\u0007\u001B]0;pwned\u0007.ts'), 'export function zebraUnicornThree(): number { return 3; }\n');
+  await writeFile(
+    path.join(folder, 'src', 'bell\u0007\u001B]0;pwned\u0007.ts'),
+    'export function zebraUnicornThree(): number { return 3; }\n',
+  );
   const env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, 'state') });
   const indexed = await runCli(['index', folder], { env });
   assert.equal(indexed.code, 0, indexed.stderr);
@@ -46,7 +52,10 @@ test('memgpt search prints hostile names escaped in text and in --json (which st
   assert.equal(json.code, 0, json.stderr);
   assert.doesNotMatch(json.stdout, RAW_UNSAFE);
   const parsed = JSON.parse(json.stdout) as { results: { path: string }[] };
-  assert.ok(parsed.results.some((r) => r.path === 'src/\u202Egnp.ts'), 'JSON escapes still decode to the real path');
+  assert.ok(
+    parsed.results.some((r) => r.path === 'src/\u202Egnp.ts'),
+    'JSON escapes still decode to the real path',
+  );
 });
 
 test('the index progress line escapes the current file name', () => {

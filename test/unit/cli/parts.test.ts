@@ -42,7 +42,10 @@ test('state folder: flag over MEMGPT_STATE_DIR over the per-user default of each
   assert.equal(defaultStateDir({}, 'linux', '/home/ada'), '/home/ada/.local/state/memgpt-vscode');
   assert.equal(defaultStateDir({ XDG_STATE_HOME: '/xdg' }, 'linux', '/home/ada'), '/xdg/memgpt-vscode');
   assert.equal(defaultStateDir({}, 'darwin', '/Users/ada'), '/Users/ada/Library/Application Support/memgpt-vscode');
-  assert.equal(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32', 'C:\\Users\\ada'), 'C:\\Users\\ada\\AppData\\Local\\memgpt-vscode');
+  assert.equal(
+    defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32', 'C:\\Users\\ada'),
+    'C:\\Users\\ada\\AppData\\Local\\memgpt-vscode',
+  );
   assert.equal(resolveStateDir({ 'state-dir': 'rel' }, { MEMGPT_STATE_DIR: '/env' }), path.resolve('rel'));
   assert.equal(resolveStateDir({}, { MEMGPT_STATE_DIR: '/env' }), '/env');
 });
@@ -55,8 +58,14 @@ test('config: environment defaults, flags win, the key only from OPENAI_API_KEY,
   assert.equal(c.apiKey, 'sk-abcdef');
   assert.deepEqual(c.embeddings, { baseUrl: '', model: 'text-embedding-3-small' }, 'local embedder by default');
   assert.equal(runtimeConfigFrom({}, { ...env, MEMGPT_MODEL: 'qwen2.5' }).model, 'qwen2.5', 'MEMGPT_MODEL before OPENAI_MODEL');
-  const flagged = runtimeConfigFrom({ 'base-url': 'http://h:1/v1', model: 'm', 'context-window': 4096, 'embeddings-base-url': 'http://e/v1' }, env);
-  assert.deepEqual([flagged.baseUrl, flagged.model, flagged.contextWindow, flagged.embeddings.baseUrl], ['http://h:1/v1', 'm', 4096, 'http://e/v1']);
+  const flagged = runtimeConfigFrom(
+    { 'base-url': 'http://h:1/v1', model: 'm', 'context-window': 4096, 'embeddings-base-url': 'http://e/v1' },
+    env,
+  );
+  assert.deepEqual(
+    [flagged.baseUrl, flagged.model, flagged.contextWindow, flagged.embeddings.baseUrl],
+    ['http://h:1/v1', 'm', 4096, 'http://e/v1'],
+  );
   usageFailure(() => runtimeConfigFrom({ 'context-window': 1000 }, {}), /at least 2048/);
   usageFailure(() => runtimeConfigFrom({ 'base-url': 'localhost:11434' }, {}), /not an http\(s\) URL/);
   usageFailure(() => runtimeConfigFrom({}, { OPENAI_BASE_URL: 'ollama' }), /OPENAI_BASE_URL "ollama"/);
@@ -94,7 +103,11 @@ test('Output: messages lose key shapes and name CLI flags; content loses only th
 });
 
 test('renderProgress: bar, counts and current file within the terminal width', () => {
-  const line = renderProgress({ phase: 'indexing', filesDone: 25, filesTotal: 100, currentFile: 'src/deeply/nested/folder/file.ts' }, 80, 1500);
+  const line = renderProgress(
+    { phase: 'indexing', filesDone: 25, filesTotal: 100, currentFile: 'src/deeply/nested/folder/file.ts' },
+    80,
+    1500,
+  );
   assert.ok(line.length < 80, line);
   assert.match(line, /^\[#{5,8}-+\] 25\/100 files 25% 1\.5 s {2}.*file\.ts$/);
   assert.match(renderProgress({ phase: 'indexing', filesDone: 0, filesTotal: 0 }, 80, 0), /0\/0 files 100%/);
@@ -109,7 +122,15 @@ test('TurnPrinter: streamed and whole messages end with one newline; call lines 
   const o = new Output({ write: (t: string) => out.push(t) }, { write: (t: string) => err.push(`${t}`) }, undefined);
   const p = new TurnPrinter(o, false);
   p.onEvent({ type: 'function_call_started', stepId: 's', callId: 'a', name: 'archival_memory_search', arguments: '{"query":"x"}' });
-  p.onEvent({ type: 'function_call_finished', stepId: 's', callId: 'a', name: 'archival_memory_search', arguments: '{"query":"x"}', status: 'Failed', result: 'no index' });
+  p.onEvent({
+    type: 'function_call_finished',
+    stepId: 's',
+    callId: 'a',
+    name: 'archival_memory_search',
+    arguments: '{"query":"x"}',
+    status: 'Failed',
+    result: 'no index',
+  });
   p.onEvent({ type: 'message_delta', stepId: 's', callId: 'b', delta: 'Hel' });
   p.onEvent({ type: 'message_delta', stepId: 's', callId: 'b', delta: 'lo' });
   p.onEvent({ type: 'message_complete', stepId: 's', callId: 'b', text: 'Hello world' });

@@ -15,8 +15,14 @@ before(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'memgpt-symbols-'));
   folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'billing.ts'), '/** Sums the invoice lines. */\nexport function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n\nexport class Invoice {\n  total(): number { return computeInvoiceTotal([]); }\n}\n');
-  await writeFile(path.join(folder, 'src', 'report.go'), 'package report\n\n// Render prints the invoice.\nfunc Render() int { return computeInvoiceTotal() }\n');
+  await writeFile(
+    path.join(folder, 'src', 'billing.ts'),
+    '/** Sums the invoice lines. */\nexport function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n\nexport class Invoice {\n  total(): number { return computeInvoiceTotal([]); }\n}\n',
+  );
+  await writeFile(
+    path.join(folder, 'src', 'report.go'),
+    'package report\n\n// Render prints the invoice.\nfunc Render() int { return computeInvoiceTotal() }\n',
+  );
   env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, 'state') });
   const indexed = await runCli(['index', folder], { env });
   assert.equal(indexed.code, 0, indexed.stderr);
@@ -36,7 +42,10 @@ test('memgpt symbols: definitions with kind, scope, signature and doc, then refe
   const json = await runCli(['symbols', folder, 'Invoice.total', '--json'], { env });
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { definitions: { kind: string; container: string; path: string; line: number }[] };
-  assert.deepEqual(parsed.definitions.map((d) => `${d.kind} ${d.container} ${d.path}:${d.line}`), ['method Invoice src/billing.ts:7']);
+  assert.deepEqual(
+    parsed.definitions.map((d) => `${d.kind} ${d.container} ${d.path}:${d.line}`),
+    ['method Invoice src/billing.ts:7'],
+  );
   const none = await runCli(['symbols', folder, 'NoSuchName'], { env });
   assert.equal(none.code, 0);
   assert.match(none.stderr, /No definition or use of "NoSuchName" is indexed/);

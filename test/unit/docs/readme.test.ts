@@ -16,7 +16,11 @@ test('the README documents every setting with its default', () => {
   for (const [key, p] of Object.entries(manifest.contributes.configuration.properties)) {
     const row = readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
     assert.ok(row, `README has no settings row for ${key}`);
-    assert.ok(row.includes(`\`${JSON.stringify((p as { default: unknown }).default)}\``) || row.includes(`\`${String((p as { default: unknown }).default)}\``), `README row of ${key} shows its default: ${row}`);
+    assert.ok(
+      row.includes(`\`${JSON.stringify((p as { default: unknown }).default)}\``) ||
+        row.includes(`\`${String((p as { default: unknown }).default)}\``),
+      `README row of ${key} shows its default: ${row}`,
+    );
   }
 });
 

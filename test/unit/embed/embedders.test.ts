@@ -14,12 +14,21 @@ test('local embedder: deterministic, unit length, versioned id, code-aware', asy
   const e = new LocalHashEmbedder();
   assert.equal(e.id, 'local-hash-v1-384');
   assert.equal(e.dimensions, 384);
-  const [a, a2, b, c, empty] = await e.embed(['parseHttpRequest(req)', 'parseHttpRequest(req)', 'parse the http request', 'render a colour palette', '']);
+  const [a, a2, b, c, empty] = await e.embed([
+    'parseHttpRequest(req)',
+    'parseHttpRequest(req)',
+    'parse the http request',
+    'render a colour palette',
+    '',
+  ]);
   assert.deepEqual(a, a2);
   assert.ok(Math.abs(cos(a!, a!) - 1) < 1e-5);
   assert.ok(cos(a!, b!) > 0.5, `identifier vs words: ${cos(a!, b!)}`);
   assert.ok(cos(a!, b!) > cos(a!, c!) + 0.3);
-  assert.equal(empty!.every((x) => x === 0), true);
+  assert.equal(
+    empty!.every((x) => x === 0),
+    true,
+  );
   // concepts: "remove" finds `delete`, "settings" finds `config`
   const [q, del, add] = await e.embed(['remove an entry', 'deleteEntry(key)', 'insertEntry(key)']);
   assert.ok(cos(q!, del!) > cos(q!, add!), 'remove ~ delete');
@@ -65,7 +74,10 @@ test('OpenAI embedder against the fake server: dimensions learned, batching, ord
   } finally {
     await server.close();
   }
-  await assert.rejects(OpenAIEmbedder.connect({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm', maxRetries: 0 }), /Could not reach the embeddings endpoint at http:\/\/127\.0\.0\.1:9\/v1/);
+  await assert.rejects(
+    OpenAIEmbedder.connect({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm', maxRetries: 0 }),
+    /Could not reach the embeddings endpoint at http:\/\/127\.0\.0\.1:9\/v1/,
+  );
   await assert.rejects(OpenAIEmbedder.connect({ baseUrl: 'not a url', model: 'm' }), /not a URL/);
   await assert.rejects(OpenAIEmbedder.connect({ model: '' }), /No embeddings model/);
 });

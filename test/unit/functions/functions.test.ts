@@ -11,15 +11,24 @@ const schema = (name: string) => functionSchemas({ workspace: true, compact: fal
 test('validation: coercions only when unambiguous, enums and ranges, request_heartbeat defaults to false', () => {
   const ok = validateArguments(schema('read_file'), { path: 'a.ts', start_line: '10', end_line: 20 });
   assert.deepEqual(ok, { ok: true, args: { path: 'a.ts', start_line: 10, end_line: 20, request_heartbeat: false } });
-  assert.deepEqual(validateArguments(schema('send_message'), { message: 42 }), { ok: true, args: { message: '42', request_heartbeat: false } });
+  assert.deepEqual(validateArguments(schema('send_message'), { message: 42 }), {
+    ok: true,
+    args: { message: '42', request_heartbeat: false },
+  });
   const bad = validateArguments(schema('read_file'), { path: 'a.ts', start_line: 0 });
   assert.equal(bad.ok, false);
-  assert.match((bad as { error: string }).error, /"start_line" must be at least 1, got 0.*Expected \{path: string, start_line\?: integer >= 1/);
+  assert.match(
+    (bad as { error: string }).error,
+    /"start_line" must be at least 1, got 0.*Expected \{path: string, start_line\?: integer >= 1/,
+  );
   const range = validateArguments(schema('pause_heartbeats'), { minutes: 1000 });
   assert.match((range as { error: string }).error, /at most 360/);
   const bool = validateArguments(schema('core_memory_append'), { label: 'human', content: 'x', request_heartbeat: 'yes' });
   assert.match((bool as { error: string }).error, /"request_heartbeat" must be true or false, got "yes"/);
-  assert.deepEqual(validateArguments(schema('conversation_search'), { query: 'x', page: null }), { ok: true, args: { query: 'x', request_heartbeat: false } });
+  assert.deepEqual(validateArguments(schema('conversation_search'), { query: 'x', page: null }), {
+    ok: true,
+    args: { query: 'x', request_heartbeat: false },
+  });
 });
 
 test('results: truncation note and MemGPT paging header', () => {
@@ -77,8 +86,13 @@ test('workspace functions through the loop: numbered lines, paging hint, listing
       sendMessage('done'),
     );
     await h.agent.handle({ type: 'user_message', text: 'read' });
-    const results = stepRequests(h.server).slice(1).map((r) => JSON.parse(r.body.messages.at(-1)!.content as string) as { status: string; message: string });
-    assert.equal(results[0]!.message, 'src/values.ts, lines 5-7 of 300:\n5| export const v5 = 5;\n6| export const v6 = 6;\n7| export const v7 = 7;\n[293 more lines; to read on, call read_file with start_line=8.]');
+    const results = stepRequests(h.server)
+      .slice(1)
+      .map((r) => JSON.parse(r.body.messages.at(-1)!.content as string) as { status: string; message: string });
+    assert.equal(
+      results[0]!.message,
+      'src/values.ts, lines 5-7 of 300:\n5| export const v5 = 5;\n6| export const v6 = 6;\n7| export const v7 = 7;\n[293 more lines; to read on, call read_file with start_line=8.]',
+    );
     // The default page is bounded by the result budget and says where to continue.
     assert.match(results[1]!.message, /^src\/values\.ts, lines 1-\d+ of 300:/);
     assert.match(results[1]!.message, /to read on, call read_file with start_line=\d+/);
@@ -95,7 +109,15 @@ test('archival_memory_search labels code with path:start-end and memories as mem
   const h = await makeHarness();
   try {
     await h.archival.insertMemory('The deploy script lives in scripts/deploy.sh and needs AWS_PROFILE.');
-    await h.archival.replaceFile('src/payments.ts', 'f1', [{ startLine: 10, endLine: 24, language: 'typescript', text: 'export function deployCharge(amount: number) { /* deploy */ }', hash: 'h1' }]);
+    await h.archival.replaceFile('src/payments.ts', 'f1', [
+      {
+        startLine: 10,
+        endLine: 24,
+        language: 'typescript',
+        text: 'export function deployCharge(amount: number) { /* deploy */ }',
+        hash: 'h1',
+      },
+    ]);
     h.server.enqueue(toolCall('archival_memory_search', { query: 'deploy', request_heartbeat: true }), sendMessage('ok'));
     await h.agent.handle({ type: 'user_message', text: 'where is deploy' });
     const [r] = lastToolResults(h.server);
@@ -130,7 +152,10 @@ test('a long non-search result is truncated with a visible note', async () => {
   const h = await makeHarness({ files: { 'one-line.txt': 'y'.repeat(400) + '\n' } });
   try {
     // core_memory_replace's error echoes old_content: a long one makes a long failure text.
-    h.server.enqueue(toolCall('core_memory_replace', { label: 'human', old_content: 'q'.repeat(9000), new_content: 'x' }), sendMessage('ok'));
+    h.server.enqueue(
+      toolCall('core_memory_replace', { label: 'human', old_content: 'q'.repeat(9000), new_content: 'x' }),
+      sendMessage('ok'),
+    );
     await h.agent.handle({ type: 'user_message', text: 'x' });
     const req = stepRequests(h.server).at(-1)!;
     const r = JSON.parse(req.body.messages.at(-1)!.content as string);

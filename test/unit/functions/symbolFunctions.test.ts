@@ -28,13 +28,21 @@ test('find_symbol: definitions with scope, signature and doc first, then referen
     await h.agent.handle({ type: 'user_message', text: 'where is the cache' });
     const names = stepRequests(h.server)[0]!.body.tools!.map((t) => t.function.name);
     assert.ok(names.includes('find_symbol') && names.includes('file_outline'), 'offered with the workspace functions');
-    const results = stepRequests(h.server).slice(1).map((r) => JSON.parse(r.body.messages.at(-1)!.content as string) as { status: string; message: string });
+    const results = stepRequests(h.server)
+      .slice(1)
+      .map((r) => JSON.parse(r.body.messages.at(-1)!.content as string) as { status: string; message: string });
     assert.equal(
       results[0]!.message,
       'LruCache: 1 definition(s), 2 reference(s).\nDefinitions:\n- src/cache.ts:2 class LruCache: class LruCache\n    Keeps the most recent entries.\nReferences:\n- src/warm.py:1\n- src/warm.py:5',
     );
-    assert.match(results[1]!.message, /- src\/cache\.ts:4 method get in LruCache: get\(key: string\): number \| undefined\n {4}Reads a value and marks it recent\./);
-    assert.equal(results[2]!.message, 'src/cache.ts: 2 definition(s), lines first-last:\n1-5 class LruCache: class LruCache\n  3-4 method get: get(key: string): number | undefined');
+    assert.match(
+      results[1]!.message,
+      /- src\/cache\.ts:4 method get in LruCache: get\(key: string\): number \| undefined\n {4}Reads a value and marks it recent\./,
+    );
+    assert.equal(
+      results[2]!.message,
+      'src/cache.ts: 2 definition(s), lines first-last:\n1-5 class LruCache: class LruCache\n  3-4 method get: get(key: string): number | undefined',
+    );
     assert.equal(results[3]!.status, 'Failed');
     assert.match(results[3]!.message, /README\.md has no outline: .*Use read_file\./);
     assert.match(results[4]!.message, /No definition or use of NoSuchThing is indexed/);

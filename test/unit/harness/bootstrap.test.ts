@@ -33,12 +33,18 @@ test('stale when node_modules is missing, a package is absent, or a version diff
   mkdirSync(noModules);
   writeFileSync(path.join(noModules, 'package-lock.json'), '{"packages":{}}');
   assert.match(stale(noModules) ?? '', /node_modules is missing/);
-  assert.match(stale(project('absent', { a: { version: '1.0.0' }, c: { version: '1.0.0' } }, { a: '1.0.0' })) ?? '', /node_modules\/c is not installed/);
+  assert.match(
+    stale(project('absent', { a: { version: '1.0.0' }, c: { version: '1.0.0' } }, { a: '1.0.0' })) ?? '',
+    /node_modules\/c is not installed/,
+  );
   assert.match(stale(project('old', { a: { version: '1.1.0' } }, { a: '1.0.0' })) ?? '', /is 1\.0\.0, package-lock\.json wants 1\.1\.0/);
 });
 
 test('optional packages (other platforms) may be absent', () => {
-  assert.equal(stale(project('optional', { a: { version: '1.0.0' }, 'esbuild-win': { version: '1.0.0', optional: true } }, { a: '1.0.0' })), null);
+  assert.equal(
+    stale(project('optional', { a: { version: '1.0.0' }, 'esbuild-win': { version: '1.0.0', optional: true } }, { a: '1.0.0' })),
+    null,
+  );
 });
 
 test('the repository itself is up to date (npm test would otherwise run npm ci)', () => {

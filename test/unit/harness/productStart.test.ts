@@ -39,7 +39,11 @@ test('a folder the user passes stays untrusted until the user trusts it', () => 
   assert.equal(p.workspace, mine);
   assert.equal(p.ownSample, false);
   assert.equal(p.disableWorkspaceTrust, false);
-  assert.equal(plan(root, path.join(root, 'sample-workspace', 'src')).disableWorkspaceTrust, false, 'a folder inside the sample is not the sample');
+  assert.equal(
+    plan(root, path.join(root, 'sample-workspace', 'src')).disableWorkspaceTrust,
+    false,
+    'a folder inside the sample is not the sample',
+  );
 });
 
 test('the product settings close the secondary side bar by default; a user who opened it keeps their choice', () => {

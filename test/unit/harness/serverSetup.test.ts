@@ -40,7 +40,10 @@ test('the extension folder is linked and listed; other installed extensions stay
   const link = path.join(exts, 'p.n-1.2.3');
   assert.ok(lstatSync(link).isSymbolicLink());
   assert.equal(readlinkSync(link), ext);
-  const list = JSON.parse(readFileSync(path.join(exts, 'extensions.json'), 'utf8')) as { identifier: { id: string }; location: { path: string } }[];
+  const list = JSON.parse(readFileSync(path.join(exts, 'extensions.json'), 'utf8')) as {
+    identifier: { id: string };
+    location: { path: string };
+  }[];
   assert.deepEqual(list.map((e) => e.identifier.id).sort(), ['other.ext', 'p.n']);
   assert.equal(list.find((e) => e.identifier.id === 'p.n')?.location.path, link);
 });
@@ -57,7 +60,9 @@ test('a real folder where the link should go is refused, not deleted', () => {
 });
 
 test('workbench URL carries the folder and a payload of remote URIs', () => {
-  const url = new URL(workbenchUrl('http://127.0.0.1:4567', { folder: '/w s', extensionDevelopmentPaths: ['/repo'], extensionTestsPath: '/repo/t.js' }));
+  const url = new URL(
+    workbenchUrl('http://127.0.0.1:4567', { folder: '/w s', extensionDevelopmentPaths: ['/repo'], extensionTestsPath: '/repo/t.js' }),
+  );
   assert.equal(url.searchParams.get('folder'), '/w s');
   assert.deepEqual(JSON.parse(url.searchParams.get('payload') ?? ''), [
     ['extensionDevelopmentPath', 'vscode-remote://127.0.0.1:4567/repo'],

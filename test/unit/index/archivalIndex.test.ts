@@ -77,7 +77,10 @@ test('memories and workspace are filtered by source and by path glob', async () 
   const ws = await idx.search('retries attempts', { source: 'workspace' });
   assert.ok(ws.hits.every((h) => h.source === 'workspace'));
   const docs = await idx.search('routing cookies retries', { pathGlob: 'docs/**' });
-  assert.deepEqual(docs.hits.map((h) => h.path), ['docs/readme.md']);
+  assert.deepEqual(
+    docs.hits.map((h) => h.path),
+    ['docs/readme.md'],
+  );
   await assert.rejects(idx.insertMemory('   '), /empty/);
   await assert.rejects(idx.search(''), /empty/);
   await idx.close();
@@ -153,8 +156,14 @@ test('an index opened with another dimension is refused; another embedder gets i
   const idx = await filled(dir);
   await idx.insertMemory('the API key lives in the OS keychain');
   await idx.close();
-  const folder = path.join(dir, readdirSync(dir).find((f) => f.startsWith('local-hash'))!);
-  await assert.rejects(ChunkStore.open({ dir: folder, embedderId: 'local-hash-v1-384', dimensions: 256 }), /384-dimensional.*256-dimensional|cannot be mixed/s);
+  const folder = path.join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith('local-hash'))!,
+  );
+  await assert.rejects(
+    ChunkStore.open({ dir: folder, embedderId: 'local-hash-v1-384', dimensions: 256 }),
+    /384-dimensional.*256-dimensional|cannot be mixed/s,
+  );
   const other = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder({ dimensions: 256 }) });
   assert.notEqual(other.folder, idx.folder);
   assert.equal(other.count('workspace'), 0, 'workspace chunks are not carried over: they are re-indexed');
@@ -174,7 +183,10 @@ test('a corrupt shard cache is rebuilt from the Vectra copy; a corrupt Vectra co
   writeFileSync(cache, Buffer.alloc(size, 7)); // same size, garbage
   const notices: string[] = [];
   const again = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder(), log: (m) => notices.push(m) });
-  assert.ok(notices.some((n) => /rebuilt from its Vectra copy/.test(n)), notices.join('\n'));
+  assert.ok(
+    notices.some((n) => /rebuilt from its Vectra copy/.test(n)),
+    notices.join('\n'),
+  );
   assert.equal((await again.search('parseCookieHeader')).hits[0]!.path, 'src/cookies.ts');
   await again.close();
 
@@ -182,7 +194,10 @@ test('a corrupt shard cache is rebuilt from the Vectra copy; a corrupt Vectra co
   const notices2: string[] = [];
   const third = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder(), log: (m) => notices2.push(m) });
   await new Promise((r) => setTimeout(r, 300)); // the Vectra copy is repaired in the background
-  assert.ok(notices2.some((n) => /rewritten from the cache/.test(n)), notices2.join('\n'));
+  assert.ok(
+    notices2.some((n) => /rewritten from the cache/.test(n)),
+    notices2.join('\n'),
+  );
   assert.equal((await third.search('parseCookieHeader')).hits[0]!.path, 'src/cookies.ts');
   await third.close();
 
@@ -190,7 +205,10 @@ test('a corrupt shard cache is rebuilt from the Vectra copy; a corrupt Vectra co
   rmSync(path.join(folder, shard), { recursive: true });
   const notices3: string[] = [];
   const fourth = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder(), log: (m) => notices3.push(m) });
-  assert.ok(notices3.some((n) => /damaged beyond repair/.test(n)), notices3.join('\n'));
+  assert.ok(
+    notices3.some((n) => /damaged beyond repair/.test(n)),
+    notices3.join('\n'),
+  );
   assert.equal(fourth.count('workspace'), 0);
   await fourth.close();
 });
@@ -199,7 +217,10 @@ test('a torn journal tail is dropped, earlier entries kept', async () => {
   const dir = tmp();
   const idx = await filled(dir);
   await idx.close();
-  const journal = path.join(idx.folder, readdirSync(idx.folder).find((f) => f.startsWith('journal-'))!);
+  const journal = path.join(
+    idx.folder,
+    readdirSync(idx.folder).find((f) => f.startsWith('journal-'))!,
+  );
   writeFileSync(journal, '{"op":"put","r":{"id":"x"', { flag: 'a' });
   const notices: string[] = [];
   const again = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder(), log: (m) => notices.push(m) });

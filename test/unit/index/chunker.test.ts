@@ -67,7 +67,12 @@ test('languages by extension', () => {
 
 test('the token estimate stays within 20% of cl100k on real source', async () => {
   const { encode } = await import('gpt-tokenizer/encoding/cl100k_base');
-  for (const file of ['node_modules/vectra/lib/LocalIndex.js', 'node_modules/ignore/index.js', 'src/core/index/chunker.ts', 'node_modules/picomatch/lib/parse.js']) {
+  for (const file of [
+    'node_modules/vectra/lib/LocalIndex.js',
+    'node_modules/ignore/index.js',
+    'src/core/index/chunker.ts',
+    'node_modules/picomatch/lib/parse.js',
+  ]) {
     const text = readFileSync(file, 'utf8');
     const exact = encode(text).length;
     const approx = text.split('\n').reduce((s, l) => s + estimateTokens(l) + 1, 0);

@@ -42,11 +42,35 @@ test('nested .gitignore, negation, .memgptignore and default excludes', async ()
     'img.png': 'x',
   });
   const files = await list(new WorkspaceFileFilter({ roots: [{ name: 'w', path: root }] }));
-  assert.deepEqual(files, ['.gitignore', 'notes/.memgptignore', 'notes/public.md', 'src/a.ts', 'src/gen/.gitignore', 'src/gen/keep.js', 'types.d.ts']);
+  assert.deepEqual(files, [
+    '.gitignore',
+    'notes/.memgptignore',
+    'notes/public.md',
+    'src/a.ts',
+    'src/gen/.gitignore',
+    'src/gen/keep.js',
+    'types.d.ts',
+  ]);
 });
 
 test('secret-looking files are never indexed, even when included explicitly', async () => {
-  for (const p of ['.env', '.env.local', 'config/.env.production', 'certs/server.pem', 'id_rsa', 'id_ed25519.pub', 'deploy.key', '.npmrc', '.netrc', 'credentials.json', 'aws/credentials', 'secrets.yaml', 'store.keystore', 'cert.p12', 'a/.ssh/config']) {
+  for (const p of [
+    '.env',
+    '.env.local',
+    'config/.env.production',
+    'certs/server.pem',
+    'id_rsa',
+    'id_ed25519.pub',
+    'deploy.key',
+    '.npmrc',
+    '.netrc',
+    'credentials.json',
+    'aws/credentials',
+    'secrets.yaml',
+    'store.keystore',
+    'cert.p12',
+    'a/.ssh/config',
+  ]) {
     assert.equal(isSecretPath(p), true, p);
   }
   for (const p of ['src/env.ts', 'src/keyboard.ts', 'docs/secrets-management.md', 'environment.md', 'src/credentialsForm.tsx']) {
@@ -59,14 +83,28 @@ test('secret-looking files are never indexed, even when included explicitly', as
 
 test('caller exclude and include globs', async () => {
   const root = tree({ 'src/a.ts': 'x', 'src/a.test.ts': 'x', 'docs/x.md': 'x', 'tmp/y.ts': 'x' });
-  const filter = new WorkspaceFileFilter({ roots: [{ name: 'w', path: root }], excludeGlobs: ['**/*.test.ts', 'tmp'], includeGlobs: ['src/**', 'tmp/**'] });
+  const filter = new WorkspaceFileFilter({
+    roots: [{ name: 'w', path: root }],
+    excludeGlobs: ['**/*.test.ts', 'tmp'],
+    includeGlobs: ['src/**', 'tmp/**'],
+  });
   assert.deepEqual(await list(filter), ['src/a.ts']);
 });
 
 test('multi-root paths are prefixed by the folder name; single root is not', async () => {
   const a = tree({ 'x.ts': 'x' });
   const b = tree({ 'y.ts': 'y' });
-  assert.deepEqual(await list(new WorkspaceFileFilter({ roots: [{ name: 'api', path: a }, { name: 'web', path: b }] })), ['api/x.ts', 'web/y.ts']);
+  assert.deepEqual(
+    await list(
+      new WorkspaceFileFilter({
+        roots: [
+          { name: 'api', path: a },
+          { name: 'web', path: b },
+        ],
+      }),
+    ),
+    ['api/x.ts', 'web/y.ts'],
+  );
   const single = new WorkspaceFileFilter({ roots: [{ name: 'api', path: a }] });
   assert.deepEqual(await list(single), ['x.ts']);
   assert.equal(single.absolutePath('x.ts'), path.join(a, 'x.ts'));

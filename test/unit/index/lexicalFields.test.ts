@@ -14,7 +14,12 @@ import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 test('fields: path, symbols and comments count with their weights; identifiers are split; length is unweighted', () => {
   const dict = new TermDictionary();
   const { counts, length } = countChunkTerms(
-    { path: 'lib/retry.js', symbols: 'RetryPolicy backoff', language: 'javascript', text: '// waits longer after each failure\nconst x = backoff(1);' },
+    {
+      path: 'lib/retry.js',
+      symbols: 'RetryPolicy backoff',
+      language: 'javascript',
+      text: '// waits longer after each failure\nconst x = backoff(1);',
+    },
     dict,
   );
   const tf = (t: string): number => counts.get(dict.lookup(t)!) ?? 0;
@@ -22,7 +27,12 @@ test('fields: path, symbols and comments count with their weights; identifiers a
   assert.equal(tf('retrypolicy'), LEXICAL_WEIGHT_SYMBOLS, 'the compound identifier itself');
   assert.equal(tf('backoff'), LEXICAL_WEIGHT_SYMBOLS + 1, 'defined name and its use in the body');
   assert.equal(tf('failur'), 1 + LEXICAL_WEIGHT_COMMENTS, 'a comment word: once in the body, once more as comment');
-  assert.equal(length, searchTerms('lib/retry.js').length + searchTerms('RetryPolicy backoff').length + searchTerms('// waits longer after each failure\nconst x = backoff(1);').length);
+  assert.equal(
+    length,
+    searchTerms('lib/retry.js').length +
+      searchTerms('RetryPolicy backoff').length +
+      searchTerms('// waits longer after each failure\nconst x = backoff(1);').length,
+  );
 });
 
 test('comments: // and /* */ in C-like code, # and docstrings in Python, none in prose; a URL is not a comment', () => {
@@ -41,7 +51,10 @@ test('a query word written as an identifier that the workspace defines lifts the
   const root = mkdtempSync(path.join(os.tmpdir(), 'boost-'));
   mkdirSync(path.join(root, 'src'));
   // Both files mention parseHeader equally often; only one defines it.
-  writeFileSync(path.join(root, 'src', 'use.ts'), 'import { parseHeader } from "./header";\nexport const a = parseHeader("x") + parseHeader("y") + parseHeader("z");\n');
+  writeFileSync(
+    path.join(root, 'src', 'use.ts'),
+    'import { parseHeader } from "./header";\nexport const a = parseHeader("x") + parseHeader("y") + parseHeader("z");\n',
+  );
   writeFileSync(path.join(root, 'src', 'header.ts'), 'export function parseHeader(line: string): string {\n  return line.trim();\n}\n');
   const archival = await ArchivalIndex.open({ dir: mkdtempSync(path.join(os.tmpdir(), 'boosti-')), embedder: new LocalHashEmbedder() });
   await new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival }).indexAll();

@@ -86,7 +86,7 @@ test('hybrid ranking on a tiny workspace: every question finds its file in the t
     for (const { q, file } of QUESTIONS) {
       const paths = (await archival.search(q, { mode, pageSize: 5 })).hits.map((h) => h.path);
       if (paths[0] === file) top1++;
-      else if (process.env.RANK_DEBUG) console.log(mode, q, "->", paths.join(", "));
+      else if (process.env.RANK_DEBUG) console.log(mode, q, '->', paths.join(', '));
       if (paths.slice(0, 3).includes(file)) top3++;
       else failures.push(`${q} -> ${paths.join(', ')}`);
     }

@@ -13,12 +13,30 @@ const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'search-paths-'));
 
 /** A small but real source tree: many distinct functions, so rankings have a long tail. */
 function sourceFile(i: number): string {
-  const topics = ['parse the cookie header', 'retry with backoff', 'match the route table', 'emit declaration files', 'resolve module paths', 'format a date'];
+  const topics = [
+    'parse the cookie header',
+    'retry with backoff',
+    'match the route table',
+    'emit declaration files',
+    'resolve module paths',
+    'format a date',
+  ];
   const lines: string[] = [];
   for (let f = 0; f < 12; f++) {
     const topic = topics[(i + f) % topics.length]!;
-    lines.push(`// ${topic} (variant ${i}.${f})`, `export function ${topic.split(' ').map((w, k) => (k === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('')}${i}_${f}(input: string, limit = ${f}) {`);
-    lines.push(`  const parts = input.split('${'/;,'[f % 3]}').slice(0, limit);`, `  return parts.map((p) => p.trim()).filter(Boolean);`, '}', '');
+    lines.push(
+      `// ${topic} (variant ${i}.${f})`,
+      `export function ${topic
+        .split(' ')
+        .map((w, k) => (k === 0 ? w : w[0]!.toUpperCase() + w.slice(1)))
+        .join('')}${i}_${f}(input: string, limit = ${f}) {`,
+    );
+    lines.push(
+      `  const parts = input.split('${'/;,'[f % 3]}').slice(0, limit);`,
+      `  return parts.map((p) => p.trim()).filter(Boolean);`,
+      '}',
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -69,7 +87,10 @@ test('sparse and dense query paths rank the same chunks with the same scores (sh
       .map(({ ref, record }) => ({ id: record.id, s: denseDot(qv, store.vector(ref), 0, embedder.dimensions) }))
       .sort((a, b) => b.s - a.s)
       .slice(0, 20);
-    assert.deepEqual(sparse.map((h) => Math.round(h.score * 1e5)), brute.map((b) => Math.round(b.s * 1e5)));
+    assert.deepEqual(
+      sparse.map((h) => Math.round(h.score * 1e5)),
+      brute.map((b) => Math.round(b.s * 1e5)),
+    );
   }
 });
 
@@ -82,7 +103,11 @@ test('hits keep their text across a compaction that retires the shard they were 
   assert.ok(before.hits.length > 0 && before.hits.every((h) => h.text.length > 0));
   // delete most of the shard: the next flush compacts it into a new one and removes the old folder
   for (let i = 0; i < 25; i++) await idx.removePath(`src/mod${i}.ts`);
-  await idx.replaceFile('src/late.ts', 'late', chunkText('src/late.ts', 'export function retryWithBackoffLate() { /* retry with backoff */ }'));
+  await idx.replaceFile(
+    'src/late.ts',
+    'late',
+    chunkText('src/late.ts', 'export function retryWithBackoffLate() { /* retry with backoff */ }'),
+  );
   await idx.flush();
   const after = await idx.search('retry with backoff');
   assert.ok(after.hits.some((h) => h.path === 'src/late.ts'));
@@ -93,7 +118,10 @@ test('hits keep their text across a compaction that retires the shard they were 
   await idx.close();
   const reopened = await ArchivalIndex.open({ dir, embedder });
   const again = await reopened.search('retry with backoff');
-  assert.deepEqual(again.hits.map((h) => [h.path, h.startLine, h.text]), after.hits.map((h) => [h.path, h.startLine, h.text]));
+  assert.deepEqual(
+    again.hits.map((h) => [h.path, h.startLine, h.text]),
+    after.hits.map((h) => [h.path, h.startLine, h.text]),
+  );
   await reopened.close();
 });
 

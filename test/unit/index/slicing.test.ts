@@ -33,7 +33,9 @@ test('sliced chunking gives exactly the chunks of chunkText, and gives the event
 
 test('postings built in slices equal postings built at once', async () => {
   const dict = new TermDictionary();
-  const docs = Array.from({ length: 300 }, (_, i) => packCounts(countTerms(`function parseHeader${i % 13}(req) { return retryWithBackoff(req, ${i}); }`, dict).counts));
+  const docs = Array.from({ length: 300 }, (_, i) =>
+    packCounts(countTerms(`function parseHeader${i % 13}(req) { return retryWithBackoff(req, ${i}); }`, dict).counts),
+  );
   const slice = new TimeSlice(-1);
   const sliced = await buildStoredPostings(docs, dict, slice);
   const whole = await buildStoredPostings(docs, dict);

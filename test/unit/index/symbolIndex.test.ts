@@ -18,8 +18,14 @@ async function open(root: string, store: string) {
 function workspace(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sym-'));
   mkdirSync(path.join(root, 'src'), { recursive: true });
-  writeFileSync(path.join(root, 'src', 'cache.ts'), `/** Keeps recent entries. */\nexport class LruCache {\n  get(key: string): number { return 0; }\n}\n`);
-  writeFileSync(path.join(root, 'src', 'use.ts'), `import { LruCache } from './cache';\nconst c = new LruCache();\nexport function warm(): void {\n  c.get('a');\n}\n`);
+  writeFileSync(
+    path.join(root, 'src', 'cache.ts'),
+    `/** Keeps recent entries. */\nexport class LruCache {\n  get(key: string): number { return 0; }\n}\n`,
+  );
+  writeFileSync(
+    path.join(root, 'src', 'use.ts'),
+    `import { LruCache } from './cache';\nconst c = new LruCache();\nexport function warm(): void {\n  c.get('a');\n}\n`,
+  );
   writeFileSync(path.join(root, 'tool.py'), `def warm_cache(cache):\n    """Fills the cache."""\n    return LruCache()\n`);
   return root;
 }
@@ -31,12 +37,27 @@ test('symbols: definitions first, then references; outline; incremental on edit,
   await indexer.indexAll();
 
   const found = archival.symbols.find('LruCache');
-  assert.deepEqual(found.definitions.map((d) => `${d.kind} ${d.path}:${d.line}`), ['class src/cache.ts:2']);
+  assert.deepEqual(
+    found.definitions.map((d) => `${d.kind} ${d.path}:${d.line}`),
+    ['class src/cache.ts:2'],
+  );
   assert.equal(found.definitions[0]!.doc, 'Keeps recent entries.');
-  assert.deepEqual(found.references.map((r) => `${r.path}:${r.line}`), ['src/use.ts:1', 'src/use.ts:2', 'tool.py:3']);
-  assert.deepEqual(archival.symbols.find('LruCache.get').definitions.map((d) => `${d.kind} ${d.container}.${d.name}`), ['method LruCache.get']);
-  assert.deepEqual(archival.symbols.outline('src/cache.ts')!.map((d) => `${d.startLine} ${d.kind} ${d.name}`), ['1 class LruCache', '3 method get']);
-  assert.deepEqual(archival.symbols.match('warm').map((d) => d.name), ['warm', 'warm_cache']);
+  assert.deepEqual(
+    found.references.map((r) => `${r.path}:${r.line}`),
+    ['src/use.ts:1', 'src/use.ts:2', 'tool.py:3'],
+  );
+  assert.deepEqual(
+    archival.symbols.find('LruCache.get').definitions.map((d) => `${d.kind} ${d.container}.${d.name}`),
+    ['method LruCache.get'],
+  );
+  assert.deepEqual(
+    archival.symbols.outline('src/cache.ts')!.map((d) => `${d.startLine} ${d.kind} ${d.name}`),
+    ['1 class LruCache', '3 method get'],
+  );
+  assert.deepEqual(
+    archival.symbols.match('warm').map((d) => d.name),
+    ['warm', 'warm_cache'],
+  );
 
   // edit: the class is renamed, the old name has no definition any more
   writeFileSync(path.join(root, 'src', 'cache.ts'), `export class RecentCache {\n  get(key: string): number { return 0; }\n}\n`);
@@ -62,7 +83,10 @@ test('symbols: definitions first, then references; outline; incremental on edit,
   ({ archival, indexer } = await open(root, store));
   assert.equal(archival.symbols.find('RecentCache').definitions[0]!.path, 'src/recent.ts', 'kept across reopen');
   const records = [...archival.store.live()].map((l) => l.record);
-  assert.ok(records.some((r) => r.path === 'src/recent.ts' && r.symbols === 'RecentCache get'), 'chunk symbols read back from a shard');
+  assert.ok(
+    records.some((r) => r.path === 'src/recent.ts' && r.symbols === 'RecentCache get'),
+    'chunk symbols read back from a shard',
+  );
   assert.equal(archival.symbols.fileCount, 2);
   await archival.close();
 });

@@ -171,7 +171,11 @@ for (const [language, src] of Object.entries(SOURCES)) {
     src.text.split('\n').forEach((line, i) => {
       if (line.trim() !== '') assert.ok(covered.has(i + 1), `${language}: line ${i + 1} is in a chunk`);
     });
-    if (!src.noCall) assert.ok(r.outline.references.some(([name]) => /^(get|Get)$/.test(name)), `${language}: a reference to the getter`);
+    if (!src.noCall)
+      assert.ok(
+        r.outline.references.some(([name]) => /^(get|Get)$/.test(name)),
+        `${language}: a reference to the getter`,
+      );
   });
 }
 
@@ -203,11 +207,17 @@ test('syntax: a file without a grammar, or too large, is not parsed (the caller 
 
 test('syntax: a parse past its time budget is cancelled with a coded error (the indexer then chunks by lines)', async () => {
   const text = 'export function f(a: number) { return a + 1; }\n'.repeat(1500);
-  await assert.rejects(chunkStructured('slow.ts', text, new TimeSlice(), 0), (err: Error & { code?: string }) => err.code === 'PARSE_FAILED' && /stopped/.test(err.message));
+  await assert.rejects(
+    chunkStructured('slow.ts', text, new TimeSlice(), 0),
+    (err: Error & { code?: string }) => err.code === 'PARSE_FAILED' && /stopped/.test(err.message),
+  );
 });
 
 test('syntax: the bundle copies exactly the grammars the parser loads (esbuild.mjs)', () => {
   const build = readFileSync(path.join(__dirname, '..', '..', '..', 'esbuild.mjs'), 'utf8');
-  const listed = /TREE_SITTER_GRAMMARS = \[([^\]]*)\]/.exec(build)![1]!.match(/'([a-z_]+)'/g)!.map((s) => `tree-sitter-${s.slice(1, -1)}.wasm`);
+  const listed = /TREE_SITTER_GRAMMARS = \[([^\]]*)\]/
+    .exec(build)![1]!
+    .match(/'([a-z_]+)'/g)!
+    .map((s) => `tree-sitter-${s.slice(1, -1)}.wasm`);
   assert.deepEqual([...listed].sort(), [...GRAMMAR_FILES].sort());
 });

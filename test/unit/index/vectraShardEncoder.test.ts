@@ -14,7 +14,15 @@ const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'vectra-enc-'));
 function sampleItems(n: number, dim: number) {
   return Array.from({ length: n }, (_, i) => ({
     id: `chunk-${i}-é✓`,
-    metadata: { source: i % 3 === 0 ? 'memory' : 'workspace', path: `src/ä/${i}.ts`, startLine: i, endLine: 0, length: i + 0.5, language: '', flag: i % 2 === 0 },
+    metadata: {
+      source: i % 3 === 0 ? 'memory' : 'workspace',
+      path: `src/ä/${i}.ts`,
+      startLine: i,
+      endLine: 0,
+      length: i + 0.5,
+      language: '',
+      flag: i % 2 === 0,
+    },
     vector: Float32Array.from({ length: dim }, (_, d) => Math.sin(i * 31 + d) / 7),
   }));
 }
@@ -50,14 +58,28 @@ test("Vectra's decoder reads the encoder's items back: ids, metadata (zero and f
   });
 });
 
-test("a shard written by a flush is an ordinary Vectra index: LocalIndex opens and queries it", async () => {
+test('a shard written by a flush is an ordinary Vectra index: LocalIndex opens and queries it', async () => {
   const dir = tmp();
   const embedder = new LocalHashEmbedder();
   const store = await ChunkStore.open({ dir, embedderId: embedder.id, dimensions: embedder.dimensions });
-  const texts = ['export function parseCookieHeader(header: string) {}', 'async function withBackoff(attempt) { await sleep(delay); }', 'class RouteTable { match(url) {} }'];
+  const texts = [
+    'export function parseCookieHeader(header: string) {}',
+    'async function withBackoff(attempt) { await sleep(delay); }',
+    'class RouteTable { match(url) {} }',
+  ];
   await store.add(
     texts.map((text, i) => ({
-      record: { id: `c${i}`, source: 'workspace', path: `src/f${i}.ts`, startLine: 1, endLine: 1, language: 'typescript', hash: `h${i}`, fileHash: `fh${i}`, time: '2024-01-01T00:00:00.000Z' },
+      record: {
+        id: `c${i}`,
+        source: 'workspace',
+        path: `src/f${i}.ts`,
+        startLine: 1,
+        endLine: 1,
+        language: 'typescript',
+        hash: `h${i}`,
+        fileHash: `fh${i}`,
+        time: '2024-01-01T00:00:00.000Z',
+      },
       text,
       vector: embedder.embedOne(text),
     })),

@@ -24,7 +24,10 @@ function workspace(n: number): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ws-'));
   for (let i = 0; i < n; i++) {
     mkdirSync(path.join(root, 'src'), { recursive: true });
-    writeFileSync(path.join(root, 'src', `mod${i}.ts`), `export function feature${i}(x: number): number {\n  return x * ${i}; // feature ${i}\n}\n`);
+    writeFileSync(
+      path.join(root, 'src', `mod${i}.ts`),
+      `export function feature${i}(x: number): number {\n  return x * ${i}; // feature ${i}\n}\n`,
+    );
   }
   writeFileSync(path.join(root, '.env'), 'SECRET=1');
   return root;

@@ -45,13 +45,21 @@ async function rig(): Promise<Rig> {
   const r = { summaries: 0, enqueue: (...more: AnthropicStep[]) => void queue.push(...more) } as Rig;
   const server = await startFakeAnthropicServer({
     apiKey: KEY,
-    responder: (req): AnthropicStep | undefined => ((req.body.tools?.length ?? 0) === 0 ? text(`SUMMARY-${++r.summaries}: the user talked about tea.`) : queue.shift()),
+    responder: (req): AnthropicStep | undefined =>
+      (req.body.tools?.length ?? 0) === 0 ? text(`SUMMARY-${++r.summaries}: the user talked about tea.`) : queue.shift(),
   });
   const model = new AnthropicChatModel({ baseUrl: server.url, apiKey: KEY, model: 'claude-sonnet-4-5', maxRetries: 0 });
   const recall = await FileRecallStore.open(path.join(dir, 'recall'));
   const states = await AgentStateStore.open(path.join(dir, 'agents'));
   const archival = await ArchivalIndex.open({ dir: path.join(dir, 'archival'), embedder: new LocalHashEmbedder() });
-  const deps = { model, counter: await createTokenCounter('claude-sonnet-4-5'), recall, archival, workspace: new NodeWorkspace([{ name: 'ws', path: path.join(dir, 'ws') }]), states };
+  const deps = {
+    model,
+    counter: await createTokenCounter('claude-sonnet-4-5'),
+    recall,
+    archival,
+    workspace: new NodeWorkspace([{ name: 'ws', path: path.join(dir, 'ws') }]),
+    states,
+  };
   const state = await states.create({ name: 'Anthropic agent' });
   r.server = server;
   r.agent = Agent.fromState(deps, { contextWindow: 8192, replyNudge: false }, state);
@@ -65,7 +73,8 @@ async function rig(): Promise<Rig> {
   return r;
 }
 
-const steps = (server: FakeAnthropicServer): RecordedAnthropicRequest[] => server.messageRequests().filter((q) => (q.body.tools?.length ?? 0) > 0);
+const steps = (server: FakeAnthropicServer): RecordedAnthropicRequest[] =>
+  server.messageRequests().filter((q) => (q.body.tools?.length ?? 0) > 0);
 
 function breakpoints(req: RecordedAnthropicRequest): string[] {
   const out: string[] = [];
@@ -85,7 +94,11 @@ test('anthropic agent: a tool_use turn (core_memory_append with request_heartbea
   const r = await rig();
   try {
     r.enqueue(
-      { kind: 'reply', text: 'The user likes tea; saving that.', toolUses: [{ name: 'core_memory_append', input: { label: 'human', content: 'Likes green tea.', request_heartbeat: true } }] },
+      {
+        kind: 'reply',
+        text: 'The user likes tea; saving that.',
+        toolUses: [{ name: 'core_memory_append', input: { label: 'human', content: 'Likes green tea.', request_heartbeat: true } }],
+      },
       toolUse('send_message', { message: 'Noted: you like green tea.' }),
     );
     const events: string[] = [];
@@ -148,9 +161,14 @@ test('anthropic agent: a 400 context-length error flushes to a summary, which ca
     const last = steps(r.server).at(-1)!;
     assert.deepEqual(breakpoints(last), ['tool:last', 'system:last', 'summary', 'newest']);
     const summaryPrefixTokens = Math.ceil(
-      (JSON.stringify(last.body.tools).length + JSON.stringify(last.body.system).length + JSON.stringify(last.body.messages[0]).length) / 4 / 2,
+      (JSON.stringify(last.body.tools).length + JSON.stringify(last.body.system).length + JSON.stringify(last.body.messages[0]).length) /
+        4 /
+        2,
     );
-    assert.ok(last.usage!.cache_read_input_tokens >= summaryPrefixTokens, `cache read ${last.usage!.cache_read_input_tokens} covers the stable prefix`);
+    assert.ok(
+      last.usage!.cache_read_input_tokens >= summaryPrefixTokens,
+      `cache read ${last.usage!.cache_read_input_tokens} covers the stable prefix`,
+    );
   } finally {
     await r.close();
   }

@@ -28,7 +28,11 @@ const tool = (name: string, props: Record<string, { type: 'string' | 'boolean' }
   function: { name, description: `${name} description`, parameters: { type: 'object', properties: props, required: Object.keys(props) } },
 });
 const SEND_MESSAGE = tool('send_message', { message: { type: 'string' } });
-const APPEND = tool('core_memory_append', { label: { type: 'string' }, content: { type: 'string' }, request_heartbeat: { type: 'boolean' } });
+const APPEND = tool('core_memory_append', {
+  label: { type: 'string' },
+  content: { type: 'string' },
+  request_heartbeat: { type: 'boolean' },
+});
 
 const REQUEST: ChatRequest = {
   messages: [
@@ -94,24 +98,37 @@ test('anthropic: streams text with the Messages API headers, the system message 
     assert.equal(req.body.model, 'claude-sonnet-4-5');
     assert.ok(req.body.max_tokens > 0);
     assert.equal(req.body.system?.[0]?.text, 'You are MemGPT.');
-    assert.deepEqual(req.body.messages, [{ role: 'user', content: [{ type: 'text', text: 'hello', cache_control: { type: 'ephemeral' } }] }]);
+    assert.deepEqual(req.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'hello', cache_control: { type: 'ephemeral' } }] },
+    ]);
     assert.deepEqual(
       req.body.tools?.map((t) => t.name),
       ['send_message', 'core_memory_append'],
     );
     assert.deepEqual(req.body.tools?.[0]?.input_schema, SEND_MESSAGE.function.parameters);
     assert.ok(r.usage && r.usage.promptTokens > 0 && r.usage.completionTokens > 0);
-    assert.equal(r.usage.promptTokens, req.usage!.input_tokens + req.usage!.cache_read_input_tokens + req.usage!.cache_creation_input_tokens);
+    assert.equal(
+      r.usage.promptTokens,
+      req.usage!.input_tokens + req.usage!.cache_read_input_tokens + req.usage!.cache_creation_input_tokens,
+    );
   });
 });
 
 test('anthropic: a tool_use block streams as our tool call, send_message text decoded as it arrives, ids kept', async () => {
   await withServer(async (server) => {
     const { chat } = model(server);
-    server.enqueue({ kind: 'reply', text: 'I greet them.', toolUses: [{ name: 'send_message', input: { message: 'Hi "you" \u00e9!' }, id: 'toolu_01ABC' }], jsonChunkSize: 3 });
+    server.enqueue({
+      kind: 'reply',
+      text: 'I greet them.',
+      toolUses: [{ name: 'send_message', input: { message: 'Hi "you" \u00e9!' }, id: 'toolu_01ABC' }],
+      jsonChunkSize: 3,
+    });
     const started: [string, string][] = [];
     const sends: string[] = [];
-    const r = await chat.complete(REQUEST, { onToolCallStart: (id, name) => started.push([id, name]), onSendMessageDelta: (_id, t) => sends.push(t) });
+    const r = await chat.complete(REQUEST, {
+      onToolCallStart: (id, name) => started.push([id, name]),
+      onSendMessageDelta: (_id, t) => sends.push(t),
+    });
     assert.equal(r.content, 'I greet them.');
     assert.deepEqual(started, [['toolu_01ABC', 'send_message']]);
     assert.equal(sends.join(''), 'Hi "you" \u00e9!');
@@ -132,17 +149,28 @@ test('anthropic: our messages map to valid Messages API turns (tool_use, tool_re
       role: 'assistant',
       content: 'Saving it.',
       tool_calls: [
-        { id: 'toolu_1', type: 'function', function: { name: 'core_memory_append', arguments: '{"label":"human","content":"likes tea","request_heartbeat":true}' } },
+        {
+          id: 'toolu_1',
+          type: 'function',
+          function: { name: 'core_memory_append', arguments: '{"label":"human","content":"likes tea","request_heartbeat":true}' },
+        },
         { id: 'call.odd:id', type: 'function', function: { name: 'send_message', arguments: '{broken' } },
       ],
     },
     { role: 'tool', tool_call_id: 'toolu_1', content: '{"status":"OK"}' },
     { role: 'user', content: '[file saved: a.ts]' },
     { role: 'tool', tool_call_id: 'call.odd:id', content: '{"status":"Failed"}' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_2', type: 'function', function: { name: 'send_message', arguments: '{"message":"ok"}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'toolu_2', type: 'function', function: { name: 'send_message', arguments: '{"message":"ok"}' } }],
+    },
     { role: 'tool', tool_call_id: 'toolu_2', content: '{"status":"OK"}' },
   ];
-  const body = toAnthropicRequest({ messages, tools: [SEND_MESSAGE, APPEND], stablePrefix: 2 }, { model: 'claude-x', maxTokens: 100, temperature: 0.2 });
+  const body = toAnthropicRequest(
+    { messages, tools: [SEND_MESSAGE, APPEND], stablePrefix: 2 },
+    { model: 'claude-x', maxTokens: 100, temperature: 0.2 },
+  );
   assert.equal(validateMessagesBody(body as unknown as MessagesBody), null);
   assert.deepEqual(body.system, [{ type: 'text', text: 'SYSTEM', cache_control: { type: 'ephemeral' } }]);
   assert.deepEqual(
@@ -153,8 +181,17 @@ test('anthropic: our messages map to valid Messages API turns (tool_use, tool_re
   assert.equal(summaryAndUser!.content.length, 2, 'summary and the next user message merged');
   assert.deepEqual(summaryAndUser!.content[0], { type: 'text', text: messages[1]!.content, cache_control: { type: 'ephemeral' } });
   assert.equal(summaryAndUser!.content[1]!.cache_control, undefined);
-  assert.deepEqual(assistant!.content[1], { type: 'tool_use', id: 'toolu_1', name: 'core_memory_append', input: { label: 'human', content: 'likes tea', request_heartbeat: true } });
-  assert.deepEqual(assistant!.content[2], { type: 'tool_use', id: 'call_odd_id', name: 'send_message', input: {} }, 'broken arguments become {}; the id is made valid');
+  assert.deepEqual(assistant!.content[1], {
+    type: 'tool_use',
+    id: 'toolu_1',
+    name: 'core_memory_append',
+    input: { label: 'human', content: 'likes tea', request_heartbeat: true },
+  });
+  assert.deepEqual(
+    assistant!.content[2],
+    { type: 'tool_use', id: 'call_odd_id', name: 'send_message', input: {} },
+    'broken arguments become {}; the id is made valid',
+  );
   assert.deepEqual(
     results!.content.map((b) => b.type),
     ['tool_result', 'tool_result', 'text'],
@@ -217,7 +254,10 @@ test('anthropic: a retry-after beyond the deadline fails at once with the same w
     await assert.rejects(chat.complete(REQUEST), (e: unknown) => {
       assert.ok(e instanceof ChatModelError);
       assert.equal(e.kind, 'rate_limited');
-      assert.match(e.message, /asked to wait 60 s \(429 rate limit\), longer than the 4 s deadline\. Try again later, or raise MemGPT: Request Timeout\./);
+      assert.match(
+        e.message,
+        /asked to wait 60 s \(429 rate limit\), longer than the 4 s deadline\. Try again later, or raise MemGPT: Request Timeout\./,
+      );
       return true;
     });
     assert.deepEqual(sleeps, []);
@@ -241,7 +281,10 @@ test('anthropic: a 400 "prompt is too long" is our context-length error (the age
     await assert.rejects(chat.complete(REQUEST), (e: unknown) => {
       assert.ok(e instanceof ChatModelError);
       assert.equal(e.kind, 'context_length');
-      assert.match(e.message, /longer than the context window of 'claude-sonnet-4-5' \(400: prompt is too long: 212345 tokens > 200000 maximum\)\. The agent will summarise older messages/);
+      assert.match(
+        e.message,
+        /longer than the context window of 'claude-sonnet-4-5' \(400: prompt is too long: 212345 tokens > 200000 maximum\)\. The agent will summarise older messages/,
+      );
       return true;
     });
     assert.deepEqual(sleeps, []);
@@ -314,7 +357,7 @@ test('anthropic: listModels reads /v1/models; a base URL ending in /v1 is accept
   });
 });
 
-test('anthropic: provider selection: the setting, the CLI flag, auto on api.anthropic.com, keys from the provider\'s own variable', () => {
+test("anthropic: provider selection: the setting, the CLI flag, auto on api.anthropic.com, keys from the provider's own variable", () => {
   assert.equal(chatProvider({ baseUrl: '' }), 'openai');
   assert.equal(chatProvider({ baseUrl: '', provider: 'anthropic' }), 'anthropic');
   assert.equal(chatProvider({ baseUrl: 'https://api.anthropic.com' }), 'anthropic');
@@ -326,7 +369,10 @@ test('anthropic: provider selection: the setting, the CLI flag, auto on api.anth
   assert.equal(modelConfigured('', false, 'anthropic'), false, 'Anthropic needs a key');
   assert.equal(modelConfigured('', true, 'anthropic'), true);
   // An Anthropic key never goes to an embeddings server.
-  assert.equal(embeddingsApiKey({ baseUrl: '', provider: 'anthropic', apiKey: KEY, embeddings: { baseUrl: 'https://api.openai.com/v1', model: 'm' } }), undefined);
+  assert.equal(
+    embeddingsApiKey({ baseUrl: '', provider: 'anthropic', apiKey: KEY, embeddings: { baseUrl: 'https://api.openai.com/v1', model: 'm' } }),
+    undefined,
+  );
 
   const env = { OPENAI_API_KEY: 'sk-openai', ANTHROPIC_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' };
   const cli = runtimeConfigFrom({ provider: 'anthropic' }, env);
@@ -339,7 +385,10 @@ test('anthropic: provider selection: the setting, the CLI flag, auto on api.anth
   assert.equal(runtimeConfigFrom({ 'base-url': 'https://api.anthropic.com' }, env).apiKey, KEY, 'auto by URL');
   assert.throws(() => runtimeConfigFrom({ provider: 'gemini' }, env), /--provider "gemini" is not known: give openai or anthropic/);
 
-  const parsed = parseSettings((key) => (key === 'provider' ? 'anthropic' : undefined), { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', ANTHROPIC_BASE_URL: 'https://proxy.example/anthropic' });
+  const parsed = parseSettings((key) => (key === 'provider' ? 'anthropic' : undefined), {
+    OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+    ANTHROPIC_BASE_URL: 'https://proxy.example/anthropic',
+  });
   assert.equal(parsed.settings.provider, 'anthropic');
   assert.equal(parsed.settings.baseUrl, 'https://proxy.example/anthropic');
   const bad = parseSettings((key) => (key === 'provider' ? 'claude' : undefined));

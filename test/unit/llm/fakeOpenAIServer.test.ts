@@ -166,7 +166,10 @@ test('embeddings are deterministic, normalised, base64 or float, and similar tex
     assert.ok(dot(a!, b!) > dot(a!, z!), 'texts sharing words score higher');
     assert.deepEqual(Array.from(fakeEmbedding('same', 8)), Array.from(fakeEmbedding('same', 8)));
     server.enqueueEmbeddings(errorStep(503, { message: 'overloaded' }));
-    await assert.rejects(c.embeddings.create({ model: 'e', input: 'x' }), (err: unknown) => err instanceof OpenAI.APIError && err.status === 503);
+    await assert.rejects(
+      c.embeddings.create({ model: 'e', input: 'x' }),
+      (err: unknown) => err instanceof OpenAI.APIError && err.status === 503,
+    );
   } finally {
     await server.close();
   }

@@ -4,13 +4,17 @@ import { parseToolArguments } from '../../../src/core/llm/jsonRepair';
 import { FUNCTION_ARGUMENTS_MAX_CHARS } from '../../../src/core/limits';
 
 type Case =
-  | { name: string; input: string; value: Record<string, unknown>; repair?: RegExp | null }
-  | { name: string; input: string; error: RegExp };
+  { name: string; input: string; value: Record<string, unknown>; repair?: RegExp | null } | { name: string; input: string; error: RegExp };
 
 /** The broken-JSON corpus: what small models actually send, and what we make of it. */
 const CORPUS: Case[] = [
   // Valid input passes untouched.
-  { name: 'valid object', input: '{"message": "hi", "request_heartbeat": true}', value: { message: 'hi', request_heartbeat: true }, repair: null },
+  {
+    name: 'valid object',
+    input: '{"message": "hi", "request_heartbeat": true}',
+    value: { message: 'hi', request_heartbeat: true },
+    repair: null,
+  },
   { name: 'valid with whitespace', input: '  \n{"a":1}\n ', value: { a: 1 }, repair: null },
   { name: 'nested values', input: '{"a": {"b": [1, 2, {"c": null}]}}', value: { a: { b: [1, 2, { c: null }] } }, repair: null },
   { name: 'empty string means no arguments', input: '', value: {}, repair: /empty/ },
@@ -25,13 +29,23 @@ const CORPUS: Case[] = [
   { name: 'truncated after comma', input: '{"message": "hi",', value: { message: 'hi' }, repair: /cut off/ },
   { name: 'truncated after key', input: '{"message": "hi", "request_heartbeat"', value: { message: 'hi' }, repair: /dropped a key/ },
   { name: 'truncated after colon', input: '{"message": "hi", "request_heartbeat":', value: { message: 'hi' }, repair: /dropped a key/ },
-  { name: 'truncated literal', input: '{"message": "hi", "request_heartbeat": tr', value: { message: 'hi', request_heartbeat: true }, repair: /completed "tr" to true/ },
+  {
+    name: 'truncated literal',
+    input: '{"message": "hi", "request_heartbeat": tr',
+    value: { message: 'hi', request_heartbeat: true },
+    repair: /completed "tr" to true/,
+  },
   { name: 'truncated inside key', input: '{"message": "hi", "reque', value: { message: 'hi' }, repair: /dropped a key/ },
   // Trailing material.
   { name: 'garbage suffix <|im_end|>', input: '{"message": "hi"}<|im_end|>', value: { message: 'hi' }, repair: /trailing text.*im_end/ },
   { name: 'garbage suffix </s>', input: '{"a": 1}</s>', value: { a: 1 }, repair: /trailing text/ },
   { name: 'trailing prose', input: '{"a": 1} I hope this helps!', value: { a: 1 }, repair: /trailing text/ },
-  { name: 'two objects back to back', input: '{"message": "one"}{"message": "two"}', value: { message: 'one' }, repair: /two JSON objects/ },
+  {
+    name: 'two objects back to back',
+    input: '{"message": "one"}{"message": "two"}',
+    value: { message: 'one' },
+    repair: /two JSON objects/,
+  },
   { name: 'two objects on lines', input: '{"a": 1}\n{"a": 2}', value: { a: 1 }, repair: /two JSON objects/ },
   { name: 'extra closing brace', input: '{"a": 1}}', value: { a: 1 }, repair: /trailing text/ },
   // Wrappers and prefixes.
@@ -40,18 +54,48 @@ const CORPUS: Case[] = [
   { name: 'unterminated code fence', input: '```json\n{"a": 1}', value: { a: 1 }, repair: /code fence/ },
   { name: 'prose before object', input: 'Here you go: {"a": 1}', value: { a: 1 }, repair: /text before/ },
   // Strings.
-  { name: 'raw newline in string', input: '{"message": "line one\nline two"}', value: { message: 'line one\nline two' }, repair: /raw newlines/ },
+  {
+    name: 'raw newline in string',
+    input: '{"message": "line one\nline two"}',
+    value: { message: 'line one\nline two' },
+    repair: /raw newlines/,
+  },
   { name: 'raw tab in string', input: '{"message": "a\tb"}', value: { message: 'a\tb' }, repair: /raw newlines\/tabs/ },
   { name: 'raw CRLF in string', input: '{"m": "a\r\nb"}', value: { m: 'a\r\nb' }, repair: /raw/ },
-  { name: 'single quotes, unambiguous', input: "{'message': 'hello', 'request_heartbeat': false}", value: { message: 'hello', request_heartbeat: false }, repair: /single-quoted/ },
-  { name: 'escaped single quote in single-quoted string', input: "{'message': 'it\\'s'}", value: { message: "it's" }, repair: /single-quoted/ },
-  { name: 'braces inside strings do not end the object', input: '{"code": "if (a) { b(); }"} trailing', value: { code: 'if (a) { b(); }' }, repair: /trailing text/ },
+  {
+    name: 'single quotes, unambiguous',
+    input: "{'message': 'hello', 'request_heartbeat': false}",
+    value: { message: 'hello', request_heartbeat: false },
+    repair: /single-quoted/,
+  },
+  {
+    name: 'escaped single quote in single-quoted string',
+    input: "{'message': 'it\\'s'}",
+    value: { message: "it's" },
+    repair: /single-quoted/,
+  },
+  {
+    name: 'braces inside strings do not end the object',
+    input: '{"code": "if (a) { b(); }"} trailing',
+    value: { code: 'if (a) { b(); }' },
+    repair: /trailing text/,
+  },
   // Other common slips.
   { name: 'trailing comma in object', input: '{"a": 1, "b": 2,}', value: { a: 1, b: 2 }, repair: /trailing commas/ },
   { name: 'trailing comma in array', input: '{"a": [1, 2, ]}', value: { a: [1, 2] }, repair: /trailing commas/ },
-  { name: 'Python literals', input: '{"request_heartbeat": True, "x": None}', value: { request_heartbeat: true, x: null }, repair: /Python/ },
+  {
+    name: 'Python literals',
+    input: '{"request_heartbeat": True, "x": None}',
+    value: { request_heartbeat: true, x: null },
+    repair: /Python/,
+  },
   { name: 'unquoted keys', input: '{message: "hi", page: 2}', value: { message: 'hi', page: 2 }, repair: /unquoted keys/ },
-  { name: 'double-encoded JSON string', input: JSON.stringify(JSON.stringify({ message: 'hi' })), value: { message: 'hi' }, repair: /JSON string/ },
+  {
+    name: 'double-encoded JSON string',
+    input: JSON.stringify(JSON.stringify({ message: 'hi' })),
+    value: { message: 'hi' },
+    repair: /JSON string/,
+  },
   // Failures that must not be guessed at.
   { name: 'single quotes with apostrophe inside', input: "{'message': 'it's fine'}", error: /not valid JSON/ },
   { name: 'not JSON at all', input: 'send_message("hi")', error: /not valid JSON.*position \d+.*single JSON object/ },
@@ -79,7 +123,11 @@ for (const c of CORPUS) {
     if (!result.ok) return;
     assert.deepEqual(result.value, c.value);
     if (c.repair === null) assert.deepEqual(result.repairs, []);
-    else if (c.repair) assert.ok(result.repairs.some((r) => c.repair!.test(r)), `repairs ${JSON.stringify(result.repairs)} should match ${c.repair}`);
+    else if (c.repair)
+      assert.ok(
+        result.repairs.some((r) => c.repair!.test(r)),
+        `repairs ${JSON.stringify(result.repairs)} should match ${c.repair}`,
+      );
   });
 }
 

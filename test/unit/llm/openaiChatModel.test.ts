@@ -89,7 +89,10 @@ test('send_message text streams to the listener before the call completes', asyn
     pending.then(() => (settled = true)).catch(() => undefined);
     const response = await pending;
     assert.ok(deltas.length > 5, `expected many deltas, got ${deltas.length}`);
-    assert.ok(deltas.every((d) => !d.settled), 'every delta arrived before complete() resolved');
+    assert.ok(
+      deltas.every((d) => !d.settled),
+      'every delta arrived before complete() resolved',
+    );
     assert.equal(deltas.map((d) => d.text).join(''), message);
     assert.equal(response.toolCalls.length, 1);
     const call = response.toolCalls[0]!;
@@ -144,7 +147,11 @@ test('the request carries messages, tools, temperature, streaming and a placehol
     const history: ChatRequest = {
       messages: [
         ...REQUEST.messages,
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'send_message', arguments: '{"message":"hi"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'send_message', arguments: '{"message":"hi"}' } }],
+        },
         { role: 'tool', content: '{"status": "OK"}', tool_call_id: 'call_1' },
       ],
       tools: [SEND_MESSAGE],
@@ -277,8 +284,14 @@ test('back-off delays: bounded jitter, doubling, capped', () => {
     const high = retryDelayMs(attempt, undefined, () => 0.999);
     assert.ok(low >= 0 && low <= high && high <= LLM_RETRY_MAX_DELAY_MS, `attempt ${attempt}: ${low}..${high}`);
   }
-  assert.equal(retryDelayMs(1, undefined, () => 0) * 2, retryDelayMs(2, undefined, () => 0));
-  assert.equal(retryDelayMs(0, 99_999_999, () => 0), LLM_RETRY_MAX_DELAY_MS);
+  assert.equal(
+    retryDelayMs(1, undefined, () => 0) * 2,
+    retryDelayMs(2, undefined, () => 0),
+  );
+  assert.equal(
+    retryDelayMs(0, 99_999_999, () => 0),
+    LLM_RETRY_MAX_DELAY_MS,
+  );
 });
 
 test('abort during the back-off wait rejects with aborted', async () => {
@@ -419,7 +432,10 @@ test('connection reset before any output is retried; after output it is reported
     assert.equal(ok.content, 'second try');
     assert.equal(sleeps.length, 1);
 
-    server.enqueue(sendMessage('this will be cut off half way', { argumentChunkSize: 4, resetAfterChunks: 8, chunkDelayMs: 5 }), content('never'));
+    server.enqueue(
+      sendMessage('this will be cut off half way', { argumentChunkSize: 4, resetAfterChunks: 8, chunkDelayMs: 5 }),
+      content('never'),
+    );
     const shown: string[] = [];
     const err = await rejectsWith(chat.complete(REQUEST, { onSendMessageDelta: (_id, t) => shown.push(t) }), 'network');
     assert.match(err.message, /cut off after it had started/);

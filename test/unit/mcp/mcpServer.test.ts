@@ -31,8 +31,14 @@ before(async () => {
   folder = path.join(root, 'project');
   stateDir = path.join(root, 'state');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
-  await writeFile(path.join(folder, 'src', 'shipping.ts'), 'export function estimateParcelWeight(items: { grams: number }[]): number {\n  return items.reduce((a, i) => a + i.grams, 0);\n}\n');
+  await writeFile(
+    path.join(folder, 'src', 'billing.ts'),
+    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  );
+  await writeFile(
+    path.join(folder, 'src', 'shipping.ts'),
+    'export function estimateParcelWeight(items: { grams: number }[]): number {\n  return items.reduce((a, i) => a + i.grams, 0);\n}\n',
+  );
   await writeFile(path.join(folder, 'README.md'), '# Project\n\nInvoices are totalled in src/billing.ts.\n');
   server = await startFakeOpenAIServer({ models: ['local-model'] });
   env = cleanEnv({ MEMGPT_STATE_DIR: stateDir, OPENAI_BASE_URL: server.url, MEMGPT_MODEL: 'local-model' });
@@ -78,7 +84,13 @@ async function hashTree(dir: string): Promise<Map<string, string>> {
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const p = path.join(d, entry.name);
       if (entry.isDirectory()) await walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      else
+        out.set(
+          path.relative(dir, p),
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);
@@ -98,7 +110,10 @@ test('mcp: lists the five memory tools with JSON-schema input, read tools marked
   const c = await connect();
   try {
     const { tools } = await c.client.listTools();
-    assert.deepEqual(tools.map((t) => t.name), ['archival_memory_search', 'find_symbol', 'conversation_search', 'core_memory_read', 'archival_memory_insert']);
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      ['archival_memory_search', 'find_symbol', 'conversation_search', 'core_memory_read', 'archival_memory_insert'],
+    );
     for (const tool of tools) {
       const def = MEMORY_TOOLS.find((d) => d.name === tool.name)!;
       assert.equal(tool.inputSchema.type, 'object');
@@ -116,7 +131,9 @@ test('mcp: lists the five memory tools with JSON-schema input, read tools marked
 test('mcp: each tool answers on a prepared memory; read tools write nothing; search equals `memgpt search`', async () => {
   const c = await connect();
   try {
-    const stored = await call(c.client, 'archival_memory_insert', { content: 'Deploys happen on Fridays only, through the release train.' });
+    const stored = await call(c.client, 'archival_memory_insert', {
+      content: 'Deploys happen on Fridays only, through the release train.',
+    });
     assert.ok(!stored.isError, text(stored));
     assert.match(text(stored), /Stored in archival memory \(id /);
     const noteId = (stored.structuredContent as { id: string }).id;
@@ -131,24 +148,40 @@ test('mcp: each tool answers on a prepared memory; read tools write nothing; sea
     assert.match(text(search), /src\/billing\.ts:1-3[\s\S]*computeInvoiceTotal/);
     const cli = await runCli(['search', folder, 'computeInvoiceTotal', '-k', '3', '--json'], { env });
     assert.equal(cli.code, 0, cli.stderr);
-    assert.deepEqual(results.map((r) => r.id), (JSON.parse(cli.stdout) as { results: { id: string }[] }).results.map((r) => r.id), 'the same hits as memgpt search');
+    assert.deepEqual(
+      results.map((r) => r.id),
+      (JSON.parse(cli.stdout) as { results: { id: string }[] }).results.map((r) => r.id),
+      'the same hits as memgpt search',
+    );
 
     const memories = await call(c.client, 'archival_memory_search', { query: 'when do deploys happen', source: 'memory' });
     const memoryHits = (memories.structuredContent as { results: { id: string; source: string }[] }).results;
-    assert.deepEqual(memoryHits.map((h) => [h.id, h.source]), [[noteId, 'memory']]);
+    assert.deepEqual(
+      memoryHits.map((h) => [h.id, h.source]),
+      [[noteId, 'memory']],
+    );
     const globbed = await call(c.client, 'archival_memory_search', { query: 'reduce', path: 'src/shipping*' });
-    assert.deepEqual([...new Set((globbed.structuredContent as { results: { path: string }[] }).results.map((r) => r.path))], ['src/shipping.ts']);
+    assert.deepEqual(
+      [...new Set((globbed.structuredContent as { results: { path: string }[] }).results.map((r) => r.path))],
+      ['src/shipping.ts'],
+    );
 
     const symbol = await call(c.client, 'find_symbol', { name: 'computeInvoiceTotal' });
     assert.ok(!symbol.isError, text(symbol));
     assert.match(text(symbol), /Definitions:\n- src\/billing\.ts:1 function computeInvoiceTotal/);
-    assert.deepEqual((symbol.structuredContent as { definitions: { path: string }[] }).definitions.map((d) => d.path), ['src/billing.ts']);
+    assert.deepEqual(
+      (symbol.structuredContent as { definitions: { path: string }[] }).definitions.map((d) => d.path),
+      ['src/billing.ts'],
+    );
 
     const recall = await call(c.client, 'conversation_search', { query: 'purple elephant' });
     assert.ok(!recall.isError, text(recall));
     assert.match(text(recall), /^Showing \d+ of \d+ results \(page 0\/0\):/);
     const records = (recall.structuredContent as { results: { role: string; text: string }[] }).results;
-    assert.ok(records.some((r) => r.role === 'user' && /purple elephant is our staging server/.test(r.text)), JSON.stringify(records));
+    assert.ok(
+      records.some((r) => r.role === 'user' && /purple elephant is our staging server/.test(r.text)),
+      JSON.stringify(records),
+    );
     const none = await call(c.client, 'conversation_search', { query: 'zebra crossing' });
     assert.match(text(none), /No past messages match "zebra crossing"/);
 
@@ -157,7 +190,10 @@ test('mcp: each tool answers on a prepared memory; read tools write nothing; sea
     assert.ok(blocks.some((b) => b.label === 'human') && blocks.some((b) => b.label === 'persona'), JSON.stringify(blocks));
     assert.match(text(core), /<human chars="\d+\/\d+">/);
     const human = await call(c.client, 'core_memory_read', { label: 'human' });
-    assert.deepEqual((human.structuredContent as { blocks: { label: string }[] }).blocks.map((b) => b.label), ['human']);
+    assert.deepEqual(
+      (human.structuredContent as { blocks: { label: string }[] }).blocks.map((b) => b.label),
+      ['human'],
+    );
 
     assert.deepEqual(await hashTree(stateDir), before, 'the read tools left every file of the memory byte-identical');
   } finally {
@@ -172,7 +208,10 @@ test('mcp: bad arguments and unknown tools are MCP errors (InvalidParams), and n
     await expectMcpError(call(c.client, 'archival_memory_search', {}), /missing required argument "query"/);
     await expectMcpError(call(c.client, 'archival_memory_search', { query: 'x', k: 0 }), /"k" must be at least 1/);
     await expectMcpError(call(c.client, 'archival_memory_search', { query: 'x', k: 51 }), /"k" must be at most 50/);
-    await expectMcpError(call(c.client, 'archival_memory_search', { query: 'x', source: 'web' }), /"source" must be one of "workspace", "memory"/);
+    await expectMcpError(
+      call(c.client, 'archival_memory_search', { query: 'x', source: 'web' }),
+      /"source" must be one of "workspace", "memory"/,
+    );
     await expectMcpError(call(c.client, 'archival_memory_search', { query: 'x', limit: 3 }), /unknown argument "limit"/);
     await expectMcpError(call(c.client, 'archival_memory_search', { query: '   ' }), /"query" is empty/);
     await expectMcpError(call(c.client, 'conversation_search', { query: 'purple', page: 7 }), /Page 7 does not exist/);
@@ -189,7 +228,11 @@ test('mcp: bad arguments and unknown tools are MCP errors (InvalidParams), and n
 test('mcp: beside a process holding the lock it still searches; remembering fails and says why', async () => {
   const c = await connect();
   // The server is running but holds no lock: the "window" opened after it becomes the writer.
-  const holder = spawn(process.execPath, ['--import', 'tsx', 'test/unit/cli/lockHolder.ts', stateDir, folder], { cwd: REPO, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const holder = spawn(process.execPath, ['--import', 'tsx', 'test/unit/cli/lockHolder.ts', stateDir, folder], {
+    cwd: REPO,
+    env: cleanEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let holderOut = '';
   holder.stdout.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
   holder.stderr.setEncoding('utf8').on('data', (d: string) => (holderOut += d));
@@ -204,7 +247,10 @@ test('mcp: beside a process holding the lock it still searches; remembering fail
 
     const refused = await call(c.client, 'archival_memory_insert', { content: 'A note while the window holds the memory.' });
     assert.equal(refused.isError, true);
-    assert.match(text(refused), /Cannot remember this note: the memory is open read-only here \(VS Code window \(pid \d+.*holds this workspace's memory.*searching and reading work meanwhile/);
+    assert.match(
+      text(refused),
+      /Cannot remember this note: the memory is open read-only here \(VS Code window \(pid \d+.*holds this workspace's memory.*searching and reading work meanwhile/,
+    );
     assert.equal((refused.structuredContent as { error: { code: string } }).error.code, 'read_only');
   } finally {
     holder.stdin.end();

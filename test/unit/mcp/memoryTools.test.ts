@@ -41,11 +41,16 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
 test('mcp tools: package.json contributes exactly the declared tools, and the MCP server definition provider', () => {
   assert.deepEqual(manifest.contributes.languageModelTools, MEMORY_TOOLS.map(languageModelToolContribution));
   assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: 'memgpt.memory', label: 'MemGPT memory' }]);
-  assert.deepEqual(MEMORY_TOOLS.filter((t) => t.writes).map((t) => t.name), ['archival_memory_insert'], 'only remembering writes');
+  assert.deepEqual(
+    MEMORY_TOOLS.filter((t) => t.writes).map((t) => t.name),
+    ['archival_memory_insert'],
+    'only remembering writes',
+  );
   for (const t of MEMORY_TOOLS) {
     assert.equal(t.lmToolName, `memgpt_${t.name}`);
     assert.equal(t.inputSchema.additionalProperties, false, `${t.name} refuses unknown arguments`);
-    for (const [key, prop] of Object.entries(t.inputSchema.properties)) assert.ok((prop.description ?? '').length > 10, `${t.name}.${key} is described`);
+    for (const [key, prop] of Object.entries(t.inputSchema.properties))
+      assert.ok((prop.description ?? '').length > 10, `${t.name}.${key} is described`);
   }
 });
 
@@ -55,7 +60,11 @@ test('mcp tools: arguments are checked before the memory is touched', async () =
   await rejectsWith(callMemoryTool(p, 'nope', {}), 'unknown_tool', /There is no tool "nope"\. Tools: archival_memory_search/);
   await rejectsWith(callMemoryTool(p, 'archival_memory_search', [1]), 'invalid_arguments', /expected an object, got an array/);
   await rejectsWith(callMemoryTool(p, 'archival_memory_search', { query: 'x', k: 2.5 }), 'invalid_arguments', /"k" must be a whole number/);
-  await rejectsWith(callMemoryTool(p, 'archival_memory_search', { query: 'x'.repeat(2001) }), 'invalid_arguments', /more than 2000\. Use a shorter query/);
+  await rejectsWith(
+    callMemoryTool(p, 'archival_memory_search', { query: 'x'.repeat(2001) }),
+    'invalid_arguments',
+    /more than 2000\. Use a shorter query/,
+  );
   await rejectsWith(callMemoryTool(p, 'conversation_search', { query: 'x', page: -1 }), 'invalid_arguments', /"page" must be at least 0/);
   assert.equal(searched, 0);
   assert.equal(p.notes.length, 0);
@@ -65,7 +74,15 @@ test('mcp tools: arguments are checked before the memory is touched', async () =
 });
 
 test('mcp tools: search results are cut to the budget with a note, and carry the hits as JSON', async () => {
-  const hits: ArchivalHit[] = Array.from({ length: 10 }, (_, i) => ({ id: `w${i}`, source: 'workspace', text: 'y'.repeat(5000), score: 1 - i / 10, path: `src/f${i}.ts`, startLine: 1, endLine: 90 }));
+  const hits: ArchivalHit[] = Array.from({ length: 10 }, (_, i) => ({
+    id: `w${i}`,
+    source: 'workspace',
+    text: 'y'.repeat(5000),
+    score: 1 - i / 10,
+    path: `src/f${i}.ts`,
+    startLine: 1,
+    endLine: 90,
+  }));
   let asked: unknown;
   const p = port({ searchArchival: async (_q, options) => ((asked = options), hits) });
   const result = await callMemoryTool(p, 'archival_memory_search', { query: 'thing', k: 10, source: 'workspace', path: 'src/**' });
@@ -81,13 +98,28 @@ test('mcp tools: search results are cut to the budget with a note, and carry the
 test('mcp tools: find_symbol lists definitions, then uses, and says when nothing is indexed', async () => {
   const found = port({
     findSymbol: async (name) => ({
-      definitions: [{ name, kind: 'function', path: 'src/billing.ts', line: 3, startLine: 1, endLine: 9, container: '', signature: 'export function total(lines: number[]): number', doc: 'Sums the lines.' }],
+      definitions: [
+        {
+          name,
+          kind: 'function',
+          path: 'src/billing.ts',
+          line: 3,
+          startLine: 1,
+          endLine: 9,
+          container: '',
+          signature: 'export function total(lines: number[]): number',
+          doc: 'Sums the lines.',
+        },
+      ],
       references: [{ name, path: 'src/app.ts', line: 12 }],
       moreReferences: 4,
     }),
   });
   const text = (await callMemoryTool(found, 'find_symbol', { name: 'total' })).text;
-  assert.match(text, /^total: 1 definition\(s\), 5 reference\(s\)\.\nDefinitions:\n- src\/billing\.ts:3 function total: export function total/);
+  assert.match(
+    text,
+    /^total: 1 definition\(s\), 5 reference\(s\)\.\nDefinitions:\n- src\/billing\.ts:3 function total: export function total/,
+  );
   assert.match(text, /References:\n- src\/app\.ts:12\n\[4 more references not listed\.\]/);
   assert.match((await callMemoryTool(port(), 'find_symbol', { name: 'nothing' })).text, /No definition or use of nothing is indexed/);
   await rejectsWith(callMemoryTool(port(), 'find_symbol', { name: ' ' }), 'invalid_arguments', /"name" is empty\. Give the identifier/);
@@ -112,5 +144,9 @@ test('mcp tools: no agent yet reads as an explanation, not an error; remembering
       throw new Error('disk on fire');
     },
   });
-  await rejectsWith(callMemoryTool(broken, 'archival_memory_search', { query: 'x' }), 'failed', /archival_memory_search failed: disk on fire/);
+  await rejectsWith(
+    callMemoryTool(broken, 'archival_memory_search', { query: 'x' }),
+    'failed',
+    /archival_memory_search failed: disk on fire/,
+  );
 });

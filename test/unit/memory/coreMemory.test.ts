@@ -48,7 +48,11 @@ test('append over the limit: MemGPT error text, nothing applied', () => {
   const mem = fresh();
   const room = CORE_MEMORY_BLOCK_LIMIT_CHARS - charCount(mem.get('human')) - 1; // -1 for the newline
   const requested = charCount(mem.get('human')) + 1 + room + 1;
-  expectRefused(mem, () => mem.append('human', 'x'.repeat(room + 1)), `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${requested}).${advice('human')}`);
+  expectRefused(
+    mem,
+    () => mem.append('human', 'x'.repeat(room + 1)),
+    `Edit failed: Exceeds ${CORE_MEMORY_BLOCK_LIMIT_CHARS} character limit (requested ${requested}).${advice('human')}`,
+  );
   mem.append('human', 'x'.repeat(room));
   assert.equal(charCount(mem.get('human')), CORE_MEMORY_BLOCK_LIMIT_CHARS, 'exactly at the limit is allowed');
 });
@@ -57,7 +61,11 @@ test('the project block has its own, larger limit', () => {
   const mem = fresh();
   assert.equal(mem.limit('project'), CORE_MEMORY_PROJECT_LIMIT_CHARS);
   mem.append('project', 'p'.repeat(CORE_MEMORY_PROJECT_LIMIT_CHARS));
-  expectRefused(mem, () => mem.append('project', 'q'), `Edit failed: Exceeds ${CORE_MEMORY_PROJECT_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_PROJECT_LIMIT_CHARS + 2}).${advice('project')}`);
+  expectRefused(
+    mem,
+    () => mem.append('project', 'q'),
+    `Edit failed: Exceeds ${CORE_MEMORY_PROJECT_LIMIT_CHARS} character limit (requested ${CORE_MEMORY_PROJECT_LIMIT_CHARS + 2}).${advice('project')}`,
+  );
 });
 
 test('characters are code points: an emoji counts once', () => {
@@ -78,7 +86,11 @@ test('unknown label: MemGPT error text listing the valid sections, for every ope
 
 test('replace: old content not found gives MemGPT error text', () => {
   const mem = fresh();
-  expectRefused(mem, () => mem.replace('human', 'Name: Bob.', 'Name: Ada L.'), "Old content 'Name: Bob.' not found in memory block 'human'");
+  expectRefused(
+    mem,
+    () => mem.replace('human', 'Name: Bob.', 'Name: Ada L.'),
+    "Old content 'Name: Bob.' not found in memory block 'human'",
+  );
 });
 
 test('replace with EMPTY old_content is an error, not an insert between every character', () => {
@@ -116,7 +128,11 @@ test('setBlock is a user edit with the same limit', () => {
   mem.onChange((c) => changes.push(c));
   mem.setBlock('persona', 'New persona.');
   assert.deepEqual(changes, [{ label: 'persona', operation: 'set', source: 'user', value: 'New persona.' }]);
-  expectRefused(mem, () => mem.setBlock('persona', 'z'.repeat(CORE_MEMORY_BLOCK_LIMIT_CHARS + 1)), /Exceeds 2000 character limit \(requested 2001\)/);
+  expectRefused(
+    mem,
+    () => mem.setBlock('persona', 'z'.repeat(CORE_MEMORY_BLOCK_LIMIT_CHARS + 1)),
+    /Exceeds 2000 character limit \(requested 2001\)/,
+  );
 });
 
 test('render shows each block with its character count and limit, in label order', () => {
@@ -147,7 +163,16 @@ test('toJSON/fromJSON round-trip; a missing block is restored empty; malformed i
   assert.deepEqual(partial.labels, ['persona', 'human', 'project']);
   assert.throws(() => CoreMemory.fromJSON({ blocks: 'nope' }), /malformed/);
   assert.throws(() => CoreMemory.fromJSON({ blocks: [{ label: 'a', value: 1 }] }), /block 0/);
-  assert.throws(() => CoreMemory.fromJSON({ blocks: [{ label: 'a', value: '' }, { label: 'a', value: '' }] }), /appears twice/);
+  assert.throws(
+    () =>
+      CoreMemory.fromJSON({
+        blocks: [
+          { label: 'a', value: '' },
+          { label: 'a', value: '' },
+        ],
+      }),
+    /appears twice/,
+  );
 });
 
 test('a saved block above a (lowered) limit is kept whole and may only shrink', () => {
@@ -178,5 +203,8 @@ test('presets: two personas and two humans, all within limits, used by create()'
   const mem = CoreMemory.create({ personaPreset: 'terse', humanPreset: 'learner' });
   assert.equal(mem.get('persona'), PERSONA_PRESETS.terse!.text);
   assert.equal(mem.get('human'), HUMAN_PRESETS.learner!.text);
-  assert.throws(() => CoreMemory.create({ personaPreset: 'pirate' }), /Unknown persona preset "pirate". Available: coding-assistant, terse/);
+  assert.throws(
+    () => CoreMemory.create({ personaPreset: 'pirate' }),
+    /Unknown persona preset "pirate". Available: coding-assistant, terse/,
+  );
 });

@@ -33,7 +33,17 @@ async function open(dir: string, options?: Parameters<typeof FileRecallStore.ope
 // --- a randomized corpus and an independent brute-force reference ---------------------------
 
 const VOCAB = 'alpha beta gamma delta epsilon cache timeout config configuration settings panel open the of to server'.split(' ');
-const IDENTS = ['parseConfig', 'parse_config', 'ParseConfig', 'loadUser', 'load_user', 'HTTPServer2', 'parse config', 'parseConfigLoadUser', 'parse config load users'];
+const IDENTS = [
+  'parseConfig',
+  'parse_config',
+  'ParseConfig',
+  'loadUser',
+  'load_user',
+  'HTTPServer2',
+  'parse config',
+  'parseConfigLoadUser',
+  'parse config load users',
+];
 
 function corpus(n: number, seed: number): NewRecallRecord[] {
   const rnd = prng(seed);
@@ -54,12 +64,30 @@ function corpus(n: number, seed: number): NewRecallRecord[] {
         agentId,
         time,
         kind: 'assistant',
-        message: { role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }] },
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }],
+        },
       });
     } else if (r < 0.9) {
       const fn = rnd() < 0.5 ? 'conversation_search' : 'read_file';
-      out.push({ agentId, time, kind: 'assistant', message: { role: 'assistant', content: 'looking', tool_calls: [{ id: `t${i}`, type: 'function', function: { name: fn, arguments: '{}' } }] } });
-      out.push({ agentId, time, kind: 'tool', message: { role: 'tool', tool_call_id: `t${i}`, content: JSON.stringify({ status: 'OK', message: text }) } });
+      out.push({
+        agentId,
+        time,
+        kind: 'assistant',
+        message: {
+          role: 'assistant',
+          content: 'looking',
+          tool_calls: [{ id: `t${i}`, type: 'function', function: { name: fn, arguments: '{}' } }],
+        },
+      });
+      out.push({
+        agentId,
+        time,
+        kind: 'tool',
+        message: { role: 'tool', tool_call_id: `t${i}`, content: JSON.stringify({ status: 'OK', message: text }) },
+      });
     } else out.push({ agentId, time, kind: 'summary', message: { role: 'system', content: text } });
   }
   return out;
@@ -68,7 +96,8 @@ function corpus(n: number, seed: number): NewRecallRecord[] {
 function referenceParts(text: string): string[] {
   const out: string[] = [];
   for (const w of text.match(/[\p{L}\p{N}]+/gu) ?? []) {
-    for (const p of w.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^0-9])(?=[0-9])|(?<=[0-9])(?=[^0-9])/)) out.push(p.toLowerCase());
+    for (const p of w.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^0-9])(?=[0-9])|(?<=[0-9])(?=[^0-9])/))
+      out.push(p.toLowerCase());
   }
   return out;
 }
@@ -83,7 +112,8 @@ function referenceMatch(text: string, word: string): boolean {
 }
 function referencePhrase(text: string, phrase: string): boolean {
   const norm = text.toLowerCase().replace(/\s+/g, ' ');
-  for (let i = norm.indexOf(phrase); i !== -1; i = norm.indexOf(phrase, i + 1)) if (i === 0 || !/[\p{L}\p{N}]/u.test(norm[i - 1]!)) return true;
+  for (let i = norm.indexOf(phrase); i !== -1; i = norm.indexOf(phrase, i + 1))
+    if (i === 0 || !/[\p{L}\p{N}]/u.test(norm[i - 1]!)) return true;
   return false;
 }
 
@@ -95,16 +125,42 @@ async function bruteForce(dir: string): Promise<{ records: RecallRecord[]; text:
   const text = new Map<string, string>();
   for (const r of entries) {
     if (r.message.role === 'assistant') for (const c of r.message.tool_calls ?? []) names.set(c.id, c.function.name);
-    text.set(r.id, searchableText(r, (id) => names.get(id)));
+    text.set(
+      r.id,
+      searchableText(r, (id) => names.get(id)),
+    );
   }
   return { records: entries, text };
 }
 
-const QUERIES = ['alpha', 'con', 'config', 'parseConfig', 'parse_config', 'parseConf', 'cache timeout', 'load', 'http server', 'httpServer', '"open the settings panel"', '"settings pa"', '"the"', 'the', 'zzz', 'server2', 'parse_config_load_user', 'ConfigLoadUs', 'parseConfigLoadUser gamma'];
+const QUERIES = [
+  'alpha',
+  'con',
+  'config',
+  'parseConfig',
+  'parse_config',
+  'parseConf',
+  'cache timeout',
+  'load',
+  'http server',
+  'httpServer',
+  '"open the settings panel"',
+  '"settings pa"',
+  '"the"',
+  'the',
+  'zzz',
+  'server2',
+  'parse_config_load_user',
+  'ConfigLoadUs',
+  'parseConfigLoadUser gamma',
+];
 
 function expectedSearch(ref: { records: RecallRecord[]; text: Map<string, string> }, agentId: string, q: string): string[] {
   const phrases = [...q.matchAll(/"([^"]*)"/g)].map((m) => m[1]!.toLowerCase().replace(/\s+/g, ' ').trim());
-  const words = q.replace(/"[^"]*"/g, ' ').split(/\s+/).filter(Boolean);
+  const words = q
+    .replace(/"[^"]*"/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
   const out: string[] = [];
   for (let i = ref.records.length - 1; i >= 0; i--) {
     const r = ref.records[i]!;
@@ -155,10 +211,25 @@ async function assertMatchesLog(s: FileRecallStore, dir: string, label: string, 
     // History paging and ids.
     const seqs = mine.map((r) => r.seq);
     const before = seqs[Math.floor(seqs.length / 2)]!;
-    assert.deepEqual(s.page(agentId, before, 25).map((r) => r.id), mine.filter((r) => r.seq < before).slice(-25).map((r) => r.id), `${label}: page`);
-    assert.deepEqual(s.page(agentId, undefined, 7).map((r) => r.id), mine.slice(-7).map((r) => r.id), `${label}: newest page`);
+    assert.deepEqual(
+      s.page(agentId, before, 25).map((r) => r.id),
+      mine
+        .filter((r) => r.seq < before)
+        .slice(-25)
+        .map((r) => r.id),
+      `${label}: page`,
+    );
+    assert.deepEqual(
+      s.page(agentId, undefined, 7).map((r) => r.id),
+      mine.slice(-7).map((r) => r.id),
+      `${label}: newest page`,
+    );
     const someIds = [mine[0]!.id, 'r999999', mine[mine.length - 1]!.id, mine[Math.floor(mine.length / 3)]!.id];
-    assert.deepEqual(s.get(someIds).map((r) => r.id), someIds.filter((id) => id !== 'r999999'), `${label}: get`);
+    assert.deepEqual(
+      s.get(someIds).map((r) => r.id),
+      someIds.filter((id) => id !== 'r999999'),
+      `${label}: get`,
+    );
   }
 }
 
@@ -207,7 +278,14 @@ test('opening reads the index, not the log: a few parses for thousands of record
 test('a flush cut by SIGKILL loses nothing: every acknowledged record is found and the index equals the log', async () => {
   const dir = tmp();
   const outfile = path.join(tmp(), 'recallIndexChild.js');
-  buildSync({ entryPoints: [path.join(__dirname, 'children', 'recallIndexChild.ts')], bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(__dirname, 'children', 'recallIndexChild.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
+  });
   const acked: string[] = [];
   let next = 0;
   const rnd = prng(3);
@@ -229,7 +307,11 @@ test('a flush cut by SIGKILL loses nothing: every acknowledged record is found a
   const ref = await bruteForce(dir);
   const inLog = new Set(ref.records.map((r) => (r.message.role === 'user' ? r.message.content.split(' ')[0] : '')));
   for (const m of acked) assert.ok(inLog.has(m), `acknowledged ${m} is in the log`);
-  const found = new Set([...s.search('a', 'alpha', 0, 1).records, ...s.records('a'), ...s.records('b')].map((r) => (r.message.role === 'user' ? r.message.content.split(' ')[0] : '')));
+  const found = new Set(
+    [...s.search('a', 'alpha', 0, 1).records, ...s.records('a'), ...s.records('b')].map((r) =>
+      r.message.role === 'user' ? r.message.content.split(' ')[0] : '',
+    ),
+  );
   for (const m of acked) assert.ok(found.has(m), `acknowledged ${m} is in recall`);
   for (const agentId of ['a', 'b']) {
     for (const q of ['alpha', 'parseConfig', 'cache timeout', '"settings panel"']) {

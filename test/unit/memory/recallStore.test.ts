@@ -13,7 +13,12 @@ const A = 'agent-a';
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'recall-'));
 let clock = Date.UTC(2024, 4, 1, 12, 0, 0);
 const at = (): string => new Date((clock += 60_000)).toISOString();
-const user = (content: string, agentId = A, time = at()): NewRecallRecord => ({ agentId, time, kind: 'user', message: { role: 'user', content } });
+const user = (content: string, agentId = A, time = at()): NewRecallRecord => ({
+  agentId,
+  time,
+  kind: 'user',
+  message: { role: 'user', content },
+});
 const texts = (rs: RecallRecord[]): string[] => rs.map((r) => (r.message.role === 'user' ? r.message.content : JSON.stringify(r.message)));
 
 const opened: FileRecallStore[] = [];
@@ -37,7 +42,10 @@ test('append assigns increasing ids and seqs; everything survives reopen', async
   const s = await open(dir);
   const a = await s.append([user('one'), user('two')]);
   const b = await s.append([user('three')]);
-  assert.deepEqual([...a, ...b].map((r) => r.seq), [1, 2, 3]);
+  assert.deepEqual(
+    [...a, ...b].map((r) => r.seq),
+    [1, 2, 3],
+  );
   assert.equal(new Set([...a, ...b].map((r) => r.id)).size, 3);
   await s.close();
   const again = await open(dir);
@@ -69,9 +77,19 @@ test('search is case-insensitive and finds identifiers across naming styles', as
     'nothing relevant', // 7
   ]);
   const hits = (q: string): string[] => texts(s.search(A, q, 0, 50).records);
-  assert.deepEqual(hits('parseConfig'), ['parseConfigFile handles yaml', 'we parse config files', 'ParseConfig is exported', 'call parse_config first']);
+  assert.deepEqual(hits('parseConfig'), [
+    'parseConfigFile handles yaml',
+    'we parse config files',
+    'ParseConfig is exported',
+    'call parse_config first',
+  ]);
   assert.deepEqual(hits('parse_config'), hits('parseConfig'));
-  assert.deepEqual(hits('PARSE config'), hits('parseConfig').concat(['config parse order differs']).sort((x, y) => hits('config').indexOf(x) - hits('config').indexOf(y)));
+  assert.deepEqual(
+    hits('PARSE config'),
+    hits('parseConfig')
+      .concat(['config parse order differs'])
+      .sort((x, y) => hits('config').indexOf(x) - hits('config').indexOf(y)),
+  );
   // A lower-case run is one word: it matches words that start with it, in any case.
   assert.deepEqual(hits('parseconfig'), ['PARSECONFIG shouting', 'parseConfigFile handles yaml', 'ParseConfig is exported']);
   assert.deepEqual(hits('RELEVANT'), ['nothing relevant']);
@@ -96,9 +114,18 @@ test('a quoted phrase matches verbatim (case and spacing aside) at a word start'
     'x(open the settings panel)', // 5
   ]);
   const hits = (q: string): string[] => texts(s.search(A, q, 0, 50).records);
-  assert.deepEqual(hits('"open the settings panel"'), ['x(open the settings panel)', 'we will open the settings panels', 'Please open the  Settings\npanel now']);
+  assert.deepEqual(hits('"open the settings panel"'), [
+    'x(open the settings panel)',
+    'we will open the settings panels',
+    'Please open the  Settings\npanel now',
+  ]);
   assert.deepEqual(hits('"open the settings panel" now'), ['Please open the  Settings\npanel now'], 'phrases combine with words');
-  assert.deepEqual(hits('"settings pa"'), ['x(open the settings panel)', 'we will open the settings panels', 'reopen the settings panel', 'Please open the  Settings\npanel now']);
+  assert.deepEqual(hits('"settings pa"'), [
+    'x(open the settings panel)',
+    'we will open the settings panels',
+    'reopen the settings panel',
+    'Please open the  Settings\npanel now',
+  ]);
   assert.deepEqual(hits('"pen the"'), [], 'a phrase starts at a word boundary');
 });
 
@@ -108,7 +135,10 @@ test('results are newest first and paged with total and pageCount (0-based pages
   assert.equal(p0.total, 12);
   assert.equal(p0.pageCount, Math.ceil(12 / SEARCH_PAGE_SIZE));
   assert.equal(p0.page, 0);
-  assert.deepEqual(texts(p0.records), [11, 10, 9, 8, 7].map((i) => `needle number ${i}`));
+  assert.deepEqual(
+    texts(p0.records),
+    [11, 10, 9, 8, 7].map((i) => `needle number ${i}`),
+  );
   const p2 = s.search(A, 'needle', 2);
   assert.deepEqual(texts(p2.records), ['needle number 1', 'needle number 0']);
   assert.deepEqual(s.search(A, 'needle', 3).records, [], 'past the last page: empty, totals still right');
@@ -125,7 +155,12 @@ test('what is searchable: user text, monologue, send_message text, tool results,
   const s = await open(tmp());
   const t = at();
   await s.append([
-    { agentId: A, time: t, kind: 'user', message: { role: 'user', content: JSON.stringify({ type: 'user_message', message: 'zebra question', time: t }) } },
+    {
+      agentId: A,
+      time: t,
+      kind: 'user',
+      message: { role: 'user', content: JSON.stringify({ type: 'user_message', message: 'zebra question', time: t }) },
+    },
     {
       agentId: A,
       time: t,
@@ -134,15 +169,38 @@ test('what is searchable: user text, monologue, send_message text, tool results,
         role: 'assistant',
         content: 'thinking about walrus',
         tool_calls: [
-          { id: 'c1', type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: 'answer about giraffe' }) } },
+          {
+            id: 'c1',
+            type: 'function',
+            function: { name: 'send_message', arguments: JSON.stringify({ message: 'answer about giraffe' }) },
+          },
           { id: 'c2', type: 'function', function: { name: 'read_file', arguments: JSON.stringify({ path: 'src/okapiPath.ts' }) } },
           { id: 'c3', type: 'function', function: { name: 'conversation_search', arguments: JSON.stringify({ query: 'zebra' }) } },
         ],
       },
     },
-    { agentId: A, time: t, kind: 'tool', message: { role: 'tool', tool_call_id: 'c2', content: JSON.stringify({ status: 'OK', message: 'export const narwhal = 1;', time: t }) } },
-    { agentId: A, time: t, kind: 'tool', message: { role: 'tool', tool_call_id: 'c3', content: JSON.stringify({ status: 'OK', message: 'zebra question (found)', time: t }) } },
-    { agentId: A, time: t, kind: 'system_event', message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: 'The user saved src/lemur.ts', time: t }) } },
+    {
+      agentId: A,
+      time: t,
+      kind: 'tool',
+      message: {
+        role: 'tool',
+        tool_call_id: 'c2',
+        content: JSON.stringify({ status: 'OK', message: 'export const narwhal = 1;', time: t }),
+      },
+    },
+    {
+      agentId: A,
+      time: t,
+      kind: 'tool',
+      message: { role: 'tool', tool_call_id: 'c3', content: JSON.stringify({ status: 'OK', message: 'zebra question (found)', time: t }) },
+    },
+    {
+      agentId: A,
+      time: t,
+      kind: 'system_event',
+      message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: 'The user saved src/lemur.ts', time: t }) },
+    },
     { agentId: A, time: t, kind: 'summary', message: { role: 'system', content: 'Summary: we discussed the pangolin.' } },
   ]);
   const kinds = (q: string): string[] => s.search(A, q, 0, 50).records.map((r) => r.kind);
@@ -164,15 +222,24 @@ test('agents are isolated', async () => {
   assert.equal(s.search('a2', 'shared', 0).total, 1);
   assert.equal(s.search('nobody', 'shared', 0).total, 0);
   assert.equal(s.count('a2'), 2);
-  assert.deepEqual(s.agents().sort((x, y) => x.agentId.localeCompare(y.agentId)), [
-    { agentId: 'a1', count: 1 },
-    { agentId: 'a2', count: 2 },
-  ]);
+  assert.deepEqual(
+    s.agents().sort((x, y) => x.agentId.localeCompare(y.agentId)),
+    [
+      { agentId: 'a1', count: 1 },
+      { agentId: 'a2', count: 2 },
+    ],
+  );
 });
 
 test('searchDate: inclusive bounds, bare dates cover whole days, oldest first, paged', async () => {
   const s = await open(tmp(), { timeZone: 'utc' });
-  const times = ['2024-03-01T00:00:00.000Z', '2024-03-01T23:59:59.999Z', '2024-03-02T10:00:00.000Z', '2024-03-03T00:00:00.000Z', '2024-02-29T23:59:59.999Z'];
+  const times = [
+    '2024-03-01T00:00:00.000Z',
+    '2024-03-01T23:59:59.999Z',
+    '2024-03-02T10:00:00.000Z',
+    '2024-03-03T00:00:00.000Z',
+    '2024-02-29T23:59:59.999Z',
+  ];
   await s.append(times.map((t, i) => user(`m${i}`, A, t)));
   const when = (a: string, b: string): string[] => s.searchDate(A, a, b, 0, 50).records.map((r) => r.time);
   assert.deepEqual(when('2024-03-01', '2024-03-01'), times.slice(0, 2));
@@ -182,7 +249,11 @@ test('searchDate: inclusive bounds, bare dates cover whole days, oldest first, p
   const p = s.searchDate(A, '2024-01-01', '2024-12-31', 1, 2);
   assert.equal(p.total, 5);
   assert.equal(p.pageCount, 3);
-  assert.deepEqual(p.records.map((r) => r.time), [times[1], times[2]], 'page 1 of the time-sorted hits');
+  assert.deepEqual(
+    p.records.map((r) => r.time),
+    [times[1], times[2]],
+    'page 1 of the time-sorted hits',
+  );
   assert.throws(() => s.searchDate(A, 'last week', '2024-03-01', 0), /The start date "last week" is not a date\. Use YYYY-MM-DD/);
   assert.throws(() => s.searchDate(A, '2024-02-30', '2024-03-01', 0), /start date "2024-02-30" is not a date/);
   assert.throws(() => s.searchDate(A, '2024-03-01', '2024-13-01', 0), /end date/);
@@ -225,7 +296,8 @@ test('a torn tail in the recall log is repaired on open and reported; earlier re
 function referenceParts(text: string): string[] {
   const out: string[] = [];
   for (const w of text.match(/[\p{L}\p{N}]+/gu) ?? []) {
-    for (const p of w.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^0-9])(?=[0-9])|(?<=[0-9])(?=[^0-9])/)) out.push(p.toLowerCase());
+    for (const p of w.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^0-9])(?=[0-9])|(?<=[0-9])(?=[^0-9])/))
+      out.push(p.toLowerCase());
   }
   return out;
 }
@@ -255,14 +327,30 @@ test('search agrees with a brute-force reference on 3000 synthetic messages (and
     if (r.message.role === 'assistant') for (const c of r.message.tool_calls ?? []) names.set(c.id, c.function.name);
     return searchableText(r, (id) => names.get(id));
   });
-  const queries = ['file', 'cache timeout', plants.identifier, 'parse_widget_manifest', plants.rareWord, 'handler', 'loadConfig', 'update user', 'Error', 'zz', '42'];
+  const queries = [
+    'file',
+    'cache timeout',
+    plants.identifier,
+    'parse_widget_manifest',
+    plants.rareWord,
+    'handler',
+    'loadConfig',
+    'update user',
+    'Error',
+    'zz',
+    '42',
+  ];
   for (const q of queries) {
     const words = q.split(/\s+/);
     const expected: string[] = [];
     for (let i = all.length - 1; i >= 0; i--) if (words.every((w) => referenceMatch(docText[i]!, w))) expected.push(all[i]!.id);
     const got = s.search(A, q, 0, 100);
     assert.equal(got.total, expected.length, `total for ${JSON.stringify(q)}`);
-    assert.deepEqual(got.records.map((r) => r.id), expected.slice(0, 100), `first page for ${JSON.stringify(q)}`);
+    assert.deepEqual(
+      got.records.map((r) => r.id),
+      expected.slice(0, 100),
+      `first page for ${JSON.stringify(q)}`,
+    );
   }
   assert.ok(s.search(A, plants.identifier, 0).total > 0, 'the planted identifier is found');
 });

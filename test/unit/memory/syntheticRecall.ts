@@ -166,17 +166,31 @@ export function syntheticConversation(n: number, agentId: string, seed: number):
         message: {
           role: 'assistant',
           content: null,
-          tool_calls: [{ id, type: 'function', function: { name: 'read_file', arguments: JSON.stringify({ path: `src/${ident()}.ts`, request_heartbeat: true }) } }],
+          tool_calls: [
+            {
+              id,
+              type: 'function',
+              function: { name: 'read_file', arguments: JSON.stringify({ path: `src/${ident()}.ts`, request_heartbeat: true }) },
+            },
+          ],
         },
       });
-      records.push({ agentId, time, kind: 'tool', message: { role: 'tool', tool_call_id: id, content: JSON.stringify({ status: 'OK', message: text, time }) } });
+      records.push({
+        agentId,
+        time,
+        kind: 'tool',
+        message: { role: 'tool', tool_call_id: id, content: JSON.stringify({ status: 'OK', message: text, time }) },
+      });
       i++;
     } else {
       records.push({
         agentId,
         time,
         kind: 'system_event',
-        message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: `The user saved src/${ident()}.ts. ${text}`, time }) },
+        message: {
+          role: 'user',
+          content: JSON.stringify({ type: 'file_saved', message: `The user saved src/${ident()}.ts. ${text}`, time }),
+        },
       });
     }
   }

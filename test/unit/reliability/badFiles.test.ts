@@ -26,7 +26,10 @@ async function countBytesRead<T>(target: string, run: () => Promise<T>): Promise
   let bytes = 0;
   const handleOf = new WeakMap<object, string>();
   const probe = await promises.open(__filename, 'r');
-  const proto = Object.getPrototypeOf(probe) as { readFile: (...a: unknown[]) => Promise<Buffer | string>; read: (...a: unknown[]) => Promise<{ bytesRead: number }> };
+  const proto = Object.getPrototypeOf(probe) as {
+    readFile: (...a: unknown[]) => Promise<Buffer | string>;
+    read: (...a: unknown[]) => Promise<{ bytesRead: number }>;
+  };
   await probe.close();
   const orig = { readFile: promises.readFile, open: promises.open, handleReadFile: proto.readFile, handleRead: proto.read };
   const same = (p: unknown) => typeof p === 'string' && path.resolve(p) === path.resolve(target);
@@ -84,7 +87,10 @@ test('indexing a workspace of bad files: binary, 100 MB, invalid UTF-8, symlink 
     assert.match(latin1.hits[0]!.text, /caf\uFFFD/, 'invalid UTF-8 is indexed with replacement characters');
     for (const canary of Object.values(ws.canaries)) {
       const r = await archival.search(canary, { mode: 'lexical' });
-      assert.ok(r.hits.every((h) => !h.text.includes(canary)), `${canary} is not in the index`);
+      assert.ok(
+        r.hits.every((h) => !h.text.includes(canary)),
+        `${canary} is not in the index`,
+      );
     }
     // A second run over the same files changes nothing.
     const again = await indexer.indexAll();
@@ -161,7 +167,11 @@ test('files deleted, replaced by folders or by dangling links while indexing: th
       .map((e) => `src/${e.name}`)
       .sort();
     const afterFirst = new Set(archival.indexedPaths());
-    assert.deepEqual(onDisk.filter((p) => !afterFirst.has(p)), [], 'every file still on disk was indexed');
+    assert.deepEqual(
+      onDisk.filter((p) => !afterFirst.has(p)),
+      [],
+      'every file still on disk was indexed',
+    );
     // Files deleted after they were indexed wait for their delete event, or for the next reconcile:
     const second = await indexer.indexAll();
     assert.equal(second.indexed, 0, 'nothing left to index on the next run');

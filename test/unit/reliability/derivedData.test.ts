@@ -17,8 +17,14 @@ function workspace(): { root: string; wsDir: string; dir: string } {
   const wsDir = path.join(root, 'ws');
   const src = path.join(wsDir, 'src');
   mkdirSync(src, { recursive: true });
-  writeFileSync(path.join(src, 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
-  writeFileSync(path.join(src, 'cookies.ts'), 'export function parseCookieHeader(header: string): Map<string, string> {\n  return new Map(header.split(";").map((p) => p.split("=") as [string, string]));\n}\n');
+  writeFileSync(
+    path.join(src, 'billing.ts'),
+    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  );
+  writeFileSync(
+    path.join(src, 'cookies.ts'),
+    'export function parseCookieHeader(header: string): Map<string, string> {\n  return new Map(header.split(";").map((p) => p.split("=") as [string, string]));\n}\n',
+  );
   return { root, wsDir, dir: path.join(root, 'archival') };
 }
 
@@ -51,7 +57,10 @@ async function reopen(wsDir: string, dir: string): Promise<{ archival: ArchivalI
 async function assertRecovered(wsDir: string, dir: string, pattern: RegExp): Promise<void> {
   const { archival, notices, reindex } = await reopen(wsDir, dir);
   try {
-    assert.ok(notices.some((n) => pattern.test(n) && /re-?index/i.test(n)), `the user is told what was rebuilt: ${JSON.stringify(notices)}`);
+    assert.ok(
+      notices.some((n) => pattern.test(n) && /re-?index/i.test(n)),
+      `the user is told what was rebuilt: ${JSON.stringify(notices)}`,
+    );
     assert.equal(archival.count('memory'), 1, 'the remembered item survives (re-embedded from memories.jsonl)');
     await reindex();
     assert.equal(archival.count('workspace') > 0, true, 'the next index run brings the workspace back');
@@ -93,7 +102,10 @@ test('an index written by a newer version is kept aside, not deleted, and a fres
   writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), schema: 99 }));
   const { archival, notices } = await reopen(wsDir, dir);
   try {
-    assert.ok(notices.some((n) => /newer/.test(n) && /kept/.test(n)), JSON.stringify(notices));
+    assert.ok(
+      notices.some((n) => /newer/.test(n) && /kept/.test(n)),
+      JSON.stringify(notices),
+    );
     assert.equal(archival.count('memory'), 1);
     assert.equal(readdirSync(dir).filter((n) => n.startsWith(`${path.basename(folder)}.newer-`)).length, 1, 'the newer index is kept');
   } finally {

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { ChatModelError, type ChatRequest, type ModelWait } from '../../../src/core/interfaces/chatModel';
 import { OpenAIChatModel } from '../../../src/core/llm/openaiChatModel';
 import { OpenAIEmbedder } from '../../../src/core/embed/openaiEmbedder';
-import { content, hang, rateLimited, sendMessage, serverError, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import {
+  content,
+  hang,
+  rateLimited,
+  sendMessage,
+  serverError,
+  startFakeOpenAIServer,
+  type FakeOpenAIServer,
+} from '../../fixtures/fakeOpenAIServer';
 import { makeRig } from '../../fixtures/reliability/agentRig';
 
 /*
@@ -78,7 +86,12 @@ test('each retry says why and how long it waits; a Retry-After within the deadli
   await withServer(async (server) => {
     server.enqueue(serverError(503), rateLimited('2'), content('recovered'));
     const sleeps: number[] = [];
-    const chat = new OpenAIChatModel({ baseUrl: server.url, model: 'gpt-4o-mini', sleep: async (ms) => void sleeps.push(ms), random: () => 0 });
+    const chat = new OpenAIChatModel({
+      baseUrl: server.url,
+      model: 'gpt-4o-mini',
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0,
+    });
     const waits: ModelWait[] = [];
     const response = await chat.complete(REQUEST, { onWait: (w) => waits.push(w) });
     assert.equal(response.content, 'recovered');

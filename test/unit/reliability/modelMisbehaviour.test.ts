@@ -42,7 +42,11 @@ test('an endless heartbeat chain (and an endless chain of failures) stops at the
       const r = await rig.agent.handle({ type: 'user_message', text: `turn ${turn}` });
       assert.equal(r.reason, 'step_limit', `turn ${turn} (${mode})`);
       assert.equal(r.steps, DEFAULT_HEARTBEAT_STEP_LIMIT);
-      assert.equal(rig.server.chatRequests().filter((x) => !isSummary(x)).length - before, DEFAULT_HEARTBEAT_STEP_LIMIT, 'no call beyond the limit');
+      assert.equal(
+        rig.server.chatRequests().filter((x) => !isSummary(x)).length - before,
+        DEFAULT_HEARTBEAT_STEP_LIMIT,
+        'no call beyond the limit',
+      );
     }
     // A heartbeat event (timer) is bounded the same way.
     const t = await rig.agent.handle({ type: 'heartbeat', reason: 'timer' });
@@ -92,7 +96,10 @@ test('megabyte arguments: refused with the size named, never stored, never resen
       assert.equal(parsed.status, 'Failed');
       assert.match(parsed.message, new RegExp(`too long \\(\\d+ characters, limit ${FUNCTION_ARGUMENTS_MAX_CHARS}\\)\\. Send less`));
     }
-    assert.ok(JSON.stringify(heartbeat.body).length < 60_000, `the follow-up request is small (${JSON.stringify(heartbeat.body).length} chars)`);
+    assert.ok(
+      JSON.stringify(heartbeat.body).length < 60_000,
+      `the follow-up request is small (${JSON.stringify(heartbeat.body).length} chars)`,
+    );
     const grown = statSync(logFile).size - sizeBefore;
     assert.ok(grown < 50_000, `recall grew by ${grown} bytes, not megabytes`);
     assert.deepEqual(rig.agent.coreMemory.toJSON().blocks, coreBefore);
@@ -117,16 +124,51 @@ test('core-memory edits at the edges: empty or missing old_content, one char ove
       return lastToolResult(rig.server.chatRequests().at(-1)!);
     };
     const cases: { name: string; args: Record<string, unknown> | string; status: 'OK' | 'Failed'; text?: RegExp }[] = [
-      { name: 'core_memory_replace', args: { label: 'human', old_content: '', new_content: 'x' }, status: 'Failed', text: /old_content is empty/ },
-      { name: 'core_memory_replace', args: { label: 'human', new_content: 'x' }, status: 'Failed', text: /missing required argument "old_content"/ },
-      { name: 'core_memory_replace', args: { label: 'human', old_content: null, new_content: 'x' }, status: 'Failed', text: /missing required argument "old_content"/ },
-      { name: 'core_memory_replace', args: '{"label": "human", "old_content": "", "new_content": "x"', status: 'Failed', text: /old_content is empty/ },
-      { name: 'core_memory_append', args: { label: 'human', content: '🙂'.repeat(room + 1) }, status: 'Failed', text: /Exceeds 2000 character limit \(requested 2001\)/ },
+      {
+        name: 'core_memory_replace',
+        args: { label: 'human', old_content: '', new_content: 'x' },
+        status: 'Failed',
+        text: /old_content is empty/,
+      },
+      {
+        name: 'core_memory_replace',
+        args: { label: 'human', new_content: 'x' },
+        status: 'Failed',
+        text: /missing required argument "old_content"/,
+      },
+      {
+        name: 'core_memory_replace',
+        args: { label: 'human', old_content: null, new_content: 'x' },
+        status: 'Failed',
+        text: /missing required argument "old_content"/,
+      },
+      {
+        name: 'core_memory_replace',
+        args: '{"label": "human", "old_content": "", "new_content": "x"',
+        status: 'Failed',
+        text: /old_content is empty/,
+      },
+      {
+        name: 'core_memory_append',
+        args: { label: 'human', content: '🙂'.repeat(room + 1) },
+        status: 'Failed',
+        text: /Exceeds 2000 character limit \(requested 2001\)/,
+      },
       { name: 'core_memory_append', args: { label: 'human', content: '🙂'.repeat(room) }, status: 'OK' },
       { name: 'core_memory_append', args: { label: 'human', content: 'x' }, status: 'Failed', text: /Exceeds 2000 character limit/ },
       // Replacing every occurrence of one emoji with two would double the block: refused as a whole.
-      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '🙂🙂', replace_all: true }, status: 'Failed', text: /Exceeds 2000 character limit/ },
-      { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '' }, status: 'Failed', text: /occurs \d+ times in memory block 'human'.*replace_all=true/ },
+      {
+        name: 'core_memory_replace',
+        args: { label: 'human', old_content: '🙂', new_content: '🙂🙂', replace_all: true },
+        status: 'Failed',
+        text: /Exceeds 2000 character limit/,
+      },
+      {
+        name: 'core_memory_replace',
+        args: { label: 'human', old_content: '🙂', new_content: '' },
+        status: 'Failed',
+        text: /occurs \d+ times in memory block 'human'.*replace_all=true/,
+      },
       { name: 'core_memory_replace', args: { label: 'human', old_content: '🙂', new_content: '', replace_all: true }, status: 'OK' },
     ];
     const expected: string[] = [];

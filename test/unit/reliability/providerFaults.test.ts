@@ -18,7 +18,11 @@ import {
 
 async function faultRig() {
   const director = new FaultDirector();
-  const rig = await makeRig({ server: { responder: director.responder }, maxRetries: FAULT_MAX_RETRIES, requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS });
+  const rig = await makeRig({
+    server: { responder: director.responder },
+    maxRetries: FAULT_MAX_RETRIES,
+    requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
+  });
   return { rig, director };
 }
 

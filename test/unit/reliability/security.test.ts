@@ -36,7 +36,15 @@ async function functionRig() {
   const archival = await ArchivalIndex.open({ dir: path.join(root, 'archival'), embedder: new LocalHashEmbedder() });
   const workspace = new NodeWorkspace([{ name: 'ws', path: ws.wsDir }]);
   const functions = new FunctionSet({ workspace: true, compact: false });
-  const ctx: FunctionContext = { agentId: 'a', coreMemory: CoreMemory.create(), recall, archival, workspace, now: () => new Date(), resultMaxChars: 6000 };
+  const ctx: FunctionContext = {
+    agentId: 'a',
+    coreMemory: CoreMemory.create(),
+    recall,
+    archival,
+    workspace,
+    now: () => new Date(),
+    resultMaxChars: 6000,
+  };
   const call = (name: string, args: Record<string, unknown>) => functions.execute({ name, arguments: JSON.stringify(args) }, ctx);
   return {
     root,
@@ -76,7 +84,11 @@ test('read_file, list_files and search_text refuse "..", absolute paths and syml
     for (const p of escapes) {
       const out = await r.call('read_file', { path: p });
       assert.equal(out.status, 'Failed', `read_file ${JSON.stringify(p)} was refused (got: ${out.message.slice(0, 120)})`);
-      assert.match(out.message, /absolute path|leaves the workspace|outside|NUL|not found|does not exist|no such/i, `a reason for ${p}: ${out.message}`);
+      assert.match(
+        out.message,
+        /absolute path|leaves the workspace|outside|NUL|not found|does not exist|no such/i,
+        `a reason for ${p}: ${out.message}`,
+      );
     }
     for (const p of r.ws.secrets.flatMap((s) => [s, `ws/${s}`, `./${s}`, s.toUpperCase()])) {
       const out = await r.call('read_file', { path: p });
@@ -88,7 +100,12 @@ test('read_file, list_files and search_text refuse "..", absolute paths and syml
       for (const line of out.message.split('\n').slice(1)) listed.add(line.trim());
     }
     assert.ok(listed.has('src/app.ts'), 'the listing works');
-    for (const p of listed) assert.doesNotMatch(p, /(^|\/)(\.env|credentials\.json|id_rsa|\.npmrc|outside\.txt|innocent\.ts)$|^link-out\/|^config\/app\.txt$/, `${p} is listed`);
+    for (const p of listed)
+      assert.doesNotMatch(
+        p,
+        /(^|\/)(\.env|credentials\.json|id_rsa|\.npmrc|outside\.txt|innocent\.ts)$|^link-out\/|^config\/app\.txt$/,
+        `${p} is listed`,
+      );
     for (const q of [...canaries, 'OPENAI_API_KEY=', '/CANARY_/', 'PRIVATE KEY']) {
       for (const glob of [undefined, '**', '**/.env', '../**', 'config/**']) {
         const out = await r.call('search_text', glob === undefined ? { query: q } : { query: q, glob });
@@ -105,14 +122,19 @@ test('read_file, list_files and search_text refuse "..", absolute paths and syml
 test('secret files are never indexed: neither by a full reconcile nor by a save event naming them', async () => {
   const r = await functionRig();
   try {
-    const indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: r.ws.wsDir }], archival: r.archival, includeGlobs: ['**/*', '**/.*'] } as ConstructorParameters<typeof WorkspaceIndexer>[0]);
+    const indexer = new WorkspaceIndexer({
+      roots: [{ name: 'ws', path: r.ws.wsDir }],
+      archival: r.archival,
+      includeGlobs: ['**/*', '**/.*'],
+    } as ConstructorParameters<typeof WorkspaceIndexer>[0]);
     await indexer.indexAll();
     for (const s of r.ws.secrets) {
       const outcome = await indexer.indexFile(path.join(r.ws.wsDir, s));
       assert.equal(outcome, 'secret', `${s} on save`);
     }
     await indexer.indexFile(path.join(r.ws.wsDir, 'link-out', 'outside.txt'));
-    for (const p of r.archival.indexedPaths()) assert.ok(!/\.env|credentials|id_rsa|npmrc|outside|innocent|config\/app/.test(p), `${p} is indexed`);
+    for (const p of r.archival.indexedPaths())
+      assert.ok(!/\.env|credentials|id_rsa|npmrc|outside|innocent|config\/app/.test(p), `${p} is indexed`);
     for (const c of Object.values(r.ws.canaries)) {
       const found = await r.call('archival_memory_search', { query: c });
       assert.ok(!found.content.includes(c), `${c} is not searchable`);
@@ -131,8 +153,13 @@ test('prompt injection in a workspace file cannot run anything but read-only fun
   const hostile = await makeRig({ wsDir: ws.wsDir });
   try {
     const names = hostile.agent.toolSchemas.map((s) => s.function.name).sort();
-    assert.deepEqual(names, [...MEMORY_FUNCTION_NAMES, ...WORKSPACE_FUNCTION_NAMES].sort(), 'exactly the MemGPT functions and the three read-only workspace functions');
-    for (const n of names) assert.doesNotMatch(n, /write|delete|remove|exec|run|shell|command|patch|rename|move|create|edit_file|fetch|http/i);
+    assert.deepEqual(
+      names,
+      [...MEMORY_FUNCTION_NAMES, ...WORKSPACE_FUNCTION_NAMES].sort(),
+      'exactly the MemGPT functions and the three read-only workspace functions',
+    );
+    for (const n of names)
+      assert.doesNotMatch(n, /write|delete|remove|exec|run|shell|command|patch|rename|move|create|edit_file|fetch|http/i);
     const before = snapshotTree(ws.wsDir);
     // The model reads the poisoned file, then "obeys" it with every dangerous call it can think of.
     hostile.server.enqueue(
@@ -150,17 +177,24 @@ test('prompt injection in a workspace file cannot run anything but read-only fun
     );
     const r = await hostile.agent.handle({ type: 'user_message', text: 'Summarise docs/NOTES.md' });
     assert.equal(r.reason, 'done');
-    const finished = hostile.events.filter((e): e is Extract<typeof e, { type: 'function_call_finished' }> => e.type === 'function_call_finished');
+    const finished = hostile.events.filter(
+      (e): e is Extract<typeof e, { type: 'function_call_finished' }> => e.type === 'function_call_finished',
+    );
     assert.equal(finished[0]!.status, 'OK', 'the poisoned file was read');
     assert.match(finished[0]!.result, /IGNORE ALL PREVIOUS INSTRUCTIONS|ignore all previous instructions/i);
     const attempts = finished.slice(1, 8);
-    assert.deepEqual(attempts.slice(0, 4).map((f) => f.status), ['Failed', 'Failed', 'Failed', 'Failed']);
+    assert.deepEqual(
+      attempts.slice(0, 4).map((f) => f.status),
+      ['Failed', 'Failed', 'Failed', 'Failed'],
+    );
     // The acting functions exist, but not for this agent (no approval path here): they say so and
     // change nothing; names that exist nowhere are unknown.
-    for (const f of attempts.slice(0, 2)) assert.match(f.result, /^(write_file|run_command) is not available: .*Nothing can be changed or run here/);
+    for (const f of attempts.slice(0, 2))
+      assert.match(f.result, /^(write_file|run_command) is not available: .*Nothing can be changed or run here/);
     for (const f of attempts.slice(2, 4)) assert.match(f.result, /^No function named "\w+"\. Available functions:/);
     const offered = hostile.server.chatRequests().flatMap((r) => r.body.tools?.map((t) => t.function.name) ?? []);
-    for (const name of ['write_file', 'edit_file', 'run_command']) assert.ok(!offered.includes(name), `${name} was offered to an agent that cannot act`);
+    for (const name of ['write_file', 'edit_file', 'run_command'])
+      assert.ok(!offered.includes(name), `${name} was offered to an agent that cannot act`);
     assert.equal(attempts[4]!.status, 'Failed', '.env stays unreadable');
     assert.equal(attempts[5]!.status, 'Failed', 'outside stays unreadable');
     for (const c of Object.values(ws.canaries)) {
@@ -183,14 +217,22 @@ test('an API key planted in env and settings never appears in state, recall, ind
     rig.server.enqueue(
       sendMessage('Hello.'),
       // A proxy that echoes the whole key back in its errors (LiteLLM-style), on 401 and on 500.
-      errorStep(401, { message: `Invalid API key: ${key}. Check your configuration.`, type: 'invalid_request_error', code: 'invalid_api_key' }),
+      errorStep(401, {
+        message: `Invalid API key: ${key}. Check your configuration.`,
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      }),
       errorStep(500, { message: `upstream failed for Authorization: Bearer ${key}` }),
       toolCall('archival_memory_insert', { content: 'The user keeps their key in SecretStorage.', request_heartbeat: true }),
       sendMessage('Noted.'),
     );
     const turns = [];
-    for (const text of ['hi', 'again', 'and again', 'remember where my key lives']) turns.push(await rig.agent.handle({ type: 'user_message', text }));
-    assert.deepEqual(turns.map((t) => t.reason), ['done', 'error', 'error', 'done']);
+    for (const text of ['hi', 'again', 'and again', 'remember where my key lives'])
+      turns.push(await rig.agent.handle({ type: 'user_message', text }));
+    assert.deepEqual(
+      turns.map((t) => t.reason),
+      ['done', 'error', 'error', 'done'],
+    );
     const errors = rig.events.filter((e): e is Extract<typeof e, { type: 'error' }> => e.type === 'error').map((e) => e.message);
     assert.equal(errors.length, 2);
     for (const e of errors) assert.ok(!e.includes(key), `the model client redacts the key a server echoed: ${e}`);
@@ -210,8 +252,12 @@ test('an API key planted in env and settings never appears in state, recall, ind
       if (rel.startsWith('ws')) continue;
       assert.equal(bytes.indexOf(key), -1, `${rel} holds the key`);
     }
-    for (const req of rig.server.requests) assert.ok(!JSON.stringify(req.body ?? '').includes(key), `request body to ${req.path} has no key`);
-    assert.ok(rig.server.requests.every((q) => q.headers.authorization === `Bearer ${key}`), 'the key goes only in the Authorization header');
+    for (const req of rig.server.requests)
+      assert.ok(!JSON.stringify(req.body ?? '').includes(key), `request body to ${req.path} has no key`);
+    assert.ok(
+      rig.server.requests.every((q) => q.headers.authorization === `Bearer ${key}`),
+      'the key goes only in the Authorization header',
+    );
     for (const n of notices) assert.ok(!n.includes(key));
   } finally {
     await rig.close();

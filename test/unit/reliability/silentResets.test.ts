@@ -52,7 +52,13 @@ async function fixture(): Promise<Fixture> {
 }
 
 const open = (f: Fixture, extra: Partial<Parameters<typeof WorkspaceRuntime.open>[0]> = {}) =>
-  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config, ...extra });
+  WorkspaceRuntime.open({
+    storageRoot: f.stateDir,
+    folders: [{ name: 'project', path: f.folder }],
+    trusted: true,
+    config: f.config,
+    ...extra,
+  });
 
 /**
  * Two agents: "Older" (talked to first) and "Main" (talked to last, the active one), each with a
@@ -95,10 +101,16 @@ test('a damaged active.json: the most recently used agent carries on, the damage
     assert.equal((await runtime.agent()).id, mainId, 'the conversation goes on with the agent used last, not a new one');
     assert.equal((await runtime.listAgents()).length, 2, 'no agent was created');
     const history = await runtime.conversation(undefined, 50);
-    assert.ok(history.some((r) => JSON.stringify(r.message).includes('blue door')), 'the old conversation is still shown');
+    assert.ok(
+      history.some((r) => JSON.stringify(r.message).includes('blue door')),
+      'the old conversation is still shown',
+    );
     assert.equal((await keptAside(path.join(dir, 'agents'), 'active.json')).length, 1, 'the damaged pointer was kept aside');
     const notices = runtime.notices();
-    assert.ok(notices.some((n) => /active\.json/.test(n) && /Main/.test(n)), `a notice names the file and the agent picked: ${JSON.stringify(notices)}`);
+    assert.ok(
+      notices.some((n) => /active\.json/.test(n) && /Main/.test(n)),
+      `a notice names the file and the agent picked: ${JSON.stringify(notices)}`,
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -113,7 +125,10 @@ test('a deleted active.json: the most recently used agent carries on, and the us
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId);
     assert.equal((await runtime.listAgents()).length, 2, 'no agent was created');
-    assert.ok(runtime.notices().some((n) => /active\.json/.test(n) && /Main/.test(n)), JSON.stringify(runtime.notices()));
+    assert.ok(
+      runtime.notices().some((n) => /active\.json/.test(n) && /Main/.test(n)),
+      JSON.stringify(runtime.notices()),
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -128,8 +143,14 @@ test('a deleted agent file: the agent comes back under its id with its conversat
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId, 'the active agent is restored, not replaced');
     const history = await runtime.conversation(undefined, 50);
-    assert.ok(history.some((r) => JSON.stringify(r.message).includes('blue door')), 'its conversation is shown again');
-    assert.ok(runtime.notices().some((n) => n.includes(`${mainId}.json`) && /core memory/i.test(n)), JSON.stringify(runtime.notices()));
+    assert.ok(
+      history.some((r) => JSON.stringify(r.message).includes('blue door')),
+      'its conversation is shown again',
+    );
+    assert.ok(
+      runtime.notices().some((n) => n.includes(`${mainId}.json`) && /core memory/i.test(n)),
+      JSON.stringify(runtime.notices()),
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -144,7 +165,10 @@ test('a damaged agent file: kept aside, the agent comes back from recall, and th
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId);
     assert.equal((await keptAside(path.join(dir, 'agents'), `${mainId}.json`)).length, 1);
-    assert.ok(runtime.notices().some((n) => n.includes(`${mainId}.json`)), JSON.stringify(runtime.notices()));
+    assert.ok(
+      runtime.notices().some((n) => n.includes(`${mainId}.json`)),
+      JSON.stringify(runtime.notices()),
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -158,8 +182,15 @@ test('recall.log of random bytes: kept aside, and the user is told the history i
     await writeFile(path.join(dir, 'recall', 'recall.log'), randomBytes(4096));
     const runtime = await open(f);
     // Kept aside beside the log as recall.log.<why>-<time>; the derived search index lives there too.
-    assert.equal((await readdir(path.join(dir, 'recall'))).filter((n) => /^recall\.log\..+/.test(n)).length, 1, 'the damaged bytes were kept aside');
-    assert.ok(runtime.notices().some((n) => /recall\.log/.test(n)), JSON.stringify(runtime.notices()));
+    assert.equal(
+      (await readdir(path.join(dir, 'recall'))).filter((n) => /^recall\.log\..+/.test(n)).length,
+      1,
+      'the damaged bytes were kept aside',
+    );
+    assert.ok(
+      runtime.notices().some((n) => /recall\.log/.test(n)),
+      JSON.stringify(runtime.notices()),
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -172,7 +203,10 @@ test('recall.log deleted: the user is told, instead of a silent "0 messages"', a
     const { dir } = await twoAgents(f);
     await rm(path.join(dir, 'recall', 'recall.log'));
     const runtime = await open(f);
-    assert.ok(runtime.notices().some((n) => /recall\.log/.test(n) && /Main/.test(n)), JSON.stringify(runtime.notices()));
+    assert.ok(
+      runtime.notices().some((n) => /recall\.log/.test(n) && /Main/.test(n)),
+      JSON.stringify(runtime.notices()),
+    );
     await runtime.close();
   } finally {
     await f.close();
@@ -188,7 +222,10 @@ test('a read-only window recovers in memory only: it shows the same agent, says 
     const runtime = await open(f, { readOnly: true });
     const active = (await runtime.listAgents()).find((a) => a.active);
     assert.equal(active?.id, mainId);
-    assert.ok(runtime.notices().some((n) => /active\.json/.test(n)), JSON.stringify(runtime.notices()));
+    assert.ok(
+      runtime.notices().some((n) => /active\.json/.test(n)),
+      JSON.stringify(runtime.notices()),
+    );
     assert.deepEqual((await readdir(path.join(dir, 'agents'))).sort(), before, 'nothing moved or written');
     await runtime.close();
   } finally {

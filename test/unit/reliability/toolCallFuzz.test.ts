@@ -22,8 +22,17 @@ test(`fuzz: ${FUZZ_PAYLOADS} random tool-call payloads through dispatch and vali
   const rng = seededRandom(seed);
   const rig = await makeFuzzRig(rng);
   try {
-    const stats = await runFuzz({ rng, count: FUZZ_PAYLOADS, functions: rig.functions, context: () => rig.context(), workspaceFiles: rig.ws.readable, afterEach: rig.afterEach });
-    console.log(`# fuzz seed ${seed}: ${stats.payloads} payloads, ${stats.ok} OK, ${stats.failed} Failed, ${stats.uncaught} uncaught, ${stats.ms} ms; by family ${JSON.stringify(stats.byFamily)}`);
+    const stats = await runFuzz({
+      rng,
+      count: FUZZ_PAYLOADS,
+      functions: rig.functions,
+      context: () => rig.context(),
+      workspaceFiles: rig.ws.readable,
+      afterEach: rig.afterEach,
+    });
+    console.log(
+      `# fuzz seed ${seed}: ${stats.payloads} payloads, ${stats.ok} OK, ${stats.failed} Failed, ${stats.uncaught} uncaught, ${stats.ms} ms; by family ${JSON.stringify(stats.byFamily)}`,
+    );
     assert.equal(stats.payloads, FUZZ_PAYLOADS);
     assert.equal(stats.uncaught, 0, `seed ${seed}: ${JSON.stringify(stats.violations.slice(0, 3))}`);
     assert.deepEqual(stats.violations, [], `seed ${seed}`);
@@ -61,7 +70,8 @@ test('fuzz through the agent loop: every streamed call, however broken, gets exa
         if (results.length !== 1) missing.push(`call ${id}: ${results.length} results`);
         else {
           const parsed = JSON.parse(results[0]!.content as string) as { status: string; message: string };
-          if (!['OK', 'Failed'].includes(parsed.status) || parsed.message === '') missing.push(`call ${id}: bad result ${results[0]!.content}`);
+          if (!['OK', 'Failed'].includes(parsed.status) || parsed.message === '')
+            missing.push(`call ${id}: bad result ${results[0]!.content}`);
         }
       }
       return sendMessage('ok');
@@ -73,7 +83,10 @@ test('fuzz through the agent loop: every streamed call, however broken, gets exa
       return p;
     });
     sent.push(batch);
-    return toolCalls(batch.map((p) => ({ name: p.name, arguments: p.arguments })), { argumentChunkSize: 64 });
+    return toolCalls(
+      batch.map((p) => ({ name: p.name, arguments: p.arguments })),
+      { argumentChunkSize: 64 },
+    );
   };
   const rig = await makeRig({ server: { responder }, settings: { stepLimit: 3 } });
   schemas = rig.agent.toolSchemas;
@@ -85,7 +98,9 @@ test('fuzz through the agent loop: every streamed call, however broken, gets exa
       assert.notEqual(r.reason, 'error', `seed ${seed}, turn ${turn}: ${r.error}`);
     }
     const calls = sent.reduce((n, b) => n + b.length, 0);
-    console.log(`# agent-loop fuzz seed ${seed}: ${calls} calls in ${sent.length} batches; turn endings ${JSON.stringify(Object.fromEntries(reasons))}`);
+    console.log(
+      `# agent-loop fuzz seed ${seed}: ${calls} calls in ${sent.length} batches; turn endings ${JSON.stringify(Object.fromEntries(reasons))}`,
+    );
     assert.deepEqual(missing, [], `seed ${seed}`);
     assert.deepEqual(conversationProblems(rig.records()), [], `seed ${seed}: every stored call has exactly one stored result`);
     assert.ok(calls >= 100, `${calls} fuzzed calls went through the loop`);

@@ -22,7 +22,10 @@ async function fixture(): Promise<Fixture> {
   const root = await mkdtemp(path.join(tmpdir(), 'memgpt-runtime-'));
   const folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'billing.ts'), 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n');
+  await writeFile(
+    path.join(folder, 'src', 'billing.ts'),
+    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  );
   await writeFile(path.join(folder, 'README.md'), '# Project\n\nInvoices are totalled in src/billing.ts.\n');
   await writeFile(path.join(folder, '.env'), 'OPENAI_API_KEY=sk-canary-should-never-be-indexed\n');
   const server = await startFakeOpenAIServer({ models: ['local-model', 'other-model'] });
@@ -50,7 +53,13 @@ async function fixture(): Promise<Fixture> {
 }
 
 const open = (f: Fixture, extra: Partial<Parameters<typeof WorkspaceRuntime.open>[0]> = {}) =>
-  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config, ...extra });
+  WorkspaceRuntime.open({
+    storageRoot: f.stateDir,
+    folders: [{ name: 'project', path: f.folder }],
+    trusted: true,
+    config: f.config,
+    ...extra,
+  });
 
 test('a user message runs through the real agent and model client, persisted and reported', async () => {
   const f = await fixture();
@@ -194,7 +203,11 @@ test('agents: create with own persona text, switch, core memory edit reaches the
     await runtime.handle({ type: 'user_message', text: 'hello' });
     const request = f.server.chatRequests()[0]!.body.messages;
     assert.match(request[0]!.content as string, /Name: Ada/);
-    assert.ok(request.some((m) => typeof m.content === 'string' && m.content.includes('"type":"core_memory_edited"') && m.content.includes('"label":"human"')));
+    assert.ok(
+      request.some(
+        (m) => typeof m.content === 'string' && m.content.includes('"type":"core_memory_edited"') && m.content.includes('"label":"human"'),
+      ),
+    );
 
     const exported = (await runtime.exportAgent(created.id)) as { agent: { name: string } };
     assert.equal(exported.agent.name, 'Reviewer');
@@ -256,7 +269,10 @@ test('a tool call to archival search finds workspace code through the runtime', 
   try {
     const runtime = await open(f);
     await runtime.indexWorkspace({});
-    f.server.enqueue(toolCall('archival_memory_search', { query: 'invoice total', request_heartbeat: true }), sendMessage('It is in src/billing.ts:1-3'));
+    f.server.enqueue(
+      toolCall('archival_memory_search', { query: 'invoice total', request_heartbeat: true }),
+      sendMessage('It is in src/billing.ts:1-3'),
+    );
     const outcome = await runtime.handle({ type: 'user_message', text: 'where are invoices totalled?' });
     assert.deepEqual(outcome.messages, ['It is in src/billing.ts:1-3']);
     const second = f.server.chatRequests()[1]!.body.messages;
@@ -339,7 +355,9 @@ test('cancelTurns stops a turn started by another caller, keeping the partial an
   const f = await fixture();
   try {
     const runtime = await open(f);
-    f.server.enqueue(sendMessage('A long answer that streams slowly enough to be stopped half way through.', { argumentChunkSize: 3, chunkDelayMs: 40 }));
+    f.server.enqueue(
+      sendMessage('A long answer that streams slowly enough to be stopped half way through.', { argumentChunkSize: 3, chunkDelayMs: 40 }),
+    );
     const events: AgentEvent[] = [];
     const turn = runtime.handle({ type: 'user_message', text: 'explain' }, { source: 'editor', onEvent: (e) => events.push(e) });
     while (!events.some((e) => e.type === 'message_delta')) await new Promise((r) => setTimeout(r, 10));
@@ -365,10 +383,13 @@ test("on Ollama with no window set, the runtime plans for Ollama's default conte
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"version":"0.12.0"}');
       return;
     }
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     req.pipe(forward);
   });
   await new Promise<void>((r) => ollama.listen(0, '127.0.0.1', r));
@@ -380,7 +401,10 @@ test("on Ollama with no window set, the runtime plans for Ollama's default conte
     f.server.enqueue(sendMessage('hi'));
     await runtime.handle({ type: 'user_message', text: 'hello' });
     assert.equal(runtime.contextUsage()?.windowTokens, 4096);
-    assert.ok(logs.some((m) => /OLLAMA_CONTEXT_LENGTH/.test(m)), 'the user is told why and what to do');
+    assert.ok(
+      logs.some((m) => /OLLAMA_CONTEXT_LENGTH/.test(m)),
+      'the user is told why and what to do',
+    );
     await runtime.configure({ ...config, contextWindow: 32_768 });
     f.server.enqueue(sendMessage('hi'));
     await runtime.handle({ type: 'user_message', text: 'again' });

@@ -12,24 +12,32 @@ import { STORAGE_MIGRATIONS } from '../../../src/core/storage/layout';
 
 const FOLDERS = ['file:///home/dev/project'];
 
-test('two windows on one workspace: the second is read-only, sees the first one\'s memory, and writes nothing', async () => {
+test("two windows on one workspace: the second is read-only, sees the first one's memory, and writes nothing", async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'wstore-'));
   const first = await openWorkspaceStorage(root, FOLDERS, { owner: 'window 1' });
   assert.equal(first.readOnly, false);
   assert.equal(await readSchemaVersion(first.dir), STORAGE_MIGRATIONS.length);
   const agent = await first.agents.create({ name: 'Main' });
   const t = new Date().toISOString();
-  await first.recall.append([{ agentId: agent.id, time: t, kind: 'user', message: { role: 'user', content: 'the deploy key lives in vault' } }]);
+  await first.recall.append([
+    { agentId: agent.id, time: t, kind: 'user', message: { role: 'user', content: 'the deploy key lives in vault' } },
+  ]);
 
   const second = await openWorkspaceStorage(root, FOLDERS, { owner: 'window 2' });
   try {
     assert.equal(second.dir, first.dir);
     assert.equal(second.readOnly, true);
-    assert.match(second.readOnlyReason ?? '', /window 1 \(pid \d+ on .*\) holds this workspace's memory; this window is read-only until it closes/);
+    assert.match(
+      second.readOnlyReason ?? '',
+      /window 1 \(pid \d+ on .*\) holds this workspace's memory; this window is read-only until it closes/,
+    );
     assert.equal(second.lockHolder?.owner, 'window 1');
     assert.equal((await second.agents.load(agent.id)).name, 'Main');
     assert.equal(second.recall.search(agent.id, 'vault', 0).total, 1);
-    await assert.rejects(second.recall.append([{ agentId: agent.id, time: t, kind: 'user', message: { role: 'user', content: 'x' } }]), ReadOnlyLogError);
+    await assert.rejects(
+      second.recall.append([{ agentId: agent.id, time: t, kind: 'user', message: { role: 'user', content: 'x' } }]),
+      ReadOnlyLogError,
+    );
     await assert.rejects(second.agents.save(agent), ReadOnlyAgentsError);
     await assert.rejects(second.agents.create({ name: 'Other' }), ReadOnlyAgentsError);
 
@@ -43,7 +51,7 @@ test('two windows on one workspace: the second is read-only, sees the first one\
     const third = await openWorkspaceStorage(root, FOLDERS);
     assert.equal(third.readOnly, true);
     assert.equal(third.recall.count(agent.id), 2);
-    assert.equal(statSync(logFile).size, size, 'a read-only open never truncates the writer\'s unfinished line');
+    assert.equal(statSync(logFile).size, size, "a read-only open never truncates the writer's unfinished line");
     await third.close();
   } finally {
     await second.close();

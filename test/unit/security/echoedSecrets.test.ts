@@ -72,12 +72,22 @@ test('secrets the model writes into core and archival memory are scrubbed from e
   try {
     server.enqueue(
       // Its private thoughts repeat the key too.
-      toolCall('core_memory_append', { label: 'human', content: `The user's gateway key is ${apiKey}.`, request_heartbeat: true }, { content: `Thinking: the key is ${apiKey}` }),
+      toolCall(
+        'core_memory_append',
+        { label: 'human', content: `The user's gateway key is ${apiKey}.`, request_heartbeat: true },
+        { content: `Thinking: the key is ${apiKey}` },
+      ),
       toolCalls([
-        { name: 'archival_memory_insert', arguments: { content: `Keys: ${apiKey} ${shaped.anthropic} ${shaped.openai} ${shaped.github}`, request_heartbeat: false } },
         {
           name: 'archival_memory_insert',
-          arguments: { content: `More: ${shaped.githubPat} ${shaped.aws} ${shaped.slack} Authorization: Bearer ${shaped.bearer}\n${pem}`, request_heartbeat: true },
+          arguments: { content: `Keys: ${apiKey} ${shaped.anthropic} ${shaped.openai} ${shaped.github}`, request_heartbeat: false },
+        },
+        {
+          name: 'archival_memory_insert',
+          arguments: {
+            content: `More: ${shaped.githubPat} ${shaped.aws} ${shaped.slack} Authorization: Bearer ${shaped.bearer}\n${pem}`,
+            request_heartbeat: true,
+          },
         },
       ]),
       sendMessage(`Saved. Your key is ${apiKey}.`),
@@ -96,10 +106,16 @@ test('secrets the model writes into core and archival memory are scrubbed from e
     const core = (await runtime.coreMemory()).map((b) => b.value).join('\n');
     assert.match(core, /gateway key is \[redacted secret\]/);
     const memories = await runtime.searchArchival('Keys', { limit: 5 });
-    assert.ok(memories.some((h) => h.text.includes('[redacted secret]')), 'archival memory holds the marker');
+    assert.ok(
+      memories.some((h) => h.text.includes('[redacted secret]')),
+      'archival memory holds the marker',
+    );
 
     // The model never reads a secret back: not in core memory, the queue, or search results.
-    const bodies = server.chatRequests().slice(1).map((r) => JSON.stringify(r.body.messages));
+    const bodies = server
+      .chatRequests()
+      .slice(1)
+      .map((r) => JSON.stringify(r.body.messages));
     for (const s of secrets) for (const b of bodies) assert.equal(occurrences(b, s), 0, `a request to the model holds ${s}`);
     for (const e of events) {
       if (e.type === 'monologue' || e.type === 'message_complete' || e.type === 'function_call_finished') {
@@ -116,12 +132,18 @@ test('secrets the model writes into core and archival memory are scrubbed from e
     ];
     await runtime.close();
     const files = await allFiles(stateDir);
-    assert.ok(files.some(([rel]) => rel.endsWith('recall.log')) && files.some(([rel]) => rel.endsWith('memories.jsonl')), files.map(([r]) => r).join(', '));
+    assert.ok(
+      files.some(([rel]) => rel.endsWith('recall.log')) && files.some(([rel]) => rel.endsWith('memories.jsonl')),
+      files.map(([r]) => r).join(', '),
+    );
     for (const s of secrets) {
       for (const [rel, bytes] of files) assert.equal(occurrences(bytes, s), 0, `${rel} holds ${s}`);
       for (const text of exports) assert.equal(occurrences(text, s), 0, `the export holds ${s}`);
     }
-    assert.ok(exports.every((t) => t.includes('[redacted secret]')), 'the export shows where a secret was removed');
+    assert.ok(
+      exports.every((t) => t.includes('[redacted secret]')),
+      'the export shows where a secret was removed',
+    );
   } finally {
     await runtime.close().catch(() => undefined);
     await server.close();
@@ -155,12 +177,18 @@ test('defence behind the agent: "Remember selection" and the export mask keys th
   });
   try {
     // A selection of code with a hard-coded token, remembered by the user.
-    await runtime.remember(`const client = new Client({ token: '${github}', fallback: '${apiKey}' });`, { path: 'src/client.ts', startLine: 1, endLine: 1 });
+    await runtime.remember(`const client = new Client({ token: '${github}', fallback: '${apiKey}' });`, {
+      path: 'src/client.ts',
+      startLine: 1,
+      endLine: 1,
+    });
     // A record an older version stored in plain text.
     server.enqueue(sendMessage('Hi.'));
     await runtime.handle({ type: 'user_message', text: 'hi' });
     const id = (await runtime.listAgents())[0]!.id;
-    await runtime.storage.recall.append([{ agentId: id, time: new Date().toISOString(), kind: 'user', message: { role: 'user', content: `old: ${apiKey} ${github}` } }]);
+    await runtime.storage.recall.append([
+      { agentId: id, time: new Date().toISOString(), kind: 'user', message: { role: 'user', content: `old: ${apiKey} ${github}` } },
+    ]);
     const exported = JSON.stringify(await runtime.storage.agents.exportAgent(id, runtime.storage.recall));
     assert.equal(occurrences(exported, apiKey) + occurrences(exported, github), 0, 'the export masks what recall holds in plain text');
     assert.match(exported, /old: \[redacted secret\] \[redacted secret\]/);

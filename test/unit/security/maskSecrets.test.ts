@@ -47,7 +47,10 @@ describe('maskSecrets (stored and model-facing text)', () => {
   it('masks random-looking values after Bearer and secret names, not ordinary prose or code', () => {
     assert.equal(maskSecrets('Authorization: Bearer abc123DEF456ghi789jkl'), `Authorization: Bearer ${SECRET_MARKER}`);
     assert.equal(maskSecrets('api_key=Zx81kkqpLm90QwErTy12'), `api_key=${SECRET_MARKER}`);
-    assert.equal(maskSecrets('AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'), `AWS_SECRET_ACCESS_KEY = "${SECRET_MARKER}"`);
+    assert.equal(
+      maskSecrets('AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'),
+      `AWS_SECRET_ACCESS_KEY = "${SECRET_MARKER}"`,
+    );
     const prose = [
       'Use Bearer authentication for the API; the apiKey: string field holds it.',
       'const apiKey = process.env.OPENAI_API_KEY; // api_key: config.apiKey',

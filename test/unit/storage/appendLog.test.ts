@@ -160,6 +160,8 @@ test('SIGKILL at random moments never loses an acknowledged append (20 kills)', 
   }
   assert.ok(acknowledged.size > 20, `the children acknowledged ${acknowledged.size} appends`);
   // Informational: how many kills landed mid-write.
-  console.log(`# appendLog crash test: ${acknowledged.size} acknowledged appends, ${torn}/20 reopens repaired a torn tail, files: ${readdirSync(path.dirname(f)).join(' ')}`);
+  console.log(
+    `# appendLog crash test: ${acknowledged.size} acknowledged appends, ${torn}/20 reopens repaired a torn tail, files: ${readdirSync(path.dirname(f)).join(' ')}`,
+  );
   rmSync(path.dirname(f), { recursive: true, force: true }); // tens of MB of padding
 });

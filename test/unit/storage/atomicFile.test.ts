@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { atomicWriteFile, atomicWriteJson, CorruptFileError, readJsonFile, UnsupportedFileError } from '../../../src/core/storage/atomicFile';
+import {
+  atomicWriteFile,
+  atomicWriteJson,
+  CorruptFileError,
+  readJsonFile,
+  UnsupportedFileError,
+} from '../../../src/core/storage/atomicFile';
 import { bundledChild, startChild } from './childProcess';
 import { versionContent } from './children/versionContent';
 
@@ -48,7 +54,10 @@ test('a file failing validation is moved aside with the validator reason', async
   const dir = tmp();
   const f = path.join(dir, 'state.json');
   writeFileSync(f, '{"n": "one"}');
-  await assert.rejects(readJsonFile(f, validateCounter), (e: unknown) => e instanceof CorruptFileError && /"n" must be a number/.test(e.message));
+  await assert.rejects(
+    readJsonFile(f, validateCounter),
+    (e: unknown) => e instanceof CorruptFileError && /"n" must be a number/.test(e.message),
+  );
   assert.equal(readdirSync(dir).filter((n) => n.startsWith('state.json.corrupt-')).length, 1);
 });
 
@@ -99,7 +108,10 @@ test('SIGKILL during atomic rewrites never leaves a partial file (10 kills)', as
     const n = Number(m[1]);
     const expectedBody = versionContent(n, text.length - versionContent(n, 0).length);
     assert.equal(text, expectedBody, `round ${round}: file is one complete version (v${n})`);
-    assert.ok(n === maxAck || n === maxAck + 1, `round ${round}: file holds the last acknowledged version ${maxAck} or the one in flight (got ${n})`);
+    assert.ok(
+      n === maxAck || n === maxAck + 1,
+      `round ${round}: file holds the last acknowledged version ${maxAck} or the one in flight (got ${n})`,
+    );
     lastAcked = n;
   }
   const leftovers = readdirSync(dir).filter((name) => name !== 'data.txt');

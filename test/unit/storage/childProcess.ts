@@ -16,7 +16,14 @@ export function bundledChild(name: 'appendChild' | 'atomicChild' | 'lockChild'):
   if (cached) return cached;
   outDir ??= mkdtempSync(path.join(tmpdir(), 'storage-children-'));
   const outfile = path.join(outDir, `${name}.js`);
-  buildSync({ entryPoints: [path.join(__dirname, 'children', `${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(__dirname, 'children', `${name}.ts`)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
+  });
   bundles.set(name, outfile);
   return outfile;
 }

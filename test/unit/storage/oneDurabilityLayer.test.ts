@@ -27,7 +27,12 @@ test('the index has no durability layer of its own: src/core/index/atomicFile.ts
     for (const name of readdirSync(dir)) {
       const p = path.join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts') && /from '\.\/atomicFile'|index\/atomicFile'/.test(readFileSync(p, 'utf8')) && !p.includes(`${path.sep}storage${path.sep}`)) offenders.push(p);
+      else if (
+        p.endsWith('.ts') &&
+        /from '\.\/atomicFile'|index\/atomicFile'/.test(readFileSync(p, 'utf8')) &&
+        !p.includes(`${path.sep}storage${path.sep}`)
+      )
+        offenders.push(p);
     }
   };
   walk(path.join(REPO, 'src'));
@@ -39,7 +44,14 @@ test('memories.jsonl of the old format loads (a damaged line in the middle skipp
   const legacy = [
     JSON.stringify({ id: 'mem-1', text: 'the staging database is called blue-heron', time: '2026-01-01T00:00:00.000Z' }),
     '{"id":"mem-2","text":"damaged in the mid',
-    JSON.stringify({ id: 'mem-3', text: 'deploys happen on Tuesdays only', time: '2026-01-02T00:00:00.000Z', path: 'docs/ops.md', startLine: 3, endLine: 4 }),
+    JSON.stringify({
+      id: 'mem-3',
+      text: 'deploys happen on Tuesdays only',
+      time: '2026-01-02T00:00:00.000Z',
+      path: 'docs/ops.md',
+      startLine: 3,
+      endLine: 4,
+    }),
     JSON.stringify({ id: 'mem-4', text: 'the release manager is Ada', time: '2026-01-03T00:00:00.000Z' }),
   ];
   mkdirSync(dir, { recursive: true });
@@ -53,11 +65,19 @@ test('memories.jsonl of the old format loads (a damaged line in the middle skipp
   } finally {
     await idx.close();
   }
-  const lines = readFileSync(path.join(dir, 'memories.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(path.join(dir, 'memories.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const checksummed = lines.filter((l) => /^[0-9a-f]{8} \{/.test(l));
   assert.equal(checksummed.length, 4, `migrated to checksummed lines, the new one appended: ${lines.join('\n')}`);
-  assert.ok(lines.some((l) => l.includes('damaged in the mid')), 'the damaged line is kept in the file, not deleted');
-  assert.ok(notices.some((n) => /memories\.jsonl/.test(n)), `the damaged line is reported: ${JSON.stringify(notices)}`);
+  assert.ok(
+    lines.some((l) => l.includes('damaged in the mid')),
+    'the damaged line is kept in the file, not deleted',
+  );
+  assert.ok(
+    notices.some((n) => /memories\.jsonl/.test(n)),
+    `the damaged line is reported: ${JSON.stringify(notices)}`,
+  );
   const again = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder() });
   assert.equal(again.count('memory'), 4);
   await again.close();
@@ -66,9 +86,13 @@ test('memories.jsonl of the old format loads (a damaged line in the middle skipp
 test('an index journal with a damaged line in the middle keeps the entries after it', async () => {
   const dir = tmp();
   const idx = await ArchivalIndex.open({ dir, embedder: new LocalHashEmbedder() });
-  for (const name of ['a', 'b', 'c', 'd']) await idx.replaceFile(`src/${name}.ts`, `h-${name}`, chunkText(`src/${name}.ts`, `export const ${name}Value = '${name}';\n`));
+  for (const name of ['a', 'b', 'c', 'd'])
+    await idx.replaceFile(`src/${name}.ts`, `h-${name}`, chunkText(`src/${name}.ts`, `export const ${name}Value = '${name}';\n`));
   await idx.close();
-  const journal = path.join(idx.folder, readdirSync(idx.folder).find((f) => f.startsWith('journal-'))!);
+  const journal = path.join(
+    idx.folder,
+    readdirSync(idx.folder).find((f) => f.startsWith('journal-'))!,
+  );
   const lines = readFileSync(journal, 'utf8').split('\n');
   lines[1] = lines[1]!.replace(/.$/, '#'); // the second file's line: same length, wrong checksum
   writeFileSync(journal, lines.join('\n'));
@@ -99,7 +123,10 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
   const folder = path.join(root, 'project');
   await mkdir(path.join(folder, 'src'), { recursive: true });
   for (const name of ['billing', 'cookies', 'router']) {
-    await writeFile(path.join(folder, 'src', `${name}.ts`), `export function ${name}Handler(input: string): string {\n  return input + '${name}';\n}\n`);
+    await writeFile(
+      path.join(folder, 'src', `${name}.ts`),
+      `export function ${name}Handler(input: string): string {\n  return input + '${name}';\n}\n`,
+    );
   }
   const config: RuntimeConfig = {
     model: 'local-model',
@@ -119,17 +146,31 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
   await writeFile(path.join(folder, 'src', 'extra.ts'), 'export const extraValue = 1;\n');
   await writer.reindexFile(path.join(folder, 'src', 'extra.ts')); // in the journal, not yet in a shard
   const storageDir = writer.storage.dir;
-  const indexFolder = path.join(storageDir, 'archival', readdirSync(path.join(storageDir, 'archival')).find((n) => n.startsWith('local-hash'))!);
+  const indexFolder = path.join(
+    storageDir,
+    'archival',
+    readdirSync(path.join(storageDir, 'archival')).find((n) => n.startsWith('local-hash'))!,
+  );
   await writer.close();
 
   // Repairs a writer would make on open: a torn journal tail, a damaged shard cache (rebuilt from
   // the Vectra copy), an old-format memory missing from the index, a torn recall tail, a lost active.json.
-  const journal = path.join(indexFolder, readdirSync(indexFolder).find((f) => f.startsWith('journal-'))!);
+  const journal = path.join(
+    indexFolder,
+    readdirSync(indexFolder).find((f) => f.startsWith('journal-'))!,
+  );
   writeFileSync(journal, '0badc0de {"op":"put"', { flag: 'a' });
-  const shard = path.join(indexFolder, readdirSync(indexFolder).find((f) => f.startsWith('shard-'))!);
+  const shard = path.join(
+    indexFolder,
+    readdirSync(indexFolder).find((f) => f.startsWith('shard-'))!,
+  );
   const cache = path.join(shard, 'cache.bin');
   writeFileSync(cache, Buffer.alloc(statSync(cache).size, 7));
-  writeFileSync(path.join(storageDir, 'archival', 'memories.jsonl'), `${JSON.stringify({ id: 'mem-legacy', text: 'an old-format memory', time: '2026-01-01T00:00:00.000Z' })}\n`, { flag: 'a' });
+  writeFileSync(
+    path.join(storageDir, 'archival', 'memories.jsonl'),
+    `${JSON.stringify({ id: 'mem-legacy', text: 'an old-format memory', time: '2026-01-01T00:00:00.000Z' })}\n`,
+    { flag: 'a' },
+  );
   writeFileSync(path.join(storageDir, 'recall', 'recall.log'), '0000', { flag: 'a' });
   await rm(path.join(storageDir, 'agents', 'active.json'), { force: true });
 
@@ -141,7 +182,10 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
     assert.equal(hits[0]?.path, 'src/cookies.ts', 'the shard is served from its Vectra copy');
     const journalHits = await reader.searchArchival('extraValue', { limit: 5, source: 'workspace' });
     assert.equal(journalHits[0]?.path, 'src/extra.ts', 'the journal is replayed');
-    assert.ok((await reader.searchArchival('old-format memory', { limit: 5, source: 'memory' })).some((h) => h.id === 'mem-legacy'), 'memories missing from the index are searchable');
+    assert.ok(
+      (await reader.searchArchival('old-format memory', { limit: 5, source: 'memory' })).some((h) => h.id === 'mem-legacy'),
+      'memories missing from the index are searchable',
+    );
     await reader.memoryStats();
     await new Promise((r) => setTimeout(r, 300)); // background repairs, if any, would land now
   } finally {

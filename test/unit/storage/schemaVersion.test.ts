@@ -4,7 +4,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { migrate, MigrationError, readSchemaVersion, SCHEMA_FILE, SchemaTooNewError, type Migration } from '../../../src/core/storage/schemaVersion';
+import {
+  migrate,
+  MigrationError,
+  readSchemaVersion,
+  SCHEMA_FILE,
+  SchemaTooNewError,
+  type Migration,
+} from '../../../src/core/storage/schemaVersion';
 import { STORAGE_MIGRATIONS, storageLayout } from '../../../src/core/storage/layout';
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'schema-'));
@@ -31,7 +38,10 @@ test('a fresh folder runs every migration in order and records the version', asy
   assert.deepEqual(r, { from: 0, to: 2, ran: [1, 2] });
   assert.equal(await readSchemaVersion(dir), 2);
   assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'notes.json'), 'utf8')), { text: 'hello' });
-  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, SCHEMA_FILE), 'utf8')).history.map((h: { version: number }) => h.version), [1, 2]);
+  assert.deepEqual(
+    JSON.parse(readFileSync(path.join(dir, SCHEMA_FILE), 'utf8')).history.map((h: { version: number }) => h.version),
+    [1, 2],
+  );
 });
 
 test('a folder at v1 runs only the newer migration; at the latest, nothing runs', async () => {
@@ -59,7 +69,10 @@ test('a folder from a NEWER schema is refused with a clear error and left untouc
 test('a failing migration stops at the last good version and names the step', async () => {
   const dir = tmp();
   const broken: Migration = { version: 2, description: 'explodes', up: async () => Promise.reject(new Error('disk on fire')) };
-  await assert.rejects(migrate(dir, [v1, broken]), (e: unknown) => e instanceof MigrationError && /schema 2 \(explodes\) failed: disk on fire/.test(e.message));
+  await assert.rejects(
+    migrate(dir, [v1, broken]),
+    (e: unknown) => e instanceof MigrationError && /schema 2 \(explodes\) failed: disk on fire/.test(e.message),
+  );
   assert.equal(await readSchemaVersion(dir), 1);
   assert.deepEqual((await migrate(dir, [v1, v2])).ran, [2], 'the retry with a fixed migration continues from v1');
 });

@@ -26,7 +26,7 @@ test('a second acquire fails while the holder process lives, and succeeds once i
     await child.kill();
   }
   const after = await new WorkspaceLock(dir, { refresh: false }).tryAcquire();
-  assert.equal(after.acquired, true, 'the dead holder\'s lock is stale and taken over');
+  assert.equal(after.acquired, true, "the dead holder's lock is stale and taken over");
   if (after.acquired) {
     assert.equal(after.holder.pid, process.pid);
     await after.release();
@@ -66,7 +66,10 @@ test('a lock not refreshed for a long time is stale even if its pid is alive', a
   const dir = tmp();
   const lock = new WorkspaceLock(dir, { refresh: false });
   const old = new Date(Date.now() - 24 * 3600_000).toISOString();
-  writeFileSync(lock.file, JSON.stringify({ pid: process.pid, hostname: 'elsewhere', acquiredAt: old, refreshedAt: old, owner: '', nonce: 'x' }));
+  writeFileSync(
+    lock.file,
+    JSON.stringify({ pid: process.pid, hostname: 'elsewhere', acquiredAt: old, refreshedAt: old, owner: '', nonce: 'x' }),
+  );
   const a = await lock.tryAcquire();
   assert.equal(a.acquired, true);
   if (a.acquired) await a.release();
@@ -88,11 +91,23 @@ test('an unreadable lock file is respected while fresh and taken over when old',
 test('two processes racing for a stale lock: exactly one wins', async () => {
   const dir = tmp();
   const lock = new WorkspaceLock(dir);
-  writeFileSync(lock.file, JSON.stringify({ pid: 2 ** 22 + 7, hostname: hostname(), acquiredAt: 'x', refreshedAt: new Date().toISOString(), owner: '', nonce: 'dead' }));
+  writeFileSync(
+    lock.file,
+    JSON.stringify({
+      pid: 2 ** 22 + 7,
+      hostname: hostname(),
+      acquiredAt: 'x',
+      refreshedAt: new Date().toISOString(),
+      owner: '',
+      nonce: 'dead',
+    }),
+  );
   const script = bundledChild('lockChild');
   const children = Array.from({ length: 4 }, () => startChild(script, [dir]));
   try {
-    const results = await Promise.all(children.map(async (c) => JSON.parse(await c.waitForLine((l) => l.startsWith('{'))) as { acquired: boolean }));
+    const results = await Promise.all(
+      children.map(async (c) => JSON.parse(await c.waitForLine((l) => l.startsWith('{'))) as { acquired: boolean }),
+    );
     assert.equal(results.filter((r) => r.acquired).length, 1, JSON.stringify(results));
   } finally {
     await Promise.all(children.map((c) => c.kill()));

@@ -21,7 +21,16 @@ const source: PublishSource = {
       const part = paths.slice(i, i + 4);
       const texts = part.map((p) => `export const ${process.env.MARK} = '${p}';`);
       const vectors = await embedder.embed(texts);
-      yield part.map((p, j) => ({ id: `${p}#1`, path: p, startLine: 1, endLine: 1, language: 'typescript', hash: `c${i + j}`, text: texts[j]!, vector: vectors[j]! }));
+      yield part.map((p, j) => ({
+        id: `${p}#1`,
+        path: p,
+        startLine: 1,
+        endLine: 1,
+        language: 'typescript',
+        hash: `c${i + j}`,
+        text: texts[j]!,
+        vector: vectors[j]!,
+      }));
       if (i === 0) setTimeout(() => process.stdout.write('staged\n'), 50);
       await new Promise((r) => setTimeout(r, 300));
     }

@@ -30,9 +30,11 @@ after(async () => {
 });
 
 const FILES: Record<string, string> = {
-  'src/router.ts': 'export function matchRoute(routes: Route[], url: string): Route | undefined {\n  return routes.find((r) => r.pattern.test(url));\n}\n',
+  'src/router.ts':
+    'export function matchRoute(routes: Route[], url: string): Route | undefined {\n  return routes.find((r) => r.pattern.test(url));\n}\n',
   'src/retry.ts': 'export async function withBackoff<T>(attempt: () => Promise<T>): Promise<T> {\n  return attempt();\n}\n',
-  'src/cookies.ts': 'export function parseCookieHeader(header: string): Map<string, string> {\n  return new Map(header.split(";").map((p) => p.split("=") as [string, string]));\n}\n',
+  'src/cookies.ts':
+    'export function parseCookieHeader(header: string): Map<string, string> {\n  return new Map(header.split(";").map((p) => p.split("=") as [string, string]));\n}\n',
   'docs/readme.md': '# Project\n\nA tiny web framework with routing, cookies and retries.\n',
 };
 
@@ -49,7 +51,10 @@ function cli(args: readonly string[], env: Record<string, string>): Promise<{ co
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(OPENAI_|MEMGPT_)/.test(k)) clean[k] = v;
   const main = path.resolve(__dirname, '..', '..', '..', 'src', 'cli', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -58,7 +63,10 @@ function cli(args: readonly string[], env: Record<string, string>): Promise<{ co
 }
 
 function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  const r = spawnSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
 }
 
@@ -95,7 +103,10 @@ test('team: `memgpt index --publish` publishes the checked-out commit from CI; `
   const hits = (JSON.parse(search.stdout) as { results: { path: string; text: string }[] }).results;
   assert.equal(hits[0]?.path, 'src/router.ts');
   assert.match(hits[0]!.text, /kiwiRouteResolver/, 'the uncommitted version wins');
-  assert.ok(hits.every((h) => !h.text.includes('matchRoute')), 'the published version of the changed file never shows');
+  assert.ok(
+    hits.every((h) => !h.text.includes('matchRoute')),
+    'the published version of the changed file never shows',
+  );
   for (const out of [pub.stdout, pub.stderr, search.stdout, search.stderr]) assert.ok(!out.includes(TEST_PASSWORD), out);
 
   // an unreachable store: publishing fails with exit 4 and words, never the password

@@ -99,7 +99,9 @@ async function withClient<T>(fn: (c: Client) => Promise<T>): Promise<T> {
 
 async function publishWorkspace(repoId: string, commit: string, archival: ArchivalIndex): Promise<number> {
   const connection = parseConnection(server.url);
-  return withClient(async (c) => (await publishIndex(c, connection, { repoId, commit, source: archivalPublishSource(archival) })).publishId);
+  return withClient(
+    async (c) => (await publishIndex(c, connection, { repoId, commit, source: archivalPublishSource(archival) })).publishId,
+  );
 }
 
 test('team: migrations apply in order once, and a newer schema is refused', async () => {
@@ -108,13 +110,24 @@ test('team: migrations apply in order once, and a newer schema is refused', asyn
     await assert.rejects(checkSchema(c, connection.display), (e: unknown) => isTeamStoreError(e, 'no_schema'));
     assert.deepEqual(await migrate(c, connection.display), { from: 0, to: SCHEMA_VERSION });
     assert.deepEqual(await migrate(c, connection.display), { from: SCHEMA_VERSION, to: SCHEMA_VERSION }, 'a second run applies nothing');
-    const rows = (await c.query<{ version: number }>('SELECT version FROM memgpt_schema_version ORDER BY version')).rows.map((r) => r.version);
-    assert.deepEqual(rows, MIGRATIONS.map((m) => m.version));
+    const rows = (await c.query<{ version: number }>('SELECT version FROM memgpt_schema_version ORDER BY version')).rows.map(
+      (r) => r.version,
+    );
+    assert.deepEqual(
+      rows,
+      MIGRATIONS.map((m) => m.version),
+    );
     // a later migration applies on top, in order
-    const next = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'test column', statements: ['ALTER TABLE memgpt_publishes ADD COLUMN note text'] }];
+    const next = [
+      ...MIGRATIONS,
+      { version: SCHEMA_VERSION + 1, description: 'test column', statements: ['ALTER TABLE memgpt_publishes ADD COLUMN note text'] },
+    ];
     assert.deepEqual(await migrate(c, connection.display, next), { from: SCHEMA_VERSION, to: SCHEMA_VERSION + 1 });
     // this MemGPT only knows SCHEMA_VERSION: the newer schema is refused by writers and readers
-    await assert.rejects(migrate(c, connection.display), (e: unknown) => isTeamStoreError(e, 'schema_too_new') && /newer than this MemGPT/.test((e as Error).message));
+    await assert.rejects(
+      migrate(c, connection.display),
+      (e: unknown) => isTeamStoreError(e, 'schema_too_new') && /newer than this MemGPT/.test((e as Error).message),
+    );
     await assert.rejects(checkSchema(c, connection.display), (e: unknown) => isTeamStoreError(e, 'schema_too_new'));
     await c.query('ALTER TABLE memgpt_publishes DROP COLUMN note');
     await c.query('DELETE FROM memgpt_schema_version WHERE version > $1', [SCHEMA_VERSION]);
@@ -126,7 +139,12 @@ test('team: a published commit is searched like the local index (hybrid, same ra
   const root = writeWorkspace(FILES);
   const archival = await indexWorkspace(root);
   await publishWorkspace('repo-search', COMMIT_A, archival);
-  const shared = await PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'repo-search', commit: COMMIT_A, embedder: archival.embedder });
+  const shared = await PgArchivalStore.open({
+    connection: parseConnection(server.url),
+    repoId: 'repo-search',
+    commit: COMMIT_A,
+    embedder: archival.embedder,
+  });
   try {
     assert.equal(shared.publish.commit, COMMIT_A);
     assert.equal(shared.count('workspace'), archival.count('workspace'));
@@ -152,7 +170,12 @@ test('team: a published commit is searched like the local index (hybrid, same ra
   }
   // another embedder cannot read these vectors: it is told, not given nonsense
   await assert.rejects(
-    PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'repo-search', commit: COMMIT_A, embedder: new LocalHashEmbedder({ dimensions: 32 }) }),
+    PgArchivalStore.open({
+      connection: parseConnection(server.url),
+      repoId: 'repo-search',
+      commit: COMMIT_A,
+      embedder: new LocalHashEmbedder({ dimensions: 32 }),
+    }),
     (e: unknown) => isTeamStoreError(e, 'embedder_mismatch'),
   );
   await assert.rejects(
@@ -163,7 +186,12 @@ test('team: a published commit is searched like the local index (hybrid, same ra
 
 async function liveCommit(repoId: string): Promise<{ id: number; commit: string; chunks: number }[]> {
   return withClient(async (c) =>
-    (await c.query<{ id: string; commit_sha: string; chunks: number }>(`SELECT id, commit_sha, chunks FROM memgpt_publishes WHERE repo_id = $1 AND state = 'live'`, [repoId])).rows.map((r) => ({
+    (
+      await c.query<{ id: string; commit_sha: string; chunks: number }>(
+        `SELECT id, commit_sha, chunks FROM memgpt_publishes WHERE repo_id = $1 AND state = 'live'`,
+        [repoId],
+      )
+    ).rows.map((r) => ({
       id: Number(r.id),
       commit: r.commit_sha,
       chunks: r.chunks,
@@ -171,8 +199,15 @@ async function liveCommit(repoId: string): Promise<{ id: number; commit: string;
   );
 }
 
-function runSlowPublisher(env: Record<string, string>): { child: ReturnType<typeof spawn>; staged: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'slowPublisher.ts')], { env: { ...process.env, URL: server.url, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runSlowPublisher(env: Record<string, string>): {
+  child: ReturnType<typeof spawn>;
+  staged: Promise<void>;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'slowPublisher.ts')], {
+    env: { ...process.env, URL: server.url, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const staged = new Promise<void>((resolve, reject) => {
@@ -210,7 +245,9 @@ test('team: a publish killed half-way is never visible; the old commit is still 
   assert.ok((locks ?? 0) >= 1, 'the publisher holds an advisory lock');
   second.child.kill('SIGKILL');
   await second.exited;
-  const staging = await withClient(async (c) => (await c.query(`SELECT id FROM memgpt_publishes WHERE repo_id = $1 AND state = 'staging'`, [repoId])).rowCount);
+  const staging = await withClient(
+    async (c) => (await c.query(`SELECT id FROM memgpt_publishes WHERE repo_id = $1 AND state = 'staging'`, [repoId])).rowCount,
+  );
   assert.equal(staging, 1, 'the killed publish left a staging row (invisible)');
   const after1 = await PgArchivalStore.open({ connection, repoId, commit: COMMIT_A, embedder });
   assert.equal(after1.publish.id, live!.id);
@@ -230,9 +267,22 @@ test('team: a publish killed half-way is never visible; the old commit is still 
   // republishing A completes: the stale staging rows and table are gone, one live A remains
   const fourth = runSlowPublisher({ REPO: repoId, COMMIT: COMMIT_A, MARK: 'deltaword' });
   assert.equal(await fourth.exited, 0);
-  const rows = await withClient(async (c) => (await c.query<{ state: string; commit_sha: string }>(`SELECT state, commit_sha FROM memgpt_publishes WHERE repo_id = $1 ORDER BY id`, [repoId])).rows);
-  assert.deepEqual(rows.map((r) => `${r.commit_sha[0]}:${r.state}`), ['b:live', 'a:live']);
-  const tables = await withClient(async (c) => (await c.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'memgpt_chunks_%'`)).rows.length);
+  const rows = await withClient(
+    async (c) =>
+      (
+        await c.query<{ state: string; commit_sha: string }>(
+          `SELECT state, commit_sha FROM memgpt_publishes WHERE repo_id = $1 ORDER BY id`,
+          [repoId],
+        )
+      ).rows,
+  );
+  assert.deepEqual(
+    rows.map((r) => `${r.commit_sha[0]}:${r.state}`),
+    ['b:live', 'a:live'],
+  );
+  const tables = await withClient(
+    async (c) => (await c.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'memgpt_chunks_%'`)).rows.length,
+  );
   const publishes = await withClient(async (c) => (await c.query(`SELECT id FROM memgpt_publishes`)).rows.length);
   assert.equal(tables, publishes, 'no orphaned chunk table');
   const reader = await PgArchivalStore.open({ connection, repoId, commit: COMMIT_A, embedder });
@@ -250,14 +300,16 @@ test('team: the overlay answers changed files from the local index, hides delete
     ...FILES,
     'src/retry.ts': 'export function zebraQuokkaRetry(): number {\n  // retries with a fixed pause instead of backoff\n  return 3;\n}\n',
     'src/cookies.ts': '',
-    'src/session.ts': 'export function sessionTokenFromCookie(jar: Map<string, string>): string | undefined {\n  return jar.get("sid");\n}\n',
+    'src/session.ts':
+      'export function sessionTokenFromCookie(jar: Map<string, string>): string | undefined {\n  return jar.get("sid");\n}\n',
   });
   rmSync(path.join(mine, 'src/cookies.ts'));
   const local = await indexWorkspace(mine);
   const notices: string[] = [];
   const overlay = new OverlayArchivalStore({
     local,
-    openShared: () => PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'repo-overlay', commit: COMMIT_A, embedder: local.embedder }),
+    openShared: () =>
+      PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'repo-overlay', commit: COMMIT_A, embedder: local.embedder }),
     notice: (m) => notices.push(m),
   });
   try {
@@ -265,9 +317,15 @@ test('team: the overlay answers changed files from the local index, hides delete
     assert.equal(changed.hits[0]?.path, 'src/retry.ts');
     assert.match(changed.hits[0]!.text, /zebraQuokkaRetry/, 'the local version of a changed file wins');
     const old = await overlay.search('withBackoff exponential backoff attempt tries');
-    assert.ok(old.hits.every((h) => !h.text.includes('withBackoff')), 'the published version of a changed file never shows');
+    assert.ok(
+      old.hits.every((h) => !h.text.includes('withBackoff')),
+      'the published version of a changed file never shows',
+    );
     const gone = await overlay.search('parseCookieHeader cookie header jar');
-    assert.ok(gone.hits.every((h) => h.path !== 'src/cookies.ts'), 'a deleted file never shows');
+    assert.ok(
+      gone.hits.every((h) => h.path !== 'src/cookies.ts'),
+      'a deleted file never shows',
+    );
     assert.equal(gone.hits[0]?.path, 'src/session.ts', 'a new local file is found');
     const unchanged = await overlay.search('match the route for a url');
     assert.equal(unchanged.hits[0]?.path, 'src/router.ts', 'unchanged files come from the shared store');
@@ -276,7 +334,10 @@ test('team: the overlay answers changed files from the local index, hides delete
     const mem = await overlay.search('deploy key rotation', { source: 'memory' });
     assert.equal(mem.hits[0]?.id, id);
     const both = await overlay.search('deploy key rotates ninety days');
-    assert.ok(both.hits.some((h) => h.id === id), 'memories are searched with the workspace');
+    assert.ok(
+      both.hits.some((h) => h.id === id),
+      'memories are searched with the workspace',
+    );
     assert.deepEqual(notices, [], 'a working shared store is logged, not announced');
   } finally {
     await overlay.close();
@@ -310,7 +371,8 @@ test('team: an unreachable server falls back to the local index at once, with on
       let now = 0;
       const overlay = new OverlayArchivalStore({
         local,
-        openShared: () => PgArchivalStore.open({ connection: parseConnection(url), repoId: 'r', embedder: local.embedder, connectTimeoutMs: 400 }),
+        openShared: () =>
+          PgArchivalStore.open({ connection: parseConnection(url), repoId: 'r', embedder: local.embedder, connectTimeoutMs: 400 }),
         notice: (m) => notices.push(m),
         now: () => now,
       });
@@ -347,10 +409,19 @@ test('team: an unreachable server falls back to the local index at once, with on
 
 test('team: the connection string is never printed: errors, notices and the redactor hide it', async () => {
   assert.equal(resolveConnectionString({ env: { MEMGPT_POSTGRES_URL: ' postgres://x ' } }), 'postgres://x');
-  assert.equal(resolveConnectionString({ flag: 'postgres://flag', secret: 'postgres://secret', env: { MEMGPT_POSTGRES_URL: 'postgres://env' } }), 'postgres://flag');
-  assert.equal(resolveConnectionString({ secret: 'postgres://secret', env: { MEMGPT_POSTGRES_URL: 'postgres://env' } }), 'postgres://secret');
+  assert.equal(
+    resolveConnectionString({ flag: 'postgres://flag', secret: 'postgres://secret', env: { MEMGPT_POSTGRES_URL: 'postgres://env' } }),
+    'postgres://flag',
+  );
+  assert.equal(
+    resolveConnectionString({ secret: 'postgres://secret', env: { MEMGPT_POSTGRES_URL: 'postgres://env' } }),
+    'postgres://secret',
+  );
   assert.equal(resolveConnectionString({ env: {} }), undefined);
-  assert.throws(() => parseConnection('https://example.invalid/db'), (e: unknown) => isTeamStoreError(e, 'bad_url'));
+  assert.throws(
+    () => parseConnection('https://example.invalid/db'),
+    (e: unknown) => isTeamStoreError(e, 'bad_url'),
+  );
   const url = `postgres://ci:${encodeURIComponent('p@ss/w0rd-' + TEST_PASSWORD)}@127.0.0.1:1/teamdb`;
   const connection = parseConnection(url);
   assert.equal(connection.display, '127.0.0.1:1/teamdb');
@@ -368,7 +439,12 @@ test('team: the connection string is never printed: errors, notices and the reda
 });
 
 test('team: a repository id is the same for every clone URL and hides the URL', () => {
-  const urls = ['git@github.com:Acme/Monorepo.git', 'https://github.com/acme/monorepo', 'https://user:tok3n@github.com/acme/monorepo.git/', 'ssh://git@github.com/acme/monorepo.git'];
+  const urls = [
+    'git@github.com:Acme/Monorepo.git',
+    'https://github.com/acme/monorepo',
+    'https://user:tok3n@github.com/acme/monorepo.git/',
+    'ssh://git@github.com/acme/monorepo.git',
+  ];
   assert.equal(normalizeRemoteUrl(urls[0]!), 'github.com/acme/monorepo');
   const ids = new Set(urls.map(repoIdFromRemote));
   assert.equal(ids.size, 1, [...ids].join(' '));

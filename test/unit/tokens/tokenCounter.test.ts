@@ -12,7 +12,11 @@ import { TOKENIZER_HEADROOM_FRACTION } from '../../../src/core/limits';
 const ROOT = path.resolve(__dirname, '../../..');
 
 const PLAIN: ChatMessage[] = [
-  { role: 'system', content: 'You are MemGPT, a coding assistant with a memory that outlives each conversation.\n\n### Core memory\n<persona>\nI am helpful.\n</persona>' },
+  {
+    role: 'system',
+    content:
+      'You are MemGPT, a coding assistant with a memory that outlives each conversation.\n\n### Core memory\n<persona>\nI am helpful.\n</persona>',
+  },
   { role: 'user', content: 'How do I read a file in Node?  Also: what does `fs.promises.readFile` return? 🤔' },
   { role: 'assistant', content: 'It returns a Promise<Buffer> unless you pass an encoding such as "utf8".' },
   { role: 'user', content: 'Thanks!\n\n```ts\nconst text = await readFile(path, "utf8");\n```' },
@@ -75,7 +79,9 @@ test('requests with tools agree with gpt-tokenizer countChatCompletionTokens', a
   const ref = await import('gpt-tokenizer/model/gpt-4o');
   const expected = ref.countChatCompletionTokens!({
     messages: PLAIN.map((m) => ({ role: m.role as 'system' | 'user' | 'assistant', content: m.content ?? '' })),
-    functions: TOOLS.map((t) => t.function) as unknown as NonNullable<Parameters<NonNullable<typeof ref.countChatCompletionTokens>>[0]['functions']>,
+    functions: TOOLS.map((t) => t.function) as unknown as NonNullable<
+      Parameters<NonNullable<typeof ref.countChatCompletionTokens>>[0]['functions']
+    >,
   });
   const ours = counter.countRequest(PLAIN, TOOLS);
   assert.ok(Math.abs(ours - expected) <= 3, `ours ${ours} vs reference ${expected}`);
@@ -104,7 +110,10 @@ test('tool calls and tool results are counted', async () => {
 
 test('memoised: an unchanged queue is not tokenised again; a changed message is recounted', async () => {
   const counter = await createTokenCounter('gpt-4o');
-  const queue: ChatMessage[] = Array.from({ length: 200 }, (_, i) => ({ role: 'user' as const, content: `message number ${i} with some text` }));
+  const queue: ChatMessage[] = Array.from({ length: 200 }, (_, i) => ({
+    role: 'user' as const,
+    content: `message number ${i} with some text`,
+  }));
   const first = counter.countRequest(queue, TOOLS);
   const afterFirst = counter.cacheStats().tokenised;
   const second = counter.countRequest(queue, TOOLS);
@@ -171,7 +180,11 @@ test('bundled as CJS by esbuild, the lazy import still works and loads only on d
        console.log(JSON.stringify({ n: c.countText('hello world'), loaded, ready }));
      });`,
   );
-  const out = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' }).trim()) as { n: number; loaded: number; ready: number };
+  const out = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' }).trim()) as {
+    n: number;
+    loaded: number;
+    ready: number;
+  };
   assert.equal(out.n, 2);
   // Not a timing assertion: the tables are built in createTokenCounter, so it must be the larger share.
   assert.ok(out.ready > out.loaded, `require ${out.loaded.toFixed(0)} ms vs first counter ${out.ready.toFixed(0)} ms`);
@@ -180,7 +193,12 @@ test('bundled as CJS by esbuild, the lazy import still works and loads only on d
 test('a long run without spaces (one BPE word) is counted in slices, within one token per slice of the exact count', async () => {
   const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
   const counter = await createTokenCounter('gpt-4o');
-  for (const text of ['a'.repeat(5_000), '='.repeat(4_321), `const x = 1;\n${'Z'.repeat(3_000)} tail`, Buffer.from(Array.from({ length: 6_000 }, (_, i) => (i * 7919) % 256)).toString('base64')]) {
+  for (const text of [
+    'a'.repeat(5_000),
+    '='.repeat(4_321),
+    `const x = 1;\n${'Z'.repeat(3_000)} tail`,
+    Buffer.from(Array.from({ length: 6_000 }, (_, i) => (i * 7919) % 256)).toString('base64'),
+  ]) {
     const exact = countTokens(text);
     const sliced = counter.countText(text);
     const slices = Math.ceil(text.length / 1000) + 1;

@@ -10,13 +10,19 @@ describe('MemGptClientApi over the runtime port', () => {
     const api = createClientApi(runtime);
     const a = await api.createAgent({ name: 'Terse', persona: 'terse' });
     const b = await api.createAgent({ persona: 'I am a pirate who reviews code.', human: 'learner' });
-    assert.deepEqual(runtime.calls.filter((c) => c.startsWith('create:')), ['create:Terse:terse:-', 'create:MemGPT 3:-:text']);
+    assert.deepEqual(
+      runtime.calls.filter((c) => c.startsWith('create:')),
+      ['create:Terse:terse:-', 'create:MemGPT 3:-:text'],
+    );
     const memA = await api.getMemory(a.id);
     assert.equal(memA.core.persona, PERSONA_PRESETS.terse!.text);
     const memB = await api.getMemory(b.id);
     assert.equal(memB.core.persona, 'I am a pirate who reviews code.');
     assert.match(memB.core.human ?? '', /new to this codebase/);
-    assert.deepEqual((await api.listAgents()).filter((x) => x.active).map((x) => x.id), [b.id]);
+    assert.deepEqual(
+      (await api.listAgents()).filter((x) => x.active).map((x) => x.id),
+      [b.id],
+    );
   });
 
   it('userMessage switches to the agent, then collects the reply and function calls of the turn', async () => {
@@ -27,7 +33,15 @@ describe('MemGptClientApi over the runtime port', () => {
     runtime.script = (input, emit) => {
       assert.equal(input.type, 'user_message');
       emit({ type: 'step_started', stepId: 's', step: 1 });
-      emit({ type: 'function_call_finished', stepId: 's', callId: 'c1', name: 'core_memory_append', arguments: '{"label":"human","content":"likes tea"}', status: 'OK', result: '{"status":"OK"}' });
+      emit({
+        type: 'function_call_finished',
+        stepId: 's',
+        callId: 'c1',
+        name: 'core_memory_append',
+        arguments: '{"label":"human","content":"likes tea"}',
+        status: 'OK',
+        result: '{"status":"OK"}',
+      });
       emit({ type: 'message_complete', stepId: 's', callId: 'c2', text: 'Noted: tea.' });
       emit({ type: 'turn_finished', reason: 'done' });
       return { reason: 'done', messages: ['Noted: tea.'] };
@@ -38,7 +52,10 @@ describe('MemGptClientApi over the runtime port', () => {
     sub.dispose();
     assert.ok(runtime.calls.includes(`switch:${first}`), 'switched away from the newer agent');
     assert.deepEqual(r.reply, ['Noted: tea.']);
-    assert.deepEqual(r.functionCalls.map((f) => [f.name, f.status]), [['core_memory_append', 'OK']]);
+    assert.deepEqual(
+      r.functionCalls.map((f) => [f.name, f.status]),
+      [['core_memory_append', 'OK']],
+    );
     assert.equal(r.events.length, 4);
     assert.equal(r.finishReason, 'done');
     assert.deepEqual(seen, ['step_started', 'function_call_finished', 'message_complete', 'turn_finished']);

@@ -28,7 +28,10 @@ export class InMemoryRuntime implements AgentRuntimePort {
   }
 
   private add(init: NewAgent, active: boolean): Agent {
-    const memory = CoreMemory.create({ ...(init.personaPreset ? { personaPreset: init.personaPreset } : {}), ...(init.humanPreset ? { humanPreset: init.humanPreset } : {}) });
+    const memory = CoreMemory.create({
+      ...(init.personaPreset ? { personaPreset: init.personaPreset } : {}),
+      ...(init.humanPreset ? { humanPreset: init.humanPreset } : {}),
+    });
     if (init.persona !== undefined) memory.setBlock('persona', init.persona);
     if (init.human !== undefined) memory.setBlock('human', init.human);
     const agent: Agent = { info: { id: `agent-${this.agents.length + 1}`, name: init.name, active }, memory, queue: [] };

@@ -34,7 +34,14 @@ describe('parseSettings', () => {
 
   it('rejects bad values with a clear problem and keeps the default', () => {
     const { settings, problems } = parseSettings(
-      from({ contextWindow: 100, temperature: 'hot', 'fileEvents.mode': 'always', 'index.exclude': 'dist', 'memory.pressureThreshold': 2, baseUrl: 'localhost:11434' }),
+      from({
+        contextWindow: 100,
+        temperature: 'hot',
+        'fileEvents.mode': 'always',
+        'index.exclude': 'dist',
+        'memory.pressureThreshold': 2,
+        baseUrl: 'localhost:11434',
+      }),
     );
     assert.equal(settings.contextWindow, 0);
     assert.equal(settings.temperature, 0.2);
@@ -69,7 +76,10 @@ describe('package.json contributes', () => {
     assert.deepEqual(declared, SETTING_KEYS.map((k) => `memgpt.${k}`).sort());
     for (const k of ['memgpt.model', 'memgpt.baseUrl', 'memgpt.contextWindow', 'memgpt.temperature']) assert.ok(declared.includes(k), k);
     for (const [key, p] of Object.entries(contributes.configuration.properties)) {
-      const text = (p as { markdownDescription?: string; description?: string }).markdownDescription ?? (p as { description?: string }).description ?? '';
+      const text =
+        (p as { markdownDescription?: string; description?: string }).markdownDescription ??
+        (p as { description?: string }).description ??
+        '';
       assert.ok(text.length > 30, `${key} has a real description`);
     }
     assert.ok(!declared.some((k) => /key|secret|token/i.test(k)), 'no setting holds a secret');

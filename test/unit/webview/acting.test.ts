@@ -12,14 +12,26 @@ import { ChatRelay, type ChatBackend } from '../../../src/vscode/chatBackend';
 import { parseSettings } from '../../../src/vscode/settings';
 import { recallToTranscript, Transcript } from '../../../src/webview/transcript';
 
-const CARD: ApprovalCard = { id: 'approval-1', callId: 'call_1', kind: 'edit', path: 'src/a.ts', existed: true, diff: '@@ -1 +1 @@\n-a\n+b\n', diffCut: false, added: 1, removed: 1 };
+const CARD: ApprovalCard = {
+  id: 'approval-1',
+  callId: 'call_1',
+  kind: 'edit',
+  path: 'src/a.ts',
+  existed: true,
+  diff: '@@ -1 +1 @@\n-a\n+b\n',
+  diffCut: false,
+  added: 1,
+  removed: 1,
+};
 
 test('the boundary accepts approve / openDiff / restoreCheckpoint only in their exact shapes', () => {
   assert.ok(isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'accept' } }));
   assert.ok(isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'reject', reason: 'not now' } }));
   assert.ok(isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'always' } }));
   assert.ok(!isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'yes' } }));
-  assert.ok(!isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'accept', reason: 'a reason only goes with reject' } }));
+  assert.ok(
+    !isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'accept', reason: 'a reason only goes with reject' } }),
+  );
   assert.ok(!isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'accept', approved: true } }));
   assert.ok(!isWebviewToHost({ type: 'approve', payload: { id: 'approval-1', decision: 'reject', reason: 'x'.repeat(3000) } }));
   assert.ok(isWebviewToHost({ type: 'openDiff', payload: { id: 'approval-1' } }));
@@ -53,7 +65,11 @@ test('the relay shows approval cards, sends them again after a reload, and passe
   };
   const backend = new Proxy(own, { get: (t, k: string) => (k in t ? t[k as keyof ChatBackend] : async () => undefined) }) as ChatBackend;
   const posted: HostToWebview[] = [];
-  const relay = new ChatRelay(backend, (m) => posted.push(m), () => undefined);
+  const relay = new ChatRelay(
+    backend,
+    (m) => posted.push(m),
+    () => undefined,
+  );
   listener!({ opened: CARD });
   listener!({ closed: CARD.id });
   assert.deepEqual(
@@ -76,7 +92,16 @@ test('the relay shows approval cards, sends them again after a reload, and passe
 test('the transcript puts the question on its function card, streams command output, and keeps Restore after a reload', () => {
   const t = new Transcript();
   t.apply({ type: 'function_call_started', stepId: 's1', callId: 'call_1', name: 'run_command', arguments: '{"command":"npm test"}' });
-  const cmd: ApprovalCard = { id: 'approval-2', callId: 'call_1', kind: 'command', command: 'npm test', cwd: '.', suggestedPrefix: 'npm test', shellSyntax: [], withheldVariables: ['OPENAI_API_KEY'] };
+  const cmd: ApprovalCard = {
+    id: 'approval-2',
+    callId: 'call_1',
+    kind: 'command',
+    command: 'npm test',
+    cwd: '.',
+    suggestedPrefix: 'npm test',
+    shellSyntax: [],
+    withheldVariables: ['OPENAI_API_KEY'],
+  };
   const opened = t.setApproval(cmd);
   assert.equal(opened.appended.length, 0, 'the existing card gets the question');
   const card = t.get('f-call_1');
@@ -98,14 +123,34 @@ test('the transcript puts the question on its function card, streams command out
 
   // From recall: the result names its checkpoint.
   const records: RecallRecord[] = [
-    { id: 'r1', seq: 1, time: '2026-12-07T10:00:00Z', agentId: 'a', kind: 'assistant', message: { role: 'assistant', content: null, tool_calls: [{ id: 'c9', type: 'function', function: { name: 'edit_file', arguments: '{"path":"src/a.ts"}' } }] } },
+    {
+      id: 'r1',
+      seq: 1,
+      time: '2026-12-07T10:00:00Z',
+      agentId: 'a',
+      kind: 'assistant',
+      message: {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c9', type: 'function', function: { name: 'edit_file', arguments: '{"path":"src/a.ts"}' } }],
+      },
+    },
     {
       id: 'r2',
       seq: 2,
       time: '2026-12-07T10:00:01Z',
       agentId: 'a',
       kind: 'tool',
-      message: { role: 'tool', tool_call_id: 'c9', content: JSON.stringify({ status: 'OK', message: 'Edited src/a.ts: +1 −1 lines, from line 1 (approved by the user). Checkpoint 20261207100000-abcdef can restore the files of this turn.\n…', time: 'x' }) },
+      message: {
+        role: 'tool',
+        tool_call_id: 'c9',
+        content: JSON.stringify({
+          status: 'OK',
+          message:
+            'Edited src/a.ts: +1 −1 lines, from line 1 (approved by the user). Checkpoint 20261207100000-abcdef can restore the files of this turn.\n…',
+          time: 'x',
+        }),
+      },
     },
   ];
   const items = recallToTranscript(records);
@@ -115,7 +160,12 @@ test('the transcript puts the question on its function card, streams command out
 
 test('approval settings: defaults ask; a wrong value asks and is reported; prefixes with shell syntax are dropped', () => {
   assert.deepEqual(parseSettings(() => undefined).settings.approval, { edits: 'ask', commands: 'ask', allowedCommands: [] });
-  const parsed = parseSettings((k) => ({ 'approval.edits': 'always', 'approval.commands': 'allowList', 'approval.allowedCommands': ['npm test', 'ls; rm -rf /'] })[k as string]);
+  const parsed = parseSettings(
+    (k) =>
+      ({ 'approval.edits': 'always', 'approval.commands': 'allowList', 'approval.allowedCommands': ['npm test', 'ls; rm -rf /'] })[
+        k as string
+      ],
+  );
   assert.deepEqual(parsed.settings.approval, { edits: 'ask', commands: 'allowList', allowedCommands: ['npm test'] });
   assert.equal(parsed.problems.length, 2);
   assert.match(parsed.problems.join('\n'), /memgpt\.approval\.edits must be "ask" or "auto"/);

@@ -46,7 +46,10 @@ test('every script carries the nonce; no inline script, handler or style', () =>
   assert.equal(scripts[0]![2]!.trim(), '', 'no inline script body');
   assert.ok(!/\son[a-z]+=/i.test(html), 'no inline event handlers');
   assert.ok(!/<style|style=/i.test(html), 'no inline styles');
-  assert.equal([...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].every((m) => m[1]!.startsWith(resources.cspSource)), true);
+  assert.equal(
+    [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].every((m) => m[1]!.startsWith(resources.cspSource)),
+    true,
+  );
 });
 
 /** The nonce a page allows scripts by (from its CSP). */

@@ -99,7 +99,11 @@ class RecordingBackend implements ChatBackend {
 function setup(backend?: RecordingBackend) {
   const posted: HostToWebview[] = [];
   const problems: string[] = [];
-  const relay = new ChatRelay(backend, (m) => posted.push(m), (p) => problems.push(p));
+  const relay = new ChatRelay(
+    backend,
+    (m) => posted.push(m),
+    (p) => problems.push(p),
+  );
   return { relay, posted, problems };
 }
 
@@ -124,7 +128,10 @@ describe('ChatRelay', () => {
     assert.equal(posted[0]?.type, 'state');
     assert.equal(posted[0]?.type === 'state' && posted[0].payload.backend, 'ready');
     backend.emit({ type: 'message_delta', stepId: 's', callId: 'c', delta: 'hi' });
-    assert.deepEqual(posted[1], { type: 'agentEvent', payload: { event: { type: 'message_delta', stepId: 's', callId: 'c', delta: 'hi' } } });
+    assert.deepEqual(posted[1], {
+      type: 'agentEvent',
+      payload: { event: { type: 'message_delta', stepId: 's', callId: 'c', delta: 'hi' } },
+    });
     relay.dispose();
     backend.emit({ type: 'turn_finished', reason: 'done' });
     assert.equal(posted.length, 2);
@@ -142,7 +149,17 @@ describe('ChatRelay', () => {
     await relay.receive({ type: 'copyToClipboard', payload: { text: 'y' } });
     await relay.receive({ type: 'showCoreMemory', payload: {} });
     await relay.receive({ type: 'openExternal', payload: { url: 'https://example.com' } });
-    assert.deepEqual(backend.calls, ['send:hello', 'stop', 'retry', 'clearView', 'open:src/a.ts:3:5', 'insert:x', 'copy:y', 'core', 'link:https://example.com']);
+    assert.deepEqual(backend.calls, [
+      'send:hello',
+      'stop',
+      'retry',
+      'clearView',
+      'open:src/a.ts:3:5',
+      'insert:x',
+      'copy:y',
+      'core',
+      'link:https://example.com',
+    ]);
   });
 
   test('malformed messages are rejected and reported, never reach the backend', async () => {
@@ -166,12 +183,18 @@ describe('ChatRelay', () => {
     assert.ok(r1?.type === 'response' && r1.payload.ok);
     const page1 = (r1.payload as { result: { records: RecallRecord[]; hasMore: boolean } }).result;
     assert.equal(r1.payload.id, 7);
-    assert.deepEqual(page1.records.map((r) => r.seq), [5, 6, 7]);
+    assert.deepEqual(
+      page1.records.map((r) => r.seq),
+      [5, 6, 7],
+    );
     assert.equal(page1.hasMore, true);
     await relay.receive({ type: 'request', payload: { id: 8, method: 'history', params: { beforeSeq: 3, limit: 3 } } });
     const r2 = posted.at(-1);
     const page2 = (r2?.payload as { result: { records: RecallRecord[]; hasMore: boolean } }).result;
-    assert.deepEqual(page2.records.map((r) => r.seq), [1, 2]);
+    assert.deepEqual(
+      page2.records.map((r) => r.seq),
+      [1, 2],
+    );
     assert.equal(page2.hasMore, false);
   });
 
@@ -179,8 +202,14 @@ describe('ChatRelay', () => {
     const backend = new RecordingBackend();
     const { relay, posted } = setup(backend);
     await relay.receive({ type: 'request', payload: { id: 1, method: 'saveApiKey', params: { key: 'sk-1' } } });
-    assert.deepEqual(posted.at(-1), { type: 'response', payload: { id: 1, ok: true, result: { ok: false, message: 'OpenAI rejected the key.' } } });
-    await relay.receive({ type: 'request', payload: { id: 2, method: 'useServer', params: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'q' } } });
+    assert.deepEqual(posted.at(-1), {
+      type: 'response',
+      payload: { id: 1, ok: true, result: { ok: false, message: 'OpenAI rejected the key.' } },
+    });
+    await relay.receive({
+      type: 'request',
+      payload: { id: 2, method: 'useServer', params: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'q' } },
+    });
     assert.deepEqual(posted.at(-2), { type: 'response', payload: { id: 2, ok: true, result: { ok: true, message: 'Connected.' } } });
     assert.equal(posted.at(-1)?.type, 'state');
     await relay.receive({ type: 'request', payload: { id: 3, method: 'probeLocalServers', params: {} } });
@@ -205,7 +234,10 @@ describe('ChatRelay', () => {
     const { relay, posted } = setup(backend);
     await relay.receive({ type: 'switchAgent', payload: { agentId: 'b' } });
     assert.deepEqual(backend.calls, ['switch:b']);
-    assert.deepEqual(posted.map((m) => m.type), ['historyReset', 'state']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['historyReset', 'state'],
+    );
   });
 
   test('with no backend: the state says so, requests fail with the reason, nothing is faked', async () => {

@@ -5,11 +5,26 @@ import { parseResult, summarizeCall } from '../../../src/webview/functionSummary
 const args = (o: object) => JSON.stringify(o);
 
 test('memory functions read as sentences', () => {
-  assert.equal(summarizeCall('core_memory_append', args({ label: 'human', content: 'Likes Go', request_heartbeat: true })).title, 'Remembered about you: “Likes Go”');
-  assert.equal(summarizeCall('core_memory_replace', args({ label: 'persona', old_content: 'a', new_content: 'b' })).title, 'Updated what it knows about itself: “a” → “b”');
-  assert.equal(summarizeCall('core_memory_replace', args({ label: 'human', old_content: 'old fact', new_content: '' })).title, 'Updated what it knows about you: forgot “old fact”');
-  assert.equal(summarizeCall('archival_memory_search', args({ query: 'auth  flow', page: 2 })).title, 'Searched archival memory for “auth flow” (page 2)');
-  assert.equal(summarizeCall('conversation_search_date', args({ start_date: '2026-11-01', end_date: '2026-11-02' })).title, 'Searched the conversation from 2026-11-01 to 2026-11-02');
+  assert.equal(
+    summarizeCall('core_memory_append', args({ label: 'human', content: 'Likes Go', request_heartbeat: true })).title,
+    'Remembered about you: “Likes Go”',
+  );
+  assert.equal(
+    summarizeCall('core_memory_replace', args({ label: 'persona', old_content: 'a', new_content: 'b' })).title,
+    'Updated what it knows about itself: “a” → “b”',
+  );
+  assert.equal(
+    summarizeCall('core_memory_replace', args({ label: 'human', old_content: 'old fact', new_content: '' })).title,
+    'Updated what it knows about you: forgot “old fact”',
+  );
+  assert.equal(
+    summarizeCall('archival_memory_search', args({ query: 'auth  flow', page: 2 })).title,
+    'Searched archival memory for “auth flow” (page 2)',
+  );
+  assert.equal(
+    summarizeCall('conversation_search_date', args({ start_date: '2026-11-01', end_date: '2026-11-02' })).title,
+    'Searched the conversation from 2026-11-01 to 2026-11-02',
+  );
   assert.match(summarizeCall('archival_memory_insert', args({ content: 'x'.repeat(500) })).title, /^Saved to archival memory: “x{79}…”$/);
 });
 

@@ -66,7 +66,16 @@ describe('isWebviewToHost (the webview is untrusted input)', () => {
 test('isSafeExternalUrl allows only http, https and mailto', () => {
   assert.equal(isSafeExternalUrl('https://a.example'), true);
   assert.equal(isSafeExternalUrl('HTTP://A.EXAMPLE/x'), true);
-  for (const bad of ['javascript:alert(1)', ' javascript:alert(1)', 'data:text/html,x', 'vbscript:x', 'file:///x', 'command:x', '//a.example', 'ftp://a.example']) {
+  for (const bad of [
+    'javascript:alert(1)',
+    ' javascript:alert(1)',
+    'data:text/html,x',
+    'vbscript:x',
+    'file:///x',
+    'command:x',
+    '//a.example',
+    'ftp://a.example',
+  ]) {
     assert.equal(isSafeExternalUrl(bad), false, bad);
   }
 });

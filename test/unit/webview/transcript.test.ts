@@ -18,13 +18,26 @@ describe('Transcript from live events', () => {
     t.apply({ type: 'message_delta', stepId: 's', callId: 'c', delta: 'Hel' });
     const d = t.apply({ type: 'message_delta', stepId: 's', callId: 'c', delta: 'lo' });
     assert.equal(d.appended.length, 0);
-    assert.deepEqual(d.updated.map((i) => i.id), ['a-c']);
-    assert.deepEqual(t.items, [{ kind: 'assistant', id: 'a-c', text: 'Hello', state: 'streaming', time: (t.items[0] as { time: string }).time }]);
+    assert.deepEqual(
+      d.updated.map((i) => i.id),
+      ['a-c'],
+    );
+    assert.deepEqual(t.items, [
+      { kind: 'assistant', id: 'a-c', text: 'Hello', state: 'streaming', time: (t.items[0] as { time: string }).time },
+    ]);
     t.apply({ type: 'message_complete', stepId: 's', callId: 'c', text: 'Hello!' });
     assert.equal(t.items.length, 1);
     assert.deepEqual([(t.items[0] as { text: string }).text, (t.items[0] as { state: string }).state], ['Hello!', 'complete']);
     // The OK result of send_message adds no card.
-    t.apply({ type: 'function_call_finished', stepId: 's', callId: 'c', name: 'send_message', arguments: '{}', status: 'OK', result: '{}' });
+    t.apply({
+      type: 'function_call_finished',
+      stepId: 's',
+      callId: 'c',
+      name: 'send_message',
+      arguments: '{}',
+      status: 'OK',
+      result: '{}',
+    });
     assert.equal(t.items.length, 1);
   });
 
@@ -66,9 +79,32 @@ describe('Transcript from live events', () => {
   test('function cards go running → OK/Failed; a failed send_message shows as a card', () => {
     const t = new Transcript();
     t.apply({ type: 'function_call_started', stepId: 's', callId: 'f', name: 'core_memory_append', arguments: '{}' });
-    t.apply({ type: 'function_call_finished', stepId: 's', callId: 'f', name: 'core_memory_append', arguments: '{"label":"human"}', status: 'Failed', result: 'too long' });
-    assert.deepEqual(t.items[0], { kind: 'function', id: 'f-f', name: 'core_memory_append', arguments: '{"label":"human"}', status: 'Failed', result: 'too long' });
-    t.apply({ type: 'function_call_finished', stepId: 's', callId: 'g', name: 'send_message', arguments: '{bad', status: 'Failed', result: 'bad JSON' });
+    t.apply({
+      type: 'function_call_finished',
+      stepId: 's',
+      callId: 'f',
+      name: 'core_memory_append',
+      arguments: '{"label":"human"}',
+      status: 'Failed',
+      result: 'too long',
+    });
+    assert.deepEqual(t.items[0], {
+      kind: 'function',
+      id: 'f-f',
+      name: 'core_memory_append',
+      arguments: '{"label":"human"}',
+      status: 'Failed',
+      result: 'too long',
+    });
+    t.apply({
+      type: 'function_call_finished',
+      stepId: 's',
+      callId: 'g',
+      name: 'send_message',
+      arguments: '{bad',
+      status: 'Failed',
+      result: 'bad JSON',
+    });
     assert.equal(t.items[1]!.kind, 'function');
   });
 
@@ -79,7 +115,10 @@ describe('Transcript from live events', () => {
     t.apply({ type: 'monologue', stepId: 's', text: 'ab.' });
     t.apply({ type: 'system_event', kind: 'file_saved', text: 'Saved a.ts' });
     t.apply({ type: 'error', message: 'boom', recoverable: true });
-    assert.deepEqual(t.items.map((i) => i.kind), ['monologue', 'event', 'error']);
+    assert.deepEqual(
+      t.items.map((i) => i.kind),
+      ['monologue', 'event', 'error'],
+    );
     assert.equal(t.items[0]!.kind === 'monologue' && t.items[0]!.text, 'ab.');
     const err = t.items[2]!;
     assert.equal(t.markRetried(err.id).updated.length, 1);
@@ -89,17 +128,39 @@ describe('Transcript from live events', () => {
 
 describe('recallToTranscript and history paging', () => {
   const records: RecallRecord[] = [
-    { ...base, id: '1', seq: 1, kind: 'user', message: { role: 'user', content: JSON.stringify({ type: 'user_message', message: 'hi', time: 'x' }) } },
+    {
+      ...base,
+      id: '1',
+      seq: 1,
+      kind: 'user',
+      message: { role: 'user', content: JSON.stringify({ type: 'user_message', message: 'hi', time: 'x' }) },
+    },
     {
       ...base,
       id: '2',
       seq: 2,
       kind: 'assistant',
-      message: { role: 'assistant', content: 'inner thought', tool_calls: [call('t1', 'archival_memory_search', { query: 'q' }), call('t2', 'send_message', { message: 'hello' })] },
+      message: {
+        role: 'assistant',
+        content: 'inner thought',
+        tool_calls: [call('t1', 'archival_memory_search', { query: 'q' }), call('t2', 'send_message', { message: 'hello' })],
+      },
     },
-    { ...base, id: '3', seq: 3, kind: 'tool', message: { role: 'tool', tool_call_id: 't1', content: '{"status":"Failed","message":"no index"}' } },
+    {
+      ...base,
+      id: '3',
+      seq: 3,
+      kind: 'tool',
+      message: { role: 'tool', tool_call_id: 't1', content: '{"status":"Failed","message":"no index"}' },
+    },
     { ...base, id: '4', seq: 4, kind: 'tool', message: { role: 'tool', tool_call_id: 't2', content: '{"status":"OK"}' } },
-    { ...base, id: '5', seq: 5, kind: 'system_event', message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: 'Saved a.ts' }) } },
+    {
+      ...base,
+      id: '5',
+      seq: 5,
+      kind: 'system_event',
+      message: { role: 'user', content: JSON.stringify({ type: 'file_saved', message: 'Saved a.ts' }) },
+    },
     { ...base, id: '6', seq: 6, kind: 'summary', message: { role: 'system', content: 'Earlier: talked about auth.' } },
     { ...base, id: '7', seq: 7, kind: 'system_alert', message: { role: 'user', content: 'Memory pressure' } },
   ];
@@ -121,11 +182,14 @@ describe('recallToTranscript and history paging', () => {
     assert.equal(items[0]!.kind === 'user' && items[0]!.text, 'hi');
     assert.equal(items[2]!.kind === 'function' && items[2]!.status, 'Failed');
     assert.equal(items[3]!.kind === 'assistant' && items[3]!.text, 'hello');
-    assert.deepEqual(items.slice(4).map((i) => i.kind === 'event' && [i.event, i.text]), [
-      ['file_saved', 'Saved a.ts'],
-      ['summary', 'Earlier: talked about auth.'],
-      ['system_alert', 'Memory pressure'],
-    ]);
+    assert.deepEqual(
+      items.slice(4).map((i) => i.kind === 'event' && [i.event, i.text]),
+      [
+        ['file_saved', 'Saved a.ts'],
+        ['summary', 'Earlier: talked about auth.'],
+        ['system_alert', 'Memory pressure'],
+      ],
+    );
   });
 
   test('a call on an older page gets its result from the newer page already shown', () => {
@@ -133,7 +197,10 @@ describe('recallToTranscript and history paging', () => {
     t.prependHistory(records.slice(2), true); // results first (newest page)
     assert.equal(t.oldestSeq, 3);
     const { prepended } = t.prependHistory(records.slice(0, 2), false);
-    assert.deepEqual(prepended.map((i) => i.id), ['r-1', 'r-2-m', 'f-t1', 'a-t2']);
+    assert.deepEqual(
+      prepended.map((i) => i.id),
+      ['r-1', 'r-2-m', 'f-t1', 'a-t2'],
+    );
     const card = t.get('f-t1');
     assert.equal(card?.kind === 'function' && card.status, 'Failed');
     assert.equal(t.oldestSeq, 1);
@@ -155,24 +222,50 @@ describe('recallToTranscript and history paging', () => {
 describe('a stopped answer after a reload', () => {
   // What the agent stores when the user stops a send_message mid-stream: the call and a Failed result.
   const stopped: RecallRecord[] = [
-    { ...base, id: '1', seq: 1, kind: 'assistant', message: { role: 'assistant', content: null, tool_calls: [call('s1', 'send_message', { message: 'The store keeps' })] } },
+    {
+      ...base,
+      id: '1',
+      seq: 1,
+      kind: 'assistant',
+      message: { role: 'assistant', content: null, tool_calls: [call('s1', 'send_message', { message: 'The store keeps' })] },
+    },
     {
       ...base,
       id: '2',
       seq: 2,
       kind: 'tool',
-      message: { role: 'tool', tool_call_id: 's1', content: '{"status":"Failed","message":"Cancelled by the user while this message was being written; the user saw only this part.","time":"x"}' },
+      message: {
+        role: 'tool',
+        tool_call_id: 's1',
+        content:
+          '{"status":"Failed","message":"Cancelled by the user while this message was being written; the user saw only this part.","time":"x"}',
+      },
     },
-    { ...base, id: '3', seq: 3, kind: 'assistant', message: { role: 'assistant', content: null, tool_calls: [call('s2', 'send_message', { message: 'Done.' })] } },
-    { ...base, id: '4', seq: 4, kind: 'tool', message: { role: 'tool', tool_call_id: 's2', content: '{"status":"OK","message":"None","time":"x"}' } },
+    {
+      ...base,
+      id: '3',
+      seq: 3,
+      kind: 'assistant',
+      message: { role: 'assistant', content: null, tool_calls: [call('s2', 'send_message', { message: 'Done.' })] },
+    },
+    {
+      ...base,
+      id: '4',
+      seq: 4,
+      kind: 'tool',
+      message: { role: 'tool', tool_call_id: 's2', content: '{"status":"OK","message":"None","time":"x"}' },
+    },
   ];
 
   test('is still marked partial; a delivered one is complete', () => {
     const items = recallToTranscript(stopped);
-    assert.deepEqual(items.map((i) => i.kind === 'assistant' && [i.text, i.state]), [
-      ['The store keeps', 'partial'],
-      ['Done.', 'complete'],
-    ]);
+    assert.deepEqual(
+      items.map((i) => i.kind === 'assistant' && [i.text, i.state]),
+      [
+        ['The store keeps', 'partial'],
+        ['Done.', 'complete'],
+      ],
+    );
   });
 
   test('is marked partial when its result came on the newer page', () => {

@@ -26,13 +26,25 @@ test('escapeForDisplay: controls, bidi and invisible characters become visible e
   for (const plain of ['src/app.ts', 'café/日本語/файл.ts', 'emoji 👍 and 👨‍👩‍👧 family', 'نام‌فایل.md', 'a b-c_d.e']) {
     assert.equal(escapeForDisplay(plain), plain, plain);
   }
-  assert.equal(escapeForDisplay('col1\tre = /\\d+/\u001B[0m', { line: true }), 'col1\tre = /\\d+/\\u001B[0m', 'a line of code keeps its tabs and backslashes');
+  assert.equal(
+    escapeForDisplay('col1\tre = /\\d+/\u001B[0m', { line: true }),
+    'col1\tre = /\\d+/\\u001B[0m',
+    'a line of code keeps its tabs and backslashes',
+  );
 });
 
 test('list_files, search_text, read_file and archival search show hostile names escaped, one item per line', async () => {
-  const h = await makeHarness({ files: { [NEWLINE_NAME]: 'export const evil = 1;\n', [RLO_NAME]: 'export const rlo = 2;\n', 'src/plain.ts': 'export const plain = 3;\n' } });
+  const h = await makeHarness({
+    files: {
+      [NEWLINE_NAME]: 'export const evil = 1;\n',
+      [RLO_NAME]: 'export const rlo = 2;\n',
+      'src/plain.ts': 'export const plain = 3;\n',
+    },
+  });
   try {
-    await h.archival.replaceFile(NEWLINE_NAME, 'f1', [{ startLine: 1, endLine: 1, language: 'typescript', text: 'export const evil = 1;', hash: 'h1' }]);
+    await h.archival.replaceFile(NEWLINE_NAME, 'f1', [
+      { startLine: 1, endLine: 1, language: 'typescript', text: 'export const evil = 1;', hash: 'h1' },
+    ]);
     h.server.enqueue(
       toolCall('list_files', { request_heartbeat: true }),
       toolCall('search_text', { query: 'export const', request_heartbeat: true }),
@@ -47,7 +59,12 @@ test('list_files, search_text, read_file and archival search show hostile names 
       .slice(1)
       .map((r) => JSON.parse(r.body.messages.at(-1)!.content as string) as { status: string; message: string });
     const [listed, searched, read, readEscaped, missing, archival] = results;
-    assert.deepEqual(listed!.message.split('\n'), ['Showing 3 of 3 results (page 0/0):', 'src/evil\\nname.ts', 'src/plain.ts', 'src/\\u202Egnp.ts']);
+    assert.deepEqual(listed!.message.split('\n'), [
+      'Showing 3 of 3 results (page 0/0):',
+      'src/evil\\nname.ts',
+      'src/plain.ts',
+      'src/\\u202Egnp.ts',
+    ]);
     assert.deepEqual(searched!.message.split('\n').slice(1), [
       'src/evil\\nname.ts:1: export const evil = 1;',
       'src/plain.ts:1: export const plain = 3;',

@@ -56,7 +56,10 @@ test('refuses paths outside the workspace, secrets, binaries and folders, with r
 test('multi-root: the first segment names the folder', async () => {
   const a = tree({ 'x.ts': 'from a' });
   const b = tree({ 'x.ts': 'from b' });
-  const ws = new NodeWorkspace([{ name: 'api', path: a }, { name: 'web', path: b }]);
+  const ws = new NodeWorkspace([
+    { name: 'api', path: a },
+    { name: 'web', path: b },
+  ]);
   assert.equal((await ws.readFile('web/x.ts', 1, 1)).text, 'from b');
   assert.equal((await ws.readFile('api/x.ts', 1, 1)).path, 'api/x.ts');
   await assert.rejects(ws.readFile('x.ts', 1, 1), /start with one of: api, web/);
@@ -84,9 +87,15 @@ test('searchText: literal case-insensitive, /regex/, glob, secrets skipped, bad 
   const dir = tree({ 'src/a.ts': 'const Alpha = 1;\nfunction beta() {}\n', 'src/b.py': 'alpha = 2\n', '.env.local': 'ALPHA=secret' });
   const ws = new NodeWorkspace([{ name: 'p', path: dir }]);
   const lit = await ws.searchText('ALPHA', undefined, 0);
-  assert.deepEqual(lit.matches.map((m) => `${m.path}:${m.line}`), ['src/a.ts:1', 'src/b.py:1']);
+  assert.deepEqual(
+    lit.matches.map((m) => `${m.path}:${m.line}`),
+    ['src/a.ts:1', 'src/b.py:1'],
+  );
   const re = await ws.searchText('/function\\s+\\w+/', undefined, 0);
-  assert.deepEqual(re.matches.map((m) => m.text), ['function beta() {}']);
+  assert.deepEqual(
+    re.matches.map((m) => m.text),
+    ['function beta() {}'],
+  );
   assert.equal((await ws.searchText('alpha', '**/*.py', 0)).total, 1);
   await assert.rejects(ws.searchText('/(unclosed/', undefined, 0), /Invalid regular expression/);
 });

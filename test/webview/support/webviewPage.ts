@@ -183,7 +183,8 @@ export class ChatPage {
     for (;;) {
       const found = (await this.posted()).find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`the webview did not post the expected message; posted: ${JSON.stringify(await this.posted())}`);
+      if (Date.now() > deadline)
+        throw new Error(`the webview did not post the expected message; posted: ${JSON.stringify(await this.posted())}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -220,7 +221,8 @@ export class ChatPage {
           if (/^on/i.test(a.name)) problems.push(`${el.tagName} has ${a.name}`);
           // Our own CSSOM sizing (meter bars, the growing input) is the only style allowed.
           const ownSizing =
-            (el.matches('.meter-part') && /^width: [\d.]+%;$/.test(a.value)) || (el.matches('.composer-input') && /^height: [\d.]+px;$/.test(a.value));
+            (el.matches('.meter-part') && /^width: [\d.]+%;$/.test(a.value)) ||
+            (el.matches('.composer-input') && /^height: [\d.]+px;$/.test(a.value));
           if (a.name === 'style' && !ownSizing) problems.push(`${el.tagName} has style="${a.value.slice(0, 60)}"`);
           if (/^\s*(javascript|data|vbscript):/i.test(a.value.replace(/[\u0000-\u0020]/g, '')) && /href|src|action|xlink/i.test(a.name)) {
             problems.push(`${el.tagName} ${a.name}=${a.value.slice(0, 40)}`);
@@ -229,7 +231,18 @@ export class ChatPage {
       }
       const scripts = Array.from(document.querySelectorAll('script'));
       if (scripts.length !== 2) problems.push(`${scripts.length} script elements (expected the fake API and the bundle)`);
-      for (const tag of ['iframe', 'object', 'embed', 'img', 'svg', 'style', 'form', 'meta[http-equiv="refresh"]', 'base', 'link:not([rel="stylesheet"])']) {
+      for (const tag of [
+        'iframe',
+        'object',
+        'embed',
+        'img',
+        'svg',
+        'style',
+        'form',
+        'meta[http-equiv="refresh"]',
+        'base',
+        'link:not([rel="stylesheet"])',
+      ]) {
         const n = document.querySelectorAll(`#app ${tag}`).length;
         if (n > 0) problems.push(`${n} <${tag}> inside the chat`);
       }

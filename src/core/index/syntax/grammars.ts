@@ -41,7 +41,8 @@ export class GrammarUnavailableError extends MemgptError {
 /** Where the .wasm files are: beside the bundle, or in node_modules when run from source. */
 function wasmLocations(): { runtime: string; grammars: string } {
   const bundled = path.join(__dirname, 'tree-sitter');
-  if (existsSync(path.join(bundled, 'web-tree-sitter.wasm'))) return { runtime: path.join(bundled, 'web-tree-sitter.wasm'), grammars: bundled };
+  if (existsSync(path.join(bundled, 'web-tree-sitter.wasm')))
+    return { runtime: path.join(bundled, 'web-tree-sitter.wasm'), grammars: bundled };
   // Resolved through a parameter: the bundler must not try to bundle a .wasm file (it never runs this branch).
   const resolve = (id: string): string => require.resolve(id);
   const runtime = resolve('web-tree-sitter/web-tree-sitter.wasm');

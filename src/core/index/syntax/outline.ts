@@ -40,8 +40,17 @@ export interface Outline {
 type Family = 'js' | 'python' | 'go' | 'rust' | 'java' | 'csharp' | 'c';
 
 const FAMILY_OF: Readonly<Record<string, Family>> = {
-  typescript: 'js', typescriptreact: 'js', javascript: 'js', javascriptreact: 'js',
-  python: 'python', go: 'go', rust: 'rust', java: 'java', csharp: 'csharp', c: 'c', cpp: 'c',
+  typescript: 'js',
+  typescriptreact: 'js',
+  javascript: 'js',
+  javascriptreact: 'js',
+  python: 'python',
+  go: 'go',
+  rust: 'rust',
+  java: 'java',
+  csharp: 'csharp',
+  c: 'c',
+  cpp: 'c',
 };
 
 const JS_FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
@@ -49,38 +58,90 @@ const JS_FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'fu
 /** Node type → kind, per language family. */
 const KINDS: Readonly<Record<Family, Readonly<Record<string, SymbolKind>>>> = {
   js: {
-    function_declaration: 'function', generator_function_declaration: 'function', class_declaration: 'class',
-    abstract_class_declaration: 'class', method_definition: 'method', interface_declaration: 'interface',
-    type_alias_declaration: 'type', enum_declaration: 'enum', internal_module: 'module', module: 'module',
-    abstract_method_signature: 'method', method_signature: 'method', variable_declarator: 'function', assignment_expression: 'function',
+    function_declaration: 'function',
+    generator_function_declaration: 'function',
+    class_declaration: 'class',
+    abstract_class_declaration: 'class',
+    method_definition: 'method',
+    interface_declaration: 'interface',
+    type_alias_declaration: 'type',
+    enum_declaration: 'enum',
+    internal_module: 'module',
+    module: 'module',
+    abstract_method_signature: 'method',
+    method_signature: 'method',
+    variable_declarator: 'function',
+    assignment_expression: 'function',
   },
   python: { function_definition: 'function', class_definition: 'class' },
   go: { function_declaration: 'function', method_declaration: 'method', type_spec: 'type' },
   rust: {
-    function_item: 'function', function_signature_item: 'function', struct_item: 'struct', enum_item: 'enum', union_item: 'struct',
-    trait_item: 'trait', impl_item: 'impl', mod_item: 'module', type_item: 'type', macro_definition: 'function',
+    function_item: 'function',
+    function_signature_item: 'function',
+    struct_item: 'struct',
+    enum_item: 'enum',
+    union_item: 'struct',
+    trait_item: 'trait',
+    impl_item: 'impl',
+    mod_item: 'module',
+    type_item: 'type',
+    macro_definition: 'function',
   },
   java: {
-    class_declaration: 'class', interface_declaration: 'interface', enum_declaration: 'enum', record_declaration: 'class',
-    annotation_type_declaration: 'interface', method_declaration: 'method', constructor_declaration: 'method',
+    class_declaration: 'class',
+    interface_declaration: 'interface',
+    enum_declaration: 'enum',
+    record_declaration: 'class',
+    annotation_type_declaration: 'interface',
+    method_declaration: 'method',
+    constructor_declaration: 'method',
   },
   csharp: {
-    class_declaration: 'class', interface_declaration: 'interface', struct_declaration: 'struct', enum_declaration: 'enum',
-    record_declaration: 'class', method_declaration: 'method', constructor_declaration: 'method', namespace_declaration: 'module',
-    file_scoped_namespace_declaration: 'module', property_declaration: 'property', delegate_declaration: 'type',
+    class_declaration: 'class',
+    interface_declaration: 'interface',
+    struct_declaration: 'struct',
+    enum_declaration: 'enum',
+    record_declaration: 'class',
+    method_declaration: 'method',
+    constructor_declaration: 'method',
+    namespace_declaration: 'module',
+    file_scoped_namespace_declaration: 'module',
+    property_declaration: 'property',
+    delegate_declaration: 'type',
   },
   c: {
-    function_definition: 'function', struct_specifier: 'struct', enum_specifier: 'enum', union_specifier: 'struct',
-    class_specifier: 'class', namespace_definition: 'module', type_definition: 'type',
+    function_definition: 'function',
+    struct_specifier: 'struct',
+    enum_specifier: 'enum',
+    union_specifier: 'struct',
+    class_specifier: 'class',
+    namespace_definition: 'module',
+    type_definition: 'type',
   },
 };
 
 /** Wrappers whose start (and the comments above them) belong to the definition they wrap. */
-const WRAPPERS = new Set(['export_statement', 'decorated_definition', 'template_declaration', 'lexical_declaration', 'variable_declaration', 'expression_statement', 'ambient_declaration', 'type_declaration']);
+const WRAPPERS = new Set([
+  'export_statement',
+  'decorated_definition',
+  'template_declaration',
+  'lexical_declaration',
+  'variable_declaration',
+  'expression_statement',
+  'ambient_declaration',
+  'type_declaration',
+]);
 const COMMENTS = new Set(['comment', 'line_comment', 'block_comment']);
 const REFERENCE_TYPES = new Set(['identifier', 'type_identifier', 'property_identifier', 'field_identifier']);
 const CONTAINER_KINDS: ReadonlySet<SymbolKind> = new Set(['class', 'interface', 'struct', 'trait', 'impl']);
-const C_NAME_TYPES = new Set(['identifier', 'field_identifier', 'qualified_identifier', 'destructor_name', 'operator_name', 'type_identifier']);
+const C_NAME_TYPES = new Set([
+  'identifier',
+  'field_identifier',
+  'qualified_identifier',
+  'destructor_name',
+  'operator_name',
+  'type_identifier',
+]);
 
 export function hasOutline(language: string): boolean {
   return FAMILY_OF[language] !== undefined;
@@ -117,7 +178,15 @@ function nameOf(node: Node, family: Family): Named | undefined {
     if (!prop) return undefined;
     const container = object ? object.text.replace(/\.prototype$/, '') : '';
     const named: Named = { name: prop.text, nameNode: prop, sigStart: node, bodyOwner: right };
-    if (container !== '' && container.length <= 60 && /^[\w$.]+$/.test(container) && container !== 'module' && container !== 'exports' && container !== 'module.exports') named.container = container;
+    if (
+      container !== '' &&
+      container.length <= 60 &&
+      /^[\w$.]+$/.test(container) &&
+      container !== 'module' &&
+      container !== 'exports' &&
+      container !== 'module.exports'
+    )
+      named.container = container;
     return named;
   }
   if (family === 'rust' && type === 'impl_item') {
@@ -139,7 +208,10 @@ function nameOf(node: Node, family: Family): Named | undefined {
     }
     return { name: d.text, nameNode: d, sigStart: node, bodyOwner: node };
   }
-  if (family === 'c' && (type === 'struct_specifier' || type === 'enum_specifier' || type === 'union_specifier' || type === 'class_specifier')) {
+  if (
+    family === 'c' &&
+    (type === 'struct_specifier' || type === 'enum_specifier' || type === 'union_specifier' || type === 'class_specifier')
+  ) {
     if (!node.childForFieldName('body')) return undefined; // `struct foo *p;` is a use, not a definition
   }
   if (family === 'c' && type === 'type_definition') {
@@ -202,7 +274,11 @@ function signatureOf(source: string, named: Named): string {
     const brace = source.indexOf('{', start);
     if (brace > start && brace < end) end = brace;
   }
-  const sig = source.slice(start, end).replace(/\s+/g, ' ').trim().replace(/[{:=>\s]+$/, (m) => (m.includes('=>') ? ' =>' : ''));
+  const sig = source
+    .slice(start, end)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[{:=>\s]+$/, (m) => (m.includes('=>') ? ' =>' : ''));
   return sig.length > SYMBOL_SIGNATURE_MAX_CHARS ? `${sig.slice(0, SYMBOL_SIGNATURE_MAX_CHARS - 1)}…` : sig;
 }
 
@@ -233,15 +309,24 @@ export function* outlineSteps(tree: Tree, source: string, language: string): Gen
         const node = cursor.currentNode;
         const named = nameOf(node, family);
         // `get () {}` inside Object.defineProperties(…, { x: { get () {} } }) is an accessor, not a method worth a name
-        const accessor = named !== undefined && family === 'js' && (named.name === 'get' || named.name === 'set') && node.parent?.type === 'object';
+        const accessor =
+          named !== undefined && family === 'js' && (named.name === 'get' || named.name === 'set') && node.parent?.type === 'object';
         if (named && named.name !== '' && !accessor) {
           const parent = open[open.length - 1]?.def;
           let anchor: Node = node;
-          while (anchor.parent && WRAPPERS.has(anchor.parent.type) && anchor.parent.startPosition.row >= anchor.startPosition.row - 1) anchor = anchor.parent;
+          while (anchor.parent && WRAPPERS.has(anchor.parent.type) && anchor.parent.startPosition.row >= anchor.startPosition.row - 1)
+            anchor = anchor.parent;
           const lead = leadingComments(anchor);
           const doc = family === 'python' ? pythonDocstring(node) || lead.doc : lead.doc;
           const scope = open.map((o) => o.def.name).join('.');
-          const container = named.container !== undefined ? (named.container === '' ? scope : scope === '' ? named.container : `${scope}.${named.container}`) : scope;
+          const container =
+            named.container !== undefined
+              ? named.container === ''
+                ? scope
+                : scope === ''
+                  ? named.container
+                  : `${scope}.${named.container}`
+              : scope;
           const line = (named.nameNode ?? node).startPosition.row + 1;
           const def: Definition = {
             name: named.name.length > 120 ? named.name.slice(0, 120) : named.name,

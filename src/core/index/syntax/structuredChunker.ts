@@ -39,7 +39,12 @@ export function parsesAsCode(filePath: string, byteLength: number): boolean {
  * undefined when the file is not parsed (no grammar, too large). Throws when
  * parsing fails; the caller then chunks by lines.
  */
-export async function chunkStructured(filePath: string, text: string, slice: TimeSlice = new TimeSlice(), parseBudgetMs = SYNTAX_PARSE_MAX_MS): Promise<StructuredFile | undefined> {
+export async function chunkStructured(
+  filePath: string,
+  text: string,
+  slice: TimeSlice = new TimeSlice(),
+  parseBudgetMs = SYNTAX_PARSE_MAX_MS,
+): Promise<StructuredFile | undefined> {
   const language = languageOf(filePath);
   if (!parsesAsCode(filePath, Buffer.byteLength(text))) return undefined;
   const parser = await parserFor(language);
@@ -92,7 +97,13 @@ function symbolNames(scope: readonly string[], defs: readonly Definition[]): str
   return names;
 }
 
-async function packChunks(filePath: string, language: string, text: string, defs: readonly Definition[], slice: TimeSlice): Promise<Chunk[]> {
+async function packChunks(
+  filePath: string,
+  language: string,
+  text: string,
+  defs: readonly Definition[],
+  slice: TimeSlice,
+): Promise<Chunk[]> {
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const prefix = new Float64Array(lines.length + 1);
@@ -136,7 +147,14 @@ async function packChunks(filePath: string, language: string, text: string, defs
     let groupTokens = 0;
     const flush = (): void => {
       if (group.length === 0) return;
-      emit(group[0]!.start, group[group.length - 1]!.end, symbolNames(scope, group.flatMap((p) => (p.def ? [p.def] : []))));
+      emit(
+        group[0]!.start,
+        group[group.length - 1]!.end,
+        symbolNames(
+          scope,
+          group.flatMap((p) => (p.def ? [p.def] : [])),
+        ),
+      );
       group = [];
       groupTokens = 0;
     };

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     const k = 1 + Math.floor(Math.random() * 4);
     const batch = Array.from({ length: k }, () => {
       const words = Array.from({ length: 3 + Math.floor(Math.random() * 6) }, () => WORDS[Math.floor(Math.random() * WORDS.length)]!);
-      return { agentId: Math.random() < 0.8 ? 'a' : 'b', time: new Date().toISOString(), kind: 'user' as const, message: { role: 'user' as const, content: `m${++n} ${words.join(' ')}` } };
+      return {
+        agentId: Math.random() < 0.8 ? 'a' : 'b',
+        time: new Date().toISOString(),
+        kind: 'user' as const,
+        message: { role: 'user' as const, content: `m${++n} ${words.join(' ')}` },
+      };
     });
     const names = batch.map((b) => b.message.content.split(' ')[0]);
     const p = store.append(batch).then(() => {

@@ -3,7 +3,6 @@ import { writeSync } from 'node:fs';
 import { atomicWriteFile } from '../../../../src/core/storage/atomicFile';
 import { versionContent } from './versionContent';
 
-
 async function main(): Promise<void> {
   const file = process.argv[2]!;
   const first = Number(process.argv[3] ?? '1');
