@@ -292,4 +292,27 @@ describe('chat polish', () => {
     assert.deepEqual(await p.locator('.msg.assistant').allTextContents(), ['First answer.', 'Second answer.']);
     await p.close();
   });
+  test('while the model is retried the chat says so, and the failure replaces that line when the tries run out', async () => {
+    const chat = await harness.open();
+    await chat.boot();
+    const p = chat.page;
+    await chat.event({ type: 'step_started', stepId: 's1', step: 1 });
+    await chat.event({
+      type: 'model_wait',
+      stepId: 's1',
+      kind: 'retrying',
+      text: 'The model server at http://127.0.0.1:11434/v1 answered 503; trying again in 2 s (retry 1 of 3).',
+    });
+    const status = p.locator('.model-wait[role="status"]');
+    await status.waitFor({ state: 'visible' });
+    assert.match((await status.textContent()) ?? '', /trying again in 2 s \(retry 1 of 3\)/);
+    await chat.event({
+      type: 'error',
+      message: 'The model server at http://127.0.0.1:11434/v1 answered 503 three times.',
+      recoverable: true,
+    });
+    await p.waitForSelector('.error-item[role="alert"]');
+    await status.waitFor({ state: 'hidden' });
+    await p.close();
+  });
 });
