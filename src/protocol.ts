@@ -162,7 +162,10 @@ export type RequestPayload = {
   [K in RequestMethod]: { id: number; method: K; params: RequestParams<K> };
 }[RequestMethod];
 
-export type ResponsePayload = { id: number; ok: true; result: RequestResult<RequestMethod> } | { id: number; ok: false; error: string };
+/** A request's answer, typed by the request it answers: `method` travels back with its `id`. */
+export type ResponsePayload =
+  | { [K in RequestMethod]: { id: number; method: K; ok: true; result: RequestResult<K> } }[RequestMethod]
+  | { id: number; method: RequestMethod; ok: false; error: string };
 
 export interface WebviewToHostMessages {
   /** The webview loaded (or reloaded): the host answers with `state`. */
@@ -213,6 +216,31 @@ export type Envelope<M> = { [K in keyof M]: { type: K; payload: M[K] } }[keyof M
 export type WebviewToHost = Envelope<WebviewToHostMessages>;
 export type HostToWebview = Envelope<HostToWebviewMessages>;
 export type WebviewToHostOf<K extends keyof WebviewToHostMessages> = Extract<WebviewToHost, { type: K }>;
+
+/**
+ * One handler per message type of a direction. Written as a table of this type, a handler that is
+ * missing (a message type added to the protocol but not handled) is a compile error.
+ */
+export type MessageHandlers<M> = { [K in keyof M]: (payload: M[K]) => void | Promise<void> };
+
+/** One handler per request method, answering with that method's result type. */
+export type RequestHandlers = { [K in RequestMethod]: (params: RequestParams<K>) => Promise<RequestResult<K>> };
+
+/** Runs the handler of a request and wraps its result as the response to that request. */
+export async function answerRequest(handlers: RequestHandlers, request: RequestPayload): Promise<ResponsePayload> {
+  // As in dispatch: the request's method and params are paired by RequestPayload's own type.
+  const handler = handlers[request.method] as (params: unknown) => Promise<unknown>;
+  const result = await handler(request.params);
+  return { id: request.id, method: request.method, ok: true, result } as ResponsePayload;
+}
+
+/** Calls the handler of `message`'s type with its payload. */
+export function dispatch<M>(handlers: MessageHandlers<M>, message: Envelope<M>): void | Promise<void> {
+  // The union of envelopes cannot be correlated with the handler table by the compiler; the table's
+  // type already pairs each type with its payload, so this is the one place that says so.
+  const handler = handlers[message.type] as (payload: unknown) => void | Promise<void>;
+  return handler(message.payload);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Transcript items: what the view renders (built from AgentEvents and from recall records)
@@ -279,84 +307,67 @@ function isEmpty(v: Record<string, unknown>): boolean {
   return Object.keys(v).length === 0;
 }
 
+/** The shape and size rules of each request's params (a method added without one is a compile error). */
+const REQUEST_CHECKS: { [K in RequestMethod]: (params: Record<string, unknown>) => boolean } = {
+  history: (params) =>
+    hasKeys(params, ['beforeSeq', 'limit']) &&
+    (params.beforeSeq === null || (typeof params.beforeSeq === 'number' && Number.isSafeInteger(params.beforeSeq))) &&
+    typeof params.limit === 'number' &&
+    Number.isInteger(params.limit) &&
+    params.limit >= 1 &&
+    params.limit <= CHAT_HISTORY_MAX_PAGE,
+  probeLocalServers: isEmpty,
+  useEditorModel: isEmpty,
+  saveApiKey: (params) => hasKeys(params, ['key']) && isText(params.key, CHAT_SETUP_FIELD_MAX_CHARS, false),
+  useServer: (params) =>
+    hasKeys(params, ['baseUrl'], ['model']) &&
+    isText(params.baseUrl, CHAT_SETUP_FIELD_MAX_CHARS, false) &&
+    (params.model === undefined || isText(params.model, CHAT_SETUP_FIELD_MAX_CHARS)),
+};
+
 function isRequest(p: Record<string, unknown>): boolean {
   if (!hasKeys(p, ['id', 'method', 'params'])) return false;
   if (typeof p.id !== 'number' || !Number.isSafeInteger(p.id) || p.id < 0) return false;
   const params = p.params;
-  if (!isRecord(params)) return false;
-  switch (p.method) {
-    case 'history':
-      return (
-        hasKeys(params, ['beforeSeq', 'limit']) &&
-        (params.beforeSeq === null || (typeof params.beforeSeq === 'number' && Number.isSafeInteger(params.beforeSeq))) &&
-        typeof params.limit === 'number' &&
-        Number.isInteger(params.limit) &&
-        params.limit >= 1 &&
-        params.limit <= CHAT_HISTORY_MAX_PAGE
-      );
-    case 'probeLocalServers':
-    case 'useEditorModel':
-      return isEmpty(params);
-    case 'saveApiKey':
-      return hasKeys(params, ['key']) && isText(params.key, CHAT_SETUP_FIELD_MAX_CHARS, false);
-    case 'useServer':
-      return (
-        hasKeys(params, ['baseUrl'], ['model']) &&
-        isText(params.baseUrl, CHAT_SETUP_FIELD_MAX_CHARS, false) &&
-        (params.model === undefined || isText(params.model, CHAT_SETUP_FIELD_MAX_CHARS))
-      );
-    default:
-      return false;
-  }
+  if (!isRecord(params) || typeof p.method !== 'string' || !Object.hasOwn(REQUEST_CHECKS, p.method)) return false;
+  return REQUEST_CHECKS[p.method as RequestMethod](params);
 }
+
+/** The shape and size rules of each message from the webview (a type added without one is a compile error). */
+const MESSAGE_CHECKS: { [K in keyof WebviewToHostMessages]: (p: Record<string, unknown>) => boolean } = {
+  ready: isEmpty,
+  stop: isEmpty,
+  retry: isEmpty,
+  clearView: isEmpty,
+  showCoreMemory: isEmpty,
+  send: (p) => hasKeys(p, ['text']) && isText(p.text, CHAT_MESSAGE_MAX_CHARS) && p.text.trim().length > 0,
+  switchAgent: (p) => hasKeys(p, ['agentId']) && isText(p.agentId, CHAT_AGENT_ID_MAX_CHARS, false),
+  openCitation: (p) =>
+    hasKeys(p, ['path', 'startLine'], ['endLine']) &&
+    isText(p.path, CHAT_PATH_MAX_CHARS, false) &&
+    !p.path.includes('\0') &&
+    isLine(p.startLine) &&
+    (p.endLine === undefined || (isLine(p.endLine) && p.endLine >= p.startLine)),
+  insertAtCursor: (p) => hasKeys(p, ['code']) && isText(p.code, CHAT_SNIPPET_MAX_CHARS),
+  copyToClipboard: (p) => hasKeys(p, ['text']) && isText(p.text, CHAT_SNIPPET_MAX_CHARS),
+  openExternal: (p) => hasKeys(p, ['url']) && isText(p.url, CHAT_URL_MAX_CHARS, false) && isSafeExternalUrl(p.url),
+  request: isRequest,
+  approve: (p) =>
+    hasKeys(p, ['id', 'decision'], ['reason']) &&
+    isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false) &&
+    (p.decision === 'accept' || p.decision === 'reject' || p.decision === 'always') &&
+    (p.reason === undefined || (p.decision === 'reject' && isText(p.reason, ACTING_REASON_MAX_CHARS))),
+  openTool: (p) => hasKeys(p, ['tool']) && CHAT_TOOLS.some((t) => t === p.tool),
+  openDiff: (p) => hasKeys(p, ['id']) && isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false),
+  restoreCheckpoint: (p) =>
+    hasKeys(p, ['checkpointId']) && isText(p.checkpointId, CHAT_AGENT_ID_MAX_CHARS, false) && /^[\w-]+$/.test(p.checkpointId),
+};
 
 /** Runtime check of a message from the webview; anything else is rejected. */
 export function isWebviewToHost(v: unknown): v is WebviewToHost {
   if (!isRecord(v) || !hasKeys(v, ['type', 'payload']) || typeof v.type !== 'string' || !isRecord(v.payload)) return false;
-  const p = v.payload;
-  switch (v.type as keyof WebviewToHostMessages) {
-    case 'ready':
-    case 'stop':
-    case 'retry':
-    case 'clearView':
-    case 'showCoreMemory':
-      return isEmpty(p);
-    case 'send':
-      return hasKeys(p, ['text']) && isText(p.text, CHAT_MESSAGE_MAX_CHARS) && p.text.trim().length > 0;
-    case 'switchAgent':
-      return hasKeys(p, ['agentId']) && isText(p.agentId, CHAT_AGENT_ID_MAX_CHARS, false);
-    case 'openCitation':
-      return (
-        hasKeys(p, ['path', 'startLine'], ['endLine']) &&
-        isText(p.path, CHAT_PATH_MAX_CHARS, false) &&
-        !p.path.includes('\0') &&
-        isLine(p.startLine) &&
-        (p.endLine === undefined || (isLine(p.endLine) && p.endLine >= p.startLine))
-      );
-    case 'insertAtCursor':
-      return hasKeys(p, ['code']) && isText(p.code, CHAT_SNIPPET_MAX_CHARS);
-    case 'copyToClipboard':
-      return hasKeys(p, ['text']) && isText(p.text, CHAT_SNIPPET_MAX_CHARS);
-    case 'openExternal':
-      return hasKeys(p, ['url']) && isText(p.url, CHAT_URL_MAX_CHARS, false) && isSafeExternalUrl(p.url);
-    case 'request':
-      return isRequest(p);
-    case 'approve':
-      return (
-        hasKeys(p, ['id', 'decision'], ['reason']) &&
-        isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false) &&
-        (p.decision === 'accept' || p.decision === 'reject' || p.decision === 'always') &&
-        (p.reason === undefined || (p.decision === 'reject' && isText(p.reason, ACTING_REASON_MAX_CHARS)))
-      );
-    case 'openTool':
-      return hasKeys(p, ['tool']) && CHAT_TOOLS.some((t) => t === p.tool);
-    case 'openDiff':
-      return hasKeys(p, ['id']) && isText(p.id, CHAT_AGENT_ID_MAX_CHARS, false);
-    case 'restoreCheckpoint':
-      return hasKeys(p, ['checkpointId']) && isText(p.checkpointId, CHAT_AGENT_ID_MAX_CHARS, false) && /^[\w-]+$/.test(p.checkpointId);
-    default:
-      return false;
-  }
+  if (!Object.hasOwn(MESSAGE_CHECKS, v.type)) return false;
+  return MESSAGE_CHECKS[v.type as keyof WebviewToHostMessages](v.payload);
 }
 
 /** Only web and mail links leave the editor; everything else (javascript:, data:, file:, command:) never does. */

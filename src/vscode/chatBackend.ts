@@ -10,8 +10,13 @@ import type { RecallRecord } from '../core/interfaces/recallStore';
 import {
   type ApprovalCard,
   type ApprovalDecision,
+  answerRequest,
   describeRejected,
+  dispatch,
   isWebviewToHost,
+  type MessageHandlers,
+  type RequestHandlers,
+  type WebviewToHostMessages,
   type AgentSummary,
   type ChatTool,
   type HostToWebview,
@@ -169,62 +174,14 @@ export class ChatRelay implements Disposable {
       return;
     }
     if (!backend) {
-      if (raw.type === 'request') this.respondError(raw.payload.id, NO_BACKEND_NOTICE);
+      if (raw.type === 'request') this.respondError(raw.payload, NO_BACKEND_NOTICE);
       return;
     }
     try {
-      switch (raw.type) {
-        case 'send':
-          await backend.send(raw.payload.text);
-          break;
-        case 'stop':
-          backend.stop();
-          break;
-        case 'retry':
-          await backend.retry();
-          break;
-        case 'clearView':
-          await backend.clearView();
-          break;
-        case 'switchAgent':
-          await backend.switchAgent(raw.payload.agentId);
-          this.post({ type: 'historyReset', payload: {} });
-          await this.pushState();
-          break;
-        case 'openCitation':
-          await backend.openCitation(raw.payload.path, raw.payload.startLine, raw.payload.endLine);
-          break;
-        case 'insertAtCursor':
-          await backend.insertAtCursor(raw.payload.code);
-          break;
-        case 'copyToClipboard':
-          await backend.copyToClipboard(raw.payload.text);
-          break;
-        case 'showCoreMemory':
-          await backend.showCoreMemory();
-          break;
-        case 'openTool':
-          await backend.openTool?.(raw.payload.tool);
-          break;
-        case 'openExternal':
-          await backend.confirmExternalLink(raw.payload.url);
-          break;
-        case 'request':
-          await this.answer(backend, raw.payload);
-          break;
-        case 'approve':
-          await backend.answerApproval?.(raw.payload.id, raw.payload.decision, raw.payload.reason);
-          break;
-        case 'openDiff':
-          await backend.openProposedDiff?.(raw.payload.id);
-          break;
-        case 'restoreCheckpoint':
-          await backend.restoreCheckpoint?.(raw.payload.checkpointId);
-          break;
-      }
+      await dispatch(this.messageHandlers(backend), raw);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (raw.type === 'request') this.respondError(raw.payload.id, message);
+      if (raw.type === 'request') this.respondError(raw.payload, message);
       else if (raw.type === 'send' || raw.type === 'retry') {
         // The view shows it in the conversation, where the user is looking.
         this.post({ type: 'agentEvent', payload: { event: { type: 'error', message, recoverable: false } } });
@@ -266,11 +223,45 @@ export class ChatRelay implements Disposable {
     };
   }
 
-  private async answer(backend: ChatBackend, request: RequestPayload): Promise<void> {
-    switch (request.method) {
-      case 'history': {
-        const before = request.params.beforeSeq ?? undefined;
-        const records = await backend.history(before, request.params.limit);
+  /** What each message from the view does (every type but `ready`, which is answered before a backend exists). */
+  private messageHandlers(backend: ChatBackend): MessageHandlers<Omit<WebviewToHostMessages, 'ready'>> {
+    return {
+      send: (p) => backend.send(p.text),
+      stop: () => backend.stop(),
+      retry: () => backend.retry(),
+      clearView: () => backend.clearView(),
+      switchAgent: async (p) => {
+        await backend.switchAgent(p.agentId);
+        this.post({ type: 'historyReset', payload: {} });
+        await this.pushState();
+      },
+      openCitation: (p) => backend.openCitation(p.path, p.startLine, p.endLine),
+      insertAtCursor: (p) => backend.insertAtCursor(p.code),
+      copyToClipboard: (p) => backend.copyToClipboard(p.text),
+      showCoreMemory: () => backend.showCoreMemory(),
+      openTool: async (p) => {
+        await backend.openTool?.(p.tool);
+      },
+      openExternal: (p) => backend.confirmExternalLink(p.url),
+      request: (p) => this.answer(backend, p),
+      approve: async (p) => {
+        await backend.answerApproval?.(p.id, p.decision, p.reason);
+      },
+      openDiff: async (p) => {
+        await backend.openProposedDiff?.(p.id);
+      },
+      restoreCheckpoint: async (p) => {
+        await backend.restoreCheckpoint?.(p.checkpointId);
+      },
+    };
+  }
+
+  /** How each request is answered; the result's type is the one its method promises. */
+  private requestHandlers(backend: ChatBackend): RequestHandlers {
+    return {
+      history: async (params) => {
+        const before = params.beforeSeq ?? undefined;
+        const records = await backend.history(before, params.limit);
         const first = records[0];
         const last = records[records.length - 1];
         const hasMore = first !== undefined && (await backend.hasHistoryBefore(first.seq));
@@ -278,45 +269,38 @@ export class ChatRelay implements Disposable {
         const outcomes = first
           ? (backend.turnOutcomes?.() ?? []).filter((o) => o.afterSeq >= first.seq && (before === undefined || o.afterSeq < before))
           : [];
-        const result = {
+        return {
           records,
           hasMore,
           ...(outcomes.length > 0 ? { outcomes } : {}),
           ...(before === undefined && last ? { newestSeq: last.seq } : {}),
         };
-        return this.respond({ id: request.id, ok: true, result });
-      }
-      case 'probeLocalServers':
-        return this.respond({ id: request.id, ok: true, result: await backend.probeLocalServers() });
-      case 'saveApiKey': {
-        const result = await backend.saveApiKey(request.params.key);
-        this.respond({ id: request.id, ok: true, result });
-        if (result.ok) await this.pushState();
-        return;
-      }
-      case 'useServer': {
-        const result = await backend.useServer(request.params.baseUrl, request.params.model);
-        this.respond({ id: request.id, ok: true, result });
-        if (result.ok) await this.pushState();
-        return;
-      }
-      case 'useEditorModel': {
-        const result = backend.useEditorModel
-          ? await backend.useEditorModel()
-          : { ok: false, message: 'VS Code’s own language models cannot be used here.' };
-        this.respond({ id: request.id, ok: true, result });
-        if (result.ok) await this.pushState();
-        return;
-      }
-    }
+      },
+      probeLocalServers: () => backend.probeLocalServers(),
+      saveApiKey: (params) => backend.saveApiKey(params.key),
+      useServer: (params) => backend.useServer(params.baseUrl, params.model),
+      useEditorModel: async () =>
+        backend.useEditorModel ? backend.useEditorModel() : { ok: false, message: 'VS Code’s own language models cannot be used here.' },
+    };
+  }
+
+  private async answer(backend: ChatBackend, request: RequestPayload): Promise<void> {
+    const response = await answerRequest(this.requestHandlers(backend), request);
+    this.respond(response);
+    // A setup that works changes the chrome (the setup card goes): the state follows the answer.
+    const setupDone =
+      response.ok &&
+      (response.method === 'saveApiKey' || response.method === 'useServer' || response.method === 'useEditorModel') &&
+      response.result.ok;
+    if (setupDone) await this.pushState();
   }
 
   private respond(payload: ResponsePayload): void {
     this.post({ type: 'response', payload });
   }
 
-  private respondError(id: number, error: string): void {
-    this.respond({ id, ok: false, error });
+  private respondError(request: RequestPayload, error: string): void {
+    this.respond({ id: request.id, method: request.method, ok: false, error });
   }
 
   dispose(): void {

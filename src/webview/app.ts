@@ -12,7 +12,15 @@ import {
   CHAT_MESSAGE_MAX_CHARS,
   CHAT_REVEAL_MAX_PAGES,
 } from '../core/limits';
-import type { HostToWebview, TranscriptItem, ViewState, WebviewToHost } from '../protocol';
+import {
+  dispatch,
+  type HostToWebview,
+  type HostToWebviewMessages,
+  type MessageHandlers,
+  type TranscriptItem,
+  type ViewState,
+  type WebviewToHost,
+} from '../protocol';
 import { createWelcome } from './welcome';
 import { h, icon, iconButton } from './dom';
 import { createMeter } from './meter';
@@ -191,39 +199,35 @@ export class ChatApp {
     this.autosize();
   }
 
+  /** What each message from the host does (a message type without a handler is a compile error). */
+  private readonly handlers: MessageHandlers<HostToWebviewMessages> = {
+    state: (payload) => this.applyState(payload),
+    agentEvent: (payload) => this.onAgentEvent(payload.event),
+    response: (payload) => this.client.settle(payload),
+    historyReset: () => {
+      this.resetConversation();
+      void this.loadHistory();
+    },
+    userMessage: (payload) => {
+      this.view.apply(this.transcript.addUser(payload.text));
+      this.setBusy(true);
+      this.updateEmpty();
+      this.scrollToBottom();
+    },
+    approval: (payload) => {
+      this.view.apply(this.transcript.setApproval(payload));
+      this.scrollToBottom();
+    },
+    approvalClosed: (payload) => this.view.apply(this.transcript.closeApproval(payload.id)),
+    actionFailed: (payload) => this.showActionNote(payload.message),
+    revealMessage: (payload) => void this.reveal(payload.recordId, payload.seq),
+  };
+
   private receive(message: HostToWebview): void {
-    if (typeof message !== 'object' || message === null) return;
-    switch (message.type) {
-      case 'state':
-        return this.applyState(message.payload);
-      case 'agentEvent':
-        return this.onAgentEvent(message.payload.event);
-      case 'response':
-        return this.client.settle(message.payload);
-      case 'historyReset':
-        this.resetConversation();
-        void this.loadHistory();
-        return;
-      case 'userMessage':
-        this.view.apply(this.transcript.addUser(message.payload.text));
-        this.setBusy(true);
-        this.updateEmpty();
-        this.scrollToBottom();
-        return;
-      case 'approval':
-        this.view.apply(this.transcript.setApproval(message.payload));
-        this.scrollToBottom();
-        return;
-      case 'approvalClosed':
-        this.view.apply(this.transcript.closeApproval(message.payload.id));
-        return;
-      case 'actionFailed':
-        this.showActionNote(message.payload.message);
-        return;
-      case 'revealMessage':
-        void this.reveal(message.payload.recordId, message.payload.seq);
-        return;
-    }
+    // The host is trusted, but a message of a type this view does not know (an older view after
+    // an update) is ignored rather than thrown on.
+    if (typeof message !== 'object' || message === null || !Object.hasOwn(this.handlers, message.type)) return;
+    void dispatch(this.handlers, message);
   }
 
   private applyState(state: ViewState): void {

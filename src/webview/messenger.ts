@@ -3,6 +3,7 @@ import { CHAT_REQUEST_TIMEOUT_MS } from '../core/limits';
 import type { RequestMethod, RequestParams, RequestPayload, RequestResult, ResponsePayload, WebviewToHost } from '../protocol';
 
 interface Pending {
+  method: RequestMethod;
   resolve(result: unknown): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -25,7 +26,7 @@ export class RequestClient {
           ),
         );
       }, CHAT_REQUEST_TIMEOUT_MS);
-      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
+      this.pending.set(id, { method, resolve: resolve as (r: unknown) => void, reject, timer });
       // The mapped union cannot be narrowed by a generic K; the shape is fixed by the signature above.
       this.post({ type: 'request', payload: { id, method, params } as RequestPayload });
     });
@@ -37,6 +38,11 @@ export class RequestClient {
     if (!p) return;
     this.pending.delete(response.id);
     clearTimeout(p.timer);
+    if (response.method !== p.method) {
+      // An answer to another question must never be taken for this one's result.
+      p.reject(new Error(`The extension answered "${response.method}" to the request "${p.method}". Reload the window.`));
+      return;
+    }
     if (response.ok) p.resolve(response.result);
     else p.reject(new Error(response.error));
   }

@@ -204,13 +204,16 @@ describe('ChatRelay', () => {
     await relay.receive({ type: 'request', payload: { id: 1, method: 'saveApiKey', params: { key: 'sk-1' } } });
     assert.deepEqual(posted.at(-1), {
       type: 'response',
-      payload: { id: 1, ok: true, result: { ok: false, message: 'OpenAI rejected the key.' } },
+      payload: { id: 1, method: 'saveApiKey', ok: true, result: { ok: false, message: 'OpenAI rejected the key.' } },
     });
     await relay.receive({
       type: 'request',
       payload: { id: 2, method: 'useServer', params: { baseUrl: 'http://127.0.0.1:1234/v1', model: 'q' } },
     });
-    assert.deepEqual(posted.at(-2), { type: 'response', payload: { id: 2, ok: true, result: { ok: true, message: 'Connected.' } } });
+    assert.deepEqual(posted.at(-2), {
+      type: 'response',
+      payload: { id: 2, method: 'useServer', ok: true, result: { ok: true, message: 'Connected.' } },
+    });
     assert.equal(posted.at(-1)?.type, 'state');
     await relay.receive({ type: 'request', payload: { id: 3, method: 'probeLocalServers', params: {} } });
     const probe = posted.at(-1);

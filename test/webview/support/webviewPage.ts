@@ -193,14 +193,14 @@ export class ChatPage {
   async answer(method: string, result: unknown, afterId = 0): Promise<number> {
     const req = await this.waitForPosted((m) => m.type === 'request' && m.payload.method === method && m.payload.id > afterId);
     if (req.type !== 'request') throw new Error('unreachable');
-    await this.post({ type: 'response', payload: { id: req.payload.id, ok: true, result } as never });
+    await this.post({ type: 'response', payload: { id: req.payload.id, method: req.payload.method, ok: true, result } as never });
     return req.payload.id;
   }
 
   async fail(method: string, error: string, afterId = 0): Promise<number> {
     const req = await this.waitForPosted((m) => m.type === 'request' && m.payload.method === method && m.payload.id > afterId);
     if (req.type !== 'request') throw new Error('unreachable');
-    await this.post({ type: 'response', payload: { id: req.payload.id, ok: false, error } });
+    await this.post({ type: 'response', payload: { id: req.payload.id, method: req.payload.method, ok: false, error } });
     return req.payload.id;
   }
 
