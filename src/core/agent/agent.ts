@@ -82,6 +82,7 @@ import {
 import { Summarizer } from './summarizer';
 import { memoryStatistics, projectInstructionsSection, systemInstructions } from './systemPrompt';
 import { MemgptError } from '../base/errors';
+import { Emitter } from '../base/emitter';
 
 export interface AgentDependencies {
   model: ChatModel;
@@ -204,7 +205,7 @@ export class Agent {
   private readonly window: ContextWindow;
   private readonly functions: FunctionSet;
   private readonly summarizer: Summarizer;
-  private readonly listeners = new Set<AgentEventListener>();
+  private readonly events = new Emitter<AgentEvent>();
   private readonly now: () => Date;
   private readonly stepLimit: number;
   private readonly resultMaxChars: number;
@@ -332,8 +333,8 @@ export class Agent {
   }
 
   onEvent(listener: AgentEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const subscription = this.events.on(listener);
+    return () => subscription.dispose();
   }
 
   /** Runs one event to completion (see the module comment). Never rejects for model or function errors. */
@@ -979,12 +980,11 @@ export class Agent {
   }
 
   private emit(event: AgentEvent): void {
-    for (const l of [...this.listeners, ...(this.turnListener ? [this.turnListener] : [])]) {
-      try {
-        l(event);
-      } catch {
-        // A broken UI listener must not break the agent's turn.
-      }
+    this.events.fire(event);
+    try {
+      this.turnListener?.(event);
+    } catch {
+      // A broken UI listener must not break the agent's turn.
     }
   }
 }

@@ -9,6 +9,7 @@ import {
 } from '../limits';
 import { DEFAULT_HUMAN_PRESET, DEFAULT_PERSONA_PRESET, humanPreset, INITIAL_PROJECT_TEXT, personaPreset } from './presets';
 import { MemgptError } from '../base/errors';
+import { Emitter } from '../base/emitter';
 
 /**
  * Core memory: MemGPT's read-write "working context", labelled blocks that are
@@ -115,7 +116,7 @@ export function defaultLimit(label: string, limits: CoreMemoryLimits = {}): numb
 
 export class CoreMemory {
   private readonly blocks = new Map<string, CoreMemoryBlock>();
-  private readonly listeners = new Set<CoreMemoryListener>();
+  private readonly changes = new Emitter<CoreMemoryChange>();
   private modified: string;
   /** Newest edit of the shared scopes shown here (they are edited in other windows too). */
   private sharedModified = '';
@@ -401,8 +402,8 @@ export class CoreMemory {
 
   /** Called after every successful edit; returns an unsubscribe function. */
   onChange(listener: CoreMemoryListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const subscription = this.changes.on(listener);
+    return () => subscription.dispose();
   }
 
   private block(label: string): CoreMemoryBlock {
@@ -435,13 +436,8 @@ export class CoreMemory {
 
   private touch(change: CoreMemoryChange): void {
     this.modified = this.now().toISOString();
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch {
-        // A broken listener must not undo or block a committed edit.
-      }
-    }
+    // A broken listener must not undo or block a committed edit: the emitter ignores its throw.
+    this.changes.fire(change);
   }
 }
 
