@@ -14,6 +14,7 @@ import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelconte
 import { MemgptError } from '../base/errors';
 import { MCP_CALL_TIMEOUT_MS, MCP_CONNECT_TIMEOUT_MS, MCP_STDERR_TAIL_CHARS, MCP_STOP_TIMEOUT_MS } from '../limits';
 import type { McpServerConfig } from './mcpServerConfig';
+import { Emitter } from '../base/emitter';
 
 export type McpServerState =
   | { kind: 'idle' }
@@ -48,7 +49,7 @@ export class McpServerConnection {
   private stopping = false;
   /** Ending a server that failed to start, still under way. */
   private closing: Promise<void> | null = null;
-  private readonly listeners = new Set<(state: McpServerState) => void>();
+  private readonly stateChanges = new Emitter<McpServerState>();
   /** The tools the server listed when it started. */
   tools: Tool[] = [];
 
@@ -67,19 +68,14 @@ export class McpServerConnection {
   }
 
   onDidChange(listener: (state: McpServerState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const subscription = this.stateChanges.on(listener);
+    return () => subscription.dispose();
   }
 
   private setState(state: McpServerState): void {
     this.currentState = state;
-    for (const l of [...this.listeners]) {
-      try {
-        l(state);
-      } catch {
-        // A listener's failure is not the server's.
-      }
-    }
+    // A listener's failure is not the server's: the emitter ignores its throw.
+    this.stateChanges.fire(state);
   }
 
   /** Starts the server and lists its tools; resolves when it runs or has failed (see `state`), never rejects. */

@@ -33,6 +33,7 @@ import {
   type McpServerConfig,
   type McpServerConfigs,
 } from './mcpServerConfig';
+import { Emitter } from '../base/emitter';
 
 export interface McpHubOptions {
   folders: () => readonly { name: string; path: string }[];
@@ -86,23 +87,17 @@ export class McpHub implements ExternalFunctions {
   private loaded: Promise<void> | null = null;
   private started = false;
   private closed = false;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new Emitter<void>();
 
   constructor(private readonly options: McpHubOptions) {}
 
   onDidChange(listener: () => void): { dispose(): void } {
-    this.listeners.add(listener);
-    return { dispose: () => void this.listeners.delete(listener) };
+    return this.changes.on(listener);
   }
 
   private changed(): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l();
-      } catch {
-        // A closed view must not break the servers.
-      }
-    }
+    // A closed view must not break the servers: the emitter ignores its throw.
+    this.changes.fire();
   }
 
   /** Problems with the configuration (a server that cannot be started as written). */

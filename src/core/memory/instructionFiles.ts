@@ -35,6 +35,7 @@ import {
   INSTRUCTION_RULE_DESCRIPTION_MAX_CHARS,
 } from '../limits';
 import { locateRelative, readWorkspaceText, relativeOf } from '../workspace/safeRead';
+import { Emitter } from '../base/emitter';
 
 /** One file as read, before the budget is applied. */
 export interface InstructionSource {
@@ -74,7 +75,7 @@ export class InstructionFiles implements ProjectInstructions {
   private snapshot: InstructionSnapshot = { blocks: [], listed: [], skipped: [] };
   private hasGlobRules = false;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new Emitter<void>();
 
   constructor(private readonly options: InstructionFilesOptions) {}
 
@@ -106,8 +107,8 @@ export class InstructionFiles implements ProjectInstructions {
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const subscription = this.changes.on(listener);
+    return () => subscription.dispose();
   }
 
   // ─── Keeping current ─────────────────────────────────────────────────────
@@ -245,14 +246,8 @@ export class InstructionFiles implements ProjectInstructions {
     const next: InstructionSnapshot = { blocks, ...rest };
     const changed = JSON.stringify(next) !== JSON.stringify(this.snapshot);
     this.snapshot = next;
-    if (changed)
-      for (const l of [...this.listeners]) {
-        try {
-          l();
-        } catch {
-          // A closed view must not stop the others from hearing about the change.
-        }
-      }
+    // A closed view must not stop the others from hearing about the change: the emitter ignores its throw.
+    if (changed) this.changes.fire();
   }
 
   private rebuild(): void {
