@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CHECKPOINT_MAX_COUNT, CHECKPOINT_MAX_FILE_BYTES, CHECKPOINT_MAX_FILES_PER_TURN, CHECKPOINT_MAX_TOTAL_BYTES } from '../limits';
 import { atomicWriteFile, atomicWriteJson, CorruptFileError, readJsonFile } from '../storage/atomicFile';
 import { ActingError } from './actingError';
+import { SerialQueue } from '../base/serialQueue';
 
 /**
  * Checkpoints: what the files a turn changes looked like before the turn, so the user can take the
@@ -84,7 +85,7 @@ const SCHEMA_VERSION = 1;
 
 export class CheckpointStore {
   private readonly records = new Map<string, Checkpoint>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly limits: Required<CheckpointStoreOptions>;
 
   private constructor(
@@ -339,9 +340,7 @@ export class CheckpointStore {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 }
 

@@ -6,6 +6,7 @@ import { exportAgentWithMemory, importAgentWithMemory, type TransferParts } from
 import type { MemoryScopes } from '../memory/memoryScopes';
 import { personaPreset } from '../memory/presets';
 import { Agent, type AgentDependencies, type AgentSettings } from './agent';
+import { SerialQueue } from '../base/serialQueue';
 
 /**
  * The agents of one workspace, one of them active: create (with presets),
@@ -28,7 +29,7 @@ export interface AgentDirectoryOptions {
 
 export class AgentDirectory {
   private activeAgent: Agent | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly options: AgentDirectoryOptions) {}
 
@@ -83,9 +84,7 @@ export class AgentDirectory {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(work);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.queue.run(work);
   }
 
   private async activeNow(): Promise<Agent> {

@@ -27,6 +27,7 @@ import {
   type SkipReason,
 } from './discovery';
 import { Emitter } from '../base/emitter';
+import { SerialQueue } from '../base/serialQueue';
 
 export interface IndexProgress {
   phase: 'discovering' | 'indexing' | 'done' | 'cancelled' | 'failed';
@@ -92,7 +93,7 @@ export class WorkspaceIndexer {
   private queued: Promise<IndexRunResult> | undefined;
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Per-file operations run one after another so a save and a rename never interleave. */
-  private fileOps: Promise<unknown> = Promise.resolve();
+  private readonly fileOps = new SerialQueue();
 
   constructor(options: WorkspaceIndexerOptions) {
     this.filter = new WorkspaceFileFilter(options);
@@ -313,9 +314,7 @@ export class WorkspaceIndexer {
   }
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.fileOps.then(op, op);
-    this.fileOps = next.catch(() => undefined);
-    return next;
+    return this.fileOps.run(op);
   }
 
   /**
@@ -405,7 +404,7 @@ export class WorkspaceIndexer {
   /** Saves the catalog and waits for running work. */
   async dispose(): Promise<void> {
     await this.running?.catch(() => undefined);
-    await this.fileOps;
+    await this.fileOps.idle();
     await this.saveCatalog(true);
   }
 }

@@ -36,6 +36,7 @@ import {
 } from '../limits';
 import { locateRelative, readWorkspaceText, relativeOf } from '../workspace/safeRead';
 import { Emitter } from '../base/emitter';
+import { SerialQueue } from '../base/serialQueue';
 
 /** One file as read, before the budget is applied. */
 export interface InstructionSource {
@@ -74,7 +75,7 @@ export class InstructionFiles implements ProjectInstructions {
   private sources: InstructionSource[] = [];
   private snapshot: InstructionSnapshot = { blocks: [], listed: [], skipped: [] };
   private hasGlobRules = false;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly changes = new Emitter<void>();
 
   constructor(private readonly options: InstructionFilesOptions) {}
@@ -148,9 +149,7 @@ export class InstructionFiles implements ProjectInstructions {
   }
 
   private serial(work: () => Promise<void>): Promise<void> {
-    const run = this.chain.then(work);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.queue.run(work);
   }
 
   private async readAll(): Promise<void> {

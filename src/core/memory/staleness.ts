@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { atomicWriteJson, CorruptFileError, readJsonFile, UnreadableFileError } from '../storage/atomicFile';
 import { CITATION_MAX_LINES, CITATION_MAX_PER_MEMORY, CITATION_MAX_TRACKED_MEMORIES } from '../limits';
+import { SerialQueue } from '../base/serialQueue';
 
 export interface CitedRange {
   path: string;
@@ -108,7 +109,7 @@ function validate(value: unknown): CitationFile {
 
 export class CitationTracker {
   private readonly byId = new Map<string, TrackedMemory>();
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly now: () => Date;
   private closed = false;
 
@@ -202,7 +203,7 @@ export class CitationTracker {
   /** Stops checking and writing (the storage is closing) once the work under way has finished. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.chain;
+    await this.queue.idle();
   }
 
   /** True once a newer memory replaced this stale one: it leaves search results. */
@@ -267,9 +268,7 @@ export class CitationTracker {
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('The memory of this workspace was closed.'));
-    const run = this.chain.then(work);
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.queue.run(work);
   }
 }
 
