@@ -20,6 +20,7 @@ import { ApiKeyStore } from './vscode/secrets';
 import { SharedStoreSecret } from './vscode/sharedStoreSecret';
 import { WorkspaceFileWatcher } from './vscode/workspaceFileWatcher';
 import { errorMessage } from './core/base/errors';
+import { FileOutcomeStore } from './vscode/fileOutcomeStore';
 
 /**
  * What `activate` returns: MemGPT's client API (createAgent, userMessage, getMemory, ...) for
@@ -109,7 +110,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   runtime.setApprover(approvals);
   runtime.setFileChangeApplier(new WorkspaceEditApplier(), unsavedText);
   context.subscriptions.push(approvals, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, approvals.proposed));
-  const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals, context.workspaceState);
+  // Failed and stopped turns are kept beside the memory, so a reload right after one still shows it.
+  const outcomes = FileOutcomeStore.in(runtime.storage.dir, () => runtime.readOnly);
+  const chatBackend = new AgentChatBackend(runtime, keys, settings, log, approvals, outcomes);
   context.subscriptions.push(chatBackend);
   chatView.setBackend(chatBackend);
   // @memgpt in VS Code's own Chat view: the same agent and memory.
