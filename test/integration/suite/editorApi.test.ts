@@ -39,13 +39,17 @@ describe('editor integration: extension API', function () {
     await server?.close();
   });
 
-  it('createAgent with presets makes an active agent whose core memory holds the presets', async () => {
+  it('createAgent with presets makes an active agent with its persona preset, sharing the user’s human block', async () => {
+    const previous = (await api.listAgents()).find((a) => a.active);
+    assert.ok(previous, 'an agent is active before');
+    const shared = (await api.getMemory(previous.id)).core.human;
     const { id } = await api.createAgent({ name: 'API test', persona: 'terse', human: 'learner' });
     const agents = await api.listAgents();
     assert.equal(agents.find((a) => a.active)?.id, id);
     const memory = await api.getMemory(id);
     assert.match(memory.core.persona ?? '', /terse coding assistant/);
-    assert.match(memory.core.human ?? '', /new to this codebase/);
+    // `human` belongs to the user (memgpt.memory.humanScope "user"): what is known about them is not replaced by a preset.
+    assert.equal(memory.core.human, shared);
     assert.equal(memory.limits.persona, 2000);
   });
 

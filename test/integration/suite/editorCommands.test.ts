@@ -129,6 +129,8 @@ describe('editor integration: commands', function () {
   });
 
   it('Search Memory finds a workspace file and opens it at the hit', async () => {
+    // A new agent has remembered nothing yet (remembered items are per agent and listed first).
+    await api.createAgent({ name: 'Search test' });
     const pending = vscode.commands.executeCommand<SearchChoice | undefined>(COMMANDS.searchMemory, { query: 'todo store' });
     await new Promise((r) => setTimeout(r, 1500));
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
@@ -185,13 +187,17 @@ describe('editor integration: commands', function () {
     assert.equal(await activeAgentId(api), other.id);
     await vscode.commands.executeCommand(COMMANDS.switchAgent, { agentId: created.id });
 
-    await vscode.commands.executeCommand(COMMANDS.showCoreMemory, { label: 'human' });
+    await vscode.commands.executeCommand(COMMANDS.showCoreMemory, { label: 'persona' });
     await vscode.workspace.fs.writeFile(
-      vscode.Uri.from({ scheme: 'memgpt-memory', path: '/human.md' }),
+      vscode.Uri.from({ scheme: 'memgpt-memory', path: '/persona.md' }),
       new TextEncoder().encode('Changed by the test.'),
     );
+    assert.equal((await api.getMemory(created.id)).core.persona, 'Changed by the test.');
+    const sharedHuman = (await api.getMemory(created.id)).core.human;
     assert.equal(await vscode.commands.executeCommand(COMMANDS.resetAgent, { agentId: created.id, confirmed: true }), true);
-    assert.match((await api.getMemory(created.id)).core.human ?? '', /new to this codebase/, 'reset back to the preset');
+    const afterReset = (await api.getMemory(created.id)).core;
+    assert.match(afterReset.persona ?? '', /terse coding assistant/, 'the agent’s own block is back to its preset');
+    assert.equal(afterReset.human, sharedHuman, 'the user’s block is left alone by a reset');
 
     await vscode.commands.executeCommand(COMMANDS.setApiKey, { key: 'sk-export-check-0123456789abcd', skipValidation: true });
     const file = vscode.Uri.joinPath(folder(), 'exported-agent.json');
