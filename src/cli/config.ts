@@ -1,28 +1,17 @@
 /**
  * Flags + environment → the RuntimeConfig the extension would build from its settings, and the
- * state folder. Defaults match the extension's, so an agent behaves the same in both.
+ * state folder. The values go through the same settings schema as the extension's
+ * (core/runtime/settingsSchema.ts), so defaults, ranges and fallbacks are the same in both; here a
+ * bad value is a usage error naming the flag or variable, rather than a fallback.
  * The API key comes only from OPENAI_API_KEY (ANTHROPIC_API_KEY with --provider anthropic): a
  * flag would leak it into shell history and `ps`.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  DEFAULT_HEARTBEAT_STEP_LIMIT,
-  DEFAULT_MEMORY_PRESSURE_FRACTION,
-  DEFAULT_TEMPERATURE,
-  INDEX_MAX_FILE_BYTES,
-  LLM_REQUEST_TIMEOUT_MAX_SECONDS,
-  LLM_REQUEST_TIMEOUT_MIN_SECONDS,
-  MIN_CONTEXT_WINDOW_TOKENS,
-} from '../core/limits';
+import { assertNever } from '../core/base/errors';
 import { resolveLocalModelPath } from '../core/embed/modelDownload';
-import {
-  CHAT_PROVIDERS,
-  DEFAULT_EMBEDDINGS_MODEL,
-  chatProvider,
-  type ChatProvider,
-  type RuntimeConfig,
-} from '../core/runtime/runtimeConfig';
+import { CHAT_PROVIDERS, chatProvider, type RuntimeConfig } from '../core/runtime/runtimeConfig';
+import { parseSettings, runtimeConfigFromSettings, type SettingKey, type SettingProblem } from '../core/runtime/settingsSchema';
 import { usageError } from './exitCodes';
 import { POSTGRES_URL_ENV, SHARED_STORE_ENV } from '../core/team/env';
 
@@ -57,86 +46,71 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function checkUrl(value: string, option: string): string {
-  if (!/^https?:\/\/[^\s/]+/i.test(value)) {
-    throw usageError(
-      `--${option} "${value}" is not an http(s) URL. Give e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.`,
-    );
-  }
-  try {
-    new URL(value);
-  } catch {
-    throw usageError(`--${option} "${value}" is not a valid URL. Give e.g. http://127.0.0.1:11434/v1.`);
-  }
-  return value;
-}
+/** The flag that sets a setting on the command line. */
+const FLAG_FOR: Partial<Record<SettingKey, keyof ConfigFlags>> = {
+  model: 'model',
+  baseUrl: 'base-url',
+  provider: 'provider',
+  contextWindow: 'context-window',
+  requestTimeoutSeconds: 'request-timeout',
+  'embeddings.baseUrl': 'embeddings-base-url',
+  'embeddings.model': 'embeddings-model',
+  'embeddings.localModelPath': 'local-model',
+};
+
+/** Settings the command line reads from a variable of its own (the editor keeps them in its settings). */
+const VARIABLE_FOR: Partial<Record<SettingKey, string>> = {
+  'memory.humanScope': 'MEMGPT_HUMAN_SCOPE',
+  'index.sharedStore': SHARED_STORE_ENV,
+};
 
 export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): RuntimeConfig {
   const providerFlag = nonEmpty(flags.provider);
+  // The editor's own models (vscode-lm) exist only inside the editor.
   if (providerFlag !== undefined && !(CHAT_PROVIDERS as readonly string[]).includes(providerFlag)) {
     throw usageError(`--provider "${providerFlag}" is not known: give ${CHAT_PROVIDERS.join(' or ')}.`);
   }
-  const chosen = providerFlag as ChatProvider | undefined;
-  // Each provider's own variables: an OpenAI server's address or key must not go to Anthropic, nor the reverse.
-  const urlVariable = chosen === 'anthropic' ? 'ANTHROPIC_BASE_URL' : 'OPENAI_BASE_URL';
-  const baseUrlFlag = nonEmpty(flags['base-url']);
-  const baseUrl = baseUrlFlag !== undefined ? checkUrl(baseUrlFlag, 'base-url') : (nonEmpty(env[urlVariable]) ?? '');
-  if (baseUrlFlag === undefined && baseUrl !== '' && !/^https?:\/\//i.test(baseUrl)) {
-    throw usageError(`${urlVariable} "${baseUrl}" is not an http(s) URL. Fix the variable or pass --base-url.`);
-  }
-  const provider = chatProvider({ baseUrl, ...(chosen ? { provider: chosen } : {}) });
-  const contextWindow = flags['context-window'] ?? 0;
-  if (contextWindow !== 0 && contextWindow < MIN_CONTEXT_WINDOW_TOKENS) {
-    throw usageError(
-      `--context-window ${contextWindow} is too small: MemGPT needs at least ${MIN_CONTEXT_WINDOW_TOKENS} tokens (0 = from the model table).`,
-    );
-  }
-  const timeout = flags['request-timeout'];
-  if (timeout !== undefined && (timeout < LLM_REQUEST_TIMEOUT_MIN_SECONDS || timeout > LLM_REQUEST_TIMEOUT_MAX_SECONDS)) {
-    throw usageError(
-      `--request-timeout ${timeout} is out of range: give ${LLM_REQUEST_TIMEOUT_MIN_SECONDS} to ${LLM_REQUEST_TIMEOUT_MAX_SECONDS} seconds.`,
-    );
-  }
-  const embeddingsUrl = nonEmpty(flags['embeddings-base-url']);
-  // The folder named, else a model downloaded into the state folder, else none (lexical search only).
-  const named = nonEmpty(flags['local-model']) ?? nonEmpty(env.MEMGPT_LOCAL_MODEL);
-  const localModel = resolveLocalModelPath(named !== undefined ? path.resolve(named) : '', resolveStateDir(flags, env));
-  const apiKey = nonEmpty(provider === 'anthropic' ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY);
-  return {
-    model: nonEmpty(flags.model) ?? nonEmpty(env.MEMGPT_MODEL) ?? nonEmpty(env.OPENAI_MODEL) ?? '',
-    baseUrl,
-    ...(provider === 'anthropic' ? { provider } : {}),
-    ...(apiKey ? { apiKey } : {}),
-    contextWindow,
-    temperature: DEFAULT_TEMPERATURE,
-    ...(timeout !== undefined ? { requestTimeoutSeconds: timeout } : {}),
-    embeddings: {
-      baseUrl: embeddingsUrl !== undefined ? checkUrl(embeddingsUrl, 'embeddings-base-url') : '',
-      model: nonEmpty(flags['embeddings-model']) ?? DEFAULT_EMBEDDINGS_MODEL,
-      ...(localModel ? { localModelPath: localModel } : {}),
-    },
-    pressureFraction: DEFAULT_MEMORY_PRESSURE_FRACTION,
-    stepLimit: DEFAULT_HEARTBEAT_STEP_LIMIT,
-    index: { include: [], exclude: [], maxFileBytes: INDEX_MAX_FILE_BYTES },
-    ...humanScopeFrom(env),
-    ...sharedStoreFrom(env),
+  const get = (key: SettingKey): unknown => {
+    const flag = FLAG_FOR[key];
+    const given = flag !== undefined ? flags[flag] : undefined;
+    if (key === 'embeddings.localModelPath') {
+      // A folder named on the command line or in the environment is relative to where memgpt runs.
+      const named = nonEmpty(given as string | undefined) ?? nonEmpty(env.MEMGPT_LOCAL_MODEL);
+      return named !== undefined ? path.resolve(named) : undefined;
+    }
+    if (given !== undefined) return given;
+    const variable = VARIABLE_FOR[key];
+    return variable !== undefined ? nonEmpty(env[variable]) : undefined;
   };
-}
-
-/** MEMGPT_HUMAN_SCOPE (the CLI's memgpt.memory.humanScope); absent: the user's, shared by every workspace. */
-function humanScopeFrom(env: Environment): Pick<RuntimeConfig, 'humanScope'> {
-  const value = nonEmpty(env.MEMGPT_HUMAN_SCOPE);
-  if (value === undefined) return {};
-  if (value !== 'user' && value !== 'workspace') throw usageError(`MEMGPT_HUMAN_SCOPE is "${value}": give user or workspace.`);
-  return { humanScope: value };
-}
-
-/** MEMGPT_SHARED_STORE (the CLI's memgpt.index.sharedStore: 'auto' or a repository id) with MEMGPT_POSTGRES_URL. */
-function sharedStoreFrom(env: Environment): Pick<RuntimeConfig, 'sharedStore'> {
-  const repository = nonEmpty(env[SHARED_STORE_ENV]);
-  if (!repository) return {};
+  const { settings, problems } = parseSettings(get, env);
+  const first = problems[0];
+  if (first) throw usageError(problemText(first, flags));
+  const provider = chatProvider({ baseUrl: settings.baseUrl, provider: settings.provider });
+  const apiKey = nonEmpty(provider === 'anthropic' ? env.ANTHROPIC_API_KEY : env.OPENAI_API_KEY);
   const connectionString = nonEmpty(env[POSTGRES_URL_ENV]);
-  return { sharedStore: { repository, ...(connectionString ? { connectionString } : {}) } };
+  // The folder named, else a model downloaded into the state folder, else none (lexical search only).
+  const localModelPath = resolveLocalModelPath(settings.embeddings.localModelPath, resolveStateDir(flags, env));
+  return runtimeConfigFromSettings(settings, {
+    ...(apiKey ? { apiKey } : {}),
+    ...(connectionString ? { sharedStoreConnection: connectionString } : {}),
+    localModelPath,
+  });
+}
+
+/** A rejected value, named as the user gave it: the flag, else the environment variable. */
+function problemText(p: SettingProblem, flags: ConfigFlags): string {
+  if (p.kind === 'approval') return p.message;
+  const flag = FLAG_FOR[p.key];
+  const source = flag !== undefined && flags[flag] !== undefined ? `--${flag}` : (p.variable ?? VARIABLE_FOR[p.key] ?? `memgpt.${p.key}`);
+  const fix = source.startsWith('--') ? '' : ` Fix the variable${flag !== undefined ? ` or pass --${flag}` : ''}.`;
+  switch (p.kind) {
+    case 'invalid':
+      return `${source} ${JSON.stringify(p.value)} is not valid: give ${p.expected}.${fix}`;
+    case 'url':
+      return `${source} "${p.value}" is not ${p.expected}.${fix}`;
+    default:
+      return assertNever(p);
+  }
 }
 
 export const NO_MODEL_MESSAGE =

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { resolveLocalModelPath } from '../core/embed/modelDownload';
 import type { RuntimeConfig, RuntimeFolder } from '../core/runtime/runtimeConfig';
-import type { MemGptSettings } from './settings';
+import { runtimeConfigFromSettings, type MemGptSettings } from '../core/runtime/settingsSchema';
 
 /** `storageRoot`: the extension's global storage, where a downloaded embedding model is found. */
 export function runtimeConfig(
@@ -17,31 +17,11 @@ export function runtimeConfig(
 ): RuntimeConfig {
   const localModelPath =
     storageRoot !== undefined ? resolveLocalModelPath(settings.embeddings.localModelPath, storageRoot) : settings.embeddings.localModelPath;
-  return {
-    model: settings.model,
-    baseUrl: settings.baseUrl,
-    provider: settings.provider,
+  return runtimeConfigFromSettings(settings, {
     ...(apiKey ? { apiKey } : {}),
-    contextWindow: settings.contextWindow,
-    temperature: settings.temperature,
-    requestTimeoutSeconds: settings.requestTimeoutSeconds,
-    embeddings: { baseUrl: settings.embeddings.baseUrl, model: settings.embeddings.model, ...(localModelPath ? { localModelPath } : {}) },
-    pressureFraction: settings.memory.pressureThreshold,
-    stepLimit: settings.agent.heartbeatStepLimit,
-    coreMemoryLimits: { block: settings.memory.blockLimitChars, project: settings.memory.projectBlockLimitChars },
-    humanScope: settings.memory.humanScope,
-    index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
-    approval: settings.approval,
-    mcpServers: settings.mcpServers,
-    ...(settings.index.sharedStore !== ''
-      ? {
-          sharedStore: {
-            repository: settings.index.sharedStore,
-            ...(sharedStoreConnection ? { connectionString: sharedStoreConnection } : {}),
-          },
-        }
-      : {}),
-  };
+    ...(sharedStoreConnection ? { sharedStoreConnection } : {}),
+    localModelPath: localModelPath ?? '',
+  });
 }
 
 /** Local (file-scheme) folders only: virtual workspaces are declared unsupported. */
