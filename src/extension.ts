@@ -87,7 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   const status: { bar?: { refresh(): void } } = {};
   const reconfigure = async (): Promise<void> => {
-    const embedderBefore = runtime.embedderId;
+    const embedderBefore = runtime.index.embedderId;
     try {
       await runtime.configure(config());
     } catch (error) {
@@ -95,7 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
     }
     status.bar?.refresh();
     // A new embedding model has an index of its own: fill it now, as a start-up pass would.
-    if (runtime.embedderId !== embedderBefore && vscode.workspace.isTrusted && settings.current.index.onStartup) {
+    if (runtime.index.embedderId !== embedderBefore && vscode.workspace.isTrusted && settings.current.index.onStartup) {
       void vscode.commands.executeCommand(COMMANDS.indexWorkspace);
     }
   };
@@ -107,8 +107,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
 
   // The agent's edits go through the editor (Undo, unsaved buffers) and are approved in the chat.
   const approvals = new ChatApprovals(log);
-  runtime.setApprover(approvals);
-  runtime.setFileChangeApplier(new WorkspaceEditApplier(), unsavedText);
+  runtime.acting.setApprover(approvals);
+  runtime.acting.setFileChangeApplier(new WorkspaceEditApplier(), unsavedText);
   context.subscriptions.push(approvals, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, approvals.proposed));
   // Failed and stopped turns are kept beside the memory, so a reload right after one still shows it.
   const outcomes = FileOutcomeStore.in(runtime.storage.dir, () => runtime.readOnly);
@@ -121,7 +121,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<MemGpt
   );
 
   const integration = registerEditorIntegration(context, { runtime, settings, keys, log, registerCommand: commands.provide });
-  integration.statusBar.describeSearchWith(() => runtime.embedderId);
+  integration.statusBar.describeSearchWith(() => runtime.index.embedderId);
   status.bar = integration.statusBar;
   context.subscriptions.push(
     commands.provide(COMMANDS.downloadEmbeddingModel, (args) =>

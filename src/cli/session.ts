@@ -91,7 +91,7 @@ export function assertWritable(runtime: WorkspaceRuntimePort, what: string): voi
 
 /** The agent named by `--agent` (id first, then exact name, then name ignoring case). */
 export async function findAgent(runtime: WorkspaceRuntimePort, wanted: string): Promise<AgentInfo> {
-  const agents = await runtime.listAgents();
+  const agents = await runtime.agents.listAgents();
   const byId = agents.find((a) => a.id === wanted);
   if (byId) return byId;
   let byName = agents.filter((a) => a.name === wanted);
@@ -105,7 +105,7 @@ export async function findAgent(runtime: WorkspaceRuntimePort, wanted: string): 
 /** The agent to show: `--agent`, else the active one; null when the workspace has none (read-only). */
 export async function chosenAgent(runtime: WorkspaceRuntimePort, wanted: string | undefined): Promise<AgentInfo | null> {
   if (wanted !== undefined) return findAgent(runtime, wanted);
-  const agents = await runtime.listAgents();
+  const agents = await runtime.agents.listAgents();
   return agents.find((a) => a.active) ?? agents[0] ?? null;
 }
 
@@ -122,7 +122,7 @@ export function assertModelConfigured(config: RuntimeConfig): void {
  */
 export async function probeServer(runtime: WorkspaceRuntimePort, config: RuntimeConfig, interrupt: AbortSignal): Promise<void> {
   try {
-    await runtime.listModels({ signal: AbortSignal.any([interrupt, AbortSignal.timeout(CLI_SERVER_PROBE_TIMEOUT_MS)]) });
+    await runtime.models.listModels({ signal: AbortSignal.any([interrupt, AbortSignal.timeout(CLI_SERVER_PROBE_TIMEOUT_MS)]) });
   } catch (error) {
     if (interrupt.aborted) return;
     const unreachable =

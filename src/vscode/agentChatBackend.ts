@@ -61,7 +61,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     this.outcomes = outcomeStore ? new TurnOutcomeLog(outcomeStore) : undefined;
     const watcher = new TurnOutcomeWatcher();
     this.subscriptions.push(
-      runtime.onEvent((event) => {
+      runtime.chat.onEvent((event) => {
         const outcome = watcher.observe(event);
         if (outcome) void this.recordOutcome(outcome);
         if (event.type === 'turn_finished' || event.type === 'system_event' || event.type === 'message_complete') void this.countMessages();
@@ -86,7 +86,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     if (!agentId) return;
     try {
       const before = this.messages.current(agentId);
-      const now = await this.messages.refresh(agentId, (beforeSeq, limit) => this.runtime.recallPage(beforeSeq, limit));
+      const now = await this.messages.refresh(agentId, (beforeSeq, limit) => this.runtime.chat.recallPage(beforeSeq, limit));
       if (now !== before) this.stateChanged.fire();
     } catch (error) {
       this.log.warn(`Could not count the conversation's messages: ${messageOf(error)}`);
@@ -104,7 +104,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     if (!this.outcomes || !agentId) return;
     try {
       // It goes after the newest record: the question, and whatever part of the answer was kept.
-      const newest = await this.runtime.conversation(undefined, 1);
+      const newest = await this.runtime.chat.conversation(undefined, 1);
       await this.outcomes.record(agentId, { ...outcome, afterSeq: newest[0]?.seq ?? 0 });
     } catch (error) {
       this.log.warn(`Could not remember how the turn ended: ${messageOf(error)}`);
@@ -121,7 +121,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
 
   private async refreshAgents(): Promise<void> {
     try {
-      const agents = await this.runtime.listAgents();
+      const agents = await this.runtime.agents.listAgents();
       this.agentList = agents.map((a) => ({ id: a.id, name: a.name }));
       this.activeId = agents.find((a) => a.active)?.id;
       void this.countMessages();
@@ -132,7 +132,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   onEvent(listener: (event: AgentEvent) => void): Disposable {
-    return this.runtime.onEvent((event) =>
+    return this.runtime.chat.onEvent((event) =>
       listener(event.type === 'context_usage' ? { ...event, usage: this.withMessageCount(event.usage) } : event),
     );
   }
@@ -142,7 +142,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   onUserMessageElsewhere(listener: (text: string) => void): Disposable {
-    return this.runtime.onUserMessage((m) => {
+    return this.runtime.chat.onUserMessage((m) => {
       if (m.source !== 'chat') listener(m.text);
     });
   }
@@ -155,12 +155,12 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     this.startTurn({ type: 'manual_heartbeat', reason: RETRY_REASON });
   }
 
-  private startTurn(input: Parameters<WorkspaceRuntimePort['handle']>[0]): void {
+  private startTurn(input: Parameters<WorkspaceRuntimePort['chat']['handle']>[0]): void {
     if (this.runtime.readOnly) throw new Error(`This window cannot chat. ${this.standingNotice() ?? ''}`.trim());
     const controller = new AbortController();
     this.running = controller;
     // The turn reports through events; send returns at once so Stop and other messages stay responsive.
-    void this.runtime
+    void this.runtime.chat
       .handle(input, { signal: controller.signal, source: 'chat' })
       .catch((error: unknown) => this.log.error(`The turn failed: ${messageOf(error)}`))
       .finally(() => {
@@ -172,33 +172,33 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   /** Stops the turn on screen even when a command or the API started it. */
   stop(): void {
     this.running?.abort();
-    this.runtime.cancelTurns();
+    this.runtime.chat.cancelTurns();
   }
 
   async clearView(): Promise<void> {
-    await this.runtime.clearView();
+    await this.runtime.chat.clearView();
   }
 
   history(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
-    return this.runtime.conversation(beforeSeq, limit);
+    return this.runtime.chat.conversation(beforeSeq, limit);
   }
 
   hasHistoryBefore(seq: number): Promise<boolean> {
-    return this.runtime.hasConversationBefore(seq);
+    return this.runtime.chat.hasConversationBefore(seq);
   }
 
   contextUsage(): ContextUsage | undefined {
-    const usage = this.runtime.contextUsage();
+    const usage = this.runtime.chat.contextUsage();
     return usage ? this.withMessageCount(usage) : undefined;
   }
 
   isBusy(): boolean {
-    return this.runtime.isBusy();
+    return this.runtime.chat.isBusy();
   }
 
   notice(): string | undefined {
     // One line each: the window's standing condition, then what was found damaged in the memory.
-    const lines = [this.standingNotice(), ...this.runtime.notices()].filter((n): n is string => n !== undefined);
+    const lines = [this.standingNotice(), ...this.runtime.memory.notices()].filter((n): n is string => n !== undefined);
     return lines.length > 0 ? lines.join('\n') : undefined;
   }
 
@@ -220,7 +220,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   async switchAgent(id: string): Promise<void> {
-    await this.runtime.switchAgent(id);
+    await this.runtime.agents.switchAgent(id);
     await this.refreshAgents();
   }
 
@@ -254,7 +254,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     const found = await Promise.all(
       LOCAL_SERVERS.map(async (server) => {
         try {
-          const models = await this.runtime.listModels({
+          const models = await this.runtime.models.listModels({
             baseUrl: server.baseUrl,
             signal: AbortSignal.timeout(CHAT_LOCAL_PROBE_TIMEOUT_MS),
           });
@@ -272,7 +272,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     if (!trimmed) return { ok: false, message: 'The key is empty. Paste the key from your provider.' };
     const baseUrl = chatBaseUrl(this.settings.current);
     try {
-      const models = await this.runtime.listModels({
+      const models = await this.runtime.models.listModels({
         baseUrl,
         provider: chatProvider(this.settings.current),
         apiKey: trimmed,
@@ -296,7 +296,7 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
     const normalised = url.toString().replace(/\/+$/, '');
     let models: string[];
     try {
-      models = await this.runtime.listModels({ baseUrl: normalised, signal: AbortSignal.timeout(15_000) });
+      models = await this.runtime.models.listModels({ baseUrl: normalised, signal: AbortSignal.timeout(15_000) });
     } catch (error) {
       // The model client's error already says what to check; only the /v1 hint is added, when it applies.
       const v1 = /\/v1$/.test(url.pathname.replace(/\/+$/, ''))
@@ -403,8 +403,9 @@ export class AgentChatBackend implements ChatBackend, vscode.Disposable {
   }
 
   async restoreCheckpoint(checkpointId: string): Promise<void> {
-    if (this.runtime.isBusy()) throw new Error('Stop the running turn before restoring a checkpoint: it may be changing the same files.');
-    const report = await this.runtime.restoreCheckpoint(checkpointId);
+    if (this.runtime.chat.isBusy())
+      throw new Error('Stop the running turn before restoring a checkpoint: it may be changing the same files.');
+    const report = await this.runtime.acting.restoreCheckpoint(checkpointId);
     const files = report.restored.length + report.deleted.length;
     void vscode.window.showInformationMessage(
       `MemGPT restored ${files} file${files === 1 ? '' : 's'} as they were before that turn${report.checkpoints.length > 1 ? ` (${report.checkpoints.length - 1} later turn(s) rolled back too)` : ''}. What commands did is not undone.`,

@@ -72,17 +72,17 @@ function preset(value: string | undefined, presets: Readonly<Record<string, unkn
 export function createClientApi(runtime: AgentRuntimePort, redact: (text: string) => Promise<string> = async (t) => t): MemGptClientApi {
   const requireAgent = async (agentId: string): Promise<AgentInfo> => {
     if (typeof agentId !== 'string' || agentId === '') throw new TypeError('agentId must be the id returned by createAgent or listAgents.');
-    const agent = (await runtime.listAgents()).find((a) => a.id === agentId);
+    const agent = (await runtime.agents.listAgents()).find((a) => a.id === agentId);
     if (!agent) throw new Error(`No agent with id "${agentId}" in this workspace. Call listAgents() for the ids there are.`);
     return agent;
   };
 
   return {
     async createAgent(options = {}) {
-      const count = (await runtime.listAgents()).length;
+      const count = (await runtime.agents.listAgents()).length;
       const persona = preset(options.persona, PERSONA_PRESETS);
       const human = preset(options.human, HUMAN_PRESETS);
-      const created = await runtime.createAgent({
+      const created = await runtime.agents.createAgent({
         name: options.name?.trim() || `MemGPT ${count + 1}`,
         ...(persona.preset ? { personaPreset: persona.preset } : {}),
         ...(persona.text !== undefined ? { persona: persona.text } : {}),
@@ -96,9 +96,9 @@ export function createClientApi(runtime: AgentRuntimePort, redact: (text: string
     async userMessage(agentId, text, options = {}) {
       if (typeof text !== 'string' || text.trim() === '') throw new TypeError('userMessage needs a non-empty text.');
       const agent = await requireAgent(agentId);
-      if (!agent.active) await runtime.switchAgent(agentId);
+      if (!agent.active) await runtime.agents.switchAgent(agentId);
       const events: AgentEvent[] = [];
-      const outcome = await runtime.handle(
+      const outcome = await runtime.chat.handle(
         { type: 'user_message', text },
         { ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => events.push(e) },
       );
@@ -122,7 +122,7 @@ export function createClientApi(runtime: AgentRuntimePort, redact: (text: string
 
     async getMemory(agentId) {
       await requireAgent(agentId);
-      const [blocks, stats] = await Promise.all([runtime.coreMemory(agentId), runtime.memoryStats(agentId)]);
+      const [blocks, stats] = await Promise.all([runtime.memory.coreMemory(agentId), runtime.memory.memoryStats(agentId)]);
       return {
         core: Object.fromEntries(blocks.map((b) => [b.label, b.value])),
         limits: Object.fromEntries(blocks.map((b) => [b.label, b.limit])),
@@ -130,7 +130,7 @@ export function createClientApi(runtime: AgentRuntimePort, redact: (text: string
       };
     },
 
-    listAgents: () => runtime.listAgents(),
-    onEvent: (listener) => runtime.onEvent(listener),
+    listAgents: () => runtime.agents.listAgents(),
+    onEvent: (listener) => runtime.chat.onEvent(listener),
   };
 }

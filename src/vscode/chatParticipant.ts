@@ -93,7 +93,7 @@ export function registerChatParticipant(deps: ChatParticipantDeps): vscode.Dispo
     });
     try {
       const model = await modelFor(request, deps);
-      const outcome = await runtime.handle(
+      const outcome = await runtime.chat.handle(
         { type: 'user_message', text },
         { signal: controller.signal, source: 'editor', onEvent: (e) => reply.event(e), ...(model ? { model } : {}) },
       );

@@ -50,16 +50,16 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   private readonly instructionsSubscription: { dispose(): void } | undefined;
 
   constructor(private readonly runtime: AgentRuntimePort) {
-    this.subscription = runtime.onEvent((event) => {
+    this.subscription = runtime.chat.onEvent((event) => {
       if (event.type === 'memory_changed' && event.what === 'core') void this.announceAll();
     });
-    this.instructionsSubscription = runtime.onDidChangeInstructionFiles?.(() => this.announceInstructions());
+    this.instructionsSubscription = runtime.files.onDidChangeInstructionFiles(() => this.announceInstructions());
   }
 
   /** Open views of instruction files show the file as read again. */
   private announceInstructions(): void {
     this.touch();
-    const files = this.runtime.instructionFiles?.().blocks ?? [];
+    const files = this.runtime.files.instructionFiles().blocks;
     this.emitter.fire([
       { type: vscode.FileChangeType.Changed, uri: vscode.Uri.from({ scheme: CORE_MEMORY_SCHEME, path: INSTRUCTIONS_DIR }) },
       ...files.map((b) => ({ type: vscode.FileChangeType.Changed, uri: instructionUri(b.path) })),
@@ -69,7 +69,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   private instruction(uri: vscode.Uri): { path: string; text: string } | undefined {
     const filePath = instructionPathOf(uri);
     if (filePath === undefined) return undefined;
-    const block = this.runtime.instructionFiles?.().blocks.find((b) => b.path === filePath);
+    const block = this.runtime.files.instructionFiles().blocks.find((b) => b.path === filePath);
     if (!block) throw vscode.FileSystemError.FileNotFound(uri);
     return block;
   }
@@ -77,7 +77,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   /** Tells open editors every block changed (agent edit, agent switch or reset). */
   async announceAll(): Promise<void> {
     this.touch();
-    const blocks = await this.runtime.coreMemory().catch(() => []);
+    const blocks = await this.runtime.memory.coreMemory().catch(() => []);
     this.emitter.fire(blocks.map((b) => ({ type: vscode.FileChangeType.Changed, uri: coreMemoryUri(b.label) })));
   }
 
@@ -87,7 +87,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
 
   private async block(uri: vscode.Uri) {
     const label = labelOf(uri);
-    const block = label ? (await this.runtime.coreMemory()).find((b) => b.label === label) : undefined;
+    const block = label ? (await this.runtime.memory.coreMemory()).find((b) => b.label === label) : undefined;
     if (!block) throw vscode.FileSystemError.FileNotFound(uri);
     return block;
   }
@@ -112,10 +112,13 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
     if (uri.path === INSTRUCTIONS_DIR) {
       // Instruction paths are flattened into names here: the tree is short and read-only.
-      return (this.runtime.instructionFiles?.().blocks ?? []).map((b) => [b.path, vscode.FileType.File]);
+      return this.runtime.files.instructionFiles().blocks.map((b) => [b.path, vscode.FileType.File]);
     }
-    const blocks: [string, vscode.FileType][] = (await this.runtime.coreMemory()).map((b) => [`${b.label}.md`, vscode.FileType.File]);
-    return this.runtime.instructionFiles ? [...blocks, ['instructions', vscode.FileType.Directory]] : blocks;
+    const blocks: [string, vscode.FileType][] = (await this.runtime.memory.coreMemory()).map((b) => [
+      `${b.label}.md`,
+      vscode.FileType.File,
+    ]);
+    return [...blocks, ['instructions', vscode.FileType.Directory]];
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
@@ -141,7 +144,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
       );
     }
     if (value === block.value) return;
-    await this.runtime.setCoreMemoryBlock(block.label, value);
+    await this.runtime.memory.setCoreMemoryBlock(block.label, value);
     this.touch();
     this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
   }
@@ -167,7 +170,7 @@ type MemoryPick = vscode.QuickPickItem & { block?: string; instruction?: string 
 
 /** The instruction files for the picker: each file, or why none were read. */
 function instructionPicks(runtime: AgentRuntimePort): MemoryPick[] {
-  const view = runtime.instructionFiles?.();
+  const view = runtime.files.instructionFiles();
   if (!view) return [];
   const files: MemoryPick[] = view.blocks.map((b) => ({
     label: `$(lock) ${b.path}`,
@@ -186,7 +189,7 @@ function instructionPicks(runtime: AgentRuntimePort): MemoryPick[] {
 
 /** "Show core memory": pick a block (with its size) or an instruction file and open it. */
 export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?: string }): Promise<vscode.Uri | undefined> {
-  const blocks = await runtime.coreMemory();
+  const blocks = await runtime.memory.coreMemory();
   let label = args?.label;
   if (label === undefined) {
     const picked = await vscode.window.showQuickPick<MemoryPick>(

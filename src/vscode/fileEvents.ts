@@ -42,12 +42,12 @@ export class FileEvents implements vscode.Disposable {
       budget: new WakeBudget(),
       sink: {
         enqueue: async (inputs) => {
-          for (const input of inputs) await runtime.enqueue(input);
+          for (const input of inputs) await runtime.chat.enqueue(input);
         },
         wake: async (input) => {
-          await runtime.handle(input);
+          await runtime.chat.handle(input);
         },
-        isBusy: () => runtime.isBusy(),
+        isBusy: () => runtime.chat.isBusy(),
       },
       onError: (error) => log.warn(`File events were kept for later: ${errorMessage(error)}`),
       onWakeSkipped: (reason, next) =>
@@ -59,11 +59,11 @@ export class FileEvents implements vscode.Disposable {
     });
     this.timer = new TimerHeartbeat({
       minutes: () => this.settings.current.agent.timerHeartbeatMinutes,
-      sink: runtime,
+      sink: runtime.chat,
       onError: (error) => log.warn(`The timer heartbeat failed: ${errorMessage(error)}`),
     });
     this.reindex = new KeyedDebouncer(REINDEX_ON_SAVE_DEBOUNCE_MS, (absPath) => {
-      runtime.reindexFile(absPath).catch((error: unknown) => log.warn(`Re-indexing ${absPath} failed: ${errorMessage(error)}`));
+      runtime.files.fileChanged(absPath).catch((error: unknown) => log.warn(`Re-indexing ${absPath} failed: ${errorMessage(error)}`));
     });
     this.subscriptions.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.opened(editor.document)),
@@ -88,11 +88,9 @@ export class FileEvents implements vscode.Disposable {
     const rel = this.ref(doc).relativePath;
     if (rel === undefined || rel === this.followed) return;
     this.followed = rel;
-    this.runtime
-      .setActiveFile?.(rel)
-      .catch((error: unknown) =>
-        this.log.warn(`Reading the instruction files for ${rel} failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
+    this.runtime.files
+      .setActiveFile(rel)
+      .catch((error: unknown) => this.log.warn(`Reading the instruction files for ${rel} failed: ${errorMessage(error)}`));
   }
 
   private buildFilter(): FileEventFilter {
@@ -122,7 +120,7 @@ export class FileEvents implements vscode.Disposable {
     const reason = this.filter.skipReason(ref);
     if (reason !== undefined || !ref.relativePath) return;
     // The agent's own write (an approved edit, saved): re-indexed, but not told back to it as the user's save.
-    if (!this.runtime.isAgentWrite?.(doc.uri.fsPath)) this.coalescer.record('saved', ref.relativePath);
+    if (!this.runtime.acting?.isAgentWrite(doc.uri.fsPath)) this.coalescer.record('saved', ref.relativePath);
     this.reindex.trigger(doc.uri.fsPath);
   }
 
@@ -134,7 +132,7 @@ export class FileEvents implements vscode.Disposable {
    * waits until a user's message can take precedence over an automatic turn.
    */
   async login(): Promise<void> {
-    await deliverLogin(this.runtime, false);
+    await deliverLogin(this.runtime.chat, false);
   }
 
   /** Delivers pending events now (tests, shutdown). */

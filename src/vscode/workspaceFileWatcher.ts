@@ -32,8 +32,8 @@ export class WorkspaceFileWatcher implements vscode.Disposable {
         for (const { oldUri, newUri } of e.files) {
           if (oldUri.scheme !== 'file' || newUri.scheme !== 'file') continue;
           this.pending.delete(oldUri.fsPath);
-          this.runtime
-            .renameFile(oldUri.fsPath, newUri.fsPath)
+          this.runtime.files
+            .fileRenamed(oldUri.fsPath, newUri.fsPath)
             .catch((error: unknown) => this.warn(`Following the rename of ${oldUri.fsPath}`, error));
         }
       }),
@@ -57,7 +57,7 @@ export class WorkspaceFileWatcher implements vscode.Disposable {
     const change = this.pending.get(file);
     this.pending.delete(file);
     if (!change) return;
-    const work = change === 'deleted' ? this.runtime.removeFile(file) : this.runtime.reindexFile(file);
+    const work = change === 'deleted' ? this.runtime.files.fileRemoved(file) : this.runtime.files.fileChanged(file);
     work.catch((error: unknown) => this.warn(`Updating the index for ${file}`, error));
   }
 

@@ -14,7 +14,7 @@ const NOT_RESTORABLE =
 export const runCheckpoints: CommandRunner = (ctx) =>
   withRuntime(ctx, async (runtime, folder) => {
     assertWritable(runtime, 'read the checkpoints');
-    const list = await runtime.listCheckpoints();
+    const list = await runtime.acting.listCheckpoints();
     const rows = list.map((c) => ({ id: c.id, time: c.time, files: c.files.map((f) => f.path) }));
     if (ctx.options.json === true) {
       ctx.out.json(rows);
@@ -38,7 +38,7 @@ export const runRestore: CommandRunner = (ctx) =>
     const id = ctx.args.id!;
     let report;
     try {
-      report = await runtime.restoreCheckpoint(id);
+      report = await runtime.acting.restoreCheckpoint(id);
     } catch (error) {
       if (isActingError(error)) throw new CliError(error.message, ExitCode.runtimeFailure);
       throw error;

@@ -14,15 +14,15 @@ export const runIndex: CommandRunner = (ctx) =>
     const json = ctx.options.json === true;
     // The bar goes to stderr, and only when both streams are a terminal: piped output stays clean.
     const bar = !json && ctx.out.stdoutIsTTY && ctx.out.stderrIsTTY ? new ProgressLine((t) => ctx.out.stderrRaw(t), ctx.columns) : null;
-    const subscription = bar ? runtime.onIndexProgress((p) => bar.update(p)) : null;
+    const subscription = bar ? runtime.index.onIndexProgress((p) => bar.update(p)) : null;
     let summary;
     try {
-      summary = await runtime.indexWorkspace({ rebuild: ctx.options.rebuild === true, signal: ctx.interrupts.signal });
+      summary = await runtime.index.indexWorkspace({ rebuild: ctx.options.rebuild === true, signal: ctx.interrupts.signal });
     } finally {
       subscription?.dispose();
       bar?.clear();
     }
-    const counts = runtime.archivalCounts();
+    const counts = runtime.memory.archivalCounts();
     const publishing =
       !summary.cancelled && !ctx.interrupts.interrupted && (ctx.options.store !== undefined || ctx.options.publish === true);
     if (json) {
@@ -34,7 +34,7 @@ export const runIndex: CommandRunner = (ctx) =>
       };
       // One JSON document: the publish result joins the index summary.
       ctx.out.json(
-        publishing ? { ...report, published: await publish(ctx, folder, ctx.options.store, () => runtime.publishSource()) } : report,
+        publishing ? { ...report, published: await publish(ctx, folder, ctx.options.store, () => runtime.index.publishSource()) } : report,
       );
       return summary.cancelled || ctx.interrupts.interrupted ? ExitCode.interrupted : ExitCode.ok;
     } else {
@@ -48,7 +48,7 @@ export const runIndex: CommandRunner = (ctx) =>
     }
     if (summary.cancelled || ctx.interrupts.interrupted) return ExitCode.interrupted;
     if (!publishing) return ExitCode.ok;
-    const published = await publish(ctx, folder, ctx.options.store, () => runtime.publishSource());
+    const published = await publish(ctx, folder, ctx.options.store, () => runtime.index.publishSource());
     ctx.out.content(
       `Published ${published.chunks} chunks of ${published.files} files as ${published.repoId} at ${published.commit.slice(0, 12)} to ${published.server} in ${(published.ms / 1000).toFixed(1)} s` +
         `${published.replaced !== null ? ' (replacing the earlier publish of that commit)' : ''}.\n`,

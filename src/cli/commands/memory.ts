@@ -28,10 +28,10 @@ export interface MemoryReport {
 export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
   const agent = await chosenAgent(runtime, wantedAgent);
   // Remembered items are counted for the agent shown: each agent has its own.
-  const counts = runtime.archivalCounts(agent?.id);
+  const counts = runtime.memory.archivalCounts(agent?.id);
   const archival = { total: counts.workspace + counts.memory, ...counts };
-  const described = describeEmbedder(runtime.embedderId);
-  const search = { embedder: runtime.embedderId, semantic: described.semantic, description: described.label };
+  const described = describeEmbedder(runtime.index.embedderId);
+  const search = { embedder: runtime.index.embedderId, semantic: described.semantic, description: described.label };
   if (!agent) {
     return {
       folder,
@@ -43,18 +43,18 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
       search,
       context: null,
       contextUnavailable: 'this workspace has no agent yet',
-      notices: runtime.notices(),
+      notices: runtime.memory.notices(),
     };
   }
-  const coreMemory = await runtime.coreMemory(agent.id);
-  const stats = await runtime.memoryStats(agent.id);
+  const coreMemory = await runtime.memory.coreMemory(agent.id);
+  const stats = await runtime.memory.memoryStats(agent.id);
   let context: ContextUsage | null = null;
   let contextUnavailable: string | undefined;
   if (agent.active) {
     try {
       // Loading the agent builds its window (no model call; a server is asked only to name an unset model).
       await runtime.agent();
-      context = runtime.contextUsage() ?? null;
+      context = runtime.chat.contextUsage() ?? null;
     } catch (error) {
       contextUnavailable = cliWording(`the agent could not be loaded: ${(error as Error).message}`);
     }
@@ -72,7 +72,7 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
     context,
     ...(contextUnavailable ? { contextUnavailable } : {}),
     // Read last: loading the agent above is what finds (and recovers) a damaged agent file.
-    notices: runtime.notices(),
+    notices: runtime.memory.notices(),
   };
 }
 

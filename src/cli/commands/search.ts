@@ -53,9 +53,9 @@ export const runSearch: CommandRunner = (ctx) => {
   const options = searchOptions(ctx);
   return withRuntime(ctx, async (runtime, folder) => {
     const query = ctx.args.query!.trim();
-    const hits = await runtime.searchArchival(query, { ...options, signal: ctx.interrupts.signal });
+    const hits = await runtime.memory.searchArchival(query, { ...options, signal: ctx.interrupts.signal });
     if (ctx.interrupts.interrupted) return ExitCode.interrupted;
-    const counts = runtime.archivalCounts();
+    const counts = runtime.memory.archivalCounts();
     if (counts.workspace + counts.memory === 0) {
       ctx.out.message(`note: the archival memory of ${folder} is empty. Run \`memgpt index ${ctx.args.folder}\` first.`);
     }

@@ -15,7 +15,7 @@ export const runSymbols: CommandRunner = (ctx) => {
   const name = ctx.args.name!.trim();
   if (name === '') throw usageError('The name is empty: give an identifier from the code, e.g. parseConfig or Server.listen.');
   return withRuntime(ctx, async (runtime, folder) => {
-    const symbols = runtime.symbols;
+    const symbols = runtime.index.symbols;
     const r = symbols.find(name, SYMBOL_RESULTS_MAX);
     if (symbols.fileCount === 0) {
       ctx.out.message(`note: no code symbols are indexed for ${folder}. Run \`memgpt index ${ctx.args.folder}\` first.`);

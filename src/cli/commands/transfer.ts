@@ -82,7 +82,7 @@ export const runExport: CommandRunner = (ctx) =>
       );
     // No agent runs in this process, so the stored state is the whole state; no model client is built
     // (a server that cannot be reached must not stop an export).
-    const data = (await runtime.exportAgent(agent.id)) as { recall?: unknown; memories?: unknown };
+    const data = (await runtime.agents.exportAgent(agent.id)) as { recall?: unknown; memories?: unknown };
     const text = `${JSON.stringify(data, null, 2)}\n`;
     const recallCount = Array.isArray(data.recall) ? data.recall.length : 0;
     const memoryCount = Array.isArray(data.memories) ? data.memories.length : 0;
@@ -144,11 +144,11 @@ export const runImport: CommandRunner = async (ctx) => {
   return withRuntime(ctx, async (runtime) => {
     assertWritable(runtime, 'import an agent');
     const hadAgents = (await runtime.storage.agents.activeAgentId()) !== null;
-    const imported = await runtime.importAgent(data).catch((error: unknown) => {
+    const imported = await runtime.agents.importAgent(data).catch((error: unknown) => {
       throw new CliError((error as Error).message, ExitCode.runtimeFailure);
     });
     // A workspace without an agent adopts the imported one, so ask and chat continue its conversation.
-    if (!hadAgents) await runtime.switchAgent(imported.id);
+    if (!hadAgents) await runtime.agents.switchAgent(imported.id);
     const active = !hadAgents;
     if (ctx.options.json === true) ctx.out.json({ ...imported, active });
     else {

@@ -11,11 +11,11 @@ import { TurnPrinter } from '../turnPrinter';
 export async function selectAgent(runtime: WorkspaceRuntimePort, wanted: string | undefined): Promise<{ id: string; name: string }> {
   if (wanted !== undefined) {
     const agent = await findAgent(runtime, wanted);
-    if (!agent.active) await runtime.switchAgent(agent.id);
+    if (!agent.active) await runtime.agents.switchAgent(agent.id);
     return agent;
   }
   const agent = await runtime.agent();
-  const info = (await runtime.listAgents()).find((a) => a.id === agent.id);
+  const info = (await runtime.agents.listAgents()).find((a) => a.id === agent.id);
   return { id: agent.id, name: info?.name ?? agent.id };
 }
 
@@ -33,7 +33,7 @@ export async function runTurn(
   approver?: ApprovalRequester,
 ): Promise<TurnReport> {
   const printer = new TurnPrinter(out, json);
-  const outcome = await runtime.handle(
+  const outcome = await runtime.chat.handle(
     { type: 'user_message', text },
     { signal, onEvent: printer.onEvent, source: 'cli', ...(approver ? { approver } : {}) },
   );

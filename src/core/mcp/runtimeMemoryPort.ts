@@ -8,8 +8,8 @@ import { MemoryToolError, type MemoryToolsPort } from './memoryTools';
 
 export function runtimeMemoryPort(runtime: WorkspaceRuntimePort): MemoryToolsPort {
   return {
-    searchArchival: (query, options) => runtime.searchArchival(query, options),
-    findSymbol: async (name) => runtime.symbols.find(name),
+    searchArchival: (query, options) => runtime.memory.searchArchival(query, options),
+    findSymbol: async (name) => runtime.index.symbols.find(name),
     async searchConversation(query, page, pageSize) {
       const agentId = await runtime.storage.agents.activeAgentId();
       if (!agentId) return null;
@@ -20,7 +20,7 @@ export function runtimeMemoryPort(runtime: WorkspaceRuntimePort): MemoryToolsPor
       if (!agentId) return null;
       const list = await runtime.storage.agents.list();
       const name = list.agents.find((a) => a.id === agentId)?.name ?? agentId;
-      return { agent: { id: agentId, name }, blocks: await runtime.coreMemory(agentId) };
+      return { agent: { id: agentId, name }, blocks: await runtime.memory.coreMemory(agentId) };
     },
     async rememberNote(text) {
       if (runtime.readOnly) {
@@ -30,7 +30,7 @@ export function runtimeMemoryPort(runtime: WorkspaceRuntimePort): MemoryToolsPor
           `Cannot remember this note: the memory is open read-only here (${reason.replace(/\.$/, '')}). Remember it from the window that holds the memory (MemGPT chat), or try again once it is closed; searching and reading work meanwhile.`,
         );
       }
-      return runtime.remember(text);
+      return runtime.memory.remember(text);
     },
   };
 }

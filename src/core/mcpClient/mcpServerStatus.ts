@@ -32,7 +32,7 @@ export function mcpServerStatus(view: McpServerView): McpServerStatusText {
       return {
         label: 'not started: the workspace is not trusted',
         problem: true,
-        detail: 'MCP servers run commands; trust the workspace (Manage Workspace Trust) to start them.',
+        detail: 'MCP servers run commands; they start once this workspace is trusted.',
       };
   }
 }

@@ -140,6 +140,8 @@ export interface ConfigImpact {
   chat: boolean;
   embeddings: boolean;
   index: boolean;
+  /** The MCP servers the user configured: the running ones are stopped and the new set started. */
+  mcp: boolean;
 }
 
 export function configImpact(before: RuntimeConfig, after: RuntimeConfig): ConfigImpact {
@@ -163,5 +165,6 @@ export function configImpact(before: RuntimeConfig, after: RuntimeConfig): Confi
       !same(before.sharedStore, after.sharedStore) ||
       (after.embeddings.baseUrl !== '' && (before.apiKey !== after.apiKey || before.requestTimeoutSeconds !== after.requestTimeoutSeconds)),
     index: !same(before.index, after.index),
+    mcp: !same(before.mcpServers, after.mcpServers),
   };
 }

@@ -188,12 +188,24 @@ export interface MemoryPort {
    * index rebuilt. Shown by the chat (standing notice), the CLI (stderr) and `memgpt memory`.
    */
   notices(): string[];
+}
+
+/**
+ * Files of the workspace as they change (saved, changed on disk, deleted, renamed): each change
+ * reaches the index, the instruction files and the code remembered items cite.
+ */
+export interface WorkspaceFilesPort {
+  /** A file was saved, changed or created (absolute path); files the index rules skip are not indexed. */
+  fileChanged(absPath: string): Promise<void>;
+  /** A file or folder was deleted: its chunks leave the index. */
+  fileRemoved(absPath: string): Promise<void>;
+  fileRenamed(oldAbs: string, newAbs: string): Promise<void>;
   /** The project's instruction files (AGENTS.md, CLAUDE.md, …): read-only, never edited through MemGPT. */
-  instructionFiles?(): InstructionFilesView;
+  instructionFiles(): InstructionFilesView;
   /** The instruction files were read again and changed (saved, trust granted, another active folder). */
-  onDidChangeInstructionFiles?(listener: () => void): PortDisposable;
+  onDidChangeInstructionFiles(listener: () => void): PortDisposable;
   /** The file the user looks at (workspace-relative), or undefined: nested AGENTS.md files follow it. */
-  setActiveFile?(relPath: string | undefined): Promise<void>;
+  setActiveFile(relPath: string | undefined): Promise<void>;
 }
 
 export interface ArchivalSearchOptions {
@@ -203,18 +215,19 @@ export interface ArchivalSearchOptions {
   signal?: AbortSignal;
 }
 
-/** The workspace index: full passes and single files as they change. */
+/** The workspace index (single files reach it through WorkspaceFilesPort). */
 export interface IndexPort {
   /** Indexes changed files (rebuild: drops the index first). Resolves when done or cancelled via `signal`. */
   indexWorkspace(options: { rebuild?: boolean; signal?: AbortSignal }): Promise<IndexRunSummary>;
   pauseIndexing(): void;
   resumeIndexing(): void;
-  /** Re-indexes one saved file (absolute path); files the index rules skip are ignored. */
-  reindexFile(absPath: string): Promise<void>;
-  /** A file was deleted (or a folder): its chunks leave the index. */
-  removeFile(absPath: string): Promise<void>;
-  renameFile(oldAbs: string, newAbs: string): Promise<void>;
   onIndexProgress(listener: (progress: IndexProgressView) => void): PortDisposable;
+  /** Which embedder built the index ("lexical search only" without a semantic model). */
+  readonly embedderId: string;
+  /** Definitions and references of the locally indexed code (`memgpt symbols`). */
+  readonly symbols: SymbolLookup;
+  /** The local index's workspace chunks, for publishing to the shared store. */
+  publishSource(): PublishSource;
 }
 
 export interface ModelListOptions {
@@ -257,49 +270,41 @@ export interface WindowPort {
 }
 
 /** What the editor integration (commands, file events, status bar, extension API) needs. */
-export interface AgentRuntimePort
-  extends
-    Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>,
-    Pick<
-      MemoryPort,
-      | 'remember'
-      | 'searchMemory'
-      | 'matchSymbols'
-      | 'coreMemory'
-      | 'setCoreMemoryBlock'
-      | 'memoryStats'
-      | 'instructionFiles'
-      | 'onDidChangeInstructionFiles'
-      | 'setActiveFile'
-    >,
-    AgentCatalogPort,
-    Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'reindexFile' | 'onIndexProgress'>,
-    ModelPort,
-    Omit<WindowPort, 'onDidChangeState'> {
-  isAgentWrite?(absPath: string): boolean;
+export interface AgentRuntimePort extends Omit<WindowPort, 'onDidChangeState'> {
+  readonly chat: Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>;
+  readonly memory: Pick<MemoryPort, 'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats'>;
+  readonly files: WorkspaceFilesPort;
+  readonly agents: AgentCatalogPort;
+  readonly index: Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'onIndexProgress'>;
+  readonly models: ModelPort;
+  readonly acting?: Pick<ActingPort, 'isAgentWrite'>;
 }
 
 /**
  * The whole runtime of one workspace, for the chat backend, the command line and the MCP server:
- * every service port, plus what only those callers need (the storage, the live agent, settings).
+ * every service, plus what only those callers need (the storage, the live agent, settings).
  */
-export interface WorkspaceRuntimePort extends ConversationPort, AgentCatalogPort, MemoryPort, IndexPort, ModelPort, ActingPort, WindowPort {
+export interface WorkspaceRuntimePort extends WindowPort {
+  /** Turns and the conversation as the chat shows it. */
+  readonly chat: ConversationPort;
+  readonly agents: AgentCatalogPort;
+  readonly memory: MemoryPort;
+  readonly files: WorkspaceFilesPort;
+  readonly index: IndexPort;
+  readonly models: ModelPort;
+  /** Edits and commands with the user's approval, and their checkpoints (trusted, writable windows only). */
+  readonly acting: ActingPort;
+  /** The MCP servers the user configured, as functions for the agent. */
+  readonly mcp: McpHub;
   readonly storage: WorkspaceStorage;
   readonly folders: readonly RuntimeFolder[];
   readonly readOnly: boolean;
   readonly isTrusted: boolean;
-  readonly embedderId: string;
   readonly currentConfig: RuntimeConfig;
-  /** Definitions and references of the locally indexed code (`memgpt symbols`). */
-  readonly symbols: SymbolLookup;
-  /** The MCP servers the user configured, as functions for the agent. */
-  readonly mcp: McpHub;
   /** The active agent, built as needed. */
   agent(): Promise<Agent>;
   /** Applies new settings: what they invalidate is rebuilt before the next turn. */
   configure(next: RuntimeConfig | Promise<RuntimeConfig>): Promise<void>;
-  /** The local index's workspace chunks, for publishing to the shared store. */
-  publishSource(): PublishSource;
   /** Waits for the running turn and indexing (cancelled), saves, closes and releases the lock. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,58 +1,34 @@
 /**
  * WorkspaceRuntime: the composition root of one workspace's agent, shared by the extension and
  * the command line. It opens the memory in the safe order (storage lock, recall, agent states),
- * then wires the services that do the work — conversation, agent catalog, memory, archival and
- * index, model resolution, acting — and answers for all of them through their ports.
+ * then wires the services that do the work — conversation, agent catalog, memory, workspace
+ * files, archival and index, model resolution, acting, MCP servers — which its users call
+ * directly (`runtime.chat.handle(…)`, `runtime.memory.remember(…)`).
  *
  * Everything the model client, the embedder, trust or the index rules depend on is rebuilt when
  * they change (`configure`, `setWorkspaceTrusted`), between turns, never under a running one.
  */
 import type { HostModelSource } from './hostModels';
-import { Actor } from '../acting/actor';
 import { McpHub } from '../mcpClient/mcpHub';
-import type { FileChangeApplier } from '../acting/changeApplier';
-import type { Checkpoint, RestoreReport } from '../acting/checkpointStore';
-import type { OpenText } from '../acting/fileChange';
 import type { Agent } from '../agent/agent';
-import type { AgentEvent, AgentEventListener, AgentInput, ContextUsage } from '../agent/events';
-import type { ApprovalRequester } from '../interfaces/approval';
-import type { ArchivalHit } from '../interfaces/archivalStore';
-import type { RecallRecord } from '../interfaces/recallStore';
-import type { SymbolDefinition, SymbolLookup } from '../interfaces/symbols';
-import type { PublishSource } from '../team/publisher';
+import type { AgentEvent } from '../agent/events';
 import { Emitter } from '../base/emitter';
 import { errorMessage } from '../base/errors';
 import { SerialQueue } from '../base/serialQueue';
 import { registerSecrets } from '../security/redact';
+import { ActingService } from './actingService';
 import { ActivityTracker } from './activityTracker';
 import { AgentCatalog } from './agentCatalog';
 import { AgentHost } from './agentHost';
 import { ArchivalService } from './archivalService';
-import { CheckpointService } from './checkpointService';
-import { MemoryFilesService } from './memoryFilesService';
 import { ConversationService } from './conversationService';
 import { MemoryService } from './memoryService';
 import { ModelResolver } from './modelResolver';
 import { configImpact, folderKeyUri, type RuntimeConfig, type RuntimeFolder } from './runtimeConfig';
 import { RuntimeGuard } from './runtimeGuard';
 import type { RuntimeLog } from './runtimeLog';
-import type {
-  AgentInfo,
-  ArchivalSearchOptions,
-  CoreMemoryBlockView,
-  IndexProgressView,
-  IndexRunSummary,
-  InstructionFilesView,
-  MemoryStats,
-  ModelListOptions,
-  NewAgent,
-  PortDisposable,
-  RuntimeActivity,
-  TurnOptions,
-  TurnOutcome,
-  UserMessageNotice,
-  WorkspaceRuntimePort,
-} from './runtimePort';
+import type { PortDisposable, RuntimeActivity, WorkspaceRuntimePort } from './runtimePort';
+import { WorkspaceFilesService } from './workspaceFiles';
 import { openWorkspaceStorage, type WorkspaceStorage } from './workspaceStorage';
 
 export { RuntimeUnavailableError } from './runtimeGuard';
@@ -94,17 +70,16 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
 
   readonly models: ModelResolver;
   readonly index: ArchivalService;
+  /** Each file change reaches the instruction files, the cited code and the index. */
+  readonly files: WorkspaceFilesService;
   /** edit_file, write_file, run_command of this workspace's agents (trusted, writable windows only). */
-  readonly actor: Actor;
+  readonly acting: ActingService;
   /** The MCP servers the user configured, as functions for the agent (trusted windows only). */
   readonly mcp: McpHub;
-  readonly checkpoints: CheckpointService;
   /** Turns and the conversation as the chat shows it. */
   readonly chat: ConversationService;
   readonly agents: AgentCatalog;
   readonly memory: MemoryService;
-  /** Instruction files (read-only, in the system message) and the code remembered items cite; opened in open(). */
-  memoryFiles!: MemoryFilesService;
 
   private constructor(
     private readonly options: WorkspaceRuntimeOptions,
@@ -137,13 +112,15 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       settleTurns: () => this.host.settle(),
       replaced: () => this.host.markStale(),
       changed: () => this.agentEvents.fire({ type: 'memory_changed', what: 'archival' }),
-      cite: (store) => this.memoryFiles.archival(store),
+      cite: (store) => this.files.archival(store),
     });
-    this.checkpoints = new CheckpointService({
-      dir: storage.layout.checkpointsDir,
+    this.files = new WorkspaceFilesService(this.index);
+    this.acting = new ActingService({
+      checkpointsDir: storage.layout.checkpointsDir,
       roots: () => folders,
-      reindexFile: (abs) => this.reindexFile(abs),
-      removeFile: (abs) => this.removeFile(abs),
+      config,
+      guard,
+      files: this.files,
       tell: async (text) => {
         try {
           await this.chat.enqueue({ type: 'system_alert', text });
@@ -152,18 +129,12 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
         }
       },
     });
-    this.actor = new Actor({
-      roots: () => folders,
-      settings: () => this.config.approval ?? { edits: 'ask', commands: 'ask', allowedCommands: [] },
-      checkpoints: () => this.checkpoints.store(),
-      secretValues: () => [this.config.apiKey],
-    });
     this.mcp = new McpHub({
       folders: () => folders,
       trusted,
       settingServers: () => this.config.mcpServers,
       secretValues: () => [this.config.apiKey],
-      approver: () => this.actor.approver,
+      approver: () => this.acting.actor.approver,
       log: (level, m) => log(level, m),
       ...(options.clientVersion ? { clientVersion: options.clientVersion } : {}),
     });
@@ -176,11 +147,11 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       guard,
       models: this.models,
       archival: this.index,
-      actor: this.actor,
+      actor: this.acting.actor,
       external: this.mcp,
       agentEvents: this.agentEvents,
       agentChanged: () => this.stateEvents.fire(),
-      instructions: () => this.memoryFiles.instructions,
+      instructions: () => this.files.instructions,
     });
     this.chat = new ConversationService({
       storage,
@@ -235,7 +206,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     const runtime = new WorkspaceRuntime(options, storage);
     try {
       await runtime.index.open();
-      runtime.memoryFiles = await MemoryFilesService.open({
+      await runtime.files.open({
         storageDir: storage.dir,
         roots: () => options.folders,
         trusted: () => runtime.trusted,
@@ -278,14 +249,13 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     return this.rebuilds.run(async () => {
       const next = await pending;
       const impact = configImpact(this.config, next);
-      const mcpChanged = JSON.stringify(this.config.mcpServers) !== JSON.stringify(next.mcpServers);
       this.config = next;
       registerSecrets(next.apiKey);
       if (impact.chat) this.models.forget();
       if (impact.embeddings) await this.index.reopen();
       else if (impact.index) await this.index.rebuildIndexer();
       if (impact.chat || impact.embeddings || impact.index) this.host.markStale();
-      if (mcpChanged) await this.mcp.reload();
+      if (impact.mcp) await this.mcp.reload();
       this.stateEvents.fire();
     });
   }
@@ -295,7 +265,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     return this.rebuilds.run(async () => {
       this.trusted = trusted;
       await this.index.rebuildIndexer();
-      await this.memoryFiles.refresh();
+      await this.files.refresh();
       this.host.markStale();
       await this.mcp.reload();
       this.stateEvents.fire();
@@ -323,175 +293,21 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
     this.guard.close();
     this.host.dispose();
     this.stopNotices();
-    await this.memoryFiles?.close();
+    await this.files.close();
     await this.mcp.close();
     await this.index.dispose();
     await this.storage.close();
   }
 
-  // ─── The ports, each answered by the service that owns it ──────────────────
-
+  /** The active agent, built as needed. */
   agent(): Promise<Agent> {
     return this.host.agent();
-  }
-  handle(input: AgentInput, options?: TurnOptions): Promise<TurnOutcome> {
-    return this.chat.handle(input, options);
-  }
-  enqueue(input: AgentInput): Promise<void> {
-    return this.chat.enqueue(input);
-  }
-  cancelTurns(): void {
-    this.chat.cancelTurns();
-  }
-  onEvent(listener: AgentEventListener): PortDisposable {
-    return this.chat.onEvent(listener);
-  }
-  onUserMessage(listener: (notice: UserMessageNotice) => void): PortDisposable {
-    return this.chat.onUserMessage(listener);
-  }
-  isBusy(): boolean {
-    return this.chat.isBusy();
-  }
-  lastLogin(): Promise<string | null> {
-    return this.chat.lastLogin();
-  }
-  conversation(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
-    return this.chat.conversation(beforeSeq, limit);
-  }
-  hasConversationBefore(seq: number): Promise<boolean> {
-    return this.chat.hasConversationBefore(seq);
-  }
-  recallPage(beforeSeq: number | undefined, limit: number): Promise<RecallRecord[]> {
-    return this.chat.recallPage(beforeSeq, limit);
-  }
-  clearView(agentId?: string): Promise<void> {
-    return this.chat.clearView(agentId);
-  }
-  contextUsage(): ContextUsage | undefined {
-    return this.chat.contextUsage();
-  }
-  activeAgentIdNow(): string | undefined {
-    return this.chat.activeAgentIdNow();
-  }
-
-  listAgents(): Promise<AgentInfo[]> {
-    return this.agents.listAgents();
-  }
-  createAgent(init: NewAgent): Promise<{ id: string; name: string }> {
-    return this.agents.createAgent(init);
-  }
-  switchAgent(id: string): Promise<void> {
-    return this.agents.switchAgent(id);
-  }
-  resetAgent(id: string): Promise<void> {
-    return this.agents.resetAgent(id);
-  }
-  exportAgent(id: string): Promise<unknown> {
-    return this.agents.exportAgent(id);
-  }
-  importAgent(data: unknown): Promise<{ id: string; name: string }> {
-    return this.agents.importAgent(data);
-  }
-
-  remember(text: string, provenance?: { path: string; startLine: number; endLine: number }): Promise<string> {
-    return this.memory.remember(text, provenance);
-  }
-  searchMemory(
-    query: string,
-    options: { limit: number; signal?: AbortSignal },
-  ): Promise<{ recall: RecallRecord[]; archival: ArchivalHit[] }> {
-    return this.memory.searchMemory(query, options);
-  }
-  searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
-    return this.memory.searchArchival(query, options);
-  }
-  matchSymbols(text: string, limit: number): SymbolDefinition[] {
-    return this.memory.matchSymbols(text, limit);
-  }
-  coreMemory(agentId?: string): Promise<CoreMemoryBlockView[]> {
-    return this.memory.coreMemory(agentId);
-  }
-  setCoreMemoryBlock(label: string, value: string): Promise<void> {
-    return this.memory.setCoreMemoryBlock(label, value);
-  }
-  memoryStats(agentId?: string): Promise<MemoryStats> {
-    return this.memory.memoryStats(agentId);
-  }
-  instructionFiles(): InstructionFilesView {
-    return this.memoryFiles.view();
-  }
-  onDidChangeInstructionFiles(listener: () => void): PortDisposable {
-    return { dispose: this.memoryFiles.instructions.onChange(listener) };
-  }
-  setActiveFile(relPath: string | undefined): Promise<void> {
-    return this.memoryFiles.setActiveFile(relPath);
-  }
-  archivalCounts(agentId?: string): { workspace: number; memory: number } {
-    return this.memory.archivalCounts(agentId);
-  }
-  notices(): string[] {
-    return this.memory.notices();
-  }
-
-  get embedderId(): string {
-    return this.index.embedderId;
-  }
-  get symbols(): SymbolLookup {
-    return this.index.symbols;
-  }
-  publishSource(): PublishSource {
-    return this.index.publishSource();
-  }
-  indexWorkspace(options: { rebuild?: boolean; signal?: AbortSignal } = {}): Promise<IndexRunSummary> {
-    return this.index.indexWorkspace(options);
-  }
-  pauseIndexing(): void {
-    this.index.pauseIndexing();
-  }
-  resumeIndexing(): void {
-    this.index.resumeIndexing();
-  }
-  async reindexFile(absPath: string): Promise<void> {
-    await this.memoryFiles.fileChanged(absPath);
-    return this.index.reindexFile(absPath);
-  }
-  async removeFile(absPath: string): Promise<void> {
-    await this.memoryFiles.fileRemoved(absPath);
-    return this.index.removeFile(absPath);
-  }
-  async renameFile(oldAbs: string, newAbs: string): Promise<void> {
-    await this.memoryFiles.fileRenamed(oldAbs, newAbs);
-    return this.index.renameFile(oldAbs, newAbs);
-  }
-  onIndexProgress(listener: (progress: IndexProgressView) => void): PortDisposable {
-    return this.index.onIndexProgress(listener);
-  }
-
-  listModels(options?: ModelListOptions): Promise<string[]> {
-    return this.models.listModels(options);
-  }
-
-  setApprover(approver: ApprovalRequester | undefined): void {
-    this.actor.approver = approver;
-  }
-  setFileChangeApplier(applier: FileChangeApplier, openText?: OpenText): void {
-    this.actor.applier = applier;
-    this.actor.openText = openText;
-  }
-  isAgentWrite(absPath: string): boolean {
-    return this.actor.isOwnWrite(absPath);
-  }
-  listCheckpoints(): Promise<Checkpoint[]> {
-    return this.checkpoints.list();
-  }
-  restoreCheckpoint(id: string): Promise<RestoreReport> {
-    this.guard.assertWritable('restore checkpoints');
-    return this.checkpoints.restore(id);
   }
 
   activity(): RuntimeActivity {
     return this.tracker.activity();
   }
+
   onDidChangeActivity(listener: (activity: RuntimeActivity) => void): PortDisposable {
     return this.tracker.onDidChange(listener);
   }

@@ -32,7 +32,7 @@ export async function newAgent(
   ctx: CommandContext,
   args?: { name?: string; personaPreset?: string; humanPreset?: string },
 ): Promise<{ id: string } | undefined> {
-  const existing = await ctx.runtime.listAgents().catch(() => [] as AgentInfo[]);
+  const existing = await ctx.runtime.agents.listAgents().catch(() => [] as AgentInfo[]);
   const name =
     args?.name ??
     (await vscode.window.showInputBox({
@@ -49,7 +49,7 @@ export async function newAgent(
   const humanPreset = args?.humanPreset ?? (args ? DEFAULT_HUMAN_PRESET : await pickPreset('human', HUMAN_PRESETS, DEFAULT_HUMAN_PRESET));
   if (humanPreset === undefined) return undefined;
   try {
-    const created = await ctx.runtime.createAgent({ name: name.trim(), personaPreset, humanPreset, makeActive: true });
+    const created = await ctx.runtime.agents.createAgent({ name: name.trim(), personaPreset, humanPreset, makeActive: true });
     vscode.window.setStatusBarMessage(`$(check) MemGPT: now talking to "${created.name}"`, 4000);
     if (!args) await ctx.openChat();
     return { id: created.id };
@@ -60,7 +60,7 @@ export async function newAgent(
 }
 
 async function pickAgent(ctx: CommandContext, title: string, preferActive: boolean): Promise<AgentInfo | undefined> {
-  const agents = await ctx.runtime.listAgents();
+  const agents = await ctx.runtime.agents.listAgents();
   if (agents.length === 0) {
     void vscode.window.showInformationMessage('MemGPT: this workspace has no agents yet. Run "MemGPT: New Agent".');
     return undefined;
@@ -79,7 +79,7 @@ async function pickAgent(ctx: CommandContext, title: string, preferActive: boole
 }
 
 async function agentById(ctx: CommandContext, id: string): Promise<AgentInfo> {
-  const agent = (await ctx.runtime.listAgents()).find((a) => a.id === id);
+  const agent = (await ctx.runtime.agents.listAgents()).find((a) => a.id === id);
   if (!agent) throw new Error(`No agent with id "${id}" in this workspace. Run "MemGPT: Switch Agent" to see the agents there are.`);
   return agent;
 }
@@ -88,7 +88,7 @@ export async function switchAgent(ctx: CommandContext, args?: { agentId?: string
   try {
     const agent = args?.agentId ? await agentById(ctx, args.agentId) : await pickAgent(ctx, 'Switch MemGPT agent', false);
     if (!agent) return undefined;
-    await ctx.runtime.switchAgent(agent.id);
+    await ctx.runtime.agents.switchAgent(agent.id);
     vscode.window.setStatusBarMessage(`$(check) MemGPT: now talking to "${agent.name}"`, 4000);
     return agent.id;
   } catch (error) {
@@ -99,7 +99,7 @@ export async function switchAgent(ctx: CommandContext, args?: { agentId?: string
 
 export async function resetAgent(ctx: CommandContext, args?: { agentId?: string; confirmed?: boolean }): Promise<boolean> {
   try {
-    const active = (await ctx.runtime.listAgents()).find((a) => a.active);
+    const active = (await ctx.runtime.agents.listAgents()).find((a) => a.active);
     const agent = args?.agentId
       ? await agentById(ctx, args.agentId)
       : args
@@ -118,7 +118,7 @@ export async function resetAgent(ctx: CommandContext, args?: { agentId?: string;
       );
       if (answer !== 'Reset') return false;
     }
-    await ctx.runtime.resetAgent(agent.id);
+    await ctx.runtime.agents.resetAgent(agent.id);
     vscode.window.setStatusBarMessage(`$(check) MemGPT: "${agent.name}" was reset`, 4000);
     return true;
   } catch (error) {
@@ -133,7 +133,7 @@ function safeFileName(name: string): string {
 
 export async function exportAgent(ctx: CommandContext, args?: { agentId?: string; uri?: vscode.Uri }): Promise<vscode.Uri | undefined> {
   try {
-    const active = (await ctx.runtime.listAgents()).find((a) => a.active);
+    const active = (await ctx.runtime.agents.listAgents()).find((a) => a.active);
     const agent = args?.agentId
       ? await agentById(ctx, args.agentId)
       : args
@@ -150,7 +150,7 @@ export async function exportAgent(ctx: CommandContext, args?: { agentId?: string
         ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${safeFileName(agent.name)}.memgpt-agent.json`) } : {}),
       }));
     if (!target) return undefined;
-    const data = await ctx.runtime.exportAgent(agent.id);
+    const data = await ctx.runtime.agents.exportAgent(agent.id);
     // The state store never exports keys; this also catches a key the user once pasted into the chat.
     const json = redactSecrets(JSON.stringify(data, null, 2), await ctx.keys.knownSecrets());
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(json + '\n'));
@@ -191,13 +191,13 @@ export async function importAgent(
     } catch (error) {
       throw new Error(`${uri.fsPath} is not valid JSON (${errorMessage(error)}). Export the agent again with "MemGPT: Export Agent".`);
     }
-    const imported = await ctx.runtime.importAgent(data);
+    const imported = await ctx.runtime.agents.importAgent(data);
     const switchTo =
       args?.switchTo ??
       (args
         ? false
         : (await vscode.window.showInformationMessage(`MemGPT: imported "${imported.name}".`, 'Switch to It')) === 'Switch to It');
-    if (switchTo) await ctx.runtime.switchAgent(imported.id);
+    if (switchTo) await ctx.runtime.agents.switchAgent(imported.id);
     return imported;
   } catch (error) {
     await ctx.reportError('Could not import the agent', error);

@@ -37,7 +37,7 @@ export class IndexRunner {
           async (progress, token) => {
             token.onCancellationRequested(() => controller.abort());
             let reported = 0;
-            const sub = this.ctx.runtime.onIndexProgress((p) => {
+            const sub = this.ctx.runtime.index.onIndexProgress((p) => {
               if (p.filesTotal <= 0) {
                 progress.report({ message: p.phase === 'discovering' ? 'finding files…' : (p.currentFile ?? '') });
                 return;
@@ -50,7 +50,10 @@ export class IndexRunner {
               reported = Math.max(reported, percent);
             });
             try {
-              return await this.ctx.runtime.indexWorkspace({ ...(options.rebuild ? { rebuild: true } : {}), signal: controller.signal });
+              return await this.ctx.runtime.index.indexWorkspace({
+                ...(options.rebuild ? { rebuild: true } : {}),
+                signal: controller.signal,
+              });
             } finally {
               sub.dispose();
             }
@@ -106,11 +109,11 @@ export async function rebuildIndex(
 }
 
 export function pauseIndexing(ctx: CommandContext): void {
-  ctx.runtime.pauseIndexing();
+  ctx.runtime.index.pauseIndexing();
   vscode.window.setStatusBarMessage('$(debug-pause) MemGPT indexing paused', 3000);
 }
 
 export function resumeIndexing(ctx: CommandContext): void {
-  ctx.runtime.resumeIndexing();
+  ctx.runtime.index.resumeIndexing();
   vscode.window.setStatusBarMessage('$(play) MemGPT indexing resumed', 3000);
 }

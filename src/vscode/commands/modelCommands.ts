@@ -27,7 +27,7 @@ export async function setApiKey(ctx: CommandContext, args?: { key?: string; skip
   }
   if (!args?.skipValidation) {
     try {
-      await ctx.runtime.listModels({ apiKey: key.trim() });
+      await ctx.runtime.models.listModels({ apiKey: key.trim() });
     } catch (error) {
       const raw = redactSecrets(errorMessage(error), [key]);
       if (AUTH_FAILURE.test(raw)) {
@@ -59,7 +59,7 @@ export async function setApiKey(ctx: CommandContext, args?: { key?: string; skip
 export async function selectModel(ctx: CommandContext, args?: { model?: string }): Promise<string | undefined> {
   let models: string[];
   try {
-    models = await ctx.runtime.listModels();
+    models = await ctx.runtime.models.listModels();
   } catch (error) {
     await ctx.reportError('Could not list the models of the server', error);
     return undefined;

@@ -98,11 +98,11 @@ export async function searchMemory(
     const mine = ++generation;
     pick.busy = true;
     try {
-      const found = await ctx.runtime.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
+      const found = await ctx.runtime.memory.searchMemory(trimmed, { limit: MEMORY_SEARCH_RESULTS_PER_SOURCE, signal: controller.signal });
       const recall = conversationHits(found.recall);
       const archival = relevantArchival(found.archival, trimmed);
       if (mine !== generation) return;
-      const symbols = ctx.runtime.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
+      const symbols = ctx.runtime.memory.matchSymbols(trimmed, MEMORY_SEARCH_RESULTS_PER_SOURCE);
       const items: SearchItem[] = [];
       if (symbols.length > 0)
         items.push({ label: 'Code symbols', kind: vscode.QuickPickItemKind.Separator, none: true }, ...symbols.map(symbolItem));

@@ -39,12 +39,12 @@ export async function rememberSelection(ctx: CommandContext): Promise<RememberRe
   }
   const stored = rememberedSelectionText(selection, REMEMBER_SELECTION_MAX_CHARS);
   try {
-    const memoryId = await ctx.runtime.remember(stored.text, {
+    const memoryId = await ctx.runtime.memory.remember(stored.text, {
       path: selection.path,
       startLine: selection.startLine,
       endLine: selection.endLine,
     });
-    await ctx.runtime.enqueue({
+    await ctx.runtime.chat.enqueue({
       type: 'selection_remembered',
       path: selection.path,
       startLine: selection.startLine,
@@ -89,7 +89,7 @@ export async function askAboutSelection(ctx: CommandContext, args?: { question?:
   }
   await ctx.openChat();
   try {
-    return await ctx.runtime.handle({ type: 'user_message', text: ask.message });
+    return await ctx.runtime.chat.handle({ type: 'user_message', text: ask.message });
   } catch (error) {
     await ctx.reportError('The question about the selection was not answered', error);
     return undefined;

@@ -4,59 +4,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { runtimeRig, writeWorkspaceFile, type RuntimeRig } from '../../fixtures/runtimeRig';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
-import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
 import { fitToBudget, instructionBudgetChars, isInstructionPath, parseCursorRule } from '../../../src/core/memory/instructionFiles';
 
-interface Fixture {
-  root: string;
-  folder: string;
-  stateDir: string;
-  server: FakeOpenAIServer;
-  config: RuntimeConfig;
-  close(): Promise<void>;
+type Fixture = RuntimeRig;
+
+const put = writeWorkspaceFile;
+
+function fixture(files: Record<string, string>, contextWindow = 8192): Promise<Fixture> {
+  return runtimeRig({ prefix: 'instructions', files, config: { contextWindow } });
 }
 
-async function put(folder: string, rel: string, text: string): Promise<void> {
-  await mkdir(path.dirname(path.join(folder, rel)), { recursive: true });
-  await writeFile(path.join(folder, rel), text);
-}
-
-async function fixture(files: Record<string, string>, contextWindow = 8192): Promise<Fixture> {
-  const root = await mkdtemp(path.join(tmpdir(), 'memgpt-instructions-'));
-  const folder = path.join(root, 'project');
-  await mkdir(folder, { recursive: true });
-  for (const [rel, text] of Object.entries(files)) await put(folder, rel, text);
-  const server = await startFakeOpenAIServer({ models: ['local-model'] });
-  const config: RuntimeConfig = {
-    model: 'local-model',
-    baseUrl: server.url,
-    contextWindow,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
-  return {
-    root,
-    folder,
-    stateDir: path.join(root, 'state'),
-    server,
-    config,
-    async close() {
-      await server.close();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
-
-const open = (f: Fixture, trusted = true) =>
-  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted, config: f.config });
+const open = (f: Fixture, trusted = true) => f.open({ trusted });
 
 /** The system message of chat request `i`. */
 function systemOf(f: Fixture, i: number): string {
@@ -67,7 +30,7 @@ function systemOf(f: Fixture, i: number): string {
 
 async function ask(f: Fixture, runtime: WorkspaceRuntime, text = 'hi'): Promise<string> {
   f.server.enqueue(sendMessage('ok'));
-  const outcome = await runtime.handle({ type: 'user_message', text });
+  const outcome = await runtime.chat.handle({ type: 'user_message', text });
   assert.equal(outcome.reason, 'done', outcome.error);
   return systemOf(f, f.server.chatRequests().length - 1);
 }
@@ -106,14 +69,14 @@ test('the model receives the instruction files as a read-only section; nested AG
     // Instructions come before the memory, so the cacheable prefix stays long.
     assert.ok(system.indexOf('ROOT-AGENTS-RULE') < system.indexOf('### Memory'));
 
-    await runtime.setActiveFile('src/core/agent.ts');
+    await runtime.files.setActiveFile('src/core/agent.ts');
     system = await ask(f, runtime);
     assert.ok(system.includes('NESTED-CORE-RULE'), 'the AGENTS.md of the active file’s folder joins');
     assert.ok(system.includes('CURSOR-TS-RULE'), 'a Cursor rule whose globs match the active file joins');
     assert.ok(!system.includes('NESTED-DOCS-RULE'), 'an AGENTS.md off the path to the active file stays out');
     assert.ok(system.indexOf('ROOT-AGENTS-RULE') < system.indexOf('NESTED-CORE-RULE'), 'the nearest file comes last');
     assert.deepEqual(
-      runtime.instructionFiles().blocks.map((b) => b.path),
+      runtime.files.instructionFiles().blocks.map((b) => b.path),
       [
         'AGENTS.md',
         'CLAUDE.md',
@@ -125,7 +88,7 @@ test('the model receives the instruction files as a read-only section; nested AG
       ],
     );
 
-    await runtime.setActiveFile('README.md');
+    await runtime.files.setActiveFile('README.md');
     system = await ask(f, runtime);
     assert.ok(!system.includes('NESTED-CORE-RULE') && !system.includes('CURSOR-TS-RULE'), 'leaving the folder drops them again');
     await runtime.close();
@@ -139,27 +102,27 @@ test('saving an instruction file refreshes what the model sees at its next step'
   try {
     const runtime = await open(f);
     let changes = 0;
-    runtime.onDidChangeInstructionFiles(() => changes++);
+    runtime.files.onDidChangeInstructionFiles(() => changes++);
     assert.ok((await ask(f, runtime)).includes('ROOT-AGENTS-RULE'));
     await writeFile(path.join(f.folder, 'AGENTS.md'), 'Use pnpm, never npm. UPDATED-ROOT-RULE\n');
     // The path a save takes in the editor (and a change on disk, through the file watcher).
-    await runtime.reindexFile(path.join(f.folder, 'AGENTS.md'));
+    await runtime.files.fileChanged(path.join(f.folder, 'AGENTS.md'));
     const system = await ask(f, runtime);
     assert.ok(system.includes('UPDATED-ROOT-RULE'));
     assert.ok(!system.includes('ROOT-AGENTS-RULE'));
     assert.equal(changes, 1);
     // A new instruction file appears with its first save; a deleted one goes.
     await put(f.folder, '.clinerules/02-new.md', 'Brand new rule. NEW-CLINE-RULE\n');
-    await runtime.reindexFile(path.join(f.folder, '.clinerules/02-new.md'));
+    await runtime.files.fileChanged(path.join(f.folder, '.clinerules/02-new.md'));
     await rm(path.join(f.folder, 'CLAUDE.md'));
-    await runtime.removeFile(path.join(f.folder, 'CLAUDE.md'));
+    await runtime.files.fileRemoved(path.join(f.folder, 'CLAUDE.md'));
     const after = await ask(f, runtime);
     assert.ok(after.includes('NEW-CLINE-RULE'));
     assert.ok(!after.includes('CLAUDE-RULE'));
     assert.equal(changes, 3);
     // Saving any other file reads nothing again.
     await put(f.folder, 'src/other.ts', 'export {};\n');
-    await runtime.reindexFile(path.join(f.folder, 'src/other.ts'));
+    await runtime.files.fileChanged(path.join(f.folder, 'src/other.ts'));
     assert.equal(changes, 3);
     await runtime.close();
   } finally {
@@ -182,9 +145,9 @@ test('a long instruction file is cut to the budget with a notice naming where to
         system,
       );
       assert.ok(notice, `${window}: the cut is announced`);
-      const block = runtime.instructionFiles().blocks.find((b) => b.path === 'AGENTS.md')!;
+      const block = runtime.files.instructionFiles().blocks.find((b) => b.path === 'AGENTS.md')!;
       assert.ok(block.shownChars < block.chars);
-      const total = runtime.instructionFiles().blocks.reduce((n, b) => n + b.shownChars, 0);
+      const total = runtime.files.instructionFiles().blocks.reduce((n, b) => n + b.shownChars, 0);
       assert.ok(total <= budget, `${window}: ${total} characters shown, budget ${budget}`);
       // The line named is the first one not shown.
       const lines = `FIRST-LINE-RULE\n${long}`.split('\n');
@@ -201,14 +164,14 @@ test('the memory functions refuse to change an instruction file, and change noth
   const f = await fixture(PROJECT_FILES);
   try {
     const runtime = await open(f);
-    const before = await runtime.coreMemory();
+    const before = await runtime.memory.coreMemory();
     f.server.enqueue(
       toolCall('core_memory_append', { label: 'AGENTS.md', content: 'Ignore the lint rule.', request_heartbeat: true }),
       toolCall('core_memory_replace', { label: 'instructions', old_content: 'lint', new_content: 'nothing', request_heartbeat: true }),
       toolCall('core_memory_append', { label: '.github/copilot-instructions.md', content: 'x', request_heartbeat: true }),
       sendMessage('I cannot change those files; you can edit them.'),
     );
-    const outcome = await runtime.handle({ type: 'user_message', text: 'drop the lint rule from AGENTS.md' });
+    const outcome = await runtime.chat.handle({ type: 'user_message', text: 'drop the lint rule from AGENTS.md' });
     assert.equal(outcome.reason, 'done');
     const requests = f.server.chatRequests();
     for (const i of [1, 2, 3]) {
@@ -219,7 +182,7 @@ test('the memory functions refuse to change an instruction file, and change noth
       assert.match(result.message, /is a project instruction file, shown read-only in your system message/);
       assert.match(result.message, /tell the user \(they can edit the file\)/);
     }
-    assert.deepEqual(await runtime.coreMemory(), before, 'core memory unchanged');
+    assert.deepEqual(await runtime.memory.coreMemory(), before, 'core memory unchanged');
     assert.ok(systemOf(f, 3).includes('ROOT-AGENTS-RULE'), 'the instruction file is still shown as it is on disk');
     // Nothing changed, so the system message stays byte-identical between steps (prompt caches keep it).
     assert.equal(systemOf(f, 3), systemOf(f, 0));
@@ -240,15 +203,15 @@ test('Restricted Mode: instruction files are not read until the workspace is tru
     let system = await ask(f, runtime);
     assert.ok(!system.includes('ROOT-AGENTS-RULE'), 'an untrusted repository writes nothing into the system message');
     assert.ok(!system.includes('### Project instructions'));
-    assert.match(runtime.instructionFiles().notice ?? '', /Restricted Mode/);
+    assert.match(runtime.files.instructionFiles().notice ?? '', /Restricted Mode/);
     await runtime.setWorkspaceTrusted(true);
-    await runtime.setActiveFile('lib/index.ts');
+    await runtime.files.setActiveFile('lib/index.ts');
     system = await ask(f, runtime);
     assert.ok(system.includes('ROOT-AGENTS-RULE'), 'trusting the folder lets the agent follow its rules');
-    assert.equal(runtime.instructionFiles().notice, undefined);
+    assert.equal(runtime.files.instructionFiles().notice, undefined);
     assert.ok(!system.includes('sk-canary-instructions'), 'a secret-looking file is never read');
     assert.ok(!system.includes('OUTSIDE-THE-WORKSPACE'), 'a link leading out of the folder is never read');
-    const skipped = runtime.instructionFiles().skipped.map((s) => s.path);
+    const skipped = runtime.files.instructionFiles().skipped.map((s) => s.path);
     assert.ok(skipped.includes('.clinerules/.env.md') && skipped.includes('lib/AGENTS.md'), JSON.stringify(skipped));
     await runtime.setWorkspaceTrusted(false);
     system = await ask(f, runtime);

@@ -5,69 +5,36 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { runtimeRig, type RuntimeRig } from '../../fixtures/runtimeRig';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
-import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
 import { CitationTracker, findCitations } from '../../../src/core/memory/staleness';
 
-interface Fixture {
-  root: string;
-  folder: string;
-  stateDir: string;
-  server: FakeOpenAIServer;
-  config: RuntimeConfig;
-  close(): Promise<void>;
-}
+type Fixture = RuntimeRig;
 
 const LINES = Array.from({ length: 30 }, (_, i) => `const line${i + 1} = ${i + 1};`);
 
-async function fixture(): Promise<Fixture> {
-  const root = await mkdtemp(path.join(tmpdir(), 'memgpt-stale-'));
-  const folder = path.join(root, 'project');
-  await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(path.join(folder, 'src', 'a.ts'), `${LINES.join('\n')}\n`);
-  const server = await startFakeOpenAIServer({ models: ['local-model'] });
-  const config: RuntimeConfig = {
-    model: 'local-model',
-    baseUrl: server.url,
-    contextWindow: 8192,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
-  return {
-    root,
-    folder,
-    stateDir: path.join(root, 'state'),
-    server,
-    config,
-    async close() {
-      await server.close();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+function fixture(): Promise<Fixture> {
+  return runtimeRig({ prefix: 'stale', files: { 'src/a.ts': `${LINES.join('\n')}\n` } });
 }
 
-const open = (f: Fixture) =>
-  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config });
+const open = (f: Fixture) => f.open();
 
 /** Rewrites src/a.ts with `edit` applied to its lines, then tells the runtime as a save does. */
 async function edit(f: Fixture, runtime: WorkspaceRuntime, change: (lines: string[]) => string[]): Promise<void> {
   const file = path.join(f.folder, 'src', 'a.ts');
   const lines = (await readFile(file, 'utf8')).replace(/\n$/, '').split('\n');
   await writeFile(file, `${change(lines).join('\n')}\n`);
-  await runtime.reindexFile(file);
+  await runtime.files.fileChanged(file);
 }
 
 /** The result the model reads for one archival_memory_search call in a turn of its own. */
 async function searchAsModel(f: Fixture, runtime: WorkspaceRuntime, query: string): Promise<string> {
   f.server.enqueue(toolCall('archival_memory_search', { query, request_heartbeat: true }), sendMessage('done'));
-  const outcome = await runtime.handle({ type: 'user_message', text: `what do you remember about ${query}?` });
+  const outcome = await runtime.chat.handle({ type: 'user_message', text: `what do you remember about ${query}?` });
   assert.equal(outcome.reason, 'done', outcome.error);
   const requests = f.server.chatRequests();
   return (JSON.parse(lastToolResult(requests[requests.length - 1]!.body.messages)) as { message: string }).message;
@@ -88,7 +55,7 @@ test('a remembered item citing path:start-end becomes stale when those lines cha
       toolCall('archival_memory_insert', { content: 'parseConfig validates the port range at src/a.ts:10-20', request_heartbeat: true }),
       sendMessage('Noted.'),
     );
-    await runtime.handle({ type: 'user_message', text: 'remember where the port is validated' });
+    await runtime.chat.handle({ type: 'user_message', text: 'remember where the port is validated' });
     let result = await searchAsModel(f, runtime, 'parseConfig port');
     assert.match(result, /parseConfig validates the port range/);
     assert.ok(!/stale/.test(result), result);
@@ -126,7 +93,7 @@ test('a remembered item citing path:start-end becomes stale when those lines cha
       }),
       sendMessage('Refreshed.'),
     );
-    await again.handle({ type: 'user_message', text: 'refresh that memory' });
+    await again.chat.handle({ type: 'user_message', text: 'refresh that memory' });
     const requests = f.server.chatRequests();
     const inserted = JSON.parse(lastToolResult(requests[requests.length - 1]!.body.messages)) as { status: string; message: string };
     assert.equal(inserted.status, 'OK');
@@ -148,19 +115,19 @@ test('Remember Selection: the provenance range is followed; deleting the file ma
   const f = await fixture();
   try {
     const runtime = await open(f);
-    await runtime.remember(LINES.slice(4, 8).join('\n'), { path: 'src/a.ts', startLine: 5, endLine: 8 });
-    let hits = await runtime.searchArchival('line5 line6', { limit: 5, source: 'memory' });
+    await runtime.memory.remember(LINES.slice(4, 8).join('\n'), { path: 'src/a.ts', startLine: 5, endLine: 8 });
+    let hits = await runtime.memory.searchArchival('line5 line6', { limit: 5, source: 'memory' });
     assert.equal(hits[0]?.note, undefined);
     await edit(f, runtime, (l) => l.map((line, i) => (i === 5 ? 'const line6 = 600;' : line)));
-    hits = await runtime.searchArchival('line5 line6', { limit: 5, source: 'memory' });
+    hits = await runtime.memory.searchArchival('line5 line6', { limit: 5, source: 'memory' });
     assert.match(hits[0]?.note ?? '', /^stale: lines 5-8 of src\/a\.ts changed since this was remembered/);
     // Changed back: fresh again.
     await edit(f, runtime, (l) => l.map((line, i) => (i === 5 ? LINES[5]! : line)));
-    hits = await runtime.searchArchival('line5 line6', { limit: 5, source: 'memory' });
+    hits = await runtime.memory.searchArchival('line5 line6', { limit: 5, source: 'memory' });
     assert.equal(hits[0]?.note, undefined);
     await rm(path.join(f.folder, 'src', 'a.ts'));
-    await runtime.removeFile(path.join(f.folder, 'src', 'a.ts'));
-    hits = await runtime.searchArchival('line5 line6', { limit: 5, source: 'memory' });
+    await runtime.files.fileRemoved(path.join(f.folder, 'src', 'a.ts'));
+    hits = await runtime.memory.searchArchival('line5 line6', { limit: 5, source: 'memory' });
     assert.match(hits[0]?.note ?? '', /^stale: src\/a\.ts was deleted since this was remembered/);
     await runtime.close();
   } finally {
@@ -172,14 +139,14 @@ test('a change made while no window was open is found when the memory opens agai
   const f = await fixture();
   try {
     const runtime = await open(f);
-    await runtime.remember('the constants at src/a.ts:2-3 are the defaults');
+    await runtime.memory.remember('the constants at src/a.ts:2-3 are the defaults');
     await runtime.close();
     const file = path.join(f.folder, 'src', 'a.ts');
     await writeFile(file, (await readFile(file, 'utf8')).replace('const line2 = 2;', 'const line2 = 22;'));
     const again = await open(f);
     // Checked in the background at open: wait for it through the tracker's own queue.
-    await again.memoryFiles.citations.verifyAll();
-    const hits = await again.searchArchival('constants defaults', { limit: 5, source: 'memory' });
+    await again.files.citations.verifyAll();
+    const hits = await again.memory.searchArchival('constants defaults', { limit: 5, source: 'memory' });
     assert.match(hits[0]?.note ?? '', /stale: lines 2-3 of src\/a\.ts changed/);
     await again.close();
   } finally {

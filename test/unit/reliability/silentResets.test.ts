@@ -5,60 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runtimeRig, type RuntimeRig } from '../../fixtures/runtimeRig';
+import type { WorkspaceRuntimeOptions } from '../../../src/core/runtime/workspaceRuntime';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { sendMessage, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { sendMessage } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
-import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
 
-interface Fixture {
-  root: string;
-  folder: string;
-  stateDir: string;
-  server: FakeOpenAIServer;
-  config: RuntimeConfig;
-  close(): Promise<void>;
+type Fixture = RuntimeRig;
+
+function fixture(): Promise<Fixture> {
+  return runtimeRig({ prefix: 'resets', files: { 'README.md': '# Project\n' } });
 }
 
-async function fixture(): Promise<Fixture> {
-  const root = await mkdtemp(path.join(tmpdir(), 'memgpt-resets-'));
-  const folder = path.join(root, 'project');
-  await mkdir(folder, { recursive: true });
-  await writeFile(path.join(folder, 'README.md'), '# Project\n');
-  const server = await startFakeOpenAIServer({ models: ['local-model'] });
-  const config: RuntimeConfig = {
-    model: 'local-model',
-    baseUrl: server.url,
-    contextWindow: 8192,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
-  return {
-    root,
-    folder,
-    stateDir: path.join(root, 'state'),
-    server,
-    config,
-    async close() {
-      await server.close();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
-
-const open = (f: Fixture, extra: Partial<Parameters<typeof WorkspaceRuntime.open>[0]> = {}) =>
-  WorkspaceRuntime.open({
-    storageRoot: f.stateDir,
-    folders: [{ name: 'project', path: f.folder }],
-    trusted: true,
-    config: f.config,
-    ...extra,
-  });
+const open = (f: Fixture, extra: Partial<WorkspaceRuntimeOptions> = {}) => f.open(extra);
 
 /**
  * Two agents: "Older" (talked to first) and "Main" (talked to last, the active one), each with a
@@ -66,12 +27,12 @@ const open = (f: Fixture, extra: Partial<Parameters<typeof WorkspaceRuntime.open
  */
 async function twoAgents(f: Fixture): Promise<{ dir: string; mainId: string; olderId: string }> {
   const runtime = await open(f);
-  const older = await runtime.createAgent({ name: 'Older' });
+  const older = await runtime.agents.createAgent({ name: 'Older' });
   f.server.enqueue(sendMessage('hello from older'));
-  await runtime.handle({ type: 'user_message', text: 'hi older' });
-  const main = await runtime.createAgent({ name: 'Main' });
+  await runtime.chat.handle({ type: 'user_message', text: 'hi older' });
+  const main = await runtime.agents.createAgent({ name: 'Main' });
   f.server.enqueue(sendMessage('hello from main'));
-  await runtime.handle({ type: 'user_message', text: 'remember the blue door' });
+  await runtime.chat.handle({ type: 'user_message', text: 'remember the blue door' });
   const dir = runtime.storage.dir;
   await runtime.close();
   // The older agent's file is older on disk too, whatever the clock's resolution.
@@ -83,7 +44,7 @@ async function twoAgents(f: Fixture): Promise<{ dir: string; mainId: string; old
 async function oneTurnAfter(f: Fixture): Promise<WorkspaceRuntime> {
   const runtime = await open(f);
   f.server.enqueue(sendMessage('still here'));
-  const outcome = await runtime.handle({ type: 'user_message', text: 'what did I ask you to remember?' });
+  const outcome = await runtime.chat.handle({ type: 'user_message', text: 'what did I ask you to remember?' });
   assert.equal(outcome.reason, 'done', outcome.error);
   return runtime;
 }
@@ -99,14 +60,14 @@ test('a damaged active.json: the most recently used agent carries on, the damage
     await writeFile(path.join(dir, 'agents', 'active.json'), '{"agentId": "3f2');
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId, 'the conversation goes on with the agent used last, not a new one');
-    assert.equal((await runtime.listAgents()).length, 2, 'no agent was created');
-    const history = await runtime.conversation(undefined, 50);
+    assert.equal((await runtime.agents.listAgents()).length, 2, 'no agent was created');
+    const history = await runtime.chat.conversation(undefined, 50);
     assert.ok(
       history.some((r) => JSON.stringify(r.message).includes('blue door')),
       'the old conversation is still shown',
     );
     assert.equal((await keptAside(path.join(dir, 'agents'), 'active.json')).length, 1, 'the damaged pointer was kept aside');
-    const notices = runtime.notices();
+    const notices = runtime.memory.notices();
     assert.ok(
       notices.some((n) => /active\.json/.test(n) && /Main/.test(n)),
       `a notice names the file and the agent picked: ${JSON.stringify(notices)}`,
@@ -124,10 +85,10 @@ test('a deleted active.json: the most recently used agent carries on, and the us
     await rm(path.join(dir, 'agents', 'active.json'));
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId);
-    assert.equal((await runtime.listAgents()).length, 2, 'no agent was created');
+    assert.equal((await runtime.agents.listAgents()).length, 2, 'no agent was created');
     assert.ok(
-      runtime.notices().some((n) => /active\.json/.test(n) && /Main/.test(n)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => /active\.json/.test(n) && /Main/.test(n)),
+      JSON.stringify(runtime.memory.notices()),
     );
     await runtime.close();
   } finally {
@@ -142,14 +103,14 @@ test('a deleted agent file: the agent comes back under its id with its conversat
     await rm(path.join(dir, 'agents', `${mainId}.json`));
     const runtime = await oneTurnAfter(f);
     assert.equal((await runtime.agent()).id, mainId, 'the active agent is restored, not replaced');
-    const history = await runtime.conversation(undefined, 50);
+    const history = await runtime.chat.conversation(undefined, 50);
     assert.ok(
       history.some((r) => JSON.stringify(r.message).includes('blue door')),
       'its conversation is shown again',
     );
     assert.ok(
-      runtime.notices().some((n) => n.includes(`${mainId}.json`) && /core memory/i.test(n)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => n.includes(`${mainId}.json`) && /core memory/i.test(n)),
+      JSON.stringify(runtime.memory.notices()),
     );
     await runtime.close();
   } finally {
@@ -166,8 +127,8 @@ test('a damaged agent file: kept aside, the agent comes back from recall, and th
     assert.equal((await runtime.agent()).id, mainId);
     assert.equal((await keptAside(path.join(dir, 'agents'), `${mainId}.json`)).length, 1);
     assert.ok(
-      runtime.notices().some((n) => n.includes(`${mainId}.json`)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => n.includes(`${mainId}.json`)),
+      JSON.stringify(runtime.memory.notices()),
     );
     await runtime.close();
   } finally {
@@ -188,8 +149,8 @@ test('recall.log of random bytes: kept aside, and the user is told the history i
       'the damaged bytes were kept aside',
     );
     assert.ok(
-      runtime.notices().some((n) => /recall\.log/.test(n)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => /recall\.log/.test(n)),
+      JSON.stringify(runtime.memory.notices()),
     );
     await runtime.close();
   } finally {
@@ -204,8 +165,8 @@ test('recall.log deleted: the user is told, instead of a silent "0 messages"', a
     await rm(path.join(dir, 'recall', 'recall.log'));
     const runtime = await open(f);
     assert.ok(
-      runtime.notices().some((n) => /recall\.log/.test(n) && /Main/.test(n)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => /recall\.log/.test(n) && /Main/.test(n)),
+      JSON.stringify(runtime.memory.notices()),
     );
     await runtime.close();
   } finally {
@@ -220,11 +181,11 @@ test('a read-only window recovers in memory only: it shows the same agent, says 
     await writeFile(path.join(dir, 'agents', 'active.json'), 'garbage');
     const before = (await readdir(path.join(dir, 'agents'))).sort();
     const runtime = await open(f, { readOnly: true });
-    const active = (await runtime.listAgents()).find((a) => a.active);
+    const active = (await runtime.agents.listAgents()).find((a) => a.active);
     assert.equal(active?.id, mainId);
     assert.ok(
-      runtime.notices().some((n) => /active\.json/.test(n)),
-      JSON.stringify(runtime.notices()),
+      runtime.memory.notices().some((n) => /active\.json/.test(n)),
+      JSON.stringify(runtime.memory.notices()),
     );
     assert.deepEqual((await readdir(path.join(dir, 'agents'))).sort(), before, 'nothing moved or written');
     await runtime.close();
@@ -237,10 +198,10 @@ test('a fresh workspace has no notices', async () => {
   const f = await fixture();
   try {
     const runtime = await oneTurnAfter(f);
-    assert.deepEqual(runtime.notices(), []);
+    assert.deepEqual(runtime.memory.notices(), []);
     await runtime.close();
     const again = await oneTurnAfter(f);
-    assert.deepEqual(again.notices(), []);
+    assert.deepEqual(again.memory.notices(), []);
     await again.close();
   } finally {
     await f.close();

@@ -74,14 +74,14 @@ test('provider vscode-lm: the host’s model answers a turn with function calls,
     });
     f.server.enqueue(toolCall('core_memory_append', { label: 'human', content: 'Prefers short answers.', request_heartbeat: true }));
     f.server.enqueue(sendMessage('Noted.'));
-    const outcome = await runtime.handle({ type: 'user_message', text: 'I prefer short answers.' });
+    const outcome = await runtime.chat.handle({ type: 'user_message', text: 'I prefer short answers.' });
     assert.equal(outcome.reason, 'done');
     assert.deepEqual(outcome.messages, ['Noted.']);
     assert.deepEqual(source.opened, ['scripted'], 'memgpt.model is the selector');
     assert.equal(f.server.chatRequests().length, 2);
-    assert.match((await runtime.coreMemory()).find((b) => b.label === 'human')!.value, /Prefers short answers/);
-    assert.equal(runtime.contextUsage()?.windowTokens, 16_000, 'the host’s window, not the 8192 default of an unknown model');
-    assert.deepEqual(await runtime.listModels(), ['host-model', 'other-host-model']);
+    assert.match((await runtime.memory.coreMemory()).find((b) => b.label === 'human')!.value, /Prefers short answers/);
+    assert.equal(runtime.chat.contextUsage()?.windowTokens, 16_000, 'the host’s window, not the 8192 default of an unknown model');
+    assert.deepEqual(await runtime.models.listModels(), ['host-model', 'other-host-model']);
     await runtime.close();
   } finally {
     await f.close();
@@ -99,16 +99,16 @@ test('provider vscode-lm: no matching model, or no host at all, is a clear error
       config: { ...f.config, model: 'missing' },
       hostModels: source,
     });
-    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });
+    const outcome = await runtime.chat.handle({ type: 'user_message', text: 'hi' });
     assert.equal(outcome.reason, 'error');
     assert.match(outcome.error ?? '', /No VS Code language model matches MemGPT: Model "missing"/);
     await runtime.close();
 
     const cli = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state2'), folders: [], trusted: true, config: f.config });
-    const headless = await cli.handle({ type: 'user_message', text: 'hi' });
+    const headless = await cli.chat.handle({ type: 'user_message', text: 'hi' });
     assert.equal(headless.reason, 'error');
     assert.match(headless.error ?? '', /only VS Code can supply/);
-    await assert.rejects(cli.listModels(), /available only inside VS Code/);
+    await assert.rejects(cli.models.listModels(), /available only inside VS Code/);
     await cli.close();
     assert.throws(() => createChatModel(f.config, 'x'), /only VS Code can supply/);
   } finally {
@@ -123,7 +123,7 @@ test('a turn can be answered by another model (a chat view’s picker) while the
     const config: RuntimeConfig = { ...f.config, provider: 'openai', baseUrl: f.server.url, model: 'host-model' };
     const runtime = await WorkspaceRuntime.open({ storageRoot: path.join(f.root, 'state'), folders: [], trusted: true, config });
     other.enqueue(sendMessage('From the picked model.'));
-    const outcome = await runtime.handle(
+    const outcome = await runtime.chat.handle(
       { type: 'user_message', text: 'hi' },
       { model: new OpenAIChatModel({ baseUrl: other.url, model: 'picked', maxRetries: 0 }) },
     );
@@ -131,7 +131,7 @@ test('a turn can be answered by another model (a chat view’s picker) while the
     assert.equal(other.chatRequests().length, 1);
     assert.equal(f.server.chatRequests().length, 0, 'the configured model was not asked');
     f.server.enqueue(sendMessage('From the configured model.'));
-    assert.deepEqual((await runtime.handle({ type: 'user_message', text: 'again' })).messages, ['From the configured model.']);
+    assert.deepEqual((await runtime.chat.handle({ type: 'user_message', text: 'again' })).messages, ['From the configured model.']);
     await runtime.close();
   } finally {
     await other.close();
@@ -151,7 +151,7 @@ test('a turn started while new settings are still being read runs on the new set
     );
     const applied = runtime.configure(slowConfig);
     other.enqueue(sendMessage('On the new server.'));
-    const outcome = await runtime.handle({ type: 'user_message', text: 'hi' });
+    const outcome = await runtime.chat.handle({ type: 'user_message', text: 'hi' });
     await applied;
     assert.deepEqual(outcome.messages, ['On the new server.']);
     assert.equal(f.server.chatRequests().length, 0, 'the old settings were not used');

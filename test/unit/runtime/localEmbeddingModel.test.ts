@@ -39,25 +39,25 @@ test('a named model folder gives semantic search; switching models says so, re-i
       trusted: true,
       config: f.config,
     });
-    assert.equal(describeEmbedder(runtime.embedderId).semantic, false, 'no model: the hashing fallback');
-    assert.match(describeEmbedder(runtime.embedderId).label, /lexical search only/);
-    await runtime.indexWorkspace({});
-    await runtime.remember('The palette reads the theme colour from disk.');
+    assert.equal(describeEmbedder(runtime.index.embedderId).semantic, false, 'no model: the hashing fallback');
+    assert.match(describeEmbedder(runtime.index.embedderId).label, /lexical search only/);
+    await runtime.index.indexWorkspace({});
+    await runtime.memory.remember('The palette reads the theme colour from disk.');
 
     const model = writeTinyModel2Vec(path.join(f.root, 'tiny-model'));
     await runtime.configure({ ...f.config, embeddings: { ...f.config.embeddings, localModelPath: model } });
-    assert.match(runtime.embedderId, /^model2vec:tiny-model:4:/);
-    assert.equal(describeEmbedder(runtime.embedderId).semantic, true);
+    assert.match(runtime.index.embedderId, /^model2vec:tiny-model:4:/);
+    assert.equal(describeEmbedder(runtime.index.embedderId).semantic, true);
     assert.ok(
-      runtime.notices().some((n) => /now uses semantic \(local model tiny-model, 4 dimensions\)/.test(n) && /re-embedded/.test(n)),
-      runtime.notices().join('\n'),
+      runtime.memory.notices().some((n) => /now uses semantic \(local model tiny-model, 4 dimensions\)/.test(n) && /re-embedded/.test(n)),
+      runtime.memory.notices().join('\n'),
     );
     // The remembered item was re-embedded into the new index from its log; the files need a pass.
-    assert.equal(runtime.archivalCounts().memory, 1);
-    assert.equal(runtime.archivalCounts().workspace, 0);
-    const pass = await runtime.indexWorkspace({});
+    assert.equal(runtime.memory.archivalCounts().memory, 1);
+    assert.equal(runtime.memory.archivalCounts().workspace, 0);
+    const pass = await runtime.index.indexWorkspace({});
     assert.equal(pass.indexed, 2, 'every file is embedded again with the new model');
-    const hits = await runtime.searchArchival('palette colour', { limit: 5 });
+    const hits = await runtime.memory.searchArchival('palette colour', { limit: 5 });
     assert.ok(hits.some((h) => h.path === 'src/theme.ts'));
     await runtime.close();
   } finally {
@@ -77,14 +77,14 @@ test('a damaged model folder falls back to the hashing embedder with a notice th
       trusted: true,
       config,
     });
-    assert.match(runtime.embedderId, /^local-hash-/);
+    assert.match(runtime.index.embedderId, /^local-hash-/);
     assert.ok(
-      runtime.notices().some((n) => /could not be loaded.*no tokenizer\.json.*lexical search only/s.test(n)),
-      runtime.notices().join('\n'),
+      runtime.memory.notices().some((n) => /could not be loaded.*no tokenizer\.json.*lexical search only/s.test(n)),
+      runtime.memory.notices().join('\n'),
     );
     // Still searchable by words.
-    await runtime.indexWorkspace({});
-    const hits = await runtime.searchArchival('readPath', { limit: 5 });
+    await runtime.index.indexWorkspace({});
+    const hits = await runtime.memory.searchArchival('readPath', { limit: 5 });
     assert.equal(hits[0]?.path, 'src/loader.ts');
     await runtime.close();
   } finally {

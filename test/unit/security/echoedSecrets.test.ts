@@ -68,7 +68,7 @@ test('secrets the model writes into core and archival memory are scrubbed from e
     },
   });
   const events: AgentEvent[] = [];
-  runtime.onEvent((e) => events.push(e));
+  runtime.chat.onEvent((e) => events.push(e));
   try {
     server.enqueue(
       // Its private thoughts repeat the key too.
@@ -95,17 +95,17 @@ test('secrets the model writes into core and archival memory are scrubbed from e
       toolCall('conversation_search', { query: 'gateway', request_heartbeat: true }),
       sendMessage('Done.'),
     );
-    const first = await runtime.handle({ type: 'user_message', text: `Please remember my gateway key ${apiKey}` }, { source: 'cli' });
+    const first = await runtime.chat.handle({ type: 'user_message', text: `Please remember my gateway key ${apiKey}` }, { source: 'cli' });
     assert.equal(first.reason, 'done', first.error);
-    const second = await runtime.handle({ type: 'user_message', text: 'What do you know about my key?' }, { source: 'cli' });
+    const second = await runtime.chat.handle({ type: 'user_message', text: 'What do you know about my key?' }, { source: 'cli' });
     assert.equal(second.reason, 'done', second.error);
 
     // What the user sees says a secret was removed.
     assert.deepEqual(first.messages, ['Saved. Your key is [redacted secret].']);
     // Memory holds the marker, not the key.
-    const core = (await runtime.coreMemory()).map((b) => b.value).join('\n');
+    const core = (await runtime.memory.coreMemory()).map((b) => b.value).join('\n');
     assert.match(core, /gateway key is \[redacted secret\]/);
-    const memories = await runtime.searchArchival('Keys', { limit: 5 });
+    const memories = await runtime.memory.searchArchival('Keys', { limit: 5 });
     assert.ok(
       memories.some((h) => h.text.includes('[redacted secret]')),
       'archival memory holds the marker',
@@ -124,9 +124,9 @@ test('secrets the model writes into core and archival memory are scrubbed from e
     }
 
     // Nothing on disk and nothing exported holds one: not the agent, recall, memories or the index.
-    const agents = await runtime.listAgents();
+    const agents = await runtime.agents.listAgents();
     const exports = [
-      JSON.stringify(await runtime.exportAgent(agents[0]!.id), null, 2),
+      JSON.stringify(await runtime.agents.exportAgent(agents[0]!.id), null, 2),
       // The CLI's export reads the stored agent directly.
       JSON.stringify(await runtime.storage.agents.exportAgent(agents[0]!.id, runtime.storage.recall), null, 2),
     ];
@@ -177,15 +177,15 @@ test('defence behind the agent: "Remember selection" and the export mask keys th
   });
   try {
     // A selection of code with a hard-coded token, remembered by the user.
-    await runtime.remember(`const client = new Client({ token: '${github}', fallback: '${apiKey}' });`, {
+    await runtime.memory.remember(`const client = new Client({ token: '${github}', fallback: '${apiKey}' });`, {
       path: 'src/client.ts',
       startLine: 1,
       endLine: 1,
     });
     // A record an older version stored in plain text.
     server.enqueue(sendMessage('Hi.'));
-    await runtime.handle({ type: 'user_message', text: 'hi' });
-    const id = (await runtime.listAgents())[0]!.id;
+    await runtime.chat.handle({ type: 'user_message', text: 'hi' });
+    const id = (await runtime.agents.listAgents())[0]!.id;
     await runtime.storage.recall.append([
       { agentId: id, time: new Date().toISOString(), kind: 'user', message: { role: 'user', content: `old: ${apiKey} ${github}` } },
     ]);

@@ -140,11 +140,11 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
   };
   const options = { storageRoot: path.join(root, 'state'), folders: [{ name: 'project', path: folder }], trusted: true, config };
   const writer = await WorkspaceRuntime.open(options);
-  await writer.indexWorkspace({});
-  await writer.remember('the staging database is called blue-heron', { path: 'src/billing.ts', startLine: 1, endLine: 3 });
-  await writer.reindexFile(path.join(folder, 'src', 'router.ts')); // unchanged: nothing new
+  await writer.index.indexWorkspace({});
+  await writer.memory.remember('the staging database is called blue-heron', { path: 'src/billing.ts', startLine: 1, endLine: 3 });
+  await writer.files.fileChanged(path.join(folder, 'src', 'router.ts')); // unchanged: nothing new
   await writeFile(path.join(folder, 'src', 'extra.ts'), 'export const extraValue = 1;\n');
-  await writer.reindexFile(path.join(folder, 'src', 'extra.ts')); // in the journal, not yet in a shard
+  await writer.files.fileChanged(path.join(folder, 'src', 'extra.ts')); // in the journal, not yet in a shard
   const storageDir = writer.storage.dir;
   const indexFolder = path.join(
     storageDir,
@@ -178,15 +178,15 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
   const reader = await WorkspaceRuntime.open({ ...options, readOnly: true });
   try {
     assert.equal(reader.readOnly, true);
-    const hits = await reader.searchArchival('cookiesHandler', { limit: 5, source: 'workspace' });
+    const hits = await reader.memory.searchArchival('cookiesHandler', { limit: 5, source: 'workspace' });
     assert.equal(hits[0]?.path, 'src/cookies.ts', 'the shard is served from its Vectra copy');
-    const journalHits = await reader.searchArchival('extraValue', { limit: 5, source: 'workspace' });
+    const journalHits = await reader.memory.searchArchival('extraValue', { limit: 5, source: 'workspace' });
     assert.equal(journalHits[0]?.path, 'src/extra.ts', 'the journal is replayed');
     assert.ok(
-      (await reader.searchArchival('old-format memory', { limit: 5, source: 'memory' })).some((h) => h.id === 'mem-legacy'),
+      (await reader.memory.searchArchival('old-format memory', { limit: 5, source: 'memory' })).some((h) => h.id === 'mem-legacy'),
       'memories missing from the index are searchable',
     );
-    await reader.memoryStats();
+    await reader.memory.memoryStats();
     await new Promise((r) => setTimeout(r, 300)); // background repairs, if any, would land now
   } finally {
     await reader.close();

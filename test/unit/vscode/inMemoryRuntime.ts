@@ -2,6 +2,7 @@
  * A small working AgentRuntimePort for unit tests of the adapters: agents with core memory
  * (CoreMemory, real limits), a scripted turn per user message, recorded calls. Not a fake of the
  * agent loop: the loop has its own tests (test/unit/agent); this checks what the adapters do with a port.
+ * One object answers for every service (`chat`, `memory`, `agents`, …), which is all the adapters see.
  */
 import type { AgentEvent, AgentInput } from '../../../src/core/agent/events';
 import { CoreMemory } from '../../../src/core/memory/coreMemory';
@@ -16,7 +17,13 @@ interface Agent {
 export type TurnScript = (input: AgentInput, emit: (e: AgentEvent) => void) => TurnOutcome;
 
 export class InMemoryRuntime implements AgentRuntimePort {
-  readonly agents: Agent[] = [];
+  readonly agentList: Agent[] = [];
+  readonly chat = this;
+  readonly memory = this;
+  readonly agents = this;
+  readonly files = this;
+  readonly index = this;
+  readonly models = this;
   readonly calls: string[] = [];
   private readonly listeners = new Set<(e: AgentEvent) => void>();
   private state: RuntimeActivity = { kind: 'idle' };
@@ -34,16 +41,16 @@ export class InMemoryRuntime implements AgentRuntimePort {
     });
     if (init.persona !== undefined) memory.setBlock('persona', init.persona);
     if (init.human !== undefined) memory.setBlock('human', init.human);
-    const agent: Agent = { info: { id: `agent-${this.agents.length + 1}`, name: init.name, active }, memory, queue: [] };
-    this.agents.push(agent);
+    const agent: Agent = { info: { id: `agent-${this.agentList.length + 1}`, name: init.name, active }, memory, queue: [] };
+    this.agentList.push(agent);
     return agent;
   }
 
   get active(): Agent {
-    return this.agents.find((a) => a.info.active)!;
+    return this.agentList.find((a) => a.info.active)!;
   }
   private byId(id: string | undefined): Agent {
-    const a = id === undefined ? this.active : this.agents.find((x) => x.info.id === id);
+    const a = id === undefined ? this.active : this.agentList.find((x) => x.info.id === id);
     if (!a) throw new Error(`no agent ${id}`);
     return a;
   }
@@ -92,7 +99,7 @@ export class InMemoryRuntime implements AgentRuntimePort {
     return { recallCount: 3, archivalCount: 7 };
   }
   async listAgents(): Promise<AgentInfo[]> {
-    return this.agents.map((a) => ({ ...a.info }));
+    return this.agentList.map((a) => ({ ...a.info }));
   }
   async createAgent(init: NewAgent) {
     this.calls.push(`create:${init.name}:${init.personaPreset ?? '-'}:${init.persona === undefined ? '-' : 'text'}`);
@@ -103,7 +110,7 @@ export class InMemoryRuntime implements AgentRuntimePort {
   async switchAgent(id: string): Promise<void> {
     this.calls.push(`switch:${id}`);
     const target = this.byId(id);
-    for (const a of this.agents) a.info.active = a === target;
+    for (const a of this.agentList) a.info.active = a === target;
   }
   async resetAgent(id: string): Promise<void> {
     this.calls.push(`reset:${id}`);
@@ -120,7 +127,16 @@ export class InMemoryRuntime implements AgentRuntimePort {
   }
   pauseIndexing(): void {}
   resumeIndexing(): void {}
-  async reindexFile(): Promise<void> {}
+  async fileChanged(): Promise<void> {}
+  async fileRemoved(): Promise<void> {}
+  async fileRenamed(): Promise<void> {}
+  instructionFiles() {
+    return { blocks: [], listed: [], skipped: [] };
+  }
+  onDidChangeInstructionFiles() {
+    return { dispose: () => undefined };
+  }
+  async setActiveFile(): Promise<void> {}
   onIndexProgress() {
     return { dispose: () => undefined };
   }
