@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 
 async function main(): Promise<void> {
   const [stateDir, folder] = process.argv.slice(2);
@@ -14,16 +15,7 @@ async function main(): Promise<void> {
     folders: [{ name: path.basename(folder), path: folder }],
     trusted: true,
     owner: 'VS Code window',
-    config: {
-      model: 'unused',
-      baseUrl: 'http://127.0.0.1:9/v1',
-      contextWindow: 8192,
-      temperature: 0,
-      embeddings: { baseUrl: '', model: '' },
-      pressureFraction: 0.75,
-      stepLimit: 8,
-      index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-    },
+    config: testRuntimeConfig({ model: 'unused' }),
   });
   if (runtime.readOnly) throw new Error(`lockHolder could not take the lock: ${runtime.storage.readOnlyReason}`);
   process.stdout.write('READY\n');

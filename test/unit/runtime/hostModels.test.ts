@@ -18,6 +18,7 @@ import { CalibratedTokenCounter } from '../../../src/core/tokens/calibratedToken
 import { createTokenCounter } from '../../../src/core/tokens/tokenCounter';
 import { createChatModel } from '../../../src/core/runtime/chatModelFactory';
 import { ChatModelError } from '../../../src/core/interfaces/chatModel';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 
 async function setup(): Promise<{ root: string; folder: string; server: FakeOpenAIServer; config: RuntimeConfig; close(): Promise<void> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'memgpt-hostmodels-'));
@@ -25,17 +26,7 @@ async function setup(): Promise<{ root: string; folder: string; server: FakeOpen
   await mkdir(folder, { recursive: true });
   await writeFile(path.join(folder, 'README.md'), '# Project\n');
   const server = await startFakeOpenAIServer({ models: ['host-model'] });
-  const config: RuntimeConfig = {
-    model: 'scripted',
-    baseUrl: '',
-    provider: 'vscode-lm',
-    contextWindow: 0,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
+  const config: RuntimeConfig = testRuntimeConfig({ model: 'scripted', baseUrl: '', provider: 'vscode-lm', contextWindow: 0 });
   return { root, folder, server, config, close: async () => (await server.close(), await rm(root, { recursive: true, force: true })) };
 }
 

@@ -7,6 +7,7 @@ import { describeEmbedder } from '../../../src/core/embed/embedderInfo';
 import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import { writeTinyModel2Vec } from '../../fixtures/tinyModel2Vec';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 
 async function fixture(): Promise<{ root: string; folder: string; config: RuntimeConfig }> {
   const root = await mkdtemp(path.join(tmpdir(), 'memgpt-m2v-runtime-'));
@@ -17,16 +18,7 @@ async function fixture(): Promise<{ root: string; folder: string; config: Runtim
     'export function readPath(p: string) {\n  // load the file from disk\n  return p;\n}\n',
   );
   await writeFile(path.join(folder, 'src', 'theme.ts'), 'export const palette = "dark colour theme";\n');
-  const config: RuntimeConfig = {
-    model: 'm',
-    baseUrl: 'http://127.0.0.1:9',
-    contextWindow: 8192,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
+  const config: RuntimeConfig = testRuntimeConfig({ model: 'm', baseUrl: 'http://127.0.0.1:9' });
   return { root, folder, config };
 }
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { sendMessage, startFakeOpenAIServer, toolCall, toolCalls } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import type { AgentEvent } from '../../../src/core/agent/events';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 
 /** Every file under `dir`, recursively, as [relative path, bytes]. */
 async function allFiles(dir: string): Promise<[string, Buffer][]> {
@@ -55,17 +56,7 @@ test('secrets the model writes into core and archival memory are scrubbed from e
     storageRoot: stateDir,
     folders: [{ name: 'project', path: folder }],
     trusted: true,
-    config: {
-      model: 'local-model',
-      baseUrl: server.url,
-      apiKey,
-      contextWindow: 8192,
-      temperature: 0,
-      embeddings: { baseUrl: '', model: '' },
-      pressureFraction: 0.75,
-      stepLimit: 8,
-      index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-    },
+    config: testRuntimeConfig({ baseUrl: server.url, apiKey }),
   });
   const events: AgentEvent[] = [];
   runtime.chat.onEvent((e) => events.push(e));
@@ -163,17 +154,7 @@ test('defence behind the agent: "Remember selection" and the export mask keys th
     storageRoot: stateDir,
     folders: [{ name: 'project', path: folder }],
     trusted: true,
-    config: {
-      model: 'local-model',
-      baseUrl: server.url,
-      apiKey,
-      contextWindow: 8192,
-      temperature: 0,
-      embeddings: { baseUrl: '', model: '' },
-      pressureFraction: 0.75,
-      stepLimit: 8,
-      index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-    },
+    config: testRuntimeConfig({ baseUrl: server.url, apiKey }),
   });
   try {
     // A selection of code with a hard-coded token, remembered by the user.

@@ -17,6 +17,7 @@ import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
 import { REPO } from '../cli/cliHarness';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'memgpt-durable-'));
 
@@ -128,16 +129,7 @@ test('a read-only window leaves every file byte-identical, even with repairs pen
       `export function ${name}Handler(input: string): string {\n  return input + '${name}';\n}\n`,
     );
   }
-  const config: RuntimeConfig = {
-    model: 'local-model',
-    baseUrl: 'http://127.0.0.1:9/v1',
-    contextWindow: 8192,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-  };
+  const config: RuntimeConfig = testRuntimeConfig();
   const options = { storageRoot: path.join(root, 'state'), folders: [{ name: 'project', path: folder }], trusted: true, config };
   const writer = await WorkspaceRuntime.open(options);
   await writer.index.indexWorkspace({});
