@@ -8,7 +8,7 @@ import { runtimeRig, writeWorkspaceFile, type RuntimeRig } from '../../fixtures/
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
-import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import { type WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import { fitToBudget, instructionBudgetChars, isInstructionPath, parseCursorRule } from '../../../src/core/memory/instructionFiles';
 
 type Fixture = RuntimeRig;

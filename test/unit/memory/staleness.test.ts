@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { sendMessage, toolCall } from '../../fixtures/fakeOpenAIServer';
-import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import { type WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import { CitationTracker, findCitations } from '../../../src/core/memory/staleness';
 
 type Fixture = RuntimeRig;

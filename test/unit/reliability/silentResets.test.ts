@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sendMessage } from '../../fixtures/fakeOpenAIServer';
-import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import { type WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 
 type Fixture = RuntimeRig;
 
