@@ -42,9 +42,9 @@ export function truncateWithNote(text: string, maxChars: number, hint = 'ask for
 }
 
 /** MemGPT's paging header; `page` is 0-based and `pageCount` may be 0 for no results. */
-export function pageHeader(shown: number, total: number, page: number, pageCount: number): string {
+export function pageHeader(shown: number, total: number, page: number, pageCount: number, totalIsUpperBound = false): string {
   const last = Math.max(0, pageCount - 1);
-  return `Showing ${shown} of ${total} results (page ${page}/${last}):`;
+  return `Showing ${shown} of ${totalIsUpperBound ? 'at most ' : ''}${total} results (page ${page}/${totalIsUpperBound ? 'at most ' : ''}${last}):`;
 }
 
 /** A page asked for beyond the last one: say what exists rather than returning nothing. */

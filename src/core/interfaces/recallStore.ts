@@ -23,6 +23,12 @@ export interface RecallSearchResult {
   total: number;
   page: number;
   pageCount: number;
+  /**
+   * Set when `total` (and so `pageCount`) is an upper bound, not a count: a text search checks
+   * a phrase's candidates newest first only as far as the page needs; asking for later pages
+   * checks further, and the bound comes down to the count.
+   */
+  totalIsUpperBound?: boolean;
 }
 
 export interface RecallStore {

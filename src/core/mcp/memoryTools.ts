@@ -343,6 +343,7 @@ async function run(
         page: result.page,
         total: result.total,
         pageCount: result.pageCount,
+        ...(result.totalIsUpperBound ? { totalIsUpperBound: true } : {}),
         results: result.records.map((r) => ({ time: r.time, kind: r.kind, role: r.message.role, text: messageText(r.message) })),
       };
       if (result.total === 0) return { text: `No past messages match "${q}".`, structured };
@@ -352,7 +353,10 @@ async function run(
           `Invalid arguments for ${name}: ${pageOutOfRange(page, result.total, result.pageCount)}`,
         );
       const items = result.records.map((r) => `- ${recallRecordText(r)}`);
-      return { text: itemsWithin(pageHeader(result.records.length, result.total, result.page, result.pageCount), items), structured };
+      return {
+        text: itemsWithin(pageHeader(result.records.length, result.total, result.page, result.pageCount, result.totalIsUpperBound), items),
+        structured,
+      };
     }
     case 'core_memory_read': {
       const memory = await port.coreMemory();

@@ -4,10 +4,17 @@ import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
 import { AppendLog, decodeLogLine, encodeLogLine, ReadOnlyLogError, type AppendLogOpenReport } from '../storage/appendLog';
 import type { NoticeBoard } from '../storage/notices';
-import { RECALL_MAX_PAGE_SIZE, RECALL_NARROW_RATIO, RECALL_RECORD_CACHE, RECALL_TAIL_FLUSH_DOCS, SEARCH_PAGE_SIZE } from '../limits';
+import {
+  RECALL_MAX_PAGE_SIZE,
+  RECALL_NARROW_RATIO,
+  RECALL_RECORD_CACHE,
+  RECALL_TAIL_FLUSH_DOCS,
+  RECALL_TEXT_CHECKS_FOR_TOTAL,
+  SEARCH_PAGE_SIZE,
+} from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
 import { RecallIndexDamagedError } from './recallSegment';
-import { allowPrefix, normalizeForPhrase, parseQuery, partSequence, RecallQueryError, searchableText, type QueryTerm } from './recallText';
+import { allowPrefix, parseQuery, RecallQueryError, searchableText, textMatches, type QueryTerm } from './recallText';
 
 /**
  * Recall memory on an AppendLog (`recall.log` in the store's folder): every
@@ -150,28 +157,57 @@ function intersectSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
   return out.subarray(0, n);
 }
 
-function hasConsecutive(seq: string[], parts: string[], prefixLast: boolean): boolean {
-  const last = parts.length - 1;
-  outer: for (let i = 0; i + parts.length <= seq.length; i++) {
-    for (let j = 0; j <= last; j++) {
-      const s = seq[i + j]!;
-      const q = parts[j]!;
-      const ok = j === last && prefixLast && allowPrefix(q) ? s.startsWith(q) : s === q;
-      if (!ok) continue outer;
+/**
+ * The matches of one query. Without a text check they are the candidates themselves. With one
+ * (phrases, long identifiers) candidates are checked newest first, only as far as the pages
+ * asked for need plus RECALL_TEXT_CHECKS_FOR_TOTAL more for the count: a phrase of common
+ * words has thousands of candidates at a million messages, each a read and a parse of a log
+ * record, while a search shows the newest few. Past that the total is an upper bound (the
+ * matches found plus the candidates not checked), and says so.
+ */
+export class QueryHits {
+  /** Matches found by the check, newest first. */
+  private readonly found: number[] = [];
+  /** Candidates [0, unchecked) are not checked yet. */
+  private unchecked: number;
+
+  constructor(
+    private readonly candidates: Uint32Array,
+    private readonly check: ((doc: number, keep: boolean) => boolean) | null,
+  ) {
+    this.unchecked = check ? candidates.length : 0;
+  }
+
+  /** True when every candidate has been decided: the total is the number of matches. */
+  get exact(): boolean {
+    return this.unchecked === 0;
+  }
+
+  /** The number of matches (exact), or an upper bound of it while candidates are unchecked. */
+  get total(): number {
+    return this.check ? this.found.length + this.unchecked : this.candidates.length;
+  }
+
+  /** Matches [from, from + n) counted from the newest, checking candidates as far as needed. */
+  newest(from: number, n: number): number[] {
+    if (!this.check) {
+      const out: number[] = [];
+      for (let i = this.candidates.length - 1 - from; i >= 0 && out.length < n; i--) out.push(this.candidates[i]!);
+      return out;
     }
-    return true;
+    this.checkUntil(() => this.found.length >= from + n, true);
+    // Then a bounded look further back, so the count is exact whenever that is cheap.
+    let more = RECALL_TEXT_CHECKS_FOR_TOTAL;
+    this.checkUntil(() => more-- <= 0, false);
+    return this.found.slice(from, from + n);
   }
-  return false;
-}
 
-const WORD_CHAR = /[\p{L}\p{N}]/u;
-
-function phraseAt(normalized: string, phrase: string): boolean {
-  const startsWithWordChar = WORD_CHAR.test(phrase[0]!);
-  for (let i = normalized.indexOf(phrase); i !== -1; i = normalized.indexOf(phrase, i + 1)) {
-    if (!startsWithWordChar || i === 0 || !WORD_CHAR.test(normalized[i - 1]!)) return true;
+  private checkUntil(done: () => boolean, keep: boolean): void {
+    while (this.unchecked > 0 && !done()) {
+      const doc = this.candidates[--this.unchecked]!;
+      if (this.check!(doc, keep)) this.found.push(doc);
+    }
   }
-  return false;
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -183,7 +219,7 @@ export class FileRecallStore implements RecallStore {
   /** Records read from the log lately, by document (the newest are asked for again and again). */
   private readonly cache = new Map<number, RecallRecord>();
   /** The last query's matches: conversation_search pages through one query many times. */
-  private lastHits: { key: string; hits: Uint32Array } | null = null;
+  private lastHits: { key: string; hits: QueryHits } | null = null;
 
   private constructor(
     private readonly log: AppendLog<RecallRecord>,
@@ -303,8 +339,12 @@ export class FileRecallStore implements RecallStore {
     }
   }
 
-  /** The record of a document, from memory or read from the log by offset; undefined when the log does not hold it there. */
-  private recordOf(doc: number): RecallRecord | undefined {
+  /**
+   * The record of a document, from memory or read from the log by offset; undefined when the log
+   * does not hold it there. `keep: false` for records read only to check them against a query:
+   * hundreds of those would push the records of the page out of the cache.
+   */
+  private recordOf(doc: number, keep = true): RecallRecord | undefined {
     const kept = this.index.memRecord(doc) ?? this.cache.get(doc);
     if (kept) return kept;
     const row = this.index.row(doc);
@@ -319,6 +359,7 @@ export class FileRecallStore implements RecallStore {
     } catch {
       throw new RecallIndexDamagedError(path.join(RECALL_INDEX_DIR, 'docs.bin'), `document ${doc} does not point at its record in the log`);
     }
+    if (!keep) return record;
     if (this.cache.size >= RECALL_RECORD_CACHE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(doc, record);
     return record;
@@ -348,33 +389,28 @@ export class FileRecallStore implements RecallStore {
     return this.guarded(() => this.paged(this.hits(agent, query, terms), page, pageSize));
   }
 
-  /** Documents matching every term, oldest first (pages count from the end). */
-  private hits(agent: number, query: string, terms: QueryTerm[]): Uint32Array {
+  /** The query's matches; those that need the text checked are checked newest first, as pages ask. */
+  private hits(agent: number, query: string, terms: QueryTerm[]): QueryHits {
     const key = `${agent}\u0000${query}\u0000${this.index.totalDocs}\u0000${this.index.excluded.size}`;
     if (this.lastHits?.key === key) return this.lastHits.hits;
-    const lists = terms.map((t) => this.candidatesOf(agent, t)).sort((x, y) => x.length - y.length);
-    let both = lists[0]!;
-    for (let i = 1; i < lists.length && both.length > 0; i++) both = intersectSorted(both, lists[i]!);
+    const candidates = intersectAll(terms.map((t) => this.candidatesOf(agent, t)));
     const needsCheck = terms.filter(needsText);
-    let hits = both;
-    if (needsCheck.length > 0) {
-      // Identifiers and phrases: the index narrows to records with every part; the text decides.
-      const kept = new Uint32Array(both.length);
-      let n = 0;
-      for (let i = 0; i < both.length; i++) {
-        const record = this.recordOf(both[i]!);
-        // A candidate was indexed, so a tool result here is not one of the unsearched ones.
-        if (
-          record &&
-          verify(
-            searchableText(record, () => undefined),
-            needsCheck,
-          )
-        )
-          kept[n++] = both[i]!;
-      }
-      hits = kept.subarray(0, n);
-    }
+    // Identifiers and phrases: the index narrows to records with every part; the text decides.
+    // A candidate was indexed, so a tool result here is not one of the unsearched ones.
+    const check =
+      needsCheck.length === 0
+        ? null
+        : (doc: number, keep: boolean): boolean => {
+            const record = this.recordOf(doc, keep);
+            return (
+              !!record &&
+              textMatches(
+                searchableText(record, () => undefined),
+                needsCheck,
+              )
+            );
+          };
+    const hits = new QueryHits(candidates, check);
     this.lastHits = { key, hits };
     return hits;
   }
@@ -512,13 +548,13 @@ export class FileRecallStore implements RecallStore {
     return out;
   }
 
-  /** A page of hits held oldest first, returned newest first. */
-  private paged(hits: Uint32Array, page: number, pageSize: number): RecallSearchResult {
-    const total = hits.length;
-    const pageCount = Math.ceil(total / pageSize);
-    const docs: number[] = [];
-    for (let i = total - 1 - page * pageSize; i >= 0 && docs.length < pageSize; i--) docs.push(hits[i]!);
-    return { records: this.read(docs), total, page, pageCount };
+  /** A page of hits, newest first; the total is exact unless the text check stopped early (then `totalIsUpperBound`). */
+  private paged(hits: QueryHits, page: number, pageSize: number): RecallSearchResult {
+    const docs = hits.newest(page * pageSize, pageSize);
+    const total = hits.total;
+    const result: RecallSearchResult = { records: this.read(docs), total, page, pageCount: Math.ceil(total / pageSize) };
+    if (!hits.exact) result.totalIsUpperBound = true;
+    return result;
   }
 
   private parseBound(value: string, which: 'start' | 'end'): number {
@@ -558,19 +594,4 @@ function checkPaging(page: number, pageSize: number): void {
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > RECALL_MAX_PAGE_SIZE) {
     throw new RecallQueryError(`Page size ${JSON.stringify(pageSize)} is not valid: use 1 to ${RECALL_MAX_PAGE_SIZE}.`);
   }
-}
-
-function verify(text: string, terms: QueryTerm[]): boolean {
-  let seq: string[] | undefined;
-  let normalized: string | undefined;
-  for (const t of terms) {
-    if (t.kind === 'parts') {
-      seq ??= partSequence(text);
-      if (!hasConsecutive(seq, t.parts, t.prefixLast)) return false;
-    } else {
-      normalized ??= normalizeForPhrase(text);
-      if (!phraseAt(normalized, t.text)) return false;
-    }
-  }
-  return true;
 }

@@ -261,10 +261,11 @@ export function recallParts(record: RecallRecord): RecallPart[] {
   }
 }
 
-function hasConsecutiveParts(seq: string[], parts: string[], prefixLast: boolean): number {
+/** Where the parts follow each other in `seq` (the last a prefix with prefixLast): the count, up to `limit`. */
+function consecutiveParts(seq: string[], parts: string[], prefixLast: boolean, limit = Infinity): number {
   const last = parts.length - 1;
   let found = 0;
-  outer: for (let i = 0; i + parts.length <= seq.length; i++) {
+  outer: for (let i = 0; i + parts.length <= seq.length && found < limit; i++) {
     for (let j = 0; j <= last; j++) {
       const s = seq[i + j]!;
       const q = parts[j]!;
@@ -277,13 +278,31 @@ function hasConsecutiveParts(seq: string[], parts: string[], prefixLast: boolean
 
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
-function phraseCount(normalized: string, phrase: string): number {
+/** Where the phrase occurs in normalized text starting at a word boundary: the count, up to `limit`. */
+function phraseCount(normalized: string, phrase: string, limit = Infinity): number {
   const startsWithWordChar = WORD_CHAR.test(phrase[0]!);
   let found = 0;
-  for (let i = normalized.indexOf(phrase); i !== -1; i = normalized.indexOf(phrase, i + 1)) {
+  for (let i = normalized.indexOf(phrase); i !== -1 && found < limit; i = normalized.indexOf(phrase, i + 1)) {
     if (!startsWithWordChar || i === 0 || !WORD_CHAR.test(normalized[i - 1]!)) found++;
   }
   return found;
+}
+
+/**
+ * True when `text` meets every term that needs the text itself (identifiers as consecutive
+ * parts, phrases verbatim): the check the index's candidates go through.
+ */
+export function textMatches(text: string, terms: readonly QueryTerm[]): boolean {
+  let seq: string[] | undefined;
+  let normalized: string | undefined;
+  for (const t of terms) {
+    const n =
+      t.kind === 'parts'
+        ? consecutiveParts((seq ??= partSequence(text)), t.parts, t.prefixLast, 1)
+        : phraseCount((normalized ??= normalizeForPhrase(text)), t.text, 1);
+    if (n === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -298,7 +317,7 @@ export function termCounts(text: string, terms: QueryTerm[]): { counts: number[]
   let normalized: string | undefined;
   const counts = terms.map((t) => {
     if (t.kind === 'phrase') return phraseCount((normalized ??= normalizeForPhrase(text)), t.text);
-    if (t.parts.length > 1) return hasConsecutiveParts((seq ??= partSequence(text)), t.parts, t.prefixLast);
+    if (t.parts.length > 1) return consecutiveParts((seq ??= partSequence(text)), t.parts, t.prefixLast);
     const q = t.parts[0]!;
     const prefix = t.prefixLast && allowPrefix(q);
     let n = 0;

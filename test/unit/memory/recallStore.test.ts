@@ -354,3 +354,73 @@ test('search agrees with a brute-force reference on 3000 synthetic messages (and
   }
   assert.ok(s.search(A, plants.identifier, 0).total > 0, 'the planted identifier is found');
 });
+
+test('phrase and AND edge cases: punctuation, line breaks, short prefixes, repeated and missing words', async () => {
+  const s = await storeWith([
+    'edit config.json then restart', // 1
+    'edit config json then restart', // 2
+    'the build\tfailed\n\nagain', // 3
+    'build failed? no: the build passed', // 4
+    'ab cd ef', // 5
+    'abacus cdrom', // 6
+    'cache cache timeout', // 7
+    'timeout only', // 8
+  ]);
+  const hits = (q: string): string[] => texts(s.search(A, q, 0, 50).records);
+  assert.deepEqual(hits('"config.json"'), ['edit config.json then restart'], 'punctuation inside a phrase is verbatim');
+  assert.deepEqual(hits('config json'), ['edit config json then restart', 'edit config.json then restart'], 'words ignore punctuation');
+  assert.deepEqual(hits('"build failed again"'), ['the build\tfailed\n\nagain'], 'tabs and line breaks count as one space');
+  assert.deepEqual(hits('"build failed"'), ['build failed? no: the build passed', 'the build\tfailed\n\nagain']);
+  assert.deepEqual(hits('"the build" passed'), ['build failed? no: the build passed'], 'a phrase and a word, both required');
+  assert.deepEqual(hits('"ab"'), ['abacus cdrom', 'ab cd ef'], 'a short phrase is a prefix at a word start');
+  assert.deepEqual(hits('"ab cd"'), ['ab cd ef'], 'a short last word is a prefix, earlier words whole');
+  assert.deepEqual(hits('"cd"'), ['abacus cdrom', 'ab cd ef']);
+  assert.deepEqual(hits('cache cache'), ['cache cache timeout'], 'a word given twice is one requirement');
+  assert.deepEqual(hits('cache timeout'), ['cache cache timeout']);
+  assert.deepEqual(hits('timeout "cache timeout"'), ['cache cache timeout']);
+  assert.deepEqual(hits('timeout nowhere'), [], 'a missing word empties an AND');
+  assert.deepEqual(hits('"timeout cache"'), [], 'phrase words in the wrong order');
+  const r = s.search(A, '"build failed"', 0, 50);
+  assert.equal(r.total, 2);
+  assert.equal(r.totalIsUpperBound, undefined, 'few candidates: the total is a count');
+});
+
+test('a phrase with thousands of candidates checks only the newest ones a page needs; paging on reaches the exact count', async () => {
+  const dir = tmp();
+  const s = await open(dir, { indexFlushDocs: 512 });
+  // Every record holds the phrase's words; one in ten holds them in phrase order.
+  const contents: string[] = [];
+  for (let i = 0; i < 3000; i++) contents.push(i % 10 === 3 ? `item ${i}: please open the panel` : `item ${i}: the panel is open`);
+  for (let i = 0; i < contents.length; i += 500) await s.append(contents.slice(i, i + 500).map((c) => user(c)));
+  await s.whenIndexed();
+  const expected = contents.filter((c) => c.includes('open the panel')).reverse();
+
+  // Records read from the log for one page: count the log lines parsed.
+  const parse = JSON.parse;
+  let parsed = 0;
+  JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+    parsed++;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  let first;
+  try {
+    first = s.search(A, '"open the panel"', 0, 5);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.deepEqual(texts(first.records), expected.slice(0, 5), 'the newest matches, as a full check finds them');
+  assert.ok(parsed < 1000, `a page read ${parsed} records, not all 3000 candidates`);
+  assert.equal(first.totalIsUpperBound, true, 'the total says it is a bound');
+  assert.ok(first.total >= expected.length && first.total <= contents.length, `bound ${first.total} holds the ${expected.length} matches`);
+
+  // Every page, in order, is what a full check gives; the count becomes exact on the way.
+  const got: string[] = [];
+  let last = first;
+  for (let p = 0; p < last.pageCount; p++) {
+    last = s.search(A, '"open the panel"', p, 20);
+    got.push(...texts(last.records));
+  }
+  assert.deepEqual(got, expected);
+  assert.equal(last.total, expected.length);
+  assert.equal(last.totalIsUpperBound, undefined);
+});
