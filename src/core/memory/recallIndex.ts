@@ -289,6 +289,8 @@ export interface RecallIndexOpenReport {
   reason?: string;
   /** Records read from the log at open (the tail the index did not cover yet; all of them on a rebuild). */
   readFromLog: number;
+  /** True when the build or rebuild ran in a worker thread (a large log). */
+  inWorker?: boolean;
 }
 
 export interface RecallIndexEvents {
@@ -926,7 +928,11 @@ async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
     let times: number[] = [];
     let dateDocs: number[] = [];
     for (const seg of run) {
-      for (const d of seg.agentDocs(agent)) docs.push(d);
+      const segDocs = seg.agentDocs(agent);
+      for (let k = 0; k < segDocs.length; k++) {
+        docs.push(segDocs[k]!);
+        if ((k & 4095) === 4095) await slicer.maybeYield();
+      }
       const e = seg.dateEntries(agent, 0, seg.agentCount(agent));
       // Two runs sorted by (time, doc) merge in one pass.
       const mt: number[] = [];
@@ -934,6 +940,8 @@ async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
       let i = 0;
       let j = 0;
       while (i < times.length || j < e.times.length) {
+        // Full-size segments hold a quarter of a million entries: merge them in slices.
+        if (((i + j) & 4095) === 0) await slicer.maybeYield();
         const takeOld =
           j >= e.times.length || (i < times.length && (times[i]! < e.times[j]! || (times[i] === e.times[j] && dateDocs[i]! < e.docs[j]!)));
         if (takeOld) {
