@@ -95,6 +95,8 @@ const builds = [
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // Rebuilds the recall index off the extension host's thread (src/core/memory/recallRebuildWorker.ts).
+  { ...nodeCommon, entryPoints: ['src/core/memory/recallRebuildWorker.ts'], outfile: 'dist/recallRebuildWorker.js' },
   {
     bundle: true,
     platform: 'browser',

@@ -298,6 +298,8 @@ export const RECALL_NARROW_RATIO = 16;
  * log record (about 35 µs at a million messages): 256 keep the count to about half of a 20 ms search.
  */
 export const RECALL_TEXT_CHECKS_FOR_TOTAL = 256;
+/** Recall: a log at least this large is indexed in a worker thread when the index is built or rebuilt (a small one is quicker here than a thread's start). */
+export const RECALL_WORKER_REBUILD_MIN_BYTES = 4 * 1024 * 1024;
 
 // --- Agent loop, context window and functions ---
 /** Windows this small get the short system instructions and short function descriptions. */

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
@@ -10,6 +11,7 @@ import {
   RECALL_RECORD_CACHE,
   RECALL_TAIL_FLUSH_DOCS,
   RECALL_TEXT_CHECKS_FOR_TOTAL,
+  RECALL_WORKER_REBUILD_MIN_BYTES,
   SEARCH_PAGE_SIZE,
 } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
@@ -239,20 +241,33 @@ export class FileRecallStore implements RecallStore {
     const notices = options.notices;
     const indexDir = path.join(dir, RECALL_INDEX_DIR);
     const shown = path.join('recall', RECALL_INDEX_DIR);
-    const { index, report: indexReport } = await RecallIndex.open(file, indexDir, {
-      readOnly,
-      flushDocs: options.indexFlushDocs ?? RECALL_TAIL_FLUSH_DOCS,
-      events: {
-        damaged: (reason) =>
-          notices?.post(
-            'recall:index-damaged',
-            `${reason} It is being rebuilt from the recall log (nothing is lost); until it is done, conversation_search may miss older messages.`,
-          ),
-        repaired: () => notices?.post('recall:index-repaired', `The recall index ${shown} was rebuilt from the recall log.`),
-      },
-    });
-    const rebuilding = indexReport.state !== 'opened';
+    const flushDocs = options.indexFlushDocs ?? RECALL_TAIL_FLUSH_DOCS;
+    const events = {
+      damaged: (reason: string) =>
+        notices?.post(
+          'recall:index-damaged',
+          `${reason} It is being rebuilt from the recall log (nothing is lost); until it is done, conversation_search may miss older messages.`,
+        ),
+      repaired: () => notices?.post('recall:index-repaired', `The recall index ${shown} was rebuilt from the recall log.`),
+    };
+    let { index, report: indexReport } = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events });
+    let rebuilding = indexReport.state !== 'opened';
     let read = 0;
+    if (rebuilding && !readOnly && sizeOf(file) >= RECALL_WORKER_REBUILD_MIN_BYTES) {
+      // A large log is indexed in a worker thread; this thread's event loop stays free meanwhile.
+      await index.close();
+      const inWorker = await rebuildInWorker({ logFile: file, indexDir, flushDocs }).catch(() => null);
+      const reopened = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events });
+      index = reopened.index;
+      if (inWorker !== null && reopened.report.state === 'opened') {
+        read = inWorker;
+        rebuilding = false;
+        indexReport = { ...indexReport, inWorker: true };
+      } else if (reopened.report.state !== 'opened') {
+        indexReport = { ...reopened.report, state: indexReport.state, reason: indexReport.reason };
+      }
+      // Otherwise the worker could not run (or stopped): what it wrote is kept, the rest is read here.
+    }
     const { log, report } = await AppendLog.open<RecallRecord>(file, {
       validate: validateStored,
       readOnly,
@@ -585,6 +600,83 @@ export class FileRecallStore implements RecallStore {
     if (Number.isNaN(t)) return bad();
     return t;
   }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What a worker needs to rebuild the index of one recall log. */
+export interface RecallRebuildJob {
+  logFile: string;
+  indexDir: string;
+  flushDocs: number;
+}
+
+/**
+ * Indexes the whole log into the (empty) index in `indexDir` and writes it out: the rebuild, as
+ * run in a worker thread (recallRebuildWorker.ts). Returns the number of records read.
+ */
+export async function rebuildRecallIndex(job: RecallRebuildJob): Promise<number> {
+  const quiet = { damaged: () => undefined, repaired: () => undefined };
+  const { index } = await RecallIndex.open(job.logFile, job.indexDir, { readOnly: false, flushDocs: job.flushDocs, events: quiet });
+  let read = 0;
+  try {
+    // Read-only: a torn tail is repaired by the store that opens the log after this.
+    const { log } = await AppendLog.open<RecallRecord>(job.logFile, {
+      validate: validateStored,
+      readOnly: true,
+      from: index.logBytes,
+      onEntry: (r, offset, bytes) => {
+        read++;
+        return index.addRebuilding(r, offset, bytes);
+      },
+    });
+    await log.close();
+  } finally {
+    await index.close();
+  }
+  return read;
+}
+
+/** The worker's script: bundled beside dist/extension.js and dist/cli.js (one folder up from dist/test/), or this folder's source under tsx. */
+function rebuildWorkerScript(): string | undefined {
+  const candidates = [
+    path.join(__dirname, 'recallRebuildWorker.js'),
+    path.join(__dirname, '..', 'recallRebuildWorker.js'),
+    path.join(__dirname, 'recallRebuildWorker.ts'),
+  ];
+  return candidates.find((f) => existsSync(f));
+}
+
+/** Runs rebuildRecallIndex in a worker thread; rejects when there is no worker script or the worker fails. */
+function rebuildInWorker(job: RecallRebuildJob): Promise<number> {
+  const script = rebuildWorkerScript();
+  if (!script) return Promise.reject(new Error('the recall index worker script is missing'));
+  return new Promise<number>((resolve, reject) => {
+    // From source (tests, benches under tsx) the worker registers tsx itself: loader hooks are not inherited by threads.
+    const worker = script.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData: job })
+      : new Worker(script, { workerData: job });
+    let settled = false;
+    worker.once('message', (m: { ok: boolean; read?: number; message?: string }) => {
+      settled = true;
+      if (m.ok && typeof m.read === 'number') resolve(m.read);
+      else reject(new Error(m.message ?? 'the recall index worker failed'));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the recall index worker stopped (exit code ${code})`));
+    });
+  });
 }
 
 function checkPaging(page: number, pageSize: number): void {

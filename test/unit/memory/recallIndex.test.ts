@@ -6,12 +6,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { FileRecallStore, RECALL_LOG_FILE, type NewRecallRecord } from '../../../src/core/memory/recallStore';
 import { RECALL_INDEX_DIR } from '../../../src/core/memory/recallIndex';
+import { RECALL_WORKER_REBUILD_MIN_BYTES } from '../../../src/core/limits';
 import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
 import { AppendLog } from '../../../src/core/storage/appendLog';
 import { NoticeBoard } from '../../../src/core/storage/notices';
@@ -359,7 +360,6 @@ test('a cut segment file or an unreadable manifest is found at open, rebuilt fro
   await s.close();
 
   // Deleted: built again without alarming anyone (nothing was wrong with the memory).
-  const { rmSync } = await import('node:fs');
   rmSync(path.join(dir, RECALL_INDEX_DIR), { recursive: true });
   const notices3 = new NoticeBoard();
   s = await open(dir, { timeZone: 'utc', notices: notices3 });
@@ -393,4 +393,43 @@ test('a replaced log makes the index stale: rebuilt, never answered from the old
   assert.equal(s.indexReport.state, 'rebuilt');
   assert.match(notices.list().join('\n'), /recall log (was replaced|is shorter)/);
   await assertMatchesLog(s, dir, 'after a replaced log', 8);
+});
+
+test('a large log is indexed in a worker thread: the same answers, the event loop free meanwhile', async (t) => {
+  const dir = tmp();
+  // Long messages, so the log passes the size from which a worker does the work.
+  const padding = ' lorem ipsum dolor sit amet'.repeat(200);
+  const records = corpus(1500, 13).map((r) =>
+    r.message.role === 'user' ? { ...r, message: { ...r.message, content: r.message.content + padding } } : r,
+  );
+  let s = await open(dir, { timeZone: 'utc', indexFlushDocs: 64 });
+  for (let i = 0; i < records.length; i += 100) await s.append(records.slice(i, i + 100));
+  await s.close();
+  const logBytes = statSync(path.join(dir, RECALL_LOG_FILE)).size;
+  assert.ok(logBytes >= RECALL_WORKER_REBUILD_MIN_BYTES, `the log is ${logBytes} bytes`);
+  rmSync(path.join(dir, RECALL_INDEX_DIR), { recursive: true });
+
+  // A timer keeps firing while the index is built: this thread only waits for the worker.
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 2);
+  try {
+    s = await open(dir, { timeZone: 'utc', indexFlushDocs: 64 });
+  } finally {
+    clearInterval(timer);
+  }
+  assert.equal(s.indexReport.state, 'built');
+  assert.equal(s.indexReport.inWorker, true, 'built in a worker thread');
+  assert.equal(s.indexReport.readFromLog, records.length);
+  assert.equal(s.count(), records.length);
+  t.diagnostic(`longest gap between timer ticks while the worker built the index: ${longest.toFixed(0)} ms`);
+  await assertMatchesLog(s, dir, 'built in a worker', 9);
+  await s.close();
+  s = await open(dir, { timeZone: 'utc', indexFlushDocs: 64 });
+  assert.equal(s.indexReport.state, 'opened', 'what the worker wrote opens as it is');
+  await assertMatchesLog(s, dir, 'reopened after the worker', 10);
 });
