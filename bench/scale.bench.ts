@@ -1,18 +1,21 @@
 /**
  * Growth curves of recall memory (issue 20, item 4, recall half): builds recall at 10k, 100k,
  * 300k and 1M messages and reports, at each size, open time, heap added by the open store,
- * search p50/p95 (common and rare word, and the other query shapes), time from append to
- * searchable, and the longest event-loop block — with a same-run baseline: a brute-force scan of
+ * search p50/p95 (common and rare word, and the other query shapes: phrase and AND included),
+ * time from append to searchable, and the longest event-loop block while the index is built (in
+ * a worker thread), opened and appended to — beside the longest gap of a loop with nothing to do
+ * in the same run (the machine's own noise) — with a same-run baseline: a brute-force scan of
  * the log (read, parse, test every record: the work the old whole-log-in-memory store did at
  * every open, and what any search without an index costs).
  *
  *   npm run bench -- scale                      10k and 100k (MEMGPT_BENCH_SCALE defaults to 100000)
  *   MEMGPT_BENCH_SCALE=1000000 npm run bench -- scale   every size, 1M included (tens of minutes)
  *
- * Targets at 1M: open <= 1 s, heap <= 250 MB, worst p50 <= 20 ms (TARGET … PASS|MISS lines).
+ * Targets at 1M: open <= 1 s, heap <= 250 MB, worst, phrase and AND p50 <= 20 ms; no loop block
+ * over 50 ms at any size (TARGET … PASS|MISS lines; a MISS makes the bench exit non-zero).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FileRecallStore, RECALL_LOG_FILE } from '../src/core/memory/recallStore';
 import type { RecallRecord } from '../src/core/interfaces/recallStore';
@@ -66,6 +69,15 @@ async function watchLoop<T>(work: (skip: <U>(f: () => U) => U) => Promise<T>): P
 }
 
 /**
+ * The same watch over a loop with nothing to do: on a shared machine the process is not always
+ * scheduled, and this is the gap that alone causes (the noise floor of the loop-block figures).
+ */
+async function idleGap(ms: number): Promise<number> {
+  const { maxBlockMs } = await watchLoop(() => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  return maxBlockMs;
+}
+
+/**
  * Writes n synthetic messages straight to the log (in chunks, so the corpus never sits in memory
  * whole), then opens the store once: with no index beside the log it builds one, the path of
  * the first open after an upgrade or of a rebuild. The live path (appends, flushes, merges) is
@@ -74,7 +86,15 @@ async function watchLoop<T>(work: (skip: <U>(f: () => U) => U) => Promise<T>): P
 async function build(
   dir: string,
   n: number,
-): Promise<{ writeMs: number; rebuildMs: number; maxBlockMs: number; rare: string; identifier: string; phrase: string }> {
+): Promise<{
+  writeMs: number;
+  rebuildMs: number;
+  maxBlockMs: number;
+  inWorker: boolean;
+  rare: string;
+  identifier: string;
+  phrase: string;
+}> {
   const t = performance.now();
   const { log } = await AppendLog.open<RecallRecord>(path.join(dir, RECALL_LOG_FILE));
   let plants = { rareWord: '', identifier: '', phrase: '' };
@@ -92,15 +112,17 @@ async function build(
   await log.close();
   const writeMs = performance.now() - t;
   const t2 = performance.now();
-  const { maxBlockMs } = await watchLoop(async () => {
+  const { result: inWorker, maxBlockMs } = await watchLoop(async () => {
     const store = await FileRecallStore.open(dir);
     await store.whenIndexed();
     await store.close();
+    return store.indexReport.inWorker === true;
   });
   return {
     writeMs,
     rebuildMs: performance.now() - t2,
     maxBlockMs,
+    inWorker,
     rare: plants.rareWord,
     identifier: plants.identifier,
     phrase: plants.phrase,
@@ -132,6 +154,8 @@ interface Row {
   writeMs: number;
   rebuildMs: number;
   buildBlockMs: number;
+  builtInWorker: boolean;
+  idleGapMs: number;
   logMb: number;
   indexMb: number;
   segments: number;
@@ -139,7 +163,7 @@ interface Row {
   firstSearchMs: number;
   heapMb: number;
   rssMb: number;
-  shapes: { shape: string; query: string; hits: number; p50: number; p95: number }[];
+  shapes: { shape: string; query: string; hits: number; hitsBound: boolean; p50: number; p95: number }[];
   appendToSearchableP50: number;
   appendToSearchableP95: number;
   liveBlockMs: number;
@@ -192,7 +216,15 @@ async function measure(n: number): Promise<Row> {
     }
     const shapes = queries.map((q, i) => {
       const t = times[i]!.sort((a, b) => a - b);
-      return { shape: q.shape, query: q.query, hits: store.search(AGENT, q.query, 0).total, p50: pct(t, 0.5), p95: pct(t, 0.95) };
+      const first = store.search(AGENT, q.query, 0);
+      return {
+        shape: q.shape,
+        query: q.query,
+        hits: first.total,
+        hitsBound: first.totalIsUpperBound === true,
+        p50: pct(t, 0.5),
+        p95: pct(t, 0.95),
+      };
     });
     gc();
     gc();
@@ -220,6 +252,7 @@ async function measure(n: number): Promise<Row> {
     });
     lat.sort((a, b) => a - b);
     await store.close();
+    const idleGapMs = await idleGap(5000);
 
     const base = await bruteForce(dir, [queries[0]!.query, queries[1]!.query]);
     return {
@@ -227,6 +260,8 @@ async function measure(n: number): Promise<Row> {
       writeMs: built.writeMs,
       rebuildMs: built.rebuildMs,
       buildBlockMs: built.maxBlockMs,
+      builtInWorker: built.inWorker,
+      idleGapMs,
       logMb,
       indexMb,
       segments,
@@ -254,7 +289,7 @@ async function main(): Promise<void> {
     const r = await measure(n);
     rows.push(r);
     console.log(
-      `\n--- ${n.toLocaleString()} messages: log ${r.logMb.toFixed(0)} MB, index ${r.indexMb.toFixed(0)} MB in ${r.segments} segments, log written in ${(r.writeMs / 1000).toFixed(1)} s; index built from the log at first open in ${(r.rebuildMs / 1000).toFixed(1)} s (longest loop block ${r.buildBlockMs.toFixed(0)} ms)`,
+      `\n--- ${n.toLocaleString()} messages: log ${r.logMb.toFixed(0)} MB, index ${r.indexMb.toFixed(0)} MB in ${r.segments} segments, log written in ${(r.writeMs / 1000).toFixed(1)} s; index built from the log at first open in ${(r.rebuildMs / 1000).toFixed(1)} s${r.builtInWorker ? ' in a worker thread' : ' on the main thread'} (longest loop block ${r.buildBlockMs.toFixed(0)} ms)`,
     );
     console.log(
       `open ${r.openMs.toFixed(0)} ms; first search right after open ${r.firstSearchMs.toFixed(1)} ms; heap added ${r.heapMb.toFixed(0)} MB (heap + array buffers; rss ${r.rssMb.toFixed(0)} MB)`,
@@ -262,12 +297,17 @@ async function main(): Promise<void> {
     console.log(
       `append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block (open + 4000 live appends with flushes and merges) ${r.liveBlockMs.toFixed(0)} ms`,
     );
+    console.log(
+      `same-run baseline: the longest gap of a loop with nothing to do for 5 s, the machine's scheduling alone: ${r.idleGapMs.toFixed(0)} ms (load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
     console.log('query shape   query                       hits      p50 ms   p95 ms   brute-force scan ms   speed-up');
     for (const s of r.shapes) {
       const baseIdx = s.shape === 'common word' ? 0 : s.shape === 'rare word' ? 1 : -1;
       const base = baseIdx >= 0 ? `${r.baselineMs.toFixed(0).padStart(10)} (${r.baselineHits[baseIdx]} hits)` : ''.padStart(10);
       console.log(
-        `${s.shape.padEnd(13)} ${s.query.slice(0, 26).padEnd(27)} ${String(s.hits).padStart(7)} ${s.p50.toFixed(2).padStart(9)} ${s.p95.toFixed(2).padStart(8)}   ${base.padEnd(22)} ${(r.baselineMs / s.p50).toFixed(0).padStart(7)}x`,
+        `${s.shape.padEnd(13)} ${s.query.slice(0, 26).padEnd(27)} ${`${s.hitsBound ? '<=' : ''}${s.hits}`.padStart(7)} ${s.p50.toFixed(2).padStart(9)} ${s.p95.toFixed(2).padStart(8)}   ${base.padEnd(22)} ${(r.baselineMs / s.p50).toFixed(0).padStart(7)}x`,
       );
     }
     console.log(
@@ -276,26 +316,44 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n   messages   open ms   heap MB   worst p50 ms   common p50/p95   rare p50/p95   append→searchable p50   loop block ms (live)   brute-force ms',
+    '\n   messages   open ms   heap MB   worst p50 ms   common p50/p95   rare p50/p95   phrase p50   AND p50   append→searchable p50   loop block ms (build/live/idle)   brute-force ms',
   );
   for (const r of rows) {
     const c = r.shapes.find((s) => s.shape === 'common word')!;
     const rare = r.shapes.find((s) => s.shape === 'rare word')!;
     const worst = Math.max(...r.shapes.map((s) => s.p50));
+    const phrase = r.shapes.find((s) => s.shape === 'phrase')!;
+    const and = r.shapes.find((s) => s.shape === 'two words')!;
+    const blocks = `${r.buildBlockMs.toFixed(0)}/${r.liveBlockMs.toFixed(0)}/${r.idleGapMs.toFixed(0)}`;
     console.log(
-      `${r.n.toLocaleString().padStart(11)} ${r.openMs.toFixed(0).padStart(9)} ${r.heapMb.toFixed(0).padStart(9)} ${worst.toFixed(2).padStart(14)} ${`${c.p50.toFixed(1)}/${c.p95.toFixed(1)}`.padStart(16)} ${`${rare.p50.toFixed(2)}/${rare.p95.toFixed(2)}`.padStart(14)} ${r.appendToSearchableP50.toFixed(1).padStart(23)} ${r.liveBlockMs.toFixed(0).padStart(15)} ${r.baselineMs.toFixed(0).padStart(16)}`,
+      `${r.n.toLocaleString().padStart(11)} ${r.openMs.toFixed(0).padStart(9)} ${r.heapMb.toFixed(0).padStart(9)} ${worst.toFixed(2).padStart(14)} ${`${c.p50.toFixed(1)}/${c.p95.toFixed(1)}`.padStart(16)} ${`${rare.p50.toFixed(2)}/${rare.p95.toFixed(2)}`.padStart(14)} ${phrase.p50.toFixed(2).padStart(12)} ${and.p50.toFixed(2).padStart(9)} ${r.appendToSearchableP50.toFixed(1).padStart(23)} ${blocks.padStart(33)} ${r.baselineMs.toFixed(0).padStart(16)}`,
     );
   }
   const top = rows[rows.length - 1]!;
   const at = top.n === 1_000_000 ? 'at 1M' : `at ${top.n.toLocaleString()} (1M not run: MEMGPT_BENCH_SCALE=${CAP}; the targets are for 1M)`;
   const worst = Math.max(...top.shapes.map((s) => s.p50));
-  const line = (name: string, value: number, limit: number, unit: string): void =>
+  let missed = false;
+  const line = (name: string, value: number, limit: number, unit: string): void => {
+    const pass = value <= limit && top.n === 1_000_000;
+    missed ||= !pass;
     console.log(
-      `TARGET recall ${name} ${at}: ${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit} (<= ${limit} ${unit}) ${value <= limit && top.n === 1_000_000 ? 'PASS' : 'MISS'}`,
+      `TARGET recall ${name} ${at}: ${value.toFixed(unit === 'ms' && value < 100 ? 1 : 0)} ${unit} (<= ${limit} ${unit}) ${pass ? 'PASS' : 'MISS'}`,
     );
+  };
   line('open', top.openMs, 1000, 'ms');
   line('heap added', top.heapMb, 250, 'MB');
   line('worst search p50', worst, 20, 'ms');
+  line('phrase search p50', top.shapes.find((s) => s.shape === 'phrase')!.p50, 20, 'ms');
+  line('AND search p50', top.shapes.find((s) => s.shape === 'two words')!.p50, 20, 'ms');
+  // Every size, not only the largest: no loop block over 50 ms at any size.
+  const longest = Math.max(...rows.map((r) => Math.max(r.buildBlockMs, r.liveBlockMs)));
+  const idle = Math.max(...rows.map((r) => r.idleGapMs));
+  console.log(
+    `TARGET recall longest loop block at every size (build, open, live appends; ${rows.map((r) => r.n.toLocaleString()).join(', ')}): ${longest.toFixed(0)} ms (<= 50 ms; a loop with nothing to do showed ${idle.toFixed(0)} ms in the same run) ${longest <= 50 && top.n === 1_000_000 ? 'PASS' : 'MISS'}`,
+  );
+  missed ||= !(longest <= 50 && top.n === 1_000_000);
+  if (!rows.every((r) => r.builtInWorker)) console.log('note: an index was built on the main thread (the worker did not run)');
+  if (missed) process.exitCode = 1;
 }
 
 main().catch((err) => {
