@@ -296,6 +296,7 @@ export const RECALL_NARROW_RATIO = 16;
  * Recall phrase search: candidates checked against their text beyond those a page needs, so the
  * total is exact when there are few (past that it is an upper bound). A check reads and parses a
  * log record (about 35 µs at a million messages): 256 keep the count to about half of a 20 ms search.
+ * Below RECALL_RECORD_CACHE, so the checked records (the page's among them) stay cached for the next page.
  */
 export const RECALL_TEXT_CHECKS_FOR_TOTAL = 256;
 /** Recall: a log at least this large is indexed in a worker thread when the index is built or rebuilt (a small one is quicker here than a thread's start). */

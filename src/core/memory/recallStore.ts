@@ -175,7 +175,7 @@ export class QueryHits {
 
   constructor(
     private readonly candidates: Uint32Array,
-    private readonly check: ((doc: number, keep: boolean) => boolean) | null,
+    private readonly check: ((doc: number) => boolean) | null,
   ) {
     this.unchecked = check ? candidates.length : 0;
   }
@@ -197,17 +197,17 @@ export class QueryHits {
       for (let i = this.candidates.length - 1 - from; i >= 0 && out.length < n; i--) out.push(this.candidates[i]!);
       return out;
     }
-    this.checkUntil(() => this.found.length >= from + n, true);
+    this.checkUntil(() => this.found.length >= from + n);
     // Then a bounded look further back, so the count is exact whenever that is cheap.
     let more = RECALL_TEXT_CHECKS_FOR_TOTAL;
-    this.checkUntil(() => more-- <= 0, false);
+    this.checkUntil(() => more-- <= 0);
     return this.found.slice(from, from + n);
   }
 
-  private checkUntil(done: () => boolean, keep: boolean): void {
+  private checkUntil(done: () => boolean): void {
     while (this.unchecked > 0 && !done()) {
       const doc = this.candidates[--this.unchecked]!;
-      if (this.check!(doc, keep)) this.found.push(doc);
+      if (this.check!(doc)) this.found.push(doc);
     }
   }
 }
@@ -354,12 +354,8 @@ export class FileRecallStore implements RecallStore {
     }
   }
 
-  /**
-   * The record of a document, from memory or read from the log by offset; undefined when the log
-   * does not hold it there. `keep: false` for records read only to check them against a query:
-   * hundreds of those would push the records of the page out of the cache.
-   */
-  private recordOf(doc: number, keep = true): RecallRecord | undefined {
+  /** The record of a document, from memory or read from the log by offset; undefined when the log does not hold it there. */
+  private recordOf(doc: number): RecallRecord | undefined {
     const kept = this.index.memRecord(doc) ?? this.cache.get(doc);
     if (kept) return kept;
     const row = this.index.row(doc);
@@ -374,7 +370,6 @@ export class FileRecallStore implements RecallStore {
     } catch {
       throw new RecallIndexDamagedError(path.join(RECALL_INDEX_DIR, 'docs.bin'), `document ${doc} does not point at its record in the log`);
     }
-    if (!keep) return record;
     if (this.cache.size >= RECALL_RECORD_CACHE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(doc, record);
     return record;
@@ -415,8 +410,8 @@ export class FileRecallStore implements RecallStore {
     const check =
       needsCheck.length === 0
         ? null
-        : (doc: number, keep: boolean): boolean => {
-            const record = this.recordOf(doc, keep);
+        : (doc: number): boolean => {
+            const record = this.recordOf(doc);
             return (
               !!record &&
               textMatches(
