@@ -2,6 +2,7 @@
 // Entries whose source does not exist yet are skipped, so the file can name them all.
 import * as esbuild from 'esbuild';
 import { chmodSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { integrationSuitesPlugin } from './test/integration/suitesPlugin.mjs';
 
@@ -70,6 +71,107 @@ module.exports = require(require('node:fs').existsSync(near) ? near : path.join(
   },
 };
 
+/**
+ * The heavy libraries, each in a file of its own (dist/vendor/<group>.js) that is required the first
+ * time one of its exports is used: `memgpt --version` or `memgpt search` never parse the model
+ * client (about 1 MB), the MCP SDK with its schema validators, pg or tree-sitter, and the extension
+ * registers its commands before any of them load. Our code imports them as usual; in the bundles each
+ * import becomes a small module whose exports are getters (their names are read from the built vendor
+ * file, so they cannot drift). A group is one file, so classes compared with `instanceof` (McpError,
+ * OpenAI.APIError) exist once. Importing another entry of these packages fails the build: add it to
+ * its group rather than bundling a second copy.
+ */
+export const VENDOR_GROUPS = {
+  openai: ['openai'],
+  'mcp-sdk': [
+    '@modelcontextprotocol/sdk/client/index.js',
+    '@modelcontextprotocol/sdk/client/stdio.js',
+    '@modelcontextprotocol/sdk/client/streamableHttp.js',
+    '@modelcontextprotocol/sdk/server/index.js',
+    '@modelcontextprotocol/sdk/server/stdio.js',
+    '@modelcontextprotocol/sdk/types.js',
+    '@modelcontextprotocol/sdk/validation/ajv-provider.js',
+  ],
+  pg: ['pg'],
+  'web-tree-sitter': ['web-tree-sitter'],
+  vectra: ['vectra'],
+};
+const VENDOR_PACKAGES = /^(openai|@modelcontextprotocol\/sdk|pg|web-tree-sitter|vectra)(\/|$)/;
+const vendorGroupOf = new Map(Object.entries(VENDOR_GROUPS).flatMap(([group, specs]) => specs.map((s) => [s, group])));
+
+function vendorBuild(group, specs) {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    minify: production,
+    external: ['@huggingface/transformers'],
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+    plugins: [vectraSlim, treeSitterCjs],
+    stdin: {
+      // Imported, not required, so each package contributes its ES module build (the one the bundles used before).
+      contents: specs.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};\nexport { m${i} as ${JSON.stringify(s)} };\n`).join(''),
+      resolveDir: root,
+      sourcefile: `vendor-${group}.js`,
+    },
+    outfile: `dist/vendor/${group}.js`,
+  };
+}
+
+/** The export names of every vendor entry, read from the built files. */
+function vendorExportNames() {
+  const load = createRequire(import.meta.url);
+  const names = new Map();
+  for (const [group, specs] of Object.entries(VENDOR_GROUPS)) {
+    const file = path.join(root, 'dist/vendor', `${group}.js`);
+    delete load.cache[file];
+    const mod = load(file);
+    for (const s of specs)
+      names.set(
+        s,
+        Object.keys(mod[s]).filter((k) => k !== '__esModule'),
+      );
+  }
+  return names;
+}
+
+function vendorApart(names) {
+  return {
+    name: 'vendor-apart',
+    setup(build) {
+      build.onResolve({ filter: VENDOR_PACKAGES }, (args) => {
+        if (args.kind === 'import-statement' || args.kind === 'dynamic-import' || args.kind === 'require-call') {
+          if (vendorGroupOf.has(args.path)) return { path: args.path, namespace: 'vendor-apart' };
+          return { errors: [{ text: `${args.path} is not in VENDOR_GROUPS (esbuild.mjs): add it to its package's group.` }] };
+        }
+        return undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'vendor-apart' }, (args) => {
+        const file = `${vendorGroupOf.get(args.path)}.js`;
+        return {
+          loader: 'js',
+          // dist/<bundle>.js finds dist/vendor/; the integration bundle in dist/test/ looks one folder up
+          contents: `const path = require('node:path');
+let mod;
+function load() {
+  if (mod === undefined) {
+    const near = path.join(__dirname, 'vendor', ${JSON.stringify(file)});
+    mod = require(require('node:fs').existsSync(near) ? near : path.join(__dirname, '..', 'vendor', ${JSON.stringify(file)}))[${JSON.stringify(args.path)}];
+  }
+  return mod;
+}
+Object.defineProperty(exports, '__esModule', { value: true });
+for (const name of ${JSON.stringify(names.get(args.path))}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+`,
+        };
+      });
+    },
+  };
+}
+
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -86,48 +188,56 @@ const nodeCommon = {
   plugins: [vectraSlim, treeSitterCjs, tokenizerApart],
 };
 
-/** @type {import('esbuild').BuildOptions[]} */
-const builds = [
-  { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  {
-    ...nodeCommon,
-    entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' },
-  },
-  // Rebuilds the recall index off the extension host's thread (src/core/memory/recallRebuildWorker.ts).
-  { ...nodeCommon, entryPoints: ['src/core/memory/recallRebuildWorker.ts'], outfile: 'dist/recallRebuildWorker.js' },
-  {
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-    sourcemap: production ? false : 'inline',
-    minify: production,
-    entryPoints: ['src/webview/main.ts'],
-    outfile: 'media/dist/webview.js',
-    logLevel: 'warning',
-  },
-  // Integration tests run inside the real extension host (mocha), built as one bundle.
-  {
-    ...nodeCommon,
-    minify: false,
-    entryPoints: ['test/integration/index.ts'],
-    outfile: 'dist/test/integration.js',
-    external: ['vscode', 'mocha', '@huggingface/transformers'],
-    plugins: [vectraSlim, treeSitterCjs, tokenizerApart, integrationSuitesPlugin(root)],
-  },
-  ...TOKENIZER_ENCODINGS.map((e) => ({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: production,
-    entryPoints: [`node_modules/gpt-tokenizer/esm/encoding/${e}.js`],
-    outfile: `dist/tokenizer/${e}.js`,
-    logLevel: 'warning',
-  })),
-].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
+/** The bundles that use the vendor files: built once those exist, so the getters carry their export names. */
+const mainBuilds = (vendorPlugin) =>
+  [
+    { ...nodeCommon, plugins: [vendorPlugin, ...nodeCommon.plugins], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+    {
+      ...nodeCommon,
+      plugins: [vendorPlugin, ...nodeCommon.plugins],
+      entryPoints: ['src/cli/main.ts'],
+      outfile: 'dist/cli.js',
+      banner: { js: '#!/usr/bin/env node' },
+    },
+    // Rebuilds the recall index off the extension host's thread (src/core/memory/recallRebuildWorker.ts).
+    {
+      ...nodeCommon,
+      plugins: [vendorPlugin, ...nodeCommon.plugins],
+      entryPoints: ['src/core/memory/recallRebuildWorker.ts'],
+      outfile: 'dist/recallRebuildWorker.js',
+    },
+    {
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      sourcemap: production ? false : 'inline',
+      minify: production,
+      entryPoints: ['src/webview/main.ts'],
+      outfile: 'media/dist/webview.js',
+      logLevel: 'warning',
+    },
+    // Integration tests run inside the real extension host (mocha), built as one bundle.
+    {
+      ...nodeCommon,
+      minify: false,
+      entryPoints: ['test/integration/index.ts'],
+      outfile: 'dist/test/integration.js',
+      external: ['vscode', 'mocha', '@huggingface/transformers'],
+      plugins: [vendorPlugin, vectraSlim, treeSitterCjs, tokenizerApart, integrationSuitesPlugin(root)],
+    },
+    ...TOKENIZER_ENCODINGS.map((e) => ({
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: production,
+      entryPoints: [`node_modules/gpt-tokenizer/esm/encoding/${e}.js`],
+      outfile: `dist/tokenizer/${e}.js`,
+      logLevel: 'warning',
+    })),
+  ].filter((b) => existsSync(path.join(root, b.entryPoints[0])));
+const vendorBuilds = Object.entries(VENDOR_GROUPS).map(([group, specs]) => vendorBuild(group, specs));
 
 /** Must match GRAMMAR_FILES in src/core/index/syntax/grammars.ts (a unit test compares them). */
 export const TREE_SITTER_GRAMMARS = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'c_sharp', 'c', 'cpp'];
@@ -141,6 +251,9 @@ function copyStaticAssets() {
   const schemas = path.join(root, 'dist/schemas');
   mkdirSync(schemas, { recursive: true });
   copyFileSync(path.join(root, 'node_modules/vectra/lib/codecs/schemas/index.proto'), path.join(schemas, 'index.proto'));
+  // …and from dist/vendor/schemas/ when vectra is its own file (dist/vendor/vectra.js).
+  mkdirSync(path.join(root, 'dist/vendor/schemas'), { recursive: true });
+  copyFileSync(path.join(schemas, 'index.proto'), path.join(root, 'dist/vendor/schemas/index.proto'));
   // tree-sitter's runtime and the grammars the index parses (src/core/index/syntax/grammars.ts reads
   // them from `<__dirname>/tree-sitter/`): only these ten of the package's grammars ship.
   const treeSitter = path.join(root, 'dist/tree-sitter');
@@ -155,14 +268,18 @@ function copyStaticAssets() {
 }
 
 copyStaticAssets();
+const started = Date.now();
+// The libraries in node_modules do not change while watching: their files are built once.
+await Promise.all(vendorBuilds.map((b) => esbuild.build(b)));
+const builds = mainBuilds(vendorApart(vendorExportNames()));
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));
   console.log(`[esbuild] watching ${builds.length} bundles`);
 } else {
-  const started = Date.now();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   // `./dist/cli.js` runs straight from a checkout (npm sets the bit only when it installs a bin).
   if (existsSync(path.join(root, 'dist/cli.js'))) chmodSync(path.join(root, 'dist/cli.js'), 0o755);
-  console.log(`[esbuild] built ${builds.length} bundles in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+  const count = vendorBuilds.length + builds.length;
+  console.log(`[esbuild] built ${count} bundles in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
 }

@@ -23,6 +23,8 @@ const ALLOWED = [
   /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/dist\/tree-sitter\/(web-)?tree-sitter(-[a-z_]+)?\.wasm$/,
   /^extension\/dist\/tokenizer\/(o200k_base|cl100k_base)\.js$/,
+  /^extension\/dist\/vendor\/(openai|mcp-sdk|pg|web-tree-sitter|vectra)\.js(\.map)?$/,
+  /^extension\/dist\/vendor\/schemas\/index\.proto$/,
   /^extension\/media\/.+/,
   /^extension\/docs\/cli\.md$/,
 ];
@@ -36,6 +38,13 @@ const REQUIRED = [
   'extension/dist/tree-sitter/tree-sitter-typescript.wasm',
   'extension/dist/tokenizer/o200k_base.js',
   'extension/dist/tokenizer/cl100k_base.js',
+  // The libraries loaded on first use (VENDOR_GROUPS in esbuild.mjs).
+  'extension/dist/vendor/openai.js',
+  'extension/dist/vendor/mcp-sdk.js',
+  'extension/dist/vendor/pg.js',
+  'extension/dist/vendor/web-tree-sitter.js',
+  'extension/dist/vendor/vectra.js',
+  'extension/dist/vendor/schemas/index.proto',
 ];
 
 function fail(message) {

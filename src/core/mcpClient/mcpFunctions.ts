@@ -128,7 +128,9 @@ function cleanSchema(value: unknown, depth: number): JsonSchema {
 
 export type ArgumentCheck = { ok: true; args: Record<string, unknown> } | { ok: false; error: string };
 
-const validators = new AjvJsonSchemaValidator();
+// Made at the first check: building it loads the schema validator, which a process that never
+// calls an MCP tool (a search, the extension's start) should not pay for.
+let validators: AjvJsonSchemaValidator | undefined;
 
 /**
  * The arguments a tool gets: `request_heartbeat` taken out (it is ours), obvious slips of small
@@ -146,7 +148,8 @@ export function checkToolArguments(functionName: string, tool: Tool, raw: Record
   }
   let validate;
   try {
-    validate = validators.getValidator<Record<string, unknown>>(tool.inputSchema as Parameters<typeof validators.getValidator>[0]);
+    validators ??= new AjvJsonSchemaValidator();
+    validate = validators.getValidator<Record<string, unknown>>(tool.inputSchema as Parameters<AjvJsonSchemaValidator['getValidator']>[0]);
   } catch {
     // A schema the validator cannot compile: the server checks the arguments itself.
     return { ok: true, args };
