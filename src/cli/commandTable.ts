@@ -49,6 +49,11 @@ export const OPTIONS = {
   k: { kind: 'integer', short: 'k', valueName: 'N', description: 'search: number of results (default 5, at most 50).' },
   source: { kind: 'string', valueName: 'workspace|memory', description: 'search: only workspace chunks, or only remembered items.' },
   path: { kind: 'string', valueName: 'glob', description: 'search: only hits whose path matches, e.g. "src/**/*.ts".' },
+  rerank: {
+    kind: 'flag',
+    description:
+      'search: the chat model reorders the first 20 hits (one extra model request; past 10 s or on any failure the search keeps its own order). Default: $MEMGPT_RERANK=1, else off.',
+  },
   rebuild: { kind: 'flag', description: 'index: drop the workspace index and build it again (remembered items stay).' },
   store: {
     kind: 'string',
@@ -131,7 +136,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'search',
     positionals: ['folder', 'query'],
-    options: [...COMMON, 'k', 'json', 'source', 'path'],
+    options: [...COMMON, 'k', 'json', 'source', 'path', 'rerank'],
     summary: 'Hybrid archival search: ranked hits with path, lines, score and source.',
   },
   {

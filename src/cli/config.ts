@@ -25,6 +25,8 @@ export interface ConfigFlags {
   'embeddings-base-url'?: string;
   'embeddings-model'?: string;
   'local-model'?: string;
+  /** search: the chat model reorders the first hits. */
+  rerank?: boolean;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -62,6 +64,7 @@ const FLAG_FOR: Partial<Record<SettingKey, keyof ConfigFlags>> = {
 const VARIABLE_FOR: Partial<Record<SettingKey, string>> = {
   'memory.humanScope': 'MEMGPT_HUMAN_SCOPE',
   'index.sharedStore': SHARED_STORE_ENV,
+  'search.rerank': 'MEMGPT_RERANK',
 };
 
 export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): RuntimeConfig {
@@ -79,6 +82,12 @@ export function runtimeConfigFrom(flags: ConfigFlags, env: Environment): Runtime
       return named !== undefined ? path.resolve(named) : undefined;
     }
     if (given !== undefined) return given;
+    if (key === 'search.rerank') {
+      // --rerank is a flag: present means on; MEMGPT_RERANK is 1/true or 0/false.
+      if (flags.rerank === true) return true;
+      const value = nonEmpty(env.MEMGPT_RERANK);
+      return value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value;
+    }
     const variable = VARIABLE_FOR[key];
     return variable !== undefined ? nonEmpty(env[variable]) : undefined;
   };

@@ -51,6 +51,7 @@ const ENVIRONMENT_HELP = `Environment:
   MEMGPT_MODEL, OPENAI_MODEL   default for --model
   MEMGPT_STATE_DIR       default for --state-dir
   MEMGPT_HUMAN_SCOPE     user (default: the human block is shared by every workspace) or workspace
+  MEMGPT_RERANK=1        default for --rerank (search)
   MEMGPT_DEBUG=1         print stack traces and runtime details on stderr`;
 
 export function generalHelp(): string {

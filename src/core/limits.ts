@@ -145,6 +145,16 @@ export const SEARCH_MERGE_MAX_CHUNKS = 3;
 export const PROSE_SCORE_FACTOR = 0.85;
 /** Reciprocal-rank-fusion constant (Cormack et al.: 60). */
 export const RRF_K = 60;
+/** Hits a reranked search retrieves: the model orders the first RERANK_TOP of them, the search keeps its usual count. */
+export const RERANK_CANDIDATES = 25;
+/** Hits the chat model is shown to reorder (Continue's choice: retrieve 25, rerank 20, keep 5). */
+export const RERANK_TOP = 20;
+/** Characters of each hit the model reads: 20 of them stay near 3k tokens, within an 8k window. */
+export const RERANK_EXCERPT_CHARS = 500;
+/** The longest a rerank may take; past it the search answers in its own order (a rerank is never worth a stall). */
+export const RERANK_TIMEOUT_MS = 10_000;
+/** Characters of the model's answer read at most (a ranking of 20 numbers is short; a rambling model is cut). */
+export const RERANK_ANSWER_MAX_CHARS = 4_000;
 /** Characters of one search hit's text; longer merged ranges are cut with a note. */
 export const SEARCH_HIT_MAX_CHARS = 2000;
 /**

@@ -1,6 +1,10 @@
 import type { AgentEvent } from '../agent/events';
 import type { Emitter } from '../base/emitter';
+import { errorMessage } from '../base/errors';
 import type { ArchivalHit } from '../interfaces/archivalStore';
+import type { ChatModel } from '../interfaces/chatModel';
+import { rerank } from '../index/rerank';
+import { RERANK_CANDIDATES } from '../limits';
 import type { RecallRecord } from '../interfaces/recallStore';
 import type { SymbolDefinition } from '../interfaces/symbols';
 import type { CoreMemory } from '../memory/coreMemory';
@@ -9,6 +13,7 @@ import type { AgentHost } from './agentHost';
 import type { ArchivalService } from './archivalService';
 import type { RuntimeGuard } from './runtimeGuard';
 import type { ArchivalSearchOptions, CoreMemoryBlockView, MemoryPort, MemoryStats } from './runtimePort';
+import type { RuntimeLog } from './runtimeLog';
 import type { WorkspaceStorage } from './workspaceStorage';
 
 export interface MemoryServiceOptions {
@@ -19,6 +24,8 @@ export interface MemoryServiceOptions {
   agentEvents: Emitter<AgentEvent>;
   coreMemoryOptions: () => { limits?: { block: number; project: number } };
   rebuildsSettled: () => Promise<void>;
+  /** Whether searches are reranked by the chat model now (the setting), the model to ask, and where a skipped rerank is noted. */
+  rerank?: { enabled: () => boolean; model: () => Promise<ChatModel>; log: RuntimeLog };
 }
 
 /** The three memories read and written from outside a turn: the memory view, commands, the CLI. */
@@ -46,7 +53,22 @@ export class MemoryService implements MemoryPort {
   /** Remembered items are the active agent's, as its own search sees them. */
   async searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
     const agentId = await this.options.storage.agents.activeAgentId().catch(() => null);
-    return this.options.archival.search(query, options, agentId ?? undefined);
+    const reranking = this.options.rerank;
+    if (!reranking?.enabled()) return this.options.archival.search(query, options, agentId ?? undefined);
+    // More candidates than asked for, so the model can lift a good one from below the cut.
+    const limit = Math.max(options.limit, RERANK_CANDIDATES);
+    const hits = await this.options.archival.search(query, { ...options, limit }, agentId ?? undefined);
+    let model: ChatModel;
+    try {
+      model = await reranking.model();
+    } catch (error) {
+      reranking.log('warn', `Search results are in the search's own order: no chat model to rerank them (${errorMessage(error)}).`);
+      return hits.slice(0, options.limit);
+    }
+    const outcome = await rerank(query, hits, { model, ...(options.signal ? { signal: options.signal } : {}) });
+    if (!outcome.reranked)
+      reranking.log('info', `Search results are in the search's own order: the rerank was skipped (${outcome.detail}).`);
+    return outcome.order.slice(0, options.limit).map((i) => hits[i]!);
   }
 
   matchSymbols(text: string, limit: number): SymbolDefinition[] {

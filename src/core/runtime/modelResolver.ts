@@ -1,4 +1,5 @@
 import { errorMessage } from '../base/errors';
+import type { ChatModel } from '../interfaces/chatModel';
 import { contextWindowFor } from '../llm/knownModels';
 import {
   DEFAULT_ANTHROPIC_MODEL,
@@ -39,6 +40,12 @@ export class ModelResolver implements ModelPort {
       );
     }
     return this.hostModels.open(config.model.trim());
+  }
+
+  /** A client for the configured model (the editor's, or a server's), for requests outside the agent's turns. */
+  async chatModel(): Promise<ChatModel> {
+    const hosted = await this.hostModel();
+    return hosted?.model ?? createChatModel(this.config(), await this.modelName());
   }
 
   /** The chat settings changed: ask the server again next time. */

@@ -65,6 +65,11 @@ export interface RuntimeConfig {
   approval?: ApprovalSettings;
   /** memgpt.mcpServers as written (the shape of .vscode/mcp.json); parsed, and its problems reported, by McpHub. */
   mcpServers?: unknown;
+  /**
+   * memgpt.search.rerank / --rerank / MEMGPT_RERANK=1: the chat model reorders the first results of a
+   * search made from outside a turn (Search Memory, `memgpt search`, the MCP search tool). Absent: off.
+   */
+  rerank?: boolean;
 }
 
 /**

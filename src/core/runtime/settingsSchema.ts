@@ -74,6 +74,10 @@ export interface MemGptSettings {
   approval: ApprovalSettings;
   /** MCP servers for the agent (the shape of .vscode/mcp.json); each server is checked when it is started. */
   mcpServers: Record<string, unknown>;
+  search: {
+    /** The chat model reorders the first results of searches made outside a turn. */
+    rerank: boolean;
+  };
 }
 
 /** Every setting key (the full name is `memgpt.<key>`). */
@@ -104,6 +108,7 @@ export const SETTING_KEYS = [
   'approval.commands',
   'approval.allowedCommands',
   'mcpServers',
+  'search.rerank',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -281,6 +286,7 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Environmen
       },
       approval: approval.settings,
       mcpServers,
+      search: { rerank: bool('search.rerank', false) },
     },
   };
 }
@@ -328,6 +334,7 @@ export function runtimeConfigFromSettings(settings: MemGptSettings, context: Set
     index: { include: settings.index.include, exclude: settings.index.exclude, maxFileBytes: settings.index.maxFileBytes },
     approval: settings.approval,
     mcpServers: settings.mcpServers,
+    ...(settings.search.rerank ? { rerank: true } : {}),
     ...(settings.index.sharedStore !== ''
       ? {
           sharedStore: {

@@ -180,6 +180,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       agentEvents: this.agentEvents,
       coreMemoryOptions,
       rebuildsSettled,
+      rerank: { enabled: () => this.config.rerank === true, model: () => this.models.chatModel(), log },
     });
     this.tracker = new ActivityTracker({
       closed: () => guard.closed,
