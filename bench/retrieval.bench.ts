@@ -18,6 +18,15 @@
  * hashing embedder, which is what a user without a downloaded model gets. A throughput line
  * (chunks per second) compares the Model2Vec inference on a tiny model built here (and on the
  * given model) with the hashing embedder, on 40-line chunks of the first set's code.
+ *
+ * Rerank (issue 16, item 5): the default ranking retrieves 25 hits and the chat model orders the
+ * first 20. No chat model is reachable from this machine, so by default the bench runs the real
+ * rerank code against the scripted server answering the search's own order: that checks the
+ * plumbing (the scores must equal rrf's exactly) and measures its overhead and prompt size, and it
+ * says nothing about quality. With MEMGPT_BENCH_RERANK_URL=<OpenAI-compatible /v1 URL> and
+ * MEMGPT_BENCH_RERANK_MODEL=<name> (key from OPENAI_API_KEY) the independent sets are scored
+ * with that model's reranking beside rrf; that comparison is what decides whether
+ * memgpt.search.rerank should be on by default.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +38,11 @@ import { writeTinyModel2Vec } from '../test/fixtures/tinyModel2Vec';
 import { ArchivalIndex, type SearchMode } from '../src/core/index/archivalIndex';
 import { WorkspaceIndexer } from '../src/core/index/workspaceIndexer';
 import { fetchPackage } from './benchCorpus';
+import { OpenAIChatModel } from '../src/core/llm/openaiChatModel';
+import type { ChatModel } from '../src/core/interfaces/chatModel';
+import { rerank } from '../src/core/index/rerank';
+import { RERANK_CANDIDATES } from '../src/core/limits';
+import { content, startFakeOpenAIServer, type FakeOpenAIServer } from '../test/fixtures/fakeOpenAIServer';
 
 interface Question {
   q: string;
@@ -73,6 +87,59 @@ export async function evaluate(index: ArchivalIndex, questions: Question[], mode
   return { recall5: recall / Math.max(1, questions.length), mrr: mrr / Math.max(1, questions.length), misses, n: questions.length };
 }
 
+/** As `evaluate` on the default ranking, with the first hits reordered by `model` (and how long each search took). */
+async function evaluateReranked(
+  index: ArchivalIndex,
+  questions: Question[],
+  model: ChatModel,
+): Promise<Score & { ms: number[]; fellBack: number }> {
+  let recall = 0;
+  let mrr = 0;
+  let fellBack = 0;
+  const misses: string[] = [];
+  const ms: number[] = [];
+  for (const q of questions) {
+    const t = performance.now();
+    const r = await index.search(q.q, { mode: DEFAULT_MODE, pageSize: RERANK_CANDIDATES, source: 'workspace' });
+    const outcome = await rerank(q.q, r.hits, { model });
+    ms.push(performance.now() - t);
+    if (!outcome.reranked) fellBack++;
+    const files: string[] = [];
+    // The first 10 hits, as `evaluate` reads them, so an answer in the search's own order scores exactly the same.
+    for (const i of outcome.order.slice(0, 10)) {
+      const p = r.hits[i]!.path;
+      if (p && !files.includes(p)) files.push(p);
+    }
+    const top5 = files.slice(0, 5);
+    recall += q.files.filter((f) => top5.includes(f)).length / q.files.length;
+    const rank = files.findIndex((f) => q.files.includes(f));
+    mrr += rank >= 0 ? 1 / (rank + 1) : 0;
+    if (rank < 0 || rank >= 5) misses.push(`${q.q} -> ${files.slice(0, 3).join(', ')}`);
+  }
+  const n = Math.max(1, questions.length);
+  return { recall5: recall / n, mrr: mrr / n, misses, n: questions.length, ms, fellBack };
+}
+
+/** The rerank model: the one named by MEMGPT_BENCH_RERANK_URL/_MODEL, else the scripted server answering each search's own order. */
+async function rerankModel(): Promise<{ model: ChatModel; real: boolean; server?: FakeOpenAIServer }> {
+  const url = process.env.MEMGPT_BENCH_RERANK_URL?.trim();
+  const name = process.env.MEMGPT_BENCH_RERANK_MODEL?.trim();
+  if (url && name) {
+    const key = process.env.OPENAI_API_KEY?.trim();
+    return { model: new OpenAIChatModel({ baseUrl: url, model: name, ...(key ? { apiKey: key } : {}) }), real: true };
+  }
+  const server = await startFakeOpenAIServer({
+    models: ['identity'],
+    responder: (request) => {
+      const body = request.body as { messages?: { role: string; content: string }[] } | undefined;
+      const user = body?.messages?.find((m) => m.role === 'user')?.content ?? '';
+      const shown = [...user.matchAll(/^\[(\d+)\] /gm)].map((m) => Number(m[1]));
+      return content(JSON.stringify(shown));
+    },
+  });
+  return { model: new OpenAIChatModel({ baseUrl: server.url, model: 'identity' }), real: false, server };
+}
+
 function pooled(scores: Score[]): { recall5: number; mrr: number } {
   const n = scores.reduce((s, x) => s + x.n, 0) || 1;
   return { recall5: scores.reduce((s, x) => s + x.recall5 * x.n, 0) / n, mrr: scores.reduce((s, x) => s + x.mrr * x.n, 0) / n };
@@ -93,6 +160,11 @@ async function main(): Promise<void> {
   const modelFolder = process.env.MEMGPT_BENCH_MODEL?.trim() || undefined;
   const model = modelFolder ? await Model2VecEmbedder.load(modelFolder) : undefined;
   let latencyFailed = false;
+  const reranker = await rerankModel();
+  const independentRerank: Record<string, { all: Score[]; nid: Score[] }> = {};
+  const rerankMs: number[] = [];
+  let rerankFellBack = 0;
+  let rerankPlumbingBroken = false;
   for (const set of sets) {
     const pkg = fetchPackage(set.package, set.version);
     const root = set.root ? path.join(pkg, set.root) : pkg;
@@ -117,6 +189,22 @@ async function main(): Promise<void> {
         const slot = (independent[mode] ??= { all: [], nid: [] });
         slot.all.push(all);
         slot.nid.push(n);
+      }
+    }
+    if (INDEPENDENT.has(set.package)) {
+      const rr = await evaluateReranked(archival, set.questions, reranker.model);
+      const rn = await evaluateReranked(archival, nid, reranker.model);
+      const slot = (independentRerank.rerank ??= { all: [], nid: [] });
+      slot.all.push(rr);
+      slot.nid.push(rn);
+      rerankMs.push(...rr.ms);
+      rerankFellBack += rr.fellBack;
+      console.log(
+        `${'rerank'.padEnd(8)} | ${f3(rr.recall5).padStart(12)} | ${f3(rr.mrr).padStart(7)} | ${f3(rn.recall5).padStart(17)} | ${f3(rn.mrr).padStart(12)}  ${reranker.real ? `(${process.env.MEMGPT_BENCH_RERANK_MODEL})` : '(scripted model answering the search order: plumbing only)'}`,
+      );
+      if (!reranker.real) {
+        const base = independent[DEFAULT_MODE]!.all.at(-1)!;
+        if (Math.abs(base.recall5 - rr.recall5) > 1e-9 || Math.abs(base.mrr - rr.mrr) > 1e-9) rerankPlumbingBroken = true;
       }
     }
     // Latency, with the answer checked: the first question naming an identifier must find its file in the top 5.
@@ -161,6 +249,31 @@ async function main(): Promise<void> {
       );
     }
   }
+  const rr = independentRerank.rerank;
+  if (rr) {
+    const all = pooled(rr.all);
+    const n = pooled(rr.nid);
+    rerankMs.sort((a, b) => a - b);
+    const p50 = rerankMs[Math.floor(rerankMs.length / 2)] ?? 0;
+    console.log(
+      `${'rerank'.padEnd(8)} | ${f3(all.recall5).padStart(12)} | ${f3(all.mrr).padStart(7)} | ${f3(n.recall5).padStart(17)} | ${f3(n.mrr).padStart(12)}`,
+    );
+    console.log(
+      `rerank search + model request p50 ${p50.toFixed(1)} ms; ${rerankFellBack} of ${rerankMs.length} searches kept their own order`,
+    );
+    if (reranker.real) {
+      const base = pooled(independent[DEFAULT_MODE]!.all);
+      console.log(
+        `rerank by ${process.env.MEMGPT_BENCH_RERANK_MODEL} against ${DEFAULT_MODE}: recall@5 ${f3(all.recall5)} vs ${f3(base.recall5)}, MRR ${f3(all.mrr)} vs ${f3(base.mrr)} (reported, not a target)`,
+      );
+    } else {
+      console.log(
+        `rerank quality: NOT MEASURED (no chat model reachable here; set MEMGPT_BENCH_RERANK_URL and MEMGPT_BENCH_RERANK_MODEL). Plumbing with an answer in the search's own order reproduces ${DEFAULT_MODE} exactly: ${rerankPlumbingBroken || rerankFellBack > 0 ? 'MISS' : 'MET'}`,
+      );
+      if (rerankPlumbingBroken || rerankFellBack > 0) missed = true;
+    }
+  }
+  await reranker.server?.close();
   if (model && Object.keys(independentModel).length > 0) {
     console.log(`\nindependent sets pooled (fastify + mobx), embedder ${model.id}`);
     console.log('mode     | recall@5 all | MRR all | recall@5 no-ident | MRR no-ident');

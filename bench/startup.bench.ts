@@ -4,7 +4,7 @@
  *   indexed), against `node -e 0` and `grep -rn` on the same folder. The search must find the
  *   expected file, or it is a MISS however fast it was. Target: search ≤ 2× `node -e 0`.
  * - the extension: the built dist/extension.js loaded in a plain Node process with a small `vscode`
- *   stand-in (bench/startup/activate.mjs), timed from `require` until every command of the manifest
+ *   stand-in (test/fixtures/activateExtension.mjs), timed from `require` until every command of the manifest
  *   is registered and the chat view exists — what the editor waits for before the memory and its
  *   index open — and on to the end of activate(). Process start-up is not counted: the extension
  *   host is already running. Target: under 100 ms, with every command registered and the runtime open.
@@ -21,7 +21,7 @@ const EXTENSION = path.join(__dirname, '..', 'dist', 'extension.js');
 const RUNS = 9;
 const TARGET_RATIO = 2;
 const ACTIVATION_TARGET_MS = 100;
-const ACTIVATE = path.join(__dirname, 'startup', 'activate.mjs');
+const ACTIVATE = path.join(__dirname, '..', 'test', 'fixtures', 'activateExtension.mjs');
 
 interface Activation {
   loadMs: number;
