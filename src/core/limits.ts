@@ -197,6 +197,28 @@ export const CATALOG_SAVE_INTERVAL_MS = 2000;
  * fewer multiplications than a dense scan. Denser queries use the dense kernel.
  */
 export const SPARSE_QUERY_MAX_FRACTION = 0.25;
+/**
+ * Vector search scores on int8 codes first and keeps this many times the asked number of
+ * candidates (at least VECTOR_RESCORE_MIN), then re-scores them on the exact floats: an int8
+ * score is off by well under a percent, so the true top k is inside a pool four times larger.
+ */
+export const VECTOR_RESCORE_FACTOR = 4;
+export const VECTOR_RESCORE_MIN = 64;
+/** Below this many chunks the dense path scans every vector (exact); at and above it, shards are searched through their inverted lists. */
+export const ANN_MIN_CHUNKS = 20_000;
+/** Shards smaller than this get no inverted lists (a compaction leftover is scanned whole). */
+export const IVF_MIN_SHARD_CHUNKS = 512;
+/** k-means rounds and sample size for a shard's inverted lists (a shard is ~2k vectors: the sample is all of it). */
+export const IVF_KMEANS_ITERATIONS = 6;
+export const IVF_KMEANS_SAMPLE = 4096;
+/**
+ * How many lists a query probes is measured per shard when it is written: members of the shard
+ * serve as queries, and the probe count is the smallest that finds this fraction of their ten
+ * nearest neighbours (above the 0.95 asked of search, because the sample is small).
+ */
+export const IVF_CALIBRATION_RECALL = 0.98;
+/** Members of a shard used as queries for that measurement. */
+export const IVF_CALIBRATION_QUERIES = 48;
 
 // --- Team store: one shared index on PostgreSQL + pgvector (src/core/team) ---
 /** Connecting to the shared store gives up after this: an unreachable server must never hold up chat. */

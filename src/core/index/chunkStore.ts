@@ -11,9 +11,12 @@
  *   (shardFiles.ts). Shards are never rewritten item by item.
  * - Deletes are tombstones (journal, then the manifest); a shard that is mostly
  *   tombstones is compacted into the next flush.
- * - Search scans in-memory Float32 matrices and our own BM25 postings.
+ * - Search scans int8 codes of the shards' vectors (a quarter of their float size; the floats stay
+ *   on disk and re-score the best candidates), through each shard's inverted lists once the store
+ *   is large (vectorCodes.ts), the memtable's floats, and our own BM25 postings.
  *
  * Layout of `dir`: manifest.json, journal-<gen>.log, shard-<n>/{index.pb,cache.bin,texts.bin}.
+ * Manifest schema 2 has shard caches with int8 codes; a schema-1 store is converted on open.
  * Every file goes through src/core/storage: atomic whole-file writes, checksummed journals
  * (a damaged line is skipped, not the rest of the file), validated reads.
  *
@@ -24,7 +27,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
-import { SHARD_COMPACT_DEAD_FRACTION, SHARD_MAX_CHUNKS, SPARSE_QUERY_MAX_FRACTION } from '../limits';
+import {
+  ANN_MIN_CHUNKS,
+  SHARD_COMPACT_DEAD_FRACTION,
+  SHARD_MAX_CHUNKS,
+  SPARSE_QUERY_MAX_FRACTION,
+  VECTOR_RESCORE_FACTOR,
+  VECTOR_RESCORE_MIN,
+} from '../limits';
 import { TimeSlice } from './slice';
 import { AppendLog, encodeLogLine, type AppendLogOpenReport } from '../storage/appendLog';
 import { atomicWriteFile, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
@@ -43,10 +53,16 @@ import {
   type Postings,
 } from './lexical';
 import {
+  closeShardFloats,
   closeShardTexts,
+  compactVectors,
   CorruptShardError,
+  LegacyShardCacheError,
+  readAllShardFloats,
   readAllShardTexts,
+  readLegacyShardCache,
   readShardCache,
+  readShardFloatRow,
   readShardTextIndex,
   readShardTexts,
   readVectraShard,
@@ -58,12 +74,15 @@ import {
   type LoadedShard,
   type ShardContent,
 } from './shardFiles';
+import { codeDot, probeOrder, sparseCodeDot } from './vectorCodes';
 import { queryTerms } from './codeTokens';
 import { MemgptError } from '../base/errors';
 
 export type { ChunkRecord } from './shardFiles';
 
-const SCHEMA_VERSION = 1;
+/** 2: shard caches hold int8 codes and inverted lists. A schema-1 store is converted when opened. */
+const SCHEMA_VERSION = 2;
+const CONVERTIBLE_SCHEMAS: readonly number[] = [1];
 
 interface ShardEntry {
   name: string;
@@ -130,13 +149,13 @@ function validateManifest(dir: string): (v: unknown) => Manifest {
   return (v) => {
     if (!isObj(v)) throw new Error('not a JSON object');
     if (typeof v.schema === 'number' && Number.isInteger(v.schema) && v.schema > SCHEMA_VERSION) throw new IndexTooNewError(dir, v.schema);
-    if (v.schema !== SCHEMA_VERSION) throw new Error('"schema" is missing');
+    if (v.schema !== SCHEMA_VERSION && !CONVERTIBLE_SCHEMAS.includes(v.schema as number)) throw new Error('"schema" is missing');
     if (typeof v.embedderId !== 'string' || !isCount(v.dimensions) || v.dimensions === 0)
       throw new Error('"embedderId" or "dimensions" is missing');
     if (!isCount(v.nextShard) || !isCount(v.journalGen) || !Array.isArray(v.shards))
       throw new Error('"nextShard", "journalGen" or "shards" is missing');
     return {
-      schema: SCHEMA_VERSION,
+      schema: v.schema as number,
       embedderId: v.embedderId,
       dimensions: v.dimensions,
       nextShard: v.nextShard,
@@ -225,7 +244,8 @@ export interface NewChunk {
 
 class Segment {
   records: ChunkRecord[] = [];
-  vectors: Float32Array;
+  /** Memtables: the float vectors, row-major. Shards keep codes in memory and floats on disk (`disk.floats`). */
+  vectors: Float32Array | undefined;
   dead: Uint8Array;
   deadCount = 0;
   /** BM25 document lengths, beside the records: scoring reads them per posting (no object per read). */
@@ -244,7 +264,6 @@ class Segment {
   ) {
     if (init) {
       this.records = init.loaded.records;
-      this.vectors = init.loaded.vectors;
       this.dead = new Uint8Array(this.records.length);
       this.lengths = Uint32Array.from(this.records, (r) => r.length);
       this.disk = init.loaded;
@@ -269,6 +288,7 @@ class Segment {
 
   append(record: ChunkRecord, text: string, vector: Float32Array, counts: PackedCounts): number {
     const i = this.records.length;
+    if (!this.vectors) throw new Error('a shard is immutable');
     if ((i + 1) * this.dimensions > this.vectors.length) {
       const grown = new Float32Array(this.vectors.length * 2);
       grown.set(this.vectors);
@@ -300,9 +320,24 @@ class Segment {
     return readAllShardTexts(this.disk!.texts, slice);
   }
 
-  /** Releases the open texts file, if any. */
+  /** One exact float vector (a copy for shards, a view into the memtable). */
+  floatRow(i: number): Float32Array {
+    if (this.vectors) return this.vectors.subarray(i * this.dimensions, (i + 1) * this.dimensions);
+    return readShardFloatRow(this.disk!.floats, i, this.dimensions);
+  }
+
+  /** Every float vector, in order (flushes, compaction, repairs). */
+  async allFloats(): Promise<Float32Array> {
+    if (this.vectors) return this.vectors.subarray(0, this.size * this.dimensions);
+    return readAllShardFloats(this.disk!.floats, this.size, this.dimensions);
+  }
+
+  /** Releases the open texts and vectors files, if any. */
   release(): void {
-    if (this.disk) closeShardTexts(this.disk.texts);
+    if (this.disk) {
+      closeShardTexts(this.disk.texts);
+      closeShardFloats(this.disk.floats);
+    }
   }
 }
 
@@ -420,6 +455,13 @@ export class ChunkStore {
    * only to measure the dense path that an embeddings endpoint's queries take.
    */
   sparseQueries = true;
+  /**
+   * Search large stores through the shards' inverted lists. Off only to measure the approximate
+   * search against the exact one (recall@k in the benchmarks and tests).
+   */
+  approximateQueries = true;
+  /** Vectors the last vector search scored, of how many live ones (benchmarks and tests show the search is sub-linear). */
+  lastVectorScan = { scored: 0, live: 0 };
   private closed = false;
 
   private constructor(
@@ -516,30 +558,44 @@ export class ChunkStore {
     const dims = this.manifest.dimensions;
     const kept: ShardEntry[] = [];
     let changed = false;
+    let converted = 0;
     for (const entry of this.manifest.shards) {
       const shardDir = path.join(this.dir, entry.name);
       let loaded: LoadedShard | undefined;
       try {
         const texts = await readShardTextIndex(shardDir, entry.count, entry.textBytes);
+        let damage = '';
         try {
           loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
         } catch (err) {
           if (!(err instanceof CorruptShardError)) throw err;
+          damage = err.message;
+          if (err instanceof LegacyShardCacheError) {
+            if (converted === 0)
+              this.notice(
+                `Archival index: converting ${this.manifest.shards.length} shard(s) to compact vectors (int8 codes with the floats kept on disk, and inverted lists for fast search). ` +
+                  'This happens once, after an update; the index is derived data and nothing is lost.',
+              );
+            try {
+              loaded = await this.convertLegacyShard(shardDir, entry, texts);
+              converted++;
+              if (!this.readOnly) changed = true;
+            } catch (convertErr) {
+              if (!(convertErr instanceof CorruptShardError)) throw convertErr;
+              damage = convertErr.message; // repaired from the Vectra copy below
+            }
+          }
+        }
+        if (!loaded) {
           const content = await readVectraShard(shardDir, dims);
           if (content.records.length !== entry.count)
             throw new CorruptShardError(`${entry.name}/index.pb holds ${content.records.length} chunks, expected ${entry.count}`);
           const all = await readAllShardTexts(texts);
           const postings = await this.postingsFor(content.records, all);
-          if (this.readOnly) {
-            // Served from the Vectra copy, in memory: the window holding the lock rewrites the cache.
-            loaded = { ...content, postings, texts };
-          } else {
-            entry.cacheBytes = await writeShardCache(shardDir, { ...content, postings }, dims);
-            loaded = { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
-            changed = true;
-          }
+          loaded = await this.servedShard(shardDir, entry, { ...content, postings }, texts);
+          if (!this.readOnly) changed = true;
           this.log(
-            `Archival index: shard ${entry.name} had a damaged cache (${err.message}); it was rebuilt from its Vectra copy, nothing was lost.`,
+            `Archival index: shard ${entry.name} had a damaged cache (${damage}); it was rebuilt from its Vectra copy, nothing was lost.`,
           );
         }
       } catch (err) {
@@ -555,17 +611,59 @@ export class ChunkStore {
         }
         continue;
       }
-      const seg = new Segment(entry.name, dims, { loaded, dict: this.dict });
+      const seg = new Segment(entry.name, dims, { loaded: loaded!, dict: this.dict });
       this.addSegment(seg);
       const deleted = new Set(entry.deleted);
       if (deleted.size > 0) for (let i = 0; i < seg.size; i++) if (deleted.has(seg.records[i]!.id)) this.markDead(seg, i);
       kept.push(entry);
       if (!this.readOnly) void this.checkVectraCopy(entry, seg);
     }
+    if (converted > 0)
+      this.notice(
+        `Archival index: ${converted} shard(s) converted to compact vectors` +
+          (this.readOnly ? ' in memory (this read-only window does not write them)' : '') +
+          '.',
+      );
+    if (this.manifest.schema !== SCHEMA_VERSION && !this.readOnly) changed = true;
     if (changed) {
-      this.manifest = { ...this.manifest, shards: kept };
+      this.manifest = { ...this.manifest, schema: SCHEMA_VERSION, shards: kept };
       await this.saveManifest();
     }
+  }
+
+  /**
+   * A shard rebuilt from its floats: written as a new cache (writable stores) or served from
+   * memory (a read-only window, which may not write; the window holding the lock rewrites it).
+   */
+  private async servedShard(
+    shardDir: string,
+    entry: ShardEntry,
+    content: Pick<ShardContent, 'records' | 'vectors' | 'postings'>,
+    texts: LoadedShard['texts'],
+  ): Promise<LoadedShard> {
+    const dims = this.manifest.dimensions;
+    const slice = new TimeSlice();
+    if (this.readOnly) {
+      const compact = await compactVectors(content.vectors, content.records.length, dims, slice);
+      return {
+        ...compact,
+        records: content.records,
+        postings: content.postings,
+        floats: { path: '', at: 0, memory: content.vectors },
+        texts,
+      };
+    }
+    const written = await writeShardCache(shardDir, content, dims, slice);
+    entry.cacheBytes = written.bytes;
+    return { ...(await readShardCache(shardDir, dims, entry.cacheBytes)), texts };
+  }
+
+  /** A shard whose cache has the previous layout (floats only): its codes and lists are computed now. */
+  private async convertLegacyShard(shardDir: string, entry: ShardEntry, texts: LoadedShard['texts']): Promise<LoadedShard> {
+    const legacy = await readLegacyShardCache(shardDir, this.manifest.dimensions);
+    if (legacy.records.length !== entry.count)
+      throw new CorruptShardError(`${entry.name}/cache.bin holds ${legacy.records.length} chunks, expected ${entry.count}`);
+    return this.servedShard(shardDir, entry, legacy, texts);
   }
 
   /** A missing or truncated Vectra copy is rewritten from the cache, in the background. */
@@ -579,11 +677,7 @@ export class ChunkStore {
     }
     if (size === entry.indexBytes) return;
     try {
-      entry.indexBytes = await writeVectraShard(
-        shardDir,
-        { records: seg.records, vectors: seg.vectors.subarray(0, seg.size * seg.dimensions) },
-        seg.dimensions,
-      );
+      entry.indexBytes = await writeVectraShard(shardDir, { records: seg.records, vectors: await seg.allFloats() }, seg.dimensions);
       await this.saveManifest();
       this.log(
         `Archival index: the Vectra copy of shard ${entry.name} was missing or damaged; it was rewritten from the cache, nothing was lost.`,
@@ -789,8 +883,9 @@ export class ChunkStore {
     return ref.segment.records[ref.index]!;
   }
 
+  /** The exact float vector of a chunk (read from disk for shards: a few microseconds from the page cache). */
   vector(ref: ChunkRef): Float32Array {
-    return ref.segment.vectors.subarray(ref.index * this.dimensions, (ref.index + 1) * this.dimensions);
+    return ref.segment.floatRow(ref.index);
   }
 
   /** The texts of `refs` (shard texts are read from disk: keep it to a page of hits). */
@@ -818,27 +913,68 @@ export class ChunkStore {
   }
 
   /**
-   * Cosine top-k over live chunks (vectors are unit length, so a dot product).
-   * A sparse query (the local embedder's: a short question sets ~20-40 of 384
-   * dimensions) is scored over its non-zero dimensions only: the same sums term
-   * for term (zero terms add nothing), about a tenth of the work.
+   * Cosine top-k over live chunks (vectors are unit length, so a dot product), in two passes:
+   * every candidate is scored on its int8 codes (memtable chunks on their floats), the best
+   * max(VECTOR_RESCORE_FACTOR·k, VECTOR_RESCORE_MIN) are kept, and those are re-scored on the exact
+   * floats, so the scores returned are the float ones. A sparse query (the local embedder's: a
+   * short question sets ~20-40 of 384 dimensions) is scored over its non-zero dimensions only.
+   * From ANN_MIN_CHUNKS live chunks on, a shard with inverted lists is searched through the
+   * lists nearest the query (as many as measured for it when it was written), and a list whose
+   * bound cannot beat the current candidates is skipped.
    */
   vectorSearch(query: Float32Array, k: number, accept?: (r: ChunkRecord) => boolean): ScoredRef[] {
+    if (k <= 0) return [];
     const dim = this.dimensions;
-    const top = new TopK(k);
+    const pool = new TopK(Math.max(k * VECTOR_RESCORE_FACTOR, VECTOR_RESCORE_MIN));
     let nonZero = 0;
-    for (let d = 0; d < dim; d++) if (query[d] !== 0) nonZero++;
+    let queryNorm = 0;
+    for (let d = 0; d < dim; d++) {
+      if (query[d] !== 0) nonZero++;
+      queryNorm += query[d]! * query[d]!;
+    }
+    queryNorm = Math.sqrt(queryNorm);
     const sparse = this.sparseQueries && nonZero <= dim * SPARSE_QUERY_MAX_FRACTION ? sparseQuery(query, nonZero) : undefined;
+    const approximate = this.approximateQueries && this.count() >= ANN_MIN_CHUNKS;
+    let scored = 0;
     for (const seg of this.segments) {
-      const { vectors, dead, records } = seg;
+      const { dead, records } = seg;
       const n = seg.size;
-      for (let i = 0; i < n; i++) {
-        if (dead[i]) continue;
-        if (accept && !accept(records[i]!)) continue;
-        const s = sparse ? sparseDot(sparse.dims, sparse.weights, vectors, i * dim) : denseDot(query, vectors, i * dim, dim);
-        if (s > top.threshold) top.offer(seg, i, s);
+      if (seg.vectors) {
+        const vectors = seg.vectors;
+        for (let i = 0; i < n; i++) {
+          if (dead[i]) continue;
+          if (accept && !accept(records[i]!)) continue;
+          scored++;
+          const s = sparse ? sparseDot(sparse.dims, sparse.weights, vectors, i * dim) : denseDot(query, vectors, i * dim, dim);
+          if (s > pool.threshold) pool.offer(seg, i, s);
+        }
+        continue;
+      }
+      const { codes, scales, ivf, probes } = seg.disk!;
+      const score = (i: number): void => {
+        if (dead[i]) return;
+        if (accept && !accept(records[i]!)) return;
+        scored++;
+        const s = scales[i]! * (sparse ? sparseCodeDot(sparse.dims, sparse.weights, codes, i * dim) : codeDot(query, codes, i * dim, dim));
+        if (s > pool.threshold) pool.offer(seg, i, s);
+      };
+      if (!approximate || !ivf) {
+        for (let i = 0; i < n; i++) score(i);
+        continue;
+      }
+      const { order, scores } = probeOrder(query, ivf, dim);
+      for (let p = 0; p < probes; p++) {
+        const list = order[p]!;
+        // No member of this list can score above its bound: skip it once the pool is full.
+        if (scores[list]! + queryNorm * ivf.radii[list]! <= pool.threshold) continue;
+        const end = ivf.offsets[list + 1]!;
+        for (let at = ivf.offsets[list]!; at < end; at++) score(ivf.rows[at]!);
       }
     }
+    this.lastVectorScan = { scored, live: this.count() };
+    // Re-score on the exact floats, in one synchronous step (refs stay valid; see textsNow).
+    const top = new TopK(k);
+    for (const c of pool.items) top.offer(c.segment, c.index, denseDot(query, c.segment.floatRow(c.index), 0, dim));
     return top.sorted();
   }
 
@@ -932,7 +1068,11 @@ export class ChunkStore {
     // Every step is sliced: this runs beside indexing and searches on the host's loop.
     const slice = new TimeSlice();
     const textsOf = new Map<Segment, string[]>();
-    for (const seg of [...compact, frozen]) textsOf.set(seg, await seg.allTexts(slice));
+    const floatsOf = new Map<Segment, Float32Array>();
+    for (const seg of [...compact, frozen]) {
+      textsOf.set(seg, await seg.allTexts(slice));
+      floatsOf.set(seg, await seg.allFloats());
+    }
     const newSegments: { seg: Segment; from: { seg: Segment; index: number }[]; entry: ShardEntry }[] = [];
     for (let at = 0; at < sources.length; at += SHARD_MAX_CHUNKS) {
       const group = sources.slice(at, at + SHARD_MAX_CHUNKS);
@@ -947,7 +1087,7 @@ export class ChunkStore {
         const text = textsOf.get(seg)![index]!;
         records.push(record);
         texts.push(text);
-        vectors.set(seg.vectors.subarray(index * dims, (index + 1) * dims), j * dims);
+        vectors.set(floatsOf.get(seg)!.subarray(index * dims, (index + 1) * dims), j * dims);
         perDoc.push(seg.termCounts?.[index] ?? packCounts(countChunkTerms(lexicalFields(record, text), this.dict).counts));
         await slice.check();
       }
@@ -958,12 +1098,14 @@ export class ChunkStore {
       const content: ShardContent = { records, vectors, texts, postings };
       const indexBytes = await writeVectraShard(shardDir, content, dims, slice);
       await slice.check();
-      const cacheBytes = await writeShardCache(shardDir, content, dims);
+      const cache = await writeShardCache(shardDir, content, dims, slice);
+      const cacheBytes = cache.bytes;
       await slice.check();
       const written = await writeShardTexts(shardDir, texts, slice);
       await slice.check();
-      // The shard is served from what was just written, not read back: the bytes came from these arrays.
-      const loaded: LoadedShard = { records, vectors, postings, texts: written.index };
+      // The shard is served from what was just written, not read back: the bytes came from these
+      // arrays. Its floats are dropped from memory and read from cache.bin when needed.
+      const loaded: LoadedShard = { ...cache.compact, records, floats: cache.floats, postings, texts: written.index };
       const seg = new Segment(name, dims, { loaded, dict: this.dict });
       newSegments.push({
         seg,

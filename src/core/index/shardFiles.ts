@@ -2,8 +2,10 @@
  * One shard on disk: a folder holding
  *   index.pb   a Vectra LocalIndex (protobuf codec): the durable copy of every
  *              chunk's vector and metadata, written once in one batched update;
- *   cache.bin  the same chunks laid out for a fast open: records, a Float32 matrix
- *              and BM25 postings;
+ *   cache.bin  the same chunks laid out for a fast open: records, the Float32 matrix
+ *              (read row by row on demand, never loaded whole), int8 codes with one
+ *              scale per vector (what searches scan), the shard's inverted lists and
+ *              BM25 postings;
  *   texts.bin  the chunk texts, read on demand (never all held in memory). They are
  *              kept out of index.pb because protobufjs encodes strings slowly and
  *              synchronously (50 ms per 1k chunks: a stalled event loop).
@@ -19,6 +21,8 @@ import { atomicWriteFile } from '../storage/atomicFile';
 import type { TimeSlice } from './slice';
 import { encodeVectraIndex, type VectraMetadata } from './vectraShardEncoder';
 import { MemgptError } from '../base/errors';
+import { IVF_MIN_SHARD_CHUNKS } from '../limits';
+import { buildInvertedLists, calibrateProbes, listCountFor, quantizeRows, type InvertedLists } from './vectorCodes';
 
 export interface ChunkRecord {
   id: string;
@@ -58,9 +62,30 @@ export interface ShardTexts {
   fd?: number | undefined;
 }
 
-export interface LoadedShard {
+/**
+ * Where a shard's exact floats are: in cache.bin at `at` (read row by row with a descriptor kept
+ * open, like the texts), or in memory (a read-only window serving a shard repaired from its
+ * Vectra copy, which it may not write).
+ */
+export interface ShardFloats {
+  path: string;
+  at: number;
+  fd?: number | undefined;
+  memory?: Float32Array;
+}
+
+/** What searches hold of a shard's vectors: int8 codes, scales, inverted lists (none for small shards). */
+export interface CompactVectors {
+  codes: Int8Array;
+  scales: Float32Array;
+  ivf: InvertedLists | undefined;
+  /** Lists a query probes (measured when the shard was written). */
+  probes: number;
+}
+
+export interface LoadedShard extends CompactVectors {
   records: ChunkRecord[];
-  vectors: Float32Array;
+  floats: ShardFloats;
   postings: StoredPostings;
   texts: ShardTexts;
 }
@@ -71,9 +96,14 @@ export class CorruptShardError extends MemgptError {
   }
 }
 
-const MAGIC = 'MGPTSHD2';
+/** The cache of an earlier version (floats only, no codes): converted with a notice, not dropped. */
+export class LegacyShardCacheError extends CorruptShardError {}
+
+const MAGIC = 'MGPTSHD3';
+/** The previous layout: records, floats and postings, no codes or lists. */
+const LEGACY_MAGIC = 'MGPTSHD2';
 const TEXTS_MAGIC = 'MGPTTXT1';
-const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, textBytes, checksumLen, reserved
+const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, lists, checksumLen, probes
 
 /** The 11th element (symbols) is optional: shards written before it had none, and read the same. */
 type RecordRow = [string, number, string, number, number, string, string, string, string, number, string?];
@@ -256,45 +286,92 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
   return { records, vectors };
 }
 
-/** Writes cache.bin atomically; returns its size. */
+/** Codes and (for shards large enough) inverted lists of `n` float rows, computed in slices. */
+export async function compactVectors(vectors: Float32Array, n: number, dimensions: number, slice?: TimeSlice): Promise<CompactVectors> {
+  const { codes, scales } = await quantizeRows(vectors, n, dimensions, slice);
+  if (n < IVF_MIN_SHARD_CHUNKS) return { codes, scales, ivf: undefined, probes: 0 };
+  const ivf = await buildInvertedLists(vectors, n, dimensions, listCountFor(n), slice);
+  const probes = await calibrateProbes(vectors, n, dimensions, ivf, slice);
+  return { codes, scales, ivf, probes };
+}
+
+/**
+ * Writes cache.bin atomically (the codes and lists are computed here, in slices); returns its
+ * size and what a search needs, with the floats left in the file.
+ */
 export async function writeShardCache(
   shardDir: string,
   content: Pick<ShardContent, 'records' | 'vectors' | 'postings'>,
   dimensions: number,
-): Promise<number> {
+  slice?: TimeSlice,
+): Promise<{ bytes: number; compact: CompactVectors; floats: ShardFloats }> {
   const header = Buffer.from(JSON.stringify(content.records.map(toRow)), 'utf8');
   const terms = Buffer.from(JSON.stringify(content.postings.terms), 'utf8');
   const n = content.records.length;
   const p = content.postings;
   const checksum = createHash('sha1').update(header).update(terms).digest();
+  const compact = await compactVectors(content.vectors, n, dimensions, slice);
+  const ivf = compact.ivf;
 
   const parts: Buffer[] = [];
-  const push = (b: Buffer | Uint8Array, align = true): void => {
+  let size = 0;
+  const push = (b: Buffer | Uint8Array | Int8Array | Float32Array | Uint32Array): number => {
+    const at = size;
     const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     parts.push(buf);
-    if (align && buf.length % 4 !== 0) parts.push(Buffer.alloc(pad4(buf.length) - buf.length));
+    size += buf.length;
+    if (buf.length % 4 !== 0) {
+      parts.push(Buffer.alloc(pad4(buf.length) - buf.length));
+      size = pad4(size);
+    }
+    return at;
   };
   const head = Buffer.alloc(8 + HEADER_WORDS * 4);
   head.write(MAGIC, 0, 'ascii');
-  [header.length, n, dimensions, terms.length, p.docs.length, 0, checksum.length, 0].forEach((v, i) => head.writeUInt32LE(v, 8 + i * 4));
+  [header.length, n, dimensions, terms.length, p.docs.length, ivf?.lists ?? 0, checksum.length, compact.probes].forEach((v, i) =>
+    head.writeUInt32LE(v, 8 + i * 4),
+  );
   push(head);
   push(checksum);
   push(header);
-  push(new Uint8Array(content.vectors.buffer, content.vectors.byteOffset, n * dimensions * 4));
+  const floatsAt = push(content.vectors.subarray(0, n * dimensions));
+  push(compact.scales);
+  push(compact.codes);
+  if (ivf) {
+    push(ivf.means);
+    push(ivf.radii);
+    push(ivf.offsets);
+    push(ivf.rows);
+  }
   push(terms);
-  push(new Uint8Array(p.offsets.buffer, p.offsets.byteOffset, p.offsets.byteLength));
-  push(new Uint8Array(p.docs.buffer, p.docs.byteOffset, p.docs.byteLength));
+  push(p.offsets);
+  push(p.docs);
   push(new Uint8Array(p.tfs.buffer, p.tfs.byteOffset, p.tfs.byteLength));
   const file = Buffer.concat(parts);
   await atomicWriteFile(shardCachePath(shardDir), file);
-  return file.length;
+  return { bytes: file.length, compact, floats: { path: shardCachePath(shardDir), at: floatsAt } };
+}
+
+/** The fixed part of cache.bin: magic and header words. */
+function readHead(head: Buffer, fail: (why: string) => never) {
+  const magic = head.toString('ascii', 0, 8);
+  if (magic !== MAGIC && magic !== LEGACY_MAGIC) fail('not a shard cache');
+  const [headerLen, n, dim, termsLen, postingCount, lists, checksumLen, probes] = Array.from({ length: 8 }, (_, i) =>
+    head.readUInt32LE(8 + i * 4),
+  ) as [number, number, number, number, number, number, number, number];
+  return { legacy: magic === LEGACY_MAGIC, headerLen, n, dim, termsLen, postingCount, lists, checksumLen, probes };
 }
 
 /**
- * Loads cache.bin except its texts. Throws CorruptShardError when anything is off:
- * magic, sizes, checksum of records and vocabulary, posting bounds, vector norms.
+ * Loads cache.bin except its texts and floats. Throws CorruptShardError when anything is off:
+ * magic, sizes, checksum of records and vocabulary, posting and list bounds, vector norms; and
+ * LegacyShardCacheError for the previous layout (readLegacyShardCache reads it for conversion).
  */
-export async function readShardCache(shardDir: string, dimensions: number, expectedBytes?: number): Promise<Omit<LoadedShard, 'texts'>> {
+export async function readShardCache(
+  shardDir: string,
+  dimensions: number,
+  expectedBytes?: number,
+): Promise<Omit<LoadedShard, 'texts' | 'floats'> & { floats: ShardFloats }> {
   const cachePath = shardCachePath(shardDir);
   const fail = (why: string): never => {
     throw new CorruptShardError(`${cachePath}: ${why}`);
@@ -310,11 +387,11 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     if (expectedBytes !== undefined && size !== expectedBytes) fail(`size ${size}, expected ${expectedBytes}`);
     const head = Buffer.alloc(8 + HEADER_WORDS * 4);
     if ((await handle.read(head, 0, head.length, 0)).bytesRead !== head.length) fail('truncated header');
-    if (head.toString('ascii', 0, 8) !== MAGIC) fail('not a shard cache');
-    const [headerLen, n, dim, termsLen, postingCount, , checksumLen] = Array.from({ length: 7 }, (_, i) =>
-      head.readUInt32LE(8 + i * 4),
-    ) as [number, number, number, number, number, number, number];
+    const h = readHead(head, fail);
+    if (h.legacy) throw new LegacyShardCacheError(`${cachePath}: written by an earlier version (no int8 codes)`);
+    const { headerLen, n, dim, termsLen, postingCount, lists, checksumLen, probes } = h;
     if (dim !== dimensions) fail(`holds ${dim}-dimensional vectors, expected ${dimensions}`);
+    if (lists > n || probes > lists) fail('inverted lists do not fit the shard');
     let at = head.length;
     const layout = (bytes: number): number => {
       const start = at;
@@ -323,53 +400,165 @@ export async function readShardCache(shardDir: string, dimensions: number, expec
     };
     const checksumAt = layout(checksumLen);
     const headerAt = layout(headerLen);
-    const vectorsAt = layout(n * dim * 4);
+    const floatsAt = layout(n * dim * 4);
+    const scalesAt = layout(n * 4);
+    const codesAt = layout(n * dim);
+    const meansAt = layout(lists * dim * 4);
+    const radiiAt = layout(lists * 4);
+    const listOffsetsAt = layout(lists > 0 ? (lists + 1) * 4 : 0);
+    const listRowsAt = layout(lists > 0 ? n * 4 : 0);
     const termsAt = layout(termsLen);
-    const nTermsPlaceholder = at; // offsets length is known only after parsing the vocabulary
-    const bodyEnd = (termCount: number): { offsetsAt: number; docsAt: number; tfsAt: number; end: number } => {
-      let p = nTermsPlaceholder;
-      const offsetsAt = p;
-      p += pad4((termCount + 1) * 4);
-      const docsAt = p;
-      p += pad4(postingCount * 4);
-      const tfsAt = p;
-      p += pad4(postingCount * 2);
-      return { offsetsAt, docsAt, tfsAt, end: p };
-    };
-    const pre = Buffer.allocUnsafeSlow(termsAt + pad4(termsLen));
-    if (size < pre.length) fail('truncated');
+    if (size < at) fail('truncated');
+    // records and checksum first; the floats stay on disk
+    const pre = Buffer.allocUnsafeSlow(headerAt + pad4(headerLen));
     await handle.read(pre, 0, pre.length, 0);
-    const terms = JSON.parse(pre.toString('utf8', termsAt, termsAt + termsLen)) as string[];
+    const bodyStart = scalesAt;
+    const termsBuf = Buffer.alloc(termsLen);
+    await handle.read(termsBuf, 0, termsLen, termsAt);
+    const terms = JSON.parse(termsBuf.toString('utf8')) as string[];
     const checksum = createHash('sha1')
       .update(pre.subarray(headerAt, headerAt + headerLen))
-      .update(pre.subarray(termsAt, termsAt + termsLen))
+      .update(termsBuf)
       .digest();
     if (!checksum.equals(pre.subarray(checksumAt, checksumAt + checksumLen))) fail('checksum mismatch');
-    const L = bodyEnd(terms.length);
-    if (size !== L.end) fail(`size ${size}, layout says ${L.end}`);
-    const body = Buffer.allocUnsafeSlow(L.end - nTermsPlaceholder);
-    await handle.read(body, 0, body.length, nTermsPlaceholder);
-    const view = <T>(Ctor: { new (b: ArrayBuffer, o: number, l: number): T }, at2: number, count: number): T =>
-      new Ctor(body.buffer, body.byteOffset + at2 - nTermsPlaceholder, count);
+    const offsetsAt = layout((terms.length + 1) * 4);
+    const docsAt = layout(postingCount * 4);
+    const tfsAt = layout(postingCount * 2);
+    if (size !== at) fail(`size ${size}, layout says ${at}`);
+    const body = Buffer.allocUnsafeSlow(at - bodyStart);
+    await handle.read(body, 0, body.length, bodyStart);
+    const view = <T>(Ctor: { new (b: ArrayBuffer, o: number, l: number): T }, from: number, count: number): T =>
+      new Ctor(body.buffer, body.byteOffset + from - bodyStart, count);
     const records = (JSON.parse(pre.toString('utf8', headerAt, headerAt + headerLen)) as RecordRow[]).map(fromRow);
     if (records.length !== n) fail('record count mismatch');
-    const vectors = new Float32Array(pre.buffer, pre.byteOffset + vectorsAt, n * dim);
-    // every 16th vector (and the last): garbage shows up at once, a full pass costs ~60 ms per 100k
+    const scales = view(Float32Array, scalesAt, n);
+    const codes = view(Int8Array, codesAt, n * dim);
+    // every 16th vector (and the last): garbage shows up at once; int8 codes keep a norm within ~1%
     const checkUnit = (i: number): void => {
       let s = 0;
-      for (let d = i * dim, e = d + dim; d < e; d++) s += vectors[d]! * vectors[d]!;
-      if (!(Math.abs(s - 1) < 1e-3 || s === 0)) fail(`vector ${i} is not unit length`);
+      for (let d = i * dim, e = d + dim; d < e; d++) s += codes[d]! * codes[d]!;
+      s *= scales[i]! * scales[i]!;
+      if (!(Math.abs(s - 1) < 0.05 || s === 0)) fail(`vector ${i} is not unit length`);
     };
     for (let i = 0; i < n; i += 16) checkUnit(i);
     if (n > 0) checkUnit(n - 1);
-    const offsets = view(Uint32Array, L.offsetsAt, terms.length + 1);
-    const docs = view(Uint32Array, L.docsAt, postingCount);
-    const tfs = view(Uint16Array, L.tfsAt, postingCount);
+    let ivf: InvertedLists | undefined;
+    if (lists > 0) {
+      const offsets = view(Uint32Array, listOffsetsAt, lists + 1);
+      const rows = view(Uint32Array, listRowsAt, n);
+      if (offsets[0] !== 0 || offsets[lists] !== n) fail('inverted lists do not add up');
+      for (let c = 0; c < lists; c++) if (offsets[c + 1]! < offsets[c]!) fail('inverted lists do not add up');
+      for (let i = 0; i < n; i++) if (rows[i]! >= n) fail('an inverted list points past the last record');
+      ivf = { lists, means: view(Float32Array, meansAt, lists * dim), radii: view(Float32Array, radiiAt, lists), offsets, rows };
+    }
+    const offsets = view(Uint32Array, offsetsAt, terms.length + 1);
+    const docs = view(Uint32Array, docsAt, postingCount);
+    const tfs = view(Uint16Array, tfsAt, postingCount);
     if (offsets[terms.length] !== postingCount) fail('postings offsets do not add up');
     for (let i = 0; i < postingCount; i++) if (docs[i]! >= n) fail('posting points past the last record');
-    return { records, vectors, postings: { terms, offsets, docs, tfs } };
+    return { records, codes, scales, ivf, probes, floats: { path: cachePath, at: floatsAt }, postings: { terms, offsets, docs, tfs } };
   } finally {
     await handle.close();
+  }
+}
+
+/** Reads a cache.bin of the previous layout (records, floats, postings) whole, for conversion. */
+export async function readLegacyShardCache(
+  shardDir: string,
+  dimensions: number,
+): Promise<{ records: ChunkRecord[]; vectors: Float32Array; postings: StoredPostings }> {
+  const cachePath = shardCachePath(shardDir);
+  const fail = (why: string): never => {
+    throw new CorruptShardError(`${cachePath}: ${why}`);
+  };
+  let file: Buffer;
+  try {
+    file = await fs.readFile(cachePath);
+  } catch {
+    return fail('missing');
+  }
+  const head = file.subarray(0, 8 + HEADER_WORDS * 4);
+  if (head.length < 8 + HEADER_WORDS * 4) fail('truncated header');
+  const h = readHead(head, fail);
+  if (!h.legacy) fail('not a cache of the previous layout');
+  const { headerLen, n, dim, termsLen, postingCount, checksumLen } = h;
+  if (dim !== dimensions) fail(`holds ${dim}-dimensional vectors, expected ${dimensions}`);
+  let at = head.length;
+  const layout = (bytes: number): number => {
+    const start = at;
+    at += pad4(bytes);
+    return start;
+  };
+  const checksumAt = layout(checksumLen);
+  const headerAt = layout(headerLen);
+  const vectorsAt = layout(n * dim * 4);
+  const termsAt = layout(termsLen);
+  if (file.length < at) fail('truncated');
+  const terms = JSON.parse(file.toString('utf8', termsAt, termsAt + termsLen)) as string[];
+  const checksum = createHash('sha1')
+    .update(file.subarray(headerAt, headerAt + headerLen))
+    .update(file.subarray(termsAt, termsAt + termsLen))
+    .digest();
+  if (!checksum.equals(file.subarray(checksumAt, checksumAt + checksumLen))) fail('checksum mismatch');
+  const offsetsAt = layout((terms.length + 1) * 4);
+  const docsAt = layout(postingCount * 4);
+  const tfsAt = layout(postingCount * 2);
+  if (file.length !== at) fail(`size ${file.length}, layout says ${at}`);
+  // copies: the file buffer is not kept
+  const copy = <T>(Ctor: { new (b: ArrayBuffer, o: number, l: number): T }, from: number, count: number, bytesPer: number): T => {
+    const b = new ArrayBuffer(count * bytesPer);
+    new Uint8Array(b).set(file.subarray(from, from + count * bytesPer));
+    return new Ctor(b, 0, count);
+  };
+  const records = (JSON.parse(file.toString('utf8', headerAt, headerAt + headerLen)) as RecordRow[]).map(fromRow);
+  if (records.length !== n) fail('record count mismatch');
+  const offsets = copy(Uint32Array, offsetsAt, terms.length + 1, 4);
+  const docs = copy(Uint32Array, docsAt, postingCount, 4);
+  const tfs = copy(Uint16Array, tfsAt, postingCount, 2);
+  if (offsets[terms.length] !== postingCount) fail('postings offsets do not add up');
+  for (let i = 0; i < postingCount; i++) if (docs[i]! >= n) fail('posting points past the last record');
+  return { records, vectors: copy(Float32Array, vectorsAt, n * dim, 4), postings: { terms, offsets, docs, tfs } };
+}
+
+/** One exact float row of a shard (re-scoring, moves, publishing). */
+export function readShardFloatRow(floats: ShardFloats, row: number, dimensions: number): Float32Array {
+  if (floats.memory) return floats.memory.slice(row * dimensions, (row + 1) * dimensions);
+  floats.fd ??= fsSync.openSync(floats.path, 'r');
+  const out = new Float32Array(dimensions);
+  const buf = new Uint8Array(out.buffer);
+  let got = 0;
+  while (got < buf.length) {
+    const n = fsSync.readSync(floats.fd, buf, got, buf.length - got, floats.at + row * dimensions * 4 + got);
+    if (n === 0) throw new CorruptShardError(`${floats.path}: ends before vector ${row}`);
+    got += n;
+  }
+  return out;
+}
+
+/** Every float row of a shard (compaction, repairs): one asynchronous read. */
+export async function readAllShardFloats(floats: ShardFloats, count: number, dimensions: number): Promise<Float32Array> {
+  if (floats.memory) return floats.memory.subarray(0, count * dimensions);
+  const out = new Float32Array(count * dimensions);
+  const handle = await fs.open(floats.path, 'r');
+  try {
+    const buf = new Uint8Array(out.buffer);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, floats.at);
+    if (bytesRead !== buf.length) throw new CorruptShardError(`${floats.path}: truncated vectors`);
+  } finally {
+    await handle.close();
+  }
+  return out;
+}
+
+/** Closes the descriptor `readShardFloatRow` keeps. */
+export function closeShardFloats(floats: ShardFloats): void {
+  if (floats.fd === undefined) return;
+  const fd = floats.fd;
+  floats.fd = undefined;
+  try {
+    fsSync.closeSync(fd);
+  } catch {
+    // already closed: nothing to release
   }
 }
 

@@ -1,0 +1,359 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { ChunkStore, denseDot, type NewChunk } from '../../../src/core/index/chunkStore';
+import { TimeSlice } from '../../../src/core/index/slice';
+import {
+  buildInvertedLists,
+  calibrateProbes,
+  codeDot,
+  listCountFor,
+  probeOrder,
+  quantizeRows,
+  sparseCodeDot,
+} from '../../../src/core/index/vectorCodes';
+import { compactVectors, readAllShardFloats, readShardCache } from '../../../src/core/index/shardFiles';
+import { ANN_MIN_CHUNKS, SHARD_MAX_CHUNKS } from '../../../src/core/limits';
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'compact-vectors-'));
+
+/** A seeded generator: the same data on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+function normalize(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  for (let d = 0; d < v.length; d++) v[d]! /= n;
+  return v;
+}
+function randomUnit(r: () => number, dim: number): Float32Array {
+  return normalize(Float32Array.from({ length: dim }, () => gaussian(r)));
+}
+
+/**
+ * Unit vectors around `topics` random centres, each at cosine ~0.7 from its centre (the shape of
+ * text embeddings: topics, and spread within a topic). `topics` 0: uniform on the sphere.
+ */
+function dataset(seed: number, n: number, dim: number, topics: number): Float32Array[] {
+  const r = rng(seed);
+  const centres = Array.from({ length: topics }, () => randomUnit(r, dim));
+  return Array.from({ length: n }, () => {
+    if (topics === 0) return randomUnit(r, dim);
+    const c = centres[Math.floor(r() * topics)]!;
+    const noise = randomUnit(r, dim);
+    return normalize(Float32Array.from(c, (x, d) => x + noise[d]!));
+  });
+}
+
+function chunk(i: number, vector: Float32Array): NewChunk {
+  return {
+    record: {
+      id: `c${i}`,
+      source: 'workspace',
+      path: `src/f${i % 500}.ts`,
+      startLine: i,
+      endLine: i + 10,
+      language: 'typescript',
+      hash: `h${i}`,
+      fileHash: `fh${i % 500}`,
+      time: '2026-01-01T00:00:00.000Z',
+    },
+    text: `chunk number ${i} topic ${i % 37}`,
+    vector,
+  };
+}
+
+async function filledStore(dir: string, vectors: Float32Array[]): Promise<ChunkStore> {
+  const store = await ChunkStore.open({ dir, embedderId: 'test', dimensions: vectors[0]!.length });
+  for (let at = 0; at < vectors.length; at += 1024) await store.add(vectors.slice(at, at + 1024).map((v, j) => chunk(at + j, v)));
+  await store.flush();
+  await store.idle();
+  return store;
+}
+
+function exactTop(vectors: Float32Array[], q: Float32Array, k: number): string[] {
+  return vectors
+    .map((v, i) => ({ id: `c${i}`, s: denseDot(q, v, 0, v.length) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((h) => h.id);
+}
+
+test('int8 codes: values within half a step, and code dot products within a fraction of a percent of the float ones', async () => {
+  const dim = 384;
+  const rows = dataset(1, 200, dim, 8);
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((v, i) => flat.set(v, i * dim));
+  flat.fill(0, 5 * dim, 6 * dim); // a zero vector stays zero
+  const { codes, scales } = await quantizeRows(flat, rows.length, dim);
+  assert.equal(codes.length, rows.length * dim);
+  assert.equal(scales[5], 0);
+  for (let i = 0; i < rows.length; i++) {
+    for (let d = 0; d < dim; d++) {
+      const err = Math.abs(codes[i * dim + d]! * scales[i]! - flat[i * dim + d]!);
+      assert.ok(err <= scales[i]! / 2 + 1e-7, `row ${i} dim ${d}: error ${err} over half a step ${scales[i]! / 2}`);
+    }
+  }
+  const q = randomUnit(rng(2), dim);
+  const sparseDims = Int32Array.from([3, 70, 200, 383]);
+  const sparseWeights = Float64Array.from([0.5, -0.5, 0.5, 0.5]);
+  const sparseQ = new Float32Array(dim);
+  sparseDims.forEach((d, j) => (sparseQ[d] = sparseWeights[j]!));
+  for (let i = 0; i < rows.length; i++) {
+    const exact = denseDot(q, flat, i * dim, dim);
+    const approx = scales[i]! * codeDot(q, codes, i * dim, dim);
+    assert.ok(Math.abs(exact - approx) < 0.01, `row ${i}: ${approx} vs ${exact}`);
+    const sparseApprox = scales[i]! * sparseCodeDot(sparseDims, sparseWeights, codes, i * dim);
+    assert.ok(Math.abs(scales[i]! * codeDot(sparseQ, codes, i * dim, dim) - sparseApprox) < 1e-9, 'sparse equals dense on codes');
+  }
+});
+
+test('inverted lists partition every row once, and a probe order starts at the list of a member', async () => {
+  const dim = 48;
+  const rows = dataset(3, 2048, dim, 30);
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((v, i) => flat.set(v, i * dim));
+  const ivf = await buildInvertedLists(flat, rows.length, dim, listCountFor(rows.length));
+  assert.equal(ivf.lists, 45);
+  assert.equal(ivf.offsets[ivf.lists], rows.length);
+  assert.deepEqual(
+    [...ivf.rows].sort((a, b) => a - b),
+    rows.map((_, i) => i),
+  );
+  // the bound holds: no member scores above q·mean + |q|·radius
+  const q = randomUnit(rng(4), dim);
+  const { scores } = probeOrder(q, ivf, dim);
+  for (let c = 0; c < ivf.lists; c++)
+    for (let p = ivf.offsets[c]!; p < ivf.offsets[c + 1]!; p++)
+      assert.ok(denseDot(q, flat, ivf.rows[p]! * dim, dim) <= scores[c]! + ivf.radii[c]! + 1e-6, `list ${c}`);
+  const probes = await calibrateProbes(flat, rows.length, dim, ivf);
+  assert.ok(probes >= 1 && probes <= ivf.lists);
+});
+
+test('probe counts follow the data: clustered shards probe few lists, random ones nearly all', async () => {
+  const dim = 48;
+  const measure = async (topics: number): Promise<{ probes: number; lists: number }> => {
+    const rows = dataset(5 + topics, 2048, dim, topics);
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((v, i) => flat.set(v, i * dim));
+    const c = await compactVectors(flat, rows.length, dim);
+    return { probes: c.probes, lists: c.ivf!.lists };
+  };
+  const clustered = await measure(40);
+  const random = await measure(0);
+  assert.ok(clustered.probes <= clustered.lists / 3, `clustered: ${clustered.probes} of ${clustered.lists} lists`);
+  assert.ok(random.probes > clustered.probes * 2, `random: ${random.probes} of ${random.lists} lists (clustered ${clustered.probes})`);
+});
+
+test('codes and lists computed in slices equal the ones computed at once, and give the event loop turns', async () => {
+  const dim = 64;
+  const rows = dataset(6, 1024, dim, 20);
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((v, i) => flat.set(v, i * dim));
+  const slice = new TimeSlice(-1); // always due: yields at every pause point
+  let turns = 0;
+  const ticker = setInterval(() => turns++, 0);
+  const sliced = await compactVectors(flat, rows.length, dim, slice);
+  clearInterval(ticker);
+  const whole = await compactVectors(flat, rows.length, dim);
+  assert.deepEqual([...sliced.codes], [...whole.codes]);
+  assert.deepEqual([...sliced.ivf!.rows], [...whole.ivf!.rows]);
+  assert.equal(sliced.probes, whole.probes);
+  // at least one pause per 64 rows of each k-means round and of the assignment
+  assert.ok(slice.yields >= (rows.length / 64) * 7, `yielded ${slice.yields} times`);
+  assert.ok(turns > 0, 'timers ran while the lists were built');
+});
+
+for (const [kind, topics] of [
+  ['clustered', 50],
+  ['random', 0],
+] as const) {
+  test(`approximate search at ${ANN_MIN_CHUNKS} chunks: recall@10 against exact ≥ 0.95 on ${kind} data`, async (t) => {
+    const dim = 32;
+    const n = Math.ceil(ANN_MIN_CHUNKS / SHARD_MAX_CHUNKS) * SHARD_MAX_CHUNKS;
+    const vectors = dataset(7 + topics, n, dim, topics);
+    const store = await filledStore(tmp(), vectors);
+    try {
+      assert.equal(store.count(), n);
+      const queries = dataset(1000 + topics, 40, dim, 0).map((noise, i) => {
+        // queries near data (a perturbed member), the way a question lands near its answer
+        const base = vectors[(i * 997) % n]!;
+        return normalize(Float32Array.from(base, (x, d) => x + 0.5 * noise[d]!));
+      });
+      let found = 0;
+      let scored = 0;
+      for (const q of queries) {
+        const hits = store.vectorSearch(q, 10).map((h) => store.record(h).id);
+        scored += store.lastVectorScan.scored;
+        const exact = exactTop(vectors, q, 10);
+        found += hits.filter((id) => exact.includes(id)).length;
+        // the exact path (no lists) is exact, scores included
+        store.approximateQueries = false;
+        const exhaustive = store.vectorSearch(q, 10);
+        store.approximateQueries = true;
+        assert.deepEqual(
+          exhaustive.map((h) => store.record(h).id),
+          exact,
+        );
+        assert.equal(store.lastVectorScan.scored, n);
+      }
+      const recall = found / (queries.length * 10);
+      const fraction = scored / (queries.length * n);
+      t.diagnostic(`${kind}: recall@10 ${recall.toFixed(3)}, scanned ${(fraction * 100).toFixed(0)}% of the vectors`);
+      assert.ok(recall >= 0.95, `recall@10 ${recall.toFixed(3)} (scanned ${(fraction * 100).toFixed(0)}%)`);
+      if (kind === 'clustered') assert.ok(fraction < 0.5, `scanned ${(fraction * 100).toFixed(0)}% of the vectors`);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+test('below the threshold every vector is scored, and the scores returned are the exact float ones', async () => {
+  const dim = 24;
+  const vectors = dataset(9, 3000, dim, 10);
+  const store = await filledStore(tmp(), vectors);
+  try {
+    const q = randomUnit(rng(10), dim);
+    const hits = store.vectorSearch(q, 10);
+    assert.equal(store.lastVectorScan.scored, 3000);
+    assert.deepEqual(
+      hits.map((h) => store.record(h).id),
+      exactTop(vectors, q, 10),
+    );
+    for (const h of hits) {
+      const i = Number(store.record(h).id.slice(1));
+      assert.equal(h.score, denseDot(q, vectors[i]!, 0, dim));
+      assert.deepEqual([...store.vector(h)], [...vectors[i]!]);
+    }
+  } finally {
+    await store.close();
+  }
+});
+
+/** Rewrites a shard's cache.bin in the layout of the previous version (records, floats, postings). */
+async function writeLegacyCache(shardDir: string, dim: number): Promise<void> {
+  const cur = await readShardCache(shardDir, dim);
+  const n = cur.records.length;
+  const floats = await readAllShardFloats(cur.floats, n, dim);
+  const rows = cur.records.map((r) => {
+    const row: unknown[] = [
+      r.id,
+      r.source === 'memory' ? 1 : 0,
+      r.path,
+      r.startLine,
+      r.endLine,
+      r.language,
+      r.hash,
+      r.fileHash,
+      r.time,
+      r.length,
+    ];
+    if (r.symbols) row.push(r.symbols);
+    return row;
+  });
+  const header = Buffer.from(JSON.stringify(rows), 'utf8');
+  const terms = Buffer.from(JSON.stringify(cur.postings.terms), 'utf8');
+  const checksum = createHash('sha1').update(header).update(terms).digest();
+  const parts: Buffer[] = [];
+  const push = (b: ArrayBufferView): void => {
+    const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    parts.push(buf);
+    if (buf.length % 4) parts.push(Buffer.alloc(4 - (buf.length % 4)));
+  };
+  const head = Buffer.alloc(40);
+  head.write('MGPTSHD2', 0, 'ascii');
+  [header.length, n, dim, terms.length, cur.postings.docs.length, 0, checksum.length, 0].forEach((v, i) =>
+    head.writeUInt32LE(v, 8 + i * 4),
+  );
+  push(head);
+  push(checksum);
+  push(header);
+  push(floats);
+  push(terms);
+  push(cur.postings.offsets);
+  push(cur.postings.docs);
+  push(cur.postings.tfs);
+  writeFileSync(path.join(shardDir, 'cache.bin'), Buffer.concat(parts));
+}
+
+test('an index of the previous format is converted on open, with a notice, and answers the same', async () => {
+  const dir = tmp();
+  const dim = 32;
+  const vectors = dataset(11, 1500, dim, 12);
+  const store = await filledStore(dir, vectors);
+  const q = randomUnit(rng(12), dim);
+  const before = store.vectorSearch(q, 10).map((h) => ({ id: store.record(h).id, score: h.score }));
+  const lexicalBefore = store.lexicalSearch('chunk topic 7', 5).map((h) => store.record(h).id);
+  await store.close();
+  // make it the previous version's index: schema 1, float-only caches
+  const manifestPath = path.join(dir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { schema: number; shards: { name: string; cacheBytes: number }[] };
+  assert.equal(manifest.schema, 2);
+  assert.ok(manifest.shards.length >= 1);
+  for (const s of manifest.shards) {
+    await writeLegacyCache(path.join(dir, s.name), dim);
+    s.cacheBytes = readFileSync(path.join(dir, s.name, 'cache.bin')).length;
+  }
+  manifest.schema = 1;
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const legacyBytes = readFileSync(path.join(dir, manifest.shards[0]!.name, 'cache.bin'));
+
+  // a read-only window converts in memory and writes nothing
+  const roNotices: string[] = [];
+  const ro = await ChunkStore.open({ dir, embedderId: 'test', dimensions: dim, readOnly: true, notice: (m) => roNotices.push(m) });
+  assert.deepEqual(
+    ro.vectorSearch(q, 10).map((h) => ({ id: ro.record(h).id, score: h.score })),
+    before,
+  );
+  await ro.close();
+  assert.ok(
+    roNotices.some((m) => /converting 1 shard/.test(m)),
+    roNotices.join('\n'),
+  );
+  assert.ok(
+    roNotices.some((m) => /read-only window does not write/.test(m)),
+    roNotices.join('\n'),
+  );
+  assert.ok(readFileSync(path.join(dir, manifest.shards[0]!.name, 'cache.bin')).equals(legacyBytes), 'read-only: cache untouched');
+  assert.equal((JSON.parse(readFileSync(manifestPath, 'utf8')) as { schema: number }).schema, 1);
+
+  const notices: string[] = [];
+  const converted = await ChunkStore.open({ dir, embedderId: 'test', dimensions: dim, notice: (m) => notices.push(m) });
+  assert.equal(converted.count(), 1500);
+  assert.deepEqual(
+    converted.vectorSearch(q, 10).map((h) => ({ id: converted.record(h).id, score: h.score })),
+    before,
+  );
+  assert.deepEqual(
+    converted.lexicalSearch('chunk topic 7', 5).map((h) => converted.record(h).id),
+    lexicalBefore,
+  );
+  await converted.close();
+  assert.ok(
+    notices.some((m) => /converting 1 shard\(s\) to compact vectors/.test(m)),
+    notices.join('\n'),
+  );
+  assert.equal((JSON.parse(readFileSync(manifestPath, 'utf8')) as { schema: number }).schema, 2);
+  assert.equal(readFileSync(path.join(dir, manifest.shards[0]!.name, 'cache.bin')).toString('ascii', 0, 8), 'MGPTSHD3');
+
+  // converted once: the next open says nothing
+  const again: string[] = [];
+  const reopened = await ChunkStore.open({ dir, embedderId: 'test', dimensions: dim, notice: (m) => again.push(m) });
+  assert.equal(reopened.count(), 1500);
+  await reopened.close();
+  assert.deepEqual(again, []);
+});
