@@ -74,7 +74,7 @@ import {
   type LoadedShard,
   type ShardContent,
 } from './shardFiles';
-import { codeDot, probeOrder, sparseCodeDot } from './vectorCodes';
+import { codeDot, probeOrder, queryCodes, sparseCodeDot, type QueryCodes } from './vectorCodes';
 import { queryTerms } from './codeTokens';
 import { MemgptError } from '../base/errors';
 
@@ -427,6 +427,41 @@ export function denseDot(query: Float32Array, vectors: Float32Array, offset: num
   }
   for (; d < dim; d++) s0 += query[d]! * vectors[offset + d]!;
   return s0 + s1 + s2 + s3;
+}
+
+/**
+ * Scores rows of a shard on their int8 codes into `pool`: rows `from…to`, or `rows[from…to)`
+ * (an inverted list). One plain loop with the pool's threshold kept in a local: this is the
+ * inner loop of every dense query. Returns how many rows were scored.
+ */
+function scanCodes(
+  seg: Segment,
+  qc: QueryCodes,
+  sparse: boolean,
+  pool: TopK,
+  accept: ((r: ChunkRecord) => boolean) | undefined,
+  rows: Uint32Array | undefined,
+  from: number,
+  to: number,
+): number {
+  const { codes, scales } = seg.disk!;
+  const { dead, records, dimensions: dim } = seg;
+  const { weights, sparseDims, sparseWeights, scale: qScale } = qc;
+  let threshold = pool.threshold;
+  let scored = 0;
+  for (let at = from; at < to; at++) {
+    const i = rows ? rows[at]! : at;
+    if (dead[i]) continue;
+    if (accept && !accept(records[i]!)) continue;
+    scored++;
+    const dot = sparse ? sparseCodeDot(sparseDims, sparseWeights, codes, i * dim) : codeDot(weights, codes, i * dim, dim);
+    const s = qScale * scales[i]! * dot;
+    if (s > threshold) {
+      pool.offer(seg, i, s);
+      threshold = pool.threshold;
+    }
+  }
+  return scored;
 }
 
 /** What BM25F sees of a chunk: its path (a question naming a module finds its files), the names it defines, its text. */
@@ -936,6 +971,7 @@ export class ChunkStore {
     const sparse = this.sparseQueries && nonZero <= dim * SPARSE_QUERY_MAX_FRACTION ? sparseQuery(query, nonZero) : undefined;
     const approximate = this.approximateQueries && this.count() >= ANN_MIN_CHUNKS;
     let scored = 0;
+    let qc: QueryCodes | undefined;
     for (const seg of this.segments) {
       const { dead, records } = seg;
       const n = seg.size;
@@ -950,16 +986,10 @@ export class ChunkStore {
         }
         continue;
       }
-      const { codes, scales, ivf, probes } = seg.disk!;
-      const score = (i: number): void => {
-        if (dead[i]) return;
-        if (accept && !accept(records[i]!)) return;
-        scored++;
-        const s = scales[i]! * (sparse ? sparseCodeDot(sparse.dims, sparse.weights, codes, i * dim) : codeDot(query, codes, i * dim, dim));
-        if (s > pool.threshold) pool.offer(seg, i, s);
-      };
+      const { ivf, probes } = seg.disk!;
+      qc ??= queryCodes(query);
       if (!approximate || !ivf) {
-        for (let i = 0; i < n; i++) score(i);
+        scored += scanCodes(seg, qc, sparse !== undefined, pool, accept, undefined, 0, n);
         continue;
       }
       const { order, scores } = probeOrder(query, ivf, dim);
@@ -967,8 +997,7 @@ export class ChunkStore {
         const list = order[p]!;
         // No member of this list can score above its bound: skip it once the pool is full.
         if (scores[list]! + queryNorm * ivf.radii[list]! <= pool.threshold) continue;
-        const end = ivf.offsets[list + 1]!;
-        for (let at = ivf.offsets[list]!; at < end; at++) score(ivf.rows[at]!);
+        scored += scanCodes(seg, qc, sparse !== undefined, pool, accept, ivf.rows, ivf.offsets[list]!, ivf.offsets[list + 1]!);
       }
     }
     this.lastVectorScan = { scored, live: this.count() };

@@ -53,20 +53,47 @@ export function quantizeRowInto(
   for (let d = 0; d < dim; d++) codes[to + d] = Math.round(vectors[from + d]! * inv);
 }
 
-/** Σ query[d]·codes[offset+d] with four independent sums (multiply by the row's scale for the score). */
-export function codeDot(query: Float32Array, codes: Int8Array, offset: number, dim: number): number {
+/**
+ * A query prepared for scoring codes: its values as float64 (int8 × float64 products with four
+ * independent sums measured fastest in V8, ahead of float32 × float32 and of int32 arithmetic,
+ * which must check for overflow), and its non-zero dimensions for sparse queries.
+ */
+export interface QueryCodes {
+  weights: Float64Array;
+  /** Scores are weight·code × scale × the row's scale (1: the weights are the query's values). */
+  scale: number;
+  sparseDims: Int32Array;
+  sparseWeights: Float64Array;
+}
+
+export function queryCodes(query: Float32Array): QueryCodes {
+  const weights = Float64Array.from(query);
+  let nonZero = 0;
+  for (let d = 0; d < query.length; d++) if (query[d] !== 0) nonZero++;
+  const sparseDims = new Int32Array(nonZero);
+  const sparseWeights = new Float64Array(nonZero);
+  for (let d = 0, j = 0; d < query.length; d++) {
+    if (query[d] === 0) continue;
+    sparseDims[j] = d;
+    sparseWeights[j++] = query[d]!;
+  }
+  return { weights, scale: 1, sparseDims, sparseWeights };
+}
+
+/** Σ weights[d]·codes[offset+d] with four independent sums (× the row's scale for the score). */
+export function codeDot(weights: Float64Array, codes: Int8Array, offset: number, dim: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
   let d = 0;
   for (; d + 3 < dim; d += 4) {
-    s0 += query[d]! * codes[offset + d]!;
-    s1 += query[d + 1]! * codes[offset + d + 1]!;
-    s2 += query[d + 2]! * codes[offset + d + 2]!;
-    s3 += query[d + 3]! * codes[offset + d + 3]!;
+    s0 += weights[d]! * codes[offset + d]!;
+    s1 += weights[d + 1]! * codes[offset + d + 1]!;
+    s2 += weights[d + 2]! * codes[offset + d + 2]!;
+    s3 += weights[d + 3]! * codes[offset + d + 3]!;
   }
-  for (; d < dim; d++) s0 += query[d]! * codes[offset + d]!;
+  for (; d < dim; d++) s0 += weights[d]! * codes[offset + d]!;
   return s0 + s1 + s2 + s3;
 }
 

@@ -12,6 +12,7 @@ import {
   codeDot,
   listCountFor,
   probeOrder,
+  queryCodes,
   quantizeRows,
   sparseCodeDot,
 } from '../../../src/core/index/vectorCodes';
@@ -109,16 +110,19 @@ test('int8 codes: values within half a step, and code dot products within a frac
     }
   }
   const q = randomUnit(rng(2), dim);
-  const sparseDims = Int32Array.from([3, 70, 200, 383]);
-  const sparseWeights = Float64Array.from([0.5, -0.5, 0.5, 0.5]);
+  const qc = queryCodes(q);
   const sparseQ = new Float32Array(dim);
-  sparseDims.forEach((d, j) => (sparseQ[d] = sparseWeights[j]!));
+  [3, 70, 200, 383].forEach((d, j) => (sparseQ[d] = j % 2 ? -0.5 : 0.5));
+  const sc = queryCodes(sparseQ);
+  assert.deepEqual([...sc.sparseDims], [3, 70, 200, 383]);
   for (let i = 0; i < rows.length; i++) {
     const exact = denseDot(q, flat, i * dim, dim);
-    const approx = scales[i]! * codeDot(q, codes, i * dim, dim);
+    const approx = qc.scale * scales[i]! * codeDot(qc.weights, codes, i * dim, dim);
     assert.ok(Math.abs(exact - approx) < 0.01, `row ${i}: ${approx} vs ${exact}`);
-    const sparseApprox = scales[i]! * sparseCodeDot(sparseDims, sparseWeights, codes, i * dim);
-    assert.ok(Math.abs(scales[i]! * codeDot(sparseQ, codes, i * dim, dim) - sparseApprox) < 1e-9, 'sparse equals dense on codes');
+    assert.ok(
+      Math.abs(sparseCodeDot(sc.sparseDims, sc.sparseWeights, codes, i * dim) - codeDot(sc.weights, codes, i * dim, dim)) < 1e-9,
+      'sparse equals dense on codes',
+    );
   }
 });
 
