@@ -29,6 +29,7 @@ import path from 'node:path';
 import type { ArchivalSource } from '../interfaces/archivalStore';
 import {
   ANN_MIN_CHUNKS,
+  IVF_MAX_PROBE_FRACTION,
   SHARD_COMPACT_DEAD_FRACTION,
   SHARD_MAX_CHUNKS,
   SPARSE_QUERY_MAX_FRACTION,
@@ -988,7 +989,7 @@ export class ChunkStore {
       }
       const { ivf, probes } = seg.disk!;
       qc ??= queryCodes(query);
-      if (!approximate || !ivf) {
+      if (!approximate || !ivf || probes > ivf.lists * IVF_MAX_PROBE_FRACTION) {
         scored += scanCodes(seg, qc, sparse !== undefined, pool, accept, undefined, 0, n);
         continue;
       }
