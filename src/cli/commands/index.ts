@@ -9,7 +9,7 @@ import { assertWritable } from '../session';
 import { withRuntime, type CommandRunner } from './context';
 
 export const runIndex: CommandRunner = (ctx) =>
-  withRuntime(ctx, async (runtime, folder) => {
+  withRuntime(forPublishing(ctx), async (runtime, folder) => {
     assertWritable(runtime, 'index the folder');
     const json = ctx.options.json === true;
     // The bar goes to stderr, and only when both streams are a terminal: piped output stays clean.
@@ -38,7 +38,7 @@ export const runIndex: CommandRunner = (ctx) =>
       );
       return summary.cancelled || ctx.interrupts.interrupted ? ExitCode.interrupted : ExitCode.ok;
     } else {
-      const files = `${summary.indexed} file${summary.indexed === 1 ? '' : 's'} indexed (${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped)`;
+      const files = `${summary.indexed} file${summary.indexed === 1 ? '' : 's'} indexed (${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped${summary.shared > 0 ? `, ${summary.shared} left to the shared index` : ''})`;
       const verb = summary.cancelled ? 'Cancelled after' : 'Indexed';
       ctx.out.content(
         `${verb} ${folder}: ${files}, ${summary.chunks} chunk${summary.chunks === 1 ? '' : 's'} in ${(summary.ms / 1000).toFixed(1)} s. ` +
@@ -55,6 +55,16 @@ export const runIndex: CommandRunner = (ctx) =>
     );
     return ExitCode.ok;
   });
+
+/**
+ * A publish must hold every file of the commit, so the index it is made from never leaves files
+ * to an earlier publish (as a laptop reading the shared index does): the shared store is not read.
+ */
+function forPublishing(ctx: Parameters<CommandRunner>[0]): Parameters<CommandRunner>[0] {
+  if (ctx.options.store === undefined && ctx.options.publish !== true) return ctx;
+  const { sharedStore: _reader, ...config } = ctx.config;
+  return { ...ctx, config };
+}
 
 /**
  * Publishes the local index of the checked-out commit (CI). The connection string comes from

@@ -7,12 +7,18 @@
  * drop files that disappeared. Single-file events (save, create, delete, rename)
  * touch only that file. Work is sliced with setImmediate so the host's event
  * loop is never held long; runs are cancellable, pausable, and never concurrent.
+ *
+ * With a shared index (published from CI) in reach, a file whose content hash equals the
+ * published one is only catalogued, not chunked or embedded: searches answer it from the shared
+ * index, so a laptop indexes just what differs from the publish. Such a file is indexed here as
+ * soon as that stops being true (it changes, or the publish is lost or replaced).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CATALOG_SAVE_INTERVAL_MS } from '../limits';
 import type { ArchivalIndex } from './archivalIndex';
+import type { PublishedFiles } from '../interfaces/publishedFiles';
 import { atomicWriteFile } from '../storage/atomicFile';
 import { chunkTextSliced, type Chunk } from './chunker';
 import { chunkStructured, parsesAsCode } from './syntax/structuredChunker';
@@ -46,6 +52,8 @@ export interface IndexRunResult {
   unchanged: number;
   removed: number;
   skipped: number;
+  /** Files left to the shared index this pass (same content as published): catalogued, not chunked here. */
+  shared: number;
   chunks: number;
   ms: number;
   cancelled: boolean;
@@ -56,6 +64,8 @@ interface CatalogEntry {
   size: number;
   mtimeMs: number;
   chunks: number;
+  /** True: not indexed here, the shared index holds this exact content (`hash`). */
+  shared?: true;
 }
 
 interface CatalogFile {
@@ -73,6 +83,8 @@ export interface WorkspaceIndexerOptions extends DiscoveryOptions {
   /** Where the catalog is kept; default `catalog.json` inside the archival index folder. */
   catalogPath?: string;
   log?: (message: string) => void;
+  /** The shared index's files: those it holds with the same content are not indexed here. */
+  published?: PublishedFiles;
 }
 
 export type ProgressListener = (progress: IndexProgress) => void;
@@ -85,7 +97,8 @@ export class WorkspaceIndexer {
   private readonly catalogPath: string;
   private readonly log: (message: string) => void;
   private catalog = new Map<string, CatalogEntry>();
-  private catalogLoaded = false;
+  /** Read once; callers arriving while it is read wait for the same read. */
+  private catalogLoading: Promise<void> | undefined;
   private catalogDirty = false;
   private lastCatalogSave = 0;
   private readonly progress = new Emitter<IndexProgress>();
@@ -94,12 +107,16 @@ export class WorkspaceIndexer {
   private paused: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Per-file operations run one after another so a save and a rename never interleave. */
   private readonly fileOps = new SerialQueue();
+  /** The published files as of the last pass (null: no shared index usable then, so everything is indexed here). */
+  private publishedNow: ReadonlyMap<string, string> | null = null;
+  private readonly published: PublishedFiles | undefined;
 
   constructor(options: WorkspaceIndexerOptions) {
     this.filter = new WorkspaceFileFilter(options);
     this.archival = options.archival;
     this.catalogPath = options.catalogPath ?? path.join(options.archival.folder, 'catalog.json');
     this.log = options.log ?? (() => undefined);
+    this.published = options.published;
   }
 
   onProgress(listener: ProgressListener): { dispose(): void } {
@@ -137,6 +154,25 @@ export class WorkspaceIndexer {
     return this.catalog.size;
   }
 
+  /** Files left to the shared index (path → content hash): on disk, known, but holding no chunks here. */
+  async sharedFiles(): Promise<ReadonlyMap<string, string>> {
+    await this.loadCatalog();
+    const out = new Map<string, string>();
+    for (const [p, e] of this.catalog) if (e.shared) out.set(p, e.hash);
+    return out;
+  }
+
+  /** The shared index's files now; any failure means none (the local index must then hold everything). */
+  private async refreshPublished(): Promise<void> {
+    if (!this.published) return;
+    try {
+      this.publishedNow = await this.published.hashes();
+    } catch (err) {
+      this.publishedNow = null;
+      this.log(`Workspace index: the shared index's file list could not be read (${(err as Error).message}); every file is indexed here.`);
+    }
+  }
+
   /**
    * Reconciles the index with the workspace. A call while a run is active
    * queues one more run after it (calls made meanwhile share that queued run).
@@ -158,9 +194,12 @@ export class WorkspaceIndexer {
     return this.queued;
   }
 
-  private async loadCatalog(): Promise<void> {
-    if (this.catalogLoaded) return;
-    this.catalogLoaded = true;
+  private loadCatalog(): Promise<void> {
+    this.catalogLoading ??= this.readCatalog();
+    return this.catalogLoading;
+  }
+
+  private async readCatalog(): Promise<void> {
     try {
       const raw = JSON.parse(await fs.readFile(this.catalogPath, 'utf8')) as CatalogFile;
       if (raw && raw.schema === 1 && raw.files && typeof raw.files === 'object') {
@@ -197,11 +236,12 @@ export class WorkspaceIndexer {
 
   private async reconcile(signal?: AbortSignal): Promise<IndexRunResult> {
     const started = performance.now();
-    const result: IndexRunResult = { indexed: 0, unchanged: 0, removed: 0, skipped: 0, chunks: 0, ms: 0, cancelled: false };
+    const result: IndexRunResult = { indexed: 0, unchanged: 0, removed: 0, skipped: 0, shared: 0, chunks: 0, ms: 0, cancelled: false };
     let filesTotal = 0;
     let filesDone = 0;
     try {
       await this.loadCatalog();
+      await this.refreshPublished();
       this.emit({ phase: 'discovering', filesDone: 0, filesTotal: 0, chunksIndexed: 0 });
       const seen = new Set<string>();
       const toIndex: DiscoveredFile[] = [];
@@ -211,7 +251,8 @@ export class WorkspaceIndexer {
         const known = this.catalog.get(file.path);
         // unchanged by size and mtime, and its chunks are really in the index
         if (known && known.size === file.size && known.mtimeMs === file.mtimeMs && this.complete(file.path, file.size, known)) {
-          result.unchanged++;
+          if (known.shared) result.shared++;
+          else result.unchanged++;
         } else toIndex.push(file);
         await slice.check();
       }
@@ -242,6 +283,7 @@ export class WorkspaceIndexer {
         });
         const outcome = await this.indexOne(file, signal);
         if (outcome === 'unchanged') result.unchanged++;
+        else if (outcome === 'shared') result.shared++;
         else if (typeof outcome === 'number') {
           result.indexed++;
           result.chunks += outcome;
@@ -268,8 +310,11 @@ export class WorkspaceIndexer {
     }
   }
 
-  /** Reads, hashes, chunks and stores one file. Returns its chunk count, 'unchanged', or why it was skipped. */
-  private async indexOne(file: DiscoveredFile, signal?: AbortSignal): Promise<number | 'unchanged' | SkipReason> {
+  /**
+   * Reads, hashes, chunks and stores one file. Returns its chunk count, 'unchanged', 'shared'
+   * (the shared index holds this content: catalogued only), or why it was skipped.
+   */
+  private async indexOne(file: DiscoveredFile, signal?: AbortSignal): Promise<number | 'unchanged' | 'shared' | SkipReason> {
     const read = await readIndexableFile(file.absPath, this.filter.maxFileBytes);
     if (!read.ok) {
       if (this.catalog.has(file.path) || this.archival.hasPath(file.path)) {
@@ -280,6 +325,13 @@ export class WorkspaceIndexer {
       return read.reason;
     }
     const hash = sha1(read.bytes);
+    if (this.publishedNow?.get(file.path) === hash) {
+      // Chunks of an earlier version (say, an edit since reverted) would answer instead of the publish: they go.
+      if (this.archival.hasPath(file.path) || this.archival.symbols.has(file.path)) await this.archival.removePath(file.path);
+      this.catalog.set(file.path, { hash, size: file.size, mtimeMs: file.mtimeMs, chunks: 0, shared: true });
+      this.catalogDirty = true;
+      return 'shared';
+    }
     const known = this.catalog.get(file.path);
     if (known && known.hash === hash && this.complete(file.path, read.bytes.length, known)) {
       // touched but not changed: remember the new mtime so the next open skips the read
@@ -297,6 +349,8 @@ export class WorkspaceIndexer {
 
   /** The file's chunks and symbols are really in the index (a dropped shard or symbol log line means parse again). */
   private complete(filePath: string, size: number, known: CatalogEntry): boolean {
+    // Left to the shared index: complete while the publish in reach still holds this content.
+    if (known.shared) return this.publishedNow?.get(filePath) === known.hash;
     if (known.chunks > 0 && !this.archival.hasPath(filePath)) return false;
     return known.chunks === 0 || !parsesAsCode(filePath, size) || this.archival.symbols.has(filePath);
   }
@@ -321,7 +375,7 @@ export class WorkspaceIndexer {
    * Indexes one file after a save or create (absolute path). Returns its chunk
    * count, or why it is not indexed (then any old chunks of it are removed).
    */
-  indexFile(absPath: string, signal?: AbortSignal): Promise<number | 'unchanged' | SkipReason> {
+  indexFile(absPath: string, signal?: AbortSignal): Promise<number | 'unchanged' | 'shared' | SkipReason> {
     return this.serial(async () => {
       await this.loadCatalog();
       if (/(^|[\\/])\.(git|memgpt)ignore$/.test(absPath)) {
@@ -379,7 +433,8 @@ export class WorkspaceIndexer {
       for (const [p, entry] of [...this.catalog]) {
         if (p === oldRel || p.startsWith(prefix)) {
           this.catalog.delete(p);
-          this.catalog.set(p === oldRel ? newRel : newRel + p.slice(oldRel.length), entry);
+          // The publish holds a file under its old name only: under the new one it is checked (and indexed) afresh.
+          if (!entry.shared) this.catalog.set(p === oldRel ? newRel : newRel + p.slice(oldRel.length), entry);
           this.catalogDirty = true;
         }
       }

@@ -61,6 +61,7 @@ export class ArchivalService implements IndexPort {
   private shared: OverlayArchivalStore | null = null;
   private indexer: WorkspaceIndexer | null = null;
   private indexerProgress: PortDisposable | null = null;
+  private sharedChanges: PortDisposable | null = null;
   /** The agent's read-only view of the files; its cached listing is dropped when files come and go. */
   private workspace: NodeWorkspace | null = null;
   private indexing: { controller: AbortController; run: Promise<IndexRunSummary> } | null = null;
@@ -252,6 +253,7 @@ export class ArchivalService implements IndexPort {
   /** After close(): the index files are released. */
   async dispose(): Promise<void> {
     this.indexerProgress?.dispose();
+    this.sharedChanges?.dispose();
     await this.indexer?.dispose();
     await this.shared?.close();
     await this.archival.close();
@@ -319,7 +321,22 @@ export class ArchivalService implements IndexPort {
       local: this.archival,
       notice: (m: string) => storage.notices.post(m, m),
       log: (m: string) => log('info', m),
+      covered: async () => (await this.indexer?.sharedFiles()) ?? new Map<string, string>(),
     });
+    // The publish the indexer relied on was lost or replaced: the files it left to it are checked again.
+    this.sharedChanges?.dispose();
+    this.sharedChanges = this.shared?.onDidChange(() => void this.reconcileAfterSharedChange()) ?? null;
+  }
+
+  private async reconcileAfterSharedChange(): Promise<void> {
+    if (!this.indexer || this.options.guard.readOnly) return;
+    if ((await this.indexer.sharedFiles()).size === 0 && !this.indexing) return;
+    const again = (): void =>
+      void this.indexWorkspace().catch((err: unknown) =>
+        this.options.log('warn', `Indexing the files the shared index held failed: ${errorMessage(err)}`),
+      );
+    if (this.indexing) void this.indexing.run.then(again, again);
+    else again();
   }
 
   private buildIndexer(): void {
@@ -334,6 +351,7 @@ export class ArchivalService implements IndexPort {
       includeGlobs: config.index.include,
       maxFileBytes: config.index.maxFileBytes,
       log: (m) => this.options.log('info', m),
+      ...(this.shared ? { published: this.shared } : {}),
     });
     this.indexerProgress = this.indexer.onProgress((p) => this.onIndexerProgress(p));
   }

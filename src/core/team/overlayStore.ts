@@ -6,6 +6,10 @@
  * shared store. Vector candidates of both sides are merged by cosine (same embedder, same
  * scale), full-text candidates by their share of each side's best, then fused as everywhere.
  *
+ * The local indexer leaves to the shared store the files whose content equals the published
+ * (it only catalogues them: `covered`), and is told through `onDidChange` when the publish in
+ * use is lost or replaced, so that it indexes them here again.
+ *
  * The shared store is a bonus, never a dependency: connecting is bounded by a time-out, any
  * failure answers from the local index with one notice, and the server is not tried again for
  * a while, so an unreachable server never holds up chat.
@@ -26,6 +30,8 @@ import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
 import type { PgArchivalStore } from './pgArchivalStore';
 import { isTeamStoreError, TeamStoreError } from './teamError';
 import { errorMessage } from '../base/errors';
+import { Emitter } from '../base/emitter';
+import type { PublishedFiles } from '../interfaces/publishedFiles';
 
 export interface OverlayOptions {
   local: ArchivalIndex;
@@ -42,6 +48,12 @@ export interface OverlayOptions {
    * from disk, since the index cannot tell.
    */
   exists?: (path: string) => Promise<boolean>;
+  /**
+   * Files on disk that the local indexer left to the shared store (path → content hash): not in
+   * the local index, yet present. A published file counts as present when it is here or here
+   * with a different hash (then it is hidden until indexed locally).
+   */
+  covered?: () => Promise<ReadonlyMap<string, string>>;
 }
 
 export interface OverlayStatus {
@@ -52,7 +64,7 @@ export interface OverlayStatus {
   reason?: string;
 }
 
-export class OverlayArchivalStore implements ArchivalStore {
+export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
   private shared: PgArchivalStore | null = null;
   private opening: Promise<PgArchivalStore | null> | null = null;
   private failedAt = -Infinity;
@@ -61,6 +73,9 @@ export class OverlayArchivalStore implements ArchivalStore {
   private readonly retryAfterMs: number;
   private readonly now: () => number;
   private closed = false;
+  /** The publish the indexer may rely on; a change away from it (lost or replaced) is announced. */
+  private usablePublish: number | null = null;
+  private readonly changes = new Emitter<void>();
 
   constructor(private readonly options: OverlayOptions) {
     this.retryAfterMs = options.retryAfterMs ?? TEAM_RETRY_AFTER_MS;
@@ -83,6 +98,29 @@ export class OverlayArchivalStore implements ArchivalStore {
     }
     if (this.lastReason !== undefined) return { shared: 'unavailable', reason: this.lastReason };
     return { shared: 'not_tried' };
+  }
+
+  async hashes(): Promise<ReadonlyMap<string, string> | null> {
+    const shared = await this.sharedStore();
+    if (!shared) return null;
+    try {
+      return await this.filesOf(shared);
+    } catch (err) {
+      if (!isTeamStoreError(err)) throw err;
+      await this.drop(err);
+      return null;
+    }
+  }
+
+  onDidChange(listener: () => void): { dispose(): void } {
+    return this.changes.on(listener);
+  }
+
+  /** Announces losing or replacing the publish the indexer relied on (gaining one needs no work: local files stay valid). */
+  private settle(publishId: number | null): void {
+    const before = this.usablePublish;
+    this.usablePublish = publishId;
+    if (before !== null && before !== publishId) this.changes.fire(undefined);
   }
 
   /** Starts connecting now (activation) so the first search does not pay for it. */
@@ -148,10 +186,19 @@ export class OverlayArchivalStore implements ArchivalStore {
     const localHash = this.localFileHashes();
     const localWins = new Set<string>();
     for (const [p, h] of localHash) if (published.get(p) !== h) localWins.add(p);
-    // Once the workspace is indexed here, a published file the index lacks is deleted (or excluded) here.
-    const indexedHere = localHash.size > 0;
+    // Files the indexer left to the shared store: present, with this content.
+    const covered = (await this.options.covered?.()) ?? new Map<string, string>();
+    // Once the workspace is indexed here, a published file neither indexed nor left to us is deleted (or excluded) here.
+    const indexedHere = localHash.size > 0 || covered.size > 0;
     const hidden: string[] = [];
-    for (const p of published.keys()) if (localWins.has(p) || (indexedHere && !localHash.has(p))) hidden.push(p);
+    for (const [p, h] of published) {
+      if (localHash.has(p)) {
+        if (localWins.has(p)) hidden.push(p);
+      } else if (covered.has(p)) {
+        // Left to an earlier publish and different in this one: hidden until the indexer indexes it here.
+        if (covered.get(p) !== h) hidden.push(p);
+      } else if (indexedHere) hidden.push(p);
+    }
 
     const [qv] = await local.embedder.embed([query], options.signal);
     options.signal?.throwIfAborted();
@@ -245,6 +292,7 @@ export class OverlayArchivalStore implements ArchivalStore {
         }
         this.shared = store;
         const p = store.publish;
+        this.settle(p.id);
         const which = store.exactCommit
           ? `commit ${p.commit.slice(0, 12)}`
           : `commit ${p.commit.slice(0, 12)} (the newest published; files that differ here are searched locally)`;
@@ -254,8 +302,8 @@ export class OverlayArchivalStore implements ArchivalStore {
         this.lastReason = undefined;
         return store;
       })
-      .catch((err: unknown) => {
-        this.fail(err);
+      .catch(async (err: unknown) => {
+        await this.fail(err);
         return null;
       })
       .finally(() => {
@@ -264,12 +312,15 @@ export class OverlayArchivalStore implements ArchivalStore {
     return this.opening;
   }
 
-  private fail(err: unknown): void {
+  private async fail(err: unknown): Promise<void> {
     this.failedAt = this.now();
+    this.settle(null);
     const reason = errorMessage(err);
     const code = err instanceof TeamStoreError ? err.code : 'server_error';
     if (reason !== this.lastReason) {
-      this.options.notice?.(`Shared index not used (${code}): ${reason} Searching the local index.`);
+      const left = (await this.options.covered?.().catch(() => undefined))?.size ?? 0;
+      const indexing = left > 0 ? ` The ${left} files left to the shared index are indexed here now.` : '';
+      this.options.notice?.(`Shared index not used (${code}): ${reason} Searching the local index.${indexing}`);
     }
     this.lastReason = reason;
   }
@@ -279,12 +330,16 @@ export class OverlayArchivalStore implements ArchivalStore {
     this.shared = null;
     this.publishedFiles = null;
     await s?.close();
-    if (!(isTeamStoreError(err) && err.code === 'not_published')) this.fail(err);
-    else this.options.log?.(err.message);
+    if (!(isTeamStoreError(err) && err.code === 'not_published')) await this.fail(err);
+    else {
+      this.options.log?.(err.message);
+      this.settle(null);
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.changes.clear();
     await this.opening?.catch(() => null);
     await this.shared?.close();
     this.shared = null;

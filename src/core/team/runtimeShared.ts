@@ -25,6 +25,8 @@ export function openSharedOverlay(options: {
   local: ArchivalIndex;
   notice: (message: string) => void;
   log: (message: string) => void;
+  /** The files the local indexer left to the shared index (see OverlayOptions.covered). */
+  covered?: () => Promise<ReadonlyMap<string, string>>;
 }): OverlayArchivalStore | null {
   const { config, local } = options;
   if (!config || config.repository.trim() === '') return null;
@@ -41,6 +43,7 @@ export function openSharedOverlay(options: {
     local,
     notice: options.notice,
     log: options.log,
+    ...(options.covered ? { covered: options.covered } : {}),
     exists: (rel) =>
       fs.stat(path.join(folder, ...rel.split('/'))).then(
         (st) => st.isFile(),

@@ -62,7 +62,7 @@ export class IndexRunner {
         .then(
           (summary) => {
             this.ctx.log.info(
-              `Index (${options.reason}): ${summary.indexed} indexed, ${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped, ${summary.chunks} chunks in ${summary.ms} ms${summary.cancelled ? ' (cancelled)' : ''}.`,
+              `Index (${options.reason}): ${summary.indexed} indexed, ${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped} skipped, ${summary.shared} left to the shared index, ${summary.chunks} chunks in ${summary.ms} ms${summary.cancelled ? ' (cancelled)' : ''}.`,
             );
             if (summary.cancelled)
               void vscode.window.showInformationMessage(

@@ -97,7 +97,18 @@ test('team: `memgpt index --publish` publishes the checked-out commit from CI; `
   const beforePaths = (JSON.parse(before.stdout) as { results: { path: string }[] }).results.map((h) => h.path);
   assert.ok(beforePaths.includes('src/retry.ts'), before.stdout);
   assert.ok(!beforePaths.includes('src/cookies.ts'), 'a deleted file never shows');
-  assert.equal((await cli(['index', root], devEnv)).code, 0);
+  // indexing here leaves the two files with the published content to the shared index
+  const devIndex = await cli(['index', root, '--json'], devEnv);
+  assert.equal(devIndex.code, 0, devIndex.stderr);
+  const devRun = JSON.parse(devIndex.stdout) as { indexed: number; shared: number; archival: { workspace: number } };
+  assert.deepEqual([devRun.indexed, devRun.shared], [1, 2], devIndex.stdout);
+  assert.ok(devRun.archival.workspace < published.chunks, 'fewer chunks here than published');
+  const unchanged = await cli(['search', root, 'withBackoff attempt', '--json'], devEnv);
+  const unchangedHits = (JSON.parse(unchanged.stdout) as { results: { path: string; text: string }[] }).results;
+  assert.ok(
+    unchangedHits.some((h) => h.path === 'src/retry.ts' && h.text.includes('withBackoff')),
+    `an unchanged file is answered by the shared index: ${unchanged.stdout}`,
+  );
   const search = await cli(['search', root, 'kiwiRouteResolver trie', '--json'], devEnv);
   assert.equal(search.code, 0, search.stderr);
   const hits = (JSON.parse(search.stdout) as { results: { path: string; text: string }[] }).results;
@@ -108,6 +119,12 @@ test('team: `memgpt index --publish` publishes the checked-out commit from CI; `
     'the published version of the changed file never shows',
   );
   for (const out of [pub.stdout, pub.stderr, search.stdout, search.stderr]) assert.ok(!out.includes(TEST_PASSWORD), out);
+
+  // publishing from a machine that reads the shared index still publishes every file, not just its own changes
+  const republish = await cli(['index', root, '--publish', '--json', '--repo-id', 'other-repo', '--commit', 'd'.repeat(40)], devEnv);
+  assert.equal(republish.code, 0, republish.stderr);
+  const again = JSON.parse(republish.stdout) as { shared: number; published: { files: number } };
+  assert.deepEqual([again.shared, again.published.files], [0, 3], republish.stdout);
 
   // an unreachable store: publishing fails with exit 4 and words, never the password
   const bad = `postgres://ci:${TEST_PASSWORD}@127.0.0.1:1/postgres`;

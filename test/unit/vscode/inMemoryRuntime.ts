@@ -123,7 +123,7 @@ export class InMemoryRuntime implements AgentRuntimePort {
     return { id: a.info.id, name: a.info.name };
   }
   async indexWorkspace() {
-    return { indexed: 0, unchanged: 0, removed: 0, skipped: 0, chunks: 0, ms: 0, cancelled: false };
+    return { indexed: 0, unchanged: 0, removed: 0, skipped: 0, shared: 0, chunks: 0, ms: 0, cancelled: false };
   }
   pauseIndexing(): void {}
   resumeIndexing(): void {}
