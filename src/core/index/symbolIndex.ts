@@ -32,7 +32,8 @@ type DefRow = [
 
 type LogEntry = { op: 'put'; path: string; hash: string; defs: DefRow[]; refs: [string, number][] } | { op: 'del'; path: string };
 
-interface FileSymbols {
+/** What one file defines and uses, and the content hash it was parsed from. */
+export interface FileSymbols {
   hash: string;
   defs: SymbolDefinition[];
   refs: [string, number][];
@@ -95,12 +96,173 @@ const KIND_ORDER: Readonly<Record<SymbolKind, number>> = {
   impl: 4,
 };
 
-export class SymbolIndex implements SymbolLookup {
+/**
+ * The files whose symbols a lookup reads: one table, or (for the shared index) a local table
+ * laid over a published one. The lookups below work on any such view.
+ */
+export interface SymbolSource {
+  fileOf(filePath: string): FileSymbols | undefined;
+  /** Files defining a name, by its lower-cased spelling. */
+  definersOf(lowerName: string): Iterable<string>;
+  /** Files using a name, by its exact spelling. */
+  usersOf(name: string): Iterable<string>;
+  /** Every lower-cased defined name with the files defining it. */
+  definedNames(): Iterable<[string, Iterable<string>]>;
+  paths(): Iterable<string>;
+}
+
+/**
+ * Definitions of `name` (exact spelling first, then any case; `Class.method` narrows by
+ * container), then the places that use it.
+ */
+export function findSymbol(source: SymbolSource, query: string, limit = SYMBOL_RESULTS_MAX): FindSymbolResult {
+  const q = query.trim();
+  const dot = q.lastIndexOf('.');
+  const name = dot > 0 ? q.slice(dot + 1) : q;
+  const container = dot > 0 ? q.slice(0, dot) : '';
+  const defs: SymbolDefinition[] = [];
+  for (const p of source.definersOf(name.toLowerCase())) {
+    for (const d of source.fileOf(p)?.defs ?? []) {
+      if (d.name.toLowerCase() !== name.toLowerCase()) continue;
+      if (container !== '' && !(d.container === container || d.container.endsWith(`.${container}`))) continue;
+      defs.push(d);
+    }
+  }
+  const exact = (d: SymbolDefinition): number => (d.name === name ? 0 : 1);
+  defs.sort((a, b) => exact(a) - exact(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.path.localeCompare(b.path) || a.line - b.line);
+  const refs: FindSymbolResult['references'] = [];
+  let total = 0;
+  const defLines = new Set(defs.map((d) => `${d.path}:${d.line}`));
+  const users = [...source.usersOf(name)].sort();
+  for (const p of users) {
+    for (const [n, line] of source.fileOf(p)?.refs ?? []) {
+      if (n !== name || defLines.has(`${p}:${line}`)) continue;
+      total++;
+      if (refs.length < limit) refs.push({ name: n, path: p, line });
+    }
+  }
+  const shownDefs = defs.slice(0, limit);
+  return {
+    definitions: shownDefs,
+    references: refs.slice(0, Math.max(0, limit - shownDefs.length)),
+    moreReferences: total - Math.min(refs.length, Math.max(0, limit - shownDefs.length)),
+  };
+}
+
+/** The definitions of one file in line order, or undefined when the file has no symbols. */
+export function outlineOf(source: SymbolSource, filePath: string, limit = FILE_OUTLINE_MAX_ENTRIES): SymbolDefinition[] | undefined {
+  const f = source.fileOf(filePath);
+  if (!f) return undefined;
+  return [...f.defs].sort((a, b) => a.startLine - b.startLine || a.line - b.line).slice(0, limit);
+}
+
+/** Definitions whose name contains `text` (any case), prefix matches first: the Search Memory list. */
+export function matchSymbols(source: SymbolSource, text: string, limit = SYMBOL_RESULTS_MAX): SymbolDefinition[] {
+  const q = text.trim().toLowerCase();
+  if (q.length < 2) return [];
+  const hits: SymbolDefinition[] = [];
+  for (const [lower, paths] of source.definedNames()) {
+    if (!lower.includes(q)) continue;
+    for (const p of paths) for (const d of source.fileOf(p)?.defs ?? []) if (d.name.toLowerCase() === lower) hits.push(d);
+  }
+  const rank = (d: SymbolDefinition): number => (d.name.toLowerCase() === q ? 0 : d.name.toLowerCase().startsWith(q) ? 1 : 2);
+  hits.sort(
+    (a, b) => rank(a) - rank(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.length - b.name.length || a.path.localeCompare(b.path),
+  );
+  return hits.slice(0, limit);
+}
+
+/** Symbols of files held in memory, with the name maps the lookups need. */
+export class SymbolTable implements SymbolLookup, SymbolSource {
   private readonly files = new Map<string, FileSymbols>();
   /** Lower-cased name → files defining it. */
   private readonly definers = new Map<string, Set<string>>();
   /** Exact name → files using it. */
   private readonly users = new Map<string, Set<string>>();
+
+  /** Number of files with symbols. */
+  get fileCount(): number {
+    return this.files.size;
+  }
+
+  has(filePath: string): boolean {
+    return this.files.has(filePath);
+  }
+
+  fileOf(filePath: string): FileSymbols | undefined {
+    return this.files.get(filePath);
+  }
+
+  definersOf(lowerName: string): Iterable<string> {
+    return this.definers.get(lowerName) ?? [];
+  }
+
+  usersOf(name: string): Iterable<string> {
+    return this.users.get(name) ?? [];
+  }
+
+  definedNames(): Iterable<[string, Iterable<string>]> {
+    return this.definers;
+  }
+
+  paths(): Iterable<string> {
+    return this.files.keys();
+  }
+
+  /** Paths with symbols under a folder (or the file itself). */
+  pathsUnder(fileOrFolder: string): string[] {
+    if (this.files.has(fileOrFolder)) return [fileOrFolder];
+    const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : `${fileOrFolder}/`;
+    return [...this.files.keys()].filter((p) => p.startsWith(prefix));
+  }
+
+  find(query: string, limit = SYMBOL_RESULTS_MAX): FindSymbolResult {
+    return findSymbol(this, query, limit);
+  }
+
+  outline(filePath: string, limit = FILE_OUTLINE_MAX_ENTRIES): SymbolDefinition[] | undefined {
+    return outlineOf(this, filePath, limit);
+  }
+
+  match(text: string, limit = SYMBOL_RESULTS_MAX): SymbolDefinition[] {
+    return matchSymbols(this, text, limit);
+  }
+
+  /** True when some file defines exactly this name (case-sensitive). */
+  defines(name: string): boolean {
+    for (const p of this.definers.get(name.toLowerCase()) ?? []) if (this.files.get(p)!.defs.some((d) => d.name === name)) return true;
+    return false;
+  }
+
+  set(filePath: string, f: FileSymbols): void {
+    this.drop(filePath);
+    this.files.set(filePath, f);
+    for (const d of f.defs) addTo(this.definers, d.name.toLowerCase(), filePath);
+    for (const [n] of f.refs) addTo(this.users, n, filePath);
+  }
+
+  drop(filePath: string): void {
+    const f = this.files.get(filePath);
+    if (!f) return;
+    this.files.delete(filePath);
+    for (const d of f.defs) removeFrom(this.definers, d.name.toLowerCase(), filePath);
+    for (const [n] of f.refs) removeFrom(this.users, n, filePath);
+  }
+}
+
+/** One file's symbols as stored (the symbol log's put line, and a published row): checked field by field. */
+export function decodeFileSymbols(filePath: string, hash: string, defs: unknown, refs: unknown): FileSymbols {
+  const e = validateEntry({ op: 'put', path: filePath, hash, defs, refs });
+  if (e.op !== 'put') throw new Error('not a symbol entry');
+  return { hash: e.hash, defs: e.defs.map((d) => fromRow(filePath, d)), refs: e.refs };
+}
+
+/** The stored shape of a file's definitions (compact rows, as in the symbol log). */
+export function encodeDefinitions(defs: readonly SymbolDefinition[]): unknown[] {
+  return defs.map(toRow);
+}
+
+export class SymbolIndex extends SymbolTable {
   private lines: number;
 
   private constructor(
@@ -109,6 +271,7 @@ export class SymbolIndex implements SymbolLookup {
     entries: readonly LogEntry[],
     readonly readOnly: boolean,
   ) {
+    super();
     for (const e of entries) {
       if (e.op === 'del') this.drop(e.path);
       else this.set(e.path, { hash: e.hash, defs: e.defs.map((d) => fromRow(e.path, d)), refs: e.refs });
@@ -131,15 +294,6 @@ export class SymbolIndex implements SymbolLookup {
     return index;
   }
 
-  /** Number of files with symbols. */
-  get fileCount(): number {
-    return this.files.size;
-  }
-
-  has(filePath: string): boolean {
-    return this.files.has(filePath);
-  }
-
   /** Records the outline of `filePath` (made from content `hash`), replacing what was known. */
   async put(filePath: string, hash: string, outline: Outline): Promise<void> {
     const defs = flattenDefinitions(outline.definitions).map((d) => ({
@@ -160,7 +314,7 @@ export class SymbolIndex implements SymbolLookup {
 
   /** Forgets files (a deleted file, or one no longer parsed). */
   async remove(paths: readonly string[]): Promise<void> {
-    const known = paths.filter((p) => this.files.has(p));
+    const known = paths.filter((p) => this.has(p));
     if (known.length === 0) return;
     if (!this.readOnly) await this.append(known.map((p) => ({ op: 'del', path: p })));
     for (const p of known) this.drop(p);
@@ -168,7 +322,7 @@ export class SymbolIndex implements SymbolLookup {
 
   /** Moves a file's symbols to a new path (a rename), without parsing again. */
   async rename(oldPath: string, newPath: string): Promise<void> {
-    const f = this.files.get(oldPath);
+    const f = this.fileOf(oldPath);
     if (!f) return;
     const defs = f.defs.map((d) => ({ ...d, path: newPath }));
     const entries: LogEntry[] = [
@@ -180,98 +334,8 @@ export class SymbolIndex implements SymbolLookup {
     this.set(newPath, { hash: f.hash, defs, refs: f.refs });
   }
 
-  /** Paths with symbols under a folder (or the file itself). */
-  pathsUnder(fileOrFolder: string): string[] {
-    if (this.files.has(fileOrFolder)) return [fileOrFolder];
-    const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : `${fileOrFolder}/`;
-    return [...this.files.keys()].filter((p) => p.startsWith(prefix));
-  }
-
-  /**
-   * Definitions of `name` (exact spelling first, then any case; `Class.method`
-   * narrows by container), then the places that use it.
-   */
-  find(query: string, limit = SYMBOL_RESULTS_MAX): FindSymbolResult {
-    const q = query.trim();
-    const dot = q.lastIndexOf('.');
-    const name = dot > 0 ? q.slice(dot + 1) : q;
-    const container = dot > 0 ? q.slice(0, dot) : '';
-    const defs: SymbolDefinition[] = [];
-    for (const p of this.definers.get(name.toLowerCase()) ?? []) {
-      for (const d of this.files.get(p)!.defs) {
-        if (d.name.toLowerCase() !== name.toLowerCase()) continue;
-        if (container !== '' && !(d.container === container || d.container.endsWith(`.${container}`))) continue;
-        defs.push(d);
-      }
-    }
-    const exact = (d: SymbolDefinition): number => (d.name === name ? 0 : 1);
-    defs.sort((a, b) => exact(a) - exact(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.path.localeCompare(b.path) || a.line - b.line);
-    const refs: FindSymbolResult['references'] = [];
-    let total = 0;
-    const defLines = new Set(defs.map((d) => `${d.path}:${d.line}`));
-    const users = [...(this.users.get(name) ?? [])].sort();
-    for (const p of users) {
-      for (const [n, line] of this.files.get(p)!.refs) {
-        if (n !== name || defLines.has(`${p}:${line}`)) continue;
-        total++;
-        if (refs.length < limit) refs.push({ name: n, path: p, line });
-      }
-    }
-    const shownDefs = defs.slice(0, limit);
-    return {
-      definitions: shownDefs,
-      references: refs.slice(0, Math.max(0, limit - shownDefs.length)),
-      moreReferences: total - Math.min(refs.length, Math.max(0, limit - shownDefs.length)),
-    };
-  }
-
-  /** The definitions of one file in line order, or undefined when the file has no symbols. */
-  outline(filePath: string, limit = FILE_OUTLINE_MAX_ENTRIES): SymbolDefinition[] | undefined {
-    const f = this.files.get(filePath);
-    if (!f) return undefined;
-    return [...f.defs].sort((a, b) => a.startLine - b.startLine || a.line - b.line).slice(0, limit);
-  }
-
-  /** True when some indexed file defines exactly this name (case-sensitive). */
-  defines(name: string): boolean {
-    for (const p of this.definers.get(name.toLowerCase()) ?? []) if (this.files.get(p)!.defs.some((d) => d.name === name)) return true;
-    return false;
-  }
-
-  /** Definitions whose name contains `text` (any case), prefix matches first: the Search Memory list. */
-  match(text: string, limit = SYMBOL_RESULTS_MAX): SymbolDefinition[] {
-    const q = text.trim().toLowerCase();
-    if (q.length < 2) return [];
-    const hits: SymbolDefinition[] = [];
-    for (const [lower, paths] of this.definers) {
-      if (!lower.includes(q)) continue;
-      for (const p of paths) for (const d of this.files.get(p)!.defs) if (d.name.toLowerCase() === lower) hits.push(d);
-    }
-    const rank = (d: SymbolDefinition): number => (d.name.toLowerCase() === q ? 0 : d.name.toLowerCase().startsWith(q) ? 1 : 2);
-    hits.sort(
-      (a, b) =>
-        rank(a) - rank(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.name.length - b.name.length || a.path.localeCompare(b.path),
-    );
-    return hits.slice(0, limit);
-  }
-
   async close(): Promise<void> {
     await this.log.close();
-  }
-
-  private set(filePath: string, f: FileSymbols): void {
-    this.drop(filePath);
-    this.files.set(filePath, f);
-    for (const d of f.defs) addTo(this.definers, d.name.toLowerCase(), filePath);
-    for (const [n] of f.refs) addTo(this.users, n, filePath);
-  }
-
-  private drop(filePath: string): void {
-    const f = this.files.get(filePath);
-    if (!f) return;
-    this.files.delete(filePath);
-    for (const d of f.defs) removeFrom(this.definers, d.name.toLowerCase(), filePath);
-    for (const [n] of f.refs) removeFrom(this.users, n, filePath);
   }
 
   private async append(entries: LogEntry[]): Promise<void> {
@@ -282,10 +346,12 @@ export class SymbolIndex implements SymbolLookup {
 
   /** Rewrites the log as one put per live file once deletes and replaced puts dominate it. */
   private async maybeCompact(): Promise<void> {
-    if (this.readOnly || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.files.size + 1000) return;
+    if (this.readOnly || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.fileCount + 1000) return;
     const lines: Buffer[] = [];
-    for (const [p, f] of this.files)
+    for (const p of this.paths()) {
+      const f = this.fileOf(p)!;
       lines.push(encodeLogLine({ op: 'put', path: p, hash: f.hash, defs: f.defs.map(toRow), refs: f.refs } satisfies LogEntry));
+    }
     await this.log.close();
     await atomicWriteFile(this.file, Buffer.concat(lines));
     this.log = (await AppendLog.open<LogEntry>(this.file, { validate: validateEntry, durable: false })).log;

@@ -162,6 +162,18 @@ export class WorkspaceIndexer {
     return out;
   }
 
+  /** The same, synchronously, as far as the catalog is loaded (symbol look-ups cannot wait). */
+  sharedHashOf(filePath: string): string | undefined {
+    const e = this.catalog.get(filePath);
+    return e?.shared ? e.hash : undefined;
+  }
+
+  sharedCount(): number {
+    let n = 0;
+    for (const e of this.catalog.values()) if (e.shared) n++;
+    return n;
+  }
+
   /** The shared index's files now; any failure means none (the local index must then hold everything). */
   private async refreshPublished(): Promise<void> {
     if (!this.published) return;

@@ -16,3 +16,13 @@ export interface PublishedFiles {
    */
   onDidChange(listener: () => void): { dispose(): void };
 }
+
+/** The files the local indexer left to the shared index: on disk, catalogued, but with no chunks here. */
+export interface FilesLeftToShared {
+  /** Path → content hash of every such file (reads the catalog first if needed). */
+  all(): Promise<ReadonlyMap<string, string>>;
+  /** The content hash of one such file as catalogued now; undefined when it is not one (or not loaded yet). */
+  hashOf(path: string): string | undefined;
+  /** How many there are now. */
+  count(): number;
+}

@@ -90,12 +90,13 @@ export class ArchivalService implements IndexPort {
     return this.options.cite ? this.options.cite(store) : store;
   }
 
+  /** With the shared index in use, its symbols answer for the files left to it. */
   get symbols(): SymbolLookup {
-    return this.archival.symbols;
+    return this.shared?.symbols ?? this.archival.symbols;
   }
 
   matchSymbols(text: string, limit: number): SymbolDefinition[] {
-    return this.archival.symbols.match(text, limit);
+    return this.symbols.match(text, limit);
   }
 
   /** With `agentId`, remembered items count only that agent's (each agent has its own). */
@@ -321,7 +322,12 @@ export class ArchivalService implements IndexPort {
       local: this.archival,
       notice: (m: string) => storage.notices.post(m, m),
       log: (m: string) => log('info', m),
-      covered: async () => (await this.indexer?.sharedFiles()) ?? new Map<string, string>(),
+      // The indexer is rebuilt when settings change: always ask the current one.
+      covered: {
+        all: async () => (await this.indexer?.sharedFiles()) ?? new Map<string, string>(),
+        hashOf: (p) => this.indexer?.sharedHashOf(p),
+        count: () => this.indexer?.sharedCount() ?? 0,
+      },
     });
     // The publish the indexer relied on was lost or replaced: the files it left to it are checked again.
     this.sharedChanges?.dispose();

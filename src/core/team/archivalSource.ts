@@ -15,6 +15,12 @@ export function archivalPublishSource(index: ArchivalIndex): PublishSource {
     files.set(p, { hash: store.record(refs[0]!).fileHash, chunks: refs.length });
   }
   return {
+    *symbols() {
+      for (const [p, f] of files) {
+        const known = index.symbols.fileOf(p);
+        if (known && known.hash === f.hash) yield { path: p, hash: known.hash, defs: known.defs, refs: known.refs };
+      }
+    },
     embedderId: index.embedder.id,
     dimensions: index.embedder.dimensions,
     files,

@@ -31,7 +31,9 @@ import type { PgArchivalStore } from './pgArchivalStore';
 import { isTeamStoreError, TeamStoreError } from './teamError';
 import { errorMessage } from '../base/errors';
 import { Emitter } from '../base/emitter';
-import type { PublishedFiles } from '../interfaces/publishedFiles';
+import type { FilesLeftToShared, PublishedFiles } from '../interfaces/publishedFiles';
+import { SymbolTable } from '../index/symbolIndex';
+import { OverlaySymbols } from './overlaySymbols';
 
 export interface OverlayOptions {
   local: ArchivalIndex;
@@ -53,7 +55,7 @@ export interface OverlayOptions {
    * the local index, yet present. A published file counts as present when it is here or here
    * with a different hash (then it is hidden until indexed locally).
    */
-  covered?: () => Promise<ReadonlyMap<string, string>>;
+  covered?: FilesLeftToShared;
 }
 
 export interface OverlayStatus {
@@ -76,19 +78,65 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
   /** The publish the indexer may rely on; a change away from it (lost or replaced) is announced. */
   private usablePublish: number | null = null;
   private readonly changes = new Emitter<void>();
+  /** The publish's code symbols, loaded in the background once connected. */
+  private sharedSymbols: { publishId: number; table: SymbolTable } | null = null;
+  private readonly overlaySymbols: OverlaySymbols;
 
   constructor(private readonly options: OverlayOptions) {
     this.retryAfterMs = options.retryAfterMs ?? TEAM_RETRY_AFTER_MS;
     this.now = options.now ?? (() => Date.now());
+    this.overlaySymbols = new OverlaySymbols(options.local.symbols, () => {
+      const shared = this.sharedSymbols;
+      const files = this.publishedFiles;
+      if (!shared || !this.shared || shared.publishId !== this.shared.publish.id || files?.publishId !== shared.publishId) return null;
+      return { table: shared.table, visible: (p) => this.publishAnswers(p, files.files) };
+    });
   }
+
+  /** Whether the publish answers for a file (see overlaySearch): not indexed here, and present here with the published content. */
+  private publishAnswers(p: string, published: ReadonlyMap<string, string>): boolean {
+    const local = this.options.local;
+    if (local.hasPath(p) || local.symbols.has(p)) return false;
+    const mine = this.options.covered?.hashOf(p);
+    if (mine !== undefined) return mine === published.get(p);
+    // Nothing indexed here at all: the publish is all there is (as for search before the first pass).
+    return (this.options.covered?.count() ?? 0) === 0 && local.indexedPaths().length === 0;
+  }
+
+  private async refreshCovered(): Promise<ReadonlyMap<string, string>> {
+    return (await this.options.covered?.all()) ?? new Map<string, string>();
+  }
+
+  /** Loads the publish's symbols once per publish; a failure leaves find_symbol to the local index. */
+  private async loadSymbols(store: PgArchivalStore): Promise<void> {
+    try {
+      await this.filesOf(store);
+      await this.refreshCovered();
+      const { files, damaged } = await store.publishedSymbols();
+      const table = new SymbolTable();
+      for (const [p, f] of files) table.set(p, f);
+      if (this.shared === store) this.sharedSymbols = { publishId: store.publish.id, table };
+      if (damaged > 0) this.options.log?.(`Shared index: ${damaged} published symbol row(s) did not parse and were left out.`);
+    } catch (err) {
+      this.options.log?.(`Shared index: its code symbols could not be read (${errorMessage(err)}); find_symbol uses the local index.`);
+    }
+  }
+
+  /** Resolves once the publish's symbols are loaded (or failed to); for callers that must not race it. */
+  async symbolsReady(): Promise<void> {
+    const store = await this.sharedStore();
+    if (store && this.sharedSymbols?.publishId !== store.publish.id) await (this.symbolsLoading ?? this.loadSymbols(store));
+  }
+
+  private symbolsLoading: Promise<void> | null = null;
 
   get local(): ArchivalIndex {
     return this.options.local;
   }
 
-  /** Code symbols come from the local index (the shared store keeps none), so find_symbol works with the shared store on. */
+  /** Code symbols: the local index's, with the publish's for the files left to it. */
   get symbols(): SymbolLookup {
-    return this.options.local.symbols;
+    return this.overlaySymbols;
   }
 
   status(): OverlayStatus {
@@ -187,7 +235,7 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
     const localWins = new Set<string>();
     for (const [p, h] of localHash) if (published.get(p) !== h) localWins.add(p);
     // Files the indexer left to the shared store: present, with this content.
-    const covered = (await this.options.covered?.()) ?? new Map<string, string>();
+    const covered = await this.refreshCovered();
     // Once the workspace is indexed here, a published file neither indexed nor left to us is deleted (or excluded) here.
     const indexedHere = localHash.size > 0 || covered.size > 0;
     const hidden: string[] = [];
@@ -293,6 +341,9 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
         this.shared = store;
         const p = store.publish;
         this.settle(p.id);
+        this.symbolsLoading = this.loadSymbols(store).finally(() => {
+          this.symbolsLoading = null;
+        });
         const which = store.exactCommit
           ? `commit ${p.commit.slice(0, 12)}`
           : `commit ${p.commit.slice(0, 12)} (the newest published; files that differ here are searched locally)`;
@@ -318,7 +369,7 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
     const reason = errorMessage(err);
     const code = err instanceof TeamStoreError ? err.code : 'server_error';
     if (reason !== this.lastReason) {
-      const left = (await this.options.covered?.().catch(() => undefined))?.size ?? 0;
+      const left = (await this.options.covered?.all().catch(() => undefined))?.size ?? 0;
       const indexing = left > 0 ? ` The ${left} files left to the shared index are indexed here now.` : '';
       this.options.notice?.(`Shared index not used (${code}): ${reason} Searching the local index.${indexing}`);
     }
@@ -329,6 +380,7 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
     const s = this.shared;
     this.shared = null;
     this.publishedFiles = null;
+    this.sharedSymbols = null;
     await s?.close();
     if (!(isTeamStoreError(err) && err.code === 'not_published')) await this.fail(err);
     else {

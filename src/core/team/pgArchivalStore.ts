@@ -12,7 +12,8 @@ import { searchTerms } from '../index/codeTokens';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH, TEAM_QUERY_MAX_TERMS } from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
-import { checkSchema } from './schema';
+import { checkSchema, SYMBOLS_SCHEMA_VERSION } from './schema';
+import { decodeFileSymbols, type FileSymbols } from '../index/symbolIndex';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
 
@@ -108,6 +109,8 @@ export class PgArchivalStore implements ArchivalStore {
     private readonly embedder: Embedder,
     /** True when the publish is of the exact commit asked for. */
     readonly exactCommit: boolean,
+    /** The schema version found (publishes before version 2 carry no symbols). */
+    private readonly schema: number,
   ) {}
 
   static async open(options: PgArchivalStoreOptions): Promise<PgArchivalStore> {
@@ -117,11 +120,18 @@ export class PgArchivalStore implements ArchivalStore {
       queryTimeoutMs: options.queryTimeoutMs,
     });
     try {
-      await checkSchema(client, connection.display);
+      const schema = await checkSchema(client, connection.display);
       const publish = await findPublish(client, connection, options.repoId, options.commit, embedder);
       // A wider search list than pgvector's 40, so the graph walk returns a full list of candidates.
       await client.query(`SET hnsw.ef_search = ${TEAM_HNSW_EF_SEARCH}`).catch(() => undefined);
-      return new PgArchivalStore(client, connection, publish, embedder, options.commit === undefined || publish.commit === options.commit);
+      return new PgArchivalStore(
+        client,
+        connection,
+        publish,
+        embedder,
+        options.commit === undefined || publish.commit === options.commit,
+        schema,
+      );
     } catch (err) {
       await client.end().catch(() => undefined);
       throw teamErrorFrom(err, connection);
@@ -135,6 +145,28 @@ export class PgArchivalStore implements ArchivalStore {
       [this.publish.id],
     );
     return new Map(r.map((row) => [row.path, row.file_hash]));
+  }
+
+  /**
+   * Code symbols of the publish's files (find_symbol, file_outline for files not indexed here).
+   * A row that does not parse is left out and counted, never trusted.
+   */
+  async publishedSymbols(): Promise<{ files: Map<string, FileSymbols>; damaged: number }> {
+    const files = new Map<string, FileSymbols>();
+    if (this.schema < SYMBOLS_SCHEMA_VERSION) return { files, damaged: 0 };
+    const rows = await this.run<{ path: string; file_hash: string; defs: unknown; refs: unknown }>(
+      'SELECT path, file_hash, defs, refs FROM memgpt_published_symbols WHERE publish_id = $1',
+      [this.publish.id],
+    );
+    let damaged = 0;
+    for (const r of rows) {
+      try {
+        files.set(r.path, decodeFileSymbols(r.path, r.file_hash, r.defs, r.refs));
+      } catch {
+        damaged++;
+      }
+    }
+    return { files, damaged };
   }
 
   /** The two ranked candidate lists (full-text, nearest vectors), best first. */

@@ -19,6 +19,8 @@ import {
   TEAM_PUBLISH_BATCH_CHUNKS,
   TEAM_PUBLISH_KEEP_COMMITS,
 } from '../limits';
+import { encodeDefinitions } from '../index/symbolIndex';
+import type { SymbolDefinition } from '../interfaces/symbols';
 import { teamErrorFrom, type TeamConnection } from './connection';
 import { tsDocumentOf } from './pgArchivalStore';
 import { migrate } from './schema';
@@ -36,12 +38,22 @@ export interface PublishChunk {
   vector: Float32Array;
 }
 
-/** What is published: the files (path → content hash, chunk count) and their chunks in batches. */
+/** The code symbols of one published file (what the local symbol index keeps of it). */
+export interface PublishFileSymbols {
+  path: string;
+  hash: string;
+  defs: readonly SymbolDefinition[];
+  refs: readonly (readonly [string, number])[];
+}
+
+/** What is published: the files (path → content hash, chunk count), their chunks in batches, and their symbols. */
 export interface PublishSource {
   embedderId: string;
   dimensions: number;
   files: ReadonlyMap<string, { hash: string; chunks: number }>;
   batches(size: number): AsyncIterable<PublishChunk[]>;
+  /** Definitions and references of the code files among `files`; none when absent. */
+  symbols?(): Iterable<PublishFileSymbols>;
 }
 
 export interface PublishProgress {
@@ -64,6 +76,8 @@ export interface PublishResult {
   publishId: number;
   chunks: number;
   files: number;
+  /** Files whose code symbols were published with them. */
+  symbolFiles: number;
   /** The publish of the same key this one replaced, if any. */
   replaced: number | null;
   /** Older publishes of the repository dropped by retention. */
@@ -187,6 +201,35 @@ async function publishLocked(
     );
   }
 
+  let symbolFiles = 0;
+  let rows: PublishFileSymbols[] = [];
+  const flushSymbols = async (): Promise<void> => {
+    if (rows.length === 0) return;
+    await client.query(
+      `INSERT INTO memgpt_published_symbols (publish_id, path, file_hash, defs, refs)
+       SELECT $1, p, h, d::jsonb, r::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(p, h, d, r)`,
+      [
+        publishId,
+        rows.map((f) => f.path),
+        rows.map((f) => f.hash),
+        rows.map((f) => JSON.stringify(encodeDefinitions(f.defs))),
+        rows.map((f) => JSON.stringify(f.refs)),
+      ],
+    );
+    symbolFiles += rows.length;
+    rows = [];
+  };
+  for (const f of source.symbols?.() ?? []) {
+    // Only files of this publish, as their chunks were made from that same content.
+    if (source.files.get(f.path)?.hash !== f.hash) continue;
+    rows.push(f);
+    if (rows.length >= TEAM_PUBLISH_BATCH_CHUNKS) {
+      signal?.throwIfAborted();
+      await flushSymbols();
+    }
+  }
+  await flushSymbols();
+
   signal?.throwIfAborted();
   options.onProgress?.({ phase: 'indexing', chunksDone, chunksTotal });
   await client.query(`SET maintenance_work_mem = '${TEAM_MAINTENANCE_WORK_MEM}'`).catch(() => undefined);
@@ -230,6 +273,7 @@ async function publishLocked(
     publishId,
     chunks: chunksDone,
     files: files.length,
+    symbolFiles,
     replaced: replaced[0] ? Number(replaced[0].id) : null,
     dropped: old.rows.length,
     ms: Math.round(performance.now() - started),

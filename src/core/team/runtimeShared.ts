@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchivalIndex } from '../index/archivalIndex';
+import type { FilesLeftToShared } from '../interfaces/publishedFiles';
 import { OverlayArchivalStore } from './overlayStore';
 import { gitHead, resolveRepoId } from './repoIdentity';
 import { TeamStoreError } from './teamError';
@@ -26,7 +27,7 @@ export function openSharedOverlay(options: {
   notice: (message: string) => void;
   log: (message: string) => void;
   /** The files the local indexer left to the shared index (see OverlayOptions.covered). */
-  covered?: () => Promise<ReadonlyMap<string, string>>;
+  covered?: FilesLeftToShared;
 }): OverlayArchivalStore | null {
   const { config, local } = options;
   if (!config || config.repository.trim() === '') return null;

@@ -7,7 +7,7 @@
  * Layout: `memgpt_publishes` has one row per publish of (repository id, commit, embedder) with
  * its state (staging → live → retired); `memgpt_published_files` the content hash of every file
  * of a publish (what the overlay compares local files with); each publish's chunks live in their
- * own table `memgpt_chunks_<publish id>`, so its HNSW index holds only that commit's vectors
+ * own table `memgpt_chunks_<publish id>` (and `memgpt_published_symbols` the code symbols of its files), so its HNSW index holds only that commit's vectors
  * (an index shared by many commits would return too few neighbours once filtered to one) and a
  * retired publish is dropped in one statement.
  */
@@ -51,9 +51,27 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'symbol definitions and references of every published code file',
+    statements: [
+      // One row per file, in the symbol log's compact shape, so find_symbol and file_outline work
+      // for files a laptop left to the shared index; dropped with its publish.
+      `CREATE TABLE memgpt_published_symbols (
+        publish_id bigint NOT NULL REFERENCES memgpt_publishes (id) ON DELETE CASCADE,
+        path text NOT NULL,
+        file_hash text NOT NULL,
+        defs jsonb NOT NULL,
+        refs jsonb NOT NULL,
+        PRIMARY KEY (publish_id, path)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+/** The first version whose publishes carry code symbols. */
+export const SYMBOLS_SCHEMA_VERSION = 2;
 
 /** Advisory-lock key of migrations (an arbitrary constant: "mgpt" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x6d677074;

@@ -59,6 +59,78 @@ function writeTree(root: string, tree: Record<string, string>): void {
   }
 }
 
+test('shared index: symbols are published with the commit; find_symbol and file_outline answer files left to it, local changes win', async () => {
+  const repoId = 'repo-symbols';
+  const connection = parseConnection(server.url);
+  const ciRoot = tmp('sym-ci-');
+  writeTree(ciRoot, files());
+  const ci = await ArchivalIndex.open({ dir: tmp('sym-ci-idx-'), embedder: new LocalHashEmbedder() });
+  await new WorkspaceIndexer({ roots: [{ name: 'ws', path: ciRoot }], archival: ci }).indexAll();
+  const client = await connectTeamStore(connection);
+  const result = await publishIndex(client, connection, { repoId, commit: COMMIT, source: archivalPublishSource(ci) });
+  await client.end();
+  assert.equal(result.symbolFiles, 12, 'every code file has its symbols published (the markdown file has none)');
+  await ci.close();
+
+  const root = tmp('sym-laptop-');
+  writeTree(root, {
+    ...files(),
+    'src/retry.ts': 'export function zebraQuokkaRetry(): number {\n  return 3;\n}\n',
+  });
+  rmSync(path.join(root, 'src/cookies.ts'));
+  const local = await ArchivalIndex.open({ dir: tmp('sym-laptop-idx-'), embedder: new LocalHashEmbedder() });
+  let indexer: WorkspaceIndexer | undefined;
+  const overlay = new OverlayArchivalStore({
+    local,
+    openShared: () => PgArchivalStore.open({ connection, repoId, commit: COMMIT, embedder: local.embedder }),
+    covered: {
+      all: () => indexer!.sharedFiles(),
+      hashOf: (p) => indexer!.sharedHashOf(p),
+      count: () => indexer!.sharedCount(),
+    },
+  });
+  indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay });
+  try {
+    const run = await indexer.indexAll();
+    assert.deepEqual([run.indexed, run.shared], [1, 11]);
+    assert.equal(local.symbols.has('src/ledger.ts'), false, 'the laptop did not parse ledger.ts');
+    await overlay.symbolsReady();
+    const symbols = overlay.symbols;
+
+    const ledger = symbols.find('handleLedgerThing');
+    assert.deepEqual(
+      ledger.definitions.map((d) => [d.path, d.kind, d.line]),
+      [['src/ledger.ts', 'function', 2]],
+      'a definition in a file only the publish holds',
+    );
+    assert.equal(symbols.find('LedgerStore.add').definitions[0]?.path, 'src/ledger.ts');
+    const outline = symbols.outline('src/ledger.ts')?.map((d) => d.name) ?? [];
+    assert.ok(
+      outline.includes('handleLedgerThing') && outline.includes('LedgerStore'),
+      `file_outline of a file left to the publish: ${outline}`,
+    );
+    // The local edit wins: the published definition of retry.ts is gone, the new one is found.
+    assert.deepEqual(symbols.find('handleRetryThing').definitions, []);
+    assert.equal(symbols.find('zebraQuokkaRetry').definitions[0]?.path, 'src/retry.ts');
+    // A deleted file's symbols never show.
+    assert.deepEqual(symbols.find('handleCookiesThing').definitions, []);
+    assert.equal(symbols.outline('src/cookies.ts'), undefined);
+    assert.ok(symbols.match('Store').some((d) => d.path === 'src/tensor.ts' && d.name === 'TensorStore'));
+    assert.ok(!symbols.match('Store').some((d) => d.path === 'src/cookies.ts'));
+    assert.equal(symbols.fileCount, 11, '10 files from the publish, retry.ts from here');
+
+    // A file left to the publish is edited here: its local symbols replace the published ones.
+    writeFileSync(path.join(root, 'src/tensor.ts'), 'export function tensorOfPenguins(): number {\n  return 4;\n}\n');
+    await indexer.indexFile(path.join(root, 'src/tensor.ts'));
+    assert.deepEqual(symbols.find('handleTensorThing').definitions, []);
+    assert.equal(symbols.find('tensorOfPenguins').definitions[0]?.path, 'src/tensor.ts');
+  } finally {
+    await overlay.close();
+    await indexer.dispose();
+    await local.close();
+  }
+});
+
 test('shared index: a laptop indexes only the files that differ from the publish, and follows changes, reverts and a lost server', async () => {
   const repoId = 'repo-skip';
   const connection = parseConnection(server.url);
@@ -87,7 +159,11 @@ test('shared index: a laptop indexes only the files that differ from the publish
     local,
     openShared: () => PgArchivalStore.open({ connection, repoId, commit: COMMIT, embedder: local.embedder, connectTimeoutMs: 500 }),
     notice: (m) => notices.push(m),
-    covered: () => indexer!.sharedFiles(),
+    covered: {
+      all: () => indexer!.sharedFiles(),
+      hashOf: (p) => indexer!.sharedHashOf(p),
+      count: () => indexer!.sharedCount(),
+    },
     retryAfterMs: 60_000,
   });
   indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay });
