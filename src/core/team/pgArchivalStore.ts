@@ -4,7 +4,7 @@
  * It reads one live publish of (repository id, commit, embedder); memories are personal and
  * stay in the local store, so inserting here is refused.
  */
-import type { Client } from 'pg';
+import type { Client, ClientBase } from 'pg';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
@@ -267,7 +267,7 @@ export class PgArchivalStore implements ArchivalStore {
  * the same embedder: vectors of different models are never compared.
  */
 export async function findPublish(
-  client: Client,
+  client: ClientBase,
   connection: TeamConnection,
   repoId: string,
   commit: string | undefined,

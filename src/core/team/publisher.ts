@@ -11,7 +11,7 @@
  *   the old commit's index or the new one, never a part;
  * - a staging publish left by a killed writer is dropped by the next writer of that key.
  */
-import type { Client } from 'pg';
+import type { Client, ClientBase } from 'pg';
 import {
   TEAM_HNSW_EF_CONSTRUCTION,
   TEAM_HNSW_M,
@@ -89,28 +89,86 @@ export interface PublishResult {
 /** Two int4 halves of the advisory-lock key of (repository, commit, embedder), computed by the server. */
 const LOCK_SQL = `hashtext('memgpt-publish:' || $1), hashtext($2 || ':' || $3)`;
 
+/** What one writer at a time may publish: a repository's commit, embedded by one embedder. */
+export interface PublishKey {
+  repoId: string;
+  commit: string;
+  embedderId: string;
+}
+
+/**
+ * Takes the key's session advisory lock without waiting: a second writer stops at once with
+ * `publish_busy` rather than queue behind a publish that may take many minutes. The server
+ * drops the lock with the session, so a writer that dies never blocks the next one.
+ */
+export async function acquirePublishLock(client: ClientBase, connection: TeamConnection, key: PublishKey): Promise<void> {
+  const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS ok`, [
+    key.repoId,
+    key.commit,
+    key.embedderId,
+  ]);
+  if (!locked.rows[0]?.ok) {
+    throw new TeamStoreError(
+      'publish_busy',
+      `Another job is publishing ${key.repoId} at ${key.commit.slice(0, 12)} to ${connection.display}; this one stops. Run it again once that job ended if it failed.`,
+    );
+  }
+}
+
+export async function releasePublishLock(client: ClientBase, key: PublishKey): Promise<void> {
+  await client.query(`SELECT pg_advisory_unlock(${LOCK_SQL})`, [key.repoId, key.commit, key.embedderId]);
+}
+
+/**
+ * The flip: in one transaction the key's live publish is retired and the staged one made live,
+ * so a reader's query sees the old publish or the new one, never neither nor both. Returns the
+ * retired publishes (their tables are dropped by the caller once nobody can newly select them).
+ */
+export async function makeLive(
+  client: ClientBase,
+  key: PublishKey,
+  publish: { id: number; chunks: number; files: number },
+): Promise<{ id: string; chunk_table: string }[]> {
+  await client.query('BEGIN');
+  try {
+    const replaced = (
+      await client.query<{ id: string; chunk_table: string }>(
+        `UPDATE memgpt_publishes SET state = 'retired' WHERE repo_id = $1 AND commit_sha = $2 AND embedder_id = $3 AND state = 'live' RETURNING id, chunk_table`,
+        [key.repoId, key.commit, key.embedderId],
+      )
+    ).rows;
+    const flipped = await client.query(
+      `UPDATE memgpt_publishes SET state = 'live', published_at = clock_timestamp(), chunks = $2, files = $3 WHERE id = $1 AND state = 'staging'`,
+      [publish.id, publish.chunks, publish.files],
+    );
+    if (flipped.rowCount !== 1) {
+      // Retiring the old publish without a new one would leave readers nothing: undo both.
+      throw new TeamStoreError(
+        'publish_busy',
+        `The staged publish ${publish.id} of ${key.repoId} at ${key.commit.slice(0, 12)} is gone (another writer removed it); nothing was changed.`,
+      );
+    }
+    await client.query('COMMIT');
+    return replaced;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function publishIndex(client: Client, connection: TeamConnection, options: PublishOptions): Promise<PublishResult> {
   const started = performance.now();
   const { repoId, commit, source } = options;
   if (!/^[0-9a-f]{7,64}$/i.test(commit))
     throw new TeamStoreError('no_git', `"${commit}" is not a commit id. Pass the full hash (git rev-parse HEAD).`);
+  const key: PublishKey = { repoId, commit, embedderId: source.embedderId };
   try {
     const schema = await migrate(client, connection.display);
-    const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS ok`, [
-      repoId,
-      commit,
-      source.embedderId,
-    ]);
-    if (!locked.rows[0]?.ok) {
-      throw new TeamStoreError(
-        'publish_busy',
-        `Another job is publishing ${repoId} at ${commit.slice(0, 12)} to ${connection.display}; this one stops. Run it again once that job ended if it failed.`,
-      );
-    }
+    await acquirePublishLock(client, connection, key);
     try {
       return await publishLocked(client, options, started, schema);
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${LOCK_SQL})`, [repoId, commit, source.embedderId]).catch(() => undefined);
+      await releasePublishLock(client, key).catch(() => undefined);
     }
   } catch (err) {
     throw teamErrorFrom(err, connection);
@@ -242,24 +300,11 @@ async function publishLocked(
 
   signal?.throwIfAborted();
   options.onProgress?.({ phase: 'flipping', chunksDone, chunksTotal });
-  let replaced: { id: string; chunk_table: string }[] = [];
-  await client.query('BEGIN');
-  try {
-    replaced = (
-      await client.query<{ id: string; chunk_table: string }>(
-        `UPDATE memgpt_publishes SET state = 'retired' WHERE repo_id = $1 AND commit_sha = $2 AND embedder_id = $3 AND state = 'live' RETURNING id, chunk_table`,
-        key,
-      )
-    ).rows;
-    await client.query(
-      `UPDATE memgpt_publishes SET state = 'live', published_at = clock_timestamp(), chunks = $2, files = $3 WHERE id = $1`,
-      [publishId, chunksDone, files.length],
-    );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  const replaced = await makeLive(
+    client,
+    { repoId, commit, embedderId: source.embedderId },
+    { id: publishId, chunks: chunksDone, files: files.length },
+  );
   // Retired and beyond-retention publishes go once nobody can newly select them.
   await dropPublishes(client, replaced);
   const keep = Math.max(1, options.keepCommits ?? TEAM_PUBLISH_KEEP_COMMITS);

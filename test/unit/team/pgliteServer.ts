@@ -4,7 +4,7 @@
  * installed and nothing leaves the machine. PGlite is one backend shared by every connection
  * (the socket server queues their queries, and a transaction holds the others back), so
  * session state such as advisory locks is shared too: exclusion between two writers cannot be
- * shown here, only on a real server.
+ * shown here; publishLock.test.ts shows it on a real PostgreSQL server.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
