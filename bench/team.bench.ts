@@ -1,7 +1,11 @@
 /**
  * The team store (issue 18, item 5): publishing N chunks to PostgreSQL + pgvector, query p50/p95
  * against the local store at the same size, and the overlay's cost with 50 locally changed files,
- * with ratios against the local store measured in the same run.
+ * with ratios against the local store measured in the same run. Then a laptop's index pass over
+ * the same files on disk with the shared index in reach (only the 50 changed files are indexed
+ * here) against the same pass without it. Every timed search is also checked for its answer (the
+ * top hit of an identifier query holds that identifier); a wrong answer is a MISS and the bench
+ * exits non-zero.
  *
  *   npm run bench -- team                               N = 10,000 chunks (a few minutes on 2 cores)
  *   MEMGPT_BENCH_TEAM_CHUNKS=100000 npm run bench -- team   the full 100k (much longer: see below)
@@ -12,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ArchivalIndex, type FileChunk } from '../src/core/index/archivalIndex';
@@ -22,6 +26,8 @@ import { connectTeamStore, parseConnection } from '../src/core/team/connection';
 import { OverlayArchivalStore } from '../src/core/team/overlayStore';
 import { PgArchivalStore } from '../src/core/team/pgArchivalStore';
 import { publishIndex } from '../src/core/team/publisher';
+import { WorkspaceIndexer } from '../src/core/index/workspaceIndexer';
+import type { ArchivalSearchResult } from '../src/core/interfaces/archivalStore';
 
 const N = Number(process.env.MEMGPT_BENCH_TEAM_CHUNKS ?? 10_000);
 const CHUNKS_PER_FILE = 20;
@@ -74,15 +80,19 @@ const NOUNS = [
   'Socket',
   'Schema',
 ];
-const word = (list: readonly string[]): string => list[Math.floor(rand() * list.length)]!;
+const word = (list: readonly string[], r: () => number = rand): string => list[Math.floor(r() * list.length)]!;
+
+/** A chunk's function names, the same every time it is asked for (the files on disk must equal what was published). */
+function chunkNames(file: number, c: number): string[] {
+  const r = rng((file + 1) * 7919 + c);
+  return Array.from({ length: 12 }, (_, l) => `${word(VERBS, r)}${word(NOUNS, r)}${(file * 7 + c + l) % 97}`);
+}
 
 function chunkText(file: number, c: number, salt = ''): string {
-  const lines: string[] = [];
-  for (let l = 0; l < 12; l++) {
-    const fn = `${word(VERBS)}${word(NOUNS)}${(file * 7 + c + l) % 97}`;
-    lines.push(`export function ${fn}${salt}(input: ${word(NOUNS)}): ${word(NOUNS)} { return ${word(VERBS)}(input); }`);
-  }
-  return lines.join('\n');
+  const r = rng((file + 1) * 104729 + c);
+  return chunkNames(file, c)
+    .map((fn) => `export function ${fn}${salt}(input: ${word(NOUNS, r)}): ${word(NOUNS, r)} { return ${word(VERBS, r)}(input); }`)
+    .join('\n');
 }
 
 function fileChunks(file: number, salt = ''): FileChunk[] {
@@ -109,23 +119,45 @@ const f1 = (x: number): string => x.toFixed(1);
  * warming server cache or a burst of load on the machine falls on every side alike.
  */
 async function timeQueries(
-  sides: readonly { label: string; search: (q: string) => Promise<unknown> }[],
+  sides: readonly { label: string; search: (q: string) => Promise<ArchivalSearchResult> }[],
   queries: string[],
 ): Promise<{ p50: number; p95: number }[]> {
   for (const side of sides) for (const q of queries.slice(0, 3)) await side.search(q); // warm caches and connections
   const ms = sides.map(() => [] as number[]);
+  const wrong = sides.map(() => 0);
+  const checked = queries.filter(isIdentifier).length;
   for (const q of queries) {
     for (let i = 0; i < sides.length; i++) {
       const t = performance.now();
-      await sides[i]!.search(q);
+      const r = await sides[i]!.search(q);
       ms[i]!.push(performance.now() - t);
+      // Right when the first page (what the agent reads) holds a chunk defining the name.
+      if (isIdentifier(q) && !r.hits.some((h) => h.text.includes(`function ${q}`))) wrong[i]!++;
     }
   }
   return sides.map((side, i) => {
     const r = { p50: pct(ms[i]!, 0.5), p95: pct(ms[i]!, 0.95) };
-    console.log(`${side.label.padEnd(34)} p50 ${f1(r.p50).padStart(7)} ms   p95 ${f1(r.p95).padStart(7)} ms`);
+    const answer = wrong[i] === 0 ? `answers ${checked}/${checked} PASS` : `answers ${checked - wrong[i]!}/${checked} MISS`;
+    if (wrong[i]! > 0) misses++;
+    console.log(`${side.label.padEnd(44)} p50 ${f1(r.p50).padStart(7)} ms   p95 ${f1(r.p95).padStart(7)} ms   ${answer}`);
     return r;
   });
+}
+
+/** Queries written as one identifier: their right answer is a chunk that holds it. */
+const isIdentifier = (q: string): boolean => /^[a-z]+[A-Z][A-Za-z]+\d+$/.test(q);
+let misses = 0;
+
+/** The corpus as files on disk, byte for byte what was indexed (so content hashes match the publish). */
+function writeCorpus(root: string, files: number, changed: number): void {
+  for (let f = 0; f < files; f++) {
+    const text = fileChunks(f, f < changed ? 'Changed' : '')
+      .map((c) => c.text)
+      .join('\n');
+    const dir = path.join(root, 'src');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `mod${f}.ts`), text);
+  }
 }
 
 async function startServer(): Promise<{ url: string; stop: () => void }> {
@@ -207,8 +239,11 @@ async function main(): Promise<void> {
       `  = ${Math.round(published.chunks / (publishMs / 1000))} chunks/s; ratio publish / local build = ${(publishMs / localBuildMs).toFixed(2)}`,
     );
 
+    // Half in words, half a function name that exists in the corpus (its answer: a chunk defining it).
     const queries = Array.from({ length: QUERIES }, (_, i) =>
-      i % 2 === 0 ? `${word(VERBS)} ${word(NOUNS).toLowerCase()} input` : `${word(VERBS)}${word(NOUNS)}${Math.floor(rand() * 97)}`,
+      i % 2 === 0
+        ? `${word(VERBS)} ${word(NOUNS).toLowerCase()} input`
+        : chunkNames(Math.floor(rand() * files), Math.floor(rand() * CHUNKS_PER_FILE))[Math.floor(rand() * 12)]!,
     );
     // 50 files changed locally (uncommitted work): the overlay answers them from the local index.
     // The local store keeps the same 100% of the chunks (its 50 files changed in place).
@@ -247,13 +282,86 @@ async function main(): Promise<void> {
         `overlay/shared p50 ${(o.p50 / s.p50).toFixed(2)} (overlay cost ${o.p50 >= s.p50 ? '+' : '-'}${f1(Math.abs(o.p50 - s.p50))} ms); overlay/local p50 ${(o.p50 / l.p50).toFixed(2)}`,
     );
     await local.close();
+
+    // A laptop's index pass over the same files on disk, 50 of them changed: with the shared index
+    // in reach (only what differs is chunked and embedded here) and without it (everything is).
+    const ws = path.join(dir, 'laptop');
+    writeCorpus(ws, files, CHANGED_FILES);
+    const laptops: { label: string; run: Awaited<ReturnType<WorkspaceIndexer['indexAll']>>; chunks: number }[] = [];
+    let laptopOverlay: OverlayArchivalStore | undefined;
+    let withShared: ArchivalIndex | undefined;
+    for (const shared of [true, false]) {
+      const archival = await ArchivalIndex.open({
+        dir: path.join(dir, shared ? 'laptop-shared' : 'laptop-alone'),
+        embedder: new LocalHashEmbedder(),
+      });
+      let indexer: WorkspaceIndexer | undefined;
+      const overlayHere = shared
+        ? new OverlayArchivalStore({
+            local: archival,
+            openShared: () =>
+              PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: archival.embedder, queryTimeoutMs: 0 }),
+            covered: { all: () => indexer!.sharedFiles(), hashOf: (p) => indexer!.sharedHashOf(p), count: () => indexer!.sharedCount() },
+          })
+        : undefined;
+      indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: ws }], archival, ...(overlayHere ? { published: overlayHere } : {}) });
+      const run = await indexer.indexAll();
+      await archival.flush();
+      laptops.push({
+        label: shared ? 'laptop pass, shared index in reach' : 'laptop pass, local only',
+        run,
+        chunks: archival.count('workspace'),
+      });
+      await indexer.dispose();
+      if (shared) {
+        laptopOverlay = overlayHere;
+        withShared = archival;
+      } else await archival.close();
+    }
+    for (const l of laptops) {
+      console.log(
+        `${l.label.padEnd(36)} ${f1(l.run.ms / 1000).padStart(6)} s   files indexed ${l.run.indexed}, left to the shared index ${l.run.shared}, chunks here ${l.chunks}`,
+      );
+    }
+    const [withIt, without] = laptops as [(typeof laptops)[0], (typeof laptops)[0]];
+    const rightCounts =
+      withIt.run.indexed === CHANGED_FILES && withIt.run.shared === files - CHANGED_FILES && without.run.indexed === files;
+    if (!rightCounts) misses++;
+    console.log(
+      `  = ${withIt.run.indexed} of ${without.run.indexed} files and ${withIt.chunks} of ${without.chunks} chunks indexed here (${((100 * withIt.chunks) / Math.max(1, without.chunks)).toFixed(1)}%); ` +
+        `pass time ratio ${(withIt.run.ms / Math.max(1, without.run.ms)).toFixed(3)}; counts ${rightCounts ? 'PASS' : 'MISS'}`,
+    );
+    // Searching that laptop: the publish for the untouched files, the local index for the 50 changed ones.
+    const [lo] = (await timeQueries(
+      [{ label: `overlay on that laptop's index (${withIt.chunks} chunks here)`, search: (q) => laptopOverlay!.search(q) }],
+      queries,
+    )) as [{ p50: number; p95: number }];
+    const check2 = await laptopOverlay!.search('parseRequest input');
+    if (
+      check2.hits.some(
+        (h) => Number(/mod(\d+)\.ts$/.exec(h.path ?? '')?.[1] ?? CHANGED_FILES) < CHANGED_FILES && !h.text.includes('Changed'),
+      )
+    ) {
+      throw new Error('the laptop overlay returned a published version of a changed file');
+    }
+    console.log(`  laptop overlay / shared p50 ${(lo.p50 / s.p50).toFixed(2)}`);
+    await laptopOverlay!.close();
+    await withShared!.close();
   } finally {
     server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void main().then(
+  () => {
+    if (misses > 0) {
+      console.log(`${misses} MISS: a search gave a wrong answer or the laptop indexed the wrong files`);
+      process.exit(1);
+    }
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
