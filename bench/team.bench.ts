@@ -295,16 +295,24 @@ async function main(): Promise<void> {
         dir: path.join(dir, shared ? 'laptop-shared' : 'laptop-alone'),
         embedder: new LocalHashEmbedder(),
       });
-      let indexer: WorkspaceIndexer | undefined;
+      const late: { indexer?: WorkspaceIndexer } = {};
       const overlayHere = shared
         ? new OverlayArchivalStore({
             local: archival,
             openShared: () =>
               PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: archival.embedder, queryTimeoutMs: 0 }),
-            covered: { all: () => indexer!.sharedFiles(), hashOf: (p) => indexer!.sharedHashOf(p), count: () => indexer!.sharedCount() },
+            covered: {
+              all: () => late.indexer!.sharedFiles(),
+              hashOf: (p) => late.indexer!.sharedHashOf(p),
+              count: () => late.indexer!.sharedCount(),
+            },
           })
         : undefined;
-      indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: ws }], archival, ...(overlayHere ? { published: overlayHere } : {}) });
+      const indexer = (late.indexer = new WorkspaceIndexer({
+        roots: [{ name: 'ws', path: ws }],
+        archival,
+        ...(overlayHere ? { published: overlayHere } : {}),
+      }));
       const run = await indexer.indexAll();
       await archival.flush();
       laptops.push({

@@ -79,17 +79,17 @@ test('shared index: symbols are published with the commit; find_symbol and file_
   });
   rmSync(path.join(root, 'src/cookies.ts'));
   const local = await ArchivalIndex.open({ dir: tmp('sym-laptop-idx-'), embedder: new LocalHashEmbedder() });
-  let indexer: WorkspaceIndexer | undefined;
+  const late: { indexer?: WorkspaceIndexer } = {};
   const overlay = new OverlayArchivalStore({
     local,
     openShared: () => PgArchivalStore.open({ connection, repoId, commit: COMMIT, embedder: local.embedder }),
     covered: {
-      all: () => indexer!.sharedFiles(),
-      hashOf: (p) => indexer!.sharedHashOf(p),
-      count: () => indexer!.sharedCount(),
+      all: () => late.indexer!.sharedFiles(),
+      hashOf: (p) => late.indexer!.sharedHashOf(p),
+      count: () => late.indexer!.sharedCount(),
     },
   });
-  indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay });
+  const indexer = (late.indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay }));
   try {
     const run = await indexer.indexAll();
     assert.deepEqual([run.indexed, run.shared], [1, 11]);
@@ -153,22 +153,22 @@ test('shared index: a laptop indexes only the files that differ from the publish
     'src/extra.ts': 'export function kiwiExtraHelper(): void {\n  // only on this laptop\n}\n',
   });
   const local = await ArchivalIndex.open({ dir: tmp('skip-laptop-idx-'), embedder: new LocalHashEmbedder() });
-  let indexer: WorkspaceIndexer | undefined;
+  const late: { indexer?: WorkspaceIndexer } = {};
   const notices: string[] = [];
   const overlay = new OverlayArchivalStore({
     local,
     openShared: () => PgArchivalStore.open({ connection, repoId, commit: COMMIT, embedder: local.embedder, connectTimeoutMs: 500 }),
     notice: (m) => notices.push(m),
     covered: {
-      all: () => indexer!.sharedFiles(),
-      hashOf: (p) => indexer!.sharedHashOf(p),
-      count: () => indexer!.sharedCount(),
+      all: () => late.indexer!.sharedFiles(),
+      hashOf: (p) => late.indexer!.sharedHashOf(p),
+      count: () => late.indexer!.sharedCount(),
     },
     retryAfterMs: 60_000,
   });
-  indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay });
+  const indexer = (late.indexer = new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival: local, published: overlay }));
   const reconciles: Promise<unknown>[] = [];
-  overlay.onDidChange(() => reconciles.push(indexer!.indexAll()));
+  overlay.onDidChange(() => reconciles.push(late.indexer!.indexAll()));
   try {
     // Without the shared index this laptop would index all 14 files, as CI did (13 + the new one).
     assert.equal(ciRun.indexed, 13);
