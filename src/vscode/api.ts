@@ -36,7 +36,7 @@ export interface UserMessageResponse {
   functionCalls: FunctionCallRecord[];
   /** Every AgentEvent of the turn (monologue, deltas, memory changes, usage…). */
   events: AgentEvent[];
-  /** Why the turn ended: 'done', 'step_limit', 'cancelled', 'error' or 'paused'. */
+  /** Why the turn ended: 'done', 'step_limit', 'cancelled', 'preempted', 'error' or 'paused'. */
   finishReason: string;
   /** Set when the turn ended in an error (redacted, user-facing text). */
   error?: string;

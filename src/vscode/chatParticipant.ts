@@ -118,6 +118,7 @@ export function registerChatParticipant(deps: ChatParticipantDeps): vscode.Dispo
           stream.markdown('\n\n_(MemGPT stopped after its step limit, memgpt.agent.heartbeatStepLimit.)_');
           break;
         case 'cancelled':
+        case 'preempted':
           return { metadata: { followups: [] } satisfies ParticipantMetadata };
         case 'error': {
           const message = outcome.error ?? reply.errorMessage ?? 'The turn failed.';

@@ -125,14 +125,13 @@ export class FileEvents implements vscode.Disposable {
   }
 
   /**
-   * Tells the agent a window was opened on it, with the previous login time, queued for its next
-   * step. It does not run at once: a turn the window starts by itself would hold the user's first
-   * message behind it (for the whole request deadline when the model server is slow or down, as
-   * the real workbench showed) and would cost a model request on every reload. Running it at once
-   * waits until a user's message can take precedence over an automatic turn.
+   * Tells the agent a window was opened on it, with the previous login time. It runs at once when
+   * `canRun` (a model is set up and the agent is idle), else it is queued for the next step. A
+   * message the user sends meanwhile cancels it (an automatic turn gives way), so a slow or dead
+   * model server never holds the user's first message.
    */
-  async login(): Promise<void> {
-    await deliverLogin(this.runtime.chat, false);
+  async login(canRun: boolean): Promise<'ran' | 'queued'> {
+    return deliverLogin(this.runtime.chat, canRun);
   }
 
   /** Delivers pending events now (tests, shutdown). */

@@ -48,6 +48,7 @@ export function reportTurnEnd(out: Output, { outcome }: TurnReport): ExitCode {
       out.message(`error: ${outcome.error ?? 'the turn failed'}`);
       return ExitCode.runtimeFailure;
     case 'cancelled':
+    case 'preempted':
       out.message('Cancelled. The message and everything before it are saved.');
       return ExitCode.interrupted;
     case 'step_limit':

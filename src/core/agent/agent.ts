@@ -126,6 +126,11 @@ export interface HandleOptions {
   approver?: ApprovalRequester;
   /** The model that answers this turn (a chat view's own model picker); default the agent's. Summaries keep the agent's. */
   model?: ChatModel;
+  /**
+   * A turn nobody asked for (login, timer, file wake-up): cancelling it ends it as `preempted`, and
+   * a failure is returned, not shown as an error of the conversation (the user did not start it).
+   */
+  automatic?: boolean;
 }
 
 export interface TurnResult {
@@ -193,6 +198,8 @@ function maskMessage(m: ChatMessage): ChatMessage {
 }
 
 const CUT_ROUNDS = 8;
+/** What runMemoryCalls accepts: edits of core memory and storing an archival item. */
+const OUTSIDE_TURN_FUNCTIONS = ['core_memory_replace', 'archival_memory_insert'] as const;
 /** Smallest result budget: below this no function result is useful. */
 const MIN_RESULT_CHARS = 300;
 
@@ -363,6 +370,71 @@ export class Agent {
     await this.memory.setBlock(label, maskSecrets(value));
     this.emit({ type: 'memory_changed', what: 'core' });
     await this.enqueue({ type: 'core_memory_edited_by_user', label });
+  }
+
+  /**
+   * Runs `work` between turns, in the same queue as turns: no turn starts while it runs and it
+   * never starts during one. Background work on the agent's memory (reflection) uses it.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turnChain.then(work);
+    this.turnChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs memory function calls made outside a turn (reflection) through the same functions,
+   * validation and masking as the agent's own calls; only core and archival memory functions
+   * are accepted. Nothing goes to recall: the caller keeps its own record of what changed.
+   */
+  async runMemoryCalls(calls: readonly { name: string; arguments: string }[], signal?: AbortSignal): Promise<FunctionOutcome[]> {
+    const outcomes: FunctionOutcome[] = [];
+    for (const call of calls) {
+      if (!(OUTSIDE_TURN_FUNCTIONS as readonly string[]).includes(call.name)) {
+        const message = `${call.name} cannot be used here; only ${OUTSIDE_TURN_FUNCTIONS.join(', ')}.`;
+        outcomes.push({
+          name: call.name,
+          status: 'Failed',
+          message,
+          content: packageResult('Failed', message, this.now()),
+          requestHeartbeat: false,
+          effects: [],
+          repairs: [],
+        });
+        continue;
+      }
+      const outcome = await this.functions.execute(
+        { name: call.name, arguments: maskSecrets(call.arguments) },
+        {
+          agentId: this.state.id,
+          coreMemory: this.memory,
+          recall: this.deps.recall,
+          archival: this.archival,
+          workspace: this.deps.workspace,
+          now: this.now,
+          resultMaxChars: this.resultBudget(),
+          inContextIds: new Set(),
+          ...(this.deps.instructions ? { readOnlyBlocks: this.deps.instructions } : {}),
+          ...(signal ? { signal } : {}),
+        },
+      );
+      for (const effect of outcome.effects) if (effect.kind === 'memory_changed') this.emit({ type: 'memory_changed', what: effect.what });
+      outcomes.push(outcome);
+    }
+    await this.save();
+    return outcomes;
+  }
+
+  /** Puts a block back to `value` as an undo does (the block's own limit and scope apply); saved. */
+  async restoreBlock(label: string, value: string): Promise<void> {
+    await this.memory.setBlock(label, maskSecrets(value));
+    this.emit({ type: 'memory_changed', what: 'core' });
+    await this.save();
+  }
+
+  /** Rereads shared blocks another window changed, so a comparison sees what the next step would. */
+  async refreshMemory(): Promise<void> {
+    await this.refreshSharedMemory();
   }
 
   /** Waits for the running turn (if any) and the last save. */
@@ -545,8 +617,9 @@ export class Agent {
       result.error = message;
       const recoverable =
         !(err instanceof ContextTooSmallError) && !(err instanceof ChatModelError && (err.kind === 'auth' || err.kind === 'not_found'));
-      this.emit({ type: 'error', message, recoverable });
+      if (!options.automatic) this.emit({ type: 'error', message, recoverable });
     } finally {
+      if (options.automatic && result.reason === 'cancelled') result.reason = 'preempted';
       this.window.flushing = false;
       this.window.turnStart = null;
       this.window.restoreTools();

@@ -58,6 +58,13 @@ export type AgentEvent =
   | { type: 'error'; message: string; recoverable: boolean }
   /** The model has not started answering: still waiting (every few seconds), or about to retry and why. Status text, not part of the conversation. */
   | { type: 'model_wait'; stepId: string; kind: 'waiting' | 'retrying'; text: string }
-  | { type: 'turn_finished'; reason: 'done' | 'step_limit' | 'cancelled' | 'error' | 'paused' };
+  /** `preempted`: an automatic turn (login, timer, file wake-up, reflection) gave way to the user or was stopped. */
+  | { type: 'turn_finished'; reason: 'done' | 'step_limit' | 'cancelled' | 'preempted' | 'error' | 'paused' };
+
+/**
+ * Inputs the editor sends on its own (a window opening, a timer, file events waking the agent).
+ * A turn they start gives way at once to a message from the user.
+ */
+export const AUTOMATIC_INPUTS: readonly AgentInput['type'][] = ['login', 'timer', 'heartbeat', 'file_opened', 'file_saved'];
 
 export type AgentEventListener = (event: AgentEvent) => void;

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import type { AgentEvent, AgentInput, ContextUsage } from '../agent/events';
+import type { Agent } from '../agent/agent';
+import { AUTOMATIC_INPUTS, type AgentEvent, type AgentInput, type ContextUsage } from '../agent/events';
 import { Emitter } from '../base/emitter';
 import { errorMessage } from '../base/errors';
 import type { RecallRecord } from '../interfaces/recallStore';
@@ -38,6 +39,8 @@ function validateViewFile(value: unknown): ViewFile {
 export class ConversationService implements ConversationPort {
   private busyTurns = 0;
   private readonly turnControllers = new Set<AbortController>();
+  /** Turns and background work nobody asked for: a user's turn cancels them before it starts. */
+  private readonly automaticWork = new Set<AbortController>();
   private readonly userMessages = new Emitter<UserMessageNotice>();
 
   constructor(private readonly options: ConversationServiceOptions) {}
@@ -45,10 +48,15 @@ export class ConversationService implements ConversationPort {
   async handle(input: AgentInput, options: TurnOptions = {}): Promise<TurnOutcome> {
     const { guard, host, agentEvents } = this.options;
     guard.assertWritable('chat');
+    const automatic = options.automatic ?? AUTOMATIC_INPUTS.includes(input.type);
+    // The user never waits behind a turn they did not ask for (a login against a server that is
+    // down would hold their first message for the whole request deadline).
+    if (!automatic) this.preemptAutomatic();
+    const controller = new AbortController();
+    if (automatic) this.automaticWork.add(controller);
     await this.options.rebuildsSettled();
     this.busyTurns++;
     this.options.busyChanged();
-    const controller = new AbortController();
     this.turnControllers.add(controller);
     try {
       if (input.type === 'user_message') this.userMessages.fire({ text: input.text, source: options.source ?? 'api' });
@@ -58,6 +66,7 @@ export class ConversationService implements ConversationPort {
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         ...(options.approver ? { approver: options.approver } : {}),
         ...(options.model ? { model: options.model } : {}),
+        ...(automatic ? { automatic } : {}),
       });
       return { reason: result.reason, messages: result.messages, ...(result.error !== undefined ? { error: result.error } : {}) };
     } catch (error) {
@@ -70,6 +79,7 @@ export class ConversationService implements ConversationPort {
       return { reason: 'error', messages: [], error: text };
     } finally {
       this.turnControllers.delete(controller);
+      this.automaticWork.delete(controller);
       this.busyTurns--;
       this.options.busyChanged();
     }
@@ -77,6 +87,39 @@ export class ConversationService implements ConversationPort {
 
   cancelTurns(): void {
     for (const c of this.turnControllers) c.abort();
+    this.preemptAutomatic();
+  }
+
+  /** Cancels every automatic turn and background pass, running or waiting. */
+  preemptAutomatic(): void {
+    for (const c of this.automaticWork) c.abort();
+  }
+
+  /** Runs work the user asked for on the active agent between turns (it waits for a running turn). */
+  async runExclusive<T>(work: (agent: Agent) => Promise<T>): Promise<T> {
+    this.options.guard.assertWritable('change the memory');
+    await this.options.rebuildsSettled();
+    const agent = await this.options.host.agent();
+    return agent.exclusive(() => work(agent));
+  }
+
+  /**
+   * Runs background work on the active agent between turns (in the agent's turn queue), with a
+   * signal that a user's turn aborts; the user's turn then starts as soon as `work` returns, so
+   * `work` must stop promptly once the signal fires. Rejects when no agent can be built.
+   */
+  async runAutomatic<T>(work: (agent: Agent, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.options.guard.assertWritable('tidy the memory');
+    const controller = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    this.automaticWork.add(controller);
+    try {
+      await this.options.rebuildsSettled();
+      const agent = await this.options.host.agent();
+      return await agent.exclusive(() => work(agent, combined));
+    } finally {
+      this.automaticWork.delete(controller);
+    }
   }
 
   async enqueue(input: AgentInput): Promise<void> {

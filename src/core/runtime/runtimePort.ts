@@ -50,6 +50,11 @@ export interface TurnOptions {
   approver?: ApprovalRequester;
   /** The model that answers this turn (a chat view's own model picker); else the agent's. */
   model?: ChatModel;
+  /**
+   * A turn nobody asked for; default: login, timer and file wake-ups are, everything else is not.
+   * A turn that is not automatic cancels the automatic ones first (they end as `preempted`).
+   */
+  automatic?: boolean;
 }
 
 /** What the status bar shows. */
