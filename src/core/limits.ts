@@ -608,3 +608,23 @@ export const MCP_CONFIG_MAX_BYTES = 256_000;
 export const MCP_APPROVAL_ARGUMENTS_CHARS = 4_000;
 /** Characters of an MCP tool result read from the server at most, before the usual per-result budget cuts it further. */
 export const MCP_RESULT_MAX_CHARS = 200_000;
+
+// ─── Reflection: a background pass that tidies memory ────────────────────────
+/** How long one reflection pass may take (the model call included) before it is given up, changing nothing. */
+export const REFLECTION_TIMEOUT_MS = 60_000;
+/** Tokens the reflection model may answer with at most. */
+export const REFLECTION_MAX_OUTPUT_TOKENS = 2_048;
+/** Characters of remembered items one pass reads at most (the newest first); the blocks come on top. */
+export const REFLECTION_ITEMS_MAX_CHARS = 12_000;
+/** Remembered items one pass reads at most. */
+export const REFLECTION_MAX_ITEMS = 60;
+/** Changes (merges and shortened blocks) one pass applies at most; more calls are ignored. */
+export const REFLECTION_MAX_CHANGES = 12;
+/** Reflection records kept per workspace (older ones can no longer be undone). */
+export const REFLECTION_RECORDS_KEPT = 20;
+/** Default and bounds of memgpt.reflection.afterTurns: user turns between automatic passes. */
+export const REFLECTION_DEFAULT_AFTER_TURNS = 20;
+export const REFLECTION_MAX_AFTER_TURNS = 1_000;
+/** Default and bounds of memgpt.reflection.idleMinutes: quiet minutes after a turn before a pass (0: never when idle). */
+export const REFLECTION_DEFAULT_IDLE_MINUTES = 10;
+export const REFLECTION_MAX_IDLE_MINUTES = 1_440;

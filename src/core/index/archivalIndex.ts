@@ -85,7 +85,12 @@ interface MemoryLogEntry {
   startLine?: number;
   endLine?: number;
   time: string;
+  /** A line saying the item was forgotten (merged away by reflection); the same line without it brings it back. */
+  forgotten?: true;
 }
+
+/** A remembered item with its id: what reflection merges and an undo restores exactly. */
+export type StoredMemory = Omit<MemoryLogEntry, 'forgotten'> & { id: string };
 
 export const MEMORY_LOG_FILE = 'memories.jsonl';
 
@@ -99,6 +104,7 @@ function validateMemoryEntry(v: unknown): MemoryLogEntry {
   if (typeof o.path === 'string') entry.path = o.path;
   if (Number.isInteger(o.startLine)) entry.startLine = o.startLine as number;
   if (Number.isInteger(o.endLine)) entry.endLine = o.endLine as number;
+  if (o.forgotten === true) entry.forgotten = true;
   return entry;
 }
 
@@ -129,6 +135,8 @@ export class ArchivalIndex implements ArchivalStore {
    * an item was given to an agent, wins). Owners decide which agent's search finds an item.
    */
   private readonly memories = new Map<string, MemoryLogEntry>();
+  /** Ids the log says were forgotten: never found again, even while their chunk is still being removed. */
+  private readonly forgotten = new Set<string>();
 
   private constructor(
     readonly folder: string,
@@ -180,9 +188,10 @@ export class ArchivalIndex implements ArchivalStore {
       throw err;
     }
     const index = new ArchivalIndex(folder, store, embedder, memories.log, options.mode ?? 'rrf', symbols);
-    for (const e of memories.entries) index.memories.set(e.id, e);
+    for (const e of memories.entries) index.readLogEntry(e);
     try {
-      await index.restoreMemories(memories.entries, log);
+      await index.restoreMemories([...index.memories.values()], log);
+      await index.dropForgottenChunks();
     } catch (err) {
       await index.close();
       throw err;
@@ -215,6 +224,24 @@ export class ArchivalIndex implements ArchivalStore {
       );
       return open(folder);
     }
+  }
+
+  /** One line of the memory log, read in order: the last line for an id says what it is. */
+  private readLogEntry(e: MemoryLogEntry): void {
+    if (e.forgotten) {
+      this.memories.delete(e.id);
+      this.forgotten.add(e.id);
+    } else {
+      this.memories.set(e.id, e);
+      this.forgotten.delete(e.id);
+    }
+  }
+
+  /** Chunks of forgotten items left in the index (a removal cut short) leave it now. */
+  private async dropForgottenChunks(): Promise<void> {
+    if (this.store.readOnly) return;
+    const left = [...this.forgotten].filter((id) => this.store.get(id));
+    if (left.length > 0) await this.store.remove(left);
   }
 
   /** Memories in the log but not in this index (new embedder, dropped shard) are embedded again. */
@@ -270,7 +297,7 @@ export class ArchivalIndex implements ArchivalStore {
     const vectors = await this.embedder.embed(entries.map((e) => embeddingText(e.path ?? '', e.text)));
     // the log first: if the index write fails, the next open restores the memory from it
     await this.memoryLog.append(entries);
-    for (const e of entries) this.memories.set(e.id, e);
+    for (const e of entries) this.readLogEntry(e);
     await this.store.add(entries.map((e, i) => this.memoryChunk(e, vectors[i]!)));
   }
 
@@ -294,6 +321,32 @@ export class ArchivalIndex implements ArchivalStore {
     return items.sort((a, b) => a.time.localeCompare(b.time));
   }
 
+  /** The remembered items of one agent with their ids, oldest first (reflection reads them). */
+  storedMemories(agentId: string): StoredMemory[] {
+    return [...this.memories.values()]
+      .filter((e) => e.agentId === agentId)
+      .map((e) => ({ ...e }))
+      .sort((a, b) => a.time.localeCompare(b.time));
+  }
+
+  /**
+   * Forgets items of `agentId` (a merge replaced them): a line per item in the log, then out of
+   * the index. Returns the items as they were, for an exact undo; ids not the agent's are skipped.
+   */
+  async forgetMemories(ids: readonly string[], agentId: string): Promise<StoredMemory[]> {
+    const items = ids.map((id) => this.memories.get(id)).filter((e): e is MemoryLogEntry => e !== undefined && e.agentId === agentId);
+    if (items.length === 0) return [];
+    await this.memoryLog.append(items.map((e) => ({ ...e, forgotten: true as const })));
+    for (const e of items) this.readLogEntry({ ...e, forgotten: true });
+    await this.store.remove(items.map((e) => e.id));
+    return items.map((e) => ({ ...e }));
+  }
+
+  /** Brings forgotten items back as they were: same ids, text, time and provenance. */
+  async restoreForgotten(items: readonly StoredMemory[]): Promise<void> {
+    await this.addMemories(items.map((m): MemoryLogEntry => ({ ...m })));
+  }
+
   /** Stores imported items for `agentId`, with new ids (their time and provenance kept). */
   async importMemories(items: readonly RememberedItem[], agentId: string): Promise<number> {
     const entries = items.map((m): MemoryLogEntry => {
@@ -312,6 +365,7 @@ export class ArchivalIndex implements ArchivalStore {
    * with no agent in the workspace; the next agent to run claims it, see claimUnowned).
    */
   visibleTo(id: string, agentId: string): boolean {
+    if (this.forgotten.has(id)) return false;
     const owner = this.memories.get(id)?.agentId;
     return owner === undefined || owner === agentId;
   }

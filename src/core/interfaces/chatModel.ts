@@ -63,6 +63,8 @@ export interface ChatRequest {
    * absent: the system message alone.
    */
   stablePrefix?: number;
+  /** The longest answer wanted, in tokens (background work bounds its cost with it); absent: the server's default. */
+  maxOutputTokens?: number;
 }
 
 /** Streamed pieces of one model call, as they arrive. */

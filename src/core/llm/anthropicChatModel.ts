@@ -331,7 +331,11 @@ export class AnthropicChatModel implements ChatModel {
     listener: ChatStreamListener,
     { signal, onChunk, progress, stopped }: StreamTry,
   ): Promise<ChatResponse> {
-    const body = toAnthropicRequest(request, { model: this.model, maxTokens: this.maxTokens, temperature: this.temperature });
+    const body = toAnthropicRequest(request, {
+      model: this.model,
+      maxTokens: Math.min(this.maxTokens, request.maxOutputTokens ?? this.maxTokens),
+      temperature: this.temperature,
+    });
     const res = await fetch(`${this.baseUrl}/v1/messages`, { method: 'POST', headers: this.headers(), body: JSON.stringify(body), signal });
     if (!res.ok) throw new HttpStatusError(res.status, await errorBody(res), res.headers);
     if (!res.body)

@@ -138,6 +138,11 @@ export class OpenAIChatModel implements ChatModel {
     };
     if (request.tools.length > 0) body.tools = request.tools.map(toOpenAITool);
     if (acceptsTemperature(this.model)) body.temperature = this.temperature;
+    // Reasoning models refuse max_tokens (they also refuse a temperature); the rest know only max_tokens.
+    if (request.maxOutputTokens !== undefined) {
+      if (acceptsTemperature(this.model)) body.max_tokens = request.maxOutputTokens;
+      else body.max_completion_tokens = request.maxOutputTokens;
+    }
 
     const stream = await this.client.chat.completions.create(body, { signal });
     let content = '';

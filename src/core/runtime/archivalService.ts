@@ -5,7 +5,7 @@ import { describeEmbedder } from '../embed/embedderInfo';
 import { LocalHashEmbedder } from '../embed/localEmbedder';
 import { Model2VecEmbedder } from '../embed/model2vec';
 import { OpenAIEmbedder } from '../embed/openaiEmbedder';
-import { ArchivalIndex } from '../index/archivalIndex';
+import { ArchivalIndex, type StoredMemory } from '../index/archivalIndex';
 import { WorkspaceIndexer, type IndexProgress } from '../index/workspaceIndexer';
 import type { ArchivalHit, ArchivalStore } from '../interfaces/archivalStore';
 import type { Embedder } from '../interfaces/embedder';
@@ -129,6 +129,26 @@ export class ArchivalService implements IndexPort {
     await this.archival.flush();
     this.options.changed();
     return id;
+  }
+
+  /** The agent's remembered items with their ids, oldest first. */
+  storedMemories(agentId: string): StoredMemory[] {
+    return this.archival.storedMemories(agentId);
+  }
+
+  /** Forgets items of `agentId` (merged into another); returns them as they were, for an undo. */
+  async forgetMemories(ids: readonly string[], agentId: string): Promise<StoredMemory[]> {
+    const forgotten = await this.archival.forgetMemories(ids, agentId);
+    await this.archival.flush();
+    this.options.changed();
+    return forgotten;
+  }
+
+  /** Brings forgotten items back exactly (ids, text, time, provenance). */
+  async restoreForgotten(items: readonly StoredMemory[]): Promise<void> {
+    await this.archival.restoreForgotten(items);
+    await this.archival.flush();
+    this.options.changed();
   }
 
   /** With `agentId`, remembered items are that agent's only (workspace code is everyone's). */

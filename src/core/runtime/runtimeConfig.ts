@@ -70,6 +70,19 @@ export interface RuntimeConfig {
    * search made from outside a turn (Search Memory, `memgpt search`, the MCP search tool). Absent: off.
    */
   rerank?: boolean;
+  /** memgpt.reflection.* / MEMGPT_REFLECTION_*: the background pass that tidies memory; absent: off. */
+  reflection?: ReflectionSettings;
+}
+
+export interface ReflectionSettings {
+  /** Automatic passes (after turns, when idle); a pass asked for by the user runs either way. */
+  enabled: boolean;
+  /** The model of the pass ('' = the chat model), usually a cheaper one on the same server. */
+  model: string;
+  /** User turns since the last pass that start one (once the agent is idle). */
+  afterTurns: number;
+  /** Quiet minutes after a turn that start one, when a turn happened since the last pass; 0: never when idle. */
+  idleMinutes: number;
 }
 
 /**

@@ -22,6 +22,7 @@ import { AgentCatalog } from './agentCatalog';
 import { AgentHost } from './agentHost';
 import { ArchivalService } from './archivalService';
 import { ConversationService } from './conversationService';
+import { ReflectionService } from './reflectionService';
 import { MemoryService } from './memoryService';
 import { ModelResolver } from './modelResolver';
 import { configImpact, folderKeyUri, type RuntimeConfig, type RuntimeFolder } from './runtimeConfig';
@@ -80,6 +81,8 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   readonly chat: ConversationService;
   readonly agents: AgentCatalog;
   readonly memory: MemoryService;
+  /** The background pass that merges duplicate items and tightens blocks, with its records and undo. */
+  readonly reflection: ReflectionService;
 
   private constructor(
     private readonly options: WorkspaceRuntimeOptions,
@@ -181,6 +184,17 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       coreMemoryOptions,
       rebuildsSettled,
       rerank: { enabled: () => this.config.rerank === true, model: () => this.models.chatModel(), log },
+    });
+    this.reflection = new ReflectionService({
+      storageDir: storage.dir,
+      guard,
+      config,
+      models: this.models,
+      archival: this.index,
+      chat: this.chat,
+      agentEvents: this.agentEvents,
+      log,
+      queue: new SerialQueue(),
     });
     this.tracker = new ActivityTracker({
       closed: () => guard.closed,
@@ -288,6 +302,9 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
   }
 
   private async closeOnce(): Promise<void> {
+    // Automatic work (a login, a reflection pass) is not worth keeping the window open for.
+    this.reflection.dispose();
+    this.chat.preemptAutomatic();
     await this.index.close();
     await this.rebuilds.idle();
     await this.host.lastBuilt?.idle();

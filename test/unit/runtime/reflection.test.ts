@@ -1,0 +1,279 @@
+/**
+ * Reflection and automatic turns through the real loop: the real `openai` client against the
+ * scripted server on 127.0.0.1, a real WorkspaceRuntime with its archival index on disk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { badKey, hang, sendMessage, startFakeOpenAIServer, toolCalls, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
+import { REFLECTION_MAX_OUTPUT_TOKENS } from '../../../src/core/limits';
+
+interface Fixture {
+  folder: string;
+  stateDir: string;
+  server: FakeOpenAIServer;
+  config: RuntimeConfig;
+  close(): Promise<void>;
+}
+
+async function fixture(reflection?: RuntimeConfig['reflection']): Promise<Fixture> {
+  const root = await mkdtemp(path.join(tmpdir(), 'memgpt-reflect-'));
+  const folder = path.join(root, 'project');
+  await mkdir(folder, { recursive: true });
+  const server = await startFakeOpenAIServer({ models: ['chat-model', 'cheap-model'], rejectUnknownModels: true });
+  const config: RuntimeConfig = {
+    model: 'chat-model',
+    baseUrl: server.url,
+    contextWindow: 8192,
+    temperature: 0,
+    embeddings: { baseUrl: '', model: '' },
+    pressureFraction: 0.75,
+    stepLimit: 8,
+    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
+    ...(reflection ? { reflection } : {}),
+  };
+  return {
+    folder,
+    stateDir: path.join(root, 'state'),
+    server,
+    config,
+    async close() {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const open = (f: Fixture) =>
+  WorkspaceRuntime.open({ storageRoot: f.stateDir, folders: [{ name: 'project', path: f.folder }], trusted: true, config: f.config });
+
+const WORDY_HUMAN =
+  'Name: Ada.\nAda is the name of the user.\nThe user prefers tabs over spaces.\nThe user likes tabs, not spaces, for indentation.';
+const TIGHT_HUMAN = 'Name: Ada. Prefers tabs over spaces for indentation.';
+
+/** A runtime whose active agent has two duplicate items, one other item and a wordy `human` block. */
+async function seeded(f: Fixture): Promise<{ runtime: WorkspaceRuntime; agentId: string }> {
+  const runtime = await open(f);
+  const agent = await runtime.agent();
+  await runtime.remember('Ada prefers tabs over spaces.');
+  await runtime.remember('The user (Ada) likes tabs, not spaces.');
+  await runtime.remember('The build uses esbuild.');
+  await runtime.setCoreMemoryBlock('human', WORDY_HUMAN);
+  return { runtime, agentId: agent.id };
+}
+
+/** The pass's answer: items 1 and 2 merged, `human` shortened. */
+const MERGE_AND_TIGHTEN = toolCalls([
+  { name: 'merge_memories', arguments: { items: [1, 2], content: 'Ada prefers tabs over spaces.' } },
+  { name: 'tighten_block', arguments: { label: 'human', new_content: TIGHT_HUMAN } },
+]);
+
+async function humanBlock(runtime: WorkspaceRuntime): Promise<string> {
+  return (await runtime.coreMemory()).find((b) => b.label === 'human')!.value;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('a pass merges two duplicate items and shortens a block through the memory functions; undo restores them exactly, also after a reopen', async () => {
+  const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
+  try {
+    const { runtime, agentId } = await seeded(f);
+    const itemsBefore = runtime.index.storedMemories(agentId);
+    assert.equal(itemsBefore.length, 3);
+    f.server.enqueue(MERGE_AND_TIGHTEN);
+
+    const outcome = await runtime.reflection.reflect();
+    assert.equal(outcome.status, 'changed', JSON.stringify(outcome));
+    assert.ok(outcome.status === 'changed');
+    const request = f.server.chatRequests().at(-1)!;
+    assert.equal(request.body.model, 'cheap-model', 'the pass uses its own model');
+    assert.equal((request.body as { max_tokens?: number }).max_tokens, REFLECTION_MAX_OUTPUT_TOKENS, 'the answer is bounded');
+    const prompt = JSON.stringify(request.body.messages);
+    assert.match(prompt, /1\. Ada prefers tabs over spaces\./);
+    assert.match(prompt, /The user likes tabs, not spaces, for indentation/);
+
+    const record = outcome.record;
+    assert.deepEqual(record.blocks, [{ label: 'human', scope: 'user', before: WORDY_HUMAN, after: TIGHT_HUMAN }]);
+    assert.equal(record.merges.length, 1);
+    assert.deepEqual(
+      record.merges[0]!.removed.map((m) => m.id),
+      itemsBefore.slice(0, 2).map((m) => m.id),
+    );
+    assert.equal(await humanBlock(runtime), TIGHT_HUMAN);
+    const itemsAfter = runtime.index.storedMemories(agentId);
+    assert.deepEqual(
+      itemsAfter.map((m) => m.text).sort(),
+      ['Ada prefers tabs over spaces.', 'The build uses esbuild.'],
+      'two duplicates became one item',
+    );
+    const hits = (await runtime.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
+    assert.ok(hits.includes(record.merges[0]!.added.id), 'the merged item is found');
+    for (const removed of record.merges[0]!.removed) assert.ok(!hits.includes(removed.id), 'a merged-away item is no longer found');
+    assert.deepEqual(
+      (await runtime.reflection.records(agentId)).map((r) => r.id),
+      [record.id],
+      'the record is kept',
+    );
+
+    const undone = await runtime.reflection.undo(record.id);
+    assert.ok(undone.undoneAt);
+    assert.equal(await humanBlock(runtime), WORDY_HUMAN, 'the block is back, byte for byte');
+    const restored = runtime.index.storedMemories(agentId);
+    assert.deepEqual(restored, itemsBefore, 'the items are back with their ids, text, time and owner');
+    await assert.rejects(runtime.reflection.undo(record.id), /already undone/);
+    await runtime.close();
+
+    // The memory log replays forgotten and restored items in order.
+    const reopened = await open(f);
+    assert.deepEqual(reopened.index.storedMemories(agentId), itemsBefore);
+    const found = (await reopened.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
+    for (const item of itemsBefore.slice(0, 2)) assert.ok(found.includes(item.id), 'an original item is found again');
+    assert.ok(!found.includes(record.merges[0]!.added.id), 'the merged item is gone');
+    assert.equal((await reopened.reflection.records(agentId))[0]!.undoneAt, undone.undoneAt);
+    await reopened.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('undo after a later edit of the same block refuses with a clear message and changes nothing', async () => {
+  const f = await fixture();
+  try {
+    const { runtime, agentId } = await seeded(f);
+    f.server.enqueue(MERGE_AND_TIGHTEN);
+    const outcome = await runtime.reflection.reflect();
+    assert.ok(outcome.status === 'changed');
+    const edited = `${TIGHT_HUMAN}\nUses vim.`;
+    await runtime.setCoreMemoryBlock('human', edited);
+    const items = runtime.index.storedMemories(agentId);
+
+    await assert.rejects(runtime.reflection.undo(outcome.record.id), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'reflection_conflict');
+      assert.match(error.message, /Nothing was undone: block "human" was edited after the reflection/);
+      return true;
+    });
+    assert.equal(await humanBlock(runtime), edited, "the user's later edit stands");
+    assert.deepEqual(runtime.index.storedMemories(agentId), items, 'the items were not touched either');
+    assert.equal((await runtime.reflection.records(agentId))[0]!.undoneAt, undefined);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a user message arriving mid-pass pre-empts it: the pass stops, memory is unchanged, and the user is answered promptly', async () => {
+  const f = await fixture();
+  try {
+    const { runtime, agentId } = await seeded(f);
+    const items = runtime.index.storedMemories(agentId);
+    f.server.enqueue(hang(), sendMessage('Hello Ada.'));
+    const pass = runtime.reflection.reflect();
+    await until('the pass to ask the model', () => f.server.chatRequests().length === 1);
+
+    const started = Date.now();
+    const turn = await runtime.handle({ type: 'user_message', text: 'Are you there?' });
+    const elapsed = Date.now() - started;
+    assert.equal(turn.reason, 'done', turn.error);
+    assert.deepEqual(turn.messages, ['Hello Ada.']);
+    assert.ok(elapsed < 3_000, `answered in ${elapsed} ms`);
+    assert.deepEqual(await pass, { status: 'preempted' });
+    assert.equal(await humanBlock(runtime), WORDY_HUMAN);
+    assert.deepEqual(runtime.index.storedMemories(agentId), items);
+    assert.deepEqual(await runtime.reflection.records(), []);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a model failure leaves memory unchanged and keeps no record', async () => {
+  const f = await fixture();
+  try {
+    const { runtime, agentId } = await seeded(f);
+    const items = runtime.index.storedMemories(agentId);
+    f.server.enqueue(badKey());
+    const outcome = await runtime.reflection.reflect();
+    assert.equal(outcome.status, 'failed');
+    assert.ok(outcome.status === 'failed' && /key|401|auth/i.test(outcome.error), JSON.stringify(outcome));
+    assert.equal(await humanBlock(runtime), WORDY_HUMAN);
+    assert.deepEqual(runtime.index.storedMemories(agentId), items);
+    assert.deepEqual(await runtime.reflection.records(), []);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('changes that fail validation are refused and reported, never applied', async () => {
+  const f = await fixture();
+  try {
+    const { runtime, agentId } = await seeded(f);
+    const items = runtime.index.storedMemories(agentId);
+    f.server.enqueue(
+      toolCalls([
+        { name: 'merge_memories', arguments: { items: [1], content: 'one item is no merge' } },
+        { name: 'merge_memories', arguments: { items: [1, 9], content: 'item 9 does not exist' } },
+        { name: 'tighten_block', arguments: { label: 'human', new_content: `${WORDY_HUMAN} and longer` } },
+        { name: 'tighten_block', arguments: { label: 'nope', new_content: 'x' } },
+        { name: 'core_memory_append', arguments: { label: 'human', content: 'not offered' } },
+      ]),
+    );
+    const outcome = await runtime.reflection.reflect();
+    assert.equal(outcome.status, 'unchanged');
+    assert.ok(outcome.status === 'unchanged');
+    assert.equal(outcome.refused.length, 5, outcome.refused.join('\n'));
+    assert.equal(await humanBlock(runtime), WORDY_HUMAN);
+    assert.deepEqual(runtime.index.storedMemories(agentId), items);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('with reflection on, a pass runs by itself after N user turns, with the chat model when none is named', async () => {
+  const f = await fixture({ enabled: true, model: '', afterTurns: 2, idleMinutes: 0 });
+  try {
+    const { runtime, agentId } = await seeded(f);
+    f.server.enqueue(sendMessage('One.'), sendMessage('Two.'), MERGE_AND_TIGHTEN);
+    await runtime.handle({ type: 'user_message', text: 'first' });
+    assert.equal(f.server.chatRequests().length, 1, 'no pass after one turn');
+    await runtime.handle({ type: 'user_message', text: 'second' });
+    await until('the automatic pass to change memory', async () => (await runtime.reflection.records(agentId)).length === 1);
+    const request = f.server.chatRequests()[2]!;
+    assert.equal(request.body.model, 'chat-model');
+    assert.deepEqual(
+      (request.body.tools as { function: { name: string } }[]).map((t) => t.function.name),
+      ['merge_memories', 'tighten_block'],
+    );
+    assert.equal((await runtime.reflection.records(agentId))[0]!.trigger, 'turns');
+    assert.equal(await humanBlock(runtime), TIGHT_HUMAN);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('with reflection on, a pass runs when the agent stays idle after a turn', async () => {
+  // 0.005 min = 300 ms: the settings allow whole minutes; the runtime takes any positive value.
+  const f = await fixture({ enabled: true, model: '', afterTurns: 50, idleMinutes: 0.005 });
+  try {
+    const { runtime, agentId } = await seeded(f);
+    f.server.enqueue(sendMessage('One.'), MERGE_AND_TIGHTEN);
+    await runtime.handle({ type: 'user_message', text: 'first' });
+    await until('the idle pass', async () => (await runtime.reflection.records(agentId)).length === 1);
+    assert.equal((await runtime.reflection.records(agentId))[0]!.trigger, 'idle');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
