@@ -81,6 +81,7 @@ export const OPTIONS = {
     description:
       'ask: approve every edit and command of this turn (without it, ask declines them when there is no terminal); download-model: download without asking.',
   },
+  undo: { kind: 'string', valueName: 'id', description: 'reflect: undo that reflection instead of running a pass.' },
   help: { kind: 'flag', short: 'h', description: 'Show help.' },
   version: { kind: 'flag', description: 'Show the version.' },
 } as const satisfies OptionSpecs;
@@ -109,6 +110,7 @@ export type CommandName =
   | 'ask'
   | 'chat'
   | 'memory'
+  | 'reflect'
   | 'export'
   | 'import'
   | 'mcp'
@@ -165,6 +167,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: ['folder'],
     options: [...COMMON, 'json'],
     summary: 'Core memory blocks, recall and archival counts, context-window breakdown.',
+  },
+  {
+    name: 'reflect',
+    positionals: ['folder'],
+    options: [...COMMON, 'json', 'undo'],
+    summary:
+      'One reflection pass now: the model ($MEMGPT_REFLECTION_MODEL, else the chat model) merges duplicate remembered items and tightens core memory blocks; prints each change before and after (--undo <id> puts them back).',
   },
   {
     name: 'export',

@@ -14,6 +14,7 @@ import type { CommandRunner } from './commands/context';
 import { runIndex } from './commands/index';
 import { runMcp } from './commands/mcp';
 import { runMemory } from './commands/memory';
+import { runReflect } from './commands/reflect';
 import { runMcpServers } from './commands/mcpServers';
 import { runSearch } from './commands/search';
 import { runSymbols } from './commands/symbols';
@@ -33,6 +34,7 @@ const RUNNERS: Record<CommandName, CommandRunner> = {
   ask: runAsk,
   chat: runChat,
   memory: runMemory,
+  reflect: runReflect,
   export: runExport,
   import: runImport,
   mcp: runMcp,

@@ -8,6 +8,11 @@ import { ExitCode } from '../exitCodes';
 import { cliWording } from '../output';
 import { chosenAgent } from '../session';
 import { withRuntime, type CommandRunner } from './context';
+import type { ReflectionRecord } from '../../core/runtime/reflectionService';
+import { describeReflection } from '../../core/runtime/reflectionText';
+
+/** Reflections the text report spells out (the JSON has every kept one). */
+const REFLECTIONS_SHOWN = 3;
 
 export interface MemoryReport {
   folder: string;
@@ -23,6 +28,8 @@ export interface MemoryReport {
   contextUnavailable?: string;
   /** Damage found in this memory and what was done about it (files kept aside, a pointer recovered). */
   notices: string[];
+  /** What reflection passes changed in this agent's memory, newest first, each block and item before and after. */
+  reflections: ReflectionRecord[];
 }
 
 export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string, wantedAgent: string | undefined): Promise<MemoryReport> {
@@ -44,6 +51,7 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
       context: null,
       contextUnavailable: 'this workspace has no agent yet',
       notices: runtime.memory.notices(),
+      reflections: [],
     };
   }
   const coreMemory = await runtime.memory.coreMemory(agent.id);
@@ -73,6 +81,7 @@ export async function memoryReport(runtime: WorkspaceRuntimePort, folder: string
     ...(contextUnavailable ? { contextUnavailable } : {}),
     // Read last: loading the agent above is what finds (and recovers) a damaged agent file.
     notices: runtime.memory.notices(),
+    reflections: await runtime.reflection.records(agent.id),
   };
 }
 
@@ -108,6 +117,10 @@ export function renderMemoryReport(r: MemoryReport): string {
   lines.push(
     `Search: ${r.search.description}${r.search.semantic ? '' : ' (give --local-model <folder> or set MEMGPT_LOCAL_MODEL for semantic search)'}`,
   );
+  if (r.reflections.length > 0) {
+    lines.push('', `Reflections (${r.reflections.length}, newest first; undo one with memgpt reflect ${r.folder} --undo <id>):`);
+    for (const record of r.reflections.slice(0, REFLECTIONS_SHOWN)) lines.push(indent(describeReflection(record).trimEnd(), '  '));
+  }
   lines.push('');
   const c = r.context;
   if (!c) {

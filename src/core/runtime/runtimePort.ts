@@ -27,6 +27,7 @@ import type { WorkspaceStorage } from './workspaceStorage';
 import type { PublishSource } from '../team/publisher';
 import type { ChatProvider, RuntimeConfig, RuntimeFolder } from './runtimeConfig';
 import type { McpHub } from '../mcpClient/mcpHub';
+import type { ReflectionPort } from './reflectionService';
 
 /** The project's instruction files as the agent sees them (read-only), with what was left out and why. */
 export type InstructionFilesView = InstructionSnapshot;
@@ -283,6 +284,8 @@ export interface AgentRuntimePort extends Omit<WindowPort, 'onDidChangeState'> {
   readonly index: Pick<IndexPort, 'indexWorkspace' | 'pauseIndexing' | 'resumeIndexing' | 'onIndexProgress'>;
   readonly models: ModelPort;
   readonly acting?: Pick<ActingPort, 'isAgentWrite'>;
+  /** The background pass that tidies memory, its records and undo (absent in small test ports). */
+  readonly reflection?: ReflectionPort;
 }
 
 /**
@@ -306,6 +309,8 @@ export interface WorkspaceRuntimePort extends WindowPort {
   readonly readOnly: boolean;
   readonly isTrusted: boolean;
   readonly currentConfig: RuntimeConfig;
+  /** The background pass that tidies memory, its records and undo. */
+  readonly reflection: ReflectionPort;
   /** The active agent, built as needed. */
   agent(): Promise<Agent>;
   /** Applies new settings: what they invalidate is rebuilt before the next turn. */

@@ -76,6 +76,7 @@ test('the status tooltip and `memgpt memory` say what search can do', () => {
     search: { embedder: 'local-hash-v1-384', semantic: false, description: 'lexical search only (no embedding model)' },
     context: null,
     notices: [],
+    reflections: [],
   };
   assert.match(renderMemoryReport(report), /Search: lexical search only \(no embedding model\) \(give --local-model/);
   assert.match(
