@@ -9,6 +9,8 @@ export const COMMANDS = {
   resumeIndexing: 'memgpt.resumeIndexing',
   searchMemory: 'memgpt.searchMemory',
   showCoreMemory: 'memgpt.showCoreMemory',
+  reflectNow: 'memgpt.reflectNow',
+  undoReflection: 'memgpt.undoReflection',
   setApiKey: 'memgpt.setApiKey',
   setSharedStoreConnection: 'memgpt.setSharedStoreConnection',
   selectModel: 'memgpt.selectModel',

@@ -13,6 +13,9 @@ import * as vscode from 'vscode';
 import { charCount, scopeDescription } from '../core/memory/coreMemory';
 import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import { coreMemoryPreview } from './coreMemoryPreview';
+import type { ReflectionRecord } from '../core/runtime/reflectionService';
+import { reflectionPicks, showReflection } from './commands/reflectionCommands';
+import type { ReadOnlyDocuments } from './readOnlyDocuments';
 
 export const CORE_MEMORY_SCHEME = 'memgpt-memory';
 
@@ -166,7 +169,7 @@ export class CoreMemoryFileSystem implements vscode.FileSystemProvider, vscode.D
   }
 }
 
-type MemoryPick = vscode.QuickPickItem & { block?: string; instruction?: string };
+type MemoryPick = vscode.QuickPickItem & { block?: string; instruction?: string; reflection?: ReflectionRecord };
 
 /** The instruction files for the picker: each file, or why none were read. */
 function instructionPicks(runtime: AgentRuntimePort): MemoryPick[] {
@@ -187,8 +190,12 @@ function instructionPicks(runtime: AgentRuntimePort): MemoryPick[] {
   ];
 }
 
-/** "Show core memory": pick a block (with its size) or an instruction file and open it. */
-export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?: string }): Promise<vscode.Uri | undefined> {
+/** "Show core memory": pick a block (with its size), an instruction file or a reflection and open it. */
+export async function showCoreMemory(
+  runtime: AgentRuntimePort,
+  args?: { label?: string },
+  documents?: ReadOnlyDocuments,
+): Promise<vscode.Uri | undefined> {
   const blocks = await runtime.memory.coreMemory();
   let label = args?.label;
   if (label === undefined) {
@@ -202,9 +209,11 @@ export async function showCoreMemory(runtime: AgentRuntimePort, args?: { label?:
           block: b.label,
         })),
         ...instructionPicks(runtime),
+        ...(documents ? await reflectionPicks(runtime) : []),
       ],
       { title: 'MemGPT: core memory (saving a block writes it back and tells the agent)', ignoreFocusOut: true },
     );
+    if (picked?.reflection && documents) return showReflection(documents, picked.reflection);
     if (picked?.instruction !== undefined) {
       const doc = await vscode.workspace.openTextDocument(instructionUri(picked.instruction));
       await vscode.window.showTextDocument(doc, { preview: false });

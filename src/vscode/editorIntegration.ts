@@ -21,6 +21,7 @@ import { IndexRunner, pauseIndexing, rebuildIndex, resumeIndexing } from './comm
 import { selectModel, setApiKey } from './commands/modelCommands';
 import { setSharedStoreConnection } from './sharedStoreSecret';
 import { searchMemory } from './commands/searchMemory';
+import { reflectNow, undoReflection } from './commands/reflectionCommands';
 import { askAboutSelection, rememberSelection } from './commands/selectionCommands';
 import type { LiveSettings } from './config';
 import { CORE_MEMORY_SCHEME, CoreMemoryFileSystem, showCoreMemory } from './coreMemoryFileSystem';
@@ -121,7 +122,9 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
     register(COMMANDS.pauseIndexing, 'Pausing indexing failed', () => pauseIndexing(ctx)),
     register(COMMANDS.resumeIndexing, 'Resuming indexing failed', () => resumeIndexing(ctx)),
     register(COMMANDS.searchMemory, 'Search memory failed', (a?: { query?: string }) => searchMemory(ctx, documents, a)),
-    register(COMMANDS.showCoreMemory, 'Could not show core memory', (a?: { label?: string }) => showCoreMemory(runtime, a)),
+    register(COMMANDS.showCoreMemory, 'Could not show core memory', (a?: { label?: string }) => showCoreMemory(runtime, a, documents)),
+    register(COMMANDS.reflectNow, 'Reflecting on memory failed', () => reflectNow(ctx, documents)),
+    register(COMMANDS.undoReflection, 'Undoing the reflection failed', (a?: { id?: string }) => undoReflection(ctx, a)),
     register(COMMANDS.setApiKey, 'Setting the API key failed', (a?: { key?: string; skipValidation?: boolean }) => setApiKey(ctx, a)),
     register(COMMANDS.setSharedStoreConnection, 'Storing the shared index connection failed', (a?: { url?: string }) =>
       setSharedStoreConnection(context.secrets, a),

@@ -19,10 +19,14 @@ import {
   LLM_REQUEST_TIMEOUT_MIN_SECONDS,
   LLM_REQUEST_TIMEOUT_MS,
   MIN_CONTEXT_WINDOW_TOKENS,
+  REFLECTION_DEFAULT_AFTER_TURNS,
+  REFLECTION_DEFAULT_IDLE_MINUTES,
+  REFLECTION_MAX_AFTER_TURNS,
+  REFLECTION_MAX_IDLE_MINUTES,
   TIMER_HEARTBEAT_MAX_MINUTES,
 } from '../limits';
 import type { HumanScope } from '../memory/memoryScopes';
-import { DEFAULT_EMBEDDINGS_MODEL, type ChatProvider, type RuntimeConfig } from './runtimeConfig';
+import { DEFAULT_EMBEDDINGS_MODEL, type ChatProvider, type ReflectionSettings, type RuntimeConfig } from './runtimeConfig';
 
 export interface MemGptSettings {
   /** Chat model; '' = the first model the server lists. Falls back to MEMGPT_MODEL / OPENAI_MODEL. */
@@ -62,6 +66,8 @@ export interface MemGptSettings {
     mode: FileEventMode;
     idleDelayMs: number;
   };
+  /** The background pass that tidies memory (memgpt.reflection.*). */
+  reflection: ReflectionSettings;
   index: {
     include: string[];
     exclude: string[];
@@ -97,6 +103,10 @@ export const SETTING_KEYS = [
   'memory.humanScope',
   'agent.heartbeatStepLimit',
   'agent.timerHeartbeatMinutes',
+  'reflection.enabled',
+  'reflection.model',
+  'reflection.afterTurns',
+  'reflection.idleMinutes',
   'fileEvents.mode',
   'fileEvents.idleDelaySeconds',
   'index.include',
@@ -119,6 +129,7 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 export const SETTING_ENV_FALLBACKS: Partial<Record<SettingKey, readonly string[]>> = {
   model: ['MEMGPT_MODEL', 'OPENAI_MODEL'],
   'embeddings.localModelPath': ['MEMGPT_LOCAL_MODEL'],
+  'reflection.model': ['MEMGPT_REFLECTION_MODEL'],
 };
 
 /** Example shown when a URL is not one. */
@@ -277,6 +288,12 @@ export function parseSettings(get: (key: SettingKey) => unknown, env: Environmen
         mode: oneOf<FileEventMode>('fileEvents.mode', ['off', 'queue', 'wake'], 'queue'),
         idleDelayMs: num('fileEvents.idleDelaySeconds', DEFAULT_FILE_EVENT_IDLE_DELAY_MS / 1000, 5, 3600) * 1000,
       },
+      reflection: {
+        enabled: bool('reflection.enabled', false),
+        model: text('reflection.model', ''),
+        afterTurns: num('reflection.afterTurns', REFLECTION_DEFAULT_AFTER_TURNS, 1, REFLECTION_MAX_AFTER_TURNS, true),
+        idleMinutes: num('reflection.idleMinutes', REFLECTION_DEFAULT_IDLE_MINUTES, 0, REFLECTION_MAX_IDLE_MINUTES, true),
+      },
       index: {
         include: globs('index.include'),
         exclude: globs('index.exclude'),
@@ -335,6 +352,7 @@ export function runtimeConfigFromSettings(settings: MemGptSettings, context: Set
     approval: settings.approval,
     mcpServers: settings.mcpServers,
     ...(settings.search.rerank ? { rerank: true } : {}),
+    reflection: settings.reflection,
     ...(settings.index.sharedStore !== ''
       ? {
           sharedStore: {
