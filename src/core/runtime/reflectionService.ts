@@ -36,6 +36,7 @@ import type { ArchivalService } from './archivalService';
 import { createChatModel } from './chatModelFactory';
 import type { ConversationService } from './conversationService';
 import type { ModelResolver } from './modelResolver';
+import { reflectionSummary } from './reflectionText';
 import type { ReflectionSettings, RuntimeConfig } from './runtimeConfig';
 import type { RuntimeGuard } from './runtimeGuard';
 import type { PortDisposable } from './runtimePort';
@@ -108,8 +109,6 @@ export interface ReflectionServiceOptions {
   log: (level: 'info' | 'warn', message: string) => void;
   /** Serialises record-file writes. */
   queue: SerialQueue;
-  /** The model of a pass (tests); default: built from the settings. */
-  modelFor?: (settings: ReflectionSettings | undefined) => Promise<ChatModel>;
 }
 
 const RECORDS_FILE = 'reflections.json';
@@ -245,7 +244,6 @@ export class ReflectionService implements ReflectionPort {
     this.turnsSince = 0;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    const settings = this.options.config().reflection;
     const timeout = AbortSignal.timeout(REFLECTION_TIMEOUT_MS);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     try {
@@ -254,7 +252,8 @@ export class ReflectionService implements ReflectionPort {
         const view = this.readMemory(agent);
         if (view.items.length < 2 && view.blocks.length === 0)
           return { status: 'unchanged', reason: 'there is nothing to tidy', refused: [] };
-        const model = await (this.options.modelFor ?? ((s) => this.defaultModel(s)))(settings);
+        // Read after settings being applied have settled (runAutomatic waits for them).
+        const model = await this.modelFor(this.options.config().reflection);
         const response = await model.complete(
           { messages: this.prompt(view), tools: TOOLS, signal: combined, maxOutputTokens: REFLECTION_MAX_OUTPUT_TOKENS },
           {},
@@ -271,7 +270,7 @@ export class ReflectionService implements ReflectionPort {
     }
   }
 
-  private async defaultModel(settings: ReflectionSettings | undefined): Promise<ChatModel> {
+  private async modelFor(settings: ReflectionSettings | undefined): Promise<ChatModel> {
     const { models } = this.options;
     const config = this.options.config();
     const hosted = await models.hostModel();
@@ -401,6 +400,7 @@ export class ReflectionService implements ReflectionPort {
     }
     record.time = new Date().toISOString();
     await this.saveRecord(record);
+    await this.tell(agent, `Memory tidied by reflection: ${reflectionSummary(record)}. The user can undo it (MemGPT: Undo Reflection).`);
     this.changes.fire(record);
     return { status: 'changed', record };
   }
@@ -453,9 +453,19 @@ export class ReflectionService implements ReflectionPort {
       }
       const undone = { ...record, undoneAt: new Date().toISOString() };
       await this.saveRecord(undone);
+      await this.tell(agent, `The user undid a reflection: ${reflectionSummary(record)} is reversed.`);
       this.changes.fire(undone);
       return undone;
     });
+  }
+
+  /** The agent hears of the change at its next step, and the chat shows it as it happens. */
+  private async tell(agent: Agent, text: string): Promise<void> {
+    try {
+      await agent.enqueue({ type: 'system_alert', text });
+    } catch (error) {
+      this.options.log('warn', `The agent could not be told about the reflection: ${errorMessage(error)}`);
+    }
   }
 
   private file(): string {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { sendMessage, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import { sendMessage, startFakeOpenAIServer, toolCall, toolCalls, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
+import type { ReflectionOutcome, ReflectionRecord } from '../../../src/core/runtime/reflectionService';
 import type { MemGptClientApi } from '../../../src/vscode/api';
 import { COMMANDS } from '../../../src/vscode/commandIds';
 import type { RememberResult } from '../../../src/vscode/commands/selectionCommands';
@@ -227,5 +228,35 @@ describe('editor integration: commands', function () {
     assert.equal(imported, undefined);
     assert.equal((await api.listAgents()).length, count);
     await vscode.workspace.fs.delete(file);
+  });
+
+  it('Reflect on Memory Now merges two duplicates and tightens persona; Undo Reflection puts both back exactly', async () => {
+    const created = await vscode.commands.executeCommand<{ id: string } | undefined>(COMMANDS.newAgent, { name: 'Reflective agent' });
+    assert.ok(created);
+    server.enqueue(
+      toolCall('archival_memory_insert', { content: 'Ada prefers tabs over spaces.', request_heartbeat: true }),
+      toolCall('archival_memory_insert', { content: 'The user (Ada) likes tabs, not spaces.', request_heartbeat: true }),
+      sendMessage('Noted.'),
+    );
+    await api.userMessage(created.id, 'I like tabs, not spaces.');
+    const before = await api.getMemory(created.id);
+    server.enqueue(
+      toolCalls([
+        { name: 'merge_memories', arguments: { items: [1, 2], content: 'Ada prefers tabs over spaces.' } },
+        { name: 'tighten_block', arguments: { label: 'persona', new_content: 'A helpful coding assistant.' } },
+      ]),
+    );
+    const outcome = await vscode.commands.executeCommand<ReflectionOutcome | undefined>(COMMANDS.reflectNow);
+    assert.equal(outcome?.status, 'changed', JSON.stringify(outcome));
+    assert.ok(outcome?.status === 'changed');
+    const during = await api.getMemory(created.id);
+    assert.equal(during.archivalCount, before.archivalCount - 1, 'two items became one');
+    assert.equal(during.core.persona, 'A helpful coding assistant.');
+
+    const undone = await vscode.commands.executeCommand<ReflectionRecord | undefined>(COMMANDS.undoReflection, { id: outcome.record.id });
+    assert.ok(undone?.undoneAt, 'undone');
+    const after = await api.getMemory(created.id);
+    assert.equal(after.archivalCount, before.archivalCount);
+    assert.equal(after.core.persona, before.core.persona);
   });
 });

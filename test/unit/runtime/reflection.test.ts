@@ -110,6 +110,8 @@ test('a pass merges two duplicate items and shortens a block through the memory 
       itemsBefore.slice(0, 2).map((m) => m.id),
     );
     assert.equal(await humanBlock(runtime), TIGHT_HUMAN);
+    const told = (await runtime.recallPage(undefined, 5)).map((r) => JSON.stringify(r.message)).join('\n');
+    assert.match(told, /Memory tidied by reflection: merged 2 items into 1; shortened human/, 'the agent is told at its next step');
     const itemsAfter = runtime.index.storedMemories(agentId);
     assert.deepEqual(
       itemsAfter.map((m) => m.text).sort(),
