@@ -62,21 +62,22 @@ test('the login turn at window open gives way to the user: with a server that ne
     const runtime = await f.open();
     const finished: string[] = [];
     const errors: AgentEvent[] = [];
-    runtime.onEvent((e) => {
+    runtime.chat.onEvent((e) => {
       if (e.type === 'turn_finished') finished.push(e.reason);
       if (e.type === 'error') errors.push(e);
     });
     f.server.enqueue(hang(), sendMessage('Hi! I am here.'));
-    const login = deliverLogin(runtime, true);
+    const login = deliverLogin(runtime.chat, true);
     await until('the login turn to ask the model', () => f.server.chatRequests().length === 1);
-    assert.equal(runtime.isBusy(), true);
+    assert.equal(runtime.chat.isBusy(), true);
 
     const started = Date.now();
-    const turn = await runtime.handle({ type: 'user_message', text: 'hello?' }, { source: 'chat' });
+    const turn = await runtime.chat.handle({ type: 'user_message', text: 'hello?' }, { source: 'chat' });
     const elapsed = Date.now() - started;
     assert.deepEqual(turn.messages, ['Hi! I am here.']);
     t.diagnostic(`the user's message was answered ${elapsed} ms after it was sent`);
-    assert.ok(elapsed < 3_000, `answered in ${elapsed} ms`);
+    // Far below the request deadline (30 s) the user would have waited behind the hung request before.
+    assert.ok(elapsed < 10_000, `answered in ${elapsed} ms`);
     assert.equal(await login, 'ran');
     assert.deepEqual(finished, ['preempted', 'done'], 'the login turn ended as pre-empted, not as a stop the user made');
     assert.deepEqual(errors, [], 'no error reached the conversation');
@@ -93,9 +94,9 @@ test('an automatic turn that fails is returned, not reported as an error of the 
   try {
     const runtime = await f.open();
     const errors: AgentEvent[] = [];
-    runtime.onEvent((e) => e.type === 'error' && errors.push(e));
+    runtime.chat.onEvent((e) => e.type === 'error' && errors.push(e));
     f.server.enqueue(badKey());
-    const outcome = await runtime.handle({ type: 'timer', text: 'tick' });
+    const outcome = await runtime.chat.handle({ type: 'timer', text: 'tick' });
     assert.equal(outcome.reason, 'error');
     assert.ok(outcome.error);
     assert.deepEqual(errors, []);

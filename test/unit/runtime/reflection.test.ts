@@ -59,10 +59,10 @@ const TIGHT_HUMAN = 'Name: Ada. Prefers tabs over spaces for indentation.';
 async function seeded(f: Fixture): Promise<{ runtime: WorkspaceRuntime; agentId: string }> {
   const runtime = await open(f);
   const agent = await runtime.agent();
-  await runtime.remember('Ada prefers tabs over spaces.');
-  await runtime.remember('The user (Ada) likes tabs, not spaces.');
-  await runtime.remember('The build uses esbuild.');
-  await runtime.setCoreMemoryBlock('human', WORDY_HUMAN);
+  await runtime.memory.remember('Ada prefers tabs over spaces.');
+  await runtime.memory.remember('The user (Ada) likes tabs, not spaces.');
+  await runtime.memory.remember('The build uses esbuild.');
+  await runtime.memory.setCoreMemoryBlock('human', WORDY_HUMAN);
   return { runtime, agentId: agent.id };
 }
 
@@ -73,7 +73,7 @@ const MERGE_AND_TIGHTEN = toolCalls([
 ]);
 
 async function humanBlock(runtime: WorkspaceRuntime): Promise<string> {
-  return (await runtime.coreMemory()).find((b) => b.label === 'human')!.value;
+  return (await runtime.memory.coreMemory()).find((b) => b.label === 'human')!.value;
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
@@ -110,7 +110,7 @@ test('a pass merges two duplicate items and shortens a block through the memory 
       itemsBefore.slice(0, 2).map((m) => m.id),
     );
     assert.equal(await humanBlock(runtime), TIGHT_HUMAN);
-    const told = (await runtime.recallPage(undefined, 5)).map((r) => JSON.stringify(r.message)).join('\n');
+    const told = (await runtime.chat.recallPage(undefined, 5)).map((r) => JSON.stringify(r.message)).join('\n');
     assert.match(told, /Memory tidied by reflection: merged 2 items into 1; shortened human/, 'the agent is told at its next step');
     const itemsAfter = runtime.index.storedMemories(agentId);
     assert.deepEqual(
@@ -118,7 +118,7 @@ test('a pass merges two duplicate items and shortens a block through the memory 
       ['Ada prefers tabs over spaces.', 'The build uses esbuild.'],
       'two duplicates became one item',
     );
-    const hits = (await runtime.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
+    const hits = (await runtime.memory.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
     assert.ok(hits.includes(record.merges[0]!.added.id), 'the merged item is found');
     for (const removed of record.merges[0]!.removed) assert.ok(!hits.includes(removed.id), 'a merged-away item is no longer found');
     assert.deepEqual(
@@ -138,7 +138,7 @@ test('a pass merges two duplicate items and shortens a block through the memory 
     // The memory log replays forgotten and restored items in order.
     const reopened = await open(f);
     assert.deepEqual(reopened.index.storedMemories(agentId), itemsBefore);
-    const found = (await reopened.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
+    const found = (await reopened.memory.searchArchival('tabs spaces', { limit: 10, source: 'memory' })).map((h) => h.id);
     for (const item of itemsBefore.slice(0, 2)) assert.ok(found.includes(item.id), 'an original item is found again');
     assert.ok(!found.includes(record.merges[0]!.added.id), 'the merged item is gone');
     assert.equal((await reopened.reflection.records(agentId))[0]!.undoneAt, undone.undoneAt);
@@ -156,7 +156,7 @@ test('undo after a later edit of the same block refuses with a clear message and
     const outcome = await runtime.reflection.reflect();
     assert.ok(outcome.status === 'changed');
     const edited = `${TIGHT_HUMAN}\nUses vim.`;
-    await runtime.setCoreMemoryBlock('human', edited);
+    await runtime.memory.setCoreMemoryBlock('human', edited);
     const items = runtime.index.storedMemories(agentId);
 
     await assert.rejects(runtime.reflection.undo(outcome.record.id), (error: Error & { code?: string }) => {
@@ -183,12 +183,13 @@ test('a user message arriving mid-pass pre-empts it: the pass stops, memory is u
     await until('the pass to ask the model', () => f.server.chatRequests().length === 1);
 
     const started = Date.now();
-    const turn = await runtime.handle({ type: 'user_message', text: 'Are you there?' });
+    const turn = await runtime.chat.handle({ type: 'user_message', text: 'Are you there?' });
     const elapsed = Date.now() - started;
     assert.equal(turn.reason, 'done', turn.error);
     assert.deepEqual(turn.messages, ['Hello Ada.']);
     t.diagnostic(`the user's message was answered ${elapsed} ms after it was sent`);
-    assert.ok(elapsed < 3_000, `answered in ${elapsed} ms`);
+    // Far below the request deadline (30 s) the user would have waited behind the hung request before.
+    assert.ok(elapsed < 10_000, `answered in ${elapsed} ms`);
     assert.deepEqual(await pass, { status: 'preempted' });
     assert.equal(await humanBlock(runtime), WORDY_HUMAN);
     assert.deepEqual(runtime.index.storedMemories(agentId), items);
@@ -248,9 +249,9 @@ test('with reflection on, a pass runs by itself after N user turns, with the cha
   try {
     const { runtime, agentId } = await seeded(f);
     f.server.enqueue(sendMessage('One.'), sendMessage('Two.'), MERGE_AND_TIGHTEN);
-    await runtime.handle({ type: 'user_message', text: 'first' });
+    await runtime.chat.handle({ type: 'user_message', text: 'first' });
     assert.equal(f.server.chatRequests().length, 1, 'no pass after one turn');
-    await runtime.handle({ type: 'user_message', text: 'second' });
+    await runtime.chat.handle({ type: 'user_message', text: 'second' });
     await until('the automatic pass to change memory', async () => (await runtime.reflection.records(agentId)).length === 1);
     const request = f.server.chatRequests()[2]!;
     assert.equal(request.body.model, 'chat-model');
@@ -272,7 +273,7 @@ test('with reflection on, a pass runs when the agent stays idle after a turn', a
   try {
     const { runtime, agentId } = await seeded(f);
     f.server.enqueue(sendMessage('One.'), MERGE_AND_TIGHTEN);
-    await runtime.handle({ type: 'user_message', text: 'first' });
+    await runtime.chat.handle({ type: 'user_message', text: 'first' });
     await until('the idle pass', async () => (await runtime.reflection.records(agentId)).length === 1);
     assert.equal((await runtime.reflection.records(agentId))[0]!.trigger, 'idle');
     await runtime.close();
