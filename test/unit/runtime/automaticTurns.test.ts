@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { badKey, hang, sendMessage, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 import type { AgentEvent } from '../../../src/core/agent/events';
 import { deliverLogin } from '../../../src/core/events/agentWakeups';
 
@@ -30,16 +31,7 @@ async function fixture(): Promise<Fixture> {
         storageRoot: path.join(root, 'state'),
         folders: [{ name: 'project', path: folder }],
         trusted: true,
-        config: {
-          model: 'chat-model',
-          baseUrl: server.url,
-          contextWindow: 8192,
-          temperature: 0,
-          embeddings: { baseUrl: '', model: '' },
-          pressureFraction: 0.75,
-          stepLimit: 8,
-          index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-        },
+        config: testRuntimeConfig({ model: 'chat-model', baseUrl: server.url }),
       }),
     async close() {
       await server.close();

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { badKey, hang, sendMessage, startFakeOpenAIServer, toolCalls, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
 import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 import type { RuntimeConfig } from '../../../src/core/runtime/runtimeConfig';
+import { testRuntimeConfig } from '../../fixtures/runtimeRig';
 import { REFLECTION_MAX_OUTPUT_TOKENS } from '../../../src/core/limits';
 
 interface Fixture {
@@ -25,17 +26,7 @@ async function fixture(reflection?: RuntimeConfig['reflection']): Promise<Fixtur
   const folder = path.join(root, 'project');
   await mkdir(folder, { recursive: true });
   const server = await startFakeOpenAIServer({ models: ['chat-model', 'cheap-model'], rejectUnknownModels: true });
-  const config: RuntimeConfig = {
-    model: 'chat-model',
-    baseUrl: server.url,
-    contextWindow: 8192,
-    temperature: 0,
-    embeddings: { baseUrl: '', model: '' },
-    pressureFraction: 0.75,
-    stepLimit: 8,
-    index: { include: [], exclude: [], maxFileBytes: 1_000_000 },
-    ...(reflection ? { reflection } : {}),
-  };
+  const config = testRuntimeConfig({ model: 'chat-model', baseUrl: server.url, ...(reflection ? { reflection } : {}) });
   return {
     folder,
     stateDir: path.join(root, 'state'),
