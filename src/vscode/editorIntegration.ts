@@ -31,7 +31,6 @@ import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
 import { AgentStatusBar } from './statusBar';
 import { errorMessage } from '../core/base/errors';
-import { chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
 
 export type * from '../core/runtime/runtimePort';
 export type { MemGptClientApi } from './api';
@@ -58,17 +57,6 @@ export interface EditorIntegration {
   statusBar: AgentStatusBar;
   fileEvents: FileEvents;
   indexRunner: IndexRunner;
-}
-
-/**
- * Whether the login may run a turn at window open: a model is set up and the memory is writable.
- * Not with the editor's own models: their consent question must follow a click, not a reload.
- */
-async function loginCanRun(runtime: AgentRuntimePort, settings: LiveSettings, keys: ApiKeyStore): Promise<boolean> {
-  const s = settings.current;
-  const provider = chatProvider(s);
-  if (provider === 'vscode-lm' || runtime.activity().kind === 'read-only') return false;
-  return modelConfigured(s.baseUrl, (await keys.source(provider)) !== 'none', provider);
 }
 
 export function registerEditorIntegration(context: vscode.ExtensionContext, deps: EditorIntegrationDeps): EditorIntegration {
@@ -170,9 +158,9 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
   }
 
   if (deps.sendLogin !== false) {
-    void loginCanRun(runtime, settings, keys)
-      .then((canRun) => fileEvents.login(canRun))
-      .catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
+    // Queued, not run: a login turn's own reply after a failed turn hides Retry in the restored chat
+    // (it reads as an answer), so it runs at open only once the chat tells such turns apart.
+    fileEvents.login(false).catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
   }
 
   const api = createClientApi(runtime, (text) => keys.redact(text));
