@@ -391,16 +391,7 @@ export class Agent {
     const outcomes: FunctionOutcome[] = [];
     for (const call of calls) {
       if (!(OUTSIDE_TURN_FUNCTIONS as readonly string[]).includes(call.name)) {
-        const message = `${call.name} cannot be used here; only ${OUTSIDE_TURN_FUNCTIONS.join(', ')}.`;
-        outcomes.push({
-          name: call.name,
-          status: 'Failed',
-          message,
-          content: packageResult('Failed', message, this.now()),
-          requestHeartbeat: false,
-          effects: [],
-          repairs: [],
-        });
+        outcomes.push(this.refused(call.name, `${call.name} cannot be used here; only ${OUTSIDE_TURN_FUNCTIONS.join(', ')}.`));
         continue;
       }
       const outcome = await this.functions.execute(
@@ -658,16 +649,7 @@ export class Agent {
       this.emit({ type: 'function_call_started', stepId, callId: call.id, name, arguments: args });
       let outcome: FunctionOutcome;
       if (signal?.aborted) {
-        const message = `${name} was not run: the user cancelled the turn.`;
-        outcome = {
-          name,
-          status: 'Failed',
-          message,
-          content: packageResult('Failed', message, this.now()),
-          requestHeartbeat: false,
-          effects: [],
-          repairs: [],
-        };
+        outcome = this.refused(name, `${name} was not run: the user cancelled the turn.`);
       } else {
         outcome = await this.functions.execute(call.function, {
           agentId: this.state.id,
@@ -1050,6 +1032,19 @@ export class Agent {
     const next = this.saveChain.then(() => this.deps.states.save(snapshot));
     this.saveChain = next.catch(() => undefined);
     return next;
+  }
+
+  /** A call that was not run, as a failed result the model reads (no side effects to report). */
+  private refused(name: string, message: string): FunctionOutcome {
+    return {
+      name,
+      status: 'Failed',
+      message,
+      content: packageResult('Failed', message, this.now()),
+      requestHeartbeat: false,
+      effects: [],
+      repairs: [],
+    };
   }
 
   private emit(event: AgentEvent): void {

@@ -552,9 +552,14 @@ export async function readAllShardFloats(floats: ShardFloats, count: number, dim
 
 /** Closes the descriptor `readShardFloatRow` keeps. */
 export function closeShardFloats(floats: ShardFloats): void {
-  if (floats.fd === undefined) return;
-  const fd = floats.fd;
-  floats.fd = undefined;
+  closeKeptDescriptor(floats);
+}
+
+/** Closes a descriptor a reader keeps open between reads, once. */
+function closeKeptDescriptor(holder: { fd?: number | undefined }): void {
+  if (holder.fd === undefined) return;
+  const fd = holder.fd;
+  holder.fd = undefined;
   try {
     fsSync.closeSync(fd);
   } catch {
@@ -602,12 +607,5 @@ export async function readAllShardTexts(shard: ShardTexts, slice?: TimeSlice): P
 
 /** Closes the descriptor `readShardTexts` keeps (before the shard is deleted, and on close). */
 export function closeShardTexts(shard: ShardTexts): void {
-  if (shard.fd === undefined) return;
-  const fd = shard.fd;
-  shard.fd = undefined;
-  try {
-    fsSync.closeSync(fd);
-  } catch {
-    // already closed: nothing to release
-  }
+  closeKeptDescriptor(shard);
 }
