@@ -22,3 +22,26 @@ export function fetchPackage(name: string, version: string): string {
   execFileSync('tar', ['xzf', tarball, '-C', dir]);
   return pkg;
 }
+
+/** A deterministic sentence of `words` code-flavoured words (message `i` of a synthetic history). */
+export function benchSentence(i: number, words: number): string {
+  const vocab = [
+    'parse',
+    'config',
+    'user',
+    'index',
+    'render',
+    'the',
+    'file',
+    'request',
+    'token',
+    'window',
+    'memory',
+    'agent',
+    'test',
+    'build',
+    'error',
+    'cache',
+  ];
+  return Array.from({ length: words }, (_, k) => vocab[(i * 31 + k * 7) % vocab.length]).join(' ');
+}

@@ -24,32 +24,11 @@ import { LocalHashEmbedder } from '../src/core/embed/localEmbedder';
 import { NodeWorkspace } from '../src/core/workspace/nodeWorkspace';
 import { createTokenCounter } from '../src/core/tokens/tokenCounter';
 import { Agent } from '../src/core/agent/agent';
+import { benchSentence as sentence } from './benchCorpus';
 
 const RECALL_MESSAGES = 10_000;
 const STEPS = 40;
 const MODEL_CALL_MS = 1000;
-
-function sentence(i: number, words: number): string {
-  const vocab = [
-    'parse',
-    'config',
-    'user',
-    'index',
-    'render',
-    'the',
-    'file',
-    'request',
-    'token',
-    'window',
-    'memory',
-    'agent',
-    'test',
-    'build',
-    'error',
-    'cache',
-  ];
-  return Array.from({ length: words }, (_, k) => vocab[(i * 31 + k * 7) % vocab.length]).join(' ');
-}
 
 class InstantModel implements ChatModel {
   readonly model = 'gpt-4o-mini';

@@ -21,34 +21,13 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { encode } from 'gpt-tokenizer/model/gpt-4o';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolSchema } from '../src/core/interfaces/chatModel';
+import { benchSentence as sentence } from './benchCorpus';
 
 const BASELINE_COMMIT = '450eee9';
 const STEPS = 10;
 const WINDOW = 8192;
 const HISTORY = 200;
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-
-function sentence(i: number, words: number): string {
-  const vocab = [
-    'parse',
-    'config',
-    'user',
-    'index',
-    'render',
-    'the',
-    'file',
-    'request',
-    'token',
-    'window',
-    'memory',
-    'agent',
-    'test',
-    'build',
-    'error',
-    'cache',
-  ];
-  return Array.from({ length: words }, (_, k) => vocab[(i * 31 + k * 7) % vocab.length]).join(' ');
-}
 
 /** Nine searches with heartbeats, then a reply; every request is kept. */
 class RecordingModel implements ChatModel {

@@ -106,9 +106,10 @@ const TEXTS_MAGIC = 'MGPTTXT1';
 const HEADER_WORDS = 8; // after the magic: headerLen, count, dim, termsLen, postingCount, lists, checksumLen, probes
 
 /** The 11th element (symbols) is optional: shards written before it had none, and read the same. */
-type RecordRow = [string, number, string, number, number, string, string, string, string, number, string?];
+export type RecordRow = [string, number, string, number, number, string, string, string, string, number, string?];
 
-function toRow(r: ChunkRecord): RecordRow {
+/** A record as its row in a shard's header (also the layout of shards written before schema 2). */
+export function toRow(r: ChunkRecord): RecordRow {
   const row: RecordRow = [
     r.id,
     r.source === 'memory' ? 1 : 0,

@@ -16,7 +16,7 @@ import {
   quantizeRows,
   sparseCodeDot,
 } from '../../../src/core/index/vectorCodes';
-import { compactVectors, readAllShardFloats, readShardCache } from '../../../src/core/index/shardFiles';
+import { compactVectors, readAllShardFloats, readShardCache, toRow } from '../../../src/core/index/shardFiles';
 import { ANN_MIN_CHUNKS, SHARD_MAX_CHUNKS } from '../../../src/core/limits';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'compact-vectors-'));
@@ -253,22 +253,7 @@ async function writeLegacyCache(shardDir: string, dim: number): Promise<void> {
   const cur = await readShardCache(shardDir, dim);
   const n = cur.records.length;
   const floats = await readAllShardFloats(cur.floats, n, dim);
-  const rows = cur.records.map((r) => {
-    const row: unknown[] = [
-      r.id,
-      r.source === 'memory' ? 1 : 0,
-      r.path,
-      r.startLine,
-      r.endLine,
-      r.language,
-      r.hash,
-      r.fileHash,
-      r.time,
-      r.length,
-    ];
-    if (r.symbols) row.push(r.symbols);
-    return row;
-  });
+  const rows = cur.records.map(toRow);
   const header = Buffer.from(JSON.stringify(rows), 'utf8');
   const terms = Buffer.from(JSON.stringify(cur.postings.terms), 'utf8');
   const checksum = createHash('sha1').update(header).update(terms).digest();
