@@ -88,8 +88,8 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
-/** Options every command takes. */
-const COMMON: readonly OptionName[] = [
+/** Options every command takes; help lists them once instead of on every usage line. */
+export const COMMON_OPTIONS: readonly OptionName[] = [
   'state-dir',
   'base-url',
   'provider',
@@ -131,72 +131,72 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'index',
     positionals: ['folder'],
-    options: [...COMMON, 'rebuild', 'json', 'store', 'publish', 'repo-id', 'commit'],
+    options: [...COMMON_OPTIONS, 'rebuild', 'json', 'store', 'publish', 'repo-id', 'commit'],
     summary:
       'Build or update the archival index of a folder (progress bar on a terminal, summary at the end); with --publish or --store, publish it as the shared index other machines read (from CI).',
   },
   {
     name: 'search',
     positionals: ['folder', 'query'],
-    options: [...COMMON, 'k', 'json', 'source', 'path', 'rerank'],
+    options: [...COMMON_OPTIONS, 'k', 'json', 'source', 'path', 'rerank'],
     summary: 'Hybrid archival search: ranked hits with path, lines, score and source.',
   },
   {
     name: 'symbols',
     positionals: ['folder', 'name'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary:
       'Where a function, class, method or type is defined (path:line, kind, scope, signature, doc), then where it is used; `Class.member` narrows by scope.',
   },
   {
     name: 'ask',
     positionals: ['folder', 'message'],
-    options: [...COMMON, 'json', 'yes'],
+    options: [...COMMON_OPTIONS, 'json', 'yes'],
     summary:
       'One message through the full agent; the reply streams to stdout ("-" reads the message from stdin). Edits and commands are asked at the terminal, approved with --yes, declined otherwise.',
   },
   {
     name: 'chat',
     positionals: ['folder'],
-    options: [...COMMON],
+    options: [...COMMON_OPTIONS],
     summary:
       'Interactive session with the same agent (/memory, /exit; Ctrl-C cancels a turn, twice or Ctrl-D quits); edits and commands are asked at the terminal (y / n [reason] / always).',
   },
   {
     name: 'memory',
     positionals: ['folder'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary: 'Core memory blocks, recall and archival counts, context-window breakdown.',
   },
   {
     name: 'reflect',
     positionals: ['folder'],
-    options: [...COMMON, 'json', 'undo'],
+    options: [...COMMON_OPTIONS, 'json', 'undo'],
     summary:
       'One reflection pass now: the model ($MEMGPT_REFLECTION_MODEL, else the chat model) merges duplicate remembered items and tightens core memory blocks; prints each change before and after (--undo <id> puts them back).',
   },
   {
     name: 'export',
     positionals: ['folder'],
-    options: [...COMMON, 'out'],
+    options: [...COMMON_OPTIONS, 'out'],
     summary: 'The agent (state + recall) as one JSON file, to stdout or --out.',
   },
   {
     name: 'import',
     positionals: ['folder', 'file'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary: "Import an exported agent into this folder's memory.",
   },
   {
     name: 'checkpoints',
     positionals: ['folder'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary: "The checkpoints of the agent's file changes, newest first: id, time, files (--json: [{id, time, files}]).",
   },
   {
     name: 'restore',
     positionals: ['folder', 'id'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary:
       "Bring the files back as they were before checkpoint <id>'s turn (later turns are rolled back too); what commands did is not undone.",
   },
@@ -210,14 +210,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'mcp',
     positionals: ['folder'],
-    options: [...COMMON],
+    options: [...COMMON_OPTIONS],
     summary:
       "Serve this folder's memory over MCP on stdin/stdout (archival search, find symbol, conversation search, core memory, remember a note) for Claude Code, Cursor, Copilot.",
   },
   {
     name: 'mcp-servers',
     positionals: ['folder'],
-    options: [...COMMON, 'json'],
+    options: [...COMMON_OPTIONS, 'json'],
     summary:
       "The MCP servers of the folder's .vscode/mcp.json the agent may call: each is started once to show whether it runs and the functions it offers (exit 1 when one cannot be used).",
   },

@@ -61,7 +61,7 @@ const FLAG_FOR: Partial<Record<SettingKey, keyof ConfigFlags>> = {
 };
 
 /** Settings the command line reads from a variable of its own (the editor keeps them in its settings). */
-const VARIABLE_FOR: Partial<Record<SettingKey, string>> = {
+export const VARIABLE_FOR: Partial<Record<SettingKey, string>> = {
   'memory.humanScope': 'MEMGPT_HUMAN_SCOPE',
   'index.sharedStore': SHARED_STORE_ENV,
   'search.rerank': 'MEMGPT_RERANK',

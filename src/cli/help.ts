@@ -1,5 +1,5 @@
 /** `memgpt --help` and `memgpt <command> --help`, generated from the command table. */
-import { COMMANDS, OPTIONS, type CommandSpec, type OptionName } from './commandTable';
+import { COMMANDS, COMMON_OPTIONS, OPTIONS, type CommandSpec, type OptionName } from './commandTable';
 
 function optionLine(name: OptionName): string {
   const spec = OPTIONS[name];
@@ -9,29 +9,18 @@ function optionLine(name: OptionName): string {
   return `  ${`${names}${value}`.padEnd(34)} ${spec.description}`;
 }
 
+/** The options a command takes beyond the common ones. */
+function ownOptions(c: CommandSpec): OptionName[] {
+  return c.options.filter((o) => !COMMON_OPTIONS.includes(o));
+}
+
 function usageLine(c: CommandSpec): string {
-  const own = c.options.filter(
-    (o) =>
-      ![
-        'state-dir',
-        'base-url',
-        'provider',
-        'model',
-        'context-window',
-        'request-timeout',
-        'agent',
-        'embeddings-base-url',
-        'embeddings-model',
-        'help',
-      ].includes(o),
-  );
-  const opts = own.map((o) =>
-    OPTIONS[o].kind === 'flag' ? `[--${o}]` : `[--${o} ${'valueName' in OPTIONS[o] ? OPTIONS[o].valueName : 'value'}]`,
-  );
-  return `memgpt ${c.name} ${c.positionals.map((p) => `<${p}>`).join(' ')}${opts.length ? ` ${opts.join(' ')}` : ''}`.replace(
-    '[--k N]',
-    '[-k N]',
-  );
+  const opts = ownOptions(c).map((o) => {
+    const spec = OPTIONS[o];
+    const flag = 'short' in spec && spec.short === o ? `-${o}` : `--${o}`;
+    return spec.kind === 'flag' ? `[${flag}]` : `[${flag} ${'valueName' in spec ? spec.valueName : 'value'}]`;
+  });
+  return ['memgpt', c.name, ...c.positionals.map((p) => `<${p}>`), ...opts, '[common options]'].join(' ');
 }
 
 export const EXIT_CODES_HELP = `Exit codes:
@@ -50,9 +39,16 @@ const ENVIRONMENT_HELP = `Environment:
   ANTHROPIC_BASE_URL     default for --base-url with --provider anthropic
   MEMGPT_MODEL, OPENAI_MODEL   default for --model
   MEMGPT_STATE_DIR       default for --state-dir
+  MEMGPT_LOCAL_MODEL     default for --local-model
+  MEMGPT_REFLECTION_MODEL  the model reflect uses (default: the chat model)
   MEMGPT_HUMAN_SCOPE     user (default: the human block is shared by every workspace) or workspace
   MEMGPT_RERANK=1        default for --rerank (search)
+  MEMGPT_POSTGRES_URL    the team's shared index (postgres://…; never printed)
+  MEMGPT_SHARED_STORE    auto or a repository id: read the shared index in MEMGPT_POSTGRES_URL
   MEMGPT_DEBUG=1         print stack traces and runtime details on stderr`;
+
+/** Command names line up in one column, the longest one included. */
+const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length)) + 1;
 
 export function generalHelp(): string {
   return [
@@ -62,10 +58,13 @@ export function generalHelp(): string {
     ...COMMANDS.map((c) => `  ${usageLine(c)}`),
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`),
     '',
-    'Options:',
-    ...(Object.keys(OPTIONS) as OptionName[]).map(optionLine),
+    'Common options (every command):',
+    ...COMMON_OPTIONS.map(optionLine),
+    '',
+    'Command options:',
+    ...(Object.keys(OPTIONS) as OptionName[]).filter((o) => !COMMON_OPTIONS.includes(o)).map(optionLine),
     '',
     ENVIRONMENT_HELP,
     '',
@@ -76,5 +75,16 @@ export function generalHelp(): string {
 }
 
 export function commandHelp(c: CommandSpec): string {
-  return [`Usage: ${usageLine(c)}`, '', c.summary, '', 'Options:', ...c.options.map(optionLine), '', EXIT_CODES_HELP].join('\n');
+  const own = ownOptions(c);
+  return [
+    `Usage: ${usageLine(c)}`,
+    '',
+    c.summary,
+    '',
+    ...(own.length > 0 ? ['Options:', ...own.map(optionLine), ''] : []),
+    'Common options:',
+    ...COMMON_OPTIONS.map(optionLine),
+    '',
+    EXIT_CODES_HELP,
+  ].join('\n');
 }

@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { errorStep, hang, sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
 import { REPO, cleanEnv, ensureBuilt, runCli, startCli, until, type CliResult } from './cliHarness';
+import { COMMON_OPTIONS } from '../../../src/cli/commandTable';
+import { VARIABLE_FOR } from '../../../src/cli/config';
+import { SETTING_ENV_FALLBACKS } from '../../../src/core/runtime/settingsSchema';
+import { POSTGRES_URL_ENV } from '../../../src/core/team/env';
 
 let root: string;
 let folder: string;
@@ -76,9 +80,19 @@ test('--help lists every command, option and exit code; --version prints the pac
     assert.ok(help.stdout.includes(word), `help mentions ${word}`);
   }
   assert.match(help.stdout, /3 +no model configured/);
+  // Options every command takes are listed once, not repeated on each usage line.
+  const usage = help.stdout.slice(help.stdout.indexOf('Usage:'), help.stdout.indexOf('Commands:'));
+  for (const common of COMMON_OPTIONS) assert.ok(!usage.includes(`--${common}`), `usage lines leave out the common --${common}`);
+  for (const common of COMMON_OPTIONS) assert.ok(help.stdout.includes(`--${common}`), `help lists the common --${common}`);
+  // Every variable the command line reads is in the Environment section.
+  const environment = help.stdout.slice(help.stdout.indexOf('Environment:'), help.stdout.indexOf('Exit codes:'));
+  const variables = [...Object.values(SETTING_ENV_FALLBACKS).flat(), ...Object.values(VARIABLE_FOR), POSTGRES_URL_ENV];
+  for (const variable of variables) assert.ok(environment.includes(variable ?? ''), `help's environment names ${variable}`);
   const ask = await runCli(['ask', '--help'], { env: cleanEnv() });
   assert.equal(ask.code, 0);
-  assert.match(ask.stdout, /^Usage: memgpt ask <folder> <message>/);
+  assert.match(ask.stdout, /^Usage: memgpt ask <folder> <message> \[--json\] \[--yes\] \[common options\]$/m);
+  assert.match(ask.stdout, /^Common options:$/m);
+  assert.match(ask.stdout, /--local-model <folder>/);
   const version = await runCli(['--version'], { env: cleanEnv() });
   const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
   assert.equal(version.stdout.trim(), `memgpt ${pkg.version}`);
