@@ -112,7 +112,10 @@ const EDITOR_TO_CLI: readonly (readonly [RegExp, string])[] = [
   [/MemGPT: Select Model|MemGPT: Model/g, '--model'],
   [/MemGPT: Context Window/g, '--context-window'],
   [/MemGPT: Request Timeout/g, '--request-timeout'],
+  // The Anthropic wording already names its variable for the command line.
+  [/MemGPT: Set API Key \(or ANTHROPIC_API_KEY for the command line\)/g, 'the ANTHROPIC_API_KEY variable'],
   [/MemGPT: Set API Key/g, 'the OPENAI_API_KEY variable'],
+  [/MemGPT: Undo Reflection/g, 'memgpt reflect --undo <id>'],
 ];
 
 export function cliWording(text: string): string {

@@ -14,7 +14,7 @@ import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
 import { NO_MODEL_MESSAGE } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
 import { cliVersion } from './version';
-import type { Output } from './output';
+import { cliWording, type Output } from './output';
 import { errorMessage } from '../core/base/errors';
 
 /** The folder as an absolute path, or exit 5 saying what is wrong with it. */
@@ -132,7 +132,7 @@ export async function probeServer(runtime: WorkspaceRuntimePort, config: Runtime
     const said =
       error.kind === 'aborted'
         ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.`
-        : error.message.replace(/MemGPT: Base URL/g, '--base-url');
+        : cliWording(error.message);
     throw new CliError(`The model server at ${where} is unreachable: ${said}`, ExitCode.serverUnreachable);
   }
 }

@@ -100,6 +100,10 @@ test('Output: messages lose key shapes and name CLI flags; content loses only th
   o.content('api_key = os.environ["X"] and secret-key-123');
   assert.equal(out.join(''), 'api_key = os.environ["X"] and [redacted]', 'code in replies is not mangled');
   assert.equal(cliWording('Set a valid key with MemGPT: Set API Key'), 'Set a valid key with the OPENAI_API_KEY variable');
+  assert.equal(
+    cliWording('Set a valid Anthropic key with MemGPT: Set API Key (or ANTHROPIC_API_KEY for the command line).'),
+    'Set a valid Anthropic key with the ANTHROPIC_API_KEY variable.',
+  );
 });
 
 test('renderProgress: bar, counts and current file within the terminal width', () => {
