@@ -8,11 +8,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorStep, hang, sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
-import { REPO, cleanEnv, ensureBuilt, runCli, startCli, until, type CliResult } from './cliHarness';
+import { BILLING_TS, REPO, cleanEnv, cliProject, ensureBuilt, runCli, startCli, until, type CliResult } from './cliHarness';
 import { COMMON_OPTIONS } from '../../../src/cli/commandTable';
 import { VARIABLE_FOR } from '../../../src/cli/config';
 import { SETTING_ENV_FALLBACKS } from '../../../src/core/runtime/settingsSchema';
@@ -25,15 +24,11 @@ let stateCounter = 0;
 
 before(async () => {
   ensureBuilt();
-  root = await mkdtemp(path.join(tmpdir(), 'memgpt-cli-'));
-  folder = path.join(root, 'project');
-  await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(
-    path.join(folder, 'src', 'billing.ts'),
-    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
-  );
-  await writeFile(path.join(folder, 'README.md'), '# Project\n\nInvoices are totalled in src/billing.ts.\n');
-  await writeFile(path.join(folder, '.env'), 'OPENAI_API_KEY=sk-canary-should-never-be-indexed\n');
+  ({ root, folder } = await cliProject('memgpt-cli-', {
+    'src/billing.ts': BILLING_TS,
+    'README.md': '# Project\n\nInvoices are totalled in src/billing.ts.\n',
+    '.env': 'OPENAI_API_KEY=sk-canary-should-never-be-indexed\n',
+  }));
   server = await startFakeOpenAIServer({ models: ['local-model'] });
 });
 

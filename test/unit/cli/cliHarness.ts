@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -75,6 +76,28 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
     env[k] = v;
   }
   return { ...env, ...extra };
+}
+
+/** The small source file most CLI tests index and ask about. */
+export const BILLING_TS = 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n';
+
+/** A temporary root holding a `project` folder for a CLI test to index; removed with `rm -rf root`. */
+export interface CliProject {
+  root: string;
+  folder: string;
+}
+
+/** Makes the temporary root and its `project` folder with `files` (relative path → text) written. */
+export async function cliProject(prefix: string, files: Record<string, string> = {}): Promise<CliProject> {
+  const root = await mkdtemp(path.join(tmpdir(), prefix));
+  const folder = path.join(root, 'project');
+  await mkdir(folder, { recursive: true });
+  for (const [relative, text] of Object.entries(files)) {
+    const file = path.join(folder, relative);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+  return { root, folder };
 }
 
 export interface CliResult {

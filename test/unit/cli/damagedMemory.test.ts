@@ -5,11 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sendMessage, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
-import { cleanEnv, ensureBuilt, runCli } from './cliHarness';
+import { BILLING_TS, cleanEnv, cliProject, ensureBuilt, runCli } from './cliHarness';
 
 let root: string;
 let folder: string;
@@ -17,13 +16,7 @@ let server: FakeOpenAIServer;
 
 before(async () => {
   ensureBuilt();
-  root = await mkdtemp(path.join(tmpdir(), 'memgpt-cli-damage-'));
-  folder = path.join(root, 'project');
-  await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(
-    path.join(folder, 'src', 'billing.ts'),
-    'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
-  );
+  ({ root, folder } = await cliProject('memgpt-cli-damage-', { 'src/billing.ts': BILLING_TS }));
   server = await startFakeOpenAIServer({ models: ['local-model'] });
 });
 

@@ -5,11 +5,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { badKey, content, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
-import { cleanEnv, ensureBuilt, runCli } from './cliHarness';
+import { cleanEnv, cliProject, ensureBuilt, runCli } from './cliHarness';
 
 let root: string;
 let folder: string;
@@ -18,18 +17,11 @@ let env: Record<string, string>;
 
 before(async () => {
   ensureBuilt();
-  root = await mkdtemp(path.join(tmpdir(), 'memgpt-rerank-'));
-  folder = path.join(root, 'project');
-  await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(
-    path.join(folder, 'src', 'invoice.ts'),
-    'export function invoiceTotal(lines: number[]): number {\n  return lines.length;\n}\n',
-  );
-  await writeFile(path.join(folder, 'src', 'tax.ts'), 'export function invoiceTax(total: number): number {\n  return total * 0.2;\n}\n');
-  await writeFile(
-    path.join(folder, 'src', 'mail.ts'),
-    'export function sendInvoice(to: string): string {\n  return `invoice to ${to}`;\n}\n',
-  );
+  ({ root, folder } = await cliProject('memgpt-rerank-', {
+    'src/invoice.ts': 'export function invoiceTotal(lines: number[]): number {\n  return lines.length;\n}\n',
+    'src/tax.ts': 'export function invoiceTax(total: number): number {\n  return total * 0.2;\n}\n',
+    'src/mail.ts': 'export function sendInvoice(to: string): string {\n  return `invoice to ${to}`;\n}\n',
+  }));
   server = await startFakeOpenAIServer({ models: ['local-model'] });
   env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, 'state'), OPENAI_BASE_URL: server.url, MEMGPT_MODEL: 'local-model' });
   const indexed = await runCli(['index', folder], { env });

@@ -1,10 +1,9 @@
 /** `memgpt symbols` on the built binary: tree-sitter and its grammars run from dist/, definitions then references. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import { cleanEnv, ensureBuilt, runCli } from './cliHarness';
+import { cleanEnv, cliProject, ensureBuilt, runCli } from './cliHarness';
 
 let root: string;
 let folder: string;
@@ -12,17 +11,11 @@ let env: Record<string, string>;
 
 before(async () => {
   ensureBuilt();
-  root = await mkdtemp(path.join(tmpdir(), 'memgpt-symbols-'));
-  folder = path.join(root, 'project');
-  await mkdir(path.join(folder, 'src'), { recursive: true });
-  await writeFile(
-    path.join(folder, 'src', 'billing.ts'),
-    '/** Sums the invoice lines. */\nexport function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n\nexport class Invoice {\n  total(): number { return computeInvoiceTotal([]); }\n}\n',
-  );
-  await writeFile(
-    path.join(folder, 'src', 'report.go'),
-    'package report\n\n// Render prints the invoice.\nfunc Render() int { return computeInvoiceTotal() }\n',
-  );
+  ({ root, folder } = await cliProject('memgpt-symbols-', {
+    'src/billing.ts':
+      '/** Sums the invoice lines. */\nexport function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n\nexport class Invoice {\n  total(): number { return computeInvoiceTotal([]); }\n}\n',
+    'src/report.go': 'package report\n\n// Render prints the invoice.\nfunc Render() int { return computeInvoiceTotal() }\n',
+  }));
   env = cleanEnv({ MEMGPT_STATE_DIR: path.join(root, 'state') });
   const indexed = await runCli(['index', folder], { env });
   assert.equal(indexed.code, 0, indexed.stderr);
