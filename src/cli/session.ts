@@ -129,10 +129,7 @@ export async function probeServer(runtime: WorkspaceRuntimePort, config: Runtime
       error instanceof ChatModelError && (error.kind === 'network' || error.kind === 'timeout' || error.kind === 'aborted');
     if (!unreachable) return;
     const where = effectiveBaseUrl(config.baseUrl);
-    const said =
-      error.kind === 'aborted'
-        ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.`
-        : cliWording(error.message);
+    const said = error.kind === 'aborted' ? `it did not answer within ${CLI_SERVER_PROBE_TIMEOUT_MS / 1000} s.` : cliWording(error.message);
     throw new CliError(`The model server at ${where} is unreachable: ${said}`, ExitCode.serverUnreachable);
   }
 }

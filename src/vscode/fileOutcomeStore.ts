@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { SerialQueue } from '../core/base/serialQueue';
 import { atomicWriteJson } from '../core/storage/atomicFile';
 import type { OutcomeStore } from './turnOutcomes';
 
@@ -12,7 +13,8 @@ export const OUTCOMES_FILE = 'chat-outcomes.json';
 
 export class FileOutcomeStore implements OutcomeStore {
   private readonly values: Record<string, unknown>;
-  private writes: Promise<void> = Promise.resolve();
+  /** Writes land in the order the outcomes changed, so an older snapshot never overwrites a newer one. */
+  private readonly writes = new SerialQueue();
 
   constructor(
     private readonly file: string,
@@ -34,9 +36,7 @@ export class FileOutcomeStore implements OutcomeStore {
     // A window that only reads this memory keeps the outcome for itself; the writer's file is not touched.
     if (this.readOnly()) return Promise.resolve();
     const snapshot = { ...this.values };
-    const write = this.writes.then(() => atomicWriteJson(this.file, snapshot));
-    this.writes = write.catch(() => undefined);
-    return write;
+    return this.writes.run(() => atomicWriteJson(this.file, snapshot));
   }
 
   /** Derived view data: a missing or unreadable file starts empty (the conversation itself is in recall). */
