@@ -43,6 +43,11 @@ const MANIFEST = 'manifest.json';
 const DOCS = 'docs.bin';
 const MANIFEST_FORMAT = 1;
 export const DOC_ROW_BYTES = 32;
+/** Keys a tail collects unsorted before they are sorted into its dictionary (prefix lookups scan them meanwhile). */
+const MEM_VOCAB_FOLD_KEYS = 2048;
+
+/** Where a query reads postings: a segment on disk, or a tail still in memory. */
+export type RecallSource = SegmentReader | MemSegment;
 
 export interface DateRun {
   n: number;
@@ -90,8 +95,9 @@ export class MemSegment {
   readonly records: (RecallRecord | undefined)[] = [];
   readonly postings = new Map<string, number[]>();
   readonly agentDocs = new Map<number, number[]>();
+  /** Keys in sorted order, and keys added since (unsorted): a prefix lookup after each append must not sort them all again. */
   private vocab: string[] = [];
-  private vocabSorted = true;
+  private added: string[] = [];
   /** Log bytes up to the end of the last record here. */
   logEnd = 0;
 
@@ -120,8 +126,7 @@ export class MemSegment {
       if (!list) {
         list = [];
         this.postings.set(key, list);
-        this.vocab.push(key);
-        this.vocabSorted = false;
+        this.added.push(key);
       }
       if (list[list.length - 1] !== doc) list.push(doc);
     };
@@ -134,20 +139,39 @@ export class MemSegment {
     return doc;
   }
 
-  private sortedVocab(): string[] {
-    if (!this.vocabSorted) {
-      this.vocab.sort();
-      this.vocabSorted = true;
-    }
-    return this.vocab;
+  /**
+   * Folds the keys added since the last fold into the sorted ones once there are many of them
+   * (sorting only the new keys and merging): until then prefix lookups scan them.
+   */
+  private foldAdded(force: boolean): void {
+    if (this.added.length === 0 || (!force && this.added.length < MEM_VOCAB_FOLD_KEYS)) return;
+    const fresh = this.added.sort();
+    this.added = [];
+    const old = this.vocab;
+    const out = new Array<string>(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length || j < fresh.length)
+      out[k++] = j >= fresh.length || (i < old.length && old[i]! < fresh[j]!) ? old[i++]! : fresh[j++]!;
+    this.vocab = out;
   }
 
   lookup(key: string): number[] | undefined {
     return this.postings.get(key);
   }
 
+  /** How many documents hold `key` (with `prefix`: summed over the keys it starts, an upper bound of their union). */
+  count(key: string, prefix: boolean): number {
+    if (!prefix) return this.postings.get(key)?.length ?? 0;
+    let n = 0;
+    for (const l of this.prefix(key)) n += l.length;
+    return n;
+  }
+
   prefix(prefix: string): number[][] {
-    const vocab = this.sortedVocab();
+    this.foldAdded(false);
+    const vocab = this.vocab;
     let lo = 0;
     let hi = vocab.length;
     while (lo < hi) {
@@ -157,7 +181,13 @@ export class MemSegment {
     }
     const out: number[][] = [];
     for (let i = lo; i < vocab.length && vocab[i]!.startsWith(prefix); i++) out.push(this.postings.get(vocab[i]!)!);
+    for (const k of this.added) if (k.startsWith(prefix)) out.push(this.postings.get(k)!);
     return out;
+  }
+
+  /** The agent's documents here, ascending. */
+  docsOf(agent: number): readonly number[] {
+    return this.agentDocs.get(agent) ?? [];
   }
 
   /** The agent's date index here: (time, doc) ascending. */
@@ -175,7 +205,7 @@ export class MemSegment {
       agents.set(agent, { docs, dateTimes: d.times, dateDocs: d.docs });
     }
     // Sorted in slices: a tail's keys (runs of parts included) run to hundreds of thousands.
-    const keys = this.vocabSorted ? [...this.vocab] : await sortSliced(this.vocab);
+    const keys = this.added.length === 0 ? [...this.vocab] : await sortSliced([...this.vocab, ...this.added]);
     const postings = this.postings;
     return {
       docStart: this.docStart,
@@ -765,66 +795,62 @@ export class RecallIndex {
   }
 
   /** Sources in document order: segments (those not excluded), then the tails in memory. */
-  private sources(): (SegmentReader | MemSegment)[] {
+  sources(): RecallSource[] {
     return [...this.segments.filter((s) => !this.excluded.has(s)), ...this.frozen, this.tail];
   }
 
   /**
-   * Documents of `agent` holding the token (with `prefix`: any token starting with it),
-   * ascending. Segments cover ascending ranges, so their answers concatenate in order.
+   * Documents of one source holding `key` (a termKey or runKey; with `prefix`, any key it
+   * starts), ascending. A damaged segment is reported (the index repairs itself) and answers
+   * nothing meanwhile.
    */
-  docsWith(agent: number, token: string, prefix: boolean): Uint32Array {
-    return this.docsWithKey(termKey(agent, token), prefix);
-  }
-
-  /** Documents of `agent` where these 2 or 3 parts follow each other (the last a prefix with `prefix`). */
-  docsWithRun(agent: number, parts: readonly string[], prefix: boolean): Uint32Array {
-    return this.docsWithKey(runKey(agent, parts), prefix);
-  }
-
-  /** An upper bound of docsWith(...).length, from the dictionaries alone (no postings read). */
-  countWith(agent: number, token: string, prefix: boolean): number {
-    const key = termKey(agent, token);
-    let n = 0;
-    for (const src of this.sources()) {
-      if (src instanceof SegmentReader) n += src.count(key, prefix);
-      else for (const l of prefix ? src.prefix(key) : [src.lookup(key) ?? []]) n += l.length;
-    }
-    return n;
-  }
-
-  private docsWithKey(key: string, prefix: boolean): Uint32Array {
-    const parts: ArrayLike<number>[] = [];
-    let total = 0;
-    for (const src of this.sources()) {
-      let lists: ArrayLike<number>[];
-      try {
-        if (prefix) lists = src.prefix(key);
-        else {
-          const l = src.lookup(key);
-          lists = l ? [l] : [];
-        }
-      } catch (err) {
-        if (err instanceof RecallIndexDamagedError && src instanceof SegmentReader) {
-          this.noticeDamage(err.message, src);
-          continue;
-        }
-        throw err;
+  keyDocsIn(src: RecallSource, key: string, prefix: boolean): Uint32Array {
+    let lists: ArrayLike<number>[];
+    try {
+      if (prefix) lists = src.prefix(key);
+      else {
+        const l = src.lookup(key);
+        lists = l ? [l] : [];
       }
-      const merged = unionSorted(lists, src.docStart, src.docEnd);
-      if (merged.length) {
-        parts.push(merged);
-        total += merged.length;
+    } catch (err) {
+      if (err instanceof RecallIndexDamagedError && src instanceof SegmentReader) {
+        this.noticeDamage(err.message, src);
+        return new Uint32Array(0);
       }
+      throw err;
     }
-    if (parts.length === 1) return parts[0] instanceof Uint32Array ? parts[0] : Uint32Array.from(parts[0]!);
-    const out = new Uint32Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
+    return unionSorted(lists, src.docStart, src.docEnd);
+  }
+
+  /** An upper bound of keyDocsIn(src, key, prefix).length, from the dictionary alone (exact without `prefix`). */
+  keyCountIn(src: RecallSource, key: string, prefix: boolean): number {
+    try {
+      return src.count(key, prefix);
+    } catch (err) {
+      if (err instanceof RecallIndexDamagedError && src instanceof SegmentReader) {
+        this.noticeDamage(err.message, src);
+        return 0;
+      }
+      throw err;
     }
-    return out;
+  }
+
+  /** The agent's documents in one source, ascending. */
+  agentDocsIn(src: RecallSource, agent: number): Uint32Array {
+    try {
+      return src instanceof SegmentReader ? src.agentDocs(agent) : Uint32Array.from(src.docsOf(agent));
+    } catch (err) {
+      if (err instanceof RecallIndexDamagedError && src instanceof SegmentReader) {
+        this.noticeDamage(err.message, src);
+        return new Uint32Array(0);
+      }
+      throw err;
+    }
+  }
+
+  /** How many documents of the agent one source holds. */
+  agentCountIn(src: RecallSource, agent: number): number {
+    return src instanceof SegmentReader ? src.agentCount(agent) : src.docsOf(agent).length;
   }
 
   /** The agent's newest `limit` documents below `beforeDoc`, ascending (reads only the newest sources it needs). */
@@ -834,7 +860,7 @@ export class RecallIndex {
     for (let s = srcs.length - 1; s >= 0 && out.length < limit; s--) {
       const src = srcs[s]!;
       if (src.docStart >= beforeDoc) continue;
-      const docs: ArrayLike<number> = src instanceof SegmentReader ? src.agentDocs(agent) : (src.agentDocs.get(agent) ?? []);
+      const docs: ArrayLike<number> = src instanceof SegmentReader ? src.agentDocs(agent) : src.docsOf(agent);
       for (let i = docs.length - 1; i >= 0 && out.length < limit; i--) if (docs[i]! < beforeDoc) out.push(docs[i]!);
     }
     return out.reverse();

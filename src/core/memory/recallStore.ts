@@ -8,14 +8,15 @@ import type { NoticeBoard } from '../storage/notices';
 import {
   RECALL_MAX_PAGE_SIZE,
   RECALL_NARROW_RATIO,
+  RECALL_POSTINGS_FOR_TOTAL,
   RECALL_RECORD_CACHE,
   RECALL_TAIL_FLUSH_DOCS,
   RECALL_TEXT_CHECKS_FOR_TOTAL,
   RECALL_WORKER_REBUILD_MIN_BYTES,
   SEARCH_PAGE_SIZE,
 } from '../limits';
-import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport } from './recallIndex';
-import { RecallIndexDamagedError } from './recallSegment';
+import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport, type RecallSource } from './recallIndex';
+import { RecallIndexDamagedError, runKey, termKey } from './recallSegment';
 import { allowPrefix, parseQuery, RecallQueryError, searchableText, textMatches, type QueryTerm } from './recallText';
 
 /**
@@ -110,13 +111,6 @@ function needsText(t: QueryTerm): boolean {
   return t.kind === 'phrase' || t.parts.length > 3;
 }
 
-function intersectAll(lists: Uint32Array[]): Uint32Array {
-  lists.sort((x, y) => x.length - y.length);
-  let out = lists[0] ?? new Uint32Array(0);
-  for (let i = 1; i < lists.length && out.length > 0; i++) out = intersectSorted(out, lists[i]!);
-  return out;
-}
-
 /** Documents in both ascending lists; a short list probes the long one by galloping, similar lengths merge. */
 function intersectSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
   if (a.length > b.length) [a, b] = [b, a];
@@ -160,53 +154,215 @@ function intersectSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
 }
 
 /**
- * The matches of one query. Without a text check they are the candidates themselves. With one
- * (phrases, long identifiers) candidates are checked newest first, only as far as the pages
- * asked for need plus RECALL_TEXT_CHECKS_FOR_TOTAL more for the count: a phrase of common
- * words has thousands of candidates at a million messages, each a read and a parse of a log
- * record, while a search shows the newest few. Past that the total is an upper bound (the
- * matches found plus the candidates not checked), and says so.
+ * One list a query intersects: the postings of a key (a token, or a run of 2 or 3 parts), or
+ * every document of the agent (a phrase with no word to narrow by). `required` lists decide;
+ * the others (a phrase's further words) only narrow, and are read only when short enough to pay.
  */
-export class QueryHits {
-  /** Matches found by the check, newest first. */
-  private readonly found: number[] = [];
-  /** Candidates [0, unchecked) are not checked yet. */
-  private unchecked: number;
+type QueryList = { kind: 'key'; key: string; prefix: boolean; required: boolean } | { kind: 'agent' };
+
+/** The lists of a query: every term's, the phrase words after the first marked optional. */
+function queryLists(agent: number, terms: readonly QueryTerm[]): QueryList[] {
+  const out: QueryList[] = [];
+  for (const term of terms) {
+    if (term.kind === 'parts') {
+      const last = term.parts.length - 1;
+      if (term.parts.length === 1) {
+        out.push({
+          kind: 'key',
+          key: termKey(agent, term.parts[0]!),
+          prefix: term.prefixLast && allowPrefix(term.parts[0]!),
+          required: true,
+        });
+      } else if (term.parts.length <= 3) {
+        out.push({
+          kind: 'key',
+          key: runKey(agent, term.parts),
+          prefix: term.prefixLast && allowPrefix(term.parts[last]!),
+          required: true,
+        });
+      } else {
+        // Four or more parts: every window of three, the last window's last part a prefix; the text decides adjacency.
+        for (let i = 0; i + 3 <= term.parts.length; i++) {
+          const isLast = i + 3 === term.parts.length;
+          const prefix = isLast && term.prefixLast && allowPrefix(term.parts[i + 2]!);
+          out.push({ kind: 'key', key: runKey(agent, term.parts.slice(i, i + 3)), prefix, required: true });
+        }
+      }
+      continue;
+    }
+    // A phrase: its words narrow, the text decides; so only the rarer words are worth reading
+    // (a list much longer than the candidates so far costs more to read than it removes).
+    let words = 0;
+    term.words.forEach((tok, i) => {
+      const isLast = i === term.words.length - 1;
+      // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
+      if (isLast && term.prefixLast && !allowPrefix(tok)) return;
+      const prefix = isLast && term.prefixLast && allowPrefix(tok);
+      out.push({ kind: 'key', key: termKey(agent, tok), prefix, required: false });
+      words++;
+    });
+    if (words === 0) out.push({ kind: 'agent' });
+  }
+  return out;
+}
+
+/**
+ * How one query reads one source: its candidates there (exactly the matches when no text check
+ * follows), and from the dictionaries alone a bound of how many there are and what reading
+ * them costs.
+ */
+class QueryPlan {
+  private readonly lists: QueryList[];
 
   constructor(
-    private readonly candidates: Uint32Array,
-    private readonly check: ((doc: number) => boolean) | null,
+    private readonly index: RecallIndex,
+    private readonly agent: number,
+    terms: readonly QueryTerm[],
   ) {
-    this.unchecked = check ? candidates.length : 0;
+    this.lists = queryLists(agent, terms);
   }
+
+  private countIn(src: RecallSource, l: QueryList): number {
+    return l.kind === 'agent' ? this.index.agentCountIn(src, this.agent) : this.index.keyCountIn(src, l.key, l.prefix);
+  }
+
+  /** Upper bound of the candidates in src (the shortest list) and the postings reading them all would decode. */
+  stats(src: RecallSource): { bound: number; cost: number } {
+    let bound = Infinity;
+    let cost = 0;
+    for (const l of this.lists) {
+      const n = this.countIn(src, l);
+      bound = Math.min(bound, n);
+      cost += n;
+    }
+    return { bound: bound === Infinity ? 0 : bound, cost };
+  }
+
+  /** The candidates in src, ascending: the lists intersected shortest first, stopping when nothing is left. */
+  candidatesIn(src: RecallSource): Uint32Array {
+    const counted = this.lists.map((l) => ({ l, n: this.countIn(src, l) })).sort((x, y) => x.n - y.n);
+    if (counted.length === 0 || counted[0]!.n === 0) return new Uint32Array(0);
+    let out: Uint32Array | undefined;
+    for (const { l, n } of counted) {
+      if (out) {
+        // Keys are the agent's own, so its whole document list narrows nothing; a phrase word
+        // much longer than the candidates so far costs more to read than it removes.
+        if (l.kind === 'agent') continue;
+        if (!l.required && n > out.length * RECALL_NARROW_RATIO) continue;
+      }
+      const docs = this.read(src, l);
+      out = out ? intersectSorted(out, docs) : docs;
+      if (out.length === 0) break;
+    }
+    return out ?? new Uint32Array(0);
+  }
+
+  private read(src: RecallSource, l: QueryList): Uint32Array {
+    return l.kind === 'agent' ? this.index.agentDocsIn(src, this.agent) : this.index.keyDocsIn(src, l.key, l.prefix);
+  }
+}
+
+/**
+ * The matches of one query, newest first, found source by source from the newest (the tail in
+ * memory, then segments from the newest back), only as far as the pages asked for need: at a
+ * million messages a common word is in a hundred thousand records, while a search shows the
+ * newest few. Candidates that need their text checked (phrases, long identifiers) are checked
+ * in the same order.
+ *
+ * The total is exact when every source was read (and every candidate checked); a little more
+ * is read for that after the page is complete — sources whose postings fit in
+ * RECALL_POSTINGS_FOR_TOTAL, or RECALL_TEXT_CHECKS_FOR_TOTAL more text checks. Past that it is
+ * an upper bound: the matches found, the candidates not yet checked, and for each source not
+ * read its shortest list's length from the dictionary; the result says so.
+ */
+export class QueryHits {
+  /** Candidates of the sources read so far, newest source first (each ascending). */
+  private readonly lists: Uint32Array[] = [];
+  private readCount = 0;
+  private nextSource = 0;
+  private readonly stats: ({ bound: number; cost: number } | undefined)[] = [];
+  /** With a check: matches found, newest first, and the candidates decided so far (counted from the newest). */
+  private readonly found: number[] = [];
+  private checked = 0;
+  private cursorList = 0;
+  private cursorLeft = 0;
+
+  constructor(
+    /** Newest first. */
+    readonly sources: readonly RecallSource[],
+    private readonly plan: QueryPlan,
+    private readonly check: ((doc: number) => boolean) | null,
+  ) {}
 
   /** True when every candidate has been decided: the total is the number of matches. */
   get exact(): boolean {
-    return this.unchecked === 0;
+    return this.nextSource >= this.sources.length && (!this.check || this.checked === this.readCount);
   }
 
-  /** The number of matches (exact), or an upper bound of it while candidates are unchecked. */
+  /** The number of matches (exact), or an upper bound of it while sources are unread or candidates unchecked. */
   get total(): number {
-    return this.check ? this.found.length + this.unchecked : this.candidates.length;
+    let left = 0;
+    for (let i = this.nextSource; i < this.sources.length; i++) left += this.statsOf(i).bound;
+    return this.check ? this.found.length + (this.readCount - this.checked) + left : this.readCount + left;
   }
 
-  /** Matches [from, from + n) counted from the newest, checking candidates as far as needed. */
+  /** Matches [from, from + n) counted from the newest, reading and checking as far as needed. */
   newest(from: number, n: number): number[] {
-    if (!this.check) {
-      const out: number[] = [];
-      for (let i = this.candidates.length - 1 - from; i >= 0 && out.length < n; i--) out.push(this.candidates[i]!);
-      return out;
+    if (this.check) {
+      this.checkUntil(() => this.found.length >= from + n);
+      // Then a bounded look further back, so the count is exact whenever that is cheap.
+      let more = RECALL_TEXT_CHECKS_FOR_TOTAL;
+      this.checkUntil(() => more-- <= 0);
+      return this.found.slice(from, from + n);
     }
-    this.checkUntil(() => this.found.length >= from + n);
-    // Then a bounded look further back, so the count is exact whenever that is cheap.
-    let more = RECALL_TEXT_CHECKS_FOR_TOTAL;
-    this.checkUntil(() => more-- <= 0);
-    return this.found.slice(from, from + n);
+    while (this.readCount < from + n && this.readNext()) {
+      // read on
+    }
+    let budget = RECALL_POSTINGS_FOR_TOTAL;
+    while (this.nextSource < this.sources.length) {
+      const cost = this.statsOf(this.nextSource).cost;
+      if (cost > budget) break;
+      budget -= cost;
+      this.readNext();
+    }
+    const out: number[] = [];
+    let skip = from;
+    for (const list of this.lists) {
+      if (skip >= list.length) {
+        skip -= list.length;
+        continue;
+      }
+      for (let i = list.length - 1 - skip; i >= 0 && out.length < n; i--) out.push(list[i]!);
+      skip = 0;
+      if (out.length >= n) break;
+    }
+    return out;
+  }
+
+  private statsOf(i: number): { bound: number; cost: number } {
+    return (this.stats[i] ??= this.plan.stats(this.sources[i]!));
+  }
+
+  /** Reads the next source's candidates; false when every source is read. */
+  private readNext(): boolean {
+    if (this.nextSource >= this.sources.length) return false;
+    const docs = this.plan.candidatesIn(this.sources[this.nextSource++]!);
+    if (docs.length > 0) {
+      this.lists.push(docs);
+      this.readCount += docs.length;
+    }
+    return true;
   }
 
   private checkUntil(done: () => boolean): void {
-    while (this.unchecked > 0 && !done()) {
-      const doc = this.candidates[--this.unchecked]!;
+    while (!done()) {
+      while (this.cursorLeft === 0) {
+        if (this.cursorList < this.lists.length) this.cursorLeft = this.lists[this.cursorList++]!.length;
+        else if (!this.readNext()) return;
+      }
+      const list = this.lists[this.cursorList - 1]!;
+      const doc = list[--this.cursorLeft]!;
+      this.checked++;
       if (this.check!(doc)) this.found.push(doc);
     }
   }
@@ -401,9 +557,12 @@ export class FileRecallStore implements RecallStore {
 
   /** The query's matches; those that need the text checked are checked newest first, as pages ask. */
   private hits(agent: number, query: string, terms: QueryTerm[]): QueryHits {
-    const key = `${agent}\u0000${query}\u0000${this.index.totalDocs}\u0000${this.index.excluded.size}`;
-    if (this.lastHits?.key === key) return this.lastHits.hits;
-    const candidates = intersectAll(terms.map((t) => this.candidatesOf(agent, t)));
+    const sources = this.index.sources().reverse();
+    const key = `${agent}\u0000${query}\u0000${this.index.totalDocs}`;
+    const last = this.lastHits;
+    // A flush, merge or repair swaps sources (and closes those it replaced): then the query is read again.
+    if (last?.key === key && last.hits.sources.length === sources.length && last.hits.sources.every((s, i) => s === sources[i]))
+      return last.hits;
     const needsCheck = terms.filter(needsText);
     // Identifiers and phrases: the index narrows to records with every part; the text decides.
     // A candidate was indexed, so a tool result here is not one of the unsearched ones.
@@ -420,50 +579,9 @@ export class FileRecallStore implements RecallStore {
               )
             );
           };
-    const hits = new QueryHits(candidates, check);
+    const hits = new QueryHits(sources, new QueryPlan(this.index, agent, terms), check);
     this.lastHits = { key, hits };
     return hits;
-  }
-
-  /**
-   * Documents that may match a term: exactly the matches for a word or an identifier of up to
-   * three parts (runs of parts are indexed); a superset for phrases and longer identifiers,
-   * which the text then decides (see needsText).
-   */
-  private candidatesOf(agent: number, term: QueryTerm): Uint32Array {
-    if (term.kind === 'parts' && !needsText(term)) {
-      const last = term.parts[term.parts.length - 1]!;
-      const prefix = term.prefixLast && allowPrefix(last);
-      if (term.parts.length === 1) return this.index.docsWith(agent, last, prefix);
-      return this.index.docsWithRun(agent, term.parts, prefix);
-    }
-    if (term.kind === 'parts') {
-      // Four or more parts: every window of three, the last window's last part a prefix.
-      const lists: Uint32Array[] = [];
-      for (let i = 0; i + 3 <= term.parts.length; i++) {
-        const last = i + 3 === term.parts.length;
-        lists.push(this.index.docsWithRun(agent, term.parts.slice(i, i + 3), last && term.prefixLast && allowPrefix(term.parts[i + 2]!)));
-      }
-      return intersectAll(lists);
-    }
-    // A phrase: its words narrow, the text decides; so only the rarer words are worth reading
-    // (a list much longer than the candidates so far costs more to read than it removes).
-    const words: { tok: string; prefix: boolean; count: number }[] = [];
-    term.words.forEach((tok, i) => {
-      const isLast = i === term.words.length - 1;
-      // A phrase's short last word may be the start of a longer word ("config fi"): too broad to narrow by.
-      if (isLast && term.prefixLast && !allowPrefix(tok)) return;
-      const prefix = isLast && term.prefixLast && allowPrefix(tok);
-      words.push({ tok, prefix, count: this.index.countWith(agent, tok, prefix) });
-    });
-    if (words.length === 0) return Uint32Array.from(this.index.lastDocsOf(agent, Infinity, Infinity));
-    words.sort((x, y) => x.count - y.count);
-    let out = this.index.docsWith(agent, words[0]!.tok, words[0]!.prefix);
-    for (const w of words.slice(1)) {
-      if (out.length === 0 || w.count > out.length * RECALL_NARROW_RATIO) break;
-      out = intersectSorted(out, this.index.docsWith(agent, w.tok, w.prefix));
-    }
-    return out;
   }
 
   searchDate(agentId: string, start: string, end: string, page: number, pageSize: number = SEARCH_PAGE_SIZE): RecallSearchResult {
