@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { atomicWriteFile } from '../storage/atomicFile';
+import { atomicWriteWith } from '../storage/atomicFile';
 import { RECALL_DICT_BLOCK_TERMS, RECALL_INDEX_SLICE_MS } from '../limits';
 import { MemgptError } from '../base/errors';
 
@@ -15,12 +15,24 @@ import { MemgptError } from '../base/errors';
  * of its documents and a date index (times ascending, with their document numbers). Segments are
  * written once (temp file + rename) and never changed; merging writes a new one.
  *
- * File: MAGIC | u32 header length | header JSON | body. Only the header is read at open (the
- * manifest holds its checksum); the body is checked against `bodyCrc` in the background.
+ * File: MAGIC | body | header JSON | u32 header length. The body is written in pieces as it is
+ * made (a full-size segment runs to a hundred megabytes: built whole in memory, its copies and
+ * checksum held the event loop), so the header, which describes it, comes last. Each dictionary
+ * block follows its keys' postings; a block index (each block's place and first key) closes the
+ * body and is read only when a query first needs the segment. Only the header is read at open
+ * (the manifest holds its checksum); the body is checked against `bodyCrc` in the background.
+ *
+ * Format 1 (MAGIC_V1 | u32 header length | header JSON with the block index | body) is still
+ * read: its segments are replaced as merges and rebuilds write new ones.
  */
 
-const MAGIC = Buffer.from('MGRSEG01', 'latin1');
-export const SEGMENT_FORMAT = 1;
+const MAGIC_V1 = Buffer.from('MGRSEG01', 'latin1');
+const MAGIC = Buffer.from('MGRSEG02', 'latin1');
+export const SEGMENT_FORMAT = 2;
+/** Body bytes a segment writer collects before writing them out (and yielding). */
+const WRITE_CHUNK_BYTES = 1 << 20;
+/** Bytes per block-index entry: body offset, byte length, end of its first key (u32 each). */
+const BLOCK_ENTRY_BYTES = 12;
 
 export class RecallIndexDamagedError extends MemgptError {
   constructor(
@@ -169,8 +181,72 @@ interface SegmentHeader {
   terms: number;
   /** Per agent (base-36 number): where its document list and date index lie in the body. */
   agents: Record<string, { count: number; docsAt: number; docsLen: number; timesAt: number; dateDocsAt: number }>;
-  /** Dictionary blocks: first key, body offset, byte length. */
-  blocks: [string, number, number][];
+  /** Format 1: dictionary blocks (first key, body offset, byte length). Format 2: the number of blocks. */
+  blocks: [string, number, number][] | number;
+  /** Format 2: where the block index lies in the body, and the bytes of its first keys. */
+  blocksAt?: number;
+  blockKeysBytes?: number;
+}
+
+/** Where each dictionary block lies and the first key of each, in key order. */
+interface BlockIndex {
+  readonly count: number;
+  key(i: number): string;
+  at(i: number): number;
+  len(i: number): number;
+}
+
+function arrayBlockIndex(blocks: [string, number, number][]): BlockIndex {
+  return { count: blocks.length, key: (i) => blocks[i]![0], at: (i) => blocks[i]![1], len: (i) => blocks[i]![2] };
+}
+
+/** The block index as written (format 2), from one read: keys are decoded when a lookup compares them. */
+function bufferBlockIndex(buf: Buffer, count: number): BlockIndex {
+  const keysAt = count * BLOCK_ENTRY_BYTES;
+  const keys: (string | undefined)[] = new Array<string | undefined>(count);
+  const keyEnd = (i: number): number => (i < 0 ? 0 : buf.readUInt32LE(i * BLOCK_ENTRY_BYTES + 8));
+  return {
+    count,
+    key: (i) => (keys[i] ??= buf.toString('utf8', keysAt + keyEnd(i - 1), keysAt + keyEnd(i))),
+    at: (i) => buf.readUInt32LE(i * BLOCK_ENTRY_BYTES),
+    len: (i) => buf.readUInt32LE(i * BLOCK_ENTRY_BYTES + 4),
+  };
+}
+
+/**
+ * A segment body written to a file in pieces as it is made: positions are body offsets, the
+ * checksum runs over each piece as it goes out, and the event loop gets a turn between pieces.
+ */
+class BodyWriter {
+  private readonly w = new ByteWriter();
+  private written = 0;
+  crc = 0;
+
+  constructor(
+    private readonly handle: fsp.FileHandle,
+    private readonly slicer: Slicer,
+  ) {}
+
+  get out(): ByteWriter {
+    return this.w;
+  }
+  /** The body offset of the next byte. */
+  get pos(): number {
+    return this.written + this.w.length;
+  }
+
+  /** Writes out what was collected once it is a piece's worth (or everything, with `all`). */
+  async drain(all = false): Promise<void> {
+    if (this.w.length >= WRITE_CHUNK_BYTES || (all && this.w.length > 0)) {
+      const piece = this.w.result();
+      this.crc = crc32(piece, this.crc);
+      let done = 0;
+      while (done < piece.length) done += (await this.handle.write(piece, done, piece.length - done, 8 + this.written + done)).bytesWritten;
+      this.written += piece.length;
+      this.w.length = 0;
+    }
+    await this.slicer.maybeYield();
+  }
 }
 
 /** Time slices for long loops in the background: yields to the event loop between slices. */
@@ -224,67 +300,90 @@ export async function sortSliced(items: string[]): Promise<string[]> {
 
 /** Writes a segment file (temp + fsync + rename); returns its size and header checksum for the manifest. */
 export async function writeSegment(file: string, data: SegmentData): Promise<{ bytes: number; headerCrc: number }> {
-  const slicer = new Slicer();
-  // One pass: postings go to the body, dictionary entries to their own buffer, appended after.
-  const body = new ByteWriter();
-  const dict = new ByteWriter();
-  const dictBlocks: [string, number, number][] = [];
-  let inBlock = 0;
-  let terms = 0;
-  for (const [key, list] of data.entries()) {
-    const at = body.length;
-    body.deltas(list);
-    if (inBlock === RECALL_DICT_BLOCK_TERMS) {
-      const last = dictBlocks[dictBlocks.length - 1]!;
-      last[2] = dict.length - last[1];
-      inBlock = 0;
+  let result = { bytes: 0, headerCrc: 0 };
+  await atomicWriteWith(file, async (handle) => {
+    await handle.write(MAGIC, 0, MAGIC.length, 0);
+    const body = new BodyWriter(handle, new Slicer());
+    const w = body.out;
+    // Per block: its keys' postings, then its dictionary entries. The block index is kept here (one small entry per block).
+    const blockAt: number[] = [];
+    const blockLen: number[] = [];
+    const firstKeys: Buffer[] = [];
+    let pending: { key: Buffer; at: number; len: number; count: number }[] = [];
+    const endBlock = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const at = body.pos;
+      for (const e of pending) {
+        w.varint(e.key.length);
+        w.bytes(e.key);
+        w.varint(e.at);
+        w.varint(e.len);
+        w.varint(e.count);
+      }
+      blockAt.push(at);
+      blockLen.push(body.pos - at);
+      firstKeys.push(pending[0]!.key);
+      pending = [];
+      await body.drain();
+    };
+    let terms = 0;
+    for (const [key, list] of data.entries()) {
+      const at = body.pos;
+      w.deltas(list);
+      pending.push({ key: Buffer.from(key, 'utf8'), at, len: body.pos - at, count: list.length });
+      terms++;
+      if (pending.length === RECALL_DICT_BLOCK_TERMS) await endBlock();
     }
-    if (inBlock === 0) dictBlocks.push([key, dict.length, 0]);
-    const k = Buffer.from(key, 'utf8');
-    dict.varint(k.length);
-    dict.bytes(k);
-    dict.varint(at);
-    dict.varint(body.length - at);
-    dict.varint(list.length);
-    inBlock++;
-    if ((++terms & 255) === 0) await slicer.maybeYield();
-  }
-  if (dictBlocks.length > 0) {
-    const last = dictBlocks[dictBlocks.length - 1]!;
-    last[2] = dict.length - last[1];
-  }
-  const dictAt = body.length;
-  body.bytes(dict.result());
-  const blocks: [string, number, number][] = dictBlocks.map(([key, at, len]) => [key, dictAt + at, len]);
-  const agents: SegmentHeader['agents'] = {};
-  for (const [agent, part] of data.agents) {
-    const docsAt = body.length;
-    body.deltas(part.docs);
-    const docsLen = body.length - docsAt;
-    const timesAt = body.length;
-    for (let i = 0; i < part.dateTimes.length; i++) body.f64(part.dateTimes[i]!);
-    const dateDocsAt = body.length;
-    for (let i = 0; i < part.dateDocs.length; i++) body.u32(part.dateDocs[i]!);
-    agents[agent.toString(36)] = { count: part.docs.length, docsAt, docsLen, timesAt, dateDocsAt };
-    await slicer.maybeYield();
-  }
-  const bodyBuf = body.result();
-  const header: SegmentHeader = {
-    format: SEGMENT_FORMAT,
-    docStart: data.docStart,
-    docEnd: data.docEnd,
-    bodyBytes: bodyBuf.length,
-    bodyCrc: crc32(bodyBuf),
-    terms,
-    agents,
-    blocks,
-  };
-  const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(headerBuf.length);
-  const all = Buffer.concat([MAGIC, len, headerBuf, bodyBuf]);
-  await atomicWriteFile(file, all);
-  return { bytes: all.length, headerCrc: crc32(headerBuf) };
+    await endBlock();
+    const agents: SegmentHeader['agents'] = {};
+    for (const [agent, part] of data.agents) {
+      const docsAt = body.pos;
+      w.deltas(part.docs);
+      const docsLen = body.pos - docsAt;
+      await body.drain();
+      const timesAt = body.pos;
+      for (let i = 0; i < part.dateTimes.length; i++) {
+        w.f64(part.dateTimes[i]!);
+        if ((i & 65535) === 65535) await body.drain();
+      }
+      const dateDocsAt = body.pos;
+      for (let i = 0; i < part.dateDocs.length; i++) {
+        w.u32(part.dateDocs[i]!);
+        if ((i & 65535) === 65535) await body.drain();
+      }
+      agents[agent.toString(36)] = { count: part.docs.length, docsAt, docsLen, timesAt, dateDocsAt };
+      await body.drain();
+    }
+    const blocksAt = body.pos;
+    let keyEnd = 0;
+    for (let i = 0; i < blockAt.length; i++) {
+      keyEnd += firstKeys[i]!.length;
+      w.u32(blockAt[i]!);
+      w.u32(blockLen[i]!);
+      w.u32(keyEnd);
+    }
+    for (const k of firstKeys) w.bytes(k);
+    await body.drain(true);
+    const header: SegmentHeader = {
+      format: SEGMENT_FORMAT,
+      docStart: data.docStart,
+      docEnd: data.docEnd,
+      bodyBytes: body.pos,
+      bodyCrc: body.crc,
+      terms,
+      agents,
+      blocks: blockAt.length,
+      blocksAt,
+      blockKeysBytes: keyEnd,
+    };
+    const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
+    const tail = Buffer.alloc(headerBuf.length + 4);
+    headerBuf.copy(tail);
+    tail.writeUInt32LE(headerBuf.length, headerBuf.length);
+    await handle.write(tail, 0, tail.length, 8 + body.pos);
+    result = { bytes: 8 + body.pos + tail.length, headerCrc: crc32(headerBuf) };
+  });
+  return result;
 }
 
 interface DictEntry {
@@ -299,7 +398,7 @@ export class SegmentReader {
   private fd: number | null;
   private readonly bodyAt: number;
   private readonly header: SegmentHeader;
-  private readonly blockKeys: string[];
+  private blockIndex: BlockIndex | undefined;
   /** The last dictionary blocks read (a query reads the same block for each segment pass). */
   private readonly blockCache = new Map<number, DictEntry[]>();
 
@@ -312,7 +411,7 @@ export class SegmentReader {
     this.fd = fd;
     this.bodyAt = bodyAt;
     this.header = header;
-    this.blockKeys = header.blocks.map((b) => b[0]);
+    if (Array.isArray(header.blocks)) this.blockIndex = arrayBlockIndex(header.blocks);
   }
 
   /** Opens and checks size and header checksum; throws RecallIndexDamagedError on any mismatch. */
@@ -326,28 +425,54 @@ export class SegmentReader {
     try {
       const size = fstatSync(fd).size;
       if (size !== expect.bytes) throw new RecallIndexDamagedError(file, `${size} bytes, expected ${expect.bytes}`);
+      if (size < 12) throw new RecallIndexDamagedError(file, 'not a recall segment');
       const head = Buffer.alloc(12);
       readSync(fd, head, 0, 12, 0);
-      if (!head.subarray(0, 8).equals(MAGIC)) throw new RecallIndexDamagedError(file, 'not a recall segment');
-      const hlen = head.readUInt32LE(8);
-      if (12 + hlen > size) throw new RecallIndexDamagedError(file, 'header runs past the end');
+      const magic = head.subarray(0, 8);
+      const v1 = magic.equals(MAGIC_V1);
+      if (!v1 && !magic.equals(MAGIC)) throw new RecallIndexDamagedError(file, 'not a recall segment');
+      let hlen: number;
+      let headerAt: number;
+      if (v1) {
+        hlen = head.readUInt32LE(8);
+        headerAt = 12;
+      } else {
+        const end = Buffer.alloc(4);
+        readSync(fd, end, 0, 4, size - 4);
+        hlen = end.readUInt32LE(0);
+        headerAt = size - 4 - hlen;
+      }
+      if (hlen > size - 12 || headerAt < 8) throw new RecallIndexDamagedError(file, 'header runs past the end');
       const hbuf = Buffer.alloc(hlen);
-      readSync(fd, hbuf, 0, hlen, 12);
+      readSync(fd, hbuf, 0, hlen, headerAt);
       if (crc32(hbuf) !== expect.headerCrc) throw new RecallIndexDamagedError(file, 'header checksum mismatch');
       const header = JSON.parse(hbuf.toString('utf8')) as SegmentHeader;
-      if (
-        header.format !== SEGMENT_FORMAT ||
-        header.docStart !== expect.docStart ||
-        header.docEnd !== expect.docEnd ||
-        12 + hlen + header.bodyBytes !== size
-      ) {
+      const bodyAt = v1 ? 12 + hlen : 8;
+      const fits = v1
+        ? header.format === 1 && Array.isArray(header.blocks) && 12 + hlen + header.bodyBytes === size
+        : header.format === SEGMENT_FORMAT &&
+          Number.isInteger(header.blocks) &&
+          Number.isInteger(header.blocksAt) &&
+          Number.isInteger(header.blockKeysBytes) &&
+          header.blocksAt! + (header.blocks as number) * BLOCK_ENTRY_BYTES + header.blockKeysBytes! <= header.bodyBytes &&
+          8 + header.bodyBytes + hlen + 4 === size;
+      if (!fits || header.docStart !== expect.docStart || header.docEnd !== expect.docEnd) {
         throw new RecallIndexDamagedError(file, 'header does not match the manifest');
       }
-      return new SegmentReader(file, fd, 12 + hlen, header);
+      return new SegmentReader(file, fd, bodyAt, header);
     } catch (err) {
       closeSync(fd);
       throw err;
     }
+  }
+
+  /** The block index, read on first use (one read; keys are decoded as lookups compare them). */
+  private blocks(): BlockIndex {
+    if (this.blockIndex) return this.blockIndex;
+    const count = this.header.blocks as number;
+    const buf = this.read(this.header.blocksAt!, count * BLOCK_ENTRY_BYTES + this.header.blockKeysBytes!);
+    this.blockIndex = bufferBlockIndex(buf, count);
+    return this.blockIndex;
   }
 
   get docStart(): number {
@@ -375,8 +500,8 @@ export class SegmentReader {
   private block(i: number): DictEntry[] {
     const cached = this.blockCache.get(i);
     if (cached) return cached;
-    const [, at, len] = this.header.blocks[i]!;
-    const buf = this.read(at, len);
+    const blocks = this.blocks();
+    const buf = this.read(blocks.at(i), blocks.len(i));
     const out: DictEntry[] = [];
     let pos = 0;
     const varint = (): number => {
@@ -404,11 +529,12 @@ export class SegmentReader {
 
   /** The index of the last block whose first key is <= key (-1 when key sorts before them all). */
   private blockFor(key: string): number {
+    const blocks = this.blocks();
     let lo = 0;
-    let hi = this.blockKeys.length;
+    let hi = blocks.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.blockKeys[mid]! <= key) lo = mid + 1;
+      if (blocks.key(mid) <= key) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
@@ -421,7 +547,7 @@ export class SegmentReader {
   /** How many documents hold `key` (with `prefix`: the sum over the keys it starts; an upper bound of their union). */
   count(key: string, prefix: boolean): number {
     let n = 0;
-    scan: for (let b = Math.max(0, this.blockFor(key)); b < this.blockKeys.length; b++) {
+    scan: for (let b = Math.max(0, this.blockFor(key)); b < this.blocks().count; b++) {
       for (const e of this.block(b)) {
         if (e.key < key) continue;
         if (prefix ? !e.key.startsWith(key) : e.key !== key) break scan;
@@ -442,7 +568,7 @@ export class SegmentReader {
   /** The postings of every key that starts with `prefix` (the key itself included). */
   prefix(prefix: string): Uint32Array[] {
     const found: DictEntry[] = [];
-    scan: for (let b = Math.max(0, this.blockFor(prefix)); b < this.blockKeys.length; b++) {
+    scan: for (let b = Math.max(0, this.blockFor(prefix)); b < this.blocks().count; b++) {
       for (const e of this.block(b)) {
         if (e.key < prefix) continue;
         if (!e.key.startsWith(prefix)) break scan;
@@ -459,7 +585,7 @@ export class SegmentReader {
 
   /** Every key with its postings, in order (for merging). */
   *entries(): Generator<[string, Uint32Array]> {
-    for (let b = 0; b < this.blockKeys.length; b++) {
+    for (let b = 0; b < this.blocks().count; b++) {
       const block = this.block(b);
       if (block.length === 0) continue;
       // A block's postings lie back to back: one read per block, not per key.

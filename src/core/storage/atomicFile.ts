@@ -59,13 +59,18 @@ async function sweepOrphanTemps(target: string): Promise<void> {
 }
 
 export async function atomicWriteFile(target: string, data: string | Uint8Array): Promise<void> {
+  await atomicWriteWith(target, (handle) => handle.writeFile(data));
+}
+
+/** atomicWriteFile for content written in pieces (a file too large to build in memory first). */
+export async function atomicWriteWith(target: string, write: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });
   await sweepOrphanTemps(target);
   const temp = path.join(dir, `${tempPrefix(target)}${process.pid}-${randomBytes(4).toString('hex')}`);
   const handle = await fsp.open(temp, 'w');
   try {
-    await handle.writeFile(data);
+    await write(handle);
     await handle.sync();
   } catch (err) {
     await handle.close();
