@@ -60,6 +60,8 @@ export interface FileRecallStoreOptions {
   notices?: NoticeBoard;
   /** Records the in-memory tail of the index holds before it is written out (tests make it small). */
   indexFlushDocs?: number;
+  /** Postings read past a complete page of word matches to make the total exact (RECALL_POSTINGS_FOR_TOTAL; tests make it small). */
+  postingsForTotal?: number;
 }
 
 export type NewRecallRecord = Omit<RecallRecord, 'id' | 'seq'>;
@@ -292,6 +294,7 @@ export class QueryHits {
     readonly sources: readonly RecallSource[],
     private readonly plan: QueryPlan,
     private readonly check: ((doc: number) => boolean) | null,
+    private readonly postingsForTotal: number,
   ) {}
 
   /** True when every candidate has been decided: the total is the number of matches. */
@@ -318,7 +321,7 @@ export class QueryHits {
     while (this.readCount < from + n && this.readNext()) {
       // read on
     }
-    let budget = RECALL_POSTINGS_FOR_TOTAL;
+    let budget = this.postingsForTotal;
     while (this.nextSource < this.sources.length) {
       const cost = this.statsOf(this.nextSource).cost;
       if (cost > budget) break;
@@ -387,6 +390,7 @@ export class FileRecallStore implements RecallStore {
     readonly indexReport: RecallIndexOpenReport,
     private readonly index: RecallIndex,
     private readonly timeZone: 'local' | 'utc',
+    private readonly postingsForTotal: number,
   ) {
     this.lastSeq = index.lastSeq;
   }
@@ -437,7 +441,14 @@ export class FileRecallStore implements RecallStore {
     });
     // The report counts the region read; the user is told about the whole store.
     const openReport: AppendLogOpenReport = { ...report, entries: index.totalDocs };
-    const store = new FileRecallStore(log, openReport, { ...indexReport, readFromLog: read }, index, options.timeZone ?? 'local');
+    const store = new FileRecallStore(
+      log,
+      openReport,
+      { ...indexReport, readFromLog: read },
+      index,
+      options.timeZone ?? 'local',
+      options.postingsForTotal ?? RECALL_POSTINGS_FOR_TOTAL,
+    );
     if (indexReport.state === 'rebuilt') {
       notices?.post(
         'recall:index',
@@ -579,7 +590,7 @@ export class FileRecallStore implements RecallStore {
               )
             );
           };
-    const hits = new QueryHits(sources, new QueryPlan(this.index, agent, terms), check);
+    const hits = new QueryHits(sources, new QueryPlan(this.index, agent, terms), check, this.postingsForTotal);
     this.lastHits = { key, hits };
     return hits;
   }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { FileRecallStore, RECALL_LOG_FILE, type NewRecallRecord } from '../../../src/core/memory/recallStore';
 import { RECALL_INDEX_DIR } from '../../../src/core/memory/recallIndex';
+import { crc32 } from '../../../src/core/memory/recallSegment';
 import { RECALL_WORKER_REBUILD_MIN_BYTES } from '../../../src/core/limits';
 import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
 import { AppendLog } from '../../../src/core/storage/appendLog';
@@ -435,4 +436,158 @@ test('a large log is indexed in a worker thread: the same answers, the event loo
   s = await open(dir, { timeZone: 'utc', indexFlushDocs: 64 });
   assert.equal(s.indexReport.state, 'opened', 'what the worker wrote opens as it is');
   await assertMatchesLog(s, dir, 'reopened after the worker', 10);
+});
+
+/** Every page of a query, as far as it goes (a bounded total promises pages that may come back short). */
+function pagesUntilShort(
+  s: FileRecallStore,
+  agentId: string,
+  q: string,
+  size: number,
+): { ids: string[]; last: ReturnType<FileRecallStore['search']> } {
+  const ids: string[] = [];
+  for (let p = 0; ; p++) {
+    const r = s.search(agentId, q, p, size);
+    ids.push(...r.records.map((x) => x.id));
+    if (r.records.length < size) return { ids, last: r };
+    assert.ok(p < 10_000, `paging ${JSON.stringify(q)} ends`);
+  }
+}
+
+test('word and AND queries read the newest sources first and stop at the page: a word only in the oldest segment, a bounded total that pages down to the exact count', async () => {
+  const dir = tmp();
+  const records = corpus(1500, 21).map((r, i) => {
+    if (r.message.role !== 'user') return r;
+    // One word only in the oldest records (absent from every newer segment and the tail), one only in the middle.
+    const extra = i < 60 ? ' zephyrold' : i >= 700 && i < 720 ? ' quasarmid' : '';
+    return { ...r, message: { ...r.message, content: r.message.content + extra } };
+  });
+  const s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32, postingsForTotal: 0 });
+  for (let i = 0; i < records.length; i += 97) await s.append(records.slice(i, i + 97));
+  await s.whenIndexed();
+  assert.ok(segmentFiles(dir).length >= 3, 'several segments');
+  const ref = await bruteForce(dir);
+  const queries = [
+    ...QUERIES,
+    'zephyrold',
+    'zephyrold alpha',
+    'alpha zephyrold',
+    'zephyr',
+    'quasarmid cache',
+    'quasarmid zephyrold',
+    'alpha beta',
+  ];
+  let bounded = 0;
+  for (const agentId of ['a', 'b']) {
+    for (const q of queries) {
+      const expected = expectedSearch(ref, agentId, q);
+      const first = s.search(agentId, q, 0, 7);
+      if (first.totalIsUpperBound) {
+        bounded++;
+        assert.ok(
+          first.total >= expected.length,
+          `${agentId} ${q}: a bound (${first.total}) is never below the count (${expected.length})`,
+        );
+      } else assert.equal(first.total, expected.length, `${agentId} ${q}: exact total`);
+      assert.deepEqual(
+        first.records.map((r) => r.id),
+        expected.slice(0, 7),
+        `${agentId} ${q}: first page`,
+      );
+      const { ids, last } = pagesUntilShort(s, agentId, q, 7);
+      assert.deepEqual(ids, expected, `${agentId} ${q}: every page`);
+      assert.equal(last.total, expected.length, `${agentId} ${q}: once read to the end the total is the count`);
+      assert.equal(last.totalIsUpperBound, undefined, `${agentId} ${q}: and says so`);
+      // A page past the end after that is empty, with the exact count.
+      const beyond = s.search(agentId, q, last.pageCount + 1, 7);
+      assert.deepEqual(beyond.records, []);
+      assert.equal(beyond.total, expected.length);
+    }
+  }
+  // Common words filled their first page from the newest sources without reading the rest.
+  assert.ok(bounded >= 6, `${bounded} first pages were answered before every source was read`);
+  assert.equal(s.search('a', 'zephyrold', 0, 100).total, expectedSearch(ref, 'a', 'zephyrold').length);
+
+  // With the default budget a store this small is read whole: totals are exact from the first page.
+  await s.close();
+  const whole = await open(dir, { timeZone: 'utc', indexFlushDocs: 32 });
+  for (const q of ['alpha', 'cache timeout', 'zephyrold alpha']) {
+    const r = whole.search('a', q, 0, 5);
+    assert.equal(r.totalIsUpperBound, undefined, q);
+    assert.equal(r.total, expectedSearch(ref, 'a', q).length, q);
+  }
+});
+
+test('a query paged while a flush and a merge swap the segments under it answers as the log does and finds no damage', async () => {
+  const dir = tmp();
+  const notices = new NoticeBoard();
+  const records = corpus(1200, 23);
+  const s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32, postingsForTotal: 0, notices });
+  await s.append(records.slice(0, 600));
+  await s.whenIndexed();
+  let merges = 0;
+  for (let round = 0; round < 12; round++) {
+    const before = segmentFiles(dir).length;
+    // A full tail: its flush (and every eighth round a merge, which closes the segments it joins) runs while the query pages.
+    await s.append(records.slice(600 + round * 32, 632 + round * 32));
+    const pages = [s.search('a', 'alpha', 0, 3)];
+    await s.whenIndexed();
+    if (segmentFiles(dir).length <= before) merges++;
+    for (let p = 1; p < 6; p++) pages.push(s.search('a', 'alpha', p, 3));
+    const expected = expectedSearch(await bruteForce(dir), 'a', 'alpha');
+    assert.deepEqual(
+      pages.flatMap((r) => r.records.map((x) => x.id)),
+      expected.slice(0, 18),
+      `round ${round}`,
+    );
+  }
+  assert.ok(merges >= 1, `${merges} merges ran under a paged query`);
+  assert.deepEqual(notices.list(), [], 'no damage was reported');
+});
+
+test('an index written in segment format 1 (header first, block index inside it) still opens and answers as the log does', async () => {
+  const dir = await storeOnDisk(600);
+  const manifestFile = path.join(dir, RECALL_INDEX_DIR, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { segments: { file: string; bytes: number; headerCrc: number }[] };
+  for (const meta of manifest.segments) {
+    const file = path.join(dir, RECALL_INDEX_DIR, meta.file);
+    const v2 = readFileSync(file);
+    assert.equal(v2.toString('latin1', 0, 8), 'MGRSEG02');
+    const hlen = v2.readUInt32LE(v2.length - 4);
+    const header = JSON.parse(v2.toString('utf8', v2.length - 4 - hlen, v2.length - 4)) as Record<string, unknown> & {
+      bodyBytes: number;
+      blocks: number;
+      blocksAt: number;
+    };
+    const body = v2.subarray(8, 8 + header.bodyBytes);
+    // The same body (offsets count from its start in both formats); the block index moves into the header.
+    const keysAt = header.blocksAt + header.blocks * 12;
+    const blocks: [string, number, number][] = [];
+    for (let i = 0; i < header.blocks; i++) {
+      const e = header.blocksAt + i * 12;
+      const keyStart = i === 0 ? 0 : body.readUInt32LE(e - 12 + 8);
+      blocks.push([
+        body.toString('utf8', keysAt + keyStart, keysAt + body.readUInt32LE(e + 8)),
+        body.readUInt32LE(e),
+        body.readUInt32LE(e + 4),
+      ]);
+    }
+    const v1Header = { ...header, format: 1, blocks };
+    delete (v1Header as Record<string, unknown>).blocksAt;
+    delete (v1Header as Record<string, unknown>).blockKeysBytes;
+    const hbuf = Buffer.from(JSON.stringify(v1Header), 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(hbuf.length);
+    const v1 = Buffer.concat([Buffer.from('MGRSEG01', 'latin1'), len, hbuf, body]);
+    writeFileSync(file, v1);
+    meta.bytes = v1.length;
+    meta.headerCrc = crc32(hbuf);
+  }
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+  const notices = new NoticeBoard();
+  const s = await open(dir, { timeZone: 'utc', notices });
+  assert.equal(s.indexReport.state, 'opened');
+  await assertMatchesLog(s, dir, 'format 1 segments', 9);
+  await s.whenIndexed();
+  assert.deepEqual(notices.list(), [], 'the background check passed them');
 });
