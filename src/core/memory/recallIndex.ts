@@ -736,12 +736,14 @@ export class RecallIndex {
         await writeAt(this.docsFd!, encodeRows(mem.rows), mem.docStart * DOC_ROW_BYTES);
         metas.push(meta);
       };
+      const slicer = new Slicer();
       await AppendLog.open<RecallRecord>(this.logFile, {
         readOnly: true,
         onEntry: async (r, offset, bytes) => {
           if (offset >= logBytes || !isRecord(r)) return;
           builder.add(r, offset, bytes);
           if (builder.tail.size >= RECALL_REBUILD_CUT_DOCS) await cut();
+          else await slicer.maybeYield();
         },
       });
       if (builder.tail.size > 0) await cut();

@@ -16,7 +16,7 @@ import {
   SEARCH_PAGE_SIZE,
 } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport, type RecallSource } from './recallIndex';
-import { RecallIndexDamagedError, runKey, termKey } from './recallSegment';
+import { RecallIndexDamagedError, runKey, Slicer, termKey } from './recallSegment';
 import { allowPrefix, parseQuery, RecallQueryError, searchableText, textMatches, type QueryTerm } from './recallText';
 
 /**
@@ -428,6 +428,8 @@ export class FileRecallStore implements RecallStore {
       }
       // Otherwise the worker could not run (or stopped): what it wrote is kept, the rest is read here.
     }
+    // The records since the last flush (up to a tail's worth, thousands) are indexed in slices too.
+    const slicer = new Slicer();
     const { log, report } = await AppendLog.open<RecallRecord>(file, {
       validate: validateStored,
       readOnly,
@@ -436,7 +438,7 @@ export class FileRecallStore implements RecallStore {
         read++;
         if (rebuilding) return index.addRebuilding(r, offset, bytes);
         index.add(r, offset, bytes);
-        return undefined;
+        return slicer.due ? slicer.yieldNow() : undefined;
       },
     });
     // The report counts the region read; the user is told about the whole store.
