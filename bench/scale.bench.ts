@@ -3,7 +3,8 @@
  * 300k and 1M messages and reports, at each size, open time, heap added by the open store,
  * search p50/p95 (common and rare word, and the other query shapes: phrase and AND included),
  * time from append to searchable, and the longest event-loop block while the index is built (in
- * a worker thread), opened and appended to — beside the longest gap of a loop with nothing to do
+ * a worker thread), opened and appended to (one by one, then an import's worth in batches: eight
+ * tail flushes and their merge) — beside the longest gap of a loop with nothing to do
  * in the same run (the machine's own noise) — with a same-run baseline: a brute-force scan of
  * the log (read, parse, test every record: the work the old whole-log-in-memory store did at
  * every open, and what any search without an index costs).
@@ -11,8 +12,9 @@
  *   npm run bench -- scale                      10k and 100k (MEMGPT_BENCH_SCALE defaults to 100000)
  *   MEMGPT_BENCH_SCALE=1000000 npm run bench -- scale   every size, 1M included (tens of minutes)
  *
- * Targets at 1M: open <= 1 s, heap <= 250 MB, worst, phrase and AND p50 <= 20 ms; no loop block
- * over 50 ms at any size (TARGET … PASS|MISS lines; a MISS makes the bench exit non-zero).
+ * Targets at 1M: open <= 1 s, heap <= 250 MB, worst, phrase, AND and common-word p50 <= 20 ms; no
+ * loop block over 50 ms at any size, one line per size (TARGET … PASS|MISS lines; a MISS makes
+ * the bench exit non-zero). A word's total past the page may be an upper bound: the table shows '<='.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,6 +35,9 @@ const CAP = Number(process.env.MEMGPT_BENCH_SCALE ?? 100_000);
 const AGENT = 'agent-1';
 const CHUNK = 50_000;
 const ROUNDS = 25;
+// 8 tails of RECALL_TAIL_FLUSH_DOCS (4096) records, less the 4000 appended one by one before.
+const IMPORT_BATCH = 256;
+const IMPORT_BATCHES = 113;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 function pct(sorted: number[], p: number): number {
@@ -167,6 +172,8 @@ interface Row {
   appendToSearchableP50: number;
   appendToSearchableP95: number;
   liveBlockMs: number;
+  openBlockMs: number;
+  segmentsAfterLive: number;
   baselineMs: number;
   baselineHits: number[];
 }
@@ -248,8 +255,21 @@ async function measure(n: number): Promise<Row> {
         if (store.search(AGENT, word, 0).total !== 1) throw new Error(`${word} not searchable after append`);
         if (i % 10 === 0) lat.push(performance.now() - s);
       }
+      // Then an import's worth in larger batches: enough tails for a merge of eight (and, where the
+      // sizes line up, a merge into a full-size segment), so flushes and merges are watched too.
+      for (let i = 0; i < IMPORT_BATCHES; i++) {
+        await store.append(
+          Array.from({ length: IMPORT_BATCH }, (_, k) => ({
+            agentId: AGENT,
+            time: new Date().toISOString(),
+            kind: 'user' as const,
+            message: { role: 'user' as const, content: `imported message ${i} ${k} about the server config` },
+          })),
+        );
+      }
       await store.whenIndexed();
     });
+    const segmentsAfterLive = readdirSync(path.join(dir, 'recall-index')).filter((f) => f.endsWith('.rsg')).length;
     lat.sort((a, b) => a - b);
     await store.close();
     const idleGapMs = await idleGap(5000);
@@ -273,6 +293,8 @@ async function measure(n: number): Promise<Row> {
       appendToSearchableP50: pct(lat, 0.5),
       appendToSearchableP95: pct(lat, 0.95),
       liveBlockMs: Math.max(liveBlock, openBlock),
+      openBlockMs: openBlock,
+      segmentsAfterLive,
       baselineMs: base.ms,
       baselineHits: base.hits,
     };
@@ -295,7 +317,7 @@ async function main(): Promise<void> {
       `open ${r.openMs.toFixed(0)} ms; first search right after open ${r.firstSearchMs.toFixed(1)} ms; heap added ${r.heapMb.toFixed(0)} MB (heap + array buffers; rss ${r.rssMb.toFixed(0)} MB)`,
     );
     console.log(
-      `append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block (open + 4000 live appends with flushes and merges) ${r.liveBlockMs.toFixed(0)} ms`,
+      `append to searchable (10 messages, fsync, then the search that finds the last) p50 ${r.appendToSearchableP50.toFixed(1)} ms, p95 ${r.appendToSearchableP95.toFixed(1)} ms; longest loop block: open ${r.openBlockMs.toFixed(0)} ms, open + 4000 live appends + ${(IMPORT_BATCH * IMPORT_BATCHES).toLocaleString()} imported with their flushes and merges ${r.liveBlockMs.toFixed(0)} ms (${r.segments} segments before, ${r.segmentsAfterLive} after)`,
     );
     console.log(
       `same-run baseline: the longest gap of a loop with nothing to do for 5 s, the machine's scheduling alone: ${r.idleGapMs.toFixed(0)} ms (load average ${loadavg()
@@ -345,13 +367,20 @@ async function main(): Promise<void> {
   line('worst search p50', worst, 20, 'ms');
   line('phrase search p50', top.shapes.find((s) => s.shape === 'phrase')!.p50, 20, 'ms');
   line('AND search p50', top.shapes.find((s) => s.shape === 'two words')!.p50, 20, 'ms');
+  line('common word search p50', top.shapes.find((s) => s.shape === 'common word')!.p50, 20, 'ms');
   // Every size, not only the largest: no loop block over 50 ms at any size.
-  const longest = Math.max(...rows.map((r) => Math.max(r.buildBlockMs, r.liveBlockMs)));
-  const idle = Math.max(...rows.map((r) => r.idleGapMs));
-  console.log(
-    `TARGET recall longest loop block at every size (build, open, live appends; ${rows.map((r) => r.n.toLocaleString()).join(', ')}): ${longest.toFixed(0)} ms (<= 50 ms; a loop with nothing to do showed ${idle.toFixed(0)} ms in the same run) ${longest <= 50 && top.n === 1_000_000 ? 'PASS' : 'MISS'}`,
-  );
-  missed ||= !(longest <= 50 && top.n === 1_000_000);
+  for (const r of rows) {
+    const longest = Math.max(r.buildBlockMs, r.liveBlockMs);
+    const pass = longest <= 50;
+    missed ||= !pass;
+    console.log(
+      `TARGET recall longest loop block at ${r.n.toLocaleString()} (build ${r.buildBlockMs.toFixed(0)}, open ${r.openBlockMs.toFixed(0)}, live appends, flushes and merges ${r.liveBlockMs.toFixed(0)}): ${longest.toFixed(0)} ms (<= 50 ms; a loop with nothing to do showed ${r.idleGapMs.toFixed(0)} ms in the same run) ${pass ? 'PASS' : 'MISS'}`,
+    );
+  }
+  if (top.n !== 1_000_000) {
+    missed = true;
+    console.log(`TARGET recall loop block at every size up to 1M: 1M not run (MEMGPT_BENCH_SCALE=${CAP}) MISS`);
+  }
   if (!rows.every((r) => r.builtInWorker)) console.log('note: an index was built on the main thread (the worker did not run)');
   if (missed) process.exitCode = 1;
 }
