@@ -344,6 +344,8 @@ export const RECALL_TEXT_CHECKS_FOR_TOTAL = 256;
  * two-core machine): this is at most about 3 ms of a 20 ms search.
  */
 export const RECALL_POSTINGS_FOR_TOTAL = 65_536;
+/** Recall index: a merge of at least this many records runs in a worker thread (its garbage collections held the event loop); smaller ones are over in a few slices. */
+export const RECALL_WORKER_MERGE_MIN_DOCS = 16_384;
 /** Recall: a log at least this large is indexed in a worker thread when the index is built or rebuilt (a small one is quicker here than a thread's start). */
 export const RECALL_WORKER_REBUILD_MIN_BYTES = 4 * 1024 * 1024;
 

@@ -1,11 +1,19 @@
 import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, write as fsWrite } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { RecallRecord } from '../interfaces/recallStore';
 import { AppendLog } from '../storage/appendLog';
 import { atomicWriteJson } from '../storage/atomicFile';
-import { RECALL_CALL_NAMES_KEPT, RECALL_MERGE_FANIN, RECALL_REBUILD_CUT_DOCS, RECALL_SEGMENT_MAX_DOCS } from '../limits';
+import {
+  RECALL_CALL_NAMES_KEPT,
+  RECALL_MERGE_FANIN,
+  RECALL_REBUILD_CUT_DOCS,
+  RECALL_SEGMENT_MAX_DOCS,
+  RECALL_WORKER_MERGE_MIN_DOCS,
+} from '../limits';
 import { forEachIndexToken, partSequence, searchableText } from './recallText';
+import { recallWorkerAvailable, runRecallWorker, type RecallMergeJob } from './recallWorker';
 import {
   RecallIndexDamagedError,
   runKey,
@@ -352,6 +360,11 @@ export class RecallIndex {
   private repairing = false;
   private flushQueued = false;
 
+  /** Merges of at least this many records run in a worker thread (RECALL_WORKER_MERGE_MIN_DOCS; tests lower it). */
+  workerMergeMinDocs = RECALL_WORKER_MERGE_MIN_DOCS;
+  /** Merges a worker thread wrote. */
+  mergesInWorker = 0;
+
   private constructor(
     readonly logFile: string,
     dir: string,
@@ -382,9 +395,10 @@ export class RecallIndex {
   static async open(
     logFile: string,
     dir: string,
-    options: { readOnly: boolean; flushDocs: number; events: RecallIndexEvents },
+    options: { readOnly: boolean; flushDocs: number; events: RecallIndexEvents; workerMergeMinDocs?: number },
   ): Promise<{ index: RecallIndex; report: RecallIndexOpenReport }> {
     const index = new RecallIndex(logFile, dir, options.readOnly, options.flushDocs, options.events);
+    if (options.workerMergeMinDocs !== undefined) index.workerMergeMinDocs = options.workerMergeMinDocs;
     let raw: string | null = null;
     try {
       raw = await fsp.readFile(path.join(dir, MANIFEST), 'utf8');
@@ -681,14 +695,33 @@ export class RecallIndex {
       const run = this.segments.slice(n - RECALL_MERGE_FANIN);
       const classes = run.map((seg) => sizeClass(seg.docs, this.flushDocs));
       if (Math.max(...classes) !== classes[0]) return;
-      const data = await mergeData(run);
-      const meta = await this.writeMem(data);
+      const meta = await this.mergeRun(n - RECALL_MERGE_FANIN, run);
       const reader = SegmentReader.open(path.join(this.dir, meta.file), meta);
       this.segments = [...this.segments.slice(0, n - RECALL_MERGE_FANIN), reader];
       this.metas = [...this.metas.slice(0, n - RECALL_MERGE_FANIN), meta];
       await this.writeManifest();
       for (const seg of run) seg.close();
     }
+  }
+
+  /**
+   * Writes the merge of `run` (the segments from position `at`) as a new segment. A large merge
+   * runs in a worker thread (the segments stay open here and answer queries meanwhile); a small
+   * one, or one whose worker cannot run, runs here in slices.
+   */
+  private async mergeRun(at: number, run: SegmentReader[]): Promise<SegmentMeta> {
+    const file = `seg-${this.nextGen++}.rsg`;
+    const docs = run[run.length - 1]!.docEnd - run[0]!.docStart;
+    // Inside a worker already (a rebuild), the merge runs on that thread.
+    if (docs >= this.workerMergeMinDocs && isMainThread && recallWorkerAvailable()) {
+      const job: RecallMergeJob = { kind: 'merge', dir: this.dir, run: this.metas.slice(at, at + run.length), out: file };
+      const written = await runRecallWorker(job).catch(() => null);
+      if (isWritten(written)) this.mergesInWorker++;
+      if (isWritten(written)) return { file, docStart: run[0]!.docStart, docEnd: run[run.length - 1]!.docEnd, ...written };
+    }
+    const data = await mergeData(run);
+    const { bytes, headerCrc } = await writeSegment(path.join(this.dir, file), data);
+    return { file, docStart: data.docStart, docEnd: data.docEnd, bytes, headerCrc };
   }
 
   /** Checks every segment's body in the background; damage starts a repair. */
@@ -916,6 +949,21 @@ function fstatSizeOf(file: string): number {
 function isRecord(r: unknown): r is RecallRecord {
   const x = r as Partial<RecallRecord> | null;
   return !!x && Number.isInteger(x.seq) && typeof x.agentId === 'string' && typeof x.time === 'string' && !!x.message;
+}
+
+function isWritten(v: unknown): v is { bytes: number; headerCrc: number } {
+  const w = v as { bytes?: unknown; headerCrc?: unknown } | null;
+  return !!w && Number.isInteger(w.bytes) && Number.isInteger(w.headerCrc);
+}
+
+/** A merge as a worker runs it: opens the segments (checked against their manifest entries), writes the merge, closes them. */
+export async function mergeSegmentFiles(job: RecallMergeJob): Promise<{ bytes: number; headerCrc: number }> {
+  const run = job.run.map((m) => SegmentReader.open(path.join(job.dir, m.file), m));
+  try {
+    return await writeSegment(path.join(job.dir, job.out), await mergeData(run));
+  } finally {
+    for (const seg of run) seg.close();
+  }
 }
 
 function sizeClass(docs: number, flushDocs: number): number {

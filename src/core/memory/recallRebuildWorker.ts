@@ -1,18 +1,32 @@
 /**
- * Rebuilds the recall index from the recall log in a worker thread: the rebuild reads every
- * record, holds tens of thousands of them in an in-memory segment at a time and writes and
- * merges segments, and on the extension host's thread its work and its garbage collections held
- * the event loop for hundreds of milliseconds at a time. Here they hold only this thread.
- * Started by FileRecallStore.open (recallStore.ts), which waits for it and then opens the index
- * it wrote.
+ * The recall index's worker thread (started through recallWorker.ts): rebuilds the index from
+ * the recall log, or merges segments. Both read every key of millions and hold tens of thousands
+ * of records or postings at a time; on the extension host's thread their work and their garbage
+ * collections held the event loop for hundreds of milliseconds at a time. Here they hold only
+ * this thread. The caller waits for the answer and then opens what was written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { rebuildRecallIndex, type RecallRebuildJob } from './recallStore';
+import { assertNever } from '../base/errors';
+import { mergeSegmentFiles } from './recallIndex';
+import { rebuildRecallIndex } from './recallStore';
+import type { RecallWorkerAnswer, RecallWorkerJob } from './recallWorker';
+
+async function run(job: RecallWorkerJob): Promise<unknown> {
+  switch (job.kind) {
+    case 'rebuild':
+      return rebuildRecallIndex(job);
+    case 'merge':
+      return mergeSegmentFiles(job);
+    default:
+      return assertNever(job);
+  }
+}
 
 if (parentPort) {
   const port = parentPort;
-  rebuildRecallIndex(workerData as RecallRebuildJob).then(
-    (read) => port.postMessage({ ok: true, read }),
-    (err: unknown) => port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) }),
+  run(workerData as RecallWorkerJob).then(
+    (result) => port.postMessage({ ok: true, result } satisfies RecallWorkerAnswer),
+    (err: unknown) =>
+      port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) } satisfies RecallWorkerAnswer),
   );
 }

@@ -1,5 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ChatMessage } from '../interfaces/chatModel';
 import type { RecallKind, RecallRecord, RecallSearchResult, RecallStore } from '../interfaces/recallStore';
@@ -17,6 +16,7 @@ import {
 } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport, type RecallSource } from './recallIndex';
 import { RecallIndexDamagedError, runKey, Slicer, termKey } from './recallSegment';
+import { runRecallWorker, type RecallRebuildJob } from './recallWorker';
 import { allowPrefix, parseQuery, RecallQueryError, searchableText, textMatches, type QueryTerm } from './recallText';
 
 /**
@@ -62,6 +62,8 @@ export interface FileRecallStoreOptions {
   indexFlushDocs?: number;
   /** Postings read past a complete page of word matches to make the total exact (RECALL_POSTINGS_FOR_TOTAL; tests make it small). */
   postingsForTotal?: number;
+  /** Merges of at least this many records run in a worker thread (RECALL_WORKER_MERGE_MIN_DOCS; tests lower it). */
+  workerMergeMinDocs?: number;
 }
 
 export type NewRecallRecord = Omit<RecallRecord, 'id' | 'seq'>;
@@ -410,14 +412,15 @@ export class FileRecallStore implements RecallStore {
         ),
       repaired: () => notices?.post('recall:index-repaired', `The recall index ${shown} was rebuilt from the recall log.`),
     };
-    let { index, report: indexReport } = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events });
+    const workerMergeMinDocs = options.workerMergeMinDocs;
+    let { index, report: indexReport } = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events, workerMergeMinDocs });
     let rebuilding = indexReport.state !== 'opened';
     let read = 0;
     if (rebuilding && !readOnly && sizeOf(file) >= RECALL_WORKER_REBUILD_MIN_BYTES) {
       // A large log is indexed in a worker thread; this thread's event loop stays free meanwhile.
       await index.close();
       const inWorker = await rebuildInWorker({ logFile: file, indexDir, flushDocs }).catch(() => null);
-      const reopened = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events });
+      const reopened = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events, workerMergeMinDocs });
       index = reopened.index;
       if (inWorker !== null && reopened.report.state === 'opened') {
         read = inWorker;
@@ -462,6 +465,11 @@ export class FileRecallStore implements RecallStore {
       if (!rebuilding) index.verifyInBackground();
     }
     return store;
+  }
+
+  /** Segment merges a worker thread wrote since open. */
+  get mergesInWorker(): number {
+    return this.index.mergesInWorker;
   }
 
   /** Resolves when the index's background work (writing the tail, merging, checking, repairing) is done. */
@@ -736,18 +744,11 @@ function sizeOf(file: string): number {
   }
 }
 
-/** What a worker needs to rebuild the index of one recall log. */
-export interface RecallRebuildJob {
-  logFile: string;
-  indexDir: string;
-  flushDocs: number;
-}
-
 /**
  * Indexes the whole log into the (empty) index in `indexDir` and writes it out: the rebuild, as
  * run in a worker thread (recallRebuildWorker.ts). Returns the number of records read.
  */
-export async function rebuildRecallIndex(job: RecallRebuildJob): Promise<number> {
+export async function rebuildRecallIndex(job: Omit<RecallRebuildJob, 'kind'>): Promise<number> {
   const quiet = { damaged: () => undefined, repaired: () => undefined };
   const { index } = await RecallIndex.open(job.logFile, job.indexDir, { readOnly: false, flushDocs: job.flushDocs, events: quiet });
   let read = 0;
@@ -769,40 +770,11 @@ export async function rebuildRecallIndex(job: RecallRebuildJob): Promise<number>
   return read;
 }
 
-/** The worker's script: bundled beside dist/extension.js and dist/cli.js (one folder up from dist/test/), or this folder's source under tsx. */
-function rebuildWorkerScript(): string | undefined {
-  const candidates = [
-    path.join(__dirname, 'recallRebuildWorker.js'),
-    path.join(__dirname, '..', 'recallRebuildWorker.js'),
-    path.join(__dirname, 'recallRebuildWorker.ts'),
-  ];
-  return candidates.find((f) => existsSync(f));
-}
-
 /** Runs rebuildRecallIndex in a worker thread; rejects when there is no worker script or the worker fails. */
-function rebuildInWorker(job: RecallRebuildJob): Promise<number> {
-  const script = rebuildWorkerScript();
-  if (!script) return Promise.reject(new Error('the recall index worker script is missing'));
-  return new Promise<number>((resolve, reject) => {
-    // From source (tests, benches under tsx) the worker registers tsx itself: loader hooks are not inherited by threads.
-    const worker = script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData: job })
-      : new Worker(script, { workerData: job });
-    let settled = false;
-    worker.once('message', (m: { ok: boolean; read?: number; message?: string }) => {
-      settled = true;
-      if (m.ok && typeof m.read === 'number') resolve(m.read);
-      else reject(new Error(m.message ?? 'the recall index worker failed'));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the recall index worker stopped (exit code ${code})`));
-    });
-  });
+async function rebuildInWorker(job: Omit<RecallRebuildJob, 'kind'>): Promise<number> {
+  const read = await runRecallWorker({ kind: 'rebuild', ...job });
+  if (typeof read !== 'number') throw new Error('the recall index worker answered without a count');
+  return read;
 }
 
 function checkPaging(page: number, pageSize: number): void {

@@ -591,3 +591,25 @@ test('an index written in segment format 1 (header first, block index inside it)
   await s.whenIndexed();
   assert.deepEqual(notices.list(), [], 'the background check passed them');
 });
+
+test('large merges run in a worker thread: the segments answer while it works, and the merged index equals the log', async () => {
+  const dir = tmp();
+  const records = corpus(1200, 31);
+  // Every merge goes to a worker here (by default only those of 16,384 records or more do).
+  let s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32, workerMergeMinDocs: 0 });
+  for (let i = 0; i < records.length; i += 64) {
+    await s.append(records.slice(i, i + 64));
+    // Queried while the flush (and every eighth time a merge) is under way; then each tail is one segment.
+    const ref = await bruteForce(dir);
+    assert.deepEqual(allPages(s, 'a', 'cache timeout').ids, expectedSearch(ref, 'a', 'cache timeout'));
+    await s.whenIndexed();
+  }
+  await s.whenIndexed();
+  assert.ok(s.mergesInWorker >= 2, `${s.mergesInWorker} merges ran in a worker`);
+  await assertMatchesLog(s, dir, 'merged in a worker', 10);
+  await s.close();
+  s = await open(dir, { timeZone: 'utc', indexFlushDocs: 32 });
+  assert.equal(s.indexReport.state, 'opened');
+  await assertMatchesLog(s, dir, 'reopened after worker merges', 11);
+  await s.whenIndexed();
+});
