@@ -42,7 +42,7 @@ import {
  *   the agents, and the recent tool_call_id → function names.
  * - Records appended since the last flush live in an in-memory tail (a MemSegment), written as a
  *   segment in the background once it holds RECALL_TAIL_FLUSH_DOCS records; segments of one size
- *   class are merged RECALL_MERGE_FANIN at a time. A crash loses only the tail, which the next open
+ *   class are merged RECALL_MERGE_FANIN at a time (large merges in a worker thread, recallWorker.ts). A crash loses only the tail, which the next open
  *   reads back from the log (the bytes after the manifest's `logBytes`).
  */
 
