@@ -215,7 +215,7 @@ async function measure(n: number): Promise<Row> {
       { shape: 'phrase', query: `"${built.phrase}"` },
     ];
     const times = queries.map(() => [] as number[]);
-    // The thread's own CPU time per query too: on a shared machine the wall time includes waiting for a core.
+    // The process's CPU time per query too (the search is synchronous; little else runs meanwhile): on a shared machine the wall time includes waiting for a core.
     const cpuTimes = queries.map(() => [] as number[]);
     // Queries take turns, so no answer comes from the store's one-query cache.
     for (let r = 0; r < ROUNDS; r++) {
