@@ -340,8 +340,8 @@ export const RECALL_TEXT_CHECKS_FOR_TOTAL = 256;
 /**
  * Recall search: after a page of word matches is complete, older sources are still read while
  * their postings add up to at most this many, so the total is exact whenever that is cheap (past
- * it the total is an upper bound). Decoding a posting was measured at 10–45 ns (idle to busy
- * two-core machine): this is at most about 3 ms of a 20 ms search.
+ * it the total is an upper bound). Decoding a posting was measured at about 45 ns on a busy
+ * two-core machine: this is about 3 ms of a 20 ms search.
  */
 export const RECALL_POSTINGS_FOR_TOTAL = 65_536;
 /** Recall index: a merge of at least this many records runs in a worker thread (its garbage collections held the event loop); smaller ones are over in a few slices. */
