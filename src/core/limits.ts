@@ -204,25 +204,38 @@ export const SPARSE_QUERY_MAX_FRACTION = 0.25;
  */
 export const VECTOR_RESCORE_FACTOR = 4;
 export const VECTOR_RESCORE_MIN = 64;
-/** Below this many chunks the dense path scans every vector (exact); at and above it, shards are searched through their inverted lists. */
+/**
+ * Below this many chunks the dense path scans every vector (exact); at and above it, shards are
+ * searched through the store-wide inverted lists (coarseLists.ts), trained in the background once
+ * the shards hold this many rows.
+ */
 export const ANN_MIN_CHUNKS = 20_000;
-/** Shards smaller than this get no inverted lists (a compaction leftover is scanned whole). */
-export const IVF_MIN_SHARD_CHUNKS = 512;
-/** k-means rounds and sample size for a shard's inverted lists (a shard is ~2k vectors: the sample is all of it). */
+/** k-means rounds for the store-wide lists, on a sample of at least IVF_KMEANS_SAMPLE rows. */
 export const IVF_KMEANS_ITERATIONS = 6;
 export const IVF_KMEANS_SAMPLE = 4096;
+/** ... and of this many rows per list, so that every centroid is the mean of a few dozen rows. */
+export const IVF_SAMPLE_PER_LIST = 24;
+/** A list id is stored in 16 bits. */
+export const IVF_MAX_LISTS = 65_535;
 /**
- * How many lists a query probes is measured per shard when it is written: members of the shard
- * serve as queries, and the probe count is the smallest that finds this fraction of their ten
- * nearest neighbours (above the 0.95 asked of search, because the sample is small).
+ * The lists are trained again (new centroids, every shard re-assigned, the probe count measured
+ * again) when the shards hold this many times the rows they were trained on: centroids trained on
+ * a quarter of the data still partition it, but a list count of √n would be half what it should be.
+ */
+export const IVF_RETRAIN_GROWTH = 4;
+/**
+ * How many lists a query probes is measured when the lists are trained: sampled rows serve as
+ * queries, and the probe count is the smallest that finds this fraction of their ten nearest
+ * neighbours in the whole store (above the 0.95 asked of search, because the sample is small).
  */
 export const IVF_CALIBRATION_RECALL = 0.98;
-/** Members of a shard used as queries for that measurement. */
+/** Rows used as queries for that measurement. */
 export const IVF_CALIBRATION_QUERIES = 48;
 /**
- * A shard whose measured probe count covers more than this fraction of its lists is scanned
- * whole: rows read in order through the codes cost less than the same rows reached through the
- * lists (measured: 93% of the rows through the lists took longer than all of them in order).
+ * Lists whose measured probe count covers more than this fraction of the lists are not used: the
+ * store is scanned whole, because rows read in order through the codes cost less than the same
+ * rows reached through the lists (measured: 93% of the rows through lists took longer than all of
+ * them in order).
  */
 export const IVF_MAX_PROBE_FRACTION = 0.5;
 

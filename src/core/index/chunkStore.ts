@@ -12,10 +12,11 @@
  * - Deletes are tombstones (journal, then the manifest); a shard that is mostly
  *   tombstones is compacted into the next flush.
  * - Search scans int8 codes of the shards' vectors (a quarter of their float size; the floats stay
- *   on disk and re-score the best candidates), through each shard's inverted lists once the store
- *   is large (vectorCodes.ts), the memtable's floats, and our own BM25 postings.
+ *   on disk and re-score the best candidates), through store-wide inverted lists once the store
+ *   is large (coarseLists.ts, trained and kept up to date in the background), the memtable's
+ *   floats, and our own BM25 postings.
  *
- * Layout of `dir`: manifest.json, journal-<gen>.log, shard-<n>/{index.pb,cache.bin,texts.bin}.
+ * Layout of `dir`: manifest.json, journal-<gen>.log, lists.bin, shard-<n>/{index.pb,cache.bin,texts.bin}.
  * Manifest schema 2 has shard caches with int8 codes; a schema-1 store is converted on open.
  * Every file goes through src/core/storage: atomic whole-file writes, checksummed journals
  * (a damaged line is skipped, not the rest of the file), validated reads.
@@ -30,6 +31,7 @@ import type { ArchivalSource } from '../interfaces/archivalStore';
 import {
   ANN_MIN_CHUNKS,
   IVF_MAX_PROBE_FRACTION,
+  IVF_RETRAIN_GROWTH,
   SHARD_COMPACT_DEAD_FRACTION,
   SHARD_MAX_CHUNKS,
   SPARSE_QUERY_MAX_FRACTION,
@@ -75,7 +77,21 @@ import {
   type LoadedShard,
   type ShardContent,
 } from './shardFiles';
-import { codeDot, probeOrder, queryCodes, sparseCodeDot, type QueryCodes } from './vectorCodes';
+import { codeDot, queryCodes, sparseCodeDot, type QueryCodes } from './vectorCodes';
+import {
+  assignShard,
+  calibrateProbes,
+  CorruptListsError,
+  groupByList,
+  listCountFor,
+  probeOrder,
+  readCoarseLists,
+  trainCoarseLists,
+  writeCoarseLists,
+  type CodeRows,
+  type CoarseLists,
+  type ShardAssignment,
+} from './coarseLists';
 import { queryTerms } from './codeTokens';
 import { MemgptError } from '../base/errors';
 
@@ -257,6 +273,8 @@ class Segment {
   postings: Postings;
   /** Per-document term counts, kept only by memtables (to build postings when flushed). */
   termCounts: PackedCounts[] | undefined;
+  /** Shards: where their rows fall in the store-wide lists (none until assigned: scanned whole). */
+  lists: ShardAssignment | undefined;
 
   constructor(
     readonly name: string | undefined,
@@ -331,6 +349,11 @@ class Segment {
   async allFloats(): Promise<Float32Array> {
     if (this.vectors) return this.vectors.subarray(0, this.size * this.dimensions);
     return readAllShardFloats(this.disk!.floats, this.size, this.dimensions);
+  }
+
+  /** A shard's codes, as the store-wide lists are built from them. */
+  codeRows(): CodeRows {
+    return { codes: this.disk!.codes, scales: this.disk!.scales, n: this.size, dead: this.dead };
   }
 
   /** Releases the open texts and vectors files, if any. */
@@ -470,6 +493,9 @@ function lexicalFields(record: Pick<ChunkRecord, 'path' | 'symbols' | 'language'
   return { path: record.path, symbols: record.symbols, language: record.language, text };
 }
 
+/** Thrown inside the lists' upkeep when the store closes: the work is abandoned, nothing is written. */
+class ListsStopped extends Error {}
+
 export class DimensionMismatchError extends MemgptError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('dimension_mismatch', message, options);
@@ -499,6 +525,12 @@ export class ChunkStore {
   /** Vectors the last vector search scored, of how many live ones (benchmarks and tests show the search is sub-linear). */
   lastVectorScan = { scored: 0, live: 0 };
   private closed = false;
+  /** The store-wide inverted lists (none below ANN_MIN_CHUNKS shard rows, or until trained). */
+  private coarse: CoarseLists | undefined;
+  /** Background upkeep of the lists (single-flight; `listsAgain` asks for one more round). */
+  private listsWork: Promise<void> | undefined;
+  private listsAgain = false;
+  private closing = false;
 
   private constructor(
     readonly dir: string,
@@ -576,6 +608,7 @@ export class ChunkStore {
     const store = new ChunkStore(dir, lostManifest && readOnly ? { ...manifest, shards: [] } : manifest, gen, notice, readOnly, log);
     try {
       await store.loadShards();
+      if (!lostManifest) await store.loadLists();
       for (const g of journals) await store.replayJournal(g, g === gen);
       if (!readOnly) store.journal ??= new Journal(store.journalPath(gen));
     } catch (err) {
@@ -583,6 +616,7 @@ export class ChunkStore {
       throw err;
     }
     store.maybeFlush();
+    store.keepListsCurrent();
     return store;
   }
 
@@ -954,23 +988,19 @@ export class ChunkStore {
    * max(VECTOR_RESCORE_FACTOR·k, VECTOR_RESCORE_MIN) are kept, and those are re-scored on the exact
    * floats, so the scores returned are the float ones. A sparse query (the local embedder's: a
    * short question sets ~20-40 of 384 dimensions) is scored over its non-zero dimensions only.
-   * From ANN_MIN_CHUNKS live chunks on, a shard with inverted lists is searched through the
-   * lists nearest the query (as many as measured for it when it was written), and a list whose
-   * bound cannot beat the current candidates is skipped.
+   * From ANN_MIN_CHUNKS live chunks on, the candidates of a shard are the rows of the store-wide
+   * lists nearest the query (as many lists as measured when they were trained); a shard not yet
+   * assigned to the current lists, and the memtable, are scanned whole.
    */
   vectorSearch(query: Float32Array, k: number, accept?: (r: ChunkRecord) => boolean): ScoredRef[] {
     if (k <= 0) return [];
     const dim = this.dimensions;
     const pool = new TopK(Math.max(k * VECTOR_RESCORE_FACTOR, VECTOR_RESCORE_MIN));
     let nonZero = 0;
-    let queryNorm = 0;
-    for (let d = 0; d < dim; d++) {
-      if (query[d] !== 0) nonZero++;
-      queryNorm += query[d]! * query[d]!;
-    }
-    queryNorm = Math.sqrt(queryNorm);
+    for (let d = 0; d < dim; d++) if (query[d] !== 0) nonZero++;
     const sparse = this.sparseQueries && nonZero <= dim * SPARSE_QUERY_MAX_FRACTION ? sparseQuery(query, nonZero) : undefined;
-    const approximate = this.approximateQueries && this.count() >= ANN_MIN_CHUNKS;
+    const lists = this.searchLists();
+    const probe = lists ? probeOrder(query, lists).subarray(0, lists.probes) : undefined;
     let scored = 0;
     let qc: QueryCodes | undefined;
     for (const seg of this.segments) {
@@ -987,18 +1017,24 @@ export class ChunkStore {
         }
         continue;
       }
-      const { ivf, probes } = seg.disk!;
       qc ??= queryCodes(query);
-      if (!approximate || !ivf || probes > ivf.lists * IVF_MAX_PROBE_FRACTION) {
+      const assigned = seg.lists;
+      if (!probe || !assigned || assigned.of !== lists) {
         scored += scanCodes(seg, qc, sparse !== undefined, pool, accept, undefined, 0, n);
         continue;
       }
-      const { order, scores } = probeOrder(query, ivf, dim);
-      for (let p = 0; p < probes; p++) {
-        const list = order[p]!;
-        // No member of this list can score above its bound: skip it once the pool is full.
-        if (scores[list]! + queryNorm * ivf.radii[list]! <= pool.threshold) continue;
-        scored += scanCodes(seg, qc, sparse !== undefined, pool, accept, ivf.rows, ivf.offsets[list]!, ivf.offsets[list + 1]!);
+      for (let p = 0; p < probe.length; p++) {
+        const list = probe[p]!;
+        scored += scanCodes(
+          seg,
+          qc,
+          sparse !== undefined,
+          pool,
+          accept,
+          assigned.rows,
+          assigned.offsets[list]!,
+          assigned.offsets[list + 1]!,
+        );
       }
     }
     this.lastVectorScan = { scored, live: this.count() };
@@ -1006,6 +1042,14 @@ export class ChunkStore {
     const top = new TopK(k);
     for (const c of pool.items) top.offer(c.segment, c.index, denseDot(query, c.segment.floatRow(c.index), 0, dim));
     return top.sorted();
+  }
+
+  /** The store-wide lists a search goes through now, if any (see vectorSearch). */
+  private searchLists(): CoarseLists | undefined {
+    const lists = this.coarse;
+    if (!this.approximateQueries || !lists || this.count() < ANN_MIN_CHUNKS) return undefined;
+    // lists that need most of themselves probed cost more than a scan in order
+    return lists.probes <= lists.lists * IVF_MAX_PROBE_FRACTION ? lists : undefined;
   }
 
   /** BM25 top-k over live chunks. */
@@ -1059,9 +1103,12 @@ export class ChunkStore {
     }
   }
 
-  /** Waits for any background flush. */
+  /** Waits for any background flush and upkeep of the inverted lists. */
   async idle(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushing || this.listsWork) {
+      if (this.flushing) await this.flushing;
+      else await this.listsWork;
+    }
   }
 
   /**
@@ -1177,6 +1224,92 @@ export class ChunkStore {
       c.release();
       await fs.rm(path.join(this.dir, c.name!), { recursive: true, force: true });
     }
+    this.keepListsCurrent();
+  }
+
+  /** Reads lists.bin and gives each shard it covers its rows; a damaged file is rebuilt in the background. */
+  private async loadLists(): Promise<void> {
+    let saved;
+    try {
+      saved = await readCoarseLists(this.dir, this.dimensions);
+    } catch (err) {
+      if (!(err instanceof CorruptListsError)) throw err;
+      this.log(`Archival index: ${err.message}; the inverted lists are rebuilt in the background (searches scan every vector until then).`);
+      return;
+    }
+    if (!saved) return;
+    this.coarse = saved.of;
+    for (const seg of this.segments) {
+      const listOf = seg.name ? saved.shards.get(seg.name) : undefined;
+      if (seg.disk && listOf && listOf.length === seg.size) seg.lists = groupByList(saved.of, listOf);
+    }
+  }
+
+  /**
+   * Starts the background upkeep of the store-wide lists if it is not running: trains them once
+   * the shards hold ANN_MIN_CHUNKS rows (again at IVF_RETRAIN_GROWTH times the rows trained on),
+   * assigns shards written since, and saves lists.bin. Sliced like a flush. A read-only window
+   * uses the lists the writing window saved and scans unassigned shards whole.
+   */
+  private keepListsCurrent(): void {
+    if (this.readOnly || this.closing) return;
+    if (this.listsWork) {
+      this.listsAgain = true;
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.listsAgain = false;
+        await this.updateLists();
+      } while (this.listsAgain && !this.closing);
+    })()
+      .catch((err: unknown) => {
+        if (err instanceof ListsStopped) return;
+        this.log(`Archival index: updating the inverted lists failed (${(err as Error).message}); searches scan every vector meanwhile.`);
+      })
+      .finally(() => {
+        this.listsWork = undefined;
+      });
+    this.listsWork = run;
+  }
+
+  private async updateLists(): Promise<void> {
+    const slice = new TimeSlice();
+    const stop = (): void => {
+      if (this.closing) throw new ListsStopped();
+    };
+    const shards = (): Segment[] => this.segments.filter((s) => s.disk !== undefined && s.name !== undefined);
+    const rows = shards().reduce((n, s) => n + s.size, 0);
+    if (rows < ANN_MIN_CHUNKS) return;
+    let lists = this.coarse;
+    let changed = false;
+    if (!lists || rows >= lists.trainedOn * IVF_RETRAIN_GROWTH) {
+      const segs = shards();
+      const sources = segs.map((s) => s.codeRows());
+      const fresh = await trainCoarseLists(sources, this.dimensions, listCountFor(rows), slice, stop);
+      const assigned: ShardAssignment[] = [];
+      for (const src of sources) assigned.push(await assignShard(fresh, src, slice, stop));
+      fresh.probes = await calibrateProbes(fresh, sources, assigned, slice, stop);
+      // one swap: a search sees the old lists or the new ones, never a mix
+      this.coarse = lists = fresh;
+      segs.forEach((seg, j) => (seg.lists = assigned[j]));
+      changed = true;
+    }
+    for (const seg of shards()) {
+      if (seg.lists?.of === lists) continue;
+      seg.lists = await assignShard(lists, seg.codeRows(), slice, stop);
+      changed = true;
+    }
+    if (!changed) return;
+    stop();
+    const current = lists;
+    await writeCoarseLists(
+      this.dir,
+      current,
+      shards()
+        .filter((s) => s.lists?.of === current)
+        .map((s) => ({ name: s.name!, assignment: s.lists! })),
+    );
   }
 
   private async saveManifest(): Promise<void> {
@@ -1191,6 +1324,7 @@ export class ChunkStore {
   /** Waits for background work and closes the journal; the memtable stays in the journal for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true; // the lists' upkeep stops at its next slice
     await this.idle();
     this.closed = true;
     await this.journal?.close();
@@ -1210,6 +1344,6 @@ export class ChunkStore {
 /** Shards and journals of a store whose manifest was lost are unreachable: clear them. */
 async function removeLeftovers(dir: string): Promise<void> {
   for (const f of await fs.readdir(dir)) {
-    if (/^(shard-\d+|journal-\d+\.log)$/.test(f)) await fs.rm(path.join(dir, f), { recursive: true, force: true });
+    if (/^(shard-\d+|journal-\d+\.log|lists\.bin)$/.test(f)) await fs.rm(path.join(dir, f), { recursive: true, force: true });
   }
 }

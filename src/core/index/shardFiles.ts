@@ -4,7 +4,7 @@
  *              chunk's vector and metadata, written once in one batched update;
  *   cache.bin  the same chunks laid out for a fast open: records, the Float32 matrix
  *              (read row by row on demand, never loaded whole), int8 codes with one
- *              scale per vector (what searches scan), the shard's inverted lists and
+ *              scale per vector (what searches scan), and
  *              BM25 postings;
  *   texts.bin  the chunk texts, read on demand (never all held in memory). They are
  *              kept out of index.pb because protobufjs encodes strings slowly and
@@ -21,8 +21,7 @@ import { atomicWriteFile } from '../storage/atomicFile';
 import type { TimeSlice } from './slice';
 import { encodeVectraIndex, type VectraMetadata } from './vectraShardEncoder';
 import { MemgptError } from '../base/errors';
-import { IVF_MIN_SHARD_CHUNKS } from '../limits';
-import { buildInvertedLists, calibrateProbes, listCountFor, quantizeRows, type InvertedLists } from './vectorCodes';
+import { quantizeRows } from './vectorCodes';
 
 export interface ChunkRecord {
   id: string;
@@ -74,13 +73,10 @@ export interface ShardFloats {
   memory?: Float32Array;
 }
 
-/** What searches hold of a shard's vectors: int8 codes, scales, inverted lists (none for small shards). */
+/** What searches hold of a shard's vectors: int8 codes and one scale per vector. */
 export interface CompactVectors {
   codes: Int8Array;
   scales: Float32Array;
-  ivf: InvertedLists | undefined;
-  /** Lists a query probes (measured when the shard was written). */
-  probes: number;
 }
 
 export interface LoadedShard extends CompactVectors {
@@ -287,17 +283,13 @@ export async function readVectraShard(shardDir: string, dimensions: number): Pro
   return { records, vectors };
 }
 
-/** Codes and (for shards large enough) inverted lists of `n` float rows, computed in slices. */
+/** Codes of `n` float rows, computed in slices. */
 export async function compactVectors(vectors: Float32Array, n: number, dimensions: number, slice?: TimeSlice): Promise<CompactVectors> {
-  const { codes, scales } = await quantizeRows(vectors, n, dimensions, slice);
-  if (n < IVF_MIN_SHARD_CHUNKS) return { codes, scales, ivf: undefined, probes: 0 };
-  const ivf = await buildInvertedLists(vectors, n, dimensions, listCountFor(n), slice);
-  const probes = await calibrateProbes(vectors, n, dimensions, ivf, slice);
-  return { codes, scales, ivf, probes };
+  return quantizeRows(vectors, n, dimensions, slice);
 }
 
 /**
- * Writes cache.bin atomically (the codes and lists are computed here, in slices); returns its
+ * Writes cache.bin atomically (the codes are computed here, in slices); returns its
  * size and what a search needs, with the floats left in the file.
  */
 export async function writeShardCache(
@@ -312,7 +304,6 @@ export async function writeShardCache(
   const p = content.postings;
   const checksum = createHash('sha1').update(header).update(terms).digest();
   const compact = await compactVectors(content.vectors, n, dimensions, slice);
-  const ivf = compact.ivf;
 
   const parts: Buffer[] = [];
   let size = 0;
@@ -329,21 +320,14 @@ export async function writeShardCache(
   };
   const head = Buffer.alloc(8 + HEADER_WORDS * 4);
   head.write(MAGIC, 0, 'ascii');
-  [header.length, n, dimensions, terms.length, p.docs.length, ivf?.lists ?? 0, checksum.length, compact.probes].forEach((v, i) =>
-    head.writeUInt32LE(v, 8 + i * 4),
-  );
+  // lists and probes stay 0: the inverted lists are store-wide now (coarseLists.ts)
+  [header.length, n, dimensions, terms.length, p.docs.length, 0, checksum.length, 0].forEach((v, i) => head.writeUInt32LE(v, 8 + i * 4));
   push(head);
   push(checksum);
   push(header);
   const floatsAt = push(content.vectors.subarray(0, n * dimensions));
   push(compact.scales);
   push(compact.codes);
-  if (ivf) {
-    push(ivf.means);
-    push(ivf.radii);
-    push(ivf.offsets);
-    push(ivf.rows);
-  }
   push(terms);
   push(p.offsets);
   push(p.docs);
@@ -404,10 +388,11 @@ export async function readShardCache(
     const floatsAt = layout(n * dim * 4);
     const scalesAt = layout(n * 4);
     const codesAt = layout(n * dim);
-    const meansAt = layout(lists * dim * 4);
-    const radiiAt = layout(lists * 4);
-    const listOffsetsAt = layout(lists > 0 ? (lists + 1) * 4 : 0);
-    const listRowsAt = layout(lists > 0 ? n * 4 : 0);
+    // per-shard inverted lists written by the previous release of this layout: skipped, unused
+    layout(lists * dim * 4);
+    layout(lists * 4);
+    layout(lists > 0 ? (lists + 1) * 4 : 0);
+    layout(lists > 0 ? n * 4 : 0);
     const termsAt = layout(termsLen);
     if (size < at) fail('truncated');
     // records and checksum first; the floats stay on disk
@@ -443,21 +428,12 @@ export async function readShardCache(
     };
     for (let i = 0; i < n; i += 16) checkUnit(i);
     if (n > 0) checkUnit(n - 1);
-    let ivf: InvertedLists | undefined;
-    if (lists > 0) {
-      const offsets = view(Uint32Array, listOffsetsAt, lists + 1);
-      const rows = view(Uint32Array, listRowsAt, n);
-      if (offsets[0] !== 0 || offsets[lists] !== n) fail('inverted lists do not add up');
-      for (let c = 0; c < lists; c++) if (offsets[c + 1]! < offsets[c]!) fail('inverted lists do not add up');
-      for (let i = 0; i < n; i++) if (rows[i]! >= n) fail('an inverted list points past the last record');
-      ivf = { lists, means: view(Float32Array, meansAt, lists * dim), radii: view(Float32Array, radiiAt, lists), offsets, rows };
-    }
     const offsets = view(Uint32Array, offsetsAt, terms.length + 1);
     const docs = view(Uint32Array, docsAt, postingCount);
     const tfs = view(Uint16Array, tfsAt, postingCount);
     if (offsets[terms.length] !== postingCount) fail('postings offsets do not add up');
     for (let i = 0; i < postingCount; i++) if (docs[i]! >= n) fail('posting points past the last record');
-    return { records, codes, scales, ivf, probes, floats: { path: cachePath, at: floatsAt }, postings: { terms, offsets, docs, tfs } };
+    return { records, codes, scales, floats: { path: cachePath, at: floatsAt }, postings: { terms, offsets, docs, tfs } };
   } finally {
     await handle.close();
   }
