@@ -1,10 +1,12 @@
 /**
  * Growth curve of archival memory (issue 20, items 2-4, archival half; issue 16's dense-path
- * target): builds the chunk store at 10k and 100k chunks (300k and 1M with MEMGPT_BENCH_SCALE)
- * through its real write path (journal, background shard writes with their int8 codes and
- * inverted lists), and reports at each size:
+ * target): builds the chunk store at 10k, 20k and 100k chunks (300k and 1M with MEMGPT_BENCH_SCALE)
+ * through its real write path (journal, background shard writes with their int8 codes, and the
+ * store-wide inverted lists trained and assigned in the background; the build time includes
+ * them), and reports at each size:
  *   - open time and memory added, in a fresh process (rss, and heap + array buffers);
- *   - dense-query p50/p95 of the product's vector search, and its recall@10 against the exact
+ *   - dense-query p50/p95 of the product's vector search (with the lists' measured probe count),
+ *     and its recall@10 against the exact
  *     answer, beside the same-run baseline: a brute-force scan of the same Float32 vectors
  *     (four independent sums, the stricter of the two kernels bench/index.bench.ts uses), and
  *     the store's own exhaustive path (every vector scored);
@@ -18,7 +20,7 @@
  * from these figures. recall@10 counts a hit as right when its exact score reaches the exact
  * 10th-best score (ties are not penalised).
  *
- *   npm run bench -- scale                               10k and 100k (MEMGPT_BENCH_SCALE defaults to 100000)
+ *   npm run bench -- scale                               10k, 20k and 100k (MEMGPT_BENCH_SCALE defaults to 100000)
  *   MEMGPT_BENCH_SCALE=1000000 npm run bench -- scale    300k and 1M as well (1M: ~1.5 GB for the baseline's floats)
  *
  * TARGET lines (a MISS makes the bench exit non-zero): issue 16, dense p50 ≤ 0.5× the brute-force
@@ -34,7 +36,7 @@ import { ChunkStore, denseDot, type NewChunk } from '../src/core/index/chunkStor
 
 const SIZES = process.env.MEMGPT_BENCH_ARCHIVAL_SIZES
   ? process.env.MEMGPT_BENCH_ARCHIVAL_SIZES.split(',').map(Number)
-  : [10_000, 100_000, 300_000, 1_000_000];
+  : [10_000, 20_000, 100_000, 300_000, 1_000_000];
 const CAP = Number(process.env.MEMGPT_BENCH_SCALE ?? 100_000);
 const DIM = 384;
 const TOPICS_PER_CHUNK = 1 / 40; // a topic per ~40 chunks: a workspace has many subjects, each in a few files
@@ -182,6 +184,7 @@ interface Row {
   bruteP95: number;
   saveP50: number;
   searchBlockMs: number;
+  lists: string;
 }
 
 /** Child process: opens the store and reports time and memory added. */
@@ -225,6 +228,7 @@ async function measure(n: number): Promise<Row> {
       await store.idle();
     });
     const buildS = ms(tb) / 1000;
+    const lists = store.listsInfo;
 
     // queries: members perturbed by as much noise again, normalised
     const r = rng(7 * n + 1);
@@ -315,6 +319,7 @@ async function measure(n: number): Promise<Row> {
       saveP50: pct(saves, 0.5),
       // a vector search is one synchronous call: its longest run is the longest block it causes
       searchBlockMs: Math.max(...dense),
+      lists: lists ? `${lists.probes} of ${lists.lists} lists${lists.used ? '' : ' (not used: scanned whole)'}` : 'none (exact scan)',
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -334,7 +339,7 @@ async function main(): Promise<void> {
       `\n--- ${n.toLocaleString()} chunks: built in ${r.buildS.toFixed(1)} s (longest loop block ${r.buildBlockMs.toFixed(0)} ms, ${r.buildBlockCpuMs.toFixed(0)} ms of it on the CPU; ${r.buildOver50} gaps over 50 ms); open ${r.openMs.toFixed(0)} ms (+ first search ${r.firstSearchMs.toFixed(1)} ms), memory added rss ${r.rssMb.toFixed(0)} MB, heap + buffers ${r.heapMb.toFixed(0)} MB`,
     );
     console.log(
-      `dense query: p50 ${r.denseP50.toFixed(1)} ms, p95 ${r.denseP95.toFixed(1)} ms, recall@10 ${r.recall.toFixed(3)} against exact, ${(r.scannedFraction * 100).toFixed(0)}% of the vectors scored | exhaustive (every int8 code, float re-score) p50 ${r.exhaustiveP50.toFixed(1)} ms | brute-force float scan p50 ${r.bruteP50.toFixed(1)} ms, p95 ${r.bruteP95.toFixed(1)} ms | ratio ${(r.denseP50 / r.bruteP50).toFixed(2)}×`,
+      `dense query (${r.lists}): p50 ${r.denseP50.toFixed(1)} ms, p95 ${r.denseP95.toFixed(1)} ms, recall@10 ${r.recall.toFixed(3)} against exact, ${(r.scannedFraction * 100).toFixed(0)}% of the vectors scored | exhaustive (every int8 code, float re-score) p50 ${r.exhaustiveP50.toFixed(1)} ms | brute-force float scan p50 ${r.bruteP50.toFixed(1)} ms, p95 ${r.bruteP95.toFixed(1)} ms | ratio ${(r.denseP50 / r.bruteP50).toFixed(2)}×`,
     );
     console.log(
       `save to searchable (8 chunks, journal append, then the search that finds one) p50 ${r.saveP50.toFixed(1)} ms; longest search (one synchronous call: its loop block) ${r.searchBlockMs.toFixed(0)} ms; load average ${os.loadavg()[0]!.toFixed(1)}`,

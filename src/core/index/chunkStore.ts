@@ -1044,6 +1044,12 @@ export class ChunkStore {
     return top.sorted();
   }
 
+  /** The store-wide lists (their size and measured probe count), for benchmarks and tests. */
+  get listsInfo(): { lists: number; probes: number; trainedOn: number; used: boolean } | undefined {
+    const c = this.coarse;
+    return c && { lists: c.lists, probes: c.probes, trainedOn: c.trainedOn, used: this.searchLists() === c };
+  }
+
   /** The store-wide lists a search goes through now, if any (see vectorSearch). */
   private searchLists(): CoarseLists | undefined {
     const lists = this.coarse;

@@ -231,40 +231,50 @@ export function probeOrder(query: Float32Array, of: CoarseLists): Uint32Array {
   return Uint32Array.from({ length: of.lists }, (_, c) => c).sort((a, b) => scores[b]! - scores[a]!);
 }
 
-/** The `k` best rows for `query` over every shard, on the codes: their scores (best first) and lists. */
-async function exactTop(
-  query: Float32Array,
+/**
+ * The `k` best rows for each of `queries` (row-major, `count` of them) over every shard, on the
+ * codes, in one pass (each row is decoded once for all queries): their scores (best first) and
+ * lists, `k` per query. `skip[q]` is a row left out of query q's answer.
+ */
+async function exactTops(
+  queries: Float32Array,
+  count: number,
   k: number,
   shards: readonly CodeRows[],
   assigned: readonly ShardAssignment[],
-  skip: [CodeRows, number] | undefined,
+  skip: readonly ([CodeRows, number] | undefined)[],
   slice: TimeSlice,
   stop: () => void,
 ): Promise<{ scores: Float64Array; lists: Uint32Array }> {
-  const dim = query.length;
-  const scores = new Float64Array(k).fill(-Infinity);
-  const lists = new Uint32Array(k);
+  const dim = queries.length / count;
+  const scores = new Float64Array(count * k).fill(-Infinity);
+  const lists = new Uint32Array(count * k);
   const row = new Float64Array(dim);
   for (let j = 0; j < shards.length; j++) {
     const src = shards[j]!;
     const listOf = assigned[j]!.listOf;
     for (let i = 0; i < src.n; i++) {
-      if ((skip && src === skip[0] && i === skip[1]) || src.dead?.[i]) continue;
+      if (src.dead?.[i]) continue;
       decodeRow(src, i, dim, row, 0);
-      const v = dot(query, 0, row, 0, dim);
-      if ((i & 63) === 63) {
+      for (let q = 0; q < count; q++) {
+        const v = dot(queries, q * dim, row, 0, dim);
+        const base = q * k;
+        if (v <= scores[base + k - 1]!) continue;
+        const sk = skip[q];
+        if (sk && sk[0] === src && sk[1] === i) continue;
+        let p = k - 1;
+        while (p > 0 && scores[base + p - 1]! < v) {
+          scores[base + p] = scores[base + p - 1]!;
+          lists[base + p] = lists[base + p - 1]!;
+          p--;
+        }
+        scores[base + p] = v;
+        lists[base + p] = listOf[i]!;
+      }
+      if ((i & 3) === 3) {
         stop();
         await slice.check();
       }
-      if (v <= scores[k - 1]!) continue;
-      let p = k - 1;
-      while (p > 0 && scores[p - 1]! < v) {
-        scores[p] = scores[p - 1]!;
-        lists[p] = lists[p - 1]!;
-        p--;
-      }
-      scores[p] = v;
-      lists[p] = listOf[i]!;
     }
   }
   return { scores, lists };
@@ -292,32 +302,40 @@ export async function calibrateProbes(
   const random = mulberry32(total * 40503 + of.lists);
   const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const at = locate(shards);
-  const needed: number[] = [];
-  const member = new Float32Array(dim);
-  const query = new Float32Array(dim);
-  for (let s = 0; s < Math.min(IVF_CALIBRATION_QUERIES, total); s++) {
-    const [qSrc, qRow] = at(Math.floor(random() * total));
-    decodeRow(qSrc, qRow, dim, member, 0);
-    const nearest = (await exactTop(member, 1, shards, assigned, [qSrc, qRow], slice, stop)).scores[0]!;
-    const spacing = Math.sqrt(Math.max(0, 2 - 2 * Math.min(1, nearest)));
+  const count = Math.min(IVF_CALIBRATION_QUERIES, total);
+  const members = new Float32Array(count * dim);
+  const picked: [CodeRows, number][] = [];
+  for (let q = 0; q < count; q++) {
+    picked.push(at(Math.floor(random() * total)));
+    decodeRow(picked[q]![0], picked[q]![1], dim, members, q * dim);
+  }
+  const nearest = await exactTops(members, count, 1, shards, assigned, picked, slice, stop);
+  const queries = new Float32Array(count * dim);
+  for (let q = 0; q < count; q++) {
+    const o = q * dim;
+    const spacing = Math.sqrt(Math.max(0, 2 - 2 * Math.min(1, nearest.scores[q]!)));
     let norm = 0;
     for (let d = 0; d < dim; d++) {
-      query[d] = gaussian();
-      norm += query[d]! * query[d]!;
+      queries[o + d] = gaussian();
+      norm += queries[o + d]! * queries[o + d]!;
     }
     norm = Math.sqrt(norm);
     let qNorm = 0;
     for (let d = 0; d < dim; d++) {
-      query[d] = member[d]! + (spacing * query[d]!) / norm;
-      qNorm += query[d]! * query[d]!;
+      queries[o + d] = members[o + d]! + (spacing * queries[o + d]!) / norm;
+      qNorm += queries[o + d]! * queries[o + d]!;
     }
     qNorm = Math.sqrt(qNorm);
-    for (let d = 0; d < dim; d++) query[d]! /= qNorm;
-    const top = await exactTop(query, neighbours, shards, assigned, undefined, slice, stop);
-    const order = probeOrder(query, of);
+    for (let d = 0; d < dim; d++) queries[o + d]! /= qNorm;
+  }
+  const top = await exactTops(queries, count, neighbours, shards, assigned, [], slice, stop);
+  const needed: number[] = [];
+  for (let q = 0; q < count; q++) {
+    const order = probeOrder(queries.subarray(q * dim, (q + 1) * dim), of);
     const rankOfList = new Uint32Array(of.lists);
     order.forEach((c, rank) => (rankOfList[c] = rank));
-    for (let p = 0; p < neighbours; p++) if (top.scores[p]! > -Infinity) needed.push(rankOfList[top.lists[p]!]! + 1);
+    for (let p = 0; p < neighbours; p++)
+      if (top.scores[q * neighbours + p]! > -Infinity) needed.push(rankOfList[top.lists[q * neighbours + p]!]! + 1);
   }
   if (needed.length === 0) return of.lists;
   needed.sort((a, b) => a - b);
