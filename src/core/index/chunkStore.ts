@@ -995,12 +995,37 @@ export class ChunkStore {
   vectorSearch(query: Float32Array, k: number, accept?: (r: ChunkRecord) => boolean): ScoredRef[] {
     if (k <= 0) return [];
     const dim = this.dimensions;
-    const pool = new TopK(Math.max(k * VECTOR_RESCORE_FACTOR, VECTOR_RESCORE_MIN));
     let nonZero = 0;
     for (let d = 0; d < dim; d++) if (query[d] !== 0) nonZero++;
     const sparse = this.sparseQueries && nonZero <= dim * SPARSE_QUERY_MAX_FRACTION ? sparseQuery(query, nonZero) : undefined;
     const lists = this.searchLists();
     const probe = lists ? probeOrder(query, lists).subarray(0, lists.probes) : undefined;
+    let found = this.scoreCandidates(query, k, sparse, accept, lists, probe);
+    // A filter (a folder, a source) can leave the nearest lists with fewer than k rows it accepts:
+    // those are found by scanning everything.
+    if (probe && found.pool.items.length < k) {
+      const scored = found.scored;
+      found = this.scoreCandidates(query, k, sparse, accept, undefined, undefined);
+      found.scored += scored;
+    }
+    this.lastVectorScan = { scored: found.scored, live: this.count() };
+    // Re-score on the exact floats, in one synchronous step (refs stay valid; see textsNow).
+    const top = new TopK(k);
+    for (const c of found.pool.items) top.offer(c.segment, c.index, denseDot(query, c.segment.floatRow(c.index), 0, dim));
+    return top.sorted();
+  }
+
+  /** The first pass of vectorSearch: the best candidates on codes (memtables on floats), through `probe` lists if given. */
+  private scoreCandidates(
+    query: Float32Array,
+    k: number,
+    sparse: { dims: Int32Array; weights: Float64Array } | undefined,
+    accept: ((r: ChunkRecord) => boolean) | undefined,
+    lists: CoarseLists | undefined,
+    probe: Uint32Array | undefined,
+  ): { pool: TopK; scored: number } {
+    const dim = this.dimensions;
+    const pool = new TopK(Math.max(k * VECTOR_RESCORE_FACTOR, VECTOR_RESCORE_MIN));
     let scored = 0;
     let qc: QueryCodes | undefined;
     for (const seg of this.segments) {
@@ -1037,11 +1062,7 @@ export class ChunkStore {
         );
       }
     }
-    this.lastVectorScan = { scored, live: this.count() };
-    // Re-score on the exact floats, in one synchronous step (refs stay valid; see textsNow).
-    const top = new TopK(k);
-    for (const c of pool.items) top.offer(c.segment, c.index, denseDot(query, c.segment.floatRow(c.index), 0, dim));
-    return top.sorted();
+    return { pool, scored };
   }
 
   /** The store-wide lists (their size and measured probe count), for benchmarks and tests. */
