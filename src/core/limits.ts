@@ -224,6 +224,12 @@ export const IVF_MAX_LISTS = 65_535;
  */
 export const IVF_RETRAIN_GROWTH = 4;
 /**
+ * The probe count is measured again when the shards hold this many times the rows it was measured
+ * on: how far a query's neighbours spread across the lists changes as subjects gain chunks, and a
+ * measurement costs two passes over the codes where a retraining re-assigns every row.
+ */
+export const IVF_RECALIBRATE_GROWTH = 2;
+/**
  * How many lists a query probes is measured when the lists are trained: sampled rows serve as
  * queries, and the probe count is the smallest that finds this fraction of their ten nearest
  * neighbours in the whole store (above the 0.95 asked of search, because the sample is small).

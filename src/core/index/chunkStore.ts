@@ -31,6 +31,7 @@ import type { ArchivalSource } from '../interfaces/archivalStore';
 import {
   ANN_MIN_CHUNKS,
   IVF_MAX_PROBE_FRACTION,
+  IVF_RECALIBRATE_GROWTH,
   IVF_RETRAIN_GROWTH,
   SHARD_COMPACT_DEAD_FRACTION,
   SHARD_MAX_CHUNKS,
@@ -1066,9 +1067,9 @@ export class ChunkStore {
   }
 
   /** The store-wide lists (their size and measured probe count), for benchmarks and tests. */
-  get listsInfo(): { lists: number; probes: number; trainedOn: number; used: boolean } | undefined {
+  get listsInfo(): { lists: number; probes: number; trainedOn: number; calibratedOn: number; used: boolean } | undefined {
     const c = this.coarse;
-    return c && { lists: c.lists, probes: c.probes, trainedOn: c.trainedOn, used: this.searchLists() === c };
+    return c && { lists: c.lists, probes: c.probes, trainedOn: c.trainedOn, calibratedOn: c.calibratedOn, used: this.searchLists() === c };
   }
 
   /** The store-wide lists a search goes through now, if any (see vectorSearch). */
@@ -1275,7 +1276,8 @@ export class ChunkStore {
   /**
    * Starts the background upkeep of the store-wide lists if it is not running: trains them once
    * the shards hold ANN_MIN_CHUNKS rows (again at IVF_RETRAIN_GROWTH times the rows trained on),
-   * assigns shards written since, and saves lists.bin. Sliced like a flush. A read-only window
+   * assigns shards written since, measures the probe count again at IVF_RECALIBRATE_GROWTH times
+   * the rows it was measured on, and saves lists.bin. Sliced like a flush. A read-only window
    * uses the lists the writing window saved and scans unassigned shards whole.
    */
   private keepListsCurrent(): void {
@@ -1325,6 +1327,21 @@ export class ChunkStore {
     for (const seg of shards()) {
       if (seg.lists?.of === lists) continue;
       seg.lists = await assignShard(lists, seg.codeRows(), slice, stop);
+      changed = true;
+    }
+    if (rows >= lists.calibratedOn * IVF_RECALIBRATE_GROWTH) {
+      // A small store's nearest neighbours lie across many lists (a subject has few chunks yet);
+      // the probe count measured then is too high for the larger store, and the other way round.
+      const segs = shards().filter((s) => s.lists?.of === lists);
+      const probes = await calibrateProbes(
+        lists,
+        segs.map((s) => s.codeRows()),
+        segs.map((s) => s.lists!),
+        slice,
+        stop,
+      );
+      lists.probes = probes;
+      lists.calibratedOn = rows;
       changed = true;
     }
     if (!changed) return;

@@ -42,6 +42,8 @@ export interface CoarseLists {
   probes: number;
   /** Shard rows in the store when the centroids were trained (retrained as the store grows). */
   trainedOn: number;
+  /** ... and when the probe count was measured (measured again as the store grows). */
+  calibratedOn: number;
 }
 
 /** Where the rows of one shard fall: `rows[offsets[c] … offsets[c+1])` are the rows of list c. */
@@ -193,7 +195,7 @@ export async function trainCoarseLists(
       for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d]! / norm;
     }
   }
-  return { lists: k, dimensions: dim, centroids, probes: k, trainedOn: total };
+  return { lists: k, dimensions: dim, centroids, probes: k, trainedOn: total, calibratedOn: total };
 }
 
 /** Rows grouped by list (a counting sort of `listOf`). */
@@ -349,6 +351,7 @@ interface ListsHeader {
   lists: number;
   probes: number;
   trainedOn: number;
+  calibratedOn: number;
   shards: { name: string; count: number }[];
 }
 
@@ -363,6 +366,7 @@ export async function writeCoarseLists(
     lists: of.lists,
     probes: of.probes,
     trainedOn: of.trainedOn,
+    calibratedOn: of.calibratedOn,
     shards: shards.map((s) => ({ name: s.name, count: s.assignment.listOf.length })),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -433,5 +437,6 @@ export async function readCoarseLists(
     byName.set(s.name, listOf);
   }
   if (at !== body.length) fail(`size ${body.length}, layout says ${at}`);
-  return { of: { lists, dimensions, centroids, probes, trainedOn: Number(trainedOn) || 0 }, shards: byName };
+  const calibratedOn = Number(header.calibratedOn) || 0;
+  return { of: { lists, dimensions, centroids, probes, trainedOn: Number(trainedOn) || 0, calibratedOn }, shards: byName };
 }

@@ -341,6 +341,30 @@ test('the store-wide lists are saved, used at the next open, extended to new sha
   await repaired.close();
 });
 
+test('the probe count is measured again when the store has doubled, the centroids kept', async () => {
+  const dim = 16;
+  const n = Math.ceil(ANN_MIN_CHUNKS / SHARD_MAX_CHUNKS) * SHARD_MAX_CHUNKS;
+  const vectors = dataset(31, 2 * n, dim, 40);
+  const dir = tmp();
+  const store = await filledStore(dir, vectors.slice(0, n));
+  try {
+    const first = store.listsInfo!;
+    assert.equal(first.calibratedOn, n);
+    for (let at = n; at < 2 * n; at += 1024) await store.add(vectors.slice(at, at + 1024).map((v, j) => chunk(at + j, v)));
+    await store.flush();
+    await store.idle();
+    const second = store.listsInfo!;
+    assert.equal(second.trainedOn, first.trainedOn, 'not trained again below 4x');
+    assert.equal(second.lists, first.lists);
+    assert.equal(second.calibratedOn, 2 * n);
+    const saved = (await readCoarseLists(dir, dim))!;
+    assert.equal(saved.of.calibratedOn, 2 * n);
+    assert.equal(saved.of.probes, second.probes);
+  } finally {
+    await store.close();
+  }
+});
+
 test('below the threshold every vector is scored, and the scores returned are the exact float ones', async () => {
   const dim = 24;
   const vectors = dataset(9, 3000, dim, 10);
