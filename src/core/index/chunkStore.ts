@@ -1268,7 +1268,8 @@ export class ChunkStore {
     if (!saved) return;
     this.coarse = saved.of;
     for (const seg of this.segments) {
-      const listOf = seg.name ? saved.shards.get(seg.name) : undefined;
+      const covered = seg.name ? saved.shards.get(seg.name) : undefined;
+      const listOf = covered && covered.first === seg.records[0]?.id ? covered.listOf : undefined;
       if (seg.disk && listOf && listOf.length === seg.size) seg.lists = groupByList(saved.of, listOf);
     }
   }
@@ -1352,7 +1353,7 @@ export class ChunkStore {
       current,
       shards()
         .filter((s) => s.lists?.of === current)
-        .map((s) => ({ name: s.name!, assignment: s.lists! })),
+        .map((s) => ({ name: s.name!, first: s.records[0]?.id ?? '', assignment: s.lists! })),
     );
   }
 

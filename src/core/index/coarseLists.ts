@@ -352,14 +352,15 @@ interface ListsHeader {
   probes: number;
   trainedOn: number;
   calibratedOn: number;
-  shards: { name: string; count: number }[];
+  /** `first`: the id of the shard's first record, so that a shard of the same name written after these lists is not mistaken for it. */
+  shards: { name: string; count: number; first: string }[];
 }
 
 /** Writes lists.bin atomically: the centroids and the assignment of each shard given. */
 export async function writeCoarseLists(
   dir: string,
   of: CoarseLists,
-  shards: readonly { name: string; assignment: ShardAssignment }[],
+  shards: readonly { name: string; first: string; assignment: ShardAssignment }[],
 ): Promise<void> {
   const header: ListsHeader = {
     dimensions: of.dimensions,
@@ -367,7 +368,7 @@ export async function writeCoarseLists(
     probes: of.probes,
     trainedOn: of.trainedOn,
     calibratedOn: of.calibratedOn,
-    shards: shards.map((s) => ({ name: s.name, count: s.assignment.listOf.length })),
+    shards: shards.map((s) => ({ name: s.name, count: s.assignment.listOf.length, first: s.first })),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
@@ -389,7 +390,7 @@ export async function writeCoarseLists(
 export async function readCoarseLists(
   dir: string,
   dimensions: number,
-): Promise<{ of: CoarseLists; shards: Map<string, Uint16Array> } | undefined> {
+): Promise<{ of: CoarseLists; shards: Map<string, { first: string; listOf: Uint16Array }> } | undefined> {
   let file: Buffer;
   try {
     file = await fs.readFile(listsPath(dir));
@@ -419,7 +420,10 @@ export async function readCoarseLists(
   if (header.dimensions !== dimensions) fail(`holds ${header.dimensions}-dimensional centroids, expected ${dimensions}`);
   if (!Number.isInteger(lists) || lists < 1 || lists > IVF_MAX_LISTS || !Number.isInteger(probes) || probes < 1 || probes > lists)
     fail('list or probe count out of range');
-  if (!Array.isArray(shards) || !shards.every((s) => typeof s?.name === 'string' && Number.isInteger(s.count) && s.count >= 0))
+  if (
+    !Array.isArray(shards) ||
+    !shards.every((s) => typeof s?.name === 'string' && typeof s.first === 'string' && Number.isInteger(s.count) && s.count >= 0)
+  )
     fail('shard table damaged');
   let at = 12 + jsonLen + ((4 - (jsonLen % 4)) % 4);
   const copy = <T extends Float32Array | Uint16Array>(Ctor: new (n: number) => T, count: number, bytesPer: number): T => {
@@ -430,11 +434,11 @@ export async function readCoarseLists(
     return out;
   };
   const centroids = copy(Float32Array, lists * dimensions, 4);
-  const byName = new Map<string, Uint16Array>();
+  const byName = new Map<string, { first: string; listOf: Uint16Array }>();
   for (const s of shards) {
     const listOf = copy(Uint16Array, s.count, 2);
     for (let i = 0; i < listOf.length; i++) if (listOf[i]! >= lists) fail(`shard ${s.name} names a list past the last`);
-    byName.set(s.name, listOf);
+    byName.set(s.name, { first: s.first, listOf });
   }
   if (at !== body.length) fail(`size ${body.length}, layout says ${at}`);
   const calibratedOn = Number(header.calibratedOn) || 0;

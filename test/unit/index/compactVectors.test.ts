@@ -11,9 +11,11 @@ import {
   assignShard,
   calibrateProbes,
   listCountFor,
+  groupByList,
   probeOrder,
   readCoarseLists,
   trainCoarseLists,
+  writeCoarseLists,
   type CodeRows,
 } from '../../../src/core/index/coarseLists';
 import { compactVectors, readAllShardFloats, readShardCache, toRow } from '../../../src/core/index/shardFiles';
@@ -315,6 +317,26 @@ test('the store-wide lists are saved, used at the next open, extended to new sha
   ro.vectorSearch(q, 10);
   assert.ok(ro.lastVectorScan.scored < n / 2, `read-only: scored ${ro.lastVectorScan.scored}`);
   await ro.close();
+
+  // lists.bin naming a shard whose first record is another (a shard of that name written after the
+  // lists): that shard is not taken as assigned; it is assigned again and the file corrected
+  const current = (await readCoarseLists(dir, dim))!;
+  const [firstName] = [...current.shards.keys()];
+  await writeCoarseLists(
+    dir,
+    current.of,
+    [...current.shards].map(([name, c]) => ({
+      name,
+      first: name === firstName ? 'another-chunk' : c.first,
+      assignment: groupByList(current.of, c.listOf),
+    })),
+  );
+  const mismatched = await ChunkStore.open({ dir, embedderId: 'test', dimensions: dim });
+  await mismatched.idle();
+  await mismatched.close();
+  const corrected = (await readCoarseLists(dir, dim))!;
+  assert.equal(corrected.shards.size, shardCount());
+  assert.notEqual(corrected.shards.get(firstName!)!.first, 'another-chunk');
 
   // damaged: every vector is scanned (exact) until the lists are rebuilt in the background
   const damaged = readFileSync(listsFile);
