@@ -226,6 +226,8 @@ export class Agent {
   private turnApprover: ApprovalRequester | undefined;
   /** Ties a turn's file changes to one checkpoint. */
   private turnId = '';
+  /** The running turn is automatic: its records are marked so (RecallRecord.automatic). */
+  private turnAutomatic = false;
   private state: PersistedState;
 
   private constructor(
@@ -357,7 +359,8 @@ export class Agent {
    */
   async enqueue(input: AgentInput): Promise<void> {
     const rendered = this.render(input);
-    const [entry] = await this.appendRecords([rendered]);
+    // Not part of a running automatic turn: an event queued meanwhile is the editor's, not that turn's.
+    const [entry] = await this.appendRecords([rendered], false, false);
     this.pending.push(entry!);
     this.tellCut(rendered);
     if (input.type === 'login') this.state.lastLogin = this.now().toISOString();
@@ -439,6 +442,7 @@ export class Agent {
   private async runTurn(input: AgentInput, options: HandleOptions): Promise<TurnResult> {
     this.turnListener = options.onEvent;
     this.turnApprover = options.approver;
+    this.turnAutomatic = options.automatic === true;
     this.turnId = `${this.state.id}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     const signal = options.signal;
     const result: TurnResult = { reason: 'done', steps: 0, messages: [] };
@@ -483,7 +487,7 @@ export class Agent {
         result.steps++;
         this.state.counters.steps++;
         const stepId = `s${this.state.counters.steps}`;
-        this.emit({ type: 'step_started', stepId, step: result.steps });
+        this.emit({ type: 'step_started', stepId, step: result.steps, ...(this.turnAutomatic ? { automatic: true as const } : {}) });
         this.emit({ type: 'context_usage', usage: this.usage() });
 
         const streamed = { content: '', sends: new Map<string, string>() };
@@ -623,6 +627,7 @@ export class Agent {
       this.emit({ type: 'turn_finished', reason: result.reason });
       this.turnListener = undefined;
       this.turnApprover = undefined;
+      this.turnAutomatic = false;
     }
     return result;
   }
@@ -996,11 +1001,17 @@ export class Agent {
   }
 
   /** Appends to recall (durable) and returns queue entries; `toQueue` puts them in the queue at once. */
-  private async appendRecords(items: RenderedInput[], toQueue = false): Promise<QueueEntry[]> {
+  private async appendRecords(items: RenderedInput[], toQueue = false, automatic = this.turnAutomatic): Promise<QueueEntry[]> {
     const time = this.now().toISOString();
     // Every record passes here: whatever reached it unmasked (a pasted key in a user message) is masked now.
     const stored = await this.deps.recall.append(
-      items.map((i) => ({ agentId: this.state.id, time, kind: i.kind, message: maskMessage(i.message) })),
+      items.map((i) => ({
+        agentId: this.state.id,
+        time,
+        kind: i.kind,
+        message: maskMessage(i.message),
+        ...(automatic ? { automatic: true as const } : {}),
+      })),
     );
     this.state.counters.messages += stored.length;
     const entries = stored.map((r, i) => {

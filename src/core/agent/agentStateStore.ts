@@ -465,7 +465,16 @@ export class AgentStateStore {
     // Remembered items first: embedding them is the step most likely to fail (a remote embedder).
     if (memories.length > 0) await targets.archival!.importMemories!(memories, id);
     const appended = await recall.append(
-      records.map((r) => ({ agentId: id, time: r.time!, kind: r.kind!, message: r.message! }) as Omit<RecallRecord, 'id' | 'seq'>),
+      records.map(
+        (r) =>
+          ({
+            agentId: id,
+            time: r.time!,
+            kind: r.kind!,
+            message: r.message!,
+            ...(r.automatic === true ? { automatic: true } : {}),
+          }) as Omit<RecallRecord, 'id' | 'seq'>,
+      ),
     );
     const idMap = new Map<string, string>();
     records.forEach((r, i) => idMap.set(r.id!, appended[i]!.id));

@@ -32,7 +32,8 @@ export interface ContextUsage {
 }
 
 export type AgentEvent =
-  | { type: 'step_started'; stepId: string; step: number }
+  /** `automatic`: the step belongs to a turn nobody asked for (login, timer, file wake-up); its reply is not an answer to the user. */
+  | { type: 'step_started'; stepId: string; step: number; automatic?: true }
   | { type: 'monologue'; stepId: string; text: string }
   | { type: 'monologue_delta'; stepId: string; delta: string }
   | { type: 'function_call_started'; stepId: string; callId: string; name: string; arguments: string }

@@ -406,7 +406,7 @@ function conversationSearch(ctx: FunctionContext, query: string, page: number, i
   const items = shown.map((r) => {
     const text = r.parts.map((p) => `${p.label}: ${p.text}`).join('\n');
     const repeats = r.repeats > 0 ? ` (said ${r.repeats + 1} times; the latest shown)` : '';
-    return `- ${clipItem(`[${r.record.time}] ${text}${repeats}`, perItem)}`;
+    return `- ${clipItem(`[${recordStamp(r.record)}] ${text}${repeats}`, perItem)}`;
   });
   const note = capped ? [`[Ranked among the newest ${RECALL_RANK_MAX_CANDIDATES} matches; add words to narrow the search.]`] : [];
   return [pageHeader(shown.length, ranked.length, page, pageCount), ...items, ...note].join('\n');
@@ -559,5 +559,13 @@ export function archivalHitText(h: ArchivalHit): string {
 }
 
 export function recallRecordText(r: RecallRecord): string {
-  return `[${r.time}] ${messageText(r.message)}`;
+  return `[${recordStamp(r)}] ${messageText(r.message)}`;
+}
+
+/**
+ * A record's time, and for a turn nobody asked for (a login, a timer) that it was one: a greeting
+ * the agent sent on its own after an unanswered question must not read as that question's answer.
+ */
+function recordStamp(r: RecallRecord): string {
+  return r.automatic === true ? `${r.time}, automatic turn: not a reply to the user` : r.time;
 }

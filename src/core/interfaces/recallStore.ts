@@ -16,6 +16,11 @@ export interface RecallRecord {
   agentId: string;
   kind: RecallKind;
   message: ChatMessage;
+  /**
+   * Set on the records of a turn nobody asked for (the login at window open, a timer, a file
+   * wake-up): its reply is not an answer to the user's last message. Absent in older logs.
+   */
+  automatic?: true;
 }
 
 export interface RecallSearchResult {

@@ -500,7 +500,15 @@ export class FileRecallStore implements RecallStore {
       if (typeof r.time !== 'string' || Number.isNaN(Date.parse(r.time)))
         throw new Error(`Recall record ${i}: "time" must be an ISO 8601 time (got ${JSON.stringify(r.time)}).`);
       if (!checkMessage(r.message)) throw new Error(`Recall record ${i}: "message" is not a valid chat message.`);
-      return { id: '', seq: 0, time: r.time, agentId: r.agentId, kind: r.kind, message: r.message };
+      return {
+        id: '',
+        seq: 0,
+        time: r.time,
+        agentId: r.agentId,
+        kind: r.kind,
+        message: r.message,
+        ...(r.automatic === true ? { automatic: true as const } : {}),
+      };
     });
     // Numbers are taken before the write so concurrent appends keep their call order.
     for (const r of stored) {
