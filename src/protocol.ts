@@ -258,8 +258,10 @@ export type TranscriptItem =
       /** 'partial': the turn was stopped (or failed) mid-stream; the text is what arrived. */
       state: 'streaming' | 'complete' | 'partial';
       time?: string;
+      /** Written in a turn nobody asked for (the login at window open, a timer, a file wake-up): not a reply to the user. */
+      automatic?: true;
     }
-  | { kind: 'monologue'; id: string; text: string; streaming: boolean }
+  | { kind: 'monologue'; id: string; text: string; streaming: boolean; automatic?: true }
   | {
       kind: 'function';
       id: string;
@@ -276,6 +278,7 @@ export type TranscriptItem =
       checkpointId?: string;
       /** The same call made this many times in a row in one turn (shown as one card), when more than one. */
       count?: number;
+      automatic?: true;
     }
   | { kind: 'event'; id: string; event: SystemEventKind; text: string }
   | { kind: 'error'; id: string; message: string; recoverable: boolean; retried: boolean };

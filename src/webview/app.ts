@@ -27,7 +27,7 @@ import { createMeter } from './meter';
 import { RequestClient } from './messenger';
 import { TranscriptView } from './render';
 import { createSetupCard } from './setup';
-import { Transcript } from './transcript';
+import { isAutomatic, Transcript } from './transcript';
 
 export interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -506,8 +506,9 @@ export class ChatApp {
   }
 
   private updateEmpty(): void {
-    // Chips about files opened or saved do not make a conversation: the welcome stays until one starts.
-    const talked = this.transcript.items.some((i) => i.kind !== 'event');
+    // Chips about files opened or saved, and a turn nobody asked for (a greeting when the window
+    // opened), do not make a conversation: the welcome stays until one starts.
+    const talked = this.transcript.items.some((i) => i.kind !== 'event' && !isAutomatic(i));
     this.empty.hidden = talked || this.state?.backend !== 'ready' || !this.setup.hidden;
   }
 

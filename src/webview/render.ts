@@ -10,6 +10,10 @@ import { isHarmlessFailure, parseArguments, parseResult, summarizeCall } from '.
 import { citationLink, linkifyCitations, renderMarkdown } from './markdown';
 import type { TranscriptChange } from './transcript';
 
+/** What the label of an automatic turn's message means, on hover. */
+const AUTOMATIC_TITLE =
+  'MemGPT wrote this on its own (when the window opened, on a timer or after a file event), not in reply to your last message.';
+
 type Item<K extends TranscriptItem['kind']> = Extract<TranscriptItem, { kind: K }>;
 
 export interface RenderActions {
@@ -171,7 +175,16 @@ export class TranscriptView {
         openEnded: item.state !== 'complete',
       }),
     );
-    const el = h('article', { class: `msg assistant ${item.state}`, attrs: { 'aria-label': 'MemGPT said' } }, body);
+    // A turn nobody asked for (the login at window open, a timer): shown quietly and labelled, so it
+    // is not read as the answer to the user's last message.
+    const el = item.automatic
+      ? h(
+          'article',
+          { class: `msg automatic ${item.state}`, attrs: { 'aria-label': 'MemGPT said on its own, not in reply to you' } },
+          h('div', { class: 'automatic-label', attrs: { title: AUTOMATIC_TITLE } }, icon('sparkle'), ' On its own'),
+          body,
+        )
+      : h('article', { class: `msg assistant ${item.state}`, attrs: { 'aria-label': 'MemGPT said' } }, body);
     if (item.state === 'streaming') {
       el.setAttribute('aria-busy', 'true');
       if (!item.text) body.append(h('span', { class: 'typing', text: 'MemGPT is writing…' }));
@@ -231,7 +244,7 @@ export class TranscriptView {
     );
     const body = h('div', { class: 'thinking-body', text: item.text, attrs: { id: bodyId } });
     this.toggle(item.id, header, body);
-    return h('div', { class: 'thinking' }, header, body);
+    return h('div', { class: item.automatic ? 'thinking automatic' : 'thinking' }, header, body);
   }
 
   private renderFunction(item: Item<'function'>): HTMLElement {
@@ -289,7 +302,15 @@ export class TranscriptView {
     const output = item.output ? h('pre', { class: 'card-output', text: item.output, attrs: { 'aria-label': 'Command output' } }) : null;
     const restore = item.checkpointId ? this.renderRestore(item.checkpointId) : null;
     const approval = item.approval ? this.renderApproval(item.approval) : null;
-    return h('div', { class: `card status-${look}`, attrs: { 'data-function': item.name } }, header, approval, output, restore, body);
+    return h(
+      'div',
+      { class: `card status-${look}${item.automatic ? ' automatic' : ''}`, attrs: { 'data-function': item.name } },
+      header,
+      approval,
+      output,
+      restore,
+      body,
+    );
   }
 
   private renderApproval(card: ApprovalCard): HTMLElement {

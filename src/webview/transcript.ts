@@ -36,6 +36,8 @@ export class Transcript {
   private readonly fromHistory = new Set<string>();
   /** The first item shown for each recall record (Search Memory scrolls to it). */
   private readonly recordItems = new Map<string, string>();
+  /** The live turn is automatic (step_started said so): what it adds is marked, not read as an answer. */
+  private liveAutomatic = false;
   /** Seq of the oldest history record loaded; older pages are asked for with it. */
   oldestSeq: number | null = null;
   hasOlder = false;
@@ -67,6 +69,7 @@ export class Transcript {
     this.newestForCall.clear();
     this.fromHistory.clear();
     this.recordItems.clear();
+    this.liveAutomatic = false;
     this.oldestSeq = null;
     this.hasOlder = false;
   }
@@ -89,7 +92,7 @@ export class Transcript {
           change.updated.push(existing);
         } else {
           const text = event.type === 'monologue' ? event.text : event.delta;
-          merge(change, this.append({ kind: 'monologue', id, text, streaming: event.type === 'monologue_delta' }));
+          merge(change, this.append({ kind: 'monologue', id, text, streaming: event.type === 'monologue_delta', ...this.mark() }));
         }
         break;
       }
@@ -145,6 +148,7 @@ export class Transcript {
           ),
         );
         this.liveCalls.clear();
+        this.liveAutomatic = false;
         // Stopped before any answer: say so, as the restored history will.
         if (event.reason === 'cancelled' && this.unansweredSinceUser()) {
           merge(change, this.append({ kind: 'event', id: this.localId('s'), event: 'turn_stopped', text: STOPPED_NOTE }));
@@ -167,6 +171,8 @@ export class Transcript {
         break;
       }
       case 'step_started':
+        this.liveAutomatic = event.automatic === true;
+        break;
       case 'memory_changed':
       case 'context_usage':
         break;
@@ -174,10 +180,11 @@ export class Transcript {
     return change;
   }
 
-  /** True when the newest user message has no answer, no error and no stop note after it. */
+  /** True when the newest user message has no answer, no error and no stop note after it (an automatic turn's reply is none). */
   private unansweredSinceUser(): boolean {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const item = this.list[i]!;
+      if (isAutomatic(item)) continue;
       if (item.kind === 'user') return true;
       if (item.kind === 'assistant' || item.kind === 'error' || (item.kind === 'event' && item.event === 'turn_stopped')) return false;
     }
@@ -278,11 +285,12 @@ export class Transcript {
       }
     }
     flush(fresh.length);
-    // Retry is offered for the newest failure on the newest page while nothing was said after it
-    // (events such as the next window's login do not count: the question is still unanswered).
+    // Retry is offered for the newest failure on the newest page while nothing was said after it.
+    // Events (the next window's login) and turns nobody asked for (a greeting at window open, a
+    // timer) do not count: they answer no one, and the question is still unanswered.
     if (retryCandidate && newestSeq !== undefined && retryCandidate.recoverable) {
       const after = converted.slice(converted.indexOf(retryCandidate) + 1);
-      retryCandidate.retried = after.some((i) => i.kind !== 'event');
+      retryCandidate.retried = after.some((i) => i.kind !== 'event' && !isAutomatic(i));
     }
     const shown = converted.filter((i) => !this.byId.has(i.id));
     for (const item of shown) {
@@ -328,6 +336,7 @@ export class Transcript {
       text: '',
       state: 'streaming',
       time: new Date().toISOString(),
+      ...this.mark(),
     };
     this.remember(stepId, callId, item.id);
     return { item, change: this.append(item) };
@@ -341,7 +350,7 @@ export class Transcript {
   private ensureCard(stepId: string, callId: string, name: string, args: string): { item: Item<'function'>; change: TranscriptChange } {
     const existing = this.liveItem(stepId, callId, 'function');
     if (existing) return { item: existing, change: { appended: [], updated: [] } };
-    const twin = repeatedCall(this.list, name, args);
+    const twin = repeatedCall(this.list, name, args, this.liveAutomatic);
     if (twin) {
       twin.count = (twin.count ?? 1) + 1;
       twin.status = 'running';
@@ -361,6 +370,7 @@ export class Transcript {
       arguments: args,
       status: 'running',
       result: null,
+      ...this.mark(),
     };
     this.newestForCall.set(callId, item.id);
     return { item, change: this.append(item) };
@@ -398,6 +408,11 @@ export class Transcript {
     return { appended: [item], updated: [] };
   }
 
+  /** The automatic mark for an item the live turn makes. */
+  private mark(): { automatic?: true } {
+    return this.liveAutomatic ? { automatic: true } : {};
+  }
+
   private localId(prefix: string): string {
     this.localCounter += 1;
     return `${prefix}-${this.localCounter}`;
@@ -422,6 +437,11 @@ function outcomeItem(outcome: TurnOutcome, before: TranscriptItem | undefined): 
   }
 }
 
+/** Made in a turn nobody asked for: shown quietly, and never taken for an answer to the user. */
+export function isAutomatic(item: TranscriptItem): boolean {
+  return (item.kind === 'assistant' || item.kind === 'monologue' || item.kind === 'function') && item.automatic === true;
+}
+
 function callKey(stepId: string, callId: string): string {
   return `${stepId}\u0000${callId}`;
 }
@@ -444,7 +464,7 @@ function callSignature(name: string, args: string): string {
  * The card of the same call earlier in this turn, if any: looks back past thoughts and other
  * cards, and stops at anything the user reads as a new exchange (their message, an answer, an error).
  */
-function repeatedCall(list: readonly TranscriptItem[], name: string, args: string): Item<'function'> | undefined {
+function repeatedCall(list: readonly TranscriptItem[], name: string, args: string, automatic: boolean): Item<'function'> | undefined {
   // Edits and commands each ask the user and change something: every one keeps its own card.
   if (ACTING_FUNCTIONS.has(name)) return undefined;
   const wanted = callSignature(name, args);
@@ -452,6 +472,8 @@ function repeatedCall(list: readonly TranscriptItem[], name: string, args: strin
     const item = list[i]!;
     if (item.kind === 'user' || item.kind === 'assistant' || item.kind === 'error') return undefined;
     if (item.kind === 'function') {
+      // A turn nobody asked for is another exchange: its cards and the user's turn's never merge.
+      if (isAutomatic(item) !== automatic) return undefined;
       if (item.approval || item.checkpointId || item.output) return undefined;
       if (callSignature(item.name, item.arguments) === wanted) return item;
     }
@@ -576,6 +598,7 @@ export function recallToTranscript(
     const m = r.message;
     const base = `r-${r.id}`;
     const shownBefore = items.length;
+    const mark: { automatic?: true } = r.automatic === true ? { automatic: true } : {};
     switch (r.kind) {
       case 'user': {
         const { type, text, packet } = unpack(m.content ?? '');
@@ -587,11 +610,18 @@ export function recallToTranscript(
       }
       case 'assistant': {
         if (m.role !== 'assistant') break;
-        if (m.content && m.content.trim()) items.push({ kind: 'monologue', id: `${base}-m`, text: m.content, streaming: false });
+        if (m.content && m.content.trim()) items.push({ kind: 'monologue', id: `${base}-m`, text: m.content, streaming: false, ...mark });
         for (const call of m.tool_calls ?? []) {
           const text = call.function.name === SEND_MESSAGE ? sendMessageText(call.function.arguments) : undefined;
           if (text !== undefined) {
-            const reply: Item<'assistant'> = { kind: 'assistant', id: idFor(`a-${call.id}`, r.id), text, state: 'complete', time: r.time };
+            const reply: Item<'assistant'> = {
+              kind: 'assistant',
+              id: idFor(`a-${call.id}`, r.id),
+              text,
+              state: 'complete',
+              time: r.time,
+              ...mark,
+            };
             const orphan = orphanResults.get(call.id);
             if (orphan) {
               if (isFailedResult(orphan.content)) reply.state = 'partial';
@@ -601,7 +631,7 @@ export function recallToTranscript(
             items.push(reply);
             continue;
           }
-          const twin = repeatedCall(items, call.function.name, call.function.arguments);
+          const twin = repeatedCall(items, call.function.name, call.function.arguments, r.automatic === true);
           if (twin) {
             // The same call again: it joins the earlier card, which shows the newest result.
             twin.count = (twin.count ?? 1) + 1;
@@ -616,6 +646,7 @@ export function recallToTranscript(
             arguments: call.function.arguments,
             status: 'running',
             result: null,
+            ...mark,
           };
           const orphan = orphanResults.get(call.id);
           if (orphan) {
