@@ -31,6 +31,8 @@ import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
 import { AgentStatusBar } from './statusBar';
 import { errorMessage } from '../core/base/errors';
+import { chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
+import { LOGIN_ANSWER_LOOKBACK_RECORDS, lastUserMessageUnanswered } from '../core/events/agentWakeups';
 
 export type * from '../core/runtime/runtimePort';
 export type { MemGptClientApi } from './api';
@@ -57,6 +59,22 @@ export interface EditorIntegration {
   statusBar: AgentStatusBar;
   fileEvents: FileEvents;
   indexRunner: IndexRunner;
+}
+
+/**
+ * Whether the login may run a turn at window open (else it waits for the agent's next step): a
+ * model is set up, the memory is writable, the folder is trusted, and the user's last message was
+ * answered. Not with the editor's own models (their consent question must follow a click, not a
+ * reload); not in Restricted Mode (the folder's own settings may name the model server, and nothing
+ * is sent anywhere before the user acts); not after a failed or stopped question (Retry is offered
+ * for it, and the login turn would answer it unasked).
+ */
+async function loginCanRun(runtime: AgentRuntimePort, settings: LiveSettings, keys: ApiKeyStore, trusted: boolean): Promise<boolean> {
+  const s = settings.current;
+  const provider = chatProvider(s);
+  if (provider === 'vscode-lm' || !trusted || runtime.activity().kind === 'read-only') return false;
+  if (!modelConfigured(s.baseUrl, (await keys.source(provider)) !== 'none', provider)) return false;
+  return !lastUserMessageUnanswered(await runtime.chat.conversation(undefined, LOGIN_ANSWER_LOOKBACK_RECORDS));
 }
 
 export function registerEditorIntegration(context: vscode.ExtensionContext, deps: EditorIntegrationDeps): EditorIntegration {
@@ -158,9 +176,9 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
   }
 
   if (deps.sendLogin !== false) {
-    // Queued, not run: a login turn's own reply after a failed turn hides Retry in the restored chat
-    // (it reads as an answer), so it runs at open only once the chat tells such turns apart.
-    fileEvents.login(false).catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
+    void loginCanRun(runtime, settings, keys, isTrusted())
+      .then((canRun) => fileEvents.login(canRun))
+      .catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
   }
 
   const api = createClientApi(runtime, (text) => keys.redact(text));

@@ -4,6 +4,8 @@
  * the runtime and the timers are injected, so both are unit-tested in plain Node.
  */
 import type { AgentInput } from '../agent/events';
+import { userMessageText } from '../agent/inputMessages';
+import type { RecallRecord } from '../interfaces/recallStore';
 import type { Timers } from './fileEventCoalescer';
 
 /** What a wake-up needs of the runtime (WorkspaceRuntime / AgentRuntimePort). */
@@ -26,6 +28,29 @@ export async function deliverLogin(sink: WakeSink & { lastLogin(): Promise<strin
   }
   await sink.handle(input);
   return 'ran';
+}
+
+/**
+ * Newest records read to tell whether the user's last message was answered. A turn's records past
+ * this many (a long chain of function calls) leave the answer unknown, and the login then runs.
+ */
+export const LOGIN_ANSWER_LOOKBACK_RECORDS = 200;
+
+/**
+ * True when the user's newest message (in `records`, oldest first) got no reply: its turn failed or
+ * was stopped before send_message. The chat then offers Retry; a login turn run at that moment
+ * would answer the question unasked ("carry on where you left off"), or fail the same way unseen.
+ * Replies of automatic turns (a greeting at an earlier window open) do not count as answers.
+ */
+export function lastUserMessageUnanswered(records: readonly RecallRecord[]): boolean {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.automatic === true) continue;
+    const m = r.message;
+    if (m.role === 'assistant' && (m.tool_calls ?? []).some((c) => c.function.name === 'send_message')) return false;
+    if (r.kind === 'user' && userMessageText(m) !== null) return true;
+  }
+  return false;
 }
 
 const realTimers: Timers = {

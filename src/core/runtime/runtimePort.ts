@@ -277,7 +277,7 @@ export interface WindowPort {
 
 /** What the editor integration (commands, file events, status bar, extension API) needs. */
 export interface AgentRuntimePort extends Omit<WindowPort, 'onDidChangeState'> {
-  readonly chat: Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin'>;
+  readonly chat: Pick<ConversationPort, 'handle' | 'enqueue' | 'onEvent' | 'isBusy' | 'lastLogin' | 'conversation'>;
   readonly memory: Pick<MemoryPort, 'remember' | 'searchMemory' | 'matchSymbols' | 'coreMemory' | 'setCoreMemoryBlock' | 'memoryStats'>;
   readonly files: WorkspaceFilesPort;
   readonly agents: AgentCatalogPort;

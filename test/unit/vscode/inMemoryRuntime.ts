@@ -5,6 +5,7 @@
  * One object answers for every service (`chat`, `memory`, `agents`, …), which is all the adapters see.
  */
 import type { AgentEvent, AgentInput } from '../../../src/core/agent/events';
+import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
 import { CoreMemory } from '../../../src/core/memory/coreMemory';
 import type { AgentInfo, AgentRuntimePort, NewAgent, RuntimeActivity, TurnOutcome } from '../../../src/core/runtime/runtimePort';
 
@@ -76,6 +77,10 @@ export class InMemoryRuntime implements AgentRuntimePort {
   }
   async lastLogin(): Promise<string | null> {
     return null;
+  }
+  /** No recall here: the conversation is empty (the login's check finds no unanswered message). */
+  async conversation(): Promise<RecallRecord[]> {
+    return [];
   }
   async remember(): Promise<string> {
     return 'mem-1';
