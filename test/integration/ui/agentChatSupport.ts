@@ -6,9 +6,25 @@
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { HARNESS_UI_WAIT_MS } from '../../../src/core/limits';
 import type { ServerNeeds, WorkbenchUi } from '../../harness/ui';
-import { startFakeOpenAIServer, turnResponder, type FakeOpenAIServer, type TurnScript } from '../../fixtures/fakeOpenAIServer';
+import {
+  startFakeOpenAIServer,
+  turnResponder,
+  type FakeOpenAIServer,
+  type FakeStep,
+  type TurnScript,
+} from '../../fixtures/fakeOpenAIServer';
 
 export const MODEL = 'gpt-4o-mini';
+
+export interface ScriptedModelOptions {
+  /** Default true; false leaves baseUrl and model empty, for the first-run card. */
+  configured?: boolean;
+  /**
+   * How the model answers the login turn a configured window runs when it opens (default: a
+   * thought, no message). See turnResponder.
+   */
+  login?: FakeStep;
+}
 
 /**
  * Starts a scripted model server and returns it with the `server` hook's needs: the chat
@@ -17,9 +33,12 @@ export const MODEL = 'gpt-4o-mini';
  */
 export async function scriptedModel(
   scripts: TurnScript[],
-  options: { configured?: boolean } = {},
+  options: ScriptedModelOptions = {},
 ): Promise<{ model: FakeOpenAIServer; needs: ServerNeeds }> {
-  const model = await startFakeOpenAIServer({ models: [MODEL], responder: turnResponder(scripts) });
+  const model = await startFakeOpenAIServer({
+    models: [MODEL],
+    responder: turnResponder(scripts, options.login ? { login: options.login } : {}),
+  });
   const configured = options.configured ?? true;
   return {
     model,
@@ -35,7 +54,7 @@ export async function scriptedModel(
 export class ModelSlot {
   private current: FakeOpenAIServer | undefined;
 
-  hook(scripts: TurnScript[], options: { configured?: boolean } = {}): () => Promise<ServerNeeds> {
+  hook(scripts: TurnScript[], options: ScriptedModelOptions = {}): () => Promise<ServerNeeds> {
     return async () => {
       const { model, needs } = await scriptedModel(scripts, options);
       this.current = model;

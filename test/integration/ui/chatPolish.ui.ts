@@ -1,7 +1,8 @@
 /**
  * The chat as a demanding first user meets it, on the REAL agent in the real VS Code (code-server +
  * Chromium) against a scripted model server: the welcome state and no login chip (also after a
- * reload), a click that does not work said in the chat, a server that reuses call ids, readable
+ * reload), the login turn run at window open (its greeting shown as MemGPT's own, not as an answer,
+ * and not run again after a question that failed), a click that does not work said in the chat, a server that reuses call ids, readable
  * grouped cards, a failed turn restored by a reload, Search Memory opening a message in the chat,
  * the core memory picker's preview. A second scenario takes the screenshots the polish is judged
  * by: a turn with cards, Search Memory, the memory view and the first run, at 240 and 400 px side
@@ -19,6 +20,7 @@ const NAME_QUESTION = 'By the way, my name is Ada';
 const NAME_ANSWER = 'Nice to meet you, Ada. I will remember that.';
 const FAILING_QUESTION = 'Why do sessions expire after an hour?';
 const REMEMBERED = 'Name: Ada. Prefers early returns and small functions in TypeScript.';
+const GREETING = 'Hello! I keep notes on this project between sessions; ask me anything about it.';
 
 /** Some local servers number calls per reply, so every call is "call_0": the chat must not mix them up. */
 const REUSED = { id: 'call_0' };
@@ -111,6 +113,25 @@ async function firstRun(chat: FrameLocator): Promise<void> {
   assertThat((await chat.locator('.chip[data-event="login"]').count()) === 0, 'The window login should not be shown as a chip.');
 }
 
+/**
+ * The window opened with a model set up and an idle agent: the login turn ran at once, and its
+ * greeting is shown quietly as MemGPT's own, not as an answer, with the welcome still there.
+ */
+async function loginRanAtOpen(chat: FrameLocator): Promise<void> {
+  const greeting = chat.locator('article.msg.automatic', { hasText: GREETING });
+  await greeting.waitFor({ state: 'visible' });
+  const label = (await greeting.locator('.automatic-label').innerText()).trim();
+  assertThat(label === 'On its own', `The greeting should say it was not a reply: ${JSON.stringify(label)}`);
+  assertThat((await replies(chat).count()) === 0, 'The greeting should not be shown as an answer.');
+  assertThat(await chat.locator('.welcome').isVisible(), 'The welcome stays until the user starts the conversation.');
+  const asked = behaviour.model.chatRequests().map((r) => JSON.stringify(r.body.messages));
+  assertThat(
+    asked.length === 1 && asked[0]!.includes('\\"type\\":\\"login\\"'),
+    `The model should have been asked once, by the login event alone: ${asked.length} request(s).`,
+  );
+  await composerReady(chat);
+}
+
 async function silentFailuresAreSaid(ui: WorkbenchUi, chat: FrameLocator): Promise<void> {
   await say(chat, SNIPPET_QUESTION);
   await completeReply(chat, 0);
@@ -164,10 +185,11 @@ export const scenarios: UiScenario[] = [
   {
     title:
       'chat polish: welcome, failures said, reused call ids, grouped cards, a failed turn restored, Search Memory opens the message, the core memory preview',
-    server: behaviour.hook(scripts()),
+    server: behaviour.hook(scripts(), { login: sendMessage(GREETING) }),
     async run(ui) {
       let chat = await ui.openMemGptView();
       await firstRun(chat);
+      await loginRanAtOpen(chat);
       await silentFailuresAreSaid(ui, chat);
       await reusedIdsAndCards(chat);
 
@@ -177,6 +199,7 @@ export const scenarios: UiScenario[] = [
       const liveError = (await error.locator('.error-text').innerText()).trim();
       const liveRetry = await error.locator('button', { hasText: 'Retry' }).count();
 
+      const requestsBeforeReload = behaviour.model.chatRequests().length;
       await ui.page.reload();
       chat = await chatAfterReload(ui);
       await chat.locator('article.msg.user', { hasText: FAILING_QUESTION }).waitFor({ state: 'visible' });
@@ -197,6 +220,14 @@ export const scenarios: UiScenario[] = [
         `The error should follow its question: ${JSON.stringify(lastTwo)}`,
       );
       assertThat((await chat.locator('.chip[data-event="login"]').count()) === 0, 'A reload should not add a login chip.');
+      // The question is unanswered (Retry is offered for it): the reloaded window queues its login
+      // instead of running a turn that would answer it unasked.
+      assertThat(
+        behaviour.model.chatRequests().length === requestsBeforeReload,
+        `No model request should follow the reload: ${behaviour.model.chatRequests().length - requestsBeforeReload} did.`,
+      );
+      const restoredGreeting = chat.locator('article.msg.automatic', { hasText: GREETING });
+      assertThat((await restoredGreeting.count()) === 1, 'The greeting at the first open should be restored as MemGPT’s own.');
       assertThat(await chat.locator('.welcome').isHidden(), 'The welcome is gone once there is a conversation.');
 
       // Search Memory: what the user said and MemGPT answered; a hit scrolls the chat to it.
