@@ -31,6 +31,7 @@ import {
   REFLECTION_TIMEOUT_MS,
 } from '../limits';
 import type { BlockScope } from '../memory/coreMemory';
+import { findCitations } from '../memory/staleness';
 import { atomicWriteJson, readJsonFile } from '../storage/atomicFile';
 import type { ArchivalService } from './archivalService';
 import { createChatModel } from './chatModelFactory';
@@ -370,7 +371,10 @@ export class ReflectionService implements ReflectionPort {
         const removed = picked.map((n) => view.items[n - 1]!);
         const before = new Set(this.options.archival.storedMemories(agent.id).map((m) => m.id));
         const [outcome] = await agent.runMemoryCalls([
-          { name: 'archival_memory_insert', arguments: JSON.stringify({ content, request_heartbeat: false }) },
+          {
+            name: 'archival_memory_insert',
+            arguments: JSON.stringify({ content: withCitations(content, removed), request_heartbeat: false }),
+          },
         ]);
         const added = this.options.archival.storedMemories(agent.id).find((m) => !before.has(m.id));
         if (outcome?.status !== 'OK' || !added) {
@@ -501,6 +505,30 @@ function timedOut(): ReflectionOutcome {
 
 function isAbort(error: unknown): boolean {
   return (error as { kind?: unknown } | null)?.kind === 'aborted' || (error as Error | null)?.name === 'AbortError';
+}
+
+/**
+ * The merged text, with the code citations (`path:start-end`) of the merged items it dropped added
+ * at its end: a citation is what marks an item stale when that code changes, and the model never
+ * sees the citation of a remembered selection (it is kept beside the text, not in it).
+ */
+export function withCitations(content: string, merged: readonly StoredMemory[]): string {
+  const key = (c: { path: string; startLine: number; endLine: number }): string => `${c.path}:${c.startLine}-${c.endLine}`;
+  const kept = new Set(findCitations(content).map(key));
+  const missing: string[] = [];
+  for (const item of merged) {
+    const own =
+      item.path !== undefined && item.startLine !== undefined
+        ? [{ path: item.path, startLine: item.startLine, endLine: item.endLine ?? item.startLine }]
+        : [];
+    for (const c of [...own, ...findCitations(item.text)]) {
+      const k = key(c);
+      if (kept.has(k)) continue;
+      kept.add(k);
+      missing.push(k);
+    }
+  }
+  return missing.length === 0 ? content : `${content}\n(Cites ${missing.join(', ')}.)`;
 }
 
 function parseArguments(text: string): Record<string, unknown> | null {

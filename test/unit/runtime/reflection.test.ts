@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { badKey, hang, sendMessage, startFakeOpenAIServer, toolCalls, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
@@ -267,6 +267,59 @@ test('with reflection on, a pass runs when the agent stays idle after a turn', a
     await runtime.chat.handle({ type: 'user_message', text: 'first' });
     await until('the idle pass', async () => (await runtime.reflection.records(agentId)).length === 1);
     assert.equal((await runtime.reflection.records(agentId))[0]!.trigger, 'idle');
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a merge keeps the code citations of the merged items, so the merged item still turns stale when that code changes', async () => {
+  const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
+  try {
+    const file = path.join(f.folder, 'src', 'session.ts');
+    await mkdir(path.dirname(file), { recursive: true });
+    const lines = [
+      '// sessions',
+      'export const TTL_MS = 3_600_000;',
+      'export const RENEW = false;',
+      '',
+      'export function expired(t: number) {',
+      '  return Date.now() - t > TTL_MS;',
+      '}',
+    ];
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const runtime = await open(f);
+    const agentId = (await runtime.agent()).id;
+    // A remembered selection keeps its citation beside the text; the other cites in its text.
+    await runtime.memory.remember('Sessions expire after an hour and are not renewed.', {
+      path: 'src/session.ts',
+      startLine: 2,
+      endLine: 3,
+    });
+    await runtime.memory.remember('Expiry is checked in src/session.ts:5-7 against the hour.');
+    f.server.enqueue(
+      toolCalls([
+        { name: 'merge_memories', arguments: { items: [1, 2], content: 'Sessions expire after an hour, unrenewed; expired() checks it.' } },
+      ]),
+    );
+    const outcome = await runtime.reflection.reflect();
+    assert.ok(outcome.status === 'changed', JSON.stringify(outcome));
+    const merged = outcome.record.merges[0]!.added;
+    assert.equal(
+      merged.text,
+      'Sessions expire after an hour, unrenewed; expired() checks it.\n(Cites src/session.ts:2-3, src/session.ts:5-7.)',
+    );
+    assert.deepEqual(
+      runtime.index.storedMemories(agentId).map((m) => m.id),
+      [merged.id],
+    );
+    const noteOf = async () =>
+      (await runtime.memory.searchArchival('sessions expire hour', { limit: 10, source: 'memory' })).find((h) => h.id === merged.id)?.note;
+    assert.equal(await noteOf(), undefined, 'fresh while the code is as it was');
+    lines[1] = 'export const TTL_MS = 7_200_000;';
+    await writeFile(file, `${lines.join('\n')}\n`);
+    await runtime.files.fileChanged(file);
+    await until('the merged item to be marked stale', async () => /src\/session\.ts:2-3/.test((await noteOf()) ?? ''));
     await runtime.close();
   } finally {
     await f.close();
