@@ -290,7 +290,17 @@ export class ChatApp {
     const change = this.transcript.apply(event);
     if (this.liveDuringLoad && event.type === 'system_event') this.liveDuringLoad.push(...change.appended.map((i) => i.id));
     this.view.apply(change);
-    if (event.type === 'message_complete') this.announce(event.partial ? 'MemGPT stopped; the answer is incomplete.' : 'MemGPT answered.');
+    if (event.type === 'message_complete') {
+      // A turn nobody asked for (a greeting when the window opened) is not announced as an answer.
+      const own = [...change.appended, ...change.updated].some(isAutomatic);
+      this.announce(
+        own
+          ? 'MemGPT wrote on its own, not in reply to you.'
+          : event.partial
+            ? 'MemGPT stopped; the answer is incomplete.'
+            : 'MemGPT answered.',
+      );
+    }
     if (event.type === 'turn_finished') {
       this.setBusy(false);
       if (event.reason === 'step_limit') this.announce('MemGPT stopped after too many steps in a row.');

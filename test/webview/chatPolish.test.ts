@@ -84,6 +84,55 @@ describe('chat polish', () => {
     await p.close();
   });
 
+  test('a greeting of the login turn after a failed question is shown as MemGPT’s own and leaves Retry on the question', async () => {
+    const chat = await harness.open();
+    const p = chat.page;
+    await chat.post({ type: 'state', payload: READY_STATE });
+    const greeting = 'Welcome back! Shall we look at the session timeout again?';
+    const login: RecallRecord = {
+      ...base,
+      id: 'rec-2',
+      seq: 2,
+      kind: 'system_event',
+      message: { role: 'user', content: JSON.stringify({ type: 'login', message: 'x' }) },
+      automatic: true,
+    };
+    await chat.answer('history', {
+      records: [user(1, 'why do sessions expire?'), login, { ...reply(3, 'c1', greeting), automatic: true }],
+      hasMore: false,
+      outcomes: [{ afterSeq: 1, kind: 'error', message: 'The model server refused the connection.', recoverable: true }],
+      newestSeq: 3,
+    });
+    const own = p.locator('article.msg.automatic');
+    await own.waitFor({ state: 'visible' });
+    assert.match((await own.textContent()) ?? '', /On its own.*Welcome back!/s);
+    assert.equal(await p.locator('article.msg.assistant').count(), 0, 'not shown as an answer');
+    assert.equal(await p.locator('.error-item button >> text=Retry').count(), 1, 'Retry stays on the unanswered question');
+    await p.click('.error-item button >> text=Retry');
+    await chat.waitForPosted((m) => m.type === 'retry');
+    await p.close();
+  });
+
+  test('live, an automatic turn’s reply is quiet and the welcome stays until the user starts', async () => {
+    const chat = await harness.open();
+    const p = chat.page;
+    await chat.boot([]);
+    await p.locator('.welcome').waitFor({ state: 'visible' });
+    await chat.event({ type: 'step_started', stepId: 's1', step: 1, automatic: true });
+    await chat.event({ type: 'function_call_started', stepId: 's1', callId: 'c1', name: 'send_message', arguments: '' });
+    await chat.event({ type: 'message_complete', stepId: 's1', callId: 'c1', text: 'Hello again.' });
+    await chat.event({ type: 'turn_finished', reason: 'done' });
+    await p.locator('article.msg.automatic >> text=Hello again.').waitFor({ state: 'visible' });
+    assert.ok(await p.locator('.welcome').isVisible(), 'the welcome stays');
+    assert.equal(await p.locator('article.msg.assistant').count(), 0);
+    assert.equal(
+      await p.locator('.sr-only[role="status"]').textContent(),
+      'MemGPT wrote on its own, not in reply to you.',
+      'not announced as an answer',
+    );
+    await p.close();
+  });
+
   test('first run: a welcome with prompts and pointers, no login chip, and the prompts work', async () => {
     const chat = await harness.open('dark', { width: 300, height: 800 });
     const p = chat.page;
