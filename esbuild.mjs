@@ -172,6 +172,26 @@ for (const name of ${JSON.stringify(names.get(args.path))}) Object.definePropert
   };
 }
 
+/**
+ * The extension's entry (dist/extension.js) holds only what the editor needs first: the chat view
+ * and the commands, registered the moment it activates. `require('./vscode/windowRuntime')` — the
+ * runtime, the index and every command handler — becomes a require of dist/extensionRuntime.js,
+ * its own bundle, read after that registration. The two share no module with state of its own
+ * (src/extension.ts passes the chat view and the waiting commands over), so nothing exists twice.
+ */
+const windowRuntimeApart = {
+  name: 'window-runtime-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/vscode\/windowRuntime$/ }, (args) =>
+      args.kind === 'require-call' ? { path: 'windowRuntime', namespace: 'window-runtime-apart' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'window-runtime-apart' }, () => ({
+      loader: 'js',
+      contents: "module.exports = require(require('node:path').join(__dirname, 'extensionRuntime.js'));",
+    }));
+  },
+};
+
 const nodeCommon = {
   bundle: true,
   platform: 'node',
@@ -191,7 +211,18 @@ const nodeCommon = {
 /** The bundles that use the vendor files: built once those exist, so the getters carry their export names. */
 const mainBuilds = (vendorPlugin) =>
   [
-    { ...nodeCommon, plugins: [vendorPlugin, ...nodeCommon.plugins], entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+    {
+      ...nodeCommon,
+      plugins: [windowRuntimeApart, vendorPlugin, ...nodeCommon.plugins],
+      entryPoints: ['src/extension.ts'],
+      outfile: 'dist/extension.js',
+    },
+    {
+      ...nodeCommon,
+      plugins: [vendorPlugin, ...nodeCommon.plugins],
+      entryPoints: ['src/vscode/windowRuntime.ts'],
+      outfile: 'dist/extensionRuntime.js',
+    },
     {
       ...nodeCommon,
       plugins: [vendorPlugin, ...nodeCommon.plugins],

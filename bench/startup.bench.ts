@@ -36,6 +36,8 @@ interface Activation {
   runtime: boolean;
   error: string | null;
   vendorLoaded: string[];
+  /** When dist/extensionRuntime.js (the runtime and the handlers) was required; null if never. */
+  runtimeBundleMs: number | null;
   failed?: string;
 }
 
@@ -65,7 +67,10 @@ function activation(
       a.chatView &&
       a.runtime &&
       a.error === null &&
-      a.vendorLoaded.length === 0,
+      a.vendorLoaded.length === 0 &&
+      // the view and the commands exist before the second bundle is read, and it is read (the runtime opened through it)
+      a.runtimeBundleMs !== null &&
+      a.runtimeBundleMs >= a.readyMs,
   );
   const median = (f: (a: Activation) => number): number => {
     const v = runs.map(f).sort((a, b) => a - b);

@@ -19,7 +19,7 @@ const ALLOWED = [
   /^extension\/readme\.md$/i,
   /^extension\/changelog\.md$/i,
   /^extension\/LICENSE(\.txt)?$/,
-  /^extension\/dist\/(extension|cli|recallRebuildWorker)\.js(\.map)?$/,
+  /^extension\/dist\/(extension|extensionRuntime|cli|recallRebuildWorker)\.js(\.map)?$/,
   /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/dist\/tree-sitter\/(web-)?tree-sitter(-[a-z_]+)?\.wasm$/,
   /^extension\/dist\/tokenizer\/(o200k_base|cl100k_base)\.js$/,
@@ -31,6 +31,7 @@ const ALLOWED = [
 const REQUIRED = [
   'extension/package.json',
   'extension/dist/extension.js',
+  'extension/dist/extensionRuntime.js',
   'extension/dist/recallRebuildWorker.js',
   'extension/dist/schemas/index.proto',
   'extension/media/dist/webview.js',

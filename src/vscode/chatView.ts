@@ -9,14 +9,6 @@ export interface RevealTarget {
   seq: number;
 }
 
-// Search Memory runs apart from the view; it asks through this, and the window's chat answers.
-const revealRequests = new vscode.EventEmitter<RevealTarget>();
-
-/** Scrolls the chat to a message once the chat view is showing (open it first). */
-export function revealInChat(target: RevealTarget): void {
-  revealRequests.fire(target);
-}
-
 /**
  * The sidebar chat. Renders the webview shell and hands every message to a `ChatRelay`.
  * Without a backend the view says the agent is not running (it never fakes a reply).
@@ -33,7 +25,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** The webview script runs and listens (it said `ready`); until then a reveal waits here. */
   private webviewReady = false;
   private pendingReveal: RevealTarget | undefined;
-  private readonly revealSubscription: vscode.Disposable;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -41,10 +32,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     output?: vscode.LogOutputChannel,
   ) {
     this.output = output;
-    this.revealSubscription = revealRequests.event((target) => {
-      if (this.view && this.webviewReady) void this.post({ type: 'revealMessage', payload: target });
-      else this.pendingReveal = target;
-    });
+  }
+
+  /** Scrolls the chat to a message once the view is showing and its script listens (open the view first). */
+  reveal(target: RevealTarget): void {
+    if (this.view && this.webviewReady) void this.post({ type: 'revealMessage', payload: target });
+    else this.pendingReveal = target;
   }
 
   /** Connects (or replaces) the agent backend; an open view reloads its state and history. */
@@ -119,7 +112,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   dispose(): void {
     this.disconnect();
-    this.revealSubscription.dispose();
     this.received.dispose();
   }
 }

@@ -7,6 +7,7 @@ import { redactSecrets } from '../core/security/redact';
 import type { LiveSettings } from './config';
 import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
+import type { RevealTarget } from './chatView';
 import { errorMessage } from '../core/base/errors';
 import { errorAction } from './errorActions';
 
@@ -18,6 +19,8 @@ export interface CommandContext {
   /** False in restricted mode: no indexing, no file events, no file functions. */
   isTrusted(): boolean;
   openChat(): Thenable<unknown>;
+  /** Scrolls the window's chat to a message (open it first). */
+  revealInChat(target: RevealTarget): void;
   /** Shows `what failed: why` to the user (redacted) and logs it; never throws. */
   reportError(what: string, error: unknown): Promise<void>;
 }

@@ -29,6 +29,7 @@ import { FileEvents } from './fileEvents';
 import { READ_ONLY_SCHEME, ReadOnlyDocuments } from './readOnlyDocuments';
 import type { AgentRuntimePort } from '../core/runtime/runtimePort';
 import type { ApiKeyStore } from './secrets';
+import type { RevealTarget } from './chatView';
 import { AgentStatusBar } from './statusBar';
 import { errorMessage } from '../core/base/errors';
 import { chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
@@ -44,6 +45,8 @@ export interface EditorIntegrationDeps {
   log: vscode.LogOutputChannel;
   /** Default: the `memgpt.openChat` command. */
   openChat?: () => Thenable<unknown>;
+  /** Scrolls the window's chat to a message (a Search Memory hit); without a chat view, nothing scrolls. */
+  revealInChat?: (target: RevealTarget) => void;
   /** Default true: send the `login` event when the window opens. */
   sendLogin?: boolean;
   /**
@@ -87,6 +90,7 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
     log,
     isTrusted,
     openChat: deps.openChat ?? (() => vscode.commands.executeCommand(COMMANDS.openChat)),
+    revealInChat: deps.revealInChat ?? (() => undefined),
     reportError: (what, error) => reportErrorWith(keys, log, what, error),
   };
 

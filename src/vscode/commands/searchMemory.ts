@@ -9,7 +9,6 @@ import type { ArchivalHit } from '../../core/interfaces/archivalStore';
 import type { RecallRecord } from '../../core/interfaces/recallStore';
 import type { SymbolDefinition, SymbolKind } from '../../core/interfaces/symbols';
 import { MEMORY_SEARCH_DEBOUNCE_MS, MEMORY_SEARCH_RESULTS_PER_SOURCE } from '../../core/limits';
-import { revealInChat } from '../chatView';
 import { resolveWorkspacePath, type CommandContext } from '../commandContext';
 import { conversationHits, relevantArchival, type ConversationHit } from '../memorySearchResults';
 import type { ReadOnlyDocuments } from '../readOnlyDocuments';
@@ -156,7 +155,7 @@ async function openChoice(item: SearchItem, documents: ReadOnlyDocuments, ctx: C
     // A message belongs in the conversation: the chat scrolls to it.
     const r = item.recall;
     await ctx.openChat();
-    revealInChat({ recordId: r.id, seq: r.seq });
+    ctx.revealInChat({ recordId: r.id, seq: r.seq });
     return { kind: 'message', recordId: r.id };
   }
   if ('symbol' in item) {

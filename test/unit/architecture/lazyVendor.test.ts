@@ -101,6 +101,7 @@ test('the extension activates in plain Node with a vscode stand-in: every comman
     error: string | null;
     vendorLoaded: string[];
     readyMs: number | null;
+    runtimeBundleMs: number | null;
   };
   assert.deepEqual(result.missing, []);
   assert.ok(result.expectedCommands > 10, `${result.expectedCommands} commands in the manifest`);
@@ -109,4 +110,24 @@ test('the extension activates in plain Node with a vscode stand-in: every comman
   assert.equal(result.error, null);
   assert.deepEqual(result.vendorLoaded, []);
   assert.equal(typeof result.readyMs, 'number');
+  // The view and every command are registered from dist/extension.js alone; the runtime's bundle comes after.
+  assert.equal(typeof result.runtimeBundleMs, 'number', 'dist/extensionRuntime.js was loaded');
+  assert.ok(result.runtimeBundleMs! >= result.readyMs!, `runtime bundle at ${result.runtimeBundleMs} ms, ready at ${result.readyMs} ms`);
+});
+
+test('the extension entry bundle holds the chat view and the commands only: the runtime is in dist/extensionRuntime.js', () => {
+  const entry = readFileSync(path.join(REPO, 'dist', 'extension.js'), 'utf8');
+  const runtime = readFileSync(path.join(REPO, 'dist', 'extensionRuntime.js'), 'utf8');
+  // esbuild marks each bundled source file with a `// path` comment
+  const sources = (bundle: string): string[] => [...bundle.matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((m) => m[1]!);
+  assert.ok(sources(entry).includes('src/vscode/chatView.ts'));
+  assert.ok(!sources(entry).includes('src/core/runtime/workspaceRuntime.ts'), 'the runtime is not in the entry bundle');
+  assert.ok(sources(runtime).includes('src/core/runtime/workspaceRuntime.ts'));
+  // A module with state of its own in both bundles would exist twice (two event emitters, two caches).
+  const shared = sources(entry).filter((s) => sources(runtime).includes(s));
+  assert.deepEqual(
+    shared.filter((s) => !['src/core/limits.ts', 'src/vscode/commandIds.ts'].includes(s)),
+    [],
+    `shared: ${shared.join(', ')}`,
+  );
 });
