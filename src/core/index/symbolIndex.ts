@@ -7,15 +7,24 @@
  * put or deleted), replayed on open and rewritten in one atomic write when it
  * has grown to several times the live data. It is derived data: a damaged line
  * is skipped, and the indexer re-parses any code file the log does not know.
+ *
+ * A one-shot reader (`memgpt search`, read-only) does not replay the log at open: a search asks
+ * at most whether a query word is a defined name, which `symbol-names.json` answers (the sorted
+ * names, written by the writer beside the log, valid while the log's size and time match). The
+ * log is replayed the first time anything else is asked, or when that table is stale.
  */
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { FILE_OUTLINE_MAX_ENTRIES, SYMBOL_LOG_COMPACT_FACTOR, SYMBOL_RESULTS_MAX } from '../limits';
-import { AppendLog, encodeLogLine } from '../storage/appendLog';
+import { AppendLog, decodeLogLine, encodeLogLine } from '../storage/appendLog';
 import { atomicWriteFile } from '../storage/atomicFile';
 import type { FindSymbolResult, SymbolDefinition, SymbolKind, SymbolLookup } from '../interfaces/symbols';
 import { flattenDefinitions, type Outline } from './syntax/outline';
 
 export const SYMBOL_LOG_FILE = 'symbols.log';
+/** The defined names of the log, for a reader that does not replay it (see the top of this file). */
+export const SYMBOL_NAMES_FILE = 'symbol-names.json';
+const SYMBOL_NAMES_VERSION = 1;
 
 export type { FindSymbolResult, SymbolDefinition, SymbolReference } from '../interfaces/symbols';
 
@@ -180,37 +189,48 @@ export class SymbolTable implements SymbolLookup, SymbolSource {
   /** Exact name → files using it. */
   private readonly users = new Map<string, Set<string>>();
 
+  /** Fills the maps before they are read; a table that loads on demand overrides it. */
+  protected materialize(): void {}
+
   /** Number of files with symbols. */
   get fileCount(): number {
+    this.materialize();
     return this.files.size;
   }
 
   has(filePath: string): boolean {
+    this.materialize();
     return this.files.has(filePath);
   }
 
   fileOf(filePath: string): FileSymbols | undefined {
+    this.materialize();
     return this.files.get(filePath);
   }
 
   definersOf(lowerName: string): Iterable<string> {
+    this.materialize();
     return this.definers.get(lowerName) ?? [];
   }
 
   usersOf(name: string): Iterable<string> {
+    this.materialize();
     return this.users.get(name) ?? [];
   }
 
   definedNames(): Iterable<[string, Iterable<string>]> {
+    this.materialize();
     return this.definers;
   }
 
   paths(): Iterable<string> {
+    this.materialize();
     return this.files.keys();
   }
 
   /** Paths with symbols under a folder (or the file itself). */
   pathsUnder(fileOrFolder: string): string[] {
+    this.materialize();
     if (this.files.has(fileOrFolder)) return [fileOrFolder];
     const prefix = fileOrFolder.endsWith('/') ? fileOrFolder : `${fileOrFolder}/`;
     return [...this.files.keys()].filter((p) => p.startsWith(prefix));
@@ -230,11 +250,13 @@ export class SymbolTable implements SymbolLookup, SymbolSource {
 
   /** True when some file defines exactly this name (case-sensitive). */
   defines(name: string): boolean {
+    this.materialize();
     for (const p of this.definers.get(name.toLowerCase()) ?? []) if (this.files.get(p)!.defs.some((d) => d.name === name)) return true;
     return false;
   }
 
   set(filePath: string, f: FileSymbols): void {
+    this.materialize();
     this.drop(filePath);
     this.files.set(filePath, f);
     for (const d of f.defs) addTo(this.definers, d.name.toLowerCase(), filePath);
@@ -242,6 +264,7 @@ export class SymbolTable implements SymbolLookup, SymbolSource {
   }
 
   drop(filePath: string): void {
+    this.materialize();
     const f = this.files.get(filePath);
     if (!f) return;
     this.files.delete(filePath);
@@ -263,35 +286,66 @@ export function encodeDefinitions(defs: readonly SymbolDefinition[]): unknown[] 
 }
 
 export class SymbolIndex extends SymbolTable {
-  private lines: number;
+  private lines = 0;
+  /** A reader that has not replayed the log yet (it does so on first use). */
+  private unread: boolean;
+  /** The names table, once looked at: sorted names, or null when missing, damaged or stale. */
+  private names: string[] | null | undefined;
+  /** The writer changed the table since it opened: the names table is written again at close. */
+  private changed = false;
 
   private constructor(
     private readonly file: string,
-    private log: AppendLog<LogEntry>,
-    entries: readonly LogEntry[],
+    /** The append log; null for a reader, which never appends. */
+    private log: AppendLog<LogEntry> | null,
+    entries: readonly LogEntry[] | null,
     readonly readOnly: boolean,
+    private readonly report: (m: string) => void,
   ) {
     super();
+    this.unread = entries === null;
+    if (entries) this.replay(entries);
+  }
+
+  /** Opens (or creates) the symbol log in `dir`; read-only, the log is read on first use. */
+  static async open(dir: string, options: { readOnly?: boolean; log?: (m: string) => void } = {}): Promise<SymbolIndex> {
+    const file = path.join(dir, SYMBOL_LOG_FILE);
+    const readOnly = options.readOnly === true;
+    const report = options.log ?? (() => undefined);
+    if (readOnly) return new SymbolIndex(file, null, null, true, report);
+    const opened = await AppendLog.open<LogEntry>(file, { validate: validateEntry, durable: false });
+    reportDamage(opened.report.droppedTailLines + opened.report.corruptLinesSkipped + opened.report.invalidEntriesSkipped, report);
+    const index = new SymbolIndex(file, opened.log, opened.entries, readOnly, report);
+    await index.maybeCompact();
+    return index;
+  }
+
+  /**
+   * True when some file defines exactly this name. A reader that has not replayed the log asks
+   * the names table instead, when it is current.
+   */
+  override defines(name: string): boolean {
+    if (this.unread) {
+      const names = this.namesTable();
+      if (names) return sortedHas(names, name);
+    }
+    return super.defines(name);
+  }
+
+  protected override materialize(): void {
+    if (!this.unread) return;
+    this.unread = false;
+    const { entries, damaged } = readLogNow(this.file);
+    reportDamage(damaged, this.report);
+    this.replay(entries);
+  }
+
+  private replay(entries: readonly LogEntry[]): void {
     for (const e of entries) {
       if (e.op === 'del') this.drop(e.path);
       else this.set(e.path, { hash: e.hash, defs: e.defs.map((d) => fromRow(e.path, d)), refs: e.refs });
     }
     this.lines = entries.length;
-  }
-
-  /** Opens (or creates) the symbol log in `dir`. */
-  static async open(dir: string, options: { readOnly?: boolean; log?: (m: string) => void } = {}): Promise<SymbolIndex> {
-    const file = path.join(dir, SYMBOL_LOG_FILE);
-    const readOnly = options.readOnly === true;
-    const opened = await AppendLog.open<LogEntry>(file, { validate: validateEntry, readOnly, durable: false });
-    const damaged = opened.report.droppedTailLines + opened.report.corruptLinesSkipped + opened.report.invalidEntriesSkipped;
-    if (damaged > 0)
-      options.log?.(
-        `Symbol index: ${damaged} damaged line(s) of ${SYMBOL_LOG_FILE} were skipped; the files they described are parsed again at the next index run.`,
-      );
-    const index = new SymbolIndex(file, opened.log, opened.entries, readOnly);
-    await index.maybeCompact();
-    return index;
   }
 
   /** Records the outline of `filePath` (made from content `hash`), replacing what was known. */
@@ -334,19 +388,31 @@ export class SymbolIndex extends SymbolTable {
     this.set(newPath, { hash: f.hash, defs, refs: f.refs });
   }
 
+  /** Closes the log; the writer then brings the names table up to date with it. */
   async close(): Promise<void> {
+    if (!this.log) return;
     await this.log.close();
+    this.log = null;
+    if (this.readOnly || (!this.changed && this.namesTable() !== null)) return;
+    try {
+      await this.writeNames();
+    } catch (error) {
+      // Only a reader's shortcut is lost: it replays the log instead.
+      this.report(`Symbol index: ${SYMBOL_NAMES_FILE} could not be written (${(error as Error).message}).`);
+    }
   }
 
   private async append(entries: LogEntry[]): Promise<void> {
+    if (!this.log) throw new Error(`${this.file} is closed.`);
     await this.log.append(entries);
     this.lines += entries.length;
+    this.changed = true;
     await this.maybeCompact();
   }
 
   /** Rewrites the log as one put per live file once deletes and replaced puts dominate it. */
   private async maybeCompact(): Promise<void> {
-    if (this.readOnly || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.fileCount + 1000) return;
+    if (this.readOnly || !this.log || this.lines <= SYMBOL_LOG_COMPACT_FACTOR * this.fileCount + 1000) return;
     const lines: Buffer[] = [];
     for (const p of this.paths()) {
       const f = this.fileOf(p)!;
@@ -356,7 +422,95 @@ export class SymbolIndex extends SymbolTable {
     await atomicWriteFile(this.file, Buffer.concat(lines));
     this.log = (await AppendLog.open<LogEntry>(this.file, { validate: validateEntry, durable: false })).log;
     this.lines = lines.length;
+    this.changed = true;
   }
+
+  private namesPath(): string {
+    return path.join(path.dirname(this.file), SYMBOL_NAMES_FILE);
+  }
+
+  /** The names table when it describes the log as it is now, else null (read once). */
+  private namesTable(): string[] | null {
+    if (this.names !== undefined) return this.names;
+    this.names = null;
+    let raw: string;
+    let log: fsSync.Stats;
+    try {
+      raw = fsSync.readFileSync(this.namesPath(), 'utf8');
+      log = fsSync.statSync(this.file);
+    } catch {
+      return null; // no table yet (or no log): the log is read instead
+    }
+    try {
+      const t = JSON.parse(raw) as { version?: unknown; logBytes?: unknown; logMtimeMs?: unknown; names?: unknown };
+      if (t.version !== SYMBOL_NAMES_VERSION || t.logBytes !== log.size || t.logMtimeMs !== log.mtimeMs) return null;
+      const names = t.names;
+      if (!Array.isArray(names) || !names.every((n, i) => typeof n === 'string' && (i === 0 || (names[i - 1] as string) < n))) {
+        throw new Error('the names are not a sorted list of strings');
+      }
+      this.names = names as string[];
+    } catch (error) {
+      this.report(`Symbol index: ${SYMBOL_NAMES_FILE} is damaged (${(error as Error).message}); the symbol log is read instead.`);
+    }
+    return this.names;
+  }
+
+  private async writeNames(): Promise<void> {
+    const names = new Set<string>();
+    for (const p of this.paths()) for (const d of this.fileOf(p)!.defs) names.add(d.name);
+    const log = fsSync.statSync(this.file);
+    const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const table = { version: SYMBOL_NAMES_VERSION, logBytes: log.size, logMtimeMs: log.mtimeMs, names: sorted };
+    await atomicWriteFile(this.namesPath(), JSON.stringify(table));
+    this.names = sorted;
+    this.changed = false;
+  }
+}
+
+function reportDamage(damaged: number, report: (m: string) => void): void {
+  if (damaged > 0)
+    report(
+      `Symbol index: ${damaged} damaged line(s) of ${SYMBOL_LOG_FILE} were skipped; the files they described are parsed again at the next index run.`,
+    );
+}
+
+/**
+ * The symbol log read at once, as a reader reads it: nothing is repaired, an unfinished last line
+ * (the writer may be mid-append) is skipped, damaged lines are counted and skipped.
+ */
+function readLogNow(file: string): { entries: LogEntry[]; damaged: number } {
+  let buf: Buffer;
+  try {
+    buf = fsSync.readFileSync(file);
+  } catch {
+    return { entries: [], damaged: 0 }; // never written: no symbols yet
+  }
+  const entries: LogEntry[] = [];
+  let damaged = 0;
+  let start = 0;
+  for (let nl = buf.indexOf(0x0a); nl >= 0; start = nl + 1, nl = buf.indexOf(0x0a, start)) {
+    if (nl === start) continue;
+    try {
+      entries.push(validateEntry(decodeLogLine(buf.subarray(start, nl))));
+    } catch {
+      damaged++;
+    }
+  }
+  return { entries, damaged };
+}
+
+/** Binary search in names sorted by code unit. */
+function sortedHas(sorted: readonly string[], name: string): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === name) return true;
+    if (v < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 function toRow(d: SymbolDefinition): DefRow {

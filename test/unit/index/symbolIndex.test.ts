@@ -1,12 +1,13 @@
 /** The symbol index in step with the workspace index: edit, delete, rename, reopen, damage. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
 import { WorkspaceIndexer } from '../../../src/core/index/workspaceIndexer';
-import { SYMBOL_LOG_FILE } from '../../../src/core/index/symbolIndex';
+import { SYMBOL_LOG_FILE, SYMBOL_NAMES_FILE, SymbolIndex } from '../../../src/core/index/symbolIndex';
+import { encodeLogLine } from '../../../src/core/storage/appendLog';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 
 async function open(root: string, store: string) {
@@ -107,4 +108,57 @@ test('symbols: a damaged symbol log line is skipped and the file it described is
   assert.equal(run.indexed, 3, 'every code file is parsed again');
   assert.equal(archival.symbols.find('LruCache').definitions.length, 1);
   await archival.close();
+});
+
+test('symbols: a reader answers "is this a defined name" from the names table, and replays the log for anything else or when the table is stale', async () => {
+  const root = workspace();
+  const store = mkdtempSync(path.join(os.tmpdir(), 'symidx-'));
+  const { archival, indexer } = await open(root, store);
+  await indexer.indexAll();
+  const expected = archival.symbols.find('LruCache');
+  await indexer.dispose();
+  await archival.close();
+  const namesFile = path.join(archival.folder, SYMBOL_NAMES_FILE);
+  assert.ok(existsSync(namesFile), 'the writer leaves the names table beside the log when it closes');
+  const table = JSON.parse(readFileSync(namesFile, 'utf8')) as { names: string[] };
+  assert.deepEqual(table.names, ['LruCache', 'get', 'warm', 'warm_cache']);
+
+  const reports: string[] = [];
+  let reader = await SymbolIndex.open(archival.folder, { readOnly: true, log: (m) => reports.push(m) });
+  assert.equal(reader.defines('LruCache'), true);
+  assert.equal(reader.defines('lrucache'), false, 'exact spelling, as the table it stands for');
+  assert.equal(reader.defines('Missing'), false);
+  // anything else reads the log, with the same answers as the writer had
+  assert.deepEqual(reader.find('LruCache'), expected);
+  assert.equal(reader.fileCount, 3);
+  await reader.close();
+
+  // a writer appended after the table was written (it is still running, or it crashed): the table is stale
+  const line = encodeLogLine({
+    op: 'put',
+    path: 'src/late.ts',
+    hash: 'h',
+    defs: [['lateArrival', 'function', 1, 1, 3, '', 'function lateArrival()', '']],
+    refs: [],
+  });
+  appendFileSync(path.join(archival.folder, SYMBOL_LOG_FILE), line);
+  reader = await SymbolIndex.open(archival.folder, { readOnly: true });
+  assert.equal(reader.defines('lateArrival'), true, 'a stale table is not trusted: the log answers');
+  assert.equal(reader.defines('LruCache'), true);
+  await reader.close();
+
+  // a damaged table is derived data: the log answers, and the log says why
+  writeFileSync(namesFile, '{"version":1,"names":[');
+  reader = await SymbolIndex.open(archival.folder, { readOnly: true, log: (m) => reports.push(m) });
+  assert.equal(reader.defines('lateArrival'), true);
+  await reader.close();
+  assert.ok(
+    reports.some((m) => m.includes(SYMBOL_NAMES_FILE) && m.includes('damaged')),
+    reports.join('\n'),
+  );
+
+  // the next writer brings the table up to date
+  const writer = await SymbolIndex.open(archival.folder);
+  await writer.close();
+  assert.ok((JSON.parse(readFileSync(namesFile, 'utf8')) as { names: string[] }).names.includes('lateArrival'));
 });
