@@ -1086,7 +1086,10 @@ export class ChunkStore {
     if (N === 0) return [];
     const avgdl = Math.max(1, this.totalLength / N);
     const bOverAvg = BM25_B / avgdl;
-    const termIds = [...new Set(queryTerms(query))].map((t) => this.dict.lookup(t)).filter((t): t is number => t !== undefined);
+    // A term only a shard holds gets its id now (shards map their vocabularies lazily); one no segment holds is left out.
+    const termIds = [...new Set(queryTerms(query))]
+      .map((t) => this.dict.lookup(t) ?? (this.segments.some((s) => s.postings.holdsUnmapped(t)) ? this.dict.id(t) : undefined))
+      .filter((t): t is number => t !== undefined);
     if (termIds.length === 0) return [];
     const top = new TopK(k);
     const idf = termIds.map((t) => {

@@ -4,7 +4,9 @@
  * never rebuilds anything (Vectra's built-in BM25 re-indexes on every query).
  *
  * Term ids are process-local (one dictionary shared by all segments); on disk a
- * shard stores its own vocabulary as strings, mapped to ids when it is loaded.
+ * shard stores its own vocabulary as strings. A loaded shard maps that vocabulary
+ * only when a query asks for one of its terms: a one-shot search does not intern
+ * every term of every shard to look up a handful.
  */
 import { LEXICAL_WEIGHT_COMMENTS, LEXICAL_WEIGHT_PATH, LEXICAL_WEIGHT_SYMBOLS } from '../limits';
 import { forEachTerm } from './codeTokens';
@@ -141,6 +143,11 @@ export interface PostingList {
 
 /** Read access to one segment's postings. */
 export interface Postings {
+  /**
+   * True when the segment holds `term` but the dictionary may not know it yet (a shard maps its
+   * vocabulary lazily); the caller then gives the term an id. Segments that intern as they grow say false.
+   */
+  holdsUnmapped(term: string): boolean;
   /** The term's list, read directly by the scoring loop (no call per posting). */
   list(termId: number): PostingList | undefined;
   /** Calls `visit(doc, tf)` for each document containing the term; returns the document frequency. */
@@ -151,6 +158,10 @@ export interface Postings {
 /** Postings of the growing segment (the memtable). */
 export class MutablePostings implements Postings {
   private readonly lists = new Map<number, { docs: number[]; tfs: number[] }>();
+
+  holdsUnmapped(): boolean {
+    return false; // every term was given an id when its document was counted
+  }
 
   add(doc: number, counts: PackedCounts): void {
     for (let k = 0; k < counts.length; k += 2) {
@@ -234,24 +245,27 @@ export async function buildStoredPostings(
   return { terms: termIds.map((t) => dict.terms[t]!), offsets, docs, tfs };
 }
 
-/** Postings of an immutable shard, looked up by binary search over sorted term ids. */
+/** Postings of an immutable shard, looked up by the spelling of the dictionary's term. */
 export class FrozenPostings implements Postings {
-  private readonly sortedIds: Uint32Array;
-  private readonly localOf: Uint32Array;
+  /** The shard's vocabulary by spelling, built on the first lookup (most shards of a one-shot search see one query). */
+  private localByTerm: Map<string, number> | undefined;
 
   constructor(
     private readonly stored: StoredPostings,
-    dict: TermDictionary,
-  ) {
-    const n = stored.terms.length;
-    const ids = new Uint32Array(n);
-    for (let i = 0; i < n; i++) ids[i] = dict.id(stored.terms[i]!);
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => ids[a]! - ids[b]!);
-    this.sortedIds = new Uint32Array(n);
-    for (let i = 0; i < n; i++) this.sortedIds[i] = ids[order[i]!]!;
-    this.localOf = order;
+    private readonly dict: TermDictionary,
+  ) {}
+
+  holdsUnmapped(term: string): boolean {
+    return this.vocabulary().has(term);
+  }
+
+  private vocabulary(): Map<string, number> {
+    if (!this.localByTerm) {
+      const terms = this.stored.terms;
+      this.localByTerm = new Map();
+      for (let i = 0; i < terms.length; i++) this.localByTerm.set(terms[i]!, i);
+    }
+    return this.localByTerm;
   }
 
   get storedForm(): StoredPostings {
@@ -259,16 +273,8 @@ export class FrozenPostings implements Postings {
   }
 
   private local(termId: number): number {
-    let lo = 0;
-    let hi = this.sortedIds.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = this.sortedIds[mid]!;
-      if (v === termId) return this.localOf[mid]!;
-      if (v < termId) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    const term = this.dict.terms[termId];
+    return term === undefined ? -1 : (this.vocabulary().get(term) ?? -1);
   }
 
   list(termId: number): PostingList | undefined {
