@@ -94,7 +94,10 @@ export async function runCli(argv: readonly string[], env: Environment, out: Out
       stateDir,
       out,
       interrupts,
-      stdin: process.stdin,
+      // Read on use: creating process.stdin loads Node's stream modules, which a search never needs.
+      get stdin() {
+        return process.stdin;
+      },
       // 0 or undefined when the terminal does not report a size (e.g. under `script`).
       columns: () => process.stderr.columns || 80,
     });
