@@ -1,14 +1,17 @@
 /**
  * Start-up (issue 16, item 6), whole processes timed from outside, all in the same run:
  * - the command line: `memgpt --version` and `memgpt search` on a 1,000-file folder (already
- *   indexed), against `node -e 0` and `grep -rn` on the same folder. The search must find the
- *   expected file, or it is a MISS however fast it was. Target: search ≤ 2× `node -e 0`.
+ *   indexed), against `node -e 0` and `grep -rn` on the same folder: a question in plain words, and
+ *   one naming an identifier (the symbol index is asked whether the workspace defines it). Each
+ *   search must find the expected file, or it is a MISS however fast it was. Target: both searches
+ *   ≤ 2× `node -e 0`.
  * - the extension: the built dist/extension.js loaded in a plain Node process with a small `vscode`
  *   stand-in (test/fixtures/activateExtension.mjs), timed from `require` until every command of the manifest
  *   is registered and the chat view exists — what the editor waits for before the memory and its
  *   index open — and on to the end of activate(). Process start-up is not counted: the extension
  *   host is already running, with Node's crypto and networking modules loaded (the stand-in loads
- *   them first and reports that time apart, as what a cold process would add). Target: under 100 ms, with every command registered and the runtime open.
+ *   them first and reports that time apart, as what a cold process would add). Target: under 100 ms, with every command registered and the runtime open (through
+ *   dist/extensionRuntime.js, which must be read only after the registration).
  * Uses the built bundles (run `npm run build` first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -131,6 +134,10 @@ function main(): void {
   const search = time(process.execPath, [CLI, 'search', folder, 'how is a unique id generated for each request', '-k', '5'], env, (out) =>
     out.includes('fastify/lib/reqIdGenFactory.js'),
   );
+  // A query naming an identifier asks the symbol index whether the workspace defines it.
+  const named = time(process.execPath, [CLI, 'search', folder, 'where is reqIdGenFactory used', '-k', '5'], env, (out) =>
+    out.includes('fastify/lib/reqIdGenFactory.js'),
+  );
   const grep = time('grep', ['-rn', 'reqIdGenFactory', folder], env, (out) => out.includes('reqIdGenFactory'));
   const ext = activation(folder, path.join(folder, '.vscode-storage'));
 
@@ -142,12 +149,15 @@ function main(): void {
   console.log(
     `memgpt search       ${search.ms.toFixed(0).padStart(6)} ms  ${(search.ms / node.ms).toFixed(2)}x node  (expected file found: ${search.ok ? 'yes' : 'no'})`,
   );
+  console.log(
+    `memgpt search (name) ${named.ms.toFixed(0).padStart(5)} ms  ${(named.ms / node.ms).toFixed(2)}x node  (expected file found: ${named.ok ? 'yes' : 'no'})`,
+  );
   console.log(`grep -rn            ${grep.ms.toFixed(0).padStart(6)} ms  ${(grep.ms / node.ms).toFixed(2)}x node`);
   console.log(
     `extension: bundle loaded ${ext.load.toFixed(0)} ms, commands and chat view registered ${ext.ready.toFixed(0)} ms, activate() done ${ext.activate.toFixed(0)} ms (Node built-ins the host already has: ${ext.builtins.toFixed(0)} ms more in a cold process)`,
   );
   if (!ext.ok) console.log(`  activation check failed: ${JSON.stringify(ext.last).slice(0, 800)}`);
-  const searchMet = search.ok && version.ok && search.ms <= TARGET_RATIO * node.ms;
+  const searchMet = search.ok && named.ok && version.ok && Math.max(search.ms, named.ms) <= TARGET_RATIO * node.ms;
   const activationMet = ext.ok && ext.ready < ACTIVATION_TARGET_MS;
   console.log(`search ≤ ${TARGET_RATIO}× node -e 0 with the right answer: ${searchMet ? 'PASS' : 'MISS'}`);
   console.log(
