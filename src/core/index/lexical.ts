@@ -245,10 +245,19 @@ export async function buildStoredPostings(
   return { terms: termIds.map((t) => dict.terms[t]!), offsets, docs, tfs };
 }
 
+/**
+ * Lookups a shard answers by scanning its vocabulary before it builds a map of it: a one-shot
+ * search asks each shard about a handful of words (a scan of a few thousand terms each), a long
+ * session asks about many (then the map, built once, is cheaper).
+ */
+const VOCABULARY_SCANS_BEFORE_MAP = 32;
+
 /** Postings of an immutable shard, looked up by the spelling of the dictionary's term. */
 export class FrozenPostings implements Postings {
-  /** The shard's vocabulary by spelling, built on the first lookup (most shards of a one-shot search see one query). */
+  /** The shard's vocabulary by spelling, once more than VOCABULARY_SCANS_BEFORE_MAP words were looked up. */
   private localByTerm: Map<string, number> | undefined;
+  /** Words looked up by scanning so far, with where they are (-1: not in this shard). */
+  private readonly scanned = new Map<string, number>();
 
   constructor(
     private readonly stored: StoredPostings,
@@ -256,16 +265,23 @@ export class FrozenPostings implements Postings {
   ) {}
 
   holdsUnmapped(term: string): boolean {
-    return this.vocabulary().has(term);
+    return this.localOf(term) >= 0;
   }
 
-  private vocabulary(): Map<string, number> {
-    if (!this.localByTerm) {
+  private localOf(term: string): number {
+    if (this.localByTerm) return this.localByTerm.get(term) ?? -1;
+    let l = this.scanned.get(term);
+    if (l !== undefined) return l;
+    if (this.scanned.size >= VOCABULARY_SCANS_BEFORE_MAP) {
       const terms = this.stored.terms;
       this.localByTerm = new Map();
       for (let i = 0; i < terms.length; i++) this.localByTerm.set(terms[i]!, i);
+      this.scanned.clear();
+      return this.localByTerm.get(term) ?? -1;
     }
-    return this.localByTerm;
+    l = this.stored.terms.indexOf(term);
+    this.scanned.set(term, l);
+    return l;
   }
 
   get storedForm(): StoredPostings {
@@ -274,7 +290,7 @@ export class FrozenPostings implements Postings {
 
   private local(termId: number): number {
     const term = this.dict.terms[termId];
-    return term === undefined ? -1 : (this.vocabulary().get(term) ?? -1);
+    return term === undefined ? -1 : this.localOf(term);
   }
 
   list(termId: number): PostingList | undefined {

@@ -33,3 +33,20 @@ test('frozen postings: found by spelling after a reopen, with a dictionary that 
   );
   assert.equal(postings.list(dict.id('absent')), undefined);
 });
+
+test('frozen postings: the same answers once the shard builds its vocabulary map (after many lookups)', async () => {
+  const writer = new TermDictionary();
+  const words = Array.from({ length: 100 }, (_, i) => `w${i}`);
+  const m = new Map<number, number>();
+  for (const w of words) m.set(writer.id(w), 1);
+  const stored = await buildStoredPostings([packCounts(m)], writer);
+  const dict = new TermDictionary();
+  const postings = new FrozenPostings(stored, dict);
+  // more words than are scanned before the map is built, each asked twice, some absent
+  for (let round = 0; round < 2; round++)
+    for (let i = 0; i < 150; i++) {
+      const w = `w${i}`;
+      assert.equal(postings.holdsUnmapped(w), i < 100, w);
+      assert.equal(postings.documentFrequency(dict.id(w)), i < 100 ? 1 : 0, w);
+    }
+});
