@@ -38,6 +38,7 @@ export function archivalPublishSource(index: ArchivalIndex): PublishSource {
             language: r.language,
             hash: r.hash,
             text: texts[i]!,
+            ...(r.symbols ? { symbols: r.symbols } : {}),
             vector: store.vector(ref),
           };
         });

@@ -45,8 +45,9 @@ export function rrfFuse(lists: readonly (readonly Candidate[])[]): Fused[] {
 
 /**
  * One ranked list from two of the same retriever (shared and local), best `k` kept. With
- * `normalize`, scores are divided by their own list's best first: full-text ranks of PostgreSQL
- * and the local BM25 are on different scales, cosine similarities are not.
+ * `normalize`, scores are divided by their own list's best first: BM25 scores of the publish and
+ * of the local index come from different document frequencies (and older publishes rank by
+ * PostgreSQL's ts_rank), cosine similarities are on one scale.
  */
 export function mergeRanked(a: readonly Candidate[], b: readonly Candidate[], k: number, normalize: boolean): Candidate[] {
   const scaled = (list: readonly Candidate[]): Candidate[] => {

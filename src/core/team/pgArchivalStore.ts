@@ -1,6 +1,7 @@
 /**
- * Archival search over a published index on PostgreSQL + pgvector: full-text (tsvector, the
- * lexical half) and HNSW nearest neighbours (the vector half), fused like the local store.
+ * Archival search over a published index on PostgreSQL + pgvector: BM25 over the publish's own
+ * term statistics (the lexical half, found through a tsvector index; see lexicalStats.ts) and
+ * HNSW nearest neighbours (the vector half), fused like the local store.
  * It reads one live publish of (repository id, commit, embedder); memories are personal and
  * stay in the local store, so inserting here is refused.
  */
@@ -9,10 +10,12 @@ import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
 import { searchTerms } from '../index/codeTokens';
+import { BM25_B, BM25_K1 } from '../index/lexical';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH, TEAM_QUERY_MAX_TERMS } from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
-import { checkSchema, SYMBOLS_SCHEMA_VERSION } from './schema';
+import { BM25_SCHEMA_VERSION, checkSchema, SCHEMA_VERSION, SYMBOLS_SCHEMA_VERSION } from './schema';
+import { bm25QueryTerms, orTsQuery } from './lexicalStats';
 import { decodeFileSymbols, type FileSymbols } from '../index/symbolIndex';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -27,6 +30,8 @@ export interface PublishInfo {
   chunks: number;
   files: number;
   publishedAt: string;
+  /** Total BM25 length of its chunks; null for a publish made before BM25 statistics (ranked by ts_rank). */
+  lexicalLength: number | null;
 }
 
 interface PublishRow {
@@ -39,6 +44,7 @@ interface PublishRow {
   chunks: number;
   files: number;
   published_at: Date | string | null;
+  lexical_length?: string | null;
 }
 
 interface ChunkRow {
@@ -67,18 +73,14 @@ function toInfo(r: PublishRow): PublishInfo {
     chunks: Number(r.chunks),
     files: Number(r.files),
     publishedAt: r.published_at instanceof Date ? r.published_at.toISOString() : String(r.published_at ?? ''),
+    lexicalLength: r.lexical_length === null || r.lexical_length === undefined ? null : Number(r.lexical_length),
   };
 }
 
-/** The query's code-aware terms as an OR tsquery (any term may match; the rank orders them). */
+/** For publishes made before BM25 statistics: the query's code-aware terms as an OR tsquery for ts_rank. */
 export function tsQueryOf(query: string): string {
   const terms = [...new Set(searchTerms(query).filter((t) => /^[\p{L}\p{N}]+$/u.test(t)))];
   return terms.slice(0, TEAM_QUERY_MAX_TERMS).join(' | ');
-}
-
-/** What the full-text index holds of a chunk: the same terms the local BM25 counts (path included). */
-export function tsDocumentOf(path: string, text: string): string {
-  return searchTerms(path === '' ? text : `${path}\n${text}`).join(' ');
 }
 
 export interface CandidateQuery {
@@ -121,7 +123,7 @@ export class PgArchivalStore implements ArchivalStore {
     });
     try {
       const schema = await checkSchema(client, connection.display);
-      const publish = await findPublish(client, connection, options.repoId, options.commit, embedder);
+      const publish = await findPublish(client, connection, options.repoId, options.commit, embedder, schema);
       // A wider search list than pgvector's 40, so the graph walk returns a full list of candidates.
       await client.query(`SET hnsw.ef_search = ${TEAM_HNSW_EF_SEARCH}`).catch(() => undefined);
       return new PgArchivalStore(
@@ -176,14 +178,7 @@ export class PgArchivalStore implements ArchivalStore {
     const limit = glob ? q.k * TEAM_GLOB_OVERFETCH : q.k;
     const exclude = [...(q.excludePaths ?? [])];
     const cols = 'chunk_id, path, start_line, end_line, language, text';
-    const tsq = tsQueryOf(q.query);
-    const lexical = tsq
-      ? await this.run<ChunkRow>(
-          `SELECT ${cols}, ts_rank(tsv, q, 1) AS score FROM ${table}, to_tsquery('simple', $1) q
-           WHERE tsv @@ q AND NOT (path = ANY($2::text[])) ORDER BY score DESC, chunk_id LIMIT $3`,
-          [tsq, exclude, limit],
-        )
-      : [];
+    const lexical = await this.lexicalRows(q.query, exclude, limit);
     // No WHERE here: a filter next to ORDER BY <=> can make the planner scan the whole table
     // instead of walking the HNSW graph; excluded paths are dropped from an over-fetched list.
     const excluded = new Set(exclude);
@@ -210,6 +205,45 @@ export class PgArchivalStore implements ArchivalStore {
           score: Number(r.score),
         }));
     return { lexical: toCandidates(lexical), vector: toCandidates(vector) };
+  }
+
+  /**
+   * The lexical half: BM25 as the local store computes it (lexical.ts lexicalSearch), over this
+   * publish's statistics. The tsvector index finds the chunks holding any query term; each is
+   * scored from its stored term counts and length, and only the best `limit` rows carry text back.
+   */
+  private async lexicalRows(query: string, exclude: readonly string[], limit: number): Promise<ChunkRow[]> {
+    const cols = 'c.chunk_id, c.path, c.start_line, c.end_line, c.language, c.text';
+    const table = this.publish.chunkTable;
+    const { lexicalLength, chunks } = this.publish;
+    if (lexicalLength === null) {
+      const tsq = tsQueryOf(query);
+      if (!tsq) return [];
+      return this.run<ChunkRow>(
+        `SELECT ${cols}, ts_rank(c.tsv, q, 1) AS score FROM ${table} c, to_tsquery('simple', $1) q
+         WHERE c.tsv @@ q AND NOT (c.path = ANY($2::text[])) ORDER BY score DESC, c.chunk_id LIMIT $3`,
+        [tsq, exclude, limit],
+      );
+    }
+    const terms = bm25QueryTerms(query);
+    if (terms.length === 0 || chunks === 0) return [];
+    const avgdl = Math.max(1, lexicalLength / chunks);
+    // $1 publish, $2 N, $3 terms, $4 tsquery, $5 excluded paths, $6 limit, $7 k1, $8 b, $9 b / avgdl.
+    return this.run<ChunkRow>(
+      `WITH q AS (
+         SELECT t.term, ln(1 + ($2::float8 - t.df + 0.5) / (t.df + 0.5)) * ($7::float8 + 1) AS w
+         FROM memgpt_published_terms t WHERE t.publish_id = $1 AND t.term = ANY($3::text[])
+       ), best AS (
+         SELECT c.chunk_id, (
+           SELECT sum(q.w * f.tf / (f.tf + $7::float8 * (1 - $8::float8 + $9::float8 * c.len)))
+           FROM q CROSS JOIN LATERAL (SELECT (c.tf ->> q.term)::float8 AS tf) f WHERE f.tf IS NOT NULL
+         ) AS score
+         FROM ${table} c WHERE c.tsv @@ $4::tsquery AND NOT (c.path = ANY($5::text[]))
+         ORDER BY score DESC NULLS LAST, c.chunk_id LIMIT $6
+       )
+       SELECT ${cols}, best.score FROM best JOIN ${table} c USING (chunk_id) ORDER BY best.score DESC, c.chunk_id`,
+      [this.publish.id, chunks, terms, orTsQuery(terms), exclude, limit, BM25_K1, BM25_B, BM25_B / avgdl],
+    );
   }
 
   async search(query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> {
@@ -272,8 +306,11 @@ export async function findPublish(
   repoId: string,
   commit: string | undefined,
   embedder: Pick<Embedder, 'id' | 'dimensions'>,
+  schema: number = SCHEMA_VERSION,
 ): Promise<PublishInfo> {
-  const base = `SELECT id, repo_id, commit_sha, embedder_id, dimensions, chunk_table, chunks, files, published_at FROM memgpt_publishes WHERE state = 'live' AND repo_id = $1`;
+  // The BM25 statistics column exists from its schema version on (older stores: ts_rank).
+  const lexical = schema >= BM25_SCHEMA_VERSION ? ', lexical_length' : '';
+  const base = `SELECT id, repo_id, commit_sha, embedder_id, dimensions, chunk_table, chunks, files, published_at${lexical} FROM memgpt_publishes WHERE state = 'live' AND repo_id = $1`;
   if (commit) {
     const exact = await client.query<PublishRow>(`${base} AND embedder_id = $2 AND commit_sha = $3`, [repoId, embedder.id, commit]);
     if (exact.rows[0]) return checkDims(toInfo(exact.rows[0]), embedder);

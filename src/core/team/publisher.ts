@@ -6,6 +6,8 @@
  *   releases it if the writer dies, so a killed job never blocks the next one);
  * - chunks go into a new table of their own under a `staging` row that readers never select,
  *   in batches that each commit (no long transaction holds back readers or the server);
+ * - the BM25 statistics (term counts per chunk, document frequency per term, total length) are
+ *   written with the chunks, so a publish is ranked as a whole or not seen at all;
  * - the indexes are built once the data is in (much faster than growing an HNSW graph row by row);
  * - one short transaction then retires the old live publish and makes this one live: readers see
  *   the old commit's index or the new one, never a part;
@@ -22,7 +24,7 @@ import {
 import { encodeDefinitions } from '../index/symbolIndex';
 import type { SymbolDefinition } from '../interfaces/symbols';
 import { teamErrorFrom, type TeamConnection } from './connection';
-import { tsDocumentOf } from './pgArchivalStore';
+import { PublishLexicalStats } from './lexicalStats';
 import { migrate } from './schema';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -35,6 +37,8 @@ export interface PublishChunk {
   language: string;
   hash: string;
   text: string;
+  /** Names the chunk defines (and its scope), space-separated: a weighted field of BM25F, as in the local store. */
+  symbols?: string;
   vector: Float32Array;
 }
 
@@ -88,6 +92,9 @@ export interface PublishResult {
 
 /** Two int4 halves of the advisory-lock key of (repository, commit, embedder), computed by the server. */
 const LOCK_SQL = `hashtext('memgpt-publish:' || $1), hashtext($2 || ':' || $3)`;
+
+/** Rows per INSERT for the small per-file and per-term tables (a few short columns each). */
+const ROWS_PER_INSERT = TEAM_PUBLISH_BATCH_CHUNKS * 4;
 
 /** What one writer at a time may publish: a repository's commit, embedded by one embedder. */
 export interface PublishKey {
@@ -213,6 +220,8 @@ async function publishLocked(
       language text NOT NULL,
       chunk_hash text NOT NULL,
       text text NOT NULL,
+      tf jsonb NOT NULL,
+      len integer NOT NULL,
       tsv tsvector NOT NULL,
       embedding vector(${Math.floor(source.dimensions)}) NOT NULL
     )`,
@@ -220,6 +229,7 @@ async function publishLocked(
 
   const chunksTotal = [...source.files.values()].reduce((s, f) => s + f.chunks, 0);
   let chunksDone = 0;
+  const lexical = new PublishLexicalStats();
   options.onProgress?.({ phase: 'staging', chunksDone, chunksTotal });
   for await (const batch of source.batches(TEAM_PUBLISH_BATCH_CHUNKS)) {
     signal?.throwIfAborted();
@@ -230,11 +240,13 @@ async function publishLocked(
         throw new TeamStoreError('embedder_mismatch', `A chunk of ${c.path} has ${c.vector.length} dimensions, not ${source.dimensions}.`);
       vectors.push(await vectorLiteral(c.vector));
     }
+    const lexRows = batch.map((c) => lexical.add({ path: c.path, symbols: c.symbols, language: c.language, text: c.text }));
+    // The tsvector holds exactly the terms counted (a literal, no parser in between): it only finds candidates.
     await client.query(
-      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, tsv, embedding)
-       SELECT id, path, s, e, lang, h, body, to_tsvector('simple', doc), emb::vector
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         AS u(id, path, s, e, lang, h, body, doc, emb)`,
+      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, tf, len, tsv, embedding)
+       SELECT id, path, s, e, lang, h, body, tf::jsonb, len, terms::tsvector, emb::vector
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
+         AS u(id, path, s, e, lang, h, body, tf, len, terms, emb)`,
       [
         batch.map((c) => c.id),
         batch.map((c) => c.path),
@@ -243,7 +255,9 @@ async function publishLocked(
         batch.map((c) => c.language),
         batch.map((c) => c.hash),
         batch.map((c) => c.text),
-        batch.map((c) => tsDocumentOf(c.path, c.text)),
+        lexRows.map((r) => r.counts),
+        lexRows.map((r) => r.length),
+        lexRows.map((r) => r.terms),
         vectors,
       ],
     );
@@ -251,13 +265,32 @@ async function publishLocked(
     options.onProgress?.({ phase: 'staging', chunksDone, chunksTotal });
   }
   const files = [...source.files];
-  for (let i = 0; i < files.length; i += TEAM_PUBLISH_BATCH_CHUNKS * 4) {
-    const slice = files.slice(i, i + TEAM_PUBLISH_BATCH_CHUNKS * 4);
+  for (let i = 0; i < files.length; i += ROWS_PER_INSERT) {
+    const slice = files.slice(i, i + ROWS_PER_INSERT);
     await client.query(
       `INSERT INTO memgpt_published_files (publish_id, path, file_hash, chunks) SELECT $1, p, h, n FROM unnest($2::text[], $3::text[], $4::int[]) AS u(p, h, n)`,
       [publishId, slice.map(([p]) => p), slice.map(([, f]) => f.hash), slice.map(([, f]) => f.chunks)],
     );
   }
+
+  let terms: [string, number][] = [];
+  const flushTerms = async (): Promise<void> => {
+    if (terms.length === 0) return;
+    await client.query(
+      `INSERT INTO memgpt_published_terms (publish_id, term, df) SELECT $1, t, d FROM unnest($2::text[], $3::int[]) AS u(t, d)`,
+      [publishId, terms.map(([t]) => t), terms.map(([, d]) => d)],
+    );
+    terms = [];
+  };
+  for (const entry of lexical.terms()) {
+    terms.push(entry);
+    if (terms.length >= ROWS_PER_INSERT) {
+      signal?.throwIfAborted();
+      await flushTerms();
+    }
+  }
+  await flushTerms();
+  await client.query('UPDATE memgpt_publishes SET lexical_length = $2 WHERE id = $1', [publishId, lexical.totalLength]);
 
   let symbolFiles = 0;
   let rows: PublishFileSymbols[] = [];

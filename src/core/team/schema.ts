@@ -7,7 +7,8 @@
  * Layout: `memgpt_publishes` has one row per publish of (repository id, commit, embedder) with
  * its state (staging → live → retired); `memgpt_published_files` the content hash of every file
  * of a publish (what the overlay compares local files with); each publish's chunks live in their
- * own table `memgpt_chunks_<publish id>` (and `memgpt_published_symbols` the code symbols of its files), so its HNSW index holds only that commit's vectors
+ * own table `memgpt_chunks_<publish id>` (and `memgpt_published_symbols` the code symbols of its files,
+ * `memgpt_published_terms` the document frequency of each of its terms), so its HNSW index holds only that commit's vectors
  * (an index shared by many commits would return too few neighbours once filtered to one) and a
  * retired publish is dropped in one statement.
  */
@@ -67,11 +68,28 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    description: 'BM25 statistics of every publish: document frequency of each term, total length of its chunks',
+    statements: [
+      // Null for publishes made before this version: those are ranked by ts_rank, as they were.
+      `ALTER TABLE memgpt_publishes ADD COLUMN lexical_length bigint`,
+      // Written while the publish is staging, dropped with it; a query reads only its own terms.
+      `CREATE TABLE memgpt_published_terms (
+        publish_id bigint NOT NULL REFERENCES memgpt_publishes (id) ON DELETE CASCADE,
+        term text NOT NULL,
+        df integer NOT NULL CHECK (df > 0),
+        PRIMARY KEY (publish_id, term)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 /** The first version whose publishes carry code symbols. */
 export const SYMBOLS_SCHEMA_VERSION = 2;
+/** The first version whose publishes carry BM25 statistics (per-chunk term counts, document frequencies). */
+export const BM25_SCHEMA_VERSION = 3;
 
 /** Advisory-lock key of migrations (an arbitrary constant: "mgpt" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x6d677074;

@@ -19,7 +19,7 @@ import { maskSecrets, processSecrets, redactSecrets } from '../../../src/core/se
 import { archivalPublishSource } from '../../../src/core/team/archivalSource';
 import { connectTeamStore, parseConnection, redactConnection, resolveConnectionString } from '../../../src/core/team/connection';
 import { OverlayArchivalStore } from '../../../src/core/team/overlayStore';
-import { PgArchivalStore } from '../../../src/core/team/pgArchivalStore';
+import { findPublish, PgArchivalStore } from '../../../src/core/team/pgArchivalStore';
 import { publishIndex } from '../../../src/core/team/publisher';
 import { normalizeRemoteUrl, repoIdFromRemote } from '../../../src/core/team/repoIdentity';
 import { checkSchema, migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../../src/core/team/schema';
@@ -182,6 +182,94 @@ test('team: a published commit is searched like the local index (hybrid, same ra
     PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'nobody', embedder: new LocalHashEmbedder() }),
     (e: unknown) => isTeamStoreError(e, 'not_published'),
   );
+});
+
+/**
+ * A word in every chunk ("value") and a rare name: ts_rank, which has no inverse document
+ * frequency, put the chunks repeating the common word first; BM25 puts the rare name first.
+ */
+function commonWordWorkspace(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 24; i++) {
+    files[`src/values/mod${i}.ts`] = `export function computeValue${i}(value: number): number {
+  // the value is scaled, the value is added, and the value is returned as a value
+  const doubled = value * 2;
+  return value + doubled + value;
+}\n`;
+  }
+  files['src/ledger.ts'] = `/** Sums the entries of a ledger. */
+export function settleLedger(entries: { value: number }[]): number {
+  let total = 0;
+  for (const e of entries) total += e.value;
+  return total;
+}\n`;
+  files['docs/ledger.md'] = '# Ledgers\n\nA ledger holds entries; settling a ledger adds their value.\n';
+  return files;
+}
+
+test('team: the lexical half scores BM25 from the publish, exactly as the local store (rare words outweigh common ones)', async () => {
+  const archival = await indexWorkspace(writeWorkspace(commonWordWorkspace()));
+  const publishId = await publishWorkspace('repo-bm25', COMMIT_A, archival);
+  const connection = parseConnection(server.url);
+  const shared = await PgArchivalStore.open({ connection, repoId: 'repo-bm25', commit: COMMIT_A, embedder: archival.embedder });
+  try {
+    // The statistics were written with the publish, before it went live.
+    const stats = await withClient(
+      async (c) =>
+        (
+          await c.query<{ length: string | null; terms: string; valu: number | null }>(
+            `SELECT p.lexical_length AS length, (SELECT count(*) FROM memgpt_published_terms t WHERE t.publish_id = p.id) AS terms,
+               (SELECT df FROM memgpt_published_terms t WHERE t.publish_id = p.id AND t.term = 'valu') AS valu
+             FROM memgpt_publishes p WHERE p.id = $1`,
+            [publishId],
+          )
+        ).rows[0]!,
+    );
+    assert.ok(Number(stats.length) > 0 && Number(stats.terms) > 10, JSON.stringify(stats));
+    assert.equal(stats.valu, archival.count('workspace'), '"value" is in every chunk: its document frequency is all of them');
+    assert.equal(shared.publish.lexicalLength, Number(stats.length));
+
+    const all = archival.count('workspace') + 10; // every matching chunk, so ties at the cut cannot differ
+    for (const query of [
+      'where is the value of a ledger settled',
+      'settleLedger value',
+      'how is the value computed',
+      'entries total',
+      'computeValue7',
+    ]) {
+      const local = archival.store.lexicalSearch(query, all).map((s) => ({ id: archival.store.record(s).id, score: s.score }));
+      const { lexical } = await shared.candidates({ query, k: all });
+      assert.ok(local.length > 0, `the local store finds something for: ${query}`);
+      assert.deepEqual(lexical.map((c) => c.id).sort(), local.map((l) => l.id).sort(), `the same chunks match: ${query}`);
+      const remote = new Map(lexical.map((c) => [c.id, c.score]));
+      for (const l of local) {
+        // The local scores are float32 sums; the server's are float64.
+        assert.ok(
+          Math.abs(remote.get(l.id)! - l.score) <= 1e-4 * Math.max(1, l.score),
+          `${query}: ${l.id} ${remote.get(l.id)} vs ${l.score}`,
+        );
+      }
+    }
+    const ledger = await shared.candidates({ query: 'where is the value of a ledger settled', k: 3 });
+    assert.equal(ledger.lexical[0]?.path, 'src/ledger.ts', 'the rare word wins over the one in every chunk');
+    assert.equal((await shared.search('settleLedger value')).hits[0]?.path, 'src/ledger.ts');
+
+    // A publish made before BM25 statistics (or read with an older schema) is still searched, by ts_rank.
+    const old = await withClient((c) => findPublish(c, connection, 'repo-bm25', COMMIT_A, archival.embedder, 2));
+    assert.equal(old.lexicalLength, null);
+    await withClient((c) => c.query('UPDATE memgpt_publishes SET lexical_length = NULL WHERE id = $1', [publishId]));
+    const legacy = await PgArchivalStore.open({ connection, repoId: 'repo-bm25', commit: COMMIT_A, embedder: archival.embedder });
+    try {
+      assert.equal(legacy.publish.lexicalLength, null);
+      const hits = (await legacy.candidates({ query: 'settleLedger', k: 5 })).lexical;
+      assert.equal(hits[0]?.path, 'src/ledger.ts');
+    } finally {
+      await legacy.close();
+    }
+  } finally {
+    await shared.close();
+    await archival.close();
+  }
 });
 
 async function liveCommit(repoId: string): Promise<{ id: number; commit: string; chunks: number }[]> {
