@@ -1,8 +1,9 @@
 /**
  * A real PostgreSQL server on 127.0.0.1 for the tests that need separate sessions (PGlite is one
  * backend shared by every connection, so its advisory locks never exclude anyone). It uses the
- * PostgreSQL server of the machine image (Debian's postgresql-15 under /usr/lib/postgresql);
- * it has no pgvector, so only the parts of publishing that need no vectors run on it.
+ * PostgreSQL server of the machine image (Debian's postgresql-15 under /usr/lib/postgresql).
+ * Debian bookworm has no pgvector package for it, so the parts of publishing that need vectors run
+ * on it only where pgvector was installed into that server (see findPgvector); they skip otherwise.
  * PostgreSQL refuses to run as root: as root, initdb and the server run as the `postgres` user.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,19 @@ export function findPostgres(): { bin: string } | { missing: string } {
   const asRoot = process.getuid?.() === 0;
   if (asRoot && spawnSync('id', ['-u', 'postgres']).status !== 0) return { missing: 'running as root and there is no postgres user' };
   return { bin: path.join(root, versions[0]!, 'bin') };
+}
+
+/**
+ * Whether pgvector is installed into the server found by findPostgres (its control file sits
+ * in the server's share directory), or why not.
+ */
+export function findPgvector(bin: string): { ok: true } | { missing: string } {
+  const config = spawnSync(path.join(bin, 'pg_config'), ['--sharedir'], { encoding: 'utf8' });
+  const share = config.status === 0 ? config.stdout.trim() : path.join('/usr/share/postgresql', path.basename(path.dirname(bin)));
+  const control = path.join(share, 'extension', 'vector.control');
+  return existsSync(control)
+    ? { ok: true }
+    : { missing: `pgvector is not installed into this PostgreSQL (no ${control}; Debian bookworm has no postgresql-15-pgvector package)` };
 }
 
 function freePort(): Promise<number> {
