@@ -5,36 +5,19 @@
  * here. Against a real PostgreSQL wire-protocol server (PGlite behind pglite-socket) of its own,
  * which the last test stops.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
 import { WorkspaceIndexer } from '../../../src/core/index/workspaceIndexer';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
-import { archivalPublishSource } from '../../../src/core/team/archivalSource';
-import { connectTeamStore, parseConnection } from '../../../src/core/team/connection';
 import { OverlayArchivalStore } from '../../../src/core/team/overlayStore';
 import { PgArchivalStore } from '../../../src/core/team/pgArchivalStore';
-import { publishIndex } from '../../../src/core/team/publisher';
-import { startPgliteServer, type TestServer } from './pgliteServer';
+import { useTeamServer } from './teamFixture';
 
-let server: TestServer;
-const tmpDirs: string[] = [];
-const tmp = (prefix: string): string => {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-};
-
-before(async () => {
-  server = await startPgliteServer();
-});
-after(async () => {
-  await server?.stop().catch(() => undefined);
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const team = useTeamServer();
+const { tmp, writeTree } = team;
 
 const COMMIT = 'e'.repeat(40);
 
@@ -52,23 +35,11 @@ function files(): Record<string, string> {
   return out;
 }
 
-function writeTree(root: string, tree: Record<string, string>): void {
-  for (const [rel, text] of Object.entries(tree)) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), text);
-  }
-}
-
 test('shared index: symbols are published with the commit; find_symbol and file_outline answer files left to it, local changes win', async () => {
   const repoId = 'repo-symbols';
-  const connection = parseConnection(server.url);
-  const ciRoot = tmp('sym-ci-');
-  writeTree(ciRoot, files());
-  const ci = await ArchivalIndex.open({ dir: tmp('sym-ci-idx-'), embedder: new LocalHashEmbedder() });
-  await new WorkspaceIndexer({ roots: [{ name: 'ws', path: ciRoot }], archival: ci }).indexAll();
-  const client = await connectTeamStore(connection);
-  const result = await publishIndex(client, connection, { repoId, commit: COMMIT, source: archivalPublishSource(ci) });
-  await client.end();
+  const connection = team.connection;
+  const ci = await team.indexWorkspace(team.writeWorkspace(files(), 'sym-ci-'));
+  const result = await team.publish(repoId, COMMIT, ci);
   assert.equal(result.symbolFiles, 12, 'every code file has its symbols published (the markdown file has none)');
   await ci.close();
 
@@ -133,15 +104,11 @@ test('shared index: symbols are published with the commit; find_symbol and file_
 
 test('shared index: a laptop indexes only the files that differ from the publish, and follows changes, reverts and a lost server', async () => {
   const repoId = 'repo-skip';
-  const connection = parseConnection(server.url);
+  const connection = team.connection;
   // CI: the whole commit, indexed and published.
-  const ciRoot = tmp('skip-ci-');
-  writeTree(ciRoot, files());
-  const ci = await ArchivalIndex.open({ dir: tmp('skip-ci-idx-'), embedder: new LocalHashEmbedder() });
-  const ciRun = await new WorkspaceIndexer({ roots: [{ name: 'ws', path: ciRoot }], archival: ci }).indexAll();
-  const client = await connectTeamStore(connection);
-  await publishIndex(client, connection, { repoId, commit: COMMIT, source: archivalPublishSource(ci) });
-  await client.end();
+  const ci = await team.indexWorkspace(team.writeWorkspace(files(), 'skip-ci-'));
+  const published = await team.publish(repoId, COMMIT, ci);
+  const ciFiles = ci.indexedPaths().length;
   const ciChunks = ci.count('workspace');
   await ci.close();
 
@@ -171,7 +138,7 @@ test('shared index: a laptop indexes only the files that differ from the publish
   overlay.onDidChange(() => reconciles.push(late.indexer!.indexAll()));
   try {
     // Without the shared index this laptop would index all 14 files, as CI did (13 + the new one).
-    assert.equal(ciRun.indexed, 13);
+    assert.deepEqual([ciFiles, published.files], [13, 13]);
     const run = await indexer.indexAll();
     assert.equal(run.indexed, 2, 'only the edited and the new file are chunked and embedded here');
     assert.equal(run.shared, 12, 'the twelve files with the published content are left to the shared index');
@@ -218,7 +185,7 @@ test('shared index: a laptop indexes only the files that differ from the publish
     // The server goes away: the next search falls back, says so, and the files left to it are indexed here.
     const leftBefore = (await indexer.sharedFiles()).size;
     assert.equal(leftBefore, 12);
-    await server.stop();
+    await team.server.stop();
     const fallback = await overlay.search('handleBucketThing bucket record');
     assert.equal(overlay.status().shared, 'unavailable');
     assert.equal(notices.length, 1);

@@ -4,30 +4,17 @@
  * local changes laid over, and an unreachable store fails or falls back without printing the
  * connection string. Its own PGlite server, so it runs beside teamStore.test.ts.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoIdFromRemote } from '../../../src/core/team/repoIdentity';
-import { startPgliteServer, TEST_PASSWORD, type TestServer } from './pgliteServer';
+import { TEST_PASSWORD } from './pgliteServer';
+import { useTeamServer } from './teamFixture';
 
-let server: TestServer;
-const tmpDirs: string[] = [];
-const tmp = (prefix: string): string => {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-};
-
-before(async () => {
-  server = await startPgliteServer();
-});
-after(async () => {
-  await server?.stop();
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const team = useTeamServer();
+const { tmp } = team;
 
 const FILES: Record<string, string> = {
   'src/router.ts':
@@ -38,14 +25,7 @@ const FILES: Record<string, string> = {
   'docs/readme.md': '# Project\n\nA tiny web framework with routing, cookies and retries.\n',
 };
 
-function writeWorkspace(files: Record<string, string>): string {
-  const root = tmp('team-cli-ws-');
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), text);
-  }
-  return root;
-}
+const writeWorkspace = (files: Record<string, string>): string => team.writeWorkspace(files, 'team-cli-ws-');
 
 function cli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const clean: Record<string, string> = {};
@@ -78,7 +58,7 @@ test('team: `memgpt index --publish` publishes the checked-out commit from CI; `
   git(root, 'commit', '-q', '-m', 'first');
   const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
   const ciState = tmp('team-ci-state-');
-  const pub = await cli(['index', root, '--publish', '--json'], { MEMGPT_STATE_DIR: ciState, MEMGPT_POSTGRES_URL: server.url });
+  const pub = await cli(['index', root, '--publish', '--json'], { MEMGPT_STATE_DIR: ciState, MEMGPT_POSTGRES_URL: team.server.url });
   assert.equal(pub.code, 0, pub.stderr);
   const published = (JSON.parse(pub.stdout) as { published: { commit: string; repoId: string; chunks: number; server: string } }).published;
   assert.equal(published.commit, head);
@@ -90,7 +70,7 @@ test('team: `memgpt index --publish` publishes the checked-out commit from CI; `
   writeFileSync(path.join(root, 'src/router.ts'), 'export function kiwiRouteResolver(): void {\n  // resolves routes from a trie\n}\n');
   rmSync(path.join(root, 'src/cookies.ts'));
   const devState = tmp('team-dev-state-');
-  const devEnv = { MEMGPT_STATE_DIR: devState, MEMGPT_POSTGRES_URL: server.url, MEMGPT_SHARED_STORE: 'auto' };
+  const devEnv = { MEMGPT_STATE_DIR: devState, MEMGPT_POSTGRES_URL: team.server.url, MEMGPT_SHARED_STORE: 'auto' };
   // not indexed here yet: the shared index answers, minus files gone from disk
   const before = await cli(['search', root, 'parseCookieHeader retry withBackoff', '--json', '-k', '10'], devEnv);
   assert.equal(before.code, 0, before.stderr);

@@ -4,43 +4,26 @@
  * local changes, the fallback when the server is unreachable, and a connection string that
  * never shows. One server for the whole file (starting PGlite costs seconds).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import type { Client } from 'pg';
 import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
-import { WorkspaceIndexer } from '../../../src/core/index/workspaceIndexer';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 import { maskSecrets, processSecrets, redactSecrets } from '../../../src/core/security/redact';
-import { archivalPublishSource } from '../../../src/core/team/archivalSource';
 import { connectTeamStore, parseConnection, redactConnection, resolveConnectionString } from '../../../src/core/team/connection';
 import { OverlayArchivalStore } from '../../../src/core/team/overlayStore';
 import { findPublish, PgArchivalStore } from '../../../src/core/team/pgArchivalStore';
-import { publishIndex } from '../../../src/core/team/publisher';
 import { normalizeRemoteUrl, repoIdFromRemote } from '../../../src/core/team/repoIdentity';
 import { checkSchema, migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../../src/core/team/schema';
 import { isTeamStoreError } from '../../../src/core/team/teamError';
-import { startPgliteServer, TEST_PASSWORD, type TestServer } from './pgliteServer';
+import { TEST_PASSWORD } from './pgliteServer';
+import { useTeamServer } from './teamFixture';
 
-let server: TestServer;
-const tmpDirs: string[] = [];
-const tmp = (prefix: string): string => {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-};
-
-before(async () => {
-  server = await startPgliteServer();
-});
-after(async () => {
-  await server?.stop();
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const team = useTeamServer();
+const { writeWorkspace, indexWorkspace, withClient } = team;
 
 const COMMIT_A = 'a'.repeat(40);
 const COMMIT_B = 'b'.repeat(40);
@@ -73,39 +56,12 @@ const FILES: Record<string, string> = {
   'docs/readme.md': '# Project\n\nThis project is a tiny web framework with routing, cookies and retries.\n',
 };
 
-function writeWorkspace(files: Record<string, string>): string {
-  const root = tmp('team-ws-');
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), text);
-  }
-  return root;
-}
-
-async function indexWorkspace(root: string): Promise<ArchivalIndex> {
-  const archival = await ArchivalIndex.open({ dir: tmp('team-idx-'), embedder: new LocalHashEmbedder() });
-  await new WorkspaceIndexer({ roots: [{ name: 'ws', path: root }], archival }).indexAll();
-  return archival;
-}
-
-async function withClient<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = await connectTeamStore(parseConnection(server.url));
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 async function publishWorkspace(repoId: string, commit: string, archival: ArchivalIndex): Promise<number> {
-  const connection = parseConnection(server.url);
-  return withClient(
-    async (c) => (await publishIndex(c, connection, { repoId, commit, source: archivalPublishSource(archival) })).publishId,
-  );
+  return (await team.publish(repoId, commit, archival)).publishId;
 }
 
 test('team: migrations apply in order once, and a newer schema is refused', async () => {
-  const connection = parseConnection(server.url);
+  const connection = parseConnection(team.server.url);
   await withClient(async (c) => {
     await assert.rejects(checkSchema(c, connection.display), (e: unknown) => isTeamStoreError(e, 'no_schema'));
     assert.deepEqual(await migrate(c, connection.display), { from: 0, to: SCHEMA_VERSION });
@@ -140,7 +96,7 @@ test('team: a published commit is searched like the local index (hybrid, same ra
   const archival = await indexWorkspace(root);
   await publishWorkspace('repo-search', COMMIT_A, archival);
   const shared = await PgArchivalStore.open({
-    connection: parseConnection(server.url),
+    connection: parseConnection(team.server.url),
     repoId: 'repo-search',
     commit: COMMIT_A,
     embedder: archival.embedder,
@@ -171,7 +127,7 @@ test('team: a published commit is searched like the local index (hybrid, same ra
   // another embedder cannot read these vectors: it is told, not given nonsense
   await assert.rejects(
     PgArchivalStore.open({
-      connection: parseConnection(server.url),
+      connection: parseConnection(team.server.url),
       repoId: 'repo-search',
       commit: COMMIT_A,
       embedder: new LocalHashEmbedder({ dimensions: 32 }),
@@ -179,7 +135,7 @@ test('team: a published commit is searched like the local index (hybrid, same ra
     (e: unknown) => isTeamStoreError(e, 'embedder_mismatch'),
   );
   await assert.rejects(
-    PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'nobody', embedder: new LocalHashEmbedder() }),
+    PgArchivalStore.open({ connection: parseConnection(team.server.url), repoId: 'nobody', embedder: new LocalHashEmbedder() }),
     (e: unknown) => isTeamStoreError(e, 'not_published'),
   );
 });
@@ -210,7 +166,7 @@ export function settleLedger(entries: { value: number }[]): number {
 test('team: the lexical half scores BM25 from the publish, exactly as the local store (rare words outweigh common ones)', async () => {
   const archival = await indexWorkspace(writeWorkspace(commonWordWorkspace()));
   const publishId = await publishWorkspace('repo-bm25', COMMIT_A, archival);
-  const connection = parseConnection(server.url);
+  const connection = parseConnection(team.server.url);
   const shared = await PgArchivalStore.open({ connection, repoId: 'repo-bm25', commit: COMMIT_A, embedder: archival.embedder });
   try {
     // The statistics were written with the publish, before it went live.
@@ -293,7 +249,7 @@ function runSlowPublisher(env: Record<string, string>): {
   exited: Promise<number | null>;
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'slowPublisher.ts')], {
-    env: { ...process.env, URL: server.url, ...env },
+    env: { ...process.env, URL: team.server.url, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -313,7 +269,7 @@ function runSlowPublisher(env: Record<string, string>): {
 test('team: a publish killed half-way is never visible; the old commit is still served and the next publish cleans up', async () => {
   const repoId = 'repo-atomic';
   const embedder = new LocalHashEmbedder({ dimensions: 16 });
-  const connection = parseConnection(server.url);
+  const connection = parseConnection(team.server.url);
   // the served index: commit A, every chunk saying "alphaword"
   const first = runSlowPublisher({ REPO: repoId, COMMIT: COMMIT_A, MARK: 'alphaword' });
   assert.equal(await first.exited, 0);
@@ -397,7 +353,12 @@ test('team: the overlay answers changed files from the local index, hides delete
   const overlay = new OverlayArchivalStore({
     local,
     openShared: () =>
-      PgArchivalStore.open({ connection: parseConnection(server.url), repoId: 'repo-overlay', commit: COMMIT_A, embedder: local.embedder }),
+      PgArchivalStore.open({
+        connection: parseConnection(team.server.url),
+        repoId: 'repo-overlay',
+        commit: COMMIT_A,
+        embedder: local.embedder,
+      }),
     notice: (m) => notices.push(m),
   });
   try {
