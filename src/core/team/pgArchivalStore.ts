@@ -10,7 +10,7 @@ import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
 import { searchTerms } from '../index/codeTokens';
-import { BM25_B, BM25_K1 } from '../index/lexical';
+import { BM25_B, BM25_K1, bm25Idf } from '../index/lexical';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH, TEAM_QUERY_MAX_TERMS } from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
@@ -225,24 +225,39 @@ export class PgArchivalStore implements ArchivalStore {
         [tsq, exclude, limit],
       );
     }
-    const terms = bm25QueryTerms(query);
-    if (terms.length === 0 || chunks === 0) return [];
+    if (chunks === 0) return [];
+    const asked = bm25QueryTerms(query);
+    if (asked.length === 0) return [];
+    // Document frequencies of the query's terms in this publish; a term it lacks scores nothing.
+    const df = new Map(
+      (
+        await this.run<{ term: string; df: number }>(
+          'SELECT term, df FROM memgpt_published_terms WHERE publish_id = $1 AND term = ANY($2::text[])',
+          [this.publish.id, asked],
+        )
+      ).map((r) => [r.term, Number(r.df)]),
+    );
+    const terms = asked.filter((t) => df.has(t));
+    if (terms.length === 0) return [];
+    // One BM25 term per query term, spelled out (a row is scored in one expression, no subquery):
+    // idf · (k1 + 1) · tf / (tf + k1 · (1 - b + b · len / avgdl)), as lexical.ts computes it.
     const avgdl = Math.max(1, lexicalLength / chunks);
-    // $1 publish, $2 N, $3 terms, $4 tsquery, $5 excluded paths, $6 limit, $7 k1, $8 b, $9 b / avgdl.
+    const params: unknown[] = [orTsQuery(terms), exclude, limit, BM25_K1 * (1 - BM25_B), (BM25_K1 * BM25_B) / avgdl];
+    const parts = terms.map((t) => {
+      params.push(t, bm25Idf(chunks, df.get(t)!) * (BM25_K1 + 1));
+      const term = `$${params.length - 1}::text`;
+      const weight = `$${params.length}::float8`;
+      return `coalesce(${weight} * (c.tf ->> ${term})::float8 / ((c.tf ->> ${term})::float8 + n.norm), 0)`;
+    });
     return this.run<ChunkRow>(
-      `WITH q AS (
-         SELECT t.term, ln(1 + ($2::float8 - t.df + 0.5) / (t.df + 0.5)) * ($7::float8 + 1) AS w
-         FROM memgpt_published_terms t WHERE t.publish_id = $1 AND t.term = ANY($3::text[])
-       ), best AS (
-         SELECT c.chunk_id, (
-           SELECT sum(q.w * f.tf / (f.tf + $7::float8 * (1 - $8::float8 + $9::float8 * c.len)))
-           FROM q CROSS JOIN LATERAL (SELECT (c.tf ->> q.term)::float8 AS tf) f WHERE f.tf IS NOT NULL
-         ) AS score
-         FROM ${table} c WHERE c.tsv @@ $4::tsquery AND NOT (c.path = ANY($5::text[]))
-         ORDER BY score DESC NULLS LAST, c.chunk_id LIMIT $6
+      `WITH best AS (
+         SELECT c.chunk_id, ${parts.join(' + ')} AS score
+         FROM ${table} c CROSS JOIN LATERAL (SELECT $4::float8 + $5::float8 * c.len AS norm) n
+         WHERE c.tsv @@ $1::tsquery AND NOT (c.path = ANY($2::text[]))
+         ORDER BY score DESC, c.chunk_id LIMIT $3
        )
        SELECT ${cols}, best.score FROM best JOIN ${table} c USING (chunk_id) ORDER BY best.score DESC, c.chunk_id`,
-      [this.publish.id, chunks, terms, orTsQuery(terms), exclude, limit, BM25_K1, BM25_B, BM25_B / avgdl],
+      params,
     );
   }
 
