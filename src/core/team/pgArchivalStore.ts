@@ -15,7 +15,7 @@ import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEAR
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
 import { BM25_SCHEMA_VERSION, checkSchema, SCHEMA_VERSION, SYMBOLS_SCHEMA_VERSION } from './schema';
-import { bm25QueryTerms, orTsQuery } from './lexicalStats';
+import { bm25QueryTerms, postingsTableOf } from './lexicalStats';
 import { decodeFileSymbols, type FileSymbols } from '../index/symbolIndex';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -209,8 +209,8 @@ export class PgArchivalStore implements ArchivalStore {
 
   /**
    * The lexical half: BM25 as the local store computes it (lexical.ts lexicalSearch), over this
-   * publish's statistics. The tsvector index finds the chunks holding any query term; each is
-   * scored from its stored term counts and length, and only the best `limit` rows carry text back.
+   * publish's statistics: the query terms' postings are read through their index and summed per
+   * chunk; only the best `limit` chunks carry their text back.
    */
   private async lexicalRows(query: string, exclude: readonly string[], limit: number): Promise<ChunkRow[]> {
     const cols = 'c.chunk_id, c.path, c.start_line, c.end_line, c.language, c.text';
@@ -239,25 +239,21 @@ export class PgArchivalStore implements ArchivalStore {
     );
     const terms = asked.filter((t) => df.has(t));
     if (terms.length === 0) return [];
-    // One BM25 term per query term, spelled out (a row is scored in one expression, no subquery):
-    // idf · (k1 + 1) · tf / (tf + k1 · (1 - b + b · len / avgdl)), as lexical.ts computes it.
+    // Per posting: idf · (k1 + 1) · tf / (tf + k1 · (1 - b + b · len / avgdl)), summed per chunk, as
+    // lexical.ts lexicalSearch computes it over its posting lists (weights from the same bm25Idf).
     const avgdl = Math.max(1, lexicalLength / chunks);
-    const params: unknown[] = [orTsQuery(terms), exclude, limit, BM25_K1 * (1 - BM25_B), (BM25_K1 * BM25_B) / avgdl];
-    const parts = terms.map((t) => {
-      params.push(t, bm25Idf(chunks, df.get(t)!) * (BM25_K1 + 1));
-      const term = `$${params.length - 1}::text`;
-      const weight = `$${params.length}::float8`;
-      return `coalesce(${weight} * (c.tf ->> ${term})::float8 / ((c.tf ->> ${term})::float8 + n.norm), 0)`;
-    });
+    const weights = terms.map((t) => bm25Idf(chunks, df.get(t)!) * (BM25_K1 + 1));
+    const postings = postingsTableOf(table);
     return this.run<ChunkRow>(
-      `WITH best AS (
-         SELECT c.chunk_id, ${parts.join(' + ')} AS score
-         FROM ${table} c CROSS JOIN LATERAL (SELECT $4::float8 + $5::float8 * c.len AS norm) n
-         WHERE c.tsv @@ $1::tsquery AND NOT (c.path = ANY($2::text[]))
-         ORDER BY score DESC, c.chunk_id LIMIT $3
+      `WITH hidden AS (SELECT ord FROM ${table} WHERE path = ANY($5::text[])),
+       best AS (
+         SELECT p.ord, sum(q.w * p.tf / (p.tf + $3::float8 + $4::float8 * p.len)) AS score
+         FROM unnest($1::text[], $2::float8[]) AS q(term, w) JOIN ${postings} p ON p.term = q.term
+         WHERE p.ord NOT IN (SELECT ord FROM hidden)
+         GROUP BY p.ord ORDER BY score DESC, p.ord LIMIT $6
        )
-       SELECT ${cols}, best.score FROM best JOIN ${table} c USING (chunk_id) ORDER BY best.score DESC, c.chunk_id`,
-      params,
+       SELECT ${cols}, best.score FROM best JOIN ${table} c ON c.ord = best.ord ORDER BY best.score DESC, best.ord`,
+      [terms, weights, BM25_K1 * (1 - BM25_B), (BM25_K1 * BM25_B) / avgdl, exclude, limit],
     );
   }
 

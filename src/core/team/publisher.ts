@@ -6,8 +6,8 @@
  *   releases it if the writer dies, so a killed job never blocks the next one);
  * - chunks go into a new table of their own under a `staging` row that readers never select,
  *   in batches that each commit (no long transaction holds back readers or the server);
- * - the BM25 statistics (term counts per chunk, document frequency per term, total length) are
- *   written with the chunks, so a publish is ranked as a whole or not seen at all;
+ * - the BM25 statistics (postings of each chunk's weighted term counts, document frequency per
+ *   term, total length) are written with the chunks, so a publish is ranked whole or not seen;
  * - the indexes are built once the data is in (much faster than growing an HNSW graph row by row);
  * - one short transaction then retires the old live publish and makes this one live: readers see
  *   the old commit's index or the new one, never a part;
@@ -24,7 +24,7 @@ import {
 import { encodeDefinitions } from '../index/symbolIndex';
 import type { SymbolDefinition } from '../interfaces/symbols';
 import { teamErrorFrom, type TeamConnection } from './connection';
-import { PublishLexicalStats } from './lexicalStats';
+import { postingsTableOf, PublishLexicalStats, type PostingRows } from './lexicalStats';
 import { migrate } from './schema';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -184,7 +184,10 @@ export async function publishIndex(client: Client, connection: TeamConnection, o
 
 async function dropPublishes(client: Client, rows: readonly { id: string; chunk_table: string }[]): Promise<void> {
   for (const r of rows) {
-    if (/^memgpt_chunks_\d+$/.test(r.chunk_table)) await client.query(`DROP TABLE IF EXISTS ${r.chunk_table}`);
+    if (/^memgpt_chunks_\d+$/.test(r.chunk_table)) {
+      await client.query(`DROP TABLE IF EXISTS ${r.chunk_table}`);
+      await client.query(`DROP TABLE IF EXISTS ${postingsTableOf(r.chunk_table)}`);
+    }
     await client.query('DELETE FROM memgpt_publishes WHERE id = $1', [r.id]);
   }
 }
@@ -220,12 +223,14 @@ async function publishLocked(
       language text NOT NULL,
       chunk_hash text NOT NULL,
       text text NOT NULL,
-      tf jsonb NOT NULL,
-      len integer NOT NULL,
-      tsv tsvector NOT NULL,
+      ord integer NOT NULL,
       embedding vector(${Math.floor(source.dimensions)}) NOT NULL
     )`,
   );
+  // One row per (term, chunk): BM25 reads the query terms' rows through an index on the term,
+  // never a whole chunk, so a word found in every chunk costs a list scan, not a table scan.
+  const postings = postingsTableOf(table);
+  await client.query(`CREATE TABLE ${postings} (term text NOT NULL, ord integer NOT NULL, tf real NOT NULL, len integer NOT NULL)`);
 
   const chunksTotal = [...source.files.values()].reduce((s, f) => s + f.chunks, 0);
   let chunksDone = 0;
@@ -240,13 +245,19 @@ async function publishLocked(
         throw new TeamStoreError('embedder_mismatch', `A chunk of ${c.path} has ${c.vector.length} dimensions, not ${source.dimensions}.`);
       vectors.push(await vectorLiteral(c.vector));
     }
-    const lexRows = batch.map((c) => lexical.add({ path: c.path, symbols: c.symbols, language: c.language, text: c.text }));
-    // The tsvector holds exactly the terms counted (a literal, no parser in between): it only finds candidates.
+    const rows: PostingRows = { terms: [], chunks: [], tfs: [], lengths: [] };
+    batch.forEach((c, i) => lexical.add(chunksDone + i, { path: c.path, symbols: c.symbols, language: c.language, text: c.text }, rows));
+    await client.query(`INSERT INTO ${postings} (term, ord, tf, len) SELECT * FROM unnest($1::text[], $2::int[], $3::real[], $4::int[])`, [
+      rows.terms,
+      rows.chunks,
+      rows.tfs,
+      rows.lengths,
+    ]);
     await client.query(
-      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, tf, len, tsv, embedding)
-       SELECT id, path, s, e, lang, h, body, tf::jsonb, len, terms::tsvector, emb::vector
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
-         AS u(id, path, s, e, lang, h, body, tf, len, terms, emb)`,
+      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, ord, embedding)
+       SELECT id, path, s, e, lang, h, body, ord, emb::vector
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
+         AS u(id, path, s, e, lang, h, body, ord, emb)`,
       [
         batch.map((c) => c.id),
         batch.map((c) => c.path),
@@ -255,9 +266,7 @@ async function publishLocked(
         batch.map((c) => c.language),
         batch.map((c) => c.hash),
         batch.map((c) => c.text),
-        lexRows.map((r) => r.counts),
-        lexRows.map((r) => r.length),
-        lexRows.map((r) => r.terms),
+        batch.map((_, i) => chunksDone + i),
         vectors,
       ],
     );
@@ -327,8 +336,11 @@ async function publishLocked(
   await client.query(
     `CREATE INDEX ${table}_hnsw ON ${table} USING hnsw (embedding vector_cosine_ops) WITH (m = ${TEAM_HNSW_M}, ef_construction = ${TEAM_HNSW_EF_CONSTRUCTION})`,
   );
-  await client.query(`CREATE INDEX ${table}_tsv ON ${table} USING gin (tsv)`);
+  await client.query(`CREATE UNIQUE INDEX ${table}_ord ON ${table} (ord)`);
   await client.query(`CREATE INDEX ${table}_path ON ${table} (path)`);
+  // The scoring columns ride in the index, so a term's postings are read from it alone.
+  await client.query(`CREATE INDEX ${postings}_term ON ${postings} (term) INCLUDE (ord, tf, len)`);
+  await client.query(`ANALYZE ${postings}`);
   await client.query(`ANALYZE ${table}`);
 
   signal?.throwIfAborted();

@@ -213,7 +213,12 @@ test('team: the lexical half scores BM25 from the publish, exactly as the local 
     // A publish made before BM25 statistics (or read with an older schema) is still searched, by ts_rank.
     const old = await withClient((c) => findPublish(c, connection, 'repo-bm25', COMMIT_A, archival.embedder, 2));
     assert.equal(old.lexicalLength, null);
-    await withClient((c) => c.query('UPDATE memgpt_publishes SET lexical_length = NULL WHERE id = $1', [publishId]));
+    // An older publisher's shape: a tsvector column and no statistics.
+    await withClient(async (c) => {
+      await c.query(`ALTER TABLE memgpt_chunks_${publishId} ADD COLUMN tsv tsvector`);
+      await c.query(`UPDATE memgpt_chunks_${publishId} SET tsv = to_tsvector('simple', path || ' ' || text)`);
+      await c.query('UPDATE memgpt_publishes SET lexical_length = NULL WHERE id = $1', [publishId]);
+    });
     const legacy = await PgArchivalStore.open({ connection, repoId: 'repo-bm25', commit: COMMIT_A, embedder: archival.embedder });
     try {
       assert.equal(legacy.publish.lexicalLength, null);
@@ -329,6 +334,10 @@ test('team: a publish killed half-way is never visible; the old commit is still 
   );
   const publishes = await withClient(async (c) => (await c.query(`SELECT id FROM memgpt_publishes`)).rows.length);
   assert.equal(tables, publishes, 'no orphaned chunk table');
+  const postings = await withClient(
+    async (c) => (await c.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'memgpt_postings_%'`)).rows.length,
+  );
+  assert.equal(postings, publishes, 'no orphaned postings table');
   const reader = await PgArchivalStore.open({ connection, repoId, commit: COMMIT_A, embedder });
   assert.ok((await reader.search('deltaword')).total > 0);
   await reader.close();
