@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ArchivalIndex } from '../../../src/core/index/archivalIndex';
+import type { ArchivalIndex } from '../../../src/core/index/archivalIndex';
 import { LocalHashEmbedder } from '../../../src/core/embed/localEmbedder';
 import { maskSecrets, processSecrets, redactSecrets } from '../../../src/core/security/redact';
 import { connectTeamStore, parseConnection, redactConnection, resolveConnectionString } from '../../../src/core/team/connection';
