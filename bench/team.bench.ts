@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       source: archivalPublishSource(local),
       onProgress: (p) => {
         if (p.phase === 'indexing' || p.phase === 'flipping' || p.phase === 'done') {
-          const prev = p.phase === 'indexing' ? 'staging' : p.phase === 'flipping' ? 'indexing (HNSW + GIN)' : 'flip + cleanup';
+          const prev = p.phase === 'indexing' ? 'staging' : p.phase === 'flipping' ? 'indexing (HNSW, postings)' : 'flip + cleanup';
           phases[prev] = performance.now() - phaseStart;
           phaseStart = performance.now();
         }
