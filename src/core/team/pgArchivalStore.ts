@@ -1,7 +1,8 @@
 /**
  * Archival search over a published index on PostgreSQL + pgvector: BM25 over the publish's own
- * term statistics (the lexical half, found through a tsvector index; see lexicalStats.ts) and
- * HNSW nearest neighbours (the vector half), fused like the local store.
+ * postings and term statistics (the lexical half; see lexicalStats.ts; publishes made before
+ * them rank by ts_rank over their tsvector column) and HNSW nearest neighbours (the vector half),
+ * fused like the local store.
  * It reads one live publish of (repository id, commit, embedder); memories are personal and
  * stay in the local store, so inserting here is refused.
  */
