@@ -19,7 +19,13 @@ import {
   type CodeRows,
 } from '../../../src/core/index/coarseLists';
 import { compactVectors, readAllShardFloats, readShardCache, toRow } from '../../../src/core/index/shardFiles';
-import { ANN_MIN_CHUNKS, IVF_MAX_PROBE_FRACTION, SHARD_MAX_CHUNKS } from '../../../src/core/limits';
+import {
+  ANN_MIN_CHUNKS,
+  IVF_KMEANS_ITERATIONS,
+  IVF_KMEANS_SAMPLE,
+  IVF_MAX_PROBE_FRACTION,
+  SHARD_MAX_CHUNKS,
+} from '../../../src/core/limits';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'compact-vectors-'));
 
@@ -217,6 +223,23 @@ test('codes and lists computed in slices equal the ones computed at once, give t
     if (++checks > 3) throw new Error('stopped');
   };
   await assert.rejects(trainCoarseLists(shards, dim, 32, new TimeSlice(), stopAfter), /stopped/);
+});
+
+test('training decodes its sample in slices too, before the k-means rounds', async () => {
+  const dim = 32;
+  const n = IVF_KMEANS_SAMPLE + 1000; // the sample is IVF_KMEANS_SAMPLE rows drawn from more
+  const shards = await codeShards(dataset(8, n, dim, 20), 2048);
+  const slice = new TimeSlice(-1); // always due: yields at every pause point
+  let yieldsAtFirstRound: number | undefined;
+  let stops = 0;
+  const lists = await trainCoarseLists(shards, dim, 8, slice, () => {
+    // the k-means rounds call stop() every 16 rows; the decoding every 64
+    if (++stops === IVF_KMEANS_SAMPLE / 64 + 1) yieldsAtFirstRound = slice.yields;
+  });
+  assert.equal(lists.trainedOn, n);
+  // one pause per 64 sample rows decoded, then one per 16 rows of each round
+  assert.equal(yieldsAtFirstRound, IVF_KMEANS_SAMPLE / 64);
+  assert.ok(slice.yields >= IVF_KMEANS_SAMPLE / 64 + (IVF_KMEANS_SAMPLE / 16) * IVF_KMEANS_ITERATIONS, `yielded ${slice.yields} times`);
 });
 
 for (const [kind, topics] of [
