@@ -11,6 +11,7 @@ import { effectiveBaseUrl, modelConfigured, type RuntimeConfig } from '../core/r
 import type { AgentInfo } from '../core/runtime/runtimePort';
 import { WorkspaceRuntime } from '../core/runtime/workspaceRuntime';
 import type { WorkspaceRuntimePort } from '../core/runtime/runtimePort';
+import { openSearchRuntime, type SearchRuntime, type SearchRuntimeOptions } from '../core/runtime/searchRuntime';
 import { NO_MODEL_MESSAGE } from './config';
 import { CliError, ExitCode, usageError } from './exitCodes';
 import { cliVersion } from './version';
@@ -54,28 +55,50 @@ export interface OpenOptions {
 
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['search', 'memory', 'export', 'mcp-servers']);
 
-export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntimePort> {
+/** What every command's open shares: the folder as VS Code names it, trust, the owner and the log. */
+function commonOptions(options: OpenOptions): SearchRuntimeOptions {
   const { out } = options;
+  return {
+    storageRoot: options.stateDir,
+    // The folder name is VS Code's default for a single-folder window, so multi-root paths match.
+    folders: [{ name: path.basename(options.folder) || options.folder, path: options.folder }],
+    // The user named this folder on the command line: that is the CLI's form of trusting it.
+    trusted: true,
+    config: options.config,
+    owner: `memgpt CLI (${options.command})`,
+    log: (level, message) => {
+      if (level === 'info' && !out.debug) return;
+      out.message(`${level === 'info' ? 'info' : level === 'warn' ? 'note' : 'error'}: ${message}`);
+    },
+  };
+}
+
+function openFailed(options: OpenOptions, error: unknown): CliError {
+  return new CliError(
+    `The memory of ${options.folder} in ${options.stateDir} could not be opened: ${errorMessage(error)}`,
+    ExitCode.runtimeFailure,
+  );
+}
+
+export async function openRuntime(options: OpenOptions): Promise<WorkspaceRuntimePort> {
   try {
     return await WorkspaceRuntime.open({
-      storageRoot: options.stateDir,
-      // The folder name is VS Code's default for a single-folder window, so multi-root paths match.
-      folders: [{ name: path.basename(options.folder) || options.folder, path: options.folder }],
-      // The user named this folder on the command line: that is the CLI's form of trusting it.
-      trusted: true,
-      config: options.config,
-      owner: `memgpt CLI (${options.command})`,
+      ...commonOptions(options),
       clientVersion: cliVersion(),
       // One-shot readers never take the lock: a window opening meanwhile must become the writer.
       readOnly: options.readOnly ?? READ_ONLY_COMMANDS.has(options.command),
-      log: (level, message) => {
-        if (level === 'info' && !out.debug) return;
-        out.message(`${level === 'info' ? 'info' : level === 'warn' ? 'note' : 'error'}: ${message}`);
-      },
     });
   } catch (error) {
-    const why = errorMessage(error);
-    throw new CliError(`The memory of ${options.folder} in ${options.stateDir} could not be opened: ${why}`, ExitCode.runtimeFailure);
+    throw openFailed(options, error);
+  }
+}
+
+/** Only what `memgpt search` reads (the index, whose items, citations), read-only and without the lock. */
+export async function openSearchOnly(options: OpenOptions): Promise<SearchRuntime> {
+  try {
+    return await openSearchRuntime(commonOptions(options));
+  } catch (error) {
+    throw openFailed(options, error);
   }
 }
 

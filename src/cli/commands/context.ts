@@ -7,7 +7,8 @@ import type { WorkspaceRuntimePort } from '../../core/runtime/runtimePort';
 import type { ExitCode } from '../exitCodes';
 import type { Interrupts } from '../interrupts';
 import type { Output } from '../output';
-import { checkFolder, openRuntime } from '../session';
+import type { SearchRuntime } from '../../core/runtime/searchRuntime';
+import { checkFolder, openRuntime, openSearchOnly } from '../session';
 
 export interface CommandContext {
   command: CommandSpec;
@@ -29,9 +30,21 @@ export type CommandRunner = (ctx: CommandContext) => Promise<ExitCode>;
 export async function withRuntime<T>(ctx: CommandContext, work: (runtime: WorkspaceRuntimePort, folder: string) => Promise<T>): Promise<T> {
   const folder = await checkFolder(ctx.args.folder!);
   const runtime = await openRuntime({ folder, stateDir: ctx.stateDir, config: ctx.config, command: ctx.command.name, out: ctx.out });
+  return closing(ctx, runtime, () => work(runtime, folder));
+}
+
+/** Like withRuntime with only what a search reads opened: a one-shot search starts faster. */
+export async function withSearchRuntime<T>(ctx: CommandContext, work: (runtime: SearchRuntime, folder: string) => Promise<T>): Promise<T> {
+  const folder = await checkFolder(ctx.args.folder!);
+  const runtime = await openSearchOnly({ folder, stateDir: ctx.stateDir, config: ctx.config, command: ctx.command.name, out: ctx.out });
+  return closing(ctx, runtime, () => work(runtime, folder));
+}
+
+/** Runs `work` and closes the runtime however it ends; a failed close is said, never hides the first error. */
+async function closing<T>(ctx: CommandContext, runtime: { close(): Promise<void> }, work: () => Promise<T>): Promise<T> {
   let result: T;
   try {
-    result = await work(runtime, folder);
+    result = await work();
   } catch (error) {
     await runtime
       .close()

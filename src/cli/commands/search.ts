@@ -3,7 +3,7 @@ import { CLI_SEARCH_DEFAULT_RESULTS, CLI_SEARCH_EXCERPT_LINES, SEARCH_MAX_RESULT
 import type { ArchivalHit } from '../../core/interfaces/archivalStore';
 import { escapeForDisplay } from '../../core/workspace/displayText';
 import { ExitCode, usageError } from '../exitCodes';
-import { withRuntime, type CommandContext, type CommandRunner } from './context';
+import { withSearchRuntime, type CommandContext, type CommandRunner } from './context';
 
 function searchOptions(ctx: CommandContext): { limit: number; source?: 'workspace' | 'memory'; pathGlob?: string } {
   const k = ctx.options.k ?? CLI_SEARCH_DEFAULT_RESULTS;
@@ -51,7 +51,7 @@ function excerpt(text: string): string {
 
 export const runSearch: CommandRunner = (ctx) => {
   const options = searchOptions(ctx);
-  return withRuntime(ctx, async (runtime, folder) => {
+  return withSearchRuntime(ctx, async (runtime, folder) => {
     const query = ctx.args.query!.trim();
     const hits = await runtime.memory.searchArchival(query, { ...options, signal: ctx.interrupts.signal });
     if (ctx.interrupts.interrupted) return ExitCode.interrupted;

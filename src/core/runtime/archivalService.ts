@@ -22,7 +22,8 @@ import type { ArchivalSearchOptions, IndexPort, IndexProgressView, IndexRunSumma
 import type { WorkspaceStorage } from './workspaceStorage';
 
 export interface ArchivalServiceOptions {
-  storage: WorkspaceStorage;
+  /** Where the index lives and where damage is reported; the recall log is not needed. */
+  storage: Pick<WorkspaceStorage, 'layout' | 'readOnly' | 'notices'>;
   folders: readonly RuntimeFolder[];
   /** Extra exclude globs from the editor (`files.exclude`, `search.exclude`). */
   editorExcludes: readonly string[];

@@ -36,7 +36,19 @@ export class MemoryFilesService {
   }
 
   static async open(deps: MemoryFilesDeps): Promise<MemoryFilesService> {
-    const citations = await CitationTracker.open({
+    const citations = await MemoryFilesService.openCitations(deps);
+    const service = new MemoryFilesService(deps, citations);
+    await service.instructions.refresh();
+    // Files may have changed while no window was open: checked in the background, never blocking the start.
+    service.citations.verifyAll().catch((error: unknown) => {
+      if (!service.closed) deps.log(`Checking remembered items' citations failed: ${message(error)}`);
+    });
+    return service;
+  }
+
+  /** The record of which code remembered items cite, as saved (a search reads it without checking it again). */
+  static openCitations(deps: Omit<MemoryFilesDeps, 'log'>): Promise<CitationTracker> {
+    return CitationTracker.open({
       file: path.join(deps.storageDir, CITATIONS_FILE),
       readOnly: deps.readOnly,
       notice: deps.notice,
@@ -48,13 +60,6 @@ export class MemoryFilesService {
         return r.reason === 'missing' ? null : undefined;
       },
     });
-    const service = new MemoryFilesService(deps, citations);
-    await service.instructions.refresh();
-    // Files may have changed while no window was open: checked in the background, never blocking the start.
-    service.citations.verifyAll().catch((error: unknown) => {
-      if (!service.closed) deps.log(`Checking remembered items' citations failed: ${message(error)}`);
-    });
-    return service;
   }
 
   /** Archival memory as the agent and searches see it: citations followed, stale items marked. */

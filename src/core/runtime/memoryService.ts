@@ -1,3 +1,4 @@
+import type { AgentStateStore } from '../agent/agentStateStore';
 import type { AgentEvent } from '../agent/events';
 import type { Emitter } from '../base/emitter';
 import { errorMessage } from '../base/errors';
@@ -28,6 +29,37 @@ export interface MemoryServiceOptions {
   rerank?: { enabled: () => boolean; model: () => Promise<ChatModel>; log: RuntimeLog };
 }
 
+/** What a search of archival memory reads: which agent is active, the index, and the model for a rerank. */
+export interface ArchivalSearchDeps {
+  agents: Pick<AgentStateStore, 'activeAgentId'>;
+  archival: Pick<ArchivalService, 'search'>;
+  rerank?: MemoryServiceOptions['rerank'];
+}
+
+/**
+ * Archival search as the active agent sees it (its remembered items and the workspace's code),
+ * reranked by the chat model when the setting asks; shared by the full runtime and the
+ * search-only open of the command line, so both answer alike.
+ */
+export async function searchArchivalOf(deps: ArchivalSearchDeps, query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+  const agentId = await deps.agents.activeAgentId().catch(() => null);
+  const reranking = deps.rerank;
+  if (!reranking?.enabled()) return deps.archival.search(query, options, agentId ?? undefined);
+  // More candidates than asked for, so the model can lift a good one from below the cut.
+  const limit = Math.max(options.limit, RERANK_CANDIDATES);
+  const hits = await deps.archival.search(query, { ...options, limit }, agentId ?? undefined);
+  let model: ChatModel;
+  try {
+    model = await reranking.model();
+  } catch (error) {
+    reranking.log('warn', `Search results are in the search's own order: no chat model to rerank them (${errorMessage(error)}).`);
+    return hits.slice(0, options.limit);
+  }
+  const outcome = await rerank(query, hits, { model, ...(options.signal ? { signal: options.signal } : {}) });
+  if (!outcome.reranked) reranking.log('info', `Search results are in the search's own order: the rerank was skipped (${outcome.detail}).`);
+  return outcome.order.slice(0, options.limit).map((i) => hits[i]!);
+}
+
 /** The three memories read and written from outside a turn: the memory view, commands, the CLI. */
 export class MemoryService implements MemoryPort {
   constructor(private readonly options: MemoryServiceOptions) {}
@@ -51,24 +83,16 @@ export class MemoryService implements MemoryPort {
   }
 
   /** Remembered items are the active agent's, as its own search sees them. */
-  async searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
-    const agentId = await this.options.storage.agents.activeAgentId().catch(() => null);
-    const reranking = this.options.rerank;
-    if (!reranking?.enabled()) return this.options.archival.search(query, options, agentId ?? undefined);
-    // More candidates than asked for, so the model can lift a good one from below the cut.
-    const limit = Math.max(options.limit, RERANK_CANDIDATES);
-    const hits = await this.options.archival.search(query, { ...options, limit }, agentId ?? undefined);
-    let model: ChatModel;
-    try {
-      model = await reranking.model();
-    } catch (error) {
-      reranking.log('warn', `Search results are in the search's own order: no chat model to rerank them (${errorMessage(error)}).`);
-      return hits.slice(0, options.limit);
-    }
-    const outcome = await rerank(query, hits, { model, ...(options.signal ? { signal: options.signal } : {}) });
-    if (!outcome.reranked)
-      reranking.log('info', `Search results are in the search's own order: the rerank was skipped (${outcome.detail}).`);
-    return outcome.order.slice(0, options.limit).map((i) => hits[i]!);
+  searchArchival(query: string, options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+    return searchArchivalOf(
+      {
+        agents: this.options.storage.agents,
+        archival: this.options.archival,
+        ...(this.options.rerank ? { rerank: this.options.rerank } : {}),
+      },
+      query,
+      options,
+    );
   }
 
   matchSymbols(text: string, limit: number): SymbolDefinition[] {

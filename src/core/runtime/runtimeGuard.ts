@@ -11,7 +11,7 @@ export class RuntimeUnavailableError extends MemgptError<RuntimeErrorCode> {}
 export class RuntimeGuard {
   private closedFlag = false;
 
-  constructor(private readonly storage: WorkspaceStorage) {}
+  constructor(private readonly storage: Pick<WorkspaceStorage, 'readOnly' | 'readOnlyReason'>) {}
 
   get closed(): boolean {
     return this.closedFlag;

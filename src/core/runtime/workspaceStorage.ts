@@ -51,6 +51,35 @@ export async function openWorkspaceStorage(
   return openStorageDir(dir, options);
 }
 
+/** The part of a workspace's memory a search reads: no recall log, never the lock. */
+export type SearchStorage = Omit<WorkspaceStorage, 'recall'>;
+
+/**
+ * Opens a workspace's memory read-only for one search: the agent states (which agent is active,
+ * whose remembered items are searched) without the recall log, which a search never reads and
+ * which can be the largest file of the memory. Refuses a folder written by a newer version, like
+ * every reader.
+ */
+export async function openSearchStorage(globalRoot: string, folderUris: readonly string[], owner: string): Promise<SearchStorage> {
+  const dir = await workspaceStorageDir(globalRoot, folderUris);
+  const attempt = await readerAttempt(new WorkspaceLock(dir, { owner }));
+  const version = await readSchemaVersion(dir).catch(() => 0);
+  if (version > STORAGE_MIGRATIONS.length) throw new SchemaTooNewError(dir, version, STORAGE_MIGRATIONS.length);
+  const layout = storageLayout(dir);
+  const notices = new NoticeBoard();
+  const agents = await AgentStateStore.open(layout.agentsDir, { readOnly: true, notices });
+  return {
+    dir,
+    layout,
+    readOnly: true,
+    readOnlyReason: attempt.acquired ? null : attempt.reason,
+    lockHolder: attempt.acquired ? null : attempt.holder,
+    agents,
+    notices,
+    close: () => Promise.resolve(),
+  };
+}
+
 /** Same as openWorkspaceStorage for a known storage folder. */
 export async function openStorageDir(dir: string, options: OpenWorkspaceStorageOptions = {}): Promise<WorkspaceStorage> {
   const layout = storageLayout(dir);
