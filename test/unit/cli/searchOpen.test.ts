@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sendMessage, startFakeOpenAIServer, toolCall, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
-import { cleanEnv, cliProject, ensureBuilt, runCli } from './cliHarness';
+import { BILLING_TS, cleanEnv, cliProject, ensureBuilt, runCli } from './cliHarness';
 
 let root: string;
 let folder: string;
@@ -23,7 +23,7 @@ const REMEMBERED = 'Invoice totals are rounded half to even, as finance decided 
 before(async () => {
   ensureBuilt();
   ({ root, folder } = await cliProject('memgpt-search-open-', {
-    'src/billing.ts': 'export function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+    'src/billing.ts': BILLING_TS,
     'README.md': '# Billing\n\nComputes invoice totals.\n',
   }));
   server = await startFakeOpenAIServer({ models: ['local-model'] });
