@@ -32,8 +32,9 @@ import type { ApiKeyStore } from './secrets';
 import type { RevealTarget } from './chatView';
 import { AgentStatusBar } from './statusBar';
 import { errorMessage } from '../core/base/errors';
-import { chatProvider, modelConfigured } from '../core/runtime/runtimeConfig';
-import { LOGIN_ANSWER_LOOKBACK_RECORDS, lastUserMessageUnanswered } from '../core/events/agentWakeups';
+import { chatProvider } from '../core/runtime/runtimeConfig';
+import { LOGIN_ANSWER_LOOKBACK_RECORDS } from '../core/events/agentWakeups';
+import { loginWaitsFor, type LoginAtOpenFacts } from '../core/runtime/loginAtOpen';
 
 export type * from '../core/runtime/runtimePort';
 export type { MemGptClientApi } from './api';
@@ -64,20 +65,21 @@ export interface EditorIntegration {
   indexRunner: IndexRunner;
 }
 
-/**
- * Whether the login may run a turn at window open (else it waits for the agent's next step): a
- * model is set up, the memory is writable, the folder is trusted, and the user's last message was
- * answered. Not with the editor's own models (their consent question must follow a click, not a
- * reload); not in Restricted Mode (the folder's own settings may name the model server, and nothing
- * is sent anywhere before the user acts); not after a failed or stopped question (Retry is offered
- * for it, and the login turn would answer it unasked).
- */
-async function loginCanRun(runtime: AgentRuntimePort, settings: LiveSettings, keys: ApiKeyStore, trusted: boolean): Promise<boolean> {
+/** What the login decision (loginWaitsFor, in the core) needs to know that only the editor has. */
+async function loginFacts(
+  runtime: AgentRuntimePort,
+  settings: LiveSettings,
+  keys: ApiKeyStore,
+  trusted: boolean,
+): Promise<LoginAtOpenFacts> {
   const s = settings.current;
-  const provider = chatProvider(s);
-  if (provider === 'vscode-lm' || !trusted || runtime.activity().kind === 'read-only') return false;
-  if (!modelConfigured(s.baseUrl, (await keys.source(provider)) !== 'none', provider)) return false;
-  return !lastUserMessageUnanswered(await runtime.chat.conversation(undefined, LOGIN_ANSWER_LOOKBACK_RECORDS));
+  return {
+    settings: s,
+    hasApiKey: (await keys.source(chatProvider(s))) !== 'none',
+    trusted,
+    readOnly: runtime.activity().kind === 'read-only',
+    recentRecords: await runtime.chat.conversation(undefined, LOGIN_ANSWER_LOOKBACK_RECORDS),
+  };
 }
 
 export function registerEditorIntegration(context: vscode.ExtensionContext, deps: EditorIntegrationDeps): EditorIntegration {
@@ -180,8 +182,8 @@ export function registerEditorIntegration(context: vscode.ExtensionContext, deps
   }
 
   if (deps.sendLogin !== false) {
-    void loginCanRun(runtime, settings, keys, isTrusted())
-      .then((canRun) => fileEvents.login(canRun))
+    void loginFacts(runtime, settings, keys, isTrusted())
+      .then((facts) => fileEvents.login(loginWaitsFor(facts) === null))
       .catch((error: unknown) => log.warn(`The login event was not recorded: ${errorMessage(error)}`));
   }
 
