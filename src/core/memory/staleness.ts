@@ -7,7 +7,8 @@
  *   - otherwise (or the file is gone): stale, until the lines come back or the memory is refreshed.
  * Search results carry a note saying so. Refreshing: storing a new memory that cites an
  * overlapping range of the same file replaces the stale one, which then leaves search results
- * (it stays in the memory log; the insert's result says what it replaced).
+ * (it stays in the memory log; the insert's result says what it replaced). A memory merged from
+ * others keeps their citations as they were: merging does not refresh anything.
  *
  * Kept in one JSON file beside the rest of the workspace's memory (written atomically). Only the
  * fingerprints are kept, never the cited text.
@@ -173,6 +174,43 @@ export class CitationTracker {
     });
   }
 
+  /**
+   * A memory just stored as the merge of others (reflection): it follows their citations as they
+   * were, not as the code reads today. Fingerprinting the merged text afresh would clear an item
+   * whose cited code had already changed: its old fingerprint is kept instead, so the merge stays
+   * stale until those lines come back (and a moved one stays moved). The merged items are not
+   * counted as refreshed by it, so an undo brings them back as they were; another stale item stays
+   * replaced only where a citation of the merge matches today's code.
+   */
+  carryOver(mergedId: string, fromIds: readonly string[]): Promise<void> {
+    return this.serial(async () => {
+      const sources = fromIds
+        .map((id) => this.byId.get(id))
+        .filter((m): m is TrackedMemory => m !== undefined)
+        // Oldest first: where two items cite the same lines, the newer fingerprint wins.
+        .sort((a, b) => a.time.localeCompare(b.time));
+      if (sources.length === 0) return;
+      const merged = this.byId.get(mergedId) ?? { id: mergedId, time: this.now().toISOString(), citations: [] };
+      const byRange = new Map(merged.citations.map((c) => [rangeKey(c), c]));
+      for (const source of sources) for (const c of source.citations) byRange.set(rangeKey(c), copyCitation(c));
+      const all = [...byRange.values()];
+      // Over the cap, the citations that already say something (stale, moved) are the ones kept.
+      merged.citations =
+        all.length <= CITATION_MAX_PER_MEMORY
+          ? all
+          : [...all.filter((c) => c.state !== 'fresh'), ...all.filter((c) => c.state === 'fresh')].slice(0, CITATION_MAX_PER_MEMORY);
+      this.byId.set(mergedId, merged);
+      const current = merged.citations.filter((c) => c.state === 'fresh');
+      for (const m of this.byId.values()) {
+        if (m.replacedBy !== mergedId) continue;
+        const refreshed = m.citations.some((c) => c.state === 'stale' && current.some((n) => overlaps(c, n)));
+        if (fromIds.includes(m.id) || !refreshed) delete m.replacedBy;
+      }
+      this.trim();
+      await this.save();
+    });
+  }
+
   /** A workspace file changed (saved, changed on disk, deleted): its cited ranges are checked again. Returns the memories whose state changed. */
   fileChanged(relPath: string): Promise<string[]> {
     return this.serial(async () => {
@@ -217,7 +255,7 @@ export class CitationTracker {
     if (!m || m.replacedBy !== undefined) return undefined;
     const notes: string[] = [];
     for (const c of m.citations) {
-      const cite = `${c.path}:${c.startLine}-${c.endLine}`;
+      const cite = rangeKey(c);
       if (c.state === 'stale') {
         const what = c.why === 'deleted' ? `${c.path} was deleted` : `lines ${c.startLine}-${c.endLine} of ${c.path} changed`;
         notes.push(
@@ -270,6 +308,14 @@ export class CitationTracker {
     if (this.closed) return Promise.reject(new Error('The memory of this workspace was closed.'));
     return this.queue.run(work);
   }
+}
+
+function rangeKey(c: CitedRange): string {
+  return `${c.path}:${c.startLine}-${c.endLine}`;
+}
+
+function copyCitation(c: TrackedCitation): TrackedCitation {
+  return { ...c, hashes: [...c.hashes], ...(c.now ? { now: { ...c.now } } : {}) };
 }
 
 function overlaps(a: CitedRange, b: CitedRange): boolean {

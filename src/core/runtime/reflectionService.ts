@@ -31,7 +31,7 @@ import {
   REFLECTION_TIMEOUT_MS,
 } from '../limits';
 import type { BlockScope } from '../memory/coreMemory';
-import { findCitations } from '../memory/staleness';
+import { findCitations, type CitationTracker } from '../memory/staleness';
 import { atomicWriteJson, readJsonFile } from '../storage/atomicFile';
 import type { ArchivalService } from './archivalService';
 import { createChatModel } from './chatModelFactory';
@@ -105,6 +105,8 @@ export interface ReflectionServiceOptions {
   config: () => RuntimeConfig;
   models: ModelResolver;
   archival: ArchivalService;
+  /** Where a merged item takes over the citations of the items it merges, stale ones included. */
+  citations: () => Pick<CitationTracker, 'carryOver'>;
   chat: ConversationService;
   agentEvents: Emitter<AgentEvent>;
   log: (level: 'info' | 'warn', message: string) => void;
@@ -380,6 +382,15 @@ export class ReflectionService implements ReflectionPort {
         if (outcome?.status !== 'OK' || !added) {
           record.refused.push(`merge_memories ${JSON.stringify(numbers)}: ${outcome?.message ?? 'the merged item was not stored'}`);
           continue;
+        }
+        try {
+          await this.options.citations().carryOver(
+            added.id,
+            removed.map((m) => m.id),
+          );
+        } catch (error) {
+          // The merge itself stands; only its citations read as today's code instead of as they were.
+          this.options.log('warn', `The merged item's citations could not take over the merged items' state: ${errorMessage(error)}`);
         }
         const forgotten = await this.options.archival.forgetMemories(
           removed.map((m) => m.id),

@@ -191,6 +191,7 @@ export class WorkspaceRuntime implements WorkspaceRuntimePort {
       config,
       models: this.models,
       archival: this.index,
+      citations: () => this.files.citations,
       chat: this.chat,
       agentEvents: this.agentEvents,
       log,

@@ -63,6 +63,17 @@ const MERGE_AND_TIGHTEN = toolCalls([
   { name: 'tighten_block', arguments: { label: 'human', new_content: TIGHT_HUMAN } },
 ]);
 
+/** src/session.ts of the citation tests: lines 2-3 hold the settings, 5-7 the check. */
+const SESSION_TS = [
+  '// sessions',
+  'export const TTL_MS = 3_600_000;',
+  'export const RENEW = false;',
+  '',
+  'export function expired(t: number) {',
+  '  return Date.now() - t > TTL_MS;',
+  '}',
+];
+
 async function humanBlock(runtime: WorkspaceRuntime): Promise<string> {
   return (await runtime.memory.coreMemory()).find((b) => b.label === 'human')!.value;
 }
@@ -278,15 +289,7 @@ test('a merge keeps the code citations of the merged items, so the merged item s
   try {
     const file = path.join(f.folder, 'src', 'session.ts');
     await mkdir(path.dirname(file), { recursive: true });
-    const lines = [
-      '// sessions',
-      'export const TTL_MS = 3_600_000;',
-      'export const RENEW = false;',
-      '',
-      'export function expired(t: number) {',
-      '  return Date.now() - t > TTL_MS;',
-      '}',
-    ];
+    const lines = [...SESSION_TS];
     await writeFile(file, `${lines.join('\n')}\n`);
     const runtime = await open(f);
     const agentId = (await runtime.agent()).id;
@@ -320,6 +323,117 @@ test('a merge keeps the code citations of the merged items, so the merged item s
     await writeFile(file, `${lines.join('\n')}\n`);
     await runtime.files.fileChanged(file);
     await until('the merged item to be marked stale', async () => /src\/session\.ts:2-3/.test((await noteOf()) ?? ''));
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a merge keeps a stale item stale (its old fingerprint, not the code as it reads now); two fresh items merge fresh; undo brings the stale item back as it was', async () => {
+  const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
+  try {
+    const session = path.join(f.folder, 'src', 'session.ts');
+    await mkdir(path.dirname(session), { recursive: true });
+    const lines = [...SESSION_TS];
+    await writeFile(session, `${lines.join('\n')}\n`);
+    await writeFile(path.join(f.folder, 'src', 'config.ts'), 'export const PORT = 8080;\nexport const HOST = "0.0.0.0";\n');
+    const runtime = await open(f);
+    const writeSession = async (ttl: string): Promise<void> => {
+      lines[1] = `export const TTL_MS = ${ttl};`;
+      await writeFile(session, `${lines.join('\n')}\n`);
+      await runtime.files.fileChanged(session);
+    };
+    const agentId = (await runtime.agent()).id;
+    const stale = await runtime.memory.remember('Sessions last one hour, set in src/session.ts:2-3.');
+    const fresh = await runtime.memory.remember('Session expiry is checked in src/session.ts:5-7.');
+    await runtime.memory.remember('The config port is set in src/config.ts:1.');
+    await runtime.memory.remember('The config host is set in src/config.ts:2.');
+    // Not merged: an item citing the same changed line must not count as refreshed by the merge.
+    const bystander = await runtime.memory.remember('The session TTL constant is at src/session.ts:2.');
+
+    const noteOf = async (id: string, query: string): Promise<string | undefined> => {
+      const hit = (await runtime.memory.searchArchival(query, { limit: 20, source: 'memory' })).find((h) => h.id === id);
+      assert.ok(hit, `item ${id} is found by "${query}"`);
+      return hit.note;
+    };
+    await writeSession('7_200_000');
+    await until('the first item to turn stale', async () =>
+      /stale: lines 2-3 of src\/session\.ts/.test((await noteOf(stale, 'sessions hour')) ?? ''),
+    );
+    assert.equal(await noteOf(fresh, 'session expiry checked'), undefined);
+
+    f.server.enqueue(
+      toolCalls([
+        { name: 'merge_memories', arguments: { items: [1, 2], content: 'Sessions last one hour; expired() checks it.' } },
+        { name: 'merge_memories', arguments: { items: [3, 4], content: 'The config port and host are set in config.ts.' } },
+      ]),
+    );
+    const outcome = await runtime.reflection.reflect();
+    assert.ok(outcome.status === 'changed', JSON.stringify(outcome));
+    const [sessions, config] = outcome.record.merges.map((m) => m.added);
+    assert.ok(sessions && config);
+    assert.deepEqual(
+      runtime.index
+        .storedMemories(agentId)
+        .map((m) => m.id)
+        .sort(),
+      [bystander, sessions.id, config.id].sort(),
+    );
+
+    const sessionsNote = await noteOf(sessions.id, 'sessions hour expired');
+    assert.match(sessionsNote ?? '', /stale: lines 2-3 of src\/session\.ts changed/, 'stale + fresh merge into a stale item');
+    assert.doesNotMatch(sessionsNote ?? '', /5-7/, 'the fresh item brought its citation in fresh');
+    assert.equal(await noteOf(config.id, 'config port host'), undefined, 'fresh + fresh merge into a fresh item');
+    assert.match((await noteOf(bystander, 'session TTL constant')) ?? '', /stale: lines 2-2 of src\/session\.ts/);
+
+    // The merged item holds the fingerprint from before the change: the old line back makes it fresh.
+    await writeSession('3_600_000');
+    await until('the merged item to turn fresh', async () => (await noteOf(sessions.id, 'sessions hour expired')) === undefined);
+    await writeSession('1_800_000');
+    await until('the merged item to turn stale again', async () =>
+      /lines 2-3/.test((await noteOf(sessions.id, 'sessions hour expired')) ?? ''),
+    );
+
+    await runtime.reflection.undo(outcome.record.id);
+    assert.match(
+      (await noteOf(stale, 'sessions hour')) ?? '',
+      /stale: lines 2-3 of src\/session\.ts changed/,
+      'undone: stale and shown again',
+    );
+    assert.equal(await noteOf(fresh, 'session expiry checked'), undefined);
+    await runtime.close();
+  } finally {
+    await f.close();
+  }
+});
+
+test('a merge whose own text cites the changed code afresh does not hide a merged stale item once the merge is undone', async () => {
+  const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
+  try {
+    const session = path.join(f.folder, 'src', 'session.ts');
+    await mkdir(path.dirname(session), { recursive: true });
+    const lines = [...SESSION_TS];
+    await writeFile(session, `${lines.join('\n')}\n`);
+    const runtime = await open(f);
+    const stale = await runtime.memory.remember('Sessions last one hour, set in src/session.ts:2-3.');
+    await runtime.memory.remember('Sessions are never renewed.');
+    lines[1] = 'export const TTL_MS = 7_200_000;';
+    await writeFile(session, `${lines.join('\n')}\n`);
+    await runtime.files.fileChanged(session);
+    const noteOf = async (): Promise<string | undefined> =>
+      (await runtime.memory.searchArchival('sessions hour', { limit: 20, source: 'memory' })).find((h) => h.id === stale)?.note;
+    await until('the item to turn stale', async () => /lines 2-3/.test((await noteOf()) ?? ''));
+
+    // The merged text cites lines 1-3 as they read now: it refreshes them, so it is fresh there.
+    f.server.enqueue(
+      toolCalls([
+        { name: 'merge_memories', arguments: { items: [1, 2], content: 'Sessions last two hours, unrenewed (src/session.ts:1-3).' } },
+      ]),
+    );
+    const outcome = await runtime.reflection.reflect();
+    assert.ok(outcome.status === 'changed', JSON.stringify(outcome));
+    await runtime.reflection.undo(outcome.record.id);
+    assert.match((await noteOf()) ?? 'not found', /stale: lines 2-3 of src\/session\.ts changed/, 'the undone item shows again, stale');
     await runtime.close();
   } finally {
     await f.close();
