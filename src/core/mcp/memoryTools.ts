@@ -344,7 +344,14 @@ async function run(
         total: result.total,
         pageCount: result.pageCount,
         ...(result.totalIsUpperBound ? { totalIsUpperBound: true } : {}),
-        results: result.records.map((r) => ({ time: r.time, kind: r.kind, role: r.message.role, text: messageText(r.message) })),
+        results: result.records.map((r) => ({
+          time: r.time,
+          kind: r.kind,
+          role: r.message.role,
+          text: messageText(r.message),
+          // As in the record: a turn nobody asked for (a login greeting, a timer) answered no one.
+          ...(r.automatic === true ? { automatic: true } : {}),
+        })),
       };
       if (result.total === 0) return { text: `No past messages match "${q}".`, structured };
       if (result.records.length === 0)

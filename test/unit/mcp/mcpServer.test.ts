@@ -18,6 +18,9 @@ import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/
 import { sendMessage, startFakeOpenAIServer, type FakeOpenAIServer } from '../../fixtures/fakeOpenAIServer';
 import { CLI, REPO, cleanEnv, ensureBuilt, runCli, until } from '../cli/cliHarness';
 import { MEMORY_TOOLS } from '../../../src/core/mcp/memoryTools';
+import { runtimeConfigFrom } from '../../../src/cli/config';
+import { deliverLogin } from '../../../src/core/events/agentWakeups';
+import { WorkspaceRuntime } from '../../../src/core/runtime/workspaceRuntime';
 
 let root: string;
 let folder: string;
@@ -196,6 +199,39 @@ test('mcp: each tool answers on a prepared memory; read tools write nothing; sea
     );
 
     assert.deepEqual(await hashTree(stateDir), before, 'the read tools left every file of the memory byte-identical');
+  } finally {
+    await c.close();
+  }
+});
+
+test('mcp: conversation_search marks the records of a turn nobody asked for (a login greeting) automatic, as recall does', async () => {
+  // A window opening on this memory runs the login, and the agent greets on its own.
+  const window = await WorkspaceRuntime.open({
+    storageRoot: stateDir,
+    folders: [{ name: path.basename(folder), path: folder }],
+    trusted: true,
+    owner: 'VS Code window',
+    config: runtimeConfigFrom({}, env),
+  });
+  try {
+    server.enqueue(sendMessage('Welcome back! The purple elephant still hosts staging.'));
+    assert.equal(await deliverLogin(window.chat, true), 'ran');
+  } finally {
+    await window.close();
+  }
+  const c = await connect();
+  try {
+    const recall = await call(c.client, 'conversation_search', { query: 'purple elephant' });
+    assert.ok(!recall.isError, text(recall));
+    const results = (recall.structuredContent as { results: { role: string; text: string; automatic?: unknown }[] }).results;
+    const greeting = results.find((r) => r.role === 'assistant' && /Welcome back/.test(r.text));
+    assert.equal(greeting?.automatic, true, JSON.stringify(results));
+    const asked = results.find((r) => r.role === 'user' && /purple elephant is our staging server/.test(r.text));
+    assert.ok(asked, JSON.stringify(results));
+    assert.ok(!('automatic' in asked), "the user's own message carries no flag");
+    const answer = results.find((r) => r.role === 'assistant' && /Noted: the purple elephant/.test(r.text));
+    assert.ok(answer && !('automatic' in answer), 'nor does the reply to it');
+    assert.match(text(recall), /automatic turn: not a reply to the user/);
   } finally {
     await c.close();
   }
