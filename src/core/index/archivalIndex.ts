@@ -38,7 +38,7 @@ import { keepAside } from '../storage/atomicFile';
 import { maskSecrets } from '../security/redact';
 import { ChunkStore, IndexTooNewError, type ChunkRecord, type ChunkRef, type NewChunk, type Notice, type ScoredRef } from './chunkStore';
 import { mergeAdjacent } from './hitMerge';
-import { STOP_WORDS } from './codeTokens';
+import { identifierWordsOf } from './codeTokens';
 import { SymbolIndex } from './symbolIndex';
 import type { Outline } from './syntax/outline';
 
@@ -544,19 +544,9 @@ export class ArchivalIndex implements ArchivalStore {
     return { hits, total, page, pageCount };
   }
 
-  /**
-   * Words of the query written as identifiers (camelCase, PascalCase, snake_case, with digits, or in
-   * backticks) that name a definition in the workspace. A plain English word ("send", "request")
-   * may also be a function's name, but the question did not point at it.
-   */
+  /** Words of the query written as identifiers that name a definition in the workspace. */
   private namedSymbols(query: string): Set<string> {
-    const named = new Set<string>();
-    for (const m of query.matchAll(/(`?)([\p{L}\p{N}_$]{3,})\1/gu)) {
-      const word = m[2]!;
-      const identifierLike = m[1] === '`' || /[_$\d]/.test(word) || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}\p{Ll}+\p{Lu}/u.test(word);
-      if (identifierLike && !STOP_WORDS.has(word.toLowerCase()) && this.symbols.defines(word)) named.add(word);
-    }
-    return named;
+    return new Set([...identifierWordsOf(query)].filter((w) => this.symbols.defines(w)));
   }
 
   /** Sets the default ranking (the retrieval bench compares them). */

@@ -115,6 +115,22 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * Words of a query written as identifiers (camelCase, PascalCase, snake_case, with digits, or in
+ * backticks), stop words left out. A plain English word ("send", "request") may also be a
+ * function's name, but the question did not point at it; a chunk that defines one of these is
+ * what the question names.
+ */
+export function identifierWordsOf(query: string): Set<string> {
+  const words = new Set<string>();
+  for (const m of query.matchAll(/(`?)([\p{L}\p{N}_$]{3,})\1/gu)) {
+    const word = m[2]!;
+    const identifierLike = m[1] === '`' || /[_$\d]/.test(word) || /\p{Ll}\p{Lu}/u.test(word) || /^\p{Lu}\p{Ll}+\p{Lu}/u.test(word);
+    if (identifierLike && !STOP_WORDS.has(word.toLowerCase())) words.add(word);
+  }
+  return words;
+}
+
 /** Keywords every file of a language repeats; they say little about what the code does. */
 export const CODE_KEYWORDS: ReadonlySet<string> = new Set(
   (
