@@ -282,14 +282,53 @@ async function main(): Promise<void> {
       local,
       openShared: () => PgArchivalStore.open({ connection, repoId: REPO, commit: COMMIT, embedder: local.embedder, queryTimeoutMs: 0 }),
     });
-    const [l, s, o] = (await timeQueries(
+    // Baseline for the lexical half: the same store reading every posting of every query term.
+    const whole = await PgArchivalStore.open({
+      connection,
+      repoId: REPO,
+      commit: COMMIT,
+      embedder: local.embedder,
+      queryTimeoutMs: 0,
+      impactFirstRead: Number.MAX_SAFE_INTEGER,
+    });
+    const [l, s, o, w] = (await timeQueries(
       [
         { label: `local store (in process, ${CHANGED_FILES} files changed)`, search: (q) => local.search(q) },
         { label: 'shared store (PGlite server)', search: (q) => shared.search(q) },
         { label: `overlay, ${CHANGED_FILES} files changed locally`, search: (q) => overlay.search(q) },
+        { label: 'shared store, every posting read (baseline)', search: (q) => whole.search(q) },
       ],
       queries,
-    )) as [{ p50: number; p95: number }, { p50: number; p95: number }, { p50: number; p95: number }];
+    )) as [{ p50: number; p95: number }, { p50: number; p95: number }, { p50: number; p95: number }, { p50: number; p95: number }];
+    // The lexical half alone, best postings first against every posting, and the same answer from both.
+    {
+      const pruned: number[] = [];
+      const all: number[] = [];
+      const rounds = new Map<string, number>();
+      let differ = 0;
+      for (const q of queries) {
+        let t = performance.now();
+        const a = (await shared.candidates({ query: q, k: 25 })).lexical;
+        pruned.push(performance.now() - t);
+        const trace = shared.lastLexical;
+        const key = trace ? (trace.method === 'impact' ? `best-first in ${trace.rounds} round(s)` : trace.method) : 'no terms';
+        rounds.set(key, (rounds.get(key) ?? 0) + 1);
+        t = performance.now();
+        const b = (await whole.candidates({ query: q, k: 25 })).lexical;
+        all.push(performance.now() - t);
+        if (a.map((c) => c.id).join() !== b.map((c) => c.id).join()) differ++;
+      }
+      const verdict = differ === 0 ? 'PASS' : 'MISS';
+      if (differ > 0) misses++;
+      console.log(
+        `lexical half, top 25: best postings first p50 ${f1(pct(pruned, 0.5))} ms p95 ${f1(pct(pruned, 0.95))} ms; ` +
+          `every posting p50 ${f1(pct(all, 0.5))} ms p95 ${f1(pct(all, 0.95))} ms; ratio p50 ${(pct(pruned, 0.5) / pct(all, 0.5)).toFixed(2)}; ` +
+          `same answers ${queries.length - differ}/${queries.length} ${verdict}`,
+      );
+      console.log(`  how: ${[...rounds].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    }
+    console.log(`  shared / shared reading every posting p50 ${(s.p50 / w.p50).toFixed(2)}`);
+    await whole.close();
     await shared.close();
     const check = await overlay.search('parseRequest input');
     const changedHits = check.hits.filter(

@@ -267,6 +267,14 @@ export const TEAM_GLOB_OVERFETCH = 4;
 export const TEAM_MAINTENANCE_WORK_MEM = '256MB';
 /** Distinct query terms sent to the full-text half (a pasted stack trace must not become a huge OR query). */
 export const TEAM_QUERY_MAX_TERMS = 64;
+/**
+ * The lexical half first reads this many of each query term's highest-impact postings, and
+ * TEAM_IMPACT_READ_GROWTH times more while the best chunks found cannot yet be proven the best of
+ * all; once that would read as many postings as the terms have, all of them are read instead.
+ * Growing fourfold, the rounds before the last cost at most a third more than it.
+ */
+export const TEAM_IMPACT_FIRST_READ = 256;
+export const TEAM_IMPACT_READ_GROWTH = 4;
 /** A git call that names the repository or the commit gives up after this. */
 export const TEAM_GIT_TIMEOUT_MS = 10_000;
 

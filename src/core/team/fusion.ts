@@ -1,12 +1,12 @@
 /**
- * Ranking for the shared PostgreSQL store and the overlay: the same reciprocal-rank fusion, prose discount,
+ * Ranking for the shared PostgreSQL store and the overlay: the same reciprocal-rank fusion, named-symbol boost, prose discount,
  * merging of adjacent chunks and page cut as the local ArchivalIndex, over plain candidate rows
  * (the local index works on its own chunk references). The constants come from limits.ts, so
  * both stores rank alike by construction.
  */
 import type { ArchivalHit, ArchivalSearchResult, ArchivalSource } from '../interfaces/archivalStore';
 import { mergeAdjacent, type MergedSpan } from '../index/hitMerge';
-import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE } from '../limits';
+import { PROSE_SCORE_FACTOR, RRF_K, SEARCH_HIT_MAX_CHARS, SEARCH_MAX_RESULTS, SEARCH_PAGE_SIZE, SYMBOL_QUERY_BOOST } from '../limits';
 
 const PROSE_LANGUAGES: ReadonlySet<string> = new Set(['markdown', 'mdx', 'plaintext', 'restructuredtext']);
 
@@ -20,6 +20,8 @@ export interface Candidate {
   language: string;
   text: string;
   time?: string;
+  /** The names the chunk defines (and its scope), space-separated, when known. */
+  symbols?: string;
   score: number;
 }
 
@@ -28,8 +30,12 @@ interface Fused {
   score: number;
 }
 
-/** RRF over ranked lists, scaled so a chunk first in two lists scores 1 (as the local store). */
-export function rrfFuse(lists: readonly (readonly Candidate[])[]): Fused[] {
+/**
+ * RRF over ranked lists, scaled so a chunk first in two lists scores 1 (as the local store). A
+ * chunk that defines a name the query spells as an identifier (`named`, codeTokens.ts
+ * identifierWordsOf) is raised as the local store raises it.
+ */
+export function rrfFuse(lists: readonly (readonly Candidate[])[], named: ReadonlySet<string> = new Set()): Fused[] {
   const scale = (RRF_K + 1) / 2;
   const byId = new Map<string, Fused>();
   for (const list of lists) {
@@ -39,7 +45,10 @@ export function rrfFuse(lists: readonly (readonly Candidate[])[]): Fused[] {
       byId.set(c.id, cur);
     });
   }
-  for (const f of byId.values()) if (PROSE_LANGUAGES.has(f.c.language)) f.score *= PROSE_SCORE_FACTOR;
+  for (const f of byId.values()) {
+    if (named.size > 0 && f.c.symbols && f.c.symbols.split(' ').some((n) => named.has(n))) f.score *= SYMBOL_QUERY_BOOST;
+    if (PROSE_LANGUAGES.has(f.c.language)) f.score *= PROSE_SCORE_FACTOR;
+  }
   return [...byId.values()].sort((a, b) => b.score - a.score);
 }
 

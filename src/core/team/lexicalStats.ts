@@ -8,7 +8,7 @@
  * local store reads its posting lists, every term's document frequency, and the total length.
  */
 import { queryTerms } from '../index/codeTokens';
-import { countChunkTerms, TermDictionary, type ChunkFields } from '../index/lexical';
+import { BM25_B, BM25_K1, bm25Idf, countChunkTerms, TermDictionary, type ChunkFields } from '../index/lexical';
 import { TEAM_QUERY_MAX_TERMS } from '../limits';
 
 /** Postings of a batch of chunks, column by column (one INSERT of unnest arrays). */
@@ -61,4 +61,54 @@ export function bm25QueryTerms(query: string): string[] {
 /** The postings table of a publish, named after its chunk table (which is checked before use). */
 export function postingsTableOf(chunkTable: string): string {
   return chunkTable.replace(/^memgpt_chunks_/, 'memgpt_postings_');
+}
+
+/**
+ * A posting's impact, its share of its term's BM25 weight: tf / (tf + k1 · (1 − b + b · len / avgdl)),
+ * as SQL over the postings table's columns (`prefix` names the table in a query). The publisher
+ * indexes this expression per term, highest first, once the publish's total length is known; the
+ * store orders by it to read a term's best postings first. PostgreSQL uses an index on an
+ * expression only for the same expression, constants included, so both build it here from the
+ * same two numbers of the publish.
+ */
+export function impactSql(totalLength: number, chunks: number, prefix = ''): string {
+  const avgdl = Math.max(1, totalLength / Math.max(1, chunks));
+  const lengthFree = BM25_K1 * (1 - BM25_B);
+  const perLength = (BM25_K1 * BM25_B) / avgdl;
+  if (!Number.isFinite(perLength)) throw new Error(`The publish's length statistics are not numbers (${totalLength}, ${chunks}).`);
+  const tf = `${prefix}tf::float8`;
+  return `(${tf} / (${tf} + ${lengthFree}::float8 + ${perLength}::float8 * ${prefix}len))`;
+}
+
+/** The index a publish's postings are read through highest impact first (absent on publishes made before it). */
+export function impactIndexOf(chunkTable: string): string {
+  return `${postingsTableOf(chunkTable)}_impact`;
+}
+
+/** What BM25 needs of a publish to score any chunk on its scale. */
+export interface PublishTermStats {
+  chunks: number;
+  /** Average chunk length in terms. */
+  avgdl: number;
+  /** Document frequencies of the query's terms in the publish (a term it lacks is absent). */
+  df: ReadonlyMap<string, number>;
+}
+
+/**
+ * A chunk's BM25 score for `terms` on a publish's scale: lexical.ts's formula and term counts,
+ * the publish's statistics. The overlay scores locally changed chunks so, so that they are ranked
+ * against published ones by one measure; a term the publish lacks counts as found in no chunk.
+ */
+export function bm25ScoreOn(stats: PublishTermStats, terms: readonly string[], fields: ChunkFields): number {
+  const dict = new TermDictionary();
+  const { counts, length } = countChunkTerms(fields, dict);
+  const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / stats.avgdl);
+  let score = 0;
+  for (const term of terms) {
+    const id = dict.lookup(term);
+    if (id === undefined) continue;
+    const tf = counts.get(id)!;
+    score += (bm25Idf(stats.chunks, stats.df.get(term) ?? 0) * (BM25_K1 + 1) * tf) / (tf + norm);
+  }
+  return score;
 }

@@ -27,6 +27,8 @@ import type {
 import type { SymbolLookup } from '../interfaces/symbols';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
+import { identifierWordsOf } from '../index/codeTokens';
+import { bm25QueryTerms, bm25ScoreOn, type PublishTermStats } from './lexicalStats';
 import type { PgArchivalStore } from './pgArchivalStore';
 import { isTeamStoreError, TeamStoreError } from './teamError';
 import { errorMessage } from '../base/errors';
@@ -280,6 +282,7 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
           text: texts[i]!,
           score: s.score,
         };
+        if (r.symbols) c.symbols = r.symbols;
         if (r.source === 'memory') c.time = r.time;
         return c;
       });
@@ -295,9 +298,16 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
       remote.lexical = remote.lexical.filter((c) => present.has(c.path));
       remote.vector = remote.vector.filter((c) => present.has(c.path));
     }
-    const lexical = mergeRanked(remote.lexical, localLexical, k, true);
+    // Locally changed chunks are scored on the publish's BM25 scale, so one measure ranks both
+    // sides; a publish ranked by ts_rank has no such scale, and each side is scaled by its best.
+    const stats = remote.lexicalStats;
+    const lexical = stats
+      ? mergeRanked(remote.lexical, onPublishScale(localLexical, stats, bm25QueryTerms(query)), k, false)
+      : mergeRanked(remote.lexical, localLexical, k, true);
     const vector = mergeRanked(remote.vector, localVector, k, false);
-    return pageOfHits(rrfFuse([lexical, vector]), options);
+    // Names the query spells as identifiers: a chunk defining one is raised, as in the local store,
+    // whichever side it comes from (its names were published with it, or are in the local index).
+    return pageOfHits(rrfFuse([lexical, vector], identifierWordsOf(query)), options);
   }
 
   /** Content hash of every workspace file in the local index, in one pass over its paths (runs per search). */
@@ -396,4 +406,12 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
     await this.shared?.close();
     this.shared = null;
   }
+}
+
+/** Local candidates rescored with the publish's statistics, best first (their text and names are at hand). */
+function onPublishScale(list: readonly Candidate[], stats: PublishTermStats, terms: readonly string[]): Candidate[] {
+  return list
+    .map((c) => ({ ...c, score: bm25ScoreOn(stats, terms, c) }))
+    .filter((c) => c.score > 0)
+    .sort((a, b) => b.score - a.score);
 }

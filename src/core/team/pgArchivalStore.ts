@@ -10,13 +10,20 @@ import type { Client, ClientBase } from 'pg';
 import picomatch from 'picomatch';
 import type { Embedder } from '../interfaces/embedder';
 import type { ArchivalSearchOptions, ArchivalSearchResult, ArchivalSource, ArchivalStore } from '../interfaces/archivalStore';
-import { searchTerms } from '../index/codeTokens';
-import { BM25_B, BM25_K1, bm25Idf } from '../index/lexical';
-import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_GLOB_OVERFETCH, TEAM_HNSW_EF_SEARCH, TEAM_QUERY_MAX_TERMS } from '../limits';
+import { identifierWordsOf, searchTerms } from '../index/codeTokens';
+import { BM25_K1, bm25Idf } from '../index/lexical';
+import {
+  SEARCH_CANDIDATES_PER_RETRIEVER,
+  TEAM_GLOB_OVERFETCH,
+  TEAM_HNSW_EF_SEARCH,
+  TEAM_IMPACT_FIRST_READ,
+  TEAM_IMPACT_READ_GROWTH,
+  TEAM_QUERY_MAX_TERMS,
+} from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
 import { BM25_SCHEMA_VERSION, checkSchema, SCHEMA_VERSION, SYMBOLS_SCHEMA_VERSION } from './schema';
-import { bm25QueryTerms, postingsTableOf } from './lexicalStats';
+import { bm25QueryTerms, impactIndexOf, impactSql, postingsTableOf, type PublishTermStats } from './lexicalStats';
 import { decodeFileSymbols, type FileSymbols } from '../index/symbolIndex';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -55,10 +62,12 @@ interface ChunkRow {
   end_line: number;
   language: string;
   text: string;
+  symbols: string | null;
   score: number;
 }
 
 const CHUNK_TABLE = /^memgpt_chunks_\d+$/;
+const CHUNK_COLUMNS = 'c.chunk_id, c.path, c.start_line, c.end_line, c.language, c.text';
 
 function toInfo(r: PublishRow): PublishInfo {
   // The table name is interpolated into SQL: it must be one we create, nothing else.
@@ -94,6 +103,14 @@ export interface CandidateQuery {
   pathGlob?: string;
 }
 
+/** The two ranked candidate lists (full-text, nearest vectors), best first. */
+export interface SharedCandidates {
+  lexical: Candidate[];
+  vector: Candidate[];
+  /** The publish's BM25 statistics for the query's terms; absent for publishes ranked by ts_rank. */
+  lexicalStats?: PublishTermStats;
+}
+
 export interface PgArchivalStoreOptions {
   connection: TeamConnection;
   repoId: string;
@@ -102,9 +119,21 @@ export interface PgArchivalStoreOptions {
   embedder: Embedder;
   connectTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** Postings per term the lexical half reads first (TEAM_IMPACT_FIRST_READ; smaller in tests, to make it read again). */
+  impactFirstRead?: number;
+}
+
+/** How the last lexical query was answered: for the bench and the tests, which check the pruned path ran. */
+export interface LexicalTrace {
+  method: 'impact' | 'all-postings' | 'ts_rank';
+  /** Queries sent: each impact round reads TEAM_IMPACT_READ_GROWTH times more postings per term. */
+  rounds: number;
 }
 
 export class PgArchivalStore implements ArchivalStore {
+  /** The chunk columns a query returns. */
+  private readonly columns: string;
+
   private constructor(
     private readonly client: Client,
     readonly connection: TeamConnection,
@@ -114,7 +143,16 @@ export class PgArchivalStore implements ArchivalStore {
     readonly exactCommit: boolean,
     /** The schema version found (publishes before version 2 carry no symbols). */
     private readonly schema: number,
-  ) {}
+    /** Whether the publish's postings are indexed by impact (publishes made before that are read whole). */
+    private readonly impactIndex: boolean,
+    private readonly impactFirstRead: number,
+    /** Whether its chunks carry the names they define (publishes made before that do not). */
+    hasSymbols: boolean,
+  ) {
+    this.columns = `${CHUNK_COLUMNS}, ${hasSymbols ? 'c.symbols' : 'NULL::text AS symbols'}`;
+  }
+
+  lastLexical: LexicalTrace | null = null;
 
   static async open(options: PgArchivalStoreOptions): Promise<PgArchivalStore> {
     const { connection, embedder } = options;
@@ -127,6 +165,14 @@ export class PgArchivalStore implements ArchivalStore {
       const publish = await findPublish(client, connection, options.repoId, options.commit, embedder, schema);
       // A wider search list than pgvector's 40, so the graph walk returns a full list of candidates.
       await client.query(`SET hnsw.ef_search = ${TEAM_HNSW_EF_SEARCH}`).catch(() => undefined);
+      // What this publish was made with: older publishers wrote no impact index and no chunk names.
+      const made = (
+        await client.query<{ impact: boolean; symbols: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = $1) AS impact,
+             EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $2 AND column_name = 'symbols') AS symbols`,
+          [impactIndexOf(publish.chunkTable), publish.chunkTable],
+        )
+      ).rows[0]!;
       return new PgArchivalStore(
         client,
         connection,
@@ -134,6 +180,9 @@ export class PgArchivalStore implements ArchivalStore {
         embedder,
         options.commit === undefined || publish.commit === options.commit,
         schema,
+        publish.lexicalLength !== null && made.impact,
+        Math.max(1, Math.floor(options.impactFirstRead ?? TEAM_IMPACT_FIRST_READ)),
+        made.symbols,
       );
     } catch (err) {
       await client.end().catch(() => undefined);
@@ -173,20 +222,19 @@ export class PgArchivalStore implements ArchivalStore {
   }
 
   /** The two ranked candidate lists (full-text, nearest vectors), best first. */
-  async candidates(q: CandidateQuery): Promise<{ lexical: Candidate[]; vector: Candidate[] }> {
+  async candidates(q: CandidateQuery): Promise<SharedCandidates> {
     const table = this.publish.chunkTable;
     const glob = q.pathGlob && q.pathGlob.trim() !== '' ? picomatch(q.pathGlob.trim(), { dot: true }) : undefined;
     const limit = glob ? q.k * TEAM_GLOB_OVERFETCH : q.k;
     const exclude = [...(q.excludePaths ?? [])];
-    const cols = 'chunk_id, path, start_line, end_line, language, text';
-    const lexical = await this.lexicalRows(q.query, exclude, limit);
+    const { rows: lexical, stats } = await this.lexicalRows(q.query, exclude, limit);
     // No WHERE here: a filter next to ORDER BY <=> can make the planner scan the whole table
     // instead of walking the HNSW graph; excluded paths are dropped from an over-fetched list.
     const excluded = new Set(exclude);
     const vector = q.vector
       ? (
           await this.run<ChunkRow>(
-            `SELECT ${cols}, 1 - (embedding <=> $1::vector) AS score FROM ${table} ORDER BY embedding <=> $1::vector LIMIT $2`,
+            `SELECT ${this.columns}, 1 - (c.embedding <=> $1::vector) AS score FROM ${table} c ORDER BY c.embedding <=> $1::vector LIMIT $2`,
             [await vectorLiteral(q.vector), limit + (excluded.size > 0 ? q.k : 0)],
           )
         ).filter((r) => !excluded.has(r.path))
@@ -203,32 +251,37 @@ export class PgArchivalStore implements ArchivalStore {
           endLine: r.end_line,
           language: r.language,
           text: r.text,
+          ...(r.symbols ? { symbols: r.symbols } : {}),
           score: Number(r.score),
         }));
-    return { lexical: toCandidates(lexical), vector: toCandidates(vector) };
+    return { lexical: toCandidates(lexical), vector: toCandidates(vector), ...(stats ? { lexicalStats: stats } : {}) };
   }
 
   /**
    * The lexical half: BM25 as the local store computes it (lexical.ts lexicalSearch), over this
-   * publish's statistics: the query terms' postings are read through their index and summed per
-   * chunk; only the best `limit` chunks carry their text back.
+   * publish's statistics; only the best `limit` chunks carry their text back.
    */
-  private async lexicalRows(query: string, exclude: readonly string[], limit: number): Promise<ChunkRow[]> {
-    const cols = 'c.chunk_id, c.path, c.start_line, c.end_line, c.language, c.text';
+  private async lexicalRows(
+    query: string,
+    exclude: readonly string[],
+    limit: number,
+  ): Promise<{ rows: ChunkRow[]; stats?: PublishTermStats }> {
     const table = this.publish.chunkTable;
     const { lexicalLength, chunks } = this.publish;
     if (lexicalLength === null) {
       const tsq = tsQueryOf(query);
-      if (!tsq) return [];
-      return this.run<ChunkRow>(
-        `SELECT ${cols}, ts_rank(c.tsv, q, 1) AS score FROM ${table} c, to_tsquery('simple', $1) q
+      if (!tsq) return { rows: [] };
+      this.lastLexical = { method: 'ts_rank', rounds: 1 };
+      const rows = await this.run<ChunkRow>(
+        `SELECT ${this.columns}, ts_rank(c.tsv, q, 1) AS score FROM ${table} c, to_tsquery('simple', $1) q
          WHERE c.tsv @@ q AND NOT (c.path = ANY($2::text[])) ORDER BY score DESC, c.chunk_id LIMIT $3`,
         [tsq, exclude, limit],
       );
+      return { rows };
     }
-    if (chunks === 0) return [];
+    if (chunks === 0) return { rows: [] };
     const asked = bm25QueryTerms(query);
-    if (asked.length === 0) return [];
+    if (asked.length === 0) return { rows: [] };
     // Document frequencies of the query's terms in this publish; a term it lacks scores nothing.
     const df = new Map(
       (
@@ -238,24 +291,77 @@ export class PgArchivalStore implements ArchivalStore {
         )
       ).map((r) => [r.term, Number(r.df)]),
     );
+    const stats: PublishTermStats = { chunks, avgdl: Math.max(1, lexicalLength / chunks), df };
     const terms = asked.filter((t) => df.has(t));
-    if (terms.length === 0) return [];
-    // Per posting: idf · (k1 + 1) · tf / (tf + k1 · (1 - b + b · len / avgdl)), summed per chunk, as
-    // lexical.ts lexicalSearch computes it over its posting lists (weights from the same bm25Idf).
-    const avgdl = Math.max(1, lexicalLength / chunks);
+    if (terms.length === 0) return { rows: [], stats };
+    // Per posting: idf · (k1 + 1) · impact, summed per chunk, as lexical.ts lexicalSearch computes it
+    // over its posting lists (weights from the same bm25Idf).
     const weights = terms.map((t) => bm25Idf(chunks, df.get(t)!) * (BM25_K1 + 1));
+    const impact = impactSql(lexicalLength, chunks, 'p.');
     const postings = postingsTableOf(table);
-    return this.run<ChunkRow>(
-      `WITH hidden AS (SELECT ord FROM ${table} WHERE path = ANY($5::text[])),
-       best AS (
-         SELECT p.ord, sum(q.w * p.tf / (p.tf + $3::float8 + $4::float8 * p.len)) AS score
-         FROM unnest($1::text[], $2::float8[]) AS q(term, w) JOIN ${postings} p ON p.term = q.term
-         WHERE p.ord NOT IN (SELECT ord FROM hidden)
-         GROUP BY p.ord ORDER BY score DESC, p.ord LIMIT $6
-       )
-       SELECT ${cols}, best.score FROM best JOIN ${table} c ON c.ord = best.ord ORDER BY best.score DESC, best.ord`,
-      [terms, weights, BM25_K1 * (1 - BM25_B), (BM25_K1 * BM25_B) / avgdl, exclude, limit],
-    );
+    const longest = Math.max(...terms.map((t) => df.get(t)!));
+    const postingsOfTerms = terms.reduce((sum, t) => sum + df.get(t)!, 0);
+    let read = this.impactIndex ? this.impactFirstRead : longest;
+    for (let round = 1; ; round++) {
+      // Reading the best `read` of each term would read as many postings as there are, or more.
+      if (read >= longest || read * terms.length >= postingsOfTerms) {
+        // Every posting of every term: exact by construction.
+        this.lastLexical = { method: 'all-postings', rounds: round };
+        const rows = await this.run<ChunkRow>(
+          `WITH hidden AS (SELECT ord FROM ${table} WHERE path = ANY($3::text[])),
+           best AS (
+             SELECT p.ord, sum(q.w * ${impact}) AS score
+             FROM unnest($1::text[], $2::float8[]) AS q(term, w) JOIN ${postings} p ON p.term = q.term
+             WHERE p.ord NOT IN (SELECT ord FROM hidden)
+             GROUP BY p.ord ORDER BY score DESC, p.ord LIMIT $4
+           )
+           SELECT ${this.columns}, best.score FROM best JOIN ${table} c ON c.ord = best.ord ORDER BY best.score DESC, best.ord`,
+          [terms, weights, exclude, limit],
+        );
+        return { rows, stats };
+      }
+      // The `read` highest-impact postings of each term name the candidates, scored in full (every
+      // query term's posting of that chunk). A chunk outside them has, for each term, no posting or
+      // one no higher than the last read, so it scores at most `bound`: when the last chunk kept
+      // scores above that, nothing unread can displace or tie it, and the answer is exact.
+      // Each term's read is its own subquery with the term as a value of its own, so the planner
+      // sees that term's statistics and walks the impact index from the top rather than sorting a
+      // long list; each candidate is scored through the (term, chunk) index, one probe per term.
+      const firstTermParam = 6;
+      const top = terms
+        .map(
+          (_, i) =>
+            `(SELECT $${firstTermParam + i}::text AS term, p.ord, ${impact} AS impact FROM ${postings} p
+              WHERE p.term = $${firstTermParam + i} ORDER BY ${impact} DESC LIMIT $4)`,
+        )
+        .join(' UNION ALL ');
+      const rows = await this.run<ChunkRow & { bound: number }>(
+        `WITH q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(term, w)),
+         hidden AS (SELECT ord FROM ${table} WHERE path = ANY($3::text[])),
+         top AS (${top}),
+         bound AS (
+           SELECT coalesce(sum(q.w * b.impact), 0) AS bound
+           FROM q JOIN (SELECT term, min(impact) AS impact, count(*) AS n FROM top GROUP BY term) b ON b.term = q.term
+           WHERE b.n >= $4
+         ),
+         cand AS (SELECT DISTINCT ord FROM top WHERE ord NOT IN (SELECT ord FROM hidden)),
+         best AS (
+           SELECT c.ord, s.score FROM cand c CROSS JOIN LATERAL (
+             SELECT sum(q.w * ${impact}) AS score FROM q JOIN ${postings} p ON p.term = q.term AND p.ord = c.ord
+           ) s
+           ORDER BY s.score DESC, c.ord LIMIT $5
+         )
+         SELECT ${this.columns}, best.score, (SELECT bound FROM bound) AS bound
+         FROM best JOIN ${table} c ON c.ord = best.ord ORDER BY best.score DESC, best.ord`,
+        [terms, weights, exclude, read, limit, ...terms],
+      );
+      const last = rows[limit - 1];
+      if (last && Number(last.score) > Number(last.bound)) {
+        this.lastLexical = { method: 'impact', rounds: round };
+        return { rows, stats };
+      }
+      read *= TEAM_IMPACT_READ_GROWTH;
+    }
   }
 
   async search(query: string, options: ArchivalSearchOptions = {}): Promise<ArchivalSearchResult> {
@@ -271,7 +377,7 @@ export class PgArchivalStore implements ArchivalStore {
       k: SEARCH_CANDIDATES_PER_RETRIEVER,
       ...(options.pathGlob ? { pathGlob: options.pathGlob } : {}),
     });
-    return pageOfHits(rrfFuse([lexical, vector]), options);
+    return pageOfHits(rrfFuse([lexical, vector], identifierWordsOf(query)), options);
   }
 
   insertMemory(): Promise<string> {

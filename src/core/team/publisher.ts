@@ -24,7 +24,7 @@ import {
 import { encodeDefinitions } from '../index/symbolIndex';
 import type { SymbolDefinition } from '../interfaces/symbols';
 import { teamErrorFrom, type TeamConnection } from './connection';
-import { postingsTableOf, PublishLexicalStats, type PostingRows } from './lexicalStats';
+import { impactIndexOf, impactSql, postingsTableOf, PublishLexicalStats, type PostingRows } from './lexicalStats';
 import { migrate } from './schema';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -224,7 +224,8 @@ async function publishLocked(
       chunk_hash text NOT NULL,
       text text NOT NULL,
       ord integer NOT NULL,
-      embedding vector(${Math.floor(source.dimensions)}) NOT NULL
+      embedding vector(${Math.floor(source.dimensions)}) NOT NULL,
+      symbols text
     )`,
   );
   // One row per (term, chunk): BM25 reads the query terms' rows through an index on the term,
@@ -254,10 +255,10 @@ async function publishLocked(
       rows.lengths,
     ]);
     await client.query(
-      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, ord, embedding)
-       SELECT id, path, s, e, lang, h, body, ord, emb::vector
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
-         AS u(id, path, s, e, lang, h, body, ord, emb)`,
+      `INSERT INTO ${table} (chunk_id, path, start_line, end_line, language, chunk_hash, text, ord, embedding, symbols)
+       SELECT id, path, s, e, lang, h, body, ord, emb::vector, sym
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[])
+         AS u(id, path, s, e, lang, h, body, ord, emb, sym)`,
       [
         batch.map((c) => c.id),
         batch.map((c) => c.path),
@@ -268,6 +269,7 @@ async function publishLocked(
         batch.map((c) => c.text),
         batch.map((_, i) => chunksDone + i),
         vectors,
+        batch.map((c) => c.symbols ?? null),
       ],
     );
     chunksDone += batch.length;
@@ -338,9 +340,16 @@ async function publishLocked(
   );
   await client.query(`CREATE UNIQUE INDEX ${table}_ord ON ${table} (ord)`);
   await client.query(`CREATE INDEX ${table}_path ON ${table} (path)`);
-  // The scoring columns ride in the index, so a term's postings are read from it alone.
-  await client.query(`CREATE INDEX ${postings}_term ON ${postings} (term) INCLUDE (ord, tf, len)`);
-  await client.query(`ANALYZE ${postings}`);
+  // A term's postings by chunk: all of them for BM25 over a whole list, or one chunk's posting of
+  // each query term when the best chunks are scored in full; the scoring columns ride in the index.
+  await client.query(`CREATE INDEX ${postings}_term ON ${postings} (term, ord) INCLUDE (tf, len)`);
+  // A term's postings highest impact first: a query reads the best few of each term before the rest.
+  await client.query(
+    `CREATE INDEX ${impactIndexOf(table)} ON ${postings} (term, ${impactSql(lexical.totalLength, chunksDone)} DESC) INCLUDE (ord)`,
+  );
+  // VACUUM marks the freshly written pages all-visible, so those index reads need not visit the
+  // table (index-only scans); it also gathers the planner's statistics, as ANALYZE.
+  await client.query(`VACUUM ANALYZE ${postings}`);
   await client.query(`ANALYZE ${table}`);
 
   signal?.throwIfAborted();

@@ -16,6 +16,7 @@ import { maskSecrets, processSecrets, redactSecrets } from '../../../src/core/se
 import { connectTeamStore, parseConnection, redactConnection, resolveConnectionString } from '../../../src/core/team/connection';
 import { OverlayArchivalStore } from '../../../src/core/team/overlayStore';
 import { findPublish, PgArchivalStore } from '../../../src/core/team/pgArchivalStore';
+import { bm25QueryTerms, bm25ScoreOn } from '../../../src/core/team/lexicalStats';
 import { normalizeRemoteUrl, repoIdFromRemote } from '../../../src/core/team/repoIdentity';
 import { checkSchema, migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../../src/core/team/schema';
 import { isTeamStoreError } from '../../../src/core/team/teamError';
@@ -114,7 +115,13 @@ test('team: a published commit is searched like the local index (hybrid, same ra
       assert.equal(remote.hits[0]?.path, want, `shared store: ${query}`);
       assert.equal(remote.hits[0]?.path, local.hits[0]?.path, `same top hit as the local store: ${query}`);
       assert.ok(remote.hits[0]!.text.length > 0 && remote.hits[0]!.startLine === 1);
+      // The same fused scores, hit for hit: the same fusion, prose discount and named-symbol boost
+      // (parseCookieHeader names a definition: its chunk is raised on both sides).
+      const page = (r: typeof local): string[] => r.hits.map((h) => `${h.path}:${h.startLine} ${h.score}`);
+      assert.deepEqual(page(remote), page(local), `same page as the local store: ${query}`);
     }
+    const { lexical } = await shared.candidates({ query: 'parseCookieHeader', k: 3 });
+    assert.equal(lexical[0]?.symbols, 'parseCookieHeader', 'the chunk names what it defines, as published');
     const globbed = await shared.search('route cookies retries', { pathGlob: 'docs/**' });
     assert.deepEqual([...new Set(globbed.hits.map((h) => h.path))], ['docs/readme.md']);
     assert.equal((await shared.search('anything', { source: 'memory' })).total, 0, 'memories are never in the shared store');
@@ -193,8 +200,25 @@ test('team: the lexical half scores BM25 from the publish, exactly as the local 
       'entries total',
       'computeValue7',
     ]) {
-      const local = archival.store.lexicalSearch(query, all).map((s) => ({ id: archival.store.record(s).id, score: s.score }));
-      const { lexical } = await shared.candidates({ query, k: all });
+      const refs = archival.store.lexicalSearch(query, all);
+      const local = refs.map((s) => ({ id: archival.store.record(s).id, score: s.score }));
+      const { lexical, lexicalStats } = await shared.candidates({ query, k: all });
+      // A chunk scored on the publish's scale (what the overlay does with locally changed chunks)
+      // gets the score the local store gives it: here both hold the same chunks.
+      const texts = archival.store.textsNow(refs);
+      refs.forEach((ref, i) => {
+        const r = archival.store.record(ref);
+        const onScale = bm25ScoreOn(lexicalStats!, bm25QueryTerms(query), {
+          path: r.path,
+          symbols: r.symbols,
+          language: r.language,
+          text: texts[i]!,
+        });
+        assert.ok(
+          Math.abs(onScale - ref.score) <= 1e-4 * Math.max(1, ref.score),
+          `${query}: ${r.id} on the publish's scale ${onScale} vs ${ref.score}`,
+        );
+      });
       assert.ok(local.length > 0, `the local store finds something for: ${query}`);
       assert.deepEqual(lexical.map((c) => c.id).sort(), local.map((l) => l.id).sort(), `the same chunks match: ${query}`);
       const remote = new Map(lexical.map((c) => [c.id, c.score]));
@@ -229,6 +253,72 @@ test('team: the lexical half scores BM25 from the publish, exactly as the local 
     }
   } finally {
     await shared.close();
+    await archival.close();
+  }
+});
+
+/**
+ * Two words where the best chunk for both is neither word's best chunk: quartz.ts repeats one,
+ * zephyr.ts the other, both.ts holds each a few times and outscores them on a query naming both.
+ * A search that kept only each word's best postings would miss it.
+ */
+function splitBestWorkspace(): Record<string, string> {
+  const files: Record<string, string> = {
+    'src/mix/quartz.ts': `// quartz quartz quartz quartz quartz quartz quartz\nexport const q = 1;\n`,
+    'src/mix/zephyr.ts': `// zephyr zephyr zephyr zephyr zephyr zephyr zephyr\nexport const z = 1;\n`,
+    'src/mix/both.ts': `// quartz quartz quartz zephyr zephyr zephyr\nexport const b = 1;\n`,
+  };
+  for (let i = 0; i < 6; i++) files[`src/mix/filler${i}.ts`] = `// ${i % 2 ? 'quartz' : 'zephyr'} once here\nexport const f${i} = ${i};\n`;
+  return files;
+}
+
+test('team: the lexical half reads the best postings of each term first and answers exactly as reading them all', async () => {
+  const archival = await indexWorkspace(writeWorkspace({ ...commonWordWorkspace(), ...splitBestWorkspace() }));
+  await publishWorkspace('repo-impact', COMMIT_A, archival);
+  const connection = parseConnection(team.server.url);
+  const open = (impactFirstRead: number): Promise<PgArchivalStore> =>
+    PgArchivalStore.open({ connection, repoId: 'repo-impact', commit: COMMIT_A, embedder: archival.embedder, impactFirstRead });
+  // One posting per term first (then 8, 64, …): the pruned path runs, and has to read again.
+  const pruned = await open(1);
+  // More than any term has: every posting of every term, the plain BM25 sum.
+  const whole = await open(1_000_000);
+  try {
+    const methods: string[] = [];
+    let readAgain = 0;
+    for (const query of [
+      'where is the value of a ledger settled',
+      'settleLedger value',
+      'how is the value computed',
+      'entries total',
+      'computeValue7',
+      'value doubled',
+      'quartz zephyr',
+    ]) {
+      for (const k of [1, 3, 5]) {
+        for (const excludePaths of [[], ['src/ledger.ts', 'src/values/mod7.ts']]) {
+          const a = (await pruned.candidates({ query, k, excludePaths })).lexical;
+          const trace = pruned.lastLexical!;
+          methods.push(trace.method);
+          if (trace.method === 'impact' && trace.rounds > 1) readAgain++;
+          const b = (await whole.candidates({ query, k, excludePaths })).lexical;
+          assert.equal(whole.lastLexical?.method, 'all-postings');
+          const what = `${query} k=${k} excluding ${excludePaths.length}`;
+          assert.deepEqual(
+            a.map((c) => c.id),
+            b.map((c) => c.id),
+            `${what}: the same chunks in the same order`,
+          );
+          a.forEach((c, i) => assert.ok(Math.abs(c.score - b[i]!.score) <= 1e-9 * Math.max(1, c.score), `${what}: ${c.id} score`));
+          for (const c of a) assert.ok(!excludePaths.includes(c.path), `${what}: an excluded path came back`);
+        }
+      }
+    }
+    assert.equal((await pruned.candidates({ query: 'quartz zephyr', k: 1 })).lexical[0]?.path, 'src/mix/both.ts');
+    assert.ok(methods.includes('impact'), `the pruned path answered some queries: ${methods.join(' ')}`);
+    assert.ok(readAgain > 0, 'some query needed a second, larger read');
+  } finally {
+    await pruned.close();
+    await whole.close();
     await archival.close();
   }
 });
