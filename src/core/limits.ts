@@ -270,7 +270,7 @@ export const TEAM_QUERY_MAX_TERMS = 64;
 /**
  * The lexical half first reads this many of each query term's highest-impact postings, and
  * TEAM_IMPACT_READ_GROWTH times more while the best chunks found cannot yet be proven the best of
- * all; once that would read as many postings as the terms have, all of them are read instead.
+ * all; once a round would probe as many postings as the terms have, all of them are read instead.
  * Growing fourfold, the rounds before the last cost at most a third more than it.
  */
 export const TEAM_IMPACT_FIRST_READ = 256;

@@ -303,8 +303,9 @@ export class PgArchivalStore implements ArchivalStore {
     const postingsOfTerms = terms.reduce((sum, t) => sum + df.get(t)!, 0);
     let read = this.impactIndex ? this.impactFirstRead : longest;
     for (let round = 1; ; round++) {
-      // Reading the best `read` of each term would read as many postings as there are, or more.
-      if (read >= longest || read * terms.length >= postingsOfTerms) {
+      // A round probes each candidate once per term, and there are up to `read` candidates per
+      // term: once that is as many postings as the terms have, reading them all costs less.
+      if (read >= longest || read * terms.length * terms.length >= postingsOfTerms) {
         // Every posting of every term: exact by construction.
         this.lastLexical = { method: 'all-postings', rounds: round };
         const rows = await this.run<ChunkRow>(

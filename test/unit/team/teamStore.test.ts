@@ -268,7 +268,7 @@ function splitBestWorkspace(): Record<string, string> {
     'src/mix/zephyr.ts': `// zephyr zephyr zephyr zephyr zephyr zephyr zephyr\nexport const z = 1;\n`,
     'src/mix/both.ts': `// quartz quartz quartz zephyr zephyr zephyr\nexport const b = 1;\n`,
   };
-  for (let i = 0; i < 6; i++) files[`src/mix/filler${i}.ts`] = `// ${i % 2 ? 'quartz' : 'zephyr'} once here\nexport const f${i} = ${i};\n`;
+  for (let i = 0; i < 40; i++) files[`src/mix/filler${i}.ts`] = `// ${i % 2 ? 'quartz' : 'zephyr'} once here\nexport const f${i} = ${i};\n`;
   return files;
 }
 
