@@ -19,7 +19,7 @@ const ALLOWED = [
   /^extension\/readme\.md$/i,
   /^extension\/changelog\.md$/i,
   /^extension\/LICENSE(\.txt)?$/,
-  /^extension\/dist\/(extension|extensionRuntime|cli|recallRebuildWorker)\.js(\.map)?$/,
+  /^extension\/dist\/(extension|extensionRuntime|cli|cliMain|recallRebuildWorker)\.js(\.map)?$/,
   /^extension\/dist\/schemas\/index\.proto$/,
   /^extension\/dist\/tree-sitter\/(web-)?tree-sitter(-[a-z_]+)?\.wasm$/,
   /^extension\/dist\/tokenizer\/(o200k_base|cl100k_base)\.js$/,
@@ -33,6 +33,9 @@ const REQUIRED = [
   'extension/dist/extension.js',
   'extension/dist/extensionRuntime.js',
   'extension/dist/recallRebuildWorker.js',
+  // the `memgpt` binary and the command line it compiles (src/cli/launcher.ts)
+  'extension/dist/cli.js',
+  'extension/dist/cliMain.js',
   'extension/dist/schemas/index.proto',
   'extension/media/dist/webview.js',
   'extension/dist/tree-sitter/web-tree-sitter.wasm',

@@ -13,10 +13,12 @@ import { createHash } from 'node:crypto';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
+/** The command line itself; dist/cli.js only compiles it through V8's code cache (src/cli/launcher.ts). */
+export const CLI_MAIN = path.join(REPO, 'dist', 'cliMain.js');
 
-/** Newest mtime of the repository sources the bundle was built from, or Infinity when unknown. */
-function newestSourceMtime(): number {
-  const map = `${CLI}.map`;
+/** Newest mtime of the repository sources a bundle was built from, or Infinity when unknown. */
+function newestSourceMtime(bundle: string): number {
+  const map = `${bundle}.map`;
   if (!existsSync(map)) return Infinity;
   const sources = (JSON.parse(readFileSync(map, 'utf8')) as { sources?: string[] }).sources ?? [];
   let newest = 0;
@@ -33,7 +35,7 @@ function newestSourceMtime(): number {
 }
 
 function isFresh(): boolean {
-  return existsSync(CLI) && statSync(CLI).mtimeMs >= newestSourceMtime();
+  return [CLI, CLI_MAIN].every((bundle) => existsSync(bundle) && statSync(bundle).mtimeMs >= newestSourceMtime(bundle));
 }
 
 function sleepSync(ms: number): void {
