@@ -4,7 +4,8 @@
  *   indexed), against `node -e 0` and `grep -rn` on the same folder: a question in plain words, and
  *   one naming an identifier (the symbol index is asked whether the workspace defines it). Each
  *   search must find the expected file, or it is a MISS however fast it was. Target: both searches
- *   ≤ 2× `node -e 0`.
+ *   ≤ 2× `node -e 0`, with the compile cache the first run wrote (src/cli/launcher.ts); a first
+ *   run, without it, is reported beside them.
  * - the extension: the built dist/extension.js loaded in a plain Node process with a small `vscode`
  *   stand-in (test/fixtures/activateExtension.mjs), timed from `require` until every command of the manifest
  *   is registered and the chat view exists — what the editor waits for before the memory and its
@@ -15,12 +16,14 @@
  * Uses the built bundles (run `npm run build` first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchPackage } from './benchCorpus';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+/** The command line dist/cli.js compiles through V8's code cache (src/cli/launcher.ts). */
+const CLI_MAIN = path.join(__dirname, '..', 'dist', 'cliMain.js');
 const EXTENSION = path.join(__dirname, '..', 'dist', 'extension.js');
 const EXTENSION_RUNTIME = path.join(__dirname, '..', 'dist', 'extensionRuntime.js');
 const RUNS = 9;
@@ -101,6 +104,8 @@ interface Case {
   args: string[];
   /** Sees each run's stdout: a wrong answer is a MISS however fast it came. */
   check?: (stdout: string) => boolean;
+  /** The environment of one run, when it differs from the others'. */
+  env?: () => NodeJS.ProcessEnv;
 }
 
 /**
@@ -114,8 +119,9 @@ function timeInterleaved<K extends string>(cases: Record<K, Case>, env: NodeJS.P
   for (let i = 0; i < RUNS; i++) {
     for (const k of names) {
       const { cmd, args, check } = cases[k];
+      const runEnv = cases[k].env?.() ?? env;
       const t = performance.now();
-      const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const r = spawnSync(cmd, args, { env: runEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       times.get(k)!.push(performance.now() - t);
       if (check && !(r.status === 0 && check(r.stdout))) {
         if (ok.get(k))
@@ -135,8 +141,8 @@ function timeInterleaved<K extends string>(cases: Record<K, Case>, env: NodeJS.P
 }
 
 function main(): void {
-  if (!existsSync(CLI) || !existsSync(EXTENSION) || !existsSync(EXTENSION_RUNTIME)) {
-    console.error('dist/cli.js, dist/extension.js or dist/extensionRuntime.js is missing: run `npm run build` first.');
+  if (!existsSync(CLI) || !existsSync(CLI_MAIN) || !existsSync(EXTENSION) || !existsSync(EXTENSION_RUNTIME)) {
+    console.error('dist/cli.js, dist/cliMain.js, dist/extension.js or dist/extensionRuntime.js is missing: run `npm run build` first.');
     process.exit(1);
   }
   // A folder of over 1,000 files of real code: fastify's package (lib, tests, docs, types) beside lodash's.
@@ -144,12 +150,22 @@ function main(): void {
   cpSync(fetchPackage('fastify', '4.28.1'), path.join(folder, 'fastify'), { recursive: true });
   cpSync(fetchPackage('lodash', '4.17.21'), path.join(folder, 'lodash'), { recursive: true });
   const files = countFiles(folder);
-  const env = { ...process.env, MEMGPT_STATE_DIR: path.join(folder, '.state') };
+  // The compile cache lives in the temporary directory: the bench's own, so the runs start without one.
+  const temp = path.join(folder, '.tmp');
+  mkdirSync(temp);
+  const env = { ...process.env, MEMGPT_STATE_DIR: path.join(folder, '.state'), TMPDIR: temp };
   execFileSync(process.execPath, [CLI, 'index', folder], { env, stdio: 'ignore' });
-  const bundleMb = statSync(CLI).size / 1e6;
+  const bundleMb = statSync(CLI_MAIN).size / 1e6;
+  // A first run: an empty temporary directory each time, so the bundle is compiled from source and the cache written.
+  let firstRuns = 0;
+  const firstRunEnv = (): NodeJS.ProcessEnv => {
+    const fresh = path.join(folder, `.tmp-first-${firstRuns++}`);
+    mkdirSync(fresh);
+    return { ...env, TMPDIR: fresh };
+  };
 
   const hit = (out: string): boolean => out.includes('fastify/lib/reqIdGenFactory.js');
-  const { node, version, search, named, grep } = timeInterleaved(
+  const { node, version, search, first, named, grep } = timeInterleaved(
     {
       node: { cmd: process.execPath, args: ['-e', '0'] },
       version: { cmd: process.execPath, args: [CLI, '--version'], check: (out) => out.startsWith('memgpt ') },
@@ -157,6 +173,12 @@ function main(): void {
         cmd: process.execPath,
         args: [CLI, 'search', folder, 'how is a unique id generated for each request', '-k', '5'],
         check: hit,
+      },
+      first: {
+        cmd: process.execPath,
+        args: [CLI, 'search', folder, 'how is a unique id generated for each request', '-k', '5'],
+        check: hit,
+        env: firstRunEnv,
       },
       // A query naming an identifier asks the symbol index whether the workspace defines it.
       named: { cmd: process.execPath, args: [CLI, 'search', folder, 'where is reqIdGenFactory used', '-k', '5'], check: hit },
@@ -167,13 +189,16 @@ function main(): void {
   const ext = activation(folder, path.join(folder, '.vscode-storage'));
 
   console.log(
-    `${files} files; dist/cli.js ${bundleMb.toFixed(1)} MB, dist/extension.js ${(statSync(EXTENSION).size / 1e3).toFixed(0)} KB ` +
+    `${files} files; dist/cliMain.js ${bundleMb.toFixed(1)} MB, dist/extension.js ${(statSync(EXTENSION).size / 1e3).toFixed(0)} KB ` +
       `(then dist/extensionRuntime.js ${(statSync(EXTENSION_RUNTIME).size / 1e6).toFixed(1)} MB); median of ${RUNS} interleaved runs`,
   );
   console.log(`node -e 0           ${node.ms.toFixed(0).padStart(6)} ms`);
   console.log(`memgpt --version    ${version.ms.toFixed(0).padStart(6)} ms  ${(version.ms / node.ms).toFixed(2)}x node`);
   console.log(
     `memgpt search       ${search.ms.toFixed(0).padStart(6)} ms  ${(search.ms / node.ms).toFixed(2)}x node  (expected file found: ${search.ok ? 'yes' : 'no'})`,
+  );
+  console.log(
+    `  first run         ${first.ms.toFixed(0).padStart(6)} ms  ${(first.ms / node.ms).toFixed(2)}x node  (no compile cache yet: compiled from source, cache written; expected file found: ${first.ok ? 'yes' : 'no'})`,
   );
   console.log(
     `memgpt search (name) ${named.ms.toFixed(0).padStart(5)} ms  ${(named.ms / node.ms).toFixed(2)}x node  (expected file found: ${named.ok ? 'yes' : 'no'})`,
@@ -183,7 +208,7 @@ function main(): void {
     `extension: bundle loaded ${ext.load.toFixed(0)} ms, commands and chat view registered ${ext.ready.toFixed(0)} ms, activate() done ${ext.activate.toFixed(0)} ms (Node built-ins the host already has: ${ext.builtins.toFixed(0)} ms more in a cold process)`,
   );
   if (!ext.ok) console.log(`  activation check failed: ${JSON.stringify(ext.last).slice(0, 800)}`);
-  const searchMet = search.ok && named.ok && version.ok && Math.max(search.ms, named.ms) <= TARGET_RATIO * node.ms;
+  const searchMet = search.ok && first.ok && named.ok && version.ok && Math.max(search.ms, named.ms) <= TARGET_RATIO * node.ms;
   const activationMet = ext.ok && ext.ready < ACTIVATION_TARGET_MS;
   console.log(`search ≤ ${TARGET_RATIO}× node -e 0 with the right answer: ${searchMet ? 'PASS' : 'MISS'}`);
   console.log(
