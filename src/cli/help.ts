@@ -45,7 +45,8 @@ const ENVIRONMENT_HELP = `Environment:
   MEMGPT_RERANK=1        default for --rerank (search)
   MEMGPT_POSTGRES_URL    the team's shared index (postgres://…; never printed)
   MEMGPT_SHARED_STORE    auto or a repository id: read the shared index in MEMGPT_POSTGRES_URL
-  MEMGPT_DEBUG=1         print stack traces and runtime details on stderr`;
+  MEMGPT_DEBUG=1         print stack traces and runtime details on stderr
+  NODE_DISABLE_COMPILE_CACHE=1  compile the command line from source (no code cache in the temp dir)`;
 
 /** Command names line up in one column, the longest one included. */
 const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length)) + 1;

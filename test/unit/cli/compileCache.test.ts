@@ -91,9 +91,11 @@ test('a cache folder others may write to is not used', { skip }, async () => {
   assert.deepEqual(cacheFiles(temp), [], 'nothing is written to, or read from, a folder anyone can write');
 });
 
-test('NODE_DISABLE_COMPILE_CACHE turns the cache off', { skip }, async () => {
+test('NODE_DISABLE_COMPILE_CACHE turns the cache off, and the help says so', { skip }, async () => {
   const temp = tmp('disabled');
   await search(temp, { NODE_DISABLE_COMPILE_CACHE: '1' });
   assert.deepEqual(cacheFiles(temp), []);
   assert.equal(existsSync(cacheFolder(temp)), false);
+  const help = await runCli(['--help'], { env: cleanEnv({ TMPDIR: temp }) });
+  assert.match(help.stdout, /^ {2}NODE_DISABLE_COMPILE_CACHE=1 /m);
 });
