@@ -6,8 +6,8 @@
  *
  * The cache is derived data only. It lives in a folder of the temporary directory that belongs
  * to the user (one it does not own, or that others may write to, is not used: the cache is code
- * this process would run). Its name carries the Node version, the flags and the bundle's size and
- * time, and V8 itself refuses data made by another version or for another source; a refused or
+ * this process would run). Its name carries the Node version, the flags, the command and the
+ * bundle's size and time, and V8 itself refuses data made by another version or for another source; a refused or
  * damaged file is compiled from source as before and rewritten. Any failure to read or write it
  * costs only the speed-up. Node 22's own compile cache is used where it exists, and
  * NODE_DISABLE_COMPILE_CACHE (Node's own switch) turns both off.
@@ -52,7 +52,10 @@ function runWithCodeCache(): void {
   const stat = fs.statSync(MAIN);
   const dir = cacheDir();
   const prefix = `cli-${process.version}-${process.arch}-${shortHash(process.execArgv.join(' '))}-`;
-  const name = `${prefix}${stat.size}-${Math.floor(stat.mtimeMs)}.bin`;
+  const build = `-${stat.size}-${Math.floor(stat.mtimeMs)}.bin`;
+  // one cache a command: each holds the functions its command compiled, which `index` and `search` share little of
+  const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
+  const name = `${prefix}${/^[a-z-]{1,24}$/.test(command) ? command : 'other'}${build}`;
   const file = dir && path.join(dir, name);
   let cachedData: Buffer | undefined;
   if (file) {
@@ -71,7 +74,8 @@ function runWithCodeCache(): void {
         fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(temp, file);
         // the caches of earlier builds of the bundle will not be read again
-        for (const old of fs.readdirSync(dir)) if (old.startsWith(prefix) && old !== name) fs.rmSync(path.join(dir, old), { force: true });
+        for (const old of fs.readdirSync(dir))
+          if (old.startsWith(prefix) && !old.endsWith(build)) fs.rmSync(path.join(dir, old), { force: true });
       } catch {
         try {
           fs.rmSync(temp, { force: true });

@@ -57,6 +57,7 @@ test('the first run writes the code cache, the next runs read it unchanged and a
   const first = await search(temp);
   const files = cacheFiles(temp);
   assert.equal(files.length, 1, `one cache file: ${files.join(', ')}`);
+  assert.match(files[0]!, /-search-/, 'one cache a command');
   const file = path.join(cacheFolder(temp), files[0]!);
   assert.equal(statSync(cacheFolder(temp)).mode & 0o777, 0o700, 'the folder is the user’s alone');
   const written = readFileSync(file);
