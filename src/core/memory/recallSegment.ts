@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { close as closeFd, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -668,8 +668,12 @@ export class SegmentReader {
     }
   }
 
+  /**
+   * Closes the file. The descriptor is released on the thread pool: the last close of a merged-away
+   * segment (already unlinked) frees its blocks, which took 30 ms on this thread for a large one.
+   */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) closeFd(this.fd, () => undefined);
     this.fd = null;
   }
 }
