@@ -38,6 +38,8 @@ const ROUNDS = 25;
 // 8 tails of RECALL_TAIL_FLUSH_DOCS (4096) records, less the 4000 appended one by one before.
 const IMPORT_BATCH = 256;
 const IMPORT_BATCHES = 113;
+// MEMGPT_BENCH_BLOCKS=1 prints each block over 50 ms with its end time (to find it in a --cpu-prof profile).
+const BLOCK_LOG = process.env.MEMGPT_BENCH_BLOCKS === '1';
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 function pct(sorted: number[], p: number): number {
@@ -58,6 +60,8 @@ async function watchLoop<T>(work: (skip: <U>(f: () => U) => U) => Promise<T>): P
   let running = true;
   const tick = (): void => {
     const now = performance.now();
+    if (BLOCK_LOG && running && now - last > 50)
+      console.log(`loop block ${(now - last).toFixed(0)} ms ending at hrtime ${process.hrtime.bigint() / 1000n} us`);
     max = Math.max(max, now - last);
     last = now;
     if (running) setTimeout(tick, 1);

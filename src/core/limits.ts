@@ -373,6 +373,13 @@ export const RECALL_TEXT_CHECKS_FOR_TOTAL = 256;
 export const RECALL_POSTINGS_FOR_TOTAL = 65_536;
 /** Recall index: a merge of at least this many records runs in a worker thread (its garbage collections held the event loop); smaller ones are over in a few slices. */
 export const RECALL_WORKER_MERGE_MIN_DOCS = 16_384;
+/**
+ * Recall index: a tail of at least this many records is written as a segment in a worker thread
+ * (it is handed over as flat typed arrays). On this thread the keys' sort and the segment's
+ * encoding allocate enough short-lived garbage that collections and long steps held the event
+ * loop past 50 ms; a smaller tail is written here in a few slices, quicker than a thread's start.
+ */
+export const RECALL_WORKER_TAIL_MIN_DOCS = 1024;
 /** Recall: a log at least this large is indexed in a worker thread when the index is built or rebuilt (a small one is quicker here than a thread's start). */
 export const RECALL_WORKER_REBUILD_MIN_BYTES = 4 * 1024 * 1024;
 

@@ -11,9 +11,10 @@ import {
   RECALL_REBUILD_CUT_DOCS,
   RECALL_SEGMENT_MAX_DOCS,
   RECALL_WORKER_MERGE_MIN_DOCS,
+  RECALL_WORKER_TAIL_MIN_DOCS,
 } from '../limits';
 import { forEachIndexToken, partSequence, searchableText } from './recallText';
-import { recallWorkerAvailable, runRecallWorker, type RecallMergeJob } from './recallWorker';
+import { recallWorkerAvailable, runRecallWorker, type PackedTail, type RecallMergeJob, type RecallTailJob } from './recallWorker';
 import {
   RecallIndexDamagedError,
   runKey,
@@ -41,9 +42,11 @@ import {
  *   cover, checksums of the first and last covered log lines (a replaced or cut log is noticed),
  *   the agents, and the recent tool_call_id → function names.
  * - Records appended since the last flush live in an in-memory tail (a MemSegment), written as a
- *   segment in the background once it holds RECALL_TAIL_FLUSH_DOCS records; segments of one size
- *   class are merged RECALL_MERGE_FANIN at a time (large merges in a worker thread, recallWorker.ts). A crash loses only the tail, which the next open
- *   reads back from the log (the bytes after the manifest's `logBytes`).
+ *   segment in the background once it holds RECALL_TAIL_FLUSH_DOCS records (a large tail by a
+ *   worker thread, handed over as typed arrays); segments of one size class are merged
+ *   RECALL_MERGE_FANIN at a time (large merges in a worker thread too, recallWorker.ts). The tail
+ *   answers queries from memory until the manifest names its segment. A crash loses only the
+ *   tail, which the next open reads back from the log (the bytes after the manifest's `logBytes`).
  */
 
 export const RECALL_INDEX_DIR = 'recall-index';
@@ -224,6 +227,103 @@ export class MemSegment {
       agents,
     };
   }
+
+  /**
+   * The tail as flat typed arrays for a worker thread, in slices: keys in the order first seen
+   * (the worker sorts them), no string or array per key made here. The tail must not change
+   * meanwhile (a frozen tail does not).
+   */
+  async pack(): Promise<PackedTail> {
+    const slicer = new Slicer();
+    const n = this.rows.length;
+    const times = new Float64Array(n);
+    const agents = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      times[i] = this.rows[i]!.time;
+      agents[i] = this.rows[i]!.agent;
+    }
+    const keys = this.postings.size;
+    const keyEnds = new Uint32Array(keys);
+    const listEnds = new Uint32Array(keys);
+    let keyBytes = new Uint8Array(Math.max(1024, keys * 16));
+    let postings = new Uint32Array(Math.max(1024, keys * 4));
+    const encoder = new TextEncoder();
+    let kb = 0;
+    let pb = 0;
+    let k = 0;
+    for (const [key, list] of this.postings) {
+      // A UTF-16 unit takes at most 3 bytes of UTF-8.
+      if (kb + key.length * 3 > keyBytes.length) keyBytes = grown(keyBytes, kb + key.length * 3);
+      kb += encoder.encodeInto(key, keyBytes.subarray(kb)).written;
+      keyEnds[k] = kb;
+      if (pb + list.length > postings.length) postings = grown(postings, pb + list.length);
+      for (let i = 0; i < list.length; i++) postings[pb++] = list[i]!;
+      listEnds[k++] = pb;
+      if ((k & 1023) === 0) await slicer.maybeYield();
+    }
+    return {
+      docStart: this.docStart,
+      docEnd: this.docEnd,
+      // Trimmed copies: only what is used crosses to the worker.
+      keyBytes: keyBytes.slice(0, kb),
+      keyEnds,
+      postings: postings.slice(0, pb),
+      listEnds,
+      times,
+      agents,
+    };
+  }
+}
+
+/** A typed array at least `need` long holding `a`'s contents (doubling, so appends stay linear). */
+function grown<T extends Uint8Array | Uint32Array>(a: T, need: number): T {
+  let size = a.length * 2;
+  while (size < need) size *= 2;
+  const out = new (a.constructor as new (n: number) => T)(size);
+  out.set(a);
+  return out;
+}
+
+/**
+ * A packed tail as segment content (on the worker thread): the keys decoded and sorted, each
+ * agent's documents and date index rebuilt from the per-document times and agents.
+ */
+export function unpackTail(tail: PackedTail): SegmentData {
+  const keyCount = tail.keyEnds.length;
+  const decoder = new TextDecoder();
+  const keys = new Array<string>(keyCount);
+  for (let i = 0, at = 0; i < keyCount; i++) {
+    keys[i] = decoder.decode(tail.keyBytes.subarray(at, tail.keyEnds[i]!));
+    at = tail.keyEnds[i]!;
+  }
+  const order = Array.from({ length: keyCount }, (_, i) => i);
+  order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const byAgent = new Map<number, number[]>();
+  for (let i = 0; i < tail.agents.length; i++) {
+    const agent = tail.agents[i]!;
+    let docs = byAgent.get(agent);
+    if (!docs) byAgent.set(agent, (docs = []));
+    docs.push(tail.docStart + i);
+  }
+  const agents = new Map<number, AgentPart>();
+  for (const [agent, docs] of byAgent) {
+    const timeOf = (d: number): number => tail.times[d - tail.docStart]!;
+    const dateDocs = [...docs].sort((x, y) => timeOf(x) - timeOf(y) || x - y);
+    agents.set(agent, { docs, dateTimes: dateDocs.map(timeOf), dateDocs });
+  }
+  return {
+    docStart: tail.docStart,
+    docEnd: tail.docEnd,
+    *entries(): Generator<[string, Uint32Array]> {
+      for (const i of order) yield [keys[i]!, tail.postings.subarray(i === 0 ? 0 : tail.listEnds[i - 1]!, tail.listEnds[i]!)];
+    },
+    agents,
+  };
+}
+
+/** A tail as a worker writes it: the packed content as a new segment file. */
+export async function writePackedTail(job: RecallTailJob): Promise<{ bytes: number; headerCrc: number }> {
+  return writeSegment(path.join(job.dir, job.out), unpackTail(job.tail));
 }
 
 function encodeRows(rows: DocRow[]): Buffer {
@@ -364,6 +464,10 @@ export class RecallIndex {
   workerMergeMinDocs = RECALL_WORKER_MERGE_MIN_DOCS;
   /** Merges a worker thread wrote. */
   mergesInWorker = 0;
+  /** Tails of at least this many records are written by a worker thread (RECALL_WORKER_TAIL_MIN_DOCS; tests lower it). */
+  workerTailMinDocs = RECALL_WORKER_TAIL_MIN_DOCS;
+  /** Tails a worker thread wrote. */
+  tailsInWorker = 0;
 
   private constructor(
     readonly logFile: string,
@@ -395,10 +499,17 @@ export class RecallIndex {
   static async open(
     logFile: string,
     dir: string,
-    options: { readOnly: boolean; flushDocs: number; events: RecallIndexEvents; workerMergeMinDocs?: number },
+    options: {
+      readOnly: boolean;
+      flushDocs: number;
+      events: RecallIndexEvents;
+      workerMergeMinDocs?: number;
+      workerTailMinDocs?: number;
+    },
   ): Promise<{ index: RecallIndex; report: RecallIndexOpenReport }> {
     const index = new RecallIndex(logFile, dir, options.readOnly, options.flushDocs, options.events);
     if (options.workerMergeMinDocs !== undefined) index.workerMergeMinDocs = options.workerMergeMinDocs;
+    if (options.workerTailMinDocs !== undefined) index.workerTailMinDocs = options.workerTailMinDocs;
     let raw: string | null = null;
     try {
       raw = await fsp.readFile(path.join(dir, MANIFEST), 'utf8');
@@ -632,6 +743,21 @@ export class RecallIndex {
   }
 
   private async writeMem(mem: MemSegment | SegmentData): Promise<SegmentMeta> {
+    // A large tail is written by a worker thread: here it is only packed into a few typed arrays.
+    if (mem instanceof MemSegment && mem.size >= this.workerTailMinDocs && isMainThread && recallWorkerAvailable()) {
+      const file = `seg-${this.nextGen++}.rsg`;
+      const tail = await mem.pack();
+      const job: RecallTailJob = { kind: 'tail', dir: this.dir, out: file, tail };
+      const buffers = [tail.keyBytes, tail.keyEnds, tail.postings, tail.listEnds, tail.times, tail.agents].map(
+        (a) => a.buffer as ArrayBuffer,
+      );
+      const written = await runRecallWorker(job, buffers).catch(() => null);
+      if (isWritten(written)) {
+        this.tailsInWorker++;
+        return { file, docStart: mem.docStart, docEnd: mem.docEnd, ...written };
+      }
+      // The worker could not run: written here instead (under a new name; the failed write left nothing the manifest names).
+    }
     const data = mem instanceof MemSegment ? await mem.data() : mem;
     const file = `seg-${this.nextGen++}.rsg`;
     const { bytes, headerCrc } = await writeSegment(path.join(this.dir, file), data);

@@ -1,13 +1,13 @@
 /**
  * The recall index's worker thread (started through recallWorker.ts): rebuilds the index from
- * the recall log, or merges segments. Both read every key of millions and hold tens of thousands
- * of records or postings at a time; on the extension host's thread their work and their garbage
+ * the recall log, merges segments, or writes the in-memory tail as a segment. Each reads or sorts
+ * hundreds of thousands of keys and holds tens of thousands of records or postings at a time; on the extension host's thread their work and their garbage
  * collections held the event loop for hundreds of milliseconds at a time. Here they hold only
  * this thread. The caller waits for the answer and then opens what was written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { assertNever } from '../base/errors';
-import { mergeSegmentFiles } from './recallIndex';
+import { mergeSegmentFiles, writePackedTail } from './recallIndex';
 import { rebuildRecallIndex } from './recallStore';
 import type { RecallWorkerAnswer, RecallWorkerJob } from './recallWorker';
 
@@ -17,6 +17,8 @@ async function run(job: RecallWorkerJob): Promise<unknown> {
       return rebuildRecallIndex(job);
     case 'merge':
       return mergeSegmentFiles(job);
+    case 'tail':
+      return writePackedTail(job);
     default:
       return assertNever(job);
   }

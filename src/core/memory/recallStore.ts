@@ -64,6 +64,8 @@ export interface FileRecallStoreOptions {
   postingsForTotal?: number;
   /** Merges of at least this many records run in a worker thread (RECALL_WORKER_MERGE_MIN_DOCS; tests lower it). */
   workerMergeMinDocs?: number;
+  /** Tails of at least this many records are written by a worker thread (RECALL_WORKER_TAIL_MIN_DOCS; tests lower it). */
+  workerTailMinDocs?: number;
 }
 
 export type NewRecallRecord = Omit<RecallRecord, 'id' | 'seq'>;
@@ -412,15 +414,21 @@ export class FileRecallStore implements RecallStore {
         ),
       repaired: () => notices?.post('recall:index-repaired', `The recall index ${shown} was rebuilt from the recall log.`),
     };
-    const workerMergeMinDocs = options.workerMergeMinDocs;
-    let { index, report: indexReport } = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events, workerMergeMinDocs });
+    const { workerMergeMinDocs, workerTailMinDocs } = options;
+    let { index, report: indexReport } = await RecallIndex.open(file, indexDir, {
+      readOnly,
+      flushDocs,
+      events,
+      workerMergeMinDocs,
+      workerTailMinDocs,
+    });
     let rebuilding = indexReport.state !== 'opened';
     let read = 0;
     if (rebuilding && !readOnly && sizeOf(file) >= RECALL_WORKER_REBUILD_MIN_BYTES) {
       // A large log is indexed in a worker thread; this thread's event loop stays free meanwhile.
       await index.close();
       const inWorker = await rebuildInWorker({ logFile: file, indexDir, flushDocs }).catch(() => null);
-      const reopened = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events, workerMergeMinDocs });
+      const reopened = await RecallIndex.open(file, indexDir, { readOnly, flushDocs, events, workerMergeMinDocs, workerTailMinDocs });
       index = reopened.index;
       if (inWorker !== null && reopened.report.state === 'opened') {
         read = inWorker;
@@ -470,6 +478,11 @@ export class FileRecallStore implements RecallStore {
   /** Segment merges a worker thread wrote since open. */
   get mergesInWorker(): number {
     return this.index.mergesInWorker;
+  }
+
+  /** Tails a worker thread wrote as segments since open. */
+  get tailsInWorker(): number {
+    return this.index.tailsInWorker;
   }
 
   /** Resolves when the index's background work (writing the tail, merging, checking, repairing) is done. */

@@ -4,10 +4,11 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Runs recall index work in a worker thread (recallRebuildWorker.ts): a rebuild of the whole
- * index from the log, or a merge of segments. Both allocate millions of short-lived objects (keys,
- * postings, dictionary entries); on the extension host's thread their garbage collections held
- * the event loop again and again. Files are the only thing the threads share: a job names its
- * inputs and outputs, and the caller opens what the worker wrote.
+ * index from the log, a merge of segments, or the writing of the in-memory tail as a segment.
+ * Each allocates hundreds of thousands of short-lived objects (keys, postings, dictionary
+ * entries); on the extension host's thread their garbage collections held the event loop again
+ * and again. A job names its input and output files (a tail's content moves over as a few typed
+ * arrays), and the caller opens what the worker wrote.
  */
 
 /** Rebuild the index of one log into the (empty) index folder. Answers the number of records read. */
@@ -26,7 +27,35 @@ export interface RecallMergeJob {
   out: string;
 }
 
-export type RecallWorkerJob = RecallRebuildJob | RecallMergeJob;
+/**
+ * The in-memory tail as flat typed arrays (moved to the worker, not copied): its keys in the
+ * order they were first seen, each with its ascending documents, and each document's time and
+ * agent. A map of hundreds of thousands of strings and arrays cannot cross threads cheaply; these
+ * cross as a handful of buffers.
+ */
+export interface PackedTail {
+  docStart: number;
+  docEnd: number;
+  /** The keys' UTF-8 bytes back to back; key i ends at keyEnds[i]. */
+  keyBytes: Uint8Array;
+  keyEnds: Uint32Array;
+  /** Every key's documents back to back; key i's list ends at listEnds[i]. */
+  postings: Uint32Array;
+  listEnds: Uint32Array;
+  /** Per document (docStart onward): its time (ms) and agent number. */
+  times: Float64Array;
+  agents: Uint32Array;
+}
+
+/** Write a packed tail as a segment file. Answers its size and header checksum. */
+export interface RecallTailJob {
+  kind: 'tail';
+  dir: string;
+  out: string;
+  tail: PackedTail;
+}
+
+export type RecallWorkerJob = RecallRebuildJob | RecallMergeJob | RecallTailJob;
 
 export type RecallWorkerAnswer = { ok: true; result: unknown } | { ok: false; message: string };
 
@@ -45,15 +74,22 @@ export function recallWorkerAvailable(): boolean {
   return workerScript() !== undefined;
 }
 
-/** Runs one job in a new worker thread; rejects when there is no worker script or the worker fails. */
-export function runRecallWorker(job: RecallWorkerJob): Promise<unknown> {
+/**
+ * Runs one job in a new worker thread; rejects when there is no worker script or the worker fails.
+ * `transfer` lists buffers of the job that move to the worker (unusable here afterwards).
+ */
+export function runRecallWorker(job: RecallWorkerJob, transfer: ArrayBuffer[] = []): Promise<unknown> {
   const script = workerScript();
   if (!script) return Promise.reject(new Error('the recall index worker script is missing'));
   return new Promise<unknown>((resolve, reject) => {
     // From source (tests, benches under tsx) the worker registers tsx itself: loader hooks are not inherited by threads.
     const worker = script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, { eval: true, workerData: job })
-      : new Worker(script, { workerData: job });
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`, {
+          eval: true,
+          workerData: job,
+          transferList: transfer,
+        })
+      : new Worker(script, { workerData: job, transferList: transfer });
     let settled = false;
     worker.once('message', (m: RecallWorkerAnswer) => {
       settled = true;

@@ -1,14 +1,17 @@
 // Appends to a recall store forever with a tiny index tail (so segments are flushed and merged
 // all the time), several appends in flight, printing each acknowledgement after it returned:
 //   ack m<N>,m<N+1>
+// With a third argument `worker`, every tail is written by a worker thread (the worker script is
+// bundled beside this one), and each acknowledgement is followed by `tails <written so far>`.
 import { writeSync } from 'node:fs';
 import { FileRecallStore } from '../../../../src/core/memory/recallStore';
 
 const WORDS = 'alpha beta gamma delta parseConfig load_user cache timeout settings panel'.split(' ');
 
 async function main(): Promise<void> {
-  const [dir, start] = process.argv.slice(2) as [string, string];
-  const store = await FileRecallStore.open(dir, { indexFlushDocs: 8 });
+  const [dir, start, mode] = process.argv.slice(2) as [string, string, string | undefined];
+  const inWorker = mode === 'worker';
+  const store = await FileRecallStore.open(dir, { indexFlushDocs: 8, ...(inWorker ? { workerTailMinDocs: 0 } : {}) });
   writeSync(1, `open ${store.indexReport.state} ${store.count()}\n`);
   let n = Number(start);
   const inFlight = new Set<Promise<void>>();
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
     const names = batch.map((b) => b.message.content.split(' ')[0]);
     const p = store.append(batch).then(() => {
       writeSync(1, `ack ${names.join(',')}\n`);
+      if (inWorker) writeSync(1, `tails ${store.tailsInWorker}\n`);
     });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
