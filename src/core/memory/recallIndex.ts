@@ -17,6 +17,7 @@ import { forEachIndexToken, partSequence, searchableText } from './recallText';
 import { recallWorkerAvailable, runRecallWorker, type PackedTail, type RecallMergeJob, type RecallTailJob } from './recallWorker';
 import {
   RecallIndexDamagedError,
+  pairKey,
   runKey,
   SegmentReader,
   Slicer,
@@ -111,6 +112,8 @@ export class MemSegment {
   private added: string[] = [];
   /** Log bytes up to the end of the last record here. */
   logEnd = 0;
+  /** Its keys include word pairs (pairKey). */
+  readonly wordPairs = true;
 
   constructor(
     readonly docStart: number,
@@ -141,7 +144,15 @@ export class MemSegment {
       }
       if (list[list.length - 1] !== doc) list.push(doc);
     };
-    forEachIndexToken(text, (token) => post(termKey(row.agent, token)));
+    let previous: string | undefined;
+    forEachIndexToken(
+      text,
+      (token) => post(termKey(row.agent, token)),
+      (word) => {
+        if (previous !== undefined) post(pairKey(row.agent, previous, word));
+        previous = word;
+      },
+    );
     const seq = partSequence(text);
     for (let i = 0; i + 1 < seq.length; i++) {
       post(runKey(row.agent, [seq[i]!, seq[i + 1]!]));
@@ -225,6 +236,7 @@ export class MemSegment {
         for (const k of keys) yield [k, postings.get(k)!];
       },
       agents,
+      wordPairs: true,
     };
   }
 
@@ -318,6 +330,8 @@ export function unpackTail(tail: PackedTail): SegmentData {
       for (const i of order) yield [keys[i]!, tail.postings.subarray(i === 0 ? 0 : tail.listEnds[i - 1]!, tail.listEnds[i]!)];
     },
     agents,
+    // Packed from a MemSegment, whose keys include them.
+    wordPairs: true,
   };
 }
 
@@ -1191,5 +1205,7 @@ async function mergeData(run: SegmentReader[]): Promise<SegmentData> {
       }
     },
     agents,
+    // A merged segment has word pairs only when every part had them (older segments did not).
+    wordPairs: run.every((s) => s.wordPairs),
   };
 }

@@ -78,6 +78,16 @@ export function runKey(agent: number, parts: readonly string[]): string {
   return `${agent.toString(36)}${parts.length === 2 ? '\u0003' : '\u0004'}${parts.join('\u0002')}`;
 }
 
+/**
+ * The key of two words that follow each other (whole words, lower-cased: `settings panel`). A
+ * quoted phrase's consecutive words must be consecutive words of any text it is found in, so
+ * these narrow a phrase to nearly its matches before any text is read, where its words alone
+ * leave every record holding both (`"cache timeout"`: thousands). Its own namespace, like runs.
+ */
+export function pairKey(agent: number, first: string, second: string): string {
+  return `${agent.toString(36)}\u0005${first}\u0002${second}`;
+}
+
 // --- varints -----------------------------------------------------------------------------
 
 export class ByteWriter {
@@ -170,6 +180,8 @@ export interface SegmentData {
   /** Every key with its ascending documents, keys in sorted order (JavaScript string order: the order lookups compare in). */
   entries: () => Iterable<[string, ArrayLike<number>]>;
   agents: Map<number, AgentPart>;
+  /** True when the keys include every pair of consecutive words (pairKey); segments written before them do not. */
+  wordPairs: boolean;
 }
 
 interface SegmentHeader {
@@ -186,6 +198,8 @@ interface SegmentHeader {
   /** Format 2: where the block index lies in the body, and the bytes of its first keys. */
   blocksAt?: number;
   blockKeysBytes?: number;
+  /** Set when the keys include word pairs (absent in segments written before them: those are read without). */
+  wordPairs?: boolean;
 }
 
 /** Where each dictionary block lies and the first key of each, in key order. */
@@ -375,6 +389,7 @@ export async function writeSegment(file: string, data: SegmentData): Promise<{ b
       blocks: blockAt.length,
       blocksAt,
       blockKeysBytes: keyEnd,
+      ...(data.wordPairs ? { wordPairs: true } : {}),
     };
     const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
     const tail = Buffer.alloc(headerBuf.length + 4);
@@ -483,6 +498,10 @@ export class SegmentReader {
   }
   get docs(): number {
     return this.header.docEnd - this.header.docStart;
+  }
+  /** True when the keys include word pairs (pairKey). */
+  get wordPairs(): boolean {
+    return this.header.wordPairs === true;
   }
 
   private read(at: number, len: number): Buffer {

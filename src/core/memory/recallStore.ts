@@ -15,7 +15,7 @@ import {
   SEARCH_PAGE_SIZE,
 } from '../limits';
 import { RECALL_INDEX_DIR, RecallIndex, type RecallIndexOpenReport, type RecallSource } from './recallIndex';
-import { RecallIndexDamagedError, runKey, Slicer, termKey } from './recallSegment';
+import { pairKey, RecallIndexDamagedError, runKey, Slicer, termKey } from './recallSegment';
 import { runRecallWorker, type RecallRebuildJob } from './recallWorker';
 import { allowPrefix, parseQuery, RecallQueryError, searchableText, textMatches, type QueryTerm } from './recallText';
 
@@ -164,7 +164,9 @@ function intersectSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
  * every document of the agent (a phrase with no word to narrow by). `required` lists decide;
  * the others (a phrase's further words) only narrow, and are read only when short enough to pay.
  */
-type QueryList = { kind: 'key'; key: string; prefix: boolean; required: boolean } | { kind: 'agent' };
+type QueryList =
+  /** `pairs`: a word-pair key, read only in sources that hold word pairs (older segments do not: there the words narrow alone). */
+  { kind: 'key'; key: string; prefix: boolean; required: boolean; pairs?: boolean } | { kind: 'agent' };
 
 /** The lists of a query: every term's, the phrase words after the first marked optional. */
 function queryLists(agent: number, terms: readonly QueryTerm[]): QueryList[] {
@@ -208,6 +210,15 @@ function queryLists(agent: number, terms: readonly QueryTerm[]): QueryList[] {
       words++;
     });
     if (words === 0) out.push({ kind: 'agent' });
+    // Each two consecutive words are consecutive in every text the phrase is in (the last may be a
+    // prefix there): these lists are usually about as short as the matches.
+    for (let i = 0; i + 1 < term.words.length; i++) {
+      const second = term.words[i + 1]!;
+      const isLast = i + 2 === term.words.length;
+      if (isLast && term.prefixLast && !allowPrefix(second)) continue;
+      const prefix = isLast && term.prefixLast;
+      out.push({ kind: 'key', key: pairKey(agent, term.words[i]!, second), prefix, required: true, pairs: true });
+    }
   }
   return out;
 }
@@ -232,11 +243,16 @@ class QueryPlan {
     return l.kind === 'agent' ? this.index.agentCountIn(src, this.agent) : this.index.keyCountIn(src, l.key, l.prefix);
   }
 
+  /** The lists that apply to src (word pairs only where it holds them). */
+  private listsFor(src: RecallSource): QueryList[] {
+    return src.wordPairs ? this.lists : this.lists.filter((l) => l.kind !== 'key' || !l.pairs);
+  }
+
   /** Upper bound of the candidates in src (the shortest list) and the postings reading them all would decode. */
   stats(src: RecallSource): { bound: number; cost: number } {
     let bound = Infinity;
     let cost = 0;
-    for (const l of this.lists) {
+    for (const l of this.listsFor(src)) {
       const n = this.countIn(src, l);
       bound = Math.min(bound, n);
       cost += n;
@@ -246,7 +262,9 @@ class QueryPlan {
 
   /** The candidates in src, ascending: the lists intersected shortest first, stopping when nothing is left. */
   candidatesIn(src: RecallSource): Uint32Array {
-    const counted = this.lists.map((l) => ({ l, n: this.countIn(src, l) })).sort((x, y) => x.n - y.n);
+    const counted = this.listsFor(src)
+      .map((l) => ({ l, n: this.countIn(src, l) }))
+      .sort((x, y) => x.n - y.n);
     if (counted.length === 0 || counted[0]!.n === 0) return new Uint32Array(0);
     let out: Uint32Array | undefined;
     for (const { l, n } of counted) {

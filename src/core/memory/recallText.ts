@@ -110,10 +110,11 @@ function isWordChar(text: string, i: number): boolean {
 
 /**
  * Calls `emit` with every index token of `text`: each word whole and its parts
- * (with repeats). A hand-rolled scan: this runs over every stored message when
- * recall opens, where a regex per word costs several times more.
+ * (with repeats), and `word`, when given, with each word whole (lower-cased) in
+ * order. A hand-rolled scan: this runs over every stored message when recall
+ * opens, where a regex per word costs several times more.
  */
-export function forEachIndexToken(text: string, emit: (token: string) => void): void {
+export function forEachIndexToken(text: string, emit: (token: string) => void, word?: (whole: string) => void): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -131,16 +132,20 @@ export function forEachIndexToken(text: string, emit: (token: string) => void): 
       } else if (kind === 0) kind = k;
       else if (kind !== k) kind = 3;
     }
-    const word = text.slice(start, i);
+    const raw = text.slice(start, i);
     if (kind !== 3) {
-      emit(word);
+      emit(raw);
+      word?.(raw);
       continue;
     }
-    const parts = wordParts(word);
+    const parts = wordParts(raw);
     if (parts.length === 1) {
       emit(parts[0]!);
+      word?.(parts[0]!);
     } else {
-      emit(word.toLowerCase());
+      const whole = raw.toLowerCase();
+      emit(whole);
+      word?.(whole);
       for (const p of parts) emit(p);
     }
   }

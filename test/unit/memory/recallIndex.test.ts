@@ -692,3 +692,86 @@ test('tails written by a worker thread: queries during the write see every recor
   assert.ok(s.indexReport.readFromLog < 64, `reopened reading back only the unflushed tail (${s.indexReport.readFromLog})`);
   await assertMatchesLog(s, inWorker.dir, 'reopened after worker tails', 13);
 });
+
+/** Rewrites segments as written before word pairs: the same file with `wordPairs` gone from its header (the manifest updated). */
+function stripWordPairs(dir: string, which: (i: number) => boolean): number {
+  const manifestFile = path.join(dir, RECALL_INDEX_DIR, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { segments: { file: string; bytes: number; headerCrc: number }[] };
+  let stripped = 0;
+  manifest.segments.forEach((meta, i) => {
+    if (!which(i)) return;
+    const file = path.join(dir, RECALL_INDEX_DIR, meta.file);
+    const old = readFileSync(file);
+    const hlen = old.readUInt32LE(old.length - 4);
+    const header = JSON.parse(old.toString('utf8', old.length - 4 - hlen, old.length - 4)) as Record<string, unknown>;
+    assert.equal(header.wordPairs, true, `${meta.file} was written with word pairs`);
+    delete header.wordPairs;
+    const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(headerBuf.length);
+    const next = Buffer.concat([old.subarray(0, old.length - 4 - hlen), headerBuf, len]);
+    writeFileSync(file, next);
+    meta.bytes = next.length;
+    meta.headerCrc = crc32(headerBuf);
+    stripped++;
+  });
+  writeFileSync(manifestFile, JSON.stringify(manifest));
+  return stripped;
+}
+
+test('a phrase is narrowed by its word pairs: the same answers as the log with and without them, far fewer candidates with', async () => {
+  const dir = tmp();
+  const rnd = prng(77);
+  const base = Date.UTC(2024, 0, 1);
+  // Both words in nearly every record, next to each other (in this order) in about one in fifty.
+  const records: NewRecallRecord[] = Array.from({ length: 1600 }, (_, i) => {
+    const words = ['timeout', 'of', 'the', 'cache', 'was', 'long'];
+    if (rnd() < 0.02) words.splice(3, 0, 'cache', 'Timeout,');
+    if (rnd() < 0.015) words.push('Cache', 'timeoutValue');
+    return {
+      agentId: 'a',
+      time: new Date(base + i * 60_000).toISOString(),
+      kind: 'user' as const,
+      message: { role: 'user' as const, content: words.join(' ') },
+    };
+  });
+  let s = await open(dir, { timeZone: 'utc', indexFlushDocs: 256 });
+  for (let i = 0; i < records.length; i += 100) await s.append(records.slice(i, i + 100));
+  await s.whenIndexed();
+  const phrases = ['"cache timeout"', '"cache timeout,"', '"cache timeo"', '"the cache timeout"', '"cache time"', '"cache timeoutv"'];
+  const withPairs = phrases.map((q) => ({ ...allPages(s, 'a', q), bound: s.search('a', q, 0).totalIsUpperBound === true }));
+  await s.close();
+  const ref = await bruteForce(dir);
+  phrases.forEach((q, i) => {
+    const expected = expectedSearch(ref, 'a', q);
+    assert.deepEqual(withPairs[i]!.ids, expected, `${q} with word pairs`);
+    assert.equal(withPairs[i]!.total, expected.length, `${q}: the total is exact`);
+    assert.equal(withPairs[i]!.bound, false, `${q}: every candidate was checked`);
+  });
+  assert.ok(withPairs[0]!.ids.length >= 10 && withPairs[0]!.ids.length < 100, `${withPairs[0]!.ids.length} matches`);
+  // A last word is a prefix (timeout → timeoutValue) unless the phrase ends in punctuation.
+  assert.ok(withPairs[5]!.ids.length > 0, 'a prefix last word matches longer words');
+  assert.ok(withPairs[1]!.ids.length > 0 && withPairs[1]!.ids.length < withPairs[0]!.ids.length, 'a phrase ending in a comma does not');
+
+  // The same index as written before word pairs: the words alone narrow, the text decides; the same answers.
+  assert.equal(stripWordPairs(dir, () => true) > 1, true);
+  s = await open(dir, { timeZone: 'utc', indexFlushDocs: 256 });
+  assert.equal(s.indexReport.state, 'opened');
+  phrases.forEach((q, i) => assert.deepEqual(allPages(s, 'a', q).ids, withPairs[i]!.ids, `${q} without word pairs`));
+  // There the first page's total is only a bound: too many candidates hold both words to check them all.
+  assert.equal(s.search('a', '"cache timeout"', 0).totalIsUpperBound, true);
+  await s.close();
+
+  // Some segments with pairs, some without, and the tail: still the same answers.
+  const mixed = tmp();
+  s = await open(mixed, { timeZone: 'utc', indexFlushDocs: 256 });
+  for (let i = 0; i < records.length; i += 100) await s.append(records.slice(i, i + 100));
+  await s.close();
+  stripWordPairs(mixed, (i) => i % 2 === 0);
+  s = await open(mixed, { timeZone: 'utc', indexFlushDocs: 256 });
+  await s.append(records.slice(0, 50));
+  const ref2 = await bruteForce(mixed);
+  for (const q of [...phrases, 'cache timeout', 'timeoutValue', '"of the"']) {
+    assert.deepEqual(allPages(s, 'a', q).ids, expectedSearch(ref2, 'a', q), `${q} in a mixed index`);
+  }
+});
