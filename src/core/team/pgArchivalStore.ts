@@ -18,6 +18,7 @@ import {
   TEAM_HNSW_EF_SEARCH,
   TEAM_IMPACT_FIRST_READ,
   TEAM_IMPACT_READ_GROWTH,
+  TEAM_PROBE_COST,
   TEAM_QUERY_MAX_TERMS,
 } from '../limits';
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
@@ -121,6 +122,8 @@ export interface PgArchivalStoreOptions {
   queryTimeoutMs?: number;
   /** Postings per term the lexical half reads first (TEAM_IMPACT_FIRST_READ; smaller in tests, to make it read again). */
   impactFirstRead?: number;
+  /** TEAM_PROBE_COST; 0 in tests whose tiny corpus would otherwise always be read whole. */
+  probeCost?: number;
 }
 
 /** How the last lexical query was answered: for the bench and the tests, which check the pruned path ran. */
@@ -146,6 +149,7 @@ export class PgArchivalStore implements ArchivalStore {
     /** Whether the publish's postings are indexed by impact (publishes made before that are read whole). */
     private readonly impactIndex: boolean,
     private readonly impactFirstRead: number,
+    private readonly probeCost: number,
     /** Whether its chunks carry the names they define (publishes made before that do not). */
     hasSymbols: boolean,
   ) {
@@ -182,6 +186,7 @@ export class PgArchivalStore implements ArchivalStore {
         schema,
         publish.lexicalLength !== null && made.impact,
         Math.max(1, Math.floor(options.impactFirstRead ?? TEAM_IMPACT_FIRST_READ)),
+        Math.max(0, options.probeCost ?? TEAM_PROBE_COST),
         made.symbols,
       );
     } catch (err) {
@@ -304,8 +309,8 @@ export class PgArchivalStore implements ArchivalStore {
     let read = this.impactIndex ? this.impactFirstRead : longest;
     for (let round = 1; ; round++) {
       // A round probes each candidate once per term, and there are up to `read` candidates per
-      // term: once that is as many postings as the terms have, reading them all costs less.
-      if (read >= longest || read * terms.length * terms.length >= postingsOfTerms) {
+      // term: once that costs as much as reading every posting of the terms, read those instead.
+      if (read >= longest || read * terms.length * terms.length * this.probeCost >= postingsOfTerms) {
         // Every posting of every term: exact by construction.
         this.lastLexical = { method: 'all-postings', rounds: round };
         const rows = await this.run<ChunkRow>(

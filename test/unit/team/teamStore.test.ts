@@ -276,9 +276,17 @@ test('team: the lexical half reads the best postings of each term first and answ
   const archival = await indexWorkspace(writeWorkspace({ ...commonWordWorkspace(), ...splitBestWorkspace() }));
   await publishWorkspace('repo-impact', COMMIT_A, archival);
   const connection = parseConnection(team.server.url);
+  // No cost cut-off: on a corpus this small every query would be read whole.
   const open = (impactFirstRead: number): Promise<PgArchivalStore> =>
-    PgArchivalStore.open({ connection, repoId: 'repo-impact', commit: COMMIT_A, embedder: archival.embedder, impactFirstRead });
-  // One posting per term first (then 8, 64, …): the pruned path runs, and has to read again.
+    PgArchivalStore.open({
+      connection,
+      repoId: 'repo-impact',
+      commit: COMMIT_A,
+      embedder: archival.embedder,
+      impactFirstRead,
+      probeCost: 0,
+    });
+  // One posting per term first (then 4, 16, …): the pruned path runs, and has to read again.
   const pruned = await open(1);
   // More than any term has: every posting of every term, the plain BM25 sum.
   const whole = await open(1_000_000);
