@@ -103,6 +103,23 @@ export type { ChunkRecord } from './shardFiles';
 const SCHEMA_VERSION = 2;
 const CONVERTIBLE_SCHEMAS: readonly number[] = [1];
 
+/**
+ * A memtable keeps its float vectors in blocks of this many rows (a power of two), allocated as
+ * the last one fills and never copied: one array doubling at 32k rows copied 50 MB and held the
+ * loop for 200-270 ms. The first block starts small and doubles up to this size, so a store that
+ * holds a handful of chunks does not allocate a whole block.
+ */
+export const MEMTABLE_BLOCK_ROWS = 1024;
+const MEMTABLE_BLOCK_SHIFT = Math.log2(MEMTABLE_BLOCK_ROWS);
+const MEMTABLE_FIRST_BLOCK_ROWS = 64;
+/**
+ * Live chunks the memtable may hold while a flush is writing shards before a commit waits for that
+ * flush. Indexing can run a few shards ahead of the disk, but not unboundedly: the memtable's
+ * postings maps rehash, its exact scan slows every search, and the flush's final swap re-points
+ * every id it wrote in one step, all in proportion to its size (64k rows held the loop 40-150 ms).
+ */
+export const MEMTABLE_MAX_CHUNKS = 4 * SHARD_MAX_CHUNKS;
+
 interface ShardEntry {
   name: string;
   count: number;
@@ -263,8 +280,12 @@ export interface NewChunk {
 
 class Segment {
   records: ChunkRecord[] = [];
-  /** Memtables: the float vectors, row-major. Shards keep codes in memory and floats on disk (`disk.floats`). */
-  vectors: Float32Array | undefined;
+  /**
+   * Memtables: the float vectors, row-major, in blocks of MEMTABLE_BLOCK_ROWS rows (row i is row
+   * i % MEMTABLE_BLOCK_ROWS of block i / MEMTABLE_BLOCK_ROWS). Shards keep codes in memory and
+   * floats on disk (`disk.floats`).
+   */
+  blocks: Float32Array[] | undefined;
   dead: Uint8Array;
   deadCount = 0;
   /** BM25 document lengths, beside the records: scoring reads them per posting (no object per read). */
@@ -290,9 +311,9 @@ class Segment {
       this.disk = init.loaded;
       this.postings = new FrozenPostings(init.loaded.postings, init.dict);
     } else {
-      this.vectors = new Float32Array(64 * dimensions);
-      this.dead = new Uint8Array(64);
-      this.lengths = new Uint32Array(64);
+      this.blocks = [new Float32Array(MEMTABLE_FIRST_BLOCK_ROWS * dimensions)];
+      this.dead = new Uint8Array(MEMTABLE_FIRST_BLOCK_ROWS);
+      this.lengths = new Uint32Array(MEMTABLE_FIRST_BLOCK_ROWS);
       this.memTexts = [];
       this.termCounts = [];
       this.postings = new MutablePostings();
@@ -309,11 +330,19 @@ class Segment {
 
   append(record: ChunkRecord, text: string, vector: Float32Array, counts: PackedCounts): number {
     const i = this.records.length;
-    if (!this.vectors) throw new Error('a shard is immutable');
-    if ((i + 1) * this.dimensions > this.vectors.length) {
-      const grown = new Float32Array(this.vectors.length * 2);
-      grown.set(this.vectors);
-      this.vectors = grown;
+    const blocks = this.blocks;
+    if (!blocks) throw new Error('a shard is immutable');
+    const dim = this.dimensions;
+    const b = i >> MEMTABLE_BLOCK_SHIFT;
+    if (b === blocks.length) blocks.push(new Float32Array(MEMTABLE_BLOCK_ROWS * dim));
+    else if (b === 0 && (i + 1) * dim > blocks[0]!.length) {
+      // the first block doubles up to a whole block: at most one block's rows are ever copied
+      const grown = new Float32Array(Math.min(MEMTABLE_BLOCK_ROWS, 2 * (blocks[0]!.length / dim)) * dim);
+      grown.set(blocks[0]!);
+      blocks[0] = grown;
+    }
+    if (i >= this.dead.length) {
+      // a byte and a word per row: even at 64k rows these copies take well under a millisecond
       const dead = new Uint8Array(this.dead.length * 2);
       dead.set(this.dead);
       this.dead = dead;
@@ -322,7 +351,7 @@ class Segment {
       this.lengths = lengths;
     }
     this.lengths[i] = record.length;
-    this.vectors.set(vector, i * this.dimensions);
+    blocks[b]!.set(vector, (i & (MEMTABLE_BLOCK_ROWS - 1)) * dim);
     this.records.push(record);
     this.memTexts!.push(text);
     this.termCounts!.push(counts);
@@ -343,13 +372,27 @@ class Segment {
 
   /** One exact float vector (a copy for shards, a view into the memtable). */
   floatRow(i: number): Float32Array {
-    if (this.vectors) return this.vectors.subarray(i * this.dimensions, (i + 1) * this.dimensions);
+    if (this.blocks) {
+      const at = (i & (MEMTABLE_BLOCK_ROWS - 1)) * this.dimensions;
+      return this.blocks[i >> MEMTABLE_BLOCK_SHIFT]!.subarray(at, at + this.dimensions);
+    }
     return readShardFloatRow(this.disk!.floats, i, this.dimensions);
   }
 
-  /** Every float vector, in order (flushes, compaction, repairs). */
+  /**
+   * Every float vector, as a function from row to vector (flushes, compaction, repairs): views
+   * into the memtable's blocks, or rows of a shard's floats read whole from disk.
+   */
+  async floatRows(): Promise<(i: number) => Float32Array> {
+    if (this.blocks) return (i) => this.floatRow(i);
+    const all = await readAllShardFloats(this.disk!.floats, this.size, this.dimensions);
+    const dim = this.dimensions;
+    return (i) => all.subarray(i * dim, (i + 1) * dim);
+  }
+
+  /** A shard's float vectors, whole and in order (Vectra copy repairs). */
   async allFloats(): Promise<Float32Array> {
-    if (this.vectors) return this.vectors.subarray(0, this.size * this.dimensions);
+    if (this.blocks) throw new Error('a memtable has no single float array: use floatRows');
     return readAllShardFloats(this.disk!.floats, this.size, this.dimensions);
   }
 
@@ -901,6 +944,12 @@ export class ChunkStore {
     // turns, so a replace of the same file (or a remove) cannot read the ids to delete while
     // another commit is half done. A search in between may see part of a large batch.
     const { write } = await this.commits.run(async () => {
+      if (this.memtable.size - this.memtable.deadCount >= MEMTABLE_MAX_CHUNKS && this.flushing) {
+        // Back-pressure: wait for the running flush (its failure is reported by whoever started
+        // it), then start the next, so later commits wait for that one in turn.
+        await this.flushing.catch(() => undefined);
+        this.maybeFlush();
+      }
       this.assertOpen();
       const lines: Buffer[] = [];
       for (const id of typeof removeIds === 'function' ? removeIds() : removeIds)
@@ -1051,14 +1100,17 @@ export class ChunkStore {
     for (const seg of this.segments) {
       const { dead, records } = seg;
       const n = seg.size;
-      if (seg.vectors) {
-        const vectors = seg.vectors;
-        for (let i = 0; i < n; i++) {
-          if (dead[i]) continue;
-          if (accept && !accept(records[i]!)) continue;
-          scored++;
-          const s = sparse ? sparseDot(sparse.dims, sparse.weights, vectors, i * dim) : denseDot(query, vectors, i * dim, dim);
-          if (s > pool.threshold) pool.offer(seg, i, s);
+      if (seg.blocks) {
+        for (let b = 0, i = 0; i < n; b++) {
+          const vectors = seg.blocks[b]!;
+          const end = Math.min(n, i + MEMTABLE_BLOCK_ROWS);
+          for (let at = 0; i < end; i++, at += dim) {
+            if (dead[i]) continue;
+            if (accept && !accept(records[i]!)) continue;
+            scored++;
+            const s = sparse ? sparseDot(sparse.dims, sparse.weights, vectors, at) : denseDot(query, vectors, at, dim);
+            if (s > pool.threshold) pool.offer(seg, i, s);
+          }
         }
         continue;
       }
@@ -1083,6 +1135,11 @@ export class ChunkStore {
       }
     }
     return { pool, scored };
+  }
+
+  /** Chunks in the memtable, live or deleted (for benchmarks and tests). */
+  get memtableSize(): number {
+    return this.memtable.size;
   }
 
   /** The store-wide lists (their size and measured probe count), for benchmarks and tests. */
@@ -1195,10 +1252,10 @@ export class ChunkStore {
     // Every step is sliced: this runs beside indexing and searches on the host's loop.
     const slice = new TimeSlice();
     const textsOf = new Map<Segment, string[]>();
-    const floatsOf = new Map<Segment, Float32Array>();
+    const floatsOf = new Map<Segment, (i: number) => Float32Array>();
     for (const seg of [...compact, frozen]) {
       textsOf.set(seg, await seg.allTexts(slice));
-      floatsOf.set(seg, await seg.allFloats());
+      floatsOf.set(seg, await seg.floatRows());
     }
     const newSegments: { seg: Segment; from: { seg: Segment; index: number }[]; entry: ShardEntry }[] = [];
     for (let at = 0; at < sources.length; at += SHARD_MAX_CHUNKS) {
@@ -1214,7 +1271,7 @@ export class ChunkStore {
         const text = textsOf.get(seg)![index]!;
         records.push(record);
         texts.push(text);
-        vectors.set(floatsOf.get(seg)!.subarray(index * dims, (index + 1) * dims), j * dims);
+        vectors.set(floatsOf.get(seg)!(index), j * dims);
         perDoc.push(seg.termCounts?.[index] ?? packCounts(countChunkTerms(lexicalFields(record, text), this.dict).counts));
         await slice.check();
       }
