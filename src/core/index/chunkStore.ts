@@ -40,6 +40,7 @@ import {
   VECTOR_RESCORE_MIN,
 } from '../limits';
 import { SerialQueue } from '../base/serialQueue';
+import { SplitMap } from '../base/splitMap';
 import { TimeSlice } from './slice';
 import { AppendLog, encodeLogLine, type AppendLogOpenReport } from '../storage/appendLog';
 import { atomicWriteFile, CorruptFileError, readJsonFile, UnreadableFileError, UnsupportedFileError } from '../storage/atomicFile';
@@ -551,7 +552,7 @@ export class ChunkStore {
   readonly dict = new TermDictionary();
   private segments: Segment[] = [];
   private memtable: Segment;
-  private readonly byId = new Map<string, ChunkRef>();
+  private readonly byId = new SplitMap<ChunkRef>();
   private readonly byPath = new Map<string, Set<string>>();
   private readonly liveBySource: Record<ArchivalSource, number> = { workspace: 0, memory: 0 };
   private totalLength = 0;
