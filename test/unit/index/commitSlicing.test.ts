@@ -10,6 +10,9 @@ const DIM = 16;
 function chunk(i: number, file: string, tag: string): NewChunk {
   const vector = new Float32Array(DIM);
   for (let d = 0; d < DIM; d++) vector[d] = Math.sin(i * 7 + d * 3);
+  // unit length, as every embedder returns: a shard's cache rejects other vectors when reopened
+  const norm = Math.hypot(...vector);
+  for (let d = 0; d < DIM; d++) vector[d]! /= norm;
   return {
     record: {
       id: `${tag}-${i}`,
