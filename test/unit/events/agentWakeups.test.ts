@@ -4,31 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderInput } from '../../../src/core/agent/inputMessages';
 import { lastUserMessageUnanswered } from '../../../src/core/events/agentWakeups';
-import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
-
-const now = new Date('2026-12-01T10:00:00Z');
-let seq = 0;
-function record(fields: Pick<RecallRecord, 'kind' | 'message'> & { automatic?: true }): RecallRecord {
-  seq += 1;
-  return { id: `r${seq}`, seq, time: now.toISOString(), agentId: 'a', ...fields };
-}
-const said = (text: string) => record(renderInput({ type: 'user_message', text }, now));
-const event = (automatic?: true) =>
-  record({ ...renderInput({ type: 'login', lastLogin: null }, now), ...(automatic ? { automatic } : {}) });
-const thought = (automatic?: true) =>
-  record({ kind: 'assistant', message: { role: 'assistant', content: 'Hmm.' }, ...(automatic ? { automatic } : {}) });
-const answer = (text: string, automatic?: true) =>
-  record({
-    kind: 'assistant',
-    message: {
-      role: 'assistant',
-      content: null,
-      tool_calls: [{ id: `c${seq}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }],
-    },
-    ...(automatic ? { automatic } : {}),
-  });
+import { answer, input, loginEvent as event, said, thought } from './recallRecords';
 
 test('an answered question, or none at all, lets the login run', () => {
   assert.equal(lastUserMessageUnanswered([]), false);
@@ -44,5 +21,5 @@ test('a question without a reply (failed, stopped) keeps the login queued, whate
   // A log written before the marks: the greeting reads as an answer, as it did then.
   assert.equal(lastUserMessageUnanswered([said('why?'), event(), answer('Welcome back!')]), false);
   // A queued event after the question (a file opened) changes nothing.
-  assert.equal(lastUserMessageUnanswered([said('why?'), record(renderInput({ type: 'file_opened', path: 'a.ts' }, now))]), true);
+  assert.equal(lastUserMessageUnanswered([said('why?'), input({ type: 'file_opened', path: 'a.ts' })]), true);
 });

@@ -5,26 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderInput } from '../../../src/core/agent/inputMessages';
-import type { RecallRecord } from '../../../src/core/interfaces/recallStore';
 import { loginWaitsFor, type LoginAtOpenFacts, type LoginWait } from '../../../src/core/runtime/loginAtOpen';
-
-const now = new Date('2026-12-01T10:00:00Z');
-let seq = 0;
-function record(fields: Pick<RecallRecord, 'kind' | 'message'>): RecallRecord {
-  seq += 1;
-  return { id: `r${seq}`, seq, time: now.toISOString(), agentId: 'a', ...fields };
-}
-const said = (text: string) => record(renderInput({ type: 'user_message', text }, now));
-const answered = (text: string) =>
-  record({
-    kind: 'assistant',
-    message: {
-      role: 'assistant',
-      content: null,
-      tool_calls: [{ id: `c${seq}`, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: text }) } }],
-    },
-  });
+import { answer as answered, said } from '../events/recallRecords';
 
 const LOCAL_SERVER = 'http://127.0.0.1:11434/v1';
 

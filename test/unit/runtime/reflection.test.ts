@@ -74,6 +74,21 @@ const SESSION_TS = [
   '}',
 ];
 
+/** Writes src/session.ts from SESSION_TS into the fixture's folder; `setTtl` rewrites its TTL line. */
+async function writeSessionFile(f: Fixture): Promise<{ file: string; setTtl(ttl: string): Promise<void> }> {
+  const file = path.join(f.folder, 'src', 'session.ts');
+  await mkdir(path.dirname(file), { recursive: true });
+  const lines = [...SESSION_TS];
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return {
+    file,
+    async setTtl(ttl) {
+      lines[1] = `export const TTL_MS = ${ttl};`;
+      await writeFile(file, `${lines.join('\n')}\n`);
+    },
+  };
+}
+
 async function humanBlock(runtime: WorkspaceRuntime): Promise<string> {
   return (await runtime.memory.coreMemory()).find((b) => b.label === 'human')!.value;
 }
@@ -287,10 +302,7 @@ test('with reflection on, a pass runs when the agent stays idle after a turn', a
 test('a merge keeps the code citations of the merged items, so the merged item still turns stale when that code changes', async () => {
   const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
   try {
-    const file = path.join(f.folder, 'src', 'session.ts');
-    await mkdir(path.dirname(file), { recursive: true });
-    const lines = [...SESSION_TS];
-    await writeFile(file, `${lines.join('\n')}\n`);
+    const { file, setTtl } = await writeSessionFile(f);
     const runtime = await open(f);
     const agentId = (await runtime.agent()).id;
     // A remembered selection keeps its citation beside the text; the other cites in its text.
@@ -319,8 +331,7 @@ test('a merge keeps the code citations of the merged items, so the merged item s
     const noteOf = async () =>
       (await runtime.memory.searchArchival('sessions expire hour', { limit: 10, source: 'memory' })).find((h) => h.id === merged.id)?.note;
     assert.equal(await noteOf(), undefined, 'fresh while the code is as it was');
-    lines[1] = 'export const TTL_MS = 7_200_000;';
-    await writeFile(file, `${lines.join('\n')}\n`);
+    await setTtl('7_200_000');
     await runtime.files.fileChanged(file);
     await until('the merged item to be marked stale', async () => /src\/session\.ts:2-3/.test((await noteOf()) ?? ''));
     await runtime.close();
@@ -332,15 +343,11 @@ test('a merge keeps the code citations of the merged items, so the merged item s
 test('a merge keeps a stale item stale (its old fingerprint, not the code as it reads now); two fresh items merge fresh; undo brings the stale item back as it was', async () => {
   const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
   try {
-    const session = path.join(f.folder, 'src', 'session.ts');
-    await mkdir(path.dirname(session), { recursive: true });
-    const lines = [...SESSION_TS];
-    await writeFile(session, `${lines.join('\n')}\n`);
+    const { file: session, setTtl } = await writeSessionFile(f);
     await writeFile(path.join(f.folder, 'src', 'config.ts'), 'export const PORT = 8080;\nexport const HOST = "0.0.0.0";\n');
     const runtime = await open(f);
     const writeSession = async (ttl: string): Promise<void> => {
-      lines[1] = `export const TTL_MS = ${ttl};`;
-      await writeFile(session, `${lines.join('\n')}\n`);
+      await setTtl(ttl);
       await runtime.files.fileChanged(session);
     };
     const agentId = (await runtime.agent()).id;
@@ -410,15 +417,11 @@ test('a merge keeps a stale item stale (its old fingerprint, not the code as it 
 test('a merge whose own text cites the changed code afresh does not hide a merged stale item once the merge is undone', async () => {
   const f = await fixture({ enabled: false, model: 'cheap-model', afterTurns: 20, idleMinutes: 0 });
   try {
-    const session = path.join(f.folder, 'src', 'session.ts');
-    await mkdir(path.dirname(session), { recursive: true });
-    const lines = [...SESSION_TS];
-    await writeFile(session, `${lines.join('\n')}\n`);
+    const { file: session, setTtl } = await writeSessionFile(f);
     const runtime = await open(f);
     const stale = await runtime.memory.remember('Sessions last one hour, set in src/session.ts:2-3.');
     await runtime.memory.remember('Sessions are never renewed.');
-    lines[1] = 'export const TTL_MS = 7_200_000;';
-    await writeFile(session, `${lines.join('\n')}\n`);
+    await setTtl('7_200_000');
     await runtime.files.fileChanged(session);
     const noteOf = async (): Promise<string | undefined> =>
       (await runtime.memory.searchArchival('sessions hour', { limit: 20, source: 'memory' })).find((h) => h.id === stale)?.note;

@@ -170,6 +170,15 @@ export function settleLedger(entries: { value: number }[]): number {
   return files;
 }
 
+/** Questions over that workspace: phrased, with a name, with common words only. */
+const COMMON_WORD_QUERIES = [
+  'where is the value of a ledger settled',
+  'settleLedger value',
+  'how is the value computed',
+  'entries total',
+  'computeValue7',
+];
+
 test('team: the lexical half scores BM25 from the publish, exactly as the local store (rare words outweigh common ones)', async () => {
   const archival = await indexWorkspace(writeWorkspace(commonWordWorkspace()));
   const publishId = await publishWorkspace('repo-bm25', COMMIT_A, archival);
@@ -193,13 +202,7 @@ test('team: the lexical half scores BM25 from the publish, exactly as the local 
     assert.equal(shared.publish.lexicalLength, Number(stats.length));
 
     const all = archival.count('workspace') + 10; // every matching chunk, so ties at the cut cannot differ
-    for (const query of [
-      'where is the value of a ledger settled',
-      'settleLedger value',
-      'how is the value computed',
-      'entries total',
-      'computeValue7',
-    ]) {
+    for (const query of COMMON_WORD_QUERIES) {
       const refs = archival.store.lexicalSearch(query, all);
       const local = refs.map((s) => ({ id: archival.store.record(s).id, score: s.score }));
       const { lexical, lexicalStats } = await shared.candidates({ query, k: all });
@@ -293,15 +296,7 @@ test('team: the lexical half reads the best postings of each term first and answ
   try {
     const methods: string[] = [];
     let readAgain = 0;
-    for (const query of [
-      'where is the value of a ledger settled',
-      'settleLedger value',
-      'how is the value computed',
-      'entries total',
-      'computeValue7',
-      'value doubled',
-      'quartz zephyr',
-    ]) {
+    for (const query of [...COMMON_WORD_QUERIES, 'value doubled', 'quartz zephyr']) {
       for (const k of [1, 3, 5]) {
         for (const excludePaths of [[], ['src/ledger.ts', 'src/values/mod7.ts']]) {
           const a = (await pruned.candidates({ query, k, excludePaths })).lexical;
