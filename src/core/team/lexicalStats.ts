@@ -8,7 +8,7 @@
  * local store reads its posting lists, every term's document frequency, and the total length.
  */
 import { queryTerms } from '../index/codeTokens';
-import { BM25_B, BM25_K1, bm25Idf, countChunkTerms, TermDictionary, type ChunkFields } from '../index/lexical';
+import { BM25_B, BM25_K1, countChunkTerms, TermDictionary, type ChunkFields } from '../index/lexical';
 import { TEAM_QUERY_MAX_TERMS } from '../limits';
 
 /** Postings of a batch of chunks, column by column (one INSERT of unnest arrays). */
@@ -83,32 +83,4 @@ export function impactSql(totalLength: number, chunks: number, prefix = ''): str
 /** The index a publish's postings are read through highest impact first (absent on publishes made before it). */
 export function impactIndexOf(chunkTable: string): string {
   return `${postingsTableOf(chunkTable)}_impact`;
-}
-
-/** What BM25 needs of a publish to score any chunk on its scale. */
-export interface PublishTermStats {
-  chunks: number;
-  /** Average chunk length in terms. */
-  avgdl: number;
-  /** Document frequencies of the query's terms in the publish (a term it lacks is absent). */
-  df: ReadonlyMap<string, number>;
-}
-
-/**
- * A chunk's BM25 score for `terms` on a publish's scale: lexical.ts's formula and term counts,
- * the publish's statistics. The overlay scores locally changed chunks so, so that they are ranked
- * against published ones by one measure; a term the publish lacks counts as found in no chunk.
- */
-export function bm25ScoreOn(stats: PublishTermStats, terms: readonly string[], fields: ChunkFields): number {
-  const dict = new TermDictionary();
-  const { counts, length } = countChunkTerms(fields, dict);
-  const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / stats.avgdl);
-  let score = 0;
-  for (const term of terms) {
-    const id = dict.lookup(term);
-    if (id === undefined) continue;
-    const tf = counts.get(id)!;
-    score += (bm25Idf(stats.chunks, stats.df.get(term) ?? 0) * (BM25_K1 + 1) * tf) / (tf + norm);
-  }
-  return score;
 }

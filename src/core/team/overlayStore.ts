@@ -28,7 +28,6 @@ import type { SymbolLookup } from '../interfaces/symbols';
 import { SEARCH_CANDIDATES_PER_RETRIEVER, TEAM_RETRY_AFTER_MS } from '../limits';
 import { mergeRanked, pageOfHits, rrfFuse, type Candidate } from './fusion';
 import { identifierWordsOf } from '../index/codeTokens';
-import { bm25QueryTerms, bm25ScoreOn, type PublishTermStats } from './lexicalStats';
 import type { PgArchivalStore } from './pgArchivalStore';
 import { isTeamStoreError, TeamStoreError } from './teamError';
 import { errorMessage } from '../base/errors';
@@ -298,12 +297,7 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
       remote.lexical = remote.lexical.filter((c) => present.has(c.path));
       remote.vector = remote.vector.filter((c) => present.has(c.path));
     }
-    // Locally changed chunks are scored on the publish's BM25 scale, so one measure ranks both
-    // sides; a publish ranked by ts_rank has no such scale, and each side is scaled by its best.
-    const stats = remote.lexicalStats;
-    const lexical = stats
-      ? mergeRanked(remote.lexical, onPublishScale(localLexical, stats, bm25QueryTerms(query)), k, false)
-      : mergeRanked(remote.lexical, localLexical, k, true);
+    const lexical = mergeRanked(remote.lexical, localLexical, k, true);
     const vector = mergeRanked(remote.vector, localVector, k, false);
     // Names the query spells as identifiers: a chunk defining one is raised, as in the local store,
     // whichever side it comes from (its names were published with it, or are in the local index).
@@ -406,12 +400,4 @@ export class OverlayArchivalStore implements ArchivalStore, PublishedFiles {
     await this.shared?.close();
     this.shared = null;
   }
-}
-
-/** Local candidates rescored with the publish's statistics, best first (their text and names are at hand). */
-function onPublishScale(list: readonly Candidate[], stats: PublishTermStats, terms: readonly string[]): Candidate[] {
-  return list
-    .map((c) => ({ ...c, score: bm25ScoreOn(stats, terms, c) }))
-    .filter((c) => c.score > 0)
-    .sort((a, b) => b.score - a.score);
 }

@@ -24,7 +24,7 @@ import {
 import { connectTeamStore, teamErrorFrom, type TeamConnection } from './connection';
 import { pageOfHits, rrfFuse, type Candidate } from './fusion';
 import { BM25_SCHEMA_VERSION, checkSchema, SCHEMA_VERSION, SYMBOLS_SCHEMA_VERSION } from './schema';
-import { bm25QueryTerms, impactIndexOf, impactSql, postingsTableOf, type PublishTermStats } from './lexicalStats';
+import { bm25QueryTerms, impactIndexOf, impactSql, postingsTableOf } from './lexicalStats';
 import { decodeFileSymbols, type FileSymbols } from '../index/symbolIndex';
 import { TeamStoreError } from './teamError';
 import { vectorLiteral } from './vectorSql';
@@ -102,14 +102,6 @@ export interface CandidateQuery {
   /** Paths whose shared chunks must not come back (changed or deleted locally). */
   excludePaths?: readonly string[];
   pathGlob?: string;
-}
-
-/** The two ranked candidate lists (full-text, nearest vectors), best first. */
-export interface SharedCandidates {
-  lexical: Candidate[];
-  vector: Candidate[];
-  /** The publish's BM25 statistics for the query's terms; absent for publishes ranked by ts_rank. */
-  lexicalStats?: PublishTermStats;
 }
 
 export interface PgArchivalStoreOptions {
@@ -227,12 +219,12 @@ export class PgArchivalStore implements ArchivalStore {
   }
 
   /** The two ranked candidate lists (full-text, nearest vectors), best first. */
-  async candidates(q: CandidateQuery): Promise<SharedCandidates> {
+  async candidates(q: CandidateQuery): Promise<{ lexical: Candidate[]; vector: Candidate[] }> {
     const table = this.publish.chunkTable;
     const glob = q.pathGlob && q.pathGlob.trim() !== '' ? picomatch(q.pathGlob.trim(), { dot: true }) : undefined;
     const limit = glob ? q.k * TEAM_GLOB_OVERFETCH : q.k;
     const exclude = [...(q.excludePaths ?? [])];
-    const { rows: lexical, stats } = await this.lexicalRows(q.query, exclude, limit);
+    const lexical = await this.lexicalRows(q.query, exclude, limit);
     // No WHERE here: a filter next to ORDER BY <=> can make the planner scan the whole table
     // instead of walking the HNSW graph; excluded paths are dropped from an over-fetched list.
     const excluded = new Set(exclude);
@@ -259,34 +251,29 @@ export class PgArchivalStore implements ArchivalStore {
           ...(r.symbols ? { symbols: r.symbols } : {}),
           score: Number(r.score),
         }));
-    return { lexical: toCandidates(lexical), vector: toCandidates(vector), ...(stats ? { lexicalStats: stats } : {}) };
+    return { lexical: toCandidates(lexical), vector: toCandidates(vector) };
   }
 
   /**
    * The lexical half: BM25 as the local store computes it (lexical.ts lexicalSearch), over this
    * publish's statistics; only the best `limit` chunks carry their text back.
    */
-  private async lexicalRows(
-    query: string,
-    exclude: readonly string[],
-    limit: number,
-  ): Promise<{ rows: ChunkRow[]; stats?: PublishTermStats }> {
+  private async lexicalRows(query: string, exclude: readonly string[], limit: number): Promise<ChunkRow[]> {
     const table = this.publish.chunkTable;
     const { lexicalLength, chunks } = this.publish;
     if (lexicalLength === null) {
       const tsq = tsQueryOf(query);
-      if (!tsq) return { rows: [] };
+      if (!tsq) return [];
       this.lastLexical = { method: 'ts_rank', rounds: 1 };
-      const rows = await this.run<ChunkRow>(
+      return this.run<ChunkRow>(
         `SELECT ${this.columns}, ts_rank(c.tsv, q, 1) AS score FROM ${table} c, to_tsquery('simple', $1) q
          WHERE c.tsv @@ q AND NOT (c.path = ANY($2::text[])) ORDER BY score DESC, c.chunk_id LIMIT $3`,
         [tsq, exclude, limit],
       );
-      return { rows };
     }
-    if (chunks === 0) return { rows: [] };
+    if (chunks === 0) return [];
     const asked = bm25QueryTerms(query);
-    if (asked.length === 0) return { rows: [] };
+    if (asked.length === 0) return [];
     // Document frequencies of the query's terms in this publish; a term it lacks scores nothing.
     const df = new Map(
       (
@@ -296,9 +283,8 @@ export class PgArchivalStore implements ArchivalStore {
         )
       ).map((r) => [r.term, Number(r.df)]),
     );
-    const stats: PublishTermStats = { chunks, avgdl: Math.max(1, lexicalLength / chunks), df };
     const terms = asked.filter((t) => df.has(t));
-    if (terms.length === 0) return { rows: [], stats };
+    if (terms.length === 0) return [];
     // Per posting: idf · (k1 + 1) · impact, summed per chunk, as lexical.ts lexicalSearch computes it
     // over its posting lists (weights from the same bm25Idf).
     const weights = terms.map((t) => bm25Idf(chunks, df.get(t)!) * (BM25_K1 + 1));
@@ -313,7 +299,7 @@ export class PgArchivalStore implements ArchivalStore {
       if (read >= longest || read * terms.length * terms.length * this.probeCost >= postingsOfTerms) {
         // Every posting of every term: exact by construction.
         this.lastLexical = { method: 'all-postings', rounds: round };
-        const rows = await this.run<ChunkRow>(
+        return this.run<ChunkRow>(
           `WITH hidden AS (SELECT ord FROM ${table} WHERE path = ANY($3::text[])),
            best AS (
              SELECT p.ord, sum(q.w * ${impact}) AS score
@@ -324,7 +310,6 @@ export class PgArchivalStore implements ArchivalStore {
            SELECT ${this.columns}, best.score FROM best JOIN ${table} c ON c.ord = best.ord ORDER BY best.score DESC, best.ord`,
           [terms, weights, exclude, limit],
         );
-        return { rows, stats };
       }
       // The `read` highest-impact postings of each term name the candidates, scored in full (every
       // query term's posting of that chunk). A chunk outside them has, for each term, no posting or
@@ -364,7 +349,7 @@ export class PgArchivalStore implements ArchivalStore {
       const last = rows[limit - 1];
       if (last && Number(last.score) > Number(last.bound)) {
         this.lastLexical = { method: 'impact', rounds: round };
-        return { rows, stats };
+        return rows;
       }
       read *= TEAM_IMPACT_READ_GROWTH;
     }
