@@ -306,6 +306,10 @@ async function killWhileAppending(mode: 'here' | 'worker'): Promise<string[]> {
     await child.waitForLine((l) => l.startsWith('open '));
     const target = acked.length + 20 + Math.floor(rnd() * 60);
     await child.waitForLine(() => child.lines.filter((l) => l.startsWith('ack ')).length >= target - acked.length);
+    // On a busy machine a worker's first tail write can take longer than the acknowledgements
+    // above: wait until this child has finished one, so the kill does cut a running worker's
+    // store (and a later one's write) rather than only appends made before any worker wrote.
+    if (mode === 'worker') await child.waitForLine((l) => l.startsWith('tails ') && Number(l.slice(6)) > 0);
     await new Promise((r) => setTimeout(r, Math.floor(rnd() * 40)));
     await child.kill();
     for (const l of child.lines) if (l.startsWith('ack ')) acked.push(...l.slice(4).split(','));
@@ -317,7 +321,8 @@ async function killWhileAppending(mode: 'here' | 'worker'): Promise<string[]> {
   // The index kept up through the kills (a flush cut short is invisible: the manifest never named it).
   assert.ok(s.indexReport.state === 'opened' || s.indexReport.state === 'rebuilt', `index ${s.indexReport.state}`);
   const ref = await bruteForce(dir);
-  // A worker's start makes each tail write slower, so more is left unflushed at a kill: at least part of the log was indexed.
+  // A worker's start makes each tail write slower, so more is left unflushed at a kill; each child
+  // finished at least one worker write before its kill, so at least part of the log was indexed.
   const readBackBound = mode === 'here' ? 200 : ref.records.length;
   assert.ok(s.indexReport.readFromLog < readBackBound, `open read back only the unflushed tail (${s.indexReport.readFromLog} records)`);
   const inLog = new Set(ref.records.map((r) => (r.message.role === 'user' ? r.message.content.split(' ')[0] : '')));
